@@ -1,0 +1,54 @@
+"""Entry point `fundledger`: no subcommand opens the window, a subcommand runs the command line."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+from pathlib import Path
+
+
+def log_dir() -> Path:
+    base = os.environ.get("APPDATA") or os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    folder = Path(base) / "FundLedger" / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def setup_logging() -> None:
+    """Rotating logs under the user's app-data folder; never personal identifiers (see docs)."""
+    try:
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            log_dir() / "fundledger.log", maxBytes=1_000_000, backupCount=5, encoding="utf-8")
+    except OSError:
+        handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+
+
+def has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    setup_logging()
+    from . import cli
+
+    code = cli.run(argv)
+    if code != -1:
+        return code
+    args = cli.build_parser().parse_args(argv)
+    if not has_display():
+        print("没有图形显示（DISPLAY 未设置），无法打开窗口：请在桌面环境中运行，或使用 xvfb-run -a fundledger。")
+        return 2
+    from .ui.app import run_gui
+
+    return run_gui(demo=args.demo, path=args.open, read_only=args.read_only)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The command line: the same operations as the window, no Qt widgets."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from . import APP_TITLE, __version__
+from .models import backup, users, verify
+from .models.book import Book, open_book
+from .models.errors import AppError
+
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {}
+
+
+def command(name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None]) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        COMMANDS[name] = (help_text, configure, fn)
+        return fn
+
+    return register
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def login_from_args(book: Book, args: argparse.Namespace) -> None:
+    """CLI writes need a user: --user, and the password from FUNDLEDGER_PASSWORD or a prompt."""
+    login_name = args.user or os.environ.get("FUNDLEDGER_USER")
+    if not login_name:
+        raise AppError("此命令会写入数据，请用 --user 指定登录名（密码取自环境变量 FUNDLEDGER_PASSWORD 或提示输入）")
+    password = os.environ.get("FUNDLEDGER_PASSWORD")
+    if password is None:
+        password = getpass.getpass(f"{login_name} 的密码：")
+    users.login(book, login_name, password)
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("db", type=Path, help="单位数据库文件（.db）")
+
+
+def _user_arg(p: argparse.ArgumentParser) -> None:
+    _db_arg(p)
+    p.add_argument("--user", help="登录名（密码取自环境变量 FUNDLEDGER_PASSWORD，否则提示输入）")
+
+
+def _init_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("db", type=Path)
+    p.add_argument("--name", required=True, help="单位名称，例如 某某县财政局")
+    p.add_argument("--code", required=True, help="6 位行政区划代码")
+    p.add_argument("--level", choices=["county", "prefecture"], default="county", help="县级 county / 地州级 prefecture")
+    p.add_argument("--chief-login", required=True)
+    p.add_argument("--chief-name", required=True)
+
+
+@command("init", "新建单位数据库并创建局长账号", _init_args)
+def cmd_init(args: argparse.Namespace) -> int:
+    from .models import setup
+
+    password = os.environ.get("FUNDLEDGER_PASSWORD") or getpass.getpass("局长密码（至少 8 位）：")
+    book = setup.create(args.db, bureau_name=args.name, region_code=args.code, level=args.level,
+                        chief_login=args.chief_login, chief_name=args.chief_name, chief_password=password)
+    book.close(backup=False)
+    say(f"已创建 {args.db}")
+    return 0
+
+
+def _demo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("db", type=Path, help="要生成的示例县数据库文件（不能已存在）")
+
+
+@command("demo", "生成示例县数据库（确定性数据，用于试用和培训）", _demo_args)
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .models import demo
+
+    demo.build(args.db)
+    say(f"已生成示例县数据库 {args.db}；账号见 README（密码均为 {demo.PASSWORD}）")
+    return 0
+
+
+@command("verify", "核验数据库：完整性、外键、审计链、数据与审计一致、业务不变量", _db_arg)
+def cmd_verify(args: argparse.Namespace) -> int:
+    book = open_book(args.db, read_only=True)
+    try:
+        report = verify.run(book)
+    finally:
+        book.close()
+    say(report.text(str(args.db)))
+    return 0 if report.ok else 1
+
+
+@command("backup", "立即备份数据库（SQLite 在线备份，按保留规则清理旧备份）", _db_arg)
+def cmd_backup(args: argparse.Namespace) -> int:
+    book = open_book(args.db)
+    try:
+        target = backup.make(book, reason="手动")
+    finally:
+        book.close(backup=False)
+    say(f"已备份到 {target}")
+    return 0
+
+
+@command("backups", "列出数据库的备份", _db_arg)
+def cmd_backups(args: argparse.Namespace) -> int:
+    found = backup.list_backups(args.db)
+    if not found:
+        say("没有备份。")
+    for b in found:
+        say(f"{b.taken:%Y-%m-%d %H:%M:%S}  {b.reason:<8}  {b.size // 1024:>8} KB  {b.path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fundledger",
+        description=f"{APP_TITLE}（FundLedger {__version__}）。不带子命令时打开窗口。",
+    )
+    parser.add_argument("--version", action="version", version=f"FundLedger {__version__}")
+    parser.add_argument("--demo", action="store_true", help="打开示例县（首次运行时在用户数据目录生成）")
+    parser.add_argument("--read-only", action="store_true", help="以只读方式打开")
+    parser.add_argument("--open", type=Path, metavar="DB", help="打开指定的数据库文件")
+    sub = parser.add_subparsers(dest="command", metavar="子命令", title="子命令")
+    for name, (help_text, configure, _fn) in COMMANDS.items():
+        configure(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    """Run one subcommand; every AppError becomes one Chinese line and exit code 2."""
+    args = build_parser().parse_args(argv)
+    if not args.command:
+        return -1
+    try:
+        return COMMANDS[args.command][2](args)
+    except AppError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已取消。", file=sys.stderr)
+        return 130

@@ -1,0 +1,243 @@
+"""An open bureau file: the connection, the acting user, read-only state, and the write transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+
+from . import audit, db, lock, permissions
+from .errors import AppError, ClosedPeriodError, FileError, ReadOnlyError
+
+if TYPE_CHECKING:
+    from .rules import RuleSet
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    login: str
+    name: str
+    role: str
+    section: str = ""
+
+    @property
+    def role_name(self) -> str:
+        return permissions.ROLE_NAMES.get(self.role, self.role)
+
+
+SYSTEM = User(id=0, login="system", name="系统", role="system")
+
+
+def translate(exc: sqlite3.Error) -> AppError | None:
+    """Turn what SQLite says into a Chinese message; None when it is a programming error."""
+    text = str(exc)
+    if db.CLOSED_MESSAGE in text:
+        return ClosedPeriodError(db.CLOSED_MESSAGE)
+    if "只能追加" in text:
+        return AppError(text)
+    if "readonly" in text or "read-only" in text:
+        return ReadOnlyError("文件为只读，无法写入（文件夹或文件只读，或以只读方式打开）。未写入任何数据。")
+    if "disk is full" in text or "disk I/O error" in text:
+        return FileError(f"写入磁盘失败（{text}），本次操作未写入任何数据，之前的数据完好。")
+    if "database is locked" in text:
+        return FileError("数据库正被另一个程序占用，请稍后重试。未写入任何数据。")
+    if "no such table" in text or "unable to open" in text:
+        return FileError(f"数据库文件已不可用（{text}），可能已被移走或删除。")
+    return None
+
+
+class Book:
+    """One open .db: every operation takes it first and writes only through `write()`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool,
+                 file_lock: lock.FileLock | None = None, notice: str = "") -> None:
+        self.path = path
+        self.conn = conn
+        self.read_only = read_only
+        self.notice = notice  # why it was opened read-only, shown to the user
+        self._lock = file_lock
+        self.user: User | None = None
+        self.clock: Callable[[], dt.datetime] = dt.datetime.now
+        self._rules: RuleSet | None = None
+        self._depth = 0
+        self.closed = False
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return sqlite_utils.Database(self.conn)
+
+    @property
+    def rules(self) -> RuleSet:
+        if self._rules is None:
+            from . import rules
+
+            row = self.conn.execute("SELECT rule_set FROM bureau WHERE id = 1").fetchone()
+            self._rules = rules.load_named(row[0] if row else rules.DEFAULT_ID)
+        return self._rules
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def today(self) -> dt.date:
+        return self.clock().date()
+
+    def stamp(self) -> str:
+        return self.clock().isoformat(timespec="seconds")
+
+    # -- writing ---------------------------------------------------------------------------
+    @contextmanager
+    def write(self, op: str, *, system: bool = False) -> Iterator[sqlite3.Connection]:
+        """One operation = one transaction (a savepoint when nested), audited and sealed."""
+        if self.read_only:
+            raise ReadOnlyError(f"文件以只读方式打开，不能修改数据。{self.notice}".strip())
+        actor = SYSTEM if system else self.user
+        if not system:
+            permissions.require(op, actor.role if actor else None)
+        assert actor is not None
+        conn = self.conn
+        if self._depth:
+            name = f"sp{self._depth}"
+            conn.execute(f"SAVEPOINT {name}")
+            self._depth += 1
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                raise
+            else:
+                conn.execute(f"RELEASE {name}")
+            finally:
+                self._depth -= 1
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise (translate(exc) or exc) from exc
+        self._depth = 1
+        try:
+            start = audit.last_seq(conn)
+            conn.execute(
+                "UPDATE audit_context SET actor = ?, op = ?, at = ? WHERE id = 1",
+                (f"{actor.login}#{actor.id}", op, self.clock().isoformat(timespec="milliseconds")),
+            )
+            yield conn
+            audit.seal(conn, start)
+            conn.execute("UPDATE audit_context SET actor = NULL, op = NULL, at = NULL WHERE id = 1")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            mapped = translate(exc)
+            if mapped is not None:
+                raise mapped from exc
+            raise
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._depth = 0
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    # -- closing ---------------------------------------------------------------------------
+    def close(self, *, backup: bool = True) -> None:
+        """Back up (thinned), leave one complete file, release the lock. Safe to call twice."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if not self.read_only:
+                if backup:
+                    from . import backup as backups
+
+                    try:
+                        backups.make(self, reason="关闭")
+                    except AppError:
+                        pass  # a failed backup on close must not keep the file open
+                self.conn.execute("PRAGMA optimize")
+            self.conn.close()
+        finally:
+            if self._lock:
+                self._lock.release()
+
+
+def open_book(path: Path | str, *, read_only: bool = False, create: bool = False) -> Book:
+    """Open (or create) a bureau file: header, lock, integrity, version, migration after a backup."""
+    path = Path(path)
+    exists = path.exists() and path.stat().st_size > 0
+    if not exists and not create:
+        raise FileError(f"文件 {path} 不存在。")
+    if exists:
+        db.check_header(path)
+    notice = ""
+    if not read_only and exists and lock.is_network_path(path):
+        read_only, notice = True, "该文件位于网络驱动器上，SQLite 在网络共享上加锁不可靠，已以只读方式打开。"
+    if read_only and not exists:
+        raise FileError(f"文件 {path} 不存在，无法以只读方式打开。")
+    file_lock = None
+    if not read_only:
+        file_lock = lock.FileLock(path)
+        file_lock.acquire()
+    try:
+        return _open(path, read_only=read_only, file_lock=file_lock, notice=notice)
+    except BaseException:
+        if file_lock:
+            file_lock.release()
+        raise
+
+
+def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notice: str) -> Book:
+    try:
+        conn = db.connect(path, read_only=read_only)
+    except sqlite3.Error as exc:
+        raise FileError(f"无法打开文件 {path}：{exc}") from exc
+    try:
+        db.check_integrity(conn, path)
+        version = db.user_version(conn)
+        if version < db.latest_version():
+            if read_only:
+                conn.close()
+                return _open_upgraded_copy(path, notice)
+
+            def before(v: int) -> None:
+                if v > 0:
+                    from . import backup as backups
+
+                    backups.copy_file(conn, path, reason=f"升级前v{v}")
+
+            db.migrate(conn, before=before)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise (translate(exc) or FileError(f"文件 {path} 无法使用：{exc}")) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return Book(path, conn, read_only=read_only, file_lock=file_lock, notice=notice)
+
+
+def _open_upgraded_copy(path: Path, notice: str) -> Book:
+    """Read-only and older: upgrade a temporary copy, never the auditor's file."""
+    tmp = Path(tempfile.mkdtemp(prefix="fundledger-ro-")) / path.name
+    shutil.copy2(path, tmp)
+    conn = db.connect(tmp)
+    db.migrate(conn)
+    conn.close()
+    book = _open(tmp, read_only=True, file_lock=None, notice=notice)
+    book.notice = (notice + " 该文件为旧版本格式，显示的是升级后的临时副本，原文件未改动。").strip()
+    return book

@@ -1,0 +1,75 @@
+"""The demo county 示例县: deterministic, realistic data for trying and training.
+
+Every capability adds its part here through `STEPS`; the clock is fixed, so two builds are alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from . import setup, users
+from .book import Book
+
+PASSWORD = "demo1234"
+BUREAU = {"bureau_name": "示例县财政局", "region_code": "659901", "level": "county"}
+STAFF = [
+    # login, name, role, section
+    ("shenhe", "李红梅", "reviewer", "国库股"),
+    ("jingban", "阿依古丽·买买提", "clerk", "扶贫资金管理股"),
+    ("jingban2", "张伟", "clerk", "农业股"),
+    ("shenji", "刘明", "auditor", "县审计局"),
+]
+DEMO_START = dt.datetime(2026, 1, 5, 9, 0, 0)
+
+
+class DemoClock:
+    """A clock the builder moves forward by hand; each reading ticks one second."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(seconds=1)
+        return self.now
+
+    def set(self, when: dt.datetime) -> None:
+        if when > self.now:
+            self.now = when
+
+
+Step = Callable[[Book, DemoClock], None]
+
+
+def _staff(book: Book, clock: DemoClock) -> None:
+    for login, name, role, section in STAFF:
+        users.add_user(book, login=login, name=name, role=role, password=PASSWORD, section=section)
+
+
+def steps() -> Iterator[Step]:
+    """The demo's parts, in order; later capabilities append theirs."""
+    yield _staff
+
+
+def as_user(book: Book, login: str) -> None:
+    row = book.conn.execute("SELECT id FROM users WHERE login = ?", (login,)).fetchone()
+    book.user = users.get(book, int(row[0]))
+
+
+def build(path: Path | str) -> Path:
+    """Create the demo file at `path` (which must not exist yet)."""
+    path = Path(path)
+    clock = DemoClock(DEMO_START)
+    book = setup.create(path, chief_login="juzhang", chief_name="王建国", chief_password=PASSWORD,
+                        clock=clock, **BUREAU)
+    try:
+        for step in steps():
+            as_user(book, "juzhang")
+            step(book, clock)
+    except BaseException:
+        book.close(backup=False)
+        path.unlink(missing_ok=True)
+        raise
+    book.close(backup=False)
+    return path

@@ -1,0 +1,501 @@
+"""The rule set's typed shape and its look-ups; `rules.py` fills it from a validated TOML file.
+
+Everything here is immutable: a loaded rule set is shared by the whole app (policy is data).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+from math import ceil, floor
+from typing import Literal, Protocol, TypeVar
+
+from app.models.errors import AppError, NotFound
+
+UsageMode = Literal["deny", "allow"]
+DayType = Literal["calendar", "working"]
+Bound = Literal["max", "min"]
+CheckFailure = Literal["warn", "block"]
+MaskMode = Literal["partial", "hidden"]
+
+ALL_KINDS = "*"
+
+
+class RuleSetError(AppError):
+    """A rule file that cannot be used: the message names the file, the key path and the reason."""
+
+    def __init__(self, file: str, key: str, reason: str) -> None:
+        self.file = file
+        self.key = key
+        self.reason = reason
+        where = f"{key} " if key else ""
+        super().__init__(f"规则文件 {file}：{where}{reason}")
+
+
+class _Coded(Protocol):
+    @property
+    def code(self) -> str: ...
+
+
+_C = TypeVar("_C", bound=_Coded)
+
+
+def _find(entries: Iterable[_C], code: str, what: str) -> _C:
+    for entry in entries:
+        if entry.code == code:
+            return entry
+    raise NotFound(f"规则集中没有{what}“{code}”")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A plain code + Chinese name (notice levels, statuses, asset types …)."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Meta:
+    format: int
+    id: str
+    name: str
+    basis: str
+    basis_title: str
+    issuer: str
+    version: str
+    effective: date
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    name: str
+    kind: str
+    bond: bool
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    name: str
+    items: tuple[Item, ...]
+    items_editable: bool
+    bond: bool
+    poverty_use_optional: bool
+    usage_mode: UsageMode
+    usage: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UsageException:
+    code: str
+    name: str
+    kind: str
+    condition: str
+    requires_decision: bool
+    unlocks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Level:
+    code: str
+    name: str
+    bureau: bool
+
+
+@dataclass(frozen=True)
+class Deadline:
+    code: str
+    kind: str  # a kind code or ALL_KINDS
+    items: tuple[str, ...]  # empty: every item of the kind
+    poverty_use_only: bool
+    stage: str
+    who: str
+    office: str
+    level: str
+    from_event: str
+    to_event: str
+    days: int
+    day_type: DayType
+    basis: str
+
+    def applies_to(self, kind_code: str, item_code: str | None = None, *, poverty_use: bool = True) -> bool:
+        """Whether an indicator of this kind/item is subject to this stage's limit."""
+        if self.kind not in (ALL_KINDS, kind_code):
+            return False
+        if self.items and item_code not in self.items:
+            return False
+        return poverty_use or not self.poverty_use_only
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    code: str
+    name: str
+    direct: bool
+    allowed: bool
+
+
+@dataclass(frozen=True)
+class PaymentKind:
+    code: str
+    name: str
+    real_name_list: bool
+    prepayment: bool
+    retention: bool
+    management_fee: bool
+    labour: bool
+
+
+@dataclass(frozen=True)
+class IdType:
+    code: str
+    name: str
+    on_check_failure: CheckFailure
+
+
+@dataclass(frozen=True)
+class PayeeType:
+    code: str
+    name: str
+    id_type: str
+    person: bool
+
+
+@dataclass(frozen=True)
+class Payment:
+    direct_payment_only: bool
+    methods: tuple[PaymentMethod, ...]
+    kinds: tuple[PaymentKind, ...]
+    id_types: tuple[IdType, ...]
+    payee_types: tuple[PayeeType, ...]
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """An exact ratio limit; `soft` ("原则上") means a warning with reason and override, not a block."""
+
+    name: str
+    value: Fraction
+    base: str
+    bound: Bound
+    soft: bool
+
+    def threshold(self, whole: int) -> int:
+        """The limit in 分 for a base of `whole` 分: rounded down for a cap, up for a minimum."""
+        exact = self.value * whole
+        return floor(exact) if self.bound == "max" else ceil(exact)
+
+    def breached(self, part: int, whole: int) -> bool:
+        """Whether `part` of `whole` (both 分) violates the limit — exact, no float."""
+        if self.bound == "max":
+            return Fraction(part) > self.value * whole
+        return Fraction(part) < self.value * whole
+
+
+@dataclass(frozen=True)
+class Ratios:
+    prepayment: Ratio
+    infra_prepayment: Ratio
+    management_fee: Ratio
+    labour_share: Ratio
+    retention: Ratio
+
+
+@dataclass(frozen=True)
+class Spending:
+    year_end_month: int
+    year_end_day: int
+    year_end_exempt_payment_kinds: tuple[str, ...]
+    bond_spend_months: int
+    idle_days: int
+
+    def year_end(self, year: int) -> date:
+        """The day by which the year's funds must be paid (default 31 October)."""
+        return date(year, self.year_end_month, self.year_end_day)
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    name: str
+    permanent: bool
+
+
+@dataclass(frozen=True)
+class Notices:
+    min_board_days: int
+    website_permanent: bool
+    supervision_phone: str
+    id_mask_mode: MaskMode
+    id_mask_head: int
+    id_mask_tail: int
+    bank_account_tail: int
+    project_notice_fields: tuple[str, ...]
+    levels: tuple[Entry, ...]
+    kinds: tuple[Entry, ...]
+    places: tuple[Place, ...]
+
+
+@dataclass(frozen=True)
+class PerfClass:
+    code: str
+    name: str
+    subclasses: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Comparator:
+    code: str
+    symbol: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Performance:
+    classes: tuple[PerfClass, ...]
+    comparators: tuple[Comparator, ...]
+
+
+@dataclass(frozen=True)
+class WarningStatus:
+    code: str
+    name: str
+    closed: bool
+
+
+@dataclass(frozen=True)
+class ReportDue:
+    level: str
+    day: int
+    to: str
+
+
+def _clamped(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
+    index = year * 12 + month - 1 + months
+    return index // 12, index % 12 + 1
+
+
+@dataclass(frozen=True)
+class Reporting:
+    cutoff_day: int | None  # None: the last day of the month
+    due_month_offset: int
+    due: tuple[ReportDue, ...]
+
+    def period(self, year: int, month: int) -> tuple[date, date]:
+        """First and last day of the statistical period of report month `year-month`."""
+        if self.cutoff_day is None:
+            return date(year, month, 1), _clamped(year, month, 31)
+        py, pm = _add_months(year, month, -1)
+        return _clamped(py, pm, self.cutoff_day) + timedelta(days=1), _clamped(year, month, self.cutoff_day)
+
+    def due_day(self, level: str) -> int:
+        for due in self.due:
+            if due.level == level:
+                return due.day
+        raise NotFound(f"规则集中没有层级“{level}”的月报报送日")
+
+    def due_date(self, year: int, month: int, level: str) -> date:
+        """When the report of `year-month` is due from a bureau at `level` (day clamped to month end)."""
+        dy, dm = _add_months(year, month, self.due_month_offset)
+        return _clamped(dy, dm, self.due_day(level))
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_amount_fen: int
+    scan_max_mb: int
+    evidence_types: tuple[str, ...]
+
+    @property
+    def scan_max_bytes(self) -> int:
+        return self.scan_max_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    name: str
+    read_only: bool
+
+
+@dataclass(frozen=True)
+class Backups:
+    recent: int
+    daily: int
+    weekly: int
+    monthly: int
+
+
+@dataclass(frozen=True)
+class FunctionalCode:
+    code: str
+    name: str
+    former_name: str | None
+    renamed_year: int | None
+
+    def name_in(self, year: int) -> str:
+        """The name the classification carried in budget year `year`."""
+        if self.former_name and self.renamed_year and year < self.renamed_year:
+            return self.former_name
+        return self.name
+
+
+@dataclass(frozen=True)
+class Fundraising:
+    regional_zx_min_share: Fraction
+    zh_integration_share_2016: Fraction
+    yd_per_person_central_fen: int
+    yd_per_person_regional_fen: int
+    dd_annual_fen: int
+    dd_first_year: int
+    dd_years: int
+    yb_annual_fen: int
+    yb_first_year: int
+    yb_counties: int
+    south_xinjiang_min_share: Fraction
+    deep_poor_counties_min_share: Fraction
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """One policy's complete rule set; `source` is the file it came from (for messages)."""
+
+    source: str
+    meta: Meta
+    kinds: tuple[Kind, ...]
+    usage_categories: tuple[Entry, ...]
+    usage_exceptions: tuple[UsageException, ...]
+    source_levels: tuple[Entry, ...]
+    levels: tuple[Level, ...]
+    events: tuple[Entry, ...]
+    deadlines: tuple[Deadline, ...]
+    payment: Payment
+    ratios: Ratios
+    spending: Spending
+    notices: Notices
+    project_categories: tuple[Entry, ...]
+    construction_types: tuple[Entry, ...]
+    asset_types: tuple[Entry, ...]
+    project_statuses: tuple[Entry, ...]
+    performance: Performance
+    warnings: tuple[Entry, ...]
+    warning_statuses: tuple[WarningStatus, ...]
+    reporting: Reporting
+    limits: Limits
+    roles: tuple[Role, ...]
+    backups: Backups
+    functional_codes: tuple[FunctionalCode, ...]
+    fundraising: Fundraising
+    _items: dict[str, Item] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_items", {i.code: i for k in self.kinds for i in k.items})
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+    @property
+    def backup_keep(self) -> dict[str, int]:
+        """How many backups of each age class to keep (recent/daily/weekly/monthly)."""
+        b = self.backups
+        return {"recent": b.recent, "daily": b.daily, "weekly": b.weekly, "monthly": b.monthly}
+
+    @property
+    def report_cutoff_day(self) -> int | None:
+        """The statistical cut-off day of a report month; None means the month's last day."""
+        return self.reporting.cutoff_day
+
+    # ── fund catalogue and usage ──
+    def kind(self, code: str) -> Kind:
+        return _find(self.kinds, code, "资金大类")
+
+    def item(self, code: str) -> Item:
+        try:
+            return self._items[code]
+        except KeyError:
+            raise NotFound(f"规则集中没有资金项目“{code}”") from None
+
+    def is_bond(self, kind_code: str, item_code: str | None = None) -> bool:
+        """Bond money: spent within the bond limit and only on the declared bond project."""
+        if self.kind(kind_code).bond:
+            return True
+        return item_code is not None and item_code in self._items and self._items[item_code].bond
+
+    def usage_category(self, code: str) -> Entry:
+        return _find(self.usage_categories, code, "支出用途")
+
+    def usage_allowed(self, kind_code: str, usage_code: str, *, zh_exception: bool = False) -> bool:
+        """Whether `kind_code` money may pay `usage_code`; `zh_exception` applies the kind's recorded
+        exceptions (the 脱贫摘帽县 leading-group decision for ZH)."""
+        kind = self.kind(kind_code)
+        self.usage_category(usage_code)
+        if zh_exception and any(usage_code in e.unlocks for e in self.usage_exceptions if e.kind == kind_code):
+            return True
+        listed = usage_code in kind.usage
+        return listed if kind.usage_mode == "allow" else not listed
+
+    def allowed_usages(self, kind_code: str, *, zh_exception: bool = False) -> tuple[Entry, ...]:
+        """The usage categories a payment from `kind_code` may pick, in file order."""
+        return tuple(
+            u for u in self.usage_categories if self.usage_allowed(kind_code, u.code, zh_exception=zh_exception)
+        )
+
+    # ── deadlines ──
+    def deadline(self, code: str) -> Deadline:
+        return _find(self.deadlines, code, "下达时限")
+
+    def deadlines_for(
+        self, kind_code: str, item_code: str | None = None, *, level: str | None = None, poverty_use: bool = True
+    ) -> tuple[Deadline, ...]:
+        return tuple(
+            d
+            for d in self.deadlines
+            if d.applies_to(kind_code, item_code, poverty_use=poverty_use) and (level is None or d.level == level)
+        )
+
+    def level(self, code: str) -> Level:
+        return _find(self.levels, code, "层级")
+
+    def source_level(self, code: str) -> Entry:
+        return _find(self.source_levels, code, "资金级次")
+
+    # ── payments ──
+    def payment_kind(self, code: str) -> PaymentKind:
+        return _find(self.payment.kinds, code, "支付类型")
+
+    def payment_method(self, code: str) -> PaymentMethod:
+        return _find(self.payment.methods, code, "支付方式")
+
+    def method_allowed(self, code: str) -> bool:
+        method = self.payment_method(code)
+        return method.allowed and (method.direct or not self.payment.direct_payment_only)
+
+    def payee_type(self, code: str) -> PayeeType:
+        return _find(self.payment.payee_types, code, "收款人类型")
+
+    def id_type(self, code: str) -> IdType:
+        return _find(self.payment.id_types, code, "证件类型")
+
+    # ── the rest ──
+    def role(self, code: str) -> Role:
+        return _find(self.roles, code, "角色")
+
+    def warning(self, code: str) -> Entry:
+        return _find(self.warnings, code, "预警类型")
+
+    def functional_code(self, code: str) -> FunctionalCode:
+        return _find(self.functional_codes, code, "支出功能分类科目")

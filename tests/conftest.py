@@ -1,0 +1,46 @@
+"""Shared fixtures: a fresh migrated bureau file per test, logged in as a chosen role."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from app.models import setup, users  # noqa: E402
+from app.models.book import Book  # noqa: E402
+
+PASSWORD = "secret-pass-1"
+
+
+class FixedClock:
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(dt.datetime(2026, 11, 20, 10, 0, 0))
+
+
+@pytest.fixture
+def book(tmp_path: Path, clock: FixedClock) -> Iterator[Book]:
+    """A new county bureau with one user per role; logged in as the chief."""
+    b = setup.create(tmp_path / "bureau.db", bureau_name="测试县财政局", region_code="659902", level="county",
+                     chief_login="chief", chief_name="局长甲", chief_password=PASSWORD, clock=clock)
+    for login, role in (("clerk", "clerk"), ("clerk2", "clerk"), ("reviewer", "reviewer"), ("auditor", "auditor")):
+        users.add_user(b, login=login, name=f"{role}-用户", role=role, password=PASSWORD, section="扶贫资金管理股")
+    yield b
+    b.close(backup=False)
+
+
+def login_as(book: Book, login: str) -> Book:
+    users.login(book, login, PASSWORD)
+    return book
