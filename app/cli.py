@@ -116,7 +116,19 @@ def cmd_backups(args: argparse.Namespace) -> int:
     return 0
 
 
+# Each capability registers its subcommands in its own module; listed here so bundles find them.
+CLI_MODULES: tuple[str, ...] = ()
+
+
+def load_commands() -> None:
+    import importlib
+
+    for name in CLI_MODULES:
+        importlib.import_module(f"app.{name}")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    load_commands()
     parser = argparse.ArgumentParser(
         prog="fundledger",
         description=f"{APP_TITLE}（FundLedger {__version__}）。不带子命令时打开窗口。",
