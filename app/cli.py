@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from . import APP_TITLE, __version__
 from .models import backup, users, verify
@@ -127,17 +128,41 @@ def load_commands() -> None:
         importlib.import_module(f"app.{name}")
 
 
+class ChineseHelp(argparse.HelpFormatter):
+    def add_usage(self, usage: str | None, actions: object, groups: object, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)  # type: ignore[arg-type]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with Chinese headings and errors: no English reaches the user."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", ChineseHelp)
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._optionals.title = "选项"
+        self._positionals.title = "参数"
+        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+
+    def error(self, message: str) -> NoReturn:
+        detail = (message.replace("the following arguments are required", "缺少必需的参数")
+                  .replace("unrecognized arguments", "无法识别的参数")
+                  .replace("invalid choice", "无效的选项").replace("expected one argument", "需要一个值"))
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：命令行参数有误：{detail}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     load_commands()
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="fundledger",
         description=f"{APP_TITLE}（FundLedger {__version__}）。不带子命令时打开窗口。",
     )
-    parser.add_argument("--version", action="version", version=f"FundLedger {__version__}")
+    parser.add_argument("--version", action="version", version=f"FundLedger {__version__}", help="显示版本号并退出")
     parser.add_argument("--demo", action="store_true", help="打开示例县（首次运行时在用户数据目录生成）")
     parser.add_argument("--read-only", action="store_true", help="以只读方式打开")
     parser.add_argument("--open", type=Path, metavar="DB", help="打开指定的数据库文件")
-    sub = parser.add_subparsers(dest="command", metavar="子命令", title="子命令")
+    sub = parser.add_subparsers(dest="command", metavar="子命令", title="子命令", parser_class=Parser)
     for name, (help_text, configure, _fn) in COMMANDS.items():
         configure(sub.add_parser(name, help=help_text, description=help_text))
     return parser

@@ -92,7 +92,7 @@ class Book:
         return self.clock().date()
 
     def stamp(self) -> str:
-        return self.clock().isoformat(timespec="seconds")
+        return self.clock().isoformat(sep=" ", timespec="seconds")
 
     # -- writing ---------------------------------------------------------------------------
     @contextmanager

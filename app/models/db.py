@@ -167,7 +167,7 @@ def install_triggers(conn: sqlite3.Connection) -> None:
             f"{head}, CAST(OLD.\"{key}\" AS TEXT), 'D', {old_json}, NULL); END"
         )
         if date_expr:
-            def closed(row: str) -> str:
+            def closed(row: str, date_expr: str = date_expr) -> str:
                 expr = date_expr.replace("{row}", row)
                 return f"EXISTS (SELECT 1 FROM periods WHERE closed = 1 AND ({expr}) BETWEEN start_date AND end_date)"
 

@@ -78,16 +78,16 @@ class FileLock:
         for _attempt in range(2):
             try:
                 fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
+            except FileExistsError as exists:
                 holder = read_holder(self.db_path) or {}
                 if holder.get("host") == info["host"] and not pid_alive(int(str(holder.get("pid") or 0))):
                     self.path.unlink(missing_ok=True)  # stale: left by a crashed process on this host
                     continue
                 if holder.get("host") == info["host"] and holder.get("pid") == info["pid"]:
-                    raise LockedError("本程序已在另一个窗口中打开了该文件。", holder)
+                    raise LockedError("本程序已在另一个窗口中打开了该文件。", holder) from exists
                 raise LockedError(
                     f"文件 {self.db_path.name} 正由{describe(holder)}打开。可以以只读方式打开查看。", holder
-                )
+                ) from exists
             except PermissionError as exc:
                 raise FileError(f"无法在 {self.path.parent} 中创建锁文件（文件夹只读或无权限），请以只读方式打开。") from exc
             except OSError as exc:

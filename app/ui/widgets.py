@@ -21,12 +21,21 @@ class DataTable(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
+        self.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # keep the source's order
         self.setSortingEnabled(True)
         self.horizontalHeader().setSortIndicatorShown(True)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.horizontalHeader().setStretchLastSection(True)
         self.verticalHeader().setDefaultSectionSize(24)
         self.resizeColumnsToContents()
+        model.modelReset.connect(self._fit_columns)
+
+    def _fit_columns(self) -> None:
+        """Fit the columns to the first page, capped so one long text cannot push the rest away."""
+        self.resizeColumnsToContents()
+        for col in range(self.lazy_model().columnCount()):
+            if self.columnWidth(col) > 360:
+                self.setColumnWidth(col, 360)
 
     def lazy_model(self) -> LazyTableModel:
         model = self.model()
