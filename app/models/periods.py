@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 
@@ -19,23 +18,14 @@ def parse_month(text: str, *, field: str = "月份") -> tuple[int, int]:
     return int(m[1]), int(m[2])
 
 
-def bounds(month: str, cutoff_day: int | None = None) -> tuple[dt.date, dt.date]:
-    """The statistical period of a month: 1st..last by default; with cut-off C, (C+1 of M-1)..C of M."""
+def bounds(book: Book, month: str) -> tuple[dt.date, dt.date]:
+    """The statistical period of a month, from the rule set's cut-off day (DOMAIN §4.7)."""
     year, mon = parse_month(month)
-    if cutoff_day is None:
-        return dt.date(year, mon, 1), dt.date(year, mon, calendar.monthrange(year, mon)[1])
-    prev_y, prev_m = (year - 1, 12) if mon == 1 else (year, mon - 1)
-    prev_end = dt.date(prev_y, prev_m, min(cutoff_day, calendar.monthrange(prev_y, prev_m)[1]))
-    end = dt.date(year, mon, min(cutoff_day, calendar.monthrange(year, mon)[1]))
-    return prev_end + dt.timedelta(days=1), end
+    return book.rules.reporting.period(year, mon)
 
 
 def cutoff_of(book: Book) -> int | None:
-    try:
-        value = book.rules.report_cutoff_day
-    except AttributeError:
-        return None
-    return None if value in (None, "last") else int(value)
+    return book.rules.reporting.cutoff_day
 
 
 def month_of(day: dt.date, cutoff_day: int | None = None) -> str:
@@ -48,7 +38,7 @@ def month_of(day: dt.date, cutoff_day: int | None = None) -> str:
 
 def ensure(book: Book, month: str) -> None:
     """Create the period row when first needed (inside the caller's transaction)."""
-    start, end = bounds(month, cutoff_of(book))
+    start, end = bounds(book, month)
     book.conn.execute(
         "INSERT OR IGNORE INTO periods (month, start_date, end_date, closed) VALUES (?, ?, ?, 0)",
         (month, start.isoformat(), end.isoformat()),

@@ -174,11 +174,14 @@ def test_reopen_needs_chief_and_reason(book: Book) -> None:
     assert "更正一笔错账的金额" in op
 
 
-def test_period_bounds_with_cutoff() -> None:
+def test_period_bounds_with_cutoff(book: Book) -> None:
+    import dataclasses
     import datetime as dt
 
-    assert periods.bounds("2026-02") == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
-    assert periods.bounds("2026-03", 27) == (dt.date(2026, 2, 28), dt.date(2026, 3, 27))
+    assert periods.bounds(book, "2026-02") == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    literal = dataclasses.replace(book.rules, reporting=dataclasses.replace(book.rules.reporting, cutoff_day=27))
+    book._rules = literal  # a prefecture that wants the seed's literal timing
+    assert periods.bounds(book, "2026-03") == (dt.date(2026, 2, 28), dt.date(2026, 3, 27))
     assert periods.month_of(dt.date(2026, 3, 28), 27) == "2026-04"
     assert periods.month_of(dt.date(2026, 12, 28), 27) == "2027-01"
     with pytest.raises(ValidationError, match="月份"):
