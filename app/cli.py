@@ -118,7 +118,7 @@ def cmd_backups(args: argparse.Namespace) -> int:
 
 
 # Each capability registers its subcommands in its own module; listed here so bundles find them.
-CLI_MODULES: tuple[str, ...] = ()
+CLI_MODULES: tuple[str, ...] = ("cli_selftest",)
 
 
 def load_commands() -> None:

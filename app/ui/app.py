@@ -8,12 +8,13 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
+from PySide6.QtGui import QFont, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QDialog
 
 from .. import APP_NAME, APP_TITLE
 from ..models.book import Book
+from ..resources import resources_dir
 from . import dialogs, files
 from .main_window import MainWindow
 from .start import StartDialog
@@ -27,6 +28,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if isinstance(app, QApplication):
         return app
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication(argv or sys.argv[:1])
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
@@ -37,6 +39,9 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         translator = QTranslator(app)
         if translator.load(name, translations):
             app.installTranslator(translator)
+    icon = resources_dir() / "icons" / "fundledger.png"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
     font = QFont()
     font.setFamilies(FONT_FAMILIES)
     font.setPointSize(10)
