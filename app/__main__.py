@@ -36,7 +36,7 @@ def has_display() -> bool:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     setup_logging()
-    from . import cli
+    from app import cli
 
     code = cli.run(argv)
     if code != -1:
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     if not has_display():
         print("没有图形显示（DISPLAY 未设置），无法打开窗口：请在桌面环境中运行，或使用 xvfb-run -a fundledger。")
         return 2
-    from .ui.app import run_gui
+    from app.ui.app import run_gui
 
     return run_gui(demo=args.demo, path=args.open, read_only=args.read_only)
 

@@ -130,7 +130,7 @@ class Book:
             start = audit.last_seq(conn)
             conn.execute(
                 "UPDATE audit_context SET actor = ?, op = ?, at = ? WHERE id = 1",
-                (f"{actor.login}#{actor.id}", op, self.clock().isoformat(timespec="milliseconds")),
+                (f"{actor.login}#{actor.id}", op, self.clock().isoformat(sep=" ", timespec="milliseconds")),
             )
             yield conn
             audit.seal(conn, start)

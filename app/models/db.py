@@ -150,7 +150,7 @@ def install_triggers(conn: sqlite3.Connection) -> None:
         ).fetchall():
             conn.execute(f'DROP TRIGGER "{old[0]}"')
         ctx = "(SELECT {c} FROM audit_context WHERE id = 1)"
-        at = f"coalesce({ctx.format(c='at')}, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+        at = f"coalesce({ctx.format(c='at')}, strftime('%Y-%m-%d %H:%M:%f', 'now', 'localtime'))"
         head = f"INSERT INTO audit_log (at, actor, op, tbl, row_key, action, before, after) VALUES ({at}, {ctx.format(c='actor')}, {ctx.format(c='op')}, '{name}'"
         new_json = row_json_sql(conn, name, skip, "NEW")
         old_json = row_json_sql(conn, name, skip, "OLD")

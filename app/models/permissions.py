@@ -27,6 +27,19 @@ def table() -> dict[str, frozenset[str]]:
     return result
 
 
+@functools.cache
+def labels() -> dict[str, str]:
+    data = tomllib.loads((resources_dir() / "op_labels.toml").read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def label(op: str) -> str:
+    """The Chinese name of an operation, for the audit view; a reason after '：' is kept."""
+    code, _, reason = op.partition("：")
+    name = labels().get(code, code)
+    return f"{name}：{reason}" if reason else name
+
+
 def allowed(op: str, role: str) -> bool:
     return role in table().get(op, frozenset())
 

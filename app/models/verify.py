@@ -79,9 +79,13 @@ def extra_checks() -> list[tuple[str, Check]]:
     return invariants.CHECKS
 
 
-def run(book: Book) -> Report:
+def run(book: Book, progress: Callable[[int, int, str], None] | None = None) -> Report:
+    """Every check in order; `progress(done, total, name)` lets a window show and cancel it."""
     report = Report()
-    for name, check in base_checks() + extra_checks():
+    checks = base_checks() + extra_checks()
+    for done, (name, check) in enumerate(checks):
+        if progress is not None:
+            progress(done, len(checks), name)
         try:
             found = list(check(book.conn))
         except sqlite3.Error as exc:

@@ -19,9 +19,10 @@ TabFactory = Callable[[Book, QWidget], QWidget]
 
 def tab_factories() -> list[tuple[str, TabFactory]]:
     """Every tab the window shows, in order; each is a real working form."""
+    from .audit_tab import AuditTab
     from .settings_tab import SettingsTab
 
-    return [("基础设置", SettingsTab)]
+    return [("审计", AuditTab), ("基础设置", SettingsTab)]
 
 
 class MainWindow(QMainWindow):

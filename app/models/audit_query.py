@@ -1,0 +1,107 @@
+"""Reading the audit log for people: filters by user, table, date and text; field-level differences."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from . import permissions
+from .book import Book
+
+TABLE_NAMES = {
+    "bureau": "单位信息", "users": "用户", "fund_kinds": "资金大类", "fund_items": "资金项目",
+    "calendar_years": "节假日年度", "calendar_days": "节假日", "periods": "报表期间", "attachments": "附件",
+}
+ACTIONS = {"I": "新增", "U": "修改", "D": "删除"}
+SORT_KEYS = {"seq": "seq", "at": "seq", "actor": "actor", "tbl": "tbl", "op": "op"}
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    actor: str = ""
+    table: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    text: str = ""
+
+
+def table_label(name: str) -> str:
+    return TABLE_NAMES.get(name, name)
+
+
+class LogQuery:
+    """A row source over audit_log (newest first), paged with LIMIT/OFFSET on the primary key."""
+
+    def __init__(self, book: Book, flt: LogFilter | None = None) -> None:
+        self.book = book
+        self.flt = flt or LogFilter()
+
+    def _where(self) -> tuple[str, list[Any]]:
+        clauses, args = [], []
+        f = self.flt
+        if f.actor:
+            clauses.append("actor = ?")
+            args.append(f.actor)
+        if f.table:
+            clauses.append("tbl = ?")
+            args.append(f.table)
+        if f.date_from:
+            clauses.append("at >= ?")
+            args.append(f.date_from)
+        if f.date_to:
+            clauses.append("at < date(?, '+1 day')")
+            args.append(f.date_to)
+        if f.text:
+            clauses.append("(instr(coalesce(after, ''), ?) > 0 OR instr(coalesce(before, ''), ?) > 0 OR row_key = ?)")
+            args += [f.text, f.text, f.text]
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+    def count(self) -> int:
+        where, args = self._where()
+        return int(self.book.conn.execute(f"SELECT count(*) FROM audit_log{where}", args).fetchone()[0])
+
+    def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+        where, args = self._where()
+        column = SORT_KEYS.get(sort_key or "", "seq")
+        direction = "DESC" if (descending or sort_key is None) else "ASC"
+        rows = self.book.conn.execute(
+            f"SELECT seq, at, actor, op, tbl, row_key, action, before, after, hash FROM audit_log{where} "
+            f"ORDER BY {column} {direction}, seq {direction} LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        ).fetchall()
+        return [dict(r) | {"table_name": table_label(r["tbl"]), "op_name": permissions.label(r["op"] or ""), "action_name": ACTIONS.get(r["action"], r["action"]),
+                           "sealed": r["hash"] is not None, "changes": summary(r["before"], r["after"])}
+                for r in rows]
+
+
+def actors(book: Book) -> list[str]:
+    return [r[0] for r in book.conn.execute("SELECT DISTINCT actor FROM audit_log WHERE actor IS NOT NULL ORDER BY actor")]
+
+
+def tables(book: Book) -> list[tuple[str, str]]:
+    return [(r[0], table_label(r[0])) for r in book.conn.execute("SELECT DISTINCT tbl FROM audit_log ORDER BY tbl")]
+
+
+def differences(before: str | None, after: str | None) -> list[tuple[str, Any, Any]]:
+    """(column, old, new) for every column that changed; the password hash is never shown."""
+    old = json.loads(before) if before else {}
+    new = json.loads(after) if after else {}
+    result = []
+    for key in list(dict.fromkeys([*old, *new])):
+        if old.get(key) != new.get(key):
+            if key == "pw_hash":
+                result.append((key, "（已隐藏）" if key in old else None, "（已更改）"))
+            else:
+                result.append((key, old.get(key), new.get(key)))
+    return result
+
+
+def summary(before: str | None, after: str | None, limit: int = 5) -> str:
+    """One line for the table: the new values of an insert, the old of a delete, old → new otherwise."""
+    diffs = differences(before, after)[:limit]
+    if before is None:
+        return "；".join(f"{k}={n}" for k, _o, n in diffs)
+    if after is None:
+        return "；".join(f"{k}={o}" for k, o, _n in diffs)
+    return "；".join(f"{k}: {'' if o is None else o} → {'' if n is None else n}" for k, o, n in diffs)
