@@ -19,7 +19,7 @@ PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".fundledger-installed"
 
 
-def ensure_env(extras: str = "test") -> None:
+def ensure_env(extras: str = "test,build") -> None:
     """Create the venv and (re)install when pyproject.toml changed since the last install."""
     if not PY.exists():
         print("创建虚拟环境 .venv …", flush=True)
@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
         ensure_env()
         return subprocess.call([str(PY), "-m", "app", *rest], cwd=ROOT)
     if cmd == "build":
-        ensure_env("test,build")
+        ensure_env()
         return subprocess.call([str(PY), "-m", "PyInstaller", "--noconfirm", "build.spec"], cwd=ROOT)
     print("用法：python3 dev.py run | test [pytest 参数] | cli <子命令> | build")
     return 0 if cmd in ("help", "-h", "--help") else 2
