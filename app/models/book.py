@@ -138,6 +138,8 @@ class Book:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback()
+            if not self.path.exists():
+                raise FileError(f"数据库文件 {self.path} 已被移走或删除，本次操作未写入。请从备份恢复或重新打开文件。") from exc
             mapped = translate(exc)
             if mapped is not None:
                 raise mapped from exc
@@ -170,7 +172,10 @@ class Book:
                         backups.make(self, reason="关闭")
                     except AppError:
                         pass  # a failed backup on close must not keep the file open
-                self.conn.execute("PRAGMA optimize")
+                try:
+                    self.conn.execute("PRAGMA optimize")
+                except sqlite3.Error:
+                    pass  # the file may be gone or read-only by now; closing must still succeed
             self.conn.close()
         finally:
             if self._lock:
@@ -202,7 +207,11 @@ def open_book(path: Path | str, *, read_only: bool = False, create: bool = False
         raise
 
 
-def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notice: str) -> Book:
+def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notice: str,
+          copied: bool = False) -> Book:
+    if read_only and not copied and _has_hot_journal(path):
+        return _open_copy(path, notice, "该文件上次未正常关闭（有未完成的事务），显示的是撤销该事务后的临时副本，"
+                                        "原文件未改动；以可写方式打开时会自动恢复。")
     try:
         conn = db.connect(path, read_only=read_only)
     except sqlite3.Error as exc:
@@ -213,7 +222,7 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
         if version < db.latest_version():
             if read_only:
                 conn.close()
-                return _open_upgraded_copy(path, notice)
+                return _open_copy(path, notice, "该文件为旧版本格式，显示的是升级后的临时副本，原文件未改动。")
 
             def before(v: int) -> None:
                 if v > 0:
@@ -231,13 +240,25 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
     return Book(path, conn, read_only=read_only, file_lock=file_lock, notice=notice)
 
 
-def _open_upgraded_copy(path: Path, notice: str) -> Book:
-    """Read-only and older: upgrade a temporary copy, never the auditor's file."""
+def _has_hot_journal(path: Path) -> bool:
+    journal = path.with_name(path.name + "-journal")
+    return journal.exists() and journal.stat().st_size > 0
+
+
+def _open_copy(path: Path, notice: str, why: str) -> Book:
+    """Read-only but the file needs writing (an upgrade, or a crash's journal to roll back):
+    do it on a temporary copy, never on the auditor's file."""
     tmp = Path(tempfile.mkdtemp(prefix="fundledger-ro-")) / path.name
     shutil.copy2(path, tmp)
-    conn = db.connect(tmp)
-    db.migrate(conn)
-    conn.close()
-    book = _open(tmp, read_only=True, file_lock=None, notice=notice)
-    book.notice = (notice + " 该文件为旧版本格式，显示的是升级后的临时副本，原文件未改动。").strip()
+    journal = path.with_name(path.name + "-journal")
+    if journal.exists():
+        shutil.copy2(journal, tmp.with_name(tmp.name + "-journal"))
+    conn = db.connect(tmp)  # opening read-write rolls a hot journal back
+    try:
+        db.check_integrity(conn, path)
+        db.migrate(conn)
+    finally:
+        conn.close()
+    book = _open(tmp, read_only=True, file_lock=None, notice=notice, copied=True)
+    book.notice = (notice + " " + why).strip()
     return book

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import getpass
 import json
 import os
@@ -88,10 +89,13 @@ class FileLock:
                 raise LockedError(
                     f"文件 {self.db_path.name} 正由{describe(holder)}打开。可以以只读方式打开查看。", holder
                 ) from exists
-            except PermissionError as exc:
-                raise FileError(f"无法在 {self.path.parent} 中创建锁文件（文件夹只读或无权限），请以只读方式打开。") from exc
             except OSError as exc:
-                raise FileError(f"无法创建锁文件 {self.path}：{exc.strerror or exc}") from exc
+                if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    raise FileError(
+                        f"文件夹 {self.path.parent} 只读或无写入权限，无法以可写方式打开，请以只读方式打开。") from exc
+                if exc.errno == errno.ENOSPC:
+                    raise FileError(f"磁盘已满，无法在 {self.path.parent} 中创建锁文件，请先清理磁盘空间。") from exc
+                raise FileError(f"无法创建锁文件 {self.path}（系统错误号 {exc.errno}）。") from exc
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(info, fh, ensure_ascii=False)
             self.held = True
