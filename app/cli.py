@@ -118,7 +118,7 @@ def cmd_backups(args: argparse.Namespace) -> int:
 
 
 # Each capability registers its subcommands in its own module; listed here so bundles find them.
-CLI_MODULES: tuple[str, ...] = ("cli_selftest",)
+CLI_MODULES: tuple[str, ...] = ("cli_selftest", "cli_ledger", "cli_payments", "cli_reports")
 
 
 def load_commands() -> None:

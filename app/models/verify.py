@@ -79,10 +79,17 @@ def extra_checks() -> list[tuple[str, Check]]:
     return invariants.CHECKS
 
 
+def book_checks(book: Book) -> list[tuple[str, Check]]:
+    """Checks that need the rule set and the renderers, not only the connection."""
+    from . import monthly
+
+    return [("已签发报送包可重新生成且哈希一致", lambda _conn: monthly.check_signed(book))]
+
+
 def run(book: Book, progress: Callable[[int, int, str], None] | None = None) -> Report:
     """Every check in order; `progress(done, total, name)` lets a window show and cancel it."""
     report = Report()
-    checks = base_checks() + extra_checks()
+    checks = base_checks() + extra_checks() + book_checks(book)
     for done, (name, check) in enumerate(checks):
         if progress is not None:
             progress(done, len(checks), name)

@@ -20,9 +20,18 @@ TabFactory = Callable[[Book, QWidget], QWidget]
 def tab_factories() -> list[tuple[str, TabFactory]]:
     """Every tab the window shows, in order; each is a real working form."""
     from .audit_tab import AuditTab
+    from .dashboard_tab import DashboardTab
+    from .ledger_tab import LedgerTab
+    from .notices_tab import NoticesTab
+    from .payments_tab import PaymentsTab
+    from .performance_tab import PerformanceTab
+    from .plan_tab import PlanTab
+    from .reports_tab import ReportsTab
     from .settings_tab import SettingsTab
 
-    return [("审计", AuditTab), ("基础设置", SettingsTab)]
+    return [("监控预警", DashboardTab), ("专账", LedgerTab), ("项目计划", PlanTab), ("支付审批", PaymentsTab),
+            ("公告公示", NoticesTab), ("绩效目标", PerformanceTab),
+            ("月报", ReportsTab), ("审计", AuditTab), ("基础设置", SettingsTab)]
 
 
 class MainWindow(QMainWindow):

@@ -1,0 +1,227 @@
+"""Notice documents written by the app: a print-ready A4 PDF for boards and an .xlsx for the website.
+
+The content comes from app.models.notice_content (identifiers already masked there); this module only
+lays it out. Same data and date → same bytes (timestamps fixed to the notice date), so a published
+file can be re-created and compared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import openpyxl
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QUuid
+from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+
+from app.export import pdf as report_pdf
+from app.export import stable
+from app.export.package_data import CHINA
+from app.models import money, notice_content
+from app.models import notice_obligations as ob
+from app.models.book import Book
+from app.models.errors import FileError
+from app.models.notice_content import NoticeDoc
+
+FONTS = ["SimSun", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC"]
+DPI = 300
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _stamp(doc: NoticeDoc) -> dt.datetime:
+    return dt.datetime(doc.date.year, doc.date.month, doc.date.day, 9, 0, 0, tzinfo=CHINA)
+
+
+def chinese_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+# -- PDF -----------------------------------------------------------------------------------------------
+
+
+def _html(doc: NoticeDoc) -> str:
+    e = html.escape
+    cell = 'style="border: 1px solid #000; padding: 4px;"'
+    parts = [f'<p align="center" style="font-size: 18pt; font-weight: bold; margin-bottom: 6px;">{e(doc.title)}</p>',
+             f'<p style="font-size: 11pt; line-height: 150%; white-space: pre-wrap;">\u3000\u3000{e(doc.intro)}</p>']
+    if doc.fields:
+        parts.append('<table width="100%" cellspacing="0" cellpadding="4" '
+                     'style="border-collapse: collapse; font-size: 10.5pt;">')
+        for label, value in doc.fields:
+            text = e(value).replace("\n", "<br/>")
+            parts.append(f'<tr><td width="26%" {cell}><b>{e(label)}</b></td><td {cell}>{text}</td></tr>')
+        parts.append("</table>")
+    if doc.table is not None:
+        t = doc.table
+        parts.append(f'<p style="font-size: 11pt; font-weight: bold; margin-top: 10px;">{e(t.caption)}</p>')
+        parts.append('<table width="100%" cellspacing="0" cellpadding="3" '
+                     'style="border-collapse: collapse; font-size: 10pt;">')
+        widths = t.widths if len(t.widths) == len(t.headers) else (0,) * len(t.headers)
+        heads = "".join(f'<th {cell} bgcolor="#eeeeee"{_width(w)}>{e(h)}</th>' for h, w in zip(t.headers, widths, strict=True))
+        parts.append(f"<thead><tr>{heads}</tr></thead>")  # repeated at the top of every page
+        for row in (*t.rows, *((t.total,) if t.total else ())):
+            tds = "".join(
+                f'<td style="border: 1px solid #000; padding: 3px;{" white-space: nowrap;" if i in t.nowrap else ""}" '
+                f'align="{"right" if i in t.numeric else "left"}">{e(v)}</td>' for i, v in enumerate(row))
+            parts.append(f"<tr>{tds}</tr>")
+        parts.append("</table>")
+    parts.append(f'<p style="font-size: 11pt; margin-top: 12px; line-height: 150%; white-space: pre-wrap;">\u3000\u3000{e(doc.closing)}</p>')
+    parts.append(f'<p style="font-size: 11pt;">监督举报电话：{e(doc.phones)}</p>')
+    parts.append(f'<p align="right" style="font-size: 11pt; margin-top: 18px;">{e(doc.publisher)}</p>')
+    parts.append(f'<p align="right" style="font-size: 11pt;">{chinese_date(doc.date)}</p>')
+    return "<html><body>" + "".join(parts) + "</body></html>"
+
+
+def _width(percent: int) -> str:
+    return f' width="{percent}%"' if percent else ""
+
+
+def pdf_bytes(doc: NoticeDoc) -> bytes:
+    """A4 portrait, 20 mm margins, page numbers at the foot (QTextDocument pagination)."""
+    report_pdf.ensure_gui_app()
+    v = report_pdf._v  # gives back the None reference PySide6 6.12 drops on each void call (see app.export.pdf)
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    v(writer.setResolution(DPI))
+    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                                     QMarginsF(20, 18, 20, 18), QPageLayout.Unit.Millimeter))
+    v(writer.setTitle(doc.title))
+    v(writer.setCreator("FundLedger"))
+    v(writer.setDocumentId(QUuid(str(uuid.uuid5(uuid.NAMESPACE_URL, "fundledger-notice:" + doc.file_stem)))))
+    text = QTextDocument()
+    font = QFont()
+    v(font.setFamilies(FONTS))
+    v(font.setPointSizeF(11))
+    v(text.setDefaultFont(font))
+    v(text.setHtml(_html(doc)))
+    v(text.print_(writer))
+    data = bytes(buffer.data().data())
+    v(buffer.close())
+    return stable.stable_pdf(data, _stamp(doc))
+
+
+# -- xlsx ----------------------------------------------------------------------------------------------
+
+
+def _text_cell(ws: object, row: int, col: int, value: str, **style: object) -> None:
+    """User text stays text: a value starting with = + - @ tab or CR is never a formula."""
+    cell = ws.cell(row=row, column=col, value=value)  # type: ignore[attr-defined]
+    cell.data_type = "s"
+    for key, val in style.items():
+        setattr(cell, key, val)
+
+
+def xlsx_bytes(doc: NoticeDoc) -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "公告"
+    width = max(len(doc.table.headers) if doc.table else 0, 4)
+    thin = Side(style="thin")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    row = 1
+
+    def line(text: str, *, bold: bool = False, size: float = 11, align: str = "left") -> None:
+        nonlocal row
+        _text_cell(ws, row, 1, text, font=Font(bold=bold, size=size),
+                   alignment=Alignment(horizontal=align, vertical="center", wrap_text=True))
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+        row += 1
+
+    line(doc.title, bold=True, size=16, align="center")
+    line(f"公告单位：{doc.publisher}　　公告日期：{doc.date.isoformat()}", align="center")
+    line(doc.intro)
+    ws.row_dimensions[row - 1].height = 32
+    for label, value in doc.fields:
+        _text_cell(ws, row, 1, label, font=Font(bold=True), alignment=wrap, border=box)
+        _text_cell(ws, row, 2, value, alignment=wrap, border=box)
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=width)
+        ws.row_dimensions[row].height = max(18, 15 * (len(value) // 60 + 1 + value.count("\n")))
+        row += 1
+    if doc.table is not None:
+        t = doc.table
+        row += 1
+        line(t.caption, bold=True)
+        for col, header in enumerate(t.headers, 1):
+            _text_cell(ws, row, col, header, font=Font(bold=True), border=box,
+                       alignment=Alignment(horizontal="center", vertical="center", wrap_text=True))
+        ws.print_title_rows = f"{row}:{row}"
+        row += 1
+        for values in (*t.rows, *((t.total,) if t.total else ())):
+            for col, value in enumerate(values, 1):
+                if col - 1 in t.numeric and value:
+                    cell = ws.cell(row=row, column=col, value=money.to_yuan(money.parse(value)))
+                    cell.number_format = "#,##0.00"
+                    cell.border = box
+                else:
+                    _text_cell(ws, row, col, value, border=box, alignment=wrap)
+            row += 1
+    row += 1
+    line(doc.closing)
+    line(f"监督举报电话：{doc.phones}")
+    line(doc.publisher, align="right")
+    line(chinese_date(doc.date), align="right")
+    widths = [14, 34, 16, 18, 22, 16] if doc.table else [16, 30, 30, 30]
+    for col in range(1, width + 1):
+        ws.column_dimensions[get_column_letter(col)].width = widths[col - 1] if col <= len(widths) else 16
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    wb.properties.title = doc.title
+    wb.properties.creator = "FundLedger"
+    buffer = io.BytesIO()
+    with stable.exact_decimals():
+        wb.save(buffer)
+    return stable.stable_xlsx(buffer.getvalue(), _stamp(doc))
+
+
+# -- files ---------------------------------------------------------------------------------------------
+
+
+def write(doc: NoticeDoc, folder: Path | str) -> list[Path]:
+    """Write `<stem>.pdf` and `<stem>.xlsx` into `folder`; returns both paths."""
+    target = Path(folder)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        pdf_path = target / f"{doc.file_stem}.pdf"
+        xlsx_path = target / f"{doc.file_stem}.xlsx"
+        pdf_path.write_bytes(pdf_bytes(doc))
+        xlsx_path.write_bytes(xlsx_bytes(doc))
+    except OSError as exc:
+        raise FileError(f"无法写入文件夹 {target}：{exc.strerror or exc}") from exc
+    return [pdf_path, xlsx_path]
+
+
+def for_notice(book: Book, notice_id: int, folder: Path | str) -> list[Path]:
+    """The documents of a recorded notice."""
+    return write(notice_content.for_notice(book, notice_id), folder)
+
+
+def for_obligation(book: Book, obligation: ob.Obligation, folder: Path | str, *, on: dt.date | None = None) -> list[Path]:
+    """The documents for a duty: its recorded notice if there is one, else a new one from the data."""
+    if obligation.notice_id is not None:
+        return for_notice(book, obligation.notice_id, folder)
+    doc = notice_content.for_draft(book, kind=obligation.kind, level=obligation.level,
+                                   object_type=obligation.object_type, object_id=obligation.object_id, on=on)
+    return write(doc, folder)
+
+
+def generate_all(book: Book, folder: Path | str, *, as_of: dt.date) -> list[Path]:
+    """Every notice document of the file: each recorded notice, and a draft for each duty without one."""
+    made: list[Path] = []
+    for (notice_id,) in book.conn.execute("SELECT id FROM notices ORDER BY id").fetchall():
+        made += for_notice(book, int(notice_id), folder)
+    todo: Iterable[ob.Obligation] = (o for o in ob.obligations(book, as_of=as_of) if o.notice_id is None)
+    for o in todo:
+        made += for_obligation(book, o, folder, on=as_of)
+    return made

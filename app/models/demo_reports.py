@@ -1,0 +1,28 @@
+"""Demo: the chief has signed January–August; September is overdue (W9) and October awaits sign-off."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import monthly
+from .book import Book
+
+SIGNED_MONTHS = [f"2026-{m:02d}" for m in range(1, 9)]
+
+
+def reports_step(book: Book, clock: Any) -> None:
+    """Runs last: signing closes those months, so nothing dated in them can be written afterwards."""
+    from .demo import as_user
+
+    as_user(book, "juzhang")
+    out = Path(tempfile.mkdtemp(prefix="fundledger-demo-"))
+    try:
+        for month in SIGNED_MONTHS:
+            clock.set(dt.datetime(2026, 11, 24, 15, 0))
+            monthly.sign_off(book, month=month, out_dir=out, comment="同意报送")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)

@@ -1,0 +1,302 @@
+"""The monthly package: assemble, cross-check, sign off (which closes the month), reopen, re-create.
+
+A sign-off stores the canonical data the package was rendered from and the SHA-256 of every file, so
+`export` and `verify` can re-create the signed package from the same database and compare bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..export import cross_checks as xc
+from ..export import manifest
+from ..export.package_data import PackageData, SignOff, WarningRecord
+from ..export.template import TemplateSpec
+from . import audit, backup, periods, report_data, snapshot, users
+from .audit import Finding
+from .book import Book
+from .errors import AppError, NotFound, ValidationError
+
+
+@dataclass(frozen=True)
+class Preview:
+    package: PackageData
+    checks: list[xc.CheckResult]
+
+    @property
+    def ok(self) -> bool:
+        return xc.all_passed(self.checks)
+
+
+def _bureau(book: Book) -> sqlite3.Row:
+    return book.conn.execute("SELECT name, level FROM bureau WHERE id = 1").fetchone()
+
+
+def _names(book: Book, reviewer_id: int | None, preparer_id: int | None) -> tuple[str, str]:
+    def name_of(user_id: int | None, roles: tuple[str, ...], field: str) -> str:
+        if user_id is None:
+            row = book.conn.execute(
+                f"SELECT name FROM users WHERE active = 1 AND role IN ({','.join('?' * len(roles))}) ORDER BY id LIMIT 1",
+                roles).fetchone()
+            return str(row[0]) if row else ""
+        user = users.get(book, user_id)
+        if user.role not in roles:
+            raise ValidationError(f"{user.name} 的角色是{user.role_name}，不能作为{field}", field=field)
+        return user.name
+
+    return name_of(reviewer_id, ("reviewer",), "审核人"), name_of(preparer_id, ("clerk",), "填表人")
+
+
+def next_version(book: Book, month: str) -> int:
+    row = book.conn.execute("SELECT coalesce(max(version), 0) FROM signoffs WHERE month = ?", (month,)).fetchone()
+    return int(row[0]) + 1
+
+
+def assemble(book: Book, *, month: str, version: int | None = None, signoff: SignOff | None = None,
+             audit_head: tuple[int, str] | None = None) -> PackageData:
+    """Every table's rows for the month, read from the data as it stands now."""
+    periods.parse_month(month)
+    p = report_data.Period(book, month)
+    bureau = _bureau(book)
+    rows = {name: source(book, p) for name, source in report_data.all_sources().items()}
+    warnings = [WarningRecord(int(r[0]), str(r[1]), dt.date.fromisoformat(r[2])) for r in book.conn.execute(
+        "SELECT id, code, first_detected FROM warnings WHERE first_detected BETWEEN ? AND ? ORDER BY id",
+        (p.year_start.isoformat(), p.end.isoformat()))]
+    return PackageData(
+        bureau=bureau["name"], month=month, period_start=p.start, period_end=p.end,
+        version=version or next_version(book, month), rows=rows, bureau_level=bureau["level"],
+        signoff=signoff or SignOff(), warnings=warnings, audit_head=audit_head,
+        fixed_time=None if signoff and signoff.signed_at else dt.datetime.combine(p.end, dt.time(0, 0)),
+    )
+
+
+def preview(book: Book, *, month: str) -> Preview:
+    """What the chief looks at before signing: the package and the seven cross-checks."""
+    package = assemble(book, month=month)
+    return Preview(package, xc.cross_checks(package))
+
+
+def status(book: Book, *, month: str, today: dt.date | None = None) -> str:
+    """未编制 (period not over) / 待签发 / 已签发 / 逾期 — against the rule set's due date."""
+    year, mon = periods.parse_month(month)
+    today = today or book.today()
+    signed = book.conn.execute("SELECT 1 FROM signoffs WHERE month = ? AND status = 'signed'", (month,)).fetchone()
+    if signed:
+        return "已签发"
+    _start, end = periods.bounds(book, month)
+    if today <= end:
+        return "未编制"
+    due = book.rules.reporting.due_date(year, mon, str(_bureau(book)["level"]))
+    return "逾期" if today > due else "待签发"
+
+
+def months(book: Book, *, year: int, today: dt.date | None = None) -> list[dict[str, Any]]:
+    today = today or book.today()
+    out = []
+    for mon in range(1, 13):
+        month = f"{year:04d}-{mon:02d}"
+        start, end = periods.bounds(book, month)
+        if start > today:
+            break
+        row = book.conn.execute(
+            "SELECT version, signed_at, (SELECT name FROM users WHERE id = signed_by) FROM signoffs "
+            "WHERE month = ? AND status = 'signed'", (month,)).fetchone()
+        out.append({"month": month, "start": start.isoformat(), "end": end.isoformat(),
+                    "due": book.rules.reporting.due_date(year, mon, str(_bureau(book)["level"])).isoformat(),
+                    "status": status(book, month=month, today=today), "version": row[0] if row else None,
+                    "signed_at": row[1] if row else "", "signed_by": row[2] if row else ""})
+    return out
+
+
+def templates(book: Book, ids: dict[str, int] | None = None) -> dict[str, TemplateSpec]:
+    """The registered templates (the active ones, or those a sign-off used), as files the exporter reads."""
+    if ids is None:
+        rows = book.conn.execute("SELECT id, table_id, sheet, attachment_id FROM report_templates WHERE active = 1").fetchall()
+    else:
+        marks = ",".join("?" * len(ids)) or "NULL"
+        rows = book.conn.execute(f"SELECT id, table_id, sheet, attachment_id FROM report_templates WHERE id IN ({marks})",
+                                 list(ids.values())).fetchall()
+    out = {}
+    folder = Path(tempfile.gettempdir()) / "fundledger-templates"
+    folder.mkdir(exist_ok=True)
+    for r in rows:
+        att = book.conn.execute("SELECT name, sha256, data FROM attachments WHERE id = ?", (r["attachment_id"],)).fetchone()
+        path = folder / f"{att['sha256'][:16]}_{Path(att['name']).name}"
+        if not path.exists():
+            path.write_bytes(att["data"])
+        out[r["table_id"]] = TemplateSpec(table=r["table_id"], path=path, sheet=r["sheet"] or None)
+    return out
+
+
+def template_ids(book: Book) -> dict[str, int]:
+    return {r[0]: int(r[1]) for r in book.conn.execute("SELECT table_id, id FROM report_templates WHERE active = 1")}
+
+
+def register_template(book: Book, *, table_id: str, name: str, data: bytes, sheet: str = "") -> int:
+    """The region's own .xlsx for one table; checked (every placeholder known) before it is kept."""
+    from ..export import definitions, template
+
+    defs = definitions.load()
+    known = [t.id for t in defs.tables] + [defs.cover_sheet]
+    if table_id not in known:
+        raise ValidationError(f"应为 {'、'.join(known)} 之一", field="报表")
+    if not name.lower().endswith(".xlsx"):
+        raise ValidationError("只能登记 .xlsx 格式的模板", field="模板文件")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "template.xlsx"
+        path.write_bytes(data)
+        template.validate_template(TemplateSpec(table=table_id, path=path, sheet=sheet or None), defs)
+    with book.write("register_template") as conn:
+        conn.execute("UPDATE report_templates SET active = 0 WHERE table_id = ? AND active = 1", (table_id,))
+        att = _store_file(conn, book, Path(name).name, data)
+        cur = conn.execute("INSERT INTO report_templates (table_id, sheet, attachment_id, active, registered_by, "
+                           "registered_at) VALUES (?, ?, ?, 1, ?, ?)",
+                           (table_id, sheet, att, book.user.id if book.user else None, book.stamp()))
+        return int(cur.lastrowid or 0)
+
+
+def unregister_template(book: Book, *, table_id: str) -> None:
+    with book.write("register_template") as conn:
+        conn.execute("UPDATE report_templates SET active = 0 WHERE table_id = ? AND active = 1", (table_id,))
+
+
+def set_annual_plan(book: Book, *, year: int, item: str, amount: int) -> None:
+    """年度计划数 of one fund item (表1)."""
+    if not 2000 <= int(year) <= 2100:
+        raise ValidationError("应在 2000～2100 之间", field="年度")
+    if amount < 0:
+        raise ValidationError("不能为负数", field="年度计划数")
+    if not book.conn.execute("SELECT 1 FROM fund_items WHERE code = ?", (item,)).fetchone():
+        raise ValidationError(f"资金项目 {item} 不存在", field="资金项目")
+    with book.write("set_annual_plan") as conn:
+        conn.execute("INSERT INTO annual_plans (year, item, amount) VALUES (?, ?, ?) "
+                     "ON CONFLICT (year, item) DO UPDATE SET amount = excluded.amount", (year, item, amount))
+
+
+def _store_file(conn: sqlite3.Connection, book: Book, name: str, data: bytes) -> int:
+    mime = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf",
+            "json": "application/json"}.get(name.rsplit(".", 1)[-1], "application/octet-stream")
+    cur = conn.execute("INSERT INTO attachments (name, mime, size, sha256, data, added_at) VALUES (?, ?, ?, ?, ?, ?)",
+                       (name, mime, len(data), hashlib.sha256(data).hexdigest(), data, book.stamp()))
+    return int(cur.lastrowid or 0)
+
+
+def sign_off(book: Book, *, month: str, out_dir: Path | str, comment: str = "", reviewer_id: int | None = None,
+             preparer_id: int | None = None) -> manifest.PackageResult:
+    """Chief only: cross-checks must pass; records the sign-off, closes the month, writes the package."""
+    from . import permissions
+
+    permissions.require("sign_off", book.user.role if book.user else None)
+    assert book.user is not None
+    periods.parse_month(month)
+    _start, end = periods.bounds(book, month)
+    if book.today() <= end:
+        raise ValidationError(f"{month} 的统计期到 {end.isoformat()} 才结束，结束后才能签发", field="月份")
+    if book.conn.execute("SELECT 1 FROM signoffs WHERE month = ? AND status = 'signed'", (month,)).fetchone():
+        raise ValidationError(f"{month} 已签发；如需更正，请先重新打开该月", field="月份")
+    reviewer, preparer = _names(book, reviewer_id, preparer_id)
+    found = preview(book, month=month)
+    failed = [c for c in found.checks if not c.ok]
+    if failed:
+        lines = "\n".join(f"第 {c.no} 条 {c.name}：{c.detail}" for c in failed)
+        raise ValidationError(f"表间勾稽关系未通过，不能签发：\n{lines}", field="表间勾稽")
+    backup.make(book, reason="签发前")
+    signed_at = book.now().replace(microsecond=0)
+    with book.write("sign_off") as conn:
+        head = audit.head(conn)
+        package = assemble(book, month=month, version=next_version(book, month), audit_head=head,
+                           signoff=SignOff(chief=book.user.name, reviewer=reviewer, preparer=preparer,
+                                           signed_at=signed_at, comment=comment.strip()))
+        used = template_ids(book)
+        files = manifest.package_files(package, templates=templates(book, used))
+        text = snapshot.dumps(package)
+        cur = conn.execute(
+            "INSERT INTO signoffs (month, version, status, signed_by, signed_at, comment, audit_seq, audit_hash, data, "
+            "data_sha256, files, templates) VALUES (?, ?, 'signed', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (month, package.version, book.user.id, signed_at.isoformat(sep=" "), comment.strip(), head[0], head[1],
+             text, snapshot.digest(text), json.dumps({n: manifest.sha256(d) for n, d in sorted(files.items())},
+                                                     ensure_ascii=False, sort_keys=True),
+             json.dumps(used, sort_keys=True)))
+        signoff_id = int(cur.lastrowid or 0)
+        for name, data in sorted(files.items()):
+            conn.execute("INSERT INTO signoff_files (signoff_id, name, attachment_id) VALUES (?, ?, ?)",
+                         (signoff_id, name, _store_file(conn, book, name, data)))
+        periods.close_month(book, month=month)
+    return manifest.write_package(package, out_dir, templates=templates(book, used))
+
+
+def reopen(book: Book, *, month: str, reason: str) -> None:
+    """Chief only, with a reason: the month opens again and the signed version is kept as superseded."""
+    periods.parse_month(month)
+    if len((reason or "").strip()) < 5:
+        raise ValidationError("请写明重新打开的理由（至少 5 个字）", field="理由")
+    with book.write("reopen_month") as conn:
+        row = conn.execute("SELECT id FROM signoffs WHERE month = ? AND status = 'signed'", (month,)).fetchone()
+        if row is None:
+            raise ValidationError(f"{month} 没有已签发的报送包", field="月份")
+        periods.reopen_month(book, month=month, reason=reason)
+        conn.execute("UPDATE signoffs SET status = 'superseded', reopened_at = ?, reopened_by = ?, reopen_reason = ? "
+                     "WHERE id = ?", (book.stamp(), book.user.id if book.user else None, reason.strip(), row[0]))
+
+
+def signoffs(book: Book, *, month: str | None = None) -> list[dict[str, Any]]:
+    sql = ("SELECT s.id, s.month, s.version, s.status, s.signed_at, u.name AS signed_by, s.comment, s.audit_seq, "
+           "s.audit_hash, s.files, s.reopened_at, s.reopen_reason FROM signoffs s JOIN users u ON u.id = s.signed_by")
+    args: tuple[Any, ...] = ()
+    if month:
+        sql += " WHERE s.month = ?"
+        args = (month,)
+    return [dict(r) | {"files": json.loads(r["files"])} for r in book.conn.execute(sql + " ORDER BY s.month, s.version", args)]
+
+
+def signed_package(book: Book, *, month: str, version: int | None = None) -> tuple[dict[str, Any], PackageData]:
+    sql = "SELECT * FROM signoffs WHERE month = ?"
+    args: tuple[Any, ...] = (month,)
+    if version is None:
+        sql += " ORDER BY version DESC LIMIT 1"
+    else:
+        sql += " AND version = ?"
+        args = (month, version)
+    row = book.conn.execute(sql, args).fetchone()
+    if row is None:
+        raise NotFound(f"{month} 没有签发记录" + (f"（第 {version} 版）" if version else ""), field="月份")
+    if snapshot.digest(row["data"]) != row["data_sha256"]:
+        raise AppError(f"{month} 第 {row['version']} 版的签发数据与其哈希不符，被改动过")
+    return dict(row), snapshot.loads(row["data"])
+
+
+def export(book: Book, *, month: str, out_dir: Path | str, version: int | None = None) -> manifest.PackageResult:
+    """Re-create a signed package from the database; the caller compares it with the signed hashes."""
+    row, package = signed_package(book, month=month, version=version)
+    return manifest.write_package(package, out_dir, templates=templates(book, json.loads(row["templates"])))
+
+
+def recreate_mismatches(book: Book, signoff: dict[str, Any]) -> list[str]:
+    """File names whose re-created bytes differ from the hashes recorded at sign-off."""
+    row, package = signed_package(book, month=signoff["month"], version=signoff["version"])
+    recorded: dict[str, str] = json.loads(row["files"])
+    files = manifest.package_files(package, templates=templates(book, json.loads(row["templates"])))
+    return [name for name, digest in sorted(recorded.items())
+            if name not in files or manifest.sha256(files[name]) != digest]
+
+
+def check_signed(book: Book) -> Iterator[Finding]:
+    """verify: every signed package's data is untouched and re-creates the files it recorded."""
+    for s in book.conn.execute("SELECT id, month, version FROM signoffs ORDER BY month, version").fetchall():
+        where = f"{s['month']} 第 {s['version']} 版报送包"
+        try:
+            bad = recreate_mismatches(book, {"month": s["month"], "version": s["version"]})
+        except AppError as exc:
+            yield Finding("报送包", where, str(exc))
+            return
+        if bad:
+            yield Finding("报送包", where, f"重新生成的 {'、'.join(bad)} 与签发时记录的哈希不一致")
+            return

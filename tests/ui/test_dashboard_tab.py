@@ -1,0 +1,229 @@
+"""The 监控预警 tab on the demo county: its models pass qtmodeltester, its numbers agree with plain SQL,
+every item opens its object, handling and the 问题台账 work from the window; the 绩效目标 tab likewise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.models import demo, perf_import, users
+from app.models.book import Book, open_book
+from app.ui import dialogs
+from app.ui.dashboard_dialogs import HandleDialog, ListDialog, ProblemDialog, SectionsDialog
+from app.ui.dashboard_tab import DashboardTab
+from app.ui.main_window import MainWindow, tab_factories
+from app.ui.performance_dialogs import GoalDialog, MonthDialog
+from app.ui.performance_tab import PerformanceTab
+from tests.conftest import FixedClock
+
+DEMO_NOW = dt.datetime(2026, 11, 24, 17, 0, 0)
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
+
+
+@pytest.fixture
+def county(demo_file: Path, tmp_path: Path) -> Iterator[Book]:
+    path = tmp_path / "county.db"
+    shutil.copy(demo_file, path)
+    book = open_book(path)
+    book.clock = FixedClock(DEMO_NOW)
+    users.login(book, "juzhang", demo.PASSWORD)
+    yield book
+    book.close(backup=False)
+
+
+@pytest.fixture(autouse=True)
+def quiet() -> Iterator[list[tuple[str, str]]]:
+    dialogs.Ask.shown = []
+    dialogs.Ask.answer = lambda kind, text: True
+    ListDialog.quiet, ListDialog.shown = True, []
+    yield dialogs.Ask.shown
+    dialogs.Ask.answer = None
+    ListDialog.quiet = False
+    for form in (HandleDialog, ProblemDialog, GoalDialog, MonthDialog, SectionsDialog):
+        form.answer = None
+
+
+def sql(book: Book, query: str, *args: object) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in book.conn.execute(query, args)]
+
+
+def test_dashboard_is_first_and_its_numbers_agree_with_the_data(qtbot, qtmodeltester, county: Book) -> None:
+    assert tab_factories()[0][0] == "监控预警"
+    tab = DashboardTab(county)
+    qtbot.addWidget(tab)
+    page = tab.overview
+    tab.setCurrentWidget(tab.warnings_page)
+    tab.setCurrentWidget(tab.problems_page)
+    for model in (page.counts, page.bonds, page.upcoming, tab.warnings_page.model, tab.problems_page.model):
+        qtmodeltester.check(model)
+    assert tab.warnings_page.model.total == sql(county, "SELECT count(*) FROM warnings WHERE cleared_on IS NULL")[0][0]
+    rows = {r["code"]: r for r in page.counts.rows if r["code"]}
+    assert list(rows) == [f"W{n}" for n in range(1, 10)]
+    for code, row in rows.items():
+        [(active, amount)] = sql(county, "SELECT count(*), coalesce(sum(amount), 0) FROM warnings WHERE code = ? "
+                                         "AND cleared_on IS NULL", code)
+        assert (row["active"], row["amount"]) == (active, amount) and active >= 1, code
+        for status, n in sql(county, "SELECT status, count(*) FROM warnings WHERE code = ? GROUP BY status", code):
+            assert row[f"s_{status}"] == n
+    total = page.counts.rows[-1]
+    assert total["type"] == "合计" and total["active"] == sql(county, "SELECT count(*) FROM warnings "
+                                                                      "WHERE cleared_on IS NULL")[0][0]
+    bonds = {r["doc_no"]: r["unspent"] for r in page.bonds.rows}
+    for doc, net, spent in sql(county, "SELECT i.doc_no, sum(CASE WHEN e.side = 'income' THEN e.sign * e.amount END), "
+                                       "coalesce(sum(CASE WHEN e.side = 'expenditure' THEN e.sign * e.amount END), 0) "
+                                       "FROM indicators i JOIN ledger_entries e ON e.indicator_id = i.id "
+                                       "WHERE i.item IN ('YD02') OR i.kind = 'ZQ' GROUP BY i.id"):
+        if net - spent:
+            assert bonds[doc] == net - spent
+    shown = {bar.key: bar for bar in page.chart.bars}
+    for kind, income, spent in sql(county, "SELECT i.kind, sum(CASE WHEN e.side = 'income' THEN e.sign * e.amount "
+                                           "ELSE 0 END), sum(CASE WHEN e.side = 'expenditure' THEN e.sign * e.amount "
+                                           "ELSE 0 END) FROM ledger_entries e JOIN indicators i ON i.id = e.indicator_id "
+                                           "WHERE e.entry_date >= '2026-01-01' GROUP BY i.kind"):
+        k = next(k for k in page.current.kinds if k.kind == kind)
+        assert (k.income, k.spent) == (income, spent) and shown[kind].behind
+    assert "2026-11-24" in page.title.text()
+
+
+def test_counts_row_opens_the_list_and_an_item_opens_its_object(qtbot, county: Book) -> None:
+    window = MainWindow(county)
+    qtbot.addWidget(window)
+    tab = window.tabs.widget(0)
+    assert isinstance(tab, DashboardTab)
+    view = tab.overview.count_view
+    view.setCurrentIndex(tab.overview.counts.index(1, 0))  # W2
+    tab.overview.open_type()
+    assert tab.currentWidget() is tab.warnings_page
+    assert {r["code"] for r in tab.warnings_page.model.rows} == {"W2"}
+    tab.warnings_page.view.selectRow(0)
+    project_id = int(tab.warnings_page.model.rows[0]["object_id"])
+    tab.warnings_page.open_current()
+    perf = window.tabs.currentWidget()
+    assert isinstance(perf, PerformanceTab) and perf.project is not None and perf.project["id"] == project_id
+    assert "未编制绩效目标" in perf.heading.text()
+    window.tabs.setCurrentIndex(0)
+    tab.warnings_page.show_code("W9")
+    tab.warnings_page.view.selectRow(0)
+    tab.warnings_page.open_current()  # no tab shows a month yet: the detail dialog does
+    assert ListDialog.shown and "月报逾期" in ListDialog.shown[-1][1]
+
+
+def test_handling_and_problems_from_the_window(qtbot, county: Book) -> None:
+    tab = DashboardTab(county)
+    qtbot.addWidget(tab)
+    page = tab.warnings_page
+    page.show_code("W4")
+    page.view.selectRow(0)
+    wid = page.model.rows[0]["id"]
+
+    def fill(d: HandleDialog) -> bool:
+        d.status.setCurrentIndex(d.status.findData("explained"))
+        d.note.setPlainText("自治区调减资金所致，已申请调整管理费")
+        return True
+
+    HandleDialog.answer = fill
+    page.handle_current()
+    assert sql(county, "SELECT status, note FROM warnings WHERE id = ?", wid) == [
+        ("explained", "自治区调减资金所致，已申请调整管理费")]
+    assert page.view.current_row()["id"] == wid  # still selected after the reload
+    page.to_problems()
+    assert sql(county, "SELECT count(*) FROM problems WHERE warning_id = ?", wid) == [(1,)]
+    tab.setCurrentWidget(tab.problems_page)  # loaded when first shown
+    before = tab.problems_page.model.total
+    assert before == sql(county, "SELECT count(*) FROM problems p WHERE (SELECT u.status FROM problem_updates u "
+                                 "WHERE u.problem_id = p.id ORDER BY u.id DESC LIMIT 1) NOT IN ('rectified', 'explained')")[0][0]
+
+    def problem(d: ProblemDialog) -> bool:
+        d.description.setPlainText("巡察发现：某村公示栏未留存公示照片")
+        d.origin.setCurrentIndex(d.origin.findData("inspection"))
+        d.amount.setText("1,200.50")
+        return True
+
+    ProblemDialog.answer = problem
+    tab.problems_page.add()
+    assert tab.problems_page.model.total == before + 1
+    assert sql(county, "SELECT amount, origin FROM problems ORDER BY id DESC LIMIT 1") == [(120050, "inspection")]
+
+
+def test_chief_sets_the_default_sections(qtbot, county: Book) -> None:
+    tab = DashboardTab(county)
+    qtbot.addWidget(tab)
+    SectionsDialog.answer = lambda d: (d.edits["W9"].setText("预算股"), d.edits["W8"].setText(""), True)[-1]
+    tab.overview.edit_sections()
+    assert dict(sql(county, "SELECT code, section FROM warning_sections")) == {
+        "W4": "扶贫资金管理股", "W5": "扶贫资金管理股", "W9": "预算股"}
+
+
+def test_recompute_runs_off_the_gui_thread_and_stores(qtbot, county: Book) -> None:
+    county.clock = FixedClock(DEMO_NOW + dt.timedelta(days=3))
+    DashboardTab.AUTO_RECOMPUTE = False
+    try:
+        tab = DashboardTab(county)
+    finally:
+        DashboardTab.AUTO_RECOMPUTE = True
+    qtbot.addWidget(tab)
+    assert tab.needs_recompute()
+    tab.recompute()
+    assert tab.detecting
+    qtbot.waitUntil(lambda: not tab.detecting, timeout=10000)
+    assert not tab.needs_recompute()
+    assert sql(county, "SELECT max(as_of) FROM warning_runs") == [("2026-11-27",)]
+    assert "2026-11-27" in tab.overview.title.text()
+
+
+def test_auditor_sees_the_stored_result_read_only(qtbot, county: Book) -> None:
+    path = county.path
+    county.close(backup=False)
+    ro = open_book(path, read_only=True)
+    ro.clock = FixedClock(DEMO_NOW + dt.timedelta(days=10))
+    users.login(ro, "shenji", demo.PASSWORD)
+    try:
+        tab = DashboardTab(ro)
+        qtbot.addWidget(tab)
+        assert not tab.needs_recompute() and not tab.overview.recompute_button.isEnabled()
+        assert "只读" in tab.overview.title.text()
+        assert not tab.warnings_page.buttons["handle"].isEnabled()
+    finally:
+        ro.close()
+
+
+def test_performance_tab_goals_months_and_import(qtbot, qtmodeltester, county: Book, tmp_path: Path) -> None:
+    tab = PerformanceTab(county)
+    qtbot.addWidget(tab)
+    qtmodeltester.check(tab.projects)
+    qtmodeltester.check(tab.goals)
+    tab.irregular.setChecked(True)
+    flagged = {r["code"]: r for r in tab.projects.rows}
+    assert tab.projects.total == len(flagged) == sql(county, "SELECT count(*) FROM warnings WHERE code = 'W2' "
+                                                             "AND cleared_on IS NULL")[0][0]
+    road = flagged["JX2026-102"]  # the demo's road project, approved without goals
+    assert road["goals_state"] == "未编制"
+    assert tab.select("perf_goals", road["id"]) and tab.irregular.isChecked()
+    GoalDialog.answer = lambda d: (d.name.setText("硬化村组道路"), d.target.setText("6"), d.unit.setText("公里"), True)[-1]
+    tab.add_goal()
+    assert [g["name"] for g in tab.goals.rows] == ["硬化村组道路"]
+    assert "缺少一级指标" in tab.projects.rows[0]["issues"]
+
+    def month(d: MonthDialog) -> bool:
+        d.month.setText("2026-11")
+        d.table.item(0, 2).setText("2")
+        d.table.item(0, 3).setText("5")
+        return True
+
+    MonthDialog.answer = month
+    tab.record_month()
+    assert tab.goals.rows[0]["deviates"] and tab.goals.rows[0]["judgement"] == "未达目标（偏离）"
+    assert tab.goal_view.model().data(tab.goals.index(0, 0), Qt.ItemDataRole.BackgroundRole) is not None
+    template = perf_import.write_template(tmp_path / "模板.xlsx")
+    tab.choose_file = lambda kind, suggested: template
+    tab.import_goals()  # the template's project code does not exist: refused whole, nothing written
+    assert any("XM2026001" in text for _kind, text in dialogs.Ask.shown)

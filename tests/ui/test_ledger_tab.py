@@ -1,0 +1,260 @@
+"""The 专账 tab on the demo county: models, filters, the register dialog, the import flow, export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+
+from app.models import deadlines, demo, demo_ledger, indicators, ledger_query, users
+from app.models.book import Book, open_book
+from app.ui import dialogs
+from app.ui.ledger_dialogs import IndicatorDialog, ManualEntryDialog
+from app.ui.ledger_tab import LedgerTab
+from tests.conftest import FixedClock
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
+
+
+def _open(demo_file: Path, tmp_path: Path, login: str) -> Book:
+    path = tmp_path / "示例县.db"
+    shutil.copy(demo_file, path)
+    b = open_book(path)
+    demo_ledger.write_treasury_export(b, tmp_path / "国库支付数据.xlsx")  # January–November
+    b.clock = FixedClock(dt.datetime(2026, 11, 25, 9, 0))
+    users.login(b, login, demo.PASSWORD)
+    return b
+
+
+@pytest.fixture
+def book(demo_file: Path, tmp_path: Path) -> Iterator[Book]:
+    b = _open(demo_file, tmp_path, "jingban")
+    yield b
+    b.close(backup=False)
+
+
+@pytest.fixture
+def answers() -> Iterator[dict[str, Any]]:
+    """Stand in for the user: answers[kind] is returned for a question of that kind."""
+    table: dict[str, Any] = {"confirm": True}
+    dialogs.Ask.shown = []
+    dialogs.Ask.answer = lambda kind, text: table.get(kind)
+    yield table
+    dialogs.Ask.answer = None
+
+
+def _accepting(dialog: QDialog) -> Callable[[], int]:
+    def exec_() -> int:
+        dialog.accept()
+        return dialog.result()
+    return exec_
+
+
+def test_models_pass_the_model_tester_and_show_the_demo(qtbot, qtmodeltester, book: Book) -> None:
+    tab = LedgerTab(book)
+    qtbot.addWidget(tab)
+    tab.indicators.selectRow(0)
+    for table in (tab.indicators, tab.entries, tab.balances, tab.sections, tab.diffs, tab.stages):
+        qtmodeltester.check(table.lazy_model())
+    ind_model = tab.indicators.lazy_model()
+    assert ind_model.rowCount() == book.conn.execute("SELECT count(*) FROM indicators WHERE year = 2026").fetchone()[0]
+    late = [r for r in ind_model.rows if r["late"]]
+    assert late and ind_model.data(ind_model.index(ind_model.rows.index(late[0]), 0), Qt.ItemDataRole.BackgroundRole)
+    assert tab.stages.lazy_model().rowCount() >= 1
+    totals = tab.balances.lazy_model().rows[-1]
+    closing = book.conn.execute(
+        "SELECT sum(CASE WHEN side = 'income' THEN sign * amount ELSE -sign * amount END) FROM ledger_entries "
+        "WHERE entry_date <= '2026-11-30'").fetchone()[0]
+    assert totals["name"] == "合计" and totals["closing"] == closing
+    assert tab.diffs.lazy_model().rowCount() == 4  # the demo's three treasury differences and one section difference
+
+
+def test_entries_load_lazily_and_filter(qtbot, book: Book) -> None:
+    tab = LedgerTab(book)
+    qtbot.addWidget(tab)
+    model = tab.entries.lazy_model()
+    model.BATCH = 20
+    tab.year.setCurrentIndex(0)  # 全部年度
+    total = ledger_query.EntryQuery(book).count()
+    assert model.total == total > 40 and model.rowCount() == 20 and model.canFetchMore()
+    model.fetchMore()
+    assert model.rowCount() == 40 and [r["id"] for r in model.rows] == [r["id"] for r in
+                                                                        ledger_query.EntryQuery(book).fetch(0, 40)]
+    tab.text.setText("缴回")
+    tab.reload()
+    assert [r["entry_type"] for r in model.rows] == ["return"]
+    tab.text.clear()
+    tab.kind.setCurrentIndex(tab.kind.findData("ZH"))
+    assert model.rowCount() > 0 and {r["kind"] for r in model.rows} == {"ZH"}
+    tab.year.setCurrentIndex(tab.year.findData(2026))
+    tab.month.setCurrentIndex(tab.month.findData(7))
+    assert all(r["entry_date"].startswith("2026-07") for r in model.rows)
+    assert tab.balance_title.text().startswith("2026-07")
+
+
+def test_ctrl_f_focuses_the_filter(qtbot, book: Book) -> None:
+    tab = LedgerTab(book)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.activateWindow()
+    qtbot.waitActive(tab)
+    tab.pages.setCurrentIndex(1)
+    tab.entries.setFocus()
+    qtbot.waitUntil(tab.entries.hasFocus)
+    qtbot.keyClick(tab.entries, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(tab.text.hasFocus)
+
+
+def test_register_indicator_through_the_dialog(qtbot, book: Book, answers: dict[str, Any]) -> None:
+    tab = LedgerTab(book)
+    qtbot.addWidget(tab)
+    before = tab.indicators.lazy_model().rowCount()
+    dialog = IndicatorDialog(book, tab)
+    qtbot.addWidget(dialog)
+    dialog.doc_no.setText("新财农〔2026〕120号")
+    dialog.title.setText("=SUM(A1:A9) 测试标题")
+    dialog.kind.setCurrentIndex(dialog.kind.findData("ZH"))
+    dialog.item.setCurrentIndex(dialog.item.findData("ZH04"))
+    dialog.amount.setText("abc")
+    dialog.exec = _accepting(dialog)  # type: ignore[method-assign]
+    assert tab.run_dialog(dialog) is False  # refused: stays open, says which field
+    assert answers and dialogs.Ask.shown[-1][0] == "error" and "金额" in dialogs.Ask.shown[-1][1]
+    assert tab.indicators.lazy_model().rowCount() == before
+    dialog.amount.setText("１２３,４５６.７８")  # full-width digits as an IME types them
+    dialog.received.set_value(dt.date(2026, 11, 10))
+    dialog.prefecture.set_value(dt.date(2026, 11, 6))
+    dialog.events["prefecture_received"].set_value(dt.date(2026, 11, 2))
+    dialog.scan.set_file("文件.pdf", b"%PDF-1.4 scan")
+    assert tab.run_dialog(dialog) is True
+    row = next(r for r in tab.indicators.lazy_model().rows if r["doc_no"] == "新财农〔2026〕120号")
+    assert row["amount"] == 123_456_78 and row["kind"] == "ZH" and row["has_scan"] and row["due"] == "2026-12-10"
+    assert not row["late"]  # the prefecture issued in time (11-02 → 11-06) and the county's own stage is open
+    stages = {s["code"]: s for s in deadlines.stages(book, indicators.get(book, int(row["id"])))}
+    assert stages["zh_prefecture"]["status"] == "按时" and stages["county_plan"]["due"] == dt.date(2026, 12, 10)
+
+    answers["save_file"] = str(Path(book.path).with_name("指标.xlsx"))
+    tab.pages.setCurrentIndex(0)
+    tab.export()
+    ws = openpyxl.load_workbook(answers["save_file"]).active
+    assert ws is not None
+    header = [c.value for c in ws[3]]
+    assert header[:3] == ["文号", "标题", "资金项目"]
+    cells = {c.value: c for row_ in ws.iter_rows(min_row=4) for c in row_ if isinstance(c.value, str)}
+    title = cells["=SUM(A1:A9) 测试标题"]
+    assert title.data_type in ("s", "inlineStr")  # text, not a formula
+    amount_col = header.index("指标金额") + 1
+    amounts = [ws.cell(r, amount_col).value for r in range(4, ws.max_row + 1)]
+    assert all(isinstance(a, (int, float)) or a is None for a in amounts) and sum(a for a in amounts if a) > 0
+
+
+def test_manual_entry_dialog_posts_a_refund(qtbot, book: Book, answers: dict[str, Any]) -> None:
+    tab = LedgerTab(book)
+    qtbot.addWidget(tab)
+    tab.indicators.selectRow(0)
+    ind = tab.current_indicator()
+    assert ind is not None and ind["paid"] > 0
+    dialog = ManualEntryDialog(book, ind, tab)
+    qtbot.addWidget(dialog)
+    dialog.kind.setCurrentIndex(dialog.kind.findData("refund"))
+    dialog.day.set_value(dt.date(2026, 11, 24))
+    dialog.voucher.setText("TH2026-9")
+    dialog.amount.setText("100.00")
+    dialog.summary.setText("收款人退回多付款")
+    dialog.exec = _accepting(dialog)  # type: ignore[method-assign]
+    assert tab.run_dialog(dialog) is True
+    tab.pages.setCurrentIndex(1)
+    tab.text.setText("TH2026-9")
+    tab.reload()
+    [entry] = tab.entries.lazy_model().rows
+    assert entry["entry_type_name"] == "退回" and entry["expenditure"] == -100_00
+
+
+def test_import_flow_dry_run_then_import(qtbot, book: Book, answers: dict[str, Any], tmp_path: Path) -> None:
+    tab = LedgerTab(book)
+    qtbot.addWidget(tab)
+    answers["open_file"] = str(tmp_path / "国库支付数据.xlsx")
+    opened: list[Any] = []
+
+    def capture(dialog: QDialog) -> bool:
+        opened.append(dialog)
+        qtbot.waitUntil(lambda: dialog.plan is not None, timeout=20000)
+        plan = dialog.plan
+        assert dialog.model.total == len(plan.rows)  # the preview lists every row (fetched as it scrolls)
+        assert {r.status for r in plan.rows} >= {"duplicate", "new"}  # Jan–Oct already imported by the demo
+        expected = plan.to_add
+        assert dialog.import_button.isEnabled()
+        before = book.conn.execute("SELECT count(*) FROM treasury_payments").fetchone()[0]
+        dialog.import_button.click()
+        qtbot.waitUntil(lambda: dialog.result is not None, timeout=20000)
+        after = book.conn.execute("SELECT count(*) FROM treasury_payments").fetchone()[0]
+        assert after - before == dialog.result.added == expected > 0
+        return True
+
+    tab.run_dialog = capture  # type: ignore[method-assign]
+    tab.import_treasury()
+    assert opened and dialogs.Ask.shown[-1][0] == "info" and "已导入" in dialogs.Ask.shown[-1][1]
+
+
+def test_import_of_a_bad_file_shows_the_rows_and_writes_nothing(qtbot, book: Book, answers: dict[str, Any],
+                                                                tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(tmp_path / "国库支付数据.xlsx")
+    ws = wb.active
+    assert ws is not None
+    ws["I5"] = "12.345"
+    ws["C7"] = "不存在的文号"
+    wb.save(tmp_path / "坏.xlsx")
+    answers["open_file"] = str(tmp_path / "坏.xlsx")
+    tab = LedgerTab(book)
+    qtbot.addWidget(tab)
+    seen: list[str] = []
+
+    def capture(dialog: QDialog) -> bool:
+        qtbot.waitUntil(lambda: dialog.failed is not None or dialog.plan is not None, timeout=20000)
+        seen.append(dialog.errors.toPlainText())
+        assert not dialog.import_button.isEnabled()
+        return False
+
+    before = book.conn.execute("SELECT count(*) FROM treasury_payments").fetchone()[0]
+    tab.run_dialog = capture  # type: ignore[method-assign]
+    tab.import_treasury()
+    assert "第 5 行 金额" in seen[0] and "第 7 行 指标文号" in seen[0]
+    assert book.conn.execute("SELECT count(*) FROM treasury_payments").fetchone()[0] == before
+    answers["open_file"] = str(tmp_path / "说明.docx")
+    (tmp_path / "说明.docx").write_bytes(b"PK")
+    tab.import_treasury()
+    assert dialogs.Ask.shown[-1][0] == "error" and "不是 .xlsx 或 .csv" in dialogs.Ask.shown[-1][1]
+
+
+def test_explain_a_difference(qtbot, book: Book, answers: dict[str, Any]) -> None:
+    tab = LedgerTab(book)
+    qtbot.addWidget(tab)
+    tab.pages.setCurrentIndex(3)
+    model = tab.diffs.lazy_model()
+    open_row = next(i for i, r in enumerate(model.rows) if not r["explained"])
+    tab.diffs.selectRow(open_row)
+    answers["text"] = "国库退票后重新支付，次月对平"
+    before = sum(1 for r in model.rows if not r["explained"])
+    tab.explain()
+    assert sum(1 for r in model.rows if not r["explained"]) == before - 1
+    assert model.rows[open_row]["note"] == "国库退票后重新支付，次月对平"
+
+
+def test_auditor_sees_everything_but_cannot_write(qtbot, demo_file: Path, tmp_path: Path) -> None:
+    b = _open(demo_file, tmp_path, "shenji")
+    try:
+        tab = LedgerTab(b)
+        qtbot.addWidget(tab)
+        assert tab.indicators.lazy_model().rowCount() > 0
+        assert not any(button.isEnabled() for button in tab.buttons.values())
+    finally:
+        b.close(backup=False)
