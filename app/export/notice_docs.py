@@ -48,7 +48,7 @@ def chinese_date(day: dt.date) -> str:
 def _html(doc: NoticeDoc) -> str:
     e = html.escape
     cell = 'style="border: 1px solid #000; padding: 4px;"'
-    parts = [f'<p align="center" style="font-size: 18pt; font-weight: bold; margin-bottom: 6px;">{e(doc.title)}</p>',
+    parts = [f'<p align="center" style="font-size: 16pt; font-weight: bold; margin-bottom: 6px;">{e(doc.title)}</p>',
              f'<p style="font-size: 11pt; line-height: 150%; white-space: pre-wrap;">\u3000\u3000{e(doc.intro)}</p>']
     if doc.fields:
         parts.append('<table width="100%" cellspacing="0" cellpadding="4" '

@@ -4,6 +4,7 @@ bond money's clocks and the deadlines coming up. Pure reads; the view only lays 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -82,18 +83,30 @@ def upcoming(book: Book, as_of: dt.date, *, horizon: int = UPCOMING_DAYS,
     for c in progress.bond_clocks(book, as_of, of=of):
         add(c.deadline, f"债券资金形成支出（尚余 {fmt(c.unspent)} 元）", f"{c.doc_no} {c.title}".strip(),
             "indicator", c.indicator_id)
-    min_days = book.rules.notices.min_board_days
-    boards = [p.code for p in book.rules.notices.places if not p.permanent]
-    if boards:
-        marks = ",".join("?" * len(boards))
-        for r in book.conn.execute(
-                f"SELECT id, title, start_date, end_date FROM notices WHERE place IN ({marks}) AND start_date <= ? "
-                "AND (end_date IS NULL OR end_date >= ?) ORDER BY start_date, id", (*boards, as_of.isoformat(),
-                                                                                  as_of.isoformat())):
-            full = dt.date.fromisoformat(r["start_date"]) + dt.timedelta(days=min_days - 1)
-            if full >= as_of:
-                add(full, f"公示满 {min_days} 天", r["title"], "notice", r["id"])
-            elif r["end_date"]:
-                add(dt.date.fromisoformat(r["end_date"]), "公示截止", r["title"], "notice", r["id"])
+    _notices(book, as_of, add)
     out.sort(key=lambda u: (u.due, u.what, u.label))
     return out
+
+
+def _notices(book: Book, as_of: dt.date, add: Callable[[dt.date, str, str, str, object], None]) -> None:
+    """Board notices: one taken down before the minimum days is listed on its own (it must be re-posted or
+    kept up); those reaching the minimum are counted per day (photos can be taken, the board freed)."""
+    min_days = book.rules.notices.min_board_days
+    boards = [p.code for p in book.rules.notices.places if not p.permanent]
+    if not boards:
+        return
+    marks = ",".join("?" * len(boards))
+    full: dict[dt.date, list[tuple[int, str]]] = {}
+    for r in book.conn.execute(
+            f"SELECT id, title, start_date, end_date FROM notices WHERE place IN ({marks}) AND start_date <= ? "
+            "AND (end_date IS NULL OR end_date >= ?) ORDER BY start_date, id", (*boards, as_of.isoformat(),
+                                                                              as_of.isoformat())):
+        reach = dt.date.fromisoformat(r["start_date"]) + dt.timedelta(days=min_days - 1)
+        end = dt.date.fromisoformat(r["end_date"]) if r["end_date"] else None
+        if end is not None and end < reach:
+            add(end, f"公示将于当天撤下，不足 {min_days} 天", r["title"], "notice", r["id"])
+        elif reach >= as_of:
+            full.setdefault(reach, []).append((int(r["id"]), r["title"]))
+    for day, items in full.items():
+        titles = "、".join(t for _, t in items[:3]) + ("等" if len(items) > 3 else "")
+        add(day, f"{len(items)} 条公示满 {min_days} 天", titles, "notice", items[0][0])

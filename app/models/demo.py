@@ -56,12 +56,18 @@ def steps() -> Iterator[Step]:
     from .demo_payments import payments_step  # 项目计划 and 支付审批: plans what the 专账 indicators have left
 
     yield payments_step
+    from .demo_ledger import treasury_step  # the treasury's export covers the payments made above
+
+    yield treasury_step
     from .demo_notices import notices_step  # 公告公示: reads the plan and payments above
 
     yield notices_step
     from .demo_warnings import warnings_step  # after 专账, 项目/支付 and 公告公示: it reads what they built
 
     yield warnings_step
+    from .demo_reports import reports_step  # last: signing closes January–August
+
+    yield reports_step
 
 
 def as_user(book: Book, login: str) -> None:

@@ -167,22 +167,35 @@ def ledger_step(book: Book, clock: Any) -> None:
     serial = itertools.count(1)
     for doc in DOCS:
         events.append((doc.received, 0, doc.doc_no, registration(doc)))
-        for day, doc_no, fen, payee in _payments(rng, doc, D(2025, 12, 28) if doc.year == 2025 else end):
-            events.append((day, 1, f"{doc_no}#{len(events):04d}", payment(day, doc_no, fen, payee)))
+        if doc.year < end.year:  # last year's spending; this year's goes through 支付审批 (demo_payments)
+            for day, doc_no, fen, payee in _payments(rng, doc, D(doc.year, 12, 28)):
+                events.append((day, 1, f"{doc_no}#{len(events):04d}", payment(day, doc_no, fen, payee)))
     events.append((D(2026, 7, 16), 2, "reduce", lambda: indicators.reduce(
         book, indicator_id=ids["新财建〔2026〕40号"], kind="reduce", doc_no="新财建〔2026〕58号",
         reduction_date=D(2026, 7, 16), amount=360_000_00, reason="自治区调整农村危房改造任务，调减我县 12 户改造任务对应资金")))
-    events.append((D(2026, 9, 8), 2, "refund", lambda: ledger.post_manual(
-        book, indicator_id=ids["新财农〔2026〕3号"], entry_type="refund", amount=3_200_00, entry_date=D(2026, 9, 8),
-        voucher_no="TH2026001", summary="示例县富民种养殖农民专业合作社退回多付的项目款")))
     events.append((D(2026, 11, 16), 2, "return", lambda: ledger.post_manual(
         book, indicator_id=ids["新财社〔2026〕73号"], entry_type="return", amount=150_000_00, entry_date=D(2026, 11, 16),
         voucher_no="JH2026001", summary="兜底基金年度结余按通知缴回自治区")))
     for day, order, _key, run in sorted(events, key=lambda e: e[:3]):
         clock.set(_when(day, 10 + 6 * min(order, 1)))
         run()
-    _treasury_and_reconciliation(book, clock)
     clock.set(_when(end, 17))
+
+
+def treasury_step(book: Book, clock: Any) -> None:
+    """After the year's payments: a payee refunds part of one, then the treasury's data is imported and reconciled."""
+    from .demo import as_user
+
+    as_user(book, "jingban")
+    row = book.conn.execute(
+        "SELECT y.id, y.indicator_id, y.pay_date FROM payments y WHERE y.status = 'paid' AND y.amount > 3200000 "
+        "AND y.pay_date BETWEEN '2026-08-01' AND '2026-08-31' AND y.payee_id IS NOT NULL ORDER BY y.pay_date, y.id "
+        "LIMIT 1").fetchone()
+    if row is not None:
+        ledger.post_manual(book, indicator_id=int(row["indicator_id"]), entry_type="refund", amount=3_200_00,
+                           entry_date=D(2026, 9, 8), voucher_no="TH2026001", payment_id=int(row["id"]),
+                           summary="收款单位退回多付的项目款")
+    _treasury_and_reconciliation(book, clock)
 
 
 def _treasury_and_reconciliation(book: Book, clock: Any) -> None:

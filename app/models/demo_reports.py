@@ -26,3 +26,7 @@ def reports_step(book: Book, clock: Any) -> None:
             monthly.sign_off(book, month=month, out_dir=out, comment="同意报送")
     finally:
         shutil.rmtree(out, ignore_errors=True)
+    from . import warnings
+
+    as_user(book, "jingban")
+    warnings.recompute(book, as_of=dt.date(2026, 11, 24))  # the signed months' W9 close; September's stays

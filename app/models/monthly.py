@@ -67,15 +67,20 @@ def assemble(book: Book, *, month: str, version: int | None = None, signoff: Sig
     p = report_data.Period(book, month)
     bureau = _bureau(book)
     rows = {name: source(book, p) for name, source in report_data.all_sources().items()}
-    warnings = [WarningRecord(int(r[0]), str(r[1]), dt.date.fromisoformat(r[2])) for r in book.conn.execute(
-        "SELECT id, code, first_detected FROM warnings WHERE first_detected BETWEEN ? AND ? ORDER BY id",
-        (p.year_start.isoformat(), p.end.isoformat()))]
+    from . import warnings_query
+
+    warnings = [WarningRecord(int(w["id"]), str(w["code"]), _as_date(w["detected_on"]))
+                for w in warnings_query.counted(book, month=month)]
     return PackageData(
         bureau=bureau["name"], month=month, period_start=p.start, period_end=p.end,
         version=version or next_version(book, month), rows=rows, bureau_level=bureau["level"],
         signoff=signoff or SignOff(), warnings=warnings, audit_head=audit_head,
         fixed_time=None if signoff and signoff.signed_at else dt.datetime.combine(p.end, dt.time(0, 0)),
     )
+
+
+def _as_date(value: object) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def preview(book: Book, *, month: str) -> Preview:

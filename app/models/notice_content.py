@@ -104,7 +104,7 @@ def _table(book: Book, kind: str, object_type: str, object_id: int, day: dt.date
                      tuple((str(i), r["code"], r["name"], r["township"] + r["village"], r["implementer"],
                             fmt(r["amount"])) for i, r in enumerate(rows, 1)),
                      ("合计", "", "", "", "", fmt(sum(r["amount"] for r in rows))), (5,),
-                     (7, 14, 27, 17, 18, 17), (1, 5))
+                     (8, 15, 26, 17, 17, 17), (1, 5))
     if kind == "fund_use":
         rows = objs.fund_use_rows(book, object_id, as_of=day)
         if not rows:
@@ -113,7 +113,7 @@ def _table(book: Book, kind: str, object_type: str, object_id: int, day: dt.date
                      tuple((str(i), r["pay_date"], r["kind_name"], r["payee"], r["purpose"], fmt(r["amount"]))
                            for i, r in enumerate(rows, 1)),
                      ("合计", "", "", "", "", fmt(sum(r["amount"] for r in rows))), (5,),
-                     (7, 14, 12, 27, 23, 17), (1, 5))
+                     (8, 14, 12, 26, 23, 17), (1, 5))
     if kind == "real_name":
         rows = objs.real_name_rows(book, object_id)
         hidden = objs.bureau(book)[2] == "hidden"
@@ -121,7 +121,7 @@ def _table(book: Book, kind: str, object_type: str, object_id: int, day: dt.date
         body = tuple((str(r["row_no"]), r["name"], *(() if hidden else (r["id_masked"],)), r["village"], fmt(r["amount"]))
                      for r in rows)
         total = ("合计", f"{len(rows)} 人", *(() if hidden else ("",)), "", fmt(sum(r["amount"] for r in rows)))
-        widths = (8, 32, 30, 30) if hidden else (7, 25, 29, 19, 20)
+        widths = (9, 32, 30, 29) if hidden else (8, 24, 29, 19, 20)
         return Table("实名制发放名册", headers, body, total, (len(headers) - 1,), widths,
                      (len(headers) - 1,) if hidden else (2, len(headers) - 1))
     return None

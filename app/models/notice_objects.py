@@ -8,6 +8,7 @@ module may be printed on a village board (DOMAIN §2).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,40 +46,50 @@ class ObjectInfo:
         return self.township + self.village
 
 
-def info(book: Book, object_type: str, object_id: int) -> ObjectInfo | None:
-    """The object, or None when there is no such row."""
-    conn = book.conn
+_SELECT = {
+    "indicator": "SELECT i.id, i.doc_no, i.title, i.year, i.section, it.name AS item_name, "
+                 "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f JOIN projects p ON p.id = f.project_id "
+                 "WHERE f.indicator_id = i.id AND p.decision_id IS NOT NULL) AS planned "
+                 "FROM indicators i JOIN fund_items it ON it.code = i.item WHERE i.id IN ({ids})",
+    "project": "SELECT p.id, p.code, p.name, p.township, p.village, p.year, "
+               "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f WHERE f.project_id = p.id) AS total "
+               "FROM projects p WHERE p.id IN ({ids})",
+    "payment": "SELECT y.id, y.request_no, y.amount, y.kind, y.pay_date, y.draft_date, p.id AS project_id, p.code, "
+               "p.name, p.township, p.village, p.year FROM payments y JOIN projects p ON p.id = y.project_id "
+               "WHERE y.id IN ({ids})",
+}
+
+
+def _make(book: Book, object_type: str, r: Any) -> ObjectInfo:
     if object_type == "indicator":
-        r = conn.execute(
-            "SELECT i.id, i.doc_no, i.title, i.year, i.section, it.name AS item_name, "
-            "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f JOIN projects p ON p.id = f.project_id "
-            "WHERE f.indicator_id = i.id AND p.decision_id IS NOT NULL) AS planned "
-            "FROM indicators i JOIN fund_items it ON it.code = i.item WHERE i.id = ?", (object_id,)).fetchone()
-        if r is None:
-            return None
         return ObjectInfo("indicator", r["id"], f"{r['doc_no']} {r['title'] or r['item_name']}".strip(), "", "",
                           r["year"], int(r["planned"]), None, r["section"], r["title"] or r["item_name"])
     if object_type == "project":
-        r = conn.execute(
-            "SELECT p.id, p.code, p.name, p.township, p.village, p.year, "
-            "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f WHERE f.project_id = p.id) AS total "
-            "FROM projects p WHERE p.id = ?", (object_id,)).fetchone()
-        if r is None:
-            return None
         return ObjectInfo("project", r["id"], f"{r['code']} {r['name']}", r["township"], r["village"], r["year"],
                           int(r["total"]), r["id"], "", r["name"])
-    if object_type == "payment":
-        r = conn.execute(
-            "SELECT y.id, y.request_no, y.amount, y.kind, y.pay_date, y.draft_date, p.id AS project_id, p.code, p.name, "
-            "p.township, p.village, p.year FROM payments y JOIN projects p ON p.id = y.project_id WHERE y.id = ?",
-            (object_id,)).fetchone()
-        if r is None:
-            return None
-        kind = _payment_kind_name(book, r["kind"])
-        return ObjectInfo("payment", r["id"], f"{r['request_no']} {r['name']} {kind}", r["township"], r["village"],
-                          int((r["pay_date"] or r["draft_date"])[:4]), int(r["amount"]), r["project_id"], "",
-                          f"{r['name']}{kind}")
-    return None
+    kind = _payment_kind_name(book, r["kind"])
+    return ObjectInfo("payment", r["id"], f"{r['request_no']} {r['name']} {kind}", r["township"], r["village"],
+                      int((r["pay_date"] or r["draft_date"])[:4]), int(r["amount"]), r["project_id"], "",
+                      f"{r['name']}{kind}")
+
+
+def infos(book: Book, object_type: str, object_ids: Iterable[int]) -> dict[int, ObjectInfo]:
+    """Many objects of one type at once (a few queries, not one per object); missing ones are left out."""
+    if object_type not in _SELECT:
+        return {}
+    wanted = sorted(set(object_ids))
+    out: dict[int, ObjectInfo] = {}
+    for at in range(0, len(wanted), 500):
+        chunk = wanted[at: at + 500]
+        sql = _SELECT[object_type].format(ids=",".join("?" * len(chunk)))
+        for r in book.conn.execute(sql, chunk):
+            out[int(r["id"])] = _make(book, object_type, r)
+    return out
+
+
+def info(book: Book, object_type: str, object_id: int) -> ObjectInfo | None:
+    """The object, or None when there is no such row."""
+    return infos(book, object_type, [object_id]).get(object_id)
 
 
 def require(book: Book, kind: str, object_type: str, object_id: object) -> ObjectInfo:

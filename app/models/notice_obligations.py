@@ -141,13 +141,20 @@ def notice_status(book: Book, notice: Any, as_of: dt.date) -> tuple[str, int] | 
     return (SHOWN if elapsed >= rules.min_board_days else POSTING), elapsed
 
 
-def _detail(book: Book, status: str, notice: Any, days: int | None, duty: _Duty, stale: Any) -> str:
+def _names(book: Book) -> dict[str, dict[str, str]]:
+    n = book.rules.notices
+    return {"kind": {e.code: e.name for e in n.kinds}, "level": {e.code: e.name for e in n.levels},
+            "place": {e.code: e.name for e in n.places}}
+
+
+def _detail(book: Book, names: dict[str, dict[str, str]], status: str, notice: Any, days: int | None, duty: _Duty,
+            stale: Any) -> str:
     min_days = book.rules.notices.min_board_days
     if notice is None:
         if stale is not None:
             return f"{stale['start_date']} 的公示早于 {duty.since.isoformat()} 的领导小组调整决定，调整后尚未重新公示"
-        return f"自 {duty.since.isoformat()} 起应公示，尚无{objs.level_name(book, duty.level)}公示记录"
-    place = objs.place_name(book, notice["place"])
+        return f"自 {duty.since.isoformat()} 起应公示，尚无{names['level'].get(duty.level, duty.level)}公示记录"
+    place = names["place"].get(notice["place"], notice["place"])
     if status == TOO_SHORT:
         return f"{place} {notice['start_date']} 至 {notice['end_date']} 公示 {days} 天，少于 {min_days} 天"
     if status == POSTING:
@@ -166,9 +173,12 @@ def obligations(book: Book, *, as_of: dt.date) -> list[Obligation]:
     for n in book.conn.execute("SELECT id, kind, level, object_type, object_id, place, start_date, end_date "
                                "FROM notices ORDER BY start_date, id"):
         notices[(n["kind"], n["level"], n["object_type"], n["object_id"])].append(n)
-    infos: dict[tuple[str, int], objs.ObjectInfo | None] = {}
+    duties = list(_duties(book, as_of))
+    found: dict[str, dict[int, objs.ObjectInfo]] = {
+        t: objs.infos(book, t, [d.object_id for d in duties if d.object_type == t]) for t in objs.OBJECT_NAMES}
+    names = _names(book)
     out = []
-    for duty in _duties(book, as_of):
+    for duty in duties:
         best: tuple[str, int, Any] | None = None
         stale = None
         for n in notices.get((duty.kind, duty.level, duty.object_type, duty.object_id), []):
@@ -179,19 +189,17 @@ def obligations(book: Book, *, as_of: dt.date) -> list[Obligation]:
             if got is not None and (best is None or _RANK[got[0]] >= _RANK[best[0]]):
                 best = (got[0], got[1], n)
         status, days, notice = best if best else (MISSING, None, None)
-        ref = (duty.object_type, duty.object_id)
-        if ref not in infos:
-            infos[ref] = objs.info(book, *ref)
-        obj = infos[ref]
+        obj = found[duty.object_type].get(duty.object_id)
         if obj is None:
             continue
         out.append(Obligation(
             key=f"{duty.kind}:{duty.level}:{duty.object_type}:{duty.object_id}", kind=duty.kind,
-            kind_name=objs.kind_name(book, duty.kind), level=duty.level, level_name=objs.level_name(book, duty.level),
+            kind_name=names["kind"].get(duty.kind, duty.kind), level=duty.level,
+            level_name=names["level"].get(duty.level, duty.level),
             object_type=duty.object_type, object_id=duty.object_id, object_label=obj.label, township=obj.township,
             village=obj.village, since=duty.since, amount=obj.amount, project_id=obj.project_id, section=obj.section,
             status=status, notice_id=notice["id"] if notice is not None else None, days=days,
-            detail=_detail(book, status, notice, days, duty, stale)))
+            detail=_detail(book, names, status, notice, days, duty, stale)))
     order = {s: i for i, s in enumerate(STATUSES)}
     out.sort(key=lambda o: (order[o.status], o.since, o.kind, o.level, o.object_type, o.object_id))
     return out

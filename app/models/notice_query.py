@@ -24,10 +24,13 @@ class ObligationSource:
     """The obligations on `as_of`, filtered by status group, kind, level and text."""
 
     def __init__(self, book: Book, *, as_of: dt.date, status: str = "", kind: str = "", level: str = "",
-                 text: str = "") -> None:
+                 text: str = "", computed: list[ob.Obligation] | None = None) -> None:
+        """`computed`: obligations already derived for `as_of` (a view re-filtering need not derive them again)."""
         wanted = {"open": ob.OPEN_STATUSES, "": ob.STATUSES}.get(status, (status,))
         rows = []
-        for o in ob.obligations(book, as_of=as_of):
+        self.all_counts = dict.fromkeys(ob.STATUSES, 0)  # before filtering: what the tab's summary line shows
+        for o in ob.obligations(book, as_of=as_of) if computed is None else computed:
+            self.all_counts[o.status] += 1
             if o.status not in wanted or (kind and o.kind != kind) or (level and o.level != level):
                 continue
             row = o.as_row()
@@ -45,9 +48,10 @@ class ObligationSource:
             if sort_key == "status":
                 order = {s: i for i, s in enumerate(ob.STATUSES)}
                 rows = sorted(rows, key=lambda r: order[r["status"]], reverse=descending)
+            elif sort_key in ("amount", "days"):
+                rows = sorted(rows, key=lambda r: (r[sort_key] is None, r[sort_key] or 0), reverse=descending)
             else:
-                rows = sorted(rows, key=lambda r: (r[sort_key] is None, r[sort_key] or 0 if sort_key in ("amount", "days")
-                                                   else str(r[sort_key] or "")), reverse=descending)
+                rows = sorted(rows, key=lambda r: str(r[sort_key] or ""), reverse=descending)
         return rows[offset: offset + limit]
 
     def counts(self) -> dict[str, int]:

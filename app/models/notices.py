@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -210,7 +211,7 @@ def update_notice(book: Book, *, notice_id: int, fields: Mapping[str, object]) -
              notice_id))
 
 
-def _insert_evidence(book: Book, conn: Any, notice_id: int, name: str, data: bytes, caption: str) -> int:
+def _insert_evidence(book: Book, conn: sqlite3.Connection, notice_id: int, name: str, data: bytes, caption: str) -> int:
     attachment_id = attachments.insert(conn, book, name, data, field=EVIDENCE_FIELD)
     cur = conn.execute(
         "INSERT INTO notice_evidence (notice_id, attachment_id, caption, added_by, added_at) VALUES (?, ?, ?, ?, ?)",

@@ -218,56 +218,17 @@ def notice_rows(book: Book, p: Period) -> Rows:
 
 
 def warning_summary(book: Book, p: Period) -> Rows:
-    """表7: per warning type, the month's new ones and the year's, by their status at the period end."""
-    closed = {s.code for s in book.rules.warning_statuses if s.closed}
-    rows = book.conn.execute(
-        """SELECT w.code, w.first_detected, w.amount, w.cleared_on,
-             coalesce((SELECT v.status FROM warning_events v WHERE v.warning_id = w.id AND v.day <= ?
-                       ORDER BY v.day DESC, v.id DESC LIMIT 1), w.status) AS status
-           FROM warnings w WHERE w.first_detected BETWEEN ? AND ?""",
-        (p.end.isoformat(), p.year_start.isoformat(), p.end.isoformat())).fetchall()
-    out = []
-    for w in book.rules.warnings:
-        mine = [r for r in rows if r["code"] == w.code]
-        new = [r for r in mine if r["first_detected"] >= p.start.isoformat()]
-        done = [r for r in mine if r["status"] in closed or (r["cleared_on"] and r["cleared_on"] <= p.end.isoformat())]
-        doing = [r for r in mine if r not in done and r["status"] == "rectifying"]
-        out.append({"code": w.code, "name": w.name, "new_month": len(new), "amount": sum(int(r["amount"]) for r in new),
-                    "cum_count": len(mine), "rectified": len(done), "rectifying": len(doing),
-                    "unrectified": len(mine) - len(done) - len(doing)})
-    return out
+    """表7, from the dated warning history (frozen once the month closes), so a signed month re-creates."""
+    from . import warnings_query
+
+    return warnings_query.warning_summary(book, month=p.month)
 
 
 def performance_rows(book: Book, p: Period) -> Rows:
-    """表8: per approved project of the year, its goals, this month's monitoring and deviations."""
-    from . import performance
+    """表8, as of the period's last day."""
+    from . import perf_query
 
-    end = p.end.isoformat()
-    out = []
-    for pr in book.conn.execute(
-            "SELECT p.id, p.code, p.name, d.decision_date FROM projects p JOIN plan_decisions d ON d.id = p.decision_id "
-            "WHERE p.year = ? AND d.decision_date <= ? ORDER BY p.code", (p.year, end)):
-        goals = [dict(g) for g in book.conn.execute(
-            "SELECT id, target, comparator, set_on FROM perf_goals WHERE project_id = ? AND set_on <= ? "
-            "AND (removed_on IS NULL OR removed_on > ?)", (pr["id"], end, end))]
-        latest = performance.latest_actuals(book, [g["id"] for g in goals], month=p.month)
-        monitored = [g for g in goals if g["id"] in latest and latest[g["id"]]["month"] == p.month]
-        deviations = [g for g in monitored
-                      if performance.judge(g, latest[g["id"]]["forecast"] or latest[g["id"]]["actual"]) is False]
-        measures = [r[0] for r in book.conn.execute(
-            "SELECT measures FROM perf_decisions WHERE project_id = ? AND decided_on BETWEEN ? AND ? ORDER BY id",
-            (pr["id"], p.start.isoformat(), end))]
-        evaluation = book.conn.execute(
-            "SELECT score_tenths FROM perf_evaluations WHERE project_id = ? AND year = ? AND evaluated_on <= ? "
-            "ORDER BY id DESC LIMIT 1", (pr["id"], p.year, end)).fetchone()
-        out.append({
-            "project_no": pr["code"], "project_name": pr["name"], "goals_set": bool(goals),
-            "goals_with_funds": bool(goals) and min(g["set_on"] for g in goals) <= pr["decision_date"],
-            "indicator_count": len(goals), "monitored_month": len(monitored), "deviations": len(deviations),
-            "corrective": "；".join(measures),
-            "self_eval": f"已自评，{performance.score_text(int(evaluation[0]))} 分" if evaluation else "",
-        })
-    return out
+    return perf_query.table8_rows(book, month=p.month)
 
 
 def problem_rows(book: Book, p: Period) -> Rows:

@@ -287,21 +287,24 @@ class DashboardTab(QTabWidget):
         self.detecting = True
         self.overview.recompute_button.setEnabled(False)
         self.overview.recompute_button.setText("正在计算……")
+        for done in [pair for pair in _RUNNING if pair[0].isFinished()]:
+            _RUNNING.discard(done)  # dropped here, on the GUI thread, never by the finishing thread itself
         thread = QThread()
         worker = Detection(self.book.path, self.book.clock, day)
         worker.moveToThread(thread)
-        pair = (thread, worker)
-        _RUNNING.add(pair)
+        _RUNNING.add((thread, worker))
         thread.started.connect(worker.run)
         worker.finished.connect(thread.quit)
         worker.finished.connect(self._detected)  # a slot of this widget: delivered on the GUI thread
-        thread.finished.connect(lambda: _RUNNING.discard(pair))
         thread.start()
 
     @Slot(object, object)
     def _detected(self, findings: Any, error: BaseException | None) -> None:
         worker = self.sender()
         day = worker.day if isinstance(worker, Detection) else self.book.today()
+        for pair in [p for p in _RUNNING if p[1] is worker]:
+            pair[0].wait()
+            _RUNNING.discard(pair)
         self._store(findings, error, day)
 
     def _store(self, findings: Any, error: BaseException | None, day: dt.date) -> None:

@@ -4,6 +4,7 @@ editor with evidence, feedback and its handling, and 生成公告 (PDF + xlsx in
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ class NoticesTab(QWidget):
         super().__init__(parent)
         self.book = book
         self.last_generated: list[Path] = []
+        self._computed: tuple[dt.date, list[ob.Obligation]] | None = None
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.as_of = QDateEdit()
@@ -77,9 +79,9 @@ class NoticesTab(QWidget):
                 bar.addWidget(QLabel(label))
             bar.addWidget(widget)
         for combo in (self.status, self.kind, self.level):
-            combo.currentIndexChanged.connect(self.reload_obligations)
-        self.as_of.dateChanged.connect(self.reload_obligations)
-        self.text.returnPressed.connect(self.reload_obligations)
+            combo.currentIndexChanged.connect(lambda *_: self.reload_obligations())
+        self.as_of.dateChanged.connect(lambda *_: self.reload_obligations())
+        self.text.returnPressed.connect(lambda: self.reload_obligations())
         layout.addLayout(bar)
         self.counts = QLabel()
         layout.addWidget(self.counts)
@@ -155,25 +157,32 @@ class NoticesTab(QWidget):
         return self.as_of.date().toPython()  # type: ignore[no-any-return]
 
     def _obligation_source(self) -> notice_query.ObligationSource:
+        """Filters re-use the obligations of the chosen day; they are derived again only after a change."""
+        day = self.as_of_date()
+        if self._computed is None or self._computed[0] != day:
+            self._computed = (day, ob.obligations(self.book, as_of=day))
         return notice_query.ObligationSource(
-            self.book, as_of=self.as_of_date(), status=str(self.status.currentData() or ""),
+            self.book, as_of=day, status=str(self.status.currentData() or ""),
             kind=str(self.kind.currentData() or ""), level=str(self.level.currentData() or ""),
-            text=self.text.text().strip())
+            text=self.text.text().strip(), computed=self._computed[1])
 
-    def reload_obligations(self) -> None:
+    def reload_obligations(self, *, changed: bool = False) -> None:
+        if changed:
+            self._computed = None
         self.source = self._obligation_source()
         self.obligation_model.reload(self.source)
         self.update_counts()
 
     def update_counts(self) -> None:
-        every = notice_query.ObligationSource(self.book, as_of=self.as_of_date()).counts()
+        every = self.source.all_counts
         total = sum(every.values())
         parts = "、".join(f"{status} {every[status]}" for status in ob.STATUSES)
         self.counts.setText(f"截至 {self.as_of_date().isoformat()} 应公示 {total} 项：{parts}"
                             f"（红色：缺失；橙色：公示期不足 {self.book.rules.notices.min_board_days} 天；黄色：公示中）")
 
     def reload(self) -> None:
-        self.reload_obligations()
+        """After a write: derive the obligations again and re-read the records."""
+        self.reload_obligations(changed=True)
         self.reload_records()
 
     def reload_records(self) -> None:
@@ -266,8 +275,6 @@ class NoticesTab(QWidget):
         if row is None:
             return
         file = attachments.get(self.book, int(row["attachment_id"]))
-        import tempfile
-
         target = Path(tempfile.mkdtemp(prefix="fundledger-")) / str(file["name"])
         target.write_bytes(bytes(file["data"]))  # type: ignore[arg-type]
         self.open_url(target)

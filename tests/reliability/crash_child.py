@@ -7,6 +7,7 @@ parent knows how many operations must have survived.
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 from collections.abc import Callable
@@ -31,8 +32,8 @@ def calendar_years(book: Book, rng: random.Random, n: int) -> None:
 
 
 def fund_items(book: Book, rng: random.Random, n: int) -> None:
-    tag = rng.randrange(10**8)
-    catalogue.add_item(book, kind="ZH", code=f"ZH{tag:08d}", name=f"整合项目{n}-{tag}")
+    tag = f"{os.getpid() % 10_000:04d}{n:05d}"  # unique per child process and per operation
+    catalogue.add_item(book, kind="ZH", code=f"ZH{tag}", name=f"整合项目{tag}")
 
 
 SCENARIOS: dict[str, Scenario] = {

@@ -111,10 +111,17 @@ def test_counts_row_opens_the_list_and_an_item_opens_its_object(qtbot, county: B
     assert isinstance(perf, PerformanceTab) and perf.project is not None and perf.project["id"] == project_id
     assert "未编制绩效目标" in perf.heading.text()
     window.tabs.setCurrentIndex(0)
+    tab.warnings_page.show_code("W3")
+    payment = next(i for i, r in enumerate(tab.warnings_page.model.rows) if r["object_type"] == "payment")
+    tab.warnings_page.view.selectRow(payment)
+    tab.warnings_page.open_current()
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "支付审批"
+    window.tabs.setCurrentIndex(0)
     tab.warnings_page.show_code("W9")
     tab.warnings_page.view.selectRow(0)
-    tab.warnings_page.open_current()  # no tab shows a month yet: the detail dialog does
-    assert ListDialog.shown and "月报逾期" in ListDialog.shown[-1][1]
+    tab.warnings_page.open_current()  # the 月报 tab if it can show a month, else the detail dialog
+    shown_in_tab = window.tabs.tabText(window.tabs.currentIndex()) == "月报"
+    assert shown_in_tab or (ListDialog.shown and "月报逾期" in ListDialog.shown[-1][1])
 
 
 def test_handling_and_problems_from_the_window(qtbot, county: Book) -> None:
