@@ -80,7 +80,8 @@ class OpDialog(QDialog):
         self.error: AppError | None = None
 
     def run(self) -> Any:
-        raise NotImplementedError
+        """Each dialog performs its one models operation here; the base class has none to perform."""
+        raise TypeError(f"{type(self).__name__} must define run()")
 
     def accept(self) -> None:
         try:
