@@ -12,6 +12,17 @@ from .book import Book
 TABLE_NAMES = {
     "bureau": "单位信息", "users": "用户", "fund_kinds": "资金大类", "fund_items": "资金项目",
     "calendar_years": "节假日年度", "calendar_days": "节假日", "periods": "报表期间", "attachments": "附件",
+    "indicators": "指标", "indicator_events": "指标环节日期", "indicator_reductions": "指标调减收回",
+    "ledger_entries": "专账记账", "ledger_settings": "专账设置", "treasury_imports": "国库数据导入",
+    "treasury_payments": "国库支付数据", "section_ledger_figures": "分管台账数", "recon_notes": "对账说明",
+    "plan_decisions": "领导小组决定", "projects": "项目", "project_funding": "项目资金来源", "plan_versions": "计划版本",
+    "payees": "收款人", "payments": "支付申请", "payment_events": "支付流转", "payment_checks": "支付规则检查",
+    "real_name_lists": "实名制名册", "real_name_lines": "实名制名册明细", "notices": "公告公示",
+    "notice_evidence": "公示证据", "notice_feedback": "群众反映", "notice_feedback_handling": "反映处理",
+    "warnings": "预警", "warning_events": "预警处理记录", "warning_runs": "预警计算", "warning_sections": "预警责任股室",
+    "problems": "问题台账", "problem_updates": "问题整改记录", "perf_goals": "绩效指标", "perf_actuals": "绩效监控值",
+    "perf_decisions": "绩效纠偏决定", "perf_evaluations": "绩效自评", "annual_plans": "年度计划数",
+    "report_templates": "报表模板", "signoffs": "月报签发", "signoff_files": "签发文件",
 }
 ACTIONS = {"I": "新增", "U": "修改", "D": "删除"}
 SORT_KEYS = {"seq": "seq", "at": "seq", "actor": "actor", "tbl": "tbl", "op": "op"}

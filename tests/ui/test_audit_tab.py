@@ -42,3 +42,10 @@ def test_verify_runs_in_background_and_reports(qtbot, book: Book) -> None:
     tab.run_verify()
     qtbot.waitUntil(lambda: tab.verify_button.isEnabled(), timeout=20000)
     assert "未通过" in tab.report.toPlainText() and "未经本程序封存" in tab.report.toPlainText()
+
+
+def test_every_audited_table_has_a_chinese_name(book: Book) -> None:
+    from app.models import audit_query
+
+    tables = [r[0] for r in book.conn.execute("SELECT name FROM tracked_tables")]
+    assert [t for t in tables if audit_query.table_label(t) == t] == []
