@@ -14,10 +14,11 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import NoReturn, cast
+from typing import cast
 
 from app.models import rules_schema as rs
 from app.models.rules_schema import RuleSet, RuleSetError
+from app.models.toml_node import TomlNode, type_name
 
 __all__ = ["DEFAULT_ID", "SUPPORTED_FORMAT", "RuleSet", "RuleSetError", "load", "load_named", "loads"]
 
@@ -26,47 +27,15 @@ SUPPORTED_FORMAT = 1
 REQUIRED_ROLES = ("clerk", "reviewer", "chief", "auditor")
 REQUIRED_WARNINGS = tuple(f"W{n}" for n in range(1, 10))
 
-_TYPE_NAMES: tuple[tuple[type, str], ...] = (
-    (bool, "true/false"),
-    (int, "整数"),
-    (float, "浮点数"),
-    (str, "文字"),
-    (datetime, "日期时间"),
-    (date, "日期"),
-    (list, "列表"),
-    (dict, "表"),
-)
 
+class _Table(TomlNode):
+    """One TOML table of a rule set: typed getters that fail with the key path; unknown keys are refused."""
 
-def _type_name(value: object) -> str:
-    return next((name for t, name in _TYPE_NAMES if isinstance(value, t)), type(value).__name__)
-
-
-class _Table:
-    """One TOML table being read: typed getters that fail with the key path; unknown keys are refused."""
-
-    def __init__(self, data: dict[str, object], path: str, file: str) -> None:
-        self.data, self.path, self.file = data, path, file
-        self._seen: set[str] = set()
-
-    def key(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def fail(self, key: str, reason: str) -> NoReturn:
-        raise RuleSetError(self.file, self.key(key), reason)
-
-    def has(self, key: str) -> bool:
-        return key in self.data
-
-    def raw(self, key: str) -> object:
-        if key not in self.data:
-            self.fail(key, "缺失（必填项）")
-        self._seen.add(key)
-        return self.data[key]
+    error = RuleSetError
 
     def _typed(self, key: str, want: str, ok: bool, value: object) -> None:
         if not ok:
-            self.fail(key, f"应为{want}，实际为{_type_name(value)} {value!r}")
+            self.fail(key, f"应为{want}，实际为{type_name(value)} {value!r}")
 
     def text(self, key: str) -> str:
         value = self.raw(key)
@@ -94,10 +63,7 @@ class _Table:
         return cast(bool, value)
 
     def choice(self, key: str, options: tuple[str, ...]) -> str:
-        value = self.text(key)
-        if value not in options:
-            self.fail(key, f"应为 {' / '.join(options)} 之一，实际为 {value!r}")
-        return value
+        return self.choice_of(key, self.text(key), options)
 
     def day(self, key: str) -> date:
         value = self.raw(key)
@@ -116,36 +82,7 @@ class _Table:
         return Fraction(number)
 
     def texts(self, key: str) -> tuple[str, ...]:
-        value = self.raw(key)
-        self._typed(key, "文字列表", isinstance(value, list), value)
-        for i, v in enumerate(cast(list[object], value), 1):
-            if not isinstance(v, str) or not v.strip():
-                self.fail(f"{key}[{i}]", f"应为非空文字，实际为{_type_name(v)} {v!r}")
-        return tuple(cast(list[str], value))
-
-    def table(self, key: str) -> _Table:
-        value = self.raw(key)
-        self._typed(key, "表（[…] 段）", isinstance(value, dict), value)
-        return _Table(cast(dict[str, object], value), self.key(key), self.file)
-
-    def tables(self, key: str, *, allow_empty: bool = False) -> list[_Table]:
-        value = self.raw(key)
-        self._typed(key, "表的列表（[[…]] 段）", isinstance(value, list), value)
-        items = cast(list[object], value)
-        if not items and not allow_empty:
-            self.fail(key, "不能为空")
-        out: list[_Table] = []
-        for i, v in enumerate(items, 1):
-            if not isinstance(v, dict):
-                self.fail(f"{key}[{i}]", f"应为表，实际为{_type_name(v)} {v!r}")
-            out.append(_Table(cast(dict[str, object], v), f"{self.key(key)}[{i}]", self.file))
-        return out
-
-    def done(self) -> None:
-        """Refuse keys nobody read: a misspelt optional key must not be silently ignored."""
-        for key in self.data:
-            if key not in self._seen:
-                self.fail(key, "不是可识别的键（拼写错误？）")
+        return tuple(cast(list[str], self.text_list(key)))
 
 
 def _each(
