@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import attachments, periods, workdays
+from . import attachments, periods
 from . import notice_objects as objs
 from .book import Book
 from .errors import NotFound, ValidationError
+from .project_fields import as_date as _date
+from .project_fields import text as _text
 
 EVIDENCE_FIELD = "公示证据"
 EDITABLE = ("title", "place", "location", "start_date", "end_date", "publisher", "phones", "content", "note")
@@ -30,28 +30,6 @@ _LIMITS = {"title": 120, "location": 100, "publisher": 60, "phones": 100, "note"
 
 
 # -- cleaning ----------------------------------------------------------------------------------------
-
-
-def _text(value: object, field: str, *, max_len: int, required: bool = False, multiline: bool = False) -> str:
-    raw = unicodedata.normalize("NFC", "" if value is None else str(value))
-    s = raw.strip() if multiline else re.sub(r"\s+", " ", raw).strip()
-    if required and not s:
-        raise ValidationError("不能为空", field=field)
-    if len(s) > max_len:
-        raise ValidationError(f"不能超过 {max_len} 个字符（现有 {len(s)} 个）", field=field)
-    if any(not c.isprintable() and c not in "\n\t" for c in s):
-        raise ValidationError("不能含控制字符", field=field)
-    return s
-
-
-def _date(value: object, field: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if value is None or not str(value).strip():
-        raise ValidationError("不能为空", field=field)
-    return workdays.parse_date(str(value), field)
 
 
 def _opt_date(value: object, field: str) -> dt.date | None:
