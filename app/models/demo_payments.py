@@ -10,6 +10,7 @@ paid requests (through October) is imported, so the monthly 对账 keeps the 专
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -281,7 +282,7 @@ def payments_step(book: Book, clock: Any) -> None:
     events = _schedule(c)
     from .demo_payments_scenarios import SCENARIOS
 
-    events += [(day, 0, (lambda fn=fn: fn(c))) for day, fn in SCENARIOS]
+    events += [(day, 0, functools.partial(fn, c)) for day, fn in SCENARIOS]
     events.append((ADJUSTMENT[1], 2, lambda: _adjust(c)))
     for _day, _order, run in sorted(events, key=lambda e: (e[0], e[1])):
         run()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 from . import attachments, deadlines, ledger
@@ -64,7 +65,8 @@ def available(book: Book, indicator_id: int) -> int:
 
 def find_by_doc(book: Book, doc_no: str, *, year: int | None = None) -> list[dict[str, Any]]:
     """Indicators carrying this 文号 (newest year first): what a treasury row's 指标文号 points at."""
-    sql, args = SELECT + " WHERE i.doc_no = ?", [lc.text(doc_no, "指标文号", max_len=80)]
+    sql = SELECT + " WHERE i.doc_no = ?"
+    args: list[object] = [lc.text(doc_no, "指标文号", max_len=80)]
     if year is not None:
         sql += " AND i.year = ?"
         args.append(year)
@@ -117,7 +119,7 @@ def register(
     received_date: dt.date | str, upper_doc_date: dt.date | str | None = None,
     prefecture_doc_date: dt.date | str | None = None, func_code: str = "", section: str = "", title: str = "",
     scan: tuple[str, bytes] | None = None, poverty_use: bool = True,
-    extra_events: dict[str, dt.date | str] | None = None, note: str = "",
+    extra_events: Mapping[str, dt.date | str] | None = None, note: str = "",
 ) -> int:
     """Register a received fund document and post its income; returns the indicator id."""
     conn = book.conn

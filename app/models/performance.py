@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -278,7 +278,7 @@ def with_monitoring(book: Book, rows: list[dict[str, Any]], *, month: str | None
 # -- irregular goals (W2) ------------------------------------------------------------------------
 
 
-def problems_of(book: Book, goals_: list[Mapping[str, Any]]) -> list[str]:
+def problems_of(book: Book, goals_: Sequence[Mapping[str, Any]]) -> list[str]:
     """What is irregular about one project's goals (empty: regular). No goals at all is the caller's case."""
     found: list[str] = []
     have = {g["level1"] for g in goals_}
