@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .cli import _user_arg, command, login_from_args, say
+from .cli import _db_arg, _user_arg, command, login_from_args, say
 from .models import monthly
 from .models.book import open_book
 
@@ -73,3 +73,77 @@ def cmd_export(args: argparse.Namespace) -> int:
     say(f"已重新生成：{result.folder}")
     say("与签发时记录的哈希完全一致。" if same else "与签发时记录的哈希不一致！")
     return 0 if same else 1
+
+
+def _table_id(value: str) -> str:
+    """--table 5, 表5 or 封面."""
+    value = value.strip()
+    return f"表{value}" if value.isdigit() else value
+
+
+def _template_register_args(p: argparse.ArgumentParser) -> None:
+    _user_arg(p)
+    p.add_argument("--table", required=True, type=_table_id, help="报表：1～9（即 表1～表9）或 封面")
+    p.add_argument("--file", type=Path, required=True, help="自治区模板文件（.xlsx），单元格中写占位符如 {{合计.累计到位小计}}")
+    p.add_argument("--mapping", type=Path, help="对应文件（可选，文本）：每行“单元格 = 占位符”，登记时写入模板副本")
+    p.add_argument("--sheet", default="", help="模板中使用的工作表名（模板只有一个工作表时可不写）")
+
+
+def _template_remove_args(p: argparse.ArgumentParser) -> None:
+    _user_arg(p)
+    p.add_argument("--table", required=True, type=_table_id, help="报表：1～9（即 表1～表9）或 封面")
+
+
+def _read(path: Path, what: str) -> bytes:
+    from .models.errors import FileError
+
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise FileError(f"无法读取{what} {path}（{exc.strerror or exc}）") from exc
+
+
+@command("template-register", "登记某张表的自治区模板（检查占位符，有误时逐处列出，不登记）", _template_register_args)
+def cmd_template_register(args: argparse.Namespace) -> int:
+    data = _read(args.file, "模板文件")
+    mapping = _read(args.mapping, "对应文件") if args.mapping else None
+    book = open_book(args.db)
+    try:
+        login_from_args(book, args)
+        monthly.register_template(book, table_id=args.table, name=args.file.name, data=data, sheet=args.sheet,
+                                  mapping=mapping, mapping_name=args.mapping.name if args.mapping else "")
+        uses = monthly.template_placeholders(book, table_id=args.table)
+    finally:
+        book.close()
+    say(f"已登记 {args.table} 的模板 {args.file.name}，导出时该表按模板填写。使用的占位符：")
+    for use in uses:
+        say(f"  {use.cell}  {use.placeholder}  → {use.meaning}")
+    return 0
+
+
+@command("template-list", "列出各表登记的自治区模板（只读）", _db_arg)
+def cmd_template_list(args: argparse.Namespace) -> int:
+    book = open_book(args.db, read_only=True)
+    try:
+        rows = monthly.template_list(book)
+    finally:
+        book.close()
+    for r in rows:
+        if r["registered"]:
+            say(f"{r['table']}  {r['title']}：{r['file']}（工作表：{r['sheet']}，SHA-256 {r['sha256'][:16]}…，"
+                f"{r['registered_by']} {r['registered_at']} 登记）")
+        else:
+            say(f"{r['table']}  {r['title']}：内置格式")
+    return 0
+
+
+@command("template-remove", "取消某张表的自治区模板，恢复内置格式（已签发的报送包仍按当时的模板重现）", _template_remove_args)
+def cmd_template_remove(args: argparse.Namespace) -> int:
+    book = open_book(args.db)
+    try:
+        login_from_args(book, args)
+        monthly.unregister_template(book, table_id=args.table)
+    finally:
+        book.close()
+    say(f"已取消 {args.table} 的模板，导出时该表使用内置格式。")
+    return 0

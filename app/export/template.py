@@ -290,3 +290,123 @@ def fill_template(spec: TemplateSpec, package: PackageData, out: Path | str, *, 
     wb, ws = _open(spec)
     fill_sheet(ws, section, package, table)
     wb.save(out)
+
+
+# -- what a template uses, and marking a plain template through a mapping file -------------------------
+
+_SCALAR_NAMES = {"bureau": "单位名称", "month": "报表所属期", "period": "统计期间", "version": "版本号",
+                 "chief": "单位负责人", "reviewer": "审核人", "preparer": "填表人", "signed_on": "填报日期",
+                 "title": "表名", "unit": "金额单位"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Use:
+    """One placeholder in a template: where it is, as written, and what will be filled in (in Chinese)."""
+
+    cell: str  # 工作表!B5
+    placeholder: str  # {{合计.累计到位小计}}
+    meaning: str
+
+
+def describe(slot: Slot, table: TableDef) -> str:
+    if slot.kind == "scalar":
+        return _SCALAR_NAMES.get(slot.name, slot.name)
+    col = table.column(slot.name)
+    if slot.kind == "total":
+        return f"合计行 · {col.name}"
+    if slot.kind == "row":
+        return f"明细行（按表中行数重复）· {col.name}"
+    return f"第 {slot.row_id} 行 · {col.name}"
+
+
+def placeholders(spec: TemplateSpec, defs: ReportDefs | None = None) -> list[Use]:
+    """Every placeholder the template's sheet uses, in reading order (after validating it)."""
+    defs = defs or definitions.load()
+    table = _table(spec, defs)
+    validate_template(spec, defs)
+    _, ws = _open(spec)
+    found, _problems = _scan(ws, table)
+    return [Use(f"{ws.title}!{coordinate}", text, describe(slot, table))
+            for coordinate, parts in found.items() for text, slot in parts]
+
+
+_CELL = re.compile(r"(?:(.+)!)?\$?([A-Za-z]{1,3})\$?([1-9][0-9]{0,6})")
+
+
+def read_mapping(data: bytes, name: str) -> list[tuple[int, str | None, str, str]]:
+    """A mapping file: one `单元格 = 占位符` per line (or `单元格,占位符`); # starts a comment.
+
+    Returns (line, sheet or None, cell, text to write). A placeholder may be written without braces
+    (`合计.累计到位小计`); text that already holds {{…}} is written as it is.
+    """
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes any byte string
+        raise TemplateError(f"对应文件 {name} 无法读取：应为 UTF-8 或 GBK 编码的文本文件")
+    entries: list[tuple[int, str | None, str, str]] = []
+    problems: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        for sep in ("=", "\t", ",", "，"):
+            if sep in line:
+                left, right = (part.strip().strip('"').strip() for part in line.split(sep, 1))
+                break
+        else:
+            problems.append(f"第 {number} 行：应写成“单元格 = 占位符”，例如 B5 = 合计.累计到位小计")
+            continue
+        match = _CELL.fullmatch(left)
+        if match is None:
+            problems.append(f"第 {number} 行：“{left}”不是单元格地址（应如 B5 或 附表1!B5）")
+            continue
+        if not right:
+            problems.append(f"第 {number} 行：单元格 {left} 后面没有写占位符")
+            continue
+        value = right if "{{" in right else f"{{{{{right.strip('{} ')}}}}}"
+        entries.append((number, match[1], f"{match[2].upper()}{match[3]}", value))
+    if not entries and not problems:
+        problems.append("没有任何对应（每行一条，如 B5 = 合计.累计到位小计）")
+    if problems:
+        raise TemplateError(f"对应文件 {name} 有错误：\n" + "\n".join(problems))
+    return entries
+
+
+def mark_template(spec: TemplateSpec, mapping: bytes, mapping_name: str, out: Path | str) -> None:
+    """Write the mapping's placeholders into a copy of the template at `out` (the original is untouched)."""
+    entries = read_mapping(mapping, mapping_name)
+    wb, ws = _open(spec)
+    problems: list[str] = []
+    for number, sheet, coordinate, value in entries:
+        target = ws
+        if sheet is not None and sheet != ws.title:
+            if sheet not in wb.sheetnames:
+                problems.append(f"第 {number} 行：模板中没有工作表“{sheet}”")
+                continue
+            problems.append(f"第 {number} 行：工作表“{sheet}”不是本表使用的工作表“{ws.title}”")
+            continue
+        cell = target[coordinate]
+        if isinstance(cell, MergedCell):
+            problems.append(f"第 {number} 行：{coordinate} 在合并单元格中间，请写合并区域左上角的单元格")
+            continue
+        cell.value = value
+        cell.data_type = "s"
+    if problems:
+        raise TemplateError(f"对应文件 {mapping_name} 不能用于模板 {spec.path.name}：\n" + "\n".join(problems))
+    wb.save(out)
+
+
+def sheet_names(path: Path | str) -> list[str]:
+    """The sheets of a candidate template, so the user can pick one; a file that is not .xlsx is a TemplateError."""
+    try:
+        wb = load_workbook(path, read_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise TemplateError(f"模板文件无法读取（应为 .xlsx）：{Path(path).name}（{exc}）") from None
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()

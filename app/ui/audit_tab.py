@@ -1,4 +1,4 @@
-"""审计: the audit log with filters and field-level differences, and verify run off the GUI thread."""
+"""审计: the audit log with filters and field-level differences, verify run off the GUI thread, and the signed packages."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ..models import audit_query, verify
 from ..models.book import Book, open_book
+from .packages_page import SignedPackagesPage
 from .table_models import Column, LazyTableModel
 from .widgets import DataTable, focus_shortcut
 from .worker import Job, Progress
@@ -36,7 +38,12 @@ class AuditTab(QWidget):
         super().__init__(parent)
         self.book = book
         self.job: Job | None = None
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.pages = QTabWidget()
+        outer.addWidget(self.pages)
+        log_page = QWidget()
+        layout = QVBoxLayout(log_page)
         bar = QHBoxLayout()
         self.actor = QComboBox()
         self.table = QComboBox()
@@ -86,6 +93,9 @@ class AuditTab(QWidget):
         layout.addWidget(self.count)
         focus_shortcut(self, self.text)
         self.update_count()
+        self.pages.addTab(log_page, "审计日志与核验")
+        self.packages = SignedPackagesPage(book)
+        self.pages.addTab(self.packages, "已签发月报")
 
     def fill_choices(self) -> None:
         self.actor.clear()

@@ -1,13 +1,17 @@
-"""月报: each month's status, a preview of the nine tables with the cross-checks, sign-off and reopening."""
+"""月报: each month's status, a preview of the nine tables with the cross-checks, sign-off and reopening.
+
+Preview, export and sign-off run off the GUI thread (worker.Job) with a progress dialog that can cancel.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QStandardPaths, Qt, QUrl
-from PySide6.QtGui import QBrush, QColor, QDesktopServices
+from PySide6.QtCore import QStandardPaths, Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -19,6 +23,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -28,8 +33,11 @@ from ..export.definitions import load as load_defs
 from ..models import monthly
 from ..models.book import Book
 from . import dialogs
+from .folders import open_folder
 from .table_models import Column, LazyTableModel, ListSource
+from .templates_page import TemplatesPage
 from .widgets import DataTable
+from .worker import Cancelled, Job, Progress
 
 MONTH_COLUMNS = [Column("month", "月份"), Column("start", "统计起"), Column("end", "统计止"), Column("due", "报送期限"),
                  Column("status", "状态"), Column("version", "版本", "int"), Column("signed_by", "签发人"),
@@ -42,7 +50,13 @@ class ReportsTab(QWidget):
         super().__init__(parent)
         self.book = book
         self.preview: monthly.Preview | None = None
-        layout_ = QVBoxLayout(self)
+        self.job: Job | None = None
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.pages = QTabWidget()
+        outer.addWidget(self.pages)
+        page = QWidget()
+        layout_ = QVBoxLayout(page)
         bar = QHBoxLayout()
         self.year = QComboBox()
         this_year = book.today().year
@@ -65,9 +79,9 @@ class ReportsTab(QWidget):
             bar.addWidget(b)
         bar.addStretch(1)
         layout_.addLayout(bar)
-        chief = bool(book.user and book.user.role == "chief") and not book.read_only
-        self.sign_button.setEnabled(chief)
-        self.reopen_button.setEnabled(chief)
+        self.chief = bool(book.user and book.user.role == "chief") and not book.read_only
+        self.buttons = (self.preview_button, self.pdf_button, self.sign_button, self.reopen_button, self.export_button)
+        self.set_busy(False)
         split = QSplitter(Qt.Orientation.Horizontal)
         left = QSplitter(Qt.Orientation.Vertical)
         self.months_model = LazyTableModel(MONTH_COLUMNS, ListSource([]), highlight=lambda r: STATUS_COLOURS.get(r["status"]))
@@ -95,6 +109,9 @@ class ReportsTab(QWidget):
         self.note = QLabel("选中月份，点“预览并核对”查看九张表和表间勾稽关系；全部通过后局长才能签发。签发后该月结账，数据不能再改。")
         self.note.setWordWrap(True)
         layout_.addWidget(self.note)
+        self.pages.addTab(page, "月报签发")
+        self.templates = TemplatesPage(book)
+        self.pages.addTab(self.templates, "自治区模板")
         self.reload()
 
     # -- months --------------------------------------------------------------------------------
@@ -104,6 +121,22 @@ class ReportsTab(QWidget):
         self.months_model.reload(ListSource(list(reversed(rows))))
         if rows:
             self.months.selectRow(min(1, len(rows) - 1) if rows[-1]["status"] == "未编制" else 0)
+
+    def select(self, object_type: str, object_id: int | str) -> bool:
+        """navigate.open_object: a warning about a month (W9) shows that month on the 月报签发 page."""
+        if object_type != "month":
+            return False
+        month = str(object_id)
+        year = int(month[:4])
+        if self.year.findData(year) < 0:
+            return False
+        self.year.setCurrentIndex(self.year.findData(year))
+        rows = [str(r["month"]) for r in self.months_model.rows]
+        if month not in rows:
+            return False
+        self.pages.setCurrentIndex(0)
+        self.months.selectRow(rows.index(month))
+        return True
 
     def selected_month(self) -> str | None:
         row = self.months.current_row()
@@ -116,14 +149,49 @@ class ReportsTab(QWidget):
         self.grid.clear()
         self.grid.setRowCount(0)
 
+    # -- background work -----------------------------------------------------------------------
+    def busy(self) -> bool:
+        return self.job is not None and self.job.is_running()
+
+    def set_busy(self, busy: bool) -> None:
+        for b in self.buttons:
+            b.setEnabled(not busy and (self.chief or b not in (self.sign_button, self.reopen_button)))
+
+    def start_job(self, title: str, work: Callable[[Progress], Any], done: Callable[[Any], None]) -> None:
+        """Run `work` off the GUI thread (window-modal progress, 取消); `done(result)` only when it succeeded."""
+        self.set_busy(True)
+
+        def finished(result: Any, error: BaseException | None) -> None:
+            self.set_busy(False)
+            if isinstance(error, Cancelled):
+                dialogs.info(self, str(error))
+            elif error is not None:
+                dialogs.error(self, error)
+            else:
+                done(result)
+
+        self.job = Job(self, title, work, finished)
+        self.job.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.job.start()
+
     # -- preview -------------------------------------------------------------------------------
-    def run_preview(self) -> None:
+    def run_preview(self, then: Callable[[], None] | None = None) -> None:
         month = self.selected_month()
-        if month is None:
+        if month is None or self.busy():
             return
-        found = dialogs.run_op(self, lambda: monthly.preview(self.book, month=month))
-        if not isinstance(found, monthly.Preview):
-            return
+
+        def done(found: monthly.Preview) -> None:
+            self.show_preview(month, found)
+            if then is not None:
+                then()
+
+        def work(progress: Progress) -> monthly.Preview:
+            with monthly.worker_book(self.book) as own:
+                return monthly.preview(own, month=month, progress=progress.step)
+
+        self.start_job(f"预览并核对 {month}", work, done)
+
+    def show_preview(self, month: str, found: monthly.Preview) -> None:
         self.preview = found
         self.checks.clear()
         for c in found.checks:
@@ -177,31 +245,28 @@ class ReportsTab(QWidget):
 
     @staticmethod
     def open_folder(path: Path) -> None:
-        if dialogs.Ask.answer is None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        open_folder(path)
 
     def write_preview(self) -> None:
         month = self.selected_month()
-        folder = self.choose_folder("预览稿保存到") if month else None
+        folder = self.choose_folder("预览稿保存到") if month and not self.busy() else None
         if month is None or folder is None:
             return
-        from ..export import manifest
 
-        def write() -> Any:
-            found = monthly.preview(self.book, month=month)
-            return manifest.write_package(found.package, folder / "预览稿", overwrite=True)
+        def write(progress: Progress) -> Any:
+            with monthly.worker_book(self.book) as own:
+                return monthly.write_preview(own, month=month, out_dir=folder / "预览稿", progress=progress.step)
 
-        result = dialogs.run_op(self, write)
-        if result and hasattr(result, "folder"):
-            self.open_folder(result.folder)
+        self.start_job(f"生成 {month} 预览稿", write, lambda result: self.open_folder(result.folder))
 
     def sign(self) -> None:
         month = self.selected_month()
-        if month is None:
+        if month is None or self.busy():
             return
         if self.preview is None or self.preview.package.month != month:
-            self.run_preview()
-        if self.preview is None or not self.preview.ok:
+            self.run_preview(then=self.sign)
+            return
+        if not self.preview.ok:
             dialogs.error(self, "表间勾稽关系未全部通过，不能签发。")
             return
         comment = dialogs.ask_text(self, "签发", f"签发 {month} 月报。签发后该月结账，数据不能再修改。\n签发意见：", "同意报送")
@@ -210,15 +275,21 @@ class ReportsTab(QWidget):
         folder = self.choose_folder("报送包保存到")
         if folder is None:
             return
-        result = dialogs.run_op(self, lambda: monthly.sign_off(self.book, month=month, out_dir=folder, comment=comment))
-        if result and hasattr(result, "folder"):
+
+        def done(result: Any) -> None:
+            self.reload()
             dialogs.info(self, f"已签发，{month} 已结账。报送包：\n{result.folder}")
             self.open_folder(result.folder)
-            self.reload()
+
+        def work(progress: Progress) -> Any:
+            with monthly.worker_book(self.book) as own:
+                return monthly.sign_off(own, month=month, out_dir=folder, comment=comment, progress=progress.step)
+
+        self.start_job(f"签发 {month}", work, done)
 
     def reopen(self) -> None:
         month = self.selected_month()
-        if month is None:
+        if month is None or self.busy():
             return
         reason = dialogs.ask_text(self, "重新打开", f"重新打开 {month}（将生成更正版，原版本保留）。请写明理由：")
         if reason is not None and dialogs.run_op(self, lambda: monthly.reopen(self.book, month=month, reason=reason)):
@@ -227,18 +298,22 @@ class ReportsTab(QWidget):
 
     def export(self) -> None:
         month = self.selected_month()
-        folder = self.choose_folder("重新生成到") if month else None
+        folder = self.choose_folder("重新生成到") if month and not self.busy() else None
         if month is None or folder is None:
             return
         stamp = dt.datetime.now().strftime("%Y%m%d%H%M%S")
-        result = dialogs.run_op(self, lambda: monthly.export(self.book, month=month, out_dir=folder / f"重新生成_{stamp}"))
-        if not result or not hasattr(result, "hashes"):
-            return
-        recorded = monthly.signed_package(self.book, month=month)[0]
-        import json
 
-        wanted = json.loads(recorded["files"])
-        same = all(result.hashes.get(name) == digest for name, digest in wanted.items())
-        dialogs.info(self, ("重新生成的文件与签发时的哈希完全一致。" if same else "注意：重新生成的文件与签发时记录的哈希不一致！")
-                     + f"\n{result.folder}")
-        self.open_folder(result.folder)
+        def work(progress: Progress) -> tuple[Path, list[monthly.FileCheck]]:
+            with monthly.worker_book(self.book) as own:
+                version = int(monthly.signed_package(own, month=month)[0]["version"])
+                return monthly.recreate_compare(own, month=month, version=version, out_dir=folder / f"重新生成_{stamp}",
+                                                progress=progress.step)
+
+        def done(result: tuple[Path, list[monthly.FileCheck]]) -> None:
+            written, checks = result
+            same = all(c.same for c in checks)
+            dialogs.info(self, ("重新生成的文件与签发时的哈希完全一致。" if same else "注意：重新生成的文件与签发时记录的哈希不一致！")
+                         + f"\n{written}")
+            self.open_folder(written)
+
+        self.start_job(f"重新生成 {month} 报送包", work, done)

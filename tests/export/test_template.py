@@ -131,3 +131,66 @@ def test_file_sheet_and_table_errors(tmp_path: Path, package: PackageData) -> No
     with pytest.raises(TemplateError, match="未知的占位符"):
         bad = make_table5_template(tmp_path / "bad2.xlsx", extra={"A9": "{{x}}"})
         render_workbook(package, tmp_path / "wb.xlsx", templates={"表5": TemplateSpec("表5", bad)})
+
+
+def make_table1_template(path: Path, *, extra: dict[str, str] | None = None, marked: bool = True) -> Path:
+    """A region-style 表1: title, one detail row, 合计; `marked=False` leaves the cells blank for a mapping file."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "附表1"
+    ws.append(["附表1 {{表名}}" if marked else "附表1 财政扶贫资金筹集及到位情况表（自治区格式）"])
+    ws.append(["填报单位：{{填报单位}}　所属期：{{报表所属期}}" if marked else "填报单位：　　所属期："])
+    ws.append(["资金类别", "累计到位小计（元）", "到位率"])
+    ws.append(["{{行.资金类别}}", "{{行.累计到位小计}}", "{{行.到位率}}"] if marked else ["", "", ""])
+    ws.append(["合计", "{{合计.累计到位小计}}" if marked else "", ""])
+    ws.append(["单位负责人：{{单位负责人}}" if marked else "单位负责人："])
+    for key, value in (extra or {}).items():
+        ws[key] = value
+    wb.save(path)
+    return path
+
+
+TABLE1_MAPPING = """# 自治区表1 的单元格对应：单元格 = 占位符
+A1 = 附表1 {{表名}}
+A4 = 行.资金类别
+B4 = 行.累计到位小计
+C4 = 行.到位率
+附表1!B5 = 合计.累计到位小计
+"""
+
+
+def test_mapping_file_marks_a_plain_template(package: PackageData, tmp_path: Path) -> None:
+    from app.export.template import mark_template, placeholders
+
+    plain = make_table1_template(tmp_path / "plain.xlsx", marked=False)
+    with pytest.raises(TemplateError, match="没有任何占位符"):
+        validate_template(TemplateSpec("表1", plain))
+    marked = tmp_path / "marked.xlsx"
+    mark_template(TemplateSpec("表1", plain), TABLE1_MAPPING.encode("gb18030"), "对应.txt", marked)
+    uses = {u.cell: u.meaning for u in placeholders(TemplateSpec("表1", marked))}
+    assert uses["附表1!B5"] == "合计行 · 累计到位小计" and uses["附表1!A4"].startswith("明细行")
+    fill_template(TemplateSpec("表1", marked), package, tmp_path / "out.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    total = next(r for r in range(4, ws.max_row + 1) if ws.cell(r, 1).value == "合计")
+    assert yuan(ws.cell(total, 2).value) == Decimal("105600000.00")
+    assert ws["A1"].value == "附表1 表1　财政扶贫资金筹集及到位情况表"
+
+
+@pytest.mark.parametrize(
+    "mapping, message",
+    [
+        ("B5 合计.累计到位小计", "第 1 行：应写成“单元格 = 占位符”"),
+        ("五行 = 合计.累计到位小计", "第 1 行：“五行”不是单元格地址"),
+        ("B5 =", "第 1 行：单元格 B5 后面没有写占位符"),
+        ("# 只有注释\n", "没有任何对应"),
+        ("表9!B5 = 合计.累计到位小计", "第 1 行：模板中没有工作表“表9”"),
+        ("B5 = 合计.本年到位", "附表1!B5：表1 没有列“本年到位”"),
+    ],
+)
+def test_bad_mapping_files_are_refused_in_chinese(tmp_path: Path, mapping: str, message: str) -> None:
+    from app.export.template import mark_template, placeholders
+
+    plain = make_table1_template(tmp_path / "plain.xlsx", marked=False)
+    with pytest.raises(TemplateError, match=message):
+        mark_template(TemplateSpec("表1", plain), mapping.encode(), "对应.txt", tmp_path / "m.xlsx")
+        placeholders(TemplateSpec("表1", tmp_path / "m.xlsx"))

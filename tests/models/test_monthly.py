@@ -121,3 +121,51 @@ def test_verify_names_an_edited_signed_package(october: Book, tmp_path: Path) ->
     assert not report.ok
     text = report.text()
     assert "2026-10 第 1 版报送包" in text and "manifest.json" in text
+
+
+def test_a_cancelled_sign_off_leaves_nothing(october: Book, tmp_path: Path) -> None:
+    """The window's 取消 raises from the progress callback; every step it can raise at is before the commit."""
+    from app.ui.worker import Cancelled
+
+    steps: list[str] = []
+
+    def cancel_at(n: int):
+        def progress(done: int, total: int, text: str) -> None:
+            steps.append(text)
+            if done == n:
+                raise Cancelled()
+        return progress
+
+    audit_before = october.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    for n in range(5):
+        with pytest.raises(Cancelled):
+            monthly.sign_off(october, month="2026-10", out_dir=tmp_path / "out", progress=cancel_at(n))
+        assert monthly.status(october, month="2026-10") != "已签发"
+        assert october.conn.execute("SELECT count(*) FROM signoffs").fetchone()[0] == 0
+        assert october.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == audit_before
+        assert not (tmp_path / "out").exists()
+    assert "写出报送包…" in steps
+    result = monthly.sign_off(october, month="2026-10", out_dir=tmp_path / "out", progress=lambda *a: None)
+    assert result.folder.name.endswith("_v1")
+
+
+def test_a_worker_connection_keeps_the_windows_writes_out_of_the_sign_off(october: Book, tmp_path: Path) -> None:
+    """The window signs off on a connection of its own: a write the GUI thread starts meanwhile waits and is
+    refused with a Chinese message, instead of landing inside the sign-off's transaction."""
+    from app.models.errors import FileError
+
+    seen: list[bool] = []
+
+    def progress(done: int, total: int, text: str) -> None:
+        if done == 3:  # inside the sign-off's transaction
+            october.conn.execute("PRAGMA busy_timeout = 200")
+            with pytest.raises(FileError, match="占用"):
+                with october.write("set_annual_plan", system=True):
+                    pass
+            seen.append(own.conn.in_transaction and not october.conn.in_transaction)
+
+    with monthly.worker_book(october) as own:
+        assert own is not october and own.user == october.user
+        monthly.sign_off(own, month="2026-10", out_dir=tmp_path, progress=progress)
+    assert seen == [True]
+    assert monthly.status(october, month="2026-10") == "已签发"  # the window's connection sees the commit

@@ -9,6 +9,7 @@ import pytest
 from app.models import monthly
 from app.models.book import Book
 from app.ui import dialogs
+from app.ui.folders import Folders
 from app.ui.reports_tab import ReportsTab
 from tests.conftest import login_as
 from tests.models.test_monthly import october  # noqa: F401 - fixture
@@ -24,8 +25,10 @@ def answers(tmp_path: Path):
 
     dialogs.Ask.shown = []
     dialogs.Ask.answer = answer
+    Folders.enabled, Folders.opened = False, []
     yield out
     dialogs.Ask.answer = None
+    Folders.enabled = True
 
 
 def _select(tab: ReportsTab, month: str) -> None:
@@ -42,14 +45,37 @@ def test_chief_previews_and_signs_october(qtbot, qtmodeltester, october: Book, a
     qtmodeltester.check(tab.months_model)
     _select(tab, "2026-10")
     tab.run_preview()
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=60000)
     assert tab.checks.count() == 7
     assert all(tab.checks.item(i).text().startswith("✓") for i in range(7))
     assert tab.table_choice.count() == 10 and tab.grid.rowCount() > 0
     tab.sign()
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=60000)
     assert monthly.status(october, month="2026-10") == "已签发"
     assert any(p.name.endswith("_v1") for p in answers.iterdir())
     row = next(r for r in tab.months_model.rows if r["month"] == "2026-10")
     assert row["status"] == "已签发" and row["version"] == 1
+    package = next(p for p in answers.iterdir() if p.name.endswith("_v1"))
+    assert Folders.opened == [package]  # the written package is shown in the file manager
+    # 重新生成已签发报送包 (off the GUI thread): same hashes as at sign-off, and its folder is opened
+    _select(tab, "2026-10")
+    tab.export()
+    assert tab.busy() and not tab.preview_button.isEnabled()
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=60000)
+    assert dialogs.Ask.shown[-1][0] == "info" and "完全一致" in dialogs.Ask.shown[-1][1]
+    again = Folders.opened[-1]
+    assert again.parent.name.startswith("重新生成_") and again.name == package.name
+    for f in package.iterdir():
+        assert (again / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+def test_sign_off_without_a_preview_runs_it_first(qtbot, october: Book, answers: Path) -> None:  # noqa: F811
+    tab = ReportsTab(october)
+    qtbot.addWidget(tab)
+    _select(tab, "2026-10")
+    tab.sign()  # previews in the background, then asks for the comment and signs
+    qtbot.waitUntil(lambda: monthly.status(october, month="2026-10") == "已签发" and not tab.busy(), timeout=60000)
+    assert [k for k, _ in dialogs.Ask.shown] == ["text", "folder", "info"]  # comment, where to, done
 
 
 def test_clerk_cannot_sign(qtbot, october: Book, answers: Path) -> None:  # noqa: F811
@@ -57,3 +83,35 @@ def test_clerk_cannot_sign(qtbot, october: Book, answers: Path) -> None:  # noqa
     tab = ReportsTab(october)
     qtbot.addWidget(tab)
     assert not tab.sign_button.isEnabled() and not tab.reopen_button.isEnabled()
+
+
+def test_a_month_opened_from_elsewhere_is_selected(qtbot, october: Book) -> None:  # noqa: F811
+    tab = ReportsTab(october)
+    qtbot.addWidget(tab)
+    tab.pages.setCurrentIndex(1)
+    assert tab.select("month", "2026-09") and tab.selected_month() == "2026-09" and tab.pages.currentIndex() == 0
+    assert not tab.select("month", "1999-01") and not tab.select("payment", 3)
+
+
+def test_cancelled_sign_off_writes_nothing(qtbot, october: Book, answers: Path, monkeypatch) -> None:  # noqa: F811
+    from app.ui.worker import Job
+
+    tab = ReportsTab(october)
+    qtbot.addWidget(tab)
+    _select(tab, "2026-10")
+    tab.run_preview()
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=60000)
+    start = Job.start
+
+    def press_cancel_first(job: Job) -> Job:
+        job.runner.progress.cancelled.set()  # the user presses 取消 before the first step
+        return start(job)
+
+    monkeypatch.setattr(Job, "start", press_cancel_first)
+    audit_rows = october.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    tab.sign()
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=60000)
+    assert dialogs.Ask.shown[-1] == ("info", "已取消，未写入任何数据。")
+    assert monthly.status(october, month="2026-10") != "已签发" and list(answers.iterdir()) == []
+    assert october.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == audit_rows
+    assert tab.sign_button.isEnabled() and Folders.opened == []

@@ -1,0 +1,96 @@
+"""审计 › 已签发月报 on a read-only file: re-create and compare each file, export a version exactly as sent."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.models import monthly, users
+from app.models.book import Book, open_book
+from app.ui import dialogs
+from app.ui.audit_tab import AuditTab
+from app.ui.folders import Folders
+from tests.conftest import PASSWORD
+from tests.models.test_monthly import october  # noqa: F401 - fixture
+
+
+@pytest.fixture
+def signed(october: Book, tmp_path: Path):  # noqa: F811
+    """October signed by the chief; the file then opened read-only by the auditor."""
+    result = monthly.sign_off(october, month="2026-10", out_dir=tmp_path / "sent", comment="同意报送")
+    path = october.path
+    october.close(backup=False)
+    out = tmp_path / "exported"
+    out.mkdir()
+    dialogs.Ask.shown = []
+    dialogs.Ask.answer = lambda kind, text: str(out) if kind == "folder" else None
+    Folders.enabled, Folders.opened = False, []
+    yield path, result, out
+    dialogs.Ask.answer = None
+    Folders.enabled = True
+
+
+def _auditor(path: Path) -> Book:
+    ro = open_book(path, read_only=True)
+    users.login(ro, "auditor", PASSWORD)
+    return ro
+
+
+def test_recreate_and_export_on_a_read_only_file(qtbot, qtmodeltester, signed) -> None:
+    path, result, out = signed
+    ro = _auditor(path)
+    try:
+        tab = AuditTab(ro)
+        qtbot.addWidget(tab)
+        page = tab.packages
+        qtmodeltester.check(page.model)
+        assert page.model.rowCount() == 1
+        row = page.model.rows[0]
+        assert (row["month"], row["version"], row["signed_by"], row["comment"]) == ("2026-10", 1, "局长甲", "同意报送")
+        assert row["audit"].startswith(f"{row['audit_seq']}:") and len(row["audit_hash"]) == 64
+        assert page.files.rowCount() == 3 and page.files.item(0, 1).text() == ""  # not compared yet
+        page.recreate()
+        qtbot.waitUntil(lambda: not page.busy() and bool(page.checks), timeout=60000)
+        assert [c.same for c in page.checks] == [True, True, True]
+        assert {page.files.item(i, 1).text() for i in range(3)} == {"✓ 一致"}
+        assert "完全一致" in page.result.text()
+        for name, digest in result.hashes.items():
+            assert (page.recreated / name).read_bytes() == (result.folder / name).read_bytes(), name
+            assert any(c.name == name and c.recreated == digest for c in page.checks)
+        page.export()
+        written = out / result.folder.name
+        assert sorted(p.name for p in written.iterdir()) == sorted(result.hashes)
+        for name in result.hashes:
+            assert (written / name).read_bytes() == (result.folder / name).read_bytes()
+        assert Folders.opened == [written]
+        page.export()  # a second time into the same place: refused, nothing overwritten
+        assert dialogs.Ask.shown[-1][0] == "error" and "文件夹已存在" in dialogs.Ask.shown[-1][1]
+    finally:
+        ro.close()
+
+
+def test_an_edited_sign_off_shows_which_file_differs(qtbot, signed) -> None:
+    path, _result, out = signed
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TRIGGER fl_audit_signoffs_u")
+    raw.execute("UPDATE signoffs SET files = json_set(files, '$.\"manifest.json\"', 'ffff')")
+    raw.commit()
+    raw.close()
+    ro = _auditor(path)
+    try:
+        tab = AuditTab(ro)
+        qtbot.addWidget(tab)
+        page = tab.packages
+        page.recreate()
+        qtbot.waitUntil(lambda: not page.busy() and bool(page.checks), timeout=60000)
+        verdicts = {page.files.item(i, 0).text(): page.files.item(i, 1).text() for i in range(page.files.rowCount())}
+        assert verdicts["manifest.json"] == "✗ 不一致"
+        assert sorted(verdicts.values()) == ["✓ 一致", "✓ 一致", "✗ 不一致"]
+        assert "不一致" in page.result.text()
+        page.export()
+        assert dialogs.Ask.shown[-1][0] == "error" and "manifest.json 与签发时记录的哈希不符" in dialogs.Ask.shown[-1][1]
+        assert list(out.iterdir()) == []
+    finally:
+        ro.close()
