@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from .cli import _db_arg, _user_arg, command, login_from_args, say
-from .models import monthly
+from .models import monthly, report_templates
 from .models.book import open_book
 
 
@@ -110,9 +110,9 @@ def cmd_template_register(args: argparse.Namespace) -> int:
     book = open_book(args.db)
     try:
         login_from_args(book, args)
-        monthly.register_template(book, table_id=args.table, name=args.file.name, data=data, sheet=args.sheet,
+        report_templates.register_template(book, table_id=args.table, name=args.file.name, data=data, sheet=args.sheet,
                                   mapping=mapping, mapping_name=args.mapping.name if args.mapping else "")
-        uses = monthly.template_placeholders(book, table_id=args.table)
+        uses = report_templates.template_placeholders(book, table_id=args.table)
     finally:
         book.close()
     say(f"已登记 {args.table} 的模板 {args.file.name}，导出时该表按模板填写。使用的占位符：")
@@ -125,7 +125,7 @@ def cmd_template_register(args: argparse.Namespace) -> int:
 def cmd_template_list(args: argparse.Namespace) -> int:
     book = open_book(args.db, read_only=True)
     try:
-        rows = monthly.template_list(book)
+        rows = report_templates.template_list(book)
     finally:
         book.close()
     for r in rows:
@@ -142,7 +142,7 @@ def cmd_template_remove(args: argparse.Namespace) -> int:
     book = open_book(args.db)
     try:
         login_from_args(book, args)
-        monthly.unregister_template(book, table_id=args.table)
+        report_templates.unregister_template(book, table_id=args.table)
     finally:
         book.close()
     say(f"已取消 {args.table} 的模板，导出时该表使用内置格式。")

@@ -7,10 +7,8 @@ A sign-off stores the canonical data the package was rendered from and the SHA-2
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,13 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ..export import cross_checks as xc
-from ..export import definitions, manifest, template
+from ..export import manifest
 from ..export.package_data import PackageData, SignOff, WarningRecord
-from ..export.template import TemplateSpec
-from . import audit, backup, db, periods, report_data, snapshot, users
-from .audit import Finding
+from . import audit, backup, db, periods, report_data, report_templates, snapshot, users
 from .book import Book
-from .errors import AppError, NotFound, ReadOnlyError, ValidationError
+from .errors import AppError, NotFound, ValidationError
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, text); may raise to cancel
 
@@ -124,7 +120,7 @@ def write_preview(book: Book, *, month: str, out_dir: Path | str, progress: Prog
     found = preview(book, month=month, progress=progress)
     if progress:
         progress(1, 2, "生成预览稿（工作簿、PDF）…")
-    return manifest.write_package(found.package, out_dir, templates=templates(book), overwrite=True)
+    return manifest.write_package(found.package, out_dir, templates=report_templates.templates(book), overwrite=True)
 
 
 def status(book: Book, *, month: str, today: dt.date | None = None) -> str:
@@ -159,110 +155,6 @@ def months(book: Book, *, year: int, today: dt.date | None = None) -> list[dict[
     return out
 
 
-def templates(book: Book, ids: dict[str, int] | None = None) -> dict[str, TemplateSpec]:
-    """The registered templates (the active ones, or those a sign-off used), as files the exporter reads."""
-    if ids is None:
-        rows = book.conn.execute("SELECT id, table_id, sheet, attachment_id FROM report_templates WHERE active = 1").fetchall()
-    else:
-        marks = ",".join("?" * len(ids)) or "NULL"
-        rows = book.conn.execute(f"SELECT id, table_id, sheet, attachment_id FROM report_templates WHERE id IN ({marks})",
-                                 list(ids.values())).fetchall()
-    out = {}
-    folder = Path(tempfile.gettempdir()) / "fundledger-templates"
-    folder.mkdir(exist_ok=True)
-    for r in rows:
-        att = book.conn.execute("SELECT name, sha256, data FROM attachments WHERE id = ?", (r["attachment_id"],)).fetchone()
-        path = folder / att["sha256"][:16] / Path(att["name"]).name  # the manifest names the file as registered
-        if not path.exists():
-            path.parent.mkdir(exist_ok=True)
-            path.write_bytes(att["data"])
-        out[r["table_id"]] = TemplateSpec(table=r["table_id"], path=path, sheet=r["sheet"] or None)
-    return out
-
-
-def template_ids(book: Book) -> dict[str, int]:
-    return {r[0]: int(r[1]) for r in book.conn.execute("SELECT table_id, id FROM report_templates WHERE active = 1")}
-
-
-def check_template(*, table_id: str, name: str, data: bytes, sheet: str = "", mapping: bytes | None = None,
-                   mapping_name: str = "") -> tuple[bytes, list[template.Use]]:
-    """Validate a template (marked through the mapping file first, if one is given) without storing it.
-
-    Returns the bytes that would be kept — the marked copy when a mapping is used — and its placeholders.
-    """
-    defs = definitions.load()
-    known = [t.id for t in defs.tables] + [defs.cover_sheet]
-    if table_id not in known:
-        raise ValidationError(f"应为 {'、'.join(known)} 之一", field="报表")
-    if not name.lower().endswith(".xlsx"):
-        raise ValidationError(f"{Path(name).name} 不是 .xlsx 文件；只能登记 .xlsx 格式的模板", field="模板文件")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(name).name
-        path.write_bytes(data)
-        spec = TemplateSpec(table=table_id, path=path, sheet=sheet or None)
-        if mapping is not None:
-            marked = Path(tmp) / "marked" / path.name
-            marked.parent.mkdir()
-            template.mark_template(spec, mapping, mapping_name or "对应文件", marked)
-            spec = TemplateSpec(table=table_id, path=marked, sheet=sheet or None)
-        uses = template.placeholders(spec, defs)
-        return spec.path.read_bytes(), uses
-
-
-def register_template(book: Book, *, table_id: str, name: str, data: bytes, sheet: str = "",
-                      mapping: bytes | None = None, mapping_name: str = "") -> int:
-    """The region's own .xlsx for one table; checked (every placeholder known) before it is kept.
-
-    With a mapping file the placeholders are written into a copy of the template and the copy is kept,
-    so the stored file alone re-creates the package.
-    """
-    from . import permissions
-
-    if book.read_only:
-        raise ReadOnlyError("文件以只读方式打开，不能登记模板。")
-    permissions.require("register_template", book.user.role if book.user else None)
-    kept, _uses = check_template(table_id=table_id, name=name, data=data, sheet=sheet, mapping=mapping,
-                                 mapping_name=mapping_name)
-    with book.write("register_template") as conn:
-        conn.execute("UPDATE report_templates SET active = 0 WHERE table_id = ? AND active = 1", (table_id,))
-        att = _store_file(conn, book, Path(name).name, kept)
-        cur = conn.execute("INSERT INTO report_templates (table_id, sheet, attachment_id, active, registered_by, "
-                           "registered_at) VALUES (?, ?, ?, 1, ?, ?)",
-                           (table_id, sheet, att, book.user.id if book.user else None, book.stamp()))
-        return int(cur.lastrowid or 0)
-
-
-def unregister_template(book: Book, *, table_id: str) -> None:
-    """That table goes back to the built-in layout; the template stays stored for the packages that used it."""
-    if not book.conn.execute("SELECT 1 FROM report_templates WHERE table_id = ? AND active = 1", (table_id,)).fetchone():
-        raise NotFound(f"{table_id} 没有登记模板", field="报表")
-    with book.write("register_template") as conn:
-        conn.execute("UPDATE report_templates SET active = 0 WHERE table_id = ? AND active = 1", (table_id,))
-
-
-def template_list(book: Book) -> list[dict[str, Any]]:
-    """One row per table (封面, 表1 … 表9): its registered template, or none (the built-in layout)."""
-    defs = definitions.load()
-    found = {r["table_id"]: r for r in book.conn.execute(
-        "SELECT t.table_id, t.sheet, t.registered_at, a.name AS file, a.sha256, a.size, u.name AS registered_by "
-        "FROM report_templates t JOIN attachments a ON a.id = t.attachment_id "
-        "LEFT JOIN users u ON u.id = t.registered_by WHERE t.active = 1")}
-    out = []
-    for table_id, title in [(defs.cover_sheet, defs.cover.title), *((t.id, t.title) for t in defs.tables)]:
-        r = found.get(table_id)
-        out.append({"table": table_id, "title": title, "registered": r is not None,
-                    "file": r["file"] if r else "（内置格式）", "sheet": (r["sheet"] or "（唯一的工作表）") if r else "",
-                    "sha256": r["sha256"] if r else "", "size": r["size"] if r else None,
-                    "registered_by": (r["registered_by"] or "") if r else "", "registered_at": r["registered_at"] if r else ""})
-    return out
-
-
-def template_placeholders(book: Book, *, table_id: str) -> list[template.Use]:
-    """The placeholders the registered template of one table uses (empty for the built-in layout)."""
-    spec = templates(book).get(table_id)
-    return template.placeholders(spec) if spec else []
-
-
 def set_annual_plan(book: Book, *, year: int, item: str, amount: int) -> None:
     """年度计划数 of one fund item (表1)."""
     if not 2000 <= int(year) <= 2100:
@@ -274,14 +166,6 @@ def set_annual_plan(book: Book, *, year: int, item: str, amount: int) -> None:
     with book.write("set_annual_plan") as conn:
         conn.execute("INSERT INTO annual_plans (year, item, amount) VALUES (?, ?, ?) "
                      "ON CONFLICT (year, item) DO UPDATE SET amount = excluded.amount", (year, item, amount))
-
-
-def _store_file(conn: sqlite3.Connection, book: Book, name: str, data: bytes) -> int:
-    mime = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf",
-            "json": "application/json"}.get(name.rsplit(".", 1)[-1], "application/octet-stream")
-    cur = conn.execute("INSERT INTO attachments (name, mime, size, sha256, data, added_at) VALUES (?, ?, ?, ?, ?, ?)",
-                       (name, mime, len(data), hashlib.sha256(data).hexdigest(), data, book.stamp()))
-    return int(cur.lastrowid or 0)
 
 
 def sign_off(book: Book, *, month: str, out_dir: Path | str, comment: str = "", reviewer_id: int | None = None,
@@ -317,8 +201,8 @@ def sign_off(book: Book, *, month: str, out_dir: Path | str, comment: str = "", 
         package = assemble(book, month=month, version=next_version(book, month), audit_head=head,
                            signoff=SignOff(chief=book.user.name, reviewer=reviewer, preparer=preparer,
                                            signed_at=signed_at, comment=comment.strip()))
-        used = template_ids(book)
-        files = manifest.package_files(package, templates=templates(book, used))
+        used = report_templates.template_ids(book)
+        files = manifest.package_files(package, templates=report_templates.templates(book, used))
         text = snapshot.dumps(package)
         step(3, 5, "记录签发并结账…")
         cur = conn.execute(
@@ -331,10 +215,10 @@ def sign_off(book: Book, *, month: str, out_dir: Path | str, comment: str = "", 
         signoff_id = int(cur.lastrowid or 0)
         for name, data in sorted(files.items()):
             conn.execute("INSERT INTO signoff_files (signoff_id, name, attachment_id) VALUES (?, ?, ?)",
-                         (signoff_id, name, _store_file(conn, book, name, data)))
+                         (signoff_id, name, report_templates.store_file(conn, book, name, data)))
         periods.close_month(book, month=month)
         step(4, 5, "写出报送包…")  # the last chance to cancel: nothing is committed yet
-    return manifest.write_package(package, out_dir, templates=templates(book, used))
+    return manifest.write_package(package, out_dir, templates=report_templates.templates(book, used))
 
 
 def reopen(book: Book, *, month: str, reason: str) -> None:
@@ -380,94 +264,4 @@ def signed_package(book: Book, *, month: str, version: int | None = None) -> tup
 def export(book: Book, *, month: str, out_dir: Path | str, version: int | None = None) -> manifest.PackageResult:
     """Re-create a signed package from the database; the caller compares it with the signed hashes."""
     row, package = signed_package(book, month=month, version=version)
-    return manifest.write_package(package, out_dir, templates=templates(book, json.loads(row["templates"])))
-
-
-def recreate_mismatches(book: Book, signoff: dict[str, Any]) -> list[str]:
-    """File names whose re-created bytes differ from the hashes recorded at sign-off."""
-    row, package = signed_package(book, month=signoff["month"], version=signoff["version"])
-    recorded: dict[str, str] = json.loads(row["files"])
-    files = manifest.package_files(package, templates=templates(book, json.loads(row["templates"])))
-    return [name for name, digest in sorted(recorded.items())
-            if name not in files or manifest.sha256(files[name]) != digest]
-
-
-def check_signed(book: Book) -> Iterator[Finding]:
-    """verify: every signed package's data is untouched and re-creates the files it recorded."""
-    for s in book.conn.execute("SELECT id, month, version FROM signoffs ORDER BY month, version").fetchall():
-        where = f"{s['month']} 第 {s['version']} 版报送包"
-        try:
-            bad = recreate_mismatches(book, {"month": s["month"], "version": s["version"]})
-        except AppError as exc:
-            yield Finding("报送包", where, str(exc))
-            return
-        if bad:
-            yield Finding("报送包", where, f"重新生成的 {'、'.join(bad)} 与签发时记录的哈希不一致")
-            return
-
-
-# -- the auditor: what was sent, and whether the database still re-creates it ---------------------------
-
-
-@dataclass(frozen=True)
-class FileCheck:
-    """One file of a signed package: the SHA-256 recorded at sign-off and the one re-created now."""
-
-    name: str
-    recorded: str  # "" when the file was not part of the signed package
-    recreated: str | None  # None when re-creation did not produce this file
-
-    @property
-    def same(self) -> bool:
-        return bool(self.recorded) and self.recorded == self.recreated
-
-
-def recreate_compare(book: Book, *, month: str, version: int, out_dir: Path | str,
-                     progress: ProgressFn | None = None) -> tuple[Path, list[FileCheck]]:
-    """Re-create one signed version into `out_dir` and compare each file's SHA-256 with the recorded one."""
-    step = progress or (lambda done, total, text: None)
-    step(0, 3, f"读取 {month} 第 {version} 版的签发数据…")
-    row, package = signed_package(book, month=month, version=version)
-    recorded: dict[str, str] = json.loads(row["files"])
-    specs = templates(book, json.loads(row["templates"]))
-    step(1, 3, "重新生成工作簿、PDF 和清单…")
-    result = manifest.write_package(package, out_dir, templates=specs, overwrite=True)
-    step(2, 3, "比对 SHA-256…")
-    names = sorted(set(recorded) | set(result.hashes))
-    return result.folder, [FileCheck(n, recorded.get(n, ""), result.hashes.get(n)) for n in names]
-
-
-def signed_files(book: Book, *, month: str, version: int) -> dict[str, bytes]:
-    """The files exactly as they were sent, kept in the database at sign-off."""
-    row, _package = signed_package(book, month=month, version=version)
-    return {r["name"]: bytes(r["data"]) for r in book.conn.execute(
-        "SELECT f.name, a.data FROM signoff_files f JOIN attachments a ON a.id = f.attachment_id "
-        "WHERE f.signoff_id = ? ORDER BY f.name", (row["id"],))}
-
-
-def save_signed(book: Book, *, month: str, version: int, out_dir: Path | str) -> Path:
-    """Write the signed files of one version to `<out_dir>/<bureau>_<YYYY-MM>_v<N>/`, after checking their hashes.
-
-    Reads only: works on a file opened read-only.
-    """
-    row, package = signed_package(book, month=month, version=version)
-    recorded: dict[str, str] = json.loads(row["files"])
-    files = signed_files(book, month=month, version=version)
-    bad = [n for n, digest in sorted(recorded.items()) if n not in files or manifest.sha256(files[n]) != digest]
-    if bad:
-        raise AppError(f"{month} 第 {version} 版保存的 {'、'.join(bad)} 与签发时记录的哈希不符，被改动过；未导出")
-    folder = Path(out_dir) / manifest.file_names(package)["folder"]
-    if folder.exists():
-        raise AppError(f"文件夹已存在：{folder}。请换一个导出位置。")
-    staging = folder.with_name(f".{folder.name}.tmp")
-    try:
-        staging.mkdir(parents=True)
-        for name, data in files.items():
-            (staging / name).write_bytes(data)
-        staging.rename(folder)
-    except OSError as exc:
-        import shutil
-
-        shutil.rmtree(staging, ignore_errors=True)
-        raise AppError(f"无法写入 {folder}（{exc}）") from exc
-    return folder
+    return manifest.write_package(package, out_dir, templates=report_templates.templates(book, json.loads(row["templates"])))

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import monthly
+from ..models import monthly, signed
 from ..models.book import Book, open_book
 from . import dialogs
 from .folders import open_folder
@@ -42,7 +42,7 @@ class SignedPackagesPage(QWidget):
         super().__init__(parent)
         self.book = book
         self.job: Job | None = None
-        self.checks: list[monthly.FileCheck] = []
+        self.checks: list[signed.FileCheck] = []
         self.recreated: Path | None = None
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
@@ -100,12 +100,12 @@ class SignedPackagesPage(QWidget):
     def busy(self) -> bool:
         return self.job is not None and self.job.is_running()
 
-    def show_files(self, checks: list[monthly.FileCheck] | None = None) -> None:
+    def show_files(self, checks: list[signed.FileCheck] | None = None) -> None:
         """The selected version's files: recorded hashes, and after a comparison the re-created ones."""
         row = self.selected()
         compared = checks is not None
         if checks is None:
-            checks = [monthly.FileCheck(n, d, None) for n, d in sorted((row or {}).get("files", {}).items())]
+            checks = [signed.FileCheck(n, d, None) for n, d in sorted((row or {}).get("files", {}).items())]
             self.result.setText("选中一个版本，点“重新生成并比对”。" if row else "还没有已签发的月报。")
         self.files.setRowCount(len(checks))
         for i, c in enumerate(checks):
@@ -130,10 +130,10 @@ class SignedPackagesPage(QWidget):
         self.recreate_button.setEnabled(False)
         self.result.setText(f"正在重新生成 {month} 第 {version} 版……")
 
-        def job(progress: Progress) -> tuple[Path, list[monthly.FileCheck]]:
+        def job(progress: Progress) -> tuple[Path, list[signed.FileCheck]]:
             own = open_book(path, read_only=True)
             try:
-                return monthly.recreate_compare(own, month=month, version=version, out_dir=out, progress=progress.step)
+                return signed.recreate_compare(own, month=month, version=version, out_dir=out, progress=progress.step)
             finally:
                 own.close()
 
@@ -175,7 +175,7 @@ class SignedPackagesPage(QWidget):
         folder = self.choose_folder(f"导出 {row['month']} 第 {row['version']} 版到")
         if folder is None:
             return
-        written = dialogs.run_op(self, lambda: monthly.save_signed(self.book, month=str(row["month"]),
+        written = dialogs.run_op(self, lambda: signed.save_signed(self.book, month=str(row["month"]),
                                                                      version=int(row["version"]), out_dir=folder))
         if isinstance(written, Path):
             self.result.setText(f"已导出 {row['month']} 第 {row['version']} 版签发时的文件：{written}")

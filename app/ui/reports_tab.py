@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..export import layout
 from ..export.definitions import load as load_defs
-from ..models import monthly
+from ..models import monthly, signed
 from ..models.book import Book
 from . import dialogs
 from .folders import open_folder
@@ -303,13 +303,13 @@ class ReportsTab(QWidget):
             return
         stamp = dt.datetime.now().strftime("%Y%m%d%H%M%S")
 
-        def work(progress: Progress) -> tuple[Path, list[monthly.FileCheck]]:
+        def work(progress: Progress) -> tuple[Path, list[signed.FileCheck]]:
             with monthly.worker_book(self.book) as own:
                 version = int(monthly.signed_package(own, month=month)[0]["version"])
-                return monthly.recreate_compare(own, month=month, version=version, out_dir=folder / f"重新生成_{stamp}",
+                return signed.recreate_compare(own, month=month, version=version, out_dir=folder / f"重新生成_{stamp}",
                                                 progress=progress.step)
 
-        def done(result: tuple[Path, list[monthly.FileCheck]]) -> None:
+        def done(result: tuple[Path, list[signed.FileCheck]]) -> None:
             written, checks = result
             same = all(c.same for c in checks)
             dialogs.info(self, ("重新生成的文件与签发时的哈希完全一致。" if same else "注意：重新生成的文件与签发时记录的哈希不一致！")

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..export import template
-from ..models import monthly, permissions
+from ..models import permissions, report_templates
 from ..models.book import Book
 from ..models.errors import AppError
 from . import dialogs
@@ -88,7 +88,7 @@ class RegisterTemplateDialog(QDialog):
         layout.addWidget(intro)
         form = QFormLayout()
         self.table = QComboBox()
-        for row in monthly.template_list(book):
+        for row in report_templates.template_list(book):
             self.table.addItem(f"{row['table']}　{row['title']}", row["table"])
         self.table.setCurrentIndex(max(0, self.table.findData(table_id)))
         form.addRow("报表", self.table)
@@ -189,7 +189,7 @@ class RegisterTemplateDialog(QDialog):
         if self.path is None:
             return False
         try:
-            _kept, uses = monthly.check_template(**self._read())
+            _kept, uses = report_templates.check_template(**self._read())
         except AppError as exc:
             self.show_problem(str(exc))
             return False
@@ -200,7 +200,7 @@ class RegisterTemplateDialog(QDialog):
 
     def register(self) -> bool:
         try:
-            monthly.register_template(self.book, **self._read())
+            report_templates.register_template(self.book, **self._read())
         except AppError as exc:
             self.show_problem(str(exc))
             return False
@@ -264,7 +264,7 @@ class TemplatesPage(QWidget):
 
     def reload(self, select: str | None = None) -> None:
         current = select or self.selected_table()
-        rows = monthly.template_list(self.book)
+        rows = report_templates.template_list(self.book)
         for r in rows:
             r["sha256"] = r["sha256"][:16] + "…" if r["sha256"] else ""
         self.model.reload(ListSource(rows))
@@ -282,7 +282,7 @@ class TemplatesPage(QWidget):
             self.uses.setRowCount(0)
             return
         try:
-            uses = monthly.template_placeholders(self.book, table_id=str(row["table"]))
+            uses = report_templates.template_placeholders(self.book, table_id=str(row["table"]))
         except AppError as exc:
             self.uses_title.setText(f"{row['table']} 的模板无法读取：{exc}")
             self.uses.setRowCount(0)
@@ -307,5 +307,5 @@ class TemplatesPage(QWidget):
         if not dialogs.confirm(self, f"取消 {row['table']} 的模板 {row['file']}？\n之后导出时该表使用内置格式；"
                                      "已签发的报送包仍按当时的模板重新生成。"):
             return
-        if dialogs.run_op(self, lambda: monthly.unregister_template(self.book, table_id=str(row["table"]))):
+        if dialogs.run_op(self, lambda: report_templates.unregister_template(self.book, table_id=str(row["table"]))):
             self.reload(select=str(row["table"]))

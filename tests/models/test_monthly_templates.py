@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from app import cli
-from app.models import monthly
+from app.models import monthly, report_templates
 from app.models.book import Book, open_book
 from app.models.errors import PermissionDenied, ReadOnlyError
 from tests.conftest import PASSWORD, FixedClock, login_as
@@ -130,10 +130,10 @@ def test_only_clerks_register_and_never_read_only(db: Path, tmp_path: Path) -> N
     try:
         login_as(book, "chief")
         with pytest.raises(PermissionDenied):
-            monthly.register_template(book, table_id="表1", name="t.xlsx", data=data)
+            report_templates.register_template(book, table_id="表1", name="t.xlsx", data=data)
         login_as(book, "clerk")
-        monthly.register_template(book, table_id="表1", name="t.xlsx", data=data)
-        listed = {r["table"]: r for r in monthly.template_list(book)}
+        report_templates.register_template(book, table_id="表1", name="t.xlsx", data=data)
+        listed = {r["table"]: r for r in report_templates.template_list(book)}
         assert listed["表1"]["registered"] and listed["表1"]["registered_by"] == "clerk-用户"
         assert not listed["表2"]["registered"]
     finally:
@@ -141,7 +141,7 @@ def test_only_clerks_register_and_never_read_only(db: Path, tmp_path: Path) -> N
     ro = open_book(db, read_only=True)
     try:
         with pytest.raises(ReadOnlyError):
-            monthly.register_template(ro, table_id="表1", name="t.xlsx", data=data)
-        assert [u.placeholder for u in monthly.template_placeholders(ro, table_id="表1")][:2] == ["{{表名}}", "{{填报单位}}"]
+            report_templates.register_template(ro, table_id="表1", name="t.xlsx", data=data)
+        assert [u.placeholder for u in report_templates.template_placeholders(ro, table_id="表1")][:2] == ["{{表名}}", "{{填报单位}}"]
     finally:
         ro.close()
