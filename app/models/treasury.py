@@ -188,6 +188,10 @@ def _match(book: Book, result: Plan, records: list[tf.Row], errors: list[tuple[i
             continue
         seen[rec.voucher_no] = rec.row
         ind_id = _indicator_for(docs.get(rec.doc_no, []), rec.pay_date.year)
+        if ind_id is None and docs.get(rec.doc_no):  # the 文号 is registered, only for later years: the date is wrong
+            first = min(year for year, _ in docs[rec.doc_no])
+            errors.append((rec.row, "支付日期", f"{rec.pay_date.isoformat()} 早于文号“{rec.doc_no}”的指标年度 {first} 年"))
+            continue
         if ind_id is None:
             errors.append((rec.row, "指标文号", f"“{rec.doc_no}”没有对应的已登记指标（无法匹配，请先登记该指标）"))
             continue

@@ -164,7 +164,7 @@ def test_paid_month_closed_freezes_the_payment_in_the_database(book: Book) -> No
 
 def test_void_rules(book: Book) -> None:
     pay, _args = bring_to(book, "approved")
-    with pytest.raises(PermissionDenied, match="审核人或局长"):
+    with pytest.raises(PermissionDenied, match="只能由审核人作废"):
         payments.void(book, payment_id=pay, reason="不再需要")
     login_as(book, "reviewer")
     with pytest.raises(ValidationError) as err:

@@ -172,6 +172,7 @@ def test_rows_in_a_closed_month_are_refused(paid: tuple[Book, int], tmp_path: Pa
     book, _ind = paid
     login_as(book, "chief")
     periods.close_month(book, month="2026-04")
+    login_as(book, "clerk")
     with pytest.raises(RowErrors, match="已签发结账"):
         treasury.import_file(book, write_xlsx(tmp_path / "a.xlsx", [row("ZF1")]))
 

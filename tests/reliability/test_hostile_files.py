@@ -205,3 +205,23 @@ def test_file_deleted_underneath(book: Book) -> None:
     with pytest.raises(FileError, match="已被移走或删除"):
         users.add_user(book, login="gone", name="消失", role="clerk", password=PASSWORD)
     book.close()  # closing a book whose file vanished must not raise
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_restore_from_a_hostile_backup_is_refused(book: Book, tmp_path: Path, name: str) -> None:
+    """A backup that is itself truncated, random, foreign, too new or damaged: a Chinese message, the open file's
+    bytes unchanged, no backup of the current state taken for nothing, and the file still verifies."""
+    good = backup.copy_file(book.conn, book.path, reason="测试", now=dt.datetime(2026, 5, 1))
+    bad = good.with_name(good.name.replace("测试", "坏"))
+    HOSTILE[name](good, bad)
+    book.conn.commit()
+    before = digest(book.path)
+    taken = set(backup.backup_dir(book.path).iterdir())
+    with pytest.raises(FileError) as info:
+        backup.restore(book, bad)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in str(info.value)) and bad.name in str(info.value), str(info.value)
+    with pytest.raises(FileError):
+        backup.summary(bad)
+    assert digest(book.path) == before
+    assert set(backup.backup_dir(book.path).iterdir()) == taken
+    assert verify.run(book).ok

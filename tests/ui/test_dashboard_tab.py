@@ -125,6 +125,7 @@ def test_counts_row_opens_the_list_and_an_item_opens_its_object(qtbot, county: B
 
 
 def test_handling_and_problems_from_the_window(qtbot, county: Book) -> None:
+    users.login(county, "jingban", demo.PASSWORD)  # handling a warning is the clerk's entry, not the chief's
     tab = DashboardTab(county)
     qtbot.addWidget(tab)
     page = tab.warnings_page
@@ -204,6 +205,7 @@ def test_auditor_sees_the_stored_result_read_only(qtbot, county: Book) -> None:
 
 
 def test_performance_tab_goals_months_and_import(qtbot, qtmodeltester, county: Book, tmp_path: Path) -> None:
+    users.login(county, "jingban", demo.PASSWORD)  # goals and monthly values are the clerk's entries
     tab = PerformanceTab(county)
     qtbot.addWidget(tab)
     qtmodeltester.check(tab.projects)
