@@ -16,6 +16,15 @@ def log_dir() -> Path:
     return folder
 
 
+class MaskingFormatter(logging.Formatter):
+    """The whole formatted record (message and traceback) with ID and account numbers masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from app.models.privacy import mask_text
+
+        return mask_text(super().format(record))
+
+
 def setup_logging() -> None:
     """Rotating logs under the user's app-data folder; never personal identifiers (see docs)."""
     try:
@@ -23,7 +32,7 @@ def setup_logging() -> None:
             log_dir() / "fundledger.log", maxBytes=1_000_000, backupCount=5, encoding="utf-8")
     except OSError:
         handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 

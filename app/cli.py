@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -96,6 +98,29 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _package_args(p: argparse.ArgumentParser) -> None:
+    _db_arg(p)
+    p.add_argument("folder", type=Path, help="收到或保存的报送包文件夹")
+
+
+@command("check-package", "逐个文件核对一个报送包文件夹与签发时记录的 SHA-256，指出被改动、缺失或多出的文件", _package_args)
+def cmd_check_package(args: argparse.Namespace) -> int:
+    from .models import package_check
+
+    book = open_book(args.db, read_only=True)
+    try:
+        found = package_check.check_folder(book, args.folder)
+    finally:
+        book.close()
+    if not found:
+        say(f"报送包 {args.folder.name} 的每个文件都与签发时记录的哈希一致。")
+        return 0
+    say(f"首个问题：{found[0]}")
+    for f in found[1:20]:
+        say(f"  另：{f}")
+    return 1
+
+
 @command("backup", "立即备份数据库（SQLite 在线备份，按保留规则清理旧备份）", _db_arg)
 def cmd_backup(args: argparse.Namespace) -> int:
     book = open_book(args.db)
@@ -128,6 +153,23 @@ def load_commands() -> None:
         importlib.import_module(f"app.{name}")
 
 
+# argparse's own messages (Python 3.11–3.13), in the order they must be replaced.
+ARGPARSE_ZH = [
+    (r"the following arguments are required", "缺少必需的参数"),
+    (r"unrecognized arguments", "无法识别的参数"),
+    (r"argument (\S+): invalid choice: (\S+) \(choose from (.*)\)", r"参数 \1：无效的选项 \2（可选：\3）"),
+    (r"invalid choice: (\S+) \(choose from (.*)\)", r"无效的选项 \1（可选：\2）"),
+    (r"argument (\S+): invalid (\w+) value: (\S+)", r"参数 \1：\3 不是有效的值（\2）"),
+    (r"argument (\S+): not allowed with argument (\S+)", r"参数 \1 不能与 \2 同时使用"),
+    (r"argument (\S+): expected one argument", r"参数 \1 需要一个值"),
+    (r"argument (\S+): expected at least one argument", r"参数 \1 至少需要一个值"),
+    (r"ambiguous option: (\S+) could match (.*)", r"选项 \1 不明确，可能是：\2"),
+    (r"expected one argument", "需要一个值"),
+    (r"invalid choice", "无效的选项"),
+    (r"^argument (\S+):", r"参数 \1："),
+]
+
+
 class ChineseHelp(argparse.HelpFormatter):
     def add_usage(self, usage: str | None, actions: object, groups: object, prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)  # type: ignore[arg-type]
@@ -145,9 +187,9 @@ class Parser(argparse.ArgumentParser):
         self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
 
     def error(self, message: str) -> NoReturn:
-        detail = (message.replace("the following arguments are required", "缺少必需的参数")
-                  .replace("unrecognized arguments", "无法识别的参数")
-                  .replace("invalid choice", "无效的选项").replace("expected one argument", "需要一个值"))
+        detail = message
+        for english, chinese in ARGPARSE_ZH:
+            detail = re.sub(english, chinese, detail)
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}：命令行参数有误：{detail}\n")
 
@@ -181,3 +223,8 @@ def run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("已取消。", file=sys.stderr)
         return 130
+    except Exception:  # noqa: BLE001 - a bug: the details go to the log, the user reads Chinese
+        logging.getLogger(__name__).exception("命令 %s 出现程序内部错误", args.command)
+        print("错误：程序内部错误，操作未完成。详情已写入日志（用户数据文件夹 FundLedger/logs/fundledger.log），"
+              "请发给维护人员。", file=sys.stderr)
+        return 3

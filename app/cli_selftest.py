@@ -43,6 +43,8 @@ def steps(folder: Path) -> list[tuple[str, Callable[[], object]]]:
         from .ui.main_window import MainWindow
 
         app = make_app()
+        if not app.property("fundledger_translations"):
+            raise RuntimeError("缺少 Qt 中文翻译 qtbase_zh_CN.qm（标准按钮会显示英文）")
         book = open_book(db_path)
         users.login(book, "juzhang", demo.PASSWORD)
         win = MainWindow(book)
@@ -55,7 +57,7 @@ def steps(folder: Path) -> list[tuple[str, Callable[[], object]]]:
         state["tabs"] = tabs
         if not shot.exists() or shot.stat().st_size < 1000:
             raise RuntimeError("窗口截图失败")
-        return f"{tabs} 个功能页"
+        return f"{tabs} 个功能页，已加载 Qt 中文翻译"
 
     return [
         ("读取规则集", lambda: rules.load().meta.id),

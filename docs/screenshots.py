@@ -1,6 +1,8 @@
 """Make the manual's screenshots from the demo county: `python docs/screenshots.py [OUTDIR]`.
 
-Runs offscreen (or under Xvfb); CI runs it through tests/ui/test_screenshots.py so the manual cannot go stale.
+Every tab as the chief sees it, then the dialogs and states the task chapters (经办人, 审核人, 局长, 审计) walk
+through. Runs offscreen (or under Xvfb); CI runs it through tests/ui/test_screenshots.py so the manual cannot
+go stale: every image it makes must be shown in docs/使用手册.md.
 """
 
 from __future__ import annotations
@@ -8,7 +10,10 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -19,29 +24,136 @@ from app.models.book import open_book  # noqa: E402
 SLUGS = {"专账": "ledger", "项目计划": "plan", "支付审批": "payments", "公告公示": "notices", "监控预警": "dashboard",
          "绩效目标": "performance", "月报": "reports", "审计": "audit", "基础设置": "settings"}
 
+# The task chapters' pictures: file name → what it shows (the manual's caption).
+TASKS = {
+    "start": "第一次打开：开始窗口",
+    "login": "登录（示例县）",
+    "task-clerk-indicator": "经办人：登记指标",
+    "task-clerk-treasury": "经办人：导入国库支付数据（试导入）",
+    "task-clerk-payment": "经办人：起草支付申请",
+    "task-clerk-notice": "经办人：登记已张贴的公告",
+    "task-reviewer-payment": "审核人：审核已提交的支付申请",
+    "task-chief-preview": "局长：预览并核对 10 月月报",
+    "task-auditor-verify": "审计：只读打开并核验数据库",
+}
+
+
+def wait(app: Any, done: Callable[[], bool], seconds: float = 120) -> None:
+    end = time.monotonic() + seconds
+    while not done() and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+    app.processEvents()
+
+
+def tab_of(window: Any, title: str) -> Any:
+    return next(window.tabs.widget(i) for i in range(window.tabs.count()) if window.tabs.tabText(i) == title)
+
+
+def shoot(app: Any, widget: Any, target: Path, size: tuple[int, int] | None = None) -> Path:
+    if size:
+        widget.resize(*size)
+    widget.show()
+    wait(app, lambda: False, 0.2)
+    widget.grab().save(str(target))
+    return target
+
+
+def window_as(path: Path, login: str, *, read_only: bool = False) -> Any:
+    """The main window on the demo file as this user (closing the window closes the file)."""
+    from app.ui.main_window import MainWindow
+
+    book = open_book(path, read_only=read_only)
+    users.login(book, login, demo.PASSWORD)
+    window = MainWindow(book)
+    window.resize(1280, 800)
+    window.show()
+    return window
+
 
 def capture(out: Path) -> list[Path]:
     from app.ui.app import make_app
-    from app.ui.main_window import MainWindow
+    from app.ui.dashboard_tab import DashboardTab
+    from app.ui.folders import Folders
 
     app = make_app()
+    Folders.enabled = False
+    DashboardTab.AUTO_RECOMPUTE = False  # the demo's warnings are already computed: same pictures every run
     out.mkdir(parents=True, exist_ok=True)
     made: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = demo.build(Path(tmp) / "示例县.db")
-        book = open_book(path)
-        users.login(book, "juzhang", demo.PASSWORD)
-        window = MainWindow(book)
-        window.resize(1280, 800)
-        window.show()
+        window = window_as(path, "juzhang")
         for i in range(window.tabs.count()):
             window.tabs.setCurrentIndex(i)
             app.processEvents()
             slug = SLUGS.get(window.tabs.tabText(i), f"tab{i}")
-            target = out / f"{slug}.png"
-            window.grab().save(str(target))
-            made.append(target)
+            made.append(shoot(app, window, out / f"{slug}.png"))
         window.close()
+        made += capture_tasks(app, path, out, Path(tmp))
+    DashboardTab.AUTO_RECOMPUTE = True
+    return made
+
+
+def capture_tasks(app: Any, path: Path, out: Path, tmp: Path) -> list[Path]:
+    from app.models import demo_ledger, notices, payment_query
+    from app.ui import files, ledger_dialogs, ledger_import, notice_dialogs, payment_dialogs, start
+
+    window = window_as(path, "jingban")  # 经办人 (clerk): indicator, treasury import, payment draft, notice
+    book = window.book
+    made = [shoot(app, start.StartDialog(window), out / "start.png")]
+    login = start.LoginDialog(book, window, files.DEMO_HINT)
+    login.login.setText("jingban")
+    login.password.setText(demo.PASSWORD)
+    made.append(shoot(app, login, out / "login.png"))
+    login.close()
+
+    made.append(shoot(app, ledger_dialogs.IndicatorDialog(book, window), out / "task-clerk-indicator.png"))
+    export = demo_ledger.write_treasury_export(book, tmp / "国库支付数据.xlsx")
+    dialog = ledger_import.TreasuryImportDialog(book, export, window)
+    dialog.show()
+    wait(app, lambda: not dialog.busy())
+    made.append(shoot(app, dialog, out / "task-clerk-treasury.png", (1100, 680)))
+    dialog.close()
+    payment = payment_dialogs.PaymentDialog(window, book)
+    payment.amount.setText("60,000.00")
+    payment.purpose.setText("庭院经济奖补第二批")
+    payment.refresh()
+    made.append(shoot(app, payment, out / "task-clerk-payment.png"))
+    duty = tab_of(window, "公告公示").obligations.lazy_model().row_at(0)
+    initial = notices.draft(book, kind=duty["kind"], level=duty["level"], object_type=duty["object_type"],
+                            object_id=duty["object_id"])
+    made.append(shoot(app, notice_dialogs.NoticeDialog(window, book, initial), out / "task-clerk-notice.png"))
+    window.close()
+
+    # 审核人 (reviewer): a submitted payment, its checks and history
+    reviewer = window_as(path, "shenhe")
+    pays = tab_of(reviewer, "支付审批")
+    reviewer.tabs.setCurrentWidget(pays)
+    submitted = payment_query.PaymentQuery(reviewer.book, status="submitted").fetch(0, 1, None, False)
+    if submitted:
+        pays.select("payment", submitted[0]["id"])
+    made.append(shoot(app, reviewer, out / "task-reviewer-payment.png"))
+    reviewer.close()
+
+    # 局长 (chief): preview and cross-check October
+    chief = window_as(path, "juzhang")
+    reports = tab_of(chief, "月报")
+    chief.tabs.setCurrentWidget(reports)
+    reports.select("month", "2026-10")
+    reports.run_preview()
+    wait(app, lambda: not reports.busy())
+    made.append(shoot(app, chief, out / "task-chief-preview.png"))
+    chief.close()
+
+    # 审计 (auditor): read-only, verify
+    auditor = window_as(path, "shenji", read_only=True)
+    audit = tab_of(auditor, "审计")
+    auditor.tabs.setCurrentWidget(audit)
+    audit.run_verify()
+    wait(app, lambda: getattr(audit, "job", None) is not None and not audit.job.is_running())
+    made.append(shoot(app, auditor, out / "task-auditor-verify.png"))
+    auditor.close()
     return made
 
 

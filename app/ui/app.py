@@ -18,27 +18,60 @@ from ..resources import resources_dir
 from . import dialogs, files
 from .main_window import MainWindow
 from .start import StartDialog
+from .widgets import install_dialog_habits
 
 FONT_FAMILIES = ["Microsoft YaHei UI", "Microsoft YaHei", "SimSun", "WenQuanYi Micro Hei", "Noto Sans CJK SC",
                  "Source Han Sans SC", "PingFang SC"]
 log = logging.getLogger(__name__)
 
 
+def configure_high_dpi() -> None:
+    """Qt 6 always scales by the screen's DPI; pass fractional factors (125 %, 150 % on Windows) through
+    unrounded so text and tables are neither blurry nor jumping between 100 % and 200 %. Must run before
+    the QApplication exists."""
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+
+
+def translation_dirs() -> list[Path]:
+    """Where Qt's own zh_CN translations are: Qt's folder, and the PyInstaller bundle's copy (build.spec)."""
+    dirs = [Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))]
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        dirs.append(Path(bundle) / "PySide6" / "Qt" / "translations")
+    return dirs
+
+
+def install_translations(app: QApplication) -> list[str]:
+    """Load qtbase_zh_CN.qm so standard buttons and dialogs read 确定/取消/是/否; returns the files loaded."""
+    loaded: list[str] = []
+    for name in ("qtbase_zh_CN", "qt_zh_CN"):
+        for folder in translation_dirs():
+            translator = QTranslator(app)
+            if translator.load(name, str(folder)):
+                app.installTranslator(translator)
+                loaded.append(str(folder / f"{name}.qm"))
+                break
+    if loaded:
+        log.info("已加载 Qt 中文翻译：%s", "；".join(loaded))
+    else:
+        log.warning("未找到 Qt 中文翻译 qtbase_zh_CN.qm，标准按钮将显示英文")
+    app.setProperty("fundledger_translations", loaded)
+    return loaded
+
+
 def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
-    if isinstance(app, QApplication):
+    if isinstance(app, QApplication):  # made earlier (the self-test's PDF export): still speak Chinese
+        if app.property("fundledger_translations") is None:
+            install_translations(app)
         return app
-    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    configure_high_dpi()
     app = QApplication(argv or sys.argv[:1])
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_TITLE)
     QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
-    translations = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    for name in ("qtbase_zh_CN", "qt_zh_CN"):
-        translator = QTranslator(app)
-        if translator.load(name, translations):
-            app.installTranslator(translator)
+    install_translations(app)
     icon = resources_dir() / "icons" / "fundledger.png"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
@@ -46,6 +79,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     font.setFamilies(FONT_FAMILIES)
     font.setPointSize(10)
     app.setFont(font)
+    install_dialog_habits(app)
     return app
 
 
@@ -60,7 +94,7 @@ def excepthook(kind: type[BaseException], value: BaseException, tb: TracebackTyp
 
 def first_book(*, demo: bool, path: Path | None, read_only: bool) -> Book | None:
     if demo:
-        return files.open_path(None, files.demo_path(), read_only=read_only, hint=files.DEMO_HINT)
+        return files.open_demo(None, read_only=read_only)
     if path is not None:
         return files.open_path(None, path, read_only=read_only)
     while True:
@@ -70,7 +104,7 @@ def first_book(*, demo: bool, path: Path | None, read_only: bool) -> Book | None
         if start.choice == StartDialog.NEW:
             book = files.create_new(None)
         elif start.choice == StartDialog.DEMO:
-            book = files.open_path(None, files.demo_path(), hint=files.DEMO_HINT)
+            book = files.open_demo(None)
         else:
             book = files.open_path(None, start.path, read_only=read_only) if start.path else None
         if book is not None:

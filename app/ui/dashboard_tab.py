@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from .dashboard_dialogs import ListDialog, SectionsDialog
 from .table_models import Column, LazyTableModel, ListSource
 from .warning_pages import ProblemsPage, WarningsPage, can
 from .widgets import DataTable
+from .worker import Cancelled, Progress, run_job
 
 BOND_COLUMNS = [Column("doc_no", "指标文号"), Column("received", "到位日期"), Column("deadline", "支出期限"),
                 Column("clock", "剩余"), Column("unspent", "未支出", "money"), Column("net", "到位金额", "money")]
@@ -55,7 +57,7 @@ class OverviewPage(QWidget):
         self.title.setWordWrap(True)
         head.addWidget(self.title, 1)
         self.recompute_button = QPushButton("重新计算预警")
-        self.recompute_button.clicked.connect(lambda: tab.recompute())
+        self.recompute_button.clicked.connect(lambda: tab.recompute_now())
         self.recompute_button.setEnabled(can(self.book, "recompute_warnings"))
         head.addWidget(self.recompute_button)
         sections = QPushButton("默认责任股室…")
@@ -70,7 +72,6 @@ class OverviewPage(QWidget):
                               Column("amount", "触发中金额", "money"), Column("oldest", "最早发生")]
         self.counts = LazyTableModel(self.count_columns, ListSource([]), highlight=self._count_colour)
         self.count_view = DataTable(self.counts)
-        self.count_view.setSortingEnabled(False)
         self.count_view.doubleClicked.connect(lambda *_: self.open_type())
         self.chart = ProgressChart()
         self.chart.clicked.connect(self.open_kind)
@@ -297,6 +298,34 @@ class DashboardTab(QTabWidget):
         worker.finished.connect(thread.quit)
         worker.finished.connect(self._detected)  # a slot of this widget: delivered on the GUI thread
         thread.start()
+
+    def recompute_now(self) -> None:
+        """重新计算预警 pressed: detect with the progress dialog (取消 interrupts the reading; nothing is stored)."""
+        if self.detecting or self.book.closed:
+            return
+        day, path, clock = self.book.today(), self.book.path, self.book.clock
+
+        def detect(progress: Progress) -> Any:
+            own = open_book(path, read_only=True)
+            own.clock = clock
+            own.conn.set_progress_handler(lambda: 1 if progress.cancelled.is_set() else 0, 2000)
+            try:
+                return warn.detect(own, day)
+            except sqlite3.OperationalError:
+                if not progress.cancelled.is_set():
+                    raise
+            finally:  # the interrupted statement is gone with its traceback: the read lock goes with it
+                own.conn.set_progress_handler(None, 0)
+                own.close()
+            raise Cancelled()
+
+        self.detecting = True
+        try:
+            findings = run_job(self, "正在重新计算预警", detect)
+        finally:
+            self.detecting = False
+        if isinstance(findings, list):
+            self._store(findings, None, day)
 
     @Slot(object, object)
     def _detected(self, findings: Any, error: BaseException | None) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QInputDialog,
     QLabel,
     QMessageBox,
@@ -65,6 +67,19 @@ def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> 
         return None if result is None else str(result)
     value, ok = QInputDialog.getText(parent, title, label, text=text)
     return value if ok else None
+
+
+def choose_path(parent: QWidget | None, kind: str, title: str, pattern: str, suggested: str = "", *,
+                asked_as: str | None = None) -> Path | None:
+    """A file dialog (`kind` "open" or "save"); tests answer through Ask with `asked_as` (default `kind`)."""
+    if Ask.answer is not None:
+        answer = Ask.record(asked_as or kind, title)
+        return Path(answer) if answer else None
+    if kind == "open":
+        name, _ = QFileDialog.getOpenFileName(parent, title, "", pattern)
+    else:
+        name, _ = QFileDialog.getSaveFileName(parent, title, suggested, pattern)
+    return Path(name) if name else None
 
 
 class ErrorDialog(QDialog):

@@ -21,6 +21,7 @@ from ..models.book import Book, open_book
 from ..models.errors import AppError, FileError, LockedError
 from . import dialogs
 from .start import LoginDialog, NewBureauDialog
+from .worker import Cancelled, Progress, run_job
 
 DEMO_HINT = "示例县账号：局长 juzhang、审核 shenhe、经办 jingban、审计 shenji，密码均为 demo1234"
 
@@ -31,14 +32,31 @@ def data_dir() -> Path:
     return folder
 
 
-def demo_path() -> Path:
-    """The demo county in the user's data folder, built on first use."""
+def demo_path(parent: QWidget | None = None) -> Path | None:
+    """The demo county in the user's data folder, built on first use (with progress; 取消 leaves no file)."""
     from ..models import demo
 
     path = data_dir() / "示例县.db"
-    if not path.exists():
-        demo.build(path)
-    return path
+    if path.exists():
+        return path
+    part = path.with_name("示例县（生成中）.db")
+
+    def build(progress: Progress) -> Path:
+        part.unlink(missing_ok=True)
+        demo.build(part)
+        if progress.cancelled.is_set():
+            part.unlink(missing_ok=True)
+            raise Cancelled()
+        part.replace(path)
+        return path
+
+    made = run_job(parent, "正在生成示例县数据库（约半分钟）", build)  # type: ignore[arg-type]
+    return made if isinstance(made, Path) else None
+
+
+def open_demo(parent: QWidget | None, *, read_only: bool = False) -> Book | None:
+    path = demo_path(parent)
+    return open_path(parent, path, read_only=read_only, hint=DEMO_HINT) if path is not None else None
 
 
 def login(parent: QWidget | None, book: Book, hint: str = "") -> Book | None:
@@ -149,7 +167,7 @@ class RestoreDialog(QDialog):
         path = Path(item.data(256))
         if not dialogs.confirm(self, f"用备份 {path.name} 替换当前数据？\n当前文件会先自动备份。"):
             return
-        if dialogs.run_op(self, lambda: backup.restore(self.book, path)):
+        if run_job(self, "正在从备份恢复", lambda _: backup.restore(self.book, path), cancellable=False):
             self.chosen = path
             self.accept()
 

@@ -77,6 +77,7 @@ class TreasuryImportDialog(QDialog):
         buttons.addButton(self.preview_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.import_button, QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.rejected.connect(self.reject)
+        self.preview_button.setDefault(True)  # Enter checks again until the file can be imported
         self.preview_button.clicked.connect(self.preview)
         self.import_button.clicked.connect(self.do_import)
         layout.addWidget(buttons)
@@ -84,6 +85,12 @@ class TreasuryImportDialog(QDialog):
 
     def mapping(self) -> dict[str, str]:
         return {f: str(c.currentData()) for f, c in self.combos.items() if c.currentData()}
+
+    def _default_button(self) -> None:
+        """Enter presses 确认导入 once the file can be imported, 重新检查 before."""
+        ready = self.import_button.isEnabled()
+        self.import_button.setDefault(ready)
+        self.preview_button.setDefault(not ready)
 
     def busy(self) -> bool:
         return self.job is not None and self.job.is_running()
@@ -118,6 +125,7 @@ class TreasuryImportDialog(QDialog):
         self.summary.setText(plan.summary() + "（黄色：专账无此凭证；红色：金额不符——导入后列入“对账”待说明）")
         self.model.reload(ListSource([r.as_dict() for r in plan.rows]))
         self.import_button.setEnabled(plan.to_add > 0 and not self.book.read_only)
+        self._default_button()
 
     def do_import(self) -> None:
         if self.plan is None or self.busy():

@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -25,10 +24,12 @@ from ..models import catalogue, deadlines, indicators, ledger_query, permissions
 from ..models.book import Book
 from ..models.indicator_query import IndicatorQuery
 from . import dialogs
+from .folders import open_folder
 from .ledger_dialogs import IndicatorDialog, ManualEntryDialog, ReductionDialog, SectionFiguresDialog
 from .ledger_import import TreasuryImportDialog
 from .table_models import Column, LazyTableModel, ListSource, RowSource
 from .widgets import DataTable, focus_shortcut
+from .worker import run_job
 
 LATE, WARN, GREY = "#f8d0d0", "#fde2b8", "#e8e8e8"
 
@@ -347,15 +348,7 @@ class LedgerTab(QWidget):
             self.reload_reconciliation()
 
     def choose_path(self, kind: str, title: str, pattern: str, suggested: str = "") -> Path | None:
-        """A file dialog (kind "open" or "save"); tests answer through dialogs.Ask."""
-        if dialogs.Ask.answer is not None:
-            answer = dialogs.Ask.record(f"{kind}_file", title)
-            return Path(answer) if answer else None
-        if kind == "open":
-            name, _ = QFileDialog.getOpenFileName(self, title, "", pattern)
-        else:
-            name, _ = QFileDialog.getSaveFileName(self, title, suggested, pattern)
-        return Path(name) if name else None
+        return dialogs.choose_path(self, kind, title, pattern, suggested, asked_as=f"{kind}_file")
 
     def import_treasury(self) -> None:
         path = self.choose_path("open", "选择国库支付数据文件", "国库支付数据 (*.xlsx *.csv)")
@@ -393,8 +386,8 @@ class LedgerTab(QWidget):
                                                     self.kind.currentText(), self.section.currentText(), f["text"]) if v)
         note += f"；导出时间 {self.book.stamp()}"
         columns = [ExportColumn(c.title, c.kind if c.kind in ("money", "int", "bool") else "text") for c in model.columns]
-        done = dialogs.run_op(self, lambda: write_table(
+        done = run_job(self, f"正在导出“{title}”", lambda _: write_table(
             path, title=title, columns=columns, note=note,
-            rows=([r.get(c.key) for c in model.columns] for r in rows)))
+            rows=([r.get(c.key) for c in model.columns] for r in rows)), cancellable=False)
         if isinstance(done, Path):
-            dialogs.info(self, f"已导出 {len(rows)} 行到：\n{done}")
+            open_folder(done.parent)

@@ -6,13 +6,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QWidget
 
 from .. import APP_TITLE, __version__
 from ..models import backup, setup
 from ..models.book import Book
 from . import dialogs, files
+from .widgets import DataTable, focus_filter
+from .worker import run_job
 
 TabFactory = Callable[[Book, QWidget], QWidget]
 
@@ -47,31 +49,53 @@ class MainWindow(QMainWindow):
         self.set_book(book)
         settings = QSettings()
         geometry = settings.value("main/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 800)
+        state = settings.value("main/state")
+        if state is not None:
+            self.restoreState(state)
+        titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
+        current = settings.value("main/tab")
+        if current in titles:
+            self.tabs.setCurrentIndex(titles.index(current))
 
     # -- menus -----------------------------------------------------------------------------
     def _make_menus(self) -> None:
         file_menu = self.menuBar().addMenu("文件(&F)")
         for text, shortcut, slot in (
-            ("新建…", QKeySequence.StandardKey.New, self.new_file),
-            ("打开…", QKeySequence.StandardKey.Open, self.open_file),
+            ("新建…", "Ctrl+N", self.new_file),
+            ("打开…", "Ctrl+O", self.open_file),
             ("以只读方式打开…", None, self.open_read_only),
-            ("备份", None, self.backup_now),
+            ("备份", "Ctrl+B", self.backup_now),
             ("从备份恢复…", None, self.restore_backup),
         ):
             action = QAction(text, self)
             if shortcut is not None:
-                action.setShortcut(shortcut)
+                action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(slot)
             file_menu.addAction(action)
         file_menu.addSeparator()
         quit_action = QAction("退出", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # Windows has no standard Quit key
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("查看(&V)")
+        find = QAction("筛选当前表格\tCtrl+F", self)  # the key itself is a QShortcut: see below
+        find.triggered.connect(self.focus_filter)
+        view_menu.addAction(find)
+        self.find_shortcut = QShortcut(QKeySequence("Ctrl+F"), self)
+        self.find_shortcut.activated.connect(self.focus_filter)
+        self.find_shortcut.activatedAmbiguously.connect(self.focus_filter)  # a tab's own Ctrl+F also applies
+        refresh = QAction("刷新当前页", self)
+        refresh.setShortcut(QKeySequence("F5"))
+        refresh.triggered.connect(self.refresh_current)
+        view_menu.addAction(refresh)
+        view_menu.addSeparator()
+        for i, (title, _) in enumerate(tab_factories()[:9]):
+            action = QAction(f"转到“{title}”", self)
+            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(lambda _=False, i=i: self.tabs.setCurrentIndex(i))
+            view_menu.addAction(action)
         help_menu = self.menuBar().addMenu("帮助(&H)")
         about = QAction("关于", self)
         about.triggered.connect(self.about)
@@ -79,17 +103,73 @@ class MainWindow(QMainWindow):
 
     # -- the open book ----------------------------------------------------------------------
     def set_book(self, book: Book) -> None:
+        if self.tabs.count():
+            self.save_layout()
         self.book = book
         current = self.tabs.currentIndex()
         while self.tabs.count():
             widget = self.tabs.widget(0)
             self.tabs.removeTab(0)
-            widget.deleteLater()
+            if widget is not None:
+                widget.deleteLater()
         for title, factory in tab_factories():
             self.tabs.addTab(factory(book, self), title)
         if 0 <= current < self.tabs.count():
             self.tabs.setCurrentIndex(current)
+        self.restore_layout()
         self.refresh_status()
+
+    # -- remembered layout -------------------------------------------------------------------
+    def _parts(self) -> list[tuple[str, QWidget]]:
+        """Every table and splitter of every tab, each with the QSettings key it is remembered under."""
+        parts: list[tuple[str, QWidget]] = []
+        for i in range(self.tabs.count()):
+            page = self.tabs.widget(i)
+            title = self.tabs.tabText(i)
+            if page is None:
+                continue
+            for n, table in enumerate(page.findChildren(DataTable)):
+                parts.append((f"layout/{title}/table{n}-{table.lazy_model().columnCount()}", table))
+            for n, split in enumerate(page.findChildren(QSplitter)):
+                parts.append((f"layout/{title}/split{n}-{split.count()}", split))
+        return parts
+
+    def save_layout(self) -> None:
+        settings = QSettings()
+        settings.setValue("main/geometry", self.saveGeometry())
+        settings.setValue("main/state", self.saveState())
+        settings.setValue("main/tab", self.tabs.tabText(self.tabs.currentIndex()))
+        for key, part in self._parts():
+            if isinstance(part, DataTable):
+                settings.setValue(key, part.save_state())
+            elif isinstance(part, QSplitter):
+                settings.setValue(key, part.saveState())
+        settings.sync()
+
+    def restore_layout(self) -> None:
+        settings = QSettings()
+        for key, part in self._parts():
+            state = settings.value(key)
+            if state is None:
+                continue
+            if isinstance(part, DataTable):
+                part.restore_state(state)
+            elif isinstance(part, QSplitter):
+                part.restoreState(state)
+
+    # -- keyboard ----------------------------------------------------------------------------
+    def focus_filter(self) -> QWidget | None:
+        """Ctrl+F: the cursor goes to the filter box of the table on the current tab."""
+        return focus_filter(self.tabs.currentWidget())
+
+    def refresh_current(self) -> None:
+        """F5: reload what the current tab shows from the file."""
+        page = self.tabs.currentWidget()
+        for name in ("refresh", "reload"):
+            method = getattr(page, name, None)
+            if callable(method):
+                method()
+                return
 
     def refresh_status(self) -> None:
         info = setup.bureau_info(self.book)
@@ -122,7 +202,7 @@ class MainWindow(QMainWindow):
         self.replace_book(files.choose_and_open(self, read_only=True))
 
     def backup_now(self) -> None:
-        target = dialogs.run_op(self, lambda: backup.make(self.book, reason="手动"))
+        target = run_job(self, "正在备份", lambda _: backup.make(self.book, reason="手动"), cancellable=False)
         if isinstance(target, Path):
             dialogs.info(self, f"已备份到：\n{target}")
 
@@ -133,6 +213,6 @@ class MainWindow(QMainWindow):
         dialogs.info(self, f"{APP_TITLE}\nFundLedger {__version__}\n依据：新财脱贫组〔2019〕2号《关于进一步加强财政扶贫资金监督管理的意见》", "关于")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        QSettings().setValue("main/geometry", self.saveGeometry())
+        self.save_layout()
         self.book.close()
         event.accept()

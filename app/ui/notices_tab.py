@@ -8,8 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -29,9 +28,11 @@ from ..models import notice_obligations as ob
 from ..models.book import Book
 from ..models.errors import AppError
 from . import dialogs
+from .folders import open_folder
 from .notice_dialogs import FeedbackDialog, HandlingDialog, NoticeDialog, choose_evidence_files, read_evidence
 from .table_models import Column, LazyTableModel, ListSource
 from .widgets import DataTable, focus_shortcut
+from .worker import run_job
 
 COLOURS = {ob.MISSING: "#ffcdd2", ob.TOO_SHORT: "#ffe0b2", ob.POSTING: "#fff9c4"}
 OBLIGATION_COLUMNS = [Column("status", "状态"), Column("kind_name", "公示类别"), Column("level_name", "层级"),
@@ -303,7 +304,7 @@ class NoticesTab(QWidget):
         folder = self.choose_folder()
         if folder is None:
             return
-        made = dialogs.run_op(self, lambda: make(folder))
+        made = run_job(self, "正在生成公告", lambda _: make(folder), cancellable=False)
         if isinstance(made, list) and made:
             self.open_url(folder)
             self.last_generated = made
@@ -316,4 +317,4 @@ class NoticesTab(QWidget):
         return choose_evidence_files(self, self.book)
 
     def open_url(self, path: Path) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        open_folder(path)

@@ -6,12 +6,13 @@ from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from ..models import payees, permissions
+from ..models import payees
 from ..models.book import Book
 from . import dialogs
 from .payment_dialogs import PayeeDialog
 from .table_models import Column, LazyTableModel
 from .widgets import DataTable, focus_shortcut
+from .widgets import can as allowed
 
 COLUMNS = [Column("name", "收款人", width=260), Column("payee_type_name", "类型"), Column("id_code", "证件号码"),
            Column("id_state", "证件校验"), Column("account_name", "账户名称"), Column("account_no", "账号"),
@@ -55,10 +56,9 @@ class PayeesPage(QWidget):
 
     def _update_buttons(self) -> None:
         p = self.current()
-        role = self.book.user.role if self.book.user else ""
 
         def can(op: str) -> bool:
-            return not self.book.read_only and permissions.allowed(op, role)
+            return allowed(self.book, op)
 
         self.buttons["new"].setEnabled(can("edit_payee"))
         self.buttons["edit"].setEnabled(bool(p) and can("edit_payee"))

@@ -11,12 +11,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -24,13 +22,16 @@ from PySide6.QtWidgets import (
 )
 
 from ..export import approval_form
-from ..models import checks, money, payment_query, payments, permissions, real_name
+from ..models import checks, money, payment_query, payments, real_name
 from ..models.book import Book
 from . import dialogs
+from .folders import open_folder
 from .payees_page import PayeesPage
 from .payment_dialogs import MarkPaidDialog, PaymentDialog
 from .table_models import Column, LazyTableModel, ListSource
-from .widgets import DataTable, focus_shortcut
+from .widgets import DataTable, action_bar, focus_shortcut
+from .widgets import can as allowed
+from .worker import run_job
 
 COLUMNS = [
     Column("request_no", "申请编号"), Column("draft_date", "申请日期"), Column("status_name", "状态"),
@@ -82,19 +83,12 @@ class RequestsPage(QWidget):
         bar.addWidget(self.status)
         bar.addWidget(self.text, 1)
         layout.addLayout(bar)
-        actions = QHBoxLayout()
-        self.buttons: dict[str, QPushButton] = {}
-        for key, text, slot in (
-                ("new", "新建申请…", self.new), ("edit", "修改…", self.edit), ("submit", "提交", self.submit),
-                ("review", "审核通过", self.review), ("return", "退回…", self.return_), ("void", "作废…", self.void),
-                ("paid", "登记已支付…", self.mark_paid), ("roster", "导入实名制名册…", self.import_roster),
-                ("roster_template", "名册模板…", self.roster_template), ("print", "打印预览…", self.print_preview),
-                ("pdf", "导出审批单 PDF…", self.export_pdf)):
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            actions.addWidget(button)
-            self.buttons[key] = button
-        actions.addStretch(1)
+        actions, self.buttons = action_bar((
+            ("new", "新建申请…", self.new), ("edit", "修改…", self.edit), ("submit", "提交", self.submit),
+            ("review", "审核通过", self.review), ("return", "退回…", self.return_), ("void", "作废…", self.void),
+            ("paid", "登记已支付…", self.mark_paid), ("roster", "导入实名制名册…", self.import_roster),
+            ("roster_template", "名册模板…", self.roster_template), ("print", "打印预览…", self.print_preview),
+            ("pdf", "导出审批单 PDF…", self.export_pdf)))
         layout.addLayout(actions)
         split = QSplitter(Qt.Orientation.Vertical)
         self.model = LazyTableModel(COLUMNS, ListSource([]), highlight=lambda r: STATUS_COLOURS.get(r["status"]))
@@ -159,14 +153,8 @@ class RequestsPage(QWidget):
         if object_type != "payment" or not object_id:
             return False
         for _attempt in range(2):
-            for row, r in enumerate(self.model.rows):
-                if r["id"] == object_id:
-                    self.view.selectRow(row)
-                    return True
-            while self.model.canFetchMore():
-                self.model.fetchMore()
-                if any(r["id"] == object_id for r in self.model.rows):
-                    return self.select(object_type, object_id)
+            if self.view.select_id(object_id):
+                return True
             if not (self.status.currentIndex() or self.text.text()):
                 return False
             self.status.blockSignals(True)
@@ -206,7 +194,7 @@ class RequestsPage(QWidget):
         role = user.role if user else ""
 
         def can(op: str) -> bool:
-            return not self.book.read_only and permissions.allowed(op, role)
+            return allowed(self.book, op)
 
         status = p["status"] if p else ""
         mine = bool(p and user and (p["drafted_by"] == user.id or role == "chief"))
@@ -330,14 +318,7 @@ class RequestsPage(QWidget):
 
     # -- files ---------------------------------------------------------------------------------
     def choose_path(self, kind: str, title: str, pattern: str, suggested: str = "") -> Path | None:
-        if dialogs.Ask.answer is not None:
-            answer = dialogs.Ask.record(kind, title)
-            return Path(answer) if answer else None
-        if kind == "open":
-            name, _ = QFileDialog.getOpenFileName(self, title, "", pattern)
-        else:
-            name, _ = QFileDialog.getSaveFileName(self, title, suggested, pattern)
-        return Path(name) if name else None
+        return dialogs.choose_path(self, kind, title, pattern, suggested)
 
     def import_roster(self) -> None:
         p = self.current()
@@ -345,7 +326,8 @@ class RequestsPage(QWidget):
             return
         path = self.choose_path("open", f"为 {p['request_no']} 选择实名制发放名册（.xlsx）", "Excel 工作簿 (*.xlsx)")
         if path is not None:
-            got = dialogs.run_op(self, lambda: real_name.import_file(self.book, payment_id=p["id"], path=path))
+            got = run_job(self, "正在导入实名制发放名册",
+                          lambda _: real_name.import_file(self.book, payment_id=p["id"], path=path), book=self.book)
             if isinstance(got, dict):
                 dialogs.info(self, f"已导入名册：{got['persons']} 人，合计 {money.format(got['total'])} 元。")
                 self.reload(p["id"])
@@ -353,7 +335,8 @@ class RequestsPage(QWidget):
     def roster_template(self) -> None:
         path = self.choose_path("save", "保存实名制发放名册模板", "Excel 工作簿 (*.xlsx)", "实名制发放名册模板.xlsx")
         if path is not None:
-            dialogs.run_op(self, lambda: real_name.write_template(path), done=f"模板已保存到：\n{path}")
+            if dialogs.run_op(self, lambda: real_name.write_template(path)):
+                open_folder(path.parent)
 
     def export_pdf(self) -> None:
         p = self.current()
@@ -361,7 +344,9 @@ class RequestsPage(QWidget):
             return
         path = self.choose_path("save", "导出支付审批单", "PDF 文件 (*.pdf)", f"支付审批单_{p['request_no']}.pdf")
         if path is not None:
-            dialogs.run_op(self, lambda: approval_form.write_pdf(self.book, p["id"], path), done=f"已导出：\n{path}")
+            if run_job(self, f"正在导出支付审批单 {p['request_no']}", lambda _: approval_form.write_pdf(self.book, p["id"], path),
+                       cancellable=False):
+                open_folder(path.parent)
 
     def print_preview(self) -> None:
         """A4 preview of the 支付审批单, printed from there."""

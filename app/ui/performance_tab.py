@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
 from ..models import perf_import, perf_query, performance
 from ..models.book import Book
 from . import dialogs
+from .folders import open_folder
 from .performance_dialogs import DecisionDialog, EvaluationDialog, GoalDialog, MonthDialog
 from .table_models import Column, LazyTableModel, ListSource
 from .warning_pages import can
 from .widgets import DataTable, focus_shortcut
+from .worker import run_job
 
 PROJECT_COLUMNS = [Column("code", "项目编号"), Column("name", "项目名称"), Column("year", "年度", "int"),
                    Column("funded", "安排资金", "money"), Column("goal_count", "指标数", "int"),
@@ -256,14 +258,15 @@ class PerformanceTab(QWidget):
     def save_template(self) -> None:
         path = self._path("save", "绩效目标导入模板.xlsx")
         if path and dialogs.run_op(self, lambda: perf_import.write_template(path)):
-            dialogs.info(self, f"模板已保存到：\n{path}")
+            open_folder(path.parent)
 
     def import_goals(self) -> None:
         path = self._path("open", "")
         if path is None:
             return
         replace = dialogs.confirm(self, "文件中的项目如已有绩效目标，是否整体替换？\n（选“否”则遇到已有目标的项目时整份文件不导入）")
-        count = dialogs.run_op(self, lambda: perf_import.import_goals(self.book, path, replace=replace))
+        count = run_job(self, "正在导入绩效目标", lambda _: perf_import.import_goals(self.book, path, replace=replace),
+                        book=self.book)
         if count:
             dialogs.info(self, f"已导入 {count} 个绩效指标。")
             self.reload()

@@ -9,25 +9,26 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from ..models import money, payment_query, permissions, plan, plan_import, projects
+from ..models import money, payment_query, plan, plan_import, projects
 from ..models import project_fields as pf
 from ..models.book import Book
 from . import dialogs
+from .folders import open_folder
 from .plan_dialogs import DecisionDialog, ProjectDialog
 from .table_models import Column, LazyTableModel, ListSource
-from .widgets import DataTable, focus_shortcut
+from .widgets import DataTable, action_bar, focus_shortcut
+from .widgets import can as allowed
+from .worker import run_job
 
 COLUMNS = [
     Column("code", "项目编号"), Column("name", "项目名称", width=260), Column("category_name", "项目类别"),
@@ -70,17 +71,11 @@ class PlanTab(QWidget):
         self.year.currentIndexChanged.connect(lambda _i: self.reload())
         self.status.currentIndexChanged.connect(lambda _i: self.reload())
         layout.addLayout(bar)
-        actions = QHBoxLayout()
-        self.buttons: dict[str, QPushButton] = {}
-        for key, text, slot in (("new", "新增项目", self.new_project), ("edit", "修改", self.edit_project),
-                                ("delete", "删除", self.delete_project), ("approve", "审定（领导小组决定）…", self.approve),
-                                ("adjust", "调整（新的决定）…", self.adjust), ("advance", "推进状态", self.advance),
-                                ("import", "导入计划…", self.import_plan), ("template", "下载导入模板…", self.template)):
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            actions.addWidget(button)
-            self.buttons[key] = button
-        actions.addStretch(1)
+        actions, self.buttons = action_bar((
+            ("new", "新增项目", self.new_project), ("edit", "修改", self.edit_project),
+            ("delete", "删除", self.delete_project), ("approve", "审定（领导小组决定）…", self.approve),
+            ("adjust", "调整（新的决定）…", self.adjust), ("advance", "推进状态", self.advance),
+            ("import", "导入计划…", self.import_plan), ("template", "下载导入模板…", self.template)))
         self.summary = QLabel()
         actions.addWidget(self.summary)
         layout.addLayout(actions)
@@ -133,10 +128,8 @@ class PlanTab(QWidget):
         """Navigation from other tabs: show the project with this id."""
         if object_type != "project" or not object_id:
             return False
-        for row, r in enumerate(self.model.rows):
-            if r["id"] == object_id:
-                self.view.selectRow(row)
-                return True
+        if self.view.select_id(object_id):
+            return True
         if self.text.text() or self.status.currentIndex() or self.year.currentIndex():
             for box in (self.status, self.year):
                 box.blockSignals(True)
@@ -146,10 +139,6 @@ class PlanTab(QWidget):
             self.model.reload(self._query())
             self.update_summary()
             return self.select(object_type, object_id)
-        while self.model.canFetchMore():
-            self.model.fetchMore()
-            if any(r["id"] == object_id for r in self.model.rows):
-                return self.select(object_type, object_id)
         return False
 
     def show_detail(self) -> None:
@@ -182,11 +171,9 @@ class PlanTab(QWidget):
 
     def _update_buttons(self) -> None:
         p = self.current()
-        role = self.book.user.role if self.book.user else ""
-        writable = not self.book.read_only
 
         def can(op: str) -> bool:
-            return writable and permissions.allowed(op, role)
+            return allowed(self.book, op)
 
         pooled = bool(p and p["decision_id"] is None)
         self.buttons["new"].setEnabled(can("edit_project"))
@@ -276,20 +263,13 @@ class PlanTab(QWidget):
                 self.reload(p["id"])
 
     def choose_path(self, kind: str, title: str, pattern: str, suggested: str = "") -> Path | None:
-        if dialogs.Ask.answer is not None:
-            answer = dialogs.Ask.record(kind, title)
-            return Path(answer) if answer else None
-        if kind == "open":
-            name, _ = QFileDialog.getOpenFileName(self, title, "", pattern)
-        else:
-            name, _ = QFileDialog.getSaveFileName(self, title, suggested, pattern)
-        return Path(name) if name else None
+        return dialogs.choose_path(self, kind, title, pattern, suggested)
 
     def import_plan(self) -> None:
         path = self.choose_path("open", "选择项目计划文件（.xlsx）", "Excel 工作簿 (*.xlsx)")
         if path is None:
             return
-        ids = dialogs.run_op(self, lambda: plan_import.import_file(self.book, path=path))
+        ids = run_job(self, "正在导入项目计划", lambda _: plan_import.import_file(self.book, path=path), book=self.book)
         if isinstance(ids, list):
             dialogs.info(self, f"已导入 {len(ids)} 个项目（入库）。领导小组审定后，点“审定（领导小组决定）…”登记决定。")
             self.reload(ids[0] if ids else None)
@@ -297,4 +277,5 @@ class PlanTab(QWidget):
     def template(self) -> None:
         path = self.choose_path("save", "保存项目计划导入模板", "Excel 工作簿 (*.xlsx)", "项目计划导入模板.xlsx")
         if path is not None:
-            dialogs.run_op(self, lambda: plan_import.write_template(self.book.rules, path), done=f"模板已保存到：\n{path}")
+            if dialogs.run_op(self, lambda: plan_import.write_template(self.book.rules, path)):
+                open_folder(path.parent)

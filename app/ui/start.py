@@ -31,6 +31,7 @@ class StartDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("财政扶贫资金监管台账 — 开始")
+        self.setMinimumWidth(480)
         self.choice = 0
         self.path: Path | None = None
         layout = QVBoxLayout(self)
@@ -130,6 +131,7 @@ class LoginDialog(QDialog):
         self.book = book
         info = setup.bureau_info(book)
         self.setWindowTitle(f"登录 — {info.get('name', '')}")
+        self.setMinimumWidth(380)
         form = QFormLayout(self)
         head = QLabel(f"<b>{info.get('name', '')}</b>　{book.path.name}" + ("　（只读）" if book.read_only else ""))
         form.addRow(head)

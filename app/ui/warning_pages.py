@@ -6,13 +6,13 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from ..models import money, permissions, problems, projects, warnings_query
+from ..models import money, problems, projects, warnings_query
 from ..models import warnings as warn
 from ..models.book import Book
 from . import dialogs, navigate
 from .dashboard_dialogs import HandleDialog, ListDialog, ProblemDialog, ProblemUpdateDialog, warning_detail
 from .table_models import Column, LazyTableModel, ListSource
-from .widgets import DataTable, focus_shortcut
+from .widgets import DataTable, can, focus_shortcut
 
 WARNING_COLUMNS = [
     Column("code", "类型"), Column("code_name", "预警名称"), Column("object_label", "对象"),
@@ -27,10 +27,6 @@ PROBLEM_COLUMNS = [
     Column("status_name", "整改情况"), Column("progress", "最新进展"), Column("updated_on", "更新日期"),
 ]
 COLOURS = {"new": "#fde2e1", "rectifying": "#fff4d6"}
-
-
-def can(book: Book, op: str) -> bool:
-    return not book.read_only and bool(book.user) and permissions.allowed(op, book.user.role if book.user else "")
 
 
 class WarningsPage(QWidget):

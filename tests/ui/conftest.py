@@ -1,0 +1,49 @@
+"""UI test habits: QSettings in a temporary folder, no file manager launched, dialog habits installed,
+and one demo county built per session (copied for each test that wants it)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings
+
+from app.models import demo, users
+from app.models.book import Book, open_book
+
+
+@pytest.fixture(autouse=True)
+def _desktop_habits(qapp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    from app.ui.folders import Folders
+    from app.ui.widgets import install_dialog_habits
+
+    folder = tmp_path_factory.mktemp("qsettings")
+    QCoreApplication.setOrganizationName("FundLedgerTests")
+    QCoreApplication.setApplicationName("FundLedgerTests")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
+    install_dialog_habits(qapp)
+    enabled = Folders.enabled
+    Folders.enabled = False
+    Folders.opened.clear()
+    yield
+    Folders.enabled = enabled
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
+
+
+@pytest.fixture
+def demo_book(demo_file: Path, tmp_path: Path) -> Iterator[Book]:
+    """A fresh copy of the demo county, logged in as the chief (juzhang)."""
+    path = Path(shutil.copy(demo_file, tmp_path / "示例县.db"))
+    book = open_book(path)
+    users.login(book, "juzhang", demo.PASSWORD)
+    yield book
+    if not book.closed:
+        book.close(backup=False)
