@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..models import privacy
 from ..models.errors import AppError
 
 
@@ -49,7 +50,7 @@ def error(parent: QWidget | None, err: BaseException | str, title: str = "无法
         Ask.record("error", text)
         return
     if isinstance(err, BaseException) and not isinstance(err, AppError):
-        ErrorDialog(parent, text, "".join(traceback.format_exception(err))).exec()
+        ErrorDialog(parent, text, privacy.mask_text("".join(traceback.format_exception(err)))).exec()  # no full ID/account
         return
     QMessageBox.warning(parent, title, text)
 
