@@ -33,6 +33,7 @@ from app.models import treasury_file as tf  # noqa: E402
 from app.models.book import Book, open_book  # noqa: E402
 
 PASSWORD = "bench-pass-1"
+CLERK = "clerk"
 INDICATORS = 50
 MATCHED_SHARE = 10  # one row in ten has a ledger entry of the same voucher (the rest are "unmatched")
 
@@ -47,6 +48,10 @@ def build_base(folder: Path, rows: int) -> tuple[Path, Path]:
     db = folder / "base.db"
     book = setup.create(db, bureau_name="基准测试县财政局", region_code="659903", level="county",
                         chief_login="chief", chief_name="局长", chief_password=PASSWORD, clock=Clock())
+    from app.models import users
+
+    book.user = users.add_user(book, login=CLERK, name="经办", role="clerk", password=PASSWORD,
+                               section="扶贫资金管理股")  # indicators, entries and imports are the clerk's
     ids = []
     for n in range(INDICATORS):
         ids.append(indicators.register(
@@ -123,7 +128,7 @@ def child(mode: str, db: Path, path: Path, limit: int | None) -> None:
     book.clock = Clock()
     from app.models import users
 
-    users.login(book, "chief", PASSWORD)
+    users.login(book, CLERK, PASSWORD)
     start, cpu_start = time.perf_counter(), time.process_time()
     added = import_once(book, path) if mode == "import" else baseline_per_row(book, path, limit)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start

@@ -19,6 +19,8 @@ from app.models.demo_goals import goals_for
 YEARS = range(2022, 2027)
 KINDS = [("ZX", "ZX01")] * 5 + [("ZX", "ZX02"), ("ZH", "ZH01"), ("ZH", "ZH04"), ("YD", "YD01"), ("YD", "YD02"),
                                  ("QT", "QT03"), ("DD", "DD01"), ("YB", "YB01")]
+CHECK_RULES = ("plan", "usage", "indicator_balance", "project_balance", "direct_payment", "payee_id", "bond_project",
+               "prepayment", "infra_prepayment", "real_name", "management_fee", "labour_share", "retention")
 USAGE = {"YD": "relocation_infrastructure", "ZQ": "infrastructure"}
 CATEGORIES = ["industry", "employment", "infrastructure", "three_guarantees", "relocation_followup", "other"]
 STAMP = "2026-11-25 09:00:00"
@@ -29,12 +31,24 @@ def _day(rng: random.Random, year: int, first: int = 10, last: int = 290) -> D:
     return D(year, 1, 1) + dt.timedelta(days=rng.randint(first, last))
 
 
-def fill(book: Book) -> None:
+def fill(book: Book, *, scale: float = 1.0, drafter: int = 1, reviewer: int = 1, real_name_every: int = 0,
+         close: bool = True) -> None:
+    """The county; the defaults give the warnings benchmark's county (its plan versions now carry their
+    funding lines, as plan.snapshot writes them, so the deadline of "county_planned" can be read).
+
+    `scale` shrinks the counts (indicators, projects, payees) for a quick run; with `reviewer` other than
+    `drafter` every paid request also has a passing review run (what verify wants of an approval);
+    `real_name_every` = k makes every k-th request a 到户补助/劳务报酬 paid to the persons of a real-name
+    list (whose lines the caller adds) instead of the 3,000 head-only lists; `close=False` leaves the
+    months open so the caller can add rows before `close_months`.
+    """
     rng = random.Random(20260601)
     today = book.today()
+    per_year = max(2, round(200 * scale))
+    n_projects = max(5, round(2500 * scale))
     with book.write("setup", system=True) as conn:
         payees = []
-        for n in range(500):
+        for n in range(max(10, round(500 * scale))):
             body = f"916599030000{n:04d}X"
             conn.execute("INSERT INTO payees (payee_type, name, id_code, id_check_ok, account_name, account_no, bank, "
                          "active, created_by, created_at) VALUES ('enterprise', ?, ?, 1, ?, ?, '农行示例县支行', 1, 1, ?)",
@@ -43,7 +57,7 @@ def fill(book: Book) -> None:
             payees.append(n + 1)
         indicators: list[tuple[int, int, str, int, D]] = []  # id, year, kind, amount, received
         for year in YEARS:
-            for n in range(200):
+            for n in range(per_year):
                 kind, item = KINDS[n % len(KINDS)]
                 amount = rng.randint(2_000, 20_000) * 1_000_00
                 got = _day(rng, year, 5, 250)
@@ -70,7 +84,7 @@ def fill(book: Book) -> None:
                 cur = conn.execute("INSERT INTO plan_decisions (doc_no, decision_date, title, created_by, created_at) "
                                    "VALUES (?, ?, '项目计划审定', 1, ?)", (f"示扶组〔{year}〕{month}号", day.isoformat(), STAMP))
                 decisions[(year, month)] = (int(cur.lastrowid or 0), day)
-        for n in range(2500):
+        for n in range(n_projects):
             ind, year, kind, amount, got = indicators[n % len(indicators)]
             approve = got + dt.timedelta(days=7)
             month = approve.month if approve.day <= 20 else approve.month + 1
@@ -89,7 +103,9 @@ def fill(book: Book) -> None:
                          (pid, ind, funded))
             conn.execute("INSERT INTO plan_versions (project_id, version, decision_id, change, reason, snapshot, "
                          "created_by, created_at) VALUES (?, 1, ?, 'approve', '', ?, 1, ?)",
-                         (pid, dec_id, json.dumps({"code": f"XM{year}-{n:04d}"}), STAMP))
+                         (pid, dec_id, json.dumps({"code": f"XM{year}-{n:04d}", "funding": [
+                             {"indicator_id": ind, "doc_no": f"新财农〔{year}〕{(ind - 1) % per_year + 1}号",
+                              "amount": funded}]}, ensure_ascii=False), STAMP))
             projects.append((pid, ind, year, funded, max(dec_day, got), kind))
     with book.write("setup", system=True) as conn:
         serial = 0
@@ -101,6 +117,9 @@ def fill(book: Book) -> None:
                 day = approved + dt.timedelta(days=span * (k + 1) // 25)
                 amount = funded * 9 // 10 // 24
                 voucher = f"ZF{year}{serial:07d}"
+                to_persons = bool(real_name_every) and serial % real_name_every == 0
+                pay_kind = ("household_subsidy", "labour_pay")[serial // real_name_every % 2] if to_persons \
+                    else "progress"
                 cur = conn.execute(
                     "INSERT INTO ledger_entries (entry_date, indicator_id, entry_type, side, sign, amount, voucher_no, "
                     "summary, created_by, created_at) VALUES (?, ?, 'expenditure', 'expenditure', 1, ?, ?, '支付', 1, ?)",
@@ -109,20 +128,24 @@ def fill(book: Book) -> None:
                 cur = conn.execute(
                     "INSERT INTO payments (request_no, project_id, indicator_id, payee_id, amount, kind, usage, func_code, "
                     "econ_code, method, draft_date, status, drafted_by, drafted_at, reviewed_by, reviewed_at, voucher_no, "
-                    "pay_date, ledger_entry_id, paid_by, paid_at) VALUES (?, ?, ?, ?, ?, 'progress', ?, '2130505', "
-                    "'31005', 'direct', ?, 'paid', 1, ?, 1, ?, ?, ?, ?, 1, ?)",
-                    (f"SQ{year}-{serial:06d}", pid, ind, payees[serial % len(payees)], amount,
-                     USAGE.get(kind, "industry"), day.isoformat(), STAMP, STAMP, voucher, day.isoformat(), entry, STAMP))
+                    "pay_date, ledger_entry_id, paid_by, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, '2130505', "
+                    "'31005', 'direct', ?, 'paid', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (f"SQ{year}-{serial:06d}", pid, ind, None if to_persons else payees[serial % len(payees)], amount,
+                     pay_kind, USAGE.get(kind, "industry"), day.isoformat(), drafter, STAMP, reviewer, STAMP, voucher,
+                     day.isoformat(), entry, drafter, STAMP))
                 pay_id = int(cur.lastrowid or 0)
                 conn.execute("UPDATE ledger_entries SET payment_id = ? WHERE id = ?", (pay_id, entry))
                 if serial % 10 == 0:
                     conn.executemany(
                         "INSERT INTO payment_checks (payment_id, run, stage, rule, outcome, message, evaluated_by, "
                         "evaluated_at) VALUES (?, 1, 'submit', ?, 'pass', '通过', 1, ?)",
-                        [(pay_id, rule, STAMP) for rule in ("plan", "usage", "indicator_balance", "project_balance",
-                                                            "direct_payment", "payee_id", "bond_project", "prepayment",
-                                                            "infra_prepayment", "real_name", "management_fee",
-                                                            "labour_share", "retention")])
+                        [(pay_id, rule, STAMP) for rule in CHECK_RULES])
+                if reviewer != drafter:  # the reviewer's run: all rules with the stored ones, else the two that bind
+                    rules = CHECK_RULES if serial % 10 == 0 else ("plan", "indicator_balance")
+                    conn.executemany(
+                        "INSERT INTO payment_checks (payment_id, run, stage, rule, outcome, message, evaluated_by, "
+                        "evaluated_at) VALUES (?, ?, 'review', ?, 'pass', '通过', ?, ?)",
+                        [(pay_id, 2 if serial % 10 == 0 else 1, rule, reviewer, STAMP) for rule in rules])
                 if year == 2026 and day <= D(2026, 10, 31):
                     conn.execute(
                         "INSERT OR IGNORE INTO treasury_imports (id, file_name, file_sha256, imported_at, imported_by, "
@@ -131,7 +154,7 @@ def fill(book: Book) -> None:
                         "INSERT INTO treasury_payments (import_id, source_row, voucher_no, pay_date, doc_no, indicator_id, "
                         "payee_name, amount) VALUES (1, ?, ?, ?, '', ?, '基准收款企业', ?)",
                         (serial, voucher, day.isoformat(), ind, amount + (100 if serial % 997 == 0 else 0)))
-                if year == 2026 and serial % 4 == 0:
+                if not real_name_every and year == 2026 and serial % 4 == 0:
                     conn.execute("INSERT INTO real_name_lists (payment_id, file_name, file_sha256, persons, total, "
                                  "imported_by, imported_at) VALUES (?, '名册.xlsx', ?, 10, ?, 1, ?)",
                                  (pay_id, "1" * 64, amount, STAMP))
@@ -145,8 +168,8 @@ def fill(book: Book) -> None:
             cur = conn.execute(
                 "INSERT INTO payments (request_no, project_id, indicator_id, payee_id, amount, kind, usage, func_code, "
                 "econ_code, method, draft_date, status, drafted_by, drafted_at, return_reason) VALUES (?, ?, ?, ?, 1000000, "
-                "'progress', 'bonuses', '2130505', '31005', 'direct', ?, 'returned', 1, ?, '用途不合规')",
-                (f"SQ{year}-{serial:06d}", pid, ind, payees[k], approved.isoformat(), STAMP))
+                "'progress', 'bonuses', '2130505', '31005', 'direct', ?, 'returned', ?, ?, '用途不合规')",
+                (f"SQ{year}-{serial:06d}", pid, ind, payees[k % len(payees)], approved.isoformat(), drafter, STAMP))
             conn.execute("INSERT INTO payment_checks (payment_id, run, stage, rule, outcome, message, evaluated_by, "
                          "evaluated_at) VALUES (?, 1, 'submit', 'usage', 'fail', '负面清单用途', 1, ?)",
                          (int(cur.lastrowid or 0), STAMP))
@@ -202,9 +225,16 @@ def fill(book: Book) -> None:
                 "INSERT INTO perf_actuals (goal_id, month, period_end, actual, forecast, entered_by, entered_at) "
                 "SELECT g.id, ?, ?, g.target, g.target, 1, ? FROM perf_goals g JOIN projects p ON p.id = g.project_id "
                 "WHERE p.year = 2026 AND g.target GLOB '[0-9]*'", (month, f"{month}-30", STAMP))
+    if close:
+        close_months(book)
+
+
+def close_months(book: Book, through: tuple[int, int] = (2026, 8)) -> None:
+    """Every month from January 2022 through `through` closed, as the county's sign-offs left them."""
+    with book.write("setup", system=True) as conn:
         for year in YEARS:
             for month in range(1, 13):
-                if (year, month) <= (2026, 8):
+                if (year, month) <= through:
                     last = (D(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).isoformat()
                     conn.execute("INSERT INTO periods (month, start_date, end_date, closed, closed_at, closed_by) "
                                  "VALUES (?, ?, ?, 1, ?, 1)", (f"{year}-{month:02d}", f"{year}-{month:02d}-01", last,

@@ -66,6 +66,16 @@ def display(value: Any, kind: str) -> str:
     return str(value)
 
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_USER = int(Qt.ItemDataRole.UserRole.value)
+_ROLES = frozenset((_DISPLAY, _ALIGN, _BACKGROUND, _TOOLTIP, _USER))
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+_LEFT = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
+
+
 class LazyTableModel(QAbstractTableModel):
     """canFetchMore/fetchMore over a RowSource; sorting re-queries the source."""
 
@@ -99,25 +109,28 @@ class LazyTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self.rows)) or not (0 <= index.column() < len(self.columns)):
+        """Called for every cell and role on each paint and column fit: roles are compared as plain ints
+        and only the roles answered here touch the row (a 200-row page is asked ~100,000 times)."""
+        role = int(role)
+        if role not in _ROLES or not index.isValid():
             return None
-        row = self.rows[index.row()]
-        col = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return display(row.get(col.key), col.kind)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if col.kind in ("money", "int", "percent"):
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.BackgroundRole and self.highlight:
-            colour = self.highlight(row)
+        r, c = index.row(), index.column()
+        if not (0 <= r < len(self.rows) and 0 <= c < len(self.columns)):
+            return None
+        if role == _DISPLAY:
+            col = self.columns[c]
+            return display(self.rows[r].get(col.key), col.kind)
+        if role == _ALIGN:
+            return _RIGHT if self.columns[c].kind in ("money", "int", "percent") else _LEFT
+        row = self.rows[r]
+        if role == _BACKGROUND:
+            colour = self.highlight(row) if self.highlight else None
             return QBrush(QColor(colour)) if colour else None
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
+            col = self.columns[c]
             value = display(row.get(col.key), col.kind)
             return value if len(value) > 20 else None
-        if role == Qt.ItemDataRole.UserRole:
-            return row
-        return None
+        return row  # UserRole
 
     # -- lazy fetching -------------------------------------------------------------------------
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008

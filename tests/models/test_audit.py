@@ -99,6 +99,18 @@ def test_deleted_row_is_found(book: Book) -> None:
     assert "fund_items 主键 ZX02" in text and "删除" in text
 
 
+def test_row_inserted_outside_is_found(book: Book) -> None:
+    path = book.path
+    book.close(backup=False)
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TRIGGER fl_audit_fund_items_i")
+    raw.execute("INSERT INTO fund_items (code, kind, name, sort) SELECT 'ZX99', kind, '外来', 99 FROM fund_items LIMIT 1")
+    raw.commit()
+    raw.close()
+    text = _verify(path).text()
+    assert "fund_items 主键 ZX99" in text and "没有审计记录" in text
+
+
 def test_cli_verify_exit_codes(tmp_path: Path) -> None:
     """`fundledger demo x.db && fundledger verify x.db` exit 0; after another tool edits, non-zero."""
     path = tmp_path / "x.db"

@@ -1,0 +1,645 @@
+"""Issue #9: every figure on the large county, each against a naive baseline measured in the same run.
+
+    .venv/bin/python benchmarks/run.py [--db COUNTY.db] [--runs 5] [--quick] [--only paint,filter,…]
+
+Without --db the county is generated first (benchmarks/make_county.py; --quick uses a 5 % county and
+10,000 treasury rows: a smoke run, not the figures). Every measurement runs in a fresh child process
+(`run.py --child …`), so its peak memory (VmHWM) belongs to that measurement alone; each figure is
+the median of --runs runs with min and max, its baseline is measured in the same run, and the ratio
+baseline / app is printed. Prints a Markdown table with PASS/FAIL against the targets of issue #9.
+Nothing here is a test; tests/ holds no timed assertion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+MONTH = "2026-10"
+AS_OF = dt.date(2026, 11, 25)
+FILTERS = ("XM2026-01", "基准收款企业12", "ZF2026000", "SQ2024-0345", "实名制", "新财农〔2025〕7号")
+Result = dict[str, Any]
+
+
+def clock() -> Callable[[], dt.datetime]:
+    from benchmarks.make_county import Clock
+
+    return Clock()
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory. VmHWM starts afresh at exec; ru_maxrss on Linux keeps the
+    parent's size at fork, which would charge every child with this script's own memory."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def open_county(db: Path, *, read_only: bool = False) -> Any:
+    from app.models import users
+    from app.models.book import open_book
+    from benchmarks.make_county import CHIEF, PASSWORD
+
+    book = open_book(db, read_only=read_only)
+    book.clock = clock()
+    if not read_only:
+        users.login(book, CHIEF, PASSWORD)
+    return book
+
+
+def qt_app() -> Any:
+    from app.ui.app import make_app
+
+    return make_app()
+
+
+def paint(widget: Any) -> None:
+    """Show, let Qt lay out, render once (what the user sees first)."""
+    app = qt_app()
+    widget.show()
+    app.processEvents()
+    widget.grab()
+
+
+# -- child measurements: each prints one JSON line ------------------------------------------------
+
+
+def child_open(db: Path, variant: str) -> Result:
+    """Open the file to the main window's first paint; then the first paint of every other tab."""
+    qt_app()
+    from app.ui import main_window  # noqa: F401 - the program's modules are loaded before the user opens a file
+
+    main_window.tab_factories()
+    if variant == "proposed":
+        propose_lazy_open()
+    start, cpu0 = time.perf_counter(), time.process_time()
+    book = open_county(db)
+    if variant in ("app", "proposed"):
+        from app.ui.dashboard_tab import DashboardTab
+        from app.ui.main_window import MainWindow
+
+        DashboardTab.AUTO_RECOMPUTE = False  # the prepared copy is current; no background run to race the paint
+        window = MainWindow(book)
+        window.resize(1280, 800)
+        paint(window)
+        first, cpu = time.perf_counter() - start, time.process_time() - cpu0
+        tabs = {}
+        for i in range(1, window.tabs.count()):
+            t = time.perf_counter()
+            window.tabs.setCurrentIndex(i)
+            paint(window)
+            tabs[window.tabs.tabText(i)] = time.perf_counter() - t
+        book.close(backup=False)  # the window's own close would take a backup first
+        return {"first": first, "cpu": cpu, "tabs": tabs, "peak_mb": peak_mb()}
+    naive_table(book)
+    first, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    t = time.perf_counter()
+    naive_table(book)
+    book.close(backup=False)
+    return {"first": first, "cpu": cpu, "tabs": {"支付审批": time.perf_counter() - t}, "peak_mb": peak_mb()}
+
+
+def propose_lazy_open() -> None:
+    """A prototype of the two changes proposed for files this benchmark does not own (see docs/性能.md):
+    the open-time PRAGMA quick_check moved to a background connection after the first paint (here: left
+    out), and MainWindow building each tab the first time it is shown. Measured as its own row only."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from app.models import db as dbm
+    from app.ui import main_window
+
+    real_check, real_tabs = dbm.check_integrity, main_window.tab_factories
+
+    class NoQuickCheck:
+        def __init__(self, conn: Any) -> None:
+            self.conn = conn
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            return self.conn.execute("SELECT 'ok'" if sql == "PRAGMA quick_check" else sql, *args)
+
+    class LazyTab(QWidget):
+        def __init__(self, factory: Any, book: Any, parent: Any) -> None:
+            super().__init__(parent)
+            self.factory, self.book, self.inner = factory, book, None
+            QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
+
+        def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+            if self.inner is None:
+                self.inner = self.factory(self.book, self)
+                self.layout().addWidget(self.inner)
+            super().showEvent(event)
+
+    def lazy_tabs() -> list[tuple[str, Any]]:
+        return [(title, lambda book, parent, f=f: LazyTab(f, book, parent)) for title, f in real_tabs()]
+
+    dbm.check_integrity = lambda conn, path: real_check(NoQuickCheck(conn), path)  # type: ignore[assignment]
+    main_window.tab_factories = lazy_tabs  # type: ignore[assignment]
+
+
+def naive_table(book: Any) -> Any:
+    """The baseline view: every payment request loaded into a QStandardItemModel, then painted."""
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QTableView
+
+    from app.models import payment_query
+    from app.ui.payments_tab import COLUMNS
+    from app.ui.table_models import display
+
+    source = payment_query.PaymentQuery(book)
+    rows = source.fetch(0, source.count(), None, False)
+    model = QStandardItemModel(len(rows), len(COLUMNS))
+    model.setHorizontalHeaderLabels([c.title for c in COLUMNS])
+    for r, row in enumerate(rows):
+        for c, col in enumerate(COLUMNS):
+            model.setItem(r, c, QStandardItem(display(row.get(col.key), col.kind)))
+    view = QTableView()
+    view.setModel(model)
+    view.resize(1280, 800)
+    paint(view)
+    return view
+
+
+def child_filter(db: Path, variant: str, runs: int) -> Result:
+    """Type a filter in the 支付审批 table and press Enter, until the filtered table is painted."""
+    qt_app()
+    book = open_county(db, read_only=True)
+    times = []
+    if variant == "app":
+        from app.ui.payments_tab import PaymentsTab
+
+        tab = PaymentsTab(book)
+        tab.resize(1280, 800)
+        paint(tab)
+        page = tab.widget(0)
+        for n in range(runs):
+            page.text.setText(FILTERS[n % len(FILTERS)])
+            t = time.perf_counter()
+            page.text.returnPressed.emit()
+            paint(tab)
+            times.append(time.perf_counter() - t)
+    else:
+        from PySide6.QtCore import QSortFilterProxyModel
+
+        view = naive_table(book)
+        proxy = QSortFilterProxyModel()
+        proxy.setSourceModel(view.model())
+        proxy.setFilterKeyColumn(-1)
+        view.setModel(proxy)
+        for n in range(runs):
+            t = time.perf_counter()
+            proxy.setFilterFixedString(FILTERS[n % len(FILTERS)])
+            paint(view)
+            times.append(time.perf_counter() - t)
+    book.close(backup=False)
+    return {"times": times, "peak_mb": peak_mb()}
+
+
+def child_warnings(db: Path, variant: str, runs: int) -> Result:
+    from app.models import warnings
+    from benchmarks import bench_warnings as bw
+
+    book = open_county(db)
+    times, cpu = [], []
+    for _ in range(runs):
+        t, c = time.perf_counter(), time.process_time()
+        if variant == "app":
+            warnings.recompute(book, as_of=AS_OF)
+        else:
+            bw.naive_store(book, bw.naive_detect(book, AS_OF), AS_OF)
+        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    book.close(backup=False)
+    return {"times": times, "cpu": cpu, "peak_mb": peak_mb()}
+
+
+def child_package(db: Path, variant: str) -> Result:
+    """One month's package: the 预览稿 (assemble, cross-check, workbook, PDF, manifest) and re-creating the
+    signed October package as `fundledger export` does; one run per process, so peak memory is its own."""
+    from app.models import monthly
+
+    book = open_county(db, read_only=True)
+    with tempfile.TemporaryDirectory(prefix="fl-pkg-") as tmp:
+        t, c = time.perf_counter(), time.process_time()
+        if variant == "app":
+            monthly.write_preview(book, month=MONTH, out_dir=Path(tmp) / "preview")
+        else:  # "export": the signed package re-created from its snapshot
+            monthly.export(book, month=MONTH, out_dir=Path(tmp))
+        seconds, cpu = time.perf_counter() - t, time.process_time() - c
+    book.close(backup=False)
+    return {"times": [seconds], "cpu": [cpu], "peak_mb": peak_mb()}
+
+
+def child_roster(db: Path, variant: str) -> Result:
+    """The month's real-name lines (every list paid in October) as one .xlsx: write-only vs normal mode."""
+    import openpyxl
+
+    book = open_county(db, read_only=True)
+    t = time.perf_counter()
+    rows = book.conn.execute(
+        "SELECT y.request_no, n.row_no, n.name, n.id_number, n.village, n.amount, n.account FROM real_name_lines n "
+        "JOIN payments y ON y.id = n.payment_id WHERE y.pay_date BETWEEN ? AND ? ORDER BY y.id, n.row_no",
+        (f"{MONTH}-01", f"{MONTH}-31"))
+    wb = openpyxl.Workbook(write_only=variant == "app")
+    ws = wb.create_sheet("实名制发放名册") if variant == "app" else wb.active
+    ws.append(["申请编号", "序号", "姓名", "身份证号", "村", "金额（元）", "账号"])
+    n = 0
+    for r in rows:
+        ws.append([r[0], r[1], r[2], r[3], r[4], r[5] / 100, r[6]])
+        n += 1
+    with tempfile.TemporaryDirectory(prefix="fl-roster-") as tmp:
+        wb.save(Path(tmp) / "名册.xlsx")
+    book.close(backup=False)
+    return {"times": [time.perf_counter() - t], "peak_mb": peak_mb(), "rows": n}
+
+
+def child_verify(db: Path, variant: str, limit: int) -> Result:
+    """verify.run (chain included) vs a naive row check: one query per row for its last audit record."""
+    from app.models import audit, verify
+    from app.models.db import row_json_sql
+
+    book = open_county(db, read_only=True)
+    t, c = time.perf_counter(), time.process_time()
+    if variant == "app":
+        report = verify.run(book)
+        seconds, cpu = time.perf_counter() - t, time.process_time() - c
+        assert report.ok, report.text()
+        book.close(backup=False)
+        return {"times": [seconds], "cpu": [cpu], "peak_mb": peak_mb()}
+    conn = book.conn
+    n = 0
+    for key, row_json in conn.execute(f"SELECT CAST(id AS TEXT), {row_json_sql(conn, 'real_name_lines', set(), 'real_name_lines')} "
+                                      f"FROM real_name_lines ORDER BY id LIMIT ?", (limit,)).fetchall():
+        last = conn.execute("SELECT action, after FROM audit_log WHERE tbl = 'real_name_lines' AND row_key = ? "
+                            "ORDER BY seq DESC LIMIT 1", (key,)).fetchone()
+        assert last is not None and audit._same(row_json, last[1])
+        n += 1
+    seconds, cpu = time.perf_counter() - t, time.process_time() - c
+    total_rows = sum(int(conn.execute(f'SELECT count(*) FROM "{t["name"]}"').fetchone()[0])
+                     for t in conn.execute("SELECT name FROM tracked_tables").fetchall())
+    return {"times": [seconds], "cpu": [cpu], "rows": n, "total_rows": total_rows, "peak_mb": peak_mb()}
+
+
+def child_freeze(db: Path, variant: str, work: str) -> Result:
+    """A 10 ms QTimer on the GUI thread while long work runs through ui.worker.Job; the longest gap."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from PySide6.QtWidgets import QWidget
+
+    from app.models import monthly, warnings
+    from app.ui.worker import Job
+
+    app = qt_app()
+    book = open_county(db, read_only=work != "warnings")
+    parent = QWidget()
+    parent.resize(400, 300)
+    paint(parent)
+    tmp = tempfile.mkdtemp(prefix="fl-freeze-")
+
+    def job(progress: Any) -> object:
+        if work == "warnings":
+            return warnings.recompute(book, as_of=AS_OF)
+        if work == "verify":
+            from app.models import verify
+
+            return verify.run(book, progress=progress.step).ok
+        return monthly.write_preview(book, month=MONTH, out_dir=Path(tmp) / "p", progress=progress.step)
+
+    gaps: list[float] = []
+    elapsed = QElapsedTimer()
+    timer = QTimer()
+    timer.setInterval(10)
+
+    def tick() -> None:
+        gaps.append(elapsed.restart())
+
+    timer.timeout.connect(tick)
+    loop = QEventLoop()
+    errors: list[BaseException] = []
+
+    def done(_result: Any, error: BaseException | None) -> None:
+        if error is not None:
+            errors.append(error)
+        loop.quit()
+
+    t = time.perf_counter()
+    elapsed.start()
+    timer.start()
+    if variant == "app":
+        Job(parent, "基准", job, done).start()
+        loop.exec()
+    else:  # the naive way: the same work called from the GUI thread
+        QTimer.singleShot(0, lambda: (job(type("P", (), {"step": staticmethod(lambda *a: None)})()), loop.quit()))
+        loop.exec()
+    app.processEvents()
+    timer.stop()
+    seconds = time.perf_counter() - t
+    gaps.append(elapsed.elapsed())
+    book.close(backup=False)
+    shutil.rmtree(tmp, ignore_errors=True)
+    if errors:
+        raise errors[0]
+    return {"times": [max(gaps) / 1000], "work_s": seconds, "peak_mb": peak_mb()}
+
+
+def child_import(db: Path, variant: str, xlsx: Path, limit: int | None) -> Result:
+    from app.models import users
+    from app.models.book import open_book
+    from benchmarks import bench_treasury_import as bt
+
+    b = open_book(db)
+    b.clock = bt.Clock()
+    users.login(b, bt.CLERK, bt.PASSWORD)
+    t, c = time.perf_counter(), time.process_time()
+    added = bt.import_once(b, xlsx) if variant == "app" else bt.baseline_per_row(b, xlsx, limit)
+    seconds, cpu = time.perf_counter() - t, time.process_time() - c
+    b.close(backup=False)
+    return {"times": [seconds], "cpu": [cpu], "rows": added, "peak_mb": peak_mb()}
+
+
+def child_main(argv: list[str]) -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("measure")
+    p.add_argument("variant")
+    p.add_argument("db", type=Path)
+    p.add_argument("--runs", type=int, default=1)
+    p.add_argument("--xlsx", type=Path)
+    p.add_argument("--limit", type=int)
+    p.add_argument("--work", default="warnings")
+    a = p.parse_args(argv)
+    fns: dict[str, Callable[[], Result]] = {
+        "open": lambda: child_open(a.db, a.variant),
+        "filter": lambda: child_filter(a.db, a.variant, a.runs),
+        "warnings": lambda: child_warnings(a.db, a.variant, a.runs),
+        "package": lambda: child_package(a.db, a.variant),
+        "roster": lambda: child_roster(a.db, a.variant),
+        "verify": lambda: child_verify(a.db, a.variant, a.limit or 20_000),
+        "freeze": lambda: child_freeze(a.db, a.variant, a.work),
+        "import": lambda: child_import(a.db, a.variant, a.xlsx, a.limit),
+    }
+    result = fns[a.measure]()
+    print("RESULT " + json.dumps(result, ensure_ascii=False), flush=True)
+    sys.stdout.flush()
+    os._exit(0)  # skip Qt/atexit teardown: the figure is taken
+
+
+# -- the parent: run children, collect, print the table ---------------------------------------------
+
+
+def spawn(*args: str) -> Result:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
+    if out.returncode != 0 or not lines:
+        raise RuntimeError(f"child {' '.join(args)} failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
+    return json.loads(lines[-1][7:])
+
+
+def repeat(runs: int, *args: str) -> list[Result]:
+    return [spawn(*args) for _ in range(runs)]
+
+
+class Row:
+    def __init__(self, name: str, target: float | None, unit: str, app: list[float], base: list[float] | None,
+                 base_name: str, peak: float, note: str = "", base_scale: float = 1.0, proposal: bool = False,
+                 cpu: list[float] | None = None) -> None:
+        self.cpu = cpu
+        self.name, self.target, self.unit, self.app, self.base = name, target, unit, app, base
+        self.proposal = proposal
+        self.base_name, self.peak, self.note, self.base_scale = base_name, peak, note, base_scale
+
+    def med(self, values: list[float]) -> float:
+        return statistics.median(values)
+
+    def cells(self) -> list[str]:
+        f = (lambda v: f"{v:.0f}") if self.unit == "MB" else (lambda v: f"{v:.3f}" if v < 10 else f"{v:.1f}")
+        app = f"{f(self.med(self.app))} ({f(min(self.app))}–{f(max(self.app))})"
+        if self.base:
+            b = [v * self.base_scale for v in self.base]
+            base = f"{f(self.med(b))} ({f(min(b))}–{f(max(b))})"
+            ratio = f"{self.med(b) / max(self.med(self.app), 1e-9):.1f}×"
+        else:
+            base, ratio = "—", "—"
+        target = "—" if self.target is None else f"≤ {self.target:g} {'MB' if self.unit == 'MB' else 's'}"
+        verdict = "" if self.target is None else ("PASS" if self.med(self.app) <= self.target else "FAIL")
+        cpu = f"{statistics.median(self.cpu):.2f}" if self.cpu else ""
+        base_text = f"{self.base_name}：{base}" if self.base_name else base
+        return [self.name, app, cpu, base_text, ratio, target, verdict, f"{self.peak:.0f}", self.note]
+
+    @property
+    def passed(self) -> bool:
+        return self.target is None or self.med(self.app) <= self.target
+
+
+def machine(db: Path) -> str:
+    load = os.getloadavg()
+    return (f"{platform.platform()}，{os.cpu_count()} 核，Python {platform.python_version()}，SQLite {sqlite3.sqlite_version}，"
+            f"数据库 {db.stat().st_size / 1024 / 1024:,.0f} MB；系统负载 {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}（1/5/15 分钟）")
+
+
+def prepare(db: Path, work: Path) -> Path:
+    """A writable copy whose warnings are current (as the app leaves a file it opened that day)."""
+    copy = work / "county-work.db"
+    shutil.copy(db, copy)
+    from app.models import warnings
+
+    book = open_county(copy)
+    warnings.recompute(book, as_of=AS_OF)
+    book.close(backup=False)
+    return copy
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child_main(sys.argv[2:])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", type=Path, help="a county from make_county.py (else one is generated)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 5 % county, 10,000 treasury rows, 3 runs")
+    parser.add_argument("--only", default="", help="comma-separated: open,filter,warnings,package,import,verify,freeze")
+    parser.add_argument("--keep-copy", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--import-rows", type=int, default=None)
+    parser.add_argument("--baseline-rows", type=int, default=2_000, help="per-row-commit baseline rows (extrapolated)")
+    args = parser.parse_args()
+    runs = 3 if args.quick and args.runs == 5 else args.runs
+    only = set(filter(None, args.only.split(",")))
+
+    def want(measure: str) -> bool:
+        return not only or measure in only
+    work = Path(tempfile.mkdtemp(prefix="fl-run-"))
+    t_all = time.perf_counter()
+    try:
+        db = args.db
+        if db is None:
+            from benchmarks import make_county
+
+            db = work / "county.db"
+            print(f"生成大县（scale={0.05 if args.quick else 1.0}）…", flush=True)
+            made = make_county.build(db, scale=0.05 if args.quick else 1.0)
+            print(f"  {made['seconds']:.0f} s，{made['mb']:.0f} MB", flush=True)
+        print("准备可写副本（预警已是当天的）…", flush=True)
+        copy = args.keep_copy if args.keep_copy and args.keep_copy.exists() else prepare(db, work)
+        if args.keep_copy and copy != args.keep_copy:
+            shutil.copy(copy, args.keep_copy)
+        rows: list[Row] = []
+        loads: list[float] = [os.getloadavg()[0]]
+
+        def step(text: str) -> None:
+            loads.append(os.getloadavg()[0])
+            print(f"  [{time.perf_counter() - t_all:6.0f} s，负载 {loads[-1]:.2f}] {text}", flush=True)
+
+        def m_open() -> None:
+            step("打开文件到主窗口首次绘制、各页首次绘制")
+            app = repeat(runs, "open", "app", str(copy))
+            base = repeat(runs, "open", "naive", str(copy))
+            prop = repeat(runs, "open", "proposed", str(copy))
+            rows.append(Row("打开文件到主窗口首次绘制", 1.5, "s", [r["first"] for r in app], [r["first"] for r in base],
+                            "全量 QStandardItemModel 载入全部支付申请", max(r["peak_mb"] for r in app),
+                            cpu=[r["cpu"] for r in app]))
+            names = list(app[0]["tabs"])
+            naive_tab = [r["tabs"]["支付审批"] for r in base]
+            for name in names:
+                rows.append(Row(f"切换到“{name}”首次绘制", 0.3, "s", [r["tabs"][name] for r in app],
+                                naive_tab if name == "支付审批" else None,
+                                "全量 QStandardItemModel" if name == "支付审批" else "", max(r["peak_mb"] for r in app)))
+            rows.append(Row("〔原型〕打开到首次绘制：quick_check 移到后台、各页首次显示时才构造", 1.5, "s",
+                            [r["first"] for r in prop], [r["first"] for r in base], "全量 QStandardItemModel",
+                            max(r["peak_mb"] for r in prop), note="建议的界面改法，非现状", proposal=True,
+                            cpu=[r["cpu"] for r in prop]))
+            for name in names:
+                rows.append(Row(f"〔原型〕切换到“{name}”（首次显示时构造并绘制）", 0.3, "s",
+                                [r["tabs"][name] for r in prop], naive_tab if name == "支付审批" else None,
+                                "全量 QStandardItemModel" if name == "支付审批" else "",
+                                max(r["peak_mb"] for r in prop), note="建议的界面改法，非现状", proposal=True))
+        def m_filter() -> None:
+            step("筛选支付申请表")
+            app = spawn("filter", "app", str(copy), "--runs", str(max(runs, 6)))
+            base = spawn("filter", "naive", str(copy), "--runs", str(max(runs, 6)))
+            rows.append(Row("筛选支付申请表（输入 → 懒加载模型 → 绘制）", 0.3, "s", app["times"], base["times"],
+                            "全量模型 + QSortFilterProxyModel", app["peak_mb"]))
+        def m_warnings() -> None:
+            step("重新计算预警")
+            app = spawn("warnings", "app", str(copy), "--runs", str(runs))
+            base = spawn("warnings", "naive", str(copy), "--runs", str(max(3, runs // 2)))
+            rows.append(Row("重新计算预警 W1–W9", 1.0, "s", app["times"], base["times"],
+                            "逐对象查询 + 每次改写全部预警", app["peak_mb"], cpu=app["cpu"]))
+        def m_package() -> None:
+            step("月报报送包（2026-10）")
+            app = repeat(runs, "package", "app", str(copy))
+            exp = repeat(runs, "package", "export", str(copy))
+            ros = repeat(runs, "roster", "app", str(copy))
+            ros_n = repeat(runs, "roster", "naive", str(copy))
+            n_lines = ros[0]["rows"]
+            rows.append(Row(f"月报报送包 {MONTH} 预览稿（汇总、勾稽、工作簿、PDF、清单）", 5.0, "s",
+                            [r["times"][0] for r in app], None, "", max(r["peak_mb"] for r in app),
+                            cpu=[r["cpu"][0] for r in app]))
+            rows.append(Row(f"重新生成已签发的 {MONTH} 报送包（fundledger export）", 5.0, "s",
+                            [r["times"][0] for r in exp], None, "", max(r["peak_mb"] for r in exp),
+                            cpu=[r["cpu"][0] for r in exp]))
+            rows.append(Row(f"{MONTH} 实名制名册 {n_lines:,} 行写成 .xlsx（openpyxl write-only）", 5.0, "s",
+                            [r["times"][0] for r in ros], [r["times"][0] for r in ros_n], "openpyxl 普通模式",
+                            max(r["peak_mb"] for r in ros)))
+            rows.append(Row("报送包峰值内存（预览稿 / 重新生成，取大者）", 300, "MB",
+                            [max(a["peak_mb"], b["peak_mb"]) for a, b in zip(app, exp, strict=True)], None, "",
+                            max(r["peak_mb"] for r in app + exp)))
+            rows.append(Row("名册 .xlsx 峰值内存", 300, "MB", [r["peak_mb"] for r in ros], [r["peak_mb"] for r in ros_n],
+                            "openpyxl 普通模式", max(r["peak_mb"] for r in ros)))
+        def m_import() -> None:
+            from benchmarks import bench_treasury_import as bt
+
+            n = args.import_rows or (10_000 if args.quick else 100_000)
+            limit = min(args.baseline_rows, n)
+            step(f"国库支付数据导入 {n:,} 行（准备文件）")
+            base_db, xlsx = bt.build_base(work, n)
+            app_t, base_t, peaks, cpus = [], [], [], []
+            for k in range(runs):
+                one = work / f"imp-{k}.db"
+                shutil.copy(base_db, one)
+                r = spawn("import", "app", str(one), "--xlsx", str(xlsx))
+                app_t.append(r["times"][0])
+                cpus.append(r["cpu"][0])
+                peaks.append(r["peak_mb"])
+                one.unlink()
+            for k in range(max(3, runs // 2)):
+                one = work / f"imp-b{k}.db"
+                shutil.copy(base_db, one)
+                r = spawn("import", "naive", str(one), "--xlsx", str(xlsx), "--limit", str(limit))
+                base_t.append(r["times"][0])
+                one.unlink()
+            rows.append(Row(f"导入国库支付数据 {n:,} 行（一个事务）", 20.0, "s", app_t, base_t,
+                            f"逐行提交（测 {limit:,} 行，按行数外推）", max(peaks), base_scale=n / limit, cpu=cpus))
+        def m_verify() -> None:
+            step("verify（含审计哈希链）")
+            app = repeat(runs, "verify", "app", str(db))
+            base = repeat(max(3, runs // 2), "verify", "naive", str(db), "--limit", "20000")
+            scale = base[0]["total_rows"] / base[0]["rows"]
+            rows.append(Row("verify 全部检查（含审计哈希链、已签发报送包重新生成）", 30.0, "s", [r["times"][0] for r in app],
+                            [r["times"][0] for r in base], f"逐行查询最后审计记录（测 {base[0]['rows']:,} 行，外推到 "
+                            f"{base[0]['total_rows']:,} 行，仅“数据与审计一致”一项）", max(r["peak_mb"] for r in app),
+                            base_scale=scale, cpu=[r["cpu"][0] for r in app]))
+        def m_freeze() -> None:
+            for work_name, title in (("warnings", "重新计算预警"), ("package", "生成报送包预览稿"), ("verify", "verify")):
+                step(f"界面冻结：{title}")
+                app = repeat(runs if work_name != "verify" else max(3, runs // 2), "freeze", "app", str(copy),
+                             "--work", work_name)
+                base = repeat(max(1, runs // 3) if work_name != "verify" else 1, "freeze", "naive", str(copy),
+                              "--work", work_name)
+                rows.append(Row(f"最长界面冻结：{title}时（ui.worker.Job，10 ms 定时器）", 0.2, "s",
+                                [r["times"][0] for r in app], [r["times"][0] for r in base], "在界面线程中直接运行",
+                                max(r["peak_mb"] for r in app),
+                                note=f"该工作 {statistics.median(r['work_s'] for r in app):.1f} s"))
+        errors: list[str] = []
+        for name, measure in (("open", m_open), ("filter", m_filter), ("warnings", m_warnings), ("package", m_package),
+                              ("import", m_import), ("verify", m_verify), ("freeze", m_freeze)):
+            if want(name):
+                try:
+                    measure()
+                except Exception as exc:  # noqa: BLE001 - one broken measurement must not lose the others
+                    errors.append(f"{name}: {exc}")
+                    print(f"  失败：{name}: {exc}", flush=True)
+        peak_all = max(r.peak for r in rows) if rows else 0.0
+        rows.append(Row("峰值内存（以上各项的子进程中最大者）", 500, "MB", [peak_all], None, "", peak_all))
+        step("完成")
+        print()
+        print(f"机器：{machine(db)}；测量期间 1 分钟负载 {min(loads):.2f}–{max(loads):.2f}")
+        print(f"每项为 {runs} 次的中位数（最小–最大），基线在同一次运行中测量；比值 = 基线 / 本程序。")
+        print()
+        print("| 项目 | 本程序 中位数（最小–最大） | CPU s | 基线 中位数（最小–最大） | 比值 | 目标 | 结果 | 峰值内存 MB | 说明 |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            print("| " + " | ".join(r.cells()) + " |")
+        failed = [r.name for r in rows if not r.passed and not r.proposal]
+        print()
+        print("全部达标。" if not failed and not errors else "未达标：" + "；".join(failed))
+        for e in errors:
+            print(f"未能测量：{e}")
+        print(f"总用时 {time.perf_counter() - t_all:.0f} s")
+        return 0 if not failed and not errors else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
