@@ -107,7 +107,7 @@ def differences(before: str | None, after: str | None) -> list[tuple[str, Any, A
     """(column, old, new) for every column that changed; the password hash is never shown."""
     old = json.loads(before) if before else {}
     new = json.loads(after) if after else {}
-    result = []
+    result: list[tuple[str, Any, Any]] = []
     for key in list(dict.fromkeys([*old, *new])):
         if old.get(key) != new.get(key):
             if key == "pw_hash":

@@ -29,7 +29,8 @@ class IndicatorQuery:
     text: str = ""
 
     def _where(self) -> tuple[str, list[Any]]:
-        where, args = ["1 = 1"], []
+        where: list[str] = ["1 = 1"]
+        args: list[Any] = []
         if self.year is not None:
             where.append("i.year = ?")
             args.append(self.year)

@@ -49,7 +49,8 @@ class EntryQuery:
     entry_type: str | None = None
 
     def _where(self) -> tuple[str, list[Any]]:
-        where, args = ["1 = 1"], []
+        where: list[str] = ["1 = 1"]
+        args: list[Any] = []
         if self.year is not None and self.month:
             start, end = month_bounds(self.book, f"{self.year:04d}-{self.month:02d}")
             where.append("e.entry_date BETWEEN ? AND ?")

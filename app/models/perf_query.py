@@ -63,7 +63,8 @@ class PerfProjectQuery:
     irregular_only: bool = False
 
     def _rows(self, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
-        where, args = ["1 = 1"], {"day": "9999-12-31", "month": "9999-12"}
+        where = ["1 = 1"]
+        args: dict[str, Any] = {"day": "9999-12-31", "month": "9999-12"}
         if self.year:
             where.append("year = :year")
             args["year"] = self.year
