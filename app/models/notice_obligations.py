@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import notice_objects as objs
 from .book import Book
@@ -122,23 +122,59 @@ def _d(text: str) -> dt.date:
 
 def notice_status(book: Book, notice: Any, as_of: dt.date) -> tuple[str, int] | None:
     """(status, days) of one notice on `as_of`; None when it has not started yet."""
-    start = _d(notice["start_date"])
-    if start > as_of:
-        return None
+    return _status_of(book, as_of)(notice)
+
+
+def _status_of(book: Book, as_of: dt.date) -> Callable[[Any], tuple[str, int] | None]:
+    """notice_status with the rule set read once: a function of the notice row only."""
     rules = book.rules.notices
-    permanent = any(p.code == notice["place"] and p.permanent for p in rules.places)
-    elapsed = (as_of - start).days + 1
-    if permanent:
-        return SHOWN, elapsed
-    if notice["end_date"]:
-        end = _d(notice["end_date"])
-        total = (end - start).days + 1
-        if total < rules.min_board_days:
-            return TOO_SHORT, total
-        if end >= as_of and elapsed < rules.min_board_days:
-            return POSTING, elapsed
-        return SHOWN, total
-    return (SHOWN if elapsed >= rules.min_board_days else POSTING), elapsed
+    permanent_places = {p.code for p in rules.places if p.permanent}
+    min_days = rules.min_board_days
+
+    def status(notice: Any) -> tuple[str, int] | None:
+        start = _d(notice["start_date"])
+        if start > as_of:
+            return None
+        elapsed = (as_of - start).days + 1
+        if notice["place"] in permanent_places:
+            return SHOWN, elapsed
+        if notice["end_date"]:
+            end = _d(notice["end_date"])
+            total = (end - start).days + 1
+            if total < min_days:
+                return TOO_SHORT, total
+            if end >= as_of and elapsed < min_days:
+                return POSTING, elapsed
+            return SHOWN, total
+        return (SHOWN if elapsed >= min_days else POSTING), elapsed
+
+    return status
+
+
+def _notices(book: Book) -> dict[tuple[str, str, str, int], list[Any]]:
+    """Every notice by (kind, level, object_type, object_id), oldest start first."""
+    notices: dict[tuple[str, str, str, int], list[Any]] = defaultdict(list)
+    for n in book.conn.execute("SELECT id, kind, level, object_type, object_id, place, start_date, end_date "
+                               "FROM notices ORDER BY start_date, id"):
+        notices[(n["kind"], n["level"], n["object_type"], n["object_id"])].append(n)
+    return notices
+
+
+def _best(candidates: list[Any], not_before: str | None,
+          status: Callable[[Any], tuple[str, int] | None]) -> tuple[str, int | None, Any, Any]:
+    """(status, days, best notice or None, stale notice or None) of one duty from the notices about its object."""
+    best: tuple[str, int, Any] | None = None
+    stale = None
+    for n in candidates:
+        if not_before and n["start_date"] < not_before:
+            stale = n
+            continue
+        got = status(n)
+        if got is not None and (best is None or _RANK[got[0]] >= _RANK[best[0]]):
+            best = (got[0], got[1], n)
+    if best is None:
+        return MISSING, None, None, stale
+    return best[0], best[1], best[2], stale
 
 
 def _names(book: Book) -> dict[str, dict[str, str]]:
@@ -147,13 +183,13 @@ def _names(book: Book) -> dict[str, dict[str, str]]:
             "place": {e.code: e.name for e in n.places}}
 
 
-def _detail(book: Book, names: dict[str, dict[str, str]], status: str, notice: Any, days: int | None, duty: _Duty,
-            stale: Any) -> str:
+def _detail(book: Book, names: dict[str, dict[str, str]], status: str, notice: Any, days: int | None, since: dt.date,
+            level: str, stale: Any) -> str:
     min_days = book.rules.notices.min_board_days
     if notice is None:
         if stale is not None:
-            return f"{stale['start_date']} 的公示早于 {duty.since.isoformat()} 的领导小组调整决定，调整后尚未重新公示"
-        return f"自 {duty.since.isoformat()} 起应公示，尚无{names['level'].get(duty.level, duty.level)}公示记录"
+            return f"{stale['start_date']} 的公示早于 {since.isoformat()} 的领导小组调整决定，调整后尚未重新公示"
+        return f"自 {since.isoformat()} 起应公示，尚无{names['level'].get(level, level)}公示记录"
     place = names["place"].get(notice["place"], notice["place"])
     if status == TOO_SHORT:
         return f"{place} {notice['start_date']} 至 {notice['end_date']} 公示 {days} 天，少于 {min_days} 天"
@@ -169,26 +205,16 @@ def obligations(book: Book, *, as_of: dt.date) -> list[Obligation]:
 
     Sorted: open ones first (缺失, 公示期不足, 公示中, 已公示), then by since, kind, level and object.
     """
-    notices: dict[tuple[str, str, str, int], list[Any]] = defaultdict(list)
-    for n in book.conn.execute("SELECT id, kind, level, object_type, object_id, place, start_date, end_date "
-                               "FROM notices ORDER BY start_date, id"):
-        notices[(n["kind"], n["level"], n["object_type"], n["object_id"])].append(n)
+    notices = _notices(book)
     duties = list(_duties(book, as_of))
     found: dict[str, dict[int, objs.ObjectInfo]] = {
         t: objs.infos(book, t, [d.object_id for d in duties if d.object_type == t]) for t in objs.OBJECT_NAMES}
     names = _names(book)
+    status_of = _status_of(book, as_of)
     out = []
     for duty in duties:
-        best: tuple[str, int, Any] | None = None
-        stale = None
-        for n in notices.get((duty.kind, duty.level, duty.object_type, duty.object_id), []):
-            if duty.not_before and n["start_date"] < duty.not_before.isoformat():
-                stale = n
-                continue
-            got = notice_status(book, n, as_of)
-            if got is not None and (best is None or _RANK[got[0]] >= _RANK[best[0]]):
-                best = (got[0], got[1], n)
-        status, days, notice = best if best else (MISSING, None, None)
+        status, days, notice, stale = _best(notices.get((duty.kind, duty.level, duty.object_type, duty.object_id), []),
+                                            duty.not_before.isoformat() if duty.not_before else None, status_of)
         obj = found[duty.object_type].get(duty.object_id)
         if obj is None:
             continue
@@ -199,9 +225,99 @@ def obligations(book: Book, *, as_of: dt.date) -> list[Obligation]:
             object_type=duty.object_type, object_id=duty.object_id, object_label=obj.label, township=obj.township,
             village=obj.village, since=duty.since, amount=obj.amount, project_id=obj.project_id, section=obj.section,
             status=status, notice_id=notice["id"] if notice is not None else None, days=days,
-            detail=_detail(book, names, status, notice, days, duty, stale)))
+            detail=_detail(book, names, status, notice, days, duty.since, duty.level, stale)))
     order = {s: i for i, s in enumerate(STATUSES)}
     out.sort(key=lambda o: (order[o.status], o.since, o.kind, o.level, o.object_type, o.object_id))
+    return out
+
+
+class OpenDuty(NamedTuple):
+    """An open duty (缺失 or 公示期不足) with what W7 shows: the same values `obligations` gives that duty."""
+
+    key: str
+    kind: str
+    kind_name: str
+    level: str
+    level_name: str
+    object_type: str
+    object_id: int
+    object_label: str
+    since: dt.date
+    amount: int
+    project_id: int | None
+    section: str
+    status: str
+    detail: str
+
+
+def open_obligations(book: Book, *, as_of: dt.date) -> list[OpenDuty]:
+    """Only the open duties of `obligations` (缺失, 公示期不足: what W7 reports), in duty order — the fast path.
+
+    Same duties, statuses, keys, labels, amounts and texts as `obligations(...)` filtered by `is_open`
+    (tests/models/test_open_obligations.py compares the two), but the duties and their objects are read in
+    whole-table queries as plain tuples, and nothing is built for a duty that has been met.
+    """
+    day = as_of.isoformat()
+    cur = book.conn.cursor()
+    cur.row_factory = None  # plain tuples
+    names = _names(book)
+    kinds, levels = names["kind"], names["level"]
+    notices = _notices(book)
+    status_of = _status_of(book, as_of)
+    pay_kinds = {e.code: str(e.name) for e in reversed(book.rules.payment.kinds)}  # the first wins, as _entry_name
+    # (kind, level, object_type, object_id, since, not_before, label, amount, project_id, section)
+    duties: list[tuple[str, str, str, int, dt.date, str | None, str, int, int | None, Any]] = []
+    for iid, first, doc_no, title, item_name, section, planned in cur.execute(
+            "SELECT g.indicator_id, g.first, i.doc_no, i.title, it.name, i.section, "
+            "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f JOIN projects p ON p.id = f.project_id "
+            " WHERE f.indicator_id = i.id AND p.decision_id IS NOT NULL) "
+            "FROM (SELECT f.indicator_id, min(d.decision_date) AS first FROM project_funding f "
+            "JOIN projects p ON p.id = f.project_id JOIN plan_versions v ON v.project_id = p.id AND v.version = 1 "
+            "JOIN plan_decisions d ON d.id = v.decision_id WHERE p.decision_id IS NOT NULL "
+            "GROUP BY f.indicator_id HAVING first <= ?) g "
+            "JOIN indicators i ON i.id = g.indicator_id JOIN fund_items it ON it.code = i.item "
+            "ORDER BY g.indicator_id", (day,)).fetchall():
+        duties.append(("allocation", "county", "indicator", iid, _d(first), None,
+                       f"{doc_no} {title or item_name}".strip(), int(planned), None, section))
+    projects = {pid: (f"{code} {name}", int(total)) for pid, code, name, total in cur.execute(
+        "SELECT p.id, p.code, p.name, (SELECT coalesce(sum(f.amount), 0) FROM project_funding f "
+        "WHERE f.project_id = p.id) FROM projects p").fetchall()}
+    for pid, village, decided in cur.execute(
+            "SELECT p.id, p.village, d.decision_date FROM projects p JOIN plan_decisions d ON d.id = p.decision_id "
+            "WHERE d.decision_date <= ? ORDER BY p.id", (day,)).fetchall():
+        since = _d(decided)
+        label, total = projects[pid]
+        duties.append(("project_plan", "township", "project", pid, since, since.isoformat(), label, total, pid, ""))
+        if village:
+            duties.append(("project_plan", "village", "project", pid, since, since.isoformat(), label, total, pid, ""))
+    marks = ",".join("?" * len(FUND_USE_STATUSES))
+    for pid, village, last in cur.execute(
+            f"SELECT p.id, p.village, max(y.pay_date) AS last FROM projects p JOIN payments y ON y.project_id = p.id "
+            f"WHERE p.status IN ({marks}) AND y.status = 'paid' AND y.pay_date <= ? GROUP BY p.id ORDER BY p.id",
+            (*FUND_USE_STATUSES, day)).fetchall():
+        label, total = projects[pid]
+        duties.append(("fund_use", "township", "project", pid, _d(last), None, label, total, pid, ""))
+        if village:
+            duties.append(("fund_use", "village", "project", pid, _d(last), None, label, total, pid, ""))
+    for yid, pay_date, village, request_no, amount, kind, pid, name in cur.execute(
+            "SELECT y.id, y.pay_date, p.village, y.request_no, y.amount, y.kind, p.id, p.name FROM payments y "
+            "JOIN real_name_lists l ON l.payment_id = y.id JOIN projects p ON p.id = y.project_id "
+            "WHERE y.status = 'paid' AND y.pay_date <= ? ORDER BY y.id", (day,)):
+        duties.append(("real_name", "village" if village else "township", "payment", yid, _d(pay_date), None,
+                       f"{request_no} {name} {pay_kinds.get(kind, kind)}", int(amount), pid, ""))
+    out = []
+    for kind, level, otype, oid, since, not_before, label, amount, project_id, section in duties:
+        candidates = notices.get((kind, level, otype, oid))
+        level_name = levels.get(level, level)
+        if candidates is None:  # the common case: no notice at all (what _detail says then)
+            status, detail = MISSING, f"自 {since.isoformat()} 起应公示，尚无{level_name}公示记录"
+        else:
+            status, days, notice, stale = _best(candidates, not_before, status_of)
+            if status not in OPEN_STATUSES:
+                continue
+            detail = _detail(book, names, status, notice, days, since, level, stale)
+        out.append(OpenDuty(f"{kind}:{level}:{otype}:{oid}", kind, kinds.get(kind, kind), level, level_name, otype, oid,
+                            label, since, amount, project_id, section, status, detail))
     return out
 
 

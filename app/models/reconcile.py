@@ -125,15 +125,22 @@ def differences(book: Book, *, month: str | None = None, year: int | None = None
         lo, hi = "0000-01-01", "9999-12-31"
     found: list[dict[str, Any]] = []
 
+    month_of_day: dict[str, str] = {}  # many differences share a date
+
     def add(day: str, kind: str, key: str, **values: Any) -> None:
-        m = periods.month_of(dt.date.fromisoformat(day), cutoff)
+        m = month_of_day.get(day)
+        if m is None:
+            m = month_of_day[day] = periods.month_of(dt.date.fromisoformat(day), cutoff)
         found.append({"month": m, "date": day, "kind": kind, "kind_name": DIFF_KINDS[kind], "key": key,
                       "voucher_no": "", "treasury_amount": None, "ledger_amount": None, "section": "", **values})
 
     for r in book.conn.execute(
             "SELECT t.voucher_no, t.pay_date, t.amount, t.payee_name, i.doc_no, i.section, e.amount AS ledger_amount "
             "FROM treasury_payments t JOIN indicators i ON i.id = t.indicator_id "
-            "LEFT JOIN ledger_entries e ON e.voucher_no = t.voucher_no AND e.entry_type = 'expenditure' "
+            # voucher_no <> '' (a treasury voucher is never empty) lets SQLite use the partial unique index
+            # ledger_entries_voucher instead of building a temporary one over the whole ledger on every call
+            "LEFT JOIN ledger_entries e ON e.voucher_no = t.voucher_no AND e.voucher_no <> '' "
+            "AND e.entry_type = 'expenditure' "
             "WHERE t.pay_date BETWEEN ? AND ? AND (e.id IS NULL OR e.amount <> t.amount) ORDER BY t.pay_date, t.id",
             (lo, hi)):
         kind = "unmatched" if r["ledger_amount"] is None else "amount_diff"

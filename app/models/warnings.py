@@ -147,6 +147,10 @@ def _event(conn: sqlite3.Connection, book: Book, warning_id: int, day: dt.date, 
         (warning_id, day.isoformat(), event, status, amount, section, note, _uid(book), book.stamp()))
 
 
+# positions in the rows recompute reads from `warnings`
+_W_ID, _W_KEY, _W_STATUS, _W_AMOUNT, _W_DETAIL, _W_LABEL, _W_SINCE, _W_SECTION, _W_CLEARED_ON, _W_PROJECT = range(10)
+
+
 def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Finding] | None = None) -> RecomputeResult:
     """Detect (unless `findings` were detected elsewhere, e.g. off the GUI thread) and store, in one transaction."""
     day = as_of or book.today()
@@ -156,7 +160,9 @@ def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Findin
     periods.require_open(book, day, field="计算日期")
     if findings is None:
         findings = detect(book, day)
-    existing = {r["key"]: r for r in book.conn.execute(
+    cur = book.conn.cursor()
+    cur.row_factory = None  # plain tuples: tens of thousands of rows, read by position (see _W_* below)
+    existing = {r[_W_KEY]: r for r in cur.execute(
         "SELECT id, key, status, amount, detail, object_label, since, section, cleared_on, project_id FROM warnings")}
     sections = default_sections(book)
     first, cleared = initial_status(book), cleared_status(book)
@@ -176,31 +182,31 @@ def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Findin
                 _event(conn, book, int(cur.lastrowid or 0), day, "detected", first, f.amount, section, f.detail)
                 added += 1
                 continue
-            if old["cleared_on"] is not None:
-                status = first if is_closed_status(book, old["status"]) else old["status"]
-                conn.execute("UPDATE warnings SET cleared_on = NULL, status = ? WHERE id = ?", (status, old["id"]))
-                _event(conn, book, old["id"], day, "reopened", status, f.amount, old["section"], f.detail)
-                _mirror(conn, book, old["id"], day, status, f"预警再次出现：{f.detail}")
+            if old[_W_CLEARED_ON] is not None:
+                status = first if is_closed_status(book, old[_W_STATUS]) else old[_W_STATUS]
+                conn.execute("UPDATE warnings SET cleared_on = NULL, status = ? WHERE id = ?", (status, old[_W_ID]))
+                _event(conn, book, old[_W_ID], day, "reopened", status, f.amount, old[_W_SECTION], f.detail)
+                _mirror(conn, book, old[_W_ID], day, status, f"预警再次出现：{f.detail}")
                 reopened += 1
-            since = f.since.isoformat() if f.since else old["since"]
-            if (old["amount"], old["detail"], old["object_label"], old["since"], old["project_id"]) != (
+            since = f.since.isoformat() if f.since else old[_W_SINCE]
+            if (old[_W_AMOUNT], old[_W_DETAIL], old[_W_LABEL], old[_W_SINCE], old[_W_PROJECT]) != (
                     f.amount, f.detail, f.object_label, since, f.project_id):
                 conn.execute("UPDATE warnings SET amount = ?, detail = ?, object_label = ?, since = ?, project_id = ? "
-                             "WHERE id = ?", (f.amount, f.detail, f.object_label, since, f.project_id, old["id"]))
+                             "WHERE id = ?", (f.amount, f.detail, f.object_label, since, f.project_id, old[_W_ID]))
                 changed += 1
         for key, old in existing.items():
-            if key in live or old["cleared_on"] is not None:
+            if key in live or old[_W_CLEARED_ON] is not None:
                 continue
-            closed = is_closed_status(book, old["status"])
-            status = old["status"] if closed else cleared
+            closed = is_closed_status(book, old[_W_STATUS])
+            status = old[_W_STATUS] if closed else cleared
             note = "" if closed else f"{day.isoformat()} 重新计算时预警条件已消除"
             conn.execute(
                 "UPDATE warnings SET cleared_on = ?, status = ?, note = CASE WHEN note = '' THEN ? ELSE note END, "
                 "handled_on = CASE WHEN ? THEN handled_on ELSE ? END WHERE id = ?",
-                (day.isoformat(), status, note, int(closed), day.isoformat(), old["id"]))
-            _event(conn, book, old["id"], day, "cleared", status, old["amount"], old["section"], note)
+                (day.isoformat(), status, note, int(closed), day.isoformat(), old[_W_ID]))
+            _event(conn, book, old[_W_ID], day, "cleared", status, old[_W_AMOUNT], old[_W_SECTION], note)
             if not closed:
-                _mirror(conn, book, old["id"], day, status, note)
+                _mirror(conn, book, old[_W_ID], day, status, note)
             n_cleared += 1
         conn.execute(
             "INSERT INTO warning_runs (as_of, ran_at, by_user, found, added, changed, cleared, reopened) "
