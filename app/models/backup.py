@@ -68,7 +68,10 @@ def keep_counts(book: Book | None) -> dict[str, int]:
 
 
 def make(book: Book, *, reason: str) -> Path:
-    """Back up the open file now, then thin the folder."""
+    """Back up the open file now, then thin the folder (a file opened with its check deferred is checked first)."""
+    book.ensure_checked()
+    if book.integrity == "failed":
+        raise FileError(f"未备份：{book.notice}")
     target = copy_file(book.conn, book.path, reason=reason, now=book.now())
     thin(backup_dir(book.path), keep_counts(book))
     return target

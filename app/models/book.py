@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -70,6 +71,81 @@ class Book:
         self._rules: RuleSet | None = None
         self._depth = 0
         self.closed = False
+        # "ok", or "pending" when opened with check="deferred" (quick_check not yet run), or "failed"
+        self.integrity = "ok"
+        self._check_guard = threading.Lock()
+        self._check_thread: threading.Thread | None = None
+        self._check_conn: sqlite3.Connection | None = None
+        self._check_cancelled = False
+        self._check_listeners: list[Callable[[str | None], None]] = []
+
+    # -- the deferred integrity check ---------------------------------------------------------
+    def start_check(self, on_done: Callable[[str | None], None] | None = None) -> None:
+        """Run the deferred quick_check on a read-only connection of its own in a background thread.
+
+        `on_done(problem)` is called once it has finished (on the checking thread; at once when it already has):
+        None when the file is sound; else the Chinese message, and the book has become read-only."""
+        finished = False
+        with self._check_guard:
+            if on_done is not None:
+                if self.integrity != "pending":
+                    finished = True
+                else:
+                    self._check_listeners.append(on_done)
+            if self.integrity == "pending" and self._check_thread is None and not self.closed:
+                self._check_thread = threading.Thread(target=self._run_check, name="fundledger-quick-check",
+                                                      daemon=True)
+                self._check_thread.start()
+        if on_done is not None and finished:
+            on_done(self.notice if self.integrity == "failed" else None)
+
+    def _run_check(self) -> None:
+        problem: str | None = None
+        try:
+            conn = db.connect(self.path, read_only=True)
+        except sqlite3.Error as exc:
+            problem = f"文件 {self.path} 无法读取：{exc}"
+        else:
+            with self._check_guard:
+                self._check_conn = conn
+            try:
+                problem = db.quick_check_problem(conn, self.path)
+            finally:
+                with self._check_guard:
+                    self._check_conn = None
+                conn.close()
+        with self._check_guard:
+            if self._check_cancelled:
+                return  # closed meanwhile: an interrupted check says nothing about the file
+            if problem is None:
+                self.integrity = "ok"
+            else:
+                self.integrity = "failed"
+                self.read_only = True  # never write to a file that failed the check
+                self.notice = (f"{problem}\n为保护数据，已改为只读方式打开，未写入任何数据。"
+                               "请从备份恢复（文件 → 从备份恢复），或运行 fundledger verify 查看详情。")
+            listeners, self._check_listeners = self._check_listeners, []
+        for listener in listeners:
+            listener(None if problem is None else self.notice)
+
+    def ensure_checked(self) -> None:
+        """Before a write or a backup: a pending check is run (or waited for). Afterwards `integrity` is
+        "ok" or "failed" (and the book read-only)."""
+        if self.integrity != "pending":
+            return
+        self.start_check()
+        thread = self._check_thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def _cancel_check(self) -> None:
+        with self._check_guard:
+            self._check_cancelled = True
+            thread, conn = self._check_thread, self._check_conn
+            if conn is not None:
+                conn.interrupt()
+        if thread is not None:
+            thread.join()
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -98,6 +174,8 @@ class Book:
     @contextmanager
     def write(self, op: str, *, system: bool = False) -> Iterator[sqlite3.Connection]:
         """One operation = one transaction (a savepoint when nested), audited and sealed."""
+        if not self._depth and not self.read_only:
+            self.ensure_checked()  # a write waits for a pending check (SQLite would also wait for its read lock)
         if self.read_only:
             raise ReadOnlyError(f"文件以只读方式打开，不能修改数据。{self.notice}".strip())
         actor = SYSTEM if system else self.user
@@ -162,7 +240,12 @@ class Book:
         """Back up (thinned), leave one complete file, release the lock. Safe to call twice."""
         if self.closed:
             return
-        self.closed = True
+        try:
+            if backup and not self.read_only:
+                self.ensure_checked()  # no backup of a file that fails the check
+            self._cancel_check()
+        finally:
+            self.closed = True
         try:
             if not self.read_only:
                 if backup:
@@ -182,8 +265,15 @@ class Book:
                 self._lock.release()
 
 
-def open_book(path: Path | str, *, read_only: bool = False, create: bool = False) -> Book:
-    """Open (or create) a bureau file: header, lock, integrity, version, migration after a backup."""
+def open_book(path: Path | str, *, read_only: bool = False, create: bool = False, check: str = "full") -> Book:
+    """Open (or create) a bureau file: header, lock, integrity, version, migration after a backup.
+
+    `check="full"` runs PRAGMA quick_check now (seconds on a large file). `check="deferred"` (the window)
+    checks only the header, application_id and schema version now and leaves the book's `integrity`
+    "pending": `Book.start_check` runs quick_check in the background, and every write and backup waits
+    for it first (`ensure_checked`). An upgrade is always preceded by the full check."""
+    if check not in ("full", "deferred"):
+        raise ValueError(f"check must be 'full' or 'deferred', not {check!r}")
     path = Path(path)
     exists = path.exists() and path.stat().st_size > 0
     if not exists and not create:
@@ -200,7 +290,7 @@ def open_book(path: Path | str, *, read_only: bool = False, create: bool = False
         file_lock = lock.FileLock(path)
         file_lock.acquire()
     try:
-        return _open(path, read_only=read_only, file_lock=file_lock, notice=notice)
+        return _open(path, read_only=read_only, file_lock=file_lock, notice=notice, check=check)
     except BaseException:
         if file_lock:
             file_lock.release()
@@ -208,7 +298,7 @@ def open_book(path: Path | str, *, read_only: bool = False, create: bool = False
 
 
 def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notice: str,
-          copied: bool = False) -> Book:
+          copied: bool = False, check: str = "full") -> Book:
     if read_only and not copied and _has_hot_journal(path):
         return _open_copy(path, notice, "该文件上次未正常关闭（有未完成的事务），显示的是撤销该事务后的临时副本，"
                                         "原文件未改动；以可写方式打开时会自动恢复。")
@@ -216,10 +306,17 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
         conn = db.connect(path, read_only=read_only)
     except sqlite3.Error as exc:
         raise FileError(f"无法打开文件 {path}：{exc}") from exc
+    deferred = check == "deferred" and not copied
     try:
-        db.check_integrity(conn, path)
+        if deferred:
+            db.check_identity(conn, path)
+        else:
+            db.check_integrity(conn, path)
         version = db.user_version(conn)
         if version < db.latest_version():
+            if deferred:
+                db.check_integrity(conn, path)  # never upgrade a file that has not passed the full check
+                deferred = False
             if read_only:
                 conn.close()
                 return _open_copy(path, notice, "该文件为旧版本格式，显示的是升级后的临时副本，原文件未改动。")
@@ -237,7 +334,10 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
     except BaseException:
         conn.close()
         raise
-    return Book(path, conn, read_only=read_only, file_lock=file_lock, notice=notice)
+    book = Book(path, conn, read_only=read_only, file_lock=file_lock, notice=notice)
+    if deferred:
+        book.integrity = "pending"
+    return book
 
 
 def _has_hot_journal(path: Path) -> bool:

@@ -58,17 +58,34 @@ def check_header(path: Path) -> None:
         raise FileError(f"文件 {path} 不是 FundLedger 数据库（也不是 SQLite 文件），或已损坏。")
 
 
-def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
-    """quick_check plus our application_id and schema version; every failure is a Chinese message."""
+def quick_check_problem(conn: sqlite3.Connection, path: Path) -> str | None:
+    """PRAGMA quick_check: None when sound, else the Chinese message (seconds on a large file)."""
     try:
         rows = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        return f"文件 {path} 已损坏或不是数据库文件：{exc}"
+    if rows != ["ok"]:
+        return f"文件 {path} 已损坏（完整性检查未通过：{'; '.join(rows[:3])}）。"
+    return None
+
+
+def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
+    """quick_check plus our application_id and schema version; every failure is a Chinese message."""
+    problem = quick_check_problem(conn, path)
+    if problem is not None:
+        raise FileError(problem)
+    check_identity(conn, path)
+
+
+def check_identity(conn: sqlite3.Connection, path: Path) -> None:
+    """What is cheap at open: the schema SQLite reads, our application_id and schema version (no quick_check;
+    the window runs `quick_check_problem` later, in the background, see `Book.start_check`)."""
+    try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         raise FileError(f"文件 {path} 已损坏或不是数据库文件：{exc}") from exc
-    if rows != ["ok"]:
-        raise FileError(f"文件 {path} 已损坏（完整性检查未通过：{'; '.join(rows[:3])}）。")
     if app_id == 0 and version == 0 and tables == 0:
         return  # a new, empty file
     if app_id != APPLICATION_ID:

@@ -204,7 +204,7 @@ class Detection(QObject):
 
     def run(self) -> None:
         try:
-            own = open_book(self.path, read_only=True)
+            own = open_book(self.path, read_only=True, check="deferred")
             own.clock = self.clock
             try:
                 result = warn.detect(own, self.day)
@@ -306,7 +306,7 @@ class DashboardTab(QTabWidget):
         day, path, clock = self.book.today(), self.book.path, self.book.clock
 
         def detect(progress: Progress) -> Any:
-            own = open_book(path, read_only=True)
+            own = open_book(path, read_only=True, check="deferred")
             own.clock = clock
             own.conn.set_progress_handler(lambda: 1 if progress.cancelled.is_set() else 0, 2000)
             try:
@@ -337,6 +337,11 @@ class DashboardTab(QTabWidget):
         self._store(findings, error, day)
 
     def _store(self, findings: Any, error: BaseException | None, day: dt.date) -> None:
+        if self.book.integrity == "pending" and not self.book.closed and error is None:
+            # storing waits for the open-time check (Book.write would block the window until it ends)
+            self.book.start_check()
+            QTimer.singleShot(200, self, lambda: self._store(findings, error, day))
+            return
         self.detecting = False
         if self.book.closed or not shiboken6.isValid(self.overview):
             return

@@ -67,9 +67,10 @@ def login(parent: QWidget | None, book: Book, hint: str = "") -> Book | None:
 
 
 def open_path(parent: QWidget | None, path: Path, *, read_only: bool = False, hint: str = "") -> Book | None:
-    """Open with the lock and integrity checks; offer read-only or a backup where that helps."""
+    """Open with the lock and the quick checks (header, application_id, version); the full quick_check runs in
+    the background once the window shows (MainWindow). Offer read-only or a backup where that helps."""
     try:
-        book = open_book(path, read_only=read_only)
+        book = open_book(path, read_only=read_only, check="deferred")
     except LockedError as exc:
         if not dialogs.confirm(parent, f"{exc}\n\n是否以只读方式打开？"):
             return None

@@ -88,11 +88,15 @@ def _table(columns: list[Column], source: RowSource, highlight: Any = None) -> D
 
 
 class LedgerTab(QWidget):
-    """One filter bar (year, month, kind, section, text — Ctrl+F) over four pages and the actions."""
+    """One filter bar (year, month, kind, section, text — Ctrl+F) over four pages and the actions.
+
+    收支余 and 对账 (the reconciliation differences of a whole year) are read when their page is first shown, or
+    their tables first asked for, and again after a reload only then: the tab opens with 指标登记 at once."""
 
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
+        self._stale = {2: True, 3: True}  # page index → to be read when next shown or used
         layout = QVBoxLayout(self)
         layout.addLayout(self._filter_bar())
         layout.addLayout(self._action_bar())
@@ -101,12 +105,50 @@ class LedgerTab(QWidget):
         self.pages.addTab(self._entry_page(), "专账明细")
         self.pages.addTab(self._balance_page(), "收支余")
         self.pages.addTab(self._reconcile_page(), "对账")
-        self.pages.currentChanged.connect(lambda _i: self._update_buttons())
+        self.pages.currentChanged.connect(self._page_shown)
         layout.addWidget(self.pages, 1)
         focus_shortcut(self, self.text)
         self.reload()
         if self.indicators.lazy_model().rowCount():
             self.indicators.selectRow(0)
+
+    # -- pages read on first use ------------------------------------------------------------------
+    def _page_shown(self, index: int) -> None:
+        self._ensure(index)
+        self._update_buttons()
+
+    def _ensure(self, index: int) -> None:
+        if self._stale.get(index):
+            self._stale[index] = False
+            if index == 2:
+                self.reload_balances()
+            else:
+                self.reload_reconciliation()
+
+    @property
+    def balances(self) -> DataTable:
+        self._ensure(2)
+        return self._balances
+
+    @property
+    def balance_title(self) -> QLabel:
+        self._ensure(2)
+        return self._balance_title
+
+    @property
+    def sections(self) -> DataTable:
+        self._ensure(3)
+        return self._sections
+
+    @property
+    def diffs(self) -> DataTable:
+        self._ensure(3)
+        return self._diffs
+
+    @property
+    def recon_title(self) -> QLabel:
+        self._ensure(3)
+        return self._recon_title
 
     # -- bars ----------------------------------------------------------------------------------
     def _filter_bar(self) -> QHBoxLayout:
@@ -175,7 +217,7 @@ class LedgerTab(QWidget):
     # -- pages ---------------------------------------------------------------------------------
     def _indicator_page(self) -> QWidget:
         split = QSplitter(Qt.Orientation.Vertical)
-        self.indicators = _table(INDICATOR_COLUMNS, IndicatorQuery(self.book),
+        self.indicators = _table(INDICATOR_COLUMNS, ListSource([]),  # read by reload(), once
                                  lambda r: LATE if r.get("late") else None)
         self.indicators.selectionModel().currentRowChanged.connect(lambda *_: self.show_stages())
         split.addWidget(self.indicators)
@@ -197,7 +239,7 @@ class LedgerTab(QWidget):
         return split
 
     def _entry_page(self) -> QWidget:
-        self.entries = _table(ENTRY_COLUMNS, ledger_query.EntryQuery(self.book),
+        self.entries = _table(ENTRY_COLUMNS, ListSource([]),
                               lambda r: WARN if r.get("entry_type") in ("reduction", "return", "refund") else None)
         return self.entries
 
@@ -209,14 +251,14 @@ class LedgerTab(QWidget):
         for key, label in BY.items():
             self.by.addItem(label, key)
         self.by.currentIndexChanged.connect(lambda _i: self.reload_balances())
-        self.balance_title = QLabel()
+        self._balance_title = QLabel()
         row.addWidget(self.by)
-        row.addWidget(self.balance_title, 1)
+        row.addWidget(self._balance_title, 1)
         layout.addLayout(row)
-        self.balances = _table(BALANCE_COLUMNS, ListSource([]), lambda r: GREY if r.get("total") else None)
-        self.balances.horizontalHeader().setStretchLastSection(False)
-        self.balances.lazy_model().modelReset.connect(lambda: self.balances.setColumnWidth(0, 300))
-        layout.addWidget(self.balances, 1)
+        self._balances = _table(BALANCE_COLUMNS, ListSource([]), lambda r: GREY if r.get("total") else None)
+        self._balances.horizontalHeader().setStretchLastSection(False)
+        self._balances.lazy_model().modelReset.connect(lambda: self._balances.setColumnWidth(0, 300))
+        layout.addWidget(self._balances, 1)
         return page
 
     def _reconcile_page(self) -> QWidget:
@@ -224,14 +266,14 @@ class LedgerTab(QWidget):
         top = QWidget()
         layout = QVBoxLayout(top)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.recon_title = QLabel()
-        self.recon_title.setWordWrap(True)
-        layout.addWidget(self.recon_title)
-        self.sections = _table(SECTION_COLUMNS, ListSource([]), lambda r: LATE if r.get("differs") else None)
-        layout.addWidget(self.sections)
+        self._recon_title = QLabel()
+        self._recon_title.setWordWrap(True)
+        layout.addWidget(self._recon_title)
+        self._sections = _table(SECTION_COLUMNS, ListSource([]), lambda r: LATE if r.get("differs") else None)
+        layout.addWidget(self._sections)
         split.addWidget(top)
-        self.diffs = _table(DIFF_COLUMNS, ListSource([]), lambda r: None if r.get("explained") else WARN)
-        split.addWidget(self.diffs)
+        self._diffs = _table(DIFF_COLUMNS, ListSource([]), lambda r: None if r.get("explained") else WARN)
+        split.addWidget(self._diffs)
         split.setSizes([260, 420])
         return split
 
@@ -253,8 +295,8 @@ class LedgerTab(QWidget):
         self.indicators.lazy_model().reload(IndicatorQuery(self.book, year=f["year"], kind=f["kind"],
                                                            section=f["section"], text=f["text"]))
         self.entries.lazy_model().reload(ledger_query.EntryQuery(self.book, **f))
-        self.reload_balances()
-        self.reload_reconciliation()
+        self._stale = {2: True, 3: True}
+        self._ensure(self.pages.currentIndex())
         self.show_stages()
         self._update_buttons()
 
@@ -262,8 +304,9 @@ class LedgerTab(QWidget):
         month = self.month_text()
         by = str(self.by.currentData())
         rows = ledger_query.balances(self.book, month=month, by=by, kind=self.filters()["kind"])
-        self.balance_title.setText(f"{month} 收支余（{BY[by]}；年初余额为上年结转，期末余额 = 年初余额 + 本年累计收入 − 本年累计支出）")
-        self.balances.lazy_model().reload(ListSource(rows))
+        self._stale[2] = False
+        self._balance_title.setText(f"{month} 收支余（{BY[by]}；年初余额为上年结转，期末余额 = 年初余额 + 本年累计收入 − 本年累计支出）")
+        self._balances.lazy_model().reload(ListSource(rows))
 
     def recon_month(self) -> str:
         """The month whose three ledgers are compared: the chosen month, else the newest one the
@@ -276,6 +319,7 @@ class LedgerTab(QWidget):
         return last if last and last.startswith(f"{year:04d}") else self.month_text()
 
     def reload_reconciliation(self) -> None:
+        self._stale[3] = False
         month = self.recon_month()
         f = self.filters()
         rows = reconcile.section_table(self.book, month=month)
@@ -287,11 +331,11 @@ class LedgerTab(QWidget):
         imports = treasury.imports(self.book)
         last = f"最近导入：{imports[0]['imported_at']} {imports[0]['file_name']}。" if imports else "尚未导入国库支付数据。"
         open_count = sum(1 for d in diffs if not d["explained"])
-        self.recon_title.setText(
+        self._recon_title.setText(
             f"上表：{month} 总台账 / 分管台账 / 国库支付数据（红色为不一致）。下表：{scope}的差异 {len(diffs)} 项，"
             f"未说明 {open_count} 项（黄色，选中后点“说明差异…”）。{last}")
-        self.sections.lazy_model().reload(ListSource(rows))
-        self.diffs.lazy_model().reload(ListSource(diffs))
+        self._sections.lazy_model().reload(ListSource(rows))
+        self._diffs.lazy_model().reload(ListSource(diffs))
 
     def current_indicator(self) -> dict[str, Any] | None:
         row = self.indicators.current_row()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from .. import APP_TITLE, __version__
 from ..models import backup, setup
@@ -36,28 +37,107 @@ def tab_factories() -> list[tuple[str, TabFactory]]:
             ("月报", ReportsTab), ("审计", AuditTab), ("基础设置", SettingsTab)]
 
 
+class TabHolder(QWidget):
+    """Stands in the tab bar for a page until the page is first wanted; then holds it."""
+
+    def __init__(self, factory: Callable[[QWidget], QWidget]) -> None:
+        super().__init__()
+        self.factory = factory
+        self.page: QWidget | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+    def build(self) -> QWidget:
+        if self.page is None:
+            self.page = self.factory(self)
+            self.layout().addWidget(self.page)
+            if self.isVisible():
+                self.page.show()
+        return self.page
+
+
+class LazyTabs(QTabWidget):
+    """A tab widget whose pages are built the first time they are shown (or asked for).
+
+    `widget(i)`, `currentWidget()`, `indexOf()` and `setCurrentWidget()` speak of the real pages, building one when
+    asked, so code that looks a page up by its tab works as before; `built(i)` answers without building."""
+
+    page_built = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.suspended = False
+        self.currentChanged.connect(self._current_changed)
+
+    def add_lazy(self, title: str, factory: Callable[[QWidget], QWidget]) -> int:
+        return self.addTab(TabHolder(factory), title)
+
+    def holder(self, index: int) -> QWidget | None:
+        return super().widget(index)
+
+    def built(self, index: int) -> QWidget | None:
+        holder = self.holder(index)
+        return holder.page if isinstance(holder, TabHolder) else holder
+
+    def build(self, index: int) -> QWidget | None:
+        holder = self.holder(index)
+        if not isinstance(holder, TabHolder):
+            return holder
+        if holder.page is None:
+            holder.build()
+            self.page_built.emit(index)
+        return holder.page
+
+    def widget(self, index: int) -> QWidget | None:  # type: ignore[override]
+        return self.build(index)
+
+    def currentWidget(self) -> QWidget | None:  # type: ignore[override]  # noqa: N802 - Qt's name
+        return self.build(self.currentIndex()) if self.currentIndex() >= 0 else None
+
+    def indexOf(self, widget: QWidget | None) -> int:  # type: ignore[override]  # noqa: N802 - Qt's name
+        for i in range(self.count()):
+            holder = self.holder(i)
+            if widget is not None and (holder is widget or getattr(holder, "page", None) is widget):
+                return i
+        return -1
+
+    def setCurrentWidget(self, widget: QWidget) -> None:  # type: ignore[override]  # noqa: N802 - Qt's name
+        index = self.indexOf(widget)
+        if index >= 0:
+            self.setCurrentIndex(index)
+
+    def _current_changed(self, index: int) -> None:
+        if not self.suspended and index >= 0:
+            self.build(index)
+
+
+class _CheckDone(QObject):
+    """Carries the background integrity check's result to the GUI thread."""
+
+    done = Signal(object, object)  # book, problem (None when sound)
+
+
 class MainWindow(QMainWindow):
     def __init__(self, book: Book) -> None:
         super().__init__()
         self.book = book
-        self.tabs = QTabWidget()
+        self.tabs = LazyTabs()
         self.tabs.setDocumentMode(True)
+        self.tabs.page_built.connect(self._page_built)
         self.setCentralWidget(self.tabs)
         self._status = QLabel()
         self.statusBar().addPermanentWidget(self._status, 1)
+        self._check = _CheckDone(self)
+        self._check.done.connect(self._checked)
         self._make_menus()
-        self.set_book(book)
         settings = QSettings()
+        self.set_book(book, tab=settings.value("main/tab"))
         geometry = settings.value("main/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 800)
         state = settings.value("main/state")
         if state is not None:
             self.restoreState(state)
-        titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
-        current = settings.value("main/tab")
-        if current in titles:
-            self.tabs.setCurrentIndex(titles.index(current))
 
     # -- menus -----------------------------------------------------------------------------
     def _make_menus(self) -> None:
@@ -102,29 +182,67 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     # -- the open book ----------------------------------------------------------------------
-    def set_book(self, book: Book) -> None:
+    def set_book(self, book: Book, *, tab: Any = None) -> None:
+        """Show `book`: every tab is a placeholder until first shown (see LazyTabs); the current one is built now.
+        `tab`: the title to show first (the remembered one); else the current tab stays current."""
         if self.tabs.count():
             self.save_layout()
         self.book = book
         current = self.tabs.currentIndex()
-        while self.tabs.count():
-            widget = self.tabs.widget(0)
-            self.tabs.removeTab(0)
-            if widget is not None:
-                widget.deleteLater()
-        for title, factory in tab_factories():
-            self.tabs.addTab(factory(book, self), title)
-        if 0 <= current < self.tabs.count():
-            self.tabs.setCurrentIndex(current)
-        self.restore_layout()
+        self.tabs.suspended = True
+        try:
+            while self.tabs.count():
+                widget = self.tabs.holder(0)
+                self.tabs.removeTab(0)
+                if widget is not None:
+                    widget.deleteLater()
+            for title, factory in tab_factories():
+                self.tabs.add_lazy(title, lambda holder, f=factory: f(book, holder))
+            titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
+            if tab in titles:
+                current = titles.index(tab)
+            if 0 <= current < self.tabs.count():
+                self.tabs.setCurrentIndex(current)
+        finally:
+            self.tabs.suspended = False
+        self.tabs.currentWidget()  # built here; the others when first shown (page_built restores their layout)
         self.refresh_status()
+        if book.integrity == "pending":
+            QTimer.singleShot(0, self, lambda: self._start_check(book))
+
+    # -- the deferred integrity check -----------------------------------------------------------
+    def _start_check(self, book: Book) -> None:
+        """PRAGMA quick_check in the background once the window shows (open_book(check="deferred"))."""
+        if book is self.book and not book.closed:
+            signal = self._check
+
+            def done(problem: str | None) -> None:  # on the checking thread: queued to the window's
+                try:
+                    signal.done.emit(book, problem)
+                except RuntimeError:  # the window is gone; its book was closed with it
+                    pass
+
+            book.start_check(done)
+
+    def _checked(self, book: Book, problem: str | None) -> None:
+        if problem is None or book is not self.book or book.closed:
+            return
+        try:
+            book.conn.execute("PRAGMA query_only = ON")  # belt and braces: book.read_only is already set
+        except Exception:  # noqa: BLE001 - the check has already made the book read-only
+            pass
+        self.set_book(book)  # every tab again, its buttons now for a read-only file
+        dialogs.error(self, f"完整性检查未通过：{problem}", "文件已损坏")
 
     # -- remembered layout -------------------------------------------------------------------
-    def _parts(self) -> list[tuple[str, QWidget]]:
-        """Every table and splitter of every tab, each with the QSettings key it is remembered under."""
+    def _parts(self, only: int | None = None) -> list[tuple[str, QWidget]]:
+        """Every table and splitter of every tab built so far (or of tab `only`), each with the QSettings key it is
+        remembered under. A tab not yet shown keeps what was remembered for it."""
         parts: list[tuple[str, QWidget]] = []
         for i in range(self.tabs.count()):
-            page = self.tabs.widget(i)
+            if only is not None and i != only:
+                continue
+            page = self.tabs.built(i)
             title = self.tabs.tabText(i)
             if page is None:
                 continue
@@ -146,9 +264,12 @@ class MainWindow(QMainWindow):
                 settings.setValue(key, part.saveState())
         settings.sync()
 
-    def restore_layout(self) -> None:
+    def _page_built(self, index: int) -> None:
+        self.restore_layout(index)
+
+    def restore_layout(self, only: int | None = None) -> None:
         settings = QSettings()
-        for key, part in self._parts():
+        for key, part in self._parts(only):
             state = settings.value(key)
             if state is None:
                 continue

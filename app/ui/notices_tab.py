@@ -3,11 +3,13 @@ editor with evidence, feedback and its handling, and 生成公告 (PDF + xlsx in
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -32,7 +34,17 @@ from .folders import open_folder
 from .notice_dialogs import FeedbackDialog, HandlingDialog, NoticeDialog, choose_evidence_files, read_evidence
 from .table_models import Column, LazyTableModel, ListSource
 from .widgets import DataTable, focus_shortcut
-from .worker import run_job
+from .worker import Job, run_job
+
+_LOADING: set[Job] = set()  # background loads still running (kept alive even if their tab goes first)
+
+
+@atexit.register
+def _wait_for_loads() -> None:
+    """A load still running when the program ends is waited for (it only reads)."""
+    for job in list(_LOADING):
+        job.thread.quit()
+        job.thread.wait(10000)
 
 COLOURS = {ob.MISSING: "#ffcdd2", ob.TOO_SHORT: "#ffe0b2", ob.POSTING: "#fff9c4"}
 OBLIGATION_COLUMNS = [Column("status", "状态"), Column("kind_name", "公示类别"), Column("level_name", "层级"),
@@ -50,11 +62,20 @@ STATUS_FILTERS = [("未完成（缺失、公示期不足）", "open"), ("全部"
 
 
 class NoticesTab(QWidget):
+    """公示义务 (derived, tens of thousands on a large county) over the notice records.
+
+    The obligations are derived in the background (a quiet ui.worker.Job on a read-only connection of its own)
+    when the tab is built; the table says so until they arrive. Asking for the table, its model or the
+    counts before then waits for them."""
+
+    BACKGROUND = True
+
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
         self.last_generated: list[Path] = []
         self._computed: tuple[dt.date, list[ob.Obligation]] | None = None
+        self._job: Job | None = None
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.as_of = QDateEdit()
@@ -84,18 +105,20 @@ class NoticesTab(QWidget):
         self.as_of.dateChanged.connect(lambda *_: self.reload_obligations())
         self.text.returnPressed.connect(lambda: self.reload_obligations())
         layout.addLayout(bar)
-        self.counts = QLabel()
-        layout.addWidget(self.counts)
+        self._counts = QLabel()
+        layout.addWidget(self._counts)
 
         split = QSplitter(Qt.Orientation.Vertical)
         upper = QWidget()
         upper_layout = QVBoxLayout(upper)
         upper_layout.setContentsMargins(0, 0, 0, 0)
-        self.source = self._obligation_source()
-        self.obligation_model = LazyTableModel(OBLIGATION_COLUMNS, self.source,
-                                               highlight=lambda r: COLOURS.get(r["status"]))
-        self.obligations = DataTable(self.obligation_model)
-        upper_layout.addWidget(self.obligations)
+        background = self.BACKGROUND
+        self._source = (notice_query.ObligationSource(book, as_of=self.as_of_date(), computed=[]) if background
+                        else self._obligation_source())
+        self._obligation_model = LazyTableModel(OBLIGATION_COLUMNS, self._source,
+                                                highlight=lambda r: COLOURS.get(r["status"]))
+        self._obligations = DataTable(self._obligation_model)
+        upper_layout.addWidget(self._obligations)
         row = QHBoxLayout()
         self.generate_button = self._button(row, "生成公告（PDF 和 Excel）…", self.generate_for_obligation)
         self.record_button = self._button(row, "登记已张贴/发布…", self.record_for_obligation)
@@ -145,6 +168,8 @@ class NoticesTab(QWidget):
         for button in (self.record_button, self.edit_button, self.evidence_button, self.feedback_button,
                        self.handle_button):
             button.setEnabled(can_write)
+        if background:
+            self._compute_in_background()
         self.update_counts()
 
     def _button(self, row: QHBoxLayout, text: str, slot: Any) -> QPushButton:
@@ -167,18 +192,96 @@ class NoticesTab(QWidget):
             kind=str(self.kind.currentData() or ""), level=str(self.level.currentData() or ""),
             text=self.text.text().strip(), computed=self._computed[1])
 
+    # -- the background load ---------------------------------------------------------------------
+    def _filters(self) -> dict[str, str]:
+        return {"status": str(self.status.currentData() or ""), "kind": str(self.kind.currentData() or ""),
+                "level": str(self.level.currentData() or ""), "text": self._text_filter()}
+
+    def _text_filter(self) -> str:
+        return self.text.text().strip()
+
+    def _compute_in_background(self) -> None:
+        day, filters, path, clock = self.as_of_date(), self._filters(), self.book.path, self.book.clock
+
+        def work(_progress: Any) -> Any:
+            from ..models.book import open_book
+
+            own = open_book(path, read_only=True, check="deferred")
+            own.clock = clock
+            try:
+                found = ob.obligations(own, as_of=day)
+                return day, filters, found, notice_query.ObligationSource(own, as_of=day, computed=found, **filters)
+            finally:
+                own.close()
+
+        job = Job(None, "正在计算公示义务", work, lambda result, error: self._computed_in_background(job, result, error),
+                  cancellable=False, quiet=True)
+        self._job = job
+        _LOADING.add(job)
+        job.start()
+
+    def _computed_in_background(self, job: Job, result: Any, error: BaseException | None) -> None:
+        _LOADING.discard(job)
+        job.deleteLater()
+        if not shiboken6.isValid(self) or self._job is not job:
+            return
+        self._job = None
+        if error is not None:
+            self._counts.setText("公示义务未能计算，请按 F5 刷新。")
+            dialogs.error(self, error)
+            return
+        day, filters, found, source = result
+        self._computed = (day, found)
+        if day == self.as_of_date() and filters == self._filters():
+            self._source = source
+            self._obligation_model.reload(source)
+            self.update_counts()
+        else:
+            self.reload_obligations()
+
+    def _wait(self) -> None:
+        if self._job is not None:
+            self._job.wait()
+
+    @property
+    def obligations(self) -> DataTable:
+        self._wait()
+        return self._obligations
+
+    @property
+    def obligation_model(self) -> LazyTableModel:
+        self._wait()
+        return self._obligation_model
+
+    @property
+    def source(self) -> notice_query.ObligationSource:
+        self._wait()
+        return self._source
+
+    @property
+    def counts(self) -> QLabel:
+        self._wait()
+        return self._counts
+
     def reload_obligations(self, *, changed: bool = False) -> None:
+        if self._job is not None:
+            if not changed:
+                return  # the background load applies the filters as they are when it ends
+            self._job.wait()
         if changed:
             self._computed = None
-        self.source = self._obligation_source()
-        self.obligation_model.reload(self.source)
+        self._source = self._obligation_source()
+        self._obligation_model.reload(self._source)
         self.update_counts()
 
     def update_counts(self) -> None:
-        every = self.source.all_counts
+        if self._job is not None:
+            self._counts.setText(f"正在计算截至 {self.as_of_date().isoformat()} 的公示义务……")
+            return
+        every = self._source.all_counts
         total = sum(every.values())
         parts = "、".join(f"{status} {every[status]}" for status in ob.STATUSES)
-        self.counts.setText(f"截至 {self.as_of_date().isoformat()} 应公示 {total} 项：{parts}"
+        self._counts.setText(f"截至 {self.as_of_date().isoformat()} 应公示 {total} 项：{parts}"
                             f"（红色：缺失；橙色：公示期不足 {self.book.rules.notices.min_board_days} 天；黄色：公示中）")
 
     def reload(self) -> None:

@@ -62,6 +62,7 @@ class DataTable(QTableView):
         header.setSectionsClickable(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        header.setResizeContentsPrecision(50)  # fit columns to (about) the first 50 rows, not every row loaded
         self.verticalHeader().setDefaultSectionSize(24)
         self.keep_widths = False
         self._fitting = False

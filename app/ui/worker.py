@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from ..models.errors import AppError
@@ -76,14 +77,15 @@ class Job(QObject):
 
     `book`: the job writes through this book's connection, so cancelling interrupts it (see the module doc).
     `cancellable=False`: no 取消 button (the job can neither report steps nor be interrupted).
+    `quiet=True`: no progress dialog at all (a tab loading its data in the background; the window stays usable).
     """
 
     started_jobs: list[Job] = []  # the last jobs started: tests read their title and cancellable
     auto_cancel = False  # tests: press 取消 as soon as the job starts
 
-    def __init__(self, parent: QWidget, title: str, job: Callable[[Progress], Any],
+    def __init__(self, parent: QWidget | None, title: str, job: Callable[[Progress], Any],
                  done: Callable[[Any, BaseException | None], None], *, book: Any = None,
-                 cancellable: bool = True) -> None:
+                 cancellable: bool = True, quiet: bool = False) -> None:
         super().__init__(parent)
         self.title = title
         self.cancellable = cancellable
@@ -91,15 +93,17 @@ class Job(QObject):
         conn = getattr(book, "conn", None)
         self.runner = _Runner(job, conn if isinstance(conn, sqlite3.Connection) else None)
         self.runner.moveToThread(self.thread)
-        self.dialog = QProgressDialog(title, "取消" if cancellable else "", 0, 0, parent)
-        if not cancellable:
-            self.dialog.setCancelButton(None)
-        self.dialog.setWindowTitle(title)
-        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        self.dialog.setMinimumDuration(300)
-        self.dialog.setAutoClose(False)
-        self.dialog.setAutoReset(False)
-        self.dialog.canceled.connect(self.cancel)
+        self.dialog: QProgressDialog | None = None
+        if not quiet:
+            self.dialog = QProgressDialog(title, "取消" if cancellable else "", 0, 0, parent)
+            if not cancellable:
+                self.dialog.setCancelButton(None)
+            self.dialog.setWindowTitle(title)
+            self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            self.dialog.setMinimumDuration(300)
+            self.dialog.setAutoClose(False)
+            self.dialog.setAutoReset(False)
+            self.dialog.canceled.connect(self.cancel)
         self.runner.progressed.connect(self._on_progress)
         self.runner.finished.connect(self._on_finished)
         self.thread.started.connect(self.runner.run)
@@ -118,9 +122,12 @@ class Job(QObject):
     def cancel(self) -> None:
         if self.cancellable:
             self.runner.progress.cancelled.set()
-            self.dialog.setLabelText("正在取消……")
+            if self.dialog is not None:
+                self.dialog.setLabelText("正在取消……")
 
     def _on_progress(self, done: int, total: int, text: str) -> None:
+        if self.dialog is None:
+            return
         self.dialog.setMaximum(max(total, 0))
         self.dialog.setValue(done)
         if text:
@@ -129,14 +136,22 @@ class Job(QObject):
     def _on_finished(self, result: Any, error: BaseException | None) -> None:
         self.result, self.error = result, error
         self.finished = True
-        self.dialog.reset()
-        self.dialog.close()
+        if self.dialog is not None:
+            self.dialog.reset()
+            self.dialog.close()
         self.thread.quit()
         self.thread.wait()
         self._done(result, error)
 
     def is_running(self) -> bool:
         return self.thread.isRunning()
+
+    def wait(self) -> None:
+        """Until `done` has been called: it is queued to the GUI thread, so this processes events meanwhile."""
+        while not self.finished:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            if not self.finished:
+                time.sleep(0.002)
 
 
 def run_job(parent: QWidget, title: str, job: Callable[[Progress], Any], *, book: Any = None,
