@@ -58,12 +58,12 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def open_county(db: Path, *, read_only: bool = False) -> Any:
+def open_county(db: Path, *, read_only: bool = False, check: str = "full") -> Any:
     from app.models import users
     from app.models.book import open_book
     from benchmarks.make_county import CHIEF, PASSWORD
 
-    book = open_book(db, read_only=read_only)
+    book = open_book(db, read_only=read_only, check=check)
     book.clock = clock()
     if not read_only:
         users.login(book, CHIEF, PASSWORD)
@@ -93,11 +93,11 @@ def child_open(db: Path, variant: str) -> Result:
     from app.ui import main_window  # noqa: F401 - the program's modules are loaded before the user opens a file
 
     main_window.tab_factories()
-    if variant == "proposed":
-        propose_lazy_open()
     start, cpu0 = time.perf_counter(), time.process_time()
-    book = open_county(db)
-    if variant in ("app", "proposed"):
+    # The window opens with the integrity check deferred to a background connection after the first
+    # paint (files.open_path); the baseline opens the old way, quick_check first, and loads every row.
+    book = open_county(db, check="deferred" if variant == "app" else "full")
+    if variant == "app":
         from app.ui.dashboard_tab import DashboardTab
         from app.ui.main_window import MainWindow
 
@@ -120,43 +120,6 @@ def child_open(db: Path, variant: str) -> Result:
     naive_table(book)
     book.close(backup=False)
     return {"first": first, "cpu": cpu, "tabs": {"支付审批": time.perf_counter() - t}, "peak_mb": peak_mb()}
-
-
-def propose_lazy_open() -> None:
-    """A prototype of the two changes proposed for files this benchmark does not own (see docs/性能.md):
-    the open-time PRAGMA quick_check moved to a background connection after the first paint (here: left
-    out), and MainWindow building each tab the first time it is shown. Measured as its own row only."""
-    from PySide6.QtWidgets import QVBoxLayout, QWidget
-
-    from app.models import db as dbm
-    from app.ui import main_window
-
-    real_check, real_tabs = dbm.check_integrity, main_window.tab_factories
-
-    class NoQuickCheck:
-        def __init__(self, conn: Any) -> None:
-            self.conn = conn
-
-        def execute(self, sql: str, *args: Any) -> Any:
-            return self.conn.execute("SELECT 'ok'" if sql == "PRAGMA quick_check" else sql, *args)
-
-    class LazyTab(QWidget):
-        def __init__(self, factory: Any, book: Any, parent: Any) -> None:
-            super().__init__(parent)
-            self.factory, self.book, self.inner = factory, book, None
-            QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
-
-        def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
-            if self.inner is None:
-                self.inner = self.factory(self.book, self)
-                self.layout().addWidget(self.inner)
-            super().showEvent(event)
-
-    def lazy_tabs() -> list[tuple[str, Any]]:
-        return [(title, lambda book, parent, f=f: LazyTab(f, book, parent)) for title, f in real_tabs()]
-
-    dbm.check_integrity = lambda conn, path: real_check(NoQuickCheck(conn), path)  # type: ignore[assignment]
-    main_window.tab_factories = lazy_tabs  # type: ignore[assignment]
 
 
 def naive_table(book: Any) -> Any:
@@ -514,7 +477,6 @@ def main() -> int:
             step("打开文件到主窗口首次绘制、各页首次绘制")
             app = repeat(runs, "open", "app", str(copy))
             base = repeat(runs, "open", "naive", str(copy))
-            prop = repeat(runs, "open", "proposed", str(copy))
             rows.append(Row("打开文件到主窗口首次绘制", 1.5, "s", [r["first"] for r in app], [r["first"] for r in base],
                             "全量 QStandardItemModel 载入全部支付申请", max(r["peak_mb"] for r in app),
                             cpu=[r["cpu"] for r in app]))
@@ -524,15 +486,6 @@ def main() -> int:
                 rows.append(Row(f"切换到“{name}”首次绘制", 0.3, "s", [r["tabs"][name] for r in app],
                                 naive_tab if name == "支付审批" else None,
                                 "全量 QStandardItemModel" if name == "支付审批" else "", max(r["peak_mb"] for r in app)))
-            rows.append(Row("〔原型〕打开到首次绘制：quick_check 移到后台、各页首次显示时才构造", 1.5, "s",
-                            [r["first"] for r in prop], [r["first"] for r in base], "全量 QStandardItemModel",
-                            max(r["peak_mb"] for r in prop), note="建议的界面改法，非现状", proposal=True,
-                            cpu=[r["cpu"] for r in prop]))
-            for name in names:
-                rows.append(Row(f"〔原型〕切换到“{name}”（首次显示时构造并绘制）", 0.3, "s",
-                                [r["tabs"][name] for r in prop], naive_tab if name == "支付审批" else None,
-                                "全量 QStandardItemModel" if name == "支付审批" else "",
-                                max(r["peak_mb"] for r in prop), note="建议的界面改法，非现状", proposal=True))
         def m_filter() -> None:
             step("筛选支付申请表")
             app = spawn("filter", "app", str(copy), "--runs", str(max(runs, 6)))
