@@ -138,6 +138,14 @@ class Book:
         if thread is not None and thread is not threading.current_thread():
             thread.join()
 
+    def refuse_writes(self) -> None:
+        """Make the connection itself refuse writes (PRAGMA query_only), on the thread that owns it."""
+        self.read_only = True
+        try:
+            self.conn.execute("PRAGMA query_only = ON")
+        except sqlite3.Error:
+            pass  # a closed or broken connection writes nothing either
+
     def _cancel_check(self) -> None:
         with self._check_guard:
             self._check_cancelled = True

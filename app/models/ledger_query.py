@@ -162,3 +162,10 @@ def years(book: Book) -> list[int]:
 def sections(book: Book) -> list[str]:
     rows = book.conn.execute("SELECT DISTINCT section FROM indicators ORDER BY section")
     return [r[0] or lc.NO_SECTION for r in rows]
+
+
+def section_choices(book: Book) -> list[str]:
+    """The 股室 a form offers: those indicators already carry and those staff belong to (sorted, no blank)."""
+    names = {s for s in sections(book) if s != lc.NO_SECTION}
+    names |= {r[0] for r in book.conn.execute("SELECT DISTINCT section FROM users WHERE section <> ''")}
+    return sorted(names)

@@ -155,7 +155,7 @@ class IndicatorDialog(OpDialog):
             self.func_code.addItem(f"{f.code} {f.name_in(today.year)}", f.code)
         self.section = QComboBox()
         self.section.setEditable(True)
-        for s in _sections(book):
+        for s in ledger_query.section_choices(book):
             self.section.addItem(s)
         self.poverty = QCheckBox("用于脱贫攻坚（按扶贫资金管理）")
         self.poverty.setChecked(True)
@@ -219,12 +219,6 @@ def _code(box: QComboBox) -> str:
     if data and box.currentText().startswith(str(data)):
         return str(data)
     return box.currentText().split(" ")[0].strip()
-
-
-def _sections(book: Book) -> list[str]:
-    names = {s for s in ledger_query.sections(book) if s != lc.NO_SECTION}
-    names |= {r[0] for r in book.conn.execute("SELECT DISTINCT section FROM users WHERE section <> ''")}
-    return sorted(names)
 
 
 class ReductionDialog(OpDialog):
@@ -292,7 +286,7 @@ class SectionFiguresDialog(OpDialog):
         self.book, self.month = book, month
         self.section = QComboBox()
         self.section.setEditable(True)
-        for s in _sections(book):
+        for s in ledger_query.section_choices(book):
             self.section.addItem(s)
         if book.user and book.user.section:
             self.section.setCurrentText(book.user.section)

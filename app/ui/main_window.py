@@ -227,10 +227,7 @@ class MainWindow(QMainWindow):
     def _checked(self, book: Book, problem: str | None) -> None:
         if problem is None or book is not self.book or book.closed:
             return
-        try:
-            book.conn.execute("PRAGMA query_only = ON")  # belt and braces: book.read_only is already set
-        except Exception:  # noqa: BLE001 - the check has already made the book read-only
-            pass
+        book.refuse_writes()  # belt and braces: book.read_only is already set
         self.set_book(book)  # every tab again, its buttons now for a read-only file
         dialogs.error(self, f"完整性检查未通过：{problem}", "文件已损坏")
 

@@ -33,7 +33,7 @@ from . import dialogs
 from .folders import open_folder
 from .notice_dialogs import FeedbackDialog, HandlingDialog, NoticeDialog, choose_evidence_files, read_evidence
 from .table_models import Column, LazyTableModel, ListSource
-from .widgets import DataTable, focus_shortcut
+from .widgets import DataTable, can, focus_shortcut
 from .worker import Job, run_job
 
 _LOADING: set[Job] = set()  # background loads still running (kept alive even if their tab goes first)
@@ -164,10 +164,10 @@ class NoticesTab(QWidget):
         focus_shortcut(self, self.text)
         if self.notice_model.rows:
             self.records.selectRow(0)
-        can_write = not book.read_only and bool(book.user and book.user.role in ("clerk", "chief"))
-        for button in (self.record_button, self.edit_button, self.evidence_button, self.feedback_button,
-                       self.handle_button):
-            button.setEnabled(can_write)
+        for button, op in ((self.record_button, "record_notice"), (self.edit_button, "edit_notice"),
+                           (self.evidence_button, "attach_notice_evidence"), (self.feedback_button, "add_notice_feedback"),
+                           (self.handle_button, "handle_notice_feedback")):
+            button.setEnabled(can(book, op))  # resources/permissions.toml decides, not a role list here
         if background:
             self._compute_in_background()
         self.update_counts()

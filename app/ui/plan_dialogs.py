@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import money, projects
+from ..models import catalogue, money, projects
 from ..models import project_fields as pf
 from ..models.book import Book
 from ..models.errors import ValidationError
@@ -114,8 +114,8 @@ class ProjectDialog(Answerable):
         for item in (i for k in r.kinds for i in k.items):
             if r.is_bond(item.kind, item.code):
                 self.bond.addItem(f"{item.code} {item.name}", item.code)
-        for row in book.conn.execute("SELECT code, kind, name FROM fund_items WHERE active = 1 ORDER BY code"):
-            if r.is_bond(row["kind"], row["code"]) and self.bond.findData(row["code"]) < 0:
+        for row in sorted(catalogue.items(book, active_only=True), key=lambda i: str(i["code"])):
+            if r.is_bond(str(row["kind"]), str(row["code"])) and self.bond.findData(row["code"]) < 0:
                 self.bond.addItem(f"{row['code']} {row['name']}", row["code"])
         self.bond.setCurrentIndex(max(0, self.bond.findData(p.get("bond_item"))))
         self.asset = _combo(r.asset_types, p.get("asset_type"))

@@ -36,7 +36,7 @@ from . import dialogs
 from .folders import open_folder
 from .table_models import Column, LazyTableModel, ListSource
 from .templates_page import TemplatesPage
-from .widgets import DataTable
+from .widgets import DataTable, can
 from .worker import Cancelled, Job, Progress
 
 MONTH_COLUMNS = [Column("month", "月份"), Column("start", "统计起"), Column("end", "统计止"), Column("due", "报送期限"),
@@ -79,7 +79,7 @@ class ReportsTab(QWidget):
             bar.addWidget(b)
         bar.addStretch(1)
         layout_.addLayout(bar)
-        self.chief = bool(book.user and book.user.role == "chief") and not book.read_only
+        self.may = {self.sign_button: can(book, "sign_off"), self.reopen_button: can(book, "reopen_month")}
         self.buttons = (self.preview_button, self.pdf_button, self.sign_button, self.reopen_button, self.export_button)
         self.set_busy(False)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -155,7 +155,7 @@ class ReportsTab(QWidget):
 
     def set_busy(self, busy: bool) -> None:
         for b in self.buttons:
-            b.setEnabled(not busy and (self.chief or b not in (self.sign_button, self.reopen_button)))
+            b.setEnabled(not busy and self.may.get(b, True))
 
     def start_job(self, title: str, work: Callable[[Progress], Any], done: Callable[[Any], None]) -> None:
         """Run `work` off the GUI thread (window-modal progress, 取消); `done(result)` only when it succeeded."""

@@ -28,7 +28,7 @@ from ..models.book import Book
 from ..models.permissions import ROLE_NAMES
 from . import dialogs
 from .table_models import Column, LazyTableModel, ListSource
-from .widgets import DataTable
+from .widgets import DataTable, can
 
 
 class SettingsTab(QTabWidget):
@@ -71,7 +71,7 @@ class BureauPage(QWidget):
         save = QPushButton("保存单位信息")
         save.clicked.connect(self.save)
         form.addRow(save)
-        can_edit = not book.read_only and bool(book.user and book.user.role == "chief")
+        can_edit = can(book, "update_bureau")
         for widget in (self.name, self.code, self.level, self.phone, self.mask, save):
             widget.setEnabled(can_edit)
         if not can_edit:

@@ -135,3 +135,15 @@ def test_auditor_sees_the_tab_but_cannot_write(qtbot, book: Book, county: nf.Cou
     assert not tab.record_button.isEnabled() and tab.generate_button.isEnabled()
     tab.as_of.setDate(QDate(2026, 4, 7))
     assert tab.obligation_model.total == 0 and dt.date(2026, 4, 7).isoformat() in tab.counts.text()
+
+
+@pytest.mark.parametrize(("login", "may_write"), [("clerk", True), ("chief", False), ("reviewer", False)])
+def test_notice_buttons_follow_the_permission_table(qtbot, book: Book, county: nf.County, login: str,
+                                                     may_write: bool) -> None:
+    """Only the roles permissions.toml allows get the recording buttons; generating a notice is open to all."""
+    login_as(book, login)
+    tab = NoticesTab(book)
+    qtbot.addWidget(tab)
+    for button in (tab.record_button, tab.edit_button, tab.evidence_button, tab.feedback_button, tab.handle_button):
+        assert button.isEnabled() is may_write, button.text()
+    assert tab.generate_button.isEnabled()
