@@ -20,7 +20,7 @@ class MaskingFormatter(logging.Formatter):
     """The whole formatted record (message and traceback) with ID and account numbers masked."""
 
     def format(self, record: logging.LogRecord) -> str:
-        from app.models.privacy import mask_text
+        from app.models.values.privacy import mask_text
 
         return mask_text(super().format(record))
 
@@ -45,7 +45,15 @@ def has_display() -> bool:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     setup_logging()
-    from app import cli
+    from app.models.integrity import startup
+    from app.models.values.errors import AppError
+
+    try:
+        startup.check_all()
+    except AppError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    from app.cli import main as cli
 
     code = cli.run(argv)
     if code != -1:
@@ -54,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     if not has_display():
         print("没有图形显示（DISPLAY 未设置），无法打开窗口：请在桌面环境中运行，或使用 xvfb-run -a fundledger。")
         return 2
-    from app.ui.app import run_gui
+    from app.ui.shell.app import run_gui
 
     return run_gui(demo=args.demo, path=args.open, read_only=args.read_only)
 

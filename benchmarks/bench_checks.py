@@ -22,8 +22,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.models import checks  # noqa: E402
-from app.models.book import open_book  # noqa: E402
+from app.models.payments import checks  # noqa: E402
+from app.models.store.book import open_book  # noqa: E402
 from benchmarks.bench_warnings import generate  # noqa: E402
 
 KINDS = ("progress", "prepayment", "retention", "management_fee", "household_subsidy", "settlement")

@@ -28,9 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.models import indicators, ledger, setup, treasury  # noqa: E402
-from app.models import treasury_file as tf  # noqa: E402
-from app.models.book import Book, open_book  # noqa: E402
+from app.models.ledger import account as ledger  # noqa: E402
+from app.models.ledger import indicators, treasury  # noqa: E402
+from app.models.ledger import treasury_file as tf  # noqa: E402
+from app.models.store import setup  # noqa: E402
+from app.models.store.book import Book, open_book  # noqa: E402
 
 PASSWORD = "bench-pass-1"
 CLERK = "clerk"
@@ -48,7 +50,7 @@ def build_base(folder: Path, rows: int) -> tuple[Path, Path]:
     db = folder / "base.db"
     book = setup.create(db, bureau_name="基准测试县财政局", region_code="659903", level="county",
                         chief_login="chief", chief_name="局长", chief_password=PASSWORD, clock=Clock())
-    from app.models import users
+    from app.models.store import users
 
     book.user = users.add_user(book, login=CLERK, name="经办", role="clerk", password=PASSWORD,
                                section="扶贫资金管理股")  # indicators, entries and imports are the clerk's
@@ -82,7 +84,7 @@ def _amount(i: int) -> int:
 def write_export(path: Path, rows: int) -> None:
     import openpyxl
 
-    from app.models.money import to_yuan
+    from app.models.values.money import to_yuan
 
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("支付明细")
@@ -126,7 +128,7 @@ def child(mode: str, db: Path, path: Path, limit: int | None) -> None:
     """One measured run in this fresh process: prints seconds, rows and peak RSS as JSON."""
     book = open_book(db)
     book.clock = Clock()
-    from app.models import users
+    from app.models.store import users
 
     users.login(book, CLERK, PASSWORD)
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -164,7 +166,7 @@ def readers(path: Path) -> list[str]:
     """Reading the same file: the streaming reader the import uses vs openpyxl's read-only mode (CPU s)."""
     import openpyxl
 
-    from app.models import xlsx_stream
+    from app.models.xlsx import stream as xlsx_stream
 
     out = []
     start = time.process_time()

@@ -29,8 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from app.models import performance, setup, users, warnings  # noqa: E402
-from app.models.book import Book, open_book  # noqa: E402
+from app.models.performance import goals as performance  # noqa: E402
+from app.models.store import setup, users  # noqa: E402
+from app.models.store.book import Book, open_book  # noqa: E402
+from app.models.warnings import engine as warnings  # noqa: E402
+from app.models.warnings import registry  # noqa: E402
 
 PASSWORD = "bench-pass-1"
 AS_OF = dt.date(2026, 11, 25)
@@ -101,8 +104,8 @@ def naive_store(book: Book, findings: list[warnings.Finding], day: dt.date) -> N
 
 
 def first_paint(book: Book, runs: int) -> list[float]:
-    from app.ui.app import make_app
-    from app.ui.dashboard_tab import DashboardTab
+    from app.ui.dashboard.tab import DashboardTab
+    from app.ui.shell.app import make_app
 
     app = make_app()
     DashboardTab.AUTO_RECOMPUTE = False
@@ -153,7 +156,7 @@ def main(argv: list[str]) -> int:
     naive = timed(lambda: naive_store(book, naive_detect(book, AS_OF), AS_OF), args.naive_runs)
     paint = first_paint(book, args.runs)
     per_code = {}
-    for code, detector in sorted(warnings.DETECTORS.items()):
+    for code, detector in sorted(registry.DETECTORS.items()):
         per_code[code] = statistics.median(timed(lambda d=detector: list(d(warnings.Context(book, AS_OF))), args.runs))
     print(f"\n{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPU; data: "
           + ", ".join(f"{k} {v:,}" for k, v in sizes.items()) + f"; warnings found {first.found:,}")

@@ -8,7 +8,7 @@ a clerk and a reviewer (every paid request drafted by one, reviewed by the other
 30,000 建档立卡户 registered as payees (their heads) with 120,000 people (4 per household); every third
 request a 到户补助 or 劳务报酬 paid to the persons of a real-name list, 1,000,000 list lines in all;
 实名制发放 notices; 2026's 零星支出 up to 200,000 专账 entries; months closed through August 2026; and September and October 2026 signed off by
-the chief through monthly.sign_off (backup, cross-checks, package, closing), so packages and verify
+the chief through signoff.sign_off (backup, cross-checks, package, closing), so packages and verify
 work on real sign-offs. Every row goes through Book.write(system=True): audited and hash-chained.
 
 Deterministic: the same --scale gives the same rows (the sign-off files' hashes included). The result
@@ -29,10 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.models import ids, monthly, setup, users  # noqa: E402
-from app.models.backup import backup_dir  # noqa: E402
-from app.models.book import Book  # noqa: E402
-from app.models.demo_payments_data import FATHER, GIVEN, HAN, TOWNS  # noqa: E402
+from app.demo.payments_data import FATHER, GIVEN, HAN, TOWNS  # noqa: E402
+from app.export import signoff  # noqa: E402
+from app.models.store import setup, users  # noqa: E402
+from app.models.store.backup import backup_dir  # noqa: E402
+from app.models.store.book import Book  # noqa: E402
+from app.models.values import ids  # noqa: E402
 from benchmarks.warnings_county import STAMP, close_months, fill  # noqa: E402
 
 PASSWORD = "bench-pass-1"
@@ -176,7 +178,7 @@ def sign(book: Book, months: tuple[str, ...]) -> None:
     users.login(book, CHIEF, PASSWORD)
     with tempfile.TemporaryDirectory(prefix="fl-county-pkg-") as tmp:
         for month in months:
-            monthly.sign_off(book, month=month, out_dir=Path(tmp), comment="按期报送")
+            signoff.sign_off(book, month=month, out_dir=Path(tmp), comment="按期报送")
     shutil.rmtree(backup_dir(book.path), ignore_errors=True)  # the sign-off's backups: not part of the county
 
 

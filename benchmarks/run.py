@@ -59,8 +59,8 @@ def peak_mb() -> float:
 
 
 def open_county(db: Path, *, read_only: bool = False, check: str = "full") -> Any:
-    from app.models import users
-    from app.models.book import open_book
+    from app.models.store import users
+    from app.models.store.book import open_book
     from benchmarks.make_county import CHIEF, PASSWORD
 
     book = open_book(db, read_only=read_only, check=check)
@@ -71,7 +71,7 @@ def open_county(db: Path, *, read_only: bool = False, check: str = "full") -> An
 
 
 def qt_app() -> Any:
-    from app.ui.app import make_app
+    from app.ui.shell.app import make_app
 
     return make_app()
 
@@ -90,7 +90,7 @@ def paint(widget: Any) -> None:
 def child_open(db: Path, variant: str) -> Result:
     """Open the file to the main window's first paint; then the first paint of every other tab."""
     qt_app()
-    from app.ui import main_window  # noqa: F401 - the program's modules are loaded before the user opens a file
+    from app.ui.shell import main_window  # noqa: F401 - the program's modules are loaded before the user opens a file
 
     main_window.tab_factories()
     start, cpu0 = time.perf_counter(), time.process_time()
@@ -98,8 +98,8 @@ def child_open(db: Path, variant: str) -> Result:
     # paint (files.open_path); the baseline opens the old way, quick_check first, and loads every row.
     book = open_county(db, check="deferred" if variant == "app" else "full")
     if variant == "app":
-        from app.ui.dashboard_tab import DashboardTab
-        from app.ui.main_window import MainWindow
+        from app.ui.dashboard.tab import DashboardTab
+        from app.ui.shell.main_window import MainWindow
 
         DashboardTab.AUTO_RECOMPUTE = False  # the prepared copy is current; no background run to race the paint
         window = MainWindow(book)
@@ -127,9 +127,9 @@ def naive_table(book: Any) -> Any:
     from PySide6.QtGui import QStandardItem, QStandardItemModel
     from PySide6.QtWidgets import QTableView
 
-    from app.models import payment_query
-    from app.ui.payments_tab import COLUMNS
-    from app.ui.table_models import display
+    from app.models.payments import query as payment_query
+    from app.ui.kit.table_models import display
+    from app.ui.payments.tab import COLUMNS
 
     source = payment_query.PaymentQuery(book)
     rows = source.fetch(0, source.count(), None, False)
@@ -151,7 +151,7 @@ def child_filter(db: Path, variant: str, runs: int) -> Result:
     book = open_county(db, read_only=True)
     times = []
     if variant == "app":
-        from app.ui.payments_tab import PaymentsTab
+        from app.ui.payments.tab import PaymentsTab
 
         tab = PaymentsTab(book)
         tab.resize(1280, 800)
@@ -181,7 +181,7 @@ def child_filter(db: Path, variant: str, runs: int) -> Result:
 
 
 def child_warnings(db: Path, variant: str, runs: int) -> Result:
-    from app.models import warnings
+    from app.models.warnings import engine as warnings
     from benchmarks import bench_warnings as bw
 
     book = open_county(db)
@@ -201,15 +201,15 @@ def child_warnings(db: Path, variant: str, runs: int) -> Result:
 def child_package(db: Path, variant: str) -> Result:
     """One month's package: the 预览稿 (assemble, cross-check, workbook, PDF, manifest) and re-creating the
     signed October package as `fundledger export` does; one run per process, so peak memory is its own."""
-    from app.models import monthly
+    from app.export import signoff
 
     book = open_county(db, read_only=True)
     with tempfile.TemporaryDirectory(prefix="fl-pkg-") as tmp:
         t, c = time.perf_counter(), time.process_time()
         if variant == "app":
-            monthly.write_preview(book, month=MONTH, out_dir=Path(tmp) / "preview")
+            signoff.write_preview(book, month=MONTH, out_dir=Path(tmp) / "preview")
         else:  # "export": the signed package re-created from its snapshot
-            monthly.export(book, month=MONTH, out_dir=Path(tmp))
+            signoff.export(book, month=MONTH, out_dir=Path(tmp))
         seconds, cpu = time.perf_counter() - t, time.process_time() - c
     book.close(backup=False)
     return {"times": [seconds], "cpu": [cpu], "peak_mb": peak_mb()}
@@ -240,13 +240,14 @@ def child_roster(db: Path, variant: str) -> Result:
 
 def child_verify(db: Path, variant: str, limit: int) -> Result:
     """verify.run (chain included) vs a naive row check: one query per row for its last audit record."""
-    from app.models import audit, verify
-    from app.models.db import row_json_sql
+    from app.export import evidence
+    from app.models.store import audit
+    from app.models.store.db import row_json_sql
 
     book = open_county(db, read_only=True)
     t, c = time.perf_counter(), time.process_time()
     if variant == "app":
-        report = verify.run(book)
+        report = evidence.verify(book)
         seconds, cpu = time.perf_counter() - t, time.process_time() - c
         assert report.ok, report.text()
         book.close(backup=False)
@@ -270,8 +271,9 @@ def child_freeze(db: Path, variant: str, work: str) -> Result:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QWidget
 
-    from app.models import monthly, warnings
-    from app.ui.worker import Job
+    from app.export import signoff
+    from app.models.warnings import engine as warnings
+    from app.ui.kit.worker import Job
 
     app = qt_app()
     book = open_county(db, read_only=work != "warnings")
@@ -284,10 +286,10 @@ def child_freeze(db: Path, variant: str, work: str) -> Result:
         if work == "warnings":
             return warnings.recompute(book, as_of=AS_OF)
         if work == "verify":
-            from app.models import verify
+            from app.export import evidence
 
-            return verify.run(book, progress=progress.step).ok
-        return monthly.write_preview(book, month=MONTH, out_dir=Path(tmp) / "p", progress=progress.step)
+            return evidence.verify(book, progress=progress.step).ok
+        return signoff.write_preview(book, month=MONTH, out_dir=Path(tmp) / "p", progress=progress.step)
 
     gaps: list[float] = []
     elapsed = QElapsedTimer()
@@ -327,8 +329,8 @@ def child_freeze(db: Path, variant: str, work: str) -> Result:
 
 
 def child_import(db: Path, variant: str, xlsx: Path, limit: int | None) -> Result:
-    from app.models import users
-    from app.models.book import open_book
+    from app.models.store import users
+    from app.models.store.book import open_book
     from benchmarks import bench_treasury_import as bt
 
     b = open_book(db)
@@ -425,7 +427,7 @@ def prepare(db: Path, work: Path) -> Path:
     """A writable copy whose warnings are current (as the app leaves a file it opened that day)."""
     copy = work / "county-work.db"
     shutil.copy(db, copy)
-    from app.models import warnings
+    from app.models.warnings import engine as warnings
 
     book = open_county(copy)
     warnings.recompute(book, as_of=AS_OF)

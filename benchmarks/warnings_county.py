@@ -12,9 +12,9 @@ import datetime as dt
 import json
 import random
 
-from app.models import ids
-from app.models.book import Book
-from app.models.demo_goals import goals_for
+from app.demo.goals import goals_for
+from app.models.store.book import Book
+from app.models.values import ids
 
 YEARS = range(2022, 2027)
 KINDS = [("ZX", "ZX01")] * 5 + [("ZX", "ZX02"), ("ZH", "ZH01"), ("ZH", "ZH04"), ("YD", "YD01"), ("YD", "YD02"),

@@ -18,8 +18,9 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.models import demo, users  # noqa: E402
-from app.models.book import open_book  # noqa: E402
+from app.demo import build as demo  # noqa: E402
+from app.models.store import users
+from app.models.store.book import open_book  # noqa: E402
 
 SLUGS = {"专账": "ledger", "项目计划": "plan", "支付审批": "payments", "公告公示": "notices", "监控预警": "dashboard",
          "绩效目标": "performance", "月报": "reports", "审计": "audit", "基础设置": "settings"}
@@ -61,7 +62,7 @@ def shoot(app: Any, widget: Any, target: Path, size: tuple[int, int] | None = No
 
 def window_as(path: Path, login: str, *, read_only: bool = False) -> Any:
     """The main window on the demo file as this user (closing the window closes the file)."""
-    from app.ui.main_window import MainWindow
+    from app.ui.shell.main_window import MainWindow
 
     book = open_book(path, read_only=read_only)
     users.login(book, login, demo.PASSWORD)
@@ -72,9 +73,9 @@ def window_as(path: Path, login: str, *, read_only: bool = False) -> Any:
 
 
 def capture(out: Path) -> list[Path]:
-    from app.ui.app import make_app
-    from app.ui.dashboard_tab import DashboardTab
-    from app.ui.folders import Folders
+    from app.ui.dashboard.tab import DashboardTab
+    from app.ui.shell.app import make_app
+    from app.ui.shell.folders import Folders
 
     app = make_app()
     Folders.enabled = False
@@ -96,8 +97,14 @@ def capture(out: Path) -> list[Path]:
 
 
 def capture_tasks(app: Any, path: Path, out: Path, tmp: Path) -> list[Path]:
-    from app.models import demo_ledger, notices, payment_query
-    from app.ui import files, ledger_dialogs, ledger_import, notice_dialogs, payment_dialogs, start
+    from app.demo import ledger as demo_ledger
+    from app.models.notices import records as notices
+    from app.models.payments import query as payment_query
+    from app.ui.ledger import dialogs as ledger_dialogs
+    from app.ui.ledger import treasury_import as ledger_import
+    from app.ui.notices import dialogs as notice_dialogs
+    from app.ui.payments import dialogs as payment_dialogs
+    from app.ui.shell import files, start
 
     window = window_as(path, "jingban")  # 经办人 (clerk): indicator, treasury import, payment draft, notice
     book = window.book

@@ -11,8 +11,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from app.models import setup, users  # noqa: E402
-from app.models.book import Book  # noqa: E402
+from app.models.store import setup, users  # noqa: E402
+from app.models.store.book import Book  # noqa: E402
 
 PASSWORD = "secret-pass-1"
 

@@ -16,8 +16,13 @@ from typing import Any
 from PySide6.QtCore import QMarginsF
 from PySide6.QtGui import QFont, QGuiApplication, QPagedPaintDevice, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
-from app.models import checks, money, payment_query, plan, projects, real_name, setup
-from app.models.book import Book
+from app.models.payments import checks, real_name
+from app.models.payments import query as payment_query
+from app.models.plan import decisions as plan
+from app.models.plan import projects
+from app.models.store import setup
+from app.models.store.book import Book
+from app.models.values import money
 
 FONTS = ["SimSun", "宋体", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Serif CJK SC", "Noto Sans CJK SC"]
 OUTCOME_MARK = {"pass": "通过", "fail": "不通过", "warn": "提示"}

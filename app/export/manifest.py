@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.export import definitions, pdf, workbook
-from app.export.definitions import ReportDefs
-from app.export.package_data import PackageData
-from app.models.errors import AppError, FileError
+from app.export import pdf, workbook
+from app.models.reports import definitions
+from app.models.reports.definitions import ReportDefs
+from app.models.reports.package_data import PackageData
+from app.models.values.errors import AppError, FileError
 
 if TYPE_CHECKING:
     from app.export.template import TemplateSpec

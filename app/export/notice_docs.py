@@ -1,6 +1,6 @@
 """Notice documents written by the app: a print-ready A4 PDF for boards and an .xlsx for the website.
 
-The content comes from app.models.notice_content (identifiers already masked there); this module only
+The content comes from app.models.notices.content (identifiers already masked there); this module only
 lays it out. Same data and date → same bytes (timestamps fixed to the notice date), so a published
 file can be re-created and compared.
 """
@@ -22,12 +22,13 @@ from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPdfWriter, QTextDocume
 
 from app.export import pdf as report_pdf
 from app.export import stable
-from app.export.package_data import CHINA
-from app.models import money, notice_content
-from app.models import notice_obligations as ob
-from app.models.book import Book
-from app.models.errors import FileError
-from app.models.notice_content import NoticeDoc
+from app.models.notices import content as notice_content
+from app.models.notices import obligations as ob
+from app.models.notices.content import NoticeDoc
+from app.models.reports.package_data import CHINA
+from app.models.store.book import Book
+from app.models.values import money
+from app.models.values.errors import FileError
 
 FONTS = ["SimSun", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC"]
 DPI = 300

@@ -29,10 +29,11 @@ from PySide6.QtGui import (
     QPen,
 )
 
-from app.export import definitions, layout, stable
-from app.export.definitions import ReportDefs, TableDef
-from app.export.layout import RenderRow, Section
-from app.export.package_data import PackageData
+from app.export import stable
+from app.models.reports import definitions, layout
+from app.models.reports.definitions import ReportDefs, TableDef
+from app.models.reports.layout import RenderRow, Section
+from app.models.reports.package_data import PackageData
 
 DPI = 300
 _MM = DPI / 25.4

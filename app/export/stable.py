@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import openpyxl.cell._writer as cell_writer
 
-from app.export.package_data import CHINA
+from app.models.reports.package_data import CHINA
 
 ZIP_LEVEL = 6
 """Deflate level for every entry; fixed, because another level gives other bytes."""

@@ -25,12 +25,12 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.export import definitions, layout
-from app.export.definitions import Column, ReportDefs, TableDef
-from app.export.layout import Section
-from app.export.package_data import PackageData
-from app.export.workbook import put_text, put_value
-from app.models.errors import AppError
+from app.export.cells import put_text, put_value
+from app.models.reports import definitions, layout
+from app.models.reports.definitions import Column, ReportDefs, TableDef
+from app.models.reports.layout import Section
+from app.models.reports.package_data import PackageData
+from app.models.values.errors import AppError
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _ROW = re.compile(r"(?:行|row)(?:\[([^\]]+)\])?\.(.+)")

@@ -1,0 +1,1 @@
+"""The domain and its storage, one package per capability; no Qt anywhere (tests/test_layers.py)."""

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from app.models import demo, monthly
-from app.models.book import Book, open_book
-from app.ui import dialogs
-from app.ui.audit_tab import AuditTab
-from app.ui.folders import Folders
-from app.ui.main_window import MainWindow
-from app.ui.reports_tab import ReportsTab
-from app.ui.start import LoginDialog
+from app.demo import build as demo
+from app.models.reports import monthly
+from app.models.store.book import Book, open_book
+from app.ui.audit.tab import AuditTab
+from app.ui.kit import dialogs
+from app.ui.reports.tab import ReportsTab
+from app.ui.shell.folders import Folders
+from app.ui.shell.main_window import MainWindow
+from app.ui.shell.start import LoginDialog
 from tests.conftest import FixedClock
 
 

@@ -1,4 +1,4 @@
-"""Export tests render real files; each builds its PackageData by hand (tests/export/sample.py)."""
+"""Export tests render real files; each builds its PackageData by hand (tests/models/reports/sample.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from openpyxl.utils.escape import unescape
 from openpyxl.workbook.workbook import Workbook
 
-from app.export.package_data import PackageData
 from app.export.workbook import render_workbook
-from tests.export.sample import make_package
+from app.models.reports.package_data import PackageData
+from tests.models.reports.sample import make_package
 
 
 @pytest.fixture

@@ -7,10 +7,12 @@ import subprocess
 from pathlib import Path
 
 from app.export import approval_form
-from app.models import checks, money, payments
-from app.models.book import Book
+from app.models.payments import checks
+from app.models.payments import requests as payments
+from app.models.store.book import Book
+from app.models.values import money
 from tests.conftest import login_as
-from tests.models import payment_fixtures as fx
+from tests.models.payments import payment_fixtures as fx
 
 
 def pdf_text(path: Path) -> str:

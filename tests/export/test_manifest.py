@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from app.export.manifest import file_names, manifest_bytes, safe_name, write_package
-from app.export.package_data import PackageData
 from app.export.template import TemplateSpec
-from app.models.errors import AppError
-from tests.export import sample
+from app.models.reports.package_data import PackageData
+from app.models.values.errors import AppError
 from tests.export.test_template import make_table5_template
+from tests.models.reports import sample
 
 XLSX = "示例县财政局_2026年10月_扶贫资金监管月报.xlsx"
 PDF = "示例县财政局_2026年10月_扶贫资金监管月报.pdf"

@@ -11,11 +11,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from app.demo import build as demo
 from app.export import notice_docs
-from app.models import demo, ids, notice_content, notices, setup
-from app.models.book import Book, open_book
+from app.models.notices import content as notice_content
+from app.models.notices import records as notices
+from app.models.store import setup
+from app.models.store.book import Book, open_book
+from app.models.values import ids
 from tests.conftest import FixedClock, login_as
-from tests.models import notice_fixtures as nf
+from tests.models.notices import notice_fixtures as nf
 
 TODAY = dt.date(2026, 11, 20)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from app.export import pdf
-from app.export.package_data import PackageData
-from tests.export import sample
+from app.models.reports.package_data import PackageData
+from tests.models.reports import sample
 
 
 def pdftotext(path: Path, *, first: int | None = None, last: int | None = None) -> str:
@@ -104,7 +104,7 @@ def test_stable_pdf_rewrites_dates_and_keeps_the_xref_valid(package: PackageData
 
 
 def _child(code: str, **env: str) -> str:
-    script = "from tests.export import sample\nfrom app.export import pdf\n" + code
+    script = "from tests.models.reports import sample\nfrom app.export import pdf\n" + code
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **env})  # fmt: skip

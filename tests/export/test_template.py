@@ -9,11 +9,11 @@ import openpyxl
 import pytest
 from openpyxl.styles import Font
 
-from app.export.package_data import PackageData
 from app.export.template import TemplateError, TemplateSpec, fill_template, validate_template
 from app.export.workbook import render_workbook
-from tests.export import sample
+from app.models.reports.package_data import PackageData
 from tests.export.conftest import text, yuan
+from tests.models.reports import sample
 
 
 def make_table5_template(path: Path, *, extra: dict[str, str] | None = None) -> Path:

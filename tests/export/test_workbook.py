@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from app.export import definitions, layout
-from app.export.layout import ReportDataError
-from app.export.package_data import PackageData, SignOff
-from app.export.workbook import ooxml_text, render_workbook, segments, text_width
-from tests.export import sample
+from app.export.cells import ooxml_text
+from app.export.workbook import render_workbook, segments, text_width
+from app.models.reports import definitions, layout
+from app.models.reports.layout import ReportDataError
+from app.models.reports.package_data import PackageData, SignOff
 from tests.export.conftest import render, sheet_xml, text, yuan
+from tests.models.reports import sample
 
 SHEETS = ["封面", *(f"表{n}" for n in range(1, 10))]
 

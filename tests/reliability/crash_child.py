@@ -21,23 +21,16 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from app.models import (
-    catalogue,
-    holidays,
-    ids,
-    indicators,
-    monthly,
-    payees,
-    payments,
-    plan,
-    plan_import,
-    projects,
-    real_name,
-    setup,
-    treasury,
-    users,
-)
-from app.models.book import Book, open_book
+from app.export import signoff
+from app.models.ledger import catalogue, indicators, treasury
+from app.models.payments import real_name
+from app.models.payments import requests as payments
+from app.models.plan import decisions as plan
+from app.models.plan import payees, plan_import, projects
+from app.models.reports import monthly
+from app.models.store import holidays, setup, users
+from app.models.store.book import Book, open_book
+from app.models.values import ids
 
 PASSWORD = "secret-pass-1"
 DOC = "新财农〔2026〕900号"
@@ -74,7 +67,7 @@ def valid_uscc(seq: int) -> str:
 def prepare(path: Path) -> Path:
     """A bureau with one user per role, a large indicator, an approved project funded by it, an enterprise
     payee and a household-subsidy payment in draft (the scenarios build on these)."""
-    from app.models.demo import DemoClock
+    from app.demo.common import DemoClock
 
     clock = DemoClock(dt.datetime(2026, 5, 10, 9, 0, 0))
     book = setup.create(path, bureau_name="崩溃测试县财政局", region_code="659901", level="county",
@@ -230,7 +223,7 @@ def sign_off(book: Book, rng: random.Random, n: int) -> None:
     _as(book, "chief")
     if book.conn.execute("SELECT 1 FROM signoffs WHERE month = '2026-01' AND status = 'signed'").fetchone():
         monthly.reopen(book, month="2026-01", reason=f"崩溃测试第 {n} 次重新打开")
-    monthly.sign_off(book, month="2026-01", out_dir=book.path.with_name("报送包"), comment=f"第 {n} 次签发")
+    signoff.sign_off(book, month="2026-01", out_dir=book.path.with_name("报送包"), comment=f"第 {n} 次签发")
 
 
 SCENARIOS: dict[str, Scenario] = {

@@ -11,8 +11,8 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from app.models.book import Book
-from app.models.errors import AppError, RowErrors
+from app.models.store.book import Book
+from app.models.values.errors import AppError, RowErrors
 
 REFUSALS: dict[str, list[str]] = {}  # for debugging a test that refuses everything
 FIGURES: dict[str, int] = {}  # test name → inputs tried; printed at the end of the session (conftest)

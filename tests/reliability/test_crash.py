@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from app.models import verify
-from app.models.book import open_book
+from app.export import evidence
+from app.models.store.book import open_book
 from tests.reliability import crash_child as cc
 
 TRIALS = int(os.environ.get("FUNDLEDGER_CRASH_TRIALS", "112"))
@@ -70,7 +70,7 @@ def trial(ctx, path: Path, scenario: str, seed: int, delay: float) -> Outcome:  
     # An auditor opens it first (read-only, the crash's journal still beside it), then the clerk.
     ro = open_book(path, read_only=True)
     try:
-        report = verify.run(ro)
+        report = evidence.verify(ro)
         if not report.ok:
             out.problems.append(report.text())
         out.problems += cc.check(ro.conn, path.with_name("报送包"))
@@ -136,12 +136,12 @@ def test_base_file_checks_detect_a_half_import(base: Path, tmp_path: Path) -> No
     book = open_book(path)
     try:
         book.user = None
-        from app.models import users
+        from app.models.store import users
 
         users.login(book, "clerk", cc.PASSWORD)
         src = tmp_path / "t.csv"
         src.write_bytes(cc.treasury_csv("half"))
-        from app.models import treasury
+        from app.models.ledger import treasury
 
         treasury.import_file(book, src)
         assert cc.check(book.conn) == []

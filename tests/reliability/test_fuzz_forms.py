@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.models import catalogue, holidays, setup, users
-from app.models.book import Book
-from app.models.errors import AppError, ValidationError
+from app.models.ledger import catalogue
+from app.models.store import holidays, setup, users
+from app.models.store.book import Book
+from app.models.values.errors import AppError, ValidationError
 from tests.conftest import PASSWORD
 
 HOSTILE = st.one_of(

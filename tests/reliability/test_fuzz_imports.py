@@ -16,12 +16,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.models import perf_import, plan_import, real_name, treasury
-from app.models import treasury_file as tf
-from app.models.book import Book
+from app.models.ledger import treasury
+from app.models.ledger import treasury_file as tf
+from app.models.payments import real_name
+from app.models.performance import goals_import as perf_import
+from app.models.plan import plan_import
+from app.models.store.book import Book
 from tests.conftest import login_as
-from tests.models import payment_fixtures as fx
-from tests.models.ledger_fixtures import register
+from tests.models.ledger.ledger_fixtures import register
+from tests.models.payments import payment_fixtures as fx
 from tests.reliability.fuzz_support import AMOUNTS, DATES, FUZZ, HOSTILE, attempt
 
 _seq = itertools.count(1)
@@ -133,7 +136,7 @@ def test_plan_import_columns(book: Book, column: str, value: Any) -> None:
     wb.save(out)
     labels = {c.label for c in (*plan_import.PROJECT_COLUMNS, *plan_import.FUNDING_COLUMNS)}
     labels |= {c.title for c in (*plan_import.PROJECT_COLUMNS, *plan_import.FUNDING_COLUMNS)}
-    from app.models import project_fields as pf
+    from app.models.plan import fields as pf
 
     labels |= set(pf.LABELS.values()) | {"资金来源", "项目编号", "文件"}
     before = book.conn.execute("SELECT count(*) FROM projects").fetchone()[0]
@@ -207,7 +210,7 @@ def test_treasury_row_dated_before_its_indicator_names_the_date(book: Book, tmp_
     row = ["GK-OLD", "00010101", doc, "2130505", "31005", "某合作社", "6228480088012345671", "农行", "1.00", "项目款", "直接"]
     path = tmp_path / "国库.csv"
     path.write_bytes(_csv([TREASURY_HEADERS, row]))
-    from app.models.errors import RowErrors
+    from app.models.values.errors import RowErrors
 
     with pytest.raises(RowErrors) as info:
         treasury.import_file(book, path)

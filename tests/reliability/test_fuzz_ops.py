@@ -16,13 +16,20 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from app.models import indicators, ledger, money, notices, payees, payments, performance, plan, projects
-from app.models.book import Book
-from app.models.errors import ValidationError
+from app.models.ledger import account as ledger
+from app.models.ledger import indicators
+from app.models.notices import records as notices
+from app.models.payments import requests as payments
+from app.models.performance import goals as performance
+from app.models.plan import decisions as plan
+from app.models.plan import payees, projects
+from app.models.store.book import Book
+from app.models.values import money
+from app.models.values.errors import ValidationError
 from tests.conftest import FixedClock, login_as
-from tests.models import notice_fixtures as nf
-from tests.models import payment_fixtures as fx
-from tests.models.ledger_fixtures import register
+from tests.models.ledger.ledger_fixtures import register
+from tests.models.notices import notice_fixtures as nf
+from tests.models.payments import payment_fixtures as fx
 from tests.reliability.fuzz_support import AMOUNTS, DATES, FIGURES, FUZZ, HOSTILE, attempt, has_chinese
 
 _seq = itertools.count(1)
@@ -117,7 +124,7 @@ PROJECT: dict[str, st.SearchStrategy[Any]] = {
 @FUZZ
 @given(change=one_field(PROJECT))
 def test_create_project(book: Book, change: tuple[str, Any]) -> None:
-    from app.models import project_fields as pf
+    from app.models.plan import fields as pf
 
     field, value = change
     login_as(book, "clerk")

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from app.models import backup, db, lock, users, verify
-from app.models.book import Book, open_book
-from app.models.errors import AppError, FileError, LockedError
+from app.export import evidence
+from app.models.store import backup, db, lock, users
+from app.models.store.book import Book, open_book
+from app.models.values.errors import AppError, FileError, LockedError
 from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,7 +154,7 @@ def test_read_only_folder(good_file: Path, monkeypatch: pytest.MonkeyPatch) -> N
         with pytest.raises(FileError, match="只读"):
             open_book(target)
         ro = open_book(target, read_only=True)
-        assert verify.run(ro).ok
+        assert evidence.verify(ro).ok
         ro.close()
         assert digest(target) == before
 
@@ -194,7 +195,7 @@ def test_full_disk_leaves_previous_state(good_file: Path) -> None:
         book.close(backup=False)
         filler.unlink()
         again = open_book(target)
-        assert verify.run(again).ok
+        assert evidence.verify(again).ok
         assert again.conn.execute("SELECT count(*) FROM users").fetchone()[0] == count + added
         again.close(backup=False)
 
@@ -224,4 +225,4 @@ def test_restore_from_a_hostile_backup_is_refused(book: Book, tmp_path: Path, na
         backup.summary(bad)
     assert digest(book.path) == before
     assert set(backup.backup_dir(book.path).iterdir()) == taken
-    assert verify.run(book).ok
+    assert evidence.verify(book).ok

@@ -19,8 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from app.models import demo, notice_content, notice_obligations, signed, users
-from app.models.book import Book, open_book
+from app.demo import build as demo
+from app.export import signed
+from app.models.notices import content as notice_content
+from app.models.notices import obligations as notice_obligations
+from app.models.store import users
+from app.models.store.book import Book, open_book
 from tests.reliability.fuzz_support import FIGURES
 
 ROOT = Path(__file__).resolve().parents[2]

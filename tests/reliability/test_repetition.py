@@ -10,9 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from app.models import monthly, payments, perf_import, plan_import, real_name, treasury, users
-from app.models.book import Book, open_book
-from app.models.errors import AppError
+from app.export import signoff
+from app.models.ledger import treasury
+from app.models.payments import real_name
+from app.models.payments import requests as payments
+from app.models.performance import goals_import as perf_import
+from app.models.plan import plan_import
+from app.models.reports import monthly
+from app.models.store import users
+from app.models.store.book import Book, open_book
+from app.models.values.errors import AppError
 from tests.reliability import crash_child as cc
 from tests.reliability.fuzz_support import state
 
@@ -99,12 +106,12 @@ def test_real_name_list_twice_replaces(book: Book) -> None:
 
 def test_sign_off_twice(book: Book, tmp_path: Path) -> None:
     users.login(book, "chief", cc.PASSWORD)
-    first = monthly.sign_off(book, month="2026-01", out_dir=tmp_path / "out")
-    refused_without_writing(book, lambda: monthly.sign_off(book, month="2026-01", out_dir=tmp_path / "out"), "已签发")
+    first = signoff.sign_off(book, month="2026-01", out_dir=tmp_path / "out")
+    refused_without_writing(book, lambda: signoff.sign_off(book, month="2026-01", out_dir=tmp_path / "out"), "已签发")
     assert [p.name for p in (tmp_path / "out").iterdir()] == [first.folder.name]
     assert len(monthly.signoffs(book, month="2026-01")) == 1
     with pytest.raises(AppError, match="已存在"):  # re-exporting into the same place never overwrites what was sent
-        monthly.export(book, month="2026-01", out_dir=tmp_path / "out")
+        signoff.export(book, month="2026-01", out_dir=tmp_path / "out")
 
 
 def test_performance_goals_twice(book: Book, tmp_path: Path) -> None:

@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from app.models import monthly, package_check, payments, users, verify
-from app.models.book import open_book
+from app.export import evidence, signoff
+from app.models.payments import requests as payments
+from app.models.reports import package_check
+from app.models.store import users
+from app.models.store.book import open_book
 from tests.reliability import crash_child as cc
 
 
@@ -29,7 +32,7 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         users.login(book, "clerk", cc.PASSWORD)
         cc.payment_flow(book, random.Random(1), 1)
         users.login(book, "chief", cc.PASSWORD)
-        result = monthly.sign_off(book, month="2026-01", out_dir=folder / "sent")
+        result = signoff.sign_off(book, month="2026-01", out_dir=folder / "sent")
     finally:
         book.close(backup=False)
     return path, result.folder
@@ -57,7 +60,7 @@ def tamper(path: Path, *sql: str, drop_triggers_on: tuple[str, ...] = ()) -> Non
 def findings(path: Path) -> list[str]:
     ro = open_book(path, read_only=True)
     try:
-        return [str(f) for f in verify.run(ro).findings]
+        return [str(f) for f in evidence.verify(ro).findings]
     finally:
         ro.close()
 
@@ -198,7 +201,7 @@ def test_package_check_reads_only(copy: tuple[Path, Path]) -> None:
 
 
 def test_cli_check_package_names_the_edited_file(copy: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    from app import cli
+    from app.cli import main as cli
 
     path, package = copy
     assert cli.run(["check-package", str(path), str(package)]) == 0

@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 
-from app.models import demo, users
-from app.models.book import Book, open_book
+from app.demo import build as demo
+from app.models.store import users
+from app.models.store.book import Book, open_book
 
 
 @pytest.fixture(autouse=True)
 def _desktop_habits(qapp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    from app.ui.folders import Folders
-    from app.ui.widgets import install_dialog_habits
+    from app.ui.kit.widgets import install_dialog_habits
+    from app.ui.shell.folders import Folders
 
     folder = tmp_path_factory.mktemp("qsettings")
     QCoreApplication.setOrganizationName("FundLedgerTests")

@@ -7,19 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from app.models import monthly, users
-from app.models.book import Book, open_book
-from app.ui import dialogs
-from app.ui.audit_tab import AuditTab
-from app.ui.folders import Folders
+from app.export import signoff
+from app.models.store import users
+from app.models.store.book import Book, open_book
+from app.ui.audit.tab import AuditTab
+from app.ui.kit import dialogs
+from app.ui.shell.folders import Folders
 from tests.conftest import PASSWORD
-from tests.models.test_monthly import october  # noqa: F401 - fixture
+from tests.models.reports.test_monthly import october  # noqa: F401 - fixture
 
 
 @pytest.fixture
 def signed(october: Book, tmp_path: Path):  # noqa: F811
     """October signed by the chief; the file then opened read-only by the auditor."""
-    result = monthly.sign_off(october, month="2026-10", out_dir=tmp_path / "sent", comment="同意报送")
+    result = signoff.sign_off(october, month="2026-10", out_dir=tmp_path / "sent", comment="同意报送")
     path = october.path
     october.close(backup=False)
     out = tmp_path / "exported"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from app.models import users
-from app.models.book import Book
-from app.ui.audit_tab import AuditTab
+from app.models.store import users
+from app.models.store.book import Book
+from app.ui.audit.tab import AuditTab
 from tests.conftest import PASSWORD
 
 
@@ -45,7 +45,7 @@ def test_verify_runs_in_background_and_reports(qtbot, book: Book) -> None:
 
 
 def test_every_audited_table_has_a_chinese_name(book: Book) -> None:
-    from app.models import audit_query
+    from app.models.store import audit_query
 
     tables = [r[0] for r in book.conn.execute("SELECT name FROM tracked_tables")]
     assert [t for t in tables if audit_query.table_label(t) == t] == []

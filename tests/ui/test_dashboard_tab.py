@@ -11,14 +11,16 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from app.models import demo, perf_import, users
-from app.models.book import Book, open_book
-from app.ui import dialogs
-from app.ui.dashboard_dialogs import HandleDialog, ListDialog, ProblemDialog, SectionsDialog
-from app.ui.dashboard_tab import DashboardTab
-from app.ui.main_window import MainWindow, tab_factories
-from app.ui.performance_dialogs import GoalDialog, MonthDialog
-from app.ui.performance_tab import PerformanceTab
+from app.demo import build as demo
+from app.models.performance import goals_import as perf_import
+from app.models.store import users
+from app.models.store.book import Book, open_book
+from app.ui.dashboard.dialogs import HandleDialog, ListDialog, ProblemDialog, SectionsDialog
+from app.ui.dashboard.tab import DashboardTab
+from app.ui.kit import dialogs
+from app.ui.performance.dialogs import GoalDialog, MonthDialog
+from app.ui.performance.tab import PerformanceTab
+from app.ui.shell.main_window import MainWindow, tab_factories
 from tests.conftest import FixedClock
 
 DEMO_NOW = dt.datetime(2026, 11, 24, 17, 0, 0)

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from app.models import backup, demo, users
-from app.models.book import open_book
-from app.models.errors import FileError, ReadOnlyError
-from app.ui import dialogs, files
-from app.ui.main_window import MainWindow
+from app.demo import build as demo
+from app.models.store import backup, users
+from app.models.store.book import open_book
+from app.models.values.errors import FileError, ReadOnlyError
+from app.ui.kit import dialogs
+from app.ui.shell import files
+from app.ui.shell.main_window import MainWindow
 
 
 def digest(path: Path) -> str:
@@ -84,7 +86,7 @@ def test_sound_file_opened_deferred_is_checked_and_stays_writable(demo_file: Pat
 
 def test_window_ends_read_only_with_a_chinese_message(qtbot, corrupt_file: Path, answers,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.ui.dashboard_tab import DashboardTab
+    from app.ui.dashboard.tab import DashboardTab
 
     before = digest(corrupt_file)
 
@@ -113,7 +115,7 @@ def test_window_ends_read_only_with_a_chinese_message(qtbot, corrupt_file: Path,
 
 def test_window_on_a_sound_file_stays_writable(qtbot, demo_file: Path, tmp_path: Path, answers,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.ui.dashboard_tab import DashboardTab
+    from app.ui.dashboard.tab import DashboardTab
 
     path = Path(shutil.copy(demo_file, tmp_path / "好.db"))
 

@@ -32,11 +32,14 @@ from PySide6.QtWidgets import (
 )
 
 import app.ui
-from app.models import demo, payment_query, performance, projects
-from app.models.book import Book
-from app.ui import dialogs
-from app.ui.main_window import MainWindow, tab_factories
-from app.ui.widgets import FILTER_PROPERTY, DataTable
+from app.demo import build as demo
+from app.models.payments import query as payment_query
+from app.models.performance import goals as performance
+from app.models.plan import projects
+from app.models.store.book import Book
+from app.ui.kit import dialogs
+from app.ui.kit.widgets import FILTER_PROPERTY, DataTable
+from app.ui.shell.main_window import MainWindow, tab_factories
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,7 +54,7 @@ def answers():
 
 @pytest.fixture
 def window(qtbot, demo_book: Book, answers) -> MainWindow:
-    from app.ui.dashboard_tab import DashboardTab
+    from app.ui.dashboard.tab import DashboardTab
 
     DashboardTab.AUTO_RECOMPUTE = False
     w = MainWindow(demo_book)
@@ -70,8 +73,8 @@ def tab(w: MainWindow, title: str) -> Any:
 # -- every dialog class -------------------------------------------------------------------------------
 def dialog_classes() -> set[type[QDialog]]:
     found: set[type[QDialog]] = set()
-    for info in pkgutil.iter_modules(app.ui.__path__):
-        module = importlib.import_module(f"app.ui.{info.name}")
+    for info in pkgutil.walk_packages(app.ui.__path__, prefix="app.ui."):
+        module = importlib.import_module(info.name)
         for _, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, QDialog) and obj.__module__.startswith("app.ui."):
                 found.add(obj)
@@ -81,20 +84,18 @@ def dialog_classes() -> set[type[QDialog]]:
 
 def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QDialog]]:
     """One way to open each dialog, with the rows the tabs would pass on the demo county."""
-    from app.models import demo_ledger, notices
-    from app.ui import dashboard_dialogs as dd
-    from app.ui import (
-        files,
-        ledger_dialogs,
-        ledger_import,
-        notice_dialogs,
-        payment_dialogs,
-        performance_dialogs,
-        plan_dialogs,
-        settings_tab,
-        start,
-        templates_page,
-    )
+    from app.demo import ledger as demo_ledger
+    from app.models.notices import records as notices
+    from app.ui.dashboard import dialogs as dd
+    from app.ui.ledger import dialogs as ledger_dialogs
+    from app.ui.ledger import treasury_import as ledger_import
+    from app.ui.notices import dialogs as notice_dialogs
+    from app.ui.payments import dialogs as payment_dialogs
+    from app.ui.performance import dialogs as performance_dialogs
+    from app.ui.plan import dialogs as plan_dialogs
+    from app.ui.reports import templates_page
+    from app.ui.settings import tab as settings_tab
+    from app.ui.shell import files, start
 
     ledger = tab(w, "专账")
     indicator = ledger.indicators.lazy_model().row_at(0)
@@ -151,7 +152,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
 
 
 def key_of(cls: type) -> str:
-    return "plan.DecisionDialog" if cls.__module__.endswith("plan_dialogs") and cls.__name__ == "DecisionDialog" \
+    return "plan.DecisionDialog" if cls.__module__ == "app.ui.plan.dialogs" and cls.__name__ == "DecisionDialog" \
         else cls.__name__
 
 
@@ -306,7 +307,7 @@ def test_every_table_sorts_by_a_header_click(qtbot, window: MainWindow) -> None:
 
 # -- remembered layout ----------------------------------------------------------------------------
 def test_layout_is_remembered(qtbot, demo_book: Book, answers) -> None:
-    from app.ui.dashboard_tab import DashboardTab
+    from app.ui.dashboard.tab import DashboardTab
 
     DashboardTab.AUTO_RECOMPUTE = False
     try:
@@ -355,7 +356,7 @@ def test_layout_is_remembered(qtbot, demo_book: Book, answers) -> None:
 # -- High-DPI -----------------------------------------------------------------------------------------
 def test_high_dpi_policy_is_set_before_the_application_exists() -> None:
     code = ("from PySide6.QtGui import QGuiApplication\n"
-            "from app.ui.app import make_app\n"
+            "from app.ui.shell.app import make_app\n"
             "app = make_app()\n"
             "print(QGuiApplication.highDpiScaleFactorRoundingPolicy().name)\n"
             "print(app.property('fundledger_translations'))\n"
@@ -374,7 +375,7 @@ def test_high_dpi_policy_is_set_before_the_application_exists() -> None:
 def test_run_job_cancel_interrupts_the_write_and_nothing_is_written(qtbot, demo_book: Book, answers) -> None:
     import threading
 
-    from app.ui.worker import run_job
+    from app.ui.kit.worker import run_job
 
     parent = QWidget()
     qtbot.addWidget(parent)
@@ -391,7 +392,7 @@ def test_run_job_cancel_interrupts_the_write_and_nothing_is_written(qtbot, demo_
 
     from PySide6.QtCore import QTimer
 
-    from app.ui.worker import Job
+    from app.ui.kit.worker import Job
 
     def press_cancel() -> None:
         started.wait(5)
@@ -407,9 +408,9 @@ def test_run_job_cancel_interrupts_the_write_and_nothing_is_written(qtbot, demo_
 def test_long_tasks_run_as_jobs_with_progress(qtbot, window: MainWindow, demo_book: Book, tmp_path: Path,
                                               answers) -> None:
     """Imports, exports and backups go through worker.Job (a progress dialog); imports can be cancelled."""
-    from app.models import plan_import
-    from app.ui.folders import Folders
-    from app.ui.worker import Job
+    from app.models.plan import plan_import
+    from app.ui.kit.worker import Job
+    from app.ui.shell.folders import Folders
 
     Job.started_jobs.clear()
     template = tmp_path / "计划.xlsx"
@@ -432,20 +433,20 @@ def test_long_tasks_run_as_jobs_with_progress(qtbot, window: MainWindow, demo_bo
 
 def test_import_cancelled_writes_nothing(qtbot, window: MainWindow, demo_book: Book, tmp_path: Path,
                                          answers) -> None:
-    from app.ui.worker import Job
+    from app.ui.kit.worker import Job
 
     paid = payment_query.PaymentQuery(demo_book, status="paid").fetch(0, 1, None, False)
     assert paid
     count = demo_book.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     Job.auto_cancel = True
     try:
-        from app.models import demo_ledger
+        from app.demo import ledger as demo_ledger
 
         export = demo_ledger.write_treasury_export(demo_book, tmp_path / "国库.xlsx")
-        from app.models import treasury
+        from app.models.ledger import treasury
 
         result = None
-        from app.ui.worker import run_job
+        from app.ui.kit.worker import run_job
 
         result = run_job(window, "正在导入国库支付数据",
                          lambda p: treasury.import_file(demo_book, export, progress=p.step), book=demo_book)
@@ -463,9 +464,9 @@ def test_tab_bar_is_reachable_and_every_tab_has_a_factory() -> None:
 
 def test_demo_creation_shows_progress_and_cancel_leaves_no_file(qtbot, tmp_path: Path, monkeypatch,
                                                                 answers) -> None:
-    from app.models import demo as demo_module
-    from app.ui import files
-    from app.ui.worker import Job
+    from app.demo import build as demo_module
+    from app.ui.kit.worker import Job
+    from app.ui.shell import files
 
     monkeypatch.setattr(files, "data_dir", lambda: tmp_path)
 
@@ -489,8 +490,8 @@ def test_demo_creation_shows_progress_and_cancel_leaves_no_file(qtbot, tmp_path:
 
 def test_recompute_warnings_button_has_progress_and_cancel(qtbot, window: MainWindow, demo_book: Book,
                                                            answers) -> None:
-    from app.models import warnings as warn
-    from app.ui.worker import Job
+    from app.models.warnings import engine as warn
+    from app.ui.kit.worker import Job
 
     dashboard = tab(window, "监控预警")
     before = warn.last_run(demo_book)

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QDialog
 
-from app.models.book import Book, open_book
-from app.ui import dialogs
-from app.ui.main_window import MainWindow
-from app.ui.settings_tab import CalendarPage, SettingsTab, YearDialog
-from app.ui.start import LoginDialog, NewBureauDialog
+from app.models.store.book import Book, open_book
+from app.ui.kit import dialogs
+from app.ui.settings.tab import CalendarPage, SettingsTab, YearDialog
+from app.ui.shell.main_window import MainWindow
+from app.ui.shell.start import LoginDialog, NewBureauDialog
 from tests.conftest import PASSWORD
 
 
@@ -75,7 +75,7 @@ def test_main_window_status_and_read_only(qtbot, book: Book, answers) -> None:
     book.close(backup=False)
     ro = open_book(path, read_only=True)
     ro.user = None
-    from app.models import users
+    from app.models.store import users
 
     users.login(ro, "chief", PASSWORD)
     window = MainWindow(ro)

@@ -13,11 +13,15 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from app.models import deadlines, demo, demo_ledger, indicators, ledger_query, reconcile, users
-from app.models.book import Book, open_book
-from app.ui import dialogs
-from app.ui.ledger_dialogs import IndicatorDialog, ManualEntryDialog
-from app.ui.ledger_tab import LedgerTab
+from app.demo import build as demo
+from app.demo import ledger as demo_ledger
+from app.models.ledger import deadlines, indicators, reconcile
+from app.models.ledger import query as ledger_query
+from app.models.store import users
+from app.models.store.book import Book, open_book
+from app.ui.kit import dialogs
+from app.ui.ledger.dialogs import IndicatorDialog, ManualEntryDialog
+from app.ui.ledger.tab import LedgerTab
 from tests.conftest import FixedClock
 
 

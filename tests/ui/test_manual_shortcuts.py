@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMenu
 
-from app.models.book import Book
-from app.ui.main_window import MainWindow
+from app.models.store.book import Book
+from app.ui.shell.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 # Keys Qt itself gives every dialog and tab widget (checked in test_desktop_habits for dialogs).

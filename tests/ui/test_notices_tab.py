@@ -10,14 +10,15 @@ import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QColor, QImage
 
-from app.models import notice_obligations as ob
-from app.models import notices
-from app.models.book import Book
-from app.ui import dialogs, notice_dialogs
-from app.ui.notice_dialogs import FeedbackDialog, HandlingDialog, NoticeDialog
-from app.ui.notices_tab import NoticesTab
+from app.models.notices import obligations as ob
+from app.models.notices import records as notices
+from app.models.store.book import Book
+from app.ui.kit import dialogs
+from app.ui.notices import dialogs as notice_dialogs
+from app.ui.notices.dialogs import FeedbackDialog, HandlingDialog, NoticeDialog
+from app.ui.notices.tab import NoticesTab
 from tests.conftest import FixedClock, login_as
-from tests.models import notice_fixtures as nf
+from tests.models.notices import notice_fixtures as nf
 
 
 @pytest.fixture

@@ -9,16 +9,19 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QDate
 
-from app.models import indicators, payment_query, plan, projects
-from app.models.book import Book
-from app.ui import dialogs
-from app.ui.payment_dialogs import MarkPaidDialog, PayeeDialog, PaymentDialog
-from app.ui.payments_tab import PaymentsTab
-from app.ui.plan_dialogs import DecisionDialog, ProjectDialog
-from app.ui.plan_tab import PlanTab
+from app.models.ledger import indicators
+from app.models.payments import query as payment_query
+from app.models.plan import decisions as plan
+from app.models.plan import projects
+from app.models.store.book import Book
+from app.ui.kit import dialogs
+from app.ui.payments.dialogs import MarkPaidDialog, PayeeDialog, PaymentDialog
+from app.ui.payments.tab import PaymentsTab
+from app.ui.plan.dialogs import DecisionDialog, ProjectDialog
+from app.ui.plan.tab import PlanTab
 from tests.conftest import login_as
-from tests.models import payment_fixtures as fx
-from tests.models.ledger_fixtures import register
+from tests.models.ledger.ledger_fixtures import register
+from tests.models.payments import payment_fixtures as fx
 
 
 @pytest.fixture(autouse=True)

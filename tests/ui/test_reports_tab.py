@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from app.models import monthly
-from app.models.book import Book
-from app.ui import dialogs
-from app.ui.folders import Folders
-from app.ui.reports_tab import ReportsTab
+from app.models.reports import monthly
+from app.models.store.book import Book
+from app.ui.kit import dialogs
+from app.ui.reports.tab import ReportsTab
+from app.ui.shell.folders import Folders
 from tests.conftest import login_as
-from tests.models.test_monthly import october  # noqa: F401 - fixture
+from tests.models.reports.test_monthly import october  # noqa: F401 - fixture
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_a_month_opened_from_elsewhere_is_selected(qtbot, october: Book) -> None
 
 
 def test_cancelled_sign_off_writes_nothing(qtbot, october: Book, answers: Path, monkeypatch) -> None:  # noqa: F811
-    from app.ui.worker import Job
+    from app.ui.kit.worker import Job
 
     tab = ReportsTab(october)
     qtbot.addWidget(tab)

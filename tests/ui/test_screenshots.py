@@ -29,7 +29,7 @@ def chapters(text: str) -> dict[str, str]:
 def test_every_tab_and_task_is_captured_and_in_the_manual(qtbot, tmp_path: Path) -> None:
     script = load_script()
     made = script.capture(tmp_path)
-    from app.ui.main_window import tab_factories
+    from app.ui.shell.main_window import tab_factories
 
     assert len(made) == len(tab_factories()) + len(script.TASKS)
     assert {p.stem for p in made} >= set(script.TASKS) | set(script.SLUGS.values())

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from app.models.book import Book
-from app.ui import dialogs
-from app.ui.folders import Folders
-from app.ui.reports_tab import ReportsTab
-from app.ui.templates_page import MAPPING_TITLE, TEMPLATE_TITLE, RegisterTemplateDialog
+from app.models.store.book import Book
+from app.ui.kit import dialogs
+from app.ui.reports.tab import ReportsTab
+from app.ui.reports.templates_page import MAPPING_TITLE, TEMPLATE_TITLE, RegisterTemplateDialog
+from app.ui.shell.folders import Folders
 from tests.conftest import login_as
 from tests.export.test_template import TABLE1_MAPPING, make_table1_template
-from tests.models.test_monthly import october  # noqa: F401 - fixture
-from tests.models.test_monthly_templates import assert_table1_from_template
+from tests.models.reports.test_monthly import october  # noqa: F401 - fixture
+from tests.models.reports.test_monthly_templates import assert_table1_from_template
 
 
 @pytest.fixture

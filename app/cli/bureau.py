@@ -1,0 +1,100 @@
+"""The bureau file itself: `init`, `demo`, `verify`, `check-package`, `backup`, `backups`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+from pathlib import Path
+
+from app.cli.base import CommandList, _db_arg, say
+from app.export import evidence
+from app.models.store import backup
+from app.models.store.book import open_book
+
+COMMANDS = CommandList()
+
+
+def _init_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("db", type=Path)
+    p.add_argument("--name", required=True, help="单位名称，例如 某某县财政局")
+    p.add_argument("--code", required=True, help="6 位行政区划代码")
+    p.add_argument("--level", choices=["county", "prefecture"], default="county", help="县级 county / 地州级 prefecture")
+    p.add_argument("--chief-login", required=True)
+    p.add_argument("--chief-name", required=True)
+
+
+@COMMANDS.add("init", "新建单位数据库并创建局长账号", _init_args)
+def cmd_init(args: argparse.Namespace) -> int:
+    from app.models.store import setup
+
+    password = os.environ.get("FUNDLEDGER_PASSWORD") or getpass.getpass("局长密码（至少 8 位）：")
+    book = setup.create(args.db, bureau_name=args.name, region_code=args.code, level=args.level,
+                        chief_login=args.chief_login, chief_name=args.chief_name, chief_password=password)
+    book.close(backup=False)
+    say(f"已创建 {args.db}")
+    return 0
+
+
+def _demo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("db", type=Path, help="要生成的示例县数据库文件（不能已存在）")
+
+
+@COMMANDS.add("demo", "生成示例县数据库（确定性数据，用于试用和培训）", _demo_args)
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo import build as demo
+
+    demo.build(args.db)
+    say(f"已生成示例县数据库 {args.db}；账号见 README（密码均为 {demo.PASSWORD}）")
+    return 0
+
+
+@COMMANDS.add("verify", "核验数据库：完整性、外键、审计链、数据与审计一致、业务不变量", _db_arg)
+def cmd_verify(args: argparse.Namespace) -> int:
+    with open_book(args.db, read_only=True) as book:
+        report = evidence.verify(book)
+    say(report.text(str(args.db)))
+    return 0 if report.ok else 1
+
+
+def _package_args(p: argparse.ArgumentParser) -> None:
+    _db_arg(p)
+    p.add_argument("folder", type=Path, help="收到或保存的报送包文件夹")
+
+
+@COMMANDS.add("check-package", "逐个文件核对一个报送包文件夹与签发时记录的 SHA-256，指出被改动、缺失或多出的文件", _package_args)
+def cmd_check_package(args: argparse.Namespace) -> int:
+    from app.models.reports import package_check
+
+    with open_book(args.db, read_only=True) as book:
+        found = package_check.check_folder(book, args.folder)
+    if not found:
+        say(f"报送包 {args.folder.name} 的每个文件都与签发时记录的哈希一致。")
+        return 0
+    say(f"首个问题：{found[0]}")
+    for f in found[1:20]:
+        say(f"  另：{f}")
+    return 1
+
+
+@COMMANDS.add("backup", "立即备份数据库（SQLite 在线备份，按保留规则清理旧备份）", _db_arg)
+def cmd_backup(args: argparse.Namespace) -> int:
+    book = open_book(args.db)
+    try:
+        target = backup.make(book, reason="手动")
+    finally:
+        book.close(backup=False)
+    say(f"已备份到 {target}")
+    return 0
+
+
+@COMMANDS.add("backups", "列出数据库的备份", _db_arg)
+def cmd_backups(args: argparse.Namespace) -> int:
+    found = backup.list_backups(args.db)
+    if not found:
+        say("没有备份。")
+    for b in found:
+        say(f"{b.taken:%Y-%m-%d %H:%M:%S}  {b.reason:<8}  {b.size // 1024:>8} KB  {b.path}")
+    return 0
+
+

@@ -1,0 +1,88 @@
+"""Signing the monthly package: the chief's sign-off renders the files, records their hashes and closes the month.
+
+A sign-off stores the canonical data the package was rendered from and the SHA-256 of every file, so
+`export` and `verify` can re-create the signed package from the same database and compare bytes.
+The data (assemble, cross-checks, status) lives in app/models/reports/monthly.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app.export import manifest
+from app.export import region_templates as report_templates
+from app.models.reports import snapshot
+from app.models.reports.monthly import ProgressFn, _names, assemble, next_version, preview, signed_package
+from app.models.reports.package_data import SignOff
+from app.models.store import audit, backup, periods
+from app.models.store.book import Book
+from app.models.values.errors import ValidationError
+
+
+def write_preview(book: Book, *, month: str, out_dir: Path | str, progress: ProgressFn | None = None
+                  ) -> manifest.PackageResult:
+    """预览稿: the unsigned package as it stands now, with the registered templates; may be overwritten."""
+    found = preview(book, month=month, progress=progress)
+    if progress:
+        progress(1, 2, "生成预览稿（工作簿、PDF）…")
+    return manifest.write_package(found.package, out_dir, templates=report_templates.templates(book), overwrite=True)
+
+
+def sign_off(book: Book, *, month: str, out_dir: Path | str, comment: str = "", reviewer_id: int | None = None,
+             preparer_id: int | None = None, progress: ProgressFn | None = None) -> manifest.PackageResult:
+    """Chief only: cross-checks must pass; records the sign-off, closes the month, writes the package.
+
+    `progress` is called only before the transaction commits, so a cancel (an exception from it) leaves nothing.
+    """
+    step = progress or (lambda done, total, text: None)
+    from app.models.store import permissions
+
+    permissions.require("sign_off", book.user.role if book.user else None)
+    assert book.user is not None
+    periods.parse_month(month)
+    _start, end = periods.bounds(book, month)
+    if book.today() <= end:
+        raise ValidationError(f"{month} 的统计期到 {end.isoformat()} 才结束，结束后才能签发", field="月份")
+    if book.conn.execute("SELECT 1 FROM signoffs WHERE month = ? AND status = 'signed'", (month,)).fetchone():
+        raise ValidationError(f"{month} 已签发；如需更正，请先重新打开该月", field="月份")
+    reviewer, preparer = _names(book, reviewer_id, preparer_id)
+    step(0, 5, "核对表间勾稽关系…")
+    found = preview(book, month=month)
+    failed = [c for c in found.checks if not c.ok]
+    if failed:
+        lines = "\n".join(f"第 {c.no} 条 {c.name}：{c.detail}" for c in failed)
+        raise ValidationError(f"表间勾稽关系未通过，不能签发：\n{lines}", field="表间勾稽")
+    step(1, 5, "签发前备份数据库…")
+    backup.make(book, reason="签发前")
+    signed_at = book.now().replace(microsecond=0)
+    with book.write("sign_off") as conn:
+        step(2, 5, "生成报送包（工作簿、PDF、清单）…")
+        head = audit.head(conn)
+        package = assemble(book, month=month, version=next_version(book, month), audit_head=head,
+                           signoff=SignOff(chief=book.user.name, reviewer=reviewer, preparer=preparer,
+                                           signed_at=signed_at, comment=comment.strip()))
+        used = report_templates.template_ids(book)
+        files = manifest.package_files(package, templates=report_templates.templates(book, used))
+        text = snapshot.dumps(package)
+        step(3, 5, "记录签发并结账…")
+        cur = conn.execute(
+            "INSERT INTO signoffs (month, version, status, signed_by, signed_at, comment, audit_seq, audit_hash, data, "
+            "data_sha256, files, templates) VALUES (?, ?, 'signed', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (month, package.version, book.user.id, signed_at.isoformat(sep=" "), comment.strip(), head[0], head[1],
+             text, snapshot.digest(text), json.dumps({n: manifest.sha256(d) for n, d in sorted(files.items())},
+                                                     ensure_ascii=False, sort_keys=True),
+             json.dumps(used, sort_keys=True)))
+        signoff_id = int(cur.lastrowid or 0)
+        for name, data in sorted(files.items()):
+            conn.execute("INSERT INTO signoff_files (signoff_id, name, attachment_id) VALUES (?, ?, ?)",
+                         (signoff_id, name, report_templates.store_file(conn, book, name, data)))
+        periods.close_month(book, month=month)
+        step(4, 5, "写出报送包…")  # the last chance to cancel: nothing is committed yet
+    return manifest.write_package(package, out_dir, templates=report_templates.templates(book, used))
+
+
+def export(book: Book, *, month: str, out_dir: Path | str, version: int | None = None) -> manifest.PackageResult:
+    """Re-create a signed package from the database; the caller compares it with the signed hashes."""
+    row, package = signed_package(book, month=month, version=version)
+    return manifest.write_package(package, out_dir, templates=report_templates.templates(book, json.loads(row["templates"])))

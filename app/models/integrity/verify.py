@@ -1,0 +1,160 @@
+"""`fundledger verify`: everything an auditor needs to trust a file, read-only, in one report."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.models.integrity import invariants
+from app.models.store import audit, db
+from app.models.store.audit import Finding
+from app.models.store.book import Book
+
+Check = Callable[[sqlite3.Connection], Iterator[Finding]]
+
+
+@dataclass
+class Report:
+    steps: list[tuple[str, int]] = field(default_factory=list)  # (check name, findings)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def text(self, path: str = "") -> str:
+        lines = [f"FundLedger 数据核验报告{('：' + path) if path else ''}"]
+        for name, count in self.steps:
+            lines.append(f"  {'✓' if count == 0 else '✗'} {name}{'' if count == 0 else f'（{count} 处问题）'}")
+        if self.findings:
+            lines.append("")
+            lines.append(f"首个问题：{self.findings[0]}")
+            for f in self.findings[1:20]:
+                lines.append(f"  另：{f}")
+            lines.append("结论：未通过。")
+        else:
+            lines.append("结论：全部通过。")
+        return "\n".join(lines)
+
+
+def integrity(conn: sqlite3.Connection) -> Iterator[Finding]:
+    rows = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    if rows != ["ok"]:
+        yield Finding("完整性", "数据库文件", "; ".join(rows[:5]))
+
+
+def foreign_keys(conn: sqlite3.Connection) -> Iterator[Finding]:
+    for row in conn.execute("PRAGMA foreign_key_check").fetchall()[:20]:
+        yield Finding("外键", f"表 {row[0]} 行 {row[1]}", f"引用的 {row[2]} 记录不存在")
+
+
+def triggers(conn: sqlite3.Connection) -> Iterator[Finding]:
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for name in sorted(db.expected_triggers(conn) - present):
+        yield Finding("保护触发器", f"触发器 {name}", "已被删除：审计或结账保护失效，数据可能被绕过本程序修改")
+
+
+def attachments(conn: sqlite3.Connection) -> Iterator[Finding]:
+    for aid, name, digest, data in conn.execute("SELECT id, name, sha256, data FROM attachments ORDER BY id"):
+        if hashlib.sha256(data).hexdigest() != digest:
+            yield Finding("附件", f"附件 #{aid}（{name}）", "文件内容与登记的 SHA-256 不符，被改动过")
+
+
+def base_checks() -> list[tuple[str, Check]]:
+    return [
+        ("数据库完整性（integrity_check）", integrity),
+        ("外键一致（foreign_key_check）", foreign_keys),
+        ("保护触发器齐全", triggers),
+        ("审计日志哈希链", audit.check_chain),
+        ("业务数据与审计记录一致", audit.check_rows),
+        ("附件哈希", attachments),
+    ]
+
+
+def extra_checks() -> list[tuple[str, Check]]:
+    """Invariants of later capabilities (ledger, payments, packages) register here."""
+    return invariants.CHECKS
+
+
+def _collect(name: str, check: Check, conn: sqlite3.Connection) -> list[Finding]:
+    try:
+        return list(check(conn))
+    except sqlite3.Error as exc:
+        return [Finding(name, "数据库", f"无法完成检查：{exc}")]
+
+
+# The three long checks on a large file — integrity_check and the row/audit comparison run inside SQLite
+# (which releases the GIL), the hash chain in Python — each start at once on its own read-only connection
+# in a thread, so they share the two cores; results are still reported in the usual order.
+AHEAD = (integrity, audit.check_chain, audit.check_rows)
+
+
+class _Ahead(threading.Thread):
+    def __init__(self, path: str, name: str, check: Check) -> None:
+        super().__init__(name=f"verify-{check.__name__}", daemon=True)
+        self.conn = db.connect(Path(path), read_only=True)
+        self.check_name, self.check = name, check
+        self.result: list[Finding] | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = _collect(self.check_name, self.check, self.conn)
+        finally:
+            self.conn.close()
+
+    def stop(self) -> None:
+        if self.is_alive():
+            try:
+                self.conn.interrupt()
+            except sqlite3.ProgrammingError:
+                pass  # already closed: it had finished
+        self.join()
+
+
+def _start_ahead(book: Book, checks: list[tuple[str, Check]]) -> dict[str, _Ahead]:
+    path = book.conn.execute("PRAGMA database_list").fetchone()[2]
+    if not path:
+        return {}  # an in-memory database: everything on the one connection
+    out: dict[str, _Ahead] = {}
+    for name, check in checks:
+        if check in AHEAD:
+            try:
+                out[name] = _Ahead(path, name, check)
+            except sqlite3.Error:
+                continue  # run it in order on the book's connection instead
+            out[name].start()
+    return out
+
+
+def run(book: Book, progress: Callable[[int, int, str], None] | None = None,
+        more: list[tuple[str, Check]] | None = None) -> Report:
+    """Every check in order; `progress(done, total, name)` lets a window show and cancel it.
+
+    `more` are checks from the floors above (app/export/evidence.py adds the re-created packages).
+    """
+    report = Report()
+    checks = base_checks() + extra_checks() + list(more or [])
+    ahead = _start_ahead(book, checks)
+    try:
+        for done, (name, check) in enumerate(checks):
+            if progress is not None:
+                progress(done, len(checks), name)
+            found = None
+            if name in ahead:
+                while ahead[name].is_alive():  # wait in slices, so a cancel from progress is seen
+                    ahead[name].join(0.2)
+                    if progress is not None:
+                        progress(done, len(checks), name)
+                found = ahead[name].result
+            if found is None:
+                found = _collect(name, check, book.conn)
+            report.steps.append((name, len(found)))
+            report.findings.extend(found)
+    finally:
+        for thread in ahead.values():
+            thread.stop()  # after a cancel (an exception from progress): interrupt and wait
+    return report

@@ -1,0 +1,238 @@
+"""Spending progress (DOMAIN §4.5): the time-elapsed pace to 31 October, bond money's three-month
+clocks and idle indicators — computed once here, read by warning W5/W6, the dashboard and 表4.
+
+All figures are sums over `ledger_entries` dated on or before `as_of`, so a past date gives the
+picture as it was on that day. Ratios are exact fractions; money is int 分.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+from math import ceil
+
+from app.models.ledger.query import BALANCE, EXPENSE, INCOME
+from app.models.store.book import Book
+
+
+def retention_held(book: Book, as_of: dt.date) -> dict[str, int]:
+    """The 质保金 still held back on finished projects, per fund kind (分) — exempt from the 31 October rule.
+
+    A project counts once it is finished (the rule set's statuses after 实施中): its contract amount ×
+    its 质保金 rate, less the retention already paid, spread over its funding lines' kinds pro rata.
+    """
+    finished = [s.code for s in book.rules.project_statuses[3:]]
+    retention = [k.code for k in book.rules.payment.kinds if k.retention]
+    if not finished or not retention:
+        return {}
+    day = as_of.isoformat()
+    held: dict[str, int] = {}
+    rows = book.conn.execute(
+        f"""SELECT p.id, p.contract_amount * p.retention_bp / 10000 -
+              coalesce((SELECT sum(y.amount) FROM payments y WHERE y.project_id = p.id AND y.status = 'paid'
+                        AND y.pay_date <= ? AND y.kind IN ({",".join("?" * len(retention))})), 0) AS held
+            FROM projects p WHERE p.retention_bp > 0 AND p.contract_amount > 0
+            AND p.status IN ({",".join("?" * len(finished))})""", (day, *retention, *finished)).fetchall()
+    for project_id, amount in rows:
+        if amount <= 0:
+            continue
+        lines = book.conn.execute(
+            "SELECT i.kind, sum(f.amount) FROM project_funding f JOIN indicators i ON i.id = f.indicator_id "
+            "WHERE f.project_id = ? GROUP BY i.kind ORDER BY sum(f.amount) DESC, i.kind", (project_id,)).fetchall()
+        total = sum(int(r[1]) for r in lines)
+        left = int(amount)
+        for n, (kind, part) in enumerate(lines):
+            share = left if n == len(lines) - 1 else int(amount) * int(part) // total
+            held[kind] = held.get(kind, 0) + share
+            left -= share
+    return held
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later; the month's last day where that day does not exist (31 Jan → 30 Apr)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def pace(book: Book, as_of: dt.date) -> Fraction:
+    """序时进度: the share of 1 January … the year-end day (31 Oct) elapsed on `as_of`, days counted inclusively."""
+    start = dt.date(as_of.year, 1, 1)
+    end = book.rules.spending.year_end(as_of.year)
+    if as_of >= end:
+        return Fraction(1)
+    return Fraction((as_of - start).days + 1, (end - start).days + 1)
+
+
+@dataclass(frozen=True)
+class KindProgress:
+    """One fund kind's spending in the year of `as_of` (the 表4 row): available = 年初结余 + 累计收入."""
+
+    kind: str
+    name: str
+    opening: int
+    income: int
+    spent: int
+    exempt: int  # 质保金 still held (not expected by 31 Oct)
+    pace: Fraction
+    after_year_end: bool
+
+    @property
+    def available(self) -> int:
+        return self.opening + self.income
+
+    @property
+    def base(self) -> int:
+        """What must be paid by the year-end day."""
+        return max(self.available - self.exempt, 0)
+
+    @property
+    def ratio(self) -> Fraction:
+        return Fraction(self.spent, self.base) if self.base else Fraction(0)
+
+    @property
+    def expected(self) -> Fraction:
+        return self.pace * self.base
+
+    @property
+    def behind(self) -> bool:
+        """Behind the pace: strictly less spent than the elapsed share requires (exactly on pace is fine)."""
+        return self.base > 0 and Fraction(self.spent) < self.expected
+
+    @property
+    def gap(self) -> int:
+        """How far behind, in 分, rounded up (0 when on or ahead of pace)."""
+        return max(ceil(self.expected - self.spent), 0) if self.behind else 0
+
+    @property
+    def unpaid(self) -> int:
+        return max(self.base - self.spent, 0)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One indicator's money as of a day: the year's opening balance, income and spending, and the totals."""
+
+    indicator_id: int
+    doc_no: str
+    title: str
+    kind: str
+    item: str
+    section: str
+    received: str
+    opening: int  # balance carried into the year of `as_of`
+    income_ytd: int
+    spent_ytd: int
+    net: int  # net income since arrival (after 调减/收回/缴回)
+    spent: int  # net expenditure since arrival
+    last_payment: str | None
+
+
+def figures(book: Book, as_of: dt.date) -> list[Figures]:
+    """Every indicator received by `as_of`, in one pass over the ledger (entries dated by `as_of` only)."""
+    day, start = as_of.isoformat(), dt.date(as_of.year, 1, 1).isoformat()
+    rows = book.conn.execute(
+        f"""SELECT i.id, i.doc_no, i.title, i.kind, i.item, i.section, i.received_date,
+              coalesce(sum(CASE WHEN e.entry_date < :start THEN {BALANCE} END), 0),
+              coalesce(sum(CASE WHEN e.entry_date >= :start THEN {INCOME} END), 0),
+              coalesce(sum(CASE WHEN e.entry_date >= :start THEN {EXPENSE} END), 0),
+              coalesce(sum({INCOME}), 0), coalesce(sum({EXPENSE}), 0),
+              max(CASE WHEN e.entry_type = 'expenditure' THEN e.entry_date END)
+            FROM indicators i LEFT JOIN ledger_entries e ON e.indicator_id = i.id AND e.entry_date <= :day
+            WHERE i.received_date <= :day GROUP BY i.id ORDER BY i.received_date, i.id""",
+        {"day": day, "start": start})
+    return [Figures(*r) for r in rows]
+
+
+def by_kind(book: Book, as_of: dt.date, *, of: list[Figures] | None = None) -> list[KindProgress]:
+    """Every fund kind with money this year, in catalogue order (`of`: figures already read for the day)."""
+    totals: dict[str, list[int]] = {}
+    for f in figures(book, as_of) if of is None else of:
+        t = totals.setdefault(f.kind, [0, 0, 0])
+        t[0] += f.opening
+        t[1] += f.income_ytd
+        t[2] += f.spent_ytd
+    held = retention_held(book, as_of)
+    share = pace(book, as_of)
+    after = as_of > book.rules.spending.year_end(as_of.year)
+    out = []
+    for code, name in book.conn.execute("SELECT code, name FROM fund_kinds ORDER BY sort"):
+        opening, income, spent = totals.get(code, (0, 0, 0))
+        if opening or income or spent:
+            out.append(KindProgress(code, name, opening, income, spent, held.get(code, 0), share, after))
+    return out
+
+
+@dataclass(frozen=True)
+class BondClock:
+    """Bond money must become actual expenditure within N months of arrival (DOMAIN §4.5)."""
+
+    indicator_id: int
+    doc_no: str
+    title: str
+    kind: str
+    section: str
+    received: dt.date
+    deadline: dt.date  # the last day on which spending still counts as in time
+    net: int  # net income (after 调减/收回/缴回) as of the day
+    spent: int
+    as_of: dt.date
+
+    @property
+    def unspent(self) -> int:
+        return max(self.net - self.spent, 0)
+
+    @property
+    def days_left(self) -> int:
+        """Days until the deadline (0 on the day itself, negative once overdue)."""
+        return (self.deadline - self.as_of).days
+
+    @property
+    def overdue(self) -> bool:
+        return self.unspent > 0 and self.as_of > self.deadline
+
+
+def bond_clocks(book: Book, as_of: dt.date, *, include_spent: bool = False,
+                of: list[Figures] | None = None) -> list[BondClock]:
+    """Every bond indicator's clock (those still holding money, unless `include_spent`)."""
+    months = book.rules.spending.bond_spend_months
+    out = []
+    for f in figures(book, as_of) if of is None else of:
+        if not book.rules.is_bond(f.kind, f.item):
+            continue
+        got = dt.date.fromisoformat(f.received)
+        clock = BondClock(f.indicator_id, f.doc_no, f.title, f.kind, f.section, got, add_months(got, months), f.net,
+                          f.spent, as_of)
+        if include_spent or clock.unspent > 0:
+            out.append(clock)
+    return out
+
+
+@dataclass(frozen=True)
+class Idle:
+    """An indicator holding a balance with no payment since `last_activity` (its last payment or arrival)."""
+
+    indicator_id: int
+    doc_no: str
+    title: str
+    section: str
+    balance: int
+    last_activity: dt.date
+    idle_since: dt.date  # the first day that counts as idle
+
+
+def idle_indicators(book: Book, as_of: dt.date, *, of: list[Figures] | None = None) -> list[Idle]:
+    """Indicators with a balance and no payment for more than the rule set's idle days."""
+    limit = book.rules.spending.idle_days
+    out = []
+    for f in figures(book, as_of) if of is None else of:
+        balance = f.net - f.spent
+        if balance <= 0:
+            continue
+        activity = dt.date.fromisoformat(f.last_payment or f.received)
+        if (as_of - activity).days > limit:
+            out.append(Idle(f.indicator_id, f.doc_no, f.title, f.section, balance, activity,
+                            activity + dt.timedelta(days=limit + 1)))
+    return out

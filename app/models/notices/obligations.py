@@ -1,0 +1,351 @@
+"""What must be noticed (DOMAIN §4.6, "两个一律"), derived from the data, against what was recorded.
+
+`obligations(book, as_of=…)` is the source of warning W7 (公告公示缺失). It only reads: no write, no
+side effect, same answer for the same file and day. One `Obligation` per duty:
+
+- 资金分配结果 (allocation), level 县: each indicator with money assigned to projects of the plan
+  approved by the leading group — arises on the first approving decision's date;
+- 项目计划安排 (project_plan), levels 乡 and 村: each approved project, at its township and (if it
+  names one) its village — arises on the date of the decision now in force; a notice older than an
+  adjustment (调整) no longer counts;
+- 资金使用情况 (fund_use), levels 乡 and 村: each project that is 已完工/已验收 and has paid money —
+  arises on its last payment date;
+- 实名制发放 (real_name), level 村 (乡 when the project names no village): each paid payment with a
+  real-name list — arises on the pay date.
+
+A notice counts for a duty when it has the same kind, object and level and started on or before
+`as_of`. Status (best notice wins): 已公示 — on a permanent place (网站) from its start, or on a board
+or site for at least rules.notices.min_board_days days (counted inclusive); 公示中 — still up, not yet
+that long; 公示期不足 — taken down (end date set) before that many days; 缺失 — no notice at all.
+W7 should fire for 缺失 and 公示期不足.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from app.models.notices import objects as objs
+from app.models.store.book import Book
+
+SHOWN, POSTING, TOO_SHORT, MISSING = "已公示", "公示中", "公示期不足", "缺失"
+STATUSES = (MISSING, TOO_SHORT, POSTING, SHOWN)
+OPEN_STATUSES = (MISSING, TOO_SHORT)  # what W7 reports
+_RANK = {SHOWN: 3, POSTING: 2, TOO_SHORT: 1}
+FUND_USE_STATUSES = ("completed", "accepted")  # project statuses (rule set codes) whose fund use must be noticed
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One duty to publish and how it stands on `as_of`.
+
+    key: stable while the duty exists, e.g. "project_plan:village:project:12" (kind:level:object_type:object_id).
+    since: the day the duty arose. amount: 分 involved (allocated / project funds / payment).
+    notice_id: the notice that best meets it (None when 缺失). days: days posted (so far, or in total).
+    """
+
+    key: str
+    kind: str
+    kind_name: str
+    level: str
+    level_name: str
+    object_type: str
+    object_id: int
+    object_label: str
+    township: str
+    village: str
+    since: dt.date
+    amount: int
+    project_id: int | None
+    section: str
+    status: str
+    notice_id: int | None
+    days: int | None
+    detail: str
+
+    @property
+    def is_open(self) -> bool:
+        """Missing or posted too briefly: what W7 reports."""
+        return self.status in OPEN_STATUSES
+
+    def as_row(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {
+            "place": self.township + self.village, "since_text": self.since.isoformat()}
+
+
+@dataclass(frozen=True)
+class _Duty:
+    kind: str
+    level: str
+    object_type: str
+    object_id: int
+    since: dt.date
+    not_before: dt.date | None  # a notice must start on/after this day to count (plan adjustments)
+
+
+def _duties(book: Book, as_of: dt.date) -> Iterable[_Duty]:
+    day = as_of.isoformat()
+    conn = book.conn
+    for r in conn.execute(
+            "SELECT f.indicator_id, min(d.decision_date) AS first FROM project_funding f "
+            "JOIN projects p ON p.id = f.project_id JOIN plan_versions v ON v.project_id = p.id AND v.version = 1 "
+            "JOIN plan_decisions d ON d.id = v.decision_id WHERE p.decision_id IS NOT NULL "
+            "GROUP BY f.indicator_id HAVING first <= ?", (day,)):
+        yield _Duty("allocation", "county", "indicator", r[0], _d(r[1]), None)
+    for r in conn.execute(
+            "SELECT p.id, p.village, d.decision_date FROM projects p JOIN plan_decisions d ON d.id = p.decision_id "
+            "WHERE d.decision_date <= ? ORDER BY p.id", (day,)):
+        since = _d(r["decision_date"])
+        yield _Duty("project_plan", "township", "project", r["id"], since, since)
+        if r["village"]:
+            yield _Duty("project_plan", "village", "project", r["id"], since, since)
+    marks = ",".join("?" * len(FUND_USE_STATUSES))
+    for r in conn.execute(
+            f"SELECT p.id, p.village, max(y.pay_date) AS last FROM projects p JOIN payments y ON y.project_id = p.id "
+            f"WHERE p.status IN ({marks}) AND y.status = 'paid' AND y.pay_date <= ? GROUP BY p.id ORDER BY p.id",
+            (*FUND_USE_STATUSES, day)):
+        yield _Duty("fund_use", "township", "project", r["id"], _d(r["last"]), None)
+        if r["village"]:
+            yield _Duty("fund_use", "village", "project", r["id"], _d(r["last"]), None)
+    for r in conn.execute(
+            "SELECT y.id, y.pay_date, p.village FROM payments y JOIN real_name_lists l ON l.payment_id = y.id "
+            "JOIN projects p ON p.id = y.project_id WHERE y.status = 'paid' AND y.pay_date <= ? ORDER BY y.id", (day,)):
+        yield _Duty("real_name", "village" if r["village"] else "township", "payment", r["id"], _d(r["pay_date"]), None)
+
+
+def _d(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def notice_status(book: Book, notice: Any, as_of: dt.date) -> tuple[str, int] | None:
+    """(status, days) of one notice on `as_of`; None when it has not started yet."""
+    return _status_of(book, as_of)(notice)
+
+
+def _status_of(book: Book, as_of: dt.date) -> Callable[[Any], tuple[str, int] | None]:
+    """notice_status with the rule set read once: a function of the notice row only."""
+    rules = book.rules.notices
+    permanent_places = {p.code for p in rules.places if p.permanent}
+    min_days = rules.min_board_days
+
+    def status(notice: Any) -> tuple[str, int] | None:
+        start = _d(notice["start_date"])
+        if start > as_of:
+            return None
+        elapsed = (as_of - start).days + 1
+        if notice["place"] in permanent_places:
+            return SHOWN, elapsed
+        if notice["end_date"]:
+            end = _d(notice["end_date"])
+            total = (end - start).days + 1
+            if total < min_days:
+                return TOO_SHORT, total
+            if end >= as_of and elapsed < min_days:
+                return POSTING, elapsed
+            return SHOWN, total
+        return (SHOWN if elapsed >= min_days else POSTING), elapsed
+
+    return status
+
+
+def _notices(book: Book) -> dict[tuple[str, str, str, int], list[Any]]:
+    """Every notice by (kind, level, object_type, object_id), oldest start first."""
+    notices: dict[tuple[str, str, str, int], list[Any]] = defaultdict(list)
+    for n in book.conn.execute("SELECT id, kind, level, object_type, object_id, place, start_date, end_date "
+                               "FROM notices ORDER BY start_date, id"):
+        notices[(n["kind"], n["level"], n["object_type"], n["object_id"])].append(n)
+    return notices
+
+
+def _best(candidates: list[Any], not_before: str | None,
+          status: Callable[[Any], tuple[str, int] | None]) -> tuple[str, int | None, Any, Any]:
+    """(status, days, best notice or None, stale notice or None) of one duty from the notices about its object."""
+    best: tuple[str, int, Any] | None = None
+    stale = None
+    for n in candidates:
+        if not_before and n["start_date"] < not_before:
+            stale = n
+            continue
+        got = status(n)
+        if got is not None and (best is None or _RANK[got[0]] >= _RANK[best[0]]):
+            best = (got[0], got[1], n)
+    if best is None:
+        return MISSING, None, None, stale
+    return best[0], best[1], best[2], stale
+
+
+def _names(book: Book) -> dict[str, dict[str, str]]:
+    n = book.rules.notices
+    return {"kind": {e.code: e.name for e in n.kinds}, "level": {e.code: e.name for e in n.levels},
+            "place": {e.code: e.name for e in n.places}}
+
+
+def _detail(book: Book, names: dict[str, dict[str, str]], status: str, notice: Any, days: int | None, since: dt.date,
+            level: str, stale: Any) -> str:
+    min_days = book.rules.notices.min_board_days
+    if notice is None:
+        if stale is not None:
+            return f"{stale['start_date']} 的公示早于 {since.isoformat()} 的领导小组调整决定，调整后尚未重新公示"
+        return f"自 {since.isoformat()} 起应公示，尚无{names['level'].get(level, level)}公示记录"
+    place = names["place"].get(notice["place"], notice["place"])
+    if status == TOO_SHORT:
+        return f"{place} {notice['start_date']} 至 {notice['end_date']} 公示 {days} 天，少于 {min_days} 天"
+    if status == POSTING:
+        return f"{place}自 {notice['start_date']} 起公示，已 {days} 天（须满 {min_days} 天）"
+    if any(p.code == notice["place"] and p.permanent for p in book.rules.notices.places):
+        return f"{place}自 {notice['start_date']} 起长期公开"
+    return f"{place} {notice['start_date']} 起公示 {days} 天"
+
+
+def obligations(book: Book, *, as_of: dt.date) -> list[Obligation]:
+    """Every duty to publish that has arisen by `as_of`, with its status (pure read; see module doc).
+
+    Sorted: open ones first (缺失, 公示期不足, 公示中, 已公示), then by since, kind, level and object.
+    """
+    notices = _notices(book)
+    duties = list(_duties(book, as_of))
+    found: dict[str, dict[int, objs.ObjectInfo]] = {
+        t: objs.infos(book, t, [d.object_id for d in duties if d.object_type == t]) for t in objs.OBJECT_NAMES}
+    names = _names(book)
+    status_of = _status_of(book, as_of)
+    out = []
+    for duty in duties:
+        status, days, notice, stale = _best(notices.get((duty.kind, duty.level, duty.object_type, duty.object_id), []),
+                                            duty.not_before.isoformat() if duty.not_before else None, status_of)
+        obj = found[duty.object_type].get(duty.object_id)
+        if obj is None:
+            continue
+        out.append(Obligation(
+            key=f"{duty.kind}:{duty.level}:{duty.object_type}:{duty.object_id}", kind=duty.kind,
+            kind_name=names["kind"].get(duty.kind, duty.kind), level=duty.level,
+            level_name=names["level"].get(duty.level, duty.level),
+            object_type=duty.object_type, object_id=duty.object_id, object_label=obj.label, township=obj.township,
+            village=obj.village, since=duty.since, amount=obj.amount, project_id=obj.project_id, section=obj.section,
+            status=status, notice_id=notice["id"] if notice is not None else None, days=days,
+            detail=_detail(book, names, status, notice, days, duty.since, duty.level, stale)))
+    order = {s: i for i, s in enumerate(STATUSES)}
+    out.sort(key=lambda o: (order[o.status], o.since, o.kind, o.level, o.object_type, o.object_id))
+    return out
+
+
+class OpenDuty(NamedTuple):
+    """An open duty (缺失 or 公示期不足) with what W7 shows: the same values `obligations` gives that duty."""
+
+    key: str
+    kind: str
+    kind_name: str
+    level: str
+    level_name: str
+    object_type: str
+    object_id: int
+    object_label: str
+    since: dt.date
+    amount: int
+    project_id: int | None
+    section: str
+    status: str
+    detail: str
+
+
+def open_obligations(book: Book, *, as_of: dt.date) -> list[OpenDuty]:
+    """Only the open duties of `obligations` (缺失, 公示期不足: what W7 reports), in duty order — the fast path.
+
+    Same duties, statuses, keys, labels, amounts and texts as `obligations(...)` filtered by `is_open`
+    (tests/models/test_open_obligations.py compares the two), but the duties and their objects are read in
+    whole-table queries as plain tuples, and nothing is built for a duty that has been met.
+    """
+    day = as_of.isoformat()
+    cur = book.conn.cursor()
+    cur.row_factory = None  # plain tuples
+    names = _names(book)
+    kinds, levels = names["kind"], names["level"]
+    notices = _notices(book)
+    status_of = _status_of(book, as_of)
+    pay_kinds = {e.code: str(e.name) for e in reversed(book.rules.payment.kinds)}  # the first wins, as _entry_name
+    # (kind, level, object_type, object_id, since, not_before, label, amount, project_id, section)
+    duties: list[tuple[str, str, str, int, dt.date, str | None, str, int, int | None, Any]] = []
+    for iid, first, doc_no, title, item_name, section, planned in cur.execute(
+            "SELECT g.indicator_id, g.first, i.doc_no, i.title, it.name, i.section, "
+            "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f JOIN projects p ON p.id = f.project_id "
+            " WHERE f.indicator_id = i.id AND p.decision_id IS NOT NULL) "
+            "FROM (SELECT f.indicator_id, min(d.decision_date) AS first FROM project_funding f "
+            "JOIN projects p ON p.id = f.project_id JOIN plan_versions v ON v.project_id = p.id AND v.version = 1 "
+            "JOIN plan_decisions d ON d.id = v.decision_id WHERE p.decision_id IS NOT NULL "
+            "GROUP BY f.indicator_id HAVING first <= ?) g "
+            "JOIN indicators i ON i.id = g.indicator_id JOIN fund_items it ON it.code = i.item "
+            "ORDER BY g.indicator_id", (day,)).fetchall():
+        duties.append(("allocation", "county", "indicator", iid, _d(first), None,
+                       f"{doc_no} {title or item_name}".strip(), int(planned), None, section))
+    projects = {pid: (f"{code} {name}", int(total)) for pid, code, name, total in cur.execute(
+        "SELECT p.id, p.code, p.name, (SELECT coalesce(sum(f.amount), 0) FROM project_funding f "
+        "WHERE f.project_id = p.id) FROM projects p").fetchall()}
+    for pid, village, decided in cur.execute(
+            "SELECT p.id, p.village, d.decision_date FROM projects p JOIN plan_decisions d ON d.id = p.decision_id "
+            "WHERE d.decision_date <= ? ORDER BY p.id", (day,)).fetchall():
+        since = _d(decided)
+        label, total = projects[pid]
+        duties.append(("project_plan", "township", "project", pid, since, since.isoformat(), label, total, pid, ""))
+        if village:
+            duties.append(("project_plan", "village", "project", pid, since, since.isoformat(), label, total, pid, ""))
+    marks = ",".join("?" * len(FUND_USE_STATUSES))
+    for pid, village, last in cur.execute(
+            f"SELECT p.id, p.village, max(y.pay_date) AS last FROM projects p JOIN payments y ON y.project_id = p.id "
+            f"WHERE p.status IN ({marks}) AND y.status = 'paid' AND y.pay_date <= ? GROUP BY p.id ORDER BY p.id",
+            (*FUND_USE_STATUSES, day)).fetchall():
+        label, total = projects[pid]
+        duties.append(("fund_use", "township", "project", pid, _d(last), None, label, total, pid, ""))
+        if village:
+            duties.append(("fund_use", "village", "project", pid, _d(last), None, label, total, pid, ""))
+    for yid, pay_date, village, request_no, amount, kind, pid, name in cur.execute(
+            "SELECT y.id, y.pay_date, p.village, y.request_no, y.amount, y.kind, p.id, p.name FROM payments y "
+            "JOIN real_name_lists l ON l.payment_id = y.id JOIN projects p ON p.id = y.project_id "
+            "WHERE y.status = 'paid' AND y.pay_date <= ? ORDER BY y.id", (day,)):
+        duties.append(("real_name", "village" if village else "township", "payment", yid, _d(pay_date), None,
+                       f"{request_no} {name} {pay_kinds.get(kind, kind)}", int(amount), pid, ""))
+    out = []
+    for kind, level, otype, oid, since, not_before, label, amount, project_id, section in duties:
+        candidates = notices.get((kind, level, otype, oid))
+        level_name = levels.get(level, level)
+        if candidates is None:  # the common case: no notice at all (what _detail says then)
+            status, detail = MISSING, f"自 {since.isoformat()} 起应公示，尚无{level_name}公示记录"
+        else:
+            status, days, notice, stale = _best(candidates, not_before, status_of)
+            if status not in OPEN_STATUSES:
+                continue
+            detail = _detail(book, names, status, notice, days, since, level, stale)
+        out.append(OpenDuty(f"{kind}:{level}:{otype}:{oid}", kind, kinds.get(kind, kind), level, level_name, otype, oid,
+                            label, since, amount, project_id, section, status, detail))
+    return out
+
+
+def summary(book: Book, *, as_of: dt.date, start: dt.date | None = None) -> list[dict[str, Any]]:
+    """Counts per level × kind for report 表6: required, published (已公示), real-name payments and how many
+    are noticed, feedback received and handled (feedback counted from `start`, default the year's 1 January)."""
+    first = start or dt.date(as_of.year, 1, 1)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for lv in book.rules.notices.levels:
+        for kd in book.rules.notices.kinds:
+            rows[(lv.code, kd.code)] = {"level": lv.name, "kind": kd.name, "required": 0, "published": 0,
+                                        "realname_payments": 0, "realname_published": 0, "complaints": 0, "handled": 0}
+    for o in obligations(book, as_of=as_of):
+        row = rows.get((o.level, o.kind))
+        if row is None:
+            continue
+        row["required"] += 1
+        row["published"] += o.status == SHOWN
+        if o.kind == "real_name":
+            row["realname_payments"] += 1
+            row["realname_published"] += o.status == SHOWN
+    for r in book.conn.execute(
+            "SELECT n.level, n.kind, count(*) AS n, sum(EXISTS (SELECT 1 FROM notice_feedback_handling h "
+            "WHERE h.feedback_id = f.id AND h.resolved = 1 AND h.handled_date <= ?)) AS handled "
+            "FROM notice_feedback f JOIN notices n ON n.id = f.notice_id WHERE f.received_date BETWEEN ? AND ? "
+            "GROUP BY n.level, n.kind", (as_of.isoformat(), first.isoformat(), as_of.isoformat())):
+        row = rows.get((r["level"], r["kind"]))
+        if row is not None:
+            row["complaints"] += int(r["n"])
+            row["handled"] += int(r["handled"] or 0)
+    return list(rows.values())

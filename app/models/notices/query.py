@@ -1,0 +1,89 @@
+"""Row sources for the 公告公示 tab: obligations (computed, sorted in Python) and notice records (SQL).
+
+Both follow the table models' protocol: count() and fetch(offset, limit, sort_key, descending), with
+sort keys taken only from a whitelist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from app.models.notices import obligations as ob
+from app.models.notices import records as notices
+from app.models.store.book import Book
+
+OBLIGATION_SORT_KEYS = ("status", "kind_name", "level_name", "object_label", "place", "since_text", "amount", "days",
+                        "detail")
+NOTICE_SORT_KEYS = {"id": "n.id", "start_date": "n.start_date", "end_date": "n.end_date", "title": "n.title",
+                    "kind_name": "n.kind", "level_name": "n.level", "place_name": "n.place", "publisher": "n.publisher",
+                    "evidence": "evidence", "feedback": "feedback"}
+
+
+class ObligationSource:
+    """The obligations on `as_of`, filtered by status group, kind, level and text."""
+
+    def __init__(self, book: Book, *, as_of: dt.date, status: str = "", kind: str = "", level: str = "",
+                 text: str = "", computed: list[ob.Obligation] | None = None) -> None:
+        """`computed`: obligations already derived for `as_of` (a view re-filtering need not derive them again)."""
+        wanted = {"open": ob.OPEN_STATUSES, "": ob.STATUSES}.get(status, (status,))
+        rows = []
+        self.all_counts = dict.fromkeys(ob.STATUSES, 0)  # before filtering: what the tab's summary line shows
+        for o in ob.obligations(book, as_of=as_of) if computed is None else computed:
+            self.all_counts[o.status] += 1
+            if o.status not in wanted or (kind and o.kind != kind) or (level and o.level != level):
+                continue
+            row = o.as_row()
+            if text and not any(text in str(row[k]) for k in ("object_label", "place", "detail", "kind_name")):
+                continue
+            rows.append(row)
+        self.rows = rows
+
+    def count(self) -> int:
+        return len(self.rows)
+
+    def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+        rows = self.rows
+        if sort_key in OBLIGATION_SORT_KEYS:
+            if sort_key == "status":
+                order = {s: i for i, s in enumerate(ob.STATUSES)}
+                rows = sorted(rows, key=lambda r: order[r["status"]], reverse=descending)
+            elif sort_key in ("amount", "days"):
+                rows = sorted(rows, key=lambda r: (r[sort_key] is None, r[sort_key] or 0), reverse=descending)
+            else:
+                rows = sorted(rows, key=lambda r: str(r[sort_key] or ""), reverse=descending)
+        return rows[offset: offset + limit]
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(ob.STATUSES, 0)
+        for r in self.rows:
+            out[r["status"]] += 1
+        return out
+
+
+class NoticeQuery:
+    """Recorded notices, newest first; optionally only those about one object, or matching a text."""
+
+    def __init__(self, book: Book, *, object_type: str = "", object_id: int | None = None, text: str = "") -> None:
+        self.book = book
+        clauses: list[str] = []
+        self.args: list[Any] = []
+        if object_type and object_id is not None:
+            clauses.append("n.object_type = ? AND n.object_id = ?")
+            self.args += [object_type, object_id]
+        if text.strip():
+            clauses.append("(instr(n.title, ?) OR instr(n.publisher, ?) OR instr(n.location, ?))")
+            self.args += [text.strip()] * 3
+        self.where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+
+    def count(self) -> int:
+        return int(self.book.conn.execute("SELECT count(*) FROM notices n" + self.where, self.args).fetchone()[0])
+
+    def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+        order = NOTICE_SORT_KEYS.get(sort_key or "")
+        order = f"{order} {'DESC' if descending else 'ASC'}, n.id DESC" if order else "n.start_date DESC, n.id DESC"
+        rows = self.book.conn.execute(
+            "SELECT n.*, (SELECT count(*) FROM notice_evidence e WHERE e.notice_id = n.id) AS evidence, "
+            "(SELECT count(*) FROM notice_feedback f WHERE f.notice_id = n.id) AS feedback "
+            f"FROM notices n{self.where} ORDER BY {order} LIMIT ? OFFSET ?", [*self.args, limit, offset]).fetchall()
+        return [notices.decorate(self.book, r) for r in rows]

@@ -1,0 +1,108 @@
+"""Reading payment requests: one with everything the form prints, lists for the tab, the history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.models.store.book import Book
+from app.models.values.errors import NotFound
+
+STATUS_NAMES = {"draft": "草稿", "submitted": "已提交", "approved": "已审核", "paid": "已支付",
+                "returned": "退回", "voided": "作废"}
+ACTION_NAMES = {"draft": "起草", "edit": "修改", "submit": "提交", "review": "审核通过", "return": "退回",
+                "void": "作废", "paid": "登记已支付", "real_name": "导入实名制名册"}
+SELECT = """
+SELECT y.*, p.code AS project_code, p.name AS project_name, p.township, p.village, p.year AS project_year,
+  i.doc_no AS indicator_doc, i.year AS indicator_year, i.kind AS fund_kind, i.item AS fund_item,
+  it.name AS fund_item_name, k.name AS fund_kind_name,
+  e.name AS payee_name, e.payee_type, e.id_code AS payee_id_code, e.account_name, e.account_no, e.bank,
+  ud.name AS drafter_name, us.name AS submitter_name, ur.name AS reviewer_name, up.name AS payer_name,
+  (SELECT persons FROM real_name_lists r WHERE r.payment_id = y.id) AS real_name_persons
+FROM payments y
+JOIN projects p ON p.id = y.project_id
+JOIN indicators i ON i.id = y.indicator_id
+JOIN fund_items it ON it.code = i.item
+JOIN fund_kinds k ON k.code = i.kind
+LEFT JOIN payees e ON e.id = y.payee_id
+LEFT JOIN users ud ON ud.id = y.drafted_by
+LEFT JOIN users us ON us.id = y.submitted_by
+LEFT JOIN users ur ON ur.id = y.reviewed_by
+LEFT JOIN users up ON up.id = y.paid_by
+"""
+SORT_KEYS = {"request_no": "y.id", "draft_date": "y.draft_date", "project_name": "p.name", "project_code": "p.code",
+             "payee_display": "e.name", "amount": "y.amount", "kind_name": "y.kind", "status_name": "y.status",
+             "indicator_doc": "i.doc_no", "pay_date": "y.pay_date", "voucher_no": "y.voucher_no",
+             "usage_name": "y.usage", "drafter_name": "ud.name"}
+
+
+def _name(entries: tuple[Any, ...], code: str) -> str:
+    return next((str(e.name) for e in entries if e.code == code), code)
+
+
+def decorate(book: Book, row: Any) -> dict[str, Any]:
+    r = book.rules
+    d = dict(row)
+    d["status_name"] = STATUS_NAMES.get(d["status"], d["status"])
+    d["kind_name"] = _name(r.payment.kinds, d["kind"])
+    d["usage_name"] = _name(r.usage_categories, d["usage"])
+    d["method_name"] = _name(r.payment.methods, d["method"])
+    d["payee_type_name"] = _name(r.payment.payee_types, d["payee_type"]) if d["payee_type"] else ""
+    persons = d["real_name_persons"]
+    d["payee_display"] = d["payee_name"] or (f"实名制名册（{persons} 人）" if persons else "实名制名册（未导入）")
+    d["real_name_required"] = any(k.code == d["kind"] and k.real_name_list for k in r.payment.kinds)
+    d["func_name"] = next((f.name_in(int(d["indicator_year"])) for f in r.functional_codes if f.code == d["func_code"]), "")
+    return d
+
+
+def get(book: Book, payment_id: int) -> dict[str, Any]:
+    row = book.conn.execute(SELECT + " WHERE y.id = ?", (payment_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"支付申请 #{payment_id} 不存在", field="支付申请")
+    return decorate(book, row)
+
+
+def events(book: Book, payment_id: int) -> list[dict[str, Any]]:
+    rows = book.conn.execute(
+        "SELECT e.*, u.name AS user_name FROM payment_events e LEFT JOIN users u ON u.id = e.user_id "
+        "WHERE e.payment_id = ? ORDER BY e.id", (payment_id,)).fetchall()
+    return [dict(r) | {"action_name": ACTION_NAMES.get(r["action"], r["action"]),
+                       "to_name": STATUS_NAMES.get(r["to_status"], r["to_status"])} for r in rows]
+
+
+def counts(book: Book) -> dict[str, int]:
+    """How many requests are in each status (for the tab's filter labels)."""
+    return {str(r[0]): int(r[1]) for r in book.conn.execute("SELECT status, count(*) FROM payments GROUP BY status")}
+
+
+class PaymentQuery:
+    """Row source for the 支付审批 table: filter by status, project and text; sort keys whitelisted."""
+
+    def __init__(self, book: Book, *, status: str = "", text: str = "", project_id: int | None = None) -> None:
+        self.book = book
+        clauses: list[str] = []
+        self.args: list[Any] = []
+        if status:
+            clauses.append("y.status = ?")
+            self.args.append(status)
+        if project_id:
+            clauses.append("y.project_id = ?")
+            self.args.append(project_id)
+        if text.strip():
+            clauses.append("(instr(y.request_no, ?) OR instr(p.name, ?) OR instr(p.code, ?) OR instr(coalesce(e.name, ''), ?) "
+                           "OR instr(i.doc_no, ?) OR instr(coalesce(y.voucher_no, ''), ?))")
+            self.args += [text.strip()] * 6
+        self.where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+
+    def count(self) -> int:
+        return int(self.book.conn.execute(
+            "SELECT count(*) FROM payments y JOIN projects p ON p.id = y.project_id JOIN indicators i "
+            "ON i.id = y.indicator_id LEFT JOIN payees e ON e.id = y.payee_id" + self.where, self.args).fetchone()[0])
+
+    def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+        if sort_key in SORT_KEYS:
+            order = SORT_KEYS[sort_key] + (" DESC" if descending else "") + ", y.id DESC"
+        else:
+            order = "y.id DESC"
+        rows = self.book.conn.execute(f"{SELECT}{self.where} ORDER BY {order} LIMIT ? OFFSET ?",
+                                      [*self.args, limit, offset]).fetchall()
+        return [decorate(self.book, r) for r in rows]

@@ -1,0 +1,118 @@
+"""Reading 绩效目标: the per-project overview (the 绩效目标 tab's list) and the 表8 row source."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from app.models.performance import goals as perf
+from app.models.store import periods
+from app.models.store.book import Book
+
+_BASE = """
+SELECT p.id, p.code, p.name, p.year, p.status, p.decision_id,
+  (SELECT min(d.decision_date) FROM plan_versions v JOIN plan_decisions d ON d.id = v.decision_id
+     WHERE v.project_id = p.id) AS funds_issued_on,
+  (SELECT coalesce(sum(f.amount), 0) FROM project_funding f WHERE f.project_id = p.id) AS funded,
+  (SELECT count(*) FROM perf_goals g WHERE g.project_id = p.id AND g.set_on <= :day
+     AND (g.removed_on IS NULL OR g.removed_on > :day)) AS goal_count,
+  (SELECT min(g.set_on) FROM perf_goals g WHERE g.project_id = p.id AND g.set_on <= :day) AS goals_set_on,
+  (SELECT max(a.month) FROM perf_actuals a JOIN perf_goals g ON g.id = a.goal_id WHERE g.project_id = p.id
+     AND a.month <= :month) AS last_month,
+  (SELECT e.score_tenths FROM perf_evaluations e WHERE e.project_id = p.id AND e.evaluated_on <= :day
+     ORDER BY e.year DESC LIMIT 1) AS score_tenths,
+  (SELECT e.year FROM perf_evaluations e WHERE e.project_id = p.id AND e.evaluated_on <= :day
+     ORDER BY e.year DESC LIMIT 1) AS eval_year
+FROM projects p
+"""
+SORT = {"code": "code", "name": "name", "year": "year", "funded": "funded", "goal_count": "goal_count",
+        "last_month": "last_month", "score": "score_tenths"}
+
+
+def years(book: Book) -> list[int]:
+    """Plan years that have projects, newest first (the tab's year filter)."""
+    return [int(r[0]) for r in book.conn.execute("SELECT DISTINCT year FROM projects ORDER BY year DESC")]
+
+
+def _decorate(book: Book, row: dict[str, Any], month: str | None) -> dict[str, Any]:
+    goals = perf.with_monitoring(book, perf.goals(book, row["id"]), month=month)
+    approved = row["decision_id"] is not None and row["funded"] > 0
+    if goals:
+        issues = perf.problems_of(book, goals)
+    else:
+        issues = ["资金已下达，但未编制绩效目标"] if approved else []
+    row["issues"] = "；".join(issues)
+    row["regular"] = not issues
+    row["deviations"] = sum(1 for g in goals if g["deviates"])
+    row["score"] = perf.score_text(row["score_tenths"]) if row["score_tenths"] is not None else ""
+    row["self_eval"] = f"{row['eval_year']}年度 {row['score']} 分" if row["score"] else ""
+    row["with_funds"] = bool(row["goals_set_on"] and row["funds_issued_on"]
+                             and row["goals_set_on"] <= row["funds_issued_on"])
+    row["goals_state"] = ("未编制" if not goals else "不规范" if issues else "规范")
+    return row
+
+
+@dataclass
+class PerfProjectQuery:
+    """Projects with their goal figures: filter by year and text; `irregular_only` keeps the W2 cases."""
+
+    book: Book
+    year: int | None = None
+    text: str = ""
+    irregular_only: bool = False
+
+    def _rows(self, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+        where = ["1 = 1"]
+        args: dict[str, Any] = {"day": "9999-12-31", "month": "9999-12"}
+        if self.year:
+            where.append("year = :year")
+            args["year"] = self.year
+        if self.text.strip():
+            where.append("(instr(code, :text) OR instr(name, :text))")
+            args["text"] = self.text.strip()
+        order = SORT.get(sort_key or "", "code")
+        sql = (f"SELECT * FROM ({_BASE}) WHERE {' AND '.join(where)} "
+               f"ORDER BY {order} {'DESC' if descending else 'ASC'}, id")
+        return [dict(r) for r in self.book.conn.execute(sql, args)]
+
+    def count(self) -> int:
+        if self.irregular_only:
+            return len(self._irregular(None, False))
+        return len(self._rows(None, False))
+
+    def _irregular(self, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+        flagged = perf.irregular(self.book, on=dt.date.max)
+        return [r for r in self._rows(sort_key, descending) if r["id"] in flagged]
+
+    def fetch(self, offset: int, limit: int, sort_key: str | None = None, descending: bool = False) -> list[dict[str, Any]]:
+        rows = self._irregular(sort_key, descending) if self.irregular_only else self._rows(sort_key, descending)
+        return [_decorate(self.book, r, None) for r in rows[offset: offset + limit]]
+
+
+def table8_rows(book: Book, *, month: str) -> list[dict[str, Any]]:
+    """表8 row source: every project approved by the end of `month` for the month's year or before,
+    with its goals, the month's monitoring, deviations, decisions and self-evaluation as of that day."""
+    _start, end = periods.bounds(book, month)
+    day = end.isoformat()
+    sql = (f"SELECT * FROM ({_BASE}) WHERE decision_id IS NOT NULL AND funds_issued_on <= :day AND year <= :year "
+           "ORDER BY code, id")
+    out = []
+    for r in book.conn.execute(sql, {"day": day, "month": month, "year": end.year}):
+        row = dict(r)
+        goals = perf.with_monitoring(book, perf.goals(book, row["id"], on=end), month=month)
+        monitored = {a["goal_id"] for a in book.conn.execute(
+            "SELECT a.goal_id FROM perf_actuals a JOIN perf_goals g ON g.id = a.goal_id "
+            "WHERE g.project_id = ? AND a.month = ?", (row["id"], month))}
+        decisions = [d for d in perf.decisions(book, row["id"]) if d["decided_on"] <= day
+                     and d["decided_on"][:4] == str(end.year)]
+        score = perf.score_text(row["score_tenths"]) if row["score_tenths"] is not None else ""
+        out.append({
+            "project_no": row["code"], "project_name": row["name"], "goals_set": bool(goals),
+            "goals_with_funds": bool(row["goals_set_on"] and row["goals_set_on"] <= row["funds_issued_on"]),
+            "indicator_count": len(goals), "monitored_month": sum(1 for g in goals if g["id"] in monitored),
+            "deviations": sum(1 for g in goals if g["deviates"]),
+            "corrective": "；".join(f"{d['kind_name']}：{d['measures']}" for d in decisions),
+            "self_eval": f"{row['eval_year']}年度自评 {score} 分" if score else "",
+        })
+    return out

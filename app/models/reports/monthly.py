@@ -1,0 +1,198 @@
+"""The monthly package as data: assemble, cross-check, status, reopen, and the signed versions' stored data.
+
+Rendering and signing (which records the rendered files' hashes) stand one floor up, in app/export/signoff.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from app.models.reports import cross_checks as xc
+from app.models.reports import snapshot
+from app.models.reports import sources as report_data
+from app.models.reports.package_data import PackageData, SignOff, WarningRecord
+from app.models.store import db, periods, users
+from app.models.store.book import Book
+from app.models.values.errors import AppError, NotFound, ValidationError
+
+ProgressFn = Callable[[int, int, str], None]  # (done, total, text); may raise to cancel
+
+
+@dataclass(frozen=True)
+class Preview:
+    package: PackageData
+    checks: list[xc.CheckResult]
+
+    @property
+    def ok(self) -> bool:
+        return xc.all_passed(self.checks)
+
+
+def _bureau(book: Book) -> sqlite3.Row:
+    return book.conn.execute("SELECT name, level FROM bureau WHERE id = 1").fetchone()
+
+
+def _names(book: Book, reviewer_id: int | None, preparer_id: int | None) -> tuple[str, str]:
+    def name_of(user_id: int | None, roles: tuple[str, ...], field: str) -> str:
+        if user_id is None:
+            row = book.conn.execute(
+                f"SELECT name FROM users WHERE active = 1 AND role IN ({','.join('?' * len(roles))}) ORDER BY id LIMIT 1",
+                roles).fetchone()
+            return str(row[0]) if row else ""
+        user = users.get(book, user_id)
+        if user.role not in roles:
+            raise ValidationError(f"{user.name} 的角色是{user.role_name}，不能作为{field}", field=field)
+        return user.name
+
+    return name_of(reviewer_id, ("reviewer",), "审核人"), name_of(preparer_id, ("clerk",), "填表人")
+
+
+@contextmanager
+def worker_book(book: Book) -> Iterator[Book]:
+    """The same file and user on a connection of its own, for work run off the GUI thread.
+
+    Two threads sharing one connection share its transaction: a write the window makes meanwhile (the
+    dashboard storing warnings) would land inside a sign-off, or break it. With two connections SQLite
+    makes one wait. Holds no file lock (the window's Book does); a read-only book is used as it is.
+    """
+    if book.read_only:
+        yield book
+        return
+    own = Book(book.path, db.connect(book.path), read_only=False)
+    own.user, own.clock = book.user, book.clock
+    try:
+        yield own
+    finally:
+        own.close(backup=False)
+
+
+def next_version(book: Book, month: str) -> int:
+    row = book.conn.execute("SELECT coalesce(max(version), 0) FROM signoffs WHERE month = ?", (month,)).fetchone()
+    return int(row[0]) + 1
+
+
+def assemble(book: Book, *, month: str, version: int | None = None, signoff: SignOff | None = None,
+             audit_head: tuple[int, str] | None = None, progress: ProgressFn | None = None) -> PackageData:
+    """Every table's rows for the month, read from the data as it stands now."""
+    periods.parse_month(month)
+    p = report_data.Period(book, month)
+    bureau = _bureau(book)
+    sources = report_data.all_sources()
+    rows = {}
+    for n, (name, source) in enumerate(sources.items()):
+        if progress:
+            progress(n, len(sources) + 1, f"汇总 {month} 的数据（{n + 1}/{len(sources)}）…")
+        rows[name] = source(book, p)
+    from app.models.warnings import query as warnings_query
+
+    warnings = [WarningRecord(int(w["id"]), str(w["code"]), _as_date(w["detected_on"]))
+                for w in warnings_query.counted(book, month=month)]
+    return PackageData(
+        bureau=bureau["name"], month=month, period_start=p.start, period_end=p.end,
+        version=version or next_version(book, month), rows=rows, bureau_level=bureau["level"],
+        signoff=signoff or SignOff(), warnings=warnings, audit_head=audit_head,
+        fixed_time=None if signoff and signoff.signed_at else dt.datetime.combine(p.end, dt.time(0, 0)),
+    )
+
+
+def _as_date(value: object) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def preview(book: Book, *, month: str, progress: ProgressFn | None = None) -> Preview:
+    """What the chief looks at before signing: the package and the seven cross-checks."""
+    package = assemble(book, month=month, progress=progress)
+    if progress:
+        progress(len(report_data.all_sources()), len(report_data.all_sources()) + 1, "核对表间勾稽关系…")
+    return Preview(package, xc.cross_checks(package))
+
+
+def status(book: Book, *, month: str, today: dt.date | None = None) -> str:
+    """未编制 (period not over) / 待签发 / 已签发 / 逾期 — against the rule set's due date."""
+    year, mon = periods.parse_month(month)
+    today = today or book.today()
+    signed = book.conn.execute("SELECT 1 FROM signoffs WHERE month = ? AND status = 'signed'", (month,)).fetchone()
+    if signed:
+        return "已签发"
+    _start, end = periods.bounds(book, month)
+    if today <= end:
+        return "未编制"
+    due = book.rules.reporting.due_date(year, mon, str(_bureau(book)["level"]))
+    return "逾期" if today > due else "待签发"
+
+
+def months(book: Book, *, year: int, today: dt.date | None = None) -> list[dict[str, Any]]:
+    today = today or book.today()
+    out = []
+    for mon in range(1, 13):
+        month = f"{year:04d}-{mon:02d}"
+        start, end = periods.bounds(book, month)
+        if start > today:
+            break
+        row = book.conn.execute(
+            "SELECT version, signed_at, (SELECT name FROM users WHERE id = signed_by) FROM signoffs "
+            "WHERE month = ? AND status = 'signed'", (month,)).fetchone()
+        out.append({"month": month, "start": start.isoformat(), "end": end.isoformat(),
+                    "due": book.rules.reporting.due_date(year, mon, str(_bureau(book)["level"])).isoformat(),
+                    "status": status(book, month=month, today=today), "version": row[0] if row else None,
+                    "signed_at": row[1] if row else "", "signed_by": row[2] if row else ""})
+    return out
+
+
+def set_annual_plan(book: Book, *, year: int, item: str, amount: int) -> None:
+    """年度计划数 of one fund item (表1)."""
+    if not 2000 <= int(year) <= 2100:
+        raise ValidationError("应在 2000～2100 之间", field="年度")
+    if amount < 0:
+        raise ValidationError("不能为负数", field="年度计划数")
+    if not book.conn.execute("SELECT 1 FROM fund_items WHERE code = ?", (item,)).fetchone():
+        raise ValidationError(f"资金项目 {item} 不存在", field="资金项目")
+    with book.write("set_annual_plan") as conn:
+        conn.execute("INSERT INTO annual_plans (year, item, amount) VALUES (?, ?, ?) "
+                     "ON CONFLICT (year, item) DO UPDATE SET amount = excluded.amount", (year, item, amount))
+
+
+def reopen(book: Book, *, month: str, reason: str) -> None:
+    """Chief only, with a reason: the month opens again and the signed version is kept as superseded."""
+    periods.parse_month(month)
+    if len((reason or "").strip()) < 5:
+        raise ValidationError("请写明重新打开的理由（至少 5 个字）", field="理由")
+    with book.write("reopen_month") as conn:
+        row = conn.execute("SELECT id FROM signoffs WHERE month = ? AND status = 'signed'", (month,)).fetchone()
+        if row is None:
+            raise ValidationError(f"{month} 没有已签发的报送包", field="月份")
+        periods.reopen_month(book, month=month, reason=reason)
+        conn.execute("UPDATE signoffs SET status = 'superseded', reopened_at = ?, reopened_by = ?, reopen_reason = ? "
+                     "WHERE id = ?", (book.stamp(), book.user.id if book.user else None, reason.strip(), row[0]))
+
+
+def signoffs(book: Book, *, month: str | None = None) -> list[dict[str, Any]]:
+    sql = ("SELECT s.id, s.month, s.version, s.status, s.signed_at, u.name AS signed_by, s.comment, s.audit_seq, "
+           "s.audit_hash, s.files, s.reopened_at, s.reopen_reason FROM signoffs s JOIN users u ON u.id = s.signed_by")
+    args: tuple[Any, ...] = ()
+    if month:
+        sql += " WHERE s.month = ?"
+        args = (month,)
+    return [dict(r) | {"files": json.loads(r["files"])} for r in book.conn.execute(sql + " ORDER BY s.month, s.version", args)]
+
+
+def signed_package(book: Book, *, month: str, version: int | None = None) -> tuple[dict[str, Any], PackageData]:
+    sql = "SELECT * FROM signoffs WHERE month = ?"
+    args: tuple[Any, ...] = (month,)
+    if version is None:
+        sql += " ORDER BY version DESC LIMIT 1"
+    else:
+        sql += " AND version = ?"
+        args = (month, version)
+    row = book.conn.execute(sql, args).fetchone()
+    if row is None:
+        raise NotFound(f"{month} 没有签发记录" + (f"（第 {version} 版）" if version else ""), field="月份")
+    if snapshot.digest(row["data"]) != row["data_sha256"]:
+        raise AppError(f"{month} 第 {row['version']} 版的签发数据与其哈希不符，被改动过")
+    return dict(row), snapshot.loads(row["data"])

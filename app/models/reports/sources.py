@@ -1,0 +1,263 @@
+"""The row sources of the nine monthly tables (resources/reports/table*.toml), read from the ledger.
+
+Every figure is integer 分 summed in SQL; each table's rows follow the row-source contract written at
+the top of its definition file. Tables 6–9 come from notices, warnings, performance and problems.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from app.models.ledger import deadlines
+from app.models.ledger.query import BALANCE, EXPENSE, INCOME
+from app.models.store import holidays, periods
+from app.models.store.book import Book
+
+Rows = list[dict[str, Any]]
+LEVEL_COLUMNS = {"central": "central", "region": "region", "prefecture": "prefecture", "county": "county"}
+
+
+class Period:
+    """The month being reported: its statistical period and the year it accumulates from."""
+
+    def __init__(self, book: Book, month: str) -> None:
+        self.month = month
+        self.start, self.end = periods.bounds(book, month)
+        self.year = int(month[:4])
+        self.year_start = dt.date(self.year, 1, 1)
+
+    def args(self) -> tuple[str, str, str, str]:
+        return (self.year_start.isoformat(), self.start.isoformat(), self.end.isoformat(), self.end.isoformat())
+
+
+def _items(book: Book, p: Period, extra: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """One row per fund item that has any ledger activity up to the period end, with `extra` figures."""
+    sql = f"""
+        SELECT k.code AS kind_code, k.name AS kind_name, it.code AS item_code, it.name AS item_name, {extra}
+        FROM ledger_entries e JOIN indicators i ON i.id = e.indicator_id
+        JOIN fund_kinds k ON k.code = i.kind JOIN fund_items it ON it.code = i.item
+        WHERE e.entry_date <= ?
+        GROUP BY it.code ORDER BY k.sort, it.sort, it.code"""
+    return [dict(r) for r in book.conn.execute(sql, (*args, p.end.isoformat()))]
+
+
+def fund_receipts(book: Book, p: Period) -> Rows:
+    """表1: net receipts (income side of the ledger) this month and this year, by source level."""
+    parts, args = [], []
+    for level, col in LEVEL_COLUMNS.items():
+        parts.append(f"coalesce(sum(CASE WHEN i.source_level = ? AND e.entry_date >= ? THEN {INCOME} END), 0) AS month_{col}")
+        parts.append(f"coalesce(sum(CASE WHEN i.source_level = ? AND e.entry_date >= ? THEN {INCOME} END), 0) AS cum_{col}")
+        args += [level, p.start.isoformat(), level, p.year_start.isoformat()]
+    rows = _items(book, p, ", ".join(parts), tuple(args))
+    plans = annual_plans(book, p.year)
+    out = []
+    for r in rows:
+        if not any(r[f"cum_{c}"] for c in LEVEL_COLUMNS.values()) and not plans.get(r["item_code"]):
+            continue
+        out.append(r | {"plan": plans.get(r["item_code"], 0)})
+    return out
+
+
+def annual_plans(book: Book, year: int) -> dict[str, int]:
+    return {r[0]: int(r[1]) for r in book.conn.execute("SELECT item, amount FROM annual_plans WHERE year = ?", (year,))}
+
+
+def ledger_balances(book: Book, p: Period) -> Rows:
+    """表3: 年初结余, income and expenditure (month, year), closing, and what the treasury paid."""
+    ys, ms, me = p.year_start.isoformat(), p.start.isoformat(), p.end.isoformat()
+    extra = f"""
+        coalesce(sum(CASE WHEN e.entry_date < ? THEN {BALANCE} END), 0) AS opening,
+        coalesce(sum(CASE WHEN e.entry_date >= ? THEN {INCOME} END), 0) AS income_month,
+        coalesce(sum(CASE WHEN e.entry_date >= ? THEN {INCOME} END), 0) AS income_cum,
+        coalesce(sum(CASE WHEN e.entry_date >= ? THEN {EXPENSE} END), 0) AS spend_month,
+        coalesce(sum(CASE WHEN e.entry_date >= ? THEN {EXPENSE} END), 0) AS spend_cum,
+        coalesce(sum({BALANCE}), 0) AS closing"""
+    rows = _items(book, p, extra, (ys, ms, ys, ms, ys))
+    treasury = {r[0]: int(r[1]) for r in book.conn.execute(
+        "SELECT i.item, sum(t.amount) FROM treasury_payments t JOIN indicators i ON i.id = t.indicator_id "
+        "WHERE t.pay_date BETWEEN ? AND ? GROUP BY i.item", (ys, me))}
+    return [r | {"treasury_paid_cum": treasury.get(r["item_code"], 0)} for r in rows
+            if r["opening"] or r["income_cum"] or r["spend_cum"] or r["closing"]]
+
+
+def spending_progress(book: Book, p: Period) -> Rows:
+    """表4: available vs spent, the time-elapsed pace to the year-end date, bond money and 质保金."""
+    from app.models.ledger import progress
+
+    year_end = book.rules.spending.year_end(p.year)
+    pace_days = (year_end - p.year_start).days + 1
+    elapsed = min((p.end - p.year_start).days + 1, pace_days)
+    bonds: dict[str, list[Any]] = {}
+    for clock in progress.bond_clocks(book, p.end, include_spent=True):
+        item = book.conn.execute("SELECT item FROM indicators WHERE id = ?", (clock.indicator_id,)).fetchone()[0]
+        got = bonds.setdefault(item, [0, 0, 0])
+        got[0] += clock.net
+        got[1] += clock.spent
+        got[2] += clock.unspent if clock.overdue else 0
+    retention = retention_by_item(book, p.end)
+    out = []
+    for r in ledger_balances(book, p):
+        bond = bonds.get(r["item_code"], [0, 0, 0])
+        out.append({
+            "kind_code": r["kind_code"], "kind_name": r["kind_name"], "item_code": r["item_code"],
+            "item_name": r["item_name"], "available": r["opening"] + r["income_cum"], "spent_cum": r["spend_cum"],
+            "elapsed_days": elapsed, "pace_days": pace_days, "bond_received": bond[0], "bond_spent": bond[1],
+            "bond_idle": bond[2], "retention": retention.get(r["item_code"], 0),
+        })
+    return out
+
+
+def retention_by_item(book: Book, as_of: dt.date) -> dict[str, int]:
+    """质保金 held back on finished projects, attributed to the items of their funding lines."""
+    finished = [s.code for s in book.rules.project_statuses[3:]]
+    retention_kinds = [k.code for k in book.rules.payment.kinds if k.retention]
+    if not finished or not retention_kinds:
+        return {}
+    held: dict[str, int] = {}
+    rows = book.conn.execute(
+        f"""SELECT p.id, p.contract_amount * p.retention_bp / 10000 -
+              coalesce((SELECT sum(y.amount) FROM payments y WHERE y.project_id = p.id AND y.status = 'paid'
+                        AND y.pay_date <= ? AND y.kind IN ({",".join("?" * len(retention_kinds))})), 0)
+            FROM projects p WHERE p.retention_bp > 0 AND p.contract_amount > 0
+            AND p.status IN ({",".join("?" * len(finished))})""",
+        (as_of.isoformat(), *retention_kinds, *finished)).fetchall()
+    for project_id, amount in rows:
+        if amount <= 0:
+            continue
+        lines = book.conn.execute(
+            "SELECT i.item, sum(f.amount) FROM project_funding f JOIN indicators i ON i.id = f.indicator_id "
+            "WHERE f.project_id = ? GROUP BY i.item ORDER BY sum(f.amount) DESC, i.item", (project_id,)).fetchall()
+        total = sum(int(r[1]) for r in lines) or 1
+        left = int(amount)
+        for n, (item, part) in enumerate(lines):
+            share = left if n == len(lines) - 1 else int(amount) * int(part) // total
+            held[item] = held.get(item, 0) + share
+            left -= share
+    return held
+
+
+def indicator_rows(book: Book, p: Period) -> Rows:
+    """表2: each allocation document from above received this year, with its own deadline."""
+    from app.models.ledger import indicators
+    from app.models.plan import projects
+
+    above = [lv.code for lv in book.rules.source_levels]
+    own = {"county": "county", "prefecture": "prefecture"}.get(str(deadlines.bureau_level(book)), "county")
+    above = above[: above.index(own)] if own in above else above
+    cal = holidays.calendar(book)
+    out = []
+    for row in book.conn.execute(
+            f"SELECT id FROM indicators WHERE received_date BETWEEN ? AND ? "
+            f"AND source_level IN ({','.join('?' * len(above))}) ORDER BY received_date, id",
+            (p.year_start.isoformat(), p.end.isoformat(), *above)):
+        ind = indicators.get(book, int(row[0]))
+        net = int(book.conn.execute(
+            f"SELECT coalesce(sum({INCOME}), 0) FROM ledger_entries e WHERE e.indicator_id = ? AND e.entry_date <= ?",
+            (ind["id"], p.end.isoformat())).fetchone()[0])
+        stage = next((s for s in deadlines.stages(book, ind, cal=cal, today=p.end) if s["own"]), None)
+        done = stage["done"] if stage and stage["done"] and stage["done"] <= p.end else None
+        used = ""
+        if stage and stage["used"] is not None:
+            used = f"{stage['used']}个{'工作日' if stage['day_type'] == 'working' else '自然日'}"
+        limit = f"{stage['days']}个{'工作日' if stage['day_type'] == 'working' else '自然日'}" if stage else ""
+        out.append({
+            "doc_no": ind["doc_no"], "kind_name": f"{ind['kind_name']}/{ind['item_name']}",
+            "source_level": ind["source_level_name"], "amount": net,
+            "upper_doc_date": _day(ind.get("upper_doc_date")), "received_on": _day(ind["received_date"]),
+            "allocated": min(projects.planned_on_indicator(book, int(ind["id"])), net), "issued_on": done,
+            "days_used": used, "limit": limit, "overdue": bool(stage and stage["late"]),
+        })
+    return out
+
+
+def _day(text: object) -> dt.date | None:
+    return dt.date.fromisoformat(str(text)) if text else None
+
+
+def project_payments(book: Book, p: Period) -> Rows:
+    """表5: projects with payments or returns this year — paid amounts net of refunds of their payments."""
+    ys, ms, me = p.year_start.isoformat(), p.start.isoformat(), p.end.isoformat()
+    prepay = [k.code for k in book.rules.payment.kinds if k.prepayment] or [""]
+    rows = book.conn.execute(
+        f"""
+        WITH paid AS (
+            SELECT y.project_id, y.pay_date AS day, y.amount AS amount, y.kind AS kind, 1 AS n
+            FROM payments y WHERE y.status = 'paid' AND y.pay_date BETWEEN ? AND ?
+            UNION ALL
+            SELECT y.project_id, e.entry_date, -e.amount, y.kind, 0
+            FROM ledger_entries e JOIN payments y ON y.id = e.payment_id
+            WHERE e.entry_type = 'refund' AND e.entry_date BETWEEN ? AND ?),
+        returned AS (
+            SELECT y.project_id, v.at AS day, y.return_reason AS reason FROM payment_events v
+            JOIN payments y ON y.id = v.payment_id WHERE v.action = 'return' AND substr(v.at, 1, 10) BETWEEN ? AND ?)
+        SELECT pr.code AS project_no, pr.name AS project_name, pr.category AS category,
+          coalesce((SELECT sum(f.amount) FROM project_funding f WHERE f.project_id = pr.id), 0) AS planned,
+          coalesce((SELECT sum(n) FROM paid WHERE paid.project_id = pr.id AND day >= ?), 0) AS pay_count_month,
+          coalesce((SELECT sum(amount) FROM paid WHERE paid.project_id = pr.id AND day >= ?), 0) AS paid_month,
+          coalesce((SELECT sum(amount) FROM paid WHERE paid.project_id = pr.id), 0) AS paid_cum,
+          coalesce((SELECT sum(amount) FROM paid WHERE paid.project_id = pr.id
+                    AND kind IN ({",".join("?" * len(prepay))})), 0) AS prepaid_cum,
+          (SELECT count(*) FROM returned WHERE returned.project_id = pr.id AND substr(day, 1, 10) >= ?) AS returned_month,
+          (SELECT group_concat(reason, '；') FROM (SELECT DISTINCT reason FROM returned
+                WHERE returned.project_id = pr.id AND substr(day, 1, 10) >= ? AND reason <> '')) AS return_reasons
+        FROM projects pr
+        WHERE EXISTS (SELECT 1 FROM paid WHERE paid.project_id = pr.id)
+           OR EXISTS (SELECT 1 FROM returned WHERE returned.project_id = pr.id)
+        ORDER BY pr.code""",
+        (ys, me, ys, me, ys, me, ms, ms, *prepay, ms, ms)).fetchall()
+    names = {c.code: c.name for c in book.rules.project_categories}
+    return [dict(r) | {"category": names.get(r["category"], r["category"]), "return_reasons": r["return_reasons"] or ""}
+            for r in rows]
+
+
+def notice_rows(book: Book, p: Period) -> Rows:
+    """表6: what had to be noticed by the period end and what was, per level and kind."""
+    from app.models.notices import obligations as notice_obligations
+
+    return notice_obligations.summary(book, as_of=p.end, start=p.year_start)
+
+
+def warning_summary(book: Book, p: Period) -> Rows:
+    """表7, from the dated warning history (frozen once the month closes), so a signed month re-creates."""
+    from app.models.warnings import query as warnings_query
+
+    return warnings_query.warning_summary(book, month=p.month)
+
+
+def performance_rows(book: Book, p: Period) -> Rows:
+    """表8, as of the period's last day."""
+    from app.models.performance import query as perf_query
+
+    return perf_query.table8_rows(book, month=p.month)
+
+
+def problem_rows(book: Book, p: Period) -> Rows:
+    from app.models.warnings import problems
+
+    return problems.table9_rows(book, month=p.month)
+
+
+SOURCES: dict[str, Callable[[Book, Period], Rows]] = {
+    "fund_receipts": fund_receipts,
+    "indicators": indicator_rows,
+    "ledger_balances": ledger_balances,
+    "spending_progress": spending_progress,
+    "project_payments": project_payments,
+    "notices": notice_rows,
+    "warning_summary": warning_summary,
+    "performance": performance_rows,
+    "problems": problem_rows,
+}
+
+
+def all_sources() -> dict[str, Callable[[Book, Period], Rows]]:
+    """Every row source the report definitions name, checked against them so none is missing."""
+    from app.models.reports import definitions
+
+    wanted = {t.source for t in definitions.load().tables}
+    missing = wanted - set(SOURCES)
+    if missing:
+        raise RuntimeError(f"report row sources without data: {sorted(missing)}")
+    return {name: SOURCES[name] for name in sorted(wanted)}

@@ -1,0 +1,1 @@
+"""The policy rule set (resources/rules/*.toml): its typed shape, loading and validation by key path."""

@@ -1,0 +1,392 @@
+"""Load and validate a policy rule set (resources/rules/*.toml) into the typed `RuleSet`.
+
+A broken file is refused whole with one `RuleSetError` naming the file, the key path (array entries
+numbered from 1, as a person counts the `[[…]]` blocks) and the reason — never a half-read policy.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+from typing import cast
+
+from app.models.rules import schema as rs
+from app.models.rules.schema import RuleSet, RuleSetError
+from app.models.rules.toml_node import TomlNode, type_name
+
+__all__ = ["DEFAULT_ID", "SUPPORTED_FORMAT", "RuleSet", "RuleSetError", "load", "load_named", "loads"]
+
+DEFAULT_ID = "xj-2019"
+SUPPORTED_FORMAT = 1
+REQUIRED_ROLES = ("clerk", "reviewer", "chief", "auditor")
+REQUIRED_WARNINGS = tuple(f"W{n}" for n in range(1, 10))
+
+
+class _Table(TomlNode):
+    """One TOML table of a rule set: typed getters that fail with the key path; unknown keys are refused."""
+
+    error = RuleSetError
+
+    def _typed(self, key: str, want: str, ok: bool, value: object) -> None:
+        if not ok:
+            self.fail(key, f"应为{want}，实际为{type_name(value)} {value!r}")
+
+    def text(self, key: str) -> str:
+        value = self.raw(key)
+        self._typed(key, "非空文字", isinstance(value, str) and value.strip() != "", value)
+        return cast(str, value)
+
+    def opt_text(self, key: str) -> str | None:
+        return self.text(key) if self.has(key) else None
+
+    def integer(self, key: str, lo: int = 1, hi: int | None = None) -> int:
+        value = self.raw(key)
+        want = "正整数" if lo == 1 and hi is None else f"{lo} 到 {hi} 之间的整数" if hi else f"不小于 {lo} 的整数"
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        self._typed(key, want, ok and lo <= cast(int, value) <= (hi if hi is not None else cast(int, value)), value)
+        return cast(int, value)
+
+    def opt_integer(self, key: str, lo: int = 1, hi: int | None = None) -> int | None:
+        return self.integer(key, lo, hi) if self.has(key) else None
+
+    def flag(self, key: str, default: bool | None = None) -> bool:
+        if default is not None and not self.has(key):
+            return default
+        value = self.raw(key)
+        self._typed(key, "true 或 false", isinstance(value, bool), value)
+        return cast(bool, value)
+
+    def choice(self, key: str, options: tuple[str, ...]) -> str:
+        return self.choice_of(key, self.text(key), options)
+
+    def day(self, key: str) -> date:
+        value = self.raw(key)
+        self._typed(key, "日期（如 2019-05-22）", isinstance(value, date) and not isinstance(value, datetime), value)
+        return cast(date, value)
+
+    def ratio(self, key: str) -> Fraction:
+        value = self.raw(key)
+        self._typed(key, '带引号的小数（如 "0.30"，不用浮点数）', isinstance(value, str), value)
+        try:
+            number = Decimal(cast(str, value).strip())
+        except InvalidOperation:
+            self.fail(key, f'应为小数（如 "0.30"），实际为 {value!r}')
+        if not number.is_finite() or not 0 <= number <= 1:
+            self.fail(key, f"应在 0 到 1 之间，实际为 {value}")
+        return Fraction(number)
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        return tuple(cast(list[str], self.text_list(key)))
+
+
+def _each(
+    parent: _Table, key: str, *, allow_empty: bool = False, seen: dict[str, str] | None = None
+) -> Iterator[tuple[str, _Table]]:
+    """Yield (code, table) for an array of tables, refusing duplicate codes (across `seen` if shared);
+    each table is checked for unknown keys once the caller has read it."""
+    seen = {} if seen is None else seen
+    for t in parent.tables(key, allow_empty=allow_empty):
+        code = t.text("code")
+        if code in seen:
+            t.fail("code", f"代码 {code!r} 重复（已在 {seen[code]} 使用）")
+        seen[code] = t.key("code")
+        yield code, t
+        t.done()
+
+
+def _refs(t: _Table, key: str, known: Iterable[str], what: str) -> tuple[str, ...]:
+    known_set = set(known)
+    values = t.texts(key)
+    for i, v in enumerate(values, 1):
+        if v not in known_set:
+            t.fail(f"{key}[{i}]", f"引用了未定义的{what} {v!r}")
+    return values
+
+
+def _ref(t: _Table, key: str, known: Iterable[str], what: str) -> str:
+    value = t.text(key)
+    if value not in set(known):
+        t.fail(key, f"引用了未定义的{what} {value!r}")
+    return value
+
+
+def _entries(parent: _Table, key: str, *, seen: dict[str, str] | None = None) -> tuple[rs.Entry, ...]:
+    return tuple(rs.Entry(code, t.text("name")) for code, t in _each(parent, key, seen=seen))
+
+
+def _require(root: _Table, key: str, codes: Iterable[str], required: Iterable[str]) -> None:
+    present = set(codes)
+    missing = [c for c in required if c not in present]
+    if missing:
+        root.fail(key, f"缺少必需的代码：{'、'.join(missing)}")
+
+
+def _kinds(root: _Table, usage_codes: tuple[str, ...]) -> tuple[rs.Kind, ...]:
+    item_seen: dict[str, str] = {}
+    kinds: list[rs.Kind] = []
+    for code, t in _each(root, "kinds"):
+        bond, editable = t.flag("bond"), t.flag("items_editable")
+        items = tuple(
+            rs.Item(item_code, it.text("name"), code, bond or it.flag("bond", False))
+            for item_code, it in _each(t, "items", allow_empty=editable, seen=item_seen)
+        )
+        mode = cast(rs.UsageMode, t.choice("usage_mode", ("deny", "allow")))
+        usage = _refs(t, "usage", usage_codes, "支出用途")
+        if mode == "allow" and not usage:
+            t.fail("usage", "正面清单（allow）不能为空")
+        poverty_optional = t.flag("poverty_use_optional")
+        kinds.append(rs.Kind(code, t.text("name"), items, editable, bond, poverty_optional, mode, usage))
+    return tuple(kinds)
+
+
+def _usage_exceptions(
+    root: _Table, kinds: dict[str, rs.Kind], usages: tuple[str, ...]
+) -> tuple[rs.UsageException, ...]:
+    if not root.has("usage_exceptions"):
+        return ()
+    out: list[rs.UsageException] = []
+    for code, t in _each(root, "usage_exceptions", allow_empty=True):
+        kind = kinds[_ref(t, "kind", kinds, "资金大类")]
+        unlocks = _refs(t, "unlocks", usages, "支出用途")
+        for i, u in enumerate(unlocks, 1):
+            if (u in kind.usage) != (kind.usage_mode == "deny"):
+                t.fail(f"unlocks[{i}]", f"用途 {u!r} 本来就允许 {kind.code} 支付，例外没有意义")
+        name, condition = t.text("name"), t.text("condition")
+        out.append(rs.UsageException(code, name, kind.code, condition, t.flag("requires_decision"), unlocks))
+    return tuple(out)
+
+
+def _deadlines(
+    root: _Table, kinds: dict[str, rs.Kind], levels: list[str], events: list[str]
+) -> tuple[rs.Deadline, ...]:
+    out: list[rs.Deadline] = []
+    for code, t in _each(root, "deadlines"):
+        kind = kinds.get(_ref(t, "kind", [rs.ALL_KINDS, *kinds], "资金大类"))
+        items: tuple[str, ...] = ()
+        if t.has("items"):
+            if kind is None:
+                t.fail("items", f'kind = "{rs.ALL_KINDS}" 时不能限定资金项目')
+            items = _refs(t, "items", (i.code for i in kind.items), f"{kind.code} 资金项目")
+        poverty_only = t.flag("poverty_use_only", False)
+        if poverty_only and (kind is None or not kind.poverty_use_optional):
+            t.fail("poverty_use_only", "只适用于 poverty_use_optional = true 的资金大类")
+        out.append(
+            rs.Deadline(
+                code, kind.code if kind else rs.ALL_KINDS, items, poverty_only,
+                t.text("stage"), t.text("who"), t.text("office"), _ref(t, "level", levels, "层级"),
+                _ref(t, "from_event", events, "事件"), _ref(t, "to_event", events, "事件"),
+                t.integer("days"), cast(rs.DayType, t.choice("day_type", ("calendar", "working"))), t.text("basis"),
+            )
+        )  # fmt: skip
+    return tuple(out)
+
+
+def _payment(root: _Table) -> rs.Payment:
+    p = root.table("payment")
+    direct_only = p.flag("direct_payment_only")
+    methods: list[rs.PaymentMethod] = []
+    for c, t in _each(p, "methods"):
+        method = rs.PaymentMethod(c, t.text("name"), t.flag("direct"), t.flag("allowed"))
+        if direct_only and method.allowed and not method.direct:
+            t.fail("allowed", "direct_payment_only = true 时，非直接支付方式不能设为允许")
+        methods.append(method)
+    if not any(m.allowed for m in methods):
+        p.fail("methods", "至少要有一种允许的支付方式")
+    flags = ("real_name_list", "prepayment", "retention", "management_fee", "labour")
+    kinds = tuple(rs.PaymentKind(c, t.text("name"), *(t.flag(f) for f in flags)) for c, t in _each(p, "kinds"))
+    id_types = tuple(
+        rs.IdType(c, t.text("name"), cast(rs.CheckFailure, t.choice("on_check_failure", ("warn", "block"))))
+        for c, t in _each(p, "id_types")
+    )
+    id_codes = [i.code for i in id_types]
+    payees = tuple(
+        rs.PayeeType(c, t.text("name"), _ref(t, "id_type", id_codes, "证件类型"), t.flag("person"))
+        for c, t in _each(p, "payee_types")
+    )
+    p.done()
+    return rs.Payment(direct_only, tuple(methods), kinds, id_types, payees)
+
+
+def _ratios(root: _Table) -> rs.Ratios:
+    r = root.table("ratios")
+    out: list[rs.Ratio] = []
+    for key in ("prepayment", "infra_prepayment", "management_fee", "labour_share", "retention"):
+        t = r.table(key)
+        bound = cast(rs.Bound, t.choice("bound", ("max", "min")))
+        out.append(rs.Ratio(t.text("name"), t.ratio("value"), t.text("base"), bound, t.flag("soft")))
+        t.done()
+    r.done()
+    return rs.Ratios(*out)
+
+
+def _spending(root: _Table, payment: rs.Payment) -> rs.Spending:
+    t = root.table("spending")
+    year_end = t.text("year_end")
+    match = re.fullmatch(r"(\d{2})-(\d{2})", year_end)
+    try:
+        month, day = (int(match[1]), int(match[2])) if match else (0, 0)
+        date(2001, month, day)
+    except ValueError:
+        t.fail("year_end", f'应为“月-日”（如 "10-31"），实际为 {year_end!r}')
+    exempt = _refs(t, "year_end_exempt_payment_kinds", (k.code for k in payment.kinds), "支付类型")
+    s = rs.Spending(month, day, exempt, t.integer("bond_spend_months", 1, 12), t.integer("idle_days"))
+    t.done()
+    return s
+
+
+def _notices(root: _Table) -> rs.Notices:
+    t = root.table("notices")
+    n = rs.Notices(
+        t.integer("min_board_days"), t.flag("website_permanent"), t.text("supervision_phone"),
+        cast(rs.MaskMode, t.choice("id_mask_mode", ("partial", "hidden"))),
+        t.integer("id_mask_head", 0, 17), t.integer("id_mask_tail", 0, 17), t.integer("bank_account_tail", 0, 8),
+        t.texts("project_notice_fields"), _entries(t, "levels"), _entries(t, "kinds"),
+        tuple(rs.Place(c, p.text("name"), p.flag("permanent")) for c, p in _each(t, "places")),
+    )  # fmt: skip
+    if n.id_mask_head + n.id_mask_tail >= 18:
+        t.fail("id_mask_tail", "id_mask_head 与 id_mask_tail 之和应小于 18，否则身份证号没有被遮盖")
+    t.done()
+    return n
+
+
+def _performance(root: _Table) -> rs.Performance:
+    t = root.table("performance")
+    sub_seen: dict[str, str] = {}
+    classes = tuple(
+        rs.PerfClass(code, c.text("name"), _entries(c, "subclasses", seen=sub_seen)) for code, c in _each(t, "classes")
+    )
+    comparators = tuple(rs.Comparator(c, x.text("symbol"), x.text("name")) for c, x in _each(t, "comparators"))
+    t.done()
+    return rs.Performance(classes, comparators)
+
+
+def _reporting(root: _Table, bureau_levels: list[str]) -> rs.Reporting:
+    t = root.table("reporting")
+    raw_cutoff = t.raw("cutoff_day")
+    if isinstance(raw_cutoff, str) and raw_cutoff != "last":
+        t.fail("cutoff_day", f'应为 "last"（月末）或 1 到 28 之间的整数，实际为 {raw_cutoff!r}')
+    cutoff = None if raw_cutoff == "last" else t.integer("cutoff_day", 1, 28)
+    due: list[rs.ReportDue] = []
+    for d in t.tables("due"):
+        level = _ref(d, "level", bureau_levels, "使用单位层级")
+        if any(x.level == level for x in due):
+            d.fail("level", f"层级 {level!r} 重复")
+        due.append(rs.ReportDue(level, d.integer("day", 1, 31), d.text("to")))
+        d.done()
+    r = rs.Reporting(cutoff, t.integer("due_month_offset", 0, 1), tuple(due))
+    t.done()
+    return r
+
+
+def _functional_codes(root: _Table) -> tuple[rs.FunctionalCode, ...]:
+    out = []
+    for code, t in _each(root, "functional_codes"):
+        if not code.isdigit():
+            t.fail("code", f"应为数字科目编码，实际为 {code!r}")
+        former, year = t.opt_text("former_name"), t.opt_integer("renamed_year", 1990, 2100)
+        if (former is None) != (year is None):
+            t.fail("renamed_year", "former_name 与 renamed_year 须同时填写")
+        out.append(rs.FunctionalCode(code, t.text("name"), former, year))
+    return tuple(out)
+
+
+def _small_tables(root: _Table) -> tuple[rs.Limits, rs.Backups, rs.Fundraising]:
+    lim, b, f = root.table("limits"), root.table("backups"), root.table("fundraising")
+    limits = rs.Limits(lim.integer("max_amount_fen"), lim.integer("scan_max_mb", 1, 1024), lim.texts("evidence_types"))
+    backups = rs.Backups(*(b.integer(k) for k in ("recent", "daily", "weekly", "monthly")))
+    fundraising = rs.Fundraising(
+        f.ratio("regional_zx_min_share"), f.ratio("zh_integration_share_2016"),
+        f.integer("yd_per_person_central_fen"), f.integer("yd_per_person_regional_fen"),
+        f.integer("dd_annual_fen"), f.integer("dd_first_year"), f.integer("dd_years"),
+        f.integer("yb_annual_fen"), f.integer("yb_first_year"), f.integer("yb_counties"),
+        f.ratio("south_xinjiang_min_share"), f.ratio("deep_poor_counties_min_share"),
+    )  # fmt: skip
+    for t in (lim, b, f):
+        t.done()
+    return limits, backups, fundraising
+
+
+def _build(root: _Table) -> RuleSet:
+    m = root.table("meta")
+    fmt = m.integer("format")
+    if fmt > SUPPORTED_FORMAT:
+        m.fail("format", f"格式版本 {fmt} 高于本程序支持的 {SUPPORTED_FORMAT}，请升级程序")
+    meta = rs.Meta(
+        fmt, m.text("id"), m.text("name"), m.text("basis"), m.text("basis_title"), m.text("issuer"),
+        m.text("version"), m.day("effective"),
+    )  # fmt: skip
+    m.done()
+    usage_categories = _entries(root, "usage_categories")
+    usages = tuple(u.code for u in usage_categories)
+    kinds = _kinds(root, usages)
+    by_code = {k.code: k for k in kinds}
+    levels = tuple(rs.Level(c, t.text("name"), t.flag("bureau")) for c, t in _each(root, "levels"))
+    events = _entries(root, "events")
+    payment = _payment(root)
+    roles = tuple(rs.Role(c, t.text("name"), t.flag("read_only")) for c, t in _each(root, "roles"))
+    _require(root, "roles", (r.code for r in roles), REQUIRED_ROLES)
+    warnings = _entries(root, "warnings")
+    _require(root, "warnings", (w.code for w in warnings), REQUIRED_WARNINGS)
+    limits, backups, fundraising = _small_tables(root)
+    rules = RuleSet(
+        source=root.file, meta=meta, kinds=kinds, usage_categories=usage_categories,
+        usage_exceptions=_usage_exceptions(root, by_code, usages), source_levels=_entries(root, "source_levels"),
+        levels=levels, events=events, payment=payment,
+        deadlines=_deadlines(root, by_code, [lv.code for lv in levels], [e.code for e in events]),
+        ratios=_ratios(root), spending=_spending(root, payment), notices=_notices(root),
+        project_categories=_entries(root, "project_categories"), construction_types=_entries(root, "construction_types"),
+        asset_types=_entries(root, "asset_types"), project_statuses=_entries(root, "project_statuses"),
+        performance=_performance(root), warnings=warnings,
+        warning_statuses=tuple(rs.WarningStatus(c, t.text("name"), t.flag("closed")) for c, t in _each(root, "warning_statuses")),
+        reporting=_reporting(root, [lv.code for lv in levels if lv.bureau]), limits=limits, roles=roles,
+        backups=backups, functional_codes=_functional_codes(root), fundraising=fundraising,
+    )  # fmt: skip
+    root.done()
+    return rules
+
+
+def loads(text: str, *, name: str = "<文本>") -> RuleSet:
+    """Parse and validate rule-set TOML text; `name` is used in error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"line (\d+), column (\d+)", str(exc))
+        at = f"第 {where[1]} 行第 {where[2]} 列附近" if where else ""
+        raise RuleSetError(name, "", f"不是有效的 TOML 文件，{at}格式错误（{exc}）") from exc
+    return _build(_Table(data, "", name))
+
+
+def _load_file(path: Path) -> RuleSet:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError as exc:
+        raise RuleSetError(path.name, "", f"找不到文件（{path}）") from exc
+    except OSError as exc:
+        raise RuleSetError(path.name, "", f"无法读取（{exc.strerror or exc}）") from exc
+    except UnicodeDecodeError as exc:
+        raise RuleSetError(path.name, "", "不是 UTF-8 编码的文本文件") from exc
+    return loads(text, name=path.name)
+
+
+@functools.cache
+def load_named(rule_set_id: str) -> RuleSet:
+    """The shipped rule set `resources/rules/<id>.toml` — the id a bureau's file records — read once."""
+    from app import resources
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", rule_set_id):
+        raise RuleSetError(rule_set_id, "", "规则集编号无效（只能由字母、数字、点、横线组成）")
+    rules = _load_file(resources.resources_dir() / "rules" / f"{rule_set_id}.toml")
+    if rules.meta.id != rule_set_id:
+        raise RuleSetError(rules.source, "meta.id", f"应与文件名一致（{rule_set_id}），实际为 {rules.meta.id!r}")
+    return rules
+
+
+def load(path: Path | None = None) -> RuleSet:
+    """The rule set at `path` (read afresh), or the shipped default (read once, then cached)."""
+    return load_named(DEFAULT_ID) if path is None else _load_file(path)

@@ -1,0 +1,216 @@
+"""The rule set's smaller sections (ratios, spending, notices, performance, reporting, limits …).
+
+Split out of rules_schema.py to keep modules small; rules_schema re-exports every name here.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+from math import ceil, floor
+from typing import Literal
+
+from app.models.values.errors import NotFound
+
+Bound = Literal["max", "min"]
+MaskMode = Literal["partial", "hidden"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A plain code + Chinese name (notice levels, statuses, asset types …)."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """An exact ratio limit; `soft` ("原则上") means a warning with reason and override, not a block."""
+
+    name: str
+    value: Fraction
+    base: str
+    bound: Bound
+    soft: bool
+
+    def threshold(self, whole: int) -> int:
+        """The limit in 分 for a base of `whole` 分: rounded down for a cap, up for a minimum."""
+        exact = self.value * whole
+        return floor(exact) if self.bound == "max" else ceil(exact)
+
+    def breached(self, part: int, whole: int) -> bool:
+        """Whether `part` of `whole` (both 分) violates the limit — exact, no float."""
+        if self.bound == "max":
+            return Fraction(part) > self.value * whole
+        return Fraction(part) < self.value * whole
+
+
+@dataclass(frozen=True)
+class Ratios:
+    prepayment: Ratio
+    infra_prepayment: Ratio
+    management_fee: Ratio
+    labour_share: Ratio
+    retention: Ratio
+
+
+@dataclass(frozen=True)
+class Spending:
+    year_end_month: int
+    year_end_day: int
+    year_end_exempt_payment_kinds: tuple[str, ...]
+    bond_spend_months: int
+    idle_days: int
+
+    def year_end(self, year: int) -> date:
+        """The day by which the year's funds must be paid (default 31 October)."""
+        return date(year, self.year_end_month, self.year_end_day)
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    name: str
+    permanent: bool
+
+
+@dataclass(frozen=True)
+class Notices:
+    min_board_days: int
+    website_permanent: bool
+    supervision_phone: str
+    id_mask_mode: MaskMode
+    id_mask_head: int
+    id_mask_tail: int
+    bank_account_tail: int
+    project_notice_fields: tuple[str, ...]
+    levels: tuple[Entry, ...]
+    kinds: tuple[Entry, ...]
+    places: tuple[Place, ...]
+
+
+@dataclass(frozen=True)
+class PerfClass:
+    code: str
+    name: str
+    subclasses: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Comparator:
+    code: str
+    symbol: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Performance:
+    classes: tuple[PerfClass, ...]
+    comparators: tuple[Comparator, ...]
+
+
+@dataclass(frozen=True)
+class WarningStatus:
+    code: str
+    name: str
+    closed: bool
+
+
+@dataclass(frozen=True)
+class ReportDue:
+    level: str
+    day: int
+    to: str
+
+
+def _clamped(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
+    index = year * 12 + month - 1 + months
+    return index // 12, index % 12 + 1
+
+
+@dataclass(frozen=True)
+class Reporting:
+    cutoff_day: int | None  # None: the last day of the month
+    due_month_offset: int
+    due: tuple[ReportDue, ...]
+
+    def period(self, year: int, month: int) -> tuple[date, date]:
+        """First and last day of the statistical period of report month `year-month`."""
+        if self.cutoff_day is None:
+            return date(year, month, 1), _clamped(year, month, 31)
+        py, pm = _add_months(year, month, -1)
+        return _clamped(py, pm, self.cutoff_day) + timedelta(days=1), _clamped(year, month, self.cutoff_day)
+
+    def due_day(self, level: str) -> int:
+        for due in self.due:
+            if due.level == level:
+                return due.day
+        raise NotFound(f"规则集中没有层级“{level}”的月报报送日")
+
+    def due_date(self, year: int, month: int, level: str) -> date:
+        """When the report of `year-month` is due from a bureau at `level` (day clamped to month end)."""
+        dy, dm = _add_months(year, month, self.due_month_offset)
+        return _clamped(dy, dm, self.due_day(level))
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_amount_fen: int
+    scan_max_mb: int
+    evidence_types: tuple[str, ...]
+
+    @property
+    def scan_max_bytes(self) -> int:
+        return self.scan_max_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    name: str
+    read_only: bool
+
+
+@dataclass(frozen=True)
+class Backups:
+    recent: int
+    daily: int
+    weekly: int
+    monthly: int
+
+
+@dataclass(frozen=True)
+class FunctionalCode:
+    code: str
+    name: str
+    former_name: str | None
+    renamed_year: int | None
+
+    def name_in(self, year: int) -> str:
+        """The name the classification carried in budget year `year`."""
+        if self.former_name and self.renamed_year and year < self.renamed_year:
+            return self.former_name
+        return self.name
+
+
+@dataclass(frozen=True)
+class Fundraising:
+    regional_zx_min_share: Fraction
+    zh_integration_share_2016: Fraction
+    yd_per_person_central_fen: int
+    yd_per_person_regional_fen: int
+    dd_annual_fen: int
+    dd_first_year: int
+    dd_years: int
+    yb_annual_fen: int
+    yb_first_year: int
+    yb_counties: int
+    south_xinjiang_min_share: Fraction
+    deep_poor_counties_min_share: Fraction

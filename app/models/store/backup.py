@@ -1,0 +1,186 @@
+"""Backups through SQLite's backup API, thinned like Anki's: recent, daily, weekly, monthly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from app.models.store import db
+from app.models.values.errors import AppError, FileError
+
+
+class OpenFile(Protocol):
+    """What a backup needs of an open bureau file (store/book.Book is one); backup.py never imports book.py."""
+
+    conn: sqlite3.Connection
+    path: Path
+    read_only: bool
+    integrity: str
+    notice: str
+    user: Any
+
+    @property
+    def rules(self) -> Any: ...
+
+    def ensure_checked(self) -> None: ...
+
+    def now(self) -> dt.datetime: ...
+
+    def forget_rules(self) -> None: ...
+
+_NAME = re.compile(r"^(?P<stem>.+)_(?P<stamp>\d{8}-\d{6}(?:-\d+)?)_(?P<reason>[^_]*)\.db$")
+DEFAULT_KEEP = {"recent": 10, "daily": 7, "weekly": 8, "monthly": 12}
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    path: Path
+    taken: dt.datetime
+    reason: str
+    size: int
+
+
+def backup_dir(db_path: Path) -> Path:
+    return db_path.with_name(db_path.stem + "_备份")
+
+
+def _target(db_path: Path, reason: str, now: dt.datetime) -> Path:
+    folder = backup_dir(db_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    safe = re.sub(r"[\\/:*?\"<>|_\s]", "", reason)[:20]
+    target = folder / f"{db_path.stem}_{stamp}_{safe}.db"
+    n = 1
+    while target.exists():
+        n += 1
+        target = folder / f"{db_path.stem}_{stamp}-{n}_{safe}.db"
+    return target
+
+
+def copy_file(conn: sqlite3.Connection, db_path: Path, *, reason: str, now: dt.datetime | None = None) -> Path:
+    """A consistent copy of an open connection's database (the online backup API)."""
+    try:
+        target = _target(db_path, reason, now or dt.datetime.now())
+        dest = sqlite3.connect(str(target))
+        try:
+            conn.backup(dest)
+        finally:
+            dest.close()
+    except (OSError, sqlite3.Error) as exc:
+        raise FileError(f"备份失败：{exc}。原文件未受影响。") from exc
+    return target
+
+
+def keep_counts(book: OpenFile | None) -> dict[str, int]:
+    if book is None:
+        return dict(DEFAULT_KEEP)
+    try:
+        return dict(book.rules.backup_keep)
+    except (AppError, AttributeError):
+        return dict(DEFAULT_KEEP)
+
+
+def make(book: OpenFile, *, reason: str) -> Path:
+    """Back up the open file now, then thin the folder (a file opened with its check deferred is checked first)."""
+    book.ensure_checked()
+    if book.integrity == "failed":
+        raise FileError(f"未备份：{book.notice}")
+    target = copy_file(book.conn, book.path, reason=reason, now=book.now())
+    thin(backup_dir(book.path), keep_counts(book))
+    return target
+
+
+def list_backups(db_path: Path) -> list[BackupInfo]:
+    """Newest first."""
+    found = []
+    folder = backup_dir(db_path)
+    if folder.is_dir():
+        for p in folder.glob("*.db"):
+            m = _NAME.match(p.name)
+            if not m:
+                continue
+            taken = dt.datetime.strptime(m["stamp"][:15], "%Y%m%d-%H%M%S")
+            found.append(BackupInfo(p, taken, m["reason"], p.stat().st_size))
+    return sorted(found, key=lambda b: (b.taken, b.path.name), reverse=True)
+
+
+def choose_kept(backups: list[BackupInfo], keep: dict[str, int]) -> set[Path]:
+    """The newest N, then the newest of each of the last days, weeks and months."""
+    kept = {b.path for b in backups[: keep.get("recent", 10)]}
+    for bucket, fmt in (("daily", "%Y-%m-%d"), ("weekly", "%G-W%V"), ("monthly", "%Y-%m")):
+        seen: list[str] = []
+        for b in backups:
+            key = b.taken.strftime(fmt)
+            if key not in seen:
+                seen.append(key)
+                if len(seen) > keep.get(bucket, 0):
+                    break
+                kept.add(b.path)
+    return kept
+
+
+def thin(folder: Path, keep: dict[str, int]) -> list[Path]:
+    backups = list_backups(folder.with_name(folder.name.removesuffix("_备份") + ".db"))
+    kept = choose_kept(backups, keep)
+    removed = []
+    for b in backups:
+        if b.path not in kept:
+            b.path.unlink(missing_ok=True)
+            removed.append(b.path)
+    return removed
+
+
+def check_backup(path: Path) -> None:
+    """A backup must itself be a sound FundLedger file before anything is restored from it."""
+    db.check_header(path)
+    try:
+        conn = db.connect(path, read_only=True)
+    except sqlite3.Error as exc:
+        raise FileError(f"备份文件 {path.name} 无法打开：{exc}") from exc
+    try:
+        db.check_integrity(conn, path)
+        if db.user_version(conn) == 0:
+            raise FileError(f"备份文件 {path.name} 是空文件，不能用于恢复。")
+    finally:
+        conn.close()
+
+
+def summary(path: Path) -> dict[str, object]:
+    """What a backup holds, read without changing it: shown before anyone restores it."""
+    check_backup(path)
+    conn = db.connect(path, read_only=True)
+    try:
+        bureau = conn.execute("SELECT name FROM bureau WHERE id = 1").fetchone()
+        audit_row = conn.execute("SELECT count(*), max(at) FROM audit_log").fetchone()
+        return {
+            "bureau": bureau[0] if bureau else "",
+            "version": db.user_version(conn),
+            "audit_records": int(audit_row[0]),
+            "last_change": audit_row[1],
+        }
+    finally:
+        conn.close()
+
+
+def restore(book: OpenFile, source: Path) -> Path:
+    """Replace the open file's content with a backup; the current state is backed up first."""
+    from app.models.store import permissions
+
+    permissions.require("restore_backup", book.user.role if book.user else None)
+    if book.read_only:
+        raise FileError("以只读方式打开时不能恢复备份。")
+    check_backup(source)
+    saved = copy_file(book.conn, book.path, reason="恢复前", now=book.now())
+    src = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        src.backup(book.conn)
+    except sqlite3.Error as exc:
+        raise FileError(f"恢复失败：{exc}。当前文件已先备份到 {saved.name}。") from exc
+    finally:
+        src.close()
+    book.forget_rules()
+    return saved

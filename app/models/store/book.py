@@ -1,0 +1,388 @@
+"""An open bureau file: the connection, the acting user, read-only state, and the write transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+
+from app.models.store import audit, db, lock, permissions
+from app.models.values.errors import AppError, ClosedPeriodError, FileError, ReadOnlyError
+
+if TYPE_CHECKING:
+    from app.models.rules.load import RuleSet
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    login: str
+    name: str
+    role: str
+    section: str = ""
+
+    @property
+    def role_name(self) -> str:
+        return permissions.ROLE_NAMES.get(self.role, self.role)
+
+
+SYSTEM = User(id=0, login="system", name="系统", role="system")
+
+
+def translate(exc: sqlite3.Error) -> AppError | None:
+    """Turn what SQLite says into a Chinese message; None when it is a programming error."""
+    text = str(exc)
+    if db.CLOSED_MESSAGE in text:
+        return ClosedPeriodError(db.CLOSED_MESSAGE)
+    if "只能追加" in text:
+        return AppError(text)
+    if "readonly" in text or "read-only" in text:
+        return ReadOnlyError("文件为只读，无法写入（文件夹或文件只读，或以只读方式打开）。未写入任何数据。")
+    if "disk is full" in text or "disk I/O error" in text:
+        return FileError(f"写入磁盘失败（{text}），本次操作未写入任何数据，之前的数据完好。")
+    if "database is locked" in text:
+        return FileError("数据库正被另一个程序占用，请稍后重试。未写入任何数据。")
+    if "no such table" in text or "unable to open" in text:
+        return FileError(f"数据库文件已不可用（{text}），可能已被移走或删除。")
+    return None
+
+
+class Book:
+    """One open .db: every operation takes it first and writes only through `write()`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool,
+                 file_lock: lock.FileLock | None = None, notice: str = "") -> None:
+        self.path = path
+        self.conn = conn
+        self.read_only = read_only
+        self.notice = notice  # why it was opened read-only, shown to the user
+        self._lock = file_lock
+        self.user: User | None = None
+        self.clock: Callable[[], dt.datetime] = dt.datetime.now
+        self._rules: RuleSet | None = None
+        self._depth = 0
+        self.closed = False
+        # "ok", or "pending" when opened with check="deferred" (quick_check not yet run), or "failed"
+        self.integrity = "ok"
+        self._check_guard = threading.Lock()
+        self._check_thread: threading.Thread | None = None
+        self._check_conn: sqlite3.Connection | None = None
+        self._check_cancelled = False
+        self._check_listeners: list[Callable[[str | None], None]] = []
+
+    # -- the deferred integrity check ---------------------------------------------------------
+    def start_check(self, on_done: Callable[[str | None], None] | None = None) -> None:
+        """Run the deferred quick_check on a read-only connection of its own in a background thread.
+
+        `on_done(problem)` is called once it has finished (on the checking thread; at once when it already has):
+        None when the file is sound; else the Chinese message, and the book has become read-only."""
+        finished = False
+        with self._check_guard:
+            if on_done is not None:
+                if self.integrity != "pending":
+                    finished = True
+                else:
+                    self._check_listeners.append(on_done)
+            if self.integrity == "pending" and self._check_thread is None and not self.closed:
+                self._check_thread = threading.Thread(target=self._run_check, name="fundledger-quick-check",
+                                                      daemon=True)
+                self._check_thread.start()
+        if on_done is not None and finished:
+            on_done(self.notice if self.integrity == "failed" else None)
+
+    def _run_check(self) -> None:
+        problem: str | None = None
+        try:
+            conn = db.connect(self.path, read_only=True)
+        except sqlite3.Error as exc:
+            problem = f"文件 {self.path} 无法读取：{exc}"
+        else:
+            with self._check_guard:
+                self._check_conn = conn
+            try:
+                problem = db.quick_check_problem(conn, self.path)
+            finally:
+                with self._check_guard:
+                    self._check_conn = None
+                conn.close()
+        with self._check_guard:
+            if self._check_cancelled:
+                return  # closed meanwhile: an interrupted check says nothing about the file
+            if problem is None:
+                self.integrity = "ok"
+            else:
+                self.integrity = "failed"
+                self.read_only = True  # never write to a file that failed the check
+                self.notice = (f"{problem}\n为保护数据，已改为只读方式打开，未写入任何数据。"
+                               "请从备份恢复（文件 → 从备份恢复），或运行 fundledger verify 查看详情。")
+            listeners, self._check_listeners = self._check_listeners, []
+        for listener in listeners:
+            listener(None if problem is None else self.notice)
+
+    def ensure_checked(self) -> None:
+        """Before a write or a backup: a pending check is run (or waited for). Afterwards `integrity` is
+        "ok" or "failed" (and the book read-only)."""
+        if self.integrity != "pending":
+            return
+        self.start_check()
+        thread = self._check_thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def refuse_writes(self) -> None:
+        """Make the connection itself refuse writes (PRAGMA query_only), on the thread that owns it."""
+        self.read_only = True
+        try:
+            self.conn.execute("PRAGMA query_only = ON")
+        except sqlite3.Error:
+            pass  # a closed or broken connection writes nothing either
+
+    def _cancel_check(self) -> None:
+        with self._check_guard:
+            self._check_cancelled = True
+            thread, conn = self._check_thread, self._check_conn
+            if conn is not None:
+                conn.interrupt()
+        if thread is not None:
+            thread.join()
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return sqlite_utils.Database(self.conn)
+
+    @property
+    def user_id(self) -> int | None:
+        """The acting user's id (None before login): what every audited row records as its author."""
+        return self.user.id if self.user and self.user.id else None
+
+    def __enter__(self) -> Book:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        """Close; the backup on close is taken only when the block ended normally (not after a failed login)."""
+        self.close(backup=exc_type is None)
+
+    def forget_rules(self) -> None:
+        """The rule set is read again on next use (after a restore replaced the file's content)."""
+        self._rules = None
+
+    @property
+    def rules(self) -> RuleSet:
+        if self._rules is None:
+            from app.models.rules import load as rules
+
+            row = self.conn.execute("SELECT rule_set FROM bureau WHERE id = 1").fetchone()
+            self._rules = rules.load_named(row[0] if row else rules.DEFAULT_ID)
+        return self._rules
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def today(self) -> dt.date:
+        return self.clock().date()
+
+    def stamp(self) -> str:
+        return self.clock().isoformat(sep=" ", timespec="seconds")
+
+    # -- writing ---------------------------------------------------------------------------
+    @contextmanager
+    def write(self, op: str, *, system: bool = False) -> Iterator[sqlite3.Connection]:
+        """One operation = one transaction (a savepoint when nested), audited and sealed."""
+        if not self._depth and not self.read_only:
+            self.ensure_checked()  # a write waits for a pending check (SQLite would also wait for its read lock)
+        if self.read_only:
+            raise ReadOnlyError(f"文件以只读方式打开，不能修改数据。{self.notice}".strip())
+        actor = SYSTEM if system else self.user
+        if not system:
+            permissions.require(op, actor.role if actor else None)
+        assert actor is not None
+        conn = self.conn
+        if self._depth:
+            name = f"sp{self._depth}"
+            conn.execute(f"SAVEPOINT {name}")
+            self._depth += 1
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                raise
+            else:
+                conn.execute(f"RELEASE {name}")
+            finally:
+                self._depth -= 1
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise (translate(exc) or exc) from exc
+        self._depth = 1
+        try:
+            start = audit.last_seq(conn)
+            conn.execute(
+                "UPDATE audit_context SET actor = ?, op = ?, at = ? WHERE id = 1",
+                (f"{actor.login}#{actor.id}", op, self.clock().isoformat(sep=" ", timespec="milliseconds")),
+            )
+            yield conn
+            audit.seal(conn, start)
+            conn.execute("UPDATE audit_context SET actor = NULL, op = NULL, at = NULL WHERE id = 1")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            if not self.path.exists():
+                raise FileError(f"数据库文件 {self.path} 已被移走或删除，本次操作未写入。请从备份恢复或重新打开文件。") from exc
+            mapped = translate(exc)
+            if mapped is not None:
+                raise mapped from exc
+            raise
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._depth = 0
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    # -- closing ---------------------------------------------------------------------------
+    def close(self, *, backup: bool = True) -> None:
+        """Back up (thinned), leave one complete file, release the lock. Safe to call twice."""
+        if self.closed:
+            return
+        try:
+            if backup and not self.read_only:
+                self.ensure_checked()  # no backup of a file that fails the check
+            self._cancel_check()
+        finally:
+            self.closed = True
+        try:
+            if not self.read_only:
+                if backup:
+                    from app.models.store import backup as backups
+
+                    try:
+                        backups.make(self, reason="关闭")
+                    except AppError:
+                        pass  # a failed backup on close must not keep the file open
+                try:
+                    self.conn.execute("PRAGMA optimize")
+                except sqlite3.Error:
+                    pass  # the file may be gone or read-only by now; closing must still succeed
+            self.conn.close()
+        finally:
+            if self._lock:
+                self._lock.release()
+
+
+def open_book(path: Path | str, *, read_only: bool = False, create: bool = False, check: str = "full") -> Book:
+    """Open (or create) a bureau file: header, lock, integrity, version, migration after a backup.
+
+    `check="full"` runs PRAGMA quick_check now (seconds on a large file). `check="deferred"` (the window)
+    checks only the header, application_id and schema version now and leaves the book's `integrity`
+    "pending": `Book.start_check` runs quick_check in the background, and every write and backup waits
+    for it first (`ensure_checked`). An upgrade is always preceded by the full check."""
+    if check not in ("full", "deferred"):
+        raise ValueError(f"check must be 'full' or 'deferred', not {check!r}")
+    path = Path(path)
+    exists = path.exists() and path.stat().st_size > 0
+    if not exists and not create:
+        raise FileError(f"文件 {path} 不存在。")
+    if exists:
+        db.check_header(path)
+    notice = ""
+    if not read_only and exists and lock.is_network_path(path):
+        read_only, notice = True, "该文件位于网络驱动器上，SQLite 在网络共享上加锁不可靠，已以只读方式打开。"
+    if read_only and not exists:
+        raise FileError(f"文件 {path} 不存在，无法以只读方式打开。")
+    file_lock = None
+    if not read_only:
+        file_lock = lock.FileLock(path)
+        file_lock.acquire()
+    try:
+        return _open(path, read_only=read_only, file_lock=file_lock, notice=notice, check=check)
+    except BaseException:
+        if file_lock:
+            file_lock.release()
+        raise
+
+
+def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notice: str,
+          copied: bool = False, check: str = "full") -> Book:
+    if read_only and not copied and _has_hot_journal(path):
+        return _open_copy(path, notice, "该文件上次未正常关闭（有未完成的事务），显示的是撤销该事务后的临时副本，"
+                                        "原文件未改动；以可写方式打开时会自动恢复。")
+    try:
+        conn = db.connect(path, read_only=read_only)
+    except sqlite3.Error as exc:
+        raise FileError(f"无法打开文件 {path}：{exc}") from exc
+    deferred = check == "deferred" and not copied
+    try:
+        if deferred:
+            db.check_identity(conn, path)
+        else:
+            db.check_integrity(conn, path)
+        version = db.user_version(conn)
+        if version < db.latest_version():
+            if deferred:
+                db.check_integrity(conn, path)  # never upgrade a file that has not passed the full check
+                deferred = False
+            if read_only:
+                conn.close()
+                return _open_copy(path, notice, "该文件为旧版本格式，显示的是升级后的临时副本，原文件未改动。")
+
+            def before(v: int) -> None:
+                if v > 0:
+                    from app.models.store import backup as backups
+
+                    backups.copy_file(conn, path, reason=f"升级前v{v}")
+
+            db.migrate(conn, before=before)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise (translate(exc) or FileError(f"文件 {path} 无法使用：{exc}")) from exc
+    except BaseException:
+        conn.close()
+        raise
+    book = Book(path, conn, read_only=read_only, file_lock=file_lock, notice=notice)
+    if deferred:
+        book.integrity = "pending"
+    return book
+
+
+def _has_hot_journal(path: Path) -> bool:
+    journal = path.with_name(path.name + "-journal")
+    return journal.exists() and journal.stat().st_size > 0
+
+
+def _open_copy(path: Path, notice: str, why: str) -> Book:
+    """Read-only but the file needs writing (an upgrade, or a crash's journal to roll back):
+    do it on a temporary copy, never on the auditor's file."""
+    tmp = Path(tempfile.mkdtemp(prefix="fundledger-ro-")) / path.name
+    shutil.copy2(path, tmp)
+    journal = path.with_name(path.name + "-journal")
+    if journal.exists():
+        shutil.copy2(journal, tmp.with_name(tmp.name + "-journal"))
+    conn = db.connect(tmp)  # opening read-write rolls a hot journal back
+    try:
+        db.check_integrity(conn, path)
+        db.migrate(conn)
+    finally:
+        conn.close()
+    book = _open(tmp, read_only=True, file_lock=None, notice=notice, copied=True)
+    book.notice = (notice + " " + why).strip()
+    return book

@@ -1,0 +1,207 @@
+"""SQLite storage: connection pragmas, numbered migrations, generated audit/closed-month triggers."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from app.models.values.errors import FileError
+
+APPLICATION_ID = 1179403588  # 'FLED'
+SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+CLOSED_MESSAGE = "该日期所在月份已签发结账，不能新增、修改或删除（如需更正，请局长先重新打开该月）"
+
+
+def migrations() -> list[tuple[int, str, Path]]:
+    """The numbered schema steps shipped with this version, in order."""
+    steps = []
+    for path in sorted(SCHEMA_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+        steps.append((int(path.name[:4]), path.stem, path))
+    numbers = [n for n, _, _ in steps]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise RuntimeError(f"schema steps are not numbered 1..N: {numbers}")
+    return steps
+
+
+def latest_version() -> int:
+    return len(migrations())
+
+
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """Open with our pragmas; autocommit at the driver so transactions are always explicit."""
+    if read_only:
+        uri = Path(path).resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if not read_only:
+        conn.execute("PRAGMA journal_mode = DELETE")  # one complete file whenever the app is closed
+        conn.execute("PRAGMA synchronous = FULL")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def check_header(path: Path) -> None:
+    """Refuse what is plainly not an SQLite file before SQLite sees it."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise FileError(f"无法读取文件 {path}：{exc.strerror or exc}") from exc
+    if head and head != SQLITE_MAGIC:
+        raise FileError(f"文件 {path} 不是 FundLedger 数据库（也不是 SQLite 文件），或已损坏。")
+
+
+def quick_check_problem(conn: sqlite3.Connection, path: Path) -> str | None:
+    """PRAGMA quick_check: None when sound, else the Chinese message (seconds on a large file)."""
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        return f"文件 {path} 已损坏或不是数据库文件：{exc}"
+    if rows != ["ok"]:
+        return f"文件 {path} 已损坏（完整性检查未通过：{'; '.join(rows[:3])}）。"
+    return None
+
+
+def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
+    """quick_check plus our application_id and schema version; every failure is a Chinese message."""
+    problem = quick_check_problem(conn, path)
+    if problem is not None:
+        raise FileError(problem)
+    check_identity(conn, path)
+
+
+def check_identity(conn: sqlite3.Connection, path: Path) -> None:
+    """What is cheap at open: the schema SQLite reads, our application_id and schema version (no quick_check;
+    the window runs `quick_check_problem` later, in the background, see `Book.start_check`)."""
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise FileError(f"文件 {path} 已损坏或不是数据库文件：{exc}") from exc
+    if app_id == 0 and version == 0 and tables == 0:
+        return  # a new, empty file
+    if app_id != APPLICATION_ID:
+        raise FileError(f"文件 {path} 不是 FundLedger 数据库（可能是其他程序的 SQLite 文件），未作任何修改。")
+    if version > latest_version():
+        raise FileError(
+            f"文件 {path} 由较新版本的 FundLedger 创建（数据库版本 {version}），"
+            f"本程序只支持到版本 {latest_version()}。请升级程序后再打开；文件未作任何修改。"
+        )
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def split_sql(script: str) -> list[str]:
+    """Split a script into statements (triggers included) so it can run inside our transaction."""
+    statements, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip() and not re.fullmatch(r"\s*(--[^\n]*\n?\s*)*;?\s*", buf):
+                statements.append(buf.strip())
+            buf = ""
+    if buf.strip() and not re.fullmatch(r"(\s*--[^\n]*)*\s*", buf):
+        raise RuntimeError(f"incomplete SQL statement: {buf[:80]}")
+    return statements
+
+
+def migrate(conn: sqlite3.Connection, *, before: Callable[[int], None] | None = None) -> int:
+    """Apply every pending step in one BEGIN IMMEDIATE … COMMIT; `before(version)` runs first (backup)."""
+    current = user_version(conn)
+    pending = [(n, name, p) for n, name, p in migrations() if n > current]
+    if not pending:
+        return current
+    if before is not None:
+        before(current)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for number, _name, path in pending:
+            for statement in split_sql(path.read_text(encoding="utf-8")):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        install_triggers(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return pending[-1][0]
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")').fetchall()]
+
+
+def row_json_sql(conn: sqlite3.Connection, table: str, skip: set[str], row: str) -> str:
+    """json_object(...) of a row's audited columns, the same text in triggers and in verify."""
+    parts = []
+    for col in _columns(conn, table):
+        if col not in skip:
+            parts.append(f"'{col}', {row}.\"{col}\"")
+    return "json_object(" + ", ".join(parts) + ")"
+
+
+def tracked(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return conn.execute("SELECT name, key_column, date_expr, skip_columns FROM tracked_tables ORDER BY name").fetchall()
+
+
+def install_triggers(conn: sqlite3.Connection) -> None:
+    """(Re)generate the audit and closed-month triggers of every tracked table from its columns."""
+    for t in tracked(conn):
+        name, key, date_expr = t["name"], t["key_column"], t["date_expr"]
+        skip = {c for c in t["skip_columns"].split(",") if c}
+        for old in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name=? AND "
+            "(name LIKE 'fl_audit_%' OR name LIKE 'fl_closed_%')",
+            (name,),
+        ).fetchall():
+            conn.execute(f'DROP TRIGGER "{old[0]}"')
+        ctx = "(SELECT {c} FROM audit_context WHERE id = 1)"
+        at = f"coalesce({ctx.format(c='at')}, strftime('%Y-%m-%d %H:%M:%f', 'now', 'localtime'))"
+        head = f"INSERT INTO audit_log (at, actor, op, tbl, row_key, action, before, after) VALUES ({at}, {ctx.format(c='actor')}, {ctx.format(c='op')}, '{name}'"
+        new_json = row_json_sql(conn, name, skip, "NEW")
+        old_json = row_json_sql(conn, name, skip, "OLD")
+        conn.execute(
+            f'CREATE TRIGGER "fl_audit_{name}_i" AFTER INSERT ON "{name}" BEGIN '
+            f"{head}, CAST(NEW.\"{key}\" AS TEXT), 'I', NULL, {new_json}); END"
+        )
+        conn.execute(
+            f'CREATE TRIGGER "fl_audit_{name}_u" AFTER UPDATE ON "{name}" BEGIN '
+            f"{head}, CAST(NEW.\"{key}\" AS TEXT), 'U', {old_json}, {new_json}); END"
+        )
+        conn.execute(
+            f'CREATE TRIGGER "fl_audit_{name}_d" AFTER DELETE ON "{name}" BEGIN '
+            f"{head}, CAST(OLD.\"{key}\" AS TEXT), 'D', {old_json}, NULL); END"
+        )
+        if date_expr:
+            def closed(row: str, date_expr: str = date_expr) -> str:
+                expr = date_expr.replace("{row}", row)
+                return f"EXISTS (SELECT 1 FROM periods WHERE closed = 1 AND ({expr}) BETWEEN start_date AND end_date)"
+
+            raise_sql = f"BEGIN SELECT RAISE(ABORT, '{CLOSED_MESSAGE}'); END"
+            conn.execute(f'CREATE TRIGGER "fl_closed_{name}_i" BEFORE INSERT ON "{name}" WHEN {closed("NEW")} {raise_sql}')
+            conn.execute(
+                f'CREATE TRIGGER "fl_closed_{name}_u" BEFORE UPDATE ON "{name}" '
+                f'WHEN {closed("OLD")} OR {closed("NEW")} {raise_sql}'
+            )
+            conn.execute(f'CREATE TRIGGER "fl_closed_{name}_d" BEFORE DELETE ON "{name}" WHEN {closed("OLD")} {raise_sql}')
+
+
+def expected_triggers(conn: sqlite3.Connection) -> set[str]:
+    """Names of the triggers the app relies on; verify reports any that are missing."""
+    names = {"audit_log_no_update", "audit_log_no_delete"}
+    for t in tracked(conn):
+        names |= {f"fl_audit_{t['name']}_{a}" for a in "iud"}
+        if t["date_expr"]:
+            names |= {f"fl_closed_{t['name']}_{a}" for a in "iud"}
+    return names

@@ -1,0 +1,213 @@
+"""监控预警 W1–W9 (DOMAIN §5.1): one engine that detects from the data and stores the handling.
+
+`detect(book, as_of)` is pure — it reads the data and the rule set and returns findings; the
+per-family detectors live in `ledger_detectors` (W1 W5 W6 W8 W9) and `project_detectors` (W2 W3 W4 W7),
+listed in `registry`; what they share (Finding, Context, the status names) is in `base`.
+`recompute(book, as_of=…)` stores them: a new key is a new warning (status 新发现), a known one
+keeps its handling, one that stops firing is closed with the date, one that fires again reopens.
+Every change of status is also a dated `warning_events` row, so the state on any past day — what
+表7 of a signed month counted — can be re-created after the month is closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from app.models.ledger import common as lc
+from app.models.store import periods
+from app.models.store.book import Book
+from app.models.values.errors import ValidationError
+from app.models.warnings import problems, registry
+from app.models.warnings.base import (  # noqa: F401 - re-exported: callers read these through the engine
+    Context,
+    Finding,
+    cleared_status,
+    decorate,
+    get,
+    initial_status,
+    is_closed_status,
+    status_name,
+    statuses,
+    warning_name,
+)
+
+
+def detect(book: Book, as_of: dt.date | None = None, *, codes: Iterable[str] | None = None) -> list[Finding]:
+    """Every warning the data shows on `as_of` (default today), W1 … W9, in a stable order."""
+    ctx = Context(book, as_of or book.today())
+    wanted = set(codes) if codes is not None else {w.code for w in book.rules.warnings}
+    found: dict[str, Finding] = {}
+    for w in book.rules.warnings:
+        if w.code in wanted and w.code in registry.DETECTORS:
+            for f in registry.DETECTORS[w.code](ctx):
+                found.setdefault(f.key, f)
+    return sorted(found.values(), key=lambda f: (int(f.code[1:]), f.key))
+
+
+# -- statuses ------------------------------------------------------------------------------------
+
+
+# -- storing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecomputeResult:
+    as_of: dt.date
+    found: int
+    added: int
+    changed: int
+    cleared: int
+    reopened: int
+
+    def text(self) -> str:
+        return (f"截至 {self.as_of.isoformat()}：当前预警 {self.found} 条，其中新发现 {self.added} 条、"
+                f"重新出现 {self.reopened} 条；已消除 {self.cleared} 条。")
+
+
+def default_sections(book: Book) -> dict[str, str]:
+    return {r[0]: r[1] for r in book.conn.execute("SELECT code, section FROM warning_sections")}
+
+
+def last_run(book: Book) -> dict[str, Any] | None:
+    row = book.conn.execute("SELECT * FROM warning_runs ORDER BY id DESC LIMIT 1").fetchone()
+    return dict(row) if row else None
+
+
+
+def _event(conn: sqlite3.Connection, book: Book, warning_id: int, day: dt.date, event: str, status: str,
+           amount: int, section: str, note: str) -> None:
+    conn.execute(
+        "INSERT INTO warning_events (warning_id, day, event, status, amount, section, note, by_user, at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (warning_id, day.isoformat(), event, status, amount, section, note, book.user_id, book.stamp()))
+
+
+# positions in the rows recompute reads from `warnings`
+_W_ID, _W_KEY, _W_STATUS, _W_AMOUNT, _W_DETAIL, _W_LABEL, _W_SINCE, _W_SECTION, _W_CLEARED_ON, _W_PROJECT = range(10)
+
+
+def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Finding] | None = None) -> RecomputeResult:
+    """Detect (unless `findings` were detected elsewhere, e.g. off the GUI thread) and store, in one transaction."""
+    day = as_of or book.today()
+    previous = last_run(book)
+    if previous and day.isoformat() < previous["as_of"]:
+        raise ValidationError(f"不能早于上次计算的日期 {previous['as_of']}", field="计算日期")
+    periods.require_open(book, day, field="计算日期")
+    if findings is None:
+        findings = detect(book, day)
+    cur = book.conn.cursor()
+    cur.row_factory = None  # plain tuples: tens of thousands of rows, read by position (see _W_* below)
+    existing = {r[_W_KEY]: r for r in cur.execute(
+        "SELECT id, key, status, amount, detail, object_label, since, section, cleared_on, project_id FROM warnings")}
+    sections = default_sections(book)
+    first, cleared = initial_status(book), cleared_status(book)
+    added = changed = n_cleared = reopened = 0
+    with book.write("recompute_warnings") as conn:
+        live = set()
+        for f in findings:
+            live.add(f.key)
+            old = existing.get(f.key)
+            if old is None:
+                section = f.section or sections.get(f.code, "")
+                cur = conn.execute(
+                    "INSERT INTO warnings (key, code, object_type, object_id, object_label, project_id, amount, detail, "
+                    "since, first_detected, status, section) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (f.key, f.code, f.object_type, f.object_id, f.object_label, f.project_id, f.amount, f.detail,
+                     (f.since or day).isoformat(), day.isoformat(), first, section))
+                _event(conn, book, int(cur.lastrowid or 0), day, "detected", first, f.amount, section, f.detail)
+                added += 1
+                continue
+            if old[_W_CLEARED_ON] is not None:
+                status = first if is_closed_status(book, old[_W_STATUS]) else old[_W_STATUS]
+                conn.execute("UPDATE warnings SET cleared_on = NULL, status = ? WHERE id = ?", (status, old[_W_ID]))
+                _event(conn, book, old[_W_ID], day, "reopened", status, f.amount, old[_W_SECTION], f.detail)
+                _mirror(conn, book, old[_W_ID], day, status, f"预警再次出现：{f.detail}")
+                reopened += 1
+            since = f.since.isoformat() if f.since else old[_W_SINCE]
+            if (old[_W_AMOUNT], old[_W_DETAIL], old[_W_LABEL], old[_W_SINCE], old[_W_PROJECT]) != (
+                    f.amount, f.detail, f.object_label, since, f.project_id):
+                conn.execute("UPDATE warnings SET amount = ?, detail = ?, object_label = ?, since = ?, project_id = ? "
+                             "WHERE id = ?", (f.amount, f.detail, f.object_label, since, f.project_id, old[_W_ID]))
+                changed += 1
+        for key, old in existing.items():
+            if key in live or old[_W_CLEARED_ON] is not None:
+                continue
+            closed = is_closed_status(book, old[_W_STATUS])
+            status = old[_W_STATUS] if closed else cleared
+            note = "" if closed else f"{day.isoformat()} 重新计算时预警条件已消除"
+            conn.execute(
+                "UPDATE warnings SET cleared_on = ?, status = ?, note = CASE WHEN note = '' THEN ? ELSE note END, "
+                "handled_on = CASE WHEN ? THEN handled_on ELSE ? END WHERE id = ?",
+                (day.isoformat(), status, note, int(closed), day.isoformat(), old[_W_ID]))
+            _event(conn, book, old[_W_ID], day, "cleared", status, old[_W_AMOUNT], old[_W_SECTION], note)
+            if not closed:
+                _mirror(conn, book, old[_W_ID], day, status, note)
+            n_cleared += 1
+        conn.execute(
+            "INSERT INTO warning_runs (as_of, ran_at, by_user, found, added, changed, cleared, reopened) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (day.isoformat(), book.stamp(), book.user_id, len(findings), added, changed, n_cleared, reopened))
+    return RecomputeResult(day, len(findings), added, changed, n_cleared, reopened)
+
+
+def _mirror(conn: sqlite3.Connection, book: Book, warning_id: int, day: dt.date, status: str, note: str) -> None:
+    """Keep the 问题台账 entry made from this warning (if any) in step with it."""
+    problems.follow_warning(conn, book, warning_id=warning_id, day=day, status=status, note=note)
+
+
+# -- handling ------------------------------------------------------------------------------------
+
+
+def handle(book: Book, *, warning_id: int, status: str, note: str = "", section: str | None = None,
+           handled_on: dt.date | str | None = None) -> dict[str, Any]:
+    """Record the handling: 整改中 with the plan, 已整改 / 已说明 with what was done or why (a note is required)."""
+    w = get(book, warning_id)
+    codes = {s.code: s for s in statuses(book)}
+    if status not in codes:
+        raise ValidationError(f"应为 {'、'.join(s.name for s in statuses(book))} 之一", field="处理状态")
+    if status == initial_status(book):
+        raise ValidationError(f"“{codes[status].name}”只由系统在发现预警时设置", field="处理状态")
+    text = lc.text(note, "整改说明", max_len=500)
+    if codes[status].closed and len(text) < 4:
+        raise ValidationError(f"标记为“{codes[status].name}”须写明整改情况或说明理由（至少 4 个字）", field="整改说明")
+    sec = w["section"] if section is None else lc.text(section, "责任股室", max_len=40)
+    day = lc.as_date(handled_on, "整改日期") if handled_on else book.today()
+    lc.not_future(book, day, "整改日期")
+    if day.isoformat() < w["first_detected"]:
+        raise ValidationError(f"不能早于预警发现日期 {w['first_detected']}", field="整改日期")
+    last = book.conn.execute("SELECT max(day) FROM warning_events WHERE warning_id = ?", (warning_id,)).fetchone()[0]
+    if last and day.isoformat() < last:
+        raise ValidationError(f"不能早于该预警最近一次记录的日期 {last}", field="整改日期")
+    periods.require_open(book, day, field="整改日期")
+    with book.write("handle_warning") as conn:
+        conn.execute("UPDATE warnings SET status = ?, note = ?, section = ?, handled_on = ?, handled_by = ? WHERE id = ?",
+                     (status, text, sec, day.isoformat(), book.user_id, warning_id))
+        _event(conn, book, warning_id, day, "handled", status, w["amount"], sec, text)
+        _mirror(conn, book, warning_id, day, status, text)
+    return get(book, warning_id)
+
+
+def set_default_section(book: Book, *, code: str, section: str) -> None:
+    """Which section answers for a warning type when its object names none (e.g. 月报逾期 → 国库股)."""
+    book.rules.warning(code)
+    sec = lc.text(section, "责任股室", max_len=40)
+    with book.write("set_warning_sections") as conn:
+        if sec:
+            conn.execute("INSERT INTO warning_sections (code, section) VALUES (?, ?) "
+                         "ON CONFLICT (code) DO UPDATE SET section = excluded.section", (code, sec))
+        else:
+            conn.execute("DELETE FROM warning_sections WHERE code = ?", (code,))
+
+
+def events(book: Book, warning_id: int) -> list[dict[str, Any]]:
+    """The warning's history, oldest first: detected, handled, cleared, reopened."""
+    names = {"detected": "发现", "handled": "处理", "cleared": "消除", "reopened": "再次出现"}
+    rows = book.conn.execute(
+        "SELECT e.*, coalesce(u.name, '系统') AS by_name FROM warning_events e LEFT JOIN users u ON u.id = e.by_user "
+        "WHERE e.warning_id = ? ORDER BY e.id", (warning_id,))
+    return [dict(r) | {"event_name": names.get(r["event"], r["event"]), "status_name": status_name(book, r["status"])}
+            for r in rows]

@@ -1,0 +1,136 @@
+"""Warnings read from projects, payments and notices: W2 绩效目标不规范, W3 违规支付, W4 超标列支项目管理费,
+W7 公告公示缺失. The rules themselves live with their owners — the goals' regularity in
+`performance`, the payment checks' outcomes as stored with each payment, what must be noticed in
+`notice_obligations` — and are only read here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from app.models.performance import goals as performance
+from app.models.values.money import format as fmt
+from app.models.values.money import ratio_percent
+from app.models.warnings.base import Context, Finding
+
+
+def _projects(ctx: Context) -> dict[int, dict[str, object]]:
+    """id → code, name, section (of its largest funding line's indicator) and funded amount; cached per run."""
+    if "projects" not in ctx._cache:
+        out: dict[int, dict[str, object]] = {}
+        for r in ctx.book.conn.execute(
+                "SELECT p.id, p.code, p.name, "
+                "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f WHERE f.project_id = p.id) AS funded, "
+                "(SELECT i.section FROM project_funding f JOIN indicators i ON i.id = f.indicator_id "
+                " WHERE f.project_id = p.id ORDER BY f.amount DESC, f.id LIMIT 1) AS section, "
+                "(SELECT min(d.decision_date) FROM plan_versions v JOIN plan_decisions d ON d.id = v.decision_id "
+                " WHERE v.project_id = p.id) AS issued_on FROM projects p"):
+            out[int(r["id"])] = dict(r)
+        ctx._cache["projects"] = out
+    projects: dict[int, dict[str, object]] = ctx._cache["projects"]
+    return projects
+
+
+def _label(p: dict[str, object]) -> str:
+    return f"{p['code']} {p['name']}"
+
+
+def irregular_goals(ctx: Context) -> Iterator[Finding]:
+    """An approved, funded project without goals, or whose goals miss a class, a number or a unit."""
+    projects = _projects(ctx)
+    for pid, issues in performance.irregular(ctx.book, on=ctx.as_of).items():
+        p = projects[pid]
+        issued = p["issued_on"]
+        yield Finding(
+            "W2", f"W2:project:{pid}", "perf_goals", str(pid), _label(p), int(str(p["funded"])),
+            dt.date.fromisoformat(str(issued)) if issued else None, "；".join(issues), str(p["section"] or ""), pid)
+
+
+def irregular_payments(ctx: Context) -> Iterator[Finding]:
+    """A recorded payment (not a draft, not voided) whose latest check run failed a hard rule; a treasury
+    payment whose voucher matches no approved or paid request."""
+    book, day = ctx.book, ctx.as_of.isoformat()
+    projects = _projects(ctx)
+    rows = book.conn.execute(
+        "SELECT y.id, y.request_no, y.project_id, y.amount, y.status, y.draft_date, y.pay_date, i.section, "
+        "group_concat(c.message, '；') AS failed FROM payments y JOIN indicators i ON i.id = y.indicator_id "
+        "JOIN payment_checks c ON c.payment_id = y.id AND c.outcome = 'fail' "
+        "AND c.run = (SELECT max(x.run) FROM payment_checks x WHERE x.payment_id = y.id) "
+        "WHERE y.status NOT IN ('draft', 'voided') AND y.draft_date <= ? "
+        # implied by the join above; lets SQLite visit only the few payments with a failed check (not all of them)
+        "AND y.id IN (SELECT payment_id FROM payment_checks WHERE outcome = 'fail') "
+        "GROUP BY y.id ORDER BY y.id", (day,))
+    for r in rows:
+        p = projects.get(int(r["project_id"]))
+        label = f"{r['request_no']} {p['name'] if p else ''}".strip()
+        yield Finding(
+            "W3", f"W3:payment:{r['id']}", "payment", str(r["id"]), label, int(r["amount"]),
+            dt.date.fromisoformat(r["pay_date"] or r["draft_date"]),
+            f"支付申请 {r['request_no']}（{fmt(int(r['amount']))} 元）未通过审核规则：{r['failed']}",
+            r["section"] or "", int(r["project_id"]))
+    for r in book.conn.execute(
+            "SELECT t.id, t.voucher_no, t.pay_date, t.amount, t.payee_name, t.doc_no, i.section FROM treasury_payments t "
+            "JOIN indicators i ON i.id = t.indicator_id WHERE t.pay_date <= ? AND NOT EXISTS (SELECT 1 FROM payments y "
+            "WHERE y.voucher_no = t.voucher_no AND y.status IN ('approved', 'paid')) "
+            "AND t.pay_date >= coalesce((SELECT min(draft_date) FROM payments), '9999-12-31') ORDER BY t.id", (day,)):
+        yield Finding(
+            "W3", f"W3:treasury:{r['voucher_no']}", "treasury_payment", str(r["id"]), f"{r['voucher_no']}（{r['doc_no']}）",
+            int(r["amount"]), dt.date.fromisoformat(r["pay_date"]),
+            f"国库 {r['pay_date']} 支付 {r['payee_name']} {fmt(int(r['amount']))} 元，没有对应的已审核支付申请",
+            r["section"] or "")
+
+
+def management_fees(ctx: Context) -> Iterator[Finding]:
+    """Per budget year: 项目管理费 paid above the cap — the rule set's share of the base the payment checks use."""
+    from app.models.payments.checks import fee_cap_base
+
+    book, as_of = ctx.book, ctx.as_of
+    ratio = book.rules.ratios.management_fee
+    fee_kinds = [k.code for k in book.rules.payment.kinds if k.management_fee]
+    if not fee_kinds:
+        return
+    marks = ",".join("?" * len(fee_kinds))
+    fees = book.conn.execute(
+        f"SELECT i.year, sum(y.amount), count(*) FROM payments y JOIN indicators i ON i.id = y.indicator_id "
+        f"WHERE y.status = 'paid' AND y.kind IN ({marks}) AND y.pay_date <= ? GROUP BY i.year ORDER BY i.year",
+        (*fee_kinds, as_of.isoformat())).fetchall()
+    for year, paid, n in fees:
+        base = fee_cap_base(book, int(year))
+        if ratio.breached(int(paid), base):
+            cap = ratio.threshold(base)
+            share = ratio_percent(ratio.value.numerator, ratio.value.denominator)
+            yield Finding(
+                "W4", f"W4:{year}", "management_fee", str(year), f"{year}年度项目管理费", int(paid) - cap, None,
+                f"{year} 年度资金已支付项目管理费 {n} 笔共 {fmt(int(paid))} 元，超过上限 {fmt(cap)} 元"
+                f"（{ratio.base} {fmt(base)} 元的 {share}），超出 {fmt(int(paid) - cap)} 元")
+
+
+def missing_notices(ctx: Context) -> Iterator[Finding]:
+    """What must be noticed (DOMAIN §4.6) and is not, or was posted too briefly — as notice_obligations says.
+
+    Reads `notice_obligations.open_obligations`, the fast path that builds only the open duties; it gives the
+    same findings as `findings_from_obligations` over the full `obligations` (compared in the tests)."""
+    from app.models.notices import obligations as notice_obligations
+
+    projects = _projects(ctx)
+    for ob in notice_obligations.open_obligations(ctx.book, as_of=ctx.as_of):
+        section = ob.section or str(projects.get(ob.project_id or 0, {}).get("section") or "")
+        yield Finding(
+            "W7", f"W7:{ob.key}", "notice_obligation", ob.key, ob.object_label, int(ob.amount), ob.since,
+            f"{ob.level_name}{ob.kind_name}{ob.status}：{ob.detail}", section, ob.project_id)
+
+
+def findings_from_obligations(ctx: Context) -> Iterator[Finding]:
+    """W7 the long way: every duty with its display object (`notice_obligations.obligations`), the open ones kept.
+    The reference `missing_notices` must agree with."""
+    from app.models.notices import obligations as notice_obligations
+
+    projects = _projects(ctx)
+    for ob in notice_obligations.obligations(ctx.book, as_of=ctx.as_of):
+        if not ob.is_open:
+            continue
+        section = ob.section or str(projects.get(ob.project_id or 0, {}).get("section") or "")
+        yield Finding(
+            "W7", f"W7:{ob.key}", "notice_obligation", ob.key, ob.object_label, int(ob.amount), ob.since,
+            f"{ob.level_name}{ob.kind_name}{ob.status}：{ob.detail}", section, ob.project_id)

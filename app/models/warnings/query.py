@@ -1,0 +1,131 @@
+"""Reading the stored warnings: the list (a row source), counts by type and status, and the 表7 rows
+as of a month's last day (from the dated events, so a signed month re-creates the same numbers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from app.models.store import periods
+from app.models.store.book import Book
+from app.models.warnings import engine as warn
+
+SORT = {"id": "w.id", "code": "w.code", "code_name": "w.code", "object_label": "w.object_label", "amount": "w.amount",
+        "since": "w.since", "first_detected": "w.first_detected", "status_name": "w.status", "section_name": "w.section",
+        "detail": "w.detail", "handled_on": "w.handled_on", "state_name": "w.cleared_on", "note": "w.note"}
+ACTIVE, CLEARED = "active", "cleared"
+
+
+@dataclass
+class WarningQuery:
+    """Filter by type, status, state (仍在触发 / 已消除) and free text; sort keys whitelisted."""
+
+    book: Book
+    code: str = ""
+    status: str = ""
+    state: str = ACTIVE  # "" for all
+    text: str = ""
+
+    def _where(self) -> tuple[str, list[Any]]:
+        where, args = ["1 = 1"], []
+        if self.code:
+            where.append("w.code = ?")
+            args.append(self.code)
+        if self.status:
+            where.append("w.status = ?")
+            args.append(self.status)
+        if self.state == ACTIVE:
+            where.append("w.cleared_on IS NULL")
+        elif self.state == CLEARED:
+            where.append("w.cleared_on IS NOT NULL")
+        needle = self.text.strip()
+        if needle:
+            where.append("(instr(w.object_label, ?) OR instr(w.detail, ?) OR instr(w.section, ?) OR instr(w.note, ?))")
+            args += [needle] * 4
+        return " AND ".join(where), args
+
+    def count(self) -> int:
+        where, args = self._where()
+        return int(self.book.conn.execute(f"SELECT count(*) FROM warnings w WHERE {where}", args).fetchone()[0])
+
+    def fetch(self, offset: int, limit: int, sort_key: str | None = None, descending: bool = False) -> list[dict[str, Any]]:
+        where, args = self._where()
+        order = SORT.get(sort_key or "", "w.code")
+        direction = "DESC" if descending else "ASC"
+        second = "w.since, w.id" if not sort_key else "w.id"
+        rows = self.book.conn.execute(
+            f"SELECT w.*, coalesce(p.id, '') AS problem_id FROM warnings w LEFT JOIN problems p ON p.warning_id = w.id "
+            f"WHERE {where} ORDER BY {order} {direction}, {second} LIMIT ? OFFSET ?", [*args, int(limit), int(offset)])
+        return [warn.decorate(self.book, dict(r)) for r in rows]
+
+
+@dataclass(frozen=True)
+class TypeCount:
+    code: str
+    name: str
+    active: int  # still firing
+    by_status: dict[str, int]  # every warning of the type, by its current status
+    total: int
+    amount: int  # 分 involved in the ones still firing
+    oldest: dt.date | None  # the earliest `since` among those still firing
+
+
+def counts(book: Book) -> list[TypeCount]:
+    """Per warning type (W1…W9, every type even when zero): what is firing, and every status."""
+    data: dict[str, dict[str, Any]] = {w.code: {"active": 0, "by": {}, "total": 0, "amount": 0, "oldest": None}
+                                       for w in book.rules.warnings}
+    for code, status, active, n, amount, oldest in book.conn.execute(
+            "SELECT code, status, cleared_on IS NULL, count(*), sum(amount), min(since) FROM warnings "
+            "GROUP BY code, status, cleared_on IS NULL"):
+        d = data.setdefault(code, {"active": 0, "by": {}, "total": 0, "amount": 0, "oldest": None})
+        d["by"][status] = d["by"].get(status, 0) + int(n)
+        d["total"] += int(n)
+        if active:
+            d["active"] += int(n)
+            d["amount"] += int(amount)
+            if d["oldest"] is None or oldest < d["oldest"]:
+                d["oldest"] = oldest
+    return [TypeCount(code, warn.warning_name(book, code), d["active"], d["by"], d["total"], d["amount"],
+                      dt.date.fromisoformat(d["oldest"]) if d["oldest"] else None) for code, d in data.items()]
+
+
+# -- 表7 ------------------------------------------------------------------------------------------
+
+_AS_OF = """
+SELECT w.id, w.code, w.first_detected,
+  (SELECT e.status FROM warning_events e WHERE e.warning_id = w.id AND e.day <= :end
+     ORDER BY e.day DESC, e.id DESC LIMIT 1) AS status,
+  (SELECT e.amount FROM warning_events e WHERE e.warning_id = w.id AND e.event = 'detected'
+     ORDER BY e.id LIMIT 1) AS detected_amount
+FROM warnings w WHERE w.first_detected BETWEEN :year_start AND :end ORDER BY w.id
+"""
+
+
+def counted(book: Book, *, month: str) -> list[dict[str, Any]]:
+    """The warnings 表7 of `month` counts (first detected from 1 January to the period's end),
+    with their status on the period's last day and the amount when detected."""
+    _start, end = periods.bounds(book, month)
+    rows = book.conn.execute(_AS_OF, {"end": end.isoformat(), "year_start": f"{end.year:04d}-01-01"})
+    return [{"id": int(r["id"]), "code": r["code"], "detected_on": dt.date.fromisoformat(r["first_detected"]),
+             "status": r["status"] or warn.initial_status(book), "amount": int(r["detected_amount"] or 0)}
+            for r in rows]
+
+
+def warning_summary(book: Book, *, month: str) -> list[dict[str, Any]]:
+    """表7 row source: per type — 本月新增 and its amount, 累计预警, 已整改 (incl. 已说明), 整改中, 未整改."""
+    start, _end = periods.bounds(book, month)
+    first = warn.initial_status(book)
+    closed = {s.code for s in warn.statuses(book) if s.closed}
+    out = []
+    rows = counted(book, month=month)
+    for w in book.rules.warnings:
+        mine = [r for r in rows if r["code"] == w.code]
+        new = [r for r in mine if r["detected_on"] >= start]
+        out.append({
+            "code": w.code, "name": w.name, "new_month": len(new), "amount": sum(r["amount"] for r in new),
+            "cum_count": len(mine), "rectified": sum(1 for r in mine if r["status"] in closed),
+            "rectifying": sum(1 for r in mine if r["status"] not in closed and r["status"] != first),
+            "unrectified": sum(1 for r in mine if r["status"] == first),
+        })
+    return out

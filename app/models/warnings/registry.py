@@ -1,0 +1,19 @@
+"""Every warning detector, by the code the rule set gives it: the one list the engine runs (DOMAIN §5.1)."""
+
+from __future__ import annotations
+
+from app.models.warnings import ledger_detectors as ledger
+from app.models.warnings import project_detectors as projects
+from app.models.warnings.base import Detector
+
+DETECTORS: dict[str, Detector] = {
+    "W1": ledger.late_stages,
+    "W2": projects.irregular_goals,
+    "W3": projects.irregular_payments,
+    "W4": projects.management_fees,
+    "W5": ledger.spending_behind,
+    "W6": ledger.idle_money,
+    "W7": projects.missing_notices,
+    "W8": ledger.reconciliation,
+    "W9": ledger.reports_overdue,
+}

@@ -1,0 +1,1 @@
+"""审计 tab: the audit log, verify, and the signed packages page."""

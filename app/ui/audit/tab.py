@@ -1,0 +1,152 @@
+"""审计: the audit log with filters and field-level differences, verify run off the GUI thread, and the signed packages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.export import evidence
+from app.models.integrity.verify import Report
+from app.models.store import audit_query
+from app.models.store.book import Book, open_book
+from app.ui.audit.packages_page import SignedPackagesPage
+from app.ui.kit.table_models import Column, LazyTableModel
+from app.ui.kit.widgets import DataTable, focus_shortcut
+from app.ui.kit.worker import Job, Progress
+
+COLUMNS = [Column("seq", "序号", "int"), Column("at", "时间"), Column("actor", "操作人"), Column("op_name", "操作"),
+           Column("table_name", "数据表"), Column("row_key", "主键"), Column("action_name", "动作"),
+           Column("changes", "变更内容")]
+
+
+class AuditTab(QWidget):
+    def __init__(self, book: Book, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.book = book
+        self.job: Job | None = None
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.pages = QTabWidget()
+        outer.addWidget(self.pages)
+        log_page = QWidget()
+        layout = QVBoxLayout(log_page)
+        bar = QHBoxLayout()
+        self.actor = QComboBox()
+        self.table = QComboBox()
+        self.date_from = QDateEdit()
+        self.date_to = QDateEdit()
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setSpecialValueText("不限")
+            edit.setMinimumDate(QDate(2000, 1, 1))
+            edit.setDate(edit.minimumDate())
+        self.text = QLineEdit()
+        self.text.setPlaceholderText("按内容或主键筛选（Ctrl+F）")
+        for label, widget in (("操作人", self.actor), ("数据表", self.table), ("从", self.date_from),
+                              ("到", self.date_to), ("", self.text)):
+            if label:
+                bar.addWidget(QLabel(label))
+            bar.addWidget(widget)
+        apply = QPushButton("筛选")
+        apply.clicked.connect(self.apply_filter)
+        self.text.returnPressed.connect(self.apply_filter)
+        bar.addWidget(apply)
+        self.verify_button = QPushButton("核验数据库")
+        self.verify_button.clicked.connect(self.run_verify)
+        bar.addWidget(self.verify_button)
+        layout.addLayout(bar)
+        self.fill_choices()
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.model = LazyTableModel(COLUMNS, audit_query.LogQuery(book),
+                                    highlight=lambda r: None if r["sealed"] else "#ffcdd2")
+        self.view = DataTable(self.model)
+        self.view.selectionModel().currentRowChanged.connect(lambda *_: self.show_detail())
+        split.addWidget(self.view)
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        self.detail = QTableWidget(0, 3)
+        self.detail.setHorizontalHeaderLabels(["字段", "修改前", "修改后"])
+        self.detail.horizontalHeader().setStretchLastSection(True)
+        lower.addWidget(self.detail)
+        self.report = QPlainTextEdit()
+        self.report.setReadOnly(True)
+        self.report.setPlaceholderText("点“核验数据库”：检查完整性、外键、保护触发器、审计哈希链、每行数据与审计记录是否一致、附件哈希和业务不变量。")
+        lower.addWidget(self.report)
+        split.addWidget(lower)
+        split.setSizes([500, 220])
+        layout.addWidget(split)
+        self.count = QLabel()
+        layout.addWidget(self.count)
+        focus_shortcut(self, self.text)
+        self.update_count()
+        self.pages.addTab(log_page, "审计日志与核验")
+        self.packages = SignedPackagesPage(book)
+        self.pages.addTab(self.packages, "已签发月报")
+
+    def fill_choices(self) -> None:
+        self.actor.clear()
+        self.actor.addItem("全部", "")
+        for name in audit_query.actors(self.book):
+            self.actor.addItem(name, name)
+        self.table.clear()
+        self.table.addItem("全部", "")
+        for code, label in audit_query.tables(self.book):
+            self.table.addItem(label, code)
+
+    def current_filter(self) -> audit_query.LogFilter:
+        def day(edit: QDateEdit) -> str:
+            return "" if edit.date() == edit.minimumDate() else edit.date().toString("yyyy-MM-dd")
+
+        return audit_query.LogFilter(actor=str(self.actor.currentData() or ""), table=str(self.table.currentData() or ""),
+                                     date_from=day(self.date_from), date_to=day(self.date_to), text=self.text.text().strip())
+
+    def apply_filter(self) -> None:
+        self.model.reload(audit_query.LogQuery(self.book, self.current_filter()))
+        self.update_count()
+
+    def update_count(self) -> None:
+        self.count.setText(f"共 {self.model.total} 条审计记录（红色：未经本程序封存的记录）")
+
+    def show_detail(self) -> None:
+        row: dict[str, Any] | None = self.view.current_row()
+        diffs = audit_query.differences(row["before"], row["after"]) if row else []
+        self.detail.setRowCount(len(diffs))
+        for i, (key, old, new) in enumerate(diffs):
+            for j, value in enumerate((key, old, new)):
+                self.detail.setItem(i, j, QTableWidgetItem("" if value is None else str(value)))
+        self.detail.resizeColumnsToContents()
+
+    def run_verify(self) -> None:
+        """Verify on its own read-only connection, off the GUI thread."""
+        path = self.book.path
+        self.verify_button.setEnabled(False)
+        self.report.setPlainText("正在核验……")
+
+        def job(progress: Progress) -> Report:
+            own = open_book(path, read_only=True)
+            try:
+                return evidence.verify(own, progress=progress.step)
+            finally:
+                own.close()
+
+        def done(result: Any, error: BaseException | None) -> None:
+            self.verify_button.setEnabled(True)
+            self.report.setPlainText(str(error) if error else result.text(str(path)))
+
+        self.job = Job(self, "核验数据库", job, done).start()

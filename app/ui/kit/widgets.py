@@ -1,0 +1,303 @@
+"""Shared widgets and habits: a sortable data table, the Ctrl+F filter, tab order in every dialog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QTextEdit,
+    QWidget,
+)
+
+from app.models.store import permissions
+from app.ui.kit.table_models import LazyTableModel
+
+FILTER_PROPERTY = "fundledgerFilter"
+
+
+def can(book: Any, op: str) -> bool:
+    """Whether the logged-in user may do `op` (resources/permissions.toml) on a file opened for writing;
+    the tabs enable their buttons with it."""
+    user = getattr(book, "user", None)
+    return not book.read_only and user is not None and permissions.allowed(op, user.role)
+
+
+class DataTable(QTableView):
+    """A read-only, row-selecting view over a LazyTableModel; a click on a header sorts through the model.
+
+    Column widths fit the first page until the user (or a remembered layout) sets them; then they are kept."""
+
+    def __init__(self, model: LazyTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        header = self.horizontalHeader()
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # keep the source's order
+        self.setSortingEnabled(True)
+        header.setSortIndicatorShown(True)
+        header.setSectionsClickable(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setResizeContentsPrecision(50)  # fit columns to (about) the first 50 rows, not every row loaded
+        self.verticalHeader().setDefaultSectionSize(24)
+        self.keep_widths = False
+        self._fitting = False
+        self._widths: list[int] = []
+        self._fit_columns()
+        header.sectionResized.connect(self._resized)
+        model.modelAboutToBeReset.connect(self._remember_widths)
+        model.modelReset.connect(self._fit_columns)
+
+    def _resized(self, *_: object) -> None:
+        """A column dragged by the user (a mouse button is down; the last column's stretching is not) is kept."""
+        if not self._fitting and QApplication.mouseButtons() != Qt.MouseButton.NoButton:
+            self.keep_widths = True
+
+    def _remember_widths(self) -> None:
+        header = self.horizontalHeader()
+        self._widths = [header.sectionSize(col) for col in range(header.count())]
+
+    def _fit_columns(self) -> None:
+        """Fit the columns to the first page, capped so one long text cannot push the rest away; once the
+        user has set widths, a reload (new filter, new sort) keeps them."""
+        self._fitting = True
+        try:
+            if self.keep_widths and len(self._widths) == self.lazy_model().columnCount():
+                for col, width in enumerate(self._widths):
+                    self.setColumnWidth(col, width)
+                return
+            if self.keep_widths:
+                return
+            self.resizeColumnsToContents()
+            for col in range(self.lazy_model().columnCount()):
+                if self.columnWidth(col) > 360:
+                    self.setColumnWidth(col, 360)
+        finally:
+            self._fitting = False
+
+    def save_state(self) -> bytes:
+        """The header's state (widths, order, sort), marked K when the user set the widths, F when fitted."""
+        return (b"K" if self.keep_widths else b"F") + bytes(self.horizontalHeader().saveState().data())
+
+    def restore_state(self, state: Any) -> bool:
+        """Sort as saved (re-querying the model); widths as saved only where the user had set them."""
+        data = bytes(state.data() if hasattr(state, "data") else state or b"")
+        if data[:1] not in (b"K", b"F"):
+            return False
+        header = self.horizontalHeader()
+        header.blockSignals(True)  # no sort (and refit) half-way through: sort once, below
+        try:
+            restored = header.restoreState(QByteArray(data[1:]))
+        finally:
+            header.blockSignals(False)
+        if not restored:
+            return False
+        self.keep_widths = data[:1] == b"K"
+        self._remember_widths()
+        if header.sortIndicatorSection() >= 0:
+            self.lazy_model().sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        self._fit_columns()
+        self.updateGeometries()
+        self.viewport().update()
+        return True
+
+    def lazy_model(self) -> LazyTableModel:
+        model = self.model()
+        assert isinstance(model, LazyTableModel)
+        return model
+
+    def current_row(self) -> dict[str, Any] | None:
+        index = self.currentIndex()
+        return self.lazy_model().row_at(index.row()) if index.isValid() else None
+
+    def select_id(self, object_id: Any, key: str = "id") -> bool:
+        """Select the row whose `key` is `object_id`, fetching further pages until it is found."""
+        model = self.lazy_model()
+        start = 0
+        while True:
+            for row in range(start, len(model.rows)):
+                if model.rows[row].get(key) == object_id:
+                    self.selectRow(row)
+                    return True
+            if not model.canFetchMore():
+                return False
+            start = len(model.rows)
+            model.fetchMore()
+
+
+def action_bar(specs: Any) -> tuple[QHBoxLayout, dict[str, QPushButton]]:
+    """A row of buttons from (key, text, slot), left-aligned; the buttons by key, to enable and disable."""
+    row = QHBoxLayout()
+    buttons: dict[str, QPushButton] = {}
+    for key, text, slot in specs:
+        button = QPushButton(text)
+        button.clicked.connect(slot)
+        row.addWidget(button)
+        buttons[key] = button
+    row.addStretch(1)
+    return row, buttons
+
+
+def focus_shortcut(owner: QWidget, target: QWidget) -> QShortcut:
+    """Ctrl+F puts the cursor in `target`, the filter box of `owner`'s table.
+
+    The box is also marked, so the main window's own Ctrl+F (查看 → 筛选当前表格) finds the visible one from
+    anywhere on the tab (the tab bar, a page without focus). Where both shortcuts apply Qt calls them
+    ambiguous: both signals lead to the same place, so either one does the job."""
+    target.setProperty(FILTER_PROPERTY, True)
+    shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), owner)
+    shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    def go() -> None:
+        if target.isVisible():
+            target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            if isinstance(target, QLineEdit):
+                target.selectAll()
+        else:
+            focus_filter(owner)
+
+    shortcut.activated.connect(go)
+    shortcut.activatedAmbiguously.connect(go)
+    return shortcut
+
+
+def focus_filter(page: QWidget | None) -> QWidget | None:
+    """Ctrl+F on `page`: the cursor goes to its visible filter box (text selected); without one, to its table."""
+    if page is None:
+        return None
+    shown = [w for w in page.findChildren(QWidget) if w.isVisible() and w.isEnabled()]
+    target = next((w for w in shown if w.property(FILTER_PROPERTY)), None)
+    if target is None:
+        target = next((w for w in shown if isinstance(w, QTableView)), None)
+    if target is None:  # a page without a table (基础设置 → 单位信息): its first field
+        target = next((w for w in shown if isinstance(w, _LEAVES) and w.focusPolicy() & Qt.FocusPolicy.TabFocus), None)
+    if target is None:
+        return None
+    target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    if isinstance(target, QLineEdit):
+        target.selectAll()
+    elif isinstance(target, QComboBox) and (edit := target.lineEdit()) is not None:
+        edit.selectAll()
+    return target
+
+
+# -- tab order ---------------------------------------------------------------------------------------
+_LEAVES = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QTextEdit, QPlainTextEdit, QAbstractItemView,
+           QAbstractSlider)
+
+
+def _items_in_order(layout: QLayout) -> list[Any]:
+    if isinstance(layout, QFormLayout):
+        items = []
+        for row in range(layout.rowCount()):
+            for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole,
+                         QFormLayout.ItemRole.SpanningRole):
+                item = layout.itemAt(row, role)
+                if item is not None:
+                    items.append(item)
+        return items
+    if isinstance(layout, QGridLayout):
+        placed: list[tuple[int, int, int]] = []
+        for i in range(layout.count()):
+            position: Any = layout.getItemPosition(i)
+            placed.append((int(position[0]), int(position[1]), i))
+        return [layout.itemAt(i) for _, _, i in sorted(placed)]
+    return [layout.itemAt(i) for i in range(layout.count())]
+
+
+def _visit(widget: QWidget | None, out: list[QWidget]) -> None:
+    if widget is None:
+        return
+    if isinstance(widget, _LEAVES):
+        if widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            out.append(widget)
+        return
+    if isinstance(widget, QTabWidget):
+        out.append(widget.tabBar())
+        for i in range(widget.count()):
+            _visit(widget.widget(i), out)
+        return
+    if isinstance(widget, QSplitter):
+        for i in range(widget.count()):
+            _visit(widget.widget(i), out)
+        return
+    if isinstance(widget, QScrollArea):
+        _visit(widget.widget(), out)
+        return
+    layout = widget.layout()
+    if layout is not None:
+        _visit_layout(layout, out)
+    elif widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+        out.append(widget)
+
+
+def _visit_layout(layout: QLayout, out: list[QWidget]) -> None:
+    for item in _items_in_order(layout):
+        if item.widget() is not None:
+            _visit(item.widget(), out)
+        elif item.layout() is not None:
+            _visit_layout(item.layout(), out)
+
+
+def layout_order(root: QWidget) -> list[QWidget]:
+    """The focusable widgets of `root` in the order its layouts show them: rows top to bottom, left to right."""
+    out: list[QWidget] = []
+    layout = root.layout()
+    if layout is not None:
+        _visit_layout(layout, out)
+    return out
+
+
+def apply_tab_order(root: QWidget) -> list[QWidget]:
+    """Tab walks the fields in the order they are shown (whatever order the code created them in)."""
+    order = layout_order(root)
+    for first, second in zip(order, order[1:], strict=False):
+        QWidget.setTabOrder(first, second)
+    return order
+
+
+class _DialogHabits(QObject):
+    """Every dialog, the moment it is first shown: tab order follows the layout; the first field has the cursor."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and isinstance(watched, QDialog) and not watched.property("tabOrdered"):
+            watched.setProperty("tabOrdered", True)
+            order = apply_tab_order(watched)
+            first = next((w for w in order if not isinstance(w, QAbstractButton) and w.isEnabled()
+                          and w.isVisibleTo(watched)), None)
+            if first is not None and watched.focusWidget() is None:
+                first.setFocus(Qt.FocusReason.TabFocusReason)
+        return False
+
+
+_HABITS: list[_DialogHabits] = []
+
+
+def install_dialog_habits(app: QApplication) -> None:
+    if not _HABITS:
+        _HABITS.append(_DialogHabits(app))
+        app.installEventFilter(_HABITS[0])

@@ -1,0 +1,1 @@
+"""专账 tab: indicators, entries, balances, reconciliation, the treasury import."""

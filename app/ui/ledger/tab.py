@@ -1,0 +1,439 @@
+"""专账: the 指标 register with deadlines, the ledger, 收支余, reconciliation, and their actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.export.table_xlsx import ExportColumn, write_table
+from app.models.ledger import catalogue, deadlines, indicators, reconcile, treasury
+from app.models.ledger import query as ledger_query
+from app.models.ledger.indicator_query import IndicatorQuery
+from app.models.store import permissions
+from app.models.store.book import Book
+from app.ui.kit import dialogs
+from app.ui.kit.table_models import Column, LazyTableModel, ListSource, RowSource
+from app.ui.kit.widgets import DataTable, focus_shortcut
+from app.ui.kit.worker import run_job
+from app.ui.ledger.dialogs import IndicatorDialog, ManualEntryDialog, ReductionDialog, SectionFiguresDialog
+from app.ui.ledger.treasury_import import TreasuryImportDialog
+from app.ui.shell.folders import open_folder
+
+LATE, WARN, GREY = "#f8d0d0", "#fde2b8", "#e8e8e8"
+
+INDICATOR_COLUMNS = [
+    Column("doc_no", "文号"), Column("title", "标题", width=200), Column("item_name", "资金项目", width=150),
+    Column("source_level_name", "级次", width=70), Column("received_date", "收到日期", "date"),
+    Column("amount", "指标金额", "money"), Column("paid", "已支出", "money"), Column("available", "可用余额", "money"),
+    Column("due", "本级到期日"), Column("deadline_status", "时限状态", width=130), Column("stage_who", "时限环节"),
+    Column("used_text", "用时"), Column("reduced", "调减/收回", "money"), Column("section_name", "业务股室"),
+    Column("kind_name", "资金大类", width=150), Column("year", "年度", "int"), Column("func_code", "功能科目"),
+    Column("has_scan", "扫描件", "bool"),
+]
+STAGE_COLUMNS = [Column("who", "环节"), Column("stage", "时限"), Column("limit", "期限"), Column("from_name", "起算"),
+                 Column("from_date", "起算日期", "date"), Column("due", "到期日", "date"), Column("done", "完成日期", "date"),
+                 Column("used", "用时", "int"), Column("status", "状态")]
+REDUCTION_COLUMNS = [Column("reduction_date", "日期"), Column("kind_name", "类型"), Column("doc_no", "文号"),
+                     Column("amount", "金额", "money"), Column("reason", "理由")]
+ENTRY_COLUMNS = [
+    Column("entry_date", "日期"), Column("entry_type_name", "类型"), Column("doc_no", "指标文号"), Column("kind_name", "资金大类"),
+    Column("item_name", "资金项目"), Column("section", "业务股室"), Column("summary", "摘要"), Column("voucher_no", "凭证号"),
+    Column("income", "收入", "money"), Column("expenditure", "支出", "money"),
+]
+BALANCE_COLUMNS = [
+    Column("name", "项目", width=300), Column("opening", "年初余额", "money"), Column("month_opening", "月初余额", "money"),
+    Column("income_month", "本月收入", "money"), Column("income_ytd", "本年累计收入", "money"),
+    Column("expenditure_month", "本月支出", "money"), Column("expenditure_ytd", "本年累计支出", "money"),
+    Column("closing", "期末余额", "money"),
+]
+SECTION_COLUMNS = [
+    Column("section", "业务股室"), Column("master_income", "总台账收入", "money"), Column("section_income", "分管台账收入", "money"),
+    Column("income_diff", "收入差额（分管−总）", "money"), Column("master_expenditure", "总台账支出", "money"),
+    Column("section_expenditure", "分管台账支出", "money"), Column("expenditure_diff", "支出差额（分管−总）", "money"),
+    Column("treasury", "国库支付", "money"), Column("treasury_diff", "国库−总台账", "money"), Column("note", "分管台账备注"),
+]
+DIFF_COLUMNS = [
+    Column("month", "月份"), Column("kind_name", "差异类型"), Column("date", "日期"), Column("voucher_no", "凭证号"),
+    Column("section", "业务股室"), Column("treasury_amount", "国库金额", "money"), Column("ledger_amount", "专账金额", "money"),
+    Column("difference", "差额（国库或分管−总台账）", "money"), Column("detail", "情况"), Column("note", "说明"),
+]
+BY = {"kind": "按资金大类", "item": "按资金项目", "indicator": "按指标", "section": "按业务股室"}
+
+
+def _table(columns: list[Column], source: RowSource, highlight: Any = None) -> DataTable:
+    table = DataTable(LazyTableModel(columns, source, highlight=highlight))
+
+    def narrow() -> None:
+        """Long titles and names get at most their column's width (the full text is in the tooltip)."""
+        for n, col in enumerate(columns):
+            limit = col.width or 220
+            if table.columnWidth(n) > limit:
+                table.setColumnWidth(n, limit)
+
+    table.lazy_model().modelReset.connect(narrow)
+    narrow()
+    return table
+
+
+class LedgerTab(QWidget):
+    """One filter bar (year, month, kind, section, text — Ctrl+F) over four pages and the actions.
+
+    收支余 and 对账 (the reconciliation differences of a whole year) are read when their page is first shown, or
+    their tables first asked for, and again after a reload only then: the tab opens with 指标登记 at once."""
+
+    def __init__(self, book: Book, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.book = book
+        self._stale = {2: True, 3: True}  # page index → to be read when next shown or used
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._filter_bar())
+        layout.addLayout(self._action_bar())
+        self.pages = QTabWidget()
+        self.pages.addTab(self._indicator_page(), "指标登记")
+        self.pages.addTab(self._entry_page(), "专账明细")
+        self.pages.addTab(self._balance_page(), "收支余")
+        self.pages.addTab(self._reconcile_page(), "对账")
+        self.pages.currentChanged.connect(self._page_shown)
+        layout.addWidget(self.pages, 1)
+        focus_shortcut(self, self.text)
+        self.reload()
+        if self.indicators.lazy_model().rowCount():
+            self.indicators.selectRow(0)
+
+    # -- pages read on first use ------------------------------------------------------------------
+    def _page_shown(self, index: int) -> None:
+        self._ensure(index)
+        self._update_buttons()
+
+    def _ensure(self, index: int) -> None:
+        if self._stale.get(index):
+            self._stale[index] = False
+            if index == 2:
+                self.reload_balances()
+            else:
+                self.reload_reconciliation()
+
+    @property
+    def balances(self) -> DataTable:
+        self._ensure(2)
+        return self._balances
+
+    @property
+    def balance_title(self) -> QLabel:
+        self._ensure(2)
+        return self._balance_title
+
+    @property
+    def sections(self) -> DataTable:
+        self._ensure(3)
+        return self._sections
+
+    @property
+    def diffs(self) -> DataTable:
+        self._ensure(3)
+        return self._diffs
+
+    @property
+    def recon_title(self) -> QLabel:
+        self._ensure(3)
+        return self._recon_title
+
+    # -- bars ----------------------------------------------------------------------------------
+    def _filter_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        self.year = QComboBox()
+        years = sorted(set(ledger_query.years(self.book)) | {self.book.today().year}, reverse=True)
+        self.year.addItem("全部年度", None)
+        for y in years:
+            self.year.addItem(f"{y} 年", y)
+        self.year.setCurrentIndex(1)
+        self.month = QComboBox()
+        self.month.addItem("全年", None)
+        for m in range(1, 13):
+            self.month.addItem(f"{m} 月", m)
+        self.kind = QComboBox()
+        self.kind.addItem("全部资金大类", None)
+        for k in catalogue.kinds(self.book):
+            self.kind.addItem(str(k["name"]), k["code"])
+        self.section = QComboBox()
+        self.section.addItem("全部股室", None)
+        for s in ledger_query.sections(self.book):
+            self.section.addItem(s, s)
+        self.text = QLineEdit()
+        self.text.setPlaceholderText("文号、标题、摘要、凭证号（Ctrl+F）")
+        self.text.setClearButtonEnabled(True)
+        for w in (self.year, self.month, self.kind, self.section):
+            w.currentIndexChanged.connect(lambda _i: self.reload())
+            bar.addWidget(w)
+        self.text.returnPressed.connect(self.reload)
+        bar.addWidget(self.text, 1)
+        go = QPushButton("筛选")
+        go.clicked.connect(self.reload)
+        bar.addWidget(go)
+        return bar
+
+    def _action_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for key, text, slot in (
+            ("register_indicator", "登记指标…", self.register_indicator),
+            ("adjust_indicator", "调减/收回…", self.reduce_indicator),
+            ("manual_ledger_entry", "手工记账（退回/缴回）…", self.manual_entry),
+            ("import_treasury", "导入国库支付数据…", self.import_treasury),
+            ("record_section_ledger", "录入分管台账数…", self.section_figures),
+            ("explain_difference", "说明差异…", self.explain),
+        ):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            self.buttons[key] = button
+            bar.addWidget(button)
+        bar.addStretch(1)
+        export = QPushButton("导出当前表格…")
+        export.clicked.connect(self.export)
+        bar.addWidget(export)
+        return bar
+
+    def _update_buttons(self) -> None:
+        role = self.book.user.role if self.book.user else ""
+        page = self.pages.currentIndex()
+        for op, button in self.buttons.items():
+            allowed = not self.book.read_only and permissions.allowed(op, role)
+            button.setEnabled(allowed)
+            button.setToolTip("" if allowed else "当前角色无权执行，或文件以只读方式打开")
+            button.setVisible(op not in ("record_section_ledger", "explain_difference") or page == 3)
+
+    # -- pages ---------------------------------------------------------------------------------
+    def _indicator_page(self) -> QWidget:
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.indicators = _table(INDICATOR_COLUMNS, ListSource([]),  # read by reload(), once
+                                 lambda r: LATE if r.get("late") else None)
+        self.indicators.selectionModel().currentRowChanged.connect(lambda *_: self.show_stages())
+        split.addWidget(self.indicators)
+        lower = QWidget()
+        box = QHBoxLayout(lower)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.stages = _table(STAGE_COLUMNS, ListSource([]), lambda r: LATE if r.get("late") else None)
+        self.reductions = _table(REDUCTION_COLUMNS, ListSource([]))
+        left, right = QVBoxLayout(), QVBoxLayout()
+        self.stage_title = QLabel("下达时限（选中一条指标查看各环节）")
+        left.addWidget(self.stage_title)
+        left.addWidget(self.stages)
+        right.addWidget(QLabel("调减/收回记录"))
+        right.addWidget(self.reductions)
+        box.addLayout(left, 3)
+        box.addLayout(right, 1)
+        split.addWidget(lower)
+        split.setSizes([520, 200])
+        return split
+
+    def _entry_page(self) -> QWidget:
+        self.entries = _table(ENTRY_COLUMNS, ListSource([]),
+                              lambda r: WARN if r.get("entry_type") in ("reduction", "return", "refund") else None)
+        return self.entries
+
+    def _balance_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        row = QHBoxLayout()
+        self.by = QComboBox()
+        for key, label in BY.items():
+            self.by.addItem(label, key)
+        self.by.currentIndexChanged.connect(lambda _i: self.reload_balances())
+        self._balance_title = QLabel()
+        row.addWidget(self.by)
+        row.addWidget(self._balance_title, 1)
+        layout.addLayout(row)
+        self._balances = _table(BALANCE_COLUMNS, ListSource([]), lambda r: GREY if r.get("total") else None)
+        self._balances.horizontalHeader().setStretchLastSection(False)
+        self._balances.lazy_model().modelReset.connect(lambda: self._balances.setColumnWidth(0, 300))
+        layout.addWidget(self._balances, 1)
+        return page
+
+    def _reconcile_page(self) -> QWidget:
+        split = QSplitter(Qt.Orientation.Vertical)
+        top = QWidget()
+        layout = QVBoxLayout(top)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self._recon_title = QLabel()
+        self._recon_title.setWordWrap(True)
+        layout.addWidget(self._recon_title)
+        self._sections = _table(SECTION_COLUMNS, ListSource([]), lambda r: LATE if r.get("differs") else None)
+        layout.addWidget(self._sections)
+        split.addWidget(top)
+        self._diffs = _table(DIFF_COLUMNS, ListSource([]), lambda r: None if r.get("explained") else WARN)
+        split.addWidget(self._diffs)
+        split.setSizes([260, 420])
+        return split
+
+    # -- filters and reloading -----------------------------------------------------------------
+    def filters(self) -> dict[str, Any]:
+        return {"year": self.year.currentData(), "month": self.month.currentData(), "kind": self.kind.currentData(),
+                "section": self.section.currentData(), "text": self.text.text().strip()}
+
+    def month_text(self) -> str:
+        """The month the balances and reconciliation show: the chosen one, else the latest with data."""
+        f = self.filters()
+        today = self.book.today()
+        year = f["year"] or today.year
+        month = f["month"] or (today.month if year == today.year else 12)
+        return f"{year:04d}-{month:02d}"
+
+    def reload(self) -> None:
+        f = self.filters()
+        self.indicators.lazy_model().reload(IndicatorQuery(self.book, year=f["year"], kind=f["kind"],
+                                                           section=f["section"], text=f["text"]))
+        self.entries.lazy_model().reload(ledger_query.EntryQuery(self.book, **f))
+        self._stale = {2: True, 3: True}
+        self._ensure(self.pages.currentIndex())
+        self.show_stages()
+        self._update_buttons()
+
+    def reload_balances(self) -> None:
+        month = self.month_text()
+        by = str(self.by.currentData())
+        rows = ledger_query.balances(self.book, month=month, by=by, kind=self.filters()["kind"])
+        self._stale[2] = False
+        self._balance_title.setText(f"{month} 收支余（{BY[by]}；年初余额为上年结转，期末余额 = 年初余额 + 本年累计收入 − 本年累计支出）")
+        self._balances.lazy_model().reload(ListSource(rows))
+
+    def recon_month(self) -> str:
+        """The month whose three ledgers are compared: the chosen month, else the newest one the
+        treasury data covers."""
+        f = self.filters()
+        if f["month"]:
+            return self.month_text()
+        last = reconcile.last_covered_month(self.book)
+        year = f["year"] or self.book.today().year
+        return last if last and last.startswith(f"{year:04d}") else self.month_text()
+
+    def reload_reconciliation(self) -> None:
+        self._stale[3] = False
+        month = self.recon_month()
+        f = self.filters()
+        rows = reconcile.section_table(self.book, month=month)
+        if f["month"]:
+            diffs, scope = reconcile.differences(self.book, month=month), month
+        else:
+            diffs = reconcile.differences(self.book, year=f["year"]) if f["year"] else reconcile.differences(self.book)
+            scope = f"{f['year']} 年全年" if f["year"] else "全部年度"
+        imports = treasury.imports(self.book)
+        last = f"最近导入：{imports[0]['imported_at']} {imports[0]['file_name']}。" if imports else "尚未导入国库支付数据。"
+        open_count = sum(1 for d in diffs if not d["explained"])
+        self._recon_title.setText(
+            f"上表：{month} 总台账 / 分管台账 / 国库支付数据（红色为不一致）。下表：{scope}的差异 {len(diffs)} 项，"
+            f"未说明 {open_count} 项（黄色，选中后点“说明差异…”）。{last}")
+        self._sections.lazy_model().reload(ListSource(rows))
+        self._diffs.lazy_model().reload(ListSource(diffs))
+
+    def current_indicator(self) -> dict[str, Any] | None:
+        row = self.indicators.current_row()
+        return indicators.get(self.book, int(row["id"])) if row else None
+
+    def show_stages(self) -> None:
+        ind = self.current_indicator()
+        if ind is None:
+            self.stages.lazy_model().reload(ListSource([]))
+            self.reductions.lazy_model().reload(ListSource([]))
+            return
+        self.stage_title.setText(f"下达时限：{ind['doc_no']}（本单位为{deadlines.bureau_level(self.book) == 'county' and '县级' or '地州级'}）")
+        self.stages.lazy_model().reload(ListSource(deadlines.stages(self.book, ind)))
+        self.reductions.lazy_model().reload(ListSource(indicators.reductions(self.book, int(ind["id"]))))
+
+    # -- actions -------------------------------------------------------------------------------
+    def run_dialog(self, dialog: QDialog) -> bool:
+        """Show a dialog whose OK runs its operation; refresh everything after a change."""
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        self.reload()
+        return True
+
+    def _need_indicator(self) -> dict[str, Any] | None:
+        ind = self.current_indicator()
+        if ind is None:
+            dialogs.info(self, "请先在“指标登记”中选中一条指标。")
+        return ind
+
+    def register_indicator(self) -> None:
+        self.run_dialog(IndicatorDialog(self.book, self))
+
+    def reduce_indicator(self) -> None:
+        ind = self._need_indicator()
+        if ind is not None:
+            self.run_dialog(ReductionDialog(self.book, ind, self))
+
+    def manual_entry(self) -> None:
+        ind = self._need_indicator()
+        if ind is not None:
+            self.run_dialog(ManualEntryDialog(self.book, ind, self))
+
+    def section_figures(self) -> None:
+        self.run_dialog(SectionFiguresDialog(self.book, self.month_text(), self))
+
+    def explain(self) -> None:
+        diff = self.diffs.current_row()
+        if diff is None:
+            dialogs.info(self, "请先在下方差异列表中选中一项。")
+            return
+        note = dialogs.ask_text(self, "说明差异", f"{diff['kind_name']} {diff.get('voucher_no', '')}：差异原因", str(diff["note"]))
+        if note is not None and dialogs.run_op(
+                self, lambda: reconcile.explain(self.book, month=str(diff["month"]), key=str(diff["key"]), note=note)):
+            self.reload_reconciliation()
+
+    def choose_path(self, kind: str, title: str, pattern: str, suggested: str = "") -> Path | None:
+        return dialogs.choose_path(self, kind, title, pattern, suggested, asked_as=f"{kind}_file")
+
+    def import_treasury(self) -> None:
+        path = self.choose_path("open", "选择国库支付数据文件", "国库支付数据 (*.xlsx *.csv)")
+        if path is None:
+            return
+        try:
+            dialog = TreasuryImportDialog(self.book, path, self)
+        except Exception as exc:  # noqa: BLE001 - an AppError is a message, anything else a bug report
+            dialogs.error(self, exc)
+            return
+        self.run_dialog(dialog)
+
+    # -- export --------------------------------------------------------------------------------
+    def visible_table(self) -> tuple[str, DataTable]:
+        page = self.pages.currentIndex()
+        if page == 0:
+            return "指标登记", self.indicators
+        if page == 1:
+            return "专账明细", self.entries
+        if page == 2:
+            return f"{self.month_text()} 收支余（{BY[str(self.by.currentData())]}）", self.balances
+        f = self.filters()
+        scope = self.recon_month() if f["month"] else (f"{f['year']} 年" if f["year"] else "全部年度")
+        return f"{scope} 对账差异", self.diffs
+
+    def export(self) -> None:
+        title, table = self.visible_table()
+        path = self.choose_path("save", "导出当前表格", "Excel 工作簿 (*.xlsx)", f"{title}.xlsx")
+        if path is None:
+            return
+        model = table.lazy_model()
+        rows = model.source.fetch(0, max(model.source.count(), 1), model.sort_key, model.descending)
+        f = self.filters()
+        note = "筛选：" + "，".join(str(v) for v in (self.year.currentText(), self.month.currentText(),
+                                                    self.kind.currentText(), self.section.currentText(), f["text"]) if v)
+        note += f"；导出时间 {self.book.stamp()}"
+        columns = [ExportColumn(c.title, c.kind if c.kind in ("money", "int", "bool") else "text") for c in model.columns]
+        done = run_job(self, f"正在导出“{title}”", lambda _: write_table(
+            path, title=title, columns=columns, note=note,
+            rows=([r.get(c.key) for c in model.columns] for r in rows)), cancellable=False)
+        if isinstance(done, Path):
+            open_folder(done.parent)

@@ -1,0 +1,1 @@
+"""公告公示 tab: duties and notice records."""

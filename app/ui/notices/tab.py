@@ -1,0 +1,425 @@
+"""公告公示: what must be published against what was (missing red, too short orange), the notice
+editor with evidence, feedback and its handling, and 生成公告 (PDF + xlsx into a chosen folder)."""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.export import notice_docs
+from app.models.notices import obligations as ob
+from app.models.notices import query as notice_query
+from app.models.notices import records as notices
+from app.models.store import attachments
+from app.models.store.book import Book
+from app.models.values.errors import AppError
+from app.ui.kit import dialogs
+from app.ui.kit.table_models import Column, LazyTableModel, ListSource
+from app.ui.kit.widgets import DataTable, can, focus_shortcut
+from app.ui.kit.worker import Job, run_job
+from app.ui.notices.dialogs import FeedbackDialog, HandlingDialog, NoticeDialog, choose_evidence_files, read_evidence
+from app.ui.shell.folders import open_folder
+
+_LOADING: set[Job] = set()  # background loads still running (kept alive even if their tab goes first)
+
+
+@atexit.register
+def _wait_for_loads() -> None:
+    """A load still running when the program ends is waited for (it only reads)."""
+    for job in list(_LOADING):
+        job.thread.quit()
+        job.thread.wait(10000)
+
+COLOURS = {ob.MISSING: "#ffcdd2", ob.TOO_SHORT: "#ffe0b2", ob.POSTING: "#fff9c4"}
+OBLIGATION_COLUMNS = [Column("status", "状态"), Column("kind_name", "公示类别"), Column("level_name", "层级"),
+                      Column("object_label", "公示对象"), Column("place", "乡村"), Column("since_text", "应公示起"),
+                      Column("amount", "金额（元）", "money"), Column("days", "已公示天数", "int"),
+                      Column("detail", "说明")]
+NOTICE_COLUMNS = [Column("start_date", "开始日期"), Column("end_date", "结束日期"), Column("kind_name", "公示类别"),
+                  Column("level_name", "层级"), Column("place_name", "方式"), Column("title", "标题"),
+                  Column("publisher", "公告单位"), Column("evidence", "证据", "int"), Column("feedback", "反馈", "int")]
+EVIDENCE_COLUMNS = [Column("name", "证据文件"), Column("size", "字节", "int"), Column("added_at", "添加时间")]
+FEEDBACK_COLUMNS = [Column("received_date", "反映日期"), Column("person", "反映人"), Column("channel", "方式"),
+                    Column("content", "反映内容"), Column("status", "处理"), Column("handling", "处理情况")]
+STATUS_FILTERS = [("未完成（缺失、公示期不足）", "open"), ("全部", ""), (ob.MISSING, ob.MISSING),
+                  (ob.TOO_SHORT, ob.TOO_SHORT), (ob.POSTING, ob.POSTING), (ob.SHOWN, ob.SHOWN)]
+
+
+class NoticesTab(QWidget):
+    """公示义务 (derived, tens of thousands on a large county) over the notice records.
+
+    The obligations are derived in the background (a quiet ui.worker.Job on a read-only connection of its own)
+    when the tab is built; the table says so until they arrive. Asking for the table, its model or the
+    counts before then waits for them."""
+
+    BACKGROUND = True
+
+    def __init__(self, book: Book, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.book = book
+        self.last_generated: list[Path] = []
+        self._computed: tuple[dt.date, list[ob.Obligation]] | None = None
+        self._job: Job | None = None
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.as_of = QDateEdit()
+        self.as_of.setCalendarPopup(True)
+        self.as_of.setDisplayFormat("yyyy-MM-dd")
+        today = book.today()
+        self.as_of.setDate(QDate(today.year, today.month, today.day))
+        self.status = QComboBox()
+        for label, code in STATUS_FILTERS:
+            self.status.addItem(label, code)
+        self.kind = QComboBox()
+        self.kind.addItem("全部类别", "")
+        for k in book.rules.notices.kinds:
+            self.kind.addItem(k.name, k.code)
+        self.level = QComboBox()
+        self.level.addItem("全部层级", "")
+        for lv in book.rules.notices.levels:
+            self.level.addItem(lv.name, lv.code)
+        self.text = QLineEdit()
+        self.text.setPlaceholderText("按项目、乡村或说明筛选（Ctrl+F）")
+        for label, widget in (("截至", self.as_of), ("", self.status), ("", self.kind), ("", self.level), ("", self.text)):
+            if label:
+                bar.addWidget(QLabel(label))
+            bar.addWidget(widget)
+        for combo in (self.status, self.kind, self.level):
+            combo.currentIndexChanged.connect(lambda *_: self.reload_obligations())
+        self.as_of.dateChanged.connect(lambda *_: self.reload_obligations())
+        self.text.returnPressed.connect(lambda: self.reload_obligations())
+        layout.addLayout(bar)
+        self._counts = QLabel()
+        layout.addWidget(self._counts)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        upper = QWidget()
+        upper_layout = QVBoxLayout(upper)
+        upper_layout.setContentsMargins(0, 0, 0, 0)
+        background = self.BACKGROUND
+        self._source = (notice_query.ObligationSource(book, as_of=self.as_of_date(), computed=[]) if background
+                        else self._obligation_source())
+        self._obligation_model = LazyTableModel(OBLIGATION_COLUMNS, self._source,
+                                                highlight=lambda r: COLOURS.get(r["status"]))
+        self._obligations = DataTable(self._obligation_model)
+        upper_layout.addWidget(self._obligations)
+        row = QHBoxLayout()
+        self.generate_button = self._button(row, "生成公告（PDF 和 Excel）…", self.generate_for_obligation)
+        self.record_button = self._button(row, "登记已张贴/发布…", self.record_for_obligation)
+        row.addStretch(1)
+        upper_layout.addLayout(row)
+        split.addWidget(upper)
+
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        records = QWidget()
+        records_layout = QVBoxLayout(records)
+        records_layout.setContentsMargins(0, 0, 0, 0)
+        records_layout.addWidget(QLabel("公告公示记录"))
+        self.notice_model = LazyTableModel(NOTICE_COLUMNS, notice_query.NoticeQuery(book))
+        self.records = DataTable(self.notice_model)
+        self.records.selectionModel().currentRowChanged.connect(lambda *_: self.show_detail())
+        records_layout.addWidget(self.records)
+        buttons = QHBoxLayout()
+        self.edit_button = self._button(buttons, "修改…", self.edit_notice)
+        self._button(buttons, "生成公告…", self.generate_for_notice)
+        self.evidence_button = self._button(buttons, "添加照片/扫描件…", self.add_evidence)
+        self.feedback_button = self._button(buttons, "登记群众反映…", self.add_feedback)
+        self.handle_button = self._button(buttons, "登记处理情况…", self.handle_feedback)
+        buttons.addStretch(1)
+        records_layout.addLayout(buttons)
+        lower.addWidget(records)
+        detail = QWidget()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        self.evidence_model = LazyTableModel(EVIDENCE_COLUMNS, ListSource([]))
+        self.evidence = DataTable(self.evidence_model)
+        self.evidence.doubleClicked.connect(lambda *_: self.open_evidence())
+        self.feedback_model = LazyTableModel(FEEDBACK_COLUMNS, ListSource([]))
+        self.feedback = DataTable(self.feedback_model)
+        detail_layout.addWidget(QLabel("证据（双击打开）"))
+        detail_layout.addWidget(self.evidence, 1)
+        detail_layout.addWidget(QLabel("群众反映及处理"))
+        detail_layout.addWidget(self.feedback, 2)
+        lower.addWidget(detail)
+        lower.setSizes([760, 480])
+        split.addWidget(lower)
+        split.setSizes([430, 300])
+        layout.addWidget(split, 1)
+        focus_shortcut(self, self.text)
+        if self.notice_model.rows:
+            self.records.selectRow(0)
+        for button, op in ((self.record_button, "record_notice"), (self.edit_button, "edit_notice"),
+                           (self.evidence_button, "attach_notice_evidence"), (self.feedback_button, "add_notice_feedback"),
+                           (self.handle_button, "handle_notice_feedback")):
+            button.setEnabled(can(book, op))  # resources/permissions.toml decides, not a role list here
+        if background:
+            self._compute_in_background()
+        self.update_counts()
+
+    def _button(self, row: QHBoxLayout, text: str, slot: Any) -> QPushButton:
+        button = QPushButton(text)
+        button.clicked.connect(slot)
+        row.addWidget(button)
+        return button
+
+    # -- obligations -------------------------------------------------------------------------------
+    def as_of_date(self) -> dt.date:
+        return self.as_of.date().toPython()  # type: ignore[no-any-return]
+
+    def _obligation_source(self) -> notice_query.ObligationSource:
+        """Filters re-use the obligations of the chosen day; they are derived again only after a change."""
+        day = self.as_of_date()
+        if self._computed is None or self._computed[0] != day:
+            self._computed = (day, ob.obligations(self.book, as_of=day))
+        return notice_query.ObligationSource(
+            self.book, as_of=day, status=str(self.status.currentData() or ""),
+            kind=str(self.kind.currentData() or ""), level=str(self.level.currentData() or ""),
+            text=self.text.text().strip(), computed=self._computed[1])
+
+    # -- the background load ---------------------------------------------------------------------
+    def _filters(self) -> dict[str, str]:
+        return {"status": str(self.status.currentData() or ""), "kind": str(self.kind.currentData() or ""),
+                "level": str(self.level.currentData() or ""), "text": self._text_filter()}
+
+    def _text_filter(self) -> str:
+        return self.text.text().strip()
+
+    def _compute_in_background(self) -> None:
+        day, filters, path, clock = self.as_of_date(), self._filters(), self.book.path, self.book.clock
+
+        def work(_progress: Any) -> Any:
+            from app.models.store.book import open_book
+
+            own = open_book(path, read_only=True, check="deferred")
+            own.clock = clock
+            try:
+                found = ob.obligations(own, as_of=day)
+                return day, filters, found, notice_query.ObligationSource(own, as_of=day, computed=found, **filters)
+            finally:
+                own.close()
+
+        job = Job(None, "正在计算公示义务", work, lambda result, error: self._computed_in_background(job, result, error),
+                  cancellable=False, quiet=True)
+        self._job = job
+        _LOADING.add(job)
+        job.start()
+
+    def _computed_in_background(self, job: Job, result: Any, error: BaseException | None) -> None:
+        _LOADING.discard(job)
+        job.deleteLater()
+        if not shiboken6.isValid(self) or self._job is not job:
+            return
+        self._job = None
+        if error is not None:
+            self._counts.setText("公示义务未能计算，请按 F5 刷新。")
+            dialogs.error(self, error)
+            return
+        day, filters, found, source = result
+        self._computed = (day, found)
+        if day == self.as_of_date() and filters == self._filters():
+            self._source = source
+            self._obligation_model.reload(source)
+            self.update_counts()
+        else:
+            self.reload_obligations()
+
+    def _wait(self) -> None:
+        if self._job is not None:
+            self._job.wait()
+
+    @property
+    def obligations(self) -> DataTable:
+        self._wait()
+        return self._obligations
+
+    @property
+    def obligation_model(self) -> LazyTableModel:
+        self._wait()
+        return self._obligation_model
+
+    @property
+    def source(self) -> notice_query.ObligationSource:
+        self._wait()
+        return self._source
+
+    @property
+    def counts(self) -> QLabel:
+        self._wait()
+        return self._counts
+
+    def reload_obligations(self, *, changed: bool = False) -> None:
+        if self._job is not None:
+            if not changed:
+                return  # the background load applies the filters as they are when it ends
+            self._job.wait()
+        if changed:
+            self._computed = None
+        self._source = self._obligation_source()
+        self._obligation_model.reload(self._source)
+        self.update_counts()
+
+    def update_counts(self) -> None:
+        if self._job is not None:
+            self._counts.setText(f"正在计算截至 {self.as_of_date().isoformat()} 的公示义务……")
+            return
+        every = self._source.all_counts
+        total = sum(every.values())
+        parts = "、".join(f"{status} {every[status]}" for status in ob.STATUSES)
+        self._counts.setText(f"截至 {self.as_of_date().isoformat()} 应公示 {total} 项：{parts}"
+                            f"（红色：缺失；橙色：公示期不足 {self.book.rules.notices.min_board_days} 天；黄色：公示中）")
+
+    def reload(self) -> None:
+        """After a write: derive the obligations again and re-read the records."""
+        self.reload_obligations(changed=True)
+        self.reload_records()
+
+    def reload_records(self) -> None:
+        """Re-read the records, keeping the selected notice selected."""
+        row = self.records.current_row()
+        self.notice_model.reload()
+        if row is not None:
+            for i, r in enumerate(self.notice_model.rows):
+                if r["id"] == row["id"]:
+                    self.records.selectRow(i)
+                    break
+        self.show_detail()
+
+    def current_obligation(self) -> ob.Obligation | None:
+        row = self.obligations.current_row()
+        if row is None:
+            dialogs.error(self, "请先在上方列表中选择一项应公示事项。")
+            return None
+        fields = ob.Obligation.__dataclass_fields__
+        return ob.Obligation(**{k: row[k] for k in fields})
+
+    def generate_for_obligation(self) -> None:
+        duty = self.current_obligation()
+        if duty is not None:
+            self._generate(lambda folder: notice_docs.for_obligation(self.book, duty, folder, on=self.book.today()))
+
+    def record_for_obligation(self) -> None:
+        duty = self.current_obligation()
+        if duty is None:
+            return
+        initial = dialogs.run_op(self, lambda: notices.draft(
+            self.book, kind=duty.kind, level=duty.level, object_type=duty.object_type, object_id=duty.object_id))
+        if not isinstance(initial, dict):
+            return
+        try:
+            values = NoticeDialog.ask(self, self.book, initial)
+        except AppError as exc:
+            dialogs.error(self, exc)
+            return
+        if values is not None and dialogs.run_op(self, lambda: notices.record_notice(
+                self.book, kind=duty.kind, level=duty.level, object_type=duty.object_type, object_id=duty.object_id,
+                **values), done="公告已登记。"):
+            self.reload()
+
+    # -- records -----------------------------------------------------------------------------------
+    def current_notice(self) -> dict[str, Any] | None:
+        row = self.records.current_row()
+        if row is None:
+            dialogs.error(self, "请先在“公告公示记录”中选择一条公告。")
+        return row
+
+    def show_detail(self) -> None:
+        row = self.records.current_row()
+        self.evidence_model.reload(ListSource(notices.evidence(self.book, int(row["id"])) if row else []))
+        self.feedback_model.reload(ListSource(notices.feedback(self.book, int(row["id"])) if row else []))
+
+    def edit_notice(self) -> None:
+        row = self.current_notice()
+        if row is None:
+            return
+        current = notices.get(self.book, int(row["id"]))
+        initial = current | {"content": current["content_fields"]}
+        values = NoticeDialog.ask(self, self.book, initial, editing=True)
+        if values is not None:
+            values.pop("evidence", None)
+            if dialogs.run_op(self, lambda: notices.update_notice(self.book, notice_id=int(row["id"]), fields=values),
+                              done="公告已修改。"):
+                self.reload()
+
+    def generate_for_notice(self) -> None:
+        row = self.current_notice()
+        if row is not None:
+            self._generate(lambda folder: notice_docs.for_notice(self.book, int(row["id"]), folder))
+
+    def add_evidence(self) -> None:
+        row = self.current_notice()
+        if row is None:
+            return
+        for path in self.choose_files():
+            def attach(path: Path = path) -> int:
+                name, data = read_evidence(self.book, path)
+                return notices.attach_evidence(self.book, notice_id=int(row["id"]), name=name, data=data)
+
+            if not dialogs.run_op(self, attach):
+                break
+        self.reload_records()
+
+    def open_evidence(self) -> None:
+        row = self.evidence.current_row()
+        if row is None:
+            return
+        file = attachments.get(self.book, int(row["attachment_id"]))
+        target = Path(tempfile.mkdtemp(prefix="fundledger-")) / str(file["name"])
+        target.write_bytes(bytes(file["data"]))  # type: ignore[arg-type]
+        self.open_url(target)
+
+    def add_feedback(self) -> None:
+        row = self.current_notice()
+        if row is None:
+            return
+        values = FeedbackDialog.ask(self, self.book.today())
+        if values is not None and dialogs.run_op(
+                self, lambda: notices.add_feedback(self.book, notice_id=int(row["id"]), **values)):
+            self.reload_records()
+
+    def handle_feedback(self) -> None:
+        item = self.feedback.current_row()
+        if item is None:
+            dialogs.error(self, "请先在右侧“群众反映及处理”中选择一条反映。")
+            return
+        values = HandlingDialog.ask(self, self.book.today(), str(item["content"]))
+        if values is not None and dialogs.run_op(
+                self, lambda: notices.handle_feedback(self.book, feedback_id=int(item["id"]), **values)):
+            self.show_detail()
+
+    # -- files (class-level hooks so tests can stand in for the user) ---------------------------------
+    def _generate(self, make: Any) -> None:
+        folder = self.choose_folder()
+        if folder is None:
+            return
+        made = run_job(self, "正在生成公告", lambda _: make(folder), cancellable=False)
+        if isinstance(made, list) and made:
+            self.open_url(folder)
+            self.last_generated = made
+
+    def choose_folder(self) -> Path | None:
+        name = QFileDialog.getExistingDirectory(self, "选择公告保存的文件夹")
+        return Path(name) if name else None
+
+    def choose_files(self) -> list[Path]:
+        return choose_evidence_files(self, self.book)
+
+    def open_url(self, path: Path) -> None:
+        open_folder(path)

@@ -1,0 +1,1 @@
+"""支付审批 tab: payment requests, their review and the payees page."""

@@ -1,0 +1,364 @@
+"""支付审批: payment requests with a status filter and their whole workflow — draft, submit, review
+(with the reviewer's override), return, void, mark paid — the stored checks, real-name lists, the
+printed 支付审批单; and the 收款人 register."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.export import approval_form
+from app.models.payments import checks, real_name
+from app.models.payments import query as payment_query
+from app.models.payments import requests as payments
+from app.models.store.book import Book
+from app.models.values import money
+from app.ui.kit import dialogs
+from app.ui.kit.table_models import Column, LazyTableModel, ListSource
+from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
+from app.ui.kit.widgets import can as allowed
+from app.ui.kit.worker import run_job
+from app.ui.payments.dialogs import MarkPaidDialog, PaymentDialog
+from app.ui.payments.payees_page import PayeesPage
+from app.ui.shell.folders import open_folder
+
+COLUMNS = [
+    Column("request_no", "申请编号"), Column("draft_date", "申请日期"), Column("status_name", "状态"),
+    Column("project_name", "项目", width=220), Column("payee_display", "收款人", width=200),
+    Column("amount", "金额", "money"), Column("kind_name", "支付类型"), Column("usage_name", "支出用途", width=160),
+    Column("indicator_doc", "指标文号"), Column("voucher_no", "支付凭证号"), Column("pay_date", "支付日期"),
+    Column("drafter_name", "经办人"), Column("reviewer_name", "审核人"),
+]
+CHECK_COLUMNS = [Column("rule_name", "检查项目"), Column("outcome_name", "结果"), Column("actual", "实际"),
+                 Column("limit_value", "限额"), Column("message", "说明")]
+EVENT_COLUMNS = [Column("at", "时间"), Column("user_name", "办理人"), Column("action_name", "事项"),
+                 Column("to_name", "办理后状态"), Column("note", "说明")]
+LINE_COLUMNS = [Column("row_no", "行号", "int"), Column("name", "姓名"), Column("id_number", "身份证号"),
+                Column("village", "村"), Column("amount", "金额", "money"), Column("account", "账号")]
+STATUS_COLOURS = {"returned": "#ffcdd2", "voided": "#eeeeee", "draft": "#fff8e1", "submitted": "#e3f2fd",
+                  "approved": "#e8f5e9"}
+OUTCOME_COLOURS = {"fail": "#ffcdd2", "warn": "#ffe0b2"}
+
+
+class PaymentsTab(QTabWidget):
+    def __init__(self, book: Book, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.book = book
+        self.requests = RequestsPage(book)
+        self.payees = PayeesPage(book)
+        self.addTab(self.requests, "支付申请")
+        self.addTab(self.payees, "收款人")
+        self.currentChanged.connect(lambda i: self.widget(i).reload())  # type: ignore[attr-defined]
+
+    def select(self, object_type: str, object_id: Any) -> bool:
+        if object_type in ("payment", "management_fee"):
+            self.setCurrentWidget(self.requests)
+            return self.requests.select(object_type, object_id)
+        return False
+
+
+class RequestsPage(QWidget):
+    def __init__(self, book: Book) -> None:
+        super().__init__()
+        self.book = book
+        self.preview: QPrintPreviewDialog | None = None
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.status = QComboBox()
+        self.text = QLineEdit()
+        self.text.setPlaceholderText("按申请编号、项目、收款人、指标文号、凭证号筛选（Ctrl+F）")
+        self.text.returnPressed.connect(self.reload)
+        bar.addWidget(QLabel("状态"))
+        bar.addWidget(self.status)
+        bar.addWidget(self.text, 1)
+        layout.addLayout(bar)
+        actions, self.buttons = action_bar((
+            ("new", "新建申请…", self.new), ("edit", "修改…", self.edit), ("submit", "提交", self.submit),
+            ("review", "审核通过", self.review), ("return", "退回…", self.return_), ("void", "作废…", self.void),
+            ("paid", "登记已支付…", self.mark_paid), ("roster", "导入实名制名册…", self.import_roster),
+            ("roster_template", "名册模板…", self.roster_template), ("print", "打印预览…", self.print_preview),
+            ("pdf", "导出审批单 PDF…", self.export_pdf)))
+        layout.addLayout(actions)
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.model = LazyTableModel(COLUMNS, ListSource([]), highlight=lambda r: STATUS_COLOURS.get(r["status"]))
+        self.view = DataTable(self.model)
+        self.view.selectionModel().currentRowChanged.connect(lambda *_: self.show_detail())
+        self.view.doubleClicked.connect(lambda _i: self.edit())
+        split.addWidget(self.view)
+        self.details = QTabWidget()
+        self.checks = DataTable(LazyTableModel(CHECK_COLUMNS, ListSource([]),
+                                               highlight=lambda r: OUTCOME_COLOURS.get(r["outcome"])))
+        self.events = DataTable(LazyTableModel(EVENT_COLUMNS, ListSource([])))
+        self.lines = DataTable(LazyTableModel(LINE_COLUMNS, ListSource([])))
+        self.info = QPlainTextEdit()
+        self.info.setReadOnly(True)
+        self.details.addTab(self.checks, "规则检查结果")
+        self.details.addTab(self.events, "办理记录")
+        self.details.addTab(self.lines, "实名制发放名册")
+        self.details.addTab(self.info, "申请内容")
+        split.addWidget(self.details)
+        split.setSizes([470, 280])
+        layout.addWidget(split, 1)
+        focus_shortcut(self, self.text)
+        self._fill_status()
+        self.status.currentIndexChanged.connect(lambda _i: self.reload())
+        self.reload()
+        if self.model.rows:
+            self.view.selectRow(0)
+
+    # -- data ----------------------------------------------------------------------------------
+    def _fill_status(self) -> None:
+        counts = payment_query.counts(self.book)
+        current = self.status.currentData()
+        self.status.blockSignals(True)
+        self.status.clear()
+        self.status.addItem(f"全部（{sum(counts.values())}）", "")
+        for code, name in payment_query.STATUS_NAMES.items():
+            self.status.addItem(f"{name}（{counts.get(code, 0)}）", code)
+        self.status.setCurrentIndex(max(0, self.status.findData(current)))
+        self.status.blockSignals(False)
+
+    def reload(self, select_id: int | None = None) -> None:
+        current = self.current()
+        self._fill_status()
+        self.model.reload(payment_query.PaymentQuery(self.book, status=str(self.status.currentData() or ""),
+                                                     text=self.text.text()))
+        self.select("payment", select_id or (current["id"] if current else 0))
+        self.show_detail()
+
+    def current(self) -> dict[str, Any] | None:
+        return self.view.current_row()
+
+    def select(self, object_type: str, object_id: Any) -> bool:
+        if object_type == "management_fee":
+            self.status.setCurrentIndex(0)
+            self.text.setText("")
+            kinds = [k.code for k in self.book.rules.payment.kinds if k.management_fee]
+            for row, r in enumerate(self.model.rows):
+                if r["kind"] in kinds:
+                    self.view.selectRow(row)
+                    return True
+            return False
+        if object_type != "payment" or not object_id:
+            return False
+        for _attempt in range(2):
+            if self.view.select_id(object_id):
+                return True
+            if not (self.status.currentIndex() or self.text.text()):
+                return False
+            self.status.blockSignals(True)
+            self.status.setCurrentIndex(0)
+            self.status.blockSignals(False)
+            self.text.clear()
+            self.model.reload(payment_query.PaymentQuery(self.book))
+        return False
+
+    def show_detail(self) -> None:
+        p = self.current()
+        self.checks.lazy_model().reload(ListSource(checks.stored(self.book, p["id"]) if p else []))
+        self.events.lazy_model().reload(ListSource(payment_query.events(self.book, p["id"]) if p else []))
+        self.lines.lazy_model().reload(ListSource(real_name.lines(self.book, p["id"]) if p else []))
+        self.info.setPlainText(self._describe(p) if p else "")
+        self._update_buttons()
+
+    def _describe(self, p: dict[str, Any]) -> str:
+        parts = [f"申请编号：{p['request_no']}　状态：{p['status_name']}　申请日期：{p['draft_date']}",
+                 f"项目：{p['project_code']} {p['project_name']}（{p['township']} {p['village']}）",
+                 f"指标：{p['indicator_doc']}（{p['indicator_year']} 年，{p['fund_kind_name']}·{p['fund_item_name']}）",
+                 f"收款人：{p['payee_display']}　{p['bank'] or ''} {p['account_no'] or ''}",
+                 f"金额：{money.format(p['amount'])} 元（{money.daxie(p['amount'])}）",
+                 f"支付类型：{p['kind_name']}　支出用途：{p['usage_name']}　支付方式：{p['method_name']}",
+                 f"功能科目：{p['func_code']} {p['func_name']}　经济科目：{p['econ_code']}　用途说明：{p['purpose']}"]
+        for label, key in (("经办人超限理由", "soft_reason"), ("审核人确认意见", "override_note"),
+                           ("退回原因", "return_reason"), ("作废原因", "void_reason")):
+            if p[key]:
+                parts.append(f"{label}：{p[key]}")
+        if p["voucher_no"]:
+            parts.append(f"已支付：凭证号 {p['voucher_no']}，支付日期 {p['pay_date']}，已记入专账")
+        return "\n".join(parts)
+
+    def _update_buttons(self) -> None:
+        p = self.current()
+        user = self.book.user
+        role = user.role if user else ""
+
+        def can(op: str) -> bool:
+            return allowed(self.book, op)
+
+        status = p["status"] if p else ""
+        mine = bool(p and user and (p["drafted_by"] == user.id or role == "chief"))
+        editable = status in payments.ALLOWED_FROM["edit"]
+        self.buttons["new"].setEnabled(can("draft_payment"))
+        self.buttons["edit"].setEnabled(editable and mine and can("draft_payment"))
+        self.buttons["submit"].setEnabled(editable and mine and can("submit_payment"))
+        self.buttons["review"].setEnabled(status == "submitted" and can("review_payment")
+                                          and bool(user and p and user.id != p["drafted_by"]))
+        self.buttons["return"].setEnabled(status == "submitted" and can("return_payment"))
+        self.buttons["void"].setEnabled(status in payments.ALLOWED_FROM["void"] and can("void_payment"))
+        self.buttons["paid"].setEnabled(status == "approved" and can("mark_paid"))
+        self.buttons["roster"].setEnabled(editable and mine and bool(p and p["real_name_required"])
+                                          and can("import_real_name_list"))
+        for key in ("print", "pdf"):
+            self.buttons[key].setEnabled(p is not None)
+
+    # -- workflow ------------------------------------------------------------------------------
+    def new(self) -> None:
+        dialog = PaymentDialog(self, self.book)
+        accepted = dialog.ask()
+        dialog.deleteLater()
+        if accepted:
+            pid = dialogs.run_op(self, lambda: payments.draft(self.book, **dialog.values(), client_token=dialog.token))
+            if isinstance(pid, int):
+                self.reload(pid)
+                if dialog.submit_after:
+                    self.submit()
+
+    def edit(self) -> None:
+        p = self.current()
+        if not p or p["status"] not in payments.ALLOWED_FROM["edit"]:
+            if p:
+                dialogs.info(self, f"“{p['status_name']}”的申请不能修改" +
+                             ("；已审核的申请只能作废后重新申请。" if p["status"] == "approved" else "。"))
+            return
+        dialog = PaymentDialog(self, self.book, p)
+        accepted = dialog.ask()
+        dialog.deleteLater()
+        if accepted:
+            if dialogs.run_op(self, lambda: payments.update(self.book, payment_id=p["id"], **dialog.values())):
+                self.reload(p["id"])
+                if dialog.submit_after:
+                    self.submit()
+
+    def _warnings(self, p: dict[str, Any]) -> list[checks.Outcome]:
+        draft = checks.Draft(p["project_id"], p["indicator_id"], p["payee_id"], p["amount"], p["kind"], p["usage"],
+                             p["method"], p["id"])
+        outcomes = checks.evaluate(self.book, draft)
+        if any(o.outcome == "fail" for o in outcomes):
+            return []
+        return [o for o in outcomes if o.outcome == "warn"]
+
+    def submit(self) -> None:
+        p = self.current()
+        if not p:
+            return
+        reason = ""
+        warns = self._warnings(p)
+        if warns:
+            text = dialogs.ask_text(self, "须写明理由", "以下“原则上”限制未满足：\n" +
+                                    "\n".join(f"· {o.message}" for o in warns) + "\n请写明理由（审核人将据此确认）：")
+            if text is None:
+                return
+            reason = text
+        result = dialogs.run_op(self, lambda: payments.submit(self.book, payment_id=p["id"], reason=reason))
+        if isinstance(result, dict):
+            if result["blocked"]:
+                dialogs.error(self, f"{p['request_no']} 未通过规则检查，已退回：\n{result['payment']['return_reason']}")
+            else:
+                dialogs.info(self, f"{p['request_no']} 已提交，等待审核。")
+        self.reload(p["id"])
+
+    def review(self) -> None:
+        p = self.current()
+        if not p:
+            return
+        note = ""
+        warns = self._warnings(p)
+        if warns:
+            text = dialogs.ask_text(self, "审核人确认", f"经办人的理由：{p['soft_reason'] or '（无）'}\n" +
+                                    "\n".join(f"· {o.message}" for o in warns) + "\n如同意，请写明审核意见：")
+            if text is None:
+                return
+            note = text
+        result = dialogs.run_op(self, lambda: payments.review(self.book, payment_id=p["id"], override_note=note))
+        if isinstance(result, dict):
+            if result["blocked"]:
+                dialogs.error(self, f"{p['request_no']} 审核时规则检查未通过，已退回：\n{result['payment']['return_reason']}")
+            else:
+                dialogs.info(self, f"{p['request_no']} 审核通过，待国库支付后登记凭证号。")
+        self.reload(p["id"])
+
+    def return_(self) -> None:
+        p = self.current()
+        if p:
+            reason = dialogs.ask_text(self, "退回", f"退回 {p['request_no']} 给经办人的理由：")
+            if reason is not None and dialogs.run_op(self, lambda: payments.return_payment(
+                    self.book, payment_id=p["id"], reason=reason)):
+                self.reload(p["id"])
+
+    def void(self) -> None:
+        p = self.current()
+        if p:
+            reason = dialogs.ask_text(self, "作废", f"作废 {p['request_no']}（{money.format(p['amount'])} 元）的理由：")
+            if reason is not None and dialogs.run_op(self, lambda: payments.void(self.book, payment_id=p["id"],
+                                                                                reason=reason)):
+                self.reload(p["id"])
+
+    def mark_paid(self) -> None:
+        p = self.current()
+        if not p:
+            return
+        dialog = MarkPaidDialog(self, self.book, p)
+        if dialog.ask():
+            entry = dialogs.run_op(self, lambda: payments.mark_paid(
+                self.book, payment_id=p["id"], voucher_no=dialog.voucher.text(), pay_date=dialog.day.date().toPython()))
+            if entry:
+                dialogs.info(self, f"{p['request_no']} 已登记支付，并已记入专账支出（记录 #{entry}）。")
+                self.reload(p["id"])
+
+    # -- files ---------------------------------------------------------------------------------
+    def choose_path(self, kind: str, title: str, pattern: str, suggested: str = "") -> Path | None:
+        return dialogs.choose_path(self, kind, title, pattern, suggested)
+
+    def import_roster(self) -> None:
+        p = self.current()
+        if not p:
+            return
+        path = self.choose_path("open", f"为 {p['request_no']} 选择实名制发放名册（.xlsx）", "Excel 工作簿 (*.xlsx)")
+        if path is not None:
+            got = run_job(self, "正在导入实名制发放名册",
+                          lambda _: real_name.import_file(self.book, payment_id=p["id"], path=path), book=self.book)
+            if isinstance(got, dict):
+                dialogs.info(self, f"已导入名册：{got['persons']} 人，合计 {money.format(got['total'])} 元。")
+                self.reload(p["id"])
+
+    def roster_template(self) -> None:
+        path = self.choose_path("save", "保存实名制发放名册模板", "Excel 工作簿 (*.xlsx)", "实名制发放名册模板.xlsx")
+        if path is not None:
+            if dialogs.run_op(self, lambda: real_name.write_template(path)):
+                open_folder(path.parent)
+
+    def export_pdf(self) -> None:
+        p = self.current()
+        if not p:
+            return
+        path = self.choose_path("save", "导出支付审批单", "PDF 文件 (*.pdf)", f"支付审批单_{p['request_no']}.pdf")
+        if path is not None:
+            if run_job(self, f"正在导出支付审批单 {p['request_no']}", lambda _: approval_form.write_pdf(self.book, p["id"], path),
+                       cancellable=False):
+                open_folder(path.parent)
+
+    def print_preview(self) -> None:
+        """A4 preview of the 支付审批单, printed from there."""
+        p = self.current()
+        if not p:
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        self.preview = QPrintPreviewDialog(printer, self)
+        self.preview.setWindowTitle(f"支付审批单 {p['request_no']} — 打印预览")
+        self.preview.paintRequested.connect(lambda device: approval_form.print_to(self.book, p["id"], device))
+        self.preview.resize(900, 1000)
+        self.preview.exec()

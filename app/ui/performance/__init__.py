@@ -1,0 +1,1 @@
+"""绩效目标 tab: goals, monitoring and self-evaluation."""

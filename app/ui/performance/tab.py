@@ -1,0 +1,274 @@
+"""绩效目标: per project, the goals in the standard tree, monthly monitoring with deviation flagged, decisions
+(纠偏 / 暂缓拨付 / 收回) and the year-end self-evaluation; goals entered here or imported from .xlsx."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models.performance import goals as performance
+from app.models.performance import goals_import as perf_import
+from app.models.performance import query as perf_query
+from app.models.store.book import Book
+from app.ui.dashboard.warning_pages import can
+from app.ui.kit import dialogs
+from app.ui.kit.table_models import Column, LazyTableModel, ListSource
+from app.ui.kit.widgets import DataTable, focus_shortcut
+from app.ui.kit.worker import run_job
+from app.ui.performance.dialogs import DecisionDialog, EvaluationDialog, GoalDialog, MonthDialog
+from app.ui.shell.folders import open_folder
+
+PROJECT_COLUMNS = [Column("code", "项目编号"), Column("name", "项目名称"), Column("year", "年度", "int"),
+                   Column("funded", "安排资金", "money"), Column("goal_count", "指标数", "int"),
+                   Column("goals_state", "目标"), Column("with_funds", "随资金下达", "bool"),
+                   Column("deviations", "偏离", "int"), Column("last_month", "最近监控"), Column("score", "自评得分"),
+                   Column("issues", "不规范之处")]
+GOAL_COLUMNS = [Column("level1_name", "一级指标"), Column("level2_name", "二级指标"), Column("name", "三级指标"),
+                Column("target_text", "目标"), Column("actual_month", "监控月份"), Column("actual", "实际完成值"),
+                Column("forecast", "预计全年"), Column("judgement", "判断"), Column("actual_note", "偏差原因"),
+                Column("set_on", "设定日期")]
+DECISION_COLUMNS = [Column("decided_on", "日期"), Column("kind_name", "处理方式"), Column("goal_name", "针对指标"),
+                    Column("doc_no", "文号"), Column("amount", "涉及金额", "money"), Column("measures", "处理措施")]
+EVAL_COLUMNS = [Column("year", "年度", "int"), Column("score", "得分"), Column("evaluated_on", "评价日期"),
+                Column("report", "自评报告")]
+
+
+class PerformanceTab(QWidget):
+    def __init__(self, book: Book, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.book = book
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.year = QComboBox()
+        self.year.addItem("全部年度", None)
+        for y in perf_query.years(book):
+            self.year.addItem(f"{y} 年", y)
+        self.text = QLineEdit()
+        self.text.setPlaceholderText("按项目编号、名称筛选（Ctrl+F）")
+        self.irregular = QCheckBox("只看未编制/不规范")
+        self.year.currentIndexChanged.connect(self.reload)
+        self.irregular.toggled.connect(self.reload)
+        self.text.returnPressed.connect(self.reload)
+        for widget in (QLabel("年度"), self.year, self.text, self.irregular):
+            bar.addWidget(widget, 1 if widget is self.text else 0)
+        for text, slot, op in (("导入 Excel…", self.import_goals, "edit_goals"), ("下载模板…", self.save_template, "")):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            button.setEnabled(not op or can(book, op))
+            bar.addWidget(button)
+        layout.addLayout(bar)
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.projects = LazyTableModel(PROJECT_COLUMNS, self.query(),
+                                       highlight=lambda r: "#fde2e1" if r["issues"] else None)
+        self.project_view = DataTable(self.projects)
+        self.project_view.selectionModel().currentRowChanged.connect(lambda *_: self.show_project())
+        split.addWidget(self.project_view)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        self.heading = QLabel("选择上方的项目查看其绩效目标。")
+        self.heading.setWordWrap(True)
+        lower_layout.addWidget(self.heading)
+        self.details = QTabWidget()
+        self.goals = LazyTableModel(GOAL_COLUMNS, ListSource([]), highlight=lambda r: "#fde2e1" if r["deviates"] else None)
+        self.goal_view = DataTable(self.goals)
+        self.decisions = LazyTableModel(DECISION_COLUMNS, ListSource([]))
+        self.evaluations = LazyTableModel(EVAL_COLUMNS, ListSource([]))
+        self.details.addTab(self.goal_view, "绩效指标与监控")
+        self.details.addTab(DataTable(self.decisions), "处理决定")
+        self.details.addTab(DataTable(self.evaluations), "年度自评")
+        lower_layout.addWidget(self.details, 1)
+        actions = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for key, text, slot, op in (
+                ("add", "新增指标…", self.add_goal, "edit_goals"), ("edit", "修改指标…", self.edit_goal, "edit_goals"),
+                ("remove", "删除指标", self.remove_goal, "edit_goals"),
+                ("month", "录入月度监控值…", self.record_month, "record_actuals"),
+                ("decision", "记录处理决定…", self.record_decision, "record_perf_decision"),
+                ("evaluate", "年度自评…", self.self_evaluate, "self_evaluate")):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            button.setEnabled(can(book, op))
+            actions.addWidget(button)
+            self.buttons[key] = button
+        actions.addStretch(1)
+        lower_layout.addLayout(actions)
+        split.addWidget(lower)
+        split.setSizes([380, 360])
+        layout.addWidget(split, 1)
+        self.count = QLabel()
+        layout.addWidget(self.count)
+        focus_shortcut(self, self.text)
+        self.project: dict[str, Any] | None = None
+        self.update_count()
+        self.select_first()
+
+    def select_first(self) -> None:
+        if self.project is None and self.projects.rows:
+            self.project_view.selectRow(0)
+            self.show_project()
+
+    def query(self) -> perf_query.PerfProjectQuery:
+        return perf_query.PerfProjectQuery(self.book, year=self.year.currentData(), text=self.text.text(),
+                                           irregular_only=self.irregular.isChecked())
+
+    def reload(self) -> None:
+        keep = self.project["id"] if self.project else None
+        self.projects.reload(self.query())
+        self.update_count()
+        if keep is None or not self._find(keep):
+            self.project = None
+            self.select_first()
+
+    def update_count(self) -> None:
+        self.count.setText(f"共 {self.projects.total} 个项目（红色：未编制或不规范，预警 W2；指标红色：预计完成值偏离目标）")
+
+    def select(self, object_type: str, object_id: int | str) -> bool:
+        """Show a project's goals (from the dashboard: W2 warnings open here); clears filters that hide it."""
+        if object_type not in ("perf_goals", "project_goals"):
+            return False
+        if self._find(object_id):
+            return True
+        if self.year.currentIndex() or self.irregular.isChecked() or self.text.text():
+            for widget in (self.year, self.irregular):
+                widget.blockSignals(True)
+            self.year.setCurrentIndex(0)
+            self.irregular.setChecked(False)
+            for widget in (self.year, self.irregular):
+                widget.blockSignals(False)
+            self.text.clear()
+            self.projects.reload(self.query())
+            self.update_count()
+            return self._find(object_id)
+        return False
+
+    def _find(self, object_id: int | str) -> bool:
+        """Select the project among the listed ones (fetching further pages), without touching the filters."""
+        while True:
+            for i, row in enumerate(self.projects.rows):
+                if str(row["id"]) == str(object_id):
+                    self.project_view.selectRow(i)
+                    self.show_project()
+                    return True
+            if not self.projects.canFetchMore():
+                return False
+            self.projects.fetchMore()
+
+    def show_project(self) -> None:
+        row = self.project_view.current_row()
+        self.project = row
+        if row is None:
+            return
+        goals = performance.with_monitoring(self.book, performance.goals(self.book, int(row["id"])))
+        self.goals.reload(ListSource(goals))
+        self.decisions.reload(ListSource(performance.decisions(self.book, int(row["id"]))))
+        self.evaluations.reload(ListSource(performance.evaluations(self.book, int(row["id"]))))
+        issues = f"<br><span style='color:#c0392b'>不规范：{row['issues']}</span>" if row["issues"] else ""
+        self.heading.setText(f"<b>{row['code']} {row['name']}</b>　指标 {len(goals)} 个，偏离 "
+                             f"{sum(1 for g in goals if g['deviates'])} 个{issues}")
+
+    def _need_project(self) -> dict[str, Any] | None:
+        if self.project is None:
+            dialogs.info(self, "请先在上方选择一个项目。")
+        return self.project
+
+    def _goal(self) -> dict[str, Any] | None:
+        row = self.goal_view.current_row()
+        if row is None:
+            dialogs.info(self, "请先在下方选择一个绩效指标。")
+        return row
+
+    def _label(self, project: dict[str, Any]) -> str:
+        return f"{project['code']} {project['name']}"
+
+    def _after(self, ok: Any) -> None:
+        if ok:
+            self.reload()
+
+    def add_goal(self) -> None:
+        project = self._need_project()
+        if project:
+            d = GoalDialog(self, self.book)
+            self._after(d.run() and dialogs.run_op(self, lambda: performance.add_goal(
+                self.book, project_id=int(project["id"]), **d.values())))
+
+    def edit_goal(self) -> None:
+        goal = self._goal()
+        if goal:
+            d = GoalDialog(self, self.book, goal)
+            self._after(d.run() and dialogs.run_op(self, lambda: performance.update_goal(
+                self.book, goal_id=int(goal["id"]), fields=d.fields())))
+
+    def remove_goal(self) -> None:
+        goal = self._goal()
+        if goal and dialogs.confirm(self, f"删除绩效指标“{goal['name']}”？已录入的监控值保留在记录中。"):
+            self._after(dialogs.run_op(self, lambda: performance.remove_goal(self.book, goal_id=int(goal["id"]))))
+
+    def record_month(self) -> None:
+        project = self._need_project()
+        if not project:
+            return
+        goals = performance.with_monitoring(self.book, performance.goals(self.book, int(project["id"])))
+        if not goals:
+            dialogs.info(self, "该项目还没有绩效指标。")
+            return
+        d = MonthDialog(self, self.book, self._label(project), goals)
+        self._after(d.run() and dialogs.run_op(self, lambda: performance.record_month(
+            self.book, project_id=int(project["id"]), **d.values())))
+
+    def record_decision(self) -> None:
+        project = self._need_project()
+        if project:
+            d = DecisionDialog(self, self.book, self._label(project), performance.goals(self.book, int(project["id"])))
+            self._after(d.run() and dialogs.run_op(self, lambda: performance.record_decision(
+                self.book, project_id=int(project["id"]), **d.values())))
+
+    def self_evaluate(self) -> None:
+        project = self._need_project()
+        if project:
+            d = EvaluationDialog(self, self.book, self._label(project), int(project["year"]))
+            self._after(d.run() and dialogs.run_op(self, lambda: performance.self_evaluate(
+                self.book, project_id=int(project["id"]), **d.values())))
+
+    # -- files ------------------------------------------------------------------------------------
+    choose_file: Any = None  # tests: a function (kind, suggested) -> Path | None standing in for the file dialog
+
+    def _path(self, kind: str, suggested: str) -> Path | None:
+        if self.choose_file is not None:
+            return self.choose_file(kind, suggested)
+        if kind == "save":
+            name, _ = QFileDialog.getSaveFileName(self, "保存绩效目标模板", suggested, "Excel 工作簿 (*.xlsx)")
+        else:
+            name, _ = QFileDialog.getOpenFileName(self, "选择绩效目标表", "", "Excel 工作簿 (*.xlsx)")
+        return Path(name) if name else None
+
+    def save_template(self) -> None:
+        path = self._path("save", "绩效目标导入模板.xlsx")
+        if path and dialogs.run_op(self, lambda: perf_import.write_template(path)):
+            open_folder(path.parent)
+
+    def import_goals(self) -> None:
+        path = self._path("open", "")
+        if path is None:
+            return
+        replace = dialogs.confirm(self, "文件中的项目如已有绩效目标，是否整体替换？\n（选“否”则遇到已有目标的项目时整份文件不导入）")
+        count = run_job(self, "正在导入绩效目标", lambda _: perf_import.import_goals(self.book, path, replace=replace),
+                        book=self.book)
+        if count:
+            dialogs.info(self, f"已导入 {count} 个绩效指标。")
+            self.reload()

@@ -1,0 +1,284 @@
+"""项目计划: the plan's projects, their funding lines and approved versions, and every plan action —
+new/edit/delete while 入库, 审定 and 调整 by the leading group's decision, status, import and template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models.payments import query as payment_query
+from app.models.plan import decisions as plan
+from app.models.plan import fields as pf
+from app.models.plan import plan_import, projects
+from app.models.store.book import Book
+from app.models.values import money
+from app.ui.kit import dialogs
+from app.ui.kit.table_models import Column, LazyTableModel, ListSource
+from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
+from app.ui.kit.widgets import can as allowed
+from app.ui.kit.worker import run_job
+from app.ui.plan.dialogs import DecisionDialog, ProjectDialog
+from app.ui.shell.folders import open_folder
+
+COLUMNS = [
+    Column("code", "项目编号"), Column("name", "项目名称", width=260), Column("category_name", "项目类别"),
+    Column("place", "实施地点"), Column("total", "资金规模", "money"), Column("paid", "已支付", "money"),
+    Column("status_name", "状态"), Column("decision_no", "领导小组决定"), Column("version", "版本", "int"),
+    Column("implementer", "实施单位"), Column("year", "年度", "int"),
+]
+FUNDING_COLUMNS = [Column("doc_no", "指标文号"), Column("item_name", "资金项目"), Column("year", "年度", "int"),
+                   Column("amount", "安排金额", "money"), Column("committed", "已提交/审核/支付", "money"),
+                   Column("paid", "已支付", "money"), Column("left", "尚可申请", "money")]
+VERSION_COLUMNS = [Column("version", "版本", "int"), Column("change_name", "事项"), Column("doc_no", "决定文号"),
+                   Column("decision_date", "决定日期"), Column("total", "资金规模", "money"), Column("reason", "调整理由"),
+                   Column("user_name", "登记人"), Column("created_at", "登记时间")]
+PAYMENT_COLUMNS = [Column("request_no", "申请编号"), Column("draft_date", "申请日期"), Column("kind_name", "类型"),
+                   Column("amount", "金额", "money"), Column("status_name", "状态"), Column("payee_display", "收款人"),
+                   Column("pay_date", "支付日期")]
+STATUS_COLOURS = {"pooled": "#fff8e1", "completed": "#e8f5e9", "accepted": "#e0f2f1"}
+
+
+class PlanTab(QWidget):
+    def __init__(self, book: Book, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.book = book
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.year = QComboBox()
+        self.year.addItem("全部年度", None)
+        years = sorted({int(p["year"]) for p in projects.choices(book)} | {book.today().year}, reverse=True)
+        for y in years:
+            self.year.addItem(f"{y} 年", y)
+        self.status = QComboBox()
+        self.status.addItem("全部状态", "")
+        for s in book.rules.project_statuses:
+            self.status.addItem(s.name, s.code)
+        self.text = QLineEdit()
+        self.text.setPlaceholderText("按编号、名称、乡镇、村、实施单位筛选（Ctrl+F）")
+        self.text.returnPressed.connect(self.reload)
+        for w in (QLabel("年度"), self.year, QLabel("状态"), self.status, self.text):
+            bar.addWidget(w)
+        self.year.currentIndexChanged.connect(lambda _i: self.reload())
+        self.status.currentIndexChanged.connect(lambda _i: self.reload())
+        layout.addLayout(bar)
+        actions, self.buttons = action_bar((
+            ("new", "新增项目", self.new_project), ("edit", "修改", self.edit_project),
+            ("delete", "删除", self.delete_project), ("approve", "审定（领导小组决定）…", self.approve),
+            ("adjust", "调整（新的决定）…", self.adjust), ("advance", "推进状态", self.advance),
+            ("import", "导入计划…", self.import_plan), ("template", "下载导入模板…", self.template)))
+        self.summary = QLabel()
+        actions.addWidget(self.summary)
+        layout.addLayout(actions)
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.model = LazyTableModel(COLUMNS, self._query(), highlight=lambda r: STATUS_COLOURS.get(r["status"]))
+        self.view = DataTable(self.model)
+        self.view.selectionModel().currentRowChanged.connect(lambda *_: self.show_detail())
+        self.view.doubleClicked.connect(lambda _i: self.edit_project())
+        split.addWidget(self.view)
+        self.details = QTabWidget()
+        self.funding = DataTable(LazyTableModel(FUNDING_COLUMNS, ListSource([])))
+        self.versions = DataTable(LazyTableModel(VERSION_COLUMNS, ListSource([])))
+        self.payments = DataTable(LazyTableModel(PAYMENT_COLUMNS, ListSource([])))
+        self.info = QPlainTextEdit()
+        self.info.setReadOnly(True)
+        self.details.addTab(self.funding, "资金来源")
+        self.details.addTab(self.info, "项目信息")
+        self.details.addTab(self.versions, "审定与调整历史")
+        self.details.addTab(self.payments, "支付申请")
+        split.addWidget(self.details)
+        split.setSizes([480, 260])
+        layout.addWidget(split, 1)
+        focus_shortcut(self, self.text)
+        self.update_summary()
+        if self.model.rows:
+            self.view.selectRow(0)
+        self.show_detail()
+
+    # -- data --------------------------------------------------------------------------------
+    def _query(self) -> projects.ProjectQuery:
+        return projects.ProjectQuery(self.book, year=self.year.currentData(), status=str(self.status.currentData() or ""),
+                                     text=self.text.text())
+
+    def reload(self, select_id: int | None = None) -> None:
+        current = self.current()
+        self.model.reload(self._query())
+        self.update_summary()
+        self.select("project", select_id or (current["id"] if current else 0))
+        self.show_detail()
+
+    def update_summary(self) -> None:
+        q = self.model.source
+        total = q.total() if isinstance(q, projects.ProjectQuery) else 0
+        self.summary.setText(f"共 {self.model.total} 个项目，资金规模 {money.format(total)} 元")
+
+    def current(self) -> dict[str, Any] | None:
+        return self.view.current_row()
+
+    def select(self, object_type: str, object_id: Any) -> bool:
+        """Navigation from other tabs: show the project with this id."""
+        if object_type != "project" or not object_id:
+            return False
+        if self.view.select_id(object_id):
+            return True
+        if self.text.text() or self.status.currentIndex() or self.year.currentIndex():
+            for box in (self.status, self.year):
+                box.blockSignals(True)
+                box.setCurrentIndex(0)
+                box.blockSignals(False)
+            self.text.clear()
+            self.model.reload(self._query())
+            self.update_summary()
+            return self.select(object_type, object_id)
+        return False
+
+    def show_detail(self) -> None:
+        p = self.current()
+        self.funding.lazy_model().reload(ListSource(projects.funding_lines(self.book, p["id"]) if p else []))
+        self.versions.lazy_model().reload(ListSource(plan.versions(self.book, p["id"]) if p else []))
+        pays = payment_query.PaymentQuery(self.book, project_id=p["id"]).fetch(0, 500, None, False) if p else []
+        self.payments.lazy_model().reload(ListSource(pays))
+        self.info.setPlainText(self._describe(p) if p else "")
+        self._update_buttons()
+
+    def _describe(self, p: dict[str, Any]) -> str:
+        lines = [f"{pf.LABELS[k]}：{self._shown(k, p)}" for k in pf.LABELS]
+        lines.append(f"状态：{p['status_name']}　领导小组决定：{p['decision_no'] or '（未审定）'} {p['decision_date'] or ''}")
+        return "\n".join(lines)
+
+    @staticmethod
+    def _shown(key: str, p: dict[str, Any]) -> str:
+        value = p.get(key)
+        if key in ("infrastructure", "work_relief"):
+            return "是" if value else "否"
+        if key == "contract_amount":
+            return f"{money.format(int(value or 0))} 元"
+        if key == "retention_bp":
+            return f"{int(value or 0) / 100:g}%"
+        for coded in ("category", "construction_type", "asset_type"):
+            if key == coded:
+                return str(p[f"{coded}_name"])
+        return "" if value is None else str(value)
+
+    def _update_buttons(self) -> None:
+        p = self.current()
+
+        def can(op: str) -> bool:
+            return allowed(self.book, op)
+
+        pooled = bool(p and p["decision_id"] is None)
+        self.buttons["new"].setEnabled(can("edit_project"))
+        self.buttons["import"].setEnabled(can("import_plan"))
+        self.buttons["edit"].setEnabled(bool(p) and can("edit_project") and pooled)
+        self.buttons["delete"].setEnabled(bool(p) and can("edit_project") and pooled)
+        self.buttons["approve"].setEnabled(bool(p) and can("approve_plan") and pooled)
+        self.buttons["adjust"].setEnabled(bool(p) and can("adjust_plan") and not pooled)
+        last = self.book.rules.project_statuses[-1].code
+        self.buttons["advance"].setEnabled(bool(p) and can("advance_project") and not pooled and p["status"] != last)
+
+    # -- actions ------------------------------------------------------------------------------
+    def new_project(self) -> None:
+        dialog = ProjectDialog(self, self.book)
+        if dialog.ask():
+            pid = dialogs.run_op(self, lambda: projects.create_project(self.book, fields=dialog.values(),
+                                                                      funding=dialog.funding()))
+            if pid:
+                self.reload(int(pid))
+
+    def edit_project(self) -> None:
+        p = self.current()
+        if not p:
+            return
+        if p["decision_id"] is not None:
+            dialogs.info(self, "该项目已经领导小组审定，不能直接修改；如需变更请点“调整（新的决定）…”。")
+            return
+        dialog = ProjectDialog(self, self.book, p)
+        if dialog.ask():
+            if dialogs.run_op(self, lambda: projects.update_project(self.book, project_id=p["id"], fields=dialog.values(),
+                                                                     funding=dialog.funding())):
+                self.reload(p["id"])
+
+    def delete_project(self) -> None:
+        p = self.current()
+        if p and dialogs.confirm(self, f"删除项目 {p['code']} {p['name']}？（只有尚未审定、没有支付申请的项目可以删除）"):
+            if dialogs.run_op(self, lambda: projects.delete_project(self.book, project_id=p["id"])):
+                self.reload()
+
+    def approve(self) -> None:
+        """Approve the selected 入库 project — or every 入库 project shown, if the user says so."""
+        p = self.current()
+        if not p:
+            return
+        initial = projects.initial_status(self.book)
+        shown = [r for r in self.model.rows if r["status"] == initial and r["decision_id"] is None]
+        ids = [p["id"]]
+        if len(shown) > 1 and dialogs.confirm(self, f"当前列表中有 {len(shown)} 个入库项目。是否按同一决定一并审定？"
+                                                     "（选“否”只审定选中的项目）"):
+            ids = [int(r["id"]) for r in shown]
+        dialog = DecisionDialog(self, self.book, what=f"审定 {len(ids)} 个项目" + ("" if len(ids) > 1 else f"：{p['name']}"))
+        if dialog.ask():
+            done = dialogs.run_op(self, lambda: plan.approve_plan(
+                self.book, project_ids=ids, decision_no=dialog.doc_no.text(), decision_date=dialog.day.date().toPython(),
+                title=dialog.title.text()), done=f"已登记领导小组决定，审定 {len(ids)} 个项目。")
+            if done:
+                self.reload(p["id"])
+
+    def adjust(self) -> None:
+        p = self.current()
+        if not p:
+            return
+        editor = ProjectDialog(self, self.book, p, title=f"调整项目 {p['code']}（第 {p['version']} 版 → 第 {p['version'] + 1} 版）")
+        if not editor.ask():
+            return
+        decision = DecisionDialog(self, self.book, what=f"调整项目：{p['name']}", reason=True)
+        if decision.ask():
+            version = dialogs.run_op(self, lambda: plan.adjust_project(
+                self.book, project_id=p["id"], fields=editor.values(), funding=editor.funding(),
+                decision_no=decision.doc_no.text(), decision_date=decision.day.date().toPython(),
+                reason=decision.reason.toPlainText(), title=decision.title.text()))
+            if version:
+                dialogs.info(self, f"已调整，现行第 {version} 版；原版本保留在“审定与调整历史”中。")
+                self.reload(p["id"])
+
+    def advance(self) -> None:
+        p = self.current()
+        if not p:
+            return
+        statuses = self.book.rules.project_statuses
+        index = projects.status_index(self.book, p["status"])
+        if index + 1 >= len(statuses):
+            return
+        nxt = statuses[index + 1]
+        if dialogs.confirm(self, f"将项目 {p['code']} 的状态由“{p['status_name']}”改为“{nxt.name}”？状态只能向后推进。"):
+            if dialogs.run_op(self, lambda: plan.advance_status(self.book, project_id=p["id"], status=nxt.code)):
+                self.reload(p["id"])
+
+    def choose_path(self, kind: str, title: str, pattern: str, suggested: str = "") -> Path | None:
+        return dialogs.choose_path(self, kind, title, pattern, suggested)
+
+    def import_plan(self) -> None:
+        path = self.choose_path("open", "选择项目计划文件（.xlsx）", "Excel 工作簿 (*.xlsx)")
+        if path is None:
+            return
+        ids = run_job(self, "正在导入项目计划", lambda _: plan_import.import_file(self.book, path=path), book=self.book)
+        if isinstance(ids, list):
+            dialogs.info(self, f"已导入 {len(ids)} 个项目（入库）。领导小组审定后，点“审定（领导小组决定）…”登记决定。")
+            self.reload(ids[0] if ids else None)
+
+    def template(self) -> None:
+        path = self.choose_path("save", "保存项目计划导入模板", "Excel 工作簿 (*.xlsx)", "项目计划导入模板.xlsx")
+        if path is not None:
+            if dialogs.run_op(self, lambda: plan_import.write_template(self.book.rules, path)):
+                open_folder(path.parent)

@@ -1,0 +1,1 @@
+"""月报 tab: months, preview, sign-off and the region's templates."""

@@ -1,0 +1,361 @@
+"""基础设置: the bureau, its users, the fund catalogue and the working-day calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models.ledger import catalogue
+from app.models.store import holidays, setup, users
+from app.models.store.book import Book
+from app.models.store.permissions import ROLE_NAMES
+from app.models.values import workdays
+from app.ui.kit import dialogs
+from app.ui.kit.table_models import Column, LazyTableModel, ListSource
+from app.ui.kit.widgets import DataTable, can
+
+
+class SettingsTab(QTabWidget):
+    def __init__(self, book: Book, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.book = book
+        self.addTab(BureauPage(book), "单位信息")
+        self.addTab(UsersPage(book), "用户与角色")
+        self.addTab(CataloguePage(book), "资金目录")
+        self.calendar_page = CalendarPage(book)
+        self.addTab(self.calendar_page, "工作日历")
+
+
+class BureauPage(QWidget):
+    def __init__(self, book: Book) -> None:
+        super().__init__()
+        self.book = book
+        info = setup.bureau_info(book)
+        form = QFormLayout(self)
+        self.name = QLineEdit(str(info.get("name", "")))
+        self.code = QLineEdit(str(info.get("region_code", "")))
+        self.code.setMaxLength(6)
+        self.level = QComboBox()
+        for key, label in setup.LEVELS.items():
+            self.level.addItem(label, key)
+        self.level.setCurrentIndex(max(0, self.level.findData(info.get("level"))))
+        self.phone = QLineEdit(str(info.get("phone", "")))
+        self.phone.setPlaceholderText("本县扶贫资金监督举报电话，公告中与 12317 一并显示")
+        self.mask = QComboBox()
+        self.mask.addItem("显示前 6 位和后 4 位（650102********1234）", "partial")
+        self.mask.addItem("不显示身份证号", "hidden")
+        self.mask.setCurrentIndex(max(0, self.mask.findData(info.get("id_mask"))))
+        form.addRow("单位名称", self.name)
+        form.addRow("行政区划代码", self.code)
+        form.addRow("单位级次", self.level)
+        form.addRow("监督举报电话", self.phone)
+        form.addRow("公示中的身份证号", self.mask)
+        form.addRow("适用规则", QLabel(f"{book.rules.name}（{book.rules.id}）"))
+        form.addRow("数据库文件", QLabel(str(book.path)))
+        save = QPushButton("保存单位信息")
+        save.clicked.connect(self.save)
+        form.addRow(save)
+        can_edit = can(book, "update_bureau")
+        for widget in (self.name, self.code, self.level, self.phone, self.mask, save):
+            widget.setEnabled(can_edit)
+        if not can_edit:
+            form.addRow(QLabel("只有局长可以修改单位信息。" if not book.read_only else "只读打开，不能修改。"))
+
+    def save(self) -> None:
+        dialogs.run_op(self, lambda: setup.update_bureau(
+            self.book, name=self.name.text(), region_code=self.code.text(), level=str(self.level.currentData()),
+            phone=self.phone.text(), id_mask=str(self.mask.currentData())), done="单位信息已保存。")
+
+
+class UserDialog(QDialog):
+    def __init__(self, parent: QWidget | None, row: dict[str, Any] | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("修改用户" if row else "新增用户")
+        form = QFormLayout(self)
+        self.login = QLineEdit(str(row["login"]) if row else "")
+        self.login.setEnabled(row is None)
+        self.name = QLineEdit(str(row["name"]) if row else "")
+        self.role = QComboBox()
+        for key, label in ROLE_NAMES.items():
+            self.role.addItem(label, key)
+        if row:
+            self.role.setCurrentIndex(self.role.findData(row["role"]))
+        self.section = QLineEdit(str(row["section"]) if row else "")
+        self.section.setPlaceholderText("例如：国库股、农业股、扶贫资金管理股")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("登录名", self.login)
+        form.addRow("姓名", self.name)
+        form.addRow("角色", self.role)
+        form.addRow("业务股室", self.section)
+        if row is None:
+            form.addRow("初始密码（至少 8 位）", self.password)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
+class UsersPage(QWidget):
+    COLUMNS = [Column("login", "登录名"), Column("name", "姓名"), Column("role_name", "角色"),
+               Column("section", "业务股室"), Column("active", "启用", "bool"), Column("created_at", "创建时间")]
+
+    def __init__(self, book: Book) -> None:
+        super().__init__()
+        self.book = book
+        layout = QVBoxLayout(self)
+        self.model = LazyTableModel(self.COLUMNS, ListSource(users.list_users(book)))
+        self.table = DataTable(self.model)
+        layout.addWidget(self.table)
+        row = QHBoxLayout()
+        for text, slot in (("新增用户", self.add), ("修改", self.edit), ("停用/启用", self.toggle),
+                           ("重置密码", self.reset), ("修改我的密码", self.own_password)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        row.addStretch(1)
+        layout.addLayout(row)
+
+    def reload(self) -> None:
+        self.model.reload(ListSource(users.list_users(self.book)))
+
+    def add(self) -> None:
+        dialog = UserDialog(self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialogs.run_op(self, lambda: users.add_user(
+                self.book, login=dialog.login.text(), name=dialog.name.text(), role=str(dialog.role.currentData()),
+                password=dialog.password.text(), section=dialog.section.text())):
+            self.reload()
+
+    def edit(self) -> None:
+        row = self.table.current_row()
+        if row is None:
+            return
+        dialog = UserDialog(self, row)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialogs.run_op(self, lambda: users.update_user(
+                self.book, user_id=int(row["id"]), name=dialog.name.text(), role=str(dialog.role.currentData()),
+                section=dialog.section.text())):
+            self.reload()
+
+    def toggle(self) -> None:
+        row = self.table.current_row()
+        if row is not None and dialogs.run_op(
+                self, lambda: users.update_user(self.book, user_id=int(row["id"]), active=not row["active"])):
+            self.reload()
+
+    def reset(self) -> None:
+        row = self.table.current_row()
+        if row is None:
+            return
+        password = dialogs.ask_text(self, "重置密码", f"{row['name']} 的新密码（至少 8 位）：")
+        if password is not None:
+            dialogs.run_op(self, lambda: users.reset_password(self.book, user_id=int(row["id"]), password=password),
+                           done="密码已重置。")
+
+    def own_password(self) -> None:
+        old = dialogs.ask_text(self, "修改我的密码", "原密码：")
+        if old is None:
+            return
+        new = dialogs.ask_text(self, "修改我的密码", "新密码（至少 8 位）：")
+        if new is not None:
+            dialogs.run_op(self, lambda: users.change_own_password(self.book, old=old, new=new), done="密码已修改。")
+
+
+class CataloguePage(QWidget):
+    COLUMNS = [Column("kind_name", "资金大类"), Column("code", "项目代码"), Column("name", "资金项目"),
+               Column("active", "在用", "bool")]
+
+    def __init__(self, book: Book) -> None:
+        super().__init__()
+        self.book = book
+        layout = QVBoxLayout(self)
+        note = QLabel("资金大类来自规则（新财脱贫组〔2019〕2号 第一部分）；涉农整合、其他专项、债券等的资金项目由本单位维护。"
+                      "已使用的项目只能停用，不能删除。")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.model = LazyTableModel(self.COLUMNS, ListSource(catalogue.items(book)))
+        self.table = DataTable(self.model)
+        layout.addWidget(self.table)
+        row = QHBoxLayout()
+        self.kind = QComboBox()
+        for k in catalogue.kinds(book):
+            self.kind.addItem(f"{k['code']} {k['name']}", k["code"])
+        self.code = QLineEdit()
+        self.code.setPlaceholderText("项目代码，如 ZH05")
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("项目名称")
+        add = QPushButton("新增项目")
+        add.clicked.connect(self.add)
+        rename = QPushButton("改名")
+        rename.clicked.connect(self.rename)
+        toggle = QPushButton("停用/启用")
+        toggle.clicked.connect(self.toggle)
+        for w in (self.kind, self.code, self.name, add, rename, toggle):
+            row.addWidget(w)
+        layout.addLayout(row)
+
+    def reload(self) -> None:
+        self.model.reload(ListSource(catalogue.items(self.book)))
+
+    def add(self) -> None:
+        if dialogs.run_op(self, lambda: catalogue.add_item(
+                self.book, kind=str(self.kind.currentData()), code=self.code.text(), name=self.name.text())):
+            self.code.clear()
+            self.name.clear()
+            self.reload()
+
+    def rename(self) -> None:
+        row = self.table.current_row()
+        if row is None:
+            return
+        name = dialogs.ask_text(self, "改名", "新的项目名称：", str(row["name"]))
+        if name is not None and dialogs.run_op(self, lambda: catalogue.update_item(self.book, code=str(row["code"]), name=name)):
+            self.reload()
+
+    def toggle(self) -> None:
+        row = self.table.current_row()
+        if row is not None and dialogs.run_op(
+                self, lambda: catalogue.update_item(self.book, code=str(row["code"]), active=not row["active"])):
+            self.reload()
+
+
+class YearDialog(QDialog):
+    """Enter one year's State Council notice: days off and make-up working days, one per line."""
+
+    def __init__(self, parent: QWidget | None, year: int, notice: str, rows: list[dict[str, Any]]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("录入年度节假日安排")
+        self.resize(520, 560)
+        form = QFormLayout(self)
+        self.year = QSpinBox()
+        self.year.setRange(2000, 2100)
+        self.year.setValue(year)
+        self.notice = QLineEdit(notice)
+        self.notice.setPlaceholderText(f"国务院办公厅关于{year}年部分节假日安排的通知")
+        self.holidays = QPlainTextEdit("\n".join(f"{r['day']} {r['name']}" for r in rows if r["kind"] == "休"))
+        self.workdays = QPlainTextEdit("\n".join(f"{r['day']} {r['name']}" for r in rows if r["kind"] == "班"))
+        for box in (self.holidays, self.workdays):
+            box.setPlaceholderText("每行一个日期，可在日期后写名称，例如：\n2027-01-01 元旦")
+        form.addRow("年份", self.year)
+        form.addRow("通知名称", self.notice)
+        form.addRow("放假日期", self.holidays)
+        form.addRow("调休上班日期", self.workdays)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    @staticmethod
+    def lines(box: QPlainTextEdit) -> list[tuple[str, str]]:
+        result = []
+        for line in box.toPlainText().splitlines():
+            parts = line.strip().split(maxsplit=1)
+            if parts:
+                result.append((parts[0], parts[1] if len(parts) > 1 else ""))
+        return result
+
+
+class CalendarPage(QWidget):
+    YEAR_COLUMNS = [Column("year", "年份", "int"), Column("notice", "依据通知"), Column("holidays", "放假天数", "int"),
+                    Column("workdays", "调休上班天数", "int"), Column("source", "来源")]
+    DAY_COLUMNS = [Column("day", "日期"), Column("kind", "类型"), Column("name", "名称")]
+
+    def __init__(self, book: Book) -> None:
+        super().__init__()
+        self.book = book
+        layout = QVBoxLayout(self)
+        note = QLabel("工作日按国务院办公厅每年 11 月左右发布的节假日安排通知计算（周一至周五，减法定假日，加调休上班日）。"
+                      "本机离线，请在通知发布后录入下一年度；没有数据的年份只按周末估算，到期日标注“估算”。")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        split = QHBoxLayout()
+        self.years_model = LazyTableModel(self.YEAR_COLUMNS, ListSource(holidays.years(book)))
+        self.years = DataTable(self.years_model)
+        self.years.selectionModel().currentRowChanged.connect(lambda *_: self.show_days())
+        split.addWidget(self.years, 3)
+        self.days_model = LazyTableModel(self.DAY_COLUMNS, ListSource([]))
+        self.days = DataTable(self.days_model)
+        split.addWidget(self.days, 2)
+        layout.addLayout(split)
+        buttons = QHBoxLayout()
+        self.edit_button = QPushButton("录入/修改年度安排…")
+        self.edit_button.clicked.connect(self.edit_year)
+        buttons.addWidget(self.edit_button)
+        buttons.addStretch(1)
+        buttons.addWidget(QLabel("试算："))
+        self.start = QDateEdit(QDate.currentDate())
+        self.start.setCalendarPopup(True)
+        self.start.setDisplayFormat("yyyy-MM-dd")
+        self.count = QSpinBox()
+        self.count.setRange(1, 365)
+        self.count.setValue(5)
+        self.kind = QComboBox()
+        self.kind.addItem("个工作日", "working")
+        self.kind.addItem("个自然日", "calendar")
+        self.result = QLabel("")
+        go = QPushButton("计算到期日")
+        go.clicked.connect(self.compute)
+        for w in (QLabel("收到日"), self.start, QLabel("后"), self.count, self.kind, go, self.result):
+            buttons.addWidget(w)
+        layout.addLayout(buttons)
+        self.years.selectRow(0)
+        self.show_days()
+
+    def selected_year(self) -> int | None:
+        row = self.years.current_row()
+        return int(row["year"]) if row else None
+
+    def show_days(self) -> None:
+        year = self.selected_year()
+        self.days_model.reload(ListSource(holidays.days(self.book, year) if year else []))
+
+    def reload(self) -> None:
+        self.years_model.reload(ListSource(holidays.years(self.book)))
+        self.years.selectRow(0)
+        self.show_days()
+
+    def edit_year(self) -> None:
+        year = self.selected_year()
+        existing = {int(r["year"]): r for r in holidays.years(self.book)}
+        target = (max(existing) + 1) if existing else dt.date.today().year + 1
+        if year is not None and dialogs.confirm(self, f"修改已有的 {year} 年安排？（选“否”则录入 {target} 年）"):
+            target = year
+        rows = holidays.days(self.book, target)
+        dialog = YearDialog(self, target, str(existing.get(target, {}).get("notice", "")), rows)
+        self.open_year_dialog(dialog)
+
+    def open_year_dialog(self, dialog: YearDialog) -> bool:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        ok = dialogs.run_op(self, lambda: holidays.set_year(
+            self.book, year=dialog.year.value(), notice=dialog.notice.text(),
+            holidays=YearDialog.lines(dialog.holidays), workdays_=YearDialog.lines(dialog.workdays)))
+        if ok:
+            self.reload()
+        return bool(ok)
+
+    def compute(self) -> None:
+        start = self.start.date().toPython()
+        cal = holidays.calendar(self.book)
+        if self.kind.currentData() == "working":
+            due, estimated = workdays.add_working_days(start, self.count.value(), cal)
+        else:
+            due, estimated = workdays.add_calendar_days(start, self.count.value(), cal)
+        self.result.setText(f"到期日：{due.isoformat()}" + ("（估算：该年度尚无节假日数据）" if estimated else ""))

@@ -1,0 +1,1 @@
+"""The program's frame: QApplication set-up, the start screen, opening files, the main window and its tabs."""
