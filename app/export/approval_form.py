@@ -2,7 +2,8 @@
 the indicator 文号, every check and its outcome, drafter, reviewer and dates — as PDF or to a printer.
 
 An internal form (it stays in the bureau's files): the full account number is printed. Drawn by Qt's
-QTextDocument, so the PDF, the print preview and the paper are the same layout.
+QTextDocument, so the PDF, the print preview and the paper are the same layout, in the bundled font
+only (app/export/fonts.py), whatever fonts the PC has.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMarginsF
-from PySide6.QtGui import QFont, QGuiApplication, QPagedPaintDevice, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtGui import QGuiApplication, QPagedPaintDevice, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
+from app.export import fonts
 from app.models.payments import checks, real_name
 from app.models.payments import query as payment_query
 from app.models.plan import decisions as plan
@@ -24,7 +26,6 @@ from app.models.store import setup
 from app.models.store.book import Book
 from app.models.values import money
 
-FONTS = ["SimSun", "宋体", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Serif CJK SC", "Noto Sans CJK SC"]
 OUTCOME_MARK = {"pass": "通过", "fail": "不通过", "warn": "提示"}
 CSS = """
 body { font-size: 9pt; }
@@ -53,6 +54,7 @@ def ensure_gui() -> None:
         from PySide6.QtWidgets import QApplication
 
         _app = QApplication(["fundledger-form"])
+    fonts.register()
 
 
 def _e(value: object) -> str:
@@ -166,10 +168,7 @@ def form_html(book: Book, payment_id: int) -> str:
 def document(book: Book, payment_id: int) -> QTextDocument:
     ensure_gui()
     doc = QTextDocument()
-    font = QFont()
-    font.setFamilies(FONTS)
-    font.setPointSizeF(10)
-    doc.setDefaultFont(font)
+    doc.setDefaultFont(fonts.print_font(10))
     doc.setDocumentMargin(0)
     doc.setHtml(form_html(book, payment_id))
     return doc

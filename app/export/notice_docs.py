@@ -18,10 +18,10 @@ import openpyxl
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QUuid
-from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
+from app.export import fonts, stable
 from app.export import pdf as report_pdf
-from app.export import stable
 from app.models.notices import content as notice_content
 from app.models.notices import obligations as ob
 from app.models.notices.content import NoticeDoc
@@ -30,7 +30,6 @@ from app.models.store.book import Book
 from app.models.values import money
 from app.models.values.errors import FileError
 
-FONTS = ["SimSun", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC"]
 DPI = 300
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -97,10 +96,7 @@ def pdf_bytes(doc: NoticeDoc) -> bytes:
     v(writer.setCreator("FundLedger"))
     v(writer.setDocumentId(QUuid(str(uuid.uuid5(uuid.NAMESPACE_URL, "fundledger-notice:" + doc.file_stem)))))
     text = QTextDocument()
-    font = QFont()
-    v(font.setFamilies(FONTS))
-    v(font.setPointSizeF(11))
-    v(text.setDefaultFont(font))
+    v(text.setDefaultFont(fonts.print_font(11)))  # the bundled font only: the same bytes on every PC
     v(text.setHtml(_html(doc)))
     v(text.print_(writer))
     data = bytes(buffer.data().data())

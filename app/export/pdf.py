@@ -2,8 +2,10 @@
 page of a long table, signature lines and a seal area left for the chief.
 
 Drawn with QPainter on a QPdfWriter (no external tool): pages are planned first (so "第 x 页 共 y 页"
-is known), then painted. Qt's creation dates are replaced by the package timestamp and the document
-ID is derived from the package, so the same PackageData gives the same bytes on the same machine.
+is known), then painted. Every text uses the bundled font only (app/export/fonts.py: no system font,
+no fallback, no hinting), Qt's creation dates are replaced by the package timestamp and the document
+ID is derived from the package, so the same PackageData gives the same bytes on any machine with the
+same program, Qt and font file (what the manifest's "rendering" block records).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from PySide6.QtGui import (
     QPen,
 )
 
-from app.export import stable
+from app.export import fonts, stable
 from app.models.reports import definitions, layout
 from app.models.reports.definitions import ReportDefs, TableDef
 from app.models.reports.layout import RenderRow, Section
@@ -96,16 +98,14 @@ def ensure_gui_app() -> None:
         from PySide6.QtWidgets import QApplication
 
         _app = QApplication(["fundledger-export"])
+    fonts.register()
     if _LEAK is None:
         _LEAK = _probe_leak()
 
 
 def make_font(defs: ReportDefs, size: float, *, bold: bool = False) -> QFont:
-    font = QFont()
-    qcall(font.setFamilies, list(defs.style.pdf_fonts))
-    qcall(font.setPointSizeF, size)
-    qcall(font.setBold, bold)
-    return font
+    """The bundled font (fonts.print_font); `defs` is kept for callers, the PDF font is not configurable."""
+    return fonts.print_font(size, bold=bold)
 
 
 @dataclass(frozen=True)

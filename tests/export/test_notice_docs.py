@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import subprocess
 from pathlib import Path
 
 import openpyxl
@@ -18,6 +17,7 @@ from app.models.notices import records as notices
 from app.models.store import setup
 from app.models.store.book import Book, open_book
 from app.models.values import ids
+from tests import pdftext
 from tests.conftest import FixedClock, login_as
 from tests.models.notices import notice_fixtures as nf
 
@@ -25,8 +25,9 @@ TODAY = dt.date(2026, 11, 20)
 
 
 def pdf_text(path: Path) -> str:
-    """Text in drawing order: the lines of a wrapped table cell stay together (a split ID would still be found)."""
-    return subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    """Text in drawing order (Qt's PDF module): the lines of a wrapped table cell stay together, so a split
+    ID would still be found."""
+    return pdftext.text(path)
 
 
 def cells(path: Path) -> list[str]:

@@ -23,12 +23,21 @@ def _rule_sets() -> None:
         rules.load_named(name)
 
 
+def _print_font() -> None:
+    """The bundled font every PDF is printed with (app/export/fonts.py registers it with Qt)."""
+    path = resources.resources_dir() / "fonts" / "FundLedgerHei.ttf"
+    head = path.read_bytes()[:4]
+    if head != b"\x00\x01\x00\x00":
+        raise AppError(f"{path} 不是 TrueType 字体文件")
+
+
 CHECKS: list[tuple[str, Callable[[], object]]] = [
     ("规则集（resources/rules）", _rule_sets),
     ("权限表（resources/permissions.toml）", permissions.table),
     ("操作名称（resources/op_labels.toml）", permissions.labels),
     ("月报表定义（resources/reports）", definitions.load),
     ("节假日数据（resources/holidays）", workdays.load_seed),
+    ("打印字体（resources/fonts）", _print_font),
 ]
 
 

@@ -155,7 +155,6 @@ class Style:
     font_size: int
     title_size: int
     header_fill: str
-    pdf_fonts: tuple[str, ...]
     pdf_font_size: int
     pdf_min_font_size: int
     pdf_title_size: int
@@ -364,7 +363,7 @@ def _style(s: Node, p: Node) -> Style:
         s.fail("header_fill", f"应为 6 位十六进制颜色（如 \"F2F2F2\"），实际为 {fill!r}")
     style = Style(
         s.text("font"), s.text("title_font"), s.integer("font_size", 6, 20), s.integer("title_size", 8, 36),
-        fill.upper(), p.texts("fonts"), p.integer("font_size", 5, 14), p.integer("min_font_size", 4, 14),
+        fill.upper(), p.integer("font_size", 5, 14), p.integer("min_font_size", 4, 14),
         p.integer("title_size", 8, 28), p.integer("margin_mm", 5, 30),
     )  # fmt: skip
     if style.pdf_min_font_size > style.pdf_font_size:

@@ -13,6 +13,7 @@ from PySide6.QtGui import QFont, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QDialog
 
 from app import APP_NAME, APP_TITLE, resources
+from app.export import fonts
 from app.models.store.book import Book
 from app.ui.kit import dialogs
 from app.ui.kit.widgets import install_dialog_habits
@@ -21,7 +22,9 @@ from app.ui.shell.main_window import MainWindow
 from app.ui.shell.start import StartDialog
 
 FONT_FAMILIES = ["Microsoft YaHei UI", "Microsoft YaHei", "SimSun", "WenQuanYi Micro Hei", "Noto Sans CJK SC",
-                 "Source Han Sans SC", "PingFang SC"]
+                 "Source Han Sans SC", "PingFang SC", fonts.FAMILY]
+"""The window's fonts: the PC's own Chinese font when it has one, else the bundled one (printing always
+uses the bundled one, see app/export/fonts.py)."""
 log = logging.getLogger(__name__)
 
 
@@ -75,6 +78,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     icon = resources.resources_dir() / "icons" / "fundledger.png"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
+    fonts.register()  # before the first window: a PC without a Chinese font still shows Chinese
     font = QFont()
     font.setFamilies(FONT_FAMILIES)
     font.setPointSize(10)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from app.models.plan import decisions as plan
 from app.models.store import periods
 from app.models.store.book import Book
 from app.models.values.errors import ClosedPeriodError, PermissionDenied, ValidationError
+from tests import pdftext
 from tests.conftest import FixedClock, login_as
 from tests.models.notices import notice_fixtures as nf
 
@@ -87,7 +87,7 @@ def test_done_when_clerk_generates_records_with_photo_and_duty_disappears(book: 
     assert [o.key for o in lacking] == [key]
     made = notice_docs.for_obligation(book, lacking[0], tmp_path, on=TODAY)
     pdf = next(p for p in made if p.suffix == ".pdf")
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = pdftext.text(pdf)
     assert "托万克村养殖圈舍建设" in text and "12317" in text
     draft = notices.draft(book, kind="project_plan", level="village", object_type="project",
                           object_id=county.village_project)
