@@ -1,7 +1,8 @@
 """The package folder: workbook, PDF and manifest.json with the SHA-256 of each file.
 
 `<bureau>_<YYYY-MM>_v<N>/` holds `<bureau>_<YYYY>年<M>月_扶贫资金监管月报.xlsx`, the PDF of the same
-and `manifest.json` (bureau, month, version, who signed off when, the audit-chain head, hashes).
+and `manifest.json` (bureau, month, version, who signed off when, the audit-chain head, hashes, and
+what the files' bytes depend on besides the data: the "rendering" block).
 The manifest is deterministic JSON, so a re-created package has the same bytes, file by file.
 """
 
@@ -10,14 +11,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.export import pdf, workbook
+import openpyxl
+import PySide6
+from PySide6.QtCore import qVersion
+
+from app import __version__
+from app.export import fonts, pdf, workbook
 from app.models.reports import definitions
 from app.models.reports.definitions import ReportDefs
 from app.models.reports.package_data import PackageData
@@ -60,14 +68,88 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# -- what rendering depends on ---------------------------------------------------------------------
+# The same data gives the same bytes only with the same program, libraries and font. The manifest
+# records them ("rendering"), so that when a package cannot be re-created byte for byte, verify can
+# say why (another program version, Qt or font) instead of calling the file tampered with.
+
+Rendering = Mapping[str, str | None]
+
+RENDERING_LABELS = {
+    "program": "FundLedger 程序版本",
+    "rules": "规则集",
+    "python": "Python 版本",
+    "qt": "Qt 版本",
+    "pyside6": "PySide6 版本",
+    "openpyxl": "openpyxl 版本",
+    "zlib": "zlib 版本",
+    "font_file": "打印字体文件",
+    "font_sha256": "打印字体文件的 SHA-256",
+}
+"""Each key of the block and its name in verify's messages."""
+
+RENDERING_AFFECTS = {
+    "program": ("workbook", "pdf"),
+    "rules": (),  # recorded for the auditor; the files are drawn from the signed data, not the rules
+    "python": ("workbook",),  # zipfile
+    "qt": ("pdf",),
+    "pyside6": ("pdf",),
+    "openpyxl": ("workbook",),
+    "zlib": ("workbook",),  # the deflate of the .xlsx entries
+    "font_file": ("pdf",),
+    "font_sha256": ("pdf",),
+}
+"""Which files (file_names roles) a difference in each key can change; the manifest follows from them."""
+
+
+def rendering(rules: str | None = None) -> dict[str, str | None]:
+    """This program's rendering block; `rules` names the file's rule set ("xj-2019 2019.1")."""
+    return {
+        "program": __version__,
+        "rules": rules,
+        "python": platform.python_version(),
+        "qt": qVersion(),
+        "pyside6": PySide6.__version__,
+        "openpyxl": openpyxl.__version__,
+        "zlib": zlib.ZLIB_RUNTIME_VERSION,
+        "font_file": fonts.FONT_FILE,
+        "font_sha256": fonts.font_sha256(),
+    }
+
+
+def rendering_of(manifest_data: bytes) -> dict[str, str | None] | None:
+    """The rendering block recorded in a manifest.json; None when there is none (an older program's)."""
+    try:
+        block = json.loads(manifest_data.decode("utf-8")).get("rendering")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(block, dict) or not all(isinstance(v, str | None) for v in block.values()):
+        return None
+    return {str(k): v for k, v in block.items()}
+
+
+def rendering_differences(then: Rendering | None, now: Rendering) -> list[str]:
+    """Keys whose value differs (every key of `now` when nothing was recorded), in RENDERING_LABELS order."""
+    keys = [*RENDERING_LABELS, *sorted(set(now) - set(RENDERING_LABELS))]
+    if then is None:
+        return keys
+    extra = sorted(set(then) - set(keys))
+    return [k for k in [*keys, *extra] if then.get(k) != now.get(k)]
+
+
 def manifest_bytes(
     package: PackageData,
     files: Mapping[str, bytes],
     *,
     defs: ReportDefs | None = None,
     templates: Mapping[str, TemplateSpec] | None = None,
+    rendering_block: Rendering | None = None,
 ) -> bytes:
-    """manifest.json: sorted keys, fixed separators, UTF-8 (Chinese as is), one trailing newline."""
+    """manifest.json: sorted keys, fixed separators, UTF-8 (Chinese as is), one trailing newline.
+
+    `rendering_block`: this program's (rendering()) when not given; re-creating a signed package passes
+    the block it recorded, so the manifest re-creates whenever the files do.
+    """
     defs = defs or definitions.load()
     sign = package.signoff
     doc = {
@@ -89,6 +171,7 @@ def manifest_bytes(
             {"table": spec.table, "file": spec.path.name, "sheet": spec.sheet, "sha256": sha256(spec.path.read_bytes())}
             for _, spec in sorted((templates or {}).items())
         ],
+        "rendering": dict(rendering() if rendering_block is None else rendering_block),
     }
     text = json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2, separators=(",", ": "))
     return (text + "\n").encode("utf-8")
@@ -99,6 +182,7 @@ def package_files(
     *,
     defs: ReportDefs | None = None,
     templates: Mapping[str, TemplateSpec] | None = None,
+    rendering_block: Rendering | None = None,
 ) -> dict[str, bytes]:
     """Every file of the package in memory, by file name (what `verify` re-creates and hashes)."""
     defs = defs or definitions.load()
@@ -107,7 +191,8 @@ def package_files(
         names["workbook"]: workbook.workbook_bytes(package, defs=defs, templates=templates),
         names["pdf"]: pdf.pdf_bytes(package, defs=defs),
     }
-    files[names["manifest"]] = manifest_bytes(package, files, defs=defs, templates=templates)
+    files[names["manifest"]] = manifest_bytes(package, files, defs=defs, templates=templates,
+                                              rendering_block=rendering_block)
     return files
 
 
@@ -118,6 +203,7 @@ def write_package(
     defs: ReportDefs | None = None,
     templates: Mapping[str, TemplateSpec] | None = None,
     overwrite: bool = False,
+    rendering_block: Rendering | None = None,
 ) -> PackageResult:
     """Write `<out_dir>/<bureau>_<YYYY-MM>_v<N>/` whole or not at all (a temp folder renamed at the end)."""
     defs = defs or definitions.load()
@@ -126,7 +212,7 @@ def write_package(
     folder = out / names["folder"]
     if folder.exists() and not overwrite:
         raise AppError(f"报送包文件夹已存在：{folder}。每个版本只生成一次；如需重新生成，请换一个输出目录。")
-    files = package_files(package, defs=defs, templates=templates)
+    files = package_files(package, defs=defs, templates=templates, rendering_block=rendering_block)
     staging = out / f".{names['folder']}.{os.getpid()}.tmp"
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,9 @@
 """Signed packages after the fact: verify re-creates them, the auditor compares and saves what was sent.
 
+Re-creation gives the same bytes when the program, Qt, openpyxl and the bundled font are those the
+manifest's "rendering" block names. When they are not, a differing file is not evidence of tampering:
+verify then says which part of the environment differs (a Note, not a Finding), still requires every
+file the difference cannot touch to re-create exactly, and checks the kept copies against the hashes.
 Everything here only reads, so it works on a file opened read-only.
 """
 
@@ -13,33 +17,99 @@ from typing import Any
 
 from app.export import manifest
 from app.export.region_templates import templates
+from app.models.integrity.verify import Note
 from app.models.reports.monthly import ProgressFn, signed_package
+from app.models.reports.package_data import PackageData
 from app.models.store.audit import Finding
 from app.models.store.book import Book
 from app.models.values.errors import AppError
 
 
-def recreate_mismatches(book: Book, signoff: dict[str, Any]) -> list[str]:
-    """File names whose re-created bytes differ from the hashes recorded at sign-off."""
-    row, package = signed_package(book, month=signoff["month"], version=signoff["version"])
+def rules_label(book: Book) -> str:
+    """The file's rule set as the manifest records it: "xj-2019 2019.1"."""
+    return f"{book.rules.id} {book.rules.meta.version}"
+
+
+def rendering_now(book: Book) -> dict[str, str | None]:
+    """The rendering block this program on this machine writes for `book`."""
+    return manifest.rendering(rules_label(book))
+
+
+def recorded_rendering(book: Book, row: dict[str, Any], package: PackageData) -> dict[str, str | None] | None:
+    """The rendering block of the manifest kept at sign-off; None when that manifest has none (an older
+    program) or is not the one whose hash was recorded."""
+    name = manifest.file_names(package)["manifest"]
     recorded: dict[str, str] = json.loads(row["files"])
-    files = manifest.package_files(package, templates=templates(book, json.loads(row["templates"])))
-    return [name for name, digest in sorted(recorded.items())
-            if name not in files or manifest.sha256(files[name]) != digest]
+    kept = signed_files(book, month=row["month"], version=row["version"]).get(name)
+    if kept is None or manifest.sha256(kept) != recorded.get(name):
+        return None
+    return manifest.rendering_of(kept)
+
+
+def _describe(block: manifest.Rendering, keys: list[str]) -> str:
+    return "、".join(f"{manifest.RENDERING_LABELS.get(k, k)} {block.get(k) or '（未记录）'}" for k in keys)
+
+
+def check_package(book: Book, month: str, version: int, now: manifest.Rendering) -> Finding | None:
+    """One signed package re-created and compared: None, a Finding (changed) or a Note (cannot be re-created here)."""
+    where = f"{month} 第 {version} 版报送包"
+    row, package = signed_package(book, month=month, version=version)
+    recorded: dict[str, str] = json.loads(row["files"])
+    names = manifest.file_names(package)
+    specs = templates(book, json.loads(row["templates"]))
+    then = recorded_rendering(book, row, package)
+    files = manifest.package_files(package, templates=specs, rendering_block=then if then is not None else now)
+    bad = [n for n, digest in sorted(recorded.items()) if n not in files or manifest.sha256(files[n]) != digest]
+    if not bad:
+        return None
+    changed = manifest.rendering_differences(then, now)
+    if not changed:  # the very program, libraries and font that signed it: the difference is in the data or files
+        return Finding("报送包", where, f"重新生成的 {'、'.join(bad)} 与签发时记录的哈希不一致")
+    roles = {role for key in changed for role in manifest.RENDERING_AFFECTS.get(key, ("workbook", "pdf"))}
+    affected = {names[r] for r in roles}
+    kept = signed_files(book, month=month, version=version)
+    for name, digest in sorted(recorded.items()):  # the copies kept at sign-off are the ones recorded
+        if name not in kept or manifest.sha256(kept[name]) != digest:
+            return Finding("报送包", f"{where}：{name}", "数据库中保存的这个文件与签发时记录的 SHA-256 不符，被改动过")
+    strict = [n for n in bad if n not in affected and n != names["manifest"]]
+    if strict:  # a file the difference cannot touch must still re-create exactly
+        return Finding("报送包", where, f"重新生成的 {'、'.join(strict)} 与签发时记录的哈希不一致"
+                       f"（本机与签发时只有{_describe(now, changed)}不同，这不会改变{'、'.join(strict)}）")
+    if then is not None:  # the manifest, with the kept copies of the files this machine cannot re-create
+        body = {n: (kept[n] if n in affected else files[n]) for n in files if n != names["manifest"]}
+        again = manifest.manifest_bytes(package, body, templates=specs, rendering_block=then)
+        if manifest.sha256(again) != recorded.get(names["manifest"]):
+            return Finding("报送包", f"{where}：{names['manifest']}", "按签发数据重新生成的清单与签发时记录的哈希不一致")
+    cannot = "、".join(sorted(n for n in bad if n in affected or n == names["manifest"]))
+    if then is None:
+        return Note("无法在本机重现", where,
+                    f"签发这一版的程序没有在清单中记录渲染环境（早于 FundLedger {now['program']} 的版本），"
+                    f"本机无法逐字节重新生成 {cannot}。这不表示报送包被篡改：数据库中保存的各文件与签发时记录的"
+                    f"哈希一致。如需逐字节核对，请用签发时的程序版本运行 verify。")
+    checked = sorted(n for n in files if n not in affected and n != names["manifest"])
+    also = f"{'、'.join(checked)} 已逐字节核对一致，" if checked else ""
+    return Note("无法在本机重现", where,
+                f"这一版由 {_describe(then, changed)} 生成，本机为 {_describe(now, changed)}，所以本机无法逐字节重新"
+                f"生成 {cannot}。这不表示报送包被篡改：{also}清单的其余内容和数据库中保存的各文件与签发时记录的哈希"
+                f"一致。如需逐字节核对，请在签发时的环境（{_describe(then, changed)}）中运行 verify。")
 
 
 def check_signed(book: Book) -> Iterator[Finding]:
-    """verify: every signed package's data is untouched and re-creates the files it recorded."""
+    """verify: every signed package's data is untouched and re-creates the files it recorded.
+
+    The first changed package stops the check; a package this machine cannot re-create (another
+    program version, Qt or font, see check_package) is a Note and the next one is still checked."""
+    now = rendering_now(book)
     for s in book.conn.execute("SELECT id, month, version FROM signoffs ORDER BY month, version").fetchall():
-        where = f"{s['month']} 第 {s['version']} 版报送包"
         try:
-            bad = recreate_mismatches(book, {"month": s["month"], "version": s["version"]})
+            found = check_package(book, s["month"], s["version"], now)
         except AppError as exc:
-            yield Finding("报送包", where, str(exc))
+            yield Finding("报送包", f"{s['month']} 第 {s['version']} 版报送包", str(exc))
             return
-        if bad:
-            yield Finding("报送包", where, f"重新生成的 {'、'.join(bad)} 与签发时记录的哈希不一致")
-            return
+        if found is not None:
+            yield found
+            if not isinstance(found, Note):
+                return
 
 
 @dataclass(frozen=True)
@@ -64,7 +134,8 @@ def recreate_compare(book: Book, *, month: str, version: int, out_dir: Path | st
     recorded: dict[str, str] = json.loads(row["files"])
     specs = templates(book, json.loads(row["templates"]))
     step(1, 3, "重新生成工作簿、PDF 和清单…")
-    result = manifest.write_package(package, out_dir, templates=specs, overwrite=True)
+    result = manifest.write_package(package, out_dir, templates=specs, overwrite=True,
+                                    rendering_block=recorded_rendering(book, row, package))
     step(2, 3, "比对 SHA-256…")
     names = sorted(set(recorded) | set(result.hashes))
     return result.folder, [FileCheck(n, recorded.get(n, ""), result.hashes.get(n)) for n in names]

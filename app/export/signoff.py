@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.export import manifest
+from app.export import manifest, signed
 from app.export import region_templates as report_templates
 from app.models.reports import snapshot
 from app.models.reports.monthly import ProgressFn, _names, assemble, next_version, preview, signed_package
@@ -26,7 +26,8 @@ def write_preview(book: Book, *, month: str, out_dir: Path | str, progress: Prog
     found = preview(book, month=month, progress=progress)
     if progress:
         progress(1, 2, "生成预览稿（工作簿、PDF）…")
-    return manifest.write_package(found.package, out_dir, templates=report_templates.templates(book), overwrite=True)
+    return manifest.write_package(found.package, out_dir, templates=report_templates.templates(book), overwrite=True,
+                                  rendering_block=signed.rendering_now(book))
 
 
 def sign_off(book: Book, *, month: str, out_dir: Path | str, comment: str = "", reviewer_id: int | None = None,
@@ -63,7 +64,8 @@ def sign_off(book: Book, *, month: str, out_dir: Path | str, comment: str = "", 
                            signoff=SignOff(chief=book.user.name, reviewer=reviewer, preparer=preparer,
                                            signed_at=signed_at, comment=comment.strip()))
         used = report_templates.template_ids(book)
-        files = manifest.package_files(package, templates=report_templates.templates(book, used))
+        block = signed.rendering_now(book)
+        files = manifest.package_files(package, templates=report_templates.templates(book, used), rendering_block=block)
         text = snapshot.dumps(package)
         step(3, 5, "记录签发并结账…")
         cur = conn.execute(
@@ -79,10 +81,12 @@ def sign_off(book: Book, *, month: str, out_dir: Path | str, comment: str = "", 
                          (signoff_id, name, report_templates.store_file(conn, book, name, data)))
         periods.close_month(book, month=month)
         step(4, 5, "写出报送包…")  # the last chance to cancel: nothing is committed yet
-    return manifest.write_package(package, out_dir, templates=report_templates.templates(book, used))
+    return manifest.write_package(package, out_dir, templates=report_templates.templates(book, used),
+                                  rendering_block=block)
 
 
 def export(book: Book, *, month: str, out_dir: Path | str, version: int | None = None) -> manifest.PackageResult:
     """Re-create a signed package from the database; the caller compares it with the signed hashes."""
     row, package = signed_package(book, month=month, version=version)
-    return manifest.write_package(package, out_dir, templates=report_templates.templates(book, json.loads(row["templates"])))
+    return manifest.write_package(package, out_dir, templates=report_templates.templates(book, json.loads(row["templates"])),
+                                  rendering_block=signed.recorded_rendering(book, row, package))
