@@ -72,5 +72,6 @@ def has_glyphs(text: str) -> bool:
     """Whether the bundled font draws every character of `text` (else that character prints as a box)."""
     from PySide6.QtGui import QRawFont
 
+    register()
     raw = QRawFont(str(font_path()), 12)
-    return all(raw.supportsCharacter(ch) for ch in text if not ch.isspace())
+    return all(raw.supportsCharacter(ord(ch)) for ch in text if not ch.isspace())
