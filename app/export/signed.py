@@ -80,18 +80,20 @@ def check_package(book: Book, month: str, version: int, now: manifest.Rendering)
         again = manifest.manifest_bytes(package, body, templates=specs, rendering_block=then)
         if manifest.sha256(again) != recorded.get(names["manifest"]):
             return Finding("报送包", f"{where}：{names['manifest']}", "按签发数据重新生成的清单与签发时记录的哈希不一致")
-    cannot = "、".join(sorted(n for n in bad if n in affected or n == names["manifest"]))
+    matched = sorted(n for n in files if n not in bad and n != names["manifest"])
+    same = f"{'、'.join(matched)} 重新生成后与签发时逐字节一致；" if matched else ""
     if then is None:
+        cannot = "、".join(sorted(bad))
         return Note("无法在本机重现", where,
                     f"签发这一版的程序没有在清单中记录渲染环境（早于 FundLedger {now['program']} 的版本），"
-                    f"本机无法逐字节重新生成 {cannot}。这不表示报送包被篡改：数据库中保存的各文件与签发时记录的"
-                    f"哈希一致。如需逐字节核对，请用签发时的程序版本运行 verify。")
-    checked = sorted(n for n in files if n not in affected and n != names["manifest"])
-    also = f"{'、'.join(checked)} 已逐字节核对一致，" if checked else ""
+                    f"本机无法逐字节重新生成 {cannot}。这不表示报送包被篡改：{same}数据库中保存的各文件与签发时"
+                    f"记录的哈希一致。如需逐字节核对，请用签发时的程序版本运行 verify。")
+    cannot = "、".join(sorted(n for n in bad if n != names["manifest"]))
     return Note("无法在本机重现", where,
                 f"这一版由 {_describe(then, changed)} 生成，本机为 {_describe(now, changed)}，所以本机无法逐字节重新"
-                f"生成 {cannot}。这不表示报送包被篡改：{also}清单的其余内容和数据库中保存的各文件与签发时记录的哈希"
-                f"一致。如需逐字节核对，请在签发时的环境（{_describe(then, changed)}）中运行 verify。")
+                f"生成 {cannot}。这不表示报送包被篡改：{same}清单（{names['manifest']}）按保存的文件核对一致，"
+                f"数据库中保存的各文件与签发时记录的哈希一致。如需逐字节核对 {cannot}，请在签发时的环境"
+                f"（{_describe(then, changed)}）中运行 verify。")
 
 
 def check_signed(book: Book) -> Iterator[Finding]:

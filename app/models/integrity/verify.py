@@ -28,6 +28,7 @@ class Report:
     steps: list[tuple[str, int]] = field(default_factory=list)  # (check name, findings)
     findings: list[Finding] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    noted: dict[str, int] = field(default_factory=dict)  # check name → notes it gave
 
     @property
     def ok(self) -> bool:
@@ -36,6 +37,9 @@ class Report:
     def text(self, path: str = "") -> str:
         lines = [f"FundLedger 数据核验报告{('：' + path) if path else ''}"]
         for name, count in self.steps:
+            if count == 0 and self.noted.get(name):
+                lines.append(f"  ○ {name}（{self.noted[name]} 处无法在本机重现，见下面的说明）")
+                continue
             lines.append(f"  {'✓' if count == 0 else '✗'} {name}{'' if count == 0 else f'（{count} 处问题）'}")
         for note in self.notes:
             lines.append(f"说明：{note}")
@@ -166,6 +170,8 @@ def run(book: Book, progress: Callable[[int, int, str], None] | None = None,
             report.steps.append((name, len(found) - len(notes)))
             report.findings.extend(f for f in found if not isinstance(f, Note))
             report.notes.extend(notes)
+            if notes:
+                report.noted[name] = len(notes)
     finally:
         for thread in ahead.values():
             thread.stop()  # after a cancel (an exception from progress): interrupt and wait
