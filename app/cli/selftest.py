@@ -30,6 +30,15 @@ def steps(folder: Path) -> list[tuple[str, Callable[[], object]]]:
     def build() -> object:
         return demo.build(db_path)
 
+    def print_font() -> object:
+        from app.export import fonts, pdf
+
+        pdf.ensure_gui_app()
+        family = fonts.register()
+        if not fonts.has_glyphs("财政扶贫资金监管台账支付审批单✓✗¥〔〕·—"):
+            raise RuntimeError(f"随附字体 {fonts.font_path()} 缺少程序打印的字符")
+        return f"{family}（{fonts.FONT_FILE}，SHA-256 {fonts.font_sha256()[:16]}…）"
+
     def check() -> object:
         with open_book(db_path, read_only=True) as book:
             report = evidence.verify(book)
@@ -62,6 +71,7 @@ def steps(folder: Path) -> list[tuple[str, Callable[[], object]]]:
 
     return [
         ("读取规则集", lambda: rules.load().meta.id),
+        ("加载随附打印字体", print_font),
         ("生成示例县数据库", build),
         ("核验数据库", check),
         ("打开主窗口（无界面模式）", window),
