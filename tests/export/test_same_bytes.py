@@ -9,6 +9,7 @@ without merging, prints such a character as the font's own box on every machine.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 from PySide6.QtGui import QFont
 
 from app.export import fonts, pdf
+from app.models.notices.content import NoticeDoc, Table
 from tests import pdftext
 from tests.models.reports import sample
 
@@ -26,12 +28,13 @@ UYGHUR = "ئۇيغۇر"  # Uyghur letters: not in the bundled font, in DejaVu Sa
 CHILD = """
 import sys
 from pathlib import Path
-from app.export import manifest
-from tests.export.test_same_bytes import package
+from app.export import manifest, notice_docs
+from tests.export.test_same_bytes import notice, package
 out = Path(sys.argv[1])
 out.mkdir(parents=True, exist_ok=True)
 for name, data in manifest.package_files(package(), rendering_block=manifest.rendering("xj-2019 2019.1")).items():
     (out / name).write_bytes(data)
+(out / "notice.pdf").write_bytes(notice_docs.pdf_bytes(notice()))
 print(Path.cwd())
 """
 
@@ -41,6 +44,17 @@ def package():  # type: ignore[no-untyped-def]
     rows = sample.problem_rows()
     rows[0] = {**rows[0], "description": f"{UYGHUR} 村（✓ ✗ ¥ 〔2026〕· —）{rows[0]['description']}"}
     return sample.with_rows(sample.make_package(), "problems", rows)
+
+
+def notice():  # type: ignore[no-untyped-def]
+    """A real-name notice (QTextDocument layout, tables, wrapping) with the same awkward text."""
+    people = tuple((str(i), f"阿依古丽·{UYGHUR}" if i == 3 else f"买买提·艾力{i}", f"650102********{1000 + i}", "团结村",
+                    f"{1_200 + i}.00") for i in range(1, 40))  # fmt: skip
+    table = Table("实名制发放名册", ("序号", "姓名", "身份证号", "所在村", "发放金额（元）"), people,
+                  total=("合计", "", "", "", "47,580.00"), numeric=(4,), widths=(8, 22, 30, 20, 20), nowrap=(2, 4))
+    return NoticeDoc("劳务报酬实名制发放公示", "根据财政扶贫资金实名制发放的要求，现将发放名册公示如下（✓ ¥ 〔2026〕·—）：",
+                     (("项目名称", "乡村公益性岗位补贴项目"), ("发放金额", "¥47,580.00 元")), table,
+                     "公示期 10 天。", "12317", "团结村村民委员会", dt.date(2026, 11, 17), "notice-test")
 
 
 def empty_fontconfig(folder: Path) -> Path:
@@ -71,7 +85,7 @@ def test_two_machines_with_other_fonts_zones_locales_and_users_give_identical_by
                             USER="ailimaimaiti", LOGNAME="ailimaimaiti")  # the machine's own fonts
     auditor = render_in_child(tmp_path, "auditor", FONTCONFIG_FILE=str(empty_fontconfig(tmp_path)),
                               TZ="America/New_York", LANG="C", LC_ALL="C", USER="auditor", LOGNAME="auditor")
-    assert sorted(chief) == sorted(auditor) and len(chief) == 3
+    assert sorted(chief) == sorted(auditor) and len(chief) == 4
     for name in chief:
         assert chief[name] == auditor[name], name
     data = next(v for k, v in chief.items() if k.endswith(".pdf"))
