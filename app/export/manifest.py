@@ -79,6 +79,7 @@ RENDERING_LABELS = {
     "program": "FundLedger 程序版本",
     "rules": "规则集",
     "python": "Python 版本",
+    "os": "操作系统",
     "qt": "Qt 版本",
     "pyside6": "PySide6 版本",
     "openpyxl": "openpyxl 版本",
@@ -92,6 +93,7 @@ RENDERING_AFFECTS = {
     "program": ("workbook", "pdf"),
     "rules": (),  # recorded for the auditor; the files are drawn from the signed data, not the rules
     "python": ("workbook",),  # zipfile
+    "os": ("pdf",),  # Qt's font engine: DirectWrite on Windows, FreeType elsewhere
     "qt": ("pdf",),
     "pyside6": ("pdf",),
     "openpyxl": ("workbook",),
@@ -108,6 +110,7 @@ def rendering(rules: str | None = None) -> dict[str, str | None]:
         "program": __version__,
         "rules": rules,
         "python": platform.python_version(),
+        "os": platform.system(),
         "qt": qVersion(),
         "pyside6": PySide6.__version__,
         "openpyxl": openpyxl.__version__,

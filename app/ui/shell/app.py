@@ -67,6 +67,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     if isinstance(app, QApplication):  # made earlier (the self-test's PDF export): still speak Chinese
         if app.property("fundledger_translations") is None:
             install_translations(app)
+        fonts.register()  # Chinese text finds the bundled font when the PC has none
         return app
     configure_high_dpi()
     app = QApplication(argv or sys.argv[:1])
