@@ -7,7 +7,8 @@ from pathlib import Path
 
 from app.cli.base import CommandList, _db_arg, _user_arg, login_from_args, say
 from app.export import region_templates as report_templates
-from app.export import signoff
+from app.export import signed, signoff
+from app.models.integrity.verify import Note
 from app.models.reports import monthly
 from app.models.store.book import open_book
 
@@ -66,8 +67,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         same &= ok
         say(f"{'✓' if ok else '✗'} {digest}  {name}")
     say(f"已重新生成：{result.folder}")
-    say("与签发时记录的哈希完全一致。" if same else "与签发时记录的哈希不一致！")
-    return 0 if same else 1
+    if same:
+        say("与签发时记录的哈希完全一致。")
+        return 0
+    with open_book(args.db, read_only=True) as book:
+        why = signed.why_different(book, month=args.month, version=int(row["version"]))
+    if isinstance(why, Note):  # another program version, Qt or font: cannot be re-created here, not tampering
+        say(f"无法在本机逐字节重现：{why.detail}")
+        return 3
+    say("与签发时记录的哈希不一致！" + (f"\n{why}" if why else ""))
+    return 1
 
 
 def _table_id(value: str) -> str:

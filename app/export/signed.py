@@ -96,6 +96,21 @@ def check_package(book: Book, month: str, version: int, now: manifest.Rendering)
                 f"（{_describe(then, changed)}）中运行 verify。")
 
 
+def why_different(book: Book, *, month: str, version: int) -> Finding | None:
+    """After a re-creation that did not match: a Note when another program/Qt/font explains it (not
+    tampering), a Finding when it does not, None when the package does re-create after all."""
+    return check_package(book, month, version, rendering_now(book))
+
+
+def compare_summary(month: str, version: int, checks: list[FileCheck], why: Finding | None) -> str:
+    """What a window says after "重新生成并比对": all the same, cannot be re-created here (not tampering), or not the same."""
+    if all(c.same for c in checks):
+        return f"✓ {month} 第 {version} 版：重新生成的 {len(checks)} 个文件与签发时记录的 SHA-256 完全一致。"
+    if isinstance(why, Note):
+        return f"○ {month} 第 {version} 版无法在本机逐字节重现（不表示被篡改）：{why.detail}"
+    return f"✗ {month} 第 {version} 版：有文件与签发时记录的 SHA-256 不一致（见上表）。" + (f"\n{why}" if why else "")
+
+
 def check_signed(book: Book) -> Iterator[Finding]:
     """verify: every signed package's data is untouched and re-creates the files it recorded.
 

@@ -160,3 +160,31 @@ def test_package_from_a_program_that_recorded_no_rendering(path: Path, tmp_path:
     report = verify(path)
     assert report.ok and len(report.notes) == 1, report.text()
     assert "没有在清单中记录渲染环境" in str(report.notes[0])
+
+
+def test_export_and_the_audit_page_say_it_cannot_be_re_created_here(qtbot, path: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main as cli
+    from app.ui.audit.tab import AuditTab
+
+    with monkeypatch.context() as m:
+        other_pdf(m)
+        m.setattr(manifest, "__version__", "0.0.9")
+        sign(path, tmp_path / "sent")
+    capsys.readouterr()
+    assert cli.run(["export", str(path), "--month", "2026-01", "--out", str(tmp_path / "again")]) == 3
+    out = capsys.readouterr().out
+    assert "无法在本机逐字节重现" in out and "FundLedger 程序版本 0.0.9" in out and "不一致！" not in out, out
+    ro = open_book(path, read_only=True)
+    try:
+        users.login(ro, "auditor", cc.PASSWORD)
+        tab = AuditTab(ro)
+        qtbot.addWidget(tab)
+        page = tab.packages
+        page.recreate()
+        qtbot.waitUntil(lambda: not page.busy() and bool(page.checks), timeout=120000)
+        text = page.result.text()
+        assert text.startswith("○ 2026-01 第 1 版无法在本机逐字节重现（不表示被篡改）") and "0.0.9" in text, text
+    finally:
+        ro.close()

@@ -131,10 +131,13 @@ class SignedPackagesPage(QWidget):
         self.recreate_button.setEnabled(False)
         self.result.setText(f"正在重新生成 {month} 第 {version} 版……")
 
-        def job(progress: Progress) -> tuple[Path, list[signed.FileCheck]]:
+        def job(progress: Progress) -> tuple[Path, list[signed.FileCheck], str]:
             own = open_book(path, read_only=True)
             try:
-                return signed.recreate_compare(own, month=month, version=version, out_dir=out, progress=progress.step)
+                folder, checks = signed.recreate_compare(own, month=month, version=version, out_dir=out,
+                                                         progress=progress.step)
+                why = None if all(c.same for c in checks) else signed.why_different(own, month=month, version=version)
+                return folder, checks, signed.compare_summary(month, version, checks, why)
             finally:
                 own.close()
 
@@ -147,14 +150,10 @@ class SignedPackagesPage(QWidget):
                 else:
                     dialogs.error(self, error)
                 return
-            folder, checks = result
+            folder, checks, summary = result
             self.recreated, self.checks = folder, checks
             self.show_files(checks)
-            same = all(c.same for c in checks)
-            self.result.setText(
-                (f"✓ {month} 第 {version} 版：重新生成的 {len(checks)} 个文件与签发时记录的 SHA-256 完全一致。"
-                 if same else f"✗ {month} 第 {version} 版：有文件与签发时记录的 SHA-256 不一致（见上表）。")
-                + f"\n重新生成的文件在：{folder}")
+            self.result.setText(f"{summary}\n重新生成的文件在：{folder}")
 
         self.job = Job(self, f"重新生成 {month} 第 {version} 版", job, done)
         self.job.dialog.setWindowModality(Qt.WindowModality.WindowModal)

@@ -303,17 +303,17 @@ class ReportsTab(QWidget):
             return
         stamp = dt.datetime.now().strftime("%Y%m%d%H%M%S")
 
-        def work(progress: Progress) -> tuple[Path, list[signed.FileCheck]]:
+        def work(progress: Progress) -> tuple[Path, list[signed.FileCheck], str]:
             with monthly.worker_book(self.book) as own:
                 version = int(monthly.signed_package(own, month=month)[0]["version"])
-                return signed.recreate_compare(own, month=month, version=version, out_dir=folder / f"重新生成_{stamp}",
-                                                progress=progress.step)
+                written, checks = signed.recreate_compare(own, month=month, version=version,
+                                                          out_dir=folder / f"重新生成_{stamp}", progress=progress.step)
+                why = None if all(c.same for c in checks) else signed.why_different(own, month=month, version=version)
+                return written, checks, signed.compare_summary(month, version, checks, why)
 
-        def done(result: tuple[Path, list[signed.FileCheck]]) -> None:
-            written, checks = result
-            same = all(c.same for c in checks)
-            dialogs.info(self, ("重新生成的文件与签发时的哈希完全一致。" if same else "注意：重新生成的文件与签发时记录的哈希不一致！")
-                         + f"\n{written}")
+        def done(result: tuple[Path, list[signed.FileCheck], str]) -> None:
+            written, _checks, summary = result
+            dialogs.info(self, f"{summary}\n{written}")
             self.open_folder(written)
 
         self.start_job(f"重新生成 {month} 报送包", work, done)
