@@ -26,8 +26,12 @@ from tests.models.reports import sample
 ROOT = Path(__file__).resolve().parents[2]
 UYGHUR = "ئۇيغۇر"  # Uyghur letters: not in the bundled font, in DejaVu Sans (present on many Linux machines)
 CHILD = """
+import os
 import sys
 from pathlib import Path
+if os.environ.get("FUNDLEDGER_TEST_WINDOW"):  # the chief signs in the window: its QApplication, font and locale
+    from app.ui.shell.app import make_app
+    make_app()
 from app.export import manifest, notice_docs
 from tests.export.test_same_bytes import notice, package
 out = Path(sys.argv[1])
@@ -82,7 +86,8 @@ def render_in_child(tmp: Path, name: str, **env: str) -> dict[str, bytes]:
 
 def test_two_machines_with_other_fonts_zones_locales_and_users_give_identical_bytes(tmp_path: Path) -> None:
     chief = render_in_child(tmp_path, "chief", TZ="Asia/Shanghai", LANG="zh_CN.UTF-8", LC_ALL="zh_CN.UTF-8",
-                            USER="ailimaimaiti", LOGNAME="ailimaimaiti")  # the machine's own fonts
+                            USER="ailimaimaiti", LOGNAME="ailimaimaiti",
+                            FUNDLEDGER_TEST_WINDOW="1")  # the machine's own fonts, the window's application
     auditor = render_in_child(tmp_path, "auditor", FONTCONFIG_FILE=str(empty_fontconfig(tmp_path)),
                               TZ="America/New_York", LANG="C", LC_ALL="C", USER="auditor", LOGNAME="auditor")
     assert sorted(chief) == sorted(auditor) and len(chief) == 4
