@@ -40,7 +40,10 @@ def recorded_rendering(book: Book, row: dict[str, Any], package: PackageData) ->
     program) or is not the one whose hash was recorded."""
     name = manifest.file_names(package)["manifest"]
     recorded: dict[str, str] = json.loads(row["files"])
-    kept = signed_files(book, month=row["month"], version=row["version"]).get(name)
+    found = book.conn.execute(
+        "SELECT a.data FROM signoff_files f JOIN attachments a ON a.id = f.attachment_id "
+        "WHERE f.signoff_id = ? AND f.name = ?", (row["id"], name)).fetchone()
+    kept = bytes(found[0]) if found else None
     if kept is None or manifest.sha256(kept) != recorded.get(name):
         return None
     return manifest.rendering_of(kept)
