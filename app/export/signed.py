@@ -70,6 +70,8 @@ def check_package(book: Book, month: str, version: int, now: manifest.Rendering)
         return Finding("报送包", where, f"重新生成的 {'、'.join(bad)} 与签发时记录的哈希不一致")
     roles = {role for key in changed for role in manifest.RENDERING_AFFECTS.get(key, ("workbook", "pdf"))}
     affected = {names[r] for r in roles}
+    if "program" in changed:  # another program may also have named its files otherwise
+        affected |= set(recorded) - set(files)
     kept = signed_files(book, month=month, version=version)
     for name, digest in sorted(recorded.items()):  # the copies kept at sign-off are the ones recorded
         if name not in kept or manifest.sha256(kept[name]) != digest:
@@ -78,7 +80,8 @@ def check_package(book: Book, month: str, version: int, now: manifest.Rendering)
     if strict:  # a file the difference cannot touch must still re-create exactly
         return Finding("报送包", where, f"重新生成的 {'、'.join(strict)} 与签发时记录的哈希不一致"
                        f"（本机与签发时只有{_describe(now, changed)}不同，这不会改变{'、'.join(strict)}）")
-    if then is not None:  # the manifest, with the kept copies of the files this machine cannot re-create
+    manifest_checked = then is not None and "program" not in changed  # another program may write another manifest
+    if manifest_checked:  # the manifest, with the kept copies of the files this machine cannot re-create
         body = {n: (kept[n] if n in affected else files[n]) for n in files if n != names["manifest"]}
         again = manifest.manifest_bytes(package, body, templates=specs, rendering_block=then)
         if manifest.sha256(again) != recorded.get(names["manifest"]):
@@ -91,12 +94,12 @@ def check_package(book: Book, month: str, version: int, now: manifest.Rendering)
                     f"签发这一版的程序没有在清单中记录渲染环境（早于 FundLedger {now['program']} 的版本），"
                     f"本机无法逐字节重新生成 {cannot}。这不表示报送包被篡改：{same}数据库中保存的各文件与签发时"
                     f"记录的哈希一致。如需逐字节核对，请用签发时的程序版本运行 verify。")
-    cannot = "、".join(sorted(n for n in bad if n != names["manifest"]))
+    cannot = "、".join(sorted(n for n in bad if n != names["manifest"] or not manifest_checked))
+    listed = f"清单（{names['manifest']}）按保存的文件核对一致，" if manifest_checked else ""
     return Note("无法在本机重现", where,
                 f"这一版由 {_describe(then, changed)} 生成，本机为 {_describe(now, changed)}，所以本机无法逐字节重新"
-                f"生成 {cannot}。这不表示报送包被篡改：{same}清单（{names['manifest']}）按保存的文件核对一致，"
-                f"数据库中保存的各文件与签发时记录的哈希一致。如需逐字节核对 {cannot}，请在签发时的环境"
-                f"（{_describe(then, changed)}）中运行 verify。")
+                f"生成 {cannot}。这不表示报送包被篡改：{same}{listed}数据库中保存的各文件与签发时记录的哈希一致。"
+                f"如需逐字节核对 {cannot}，请在签发时的环境（{_describe(then, changed)}）中运行 verify。")
 
 
 def why_different(book: Book, *, month: str, version: int) -> Finding | None:
