@@ -16,6 +16,7 @@ from app.export.region_templates import templates
 from app.models.reports.monthly import ProgressFn, signed_package
 from app.models.store.audit import Finding
 from app.models.store.book import Book
+from app.models.store.signature import FILE_NAME as SIGNATURE_FILE
 from app.models.values.errors import AppError
 
 
@@ -24,8 +25,8 @@ def recreate_mismatches(book: Book, signoff: dict[str, Any]) -> list[str]:
     row, package = signed_package(book, month=signoff["month"], version=signoff["version"])
     recorded: dict[str, str] = json.loads(row["files"])
     files = manifest.package_files(package, templates=templates(book, json.loads(row["templates"])))
-    return [name for name, digest in sorted(recorded.items())
-            if name not in files or manifest.sha256(files[name]) != digest]
+    return [name for name, digest in sorted(recorded.items()) if name != SIGNATURE_FILE  # checked by its key
+            and (name not in files or manifest.sha256(files[name]) != digest)]
 
 
 def check_signed(book: Book) -> Iterator[Finding]:
@@ -62,6 +63,7 @@ def recreate_compare(book: Book, *, month: str, version: int, out_dir: Path | st
     step(0, 3, f"读取 {month} 第 {version} 版的签发数据…")
     row, package = signed_package(book, month=month, version=version)
     recorded: dict[str, str] = json.loads(row["files"])
+    recorded.pop(SIGNATURE_FILE, None)  # made with the chief's key, not re-creatable: verify checks it by its key
     specs = templates(book, json.loads(row["templates"]))
     step(1, 3, "重新生成工作簿、PDF 和清单…")
     result = manifest.write_package(package, out_dir, templates=specs, overwrite=True)

@@ -22,6 +22,8 @@ class Report:
     steps: list[tuple[str, int]] = field(default_factory=list)  # (check name, findings)
     findings: list[Finding] = field(default_factory=list)
 
+    notes: list[Finding] = field(default_factory=list)  # told, not failed (a key that changed, and why)
+
     @property
     def ok(self) -> bool:
         return not self.findings
@@ -30,6 +32,8 @@ class Report:
         lines = [f"FundLedger 数据核验报告{('：' + path) if path else ''}"]
         for name, count in self.steps:
             lines.append(f"  {'✓' if count == 0 else '✗'} {name}{'' if count == 0 else f'（{count} 处问题）'}")
+        for note in self.notes[:20]:
+            lines.append(f"  提示：{note}")
         if self.findings:
             lines.append("")
             lines.append(f"首个问题：{self.findings[0]}")
@@ -152,8 +156,11 @@ def run(book: Book, progress: Callable[[int, int, str], None] | None = None,
                 found = ahead[name].result
             if found is None:
                 found = _collect(name, check, book.conn)
+            notes = [f for f in found if getattr(f, "note", False)]
+            found = [f for f in found if not getattr(f, "note", False)]
             report.steps.append((name, len(found)))
             report.findings.extend(found)
+            report.notes.extend(notes)
     finally:
         for thread in ahead.values():
             thread.stop()  # after a cancel (an exception from progress): interrupt and wait
