@@ -20,7 +20,7 @@ from tests.models.reports.test_monthly import october  # noqa: F401 - fixture
 @pytest.fixture
 def signed(october: Book, tmp_path: Path):  # noqa: F811
     """October signed by the chief; the file then opened read-only by the auditor."""
-    result = signoff.sign_off(october, month="2026-10", out_dir=tmp_path / "sent", comment="同意报送")
+    result = signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path / "sent", comment="同意报送")
     path = october.path
     october.close(backup=False)
     out = tmp_path / "exported"
