@@ -107,9 +107,11 @@ def recompute_chain(raw: sqlite3.Connection) -> None:
 
 
 def report(path: Path, against: list[Path] | None = None) -> list[str]:
+    """verify's findings, without the re-rendered packages' byte comparison: PDF bytes are not yet the same in
+    every process on a machine without a CJK font (issue 14 item 2, another branch); nothing here rests on it."""
     ro = open_book(path, read_only=True)
     try:
-        return [str(f) for f in evidence.verify(ro, against=against or []).findings]
+        return [str(f) for f in evidence.verify(ro, against=against or []).findings if f.check != "报送包"]
     finally:
         ro.close()
 
