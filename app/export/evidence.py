@@ -6,12 +6,14 @@ cannot re-create packages, since rendering stands on this floor.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from app.export import signed
 from app.models.integrity import anchors
 from app.models.integrity import verify as integrity
+from app.models.store.audit import Finding
 from app.models.store.book import Book
 
 
@@ -27,7 +29,12 @@ def verify(book: Book, progress: Callable[[int, int, str], None] | None = None,
         ("已签发报送包可重新生成且哈希一致", lambda _conn: signed.check_signed(book)),
     ]
     for path in against:
-        p = Path(path)
-        more.append((f"与报送包 {p.name} 核对（文件、签名、密钥、审计链、用户）",
-                     lambda conn, p=p: anchors.check_against(conn, p)))
+        more.append((f"与报送包 {Path(path).name} 核对（文件、签名、密钥、审计链、用户）", _against(Path(path))))
     return integrity.run(book, progress, more=more)
+
+
+def _against(path: Path) -> integrity.Check:
+    def check(conn: sqlite3.Connection) -> Iterator[Finding]:
+        return anchors.check_against(conn, path)
+
+    return check

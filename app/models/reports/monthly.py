@@ -184,8 +184,9 @@ def open_earlier_months(book: Book, month: str) -> list[str]:
     first = _first_month_in_use(book, year)
     if first is None or first >= month:
         return []
-    signed = {r[0] for r in book.conn.execute("SELECT month FROM signoffs WHERE status = 'signed' AND month LIKE ?",
-                                              (f"{year:04d}-%",))}
+    signed = {r[0] for r in book.conn.execute(
+        "SELECT month FROM signoffs WHERE status = 'signed' AND month LIKE ?1 "
+        "UNION SELECT month FROM periods WHERE closed = 1 AND month LIKE ?1", (f"{year:04d}-%",))}  # closed: frozen too
     return [m for m in (f"{year:04d}-{n:02d}" for n in range(int(first[5:]), mon)) if m not in signed]
 
 
