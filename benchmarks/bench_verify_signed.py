@@ -60,8 +60,8 @@ def main() -> None:
                 runs[name].append(time.perf_counter() - t0)
         b, a = statistics.median(runs["before"]), statistics.median(runs["after"])
         print(f"审计记录 {records:,} 条；已签发 {book.conn.execute('SELECT count(*) FROM signoffs').fetchone()[0]} 版")
-        print(f"verify（原有检查）          中位数 {b:6.2f} s  {['%.2f' % x for x in runs['before']]}")
-        print(f"verify（签名+锚点 --against） 中位数 {a:6.2f} s  {['%.2f' % x for x in runs['after']]}")
+        print(f"verify（原有检查）          中位数 {b:6.2f} s  {[f'{x:.2f}' for x in runs['before']]}")
+        print(f"verify（签名+锚点 --against） 中位数 {a:6.2f} s  {[f'{x:.2f}' for x in runs['after']]}")
         print(f"比值 {a / b:.2f}（目标 ≤ 1.5）")
 
         chief = book.conn.execute("SELECT id, login, name FROM users WHERE login = ?", (make_county.CHIEF,)).fetchone()

@@ -184,7 +184,7 @@ def check_drift(book: Book) -> Iterator[Finding]:
         found = _first_change(signed, live, by_source)
         if found:
             yield Finding("已签发月份", f"{row['month']} 已签发报送包（第 {row['version']} 版）",
-                          f"{found}：签发后数据被改动过（按现有数据重新汇总与签发时不同）")
+                          f"{found}（按现有数据重新汇总与签发时不同：签发后数据被改动过）")
 
 
 def _first_change(signed: dict[str, Any], live: dict[str, Any], by_source: dict[str, definitions.TableDef]) -> str:
