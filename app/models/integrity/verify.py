@@ -125,7 +125,7 @@ def _start_ahead(book: Book, checks: list[tuple[str, Check]]) -> dict[str, _Ahea
         return {}  # an in-memory database: everything on the one connection
     out: dict[str, _Ahead] = {}
     for name, check in checks:
-        if check in AHEAD:
+        if check in AHEAD or getattr(check, "ahead", False):  # a long check from a floor above may ask too
             try:
                 out[name] = _Ahead(path, name, check)
             except sqlite3.Error:
