@@ -234,6 +234,8 @@ def read_package(path: Path) -> tuple[str, dict[str, bytes]]:
         out: dict[str, bytes] = {}
         with zipfile.ZipFile(path) as zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
+            for info in infos:
+                info.filename = _zip_name(info)
             if sum(i.file_size for i in infos) > MAX_PACKAGE_BYTES:
                 raise AppError(f"压缩包 {path.name} 解开后超过 {MAX_PACKAGE_BYTES // 1024 // 1024} MB，不是报送包",
                                field="报送包")
@@ -248,6 +250,20 @@ def read_package(path: Path) -> tuple[str, dict[str, bytes]]:
     if not path.exists():
         raise AppError(f"{path} 不存在", field="报送包")
     raise AppError(f"{path} 既不是报送包文件夹，也不是 .zip 压缩包", field="报送包")
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as its maker meant it: without the UTF-8 flag Python reads CP437, but Info-ZIP writes UTF-8
+    and Windows' 压缩文件夹 writes GBK there."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    raw = info.filename.encode("cp437", errors="replace")
+    for encoding in ("utf-8", "gbk"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
 
 
 def check_against(conn: sqlite3.Connection, path: Path) -> Iterator[Finding]:

@@ -72,6 +72,19 @@ def test_an_honest_package_passes_as_folder_and_as_zip(copy: tuple[Path, Path], 
         for f in sorted(package.iterdir()):
             zf.write(f, f"{package.name}/{f.name}")
     assert against(path, archive) == []
+    # Windows' 压缩文件夹 writes GBK names without the UTF-8 flag (Info-ZIP writes UTF-8 the same way)
+    for encoding in ("gbk", "utf-8"):
+        class Legacy(zipfile.ZipInfo):
+            def _encodeFilenameFlags(self, encoding: str = encoding) -> tuple[bytes, int]:  # noqa: N802 (zipfile's)
+                return self.filename.encode(encoding), self.flag_bits  # the name's bytes, no UTF-8 flag
+
+        legacy = tmp_path / f"sent-{encoding}.zip"
+        with zipfile.ZipFile(legacy, "w") as zf:
+            for f in sorted(package.iterdir()):
+                zf.writestr(Legacy(f"{package.name}/{f.name}"), f.read_bytes())
+        with zipfile.ZipFile(legacy) as zf:
+            assert not zf.infolist()[0].flag_bits & 0x800
+        assert against(path, legacy) == [], encoding
 
 
 @pytest.mark.parametrize("how", ["added", "removed", "changed"])
