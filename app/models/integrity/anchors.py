@@ -92,8 +92,9 @@ def check_signoffs(conn: sqlite3.Connection) -> Iterator[Finding]:
                     detail += f"；第一处不同在{_range(*span)}之间"
             yield Finding("签发锚点", where, detail)
         if doc is None:
-            if signed_before:
-                yield Finding("签名", where, "没有签名：之前的月份都有局长签名，这一版的签名被去掉了")
+            keyed = conn.execute("SELECT min(created_at) FROM signing_keys").fetchone()[0]
+            if signed_before or (keyed is not None and str(keyed) <= str(row["signed_at"])):
+                yield Finding("签名", where, "没有签名：签发时本文件已有局长签名密钥，这一版的签名被去掉了")
             else:
                 yield Note("签名", where, "由未启用签名的旧版程序签发，没有签名，只核对了审计链头")
             continue

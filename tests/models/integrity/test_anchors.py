@@ -272,3 +272,18 @@ def test_password_change_keeps_the_key_and_a_reset_makes_a_new_one_that_verify_r
     notes = [str(n) for n in report.notes]
     assert any("签名密钥改变" in n and "重置" in n and "2026-06" in n for n in notes), notes
     assert not [f for f in report.findings if f.check in ("签名", "签名密钥", "签发锚点", "用户")], report.findings
+
+
+def test_a_signature_removed_from_the_file_is_named(copy: tuple[Path, Path]) -> None:
+    path, _package = copy
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TRIGGER fl_audit_signoffs_u")
+    raw.execute("UPDATE signoffs SET signature = ''")
+    raw.commit()
+    raw.close()
+    ro = open_book(path, read_only=True)
+    try:
+        found = [str(f) for f in evidence.verify(ro).findings if f.check == "签名"]
+    finally:
+        ro.close()
+    assert found and found[0].startswith("[签名] 2026-03 第 1 版签发记录：没有签名"), found
