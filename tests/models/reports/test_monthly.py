@@ -230,3 +230,27 @@ def test_a_drifted_signed_month_is_named_by_verify(october: Book, tmp_path: Path
     drift = [str(f) for f in report.findings if f.check == "已签发月份"]
     assert any(f.startswith("[已签发月份] 2026-10 已签发报送包") and "表1" in f and "签发时" in f for f in drift), drift
     assert any("2026-09" in f for f in drift), drift
+
+
+def test_cross_checks_run_again_on_the_data_actually_signed(october: Book, tmp_path: Path, monkeypatch) -> None:
+    """Data that changes between the chief's preview and the signing transaction (here: written while the
+    pre-signing backup runs) is checked again inside the transaction, on what is signed."""
+    from app.export import signoff as signoff_module
+
+    indicator = october.conn.execute("SELECT id FROM indicators WHERE doc_no = '新财农〔2026〕90号'").fetchone()[0]
+    real_backup = signoff_module.backup.make
+
+    def backup_then_a_late_entry(book: Book, *, reason: str) -> Path:
+        out = real_backup(book, reason=reason)
+        chief = book.user
+        login_as(book, "clerk")  # a clerk on another PC, in the moment between preview and signing
+        ledger.post_expenditure(book, indicator_id=indicator, amount=1_00, entry_date=dt.date(2026, 10, 15),
+                                voucher_no="ZF-LATE", payment_id=None, summary="预览之后写入的支出")
+        book.user = chief
+        return out
+
+    monkeypatch.setattr(signoff_module.backup, "make", backup_then_a_late_entry)
+    with pytest.raises(ValidationError, match="(?s)按签发时的数据重新核对.*第 3 条"):
+        signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path / "out")
+    assert monthly.status(october, month="2026-10") != "已签发"
+    assert not (tmp_path / "out").exists()
