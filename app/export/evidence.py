@@ -28,8 +28,8 @@ def verify(book: Book, progress: Callable[[int, int, str], None] | None = None,
         ("已签发月份按现有数据重新汇总与签发时一致", anchors.check_drift_on),
         ("已签发报送包可重新生成且哈希一致", lambda _conn: signed.check_signed(book)),
     ]
-    for path in against:
-        more.append((f"与报送包 {Path(path).name} 核对（文件、签名、密钥、审计链、用户）", _against(Path(path))))
+    for path in [p for given in against for p in anchors.expand(Path(given))]:
+        more.append((f"与报送包 {path.name} 核对（文件、签名、密钥、审计链、用户）", _against(path)))
     return integrity.run(book, progress, more=more)
 
 

@@ -100,3 +100,20 @@ def test_an_edited_sign_off_shows_which_file_differs(qtbot, signed) -> None:
         assert list(out.iterdir()) == []
     finally:
         ro.close()
+
+
+def test_the_auditor_verifies_against_the_packages_as_sent(qtbot, signed) -> None:
+    """与报送包核对…: a folder of packages as received; each becomes an anchor in the same report."""
+    path, result, _out = signed
+    dialogs.Ask.answer = lambda kind, text: str(result.folder.parent) if kind == "folder" else None
+    ro = _auditor(path)
+    try:
+        tab = AuditTab(ro)
+        qtbot.addWidget(tab)
+        tab.verify_against()
+        qtbot.waitUntil(lambda: tab.verify_button.isEnabled() and tab.against_button.isEnabled(), timeout=120000)
+        text = tab.report.toPlainText()
+        assert f"✓ 与报送包 {result.folder.name} 核对" in text, text
+        tab.grab().save(str(path.with_name("audit-against.png")))
+    finally:
+        ro.close()

@@ -8,6 +8,7 @@ upward. Everything here only reads.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import sqlite3
@@ -226,6 +227,19 @@ def _first_change(signed: dict[str, Any], live: dict[str, Any], by_source: dict[
 
 
 # -- against packages as they were sent ------------------------------------------------------------------------
+def expand(path: Path) -> list[Path]:
+    """The packages a path names: itself, the package folders and .zip files inside a folder of them, or what a
+    wildcard matches (Windows' command prompt passes `报送包\\*` through unexpanded)."""
+    text = str(path)
+    if any(c in text for c in "*?[") and not path.exists():
+        return sorted(Path(p) for p in glob.glob(text)) or [path]
+    if path.is_dir() and not (path / MANIFEST).is_file():
+        inner = sorted(p for p in path.iterdir()
+                       if (p.is_dir() and (p / MANIFEST).is_file()) or (p.is_file() and p.suffix.lower() == ".zip"))
+        return inner or [path]
+    return [path]
+
+
 def read_package(path: Path) -> tuple[str, dict[str, bytes]]:
     """The files of a package folder or .zip as sent (a zip may hold the folder itself). Raises AppError."""
     if path.is_dir():
