@@ -287,3 +287,15 @@ def test_a_signature_removed_from_the_file_is_named(copy: tuple[Path, Path]) -> 
     finally:
         ro.close()
     assert found and found[0].startswith("[签名] 2026-03 第 1 版签发记录：没有签名"), found
+
+
+def test_against_takes_a_folder_of_packages_or_an_unexpanded_wildcard(copy: tuple[Path, Path], tmp_path: Path) -> None:
+    _path, package = copy
+    (package.parent / "说明.txt").write_text("不是报送包", encoding="utf-8")
+    with zipfile.ZipFile(package.parent / "另一份.zip", "w") as zf:
+        zf.writestr("manifest.json", "{}")
+    want = [package.parent / "另一份.zip", package]
+    assert anchors.expand(package.parent) == sorted(want)
+    assert anchors.expand(Path(f"{package.parent}/*.zip")) == [package.parent / "另一份.zip"]  # cmd.exe passes it as is
+    assert anchors.expand(package) == [package]
+    assert anchors.expand(tmp_path / "nowhere") == [tmp_path / "nowhere"]  # named as missing by check_against
