@@ -102,6 +102,10 @@ def check_signoffs(conn: sqlite3.Connection) -> Iterator[Finding]:
         signed_before = True
         yield from _check_doc(conn, row, doc, bureau, where)
         login = str(doc.doc["signer"].get("login", ""))
+        if last_key and login.lower() not in last_key:
+            yield Note("签名密钥", f"{row['month']} 第 {row['version']} 版",
+                       f"签发人第一次是 {login}（密钥 {keys.show(doc.fingerprint)}，{_why(conn, doc.fingerprint)}）；"
+                       f"此前的月份由 {'、'.join(sorted(last_key))} 签发——请与上级核对封面上的密钥指纹")
         previous = last_key.get(login.lower())
         if previous and previous != doc.fingerprint:
             yield Note("签名密钥", f"{login} 自 {row['month']} 第 {row['version']} 版起",
@@ -118,7 +122,7 @@ def check_signoffs(conn: sqlite3.Connection) -> Iterator[Finding]:
 
 def _why(conn: sqlite3.Connection, fp: str) -> str:
     key = keys.by_fingerprint(conn, fp)
-    return f"新密钥 {key.created_at} 生成，原因：{key.reason}" if key else "新密钥在本文件中没有记录"
+    return f"该密钥 {key.created_at} 生成，原因：{key.reason}" if key else "该密钥在本文件中没有记录"
 
 
 def _check_doc(conn: sqlite3.Connection, row: sqlite3.Row, doc: signature.Parsed, bureau: dict[str, str],

@@ -299,3 +299,23 @@ def test_against_takes_a_folder_of_packages_or_an_unexpanded_wildcard(copy: tupl
     assert anchors.expand(Path(f"{package.parent}/*.zip")) == [package.parent / "另一份.zip"]  # cmd.exe passes it as is
     assert anchors.expand(package) == [package]
     assert anchors.expand(tmp_path / "nowhere") == [tmp_path / "nowhere"]  # named as missing by check_against
+
+
+def test_a_new_signer_is_told(copy: tuple[Path, Path], tmp_path: Path) -> None:
+    path, _package = copy
+    book = open_book(path)
+    try:
+        book.clock = FixedClock(dt.datetime(2026, 7, 2, 9, 0))
+        users.login(book, "chief", cc.PASSWORD)
+        users.add_user(book, login="chief2", name="局长乙", role="chief", password="chief2-pass")
+        users.login(book, "chief2", "chief2-pass")
+        signoff.sign_off(book, month="2026-06", out_dir=tmp_path / "out", password="chief2-pass")
+    finally:
+        book.close(backup=False)
+    ro = open_book(path, read_only=True)
+    try:
+        report = evidence.verify(ro)
+    finally:
+        ro.close()
+    notes = [str(n) for n in report.notes]
+    assert any("2026-06" in n and "签发人第一次是 chief2" in n and "此前的月份由 chief 签发" in n for n in notes), notes
