@@ -178,7 +178,7 @@ def sign(book: Book, months: tuple[str, ...]) -> None:
     users.login(book, CHIEF, PASSWORD)
     with tempfile.TemporaryDirectory(prefix="fl-county-pkg-") as tmp:
         for month in months:
-            signoff.sign_off(book, month=month, out_dir=Path(tmp), comment="按期报送")
+            signoff.sign_off(book, password=PASSWORD, month=month, out_dir=Path(tmp), comment="按期报送")
     shutil.rmtree(backup_dir(book.path), ignore_errors=True)  # the sign-off's backups: not part of the county
 
 

@@ -47,8 +47,9 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def login_from_args(book: Book, args: argparse.Namespace) -> None:
-    """CLI writes need a user: --user, and the password from FUNDLEDGER_PASSWORD or a prompt."""
+def login_from_args(book: Book, args: argparse.Namespace) -> str:
+    """CLI writes need a user: --user, and the password from FUNDLEDGER_PASSWORD or a prompt (returned: the
+    sign-off opens the chief's signing key with it)."""
     login_name = args.user or os.environ.get("FUNDLEDGER_USER")
     if not login_name:
         raise AppError("此命令会写入数据，请用 --user 指定登录名（密码取自环境变量 FUNDLEDGER_PASSWORD 或提示输入）")
@@ -56,6 +57,7 @@ def login_from_args(book: Book, args: argparse.Namespace) -> None:
     if password is None:
         password = getpass.getpass(f"{login_name} 的密码：")
     users.login(book, login_name, password)
+    return password
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:

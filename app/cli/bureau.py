@@ -49,10 +49,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-@COMMANDS.add("verify", "核验数据库：完整性、外键、审计链、数据与审计一致、业务不变量", _db_arg)
+def _verify_args(p: argparse.ArgumentParser) -> None:
+    _db_arg(p)
+    p.add_argument("--against", type=Path, nargs="+", default=[], metavar="报送包",
+                   help="报送时发出的报送包文件夹或 .zip（可多个）：证明数据库到该报送包为止的历史未被改写")
+
+
+@COMMANDS.add("verify", "核验数据库：完整性、外键、审计链、数据与审计一致、签名与签发锚点、业务不变量", _verify_args)
 def cmd_verify(args: argparse.Namespace) -> int:
     with open_book(args.db, read_only=True) as book:
-        report = evidence.verify(book)
+        report = evidence.verify(book, against=args.against)
     say(report.text(str(args.db)))
     return 0 if report.ok else 1
 

@@ -10,6 +10,7 @@ from app.export import region_templates as report_templates
 from app.export import signed, signoff
 from app.models.integrity.verify import Note
 from app.models.reports import monthly
+from app.models.store import keys
 from app.models.store.book import open_book
 
 COMMANDS = CommandList()
@@ -17,7 +18,8 @@ COMMANDS = CommandList()
 
 def _month_args(p: argparse.ArgumentParser) -> None:
     _user_arg(p)
-    p.add_argument("--month", required=True, help="月份，YYYY-MM")
+    p.add_argument("--month", required=True, nargs="+",
+                   help="月份，YYYY-MM；较早的月份尚未签发时可一并列出，按先后逐月签发（如 --month 2026-09 2026-10）")
     p.add_argument("--out", type=Path, required=True, help="报送包输出文件夹")
 
 
@@ -45,11 +47,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 @COMMANDS.add("sign-off", "局长签发某月月报：核对通过后记录签发、结账并写出报送包", _month_args)
 def cmd_sign_off(args: argparse.Namespace) -> int:
     with open_book(args.db) as book:
-        login_from_args(book, args)
-        result = signoff.sign_off(book, month=args.month, out_dir=args.out)
-    say(f"已签发，报送包：{result.folder}")
-    for name, digest in sorted(result.hashes.items()):
-        say(f"  {digest}  {name}")
+        password = login_from_args(book, args)  # the same password opens the chief's signing key
+        results = signoff.sign_months(book, months=args.month, out_dir=args.out, password=password)
+        key = keys.active_key(book.conn, book.user.id) if book.user else None
+    for result in results:
+        say(f"已签发，报送包：{result.folder}")
+        for name, digest in sorted(result.hashes.items()):
+            say(f"  {digest}  {name}")
+    if key is not None:
+        say(f"签发密钥（{key.algorithm}）指纹：{key.fingerprint}")
     return 0
 
 

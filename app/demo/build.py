@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from app.demo.common import DemoClock, as_user
+from app.demo.common import PASSWORD, DemoClock, as_user
 from app.demo.ledger import ledger_step, treasury_step
 from app.demo.notices import notices_step
 from app.demo.payments import payments_step
@@ -18,7 +18,6 @@ from app.demo.warnings import warnings_step
 from app.models.store import setup, users
 from app.models.store.book import Book
 
-PASSWORD = "demo1234"
 BUREAU = {"bureau_name": "示例县财政局", "region_code": "659901", "level": "county"}
 STAFF = [
     # login, name, role, section

@@ -7,6 +7,8 @@ import datetime as dt
 from app.models.store import users
 from app.models.store.book import Book
 
+PASSWORD = "demo1234"  # every demo account's password (the chief's also opens the signing key)
+
 
 class DemoClock:
     """A clock the builder moves forward by hand; each reading ticks one second."""

@@ -16,14 +16,14 @@ SIGNED_MONTHS = [f"2026-{m:02d}" for m in range(1, 9)]
 
 def reports_step(book: Book, clock: Any) -> None:
     """Runs last: signing closes those months, so nothing dated in them can be written afterwards."""
-    from app.demo.common import as_user
+    from app.demo.common import PASSWORD, as_user
 
     as_user(book, "juzhang")
     out = Path(tempfile.mkdtemp(prefix="fundledger-demo-"))
     try:
         for month in SIGNED_MONTHS:
             clock.set(dt.datetime(2026, 11, 24, 15, 0))
-            signoff.sign_off(book, month=month, out_dir=out, comment="同意报送")
+            signoff.sign_off(book, month=month, out_dir=out, password=PASSWORD, comment="同意报送")
     finally:
         shutil.rmtree(out, ignore_errors=True)
     from app.models.warnings import engine as warnings

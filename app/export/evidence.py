@@ -6,15 +6,35 @@ cannot re-create packages, since rendering stands on this floor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 from app.export import signed
+from app.models.integrity import anchors
 from app.models.integrity import verify as integrity
+from app.models.store.audit import Finding
 from app.models.store.book import Book
 
 
-def verify(book: Book, progress: Callable[[int, int, str], None] | None = None) -> integrity.Report:
-    """Every check of `fundledger verify`, in order; `progress` may raise to cancel."""
-    return integrity.run(book, progress, more=[
+def verify(book: Book, progress: Callable[[int, int, str], None] | None = None,
+           against: Sequence[Path | str] = ()) -> integrity.Report:
+    """Every check of `fundledger verify`, in order; `progress` may raise to cancel.
+
+    `against`: package folders or .zip files as they were sent upward; each proves the file's history up to
+    it is unchanged (the anchors from outside the file)."""
+    more: list[tuple[str, integrity.Check]] = [
+        ("签发记录的审计链头、签名与签名密钥", anchors.check_signoffs),
+        ("已签发月份按现有数据重新汇总与签发时一致", anchors.check_drift_on),
         ("已签发报送包可重新生成且哈希一致", lambda _conn: signed.check_signed(book)),
-    ])
+    ]
+    for path in [p for given in against for p in anchors.expand(Path(given))]:
+        more.append((f"与报送包 {path.name} 核对（文件、签名、密钥、审计链、用户）", _against(path)))
+    return integrity.run(book, progress, more=more)
+
+
+def _against(path: Path) -> integrity.Check:
+    def check(conn: sqlite3.Connection) -> Iterator[Finding]:
+        return anchors.check_against(conn, path)
+
+    return check

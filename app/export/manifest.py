@@ -176,6 +176,8 @@ def manifest_bytes(
         ],
         "rendering": dict(rendering() if rendering_block is None else rendering_block),
     }
+    if package.signing_key:  # the chief's key: the copy sent upward anchors the county's file from outside
+        doc["signing_key"] = {"algorithm": "Ed25519", "fingerprint": package.signing_key}
     text = json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2, separators=(",", ": "))
     return (text + "\n").encode("utf-8")
 
@@ -207,6 +209,7 @@ def write_package(
     templates: Mapping[str, TemplateSpec] | None = None,
     overwrite: bool = False,
     rendering_block: Rendering | None = None,
+    extra: Mapping[str, bytes] | None = None,
 ) -> PackageResult:
     """Write `<out_dir>/<bureau>_<YYYY-MM>_v<N>/` whole or not at all (a temp folder renamed at the end)."""
     defs = defs or definitions.load()
@@ -216,6 +219,7 @@ def write_package(
     if folder.exists() and not overwrite:
         raise AppError(f"报送包文件夹已存在：{folder}。每个版本只生成一次；如需重新生成，请换一个输出目录。")
     files = package_files(package, defs=defs, templates=templates, rendering_block=rendering_block)
+    files.update(extra or {})  # 签名.json: made from the manifest, so written beside it, not listed in it
     staging = out / f".{names['folder']}.{os.getpid()}.tmp"
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -234,6 +238,7 @@ def write_package(
         shutil.rmtree(staging, ignore_errors=True)
         raise FileError(f"无法写入报送包（{exc}），未留下不完整的文件夹。") from exc
     role = {names["workbook"]: "workbook", names["pdf"]: "pdf", names["manifest"]: "manifest"}
+    role.update({name: "signature" for name in (extra or {})})
     return PackageResult(
         folder,
         {role[name]: folder / name for name in files},

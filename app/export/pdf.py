@@ -36,6 +36,7 @@ from app.models.reports import definitions, layout
 from app.models.reports.definitions import ReportDefs, TableDef
 from app.models.reports.layout import RenderRow, Section
 from app.models.reports.package_data import PackageData
+from app.models.store.keys import show as show_fingerprint
 
 DPI = 300
 _MM = DPI / 25.4
@@ -153,6 +154,7 @@ class _Planner:
         self._boxes: dict[tuple[str, int, int], tuple[float, int]] = {}
         self._font_metrics: dict[int, QFontMetricsF] = {}
         self._heights: dict[int, float] = {}
+        self.key_line = ""  # 签发密钥指纹, printed on a signed cover
 
     def font(self, size: float, *, bold: bool = False) -> QFont:
         font = self._fonts.get((size, bold))
@@ -307,7 +309,7 @@ class _Planner:
         """Signature lines (name printed, a line left to sign), and on the cover a place for the seal."""
         cover = section.sheet == self.defs.cover_sheet
         line_h = self.measure("国", font, 1e6, 0).height()
-        need = line_h * (6 if cover else 3)
+        need = line_h * ((8 if self.key_line else 6) if cover else 3)
         if self.y + need > self.area.bottom():
             self._continue(section, size)
         self.y += line_h
@@ -322,6 +324,9 @@ class _Planner:
         self.y += line_h * 2
         if cover:
             self.line(self.defs.texts.seal, font, "right")
+            if self.key_line:
+                self.y += line_h
+                self.line(self.key_line, font, "left")
 
 
 def _draw(painter: QPainter, pages: list[_Page], package: PackageData, defs: ReportDefs, writer: QPdfWriter,
@@ -386,6 +391,8 @@ def pdf_bytes(package: PackageData, *, defs: ReportDefs | None = None) -> bytes:
         page = writer.pageLayout().paintRectPixels(DPI)
         area = QRectF(0, 0, page.width(), page.height() - 7 * _MM)
         planner = _Planner(painter, defs, area)
+        if package.signing_key:
+            planner.key_line = f"签发密钥指纹：{show_fingerprint(package.signing_key)}（Ed25519，完整指纹见 manifest.json）"
         for section in sections:
             planner.section(section)
         _draw(painter, planner.pages, package, defs, writer, area)

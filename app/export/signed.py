@@ -22,6 +22,7 @@ from app.models.reports.monthly import ProgressFn, signed_package
 from app.models.reports.package_data import PackageData
 from app.models.store.audit import Finding
 from app.models.store.book import Book
+from app.models.store.signature import FILE_NAME as SIGNATURE_FILE
 from app.models.values.errors import AppError
 
 
@@ -58,6 +59,7 @@ def check_package(book: Book, month: str, version: int, now: manifest.Rendering)
     where = f"{month} 第 {version} 版报送包"
     row, package = signed_package(book, month=month, version=version)
     recorded: dict[str, str] = json.loads(row["files"])
+    recorded.pop(SIGNATURE_FILE, None)  # made with the chief's key, not re-creatable: verify checks it by its key
     names = manifest.file_names(package)
     specs = templates(book, json.loads(row["templates"]))
     then = recorded_rendering(book, row, package)
@@ -155,6 +157,7 @@ def recreate_compare(book: Book, *, month: str, version: int, out_dir: Path | st
     step(0, 3, f"读取 {month} 第 {version} 版的签发数据…")
     row, package = signed_package(book, month=month, version=version)
     recorded: dict[str, str] = json.loads(row["files"])
+    recorded.pop(SIGNATURE_FILE, None)  # made with the chief's key, not re-creatable: verify checks it by its key
     specs = templates(book, json.loads(row["templates"]))
     step(1, 3, "重新生成工作簿、PDF 和清单…")
     result = manifest.write_package(package, out_dir, templates=specs, overwrite=True,

@@ -7,15 +7,25 @@ The data (assemble, cross-checks, status) lives in app/models/reports/monthly.py
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 from app.export import manifest, signed
 from app.export import region_templates as report_templates
+from app.models.reports import cross_checks as xc
 from app.models.reports import snapshot
-from app.models.reports.monthly import ProgressFn, _names, assemble, next_version, preview, signed_package
+from app.models.reports.monthly import (
+    ProgressFn,
+    _names,
+    assemble,
+    next_version,
+    open_earlier_months,
+    preview,
+    signed_package,
+)
 from app.models.reports.package_data import SignOff
-from app.models.store import audit, backup, periods
+from app.models.store import audit, backup, keys, periods, signature, users
 from app.models.store.book import Book
 from app.models.values.errors import ValidationError
 
@@ -30,11 +40,42 @@ def write_preview(book: Book, *, month: str, out_dir: Path | str, progress: Prog
                                   rendering_block=signed.rendering_now(book))
 
 
-def sign_off(book: Book, *, month: str, out_dir: Path | str, comment: str = "", reviewer_id: int | None = None,
-             preparer_id: int | None = None, progress: ProgressFn | None = None) -> manifest.PackageResult:
-    """Chief only: cross-checks must pass; records the sign-off, closes the month, writes the package.
+def _unlock(book: Book, password: str | None) -> keys.Signer:
+    """The chief's password opens the signing key (made now, when this chief has none yet)."""
+    assert book.user is not None
+    if not password:
+        raise ValidationError("签发需要局长本人的密码来解开签名密钥；未签发", field="局长密码")
+    row = book.conn.execute("SELECT pw_hash FROM users WHERE id = ?", (book.user.id,)).fetchone()
+    if row is None or not users.password_matches(password, row[0]):
+        raise ValidationError("密码不正确，无法解开签名密钥；未签发，未写入任何数据", field="局长密码")
+    if keys.active_key(book.conn, book.user.id) is None:
+        if book.conn.execute("SELECT 1 FROM signing_keys LIMIT 1").fetchone():
+            # Keys are made where the program knows the password and who asks: a chief's account created in the
+            # program, or a password reset by a chief. A chief row with none was made some other way.
+            raise ValidationError(
+                f"{book.user.name} 没有签名密钥，不能签发。由本程序创建的局长账号都有签名密钥；如果该账号是由其他"
+                "角色改为局长的，请由另一位局长为其重置密码（同时生成签名密钥）", field="签名密钥")
+        with book.write("create_signing_key") as conn:  # a file from before signing keys: its first one
+            keys.create_key(conn, user_id=book.user.id, password=password, now=book.stamp(),
+                            reason="首次签发时生成（此前没有签名密钥）")
+    return keys.unlock(book.conn, user_id=book.user.id, password=password)
 
-    `progress` is called only before the transaction commits, so a cancel (an exception from it) leaves nothing.
+
+def _refuse_failed(checks: list, when: str) -> None:  # type: ignore[type-arg]
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        lines = "\n".join(f"第 {c.no} 条 {c.name}：{c.detail}" for c in failed)
+        raise ValidationError(f"表间勾稽关系未通过{when}，不能签发：\n{lines}", field="表间勾稽")
+
+
+def sign_off(book: Book, *, month: str, out_dir: Path | str, password: str | None = None, comment: str = "",
+             reviewer_id: int | None = None, preparer_id: int | None = None,
+             progress: ProgressFn | None = None) -> manifest.PackageResult:
+    """Chief only: cross-checks must pass; records the sign-off, signs it, closes the month, writes the package.
+
+    `password` is the chief's own: it opens the signing key. Every earlier month of the year in use must be
+    signed already (see `sign_months` to sign several together). `progress` is called only before the
+    transaction commits, so a cancel (an exception from it) leaves nothing.
     """
     step = progress or (lambda done, total, text: None)
     from app.models.store import permissions
@@ -47,13 +88,14 @@ def sign_off(book: Book, *, month: str, out_dir: Path | str, comment: str = "", 
         raise ValidationError(f"{month} 的统计期到 {end.isoformat()} 才结束，结束后才能签发", field="月份")
     if book.conn.execute("SELECT 1 FROM signoffs WHERE month = ? AND status = 'signed'", (month,)).fetchone():
         raise ValidationError(f"{month} 已签发；如需更正，请先重新打开该月", field="月份")
+    earlier = open_earlier_months(book, month)
+    if earlier:
+        raise ValidationError(f"{'、'.join(earlier)} 尚未签发：月份按顺序签发，请先签发较早的月份，或与 {month} 一并签发",
+                              field="月份")
     reviewer, preparer = _names(book, reviewer_id, preparer_id)
     step(0, 5, "核对表间勾稽关系…")
-    found = preview(book, month=month)
-    failed = [c for c in found.checks if not c.ok]
-    if failed:
-        lines = "\n".join(f"第 {c.no} 条 {c.name}：{c.detail}" for c in failed)
-        raise ValidationError(f"表间勾稽关系未通过，不能签发：\n{lines}", field="表间勾稽")
+    _refuse_failed(preview(book, month=month).checks, "")
+    signer = _unlock(book, password)
     step(1, 5, "签发前备份数据库…")
     backup.make(book, reason="签发前")
     signed_at = book.now().replace(microsecond=0)
@@ -63,18 +105,27 @@ def sign_off(book: Book, *, month: str, out_dir: Path | str, comment: str = "", 
         package = assemble(book, month=month, version=next_version(book, month), audit_head=head,
                            signoff=SignOff(chief=book.user.name, reviewer=reviewer, preparer=preparer,
                                            signed_at=signed_at, comment=comment.strip()))
+        package = dataclasses.replace(package, signing_key=signer.key.fingerprint)
+        _refuse_failed(xc.cross_checks(package), "（按签发时的数据重新核对）")  # on the data actually signed
         used = report_templates.template_ids(book)
         block = signed.rendering_now(book)
         files = manifest.package_files(package, templates=report_templates.templates(book, used), rendering_block=block)
+        names = manifest.file_names(package)
+        body = signature.payload(conn, signer=signer, login=book.user.login, name=book.user.name, month=month,
+                                 version=package.version, signed_at=signed_at.isoformat(sep=" "),
+                                 manifest_name=names["manifest"], manifest_sha256=manifest.sha256(files[names["manifest"]]),
+                                 head=head)
+        sig = signature.sign(body, signer)
+        files[signature.FILE_NAME] = sig
         text = snapshot.dumps(package)
         step(3, 5, "记录签发并结账…")
         cur = conn.execute(
             "INSERT INTO signoffs (month, version, status, signed_by, signed_at, comment, audit_seq, audit_hash, data, "
-            "data_sha256, files, templates) VALUES (?, ?, 'signed', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "data_sha256, files, templates, signature) VALUES (?, ?, 'signed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (month, package.version, book.user.id, signed_at.isoformat(sep=" "), comment.strip(), head[0], head[1],
              text, snapshot.digest(text), json.dumps({n: manifest.sha256(d) for n, d in sorted(files.items())},
                                                      ensure_ascii=False, sort_keys=True),
-             json.dumps(used, sort_keys=True)))
+             json.dumps(used, sort_keys=True), sig.decode("utf-8")))
         signoff_id = int(cur.lastrowid or 0)
         for name, data in sorted(files.items()):
             conn.execute("INSERT INTO signoff_files (signoff_id, name, attachment_id) VALUES (?, ?, ?)",
@@ -82,11 +133,37 @@ def sign_off(book: Book, *, month: str, out_dir: Path | str, comment: str = "", 
         periods.close_month(book, month=month)
         step(4, 5, "写出报送包…")  # the last chance to cancel: nothing is committed yet
     return manifest.write_package(package, out_dir, templates=report_templates.templates(book, used),
-                                  rendering_block=block)
+                                  rendering_block=block, extra={signature.FILE_NAME: sig})
+
+
+def sign_months(book: Book, *, months: list[str], out_dir: Path | str, password: str | None = None,
+                comment: str = "", progress: ProgressFn | None = None) -> list[manifest.PackageResult]:
+    """The chief signs several months together, earliest first; the earlier open months must all be among them.
+
+    Each month is its own sign-off (its own package and signature); if one is refused, the ones before it stay
+    signed and the message says which."""
+    chosen = sorted(set(months))
+    if not chosen:
+        raise ValidationError("请至少选择一个月份", field="月份")
+    for m in chosen:
+        periods.parse_month(m)
+    missing = [m for m in open_earlier_months(book, chosen[-1]) if m not in chosen]
+    if missing:
+        raise ValidationError(f"{'、'.join(missing)} 尚未签发，也不在本次签发的月份中：月份按顺序签发", field="月份")
+    done: list[manifest.PackageResult] = []
+    for m in chosen:
+        try:
+            done.append(sign_off(book, month=m, out_dir=out_dir, password=password, comment=comment, progress=progress))
+        except ValidationError as exc:
+            if not done:
+                raise
+            raise ValidationError(f"已签发 {'、'.join(chosen[:len(done)])}；{m} 未签发：{exc}", field="月份") from exc
+    return done
 
 
 def export(book: Book, *, month: str, out_dir: Path | str, version: int | None = None) -> manifest.PackageResult:
     """Re-create a signed package from the database; the caller compares it with the signed hashes."""
     row, package = signed_package(book, month=month, version=version)
+    extra = {signature.FILE_NAME: row["signature"].encode("utf-8")} if row.get("signature") else None
     return manifest.write_package(package, out_dir, templates=report_templates.templates(book, json.loads(row["templates"])),
-                                  rendering_block=signed.recorded_rendering(book, row, package))
+                                  rendering_block=signed.recorded_rendering(book, row, package), extra=extra)

@@ -47,7 +47,7 @@ def sign(path: Path, out: Path) -> Path:
     book = open_book(path)
     try:
         users.login(book, "chief", cc.PASSWORD)
-        return signoff.sign_off(book, month="2026-01", out_dir=out).folder
+        return signoff.sign_off(book, password=cc.PASSWORD, month="2026-01", out_dir=out).folder
     finally:
         book.close(backup=False)
 
@@ -94,7 +94,7 @@ def test_package_from_another_program_version_is_reported_as_such(path: Path, tm
     assert "无法逐字节重新生成" in note and "不表示报送包被篡改" in note
     text = report.text()
     assert "篡改过" not in text and "哈希不一致" not in text and "已核验的项目全部通过" in text, text
-    assert "○ 已签发报送包可重新生成且哈希一致（1 处无法在本机重现" in text, text
+    assert "○ 已签发报送包可重新生成且哈希一致（1 条说明" in text and "无法在本机重现" in text, text
 
 
 def test_other_qt_is_reported_and_the_workbook_is_still_checked(path: Path, tmp_path: Path,

@@ -223,7 +223,7 @@ def sign_off(book: Book, rng: random.Random, n: int) -> None:
     _as(book, "chief")
     if book.conn.execute("SELECT 1 FROM signoffs WHERE month = '2026-01' AND status = 'signed'").fetchone():
         monthly.reopen(book, month="2026-01", reason=f"崩溃测试第 {n} 次重新打开")
-    signoff.sign_off(book, month="2026-01", out_dir=book.path.with_name("报送包"), comment=f"第 {n} 次签发")
+    signoff.sign_off(book, password=PASSWORD, month="2026-01", out_dir=book.path.with_name("报送包"), comment=f"第 {n} 次签发")
 
 
 SCENARIOS: dict[str, Scenario] = {

@@ -106,8 +106,8 @@ def test_real_name_list_twice_replaces(book: Book) -> None:
 
 def test_sign_off_twice(book: Book, tmp_path: Path) -> None:
     users.login(book, "chief", cc.PASSWORD)
-    first = signoff.sign_off(book, month="2026-01", out_dir=tmp_path / "out")
-    refused_without_writing(book, lambda: signoff.sign_off(book, month="2026-01", out_dir=tmp_path / "out"), "已签发")
+    first = signoff.sign_off(book, password=cc.PASSWORD, month="2026-01", out_dir=tmp_path / "out")
+    refused_without_writing(book, lambda: signoff.sign_off(book, password=cc.PASSWORD, month="2026-01", out_dir=tmp_path / "out"), "已签发")
     assert [p.name for p in (tmp_path / "out").iterdir()] == [first.folder.name]
     assert len(monthly.signoffs(book, month="2026-01")) == 1
     with pytest.raises(AppError, match="已存在"):  # re-exporting into the same place never overwrites what was sent

@@ -32,7 +32,7 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         users.login(book, "clerk", cc.PASSWORD)
         cc.payment_flow(book, random.Random(1), 1)
         users.login(book, "chief", cc.PASSWORD)
-        result = signoff.sign_off(book, month="2026-01", out_dir=folder / "sent")
+        result = signoff.sign_off(book, password=cc.PASSWORD, month="2026-01", out_dir=folder / "sent")
     finally:
         book.close(backup=False)
     return path, result.folder

@@ -20,7 +20,7 @@ from tests.models.reports.test_monthly import october  # noqa: F401 - fixture
 @pytest.fixture
 def signed(october: Book, tmp_path: Path):  # noqa: F811
     """October signed by the chief; the file then opened read-only by the auditor."""
-    result = signoff.sign_off(october, month="2026-10", out_dir=tmp_path / "sent", comment="同意报送")
+    result = signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path / "sent", comment="同意报送")
     path = october.path
     october.close(backup=False)
     out = tmp_path / "exported"
@@ -47,17 +47,21 @@ def test_recreate_and_export_on_a_read_only_file(qtbot, qtmodeltester, signed) -
         qtbot.addWidget(tab)
         page = tab.packages
         qtmodeltester.check(page.model)
-        assert page.model.rowCount() == 1
-        row = page.model.rows[0]
+        assert page.model.rowCount() == 2  # September (signed first: months close in order) and October
+        at = [r["month"] for r in page.model.rows].index("2026-10")
+        page.view.selectRow(at)
+        row = page.model.rows[at]
         assert (row["month"], row["version"], row["signed_by"], row["comment"]) == ("2026-10", 1, "局长甲", "同意报送")
         assert row["audit"].startswith(f"{row['audit_seq']}:") and len(row["audit_hash"]) == 64
-        assert page.files.rowCount() == 3 and page.files.item(0, 1).text() == ""  # not compared yet
+        assert page.files.rowCount() == 4 and page.files.item(0, 1).text() == ""  # not compared yet (签名.json listed)
         page.recreate()
         qtbot.waitUntil(lambda: not page.busy() and bool(page.checks), timeout=60000)
         assert [c.same for c in page.checks] == [True, True, True]
         assert {page.files.item(i, 1).text() for i in range(3)} == {"✓ 一致"}
         assert "完全一致" in page.result.text()
         for name, digest in result.hashes.items():
+            if name == "签名.json":  # made with the chief's key: verify checks it, re-creation cannot
+                continue
             assert (page.recreated / name).read_bytes() == (result.folder / name).read_bytes(), name
             assert any(c.name == name and c.recreated == digest for c in page.checks)
         page.export()
@@ -84,6 +88,7 @@ def test_an_edited_sign_off_shows_which_file_differs(qtbot, signed) -> None:
         tab = AuditTab(ro)
         qtbot.addWidget(tab)
         page = tab.packages
+        page.view.selectRow([r["month"] for r in page.model.rows].index("2026-10"))
         page.recreate()
         qtbot.waitUntil(lambda: not page.busy() and bool(page.checks), timeout=60000)
         verdicts = {page.files.item(i, 0).text(): page.files.item(i, 1).text() for i in range(page.files.rowCount())}
@@ -93,5 +98,22 @@ def test_an_edited_sign_off_shows_which_file_differs(qtbot, signed) -> None:
         page.export()
         assert dialogs.Ask.shown[-1][0] == "error" and "manifest.json 与签发时记录的哈希不符" in dialogs.Ask.shown[-1][1]
         assert list(out.iterdir()) == []
+    finally:
+        ro.close()
+
+
+def test_the_auditor_verifies_against_the_packages_as_sent(qtbot, signed) -> None:
+    """与报送包核对…: a folder of packages as received; each becomes an anchor in the same report."""
+    path, result, _out = signed
+    dialogs.Ask.answer = lambda kind, text: str(result.folder.parent) if kind == "folder" else None
+    ro = _auditor(path)
+    try:
+        tab = AuditTab(ro)
+        qtbot.addWidget(tab)
+        tab.verify_against()
+        qtbot.waitUntil(lambda: tab.verify_button.isEnabled() and tab.against_button.isEnabled(), timeout=120000)
+        text = tab.report.toPlainText()
+        assert f"✓ 与报送包 {result.folder.name} 核对" in text, text
+        tab.grab().save(str(path.with_name("audit-against.png")))
     finally:
         ro.close()

@@ -11,7 +11,7 @@ from app.models.store.book import Book
 from app.ui.kit import dialogs
 from app.ui.reports.tab import ReportsTab
 from app.ui.shell.folders import Folders
-from tests.conftest import login_as
+from tests.conftest import PASSWORD, login_as
 from tests.models.reports.test_monthly import october  # noqa: F401 - fixture
 
 
@@ -21,7 +21,7 @@ def answers(tmp_path: Path):
     out.mkdir()
 
     def answer(kind: str, text: str):
-        return {"folder": str(out), "text": "同意报送", "confirm": True}.get(kind)
+        return {"folder": str(out), "text": "同意报送", "confirm": True, "password": PASSWORD}.get(kind)
 
     dialogs.Ask.shown = []
     dialogs.Ask.answer = answer
@@ -65,8 +65,10 @@ def test_chief_previews_and_signs_october(qtbot, qtmodeltester, october: Book, a
     assert dialogs.Ask.shown[-1][0] == "info" and "完全一致" in dialogs.Ask.shown[-1][1]
     again = Folders.opened[-1]
     assert again.parent.name.startswith("重新生成_") and again.name == package.name
+    assert (package / "签名.json").is_file() and not (again / "签名.json").exists()  # made by the key: not re-created
     for f in package.iterdir():
-        assert (again / f.name).read_bytes() == f.read_bytes(), f.name
+        if f.name != "签名.json":
+            assert (again / f.name).read_bytes() == f.read_bytes(), f.name
 
 
 def test_sign_off_without_a_preview_runs_it_first(qtbot, october: Book, answers: Path) -> None:  # noqa: F811
@@ -75,7 +77,7 @@ def test_sign_off_without_a_preview_runs_it_first(qtbot, october: Book, answers:
     _select(tab, "2026-10")
     tab.sign()  # previews in the background, then asks for the comment and signs
     qtbot.waitUntil(lambda: monthly.status(october, month="2026-10") == "已签发" and not tab.busy(), timeout=60000)
-    assert [k for k, _ in dialogs.Ask.shown] == ["text", "folder", "info"]  # comment, where to, done
+    assert [k for k, _ in dialogs.Ask.shown] == ["text", "folder", "password", "info"]  # comment, where, key, done
 
 
 def test_clerk_cannot_sign(qtbot, october: Book, answers: Path) -> None:  # noqa: F811
@@ -115,3 +117,35 @@ def test_cancelled_sign_off_writes_nothing(qtbot, october: Book, answers: Path, 
     assert monthly.status(october, month="2026-10") != "已签发" and list(answers.iterdir()) == []
     assert october.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == audit_rows
     assert tab.sign_button.isEnabled() and Folders.opened == []
+
+
+def test_signing_november_with_october_open_asks_to_sign_them_together(qtbot, october: Book, answers: Path,  # noqa: F811
+                                                                       clock) -> None:
+    clock.now = clock.now.replace(month=12, day=3)
+    tab = ReportsTab(october)
+    qtbot.addWidget(tab)
+    _select(tab, "2026-11")
+    tab.run_preview()
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=60000)
+    dialogs.Ask.answer = lambda kind, text: {"confirm": False}.get(kind)
+    tab.sign()
+    assert dialogs.Ask.shown[-1][0] == "confirm" and "2026-10 尚未签发" in dialogs.Ask.shown[-1][1]
+    assert monthly.status(october, month="2026-11") != "已签发"  # declined: nothing signed
+    dialogs.Ask.answer = lambda kind, text: {"folder": str(answers), "text": "同意报送", "confirm": True,
+                                             "password": PASSWORD}.get(kind)
+    tab.sign()
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=120000)
+    assert [monthly.status(october, month=m) for m in ("2026-10", "2026-11")] == ["已签发", "已签发"]
+    assert sorted(p.name[-10:] for p in answers.iterdir()) == ["2026-10_v1", "2026-11_v1"]
+
+
+def test_a_wrong_password_signs_nothing(qtbot, october: Book, answers: Path) -> None:  # noqa: F811
+    tab = ReportsTab(october)
+    qtbot.addWidget(tab)
+    _select(tab, "2026-10")
+    dialogs.Ask.answer = lambda kind, text: {"folder": str(answers), "text": "同意报送", "confirm": True,
+                                             "password": "not-the-password"}.get(kind)
+    tab.sign()
+    qtbot.waitUntil(lambda: not tab.busy() and dialogs.Ask.shown[-1][0] == "error", timeout=60000)
+    assert "密码不正确" in dialogs.Ask.shown[-1][1]
+    assert monthly.status(october, month="2026-10") != "已签发" and list(answers.iterdir()) == []

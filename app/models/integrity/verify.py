@@ -38,11 +38,13 @@ class Report:
         lines = [f"FundLedger 数据核验报告{('：' + path) if path else ''}"]
         for name, count in self.steps:
             if count == 0 and self.noted.get(name):
-                lines.append(f"  ○ {name}（{self.noted[name]} 处无法在本机重现，见下面的说明）")
+                lines.append(f"  ○ {name}（{self.noted[name]} 条说明，不是问题，见下面）")
                 continue
             lines.append(f"  {'✓' if count == 0 else '✗'} {name}{'' if count == 0 else f'（{count} 处问题）'}")
-        for note in self.notes:
+        for note in self.notes[:20]:
             lines.append(f"说明：{note}")
+        if len(self.notes) > 20:
+            lines.append(f"说明：另有 {len(self.notes) - 20} 条说明未列出")
         if self.findings:
             lines.append("")
             lines.append(f"首个问题：{self.findings[0]}")
@@ -135,7 +137,7 @@ def _start_ahead(book: Book, checks: list[tuple[str, Check]]) -> dict[str, _Ahea
         return {}  # an in-memory database: everything on the one connection
     out: dict[str, _Ahead] = {}
     for name, check in checks:
-        if check in AHEAD:
+        if check in AHEAD or getattr(check, "ahead", False):  # a long check from a floor above may ask too
             try:
                 out[name] = _Ahead(path, name, check)
             except sqlite3.Error:

@@ -158,6 +158,38 @@ def set_annual_plan(book: Book, *, year: int, item: str, amount: int) -> None:
                      "ON CONFLICT (year, item) DO UPDATE SET amount = excluded.amount", (year, item, amount))
 
 
+def _first_month_in_use(book: Book, year: int) -> str | None:
+    """The first month of `year` with anything dated in it (or signed): the year's reporting starts there."""
+    start, _end = periods.bounds(book, f"{year:04d}-01")
+    _s, last = periods.bounds(book, f"{year:04d}-12")
+    found: list[str] = []
+    for t in db.tracked(book.conn):
+        expr = t["date_expr"] or ""
+        if expr.startswith("{row}.") and expr[6:].isidentifier():
+            col = expr[6:]
+            row = book.conn.execute(f'SELECT min("{col}") FROM "{t["name"]}" WHERE "{col}" BETWEEN ? AND ?',
+                                    (start.isoformat(), last.isoformat())).fetchone()
+            if row and row[0]:
+                found.append(periods.month_of(dt.date.fromisoformat(str(row[0])[:10]), periods.cutoff_of(book)))
+    row = book.conn.execute("SELECT min(month) FROM signoffs WHERE month LIKE ?", (f"{year:04d}-%",)).fetchone()
+    if row and row[0]:
+        found.append(str(row[0]))
+    return min(found) if found else None
+
+
+def open_earlier_months(book: Book, month: str) -> list[str]:
+    """Earlier months of the same year, from the first one in use, that are not signed: they must be signed
+    first (or together with `month`), so a signed month never rests on an open one."""
+    year, mon = periods.parse_month(month)
+    first = _first_month_in_use(book, year)
+    if first is None or first >= month:
+        return []
+    signed = {r[0] for r in book.conn.execute(
+        "SELECT month FROM signoffs WHERE status = 'signed' AND month LIKE ?1 "
+        "UNION SELECT month FROM periods WHERE closed = 1 AND month LIKE ?1", (f"{year:04d}-%",))}  # closed: frozen too
+    return [m for m in (f"{year:04d}-{n:02d}" for n in range(int(first[5:]), mon)) if m not in signed]
+
+
 def reopen(book: Book, *, month: str, reason: str) -> None:
     """Chief only, with a reason: the month opens again and the signed version is kept as superseded."""
     periods.parse_month(month)
@@ -167,6 +199,10 @@ def reopen(book: Book, *, month: str, reason: str) -> None:
         row = conn.execute("SELECT id FROM signoffs WHERE month = ? AND status = 'signed'", (month,)).fetchone()
         if row is None:
             raise ValidationError(f"{month} 没有已签发的报送包", field="月份")
+        later = [r[0] for r in conn.execute(
+            "SELECT month FROM signoffs WHERE status = 'signed' AND month > ? ORDER BY month", (month,))]
+        if later:
+            raise ValidationError(f"{'、'.join(later)} 已签发：月份按顺序结账，请先重新打开较晚的月份", field="月份")
         periods.reopen_month(book, month=month, reason=reason)
         conn.execute("UPDATE signoffs SET status = 'superseded', reopened_at = ?, reopened_by = ?, reopen_reason = ? "
                      "WHERE id = ?", (book.stamp(), book.user.id if book.user else None, reason.strip(), row[0]))

@@ -56,6 +56,7 @@ class PackageData:
     warnings: Sequence[WarningRecord] = ()
     audit_head: tuple[int, str] | None = None  # (seq, hash) of the audit chain at sign-off
     fixed_time: dt.datetime | None = None  # document timestamp for an unsigned preview
+    signing_key: str = ""  # SHA-256 fingerprint of the chief's public key, filled at sign-off
 
     def __post_init__(self) -> None:
         if not _MONTH.fullmatch(self.month):

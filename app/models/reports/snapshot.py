@@ -47,6 +47,8 @@ def dumps(package: PackageData) -> str:
         "audit_head": list(package.audit_head) if package.audit_head else None,
         "fixed_time": package.fixed_time,
     }
+    if package.signing_key:  # absent from packages signed before keys existed: their stored text stays as it was
+        doc["signing_key"] = package.signing_key
     return json.dumps(_plain(doc), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
@@ -60,7 +62,7 @@ def loads(text: str) -> PackageData:
                         comment=s["comment"]),
         warnings=[WarningRecord(int(w["id"]), w["code"], w["detected_on"]) for w in doc["warnings"]],
         audit_head=(int(doc["audit_head"][0]), str(doc["audit_head"][1])) if doc["audit_head"] else None,
-        fixed_time=doc["fixed_time"],
+        fixed_time=doc["fixed_time"], signing_key=str(doc.get("signing_key") or ""),
     )
 
 

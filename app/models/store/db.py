@@ -12,7 +12,7 @@ from app.models.values.errors import FileError
 APPLICATION_ID = 1179403588  # 'FLED'
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
 SQLITE_MAGIC = b"SQLite format 3\x00"
-CLOSED_MESSAGE = "该日期所在月份已签发结账，不能新增、修改或删除（如需更正，请局长先重新打开该月）"
+CLOSED_MESSAGE = "该日期所在月份已签发结账（或早于最后一个已签发的月份），不能新增、修改或删除（如需更正，请局长先重新打开该月）"
 
 
 def migrations() -> list[tuple[int, str, Path]]:
@@ -186,7 +186,8 @@ def install_triggers(conn: sqlite3.Connection) -> None:
         if date_expr:
             def closed(row: str, date_expr: str = date_expr) -> str:
                 expr = date_expr.replace("{row}", row)
-                return f"EXISTS (SELECT 1 FROM periods WHERE closed = 1 AND ({expr}) BETWEEN start_date AND end_date)"
+                # at or before the last signed month: months close in order and stay closed
+                return f"({expr}) <= (SELECT max(end_date) FROM periods WHERE closed = 1)"
 
             raise_sql = f"BEGIN SELECT RAISE(ABORT, '{CLOSED_MESSAGE}'); END"
             conn.execute(f'CREATE TRIGGER "fl_closed_{name}_i" BEFORE INSERT ON "{name}" WHEN {closed("NEW")} {raise_sql}')

@@ -47,17 +47,15 @@ def ensure(book: Book, month: str) -> None:
 
 def is_closed(book: Book, day: dt.date | str) -> bool:
     text = day.isoformat() if isinstance(day, dt.date) else day
-    row = book.conn.execute(
-        "SELECT 1 FROM periods WHERE closed = 1 AND ? BETWEEN start_date AND end_date", (text,)
-    ).fetchone()
-    return row is not None
+    row = book.conn.execute("SELECT ? <= (SELECT max(end_date) FROM periods WHERE closed = 1)", (text,)).fetchone()
+    return bool(row[0])
 
 
 def require_open(book: Book, day: dt.date | str, *, field: str = "日期") -> None:
     """A friendly refusal before the trigger's; the trigger still guards raw SQL."""
     if is_closed(book, day):
         text = day.isoformat() if isinstance(day, dt.date) else day
-        raise ClosedPeriodError(f"{field} {text} 所在月份已签发结账，不能新增、修改或删除", field=field)
+        raise ClosedPeriodError(f"{field} {text} 所在月份已签发结账（或早于最后一个已签发的月份），不能新增、修改或删除", field=field)
 
 
 def close_month(book: Book, *, month: str) -> None:

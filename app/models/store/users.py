@@ -7,6 +7,7 @@ import hmac
 import secrets
 import sqlite3
 
+from app.models.store import keys
 from app.models.store.book import Book, User
 from app.models.store.permissions import ROLE_NAMES
 from app.models.values.errors import AppError, NotFound, ValidationError
@@ -76,6 +77,8 @@ def insert_user(conn: sqlite3.Connection, *, login: str, name: str, role: str, p
         "INSERT INTO users (login, name, role, section, pw_hash, active, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)",
         (login, name, role, section.strip(), hash_password(password), now),
     )
+    if role == "chief":  # the chief signs the monthly packages: a key pair sealed under this password
+        keys.create_key(conn, user_id=int(cur.lastrowid or 0), password=password, now=now, reason="创建局长账号时生成")
     return int(cur.lastrowid or 0)
 
 
@@ -146,6 +149,11 @@ def reset_password(book: Book, *, user_id: int, password: str) -> None:
     with book.write("reset_password") as conn:
         get(book, user_id)
         conn.execute("UPDATE users SET pw_hash = ? WHERE id = ?", (hash_password(password), user_id))
+        target = get(book, user_id)
+        if target.role == "chief" or keys.active_key(conn, user_id):  # the old key cannot be opened without the old password
+            who = book.user.name if book.user else "系统"
+            keys.create_key(conn, user_id=user_id, password=password, now=book.stamp(),
+                            reason=f"{who} 重置了 {target.name} 的密码，原签名密钥无法恢复，已生成新密钥")
 
 
 def change_own_password(book: Book, *, old: str, new: str) -> None:
@@ -157,3 +165,4 @@ def change_own_password(book: Book, *, old: str, new: str) -> None:
     check_password(new)
     with book.write("change_own_password") as conn:
         conn.execute("UPDATE users SET pw_hash = ? WHERE id = ?", (hash_password(new), book.user.id))
+        keys.reencrypt(conn, user_id=book.user.id, old=old, new=new, now=book.stamp())

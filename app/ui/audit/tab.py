@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
@@ -69,8 +70,12 @@ class AuditTab(QWidget):
         self.text.returnPressed.connect(self.apply_filter)
         bar.addWidget(apply)
         self.verify_button = QPushButton("核验数据库")
-        self.verify_button.clicked.connect(self.run_verify)
+        self.verify_button.clicked.connect(lambda: self.run_verify())
         bar.addWidget(self.verify_button)
+        self.against_button = QPushButton("与报送包核对…")
+        self.against_button.setToolTip("选择存放报送包（文件夹或 .zip）的文件夹：证明数据库到这些报送包为止的历史未被改写")
+        self.against_button.clicked.connect(self.verify_against)
+        bar.addWidget(self.against_button)
         layout.addLayout(bar)
         self.fill_choices()
         split = QSplitter(Qt.Orientation.Vertical)
@@ -132,21 +137,29 @@ class AuditTab(QWidget):
                 self.detail.setItem(i, j, QTableWidgetItem("" if value is None else str(value)))
         self.detail.resizeColumnsToContents()
 
-    def run_verify(self) -> None:
+    def verify_against(self) -> None:
+        """The same verify, with the packages as sent (a folder of them, or one package) as anchors."""
+        folder = self.packages.choose_folder("选择报送包所在的文件夹（或一个报送包文件夹）")
+        if folder is not None:
+            self.run_verify(against=[folder])
+
+    def run_verify(self, against: list[Path] | None = None) -> None:
         """Verify on its own read-only connection, off the GUI thread."""
         path = self.book.path
         self.verify_button.setEnabled(False)
+        self.against_button.setEnabled(False)
         self.report.setPlainText("正在核验……")
 
         def job(progress: Progress) -> Report:
             own = open_book(path, read_only=True)
             try:
-                return evidence.verify(own, progress=progress.step)
+                return evidence.verify(own, progress=progress.step, against=against or [])
             finally:
                 own.close()
 
         def done(result: Any, error: BaseException | None) -> None:
             self.verify_button.setEnabled(True)
+            self.against_button.setEnabled(True)
             self.report.setPlainText(str(error) if error else result.text(str(path)))
 
         self.job = Job(self, "核验数据库", job, done).start()

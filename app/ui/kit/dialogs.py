@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPlainTextEdit,
     QVBoxLayout,
@@ -67,6 +68,15 @@ def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> 
         result = Ask.record("text", label)
         return None if result is None else str(result)
     value, ok = QInputDialog.getText(parent, title, label, text=text)
+    return value if ok else None
+
+
+def ask_password(parent: QWidget | None, title: str, label: str) -> str | None:
+    """A password, typed hidden (tests answer kind "password")."""
+    if Ask.answer is not None:
+        result = Ask.record("password", label)
+        return None if result is None else str(result)
+    value, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Password)
     return value if ok else None
 
 

@@ -269,21 +269,33 @@ class ReportsTab(QWidget):
         if not self.preview.ok:
             dialogs.error(self, "表间勾稽关系未全部通过，不能签发。")
             return
-        comment = dialogs.ask_text(self, "签发", f"签发 {month} 月报。签发后该月结账，数据不能再修改。\n签发意见：", "同意报送")
+        earlier = monthly.open_earlier_months(self.book, month)
+        if earlier and not dialogs.confirm(
+                self, f"{'、'.join(earlier)} 尚未签发。月份按顺序签发结账：是否把这些月份与 {month} 一并签发"
+                      "（逐月核对勾稽关系、逐月生成报送包）？"):
+            return
+        months = [*earlier, month]
+        comment = dialogs.ask_text(self, "签发", f"签发 {'、'.join(months)} 月报。签发后结账，数据不能再修改。\n签发意见：",
+                                   "同意报送")
         if comment is None:
             return
         folder = self.choose_folder("报送包保存到")
         if folder is None:
             return
+        password = dialogs.ask_password(self, "签发", "请输入局长本人的密码（用于解开签名密钥，报送包由此密钥签名）：")
+        if not password:
+            return
 
-        def done(result: Any) -> None:
+        def done(results: Any) -> None:
             self.reload()
-            dialogs.info(self, f"已签发，{month} 已结账。报送包：\n{result.folder}")
-            self.open_folder(result.folder)
+            folders = "\n".join(str(r.folder) for r in results)
+            dialogs.info(self, f"已签发，{'、'.join(months)} 已结账。报送包：\n{folders}")
+            self.open_folder(results[-1].folder)
 
         def work(progress: Progress) -> Any:
             with monthly.worker_book(self.book) as own:
-                return signoff.sign_off(own, month=month, out_dir=folder, comment=comment, progress=progress.step)
+                return signoff.sign_months(own, months=months, out_dir=folder, password=password, comment=comment,
+                                           progress=progress.step)
 
         self.start_job(f"签发 {month}", work, done)
 

@@ -14,13 +14,14 @@ from app.models.ledger import account as ledger
 from app.models.reports import monthly
 from app.models.store.book import Book, open_book
 from app.models.values.errors import PermissionDenied, ValidationError
-from tests.conftest import login_as
+from tests.conftest import PASSWORD, login_as
 from tests.models.ledger.ledger_fixtures import register
 
 
 @pytest.fixture
-def october(book: Book, clock) -> Book:
-    """Receipts in September and October, one refund-free month of activity, signed in November."""
+def october(book: Book, clock, tmp_path_factory: pytest.TempPathFactory) -> Book:
+    """Receipts in September and October, one refund-free month of activity, signed in November (September
+    first: months are signed in order)."""
     clock.now = dt.datetime(2026, 11, 2, 9, 0)
     login_as(book, "clerk")
     register(book, received_date=dt.date(2026, 9, 10), amount=500_000_00, doc_no="新财农〔2026〕90号")
@@ -30,23 +31,24 @@ def october(book: Book, clock) -> Book:
              kind="ZX", item="ZX01", upper_doc_date=None, prefecture_doc_date=None)
     clock.now = dt.datetime(2026, 11, 20, 10, 0)
     login_as(book, "chief")
+    signoff.sign_off(book, month="2026-09", out_dir=tmp_path_factory.mktemp("september"), password=PASSWORD)
     return book
 
 
 def test_only_chief_signs_and_only_after_the_month(october: Book, tmp_path: Path, clock) -> None:
     login_as(october, "clerk")
     with pytest.raises(PermissionDenied):
-        signoff.sign_off(october, month="2026-10", out_dir=tmp_path)
+        signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path)
     login_as(october, "chief")
     with pytest.raises(ValidationError, match="结束后才能签发"):
-        signoff.sign_off(october, month="2026-11", out_dir=tmp_path)
+        signoff.sign_off(october, password=PASSWORD, month="2026-11", out_dir=tmp_path)
 
 
 def test_sign_off_writes_package_and_closes_month(october: Book, tmp_path: Path) -> None:
     preview = monthly.preview(october, month="2026-10")
     assert preview.ok, [c.detail for c in preview.checks if not c.ok]
-    result = signoff.sign_off(october, month="2026-10", out_dir=tmp_path, comment="同意报送")
-    assert set(result.paths) == {"workbook", "pdf", "manifest"}
+    result = signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path, comment="同意报送")
+    assert set(result.paths) == {"workbook", "pdf", "manifest", "signature"}
     assert monthly.status(october, month="2026-10") == "已签发"
     wb = openpyxl.load_workbook(result.paths["workbook"])
     assert wb.sheetnames[0] == "封面" and "表9" in wb.sheetnames
@@ -69,7 +71,7 @@ def test_sign_off_writes_package_and_closes_month(october: Book, tmp_path: Path)
 
 
 def test_reexport_is_byte_identical_and_verify_checks_it(october: Book, tmp_path: Path) -> None:
-    signed = signoff.sign_off(october, month="2026-10", out_dir=tmp_path / "sent")
+    signed = signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path / "sent")
     again = signoff.export(october, month="2026-10", out_dir=tmp_path / "again")
     for key in ("workbook", "manifest", "pdf"):
         assert signed.paths[key].read_bytes() == again.paths[key].read_bytes(), key
@@ -81,12 +83,12 @@ def test_reexport_is_byte_identical_and_verify_checks_it(october: Book, tmp_path
 
 
 def test_reopen_creates_v2_and_keeps_v1(october: Book, tmp_path: Path, clock) -> None:
-    signoff.sign_off(october, month="2026-10", out_dir=tmp_path)
+    signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path)
     with pytest.raises(ValidationError, match="理由"):
         monthly.reopen(october, month="2026-10", reason="改")
     monthly.reopen(october, month="2026-10", reason="更正县本级资金的收到日期")
     assert monthly.status(october, month="2026-10") in ("待签发", "逾期")
-    second = signoff.sign_off(october, month="2026-10", out_dir=tmp_path)
+    second = signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path)
     assert second.folder.name.endswith("_v2")
     versions = [(s["version"], s["status"]) for s in monthly.signoffs(october, month="2026-10")]
     assert versions == [(1, "superseded"), (2, "signed")]
@@ -103,13 +105,13 @@ def test_failed_cross_check_blocks_sign_off(october: Book, tmp_path: Path) -> No
                                 voucher_no="ZF-X", payment_id=None, summary="无支付单的支出")
     login_as(october, "chief")
     with pytest.raises(ValidationError, match="第 3 条"):
-        signoff.sign_off(october, month="2026-10", out_dir=tmp_path / "out")
+        signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path / "out")
     assert monthly.status(october, month="2026-10") != "已签发"
     assert not (tmp_path / "out").exists()
 
 
 def test_verify_names_an_edited_signed_package(october: Book, tmp_path: Path) -> None:
-    signoff.sign_off(october, month="2026-10", out_dir=tmp_path / "sent")
+    signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path / "sent")
     path = october.path
     october.close(backup=False)
     raw = sqlite3.connect(path)
@@ -122,7 +124,7 @@ def test_verify_names_an_edited_signed_package(october: Book, tmp_path: Path) ->
     ro.close()
     assert not report.ok
     text = report.text()
-    assert "2026-10 第 1 版报送包" in text and "manifest.json" in text
+    assert "2026-10 第 1 版" in text and "manifest.json" in text
 
 
 def test_a_cancelled_sign_off_leaves_nothing(october: Book, tmp_path: Path) -> None:
@@ -141,13 +143,13 @@ def test_a_cancelled_sign_off_leaves_nothing(october: Book, tmp_path: Path) -> N
     audit_before = october.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     for n in range(5):
         with pytest.raises(Cancelled):
-            signoff.sign_off(october, month="2026-10", out_dir=tmp_path / "out", progress=cancel_at(n))
+            signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path / "out", progress=cancel_at(n))
         assert monthly.status(october, month="2026-10") != "已签发"
-        assert october.conn.execute("SELECT count(*) FROM signoffs").fetchone()[0] == 0
+        assert october.conn.execute("SELECT count(*) FROM signoffs WHERE month = '2026-10'").fetchone()[0] == 0
         assert october.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == audit_before
         assert not (tmp_path / "out").exists()
     assert "写出报送包…" in steps
-    result = signoff.sign_off(october, month="2026-10", out_dir=tmp_path / "out", progress=lambda *a: None)
+    result = signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path / "out", progress=lambda *a: None)
     assert result.folder.name.endswith("_v1")
 
 
@@ -168,6 +170,87 @@ def test_a_worker_connection_keeps_the_windows_writes_out_of_the_sign_off(octobe
 
     with monthly.worker_book(october) as own:
         assert own is not october and own.user == october.user
-        signoff.sign_off(own, month="2026-10", out_dir=tmp_path, progress=progress)
+        signoff.sign_off(own, password=PASSWORD, month="2026-10", out_dir=tmp_path, progress=progress)
     assert seen == [True]
     assert monthly.status(october, month="2026-10") == "已签发"  # the window's connection sees the commit
+
+
+# -- months close in order and stay closed ----------------------------------------------------------------------
+def test_november_cannot_be_signed_while_october_is_open(october: Book, tmp_path: Path, clock) -> None:
+    clock.now = dt.datetime(2026, 12, 3, 9, 0)
+    before = october.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    with pytest.raises(ValidationError, match="2026-10 尚未签发"):
+        signoff.sign_off(october, password=PASSWORD, month="2026-11", out_dir=tmp_path / "out")
+    assert october.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == before
+    assert not (tmp_path / "out").exists()
+    # signed together, in order, each its own signed package
+    results = signoff.sign_months(october, months=["2026-11", "2026-10"], out_dir=tmp_path / "out", password=PASSWORD)
+    assert [r.folder.name[-10:] for r in results] == ["2026-10_v1", "2026-11_v1"]
+    assert [monthly.status(october, month=m) for m in ("2026-10", "2026-11")] == ["已签发", "已签发"]
+    # and reopened only from the latest back
+    with pytest.raises(ValidationError, match="2026-11 已签发"):
+        monthly.reopen(october, month="2026-10", reason="更正十月数据的测试")
+
+
+def test_an_entry_dated_before_the_last_signed_month_is_refused(book: Book, tmp_path: Path, clock) -> None:
+    """A month that was never signed but lies before the last signed one is closed as well, in the program and
+    in the triggers (sqlite3 users are stopped too)."""
+    clock.now = dt.datetime(2026, 11, 2, 9, 0)
+    login_as(book, "clerk")
+    register(book, received_date=dt.date(2026, 10, 9), amount=100_00, doc_no="新财农〔2026〕120号")
+    clock.now = dt.datetime(2026, 11, 20, 10, 0)
+    login_as(book, "chief")
+    signoff.sign_off(book, password=PASSWORD, month="2026-10", out_dir=tmp_path)  # October is the first month in use
+    login_as(book, "clerk")
+    with pytest.raises(Exception, match="早于最后一个已签发的月份|已签发结账"):
+        register(book, received_date=dt.date(2026, 9, 20), amount=100_00, doc_no="新财农〔2026〕121号")
+    raw = sqlite3.connect(book.path)
+    with pytest.raises(sqlite3.IntegrityError, match="已签发结账"):
+        raw.execute("INSERT INTO ledger_entries (entry_date, indicator_id, entry_type, side, sign, amount, created_at) "
+                    "VALUES ('2026-09-20', (SELECT min(id) FROM indicators), 'income', 'income', 1, 100, '2026-11-20')")
+    raw.close()
+
+
+def test_a_drifted_signed_month_is_named_by_verify(october: Book, tmp_path: Path) -> None:
+    signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path / "sent")
+    path = october.path
+    october.close(backup=False)
+    raw = sqlite3.connect(path)  # an entry slipped into September around the lock: triggers dropped, then restored
+    saved = raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ledger_entries'").fetchall()
+    for name, _sql in saved:
+        raw.execute(f'DROP TRIGGER "{name}"')
+    raw.execute("UPDATE ledger_entries SET amount = amount + 1000000 WHERE entry_date = '2026-09-10'")
+    for _name, sql in saved:
+        raw.execute(sql)
+    raw.commit()
+    raw.close()
+    ro = open_book(path, read_only=True)
+    report = evidence.verify(ro)
+    ro.close()
+    drift = [str(f) for f in report.findings if f.check == "已签发月份"]
+    assert any(f.startswith("[已签发月份] 2026-10 已签发报送包") and "表1" in f and "签发时" in f for f in drift), drift
+    assert any("2026-09" in f for f in drift), drift
+
+
+def test_cross_checks_run_again_on_the_data_actually_signed(october: Book, tmp_path: Path, monkeypatch) -> None:
+    """Data that changes between the chief's preview and the signing transaction (here: written while the
+    pre-signing backup runs) is checked again inside the transaction, on what is signed."""
+    from app.export import signoff as signoff_module
+
+    indicator = october.conn.execute("SELECT id FROM indicators WHERE doc_no = '新财农〔2026〕90号'").fetchone()[0]
+    real_backup = signoff_module.backup.make
+
+    def backup_then_a_late_entry(book: Book, *, reason: str) -> Path:
+        out = real_backup(book, reason=reason)
+        chief = book.user
+        login_as(book, "clerk")  # a clerk on another PC, in the moment between preview and signing
+        ledger.post_expenditure(book, indicator_id=indicator, amount=1_00, entry_date=dt.date(2026, 10, 15),
+                                voucher_no="ZF-LATE", payment_id=None, summary="预览之后写入的支出")
+        book.user = chief
+        return out
+
+    monkeypatch.setattr(signoff_module.backup, "make", backup_then_a_late_entry)
+    with pytest.raises(ValidationError, match="(?s)按签发时的数据重新核对.*第 3 条"):
+        signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path / "out")
+    assert monthly.status(october, month="2026-10") != "已签发"
+    assert not (tmp_path / "out").exists()

@@ -53,7 +53,7 @@ def sign_october(path: Path, out: Path) -> Path:
     book.clock = FixedClock(dt.datetime(2026, 11, 21, 9, 0))
     try:
         login_as(book, "chief")
-        result = signoff.sign_off(book, month="2026-10", out_dir=out, comment="同意报送")
+        result = signoff.sign_off(book, password=PASSWORD, month="2026-10", out_dir=out, comment="同意报送")
     finally:
         book.close(backup=False)
     return result.paths["workbook"]

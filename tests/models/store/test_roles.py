@@ -33,6 +33,7 @@ SPEC: dict[str, set[str]] = {
     "change_own_password": {C, R, H}, "edit_fund_items": {C, H}, "edit_calendar": {C, H},
     "close_month": {H}, "reopen_month": {H}, "restore_backup": {H}, "set_warning_sections": {H},
     "sign_off": {H},
+    "create_signing_key": {H},  # a file from before signing keys: the chief's first sign-off makes one
     # the 专账: the clerk enters; the reviewer may post the expenditure of a payment and explain differences
     "register_indicator": {C}, "adjust_indicator": {C}, "post_ledger_entry": {C, R}, "manual_ledger_entry": {C},
     "import_treasury": {C}, "save_treasury_mapping": {C}, "record_section_ledger": {C, R},
@@ -163,11 +164,11 @@ def test_only_the_chief_signs_off(book: Book, tmp_path: Path) -> None:
     for login in ("clerk", "reviewer", "auditor"):
         login_as(book, login)
         with pytest.raises(PermissionDenied):
-            signoff.sign_off(book, month="2026-01", out_dir=tmp_path / login)
+            signoff.sign_off(book, password=PASSWORD, month="2026-01", out_dir=tmp_path / login)
         assert not (tmp_path / login).exists()
     assert monthly.signoffs(book) == []
     login_as(book, "chief")
-    signoff.sign_off(book, month="2026-01", out_dir=tmp_path / "chief")
+    signoff.sign_off(book, password=PASSWORD, month="2026-01", out_dir=tmp_path / "chief")
     assert [s["status"] for s in monthly.signoffs(book)] == ["signed"]
     login_as(book, "clerk")
     with pytest.raises(PermissionDenied):

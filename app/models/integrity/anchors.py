@@ -1,0 +1,379 @@
+"""verify's checks of what was signed: sign-offs against the chain, signatures against keys, signed months against
+live data, and the file against packages as they were sent (`verify --against`), which anchor it from outside.
+
+A hash chain anyone can recompute proves nothing on its own. What holds is what left the file: a signature made
+with a key that only the chief can open, and the package (manifest, chain head, checkpoints, users) that went
+upward. Everything here only reads.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import sqlite3
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from app.models.integrity.verify import Note  # told, not failed: a key that changed, with when and why
+from app.models.reports import definitions, snapshot
+from app.models.reports.monthly import assemble
+from app.models.store import keys, signature
+from app.models.store.audit import Finding
+from app.models.store.book import Book
+from app.models.values import money
+from app.models.values.errors import AppError
+
+MANIFEST = "manifest.json"
+MAX_PACKAGE_BYTES = 512 * 1024 * 1024
+ROLE = {"clerk": "经办", "reviewer": "审核", "chief": "局长", "auditor": "审计"}
+
+
+def _where(row: sqlite3.Row | dict[str, Any]) -> str:
+    return f"{row['month']} 第 {row['version']} 版签发记录"
+
+
+def _range(a: int, b: int) -> str:
+    return f"审计记录 #{a}" if a == b else f"审计记录 #{a}–#{b}"
+
+
+def _user_diff(then: list[dict[str, Any]], now: list[dict[str, Any]]) -> str:
+    """The first difference between two user lists, named."""
+    a = {str(u["login"]).lower(): u for u in then}
+    b = {str(u["login"]).lower(): u for u in now}
+    for login in sorted(a.keys() | b.keys()):
+        x, y = a.get(login), b.get(login)
+        if x is None and y is not None:
+            return f"用户 {y['login']}（{ROLE.get(str(y['role']), y['role'])}）在签发时并不存在，是后来在本程序之外加入的"
+        if y is None and x is not None:
+            return f"签发时存在的用户 {x['login']}（{ROLE.get(str(x['role']), x['role'])}）已不在文件的记录中"
+        if x != y and x is not None and y is not None:
+            parts = [f"{k} 签发时为 {x[k]!r}、文件中为 {y[k]!r}" for k in ("role", "active", "key") if x.get(k) != y.get(k)]
+            return f"用户 {x['login']} 与签发时不同：{'；'.join(parts)}"
+    return "用户名单与签发时不同"
+
+
+def _signer_login(conn: sqlite3.Connection, user_id: int) -> str:
+    row = conn.execute("SELECT login FROM users WHERE id = ?", (user_id,)).fetchone()
+    return str(row[0]) if row else ""
+
+
+# -- inside the file -----------------------------------------------------------------------------------------
+def check_signoffs(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """Every sign-off: its recorded chain head is the chain's, its signature is valid under a key the file knows
+    for its signer (active when it signed), and the users it signed are the users the chain says there were.
+    Key changes between sign-offs are told (with when and why), not silently trusted."""
+    rows = conn.execute("SELECT * FROM signoffs ORDER BY id").fetchall()
+    bureau = signature.bureau_of(conn)
+    signed_before = False
+    last_key: dict[str, str] = {}
+    for row in rows:
+        where = _where(row)
+        seq, want = int(row["audit_seq"]), str(row["audit_hash"])
+        now = signature.chain_hash_at(conn, seq)
+        doc: signature.Parsed | None = None
+        if row["signature"]:
+            try:
+                doc = signature.parse(row["signature"], where=where)
+            except AppError as exc:
+                yield Finding("签名", where, str(exc))
+                continue
+        if now != want:
+            detail = f"记录的审计链头（#{seq}）与文件中该位置的审计链不一致：签发之后审计链被重新计算过，历史被改写"
+            if doc is not None and doc.head == (seq, want):
+                span = signature.first_difference(conn, doc.head, doc.doc["checkpoints"])
+                if span:
+                    detail += f"；第一处不同在{_range(*span)}之间"
+            yield Finding("签发锚点", where, detail)
+        if doc is None:
+            keyed = conn.execute("SELECT min(created_at) FROM signing_keys").fetchone()[0]
+            if signed_before or (keyed is not None and str(keyed) <= str(row["signed_at"])):
+                yield Finding("签名", where, "没有签名：签发时本文件已有局长签名密钥，这一版的签名被去掉了")
+            else:
+                yield Note("签名", where, "由未启用签名的旧版程序签发，没有签名，只核对了审计链头")
+            continue
+        signed_before = True
+        yield from _check_doc(conn, row, doc, bureau, where)
+        login = str(doc.doc["signer"].get("login", ""))
+        if last_key and login.lower() not in last_key:
+            yield Note("签名密钥", f"{row['month']} 第 {row['version']} 版",
+                       f"签发人第一次是 {login}（密钥 {keys.show(doc.fingerprint)}，{_why(conn, doc.fingerprint)}）；"
+                       f"此前的月份由 {'、'.join(sorted(last_key))} 签发——请与上级核对封面上的密钥指纹")
+        previous = last_key.get(login.lower())
+        if previous and previous != doc.fingerprint:
+            yield Note("签名密钥", f"{login} 自 {row['month']} 第 {row['version']} 版起",
+                       f"签名密钥改变：{keys.show(previous)} → {keys.show(doc.fingerprint)}；{_why(conn, doc.fingerprint)}")
+        last_key[login.lower()] = doc.fingerprint
+    for login, fp in sorted(last_key.items()):
+        user = conn.execute("SELECT id, name FROM users WHERE login = ?", (login,)).fetchone()
+        current = keys.active_key(conn, int(user[0])) if user else None
+        if user is not None and current is not None and current.fingerprint != fp:
+            yield Note("签名密钥", f"局长 {user['name']}（{login}）",
+                       f"当前的签名密钥 {keys.show(current.fingerprint)} 不是签发此前月份的 {keys.show(fp)}；"
+                       f"{_why(conn, current.fingerprint)}")
+
+
+def _why(conn: sqlite3.Connection, fp: str) -> str:
+    key = keys.by_fingerprint(conn, fp)
+    return f"该密钥 {key.created_at} 生成，原因：{key.reason}" if key else "该密钥在本文件中没有记录"
+
+
+def _check_doc(conn: sqlite3.Connection, row: sqlite3.Row, doc: signature.Parsed, bureau: dict[str, str],
+               where: str) -> Iterator[Finding]:
+    d = doc.doc
+    if not doc.valid():
+        yield Finding("签名", where, f"{signature.FILE_NAME} 的签名与其内容不符：签名文件被改动过，或不是用其所记公钥签的")
+        return
+    files: dict[str, str] = json.loads(row["files"])
+    manifest_name = str(d["manifest"].get("name", MANIFEST))
+    problems = []
+    if (d["month"], int(d["version"])) != (row["month"], int(row["version"])):
+        problems.append(f"签名针对的是 {d['month']} 第 {d['version']} 版")
+    if doc.head != (int(row["audit_seq"]), str(row["audit_hash"])):
+        problems.append(f"签名中的审计链头 #{doc.head[0]} 与签发记录的不同")
+    if files.get(manifest_name) != d["manifest"].get("sha256"):
+        problems.append(f"签名所签的 {manifest_name} 与签发记录的哈希不同")
+    if files.get(signature.FILE_NAME) != hashlib.sha256(row["signature"].encode("utf-8")).hexdigest():
+        problems.append(f"{signature.FILE_NAME} 与签发记录的哈希不同")
+    if d["bureau"] != bureau:
+        problems.append(f"签名中的单位是 {d['bureau'].get('name')}（{d['bureau'].get('region_code')}）")
+    if problems:
+        yield Finding("签名", where, "签名与签发记录不一致：" + "；".join(problems))
+        return
+    key = keys.by_fingerprint(conn, doc.fingerprint)
+    login = _signer_login(conn, int(row["signed_by"]))
+    if key is None or key.public_key != d["public_key"]:
+        yield Finding("签名密钥", where, f"签名所用的密钥（指纹 {keys.show(doc.fingerprint)}）不是本文件登记的任何密钥")
+        return
+    if _signer_login(conn, key.user_id) != login or str(d["signer"].get("login", "")).lower() != login.lower():
+        yield Finding("签名密钥", where, f"签名所用的密钥属于另一个用户，不是签发人 {login} 的")
+        return
+    signed_at = str(row["signed_at"])
+    if key.created_at > signed_at or (key.retired_at is not None and key.retired_at < signed_at):
+        yield Finding("签名密钥", where, f"签名所用的密钥在签发时（{signed_at}）并不是 {login} 的有效密钥"
+                                        f"（生成于 {key.created_at}，停用于 {key.retired_at or '—'}）")
+        return
+    then = keys.users_at(conn, doc.head[0])
+    if keys.users_digest(then) != d["users_sha256"] or then != d["users"]:
+        yield Finding("用户", where, _user_diff(d["users"], then) + "（按审计记录还原签发时的用户表）")
+
+
+# -- signed months against live data ------------------------------------------------------------------------
+def _shown(value: Any, col: definitions.Column | None) -> str:
+    if col is not None and col.type == "money" and isinstance(value, int) and not isinstance(value, bool):
+        return money.format(value)
+    return str(value)
+
+
+def check_drift(book: Book) -> Iterator[Finding]:
+    """Every month that stands signed is summed again from the data as it is now; the first figure that differs
+    from what was signed is named (a month that drifted after signing: data entered or changed around the lock)."""
+    defs = definitions.load()
+    by_source = {t.source: t for t in defs.tables}
+    for row in book.conn.execute("SELECT id, month, version, data FROM signoffs WHERE status = 'signed' "
+                                 "ORDER BY month").fetchall():
+        signed = json.loads(row["data"])
+        package = snapshot.loads(row["data"])
+        try:
+            live = json.loads(snapshot.dumps(assemble(book, month=row["month"], version=package.version,
+                                                      signoff=package.signoff, audit_head=package.audit_head)))
+        except AppError as exc:
+            yield Finding("已签发月份", _where(row), f"无法按现有数据重新汇总：{exc}")
+            continue
+        found = _first_change(signed, live, by_source)
+        if found:
+            yield Finding("已签发月份", f"{row['month']} 已签发报送包（第 {row['version']} 版）",
+                          f"{found}（按现有数据重新汇总与签发时不同：签发后数据被改动过）")
+
+
+def check_drift_on(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """check_drift on a connection of its own: verify starts it at once in a thread beside the other long checks
+    (the sums run inside SQLite, which lets the other threads go on meanwhile)."""
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    return check_drift(Book(Path(path or ":memory:"), conn, read_only=True))
+
+
+check_drift_on.ahead = True  # type: ignore[attr-defined]
+
+
+def _first_change(signed: dict[str, Any], live: dict[str, Any], by_source: dict[str, definitions.TableDef]) -> str:
+    for source in sorted(set(signed["rows"]) | set(live["rows"]),
+                         key=lambda s: (by_source[s].id if s in by_source else "~" + s)):
+        a, b = signed["rows"].get(source, []), live["rows"].get(source, [])
+        if a == b:
+            continue
+        table = by_source.get(source)
+        name = f"{table.id}（{table.title}）" if table else source
+        for i in range(max(len(a), len(b))):
+            x = a[i] if i < len(a) else None
+            y = b[i] if i < len(b) else None
+            if x == y:
+                continue
+            if x is None or y is None:
+                return f"{name} 行数不同（签发时 {len(a)} 行，现在 {len(b)} 行）"
+            label = str(x.get(table.label_column, "") if table else "") or f"第 {i + 1} 行"
+            for k in sorted(set(x) | set(y), key=lambda k: list(x).index(k) if k in x else 999):
+                if x.get(k) != y.get(k):
+                    col = table.find(k) if table else None
+                    return (f"{name} “{label}”的 {col.name if col else k}：签发时 {_shown(x.get(k), col)}，"
+                            f"现在 {_shown(y.get(k), col)}")
+        return f"{name} 与签发时不同"
+    if signed.get("warnings") != live.get("warnings"):
+        return "计入该月的预警与签发时不同"
+    return ""
+
+
+# -- against packages as they were sent ------------------------------------------------------------------------
+def expand(path: Path) -> list[Path]:
+    """The packages a path names: itself, the package folders and .zip files inside a folder of them, or what a
+    wildcard matches (Windows' command prompt passes `报送包\\*` through unexpanded)."""
+    text = str(path)
+    if any(c in text for c in "*?[") and not path.exists():
+        return sorted(Path(p) for p in glob.glob(text)) or [path]
+    if path.is_dir() and not (path / MANIFEST).is_file():
+        inner = sorted(p for p in path.iterdir()
+                       if (p.is_dir() and (p / MANIFEST).is_file()) or (p.is_file() and p.suffix.lower() == ".zip"))
+        return inner or [path]
+    return [path]
+
+
+def read_package(path: Path) -> tuple[str, dict[str, bytes]]:
+    """The files of a package folder or .zip as sent (a zip may hold the folder itself). Raises AppError."""
+    if path.is_dir():
+        files = {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.is_file()}
+        return path.name, files
+    if path.is_file() and zipfile.is_zipfile(path):
+        out: dict[str, bytes] = {}
+        with zipfile.ZipFile(path) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            for info in infos:
+                info.filename = _zip_name(info)
+            if sum(i.file_size for i in infos) > MAX_PACKAGE_BYTES:
+                raise AppError(f"压缩包 {path.name} 解开后超过 {MAX_PACKAGE_BYTES // 1024 // 1024} MB，不是报送包",
+                               field="报送包")
+            tops = {i.filename.split("/")[0] for i in infos if "/" in i.filename}
+            prefix = f"{tops.pop()}/" if len(tops) == 1 and all("/" in i.filename for i in infos) else ""
+            for info in infos:
+                name = info.filename[len(prefix):] if info.filename.startswith(prefix) else info.filename
+                if "/" in name:
+                    raise AppError(f"压缩包 {path.name} 中有子文件夹 {info.filename}，不是一个报送包", field="报送包")
+                out[name] = zf.read(info)
+        return path.name, out
+    if not path.exists():
+        raise AppError(f"{path} 不存在", field="报送包")
+    raise AppError(f"{path} 既不是报送包文件夹，也不是 .zip 压缩包", field="报送包")
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as its maker meant it: without the UTF-8 flag Python reads CP437, but Info-ZIP writes UTF-8
+    and Windows' 压缩文件夹 writes GBK there."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    raw = info.filename.encode("cp437", errors="replace")
+    for encoding in ("utf-8", "gbk"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
+def check_against(conn: sqlite3.Connection, path: Path) -> Iterator[Finding]:
+    """Prove the file's history up to this package is unchanged: the files are the package's own, the signature
+    holds, the key is the one this file knows for the signer, the chain at the package's head is the package's,
+    and so are the users. The first range of audit records that differs is named."""
+    try:
+        label, files = read_package(path)
+    except (AppError, OSError, zipfile.BadZipFile) as exc:
+        yield Finding("报送包", str(path), f"无法读取（{exc}）")
+        return
+    pkg = f"报送包 {label}"
+    if MANIFEST not in files:
+        yield Finding("报送包", pkg, f"缺少 {MANIFEST}，不是完整的报送包")
+        return
+    try:
+        man = json.loads(files[MANIFEST])
+        listed = {str(f["name"]): str(f["sha256"]) for f in man["files"]}
+        month, version = str(man["month"]), int(man["version"])
+    except (ValueError, KeyError, TypeError) as exc:
+        yield Finding("报送包", f"{pkg}：{MANIFEST}", f"无法读取（{exc}）")
+        return
+    extra = sorted(set(files) - set(listed) - {MANIFEST, signature.FILE_NAME})
+    bad = False
+    for name in extra:
+        bad = True
+        yield Finding("报送包", f"{pkg}：{name}", f"{MANIFEST} 中没有这个文件，是后来加入的")
+    for name, digest in sorted(listed.items()):
+        if name not in files:
+            bad = True
+            yield Finding("报送包", f"{pkg}：{name}", "文件缺失")
+        elif hashlib.sha256(files[name]).hexdigest() != digest:
+            bad = True
+            yield Finding("报送包", f"{pkg}：{name}", f"内容与 {MANIFEST} 记录的 SHA-256 不符，文件被改动过")
+    if bad:
+        return
+    bureau = signature.bureau_of(conn)
+    if signature.FILE_NAME not in files:
+        if man.get("signing_key"):
+            yield Finding("签名", pkg, f"缺少 {signature.FILE_NAME}：清单写明由局长密钥签发，签名文件被去掉了")
+            return
+        if man.get("bureau") != bureau["name"]:
+            yield Finding("报送包", pkg, f"属于 {man.get('bureau')}，不是本文件的单位（{bureau['name']}）")
+            return
+        yield Note("签名", pkg, "由未启用签名的旧版程序签发，没有签名：只核对文件与审计链头")
+        head = man.get("audit_head") or {}
+        yield from _check_chain(conn, pkg, (int(head.get("seq", 0)), str(head.get("hash", ""))), {})
+        return
+    try:
+        doc = signature.parse(files[signature.FILE_NAME], where=pkg)
+    except AppError as exc:
+        yield Finding("签名", pkg, str(exc))
+        return
+    d = doc.doc
+    if not doc.valid():
+        yield Finding("签名", f"{pkg}：{signature.FILE_NAME}", "签名与其内容不符：签名文件被改动过，或不是用其所记公钥签的")
+        return
+    if d["manifest"].get("sha256") != hashlib.sha256(files[MANIFEST]).hexdigest():
+        yield Finding("签名", f"{pkg}：{MANIFEST}", "清单与签名不符：清单在签名之后被改动过")
+        return
+    if (d["month"], int(d["version"])) != (month, version) or (man.get("signing_key") or {}).get("fingerprint") != doc.fingerprint:
+        yield Finding("签名", pkg, "签名文件与清单不是同一次签发的（月份、版本或密钥指纹不同）")
+        return
+    if d["bureau"] != bureau:
+        yield Finding("报送包", pkg, f"属于 {d['bureau'].get('name')}（区划代码 {d['bureau'].get('region_code')}），"
+                                    f"不是本文件的单位 {bureau['name']}（{bureau['region_code']}）：不能作为本文件的锚点")
+        return
+    key = keys.by_fingerprint(conn, doc.fingerprint)
+    login = str(d["signer"].get("login", ""))
+    if key is None or key.public_key != d["public_key"]:
+        yield Finding("签名密钥", pkg, f"报送包由密钥 {keys.show(doc.fingerprint)} 签发，本文件中没有这个密钥："
+                                     f"文件中 {login} 的密钥被替换过（或报送包不是本文件签发的）")
+    elif _signer_login(conn, key.user_id).lower() != login.lower():
+        yield Finding("签名密钥", pkg, f"报送包的签名密钥在本文件中属于另一个用户，不是签发人 {login}")
+    row = conn.execute("SELECT * FROM signoffs WHERE month = ? AND version = ?", (month, version)).fetchone()
+    if row is None:
+        yield Finding("签发记录", pkg, f"本文件中没有 {month} 第 {version} 版的签发记录（被删除过）")
+    else:
+        if row["signature"] and row["signature"].encode("utf-8") != files[signature.FILE_NAME]:
+            yield Finding("签名", f"{_where(row)}", f"与报送包 {label} 中的签名不同：文件中的签名被重新签过")
+        recorded: dict[str, str] = json.loads(row["files"])
+        for name in sorted(listed.keys() | {MANIFEST}):
+            if recorded.get(name) != hashlib.sha256(files[name]).hexdigest():
+                yield Finding("签发记录", f"{_where(row)}：{name}", f"记录的哈希与报送包 {label} 中的文件不同")
+                break
+    yield from _check_chain(conn, pkg, doc.head, d["checkpoints"])
+    then = keys.users_at(conn, doc.head[0])
+    if then != d["users"]:
+        yield Finding("用户", pkg, _user_diff(d["users"], then) + f"（按本文件的审计记录还原到 #{doc.head[0]}）")
+
+
+def _check_chain(conn: sqlite3.Connection, pkg: str, head: tuple[int, str], marks: dict[str, Any]) -> Iterator[Finding]:
+    seq, want = head
+    if signature.chain_hash_at(conn, seq) == want:
+        return
+    span = signature.first_difference(conn, head, marks) if marks else (1, seq)
+    assert span is not None
+    yield Finding("审计链", _range(*span),
+                  f"本文件的审计链与 {pkg} 签发时（#{seq}）不同：这是第一处不同的区间，文件的历史在此被改写过")

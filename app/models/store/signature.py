@@ -1,0 +1,163 @@
+"""签名.json: what the chief's key signs at sign-off, written into the package folder beside manifest.json.
+
+The signed payload names the bureau (name and 区划代码), the month and version, the SHA-256 of manifest.json,
+the audit-chain head at signing, checkpoints of the chain before it (so a later check can name the first range
+that differs), and the users table (login, role, active, key fingerprint). The package that went upward is
+then an anchor from outside: whoever rewrites the file's history afterwards cannot make it agree.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from app import __version__
+from app.models.store import audit, keys
+from app.models.values.errors import AppError
+
+FILE_NAME = "签名.json"
+FORMAT = 1
+PROGRAM = "FundLedger"
+_DOMAIN = b"FundLedger package signature v1\n"
+MAX_CHECKPOINTS = 1024
+CHECKPOINT_CHARS = 16  # 64 bits of each checkpoint's hash: enough to say where; the head is kept whole
+
+
+def checkpoint_step(seq: int) -> int:
+    step = 16
+    while seq // step > MAX_CHECKPOINTS:
+        step *= 2
+    return step
+
+
+def checkpoints(conn: sqlite3.Connection, seq: int) -> dict[str, Any]:
+    """The chain's hash at every `step`-th record up to `seq` (shortened): at most 1024, ~20 KB in the package."""
+    step = checkpoint_step(seq)
+    cur = conn.cursor()
+    cur.row_factory = None
+    hashes = []
+    for at in range(step, seq + 1, step):
+        row = cur.execute("SELECT hash FROM audit_log WHERE seq = ?", (at,)).fetchone()
+        hashes.append(str(row[0] or "")[:CHECKPOINT_CHARS] if row else "")
+    return {"step": step, "hashes": hashes}
+
+
+def chain_hash_at(conn: sqlite3.Connection, seq: int) -> str | None:
+    if seq == 0:
+        return audit.GENESIS
+    row = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+    return None if row is None else row[0]
+
+
+def first_difference(conn: sqlite3.Connection, head: tuple[int, str], marks: dict[str, Any]) -> tuple[int, int] | None:
+    """None when the file's chain at `head[0]` is the one signed; else the first range of records (from, to)
+    in which the file's chain stops being the signed one."""
+    seq, want = head
+    if chain_hash_at(conn, seq) == want:
+        return None
+    step = int(marks.get("step") or 0)
+    start = 1
+    for i, recorded in enumerate(marks.get("hashes") or []):
+        at = (i + 1) * step
+        now = chain_hash_at(conn, at)
+        if now is None or now[:CHECKPOINT_CHARS] != recorded:
+            return (start, at)
+        start = at + 1
+    return (start, seq)
+
+
+def bureau_of(conn: sqlite3.Connection) -> dict[str, str]:
+    row = conn.execute("SELECT name, region_code FROM bureau WHERE id = 1").fetchone()
+    return {"name": str(row[0]), "region_code": str(row[1])} if row else {"name": "", "region_code": ""}
+
+
+def payload(conn: sqlite3.Connection, *, signer: keys.Signer, login: str, name: str, month: str, version: int,
+            signed_at: str, manifest_name: str, manifest_sha256: str, head: tuple[int, str]) -> dict[str, Any]:
+    users = keys.users_now(conn)
+    return {
+        "format": FORMAT,
+        "program": {"name": PROGRAM, "version": __version__},
+        "bureau": bureau_of(conn),
+        "month": month,
+        "version": version,
+        "signed_at": signed_at,
+        "signer": {"login": login, "name": name},
+        "algorithm": signer.key.algorithm,
+        "public_key": signer.key.public_key,
+        "fingerprint": signer.key.fingerprint,
+        "manifest": {"name": manifest_name, "sha256": manifest_sha256},
+        "audit_head": {"seq": head[0], "hash": head[1]},
+        "checkpoints": checkpoints(conn, head[0]),
+        "users": users,
+        "users_sha256": keys.users_digest(users),
+    }
+
+
+def signed_bytes(body: dict[str, Any]) -> bytes:
+    """Exactly what the key signs: a fixed prefix and the payload as canonical JSON."""
+    fields = {k: v for k, v in body.items() if k != "signature"}
+    return _DOMAIN + json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def sign(body: dict[str, Any], signer: keys.Signer) -> bytes:
+    """The file 签名.json: the payload and its signature, readable JSON, one trailing newline."""
+    doc = dict(body, signature=signer.sign(signed_bytes(body)).hex())
+    return (json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    doc: dict[str, Any]
+
+    @property
+    def head(self) -> tuple[int, str]:
+        return int(self.doc["audit_head"]["seq"]), str(self.doc["audit_head"]["hash"])
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.doc["fingerprint"])
+
+    @property
+    def program(self) -> str:
+        p = self.doc.get("program") or {}
+        return f"{p.get('name', '?')} {p.get('version', '?')}"
+
+    def valid(self) -> bool:
+        """The signature matches the payload under the public key it names, and that key has that fingerprint."""
+        try:
+            public = bytes.fromhex(str(self.doc["public_key"]))
+            sig = bytes.fromhex(str(self.doc["signature"]))
+        except (KeyError, ValueError):
+            return False
+        if keys.fingerprint(public) != self.fingerprint:
+            return False
+        return keys.verify_signature(str(self.doc["algorithm"]), public.hex(), signed_bytes(self.doc), sig)
+
+
+class OtherFormat(AppError):
+    """A signature document this version cannot read: written by another program version, not tampered with."""
+
+
+def parse(data: bytes | str, *, where: str) -> Parsed:
+    """Read 签名.json; a newer format or algorithm is an OtherFormat, anything unreadable an AppError."""
+    try:
+        doc = json.loads(data)
+        fmt = int(doc["format"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AppError(f"{where}的 {FILE_NAME} 无法读取（{exc}）") from exc
+    if not isinstance(doc, dict):
+        raise AppError(f"{where}的 {FILE_NAME} 不是签名文件")
+    program = doc.get("program") or {}
+    if fmt != FORMAT or doc.get("algorithm") not in keys.ALGORITHMS:
+        raise OtherFormat(
+            f"{where}由其他版本的程序（{program.get('name', '?')} {program.get('version', '?')}）签发，签名格式 {fmt}、"
+            f"算法 {doc.get('algorithm')} 本程序（{PROGRAM} {__version__}）不能核对——这不表示被篡改，"
+            "请用该版本或更新的程序核对")
+    needed = ("bureau", "month", "version", "signer", "public_key", "fingerprint", "manifest", "audit_head",
+              "checkpoints", "users", "users_sha256", "signature")
+    missing = [k for k in needed if k not in doc]
+    if missing:
+        raise AppError(f"{where}的 {FILE_NAME} 缺少 {'、'.join(missing)}，不是完整的签名文件")
+    return Parsed(doc)
