@@ -131,7 +131,8 @@ def fingerprint(book: Book) -> str:
 
 # -- the prefecture -----------------------------------------------------------------------------------------------
 def build(directory: Path | str) -> Path:
-    """DIR/示例地区.db, DIR/县/<county>.db and DIR/报送包/<packages>; returns the prefecture file's path."""
+    """DIR/示例地区.db, DIR/县/<county>.db, DIR/报送包/<county packages> and DIR/上报/<the prefecture's signed
+    package>; returns the prefecture file's path."""
     root = Path(directory)
     if root.exists() and any(root.iterdir()):
         raise FileExistsError(f"{root} 不是空文件夹")
@@ -200,6 +201,12 @@ def build(directory: Path | str) -> Path:
                 review.return_package(pref, pid, reason="表3 期末结余与年初结余+累计收入−累计支出不符（勾稽第 2 条），请核实")
             else:
                 review.set_opinion(pref, pid, opinion="经审核，报表数据完整，表间勾稽关系相符，同意汇总上报")
+        as_user(pref, "juzhang")
+        clock.set(FORWARDED)
+        from app.export import prefecture as forwarding
+
+        forwarding.forward(pref, month=MONTH, out_dir=root / "上报", password=PASSWORD,
+                           comment="经审核，同意汇总上报；丁县报表勾稽不符已退回，待更正后补报")
         for cb in county_books.values():
             cb.close(backup=False)
     except BaseException:

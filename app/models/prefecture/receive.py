@@ -53,7 +53,11 @@ class Received:
 
 def package_digest(files: Mapping[str, bytes]) -> str:
     """One hash for the whole package: SHA-256 over the sorted "name sha256" lines of every file."""
-    lines = "".join(f"{name}\t{hashlib.sha256(data).hexdigest()}\n" for name, data in sorted(files.items()))
+    return digest_of_hashes({name: hashlib.sha256(data).hexdigest() for name, data in files.items()})
+
+
+def digest_of_hashes(hashes: Mapping[str, str]) -> str:
+    lines = "".join(f"{name}\t{sha}\n" for name, sha in sorted(hashes.items()))
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 

@@ -107,8 +107,11 @@ CREATE TABLE upstream_receipts (
     receiver TEXT NOT NULL,
     receiver_code TEXT NOT NULL,
     received_at TEXT NOT NULL,
-    receiver_head_seq INTEGER NOT NULL,
+    receiver_head_seq INTEGER NOT NULL,        -- the receiver's own chain head when it wrote the receipt
     receiver_head_hash TEXT NOT NULL,
+    anchor_seq INTEGER NOT NULL,               -- our chain head as the receiver holds it (from our 签名.json)
+    anchor_hash TEXT NOT NULL,
+    anchor_ok INTEGER NOT NULL CHECK (anchor_ok IN (0, 1)),  -- our chain at anchor_seq still has that hash
     receipt_sha256 TEXT NOT NULL UNIQUE,
     imported_at TEXT NOT NULL
 ) STRICT;
