@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from app.export import signed
+from app.export import prefecture, signed
 from app.models.integrity import anchors
 from app.models.integrity import verify as integrity
 from app.models.store.book import Book
@@ -25,6 +25,7 @@ def verify(book: Book, progress: Callable[[int, int, str], None] | None = None,
         ("签发记录的审计链头、签名与签名密钥", anchors.check_signoffs),
         ("已签发月份按现有数据重新汇总与签发时一致", lambda _conn: anchors.check_drift(book)),
         ("已签发报送包可重新生成且哈希一致", lambda _conn: signed.check_signed(book)),
+        ("汇总报送包可重新生成且哈希一致、签名有效", lambda _conn: prefecture.check_forwarded(book)),
     ]
     for path in against:
         p = Path(path)

@@ -17,7 +17,7 @@ from typing import Any
 from app.models.prefecture import receive
 from app.models.store import audit, signature
 from app.models.store.book import Book
-from app.models.values.errors import AppError, ValidationError
+from app.models.values.errors import ValidationError
 
 FORMAT = 1
 KIND = "FundLedger 报送包回执"
@@ -120,5 +120,3 @@ def describe(r: dict[str, Any]) -> str:
         what += f"；审核意见：{r['opinion']}"
     return what
 
-
-__all__ = ["AppError", "describe", "import_receipt", "receipt_bytes", "receipts", "write_receipt"]

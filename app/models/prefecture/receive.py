@@ -201,7 +201,7 @@ def store(book: Book, c: Checked) -> Received:
     text = json.dumps(c.tables, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     head = c.sig.head
     with book.write("receive_package") as conn:
-        for name, data in sorted(c.files.items()):
+        for _name, data in sorted(c.files.items()):
             digest = hashlib.sha256(data).hexdigest()
             conn.execute("INSERT OR IGNORE INTO package_blobs (sha256, size, data) VALUES (?, ?, ?)",
                          (digest, len(data), data))
