@@ -162,9 +162,15 @@ def build(directory: Path | str) -> Path:
             clock.set(dt.datetime(2026, 10, 8, 9))
             county_registry.add_county(pref, code=c.code, name=c.name, contact=f"{c.name}财政局扶贫股 0999-{c.code[-4:]}",
                                        fingerprint=fingerprint(cb))
-        for c in COUNTIES:
-            clock.set(c.received)
+        events = sorted([(c.received, c.code) for c in COUNTIES] + [(CORRECTED_RECEIVED, "v2")])
+        corrected = next(c for c in COUNTIES if c.story == "corrected")
+        for when, code in events:
+            clock.set(when)
             as_user(pref, "jingban")
+            if code == "v2":  # 丙县's 更正版, signed after the return
+                receiving.receive(pref, packages[corrected.code][1])
+                continue
+            c = next(x for x in COUNTIES if x.code == code)
             try:
                 receiving.receive(pref, packages[c.code][0])
             except Refused:
@@ -175,6 +181,7 @@ def build(directory: Path | str) -> Path:
                 as_user(pref, "shenhe")
                 clock.set(c.received + dt.timedelta(hours=3))
                 pid = _latest(pref, c.code)
+                assert pid is not None
                 review.return_package(pref, pid, reason="表1 与指标文件核对，自治区资金到位数少记 10 万元，请核实更正后重新报送")
                 cb = county_books[c.code]
                 cb.clock.set(CORRECTED_SIGNED - dt.timedelta(hours=2))  # type: ignore[attr-defined]
@@ -188,9 +195,6 @@ def build(directory: Path | str) -> Path:
                 as_user(cb, "juzhang")
                 cb.clock.set(CORRECTED_SIGNED)  # type: ignore[attr-defined]
                 packages[c.code].append(sign(cb, inbox))
-                clock.set(CORRECTED_RECEIVED)
-                as_user(pref, "jingban")
-                receiving.receive(pref, packages[c.code][1])
         as_user(pref, "shenhe")
         clock.set(dt.datetime(2026, 10, 30, 14))
         for c in COUNTIES:

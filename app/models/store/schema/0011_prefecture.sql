@@ -72,10 +72,11 @@ CREATE TABLE received_packages (
 ) STRICT;
 
 CREATE TABLE received_files (
+    id INTEGER PRIMARY KEY,
     package_id INTEGER NOT NULL REFERENCES received_packages(id),
     name TEXT NOT NULL,
     sha256 TEXT NOT NULL REFERENCES package_blobs(sha256),
-    PRIMARY KEY (package_id, name)
+    UNIQUE (package_id, name)
 ) STRICT;
 
 -- This bureau's own signed package for the level above (consolidated tables, opinions, county list).
@@ -120,6 +121,6 @@ INSERT INTO tracked_tables (name, key_column, date_expr, skip_columns) VALUES
     ('counties', 'id', NULL, ''),
     ('package_blobs', 'sha256', NULL, 'data'),
     ('received_packages', 'id', NULL, 'tables'),
-    ('received_files', 'package_id', NULL, ''),
+    ('received_files', 'id', NULL, ''),
     ('forwarded_reports', 'id', NULL, ''),
     ('upstream_receipts', 'id', NULL, '');
