@@ -107,6 +107,10 @@ def check_files(book: Book, label: str, files: dict[str, bytes]) -> Checked:
         month, version = str(man["month"]), int(man["version"])
     except (ValueError, KeyError, TypeError) as exc:
         raise Refused(f"{pkg}/{MANIFEST}：无法读取（{exc}）", field="报送包") from exc
+    level = str(man.get("bureau_level", ""))
+    if level != lower:
+        raise Refused(f"{pkg}：是{tables.LEVEL_NAMES.get(level, level)}单位的报送包，本文件（"
+                      f"{tables.LEVEL_NAMES.get(mine, mine)}）只接收{tables.LEVEL_NAMES[lower]}单位的报送包", field="报送包")
     for name in sorted(set(files) - set(listed) - {MANIFEST, signature.FILE_NAME}):
         raise Refused(f"{pkg}/{name}：{MANIFEST} 中没有这个文件，是签发之后加入的", field="报送包")
     for name, digest in sorted(listed.items()):
@@ -143,10 +147,6 @@ def check_files(book: Book, label: str, files: dict[str, bytes]) -> Checked:
                       f"{counties.County(0, '', '', '', doc.fingerprint, None, True).printed} 不是本单位为 {county.name} "
                       f"登记的 {county.printed}，签名不能认可（如该县局长更换了密钥，请核对新封面后重新登记）",
                       field="报送包")
-    level = str(man.get("bureau_level", ""))
-    if level != lower:
-        raise Refused(f"{pkg}：是{tables.LEVEL_NAMES.get(level, level)}单位的报送包，本文件（"
-                      f"{tables.LEVEL_NAMES.get(mine, mine)}）只接收{tables.LEVEL_NAMES[lower]}单位的报送包", field="报送包")
     try:
         periods.parse_month(month)
     except AppError as exc:
