@@ -86,10 +86,19 @@ def own_deadline(book: Book, month: str) -> dt.date:
     return deadline(book, month, _own_level(book))
 
 
+def months_received(book: Book) -> list[str]:
+    return [str(r[0]) for r in book.conn.execute("SELECT DISTINCT month FROM received_packages ORDER BY month")]
+
+
 def months_seen(book: Book) -> list[str]:
-    """Months with any package, plus the last ended month (so 未报 shows before anything arrives)."""
-    found = {str(r[0]) for r in book.conn.execute("SELECT DISTINCT month FROM received_packages")}
+    """From the first month any package arrived for (or the last ended month) through the last ended month, so
+    未报 shows before anything arrives and no month in between is skipped."""
     today = book.today()
     last = periods.month_of(today.replace(day=1) - dt.timedelta(days=1))
-    found.add(last)
-    return sorted(found)
+    got = months_received(book)
+    first = min([*got, last])
+    out, (y, m) = [], periods.parse_month(first)
+    while f"{y:04d}-{m:02d}" <= max([*got, last]):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out

@@ -21,8 +21,9 @@ from app.ui.shell import files
 TabFactory = Callable[[Book, QWidget], QWidget]
 
 
-def tab_factories() -> list[tuple[str, TabFactory]]:
-    """Every tab the window shows, in order; each is a real working form."""
+def tab_factories(level: str = "county") -> list[tuple[str, TabFactory]]:
+    """Every tab the window shows, in order; each is a real working form. A file above the county (地州级,
+    自治区级) shows the receiving and consolidating tabs instead of the county's business tabs."""
     from app.ui.audit.tab import AuditTab
     from app.ui.dashboard.tab import DashboardTab
     from app.ui.ledger.tab import LedgerTab
@@ -33,6 +34,10 @@ def tab_factories() -> list[tuple[str, TabFactory]]:
     from app.ui.reports.tab import ReportsTab
     from app.ui.settings.tab import SettingsTab
 
+    if level != "county":
+        from app.ui.prefecture.tab import tab_factories as prefecture_tabs
+
+        return [*prefecture_tabs(), ("审计", AuditTab), ("基础设置", SettingsTab)]
     return [("监控预警", DashboardTab), ("专账", LedgerTab), ("项目计划", PlanTab), ("支付审批", PaymentsTab),
             ("公告公示", NoticesTab), ("绩效目标", PerformanceTab),
             ("月报", ReportsTab), ("审计", AuditTab), ("基础设置", SettingsTab)]
@@ -197,7 +202,8 @@ class MainWindow(QMainWindow):
                 self.tabs.removeTab(0)
                 if widget is not None:
                     widget.deleteLater()
-            for title, factory in tab_factories():
+            level = str(setup.bureau_info(book).get("level", "county"))
+            for title, factory in tab_factories(level):
                 self.tabs.add_lazy(title, lambda holder, f=factory: f(book, holder))
             titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
             if tab in titles:
