@@ -76,6 +76,13 @@ def _documents() -> str:
     return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
 
 
+def _folder(parent: QWidget, title: str) -> str:
+    """A folder chosen by the user (tests answer kind "folder" through dialogs.Ask)."""
+    if dialogs.Ask.answer is not None:
+        return str(dialogs.Ask.record("folder", title) or "")
+    return QFileDialog.getExistingDirectory(parent, title, _documents())
+
+
 # -- 县区 -----------------------------------------------------------------------------------------------------------
 class CountyDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -171,7 +178,7 @@ class ReceiveTab(QWidget):
         self.receive([Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()])
 
     def pick_folder(self) -> None:
-        name = QFileDialog.getExistingDirectory(self, "选择报送包文件夹", _documents())
+        name = _folder(self, "选择报送包文件夹")
         if name:
             self.receive([Path(name)])
 
@@ -180,7 +187,7 @@ class ReceiveTab(QWidget):
         self.receive([Path(n) for n in names])
 
     def pick_parent(self) -> None:
-        name = QFileDialog.getExistingDirectory(self, "选择存放报送包的文件夹（如 U 盘）", _documents())
+        name = _folder(self, "选择存放报送包的文件夹（如 U 盘）")
         if name:
             self.receive(sorted(p for p in Path(name).iterdir() if p.is_dir() or p.suffix.lower() == ".zip"))
 
@@ -360,7 +367,7 @@ class ReviewTab(QWidget):
         p = self.current()
         if p is None:
             return
-        folder = QFileDialog.getExistingDirectory(self, "回执保存到", _documents())
+        folder = _folder(self, "回执保存到")
         if folder:
             path = dialogs.run_op(self, lambda: receipts.write_receipt(self.book, int(p["id"]), folder))
             if isinstance(path, Path):
@@ -439,7 +446,7 @@ class ConsolidateTab(QWidget):
         password = dialogs.ask_password(self, "签发汇总报送包", "请输入局长本人的密码（用于解开签名密钥）：")
         if not password:
             return
-        folder = QFileDialog.getExistingDirectory(self, "汇总报送包保存到", _documents())
+        folder = _folder(self, "汇总报送包保存到")
         if not folder:
             return
         done = dialogs.run_op(self, lambda: forwarding.forward(self.book, month=month, out_dir=folder,
