@@ -94,6 +94,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
     from app.ui.performance import dialogs as performance_dialogs
     from app.ui.plan import dialogs as plan_dialogs
     from app.ui.reports import templates_page
+    from app.ui.prefecture import tab as prefecture_tab
     from app.ui.settings import tab as settings_tab
     from app.ui.shell import files, start
 
@@ -148,6 +149,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
         "NewBureauDialog": lambda: start.NewBureauDialog(w),
         "LoginDialog": lambda: start.LoginDialog(book, w),
         "RegisterTemplateDialog": lambda: templates_page.RegisterTemplateDialog(book, "表1", w),
+        "CountyDialog": lambda: prefecture_tab.CountyDialog(w),
     } | ({"payee": lambda: payment_dialogs.PayeeDialog(w, book)} if payee else {})
 
 
