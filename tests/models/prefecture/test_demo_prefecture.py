@@ -170,3 +170,21 @@ def test_region_receives_the_prefecture_package(work: Path, tmp_path: Path) -> N
             open_book(work / "示例地区.db", read_only=True), "2026-09").rows["ledger_balances"])
     finally:
         region.close(backup=False)
+
+
+def test_pdf_bytes_are_the_same_in_another_process(demo_dir: Path) -> None:
+    """The auditor re-creates on another day, in another process: Qt's per-process random hash seed used to decide
+    the order fonts are embedded in, so about half the re-creations differed. Four fresh processes, one hash."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import hashlib,sys;from app.models.store.book import open_book;from app.export import prefecture as f;"
+              "b=open_book(sys.argv[1],read_only=True);files,_=f.recreate(b,month='2026-09');"
+              "print(hashlib.sha256(b''.join(v for k,v in sorted(files.items()) if k.endswith('.pdf'))).hexdigest())")
+    env = {k: v for k, v in os.environ.items() if k != "QT_HASH_SEED"} | {"QT_QPA_PLATFORM": "offscreen"}
+    root = str(Path(__file__).resolve().parents[3])
+    env["PYTHONPATH"] = root
+    digests = {subprocess.run([sys.executable, "-c", script, str(demo_dir / "示例地区.db")], env=env, cwd=root,
+                              capture_output=True, text=True, check=True).stdout.strip() for _ in range(4)}
+    assert len(digests) == 1
