@@ -213,15 +213,17 @@ def _read_tables(wb: Any, defs: ReportDefs, name: str) -> dict[str, Any]:
             values: dict[str, Any] = {}
             for i, (col, cell) in enumerate(zip(table.columns, raw, strict=True)):
                 value = None if cell is None else cell.value
-                where = f"{table.id}!{_coordinate(r, i + 1)}"
                 if getattr(cell, "data_type", None) == "f" or (isinstance(value, str) and value.startswith("=")
                                                                 and col.type != "text"):
-                    raise WorkbookError(f"{name} 的单元格 {where} 是公式（{str(value)[:40]}）：报送包只收录数值，"
-                                        "公式的缓存值不可信")
+                    raise WorkbookError(f"{name} 的单元格 {table.id}!{_coordinate(r, i + 1)} 是公式"
+                                        f"（{str(value)[:40]}）：报送包只收录数值，公式的缓存值不可信")
                 if is_total and col.key == table.label_column:
                     values[col.key] = total_label
                     continue
-                values[col.key] = _cell_value(col, value, f"{name} 的单元格 {where}")
+                try:
+                    values[col.key] = _cell_value(col, value, "")
+                except WorkbookError as exc:
+                    raise WorkbookError(f"{name} 的单元格 {table.id}!{_coordinate(r, i + 1)}{exc}") from None
             label = str(values.get(table.label_column) if values.get(table.label_column) is not None else "")
             if is_total:
                 total = values
