@@ -93,8 +93,8 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
     from app.ui.payments import dialogs as payment_dialogs
     from app.ui.performance import dialogs as performance_dialogs
     from app.ui.plan import dialogs as plan_dialogs
-    from app.ui.reports import templates_page
     from app.ui.prefecture import tab as prefecture_tab
+    from app.ui.reports import templates_page
     from app.ui.settings import tab as settings_tab
     from app.ui.shell import files, start
 
