@@ -211,3 +211,22 @@ def test_folder_with_a_symlink(pref: Book, work: Path, tmp_path: Path) -> None:
     folder = _copy(work, "甲县", tmp_path)
     os.symlink("/etc/passwd", folder / "passwd")
     _refused(pref, folder, "passwd", "符号链接")
+
+
+def test_a_total_typed_in_by_hand_fails_check_0(pref: Book, work: Path, tmp_path: Path) -> None:
+    """The county edits a 合计 in Excel and signs again: the package is its own, so it is received, but the check
+    that every 合计 equals its rows fails, and consolidation leaves it out (it re-adds rows, never copies 合计)."""
+    from app.models.prefecture import consolidate
+
+    folder = _copy(work, "甲县", tmp_path)
+    wb = load_workbook(next(folder.glob("*.xlsx")))
+    ws = wb["表3"]
+    total = next(row for row in ws.iter_rows() if row[0].value == "合计")
+    _edit_cell(folder, "表3", total[6].coordinate, float(total[6].value) + 10_000)  # 期末结余 合计
+    _resign(folder, _county_signer(work, "甲县"), manifest=lambda m: m.update(version=2),
+            body=lambda d: d.update(version=2))
+    got = receive.receive(pref, folder)
+    assert got.new and not got.checks_ok
+    assert got.failed[0].startswith("第 0 条") and "表3 合计行 期末结余" in got.failed[0]
+    chosen, left = consolidate.choose(pref, "2026-09")
+    assert "甲县" not in {p["county"] for p in chosen} and any(n == "甲县" and "勾稽" in why for n, why in left)
