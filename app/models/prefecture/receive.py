@@ -178,7 +178,45 @@ def check_files(book: Book, label: str, files: dict[str, bytes]) -> Checked:
     period = (str((man.get("period") or {}).get("start", start.isoformat())),
               str((man.get("period") or {}).get("end", end.isoformat())))
     results = checks.run(read, defs, level=level, period=period)
+    results.append(chain_continuity(book, county.id, doc))
     return Checked(label, files, package_digest(files), county, man, doc, read, results, level)
+
+
+def _marks(doc: dict[str, Any]) -> dict[int, str]:
+    marks = doc.get("checkpoints") or {}
+    step = int(marks.get("step") or 0)
+    return {(i + 1) * step: str(h) for i, h in enumerate(marks.get("hashes") or [])} if step else {}
+
+
+def chain_continuity(book: Book, county_id: int, doc: signature.Parsed) -> checks.Result:
+    """第 8 条: the sender's audit chain, as this package's signed checkpoints show it, is the chain the packages
+    received from it before showed — up to their heads. A county that rewrote its history between two packages
+    cannot make the checkpoints agree (each package anchors the ones before)."""
+    name = "审计链与此前收到的该单位报送包一致"
+    new_marks = _marks(doc.doc)
+    new_seq, new_hash = doc.head
+    rows = book.conn.execute(
+        "SELECT p.month, p.version, p.audit_seq, p.audit_hash, b.data FROM received_packages p "
+        "JOIN received_files f ON f.package_id = p.id AND f.name = ? JOIN package_blobs b ON b.sha256 = f.sha256 "
+        "WHERE p.county_id = ? ORDER BY p.audit_seq", (signature.FILE_NAME, county_id)).fetchall()
+    for r in rows:
+        old_seq, old_hash = int(r[2]), str(r[3])
+        where = f"{r[0]} 第 {r[1]} 版（审计链头 #{old_seq}）"
+        if old_seq == new_seq and old_hash != new_hash:
+            return checks.Result(8, name, False, f"与此前收到的 {where} 在同一位置的审计链头不同：该单位的审计历史被改写过")
+        if old_seq > new_seq:
+            continue  # an older state of the chain than one already received: compared the other way below
+        try:
+            old_marks = _marks(json.loads(bytes(r[4])))
+        except ValueError:
+            continue
+        for pos in sorted(set(old_marks) & set(new_marks)):
+            if pos <= old_seq and old_marks[pos] != new_marks[pos]:
+                return checks.Result(8, name, False, f"在审计记录 #{pos} 处与此前收到的 {where} 不同："
+                                                      "该单位的审计历史在两次报送之间被改写过")
+    if not rows:
+        return checks.Result(8, name, True, "首次收到该单位的报送包，以此为锚点")
+    return checks.Result(8, name, True, f"与此前收到的 {len(rows)} 个报送包的审计链一致")
 
 
 def receive(book: Book, path: Path | str) -> Received:

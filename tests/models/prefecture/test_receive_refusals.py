@@ -230,3 +230,19 @@ def test_a_total_typed_in_by_hand_fails_check_0(pref: Book, work: Path, tmp_path
     assert got.failed[0].startswith("第 0 条") and "表3 合计行 期末结余" in got.failed[0]
     chosen, left = consolidate.choose(pref, "2026-09")
     assert "甲县" not in {p["county"] for p in chosen} and any(n == "甲县" and "勾稽" in why for n, why in left)
+
+
+def test_a_history_rewritten_between_two_packages_is_seen(pref: Book, work: Path, tmp_path: Path) -> None:
+    """Each package anchors the ones before it: a county that rewrote its audit chain (here: the checkpoint the
+    rewritten chain would carry, signed with the county's own key) fails check 8 against the package received
+    earlier, though every file and the signature are in order."""
+    folder = _copy(work, "丙县", tmp_path, version=2)
+
+    def rewritten(doc: dict[str, Any]) -> None:
+        doc["version"] = 3
+        doc["checkpoints"]["hashes"][0] = "0" * 16
+
+    _resign(folder, _county_signer(work, "丙县"), manifest=lambda m: m.update(version=3), body=rewritten)
+    got = receive.receive(pref, folder)
+    assert got.new and not got.checks_ok
+    assert any(f.startswith("第 8 条") and "#16" in f and "改写" in f for f in got.failed), got.failed
