@@ -81,9 +81,12 @@ def warnings(book: Book, month: str) -> list[str]:
     return out
 
 
-def own_deadline(book: Book, month: str) -> dt.date:
-    """This bureau's own due date upward (the prefecture's 30th), for the dashboard."""
-    return deadline(book, month, _own_level(book))
+def own_deadline(book: Book, month: str) -> dt.date | None:
+    """This bureau's own due date upward (the prefecture's 30th); None at the top (the rule set names none)."""
+    level = _own_level(book)
+    if level not in {d.level for d in book.rules.reporting.due}:
+        return None
+    return deadline(book, month, level)
 
 
 def months_received(book: Book) -> list[str]:

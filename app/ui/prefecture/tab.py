@@ -245,11 +245,9 @@ class StatusTab(QWidget):
         texts = []
         for month in months:
             self.warnings.addItems([f"⚠ {w}" for w in status.warnings(self.book, month)])
-            try:
-                texts.append(f"{month}：下级 {status.deadline(self.book, month, lower or 'county')} 前报送，"
-                             f"本单位 {status.own_deadline(self.book, month)} 前上报")
-            except Exception:  # noqa: BLE001 - a level with no upward deadline in the rule set (自治区)
-                texts.append(f"{month}：下级 {status.deadline(self.book, month, lower or 'county')} 前报送")
+            own = status.own_deadline(self.book, month)
+            texts.append(f"{month}：下级 {status.deadline(self.book, month, lower or 'county')} 前报送"
+                         + (f"，本单位 {own} 前上报" if own else ""))
         self.deadline.setText("报送期限（规则集，遇节假日顺延至下一个工作日）　" + "；".join(texts[:3]))
 
 

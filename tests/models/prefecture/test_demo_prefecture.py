@@ -155,6 +155,10 @@ def test_region_receives_the_prefecture_package(work: Path, tmp_path: Path) -> N
         users.login(region, "jingban", PASSWORD)
         got = receive.receive(region, next((work / "上报").iterdir()))
         assert got.new and got.checks_ok, got.failed
+        assert status.own_deadline(region, "2026-09") is None  # the top of the chain reports to no one here
+        # the prefecture was due on 30 October (the rule set's 30th); the region received it on 3 November
+        assert status.matrix(region, ["2026-09"])[(1, "2026-09")].status == status.LATE
+
         # a county package is not for the region: one level at a time
         with pytest.raises(Refused, match="只接收地州级单位的报送包"):
             counties.add_county(region, code="659911", name="甲县", fingerprint="0" * 32)
