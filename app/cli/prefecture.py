@@ -147,6 +147,15 @@ def cmd_write_receipt(args: argparse.Namespace) -> int:
     return 0
 
 
+@COMMANDS.add("export-received", "把接收的报送包原样导出（先核对哈希），供审计用 verify --against 核对县的文件（只读）",
+              _receipt_args)
+def cmd_export_received(args: argparse.Namespace) -> int:
+    with open_book(args.db, read_only=True) as book:
+        folder = receive.export_received(book, args.package, args.out)
+    say(f"已导出：{folder}")
+    return 0
+
+
 def _import_receipt_args(p: argparse.ArgumentParser) -> None:
     _user_arg(p)
     p.add_argument("receipt", type=Path, help="上级写出的回执文件（.json）")

@@ -306,5 +306,21 @@ def files_of(book: Book, package_id: int) -> dict[str, bytes]:
     return {str(r[0]): bytes(r[1]) for r in rows}
 
 
+def export_received(book: Book, package_id: int, out_dir: Path | str) -> Path:
+    """Write a received package back out exactly as it arrived (checked against the recorded hashes first): the
+    anchor an auditor takes to the county, `fundledger verify 县.db --against <folder>`."""
+    p = package(book, package_id)
+    files = files_of(book, package_id)
+    if package_digest(files) != p["digest"]:
+        raise AppError(f"接收记录 #{package_id} 保存的文件与接收时的包哈希不符，被改动过；未导出", field="报送包")
+    folder = Path(out_dir) / str(p["source_name"]).replace("/", "_").replace("\\", "_").removesuffix(".zip")
+    if folder.exists():
+        raise AppError(f"文件夹已存在：{folder}。请换一个导出位置。", field="报送包")
+    folder.mkdir(parents=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
 def received_on(row: Mapping[str, Any]) -> dt.date:
     return dt.date.fromisoformat(str(row["received_at"])[:10])

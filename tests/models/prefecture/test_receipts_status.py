@@ -84,3 +84,30 @@ def test_registry_bad_input(pref: Book) -> None:
         counties.add_county(pref, code="659916", name="己县", fingerprint="ABCD EFGH")
     n = counties.add_county(pref, code="659916", name="己县", fingerprint="abcd " * 8)
     assert counties.get(pref, n).printed == "ABCD ABCD ABCD ABCD ABCD ABCD ABCD ABCD"
+
+
+def test_the_received_package_anchors_the_county_file(pref: Book, work: Path, tmp_path: Path) -> None:
+    """What the prefecture holds is the county's anchor: exported as received, `verify --against` on the county's
+    own file passes; after the county's file is rewritten outside the program it fails."""
+    from app.models.integrity import anchors
+
+    folder = receive.export_received(pref, _id(pref, "甲县", 1), tmp_path)
+    county = open_book(work / "县" / "甲县.db", read_only=True)
+    try:
+        assert [f for f in anchors.check_against(county.conn, folder) if not getattr(f, "note", False)] == []
+    finally:
+        county.close(backup=False)
+    import sqlite3
+
+    conn = sqlite3.connect(work / "县" / "甲县.db")
+    head = int(receive.package(pref, _id(pref, "甲县", 1))["audit_seq"])
+    conn.execute("DROP TRIGGER audit_log_no_update")  # the insider with sqlite3 rewrites history and re-hashes:
+    conn.execute("UPDATE audit_log SET hash = (CASE WHEN substr(hash, 1, 1) = '0' THEN '1' ELSE '0' END) "
+                 "|| substr(hash, 2) WHERE seq >= ?", (head,))  # a new head
+    conn.commit()
+    conn.close()
+    county = open_book(work / "县" / "甲县.db", read_only=True)
+    try:
+        assert any(f.check == "审计链" for f in anchors.check_against(county.conn, folder))
+    finally:
+        county.close(backup=False)
