@@ -29,6 +29,9 @@ def verify(book: Book, progress: Callable[[int, int, str], None] | None = None,
     ]
     for path in against:
         p = Path(path)
-        more.append((f"与报送包 {p.name} 核对（文件、签名、密钥、审计链、用户）",
-                     lambda conn, p=p: anchors.check_against(conn, p)))
+        more.append((f"与报送包 {p.name} 核对（文件、签名、密钥、审计链、用户）", _against(p)))
     return integrity.run(book, progress, more=more)
+
+
+def _against(path: Path) -> integrity.Check:
+    return lambda conn: anchors.check_against(conn, path)
