@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.demo.common import PASSWORD, DemoClock, as_user
-from app.export import signoff
+from app.export import signoff, stable
 from app.models.ledger import indicators
 from app.models.prefecture import counties as county_registry
 from app.models.prefecture import receive as receiving
 from app.models.prefecture import review
 from app.models.prefecture.source import Refused
 from app.models.reports import monthly
+from app.models.reports.package_data import CHINA
 from app.models.store import keys, setup, signature, users
 from app.models.store.book import Book
 
@@ -96,8 +97,10 @@ def _edit_workbook(folder: Path, delta_yuan: int) -> Path:
     for cell in (cells[1], cells[-1]):  # the first item row (after its group's subtotal) and the 合计
         cell.value = float(cell.value) + delta_yuan  # type: ignore[arg-type]
     buf = io.BytesIO()
-    wb.save(buf)
-    path.write_bytes(buf.getvalue())
+    with stable.exact_decimals():
+        wb.save(buf)
+    # fixed document times: the demo builds the same edited workbook every time
+    path.write_bytes(stable.stable_xlsx(buf.getvalue(), dt.datetime(2026, 10, 20, 15, tzinfo=CHINA)))
     return path
 
 

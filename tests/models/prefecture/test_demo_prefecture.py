@@ -192,3 +192,23 @@ def test_pdf_bytes_are_the_same_in_another_process(demo_dir: Path) -> None:
     digests = {subprocess.run([sys.executable, "-c", script, str(demo_dir / "示例地区.db")], env=env, cwd=root,
                               capture_output=True, text=True, check=True).stdout.strip() for _ in range(4)}
     assert len(digests) == 1
+
+
+def test_the_demo_is_deterministic(demo_dir: Path, tmp_path: Path) -> None:
+    """Built twice, the same workbooks byte for byte (every county's, the edited ones and the prefecture's) and the
+    same results; only what the random signing keys touch differs (签名.json, manifest's fingerprint, PDF cover)."""
+    from app.demo import prefecture as demo
+
+    again = tmp_path / "again"
+    demo.build(again)
+    for first in sorted(demo_dir.glob("*/*/*.xlsx")):
+        assert first.read_bytes() == (again / first.relative_to(demo_dir)).read_bytes(), first.name
+    a, b = open_book(demo_dir / "示例地区.db", read_only=True), open_book(again / "示例地区.db", read_only=True)
+    try:
+        def results(book: Book) -> list[tuple[object, ...]]:
+            return [(p["county"], p["version"], p["received_at"], p["checks_ok"], p["returned"], p["opinion"])
+                    for p in receive.packages(book)]
+        assert results(a) == results(b)
+    finally:
+        a.close(backup=False)
+        b.close(backup=False)
