@@ -92,3 +92,27 @@ def test_the_chief_signs_the_prefecture_package(pref: Book, tmp_path: Path, answ
     ct.forward()
     made = list(tmp_path.glob("示例地区财政局_2026-09_v2"))
     assert made and (made[0] / "签名.json").exists() and (made[0] / "下级报送包清单.json").exists()
+
+
+def test_the_county_imports_a_receipt_in_the_window(pref: Book, work: Path, tmp_path: Path,  # noqa: F811
+                                                    answers: dict[str, Any], qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.models.prefecture import receipts
+    from app.models.store.book import open_book
+    from app.ui.prefecture.receipts import ReceiptsDialog
+
+    pid = next(int(p["id"]) for p in receive.packages(pref) if p["county"] == "丁县")
+    path = receipts.write_receipt(pref, pid, tmp_path)
+    county = open_book(work / "县" / "丁县.db")
+    try:
+        users.login(county, "jingban", PASSWORD)
+        dialog = ReceiptsDialog(county)
+        qtbot.addWidget(dialog)
+        answers["open"] = str(path)
+        dialog.import_one()
+        assert dialog.list.count() == 1
+        text = dialog.list.item(0).text()
+        # 丁县's package was edited and re-signed outside its program: what the prefecture holds is not what 丁县's
+        # file signed, and the receipt says so
+        assert "退回" in text and "期末结余" in text and "不一致！" in text
+    finally:
+        county.close(backup=False)

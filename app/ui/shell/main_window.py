@@ -160,6 +160,9 @@ class MainWindow(QMainWindow):
                 action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(slot)
             file_menu.addAction(action)
+        receipts_action = QAction("上级回执…", self)  # a county file: the prefecture's receipts for its packages
+        receipts_action.triggered.connect(self.show_receipts)
+        file_menu.addAction(receipts_action)
         file_menu.addSeparator()
         quit_action = QAction("退出", self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # Windows has no standard Quit key
@@ -186,6 +189,14 @@ class MainWindow(QMainWindow):
         about = QAction("关于", self)
         about.triggered.connect(self.about)
         help_menu.addAction(about)
+
+    def show_receipts(self) -> None:
+        from app.ui.prefecture.receipts import ReceiptsDialog
+
+        if setup.bureau_info(self.book).get("level") != "county":
+            dialogs.info(self, "回执由上级写给县级单位；本文件不是县级单位。地州写出回执在“审核”页。")
+            return
+        ReceiptsDialog(self.book, self).exec()
 
     # -- the open book ----------------------------------------------------------------------
     def set_book(self, book: Book, *, tab: Any = None) -> None:
