@@ -8,6 +8,10 @@ import os
 import sys
 from pathlib import Path
 
+# Qt seeds its hash tables at random per process, and its PDF engine embeds fonts in hash order: a fixed seed,
+# set before Qt loads, keeps a re-created package's PDF byte for byte the one signed (see app/export/pdf.py).
+os.environ.setdefault("QT_HASH_SEED", "0")
+
 
 def log_dir() -> Path:
     base = os.environ.get("APPDATA") or os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")

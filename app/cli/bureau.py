@@ -19,7 +19,8 @@ def _init_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("db", type=Path)
     p.add_argument("--name", required=True, help="单位名称，例如 某某县财政局")
     p.add_argument("--code", required=True, help="6 位行政区划代码")
-    p.add_argument("--level", choices=["county", "prefecture"], default="county", help="县级 county / 地州级 prefecture")
+    p.add_argument("--level", choices=["county", "prefecture", "region"], default="county",
+                   help="县级 county / 地州级 prefecture / 自治区级 region")
     p.add_argument("--chief-login", required=True)
     p.add_argument("--chief-name", required=True)
 

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from app.export import signed
+from app.export import prefecture, signed
 from app.models.integrity import anchors
 from app.models.integrity import verify as integrity
 from app.models.store.audit import Finding
@@ -27,6 +27,7 @@ def verify(book: Book, progress: Callable[[int, int, str], None] | None = None,
         ("签发记录的审计链头、签名与签名密钥", anchors.check_signoffs),
         ("已签发月份按现有数据重新汇总与签发时一致", anchors.check_drift_on),
         ("已签发报送包可重新生成且哈希一致", lambda _conn: signed.check_signed(book)),
+        ("汇总报送包可重新生成且哈希一致、签名有效", lambda _conn: prefecture.check_forwarded(book)),
     ]
     for path in [p for given in against for p in anchors.expand(Path(given))]:
         more.append((f"与报送包 {path.name} 核对（文件、签名、密钥、审计链、用户）", _against(path)))

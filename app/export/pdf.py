@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QPointF, QRectF, Qt, QUuid
+from PySide6.QtCore import QBuffer, QHashSeed, QIODevice, QMarginsF, QPointF, QRectF, Qt, QUuid
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -93,6 +93,9 @@ def ensure_gui_app() -> None:
     """Fonts and QPdfWriter need a QGuiApplication; the CLI and tests may not have one yet. We make a
     QApplication (a QGuiApplication too), so windows opened later in the same process still work."""
     global _app, _LEAK
+    # Qt seeds its hash tables at random per process; the PDF engine embeds fonts in hash order, so without a
+    # fixed seed the same package gives different bytes in another process (an auditor's re-creation fails).
+    QHashSeed.setDeterministicGlobalSeed()
     if QGuiApplication.instance() is None:
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -217,7 +220,9 @@ class _Planner:
             if col.type in ("money", "int", "percent", "date"):
                 texts = {layout.display(col, row.values.get(col.key)) for row in rows}
                 longest = max((len(t) for t in texts), default=0)
-                for text in (t for t in texts if t and len(t) >= longest - 1):
+                # sorted: the first text measured decides which fallback font Qt loads first, and so the order
+                # fonts are embedded in — a set's order changes with each process's hash seed
+                for text in sorted(t for t in texts if t and len(t) >= longest - 1):
                     if self._metrics(bold).horizontalAdvance(text) + 2 * _PAD > width:
                         return False
         return True

@@ -93,6 +93,8 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
     from app.ui.payments import dialogs as payment_dialogs
     from app.ui.performance import dialogs as performance_dialogs
     from app.ui.plan import dialogs as plan_dialogs
+    from app.ui.prefecture import receipts as prefecture_receipts
+    from app.ui.prefecture import tab as prefecture_tab
     from app.ui.reports import templates_page
     from app.ui.settings import tab as settings_tab
     from app.ui.shell import files, start
@@ -148,6 +150,8 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
         "NewBureauDialog": lambda: start.NewBureauDialog(w),
         "LoginDialog": lambda: start.LoginDialog(book, w),
         "RegisterTemplateDialog": lambda: templates_page.RegisterTemplateDialog(book, "表1", w),
+        "CountyDialog": lambda: prefecture_tab.CountyDialog(w),
+        "ReceiptsDialog": lambda: prefecture_receipts.ReceiptsDialog(book, w),
     } | ({"payee": lambda: payment_dialogs.PayeeDialog(w, book)} if payee else {})
 
 

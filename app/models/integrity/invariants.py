@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from app.models.ledger import invariants as ledger_checks
 from app.models.notices import invariants as notice_checks
 from app.models.payments import invariants as payment_invariants
+from app.models.prefecture import invariants as prefecture_checks
 from app.models.store.audit import Finding
 from app.models.warnings import invariants as warning_checks
 
@@ -30,4 +31,5 @@ CHECKS: list[tuple[str, Check]] = [
     *payment_invariants.CHECKS,
     *warning_checks.CHECKS,
     *notice_checks.CHECKS,
+    *prefecture_checks.CHECKS,
 ]

@@ -13,7 +13,7 @@ from app.models.store.book import Book, open_book
 from app.models.values import workdays
 from app.models.values.errors import FileError, ValidationError
 
-LEVELS = {"county": "县级", "prefecture": "地州级"}
+LEVELS = {"county": "县级", "prefecture": "地州级", "region": "自治区级"}
 
 
 def check_bureau(*, name: str, region_code: str, level: str) -> tuple[str, str, str]:
@@ -26,7 +26,7 @@ def check_bureau(*, name: str, region_code: str, level: str) -> tuple[str, str, 
     if not re.fullmatch(r"[1-9]\d{5}", code):
         raise ValidationError("应为 6 位数字（例如 653101）", field="行政区划代码")
     if level not in LEVELS:
-        raise ValidationError("应为 县级 或 地州级", field="单位级次")
+        raise ValidationError("应为 县级、地州级 或 自治区级", field="单位级次")
     return name, code, level
 
 

@@ -110,6 +110,8 @@ def first_book(*, demo: bool, path: Path | None, read_only: bool) -> Book | None
             book = files.create_new(None)
         elif start.choice == StartDialog.DEMO:
             book = files.open_demo(None)
+        elif start.choice == StartDialog.PREFECTURE_DEMO:
+            book = files.open_prefecture_demo(None)
         else:
             book = files.open_path(None, start.path, read_only=read_only) if start.path else None
         if book is not None:

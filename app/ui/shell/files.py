@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
@@ -57,6 +58,39 @@ def demo_path(parent: QWidget | None = None) -> Path | None:
 def open_demo(parent: QWidget | None, *, read_only: bool = False) -> Book | None:
     path = demo_path(parent)
     return open_path(parent, path, read_only=read_only, hint=DEMO_HINT) if path is not None else None
+
+
+PREFECTURE_HINT = ("示例地区账号：局长 juzhang、审核 shenhe、经办 jingban、审计 shenji，密码均为 demo1234；"
+                   "五个县的报送包在同一文件夹的“报送包”中")
+
+
+def prefecture_demo_path(parent: QWidget | None = None) -> Path | None:
+    """The demo prefecture (its file, the five county files and their packages) in the user's data folder."""
+    from app.demo import prefecture as demo
+
+    folder = data_dir() / "示例地区"
+    path = folder / "示例地区.db"
+    if path.exists():
+        return path
+    part = data_dir() / "示例地区（生成中）"
+
+    def build(progress: Progress) -> Path:
+        shutil.rmtree(part, ignore_errors=True)
+        demo.build(part)
+        if progress.cancelled.is_set():
+            shutil.rmtree(part, ignore_errors=True)
+            raise Cancelled()
+        shutil.rmtree(folder, ignore_errors=True)
+        part.rename(folder)
+        return path
+
+    made = run_job(parent, "正在生成示例地区（五个县，约半分钟）", build)  # type: ignore[arg-type]
+    return made if isinstance(made, Path) else None
+
+
+def open_prefecture_demo(parent: QWidget | None, *, read_only: bool = False) -> Book | None:
+    path = prefecture_demo_path(parent)
+    return open_path(parent, path, read_only=read_only, hint=PREFECTURE_HINT) if path is not None else None
 
 
 def login(parent: QWidget | None, book: Book, hint: str = "") -> Book | None:

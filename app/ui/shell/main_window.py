@@ -21,8 +21,9 @@ from app.ui.shell import files
 TabFactory = Callable[[Book, QWidget], QWidget]
 
 
-def tab_factories() -> list[tuple[str, TabFactory]]:
-    """Every tab the window shows, in order; each is a real working form."""
+def tab_factories(level: str = "county") -> list[tuple[str, TabFactory]]:
+    """Every tab the window shows, in order; each is a real working form. A file above the county (地州级,
+    自治区级) shows the receiving and consolidating tabs instead of the county's business tabs."""
     from app.ui.audit.tab import AuditTab
     from app.ui.dashboard.tab import DashboardTab
     from app.ui.ledger.tab import LedgerTab
@@ -33,6 +34,10 @@ def tab_factories() -> list[tuple[str, TabFactory]]:
     from app.ui.reports.tab import ReportsTab
     from app.ui.settings.tab import SettingsTab
 
+    if level != "county":
+        from app.ui.prefecture.tab import tab_factories as prefecture_tabs
+
+        return [*prefecture_tabs(), ("审计", AuditTab), ("基础设置", SettingsTab)]
     return [("监控预警", DashboardTab), ("专账", LedgerTab), ("项目计划", PlanTab), ("支付审批", PaymentsTab),
             ("公告公示", NoticesTab), ("绩效目标", PerformanceTab),
             ("月报", ReportsTab), ("审计", AuditTab), ("基础设置", SettingsTab)]
@@ -155,6 +160,9 @@ class MainWindow(QMainWindow):
                 action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(slot)
             file_menu.addAction(action)
+        receipts_action = QAction("上级回执…", self)  # a county file: the prefecture's receipts for its packages
+        receipts_action.triggered.connect(self.show_receipts)
+        file_menu.addAction(receipts_action)
         file_menu.addSeparator()
         quit_action = QAction("退出", self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # Windows has no standard Quit key
@@ -182,6 +190,14 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self.about)
         help_menu.addAction(about)
 
+    def show_receipts(self) -> None:
+        from app.ui.prefecture.receipts import ReceiptsDialog
+
+        if setup.bureau_info(self.book).get("level") != "county":
+            dialogs.info(self, "回执由上级写给县级单位；本文件不是县级单位。地州写出回执在“审核”页。")
+            return
+        ReceiptsDialog(self.book, self).exec()
+
     # -- the open book ----------------------------------------------------------------------
     def set_book(self, book: Book, *, tab: Any = None) -> None:
         """Show `book`: every tab is a placeholder until first shown (see LazyTabs); the current one is built now.
@@ -197,7 +213,8 @@ class MainWindow(QMainWindow):
                 self.tabs.removeTab(0)
                 if widget is not None:
                     widget.deleteLater()
-            for title, factory in tab_factories():
+            level = str(setup.bureau_info(book).get("level", "county"))
+            for title, factory in tab_factories(level):
                 self.tabs.add_lazy(title, lambda holder, f=factory: f(book, holder))
             titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
             if tab in titles:

@@ -26,7 +26,7 @@ from app.ui.kit import dialogs
 class StartDialog(QDialog):
     """Shown when no file is open: new bureau, the demo county, or an existing file."""
 
-    NEW, DEMO, OPEN = 1, 2, 3
+    NEW, DEMO, OPEN, PREFECTURE_DEMO = 1, 2, 3, 4
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -40,6 +40,7 @@ class StartDialog(QDialog):
         title.setWordWrap(True)
         layout.addWidget(title)
         for text, choice in (("新建本单位数据库…", self.NEW), ("打开示例县（试用、培训）", self.DEMO),
+                             ("打开示例地州（五个县的报送包，试用地州汇总）", self.PREFECTURE_DEMO),
                              ("打开已有的数据库文件…", self.OPEN)):
             button = QPushButton(text)
             button.setMinimumHeight(36)

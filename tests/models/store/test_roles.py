@@ -53,6 +53,10 @@ SPEC: dict[str, set[str]] = {
     "edit_goals": {C}, "record_actuals": {C}, "self_evaluate": {C}, "record_perf_decision": {R, H},
     # monthly report
     "set_annual_plan": {C}, "register_template": {C},
+    # above the county (issue 16): the registry and receiving by the clerk (the registry's key fingerprints also by
+    # the chief); opinions and returns by the reviewer or the chief; only the chief signs the prefecture's package
+    "edit_counties": {C, H}, "receive_package": {C, R}, "review_package": {R, H}, "return_package": {R, H},
+    "forward_report": {H}, "import_receipt": {C, H},
 }
 ENTRY_OPS = {op for op, roles in SPEC.items() if C in roles and H not in roles}
 
