@@ -1,2 +1,0 @@
--- Placeholder on branch prefecture only: step 10 belongs to another branch (issue 16 brief reserves 0008–0010).
--- The lead deletes this file when merging, keeping that branch's 0010 (two 0010 files fail loudly).
