@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -78,6 +79,7 @@ class Book:
         self._check_conn: sqlite3.Connection | None = None
         self._check_cancelled = False
         self._check_listeners: list[Callable[[str | None], None]] = []
+        self.temp_dir: Path | None = None  # a read-only open's temporary copy, removed on close
 
     # -- the deferred integrity check ---------------------------------------------------------
     def start_check(self, on_done: Callable[[str | None], None] | None = None) -> None:
@@ -287,6 +289,8 @@ class Book:
         finally:
             if self._lock:
                 self._lock.release()
+            if self.temp_dir is not None:
+                shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
 def open_book(path: Path | str, *, read_only: bool = False, create: bool = False, check: str = "full") -> Book:
@@ -299,11 +303,29 @@ def open_book(path: Path | str, *, read_only: bool = False, create: bool = False
     if check not in ("full", "deferred"):
         raise ValueError(f"check must be 'full' or 'deferred', not {check!r}")
     path = Path(path)
+    sweep_temp_copies()
     exists = path.exists() and path.stat().st_size > 0
     if not exists and not create:
+        if path.is_file():
+            raise FileError(f"文件 {path} 是空文件（0 字节），不是可用的 FundLedger 数据库：可能是复制、下载或保存"
+                            "中途中断留下的。请找回原文件，或从备份恢复（文件夹“"
+                            f"{path.stem}_备份”中的备份可以直接打开）。文件未作任何修改。")
         raise FileError(f"文件 {path} 不存在。")
     if exists:
-        db.check_header(path)
+        db.preflight(path)  # whose file, which version, which journal mode: from its bytes, before any write
+        problem = None
+        if db.hot_journal(path):
+            # Whose journal is it? Its header and saved page 1 first; then roll it into a throw-away copy and check
+            # the result. Only a journal that passes both is left for SQLite to roll into the file itself.
+            problem = db.journal_problem(path)
+            if (problem is None or "无法确认" in problem) and not _journal_fits_copy(path):
+                problem = problem or "把它回滚到文件的副本后，副本未通过完整性检查"
+            elif problem is not None and "无法确认" in problem:
+                problem = None  # no page 1 saved, but the rolled-back copy is a sound file of ours
+        if problem is not None:
+            raise FileError(
+                f"文件 {path.name} 旁有一个不属于它的日志文件（{problem}）。若让 SQLite 回滚这个日志，文件会被损坏，"
+                f"因此没有打开，文件未作任何修改。请把 {db.journal_path(path).name} 移到别处（不要删除，以备查）后再打开。")
     notice = ""
     if not read_only and exists and lock.is_network_path(path):
         read_only, notice = True, "该文件位于网络驱动器上，SQLite 在网络共享上加锁不可靠，已以只读方式打开。"
@@ -369,20 +391,76 @@ def _has_hot_journal(path: Path) -> bool:
     return journal.exists() and journal.stat().st_size > 0
 
 
+TEMP_PREFIX = "fundledger-ro-"
+
+
+def _temp_dir() -> Path:
+    """A private folder for a temporary copy; its name carries our pid so a later start can tell it is orphaned."""
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
+
+
+def sweep_temp_copies() -> list[Path]:
+    """Remove temporary copies left by a FundLedger process that has ended (killed or crashed): they hold
+    personal data and must not outlive the program. Runs at start and before every open."""
+    removed = []
+    try:
+        found = list(Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"))
+    except OSError:
+        return removed
+    for folder in found:
+        pid_text = folder.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        pid = int(pid_text) if pid_text.isdigit() else 0  # copies of older versions carry no pid: orphaned
+        if pid == os.getpid() or (pid and lock.pid_alive(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            removed.append(folder)
+    return removed
+
+
+def _journal_fits_copy(path: Path) -> bool:
+    """Roll the journal into a throw-away copy and check the result (the original and its journal untouched)."""
+    folder = _temp_dir()
+    try:
+        tmp = folder / path.name
+        shutil.copy2(path, tmp)
+        shutil.copy2(db.journal_path(path), db.journal_path(tmp))
+        try:
+            conn = sqlite3.connect(str(tmp), isolation_level=None)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the first read rolls the journal back
+                db.check_integrity(conn, path)
+            finally:
+                conn.close()
+        except (sqlite3.Error, FileError):
+            return False
+        return True
+    except OSError:
+        return False
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _open_copy(path: Path, notice: str, why: str) -> Book:
     """Read-only but the file needs writing (an upgrade, or a crash's journal to roll back):
-    do it on a temporary copy, never on the auditor's file."""
-    tmp = Path(tempfile.mkdtemp(prefix="fundledger-ro-")) / path.name
-    shutil.copy2(path, tmp)
-    journal = path.with_name(path.name + "-journal")
-    if journal.exists():
-        shutil.copy2(journal, tmp.with_name(tmp.name + "-journal"))
-    conn = db.connect(tmp)  # opening read-write rolls a hot journal back
+    do it on a temporary copy, never on the auditor's file. The copy is removed when the book closes."""
+    folder = _temp_dir()
     try:
-        db.check_integrity(conn, path)
-        db.migrate(conn)
-    finally:
-        conn.close()
-    book = _open(tmp, read_only=True, file_lock=None, notice=notice, copied=True)
+        tmp = folder / path.name
+        shutil.copy2(path, tmp)
+        journal = path.with_name(path.name + "-journal")
+        if journal.exists():
+            shutil.copy2(journal, tmp.with_name(tmp.name + "-journal"))
+        conn = db.connect(tmp)  # opening read-write rolls a hot journal back
+        try:
+            db.check_integrity(conn, path)
+            db.migrate(conn)
+        finally:
+            conn.close()
+        book = _open(tmp, read_only=True, file_lock=None, notice=notice, copied=True)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    book.temp_dir = folder
     book.notice = (notice + " " + why).strip()
     return book
