@@ -213,3 +213,149 @@ def test_05_thinning_keeps_every_backup_taken_before_a_sign_off(book: Book) -> N
     left = backup.list_backups(book.path)
     assert sum(b.reason == "签发前" for b in left) == 8
     assert os.path.isdir(folder)
+
+
+# -- 10. passwords -----------------------------------------------------------------------------------------------
+def test_10_weak_passwords_are_refused_everywhere(book: Book) -> None:
+    from app.models.store import users
+    from app.models.values.errors import ValidationError
+    from tests.conftest import PASSWORD
+
+    clerk = book.conn.execute("SELECT id FROM users WHERE login = 'clerk'").fetchone()[0]
+    for weak in ("short1", "clerk", "Clerk123", "12345678", "Password", "88888888", "qwerty123"):
+        with pytest.raises(ValidationError):
+            users.reset_password(book, user_id=clerk, password=weak)
+    with pytest.raises(ValidationError, match="登录名"):
+        users.add_user(book, login="zhangsan", name="张三", role="clerk", password="zhangsan")
+    with pytest.raises(ValidationError, match="常见"):
+        users.change_own_password(book, old=PASSWORD, new="password123")
+    users.change_own_password(book, old=PASSWORD, new="Tianshan-2026")
+
+
+def test_10_production_scrypt_is_owasp_and_old_hashes_are_upgraded_on_login(book: Book,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.models.store import users
+    from tests.conftest import PASSWORD
+
+    shipped = subprocess.run([sys.executable, "-c", "from app.models.store import users as u; "
+                              "print(u.hash_password('Tianshan-2026').split('$')[1:4])"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert shipped.stdout.strip() == "['131072', '8', '1']", shipped.stderr
+    monkeypatch.setattr(users, "SCRYPT_N", 2**10)
+    users.add_user(book, login="old", name="旧哈希", role="clerk", password=PASSWORD)
+    assert book.conn.execute("SELECT pw_hash FROM users WHERE login='old'").fetchone()[0].startswith("scrypt$1024$")
+    monkeypatch.setattr(users, "SCRYPT_N", 2**11)
+    users.login(book, "old", PASSWORD)
+    assert book.conn.execute("SELECT pw_hash FROM users WHERE login='old'").fetchone()[0].startswith("scrypt$2048$")
+    users.login(book, "old", PASSWORD)
+
+
+def test_10_lockout_refuses_the_right_password_until_unlocked(book: Book, clock) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from app.models.store import users
+    from app.models.values.errors import AppError
+    from tests.conftest import PASSWORD
+
+    for _ in range(users.MAX_FAILED_LOGINS - 1):
+        with pytest.raises(AppError, match="再错"):
+            users.login(book, "clerk", "wrong-password-x")
+    with pytest.raises(AppError, match="锁定"):
+        users.login(book, "clerk", "wrong-password-x")
+    with pytest.raises(AppError, match="锁定"):
+        users.login(book, "clerk", PASSWORD)  # the right password, refused while locked
+    raw = sqlite3.connect(book.path.resolve().as_uri() + "?mode=ro", uri=True)  # stored in the file itself
+    count, until = raw.execute("SELECT failed_logins, locked_until FROM users WHERE login='clerk'").fetchone()
+    ops = [r[0] for r in raw.execute("SELECT op FROM audit_log WHERE tbl='users' ORDER BY seq")]
+    raw.close()
+    assert count == users.MAX_FAILED_LOGINS and until > book.stamp()
+    assert ops.count("login_failed") == users.MAX_FAILED_LOGINS - 1 and "lock_user" in ops
+    users.login(book, "chief", PASSWORD)
+    listed = {u["login"]: u for u in users.list_users(book)}
+    assert listed["clerk"]["locked"] and listed["clerk"]["failed_logins"] == users.MAX_FAILED_LOGINS
+    users.unlock(book, user_id=listed["clerk"]["id"])
+    users.login(book, "clerk", PASSWORD)
+    # and without the chief, the lock ends by itself
+    for _ in range(users.MAX_FAILED_LOGINS):
+        with pytest.raises(AppError):
+            users.login(book, "clerk", "wrong-password-x")
+    clock.now += dt.timedelta(minutes=users.LOCK_MINUTES + 1)
+    users.login(book, "clerk", PASSWORD)
+
+
+def test_10_password_hashes_never_reach_the_audit_log_and_verify_still_proves_them(book: Book) -> None:
+    from app.export import evidence
+    from app.models.store import users
+
+    clerk = book.conn.execute("SELECT id FROM users WHERE login = 'clerk'").fetchone()[0]
+    users.reset_password(book, user_id=clerk, password="Kunlun-Shan-9")
+    logged = " ".join(str(r[0]) + str(r[1]) for r in book.conn.execute("SELECT before, after FROM audit_log"))
+    assert "scrypt$" not in logged
+    assert evidence.verify(book).ok
+    path = book.path
+    book.close(backup=False)
+    raw = sqlite3.connect(path)  # the insider swaps the chief's hash for one he knows, triggers and all
+    raw.execute("DROP TRIGGER fl_audit_users_u")
+    raw.execute("UPDATE users SET pw_hash = (SELECT pw_hash FROM users WHERE login = 'clerk') WHERE login = 'chief'")
+    raw.commit()
+    raw.close()
+    with open_book(path, read_only=True) as again:
+        text = evidence.verify(again).text()
+    assert "chief" in text and "密码哈希" in text
+
+
+def test_10_an_older_file_is_upgraded_and_still_verifies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.export import evidence
+    from app.models.store import users
+    from tests.conftest import PASSWORD
+
+    old_schema = tmp_path / "schema"
+    old_schema.mkdir()
+    for p in sorted(db.SCHEMA_DIR.glob("*.sql")):
+        if int(p.name[:4]) < 10:
+            (old_schema / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+    real = db.SCHEMA_DIR
+    monkeypatch.setattr(db, "SCHEMA_DIR", old_schema)  # a file as the version before this one made it
+    path = tmp_path / "old.db"
+    b = open_book(path, create=True)
+    with b.write("setup", system=True) as c:
+        c.execute("INSERT INTO bureau (id, name, region_code, level, rule_set, created_at) "
+                  "VALUES (1, '旧县财政局', '659902', 'county', 'xj-2019', '2026-01-01')")
+        c.execute("INSERT INTO users (login, name, role, pw_hash, created_at) VALUES ('chief', '局长', 'chief', ?, "
+                  "'2026-01-01')", (users.hash_password(PASSWORD),))
+    b.close(backup=False)
+    with sqlite3.connect(path) as raw:
+        assert any("scrypt$" in (r[0] or "") for r in raw.execute("SELECT after FROM audit_log"))
+    monkeypatch.setattr(db, "SCHEMA_DIR", real)
+    with open_book(path) as up:
+        assert db.user_version(up.conn) == db.latest_version()
+        users.login(up, "chief", PASSWORD)
+        assert evidence.verify(up).ok, evidence.verify(up).text()
+        users.change_own_password(up, old=PASSWORD, new="Bogda-Feng-5445")
+        seq = up.conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+        assert "scrypt$" not in up.conn.execute("SELECT after FROM audit_log WHERE seq = ?", (seq,)).fetchone()[0]
+        assert evidence.verify(up).ok
+
+
+# -- 11. commands that act before login --------------------------------------------------------------------------
+def _cli(*args: str, password: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, FUNDLEDGER_PASSWORD=password)
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+def test_11_nothing_is_backed_up_or_thinned_before_login(book: Book) -> None:
+    import datetime as dt
+
+    start = dt.datetime(2026, 1, 31, 18)
+    for i in range(8):
+        backup.copy_file(book.conn, book.path, reason="签发前", now=start + dt.timedelta(days=31 * i))
+    path = book.path
+    book.close(backup=False)
+    before = sorted(p.name for p in backup.backup_dir(path).iterdir())
+    refused = _cli("backup", str(path), password="wrong-password-x")
+    assert refused.returncode != 0 and "--user" in refused.stderr
+    for _ in range(11):
+        wrong = _cli("template-remove", str(path), "--table", "1", "--user", "chief", password="wrong-password-x")
+        assert wrong.returncode == 2, wrong.stderr
+    assert sorted(p.name for p in backup.backup_dir(path).iterdir()) == before

@@ -266,6 +266,7 @@ class Book:
         """Back up (thinned), leave one complete file, release the lock. Safe to call twice."""
         if self.closed:
             return
+        backup = backup and self.user is not None  # never a backup (nor thinning) before someone has logged in
         try:
             if backup and not self.read_only:
                 self.ensure_checked()  # no backup of a file that fails the check
@@ -373,7 +374,7 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
 
                     backups.copy_file(conn, path, reason=f"升级前v{v}")
 
-            db.migrate(conn, before=before)
+            db.migrate(conn, before=before, after=_after_migrate)
     except sqlite3.Error as exc:
         conn.close()
         raise (translate(exc) or FileError(f"文件 {path} 无法使用：{exc}")) from exc
@@ -384,6 +385,25 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
     if deferred:
         book.integrity = "pending"
     return book
+
+
+PASSWORD_TAG_STEP = 10  # schema/0010_hostile.sql: pw_hash leaves the audit log, pw_tag is audited instead
+
+
+def _after_migrate(conn: sqlite3.Connection, old_version: int) -> None:
+    """Data the schema steps need filled in Python, audited as the system and sealed into the chain."""
+    if old_version == 0 or old_version >= PASSWORD_TAG_STEP:
+        return
+    import hashlib
+
+    start = audit.last_seq(conn)
+    conn.execute("UPDATE audit_context SET actor = 'system#0', op = 'upgrade', "
+                 "at = strftime('%Y-%m-%d %H:%M:%f', 'now', 'localtime') WHERE id = 1")
+    for uid, pw_hash in conn.execute("SELECT id, pw_hash FROM users ORDER BY id").fetchall():
+        conn.execute("UPDATE users SET pw_tag = ? WHERE id = ?",
+                     (hashlib.sha256(pw_hash.encode("utf-8")).hexdigest(), uid))
+    audit.seal(conn, start)
+    conn.execute("UPDATE audit_context SET actor = NULL, op = NULL, at = NULL WHERE id = 1")
 
 
 def _has_hot_journal(path: Path) -> bool:
@@ -454,7 +474,7 @@ def _open_copy(path: Path, notice: str, why: str) -> Book:
         conn = db.connect(tmp)  # opening read-write rolls a hot journal back
         try:
             db.check_integrity(conn, path)
-            db.migrate(conn)
+            db.migrate(conn, after=_after_migrate)
         finally:
             conn.close()
         book = _open(tmp, read_only=True, file_lock=None, notice=notice, copied=True)

@@ -22,13 +22,14 @@ def migrations() -> list[tuple[int, str, Path]]:
     for path in sorted(SCHEMA_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
         steps.append((int(path.name[:4]), path.stem, path))
     numbers = [n for n, _, _ in steps]
-    if numbers != list(range(1, len(numbers) + 1)):
+    # Unique and increasing. (Branches reserve numbers: 0010 may be shipped before 0008 and 0009 are merged.)
+    if not numbers or numbers[0] != 1 or any(b <= a for a, b in zip(numbers, numbers[1:], strict=False)):
         raise RuntimeError(f"schema steps are not numbered 1..N: {numbers}")
     return steps
 
 
 def latest_version() -> int:
-    return len(migrations())
+    return migrations()[-1][0]
 
 
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
@@ -116,8 +117,10 @@ def split_sql(script: str) -> list[str]:
     return statements
 
 
-def migrate(conn: sqlite3.Connection, *, before: Callable[[int], None] | None = None) -> int:
-    """Apply every pending step in one BEGIN IMMEDIATE … COMMIT; `before(version)` runs first (backup)."""
+def migrate(conn: sqlite3.Connection, *, before: Callable[[int], None] | None = None,
+            after: Callable[[sqlite3.Connection, int], None] | None = None) -> int:
+    """Apply every pending step in one BEGIN IMMEDIATE … COMMIT; `before(version)` runs first (backup),
+    `after(conn, old_version)` last, inside the same transaction (data a step needs filled in Python)."""
     current = user_version(conn)
     pending = [(n, name, p) for n, name, p in migrations() if n > current]
     if not pending:
@@ -131,6 +134,8 @@ def migrate(conn: sqlite3.Connection, *, before: Callable[[int], None] | None = 
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number}")
         install_triggers(conn)
+        if after is not None:
+            after(conn, current)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
