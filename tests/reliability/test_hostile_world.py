@@ -359,3 +359,250 @@ def test_11_nothing_is_backed_up_or_thinned_before_login(book: Book) -> None:
         wrong = _cli("template-remove", str(path), "--table", "1", "--user", "chief", password="wrong-password-x")
         assert wrong.returncode == 2, wrong.stderr
     assert sorted(p.name for p in backup.backup_dir(path).iterdir()) == before
+
+
+# -- 6–9. workbooks that lie, built byte by byte with zipfile ----------------------------------------------------
+TREASURY_HEADER = ["支付凭证号", "支付日期", "指标文号", "收款人全称", "收款人账号", "金额"]
+
+
+def _letters(col: int) -> str:
+    out = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _cell(ref: str, value: object) -> str:
+    if isinstance(value, tuple):  # ("f", formula, cached)
+        return f'<c r="{ref}"><f>{value[1]}</f><v>{value[2]}</v></c>'
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.startswith("#n:")):
+        text = value[3:] if isinstance(value, str) else repr(value)
+        return f'<c r="{ref}"><v>{text}</v></c>'
+    return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+
+
+def raw_xlsx(path: Path, rows: list[list[object]], *, sheet: str = "Sheet1", sheet_xml: str | None = None,
+             shared: bytes | None = None, extra_sheets: dict[str, list[list[object]]] | None = None) -> Path:
+    """A workbook written with nothing but zipfile: what a hostile sender can put in one."""
+    import zipfile
+
+    def body(rs: list[list[object]]) -> str:
+        out = []
+        for r, cells in enumerate(rs, start=1):
+            out.append(f'<row r="{r}">' + "".join(_cell(f"{_letters(c)}{r}", v) for c, v in enumerate(cells)
+                                                   if v is not None) + "</row>")
+        return ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                + "".join(out) + "</sheetData></worksheet>")
+
+    sheets = {sheet: sheet_xml if sheet_xml is not None else body(rows)}
+    for name, rs in (extra_sheets or {}).items():
+        sheets[name] = body(rs)
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ' \
+         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="xml" ContentType="application/xml"/>'
+                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                   'spreadsheetml.sheet.main+xml"/>'
+                   + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.'
+                             'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                             for i in range(1, len(sheets) + 1))
+                   + ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                      'officedocument.spreadsheetml.sharedStrings+xml"/>' if shared is not None else "")
+                   + "</Types>")
+        z.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                   'officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f"<workbook {ns}><sheets>" + "".join(
+            f'<sheet name="{n}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(sheets, start=1))
+            + "</sheets></workbook>")
+        z.writestr("xl/_rels/workbook.xml.rels",
+                   '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">' + "".join(
+                       f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                       f'relationships/worksheet" Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(sheets) + 1))
+                   + ('<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                      'relationships/sharedStrings" Target="sharedStrings.xml"/>' if shared is not None else "")
+                   + "</Relationships>")
+        for i, xml in enumerate(sheets.values(), start=1):
+            z.writestr(f"xl/worksheets/sheet{i}.xml", xml)
+        if shared is not None:
+            z.writestr("xl/sharedStrings.xml", shared)
+    return path
+
+
+def treasury_errors(path: Path) -> tuple[list[object], list[tuple[int, str, str]]]:
+    import datetime as dt
+
+    from app.models.ledger import treasury_file as tf
+
+    sheet = tf.open_sheet(path)
+    return tf.parse_rows(sheet, tf.resolve_mapping(sheet.headers), today=dt.date(2026, 12, 31))
+
+
+def test_06_a_stale_cached_formula_value_is_refused_naming_the_cell(tmp_path: Path) -> None:
+    path = raw_xlsx(tmp_path / "国库.xlsx", [TREASURY_HEADER,
+                                            ["ZF1", "2026-04-02", "新财农〔2026〕1号", "某公司", "62220001", ("f", "100*2", 999999)]])
+    rows, errors = treasury_errors(path)
+    assert rows == [] and len(errors) == 1
+    assert "Sheet1!F2" in errors[0][2] and "公式" in errors[0][2]
+
+
+def test_06_formulas_in_amount_and_id_columns_of_form_imports(tmp_path: Path) -> None:
+    from app.models.payments import real_name
+    from app.models.values.errors import RowErrors
+    from app.models.xlsx import sheets
+
+    path = raw_xlsx(tmp_path / "名册.xlsx", [["姓名*", "身份证号*", "村*", "金额（元）*", "账号*"],
+                                             ["张三", "650102199001011234", "一村", ("f", "100*2", 999999), "62220001"]],
+                    sheet="名册")
+    wb = sheets.load(path.read_bytes(), path.name)
+    with pytest.raises(RowErrors) as err:
+        sheets.rows(wb, real_name.COLUMNS, strict=("amount",))
+    assert "名册!D2" in str(err.value.errors)
+
+
+def test_07_identifiers_stored_as_numbers_are_refused_with_the_text_hint(tmp_path: Path) -> None:
+    path = raw_xlsx(tmp_path / "国库.xlsx", [TREASURY_HEADER,
+                                            ["ZF1", "2026-04-02", "新财农〔2026〕1号", "某公司", "#n:6.2284800880123497E+18", 100],
+                                            ["#n:2026000123", "2026-04-02", "新财农〔2026〕1号", "某公司", "62220001", 100]])
+    rows, errors = treasury_errors(path)
+    assert rows == []
+    assert [(r, f) for r, f, _ in errors] == [(2, "收款人账号"), (3, "支付凭证号")]
+    assert all("设为“文本”" in m for _r, _f, m in errors)
+
+
+def test_07_goal_and_plan_codes_stored_as_numbers_are_refused(book: Book, tmp_path: Path) -> None:
+    from app.models.performance import goals_import
+    from app.models.plan import plan_import
+    from app.models.values.errors import RowErrors
+
+    goals = raw_xlsx(tmp_path / "绩效.xlsx", [["项目编号", "一级指标", "二级指标", "三级指标", "比较符", "目标值", "计量单位"],
+                                              ["#n:2026001", "产出指标", "数量指标", "户数", "≥", "10", "户"]])
+    with pytest.raises(RowErrors, match="设为“文本”"):
+        goals_import.import_goals(book, goals)
+    plan = raw_xlsx(tmp_path / "计划.xlsx", [[c.title for c in plan_import.PROJECT_COLUMNS],
+                                             ["#n:2026001"] + ["x"] * (len(plan_import.PROJECT_COLUMNS) - 1)],
+                    sheet="项目", extra_sheets={"资金来源": [[c.title for c in plan_import.FUNDING_COLUMNS]]})
+    with pytest.raises(RowErrors) as err:
+        plan_import.parse(book, plan.read_bytes(), plan.name)
+    assert any("项目!A2" in m and "设为“文本”" in m for _r, _f, m in err.value.errors)
+
+
+BOMB_CHILD = r"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (300 * 1024 * 1024, 300 * 1024 * 1024))
+resource.setrlimit(resource.RLIMIT_CPU, (60, 60))
+from pathlib import Path
+from app.models.values.errors import AppError
+path, how = Path(sys.argv[1]), sys.argv[2]
+try:
+    if how == "treasury":
+        import datetime as dt
+        from app.models.ledger import treasury_file as tf
+        sheet = tf.open_sheet(path)
+        tf.parse_rows(sheet, tf.resolve_mapping(sheet.headers), today=dt.date(2026, 12, 31))
+    else:
+        from app.models.payments import real_name
+        from app.models.xlsx import sheets
+        sheets.rows(sheets.load(path.read_bytes(), path.name), real_name.COLUMNS)
+except AppError as exc:
+    print("REFUSED", exc)
+    sys.exit(0)
+print("ACCEPTED")
+sys.exit(1)
+"""
+
+
+def run_bomb(path: Path, how: str) -> str:
+    """The import in a child limited to 300 MB of address space and 60 s of CPU: a hang or a blow-up kills it."""
+    done = subprocess.run([sys.executable, "-c", BOMB_CHILD, str(path), how], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 0, (done.returncode, done.stdout, done.stderr[-2000:])
+    assert done.stdout.startswith("REFUSED"), done.stdout
+    return done.stdout
+
+
+def _sheet(rows_xml: str, dimension: str = "") -> str:
+    return ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            + (f'<dimension ref="{dimension}"/>' if dimension else "") + f"<sheetData>{rows_xml}</sheetData></worksheet>")
+
+
+HEAD_XML = '<row r="1">' + "".join(f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{h}</t></is></c>'
+                                   for i, h in enumerate(TREASURY_HEADER)) + "</row>"
+ROSTER_XML = '<row r="1">' + "".join(f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{h}</t></is></c>'
+                                     for i, h in enumerate(["姓名*", "身份证号*", "村*", "金额（元）*", "账号*"])) + "</row>"
+
+
+@pytest.mark.parametrize("how", ["treasury", "form"])
+@pytest.mark.parametrize("trap", ["row 2000000000", "cell ZZZZZZ5", "dimension XFD1048576"])
+def test_08_sheet_bombs_are_refused_quickly_in_little_memory(tmp_path: Path, how: str, trap: str) -> None:
+    head = HEAD_XML if how == "treasury" else ROSTER_XML
+    xml = {"row 2000000000": _sheet(head + '<row r="2000000000"><c r="A2000000000"><v>1</v></c></row>'),
+           "cell ZZZZZZ5": _sheet(head + '<row r="5"><c r="ZZZZZZ5"><v>1</v></c></row>'),
+           "dimension XFD1048576": _sheet(head + '<row r="2"><c r="A2" t="inlineStr"><is><t>x</t></is></c></row>'
+                                                 '<row r="20000"><c r="XFD20000"><v>1</v></c></row>',
+                                          dimension="A1:XFD1048576")}[trap]
+    path = raw_xlsx(tmp_path / "bomb.xlsx", [], sheet_xml=xml)
+    assert path.stat().st_size < 4096
+    assert "文件异常" in run_bomb(path, how)
+
+
+@pytest.fixture(scope="session")
+def string_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1.5 GB of shared string in a ~1.5 MB file, written in 16 MB pieces (the test never holds it)."""
+    import zipfile
+
+    path = tmp_path_factory.mktemp("bomb") / "strings.xlsx"
+    raw_xlsx(path, [], sheet_xml=_sheet(HEAD_XML + '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'), shared=b"<sst/>")
+    with zipfile.ZipFile(path) as src:
+        parts = {n: src.read(n) for n in src.namelist() if n != "xl/sharedStrings.xml"}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+        with z.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
+            fh.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>')
+            chunk = b"A" * (16 << 20)
+            for _ in range(90):
+                fh.write(chunk)
+            fh.write(b"</t></si></sst>")
+    return path
+
+
+@pytest.mark.parametrize("how", ["treasury", "form"])
+def test_08_a_huge_shared_string_is_refused_quickly_in_little_memory(string_bomb: Path, how: str) -> None:
+    assert string_bomb.stat().st_size < 3 * 1024 * 1024
+    out = run_bomb(string_bomb, how)
+    assert "sharedStrings.xml" in out and "文件异常" in out
+
+
+def test_09_float_artefacts_round_to_fen_and_real_third_decimals_do_not(tmp_path: Path) -> None:
+    from app.models.values.errors import ValidationError
+    from app.models.xlsx import sheets
+
+    assert sheets.cell_fen(0.1 + 0.2, "金额") == 30
+    assert sheets.cell_fen(1234567.89, "金额") == 123456789
+    for bad in (0.305, 5.0000000051, 0.300001):
+        with pytest.raises(ValidationError):
+            sheets.cell_fen(bad, "金额")
+    path = raw_xlsx(tmp_path / "国库.xlsx", [TREASURY_HEADER,
+                                            ["ZF1", "2026-04-02", "新财农〔2026〕1号", "某公司", "62220001", 0.30000000000000004],
+                                            ["ZF2", "2026-04-02", "新财农〔2026〕1号", "某公司", "62220001", 5.0000000051]])
+    rows, errors = treasury_errors(path)
+    assert [r.amount for r in rows] == [30]  # type: ignore[attr-defined]
+    assert [(r, f) for r, f, _ in errors] == [(3, "金额")]
+
+
+def test_09_a_renamed_csv_is_called_a_csv(tmp_path: Path) -> None:
+    from app.models.ledger import treasury_file as tf
+    from app.models.values.errors import ValidationError
+    from app.models.xlsx import sheets
+
+    path = tmp_path / "支付.xlsx"
+    path.write_text(",".join(TREASURY_HEADER) + "\nZF1,2026-04-02,文号,某公司,62220001,100\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="CSV"):
+        tf.open_sheet(path)
+    with pytest.raises(ValidationError, match="CSV"):
+        sheets.load(path.read_bytes(), path.name)
