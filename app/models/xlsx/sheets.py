@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from app.models.values import money
-from app.models.xlsx import guard
 from app.models.values.errors import RowErrors, ValidationError
+from app.models.xlsx import guard
 
 MAX_ROWS = 20_000
 
