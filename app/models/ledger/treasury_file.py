@@ -298,13 +298,13 @@ def parse_rows(sheet: Sheet, mapping: Mapping[str, int], *, today: dt.date,
             continue
         values: list[Any] = [number]
         bad = False
-        for field, col in strict:
-            raw = cells[col]
-            if (number, col) in sheet.formulas:
-                errors.append(guard.formula_error(sheet.sheet_name, number, col + 1, label(field)))
+        for field, at in strict:
+            raw = cells[at]
+            if (number, at) in sheet.formulas:
+                errors.append(guard.formula_error(sheet.sheet_name, number, at + 1, label(field)))
                 bad = True
             elif field in IDENTIFIERS and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                errors.append((number, label(field), f"单元格 {sheet.sheet_name}!{guard.cell_name(number, col + 1)} 是数字"
+                errors.append((number, label(field), f"单元格 {sheet.sheet_name}!{guard.cell_name(number, at + 1)} 是数字"
                                                      f" {raw!r}：请将此列设为“文本”格式后重新导出或填写（数字格式会丢失"
                                                      "开头的 0 和第 15 位以后的数字）"))
                 bad = True

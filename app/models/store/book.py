@@ -294,7 +294,8 @@ class Book:
                 shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
-def open_book(path: Path | str, *, read_only: bool = False, create: bool = False, check: str = "full") -> Book:
+def open_book(path: Path | str, *, read_only: bool = False, create: bool = False, check: str = "full",
+              break_lock: dict[str, object] | None = None) -> Book:
     """Open (or create) a bureau file: header, lock, integrity, version, migration after a backup.
 
     `check="full"` runs PRAGMA quick_check now (seconds on a large file). `check="deferred"` (the window)
@@ -335,9 +336,12 @@ def open_book(path: Path | str, *, read_only: bool = False, create: bool = False
     file_lock = None
     if not read_only:
         file_lock = lock.FileLock(path)
-        file_lock.acquire()
+        file_lock.acquire(break_holder=break_lock)
     try:
-        return _open(path, read_only=read_only, file_lock=file_lock, notice=notice, check=check)
+        book = _open(path, read_only=read_only, file_lock=file_lock, notice=notice, check=check)
+        if file_lock is not None and file_lock.broken is not None:
+            _record_lock_break(book, file_lock.broken)
+        return book
     except BaseException:
         if file_lock:
             file_lock.release()
@@ -387,6 +391,16 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
     return book
 
 
+def _record_lock_break(book: Book, holder: dict[str, object]) -> None:
+    import json
+    import socket
+
+    with book.write("break_lock", system=True) as conn:
+        conn.execute("INSERT INTO lock_breaks (at, holder, held_for, broken_by) VALUES (?, ?, ?, ?)",
+                     (book.stamp(), json.dumps(holder, ensure_ascii=False, sort_keys=True),
+                      lock.age(book.path, holder, book.now()), f"{lock._user()}@{socket.gethostname()}"))
+
+
 PASSWORD_TAG_STEP = 10  # schema/0010_hostile.sql: pw_hash leaves the audit log, pw_tag is audited instead
 
 
@@ -422,7 +436,7 @@ def _temp_dir() -> Path:
 def sweep_temp_copies() -> list[Path]:
     """Remove temporary copies left by a FundLedger process that has ended (killed or crashed): they hold
     personal data and must not outlive the program. Runs at start and before every open."""
-    removed = []
+    removed: list[Path] = []
     try:
         found = list(Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"))
     except OSError:

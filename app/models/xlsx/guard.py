@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
-from xml.etree.ElementTree import ParseError, iterparse
+from xml.etree.ElementTree import Element, ParseError, iterparse
 from xml.parsers import expat
 
 from app.models.values.errors import ValidationError
@@ -157,13 +157,13 @@ def sheet_parts(z: zipfile.ZipFile) -> list[tuple[str, str]]:
         targets[rel.get("Id")] = part
     out = []
     for sheet in root.iter(f"{MAIN}sheet"):
-        part = targets.get(sheet.get(f"{REL}id"))
-        if part:
-            out.append((sheet.get("name", ""), part))
+        found = targets.get(sheet.get(f"{REL}id") or "")
+        if found:
+            out.append((sheet.get("name", ""), found))
     return out
 
 
-def _root(fh: IO[bytes]):  # noqa: ANN202 - an Element
+def _root(fh: IO[bytes]) -> Element:
     root = None
     for _event, el in iterparse(fh, events=("end",)):
         root = el
@@ -220,10 +220,20 @@ class Limits:
                                           f"{MAX_CELL_CHARS} 个字符")
 
 
+class _Cursor:
+    """Where the scan is: the current row, column, cell and the length of the current text."""
+
+    def __init__(self) -> None:
+        self.row = 0
+        self.col = 0
+        self.cell = (0, 0)
+        self.text = 0
+
+
 def scan_sheet(fh: IO[bytes], limits: Limits) -> SheetScan:
     """One expat pass: bounds enforced as they are met, formula cells recorded; memory stays flat."""
     scan = SheetScan(limits.sheet)
-    state = {"row": 0, "col": 0, "cell": (0, 0), "text": 0, "ref": ""}
+    at = _Cursor()
 
     def start(name: str, attrs: dict[str, str]) -> None:
         tag = name.rsplit(":", 1)[-1]
@@ -232,32 +242,31 @@ def scan_sheet(fh: IO[bytes], limits: Limits) -> SheetScan:
             if ref:
                 r, c = limits.cell(ref)
             else:
-                r, c = state["row"], state["col"] + 1
+                r, c = at.row, at.col + 1
                 if c > limits.max_columns:
                     raise _refuse(limits.file_name, f"的工作表“{limits.sheet}”第 {r} 行的单元格超过 {limits.max_columns} 列")
-            state["col"] = c
-            state["cell"] = (r, c)
+            at.col = c
+            at.cell = (r, c)
             scan.max_col = max(scan.max_col, c)
         elif tag == "row":
-            r = attrs.get("r")
-            number = int(r) if r and r.isdigit() else state["row"] + 1
-            if r and not r.isdigit():
-                raise _refuse(limits.file_name, f"的工作表“{limits.sheet}”中有无效的行号“{r[:20]}”")
+            text = attrs.get("r")
+            if text and not text.isdigit():
+                raise _refuse(limits.file_name, f"的工作表“{limits.sheet}”中有无效的行号“{text[:20]}”")
+            number = int(text) if text else at.row + 1
             limits.row(number)
-            state["row"], state["col"] = number, 0
+            at.row, at.col = number, 0
             scan.max_row = max(scan.max_row, number)
         elif tag == "f":
-            scan.formulas.add(state["cell"])  # type: ignore[arg-type]
+            scan.formulas.add(at.cell)
         elif tag == "dimension":
             limits.dimension(attrs.get("ref", ""))
         elif tag in ("v", "t"):
-            state["text"] = 0
+            at.text = 0
 
     def data(text: str) -> None:
-        state["text"] += len(text)  # type: ignore[operator]
-        if state["text"] > MAX_CELL_CHARS * 4:  # type: ignore[operator]
-            r, c = state["cell"]  # type: ignore[misc]
-            limits.text(int(state["text"]), f"单元格 {cell_name(r, c)} ")
+        at.text += len(text)
+        if at.text > MAX_CELL_CHARS * 4:
+            limits.text(at.text, f"单元格 {cell_name(*at.cell)} ")
 
     parser = expat.ParserCreate()
     parser.buffer_text = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
@@ -20,6 +21,7 @@ from app.models.store import backup
 from app.models.store.book import Book, open_book
 from app.models.values.errors import AppError, FileError, LockedError
 from app.ui.kit import dialogs
+from app.ui.kit.widgets import rich_label
 from app.ui.kit.worker import Cancelled, Progress, run_job
 from app.ui.shell.start import LoginDialog, NewBureauDialog
 
@@ -135,7 +137,7 @@ class RestoreDialog(QDialog):
             self.list.addItem(item)
         self.list.currentItemChanged.connect(self._show)
         layout.addWidget(self.list)
-        self.summary = QLabel("")
+        self.summary = rich_label("")
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -153,10 +155,10 @@ class RestoreDialog(QDialog):
         try:
             summary = backup.summary(path)
         except AppError as exc:
-            self.summary.setText(f"<span style='color:#b00020'>该备份不可用：{exc}</span>")
+            self.summary.setText(f"<span style='color:#b00020'>该备份不可用：{html.escape(str(exc))}</span>")
             return
         self.summary.setText(
-            f"单位：{summary['bureau']}　数据库版本：{summary['version']}<br>"
+            f"单位：{html.escape(str(summary['bureau']))}　数据库版本：{summary['version']}<br>"
             f"审计记录：{summary['audit_records']} 条，最后一次修改：{summary['last_change'] or '—'}"
         )
         self.restore_button.setEnabled(True)

@@ -13,3 +13,13 @@ ALTER TABLE users ADD COLUMN last_failed_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN locked_until TEXT NOT NULL DEFAULT '';
 
 UPDATE tracked_tables SET skip_columns = 'pw_hash' WHERE name = 'users';
+
+-- A write lock broken by hand (another PC's, an empty lock file…): who held it, who broke it, when.
+CREATE TABLE lock_breaks (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    holder TEXT NOT NULL,      -- the lock file's content as shown to the person who broke it
+    held_for TEXT NOT NULL,    -- its age in words
+    broken_by TEXT NOT NULL    -- the operating-system user and computer that broke it
+) STRICT;
+INSERT INTO tracked_tables (name, key_column, date_expr, skip_columns) VALUES ('lock_breaks', 'id', NULL, '');
