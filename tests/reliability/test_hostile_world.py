@@ -606,3 +606,98 @@ def test_09_a_renamed_csv_is_called_a_csv(tmp_path: Path) -> None:
         tf.open_sheet(path)
     with pytest.raises(ValidationError, match="CSV"):
         sheets.load(path.read_bytes(), path.name)
+
+
+# -- 13. locks that nobody could break ---------------------------------------------------------------------------
+def _write_lock(path: Path, text: str) -> None:
+    path.with_name(path.name + ".lock").write_text(text, encoding="utf-8")
+
+
+def test_13_a_lock_from_another_pc_can_be_broken_after_a_warning_and_is_audited(good_file: Path) -> None:
+    import json
+
+    from app.export import evidence
+    from app.models.values.errors import LockedError
+
+    _write_lock(good_file, json.dumps({"host": "财政局-科长电脑", "user": "kezhang", "pid": 4242,
+                                       "time": "2026-11-18T09:30:00"}, ensure_ascii=False))
+    with pytest.raises(LockedError) as first:
+        open_book(good_file)
+    assert "财政局-科长电脑" in str(first.value) and "已持续" in str(first.value) and "强制解除" in str(first.value)
+    _write_lock(good_file, json.dumps({"host": "另一台电脑", "user": "x", "pid": 1, "time": "2026-11-19T09:30:00"}))
+    with pytest.raises(LockedError):  # the lock changed after the warning: not the one the user chose to break
+        open_book(good_file, break_lock=first.value.holder)
+    with pytest.raises(LockedError) as second:
+        open_book(good_file)
+    with open_book(good_file, break_lock=second.value.holder) as opened:
+        row = opened.conn.execute("SELECT holder, broken_by FROM lock_breaks").fetchone()
+        assert "另一台电脑" in row[0]
+        assert opened.conn.execute("SELECT count(*) FROM audit_log WHERE op = 'break_lock'").fetchone()[0] == 1
+        assert evidence.verify(opened).ok
+    assert not good_file.with_name(good_file.name + ".lock").exists()
+
+
+def test_13_an_empty_lock_file_says_what_it_is_and_can_be_broken(good_file: Path) -> None:
+    from app.models.values.errors import LockedError
+
+    _write_lock(good_file, "")
+    with pytest.raises(LockedError) as err:
+        open_book(good_file)
+    assert "锁文件是空的" in str(err.value) and "计算机 ?" not in str(err.value)
+    open_book(good_file, break_lock=err.value.holder).close(backup=False)
+
+
+def test_13_a_reused_pid_or_a_live_stranger_on_this_host_is_a_stale_lock(good_file: Path) -> None:
+    import json
+    import socket
+
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        # a lock whose pid now belongs to another process that started later (the pid was reused)
+        _write_lock(good_file, json.dumps({"host": socket.gethostname(), "user": "u", "pid": stranger.pid,
+                                           "started": "1", "time": "2026-11-18T09:30:00"}))
+        open_book(good_file).close(backup=False)
+        # an old-format lock (no start time) whose live pid is not FundLedger
+        _write_lock(good_file, json.dumps({"host": socket.gethostname(), "user": "u", "pid": stranger.pid,
+                                           "time": "2026-11-18T09:30:00"}))
+        open_book(good_file).close(backup=False)
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+# -- 14. a sign-off killed after its commit ----------------------------------------------------------------------
+def test_14_a_signed_month_without_its_package_is_offered_and_written_byte_for_byte(tmp_path: Path,
+                                                                                     monkeypatch: pytest.MonkeyPatch
+                                                                                     ) -> None:
+    import json
+    import random
+
+    from app.export import manifest, signoff
+    from app.models.store import users
+    from tests.reliability import crash_child as cc
+
+    path = cc.prepare(tmp_path / "bureau.db")
+    book = open_book(path)
+    users.login(book, "clerk", cc.PASSWORD)
+    cc.payment_flow(book, random.Random(1), 1)
+    users.login(book, "chief", cc.PASSWORD)
+    out = tmp_path / "sent"
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # the process dies after COMMIT, before the files are written
+
+    monkeypatch.setattr(signoff.manifest, "write_package", killed)
+    with pytest.raises(KeyboardInterrupt):
+        signoff.sign_off(book, month="2026-01", out_dir=out)
+    monkeypatch.undo()
+    with pytest.raises(signoff.PackageNotWritten) as err:
+        signoff.sign_off(book, month="2026-01", out_dir=out)
+    assert "write-package" in str(err.value) and "请先重新打开" not in str(err.value)
+    recorded = json.loads(book.conn.execute("SELECT files FROM signoffs WHERE month = '2026-01'").fetchone()[0])
+    book.close(backup=False)
+    done = subprocess.run([sys.executable, "-m", "app", "write-package", str(path), "--month", "2026-01", "--out",
+                           str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    folder = err.value.folder
+    assert {p.name: manifest.sha256(p.read_bytes()) for p in folder.iterdir()} == recorded

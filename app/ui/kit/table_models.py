@@ -71,7 +71,9 @@ def plain_tooltip(text: str) -> str:
     user data (a project named <h1>…</h1>) is escaped inside a rich-text wrapper that keeps line breaks."""
     import html
 
-    if not Qt.mightBeRichText(text):
+    from PySide6 import QtGui
+
+    if not QtGui.Qt.mightBeRichText(text):
         return text
     return "<p style='white-space:pre-wrap'>" + html.escape(text) + "</p>"
 

@@ -311,14 +311,16 @@ class _DialogHabits(QObject):
         if kind == QEvent.Type.Polish and isinstance(watched, QLabel) \
                 and watched.textFormat() == Qt.TextFormat.AutoText:
             watched.setTextFormat(Qt.TextFormat.PlainText)
-        elif kind == QEvent.Type.ToolTip and isinstance(watched, QWidget) and Qt.mightBeRichText(watched.toolTip()) \
+        elif kind == QEvent.Type.ToolTip and isinstance(watched, QWidget) and watched.toolTip() \
                 and not watched.property("richToolTip"):
             from PySide6.QtWidgets import QToolTip
 
             from app.ui.kit.table_models import plain_tooltip
 
-            QToolTip.showText(event.globalPos(), plain_tooltip(watched.toolTip()), watched)  # type: ignore[attr-defined]
-            return True
+            shown = plain_tooltip(watched.toolTip())
+            if shown != watched.toolTip():
+                QToolTip.showText(event.globalPos(), shown, watched)  # type: ignore[attr-defined]
+                return True
         if event.type() == QEvent.Type.Show and isinstance(watched, QDialog) and not watched.property("tabOrdered"):
             watched.setProperty("tabOrdered", True)
             order = apply_tab_order(watched)
