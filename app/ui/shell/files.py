@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models.store import backup
+from app.models.store import backup, lock
 from app.models.store.book import Book, open_book
 from app.models.values.errors import AppError, FileError, LockedError
 from app.ui.kit import dialogs
@@ -68,15 +68,23 @@ def login(parent: QWidget | None, book: Book, hint: str = "") -> Book | None:
     return book
 
 
-def open_path(parent: QWidget | None, path: Path, *, read_only: bool = False, hint: str = "") -> Book | None:
+def open_path(parent: QWidget | None, path: Path, *, read_only: bool = False, hint: str = "",
+              break_lock: dict[str, object] | None = None) -> Book | None:
     """Open with the lock and the quick checks (header, application_id, version); the full quick_check runs in
-    the background once the window shows (MainWindow). Offer read-only or a backup where that helps."""
+    the background once the window shows (MainWindow). Offer read-only or a backup where that helps, and
+    for a lock nobody releases (another PC, an empty lock file) breaking it after a warning (audited)."""
     try:
-        book = open_book(path, read_only=read_only, check="deferred")
+        book = open_book(path, read_only=read_only, check="deferred", break_lock=break_lock)
     except LockedError as exc:
-        if not dialogs.confirm(parent, f"{exc}\n\n是否以只读方式打开？"):
-            return None
-        return open_path(parent, path, read_only=True, hint=hint)
+        if dialogs.confirm(parent, f"{exc}\n\n是否以只读方式打开？（选“否”可以强制解除锁定）"):
+            return open_path(parent, path, read_only=True, hint=hint)
+        if exc.holder and dialogs.confirm(
+                parent, f"强制解除锁定：{lock.describe(exc.holder)}，已持续 {lock.age(path, exc.holder)}。\n\n"
+                        "只有在确认对方已不在使用该文件时才能这样做（例如那台计算机已关机、程序已崩溃）："
+                        "两个人同时写同一个文件会互相覆盖。解除记录会写入审计日志。\n\n确定强制解除并以可写方式打开？",
+                title="强制解除锁定"):
+            return open_path(parent, path, hint=hint, break_lock=exc.holder)
+        return None
     except FileError as exc:
         good = newest_good_backup(path)
         if good is None:
