@@ -115,3 +115,30 @@ def test_cancelled_sign_off_writes_nothing(qtbot, october: Book, answers: Path, 
     assert monthly.status(october, month="2026-10") != "已签发" and list(answers.iterdir()) == []
     assert october.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == audit_rows
     assert tab.sign_button.isEnabled() and Folders.opened == []
+
+
+def test_signed_month_without_its_package_is_offered_in_the_window(qtbot, october: Book, answers: Path,  # noqa: F811
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 14: the sign-off was killed after its commit; the window offers to write the package."""
+    import json
+
+    from app.export import manifest, signoff
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(signoff.manifest, "write_package", killed)
+    with pytest.raises(KeyboardInterrupt):
+        signoff.sign_off(october, month="2026-10", out_dir=answers)
+    monkeypatch.undo()
+    assert list(answers.iterdir()) == []
+    tab = ReportsTab(october)
+    qtbot.addWidget(tab)
+    _select(tab, "2026-10")
+    tab.sign()
+    kinds = [k for k, _ in dialogs.Ask.shown]
+    assert kinds == ["folder", "confirm", "info"], dialogs.Ask.shown
+    assert "不存在" in dialogs.Ask.shown[1][1] or "没有它的报送包" in dialogs.Ask.shown[1][1]
+    folder = Folders.opened[-1]
+    recorded = json.loads(october.conn.execute("SELECT files FROM signoffs WHERE month = '2026-10'").fetchone()[0])
+    assert {p.name: manifest.sha256(p.read_bytes()) for p in folder.iterdir()} == recorded
