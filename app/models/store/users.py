@@ -151,7 +151,6 @@ def list_users(book: Book) -> list[dict[str, object]]:
                        "locked": bool(r["locked_until"]) and r["locked_until"] > now} for r in rows]
 
 
-_DUMMY_HASH = "scrypt$16384$8$1$" + "00" * 16 + "$" + "00" * 32
 
 
 def _lock_text(until: str) -> str:
@@ -168,7 +167,8 @@ def login(book: Book, login_name: str, password: str) -> User:
     read-only nothing can be recorded: the lock already in the file still applies."""
     row = book.conn.execute("SELECT * FROM users WHERE login = ?", ((login_name or "").strip(),)).fetchone()
     if row is None:
-        password_matches(password, _DUMMY_HASH)  # the same work as for a real name: no hint which names exist
+        dummy = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${'00' * 16}${'00' * 32}"
+        password_matches(password, dummy)  # the same work as for a real name: no hint which names exist
         raise AppError("登录名或密码错误")
     now = book.stamp()
     keys = row.keys()
