@@ -172,11 +172,17 @@ def test_04_read_only_copies_are_removed_on_close_and_at_next_start(good_file: P
     assert digest(good_file) == before
     # a killed process leaves its copy behind: the next start removes it (the pid is no longer running)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    orphan = temp / f"fundledger-ro-{dead.stdout.strip()}-abc"
+    orphan = temp / f"fundledger-ro-p{dead.stdout.strip()}-abc"
     orphan.mkdir()
     (orphan / good_file.name).write_bytes(good_file.read_bytes())
-    assert orphan in book_module.sweep_temp_copies()
-    assert not orphan.exists()
+    live = temp / f"fundledger-ro-p{os.getpid()}-def"  # this process's own copy stays
+    live.mkdir()
+    legacy = temp / "fundledger-ro-8bqjhksb"  # an earlier version's copy: may be in use, kept until a day old
+    legacy.mkdir()
+    assert book_module.sweep_temp_copies() == [orphan]
+    assert not orphan.exists() and live.exists() and legacy.exists()
+    os.utime(legacy, (0, 0))
+    assert book_module.sweep_temp_copies() == [legacy]
 
 
 # -- 5. backups that cannot restore ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -426,11 +427,12 @@ def _has_hot_journal(path: Path) -> bool:
 
 
 TEMP_PREFIX = "fundledger-ro-"
+LEGACY_COPY_AGE = 24 * 3600  # seconds: a copy without a pid in its name is removed once this old
 
 
 def _temp_dir() -> Path:
     """A private folder for a temporary copy; its name carries our pid so a later start can tell it is orphaned."""
-    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}p{os.getpid()}-"))
 
 
 def sweep_temp_copies() -> list[Path]:
@@ -442,10 +444,18 @@ def sweep_temp_copies() -> list[Path]:
     except OSError:
         return removed
     for folder in found:
-        pid_text = folder.name[len(TEMP_PREFIX):].split("-", 1)[0]
-        pid = int(pid_text) if pid_text.isdigit() else 0  # copies of older versions carry no pid: orphaned
-        if pid == os.getpid() or (pid and lock.pid_alive(pid)):
-            continue
+        tag = folder.name[len(TEMP_PREFIX):]
+        if tag.startswith("p") and tag[1:].split("-", 1)[0].isdigit():
+            pid = int(tag[1:].split("-", 1)[0])
+            if pid == os.getpid() or lock.pid_alive(pid):
+                continue  # a running FundLedger's copy
+        else:
+            # made by an earlier version (no pid in the name): it may still be in use, so only an old one goes
+            try:
+                if time.time() - folder.stat().st_mtime < LEGACY_COPY_AGE:
+                    continue
+            except OSError:
+                continue
         shutil.rmtree(folder, ignore_errors=True)
         if not folder.exists():
             removed.append(folder)
