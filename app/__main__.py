@@ -50,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     setup_logging()
     from app.models.integrity import startup
+    from app.models.store.book import sweep_temp_copies
     from app.models.values.errors import AppError
 
+    sweep_temp_copies()  # temporary read-only copies left by a FundLedger that was killed: personal data
     try:
         startup.check_all()
     except AppError as exc:

@@ -17,6 +17,15 @@ from app.models.store.book import Book  # noqa: E402
 PASSWORD = "secret-pass-1"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_scrypt() -> Iterator[None]:
+    """Production hashes at scrypt N=2**17 (~1 s each); the suite creates hundreds of users, so it hashes at
+    2**14. Only here: the shipped default stays (test_hostile_world checks it)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(users, "SCRYPT_N", 2**14)
+        yield
+
+
 class FixedClock:
     def __init__(self, start: dt.datetime) -> None:
         self.now = start

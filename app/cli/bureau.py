@@ -7,7 +7,7 @@ import getpass
 import os
 from pathlib import Path
 
-from app.cli.base import CommandList, _db_arg, say
+from app.cli.base import CommandList, _db_arg, _user_arg, login_from_args, say
 from app.export import evidence
 from app.models.store import backup
 from app.models.store.book import open_book
@@ -84,10 +84,11 @@ def cmd_check_package(args: argparse.Namespace) -> int:
     return 1
 
 
-@COMMANDS.add("backup", "立即备份数据库（SQLite 在线备份，按保留规则清理旧备份）", _db_arg)
+@COMMANDS.add("backup", "立即备份数据库（需登录；SQLite 在线备份，按保留规则清理旧备份）", _user_arg)
 def cmd_backup(args: argparse.Namespace) -> int:
     book = open_book(args.db)
     try:
+        login_from_args(book, args)  # nothing is backed up or thinned before the password is right
         target = backup.make(book, reason="手动")
     finally:
         book.close(backup=False)
@@ -102,6 +103,11 @@ def cmd_backups(args: argparse.Namespace) -> int:
         say("没有备份。")
     for b in found:
         say(f"{b.taken:%Y-%m-%d %H:%M:%S}  {b.reason:<8}  {b.size // 1024:>8} KB  {b.path}")
+    bad = backup.unusable_files(args.db)
+    if bad:
+        say(f"另有 {len(bad)} 个文件不是可用的备份（空文件、不完整或不是 FundLedger 文件），不能用于恢复，未列出：")
+        for p in bad:
+            say(f"  {p.name}")
     return 0
 
 

@@ -59,6 +59,15 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
     return 0
 
 
+@COMMANDS.add("write-package", "写出已签发月份的报送包（签发时被中断、文件夹未写出时用；与签发时逐字节一致）",
+              _export_args)
+def cmd_write_package(args: argparse.Namespace) -> int:
+    with open_book(args.db, read_only=True) as book:
+        folder = signoff.write_missing(book, month=args.month, out_dir=args.out, version=args.version)
+    say(f"已写出报送包：{folder}（各文件与签发时记录的 SHA-256 一致）")
+    return 0
+
+
 @COMMANDS.add("export", "从数据库重新生成已签发的报送包，并与签发时记录的哈希比对（只读）", _export_args)
 def cmd_export(args: argparse.Namespace) -> int:
     with open_book(args.db, read_only=True) as book:

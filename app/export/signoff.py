@@ -87,7 +87,10 @@ def sign_off(book: Book, *, month: str, out_dir: Path | str, password: str | Non
     if book.today() <= end:
         raise ValidationError(f"{month} 的统计期到 {end.isoformat()} 才结束，结束后才能签发", field="月份")
     if book.conn.execute("SELECT 1 FROM signoffs WHERE month = ? AND status = 'signed'", (month,)).fetchone():
-        raise ValidationError(f"{month} 已签发；如需更正，请先重新打开该月", field="月份")
+        folder = missing_package(book, month=month, out_dir=out_dir)
+        if folder is not None:
+            raise PackageNotWritten(month, folder)
+        raise ValidationError(f"{month} 已签发，报送包已在 {Path(out_dir)} 中；如需更正，请先重新打开该月", field="月份")
     earlier = open_earlier_months(book, month)
     if earlier:
         raise ValidationError(f"{'、'.join(earlier)} 尚未签发：月份按顺序签发，请先签发较早的月份，或与 {month} 一并签发",
@@ -159,6 +162,33 @@ def sign_months(book: Book, *, months: list[str], out_dir: Path | str, password:
                 raise
             raise ValidationError(f"已签发 {'、'.join(chosen[:len(done)])}；{m} 未签发：{exc}", field="月份") from exc
     return done
+
+
+class PackageNotWritten(ValidationError):
+    """The month was signed (committed) but its package folder was never written: the sign-off was killed
+    between its commit and the files. `write_missing` writes them, byte for byte as signed."""
+
+    def __init__(self, month: str, folder: Path) -> None:
+        self.month, self.folder = month, folder
+        super().__init__(
+            f"{month} 已签发并结账，但报送包文件夹 {folder} 不存在（签发时程序可能在写出文件前被中断）。"
+            "报送包可以按签发时保存的文件原样写出，与签发时记录的 SHA-256 逐字节一致：在窗口中确认写出，"
+            f"或运行 fundledger write-package 数据库文件 --month {month} --out {folder.parent}", field="月份")
+
+
+def missing_package(book: Book, *, month: str, out_dir: Path | str) -> Path | None:
+    """The current signed version's folder under `out_dir` when it does not exist (else None)."""
+    row, package = signed_package(book, month=month)
+    folder = Path(out_dir) / manifest.file_names(package)["folder"]
+    return None if folder.exists() else folder
+
+
+def write_missing(book: Book, *, month: str, out_dir: Path | str, version: int | None = None) -> Path:
+    """Write the signed package of `month` as it was signed (the files kept at sign-off, hashes checked)."""
+    from app.export import signed
+
+    row, _package = signed_package(book, month=month, version=version)
+    return signed.save_signed(book, month=month, version=int(row["version"]), out_dir=out_dir)
 
 
 def export(book: Book, *, month: str, out_dir: Path | str, version: int | None = None) -> manifest.PackageResult:

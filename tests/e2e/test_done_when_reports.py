@@ -58,7 +58,7 @@ def test_chief_signs_october_and_the_auditor_recreates_the_same_bytes(qtbot, cou
     sent.mkdir()
     dialogs.Ask.shown = []
     dialogs.Ask.answer = lambda kind, text: {"folder": str(sent), "text": "同意报送", "confirm": True,
-                                             "password": demo.PASSWORD}.get(kind)
+                                             "secret": demo.PASSWORD}.get(kind)
     Folders.enabled, Folders.opened = False, []
     try:
         # -- the chief -----------------------------------------------------------------------------

@@ -81,10 +81,13 @@ def rewrite_history(path: Path, ids: dict[str, int], *, new_amount: int = 4_999_
                         "('ledger_entries', ?), ('treasury_payments', ?))",
                         (str(ids["payment"]), str(ids["entry"]), str(ids["treasury"]))).fetchone()[0]
     # a second chief, with a password hash made the way the program makes one, and an audit record to match
-    cur = raw.execute("INSERT INTO users (login, name, role, section, pw_hash, active, created_at) VALUES "
-                      "('forged', '伪局长', 'chief', '', ?, 1, '2026-06-04 10:00:00')",
-                      (users.hash_password(ATTACKER_PASSWORD),))
-    row_json = raw.execute(f"SELECT {db.row_json_sql(raw, 'users', set(), 'x')} FROM users x WHERE id = ?",
+    # (the log holds the hash's tag, not the hash: the forger writes both, as the program does)
+    pw_hash = users.hash_password(ATTACKER_PASSWORD)
+    cur = raw.execute("INSERT INTO users (login, name, role, section, pw_hash, pw_tag, active, created_at) VALUES "
+                      "('forged', '伪局长', 'chief', '', ?, ?, 1, '2026-06-04 10:00:00')",
+                      (pw_hash, users.password_tag(pw_hash)))
+    skip = {c for c in raw.execute("SELECT skip_columns FROM tracked_tables WHERE name = 'users'").fetchone()[0].split(",") if c}
+    row_json = raw.execute(f"SELECT {db.row_json_sql(raw, 'users', skip, 'x')} FROM users x WHERE id = ?",
                            (cur.lastrowid,)).fetchone()[0]
     raw.execute("INSERT INTO audit_log (at, actor, op, tbl, row_key, action, before, after) VALUES "
                 "('2026-06-04 10:00:00.000', 'chief#1', 'add_user', 'users', ?, 'I', NULL, ?)",

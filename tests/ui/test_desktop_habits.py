@@ -123,6 +123,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
         "SectionsDialog": lambda: dd.SectionsDialog(w, book),
         "ListDialog": lambda: dd.ListDialog(w, "历史", "说明", ["时间", "事项"], [["2026-10-01", "发现"]]),
         "ErrorDialog": lambda: dialogs.ErrorDialog(w, "程序内部错误", "Traceback …"),
+        "PasswordDialog": lambda: dialogs.PasswordDialog(w, "修改我的密码", "输入原密码，再输入两次新密码：", ask_old=True),
         "RestoreDialog": lambda: files.RestoreDialog(w, book),
         "IndicatorDialog": lambda: ledger_dialogs.IndicatorDialog(book, w),
         "ReductionDialog": lambda: ledger_dialogs.ReductionDialog(book, indicator, w),

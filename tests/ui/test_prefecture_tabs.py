@@ -87,7 +87,7 @@ def test_the_chief_signs_the_prefecture_package(pref: Book, tmp_path: Path, answ
     ct = ConsolidateTab(pref)
     qtbot.addWidget(ct)
     assert ct.sign.isEnabled()
-    answers["password"] = PASSWORD
+    answers["secret"] = PASSWORD
     answers["folder"] = str(tmp_path)
     ct.forward()
     made = list(tmp_path.glob("示例地区财政局_2026-09_v2"))

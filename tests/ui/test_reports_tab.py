@@ -21,7 +21,7 @@ def answers(tmp_path: Path):
     out.mkdir()
 
     def answer(kind: str, text: str):
-        return {"folder": str(out), "text": "同意报送", "confirm": True, "password": PASSWORD}.get(kind)
+        return {"folder": str(out), "text": "同意报送", "confirm": True, "secret": PASSWORD}.get(kind)
 
     dialogs.Ask.shown = []
     dialogs.Ask.answer = answer
@@ -77,7 +77,7 @@ def test_sign_off_without_a_preview_runs_it_first(qtbot, october: Book, answers:
     _select(tab, "2026-10")
     tab.sign()  # previews in the background, then asks for the comment and signs
     qtbot.waitUntil(lambda: monthly.status(october, month="2026-10") == "已签发" and not tab.busy(), timeout=60000)
-    assert [k for k, _ in dialogs.Ask.shown] == ["text", "folder", "password", "info"]  # comment, where, key, done
+    assert [k for k, _ in dialogs.Ask.shown] == ["text", "folder", "secret", "info"]  # comment, where, key, done
 
 
 def test_clerk_cannot_sign(qtbot, october: Book, answers: Path) -> None:  # noqa: F811
@@ -132,7 +132,7 @@ def test_signing_november_with_october_open_asks_to_sign_them_together(qtbot, oc
     assert dialogs.Ask.shown[-1][0] == "confirm" and "2026-10 尚未签发" in dialogs.Ask.shown[-1][1]
     assert monthly.status(october, month="2026-11") != "已签发"  # declined: nothing signed
     dialogs.Ask.answer = lambda kind, text: {"folder": str(answers), "text": "同意报送", "confirm": True,
-                                             "password": PASSWORD}.get(kind)
+                                             "secret": PASSWORD}.get(kind)
     tab.sign()
     qtbot.waitUntil(lambda: not tab.busy(), timeout=120000)
     assert [monthly.status(october, month=m) for m in ("2026-10", "2026-11")] == ["已签发", "已签发"]
@@ -144,8 +144,35 @@ def test_a_wrong_password_signs_nothing(qtbot, october: Book, answers: Path) -> 
     qtbot.addWidget(tab)
     _select(tab, "2026-10")
     dialogs.Ask.answer = lambda kind, text: {"folder": str(answers), "text": "同意报送", "confirm": True,
-                                             "password": "not-the-password"}.get(kind)
+                                             "secret": "not-the-password"}.get(kind)
     tab.sign()
     qtbot.waitUntil(lambda: not tab.busy() and dialogs.Ask.shown[-1][0] == "error", timeout=60000)
     assert "密码不正确" in dialogs.Ask.shown[-1][1]
     assert monthly.status(october, month="2026-10") != "已签发" and list(answers.iterdir()) == []
+
+
+def test_signed_month_without_its_package_is_offered_in_the_window(qtbot, october: Book, answers: Path,  # noqa: F811
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 14: the sign-off was killed after its commit; the window offers to write the package."""
+    import json
+
+    from app.export import manifest, signoff
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(signoff.manifest, "write_package", killed)
+    with pytest.raises(KeyboardInterrupt):
+        signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=answers)
+    monkeypatch.undo()
+    assert list(answers.iterdir()) == []
+    tab = ReportsTab(october)
+    qtbot.addWidget(tab)
+    _select(tab, "2026-10")
+    tab.sign()
+    kinds = [k for k, _ in dialogs.Ask.shown]
+    assert kinds == ["folder", "confirm", "info"], dialogs.Ask.shown
+    assert "不存在" in dialogs.Ask.shown[1][1] or "没有它的报送包" in dialogs.Ask.shown[1][1]
+    folder = Folders.opened[-1]
+    recorded = json.loads(october.conn.execute("SELECT files FROM signoffs WHERE month = '2026-10'").fetchone()[0])
+    assert {p.name: manifest.sha256(p.read_bytes()) for p in folder.iterdir()} == recorded

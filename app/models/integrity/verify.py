@@ -80,6 +80,17 @@ def attachments(conn: sqlite3.Connection) -> Iterator[Finding]:
             yield Finding("附件", f"附件 #{aid}（{name}）", "文件内容与登记的 SHA-256 不符，被改动过")
 
 
+def passwords(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """The audit log holds each password hash's SHA-256 (pw_tag), never the hash: the row/audit check proves
+    the tag, this proves the hash behind it — a hash swapped with plain sqlite3 is found either way."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(users)")}
+    if "pw_tag" not in columns:
+        return
+    for uid, login, pw_hash, tag in conn.execute("SELECT id, login, pw_hash, pw_tag FROM users ORDER BY id"):
+        if hashlib.sha256(pw_hash.encode("utf-8")).hexdigest() != tag:
+            yield Finding("密码", f"用户 #{uid}（{login}）", "密码哈希与审计记录的指纹不符，被绕过本程序修改过")
+
+
 def base_checks() -> list[tuple[str, Check]]:
     return [
         ("数据库完整性（integrity_check）", integrity),
@@ -88,6 +99,7 @@ def base_checks() -> list[tuple[str, Check]]:
         ("审计日志哈希链", audit.check_chain),
         ("业务数据与审计记录一致", audit.check_rows),
         ("附件哈希", attachments),
+        ("密码哈希与审计记录一致", passwords),
     ]
 
 

@@ -22,7 +22,9 @@ from typing import Any
 
 from app.models.values import money, workdays
 from app.models.values.errors import AppError, ValidationError
+from app.models.xlsx import guard
 from app.models.xlsx import stream as xlsx_stream
+from app.models.xlsx.sheets import float_cents
 
 # field: (standard header, required, other headers seen in exports)
 FIELDS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
@@ -41,6 +43,10 @@ FIELDS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
 MAX_LEN = {"voucher_no": 60, "doc_no": 80, "func_code": 20, "econ_code": 20, "payee_name": 100,
            "payee_account": 40, "payee_bank": 100, "purpose": 200, "pay_method": 20}
 HEADER_SCAN_ROWS = 20
+# Columns whose formula cells are refused (a cached value is not trusted), and the identifiers among them,
+# which must be text: Excel keeps 15 significant digits of a number and drops leading zeros.
+STRICT = ("voucher_no", "pay_date", "doc_no", "payee_account", "amount")
+IDENTIFIERS = ("voucher_no", "payee_account")
 FOOTER_WORDS = ("合计", "总计", "小计")
 
 
@@ -61,6 +67,9 @@ class Sheet:
     header_row: int
     headers: list[str]
     rows: Iterator[tuple[int, tuple[Any, ...]]]
+    # (row number, 0-based column) of formula cells, filled as rows are read (empty for a .csv)
+    formulas: set[tuple[int, int]] = dataclasses.field(default_factory=set)
+    sheet_name: str = ""
 
 
 def check_suffix(path: Path) -> str:
@@ -80,20 +89,22 @@ def open_sheet(path: Path, names: tuple[str, ...] = ()) -> Sheet:
     at least three text cells, so that the clerk can map its columns by hand.
     """
     suffix = check_suffix(path)
-    rows = _xlsx_rows(path) if suffix == ".xlsx" else _csv_rows(path)
+    formulas: set[tuple[int, int]] = set()
+    rows = _xlsx_rows(path, formulas) if suffix == ".xlsx" else _csv_rows(path)
     known = {_norm(n) for n in names} | {_norm(n) for std, _r, other in FIELDS.values() for n in (std, *other)}
     head: list[tuple[int, tuple[Any, ...]]] = []
     for number, cells in rows:
         head.append((number, cells))
         if len({_norm(c) for c in cells if c is not None} & known) >= 3:
-            return Sheet(path.name, number, [_norm(c) for c in cells], rows)
+            return Sheet(path.name, number, [_norm(c) for c in cells], rows, formulas, _first_sheet_name(path))
         if len(head) >= HEADER_SCAN_ROWS:
             break
     for number, cells in head:
         texts = [c for c in cells if isinstance(c, str) and c.strip() and not _is_number(c)]
         if len(texts) >= 3:
             rest = (r for r in head if r[0] > number)
-            return Sheet(path.name, number, [_norm(c) for c in cells], itertools.chain(rest, rows))
+            return Sheet(path.name, number, [_norm(c) for c in cells], itertools.chain(rest, rows), formulas,
+                         _first_sheet_name(path))
     wanted = "、".join(label(f) for f, (_, req, _) in FIELDS.items() if req)
     raise ValidationError(f"“{path.name}”的前 {HEADER_SCAN_ROWS} 行中找不到表头（应含 {wanted} 等列）", field="文件")
 
@@ -102,14 +113,24 @@ def _is_number(text: str) -> bool:
     return bool(re.fullmatch(r"[\d,.\-\s]+", text))
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """The first sheet's rows: the fast streaming reader, or openpyxl (read-only) when it declines."""
-    if not zipfile.is_zipfile(path):
-        raise ValidationError(f"“{path.name}”不是有效的 .xlsx 文件（可能是旧版 .xls 改了扩展名，或已损坏）", field="文件")
+def _first_sheet_name(path: Path) -> str:
+    if path.suffix.lower() != ".xlsx":
+        return ""
     try:
-        fast = xlsx_stream.rows(path)
+        with zipfile.ZipFile(path) as z:
+            return guard.sheet_parts(z)[0][0]
+    except (zipfile.BadZipFile, OSError, IndexError, ValidationError):
+        return "Sheet1"
+
+
+def _xlsx_rows(path: Path, formulas: set[tuple[int, int]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The first sheet's rows: the fast streaming reader, or openpyxl (read-only) when it declines.
+    Both are bounded before they parse (guard.py); formula cells are collected into `formulas`."""
+    guard.open_zip(path, path.name).close()  # a renamed CSV or .xls, a zip bomb: refused here with a clear message
+    try:
+        fast = xlsx_stream.rows(path, formulas=formulas)
     except xlsx_stream.Unsupported:
-        return _openpyxl_rows(path)
+        return _openpyxl_rows(path, formulas)
 
     def gen() -> Iterator[tuple[int, tuple[Any, ...]]]:
         try:
@@ -120,19 +141,24 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
     return gen()
 
 
-def _openpyxl_rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
+def _openpyxl_rows(path: Path, formulas: set[tuple[int, int]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
     import openpyxl
 
+    with guard.open_zip(path, path.name) as z:
+        scans = guard.scan_workbook(z, path.name, sheets=[guard.sheet_parts(z)[0][0]])
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise ValidationError(f"“{path.name}”无法作为 .xlsx 打开：{exc}", field="文件") from exc
     ws = wb.worksheets[0]
-    start = ws.min_row or 1
+    scan = scans.get(ws.title) or guard.SheetScan(ws.title)
+    formulas.update((r, c - 1) for r, c in scan.formulas)
 
     def gen() -> Iterator[tuple[int, tuple[Any, ...]]]:
         try:
-            yield from enumerate(ws.iter_rows(values_only=True), start=start)
+            if scan.max_row:
+                yield from enumerate(ws.iter_rows(min_row=1, max_row=scan.max_row, max_col=max(scan.max_col, 1),
+                                                  values_only=True), start=1)
         finally:
             wb.close()
 
@@ -197,7 +223,7 @@ def _amount(value: Any) -> int:
         return money.yuan_to_fen(value, allow_zero=False)
     if isinstance(value, float):
         try:
-            return money.yuan_to_fen(Decimal(repr(value)), allow_zero=False)
+            return money.yuan_to_fen(Decimal(float_cents(value, "金额")) / 100, allow_zero=False)
         except InvalidOperation as exc:
             raise ValidationError("不是有效的金额", field="金额") from exc
     return money.parse(_text(value), allow_zero=False)
@@ -261,6 +287,7 @@ def parse_rows(sheet: Sheet, mapping: Mapping[str, int], *, today: dt.date,
     assert [f.name for f in dataclasses.fields(Row)][1:] == list(FIELDS)
     dates: dict[Any, dt.date | str] = {}  # exports repeat the same few hundred dates: parse each once
     voucher_col, date_col = mapping["voucher_no"], mapping["pay_date"]
+    strict = [(f, mapping[f]) for f in STRICT if f in mapping]
     for count, (number, raw_cells) in enumerate(sheet.rows, start=1):
         if progress is not None and count % 5000 == 0:
             progress(count, 0, f"已读取 {count} 行")
@@ -271,6 +298,18 @@ def parse_rows(sheet: Sheet, mapping: Mapping[str, int], *, today: dt.date,
             continue
         values: list[Any] = [number]
         bad = False
+        for field, at in strict:
+            raw = cells[at]
+            if (number, at) in sheet.formulas:
+                errors.append(guard.formula_error(sheet.sheet_name, number, at + 1, label(field)))
+                bad = True
+            elif field in IDENTIFIERS and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                errors.append((number, label(field), f"单元格 {sheet.sheet_name}!{guard.cell_name(number, at + 1)} 是数字"
+                                                     f" {raw!r}：请将此列设为“文本”格式后重新导出或填写（数字格式会丢失"
+                                                     "开头的 0 和第 15 位以后的数字）"))
+                bad = True
+        if bad:
+            continue
         for field, col, name, required, max_len in order:
             raw = None if col is None else cells[col]
             try:

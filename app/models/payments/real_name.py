@@ -45,13 +45,14 @@ def write_template(path: Path | str) -> Path:
 def parse(book: Book, data: bytes, file_name: str) -> list[dict[str, Any]]:
     """Every row checked; RowErrors with all problems, or the clean lines."""
     workbook = xlsx_io.load(data, file_name)
+    errors: list[tuple[int, str, str]] = []  # numbers and formulas in the wrong columns, named sheet!cell
     try:
-        raw = xlsx_io.rows(workbook, COLUMNS, what=WHAT)
+        raw = xlsx_io.rows(workbook, COLUMNS, what=WHAT, strict=("amount",), problems=errors)
     finally:
         workbook.close()
     if not raw:
         raise RowErrors([(2, "名册", "没有任何数据行")], what=WHAT)
-    errors: list[tuple[int, str, str]] = []
+    refused = {(r, f) for r, f, _ in errors}
     lines: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for number, cells in raw:
@@ -63,6 +64,8 @@ def parse(book: Book, data: bytes, file_name: str) -> list[dict[str, Any]]:
                         ("amount", lambda v, f: xlsx_io.cell_fen(v, f)),
                         ("account", lambda v, f: payees.clean_account(xlsx_io.cell_code(v, f), f))):
             label = next(c.label for c in COLUMNS if c.key == key)
+            if (number, label) in refused:
+                continue
             try:
                 line[key] = fn(cells.get(key), label)
             except ValidationError as exc:
@@ -73,7 +76,7 @@ def parse(book: Book, data: bytes, file_name: str) -> list[dict[str, Any]]:
                 errors.append((number, "身份证号", f"与第 {first} 行是同一人（{ids.mask_id(line['id_number'])}），同一人不能出现两次"))
         lines.append(line)
     if errors:
-        raise RowErrors(errors, what=WHAT)
+        raise RowErrors(sorted(errors), what=WHAT)
     return lines
 
 

@@ -62,26 +62,35 @@ def _norm(value: Any) -> str:
 
 
 def _read(path: Path) -> tuple[int, list[str], list[tuple[int, list[Any]]]]:
-    import openpyxl
+    from app.models.xlsx import guard
+    from app.models.xlsx import sheets as xlsx_io
 
     if path.suffix.lower() != ".xlsx":
         raise ValidationError(f"“{path.name}”不是 .xlsx 文件", field="文件")
     if not path.is_file():
         raise ValidationError(f"找不到文件 {path}", field="文件")
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
-        raise ValidationError(f"“{path.name}”无法作为 Excel 文件读取（{type(exc).__name__}）", field="文件") from exc
+    name, data = xlsx_io.read_file(path)
+    wb = xlsx_io.load(data, name)  # bounded first (guard.py): a zip bomb or a huge sheet is refused here
     try:
         ws = wb.worksheets[0]
-        rows = list(ws.iter_rows(values_only=True))
+        rows = list(xlsx_io.sheet_rows(wb, ws))
+        scan = wb.scans.get(ws.title) or guard.SheetScan(ws.title)
     finally:
         wb.close()
     for index, row in enumerate(rows[:10], start=1):
         headers = [ALIASES.get(_norm(c), _norm(c)) for c in row]
         if "项目编号" in headers and "三级指标" in headers:
-            data = [(n, list(r)) for n, r in enumerate(rows[index:], start=index + 1)]
-            return index, headers, data
+            code = headers.index("项目编号")
+            problems = [guard.formula_error(ws.title, n, code + 1, "项目编号")
+                        for n in range(index + 1, len(rows) + 1) if (n, code + 1) in scan.formulas]
+            problems += [(n, "项目编号", f"单元格 {ws.title}!{guard.cell_name(n, code + 1)} 是数字 {r[code]!r}：请将此列设为"
+                                       "“文本”格式后重新填写（数字格式会丢失开头的 0）")
+                         for n, r in enumerate(rows[index:], start=index + 1)
+                         if code < len(r) and isinstance(r[code], (int, float)) and not isinstance(r[code], bool)]
+            if problems:
+                raise RowErrors(sorted(problems), what="绩效目标导入")
+            data_rows = [(n, list(r)) for n, r in enumerate(rows[index:], start=index + 1)]
+            return index, headers, data_rows
     raise ValidationError(f"前 10 行中没有找到表头（应含：{'、'.join(COLUMNS)}）", field="文件")
 
 

@@ -88,11 +88,19 @@ def _project_raw(cells: dict[str, Any]) -> dict[str, object]:
 def parse(book: Book, data: bytes, file_name: str) -> list[tuple[dict[str, Any], list[tuple[int, int]]]]:
     """Every row of both sheets checked; RowErrors with all problems, or (project values, funding lines)."""
     workbook = xlsx_io.load(data, file_name)
+    cell_errors: list[tuple[int, str, str]] = []
+    funding_errors: list[tuple[int, str, str]] = []
     try:
-        project_rows = xlsx_io.rows(workbook, PROJECT_COLUMNS, sheet=PROJECT_SHEET, what=WHAT)
-        funding_rows = xlsx_io.rows(workbook, FUNDING_COLUMNS, sheet=FUNDING_SHEET, what=WHAT)
+        project_rows = xlsx_io.rows(workbook, PROJECT_COLUMNS, sheet=PROJECT_SHEET, what=WHAT,
+                                    strict=("year", "start_date", "end_date", "contract_amount", "retention_bp"),
+                                    problems=cell_errors)
+        funding_rows = xlsx_io.rows(workbook, FUNDING_COLUMNS, sheet=FUNDING_SHEET, what=WHAT,
+                                    strict=("doc_no", "year", "amount"), problems=funding_errors)
     finally:
         workbook.close()
+    if cell_errors or funding_errors:  # numbers in code columns, formulas in amounts/dates: named sheet!cell
+        raise RowErrors([(r, f"{PROJECT_SHEET}表·{f}", m) for r, f, m in cell_errors]
+                        + [(r, f"{FUNDING_SHEET}表·{f}", m) for r, f, m in funding_errors], what=WHAT)
     if not project_rows:
         raise RowErrors([(2, f"{PROJECT_SHEET}表", "没有任何项目")], what=WHAT)
     errors: list[tuple[int, str, str]] = []

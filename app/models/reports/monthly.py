@@ -232,3 +232,8 @@ def signed_package(book: Book, *, month: str, version: int | None = None) -> tup
     if snapshot.digest(row["data"]) != row["data_sha256"]:
         raise AppError(f"{month} 第 {row['version']} 版的签发数据与其哈希不符，被改动过")
     return dict(row), snapshot.loads(row["data"])
+
+
+def is_signed(book: Book, month: str) -> bool:
+    """Whether `month` has a current (not superseded) sign-off."""
+    return book.conn.execute("SELECT 1 FROM signoffs WHERE month = ? AND status = 'signed'", (month,)).fetchone() is not None

@@ -23,6 +23,9 @@ TABLE_NAMES = {
     "problems": "问题台账", "problem_updates": "问题整改记录", "perf_goals": "绩效指标", "perf_actuals": "绩效监控值",
     "perf_decisions": "绩效纠偏决定", "perf_evaluations": "绩效自评", "annual_plans": "年度计划数",
     "report_templates": "报表模板", "signoffs": "月报签发", "signoff_files": "签发文件",
+    "lock_breaks": "强制解除写锁", "signing_keys": "签名密钥",
+    "counties": "下级单位", "package_blobs": "报送包文件内容", "received_packages": "已接收报送包",
+    "received_files": "已接收报送包的文件", "forwarded_reports": "汇总上报", "upstream_receipts": "上级回执",
 }
 ACTIONS = {"I": "新增", "U": "修改", "D": "删除"}
 SORT_KEYS = {"seq": "seq", "at": "seq", "actor": "actor", "tbl": "tbl", "op": "op"}
@@ -110,7 +113,7 @@ def differences(before: str | None, after: str | None) -> list[tuple[str, Any, A
     result: list[tuple[str, Any, Any]] = []
     for key in list(dict.fromkeys([*old, *new])):
         if old.get(key) != new.get(key):
-            if key == "pw_hash":
+            if key in ("pw_hash", "pw_tag"):  # the hash (older files' records) and its fingerprint
                 result.append((key, "（已隐藏）" if key in old else None, "（已更改）"))
             else:
                 result.append((key, old.get(key), new.get(key)))

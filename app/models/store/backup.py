@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ class OpenFile(Protocol):
     def forget_rules(self) -> None: ...
 
 _NAME = re.compile(r"^(?P<stem>.+)_(?P<stamp>\d{8}-\d{6}(?:-\d+)?)_(?P<reason>[^_]*)\.db$")
+PARTIAL = ".part"  # a backup being written: never listed, never restored
+SIGN_OFF_REASON = "签发前"  # the backup taken just before each sign-off: thinning never removes one
 DEFAULT_KEEP = {"recent": 10, "daily": 7, "weekly": 8, "monthly": 12}
 
 
@@ -62,17 +65,41 @@ def _target(db_path: Path, reason: str, now: dt.datetime) -> Path:
 
 
 def copy_file(conn: sqlite3.Connection, db_path: Path, *, reason: str, now: dt.datetime | None = None) -> Path:
-    """A consistent copy of an open connection's database (the online backup API)."""
+    """A consistent copy of an open connection's database (the online backup API).
+
+    Written under a temporary name, checked (quick_check and our application_id), then renamed: a kill or a
+    failed check never leaves a file under a backup's name, so every listed backup can restore."""
+    target: Path | None = None
+    partial: Path | None = None
     try:
         target = _target(db_path, reason, now or dt.datetime.now())
-        dest = sqlite3.connect(str(target))
+        partial = target.with_name(f".{target.stem}.{os.getpid()}{PARTIAL}")
+        dest = sqlite3.connect(str(partial))
         try:
             conn.backup(dest)
         finally:
             dest.close()
+        check_backup(partial)
+        os.replace(partial, target)
+    except FileError as exc:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+        raise FileError(f"备份失败：写出的备份未通过检查（{exc}），已删除。原文件未受影响。") from exc
     except (OSError, sqlite3.Error) as exc:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
         raise FileError(f"备份失败：{exc}。原文件未受影响。") from exc
     return target
+
+
+def _sweep_partials(folder: Path) -> None:
+    """Half-written backups of a process that was killed (its pid is in the name) are removed."""
+    from app.models.store.lock import pid_alive
+
+    for p in folder.glob(f".*{PARTIAL}"):
+        pid = p.name.removesuffix(PARTIAL).rsplit(".", 1)[-1]
+        if not pid.isdigit() or (int(pid) != os.getpid() and not pid_alive(int(pid))):
+            p.unlink(missing_ok=True)
 
 
 def keep_counts(book: OpenFile | None) -> dict[str, int]:
@@ -94,23 +121,46 @@ def make(book: OpenFile, *, reason: str) -> Path:
     return target
 
 
+def usable(path: Path) -> bool:
+    """What the list can show without opening the file: an SQLite header with our application_id, a
+    FundLedger schema version, and exactly as many bytes as the header says pages (not cut short)."""
+    try:
+        head = db.read_header(path)
+        size = path.stat().st_size
+    except (FileError, OSError):
+        return False
+    return (head is not None and head.application_id == db.APPLICATION_ID and head.user_version > 0
+            and head.pages > 0 and size == head.pages * head.page_size)
+
+
 def list_backups(db_path: Path) -> list[BackupInfo]:
-    """Newest first."""
+    """Newest first; only files that are FundLedger backups (see `usable`): a 0-byte, cut-short or foreign
+    file in the folder is not offered for restoring (`unusable_files` names them)."""
     found = []
     folder = backup_dir(db_path)
     if folder.is_dir():
         for p in folder.glob("*.db"):
             m = _NAME.match(p.name)
-            if not m:
+            if not m or not usable(p):
                 continue
             taken = dt.datetime.strptime(m["stamp"][:15], "%Y%m%d-%H%M%S")
             found.append(BackupInfo(p, taken, m["reason"], p.stat().st_size))
     return sorted(found, key=lambda b: (b.taken, b.path.name), reverse=True)
 
 
+def unusable_files(db_path: Path) -> list[Path]:
+    """Files in the backup folder that look like backups by name but cannot restore."""
+    folder = backup_dir(db_path)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.db") if _NAME.match(p.name) and not usable(p))
+
+
 def choose_kept(backups: list[BackupInfo], keep: dict[str, int]) -> set[Path]:
-    """The newest N, then the newest of each of the last days, weeks and months."""
+    """The newest N, then the newest of each of the last days, weeks and months; and always every backup
+    taken before a sign-off (the state each signed month was signed from)."""
     kept = {b.path for b in backups[: keep.get("recent", 10)]}
+    kept |= {b.path for b in backups if b.reason == SIGN_OFF_REASON}
     for bucket, fmt in (("daily", "%Y-%m-%d"), ("weekly", "%G-W%V"), ("monthly", "%Y-%m")):
         seen: list[str] = []
         for b in backups:
@@ -124,6 +174,8 @@ def choose_kept(backups: list[BackupInfo], keep: dict[str, int]) -> set[Path]:
 
 
 def thin(folder: Path, keep: dict[str, int]) -> list[Path]:
+    if folder.is_dir():
+        _sweep_partials(folder)
     backups = list_backups(folder.with_name(folder.name.removesuffix("_备份") + ".db"))
     kept = choose_kept(backups, keep)
     removed = []

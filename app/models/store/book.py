@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,6 +80,7 @@ class Book:
         self._check_conn: sqlite3.Connection | None = None
         self._check_cancelled = False
         self._check_listeners: list[Callable[[str | None], None]] = []
+        self.temp_dir: Path | None = None  # a read-only open's temporary copy, removed on close
 
     # -- the deferred integrity check ---------------------------------------------------------
     def start_check(self, on_done: Callable[[str | None], None] | None = None) -> None:
@@ -264,6 +267,7 @@ class Book:
         """Back up (thinned), leave one complete file, release the lock. Safe to call twice."""
         if self.closed:
             return
+        backup = backup and self.user is not None  # never a backup (nor thinning) before someone has logged in
         try:
             if backup and not self.read_only:
                 self.ensure_checked()  # no backup of a file that fails the check
@@ -287,9 +291,12 @@ class Book:
         finally:
             if self._lock:
                 self._lock.release()
+            if self.temp_dir is not None:
+                shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
-def open_book(path: Path | str, *, read_only: bool = False, create: bool = False, check: str = "full") -> Book:
+def open_book(path: Path | str, *, read_only: bool = False, create: bool = False, check: str = "full",
+              break_lock: dict[str, object] | None = None) -> Book:
     """Open (or create) a bureau file: header, lock, integrity, version, migration after a backup.
 
     `check="full"` runs PRAGMA quick_check now (seconds on a large file). `check="deferred"` (the window)
@@ -299,11 +306,29 @@ def open_book(path: Path | str, *, read_only: bool = False, create: bool = False
     if check not in ("full", "deferred"):
         raise ValueError(f"check must be 'full' or 'deferred', not {check!r}")
     path = Path(path)
+    sweep_temp_copies()
     exists = path.exists() and path.stat().st_size > 0
     if not exists and not create:
+        if path.is_file():
+            raise FileError(f"文件 {path} 是空文件（0 字节），不是可用的 FundLedger 数据库：可能是复制、下载或保存"
+                            "中途中断留下的。请找回原文件，或从备份恢复（文件夹“"
+                            f"{path.stem}_备份”中的备份可以直接打开）。文件未作任何修改。")
         raise FileError(f"文件 {path} 不存在。")
     if exists:
-        db.check_header(path)
+        db.preflight(path)  # whose file, which version, which journal mode: from its bytes, before any write
+        problem = None
+        if db.hot_journal(path):
+            # Whose journal is it? Its header and saved page 1 first; then roll it into a throw-away copy and check
+            # the result. Only a journal that passes both is left for SQLite to roll into the file itself.
+            problem = db.journal_problem(path)
+            if (problem is None or "无法确认" in problem) and not _journal_fits_copy(path):
+                problem = problem or "把它回滚到文件的副本后，副本未通过完整性检查"
+            elif problem is not None and "无法确认" in problem:
+                problem = None  # no page 1 saved, but the rolled-back copy is a sound file of ours
+        if problem is not None:
+            raise FileError(
+                f"文件 {path.name} 旁有一个不属于它的日志文件（{problem}）。若让 SQLite 回滚这个日志，文件会被损坏，"
+                f"因此没有打开，文件未作任何修改。请把 {db.journal_path(path).name} 移到别处（不要删除，以备查）后再打开。")
     notice = ""
     if not read_only and exists and lock.is_network_path(path):
         read_only, notice = True, "该文件位于网络驱动器上，SQLite 在网络共享上加锁不可靠，已以只读方式打开。"
@@ -312,9 +337,12 @@ def open_book(path: Path | str, *, read_only: bool = False, create: bool = False
     file_lock = None
     if not read_only:
         file_lock = lock.FileLock(path)
-        file_lock.acquire()
+        file_lock.acquire(break_holder=break_lock)
     try:
-        return _open(path, read_only=read_only, file_lock=file_lock, notice=notice, check=check)
+        book = _open(path, read_only=read_only, file_lock=file_lock, notice=notice, check=check)
+        if file_lock is not None and file_lock.broken is not None:
+            _record_lock_break(book, file_lock.broken)
+        return book
     except BaseException:
         if file_lock:
             file_lock.release()
@@ -351,7 +379,7 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
 
                     backups.copy_file(conn, path, reason=f"升级前v{v}")
 
-            db.migrate(conn, before=before)
+            db.migrate(conn, before=before, after=_after_migrate)
     except sqlite3.Error as exc:
         conn.close()
         raise (translate(exc) or FileError(f"文件 {path} 无法使用：{exc}")) from exc
@@ -364,25 +392,119 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
     return book
 
 
+def _record_lock_break(book: Book, holder: dict[str, object]) -> None:
+    import json
+    import socket
+
+    with book.write("break_lock", system=True) as conn:
+        conn.execute("INSERT INTO lock_breaks (at, holder, held_for, broken_by) VALUES (?, ?, ?, ?)",
+                     (book.stamp(), json.dumps(holder, ensure_ascii=False, sort_keys=True),
+                      lock.age(book.path, holder, book.now()), f"{lock._user()}@{socket.gethostname()}"))
+
+
+PASSWORD_TAG_STEP = 10  # schema/0010_hostile.sql: pw_hash leaves the audit log, pw_tag is audited instead
+
+
+def _after_migrate(conn: sqlite3.Connection, old_version: int) -> None:
+    """Data the schema steps need filled in Python, audited as the system and sealed into the chain."""
+    if old_version == 0 or old_version >= PASSWORD_TAG_STEP:
+        return
+    import hashlib
+
+    start = audit.last_seq(conn)
+    conn.execute("UPDATE audit_context SET actor = 'system#0', op = 'upgrade', "
+                 "at = strftime('%Y-%m-%d %H:%M:%f', 'now', 'localtime') WHERE id = 1")
+    for uid, pw_hash in conn.execute("SELECT id, pw_hash FROM users ORDER BY id").fetchall():
+        conn.execute("UPDATE users SET pw_tag = ? WHERE id = ?",
+                     (hashlib.sha256(pw_hash.encode("utf-8")).hexdigest(), uid))
+    audit.seal(conn, start)
+    conn.execute("UPDATE audit_context SET actor = NULL, op = NULL, at = NULL WHERE id = 1")
+
+
 def _has_hot_journal(path: Path) -> bool:
     journal = path.with_name(path.name + "-journal")
     return journal.exists() and journal.stat().st_size > 0
 
 
+TEMP_PREFIX = "fundledger-ro-"
+LEGACY_COPY_AGE = 24 * 3600  # seconds: a copy without a pid in its name is removed once this old
+
+
+def _temp_dir() -> Path:
+    """A private folder for a temporary copy; its name carries our pid so a later start can tell it is orphaned."""
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}p{os.getpid()}-"))
+
+
+def sweep_temp_copies() -> list[Path]:
+    """Remove temporary copies left by a FundLedger process that has ended (killed or crashed): they hold
+    personal data and must not outlive the program. Runs at start and before every open."""
+    removed: list[Path] = []
+    try:
+        found = list(Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"))
+    except OSError:
+        return removed
+    for folder in found:
+        tag = folder.name[len(TEMP_PREFIX):]
+        if tag.startswith("p") and tag[1:].split("-", 1)[0].isdigit():
+            pid = int(tag[1:].split("-", 1)[0])
+            if pid == os.getpid() or lock.pid_alive(pid):
+                continue  # a running FundLedger's copy
+        else:
+            # made by an earlier version (no pid in the name): it may still be in use, so only an old one goes
+            try:
+                if time.time() - folder.stat().st_mtime < LEGACY_COPY_AGE:
+                    continue
+            except OSError:
+                continue
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            removed.append(folder)
+    return removed
+
+
+def _journal_fits_copy(path: Path) -> bool:
+    """Roll the journal into a throw-away copy and check the result (the original and its journal untouched)."""
+    folder = _temp_dir()
+    try:
+        tmp = folder / path.name
+        shutil.copy2(path, tmp)
+        shutil.copy2(db.journal_path(path), db.journal_path(tmp))
+        try:
+            conn = sqlite3.connect(str(tmp), isolation_level=None)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the first read rolls the journal back
+                db.check_integrity(conn, path)
+            finally:
+                conn.close()
+        except (sqlite3.Error, FileError):
+            return False
+        return True
+    except OSError:
+        return False
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _open_copy(path: Path, notice: str, why: str) -> Book:
     """Read-only but the file needs writing (an upgrade, or a crash's journal to roll back):
-    do it on a temporary copy, never on the auditor's file."""
-    tmp = Path(tempfile.mkdtemp(prefix="fundledger-ro-")) / path.name
-    shutil.copy2(path, tmp)
-    journal = path.with_name(path.name + "-journal")
-    if journal.exists():
-        shutil.copy2(journal, tmp.with_name(tmp.name + "-journal"))
-    conn = db.connect(tmp)  # opening read-write rolls a hot journal back
+    do it on a temporary copy, never on the auditor's file. The copy is removed when the book closes."""
+    folder = _temp_dir()
     try:
-        db.check_integrity(conn, path)
-        db.migrate(conn)
-    finally:
-        conn.close()
-    book = _open(tmp, read_only=True, file_lock=None, notice=notice, copied=True)
+        tmp = folder / path.name
+        shutil.copy2(path, tmp)
+        journal = path.with_name(path.name + "-journal")
+        if journal.exists():
+            shutil.copy2(journal, tmp.with_name(tmp.name + "-journal"))
+        conn = db.connect(tmp)  # opening read-write rolls a hot journal back
+        try:
+            db.check_integrity(conn, path)
+            db.migrate(conn, after=_after_migrate)
+        finally:
+            conn.close()
+        book = _open(tmp, read_only=True, file_lock=None, notice=notice, copied=True)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    book.temp_dir = folder
     book.notice = (notice + " " + why).strip()
     return book

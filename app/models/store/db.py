@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.models.values.errors import FileError
@@ -21,13 +22,14 @@ def migrations() -> list[tuple[int, str, Path]]:
     for path in sorted(SCHEMA_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
         steps.append((int(path.name[:4]), path.stem, path))
     numbers = [n for n, _, _ in steps]
-    if numbers != list(range(1, len(numbers) + 1)):
+    # Unique and increasing. (Branches reserve numbers: 0010 may be shipped before 0008 and 0009 are merged.)
+    if not numbers or numbers[0] != 1 or any(b <= a for a, b in zip(numbers, numbers[1:], strict=False)):
         raise RuntimeError(f"schema steps are not numbered 1..N: {numbers}")
     return steps
 
 
 def latest_version() -> int:
-    return len(migrations())
+    return migrations()[-1][0]
 
 
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
@@ -115,8 +117,10 @@ def split_sql(script: str) -> list[str]:
     return statements
 
 
-def migrate(conn: sqlite3.Connection, *, before: Callable[[int], None] | None = None) -> int:
-    """Apply every pending step in one BEGIN IMMEDIATE … COMMIT; `before(version)` runs first (backup)."""
+def migrate(conn: sqlite3.Connection, *, before: Callable[[int], None] | None = None,
+            after: Callable[[sqlite3.Connection, int], None] | None = None) -> int:
+    """Apply every pending step in one BEGIN IMMEDIATE … COMMIT; `before(version)` runs first (backup),
+    `after(conn, old_version)` last, inside the same transaction (data a step needs filled in Python)."""
     current = user_version(conn)
     pending = [(n, name, p) for n, name, p in migrations() if n > current]
     if not pending:
@@ -130,6 +134,8 @@ def migrate(conn: sqlite3.Connection, *, before: Callable[[int], None] | None = 
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number}")
         install_triggers(conn)
+        if after is not None:
+            after(conn, current)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -206,3 +212,134 @@ def expected_triggers(conn: sqlite3.Connection) -> set[str]:
         if t["date_expr"]:
             names |= {f"fl_closed_{t['name']}_{a}" for a in "iud"}
     return names
+
+
+# -- before SQLite opens a file writable: its header and any journal beside it, read as plain bytes -------------
+JOURNAL_MAGIC = bytes.fromhex("d9d505f920a163d7")
+
+
+@dataclass(frozen=True)
+class Header:
+    """The fields of an SQLite file's 100-byte header that tell whose file it is and how it is journaled."""
+
+    page_size: int
+    write_version: int  # 1 = rollback journal, 2 = WAL
+    change_counter: int
+    pages: int
+    user_version: int
+    application_id: int
+
+
+def parse_header(head: bytes) -> Header | None:
+    """None when these bytes are not the start of an SQLite file."""
+    if len(head) < 100 or head[:16] != SQLITE_MAGIC:
+        return None
+    size = int.from_bytes(head[16:18], "big")
+    size = 65536 if size == 1 else size
+    if size < 512 or size > 65536 or size & (size - 1):
+        return None
+    return Header(page_size=size, write_version=head[18], change_counter=int.from_bytes(head[24:28], "big"),
+                  pages=int.from_bytes(head[28:32], "big"), user_version=int.from_bytes(head[60:64], "big"),
+                  application_id=int.from_bytes(head[68:72], "big"))
+
+
+def read_header(path: Path) -> Header | None:
+    try:
+        with open(path, "rb") as fh:
+            return parse_header(fh.read(100))
+    except OSError as exc:
+        raise FileError(f"无法读取文件 {path}：{exc.strerror or exc}") from exc
+
+
+def preflight(path: Path) -> None:
+    """Before any connection that could write: whose file it is, read from its bytes and, where the header is
+    not enough, through an `immutable` read-only connection (which never writes, checkpoints or rolls back).
+
+    Refuses another application's SQLite file (in any journal mode), a newer FundLedger version, and a file in
+    WAL mode that is not ours — opening those writable would checkpoint a WAL or rewrite the header."""
+    check_header(path)
+    head = read_header(path)
+    if head is None:
+        raise FileError(f"文件 {path} 不是 FundLedger 数据库（文件头无效），或已损坏。未作任何修改。")
+    if head.application_id not in (0, APPLICATION_ID):
+        raise FileError(f"文件 {path} 不是 FundLedger 数据库（可能是其他程序的 SQLite 文件），未作任何修改。")
+    if head.application_id == APPLICATION_ID and head.user_version > latest_version():
+        raise FileError(
+            f"文件 {path} 由较新版本的 FundLedger 创建（数据库版本 {head.user_version}），"
+            f"本程序只支持到版本 {latest_version()}。请升级程序后再打开；文件未作任何修改。")
+    if head.application_id == 0:
+        # An empty file of ours (just created) has no tables; anything else with id 0 is someone else's.
+        try:
+            conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+            try:
+                tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise FileError(f"文件 {path} 已损坏或不是数据库文件：{exc}。未作任何修改。") from exc
+        if tables or head.user_version:
+            raise FileError(f"文件 {path} 不是 FundLedger 数据库（可能是其他程序的 SQLite 文件），未作任何修改。")
+        if head.write_version == 2:
+            raise FileError(f"文件 {path} 不是 FundLedger 数据库（处于 WAL 模式，是其他程序的 SQLite 文件），未作任何修改。")
+
+
+def journal_path(path: Path) -> Path:
+    return path.with_name(path.name + "-journal")
+
+
+def hot_journal(path: Path) -> bool:
+    """A rollback journal SQLite would roll into the file on the next writable open (its header is live)."""
+    journal = journal_path(path)
+    try:
+        with open(journal, "rb") as fh:
+            return fh.read(8) == JOURNAL_MAGIC
+    except OSError:
+        return False
+
+
+def journal_problem(path: Path) -> str | None:
+    """Whether the hot journal beside `path` belongs to it, from the bytes of both (nothing is opened).
+
+    A rollback journal starts with a header (magic, page count, checksum nonce, the database's size in pages
+    before the transaction, sector size, page size), then records of (page number, original page, checksum).
+    Ours always holds page 1 — every transaction changes page 1's change counter — so its original page 1
+    must be this file's own header: same page size and application_id, a change counter equal to the file's
+    or one less. A journal another database left here fails one of these; rolling it in would write its pages
+    over ours. Returns None when it fits (or there is no hot journal), else the Chinese reason."""
+    if not hot_journal(path):
+        return None
+    journal = journal_path(path)
+    head = read_header(path)
+    name = journal.name
+    if head is None:
+        return f"数据库文件头无效，不能确认日志文件 {name} 属于它"
+    try:
+        data = journal.read_bytes()
+    except OSError as exc:
+        return f"无法读取日志文件 {name}（{exc.strerror or exc}）"
+    if len(data) < 28:
+        return f"日志文件 {name} 不完整"
+    sector = int.from_bytes(data[20:24], "big")
+    page_size = int.from_bytes(data[24:28], "big")
+    if page_size != head.page_size:
+        return f"日志文件 {name} 的页大小为 {page_size} 字节，而数据库为 {head.page_size} 字节：它属于另一个数据库"
+    if sector < 512 or sector > 65536 or sector & (sector - 1):
+        return f"日志文件 {name} 的扇区大小 {sector} 无效"
+    record = 4 + page_size + 4
+    offset = sector
+    while offset + record <= len(data):
+        number = int.from_bytes(data[offset:offset + 4], "big")
+        if number == 1:
+            original = parse_header(data[offset + 4:offset + 4 + page_size])
+            if original is None:
+                return f"日志文件 {name} 中保存的第 1 页不是 SQLite 文件头：它不属于该数据库"
+            if original.application_id not in (head.application_id, 0) or original.page_size != head.page_size:
+                return f"日志文件 {name} 中保存的文件头属于另一个数据库（程序标识或页大小不同）"
+            if head.change_counter - original.change_counter not in (0, 1):
+                return (f"日志文件 {name} 记录的修改计数（{original.change_counter}）与数据库（{head.change_counter}）"
+                        "不衔接：它来自另一个文件或另一个时间")
+            return None
+        if number == 0:
+            break  # the rest of the segment was never written
+        offset += record
+    return f"日志文件 {name} 中没有该数据库的第 1 页，无法确认它属于该数据库"

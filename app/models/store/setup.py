@@ -58,7 +58,7 @@ def create(path: Path | str, *, bureau_name: str, region_code: str, level: str, 
     """Create and open a new file, logged in as its chief. Bad input writes no file at all."""
     path = Path(path)
     name, code, level = check_bureau(name=bureau_name, region_code=region_code, level=level)
-    users.check_password(chief_password)
+    users.check_password(chief_password, login=chief_login)
     rules_mod.load_named(rule_set)  # a broken rule set stops here, before a file exists
     if path.exists() and path.stat().st_size > 0:
         raise FileError(f"文件 {path} 已存在，不能覆盖。请另选文件名。")

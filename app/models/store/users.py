@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
 import sqlite3
 
+from app import resources
 from app.models.store import keys
 from app.models.store.book import Book, User
 from app.models.store.permissions import ROLE_NAMES
 from app.models.values.errors import AppError, NotFound, ValidationError
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+# OWASP's scrypt parameters (2024): N=2^17, r=8, p=1 — about 128 MB and ~1 s per hash on the bureau's PC.
+# Stored beside each hash, so a file made with other parameters still opens; a login rehashes it to these.
+# Tests lower SCRYPT_N through a fixture (tests/conftest.py) only.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 MIN_PASSWORD = 8
+MAX_FAILED_LOGINS = 5  # wrong passwords in a row before the account is locked
+LOCK_MINUTES = 15
 
 
-def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+def _maxmem(n: int, r: int, p: int) -> int:
+    return 128 * r * n * (p + 1) + 64 * 1024 * 1024  # OpenSSL's need with room to spare
+
+
+def hash_password(password: str, *, n: int | None = None, r: int | None = None, p: int | None = None) -> str:
+    n, r, p = n or SCRYPT_N, r or SCRYPT_R, p or SCRYPT_P
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=256 * 1024 * 1024, dklen=32)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_maxmem(n, r, p), dklen=32)
     return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
+
+
+def password_tag(pw_hash: str) -> str:
+    """What the audit log records instead of the hash: SHA-256 of the whole stored text (salt included),
+    so verify can prove the row without the log ever holding anything a guesser could test against."""
+    return hashlib.sha256(pw_hash.encode("utf-8")).hexdigest()
 
 
 def password_matches(password: str, stored: str) -> bool:
@@ -28,17 +47,41 @@ def password_matches(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         got = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p),
-                             maxmem=256 * 1024 * 1024, dklen=len(digest) // 2)
+                             maxmem=_maxmem(int(n), int(r), int(p)), dklen=len(digest) // 2)
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got.hex(), digest)
 
 
-def check_password(password: str) -> None:
+def outdated(stored: str) -> bool:
+    """A hash made with weaker parameters than today's (rehashed at the next successful login)."""
+    try:
+        scheme, n, r, p, _salt, _digest = stored.split("$")
+        return scheme != "scrypt" or (int(n), int(r), int(p)) < (SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    except ValueError:
+        return True
+
+
+@functools.lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """resources/common_passwords.txt: one per line, compared in lower case; # starts a comment."""
+    text = (resources.resources_dir() / "common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def check_password(password: str, *, login: str = "") -> None:
+    """The minimum rules: ≥ 8 characters, printable, not the login name, not a common password."""
     if len(password) < MIN_PASSWORD:
         raise ValidationError(f"至少 {MIN_PASSWORD} 位", field="密码")
     if password.strip() != password or not password.isprintable():
         raise ValidationError("不能以空格开头或结尾，不能含控制字符", field="密码")
+    lowered = password.lower()
+    name = (login or "").strip().lower()
+    if name and (lowered == name or lowered == name[::-1] or (len(name) >= 4 and name in lowered
+                                                                 and len(lowered) - len(name) < 4)):
+        raise ValidationError("不能与登录名相同或只在登录名前后加几个字符", field="密码")
+    if lowered in common_passwords() or len(set(lowered)) <= 2:
+        raise ValidationError("过于常见，容易被猜中（如 12345678、password、88888888），请换一个", field="密码")
 
 
 def _clean(text: str, field: str, *, max_len: int = 40) -> str:
@@ -70,16 +113,24 @@ def insert_user(conn: sqlite3.Connection, *, login: str, name: str, role: str, p
     name = _clean(name, "姓名")
     if role not in ROLE_NAMES:
         raise ValidationError(f"应为 {'、'.join(ROLE_NAMES.values())} 之一", field="角色")
-    check_password(password)
+    check_password(password, login=login)
     if conn.execute("SELECT 1 FROM users WHERE login = ?", (login,)).fetchone():
         raise ValidationError(f"“{login}”已被使用", field="登录名")
+    pw_hash = hash_password(password)
     cur = conn.execute(
-        "INSERT INTO users (login, name, role, section, pw_hash, active, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)",
-        (login, name, role, section.strip(), hash_password(password), now),
+        "INSERT INTO users (login, name, role, section, pw_hash, pw_tag, active, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+        (login, name, role, section.strip(), pw_hash, password_tag(pw_hash), now),
     )
     if role == "chief":  # the chief signs the monthly packages: a key pair sealed under this password
         keys.create_key(conn, user_id=int(cur.lastrowid or 0), password=password, now=now, reason="创建局长账号时生成")
     return int(cur.lastrowid or 0)
+
+
+def _set_password(conn: sqlite3.Connection, user_id: int, password: str) -> None:
+    pw_hash = hash_password(password)
+    conn.execute("UPDATE users SET pw_hash = ?, pw_tag = ?, failed_logins = 0, locked_until = '' WHERE id = ?",
+                 (pw_hash, password_tag(pw_hash), user_id))
 
 
 def add_user(book: Book, *, login: str, name: str, role: str, password: str, section: str = "") -> User:
@@ -96,20 +147,70 @@ def get(book: Book, user_id: int) -> User:
 
 
 def list_users(book: Book) -> list[dict[str, object]]:
-    rows = book.conn.execute("SELECT id, login, name, role, section, active, created_at FROM users ORDER BY id").fetchall()
-    return [dict(r) | {"role_name": ROLE_NAMES.get(r["role"], r["role"])} for r in rows]
+    rows = book.conn.execute("SELECT id, login, name, role, section, active, created_at, failed_logins, "
+                             "last_failed_at, locked_until FROM users ORDER BY id").fetchall()
+    now = book.stamp()
+    return [dict(r) | {"role_name": ROLE_NAMES.get(r["role"], r["role"]),
+                       "locked": bool(r["locked_until"]) and r["locked_until"] > now} for r in rows]
+
+
+
+
+def _lock_text(until: str) -> str:
+    return (f"该账号因连续 {MAX_FAILED_LOGINS} 次密码错误已被锁定，{until[:16]} 后自动解锁；"
+            "急需使用请局长在“设置 → 用户”中解锁")
 
 
 def login(book: Book, login_name: str, password: str) -> User:
-    """Check the password; a disabled user cannot log in. Sets book.user."""
+    """Check the password; a disabled or locked user cannot log in. Sets book.user.
+
+    Wrong passwords are counted in the file (audited, shown to the chief): after MAX_FAILED_LOGINS in a row
+    the account is locked for LOCK_MINUTES, during which even the right password is refused. A successful
+    login clears the count and rehashes a password stored with weaker scrypt parameters. On a file opened
+    read-only nothing can be recorded: the lock already in the file still applies."""
     row = book.conn.execute("SELECT * FROM users WHERE login = ?", ((login_name or "").strip(),)).fetchone()
-    if row is None or not password_matches(password, row["pw_hash"]):
+    if row is None:
+        dummy = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${'00' * 16}${'00' * 32}"
+        password_matches(password, dummy)  # the same work as for a real name: no hint which names exist
+        raise AppError("登录名或密码错误")
+    now = book.stamp()
+    keys = row.keys()
+    locked_until = row["locked_until"] if "locked_until" in keys else ""
+    if locked_until and locked_until > now:
+        raise AppError(_lock_text(locked_until))
+    if not password_matches(password, row["pw_hash"]):
+        left = MAX_FAILED_LOGINS - (int(row["failed_logins"]) + 1) if "failed_logins" in keys else None
+        if not book.read_only and left is not None:
+            until = ""
+            if left <= 0:
+                until = (book.now() + dt.timedelta(minutes=LOCK_MINUTES)).isoformat(sep=" ", timespec="seconds")
+            with book.write("lock_user" if until else "login_failed", system=True) as conn:
+                conn.execute("UPDATE users SET failed_logins = failed_logins + 1, last_failed_at = ?, locked_until = ? "
+                             "WHERE id = ?", (now, until, row["id"]))
+            if until:
+                raise AppError(_lock_text(until))
+            raise AppError(f"登录名或密码错误（再错 {left} 次，该账号将被锁定 {LOCK_MINUTES} 分钟）")
         raise AppError("登录名或密码错误")
     if not row["active"]:
         raise AppError("该用户已停用，不能登录，请联系局长")
+    if not book.read_only and "failed_logins" in keys and (row["failed_logins"] or locked_until or
+                                                            outdated(row["pw_hash"])):
+        with book.write("login", system=True) as conn:
+            if outdated(row["pw_hash"]):
+                pw_hash = hash_password(password)
+                conn.execute("UPDATE users SET pw_hash = ?, pw_tag = ? WHERE id = ?",
+                             (pw_hash, password_tag(pw_hash), row["id"]))
+            conn.execute("UPDATE users SET failed_logins = 0, locked_until = '' WHERE id = ?", (row["id"],))
     user = _row_user(row)
     book.user = user
     return user
+
+
+def unlock(book: Book, *, user_id: int) -> None:
+    """The chief ends a lockout before its time (audited)."""
+    with book.write("unlock_user") as conn:
+        get(book, user_id)
+        conn.execute("UPDATE users SET failed_logins = 0, locked_until = '' WHERE id = ?", (user_id,))
 
 
 def update_user(book: Book, *, user_id: int, name: str | None = None, role: str | None = None,
@@ -145,10 +246,11 @@ def _is_active(conn: sqlite3.Connection, user_id: int) -> int:
 
 
 def reset_password(book: Book, *, user_id: int, password: str) -> None:
-    check_password(password)
+    row = book.conn.execute("SELECT login FROM users WHERE id = ?", (user_id,)).fetchone()
+    check_password(password, login=row["login"] if row else "")
     with book.write("reset_password") as conn:
         get(book, user_id)
-        conn.execute("UPDATE users SET pw_hash = ? WHERE id = ?", (hash_password(password), user_id))
+        _set_password(conn, user_id, password)
         target = get(book, user_id)
         if target.role == "chief" or keys.active_key(conn, user_id):  # the old key cannot be opened without the old password
             who = book.user.name if book.user else "系统"
@@ -162,7 +264,9 @@ def change_own_password(book: Book, *, old: str, new: str) -> None:
     row = book.conn.execute("SELECT pw_hash FROM users WHERE id = ?", (book.user.id,)).fetchone()
     if not password_matches(old, row[0]):
         raise ValidationError("与当前密码不符", field="原密码")
-    check_password(new)
+    if new == old:
+        raise ValidationError("不能与原密码相同", field="新密码")
+    check_password(new, login=book.user.login)
     with book.write("change_own_password") as conn:
-        conn.execute("UPDATE users SET pw_hash = ? WHERE id = ?", (hash_password(new), book.user.id))
+        _set_password(conn, book.user.id, new)
         keys.reencrypt(conn, user_id=book.user.id, old=old, new=new, now=book.stamp())

@@ -18,6 +18,7 @@ from typing import Any
 
 from app.models.values import money
 from app.models.values.errors import RowErrors, ValidationError
+from app.models.xlsx import guard
 
 MAX_ROWS = 20_000
 
@@ -45,16 +46,73 @@ def _norm(header: object) -> str:
     return re.sub(r"[（(].*?[)）]", "", s)
 
 
-def load(data: bytes, file_name: str) -> Any:
+SCAN_ROWS = 100_000  # a form import reads no further down than this (MAX_ROWS filled rows, with gaps)
+
+
+class Workbook:
+    """An openpyxl workbook (read-only, cached values) plus what `guard` found before it was opened: each
+    sheet's real extent (openpyxl then reads no further than that, whatever <dimension> claims) and its
+    formula cells."""
+
+    def __init__(self, book: Any, scans: dict[str, guard.SheetScan], file_name: str) -> None:
+        self.book, self.scans, self.file_name = book, scans, file_name
+
+    @property
+    def sheetnames(self) -> list[str]:
+        return list(self.book.sheetnames)
+
+    @property
+    def worksheets(self) -> list[Any]:
+        return list(self.book.worksheets)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.book[name]
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def load(data: bytes, file_name: str) -> Workbook:
+    """Bounds first (zip directory, every sheet scanned once: see guard.py), then openpyxl."""
     import openpyxl
 
-    if not data:
-        raise ValidationError(f"文件“{file_name}”是空文件", field="文件")
+    z = guard.open_zip(data, file_name)
     try:
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        scans = guard.scan_workbook(z, file_name, max_rows=SCAN_ROWS)
+    finally:
+        z.close()
+    try:
+        return Workbook(openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True), scans, file_name)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ValidationError(f"“{file_name}”不是有效的 .xlsx 文件（{type(exc).__name__}），"
                               "请用 Excel 或 WPS 另存为 .xlsx 格式", field="文件") from exc
+
+
+def sheet_rows(workbook: Workbook, ws: Any) -> Any:
+    """values_only rows of a sheet, no further than its scanned extent."""
+    scan = workbook.scans.get(ws.title)
+    if scan is None or scan.max_row == 0:
+        return iter(())
+    return ws.iter_rows(min_row=1, max_row=scan.max_row, max_col=max(scan.max_col, 1), values_only=True)
+
+
+def cell_problems(workbook: Workbook, sheet: str, number: int, values: Sequence[Any], where: Mapping[str, int],
+                  cols: Sequence[Col], strict: Sequence[str] = ()) -> list[tuple[int, str, str]]:
+    """Formula cells in text/amount/date columns (named sheet!cell) and numbers in text columns."""
+    scan = workbook.scans.get(sheet)
+    out = []
+    for col in cols:
+        i = where.get(col.key)
+        if i is None:
+            continue
+        if scan is not None and (col.note == "text" or col.key in strict) and (number, i + 1) in scan.formulas:
+            out.append(guard.formula_error(sheet, number, i + 1, col.label))
+            continue
+        value = values[i] if i < len(values) else None
+        if col.note == "text" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            out.append((number, col.label, f"单元格 {sheet}!{guard.cell_name(number, i + 1)} 是数字 {value!r}："
+                                           "请将此列设为“文本”格式后重新填写（数字格式会丢失开头的 0 和末尾几位）"))
+    return out
 
 
 def read_file(path: Path | str) -> tuple[str, bytes]:
@@ -65,9 +123,14 @@ def read_file(path: Path | str) -> tuple[str, bytes]:
         raise ValidationError(f"无法读取文件 {p}：{exc.strerror or exc}", field="文件") from exc
 
 
-def rows(workbook: Any, cols: Sequence[Col], *, sheet: str | None = None, what: str = "导入",
+def rows(workbook: Workbook, cols: Sequence[Col], *, sheet: str | None = None, what: str = "导入",
+         strict: Sequence[str] = (), problems: list[tuple[int, str, str]] | None = None,
          ) -> list[tuple[int, dict[str, Any]]]:
-    """(row number, {key: cell value}) for every non-empty row under the header row."""
+    """(row number, {key: cell value}) for every non-empty row under the header row.
+
+    With `problems` given, the cell problems below are added to it (the caller lists them with its own);
+    otherwise the file is refused whole (RowErrors) when a text column (ID, account, code) holds a number or a formula, or a
+    `strict` column (amounts, dates) a formula: a formula's cached value is not trusted."""
     if sheet is not None:
         if sheet not in workbook.sheetnames:
             raise RowErrors([(1, "工作表", f"文件中没有名为“{sheet}”的工作表（有：{'、'.join(workbook.sheetnames)}）")],
@@ -75,7 +138,7 @@ def rows(workbook: Any, cols: Sequence[Col], *, sheet: str | None = None, what: 
         ws = workbook[sheet]
     else:
         ws = workbook.worksheets[0]
-    it = ws.iter_rows(values_only=True)
+    it = sheet_rows(workbook, ws)
     header = next(it, None) or ()
     names = [_norm(h) for h in header]
     where: dict[str, int] = {}
@@ -95,7 +158,12 @@ def rows(workbook: Any, cols: Sequence[Col], *, sheet: str | None = None, what: 
             continue
         if len(out) >= MAX_ROWS:
             raise RowErrors([(number, "行数", f"超过 {MAX_ROWS} 行，请分成几个文件")], what=what)
+        errors += cell_problems(workbook, ws.title, number, values, where, cols, strict)
         out.append((number, cells))
+    if errors and problems is None:
+        raise RowErrors(errors, what=what)
+    if problems is not None:
+        problems += errors
     return out
 
 
@@ -114,6 +182,20 @@ def cell_code(value: Any, field: str) -> str:
     return cell_text(value)
 
 
+FLOAT_TOLERANCE = 1e-9  # yuan: a binary float artefact, not a third decimal
+
+
+def float_cents(value: float, field: str) -> int:
+    """A float cell in 元 as whole 分: Excel stores 0.3 as 0.30000000000000004 and shows 0.30, so a value
+    within 1e-9 元 of a whole 分 is that 分; anything further off has a real third decimal and is refused."""
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValidationError("不是有效的金额", field=field)
+    cents = round(value * 100)
+    if abs(value - cents / 100) > max(FLOAT_TOLERANCE, abs(value) * 4e-16):
+        raise ValidationError(f"{value!r} 不是精确到分的金额（最多两位小数）", field=field)
+    return int(cents)
+
+
 def cell_fen(value: Any, field: str, *, allow_zero: bool = False) -> int:
     """An amount cell in 元: numbers exactly, text through money.parse; no floats ever reach 分."""
     if isinstance(value, bool):
@@ -121,10 +203,7 @@ def cell_fen(value: Any, field: str, *, allow_zero: bool = False) -> int:
     if isinstance(value, int):
         return money.yuan_to_fen(value, field=field, allow_zero=allow_zero)
     if isinstance(value, float):
-        cents = round(value * 100)
-        if abs(value * 100 - cents) > 1e-6:
-            raise ValidationError(f"{value} 最多两位小数", field=field)
-        return money.yuan_to_fen(Decimal(cents) / 100, field=field, allow_zero=allow_zero)
+        return money.yuan_to_fen(Decimal(float_cents(value, field)) / 100, field=field, allow_zero=allow_zero)
     if isinstance(value, Decimal):
         return money.yuan_to_fen(value, field=field, allow_zero=allow_zero)
     if value is None or not str(value).strip():

@@ -23,6 +23,8 @@ from xml.parsers import expat
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
+from app.models.xlsx import guard
+
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -120,9 +122,20 @@ def _number(text: str) -> int | float:
     return float(text)
 
 
-def rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """(row number, values) of the first worksheet, in order; missing cells are None."""
+def rows(path: Path, *, formulas: set[tuple[int, int]] | None = None,
+         max_columns: int = guard.MAX_COLUMNS) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """(row number, values) of the first worksheet, in order; missing cells are None.
+
+    Bounded (see guard.py): the zip's directory is checked first, and a row beyond Excel's last, a column
+    beyond `max_columns` or a cell text beyond Excel's limit raises ValidationError as it is met.
+    `formulas`, when given, receives (row number, 0-based column) of every formula cell as it is read —
+    before its row is yielded."""
     z = zipfile.ZipFile(path)
+    try:
+        guard.check_zip(z, path.name)
+    except BaseException:
+        z.close()
+        raise
     try:
         part, date1904 = _first_sheet(z)
         strings = _shared_strings(z)
@@ -132,11 +145,19 @@ def rows(path: Path) -> Iterator[tuple[int, tuple[Any, ...]]]:
     except (KeyError, ParseError, ValueError) as exc:
         z.close()
         raise Unsupported(str(exc)) from exc
-    return _walk(z, fh, strings, dates, epoch)
+    limits = guard.Limits(path.name, _sheet_name(z), max_columns=max_columns)
+    return _walk(z, fh, strings, dates, epoch, limits, formulas)
 
 
-def _walk(z: zipfile.ZipFile, fh: Any, strings: list[str], dates: set[int],
-          epoch: dt.datetime) -> Iterator[tuple[int, tuple[Any, ...]]]:
+def _sheet_name(z: zipfile.ZipFile) -> str:
+    try:
+        return guard.sheet_parts(z)[0][0]
+    except (IndexError, Exception):  # noqa: BLE001 - only for messages
+        return "第一个工作表"
+
+
+def _walk(z: zipfile.ZipFile, fh: Any, strings: list[str], dates: set[int], epoch: dt.datetime,
+          limits: guard.Limits, formulas: set[tuple[int, int]] | None) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """Expat callbacks over the sheet XML, fed in 256 KB chunks; rows are yielded after each chunk."""
     done: list[tuple[int, tuple[Any, ...]]] = []
     columns: dict[str, int] = {}
@@ -150,26 +171,41 @@ def _walk(z: zipfile.ZipFile, fh: Any, strings: list[str], dates: set[int],
     inline: list[str] = []
     phonetic = 0
     last = [0]  # the previous row's number, across chunks
+    is_formula = False
+    size = 0  # characters of the current <v>/<t>
+    limit = guard.MAX_CELL_CHARS * 4
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal kind, ref, style, value, buf, number, cells, inline, phonetic
+        nonlocal kind, ref, style, value, buf, number, cells, inline, phonetic, is_formula, size
         tag = name if ":" not in name else name.rsplit(":", 1)[1]
         if tag == "c":
             kind, ref, value = attrs.get("t"), attrs.get("r"), None
             style = int(attrs["s"]) if "s" in attrs else 0
             inline = []
+            is_formula = False
         elif tag == "v" or (tag == "t" and not phonetic):
             buf = []
+            size = 0
         elif tag == "row":
             r = attrs.get("r")
             number = int(r) if r else number + 1
+            if number > limits.max_rows:
+                limits.row(number)
             cells = {}
+        elif tag == "f":
+            is_formula = True
         elif tag == "rPh":
             phonetic += 1
+        elif tag == "dimension":
+            limits.dimension(attrs.get("ref", ""))
 
     def data(text: str) -> None:
+        nonlocal size
         if buf is not None:
             buf.append(text)
+            size += len(text)
+            if size > limit:
+                limits.text(size, f"第 {number} 行的一个单元格")
 
     def end(name: str) -> None:
         nonlocal buf, value, phonetic
@@ -179,10 +215,16 @@ def _walk(z: zipfile.ZipFile, fh: Any, strings: list[str], dates: set[int],
                 letters = ref.rstrip("0123456789")
                 col = columns.get(letters)
                 if col is None:
+                    if len(letters) > 3 or guard.column_index(letters) > limits.max_columns:
+                        limits.cell(ref)  # raises: beyond the columns an import reads
                     col = columns[letters] = _col_index(letters)
             else:
                 col = len(cells)
+                if col >= limits.max_columns:
+                    limits.cell(guard.cell_name(number, col + 1))
             cells[col] = _value(kind, value, inline, style, strings, dates, epoch)
+            if is_formula and formulas is not None:
+                formulas.add((number, col))
         elif tag == "v":
             value = "".join(buf or ())
             buf = None

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
@@ -37,7 +36,7 @@ from app.ui.dashboard.dialogs import ListDialog, SectionsDialog
 from app.ui.dashboard.warning_pages import ProblemsPage, WarningsPage, can
 from app.ui.kit import dialogs
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
-from app.ui.kit.widgets import DataTable
+from app.ui.kit.widgets import DataTable, rich_label
 from app.ui.kit.worker import Cancelled, Progress, run_job
 from app.ui.shell import navigate
 
@@ -56,7 +55,7 @@ class OverviewPage(QWidget):
         self.tab, self.book = tab, tab.book
         layout = QVBoxLayout(self)
         head = QHBoxLayout()
-        self.title = QLabel()
+        self.title = rich_label()
         self.title.setWordWrap(True)
         head.addWidget(self.title, 1)
         self.recompute_button = QPushButton("重新计算预警")

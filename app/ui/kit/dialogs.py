@@ -7,11 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -37,11 +39,22 @@ class Ask:
         return cls.answer(kind, text) if cls.answer else None
 
 
+def message_box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str,
+                buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok,
+                default: QMessageBox.StandardButton = QMessageBox.StandardButton.NoButton) -> QMessageBox:
+    """Every message box: its text is plain (a name the user typed is never rendered as HTML)."""
+    box = QMessageBox(icon, title, text, buttons, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    if default != QMessageBox.StandardButton.NoButton:
+        box.setDefaultButton(default)
+    return box
+
+
 def info(parent: QWidget | None, text: str, title: str = "提示") -> None:
     if Ask.answer is not None:
         Ask.record("info", text)
         return
-    QMessageBox.information(parent, title, text)
+    message_box(parent, QMessageBox.Icon.Information, title, text).exec()
 
 
 def error(parent: QWidget | None, err: BaseException | str, title: str = "无法完成") -> None:
@@ -53,14 +66,15 @@ def error(parent: QWidget | None, err: BaseException | str, title: str = "无法
     if isinstance(err, BaseException) and not isinstance(err, AppError):
         ErrorDialog(parent, text, privacy.mask_text("".join(traceback.format_exception(err)))).exec()  # no full ID/account
         return
-    QMessageBox.warning(parent, title, text)
+    message_box(parent, QMessageBox.Icon.Warning, title, text).exec()
 
 
 def confirm(parent: QWidget | None, text: str, title: str = "请确认") -> bool:
     if Ask.answer is not None:
         return bool(Ask.record("confirm", text))
     buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
-    return QMessageBox.question(parent, title, text, buttons, QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes
+    box = message_box(parent, QMessageBox.Icon.Question, title, text, buttons, QMessageBox.StandardButton.No)
+    return box.exec() == QMessageBox.StandardButton.Yes
 
 
 def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> str | None:
@@ -71,13 +85,76 @@ def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> 
     return value if ok else None
 
 
-def ask_password(parent: QWidget | None, title: str, label: str) -> str | None:
-    """A password, typed hidden (tests answer kind "password")."""
+def ask_secret(parent: QWidget | None, title: str, label: str) -> str | None:
+    """One existing password, typed hidden, e.g. to unlock the chief's signing key (tests answer kind "secret")."""
     if Ask.answer is not None:
-        result = Ask.record("password", label)
+        result = Ask.record("secret", label)
         return None if result is None else str(result)
     value, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Password)
     return value if ok else None
+
+
+class PasswordDialog(QDialog):
+    """A new password typed twice in password fields (and the current one, when changing one's own)."""
+
+    def __init__(self, parent: QWidget | None, title: str, prompt: str, *, ask_old: bool) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        layout = QVBoxLayout(self)
+        label = QLabel(prompt)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setWordWrap(True)
+        layout.addWidget(label)
+        form = QFormLayout()
+        self.old = QLineEdit()
+        self.new = QLineEdit()
+        self.again = QLineEdit()
+        for field in (self.old, self.new, self.again):
+            field.setEchoMode(QLineEdit.EchoMode.Password)
+        if ask_old:
+            form.addRow("原密码", self.old)
+        form.addRow("新密码", self.new)
+        form.addRow("再输入一次", self.again)
+        layout.addLayout(form)
+        rules = QLabel("至少 8 位；不能与登录名相同；不能是 12345678、password 这类常见密码。")
+        rules.setTextFormat(Qt.TextFormat.PlainText)
+        rules.setWordWrap(True)
+        layout.addWidget(rules)
+        self.problem = QLabel("")
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
+        self.problem.setStyleSheet("color: #b00020")
+        layout.addWidget(self.problem)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _accept(self) -> None:
+        if self.new.text() != self.again.text():
+            self.problem.setText("两次输入的新密码不一致，请重新输入。")
+            self.again.clear()
+            self.again.setFocus()
+            return
+        self.accept()
+
+
+def ask_password(parent: QWidget | None, title: str, prompt: str, *, ask_old: bool = False
+                 ) -> tuple[str, str] | None:
+    """(current password, new password) — the current one "" unless `ask_old` — or None when cancelled.
+    Tests answer through Ask with kind "password" and a (old, new, again) tuple."""
+    if Ask.answer is not None:
+        answer = Ask.record("password", prompt)
+        if answer is None:
+            return None
+        old, new, again = answer
+        if new != again:
+            Ask.record("error", "两次输入的新密码不一致，请重新输入。")
+            return None
+        return old, new
+    dialog = PasswordDialog(parent, title, prompt, ask_old=ask_old)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.old.text(), dialog.new.text()
 
 
 def choose_path(parent: QWidget | None, kind: str, title: str, pattern: str, suggested: str = "", *,
@@ -100,7 +177,9 @@ class ErrorDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("程序错误")
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(text))
+        label = QLabel(text)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(label)
         box = QPlainTextEdit(details)
         box.setReadOnly(True)
         box.setVisible(False)

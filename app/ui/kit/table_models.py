@@ -66,6 +66,18 @@ def display(value: Any, kind: str) -> str:
     return str(value)
 
 
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows `text` as typed: Qt renders a tooltip that looks like HTML as rich text, so
+    user data (a project named <h1>…</h1>) is escaped inside a rich-text wrapper that keeps line breaks."""
+    import html
+
+    from PySide6 import QtGui
+
+    if not QtGui.Qt.mightBeRichText(text):
+        return text
+    return "<p style='white-space:pre-wrap'>" + html.escape(text) + "</p>"
+
+
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
 _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
 _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
@@ -129,7 +141,7 @@ class LazyTableModel(QAbstractTableModel):
         if role == _TOOLTIP:
             col = self.columns[c]
             value = display(row.get(col.key), col.kind)
-            return value if len(value) > 20 else None
+            return plain_tooltip(value) if len(value) > 20 else None
         return row  # UserRole
 
     # -- lazy fetching -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLayout,
     QLineEdit,
     QPlainTextEdit,
@@ -280,10 +281,46 @@ def apply_tab_order(root: QWidget) -> list[QWidget]:
     return order
 
 
+def rich_label(html_text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A label that is meant to show markup (bold, colour). Everything in `html_text` that comes from the user
+    must already be escaped (`html.escape`): every other label shows plain text (see `_DialogHabits`)."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setText(html_text)
+    return label
+
+
+def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A label that shows its text exactly as written, whatever it contains."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+    return label
+
+
 class _DialogHabits(QObject):
-    """Every dialog, the moment it is first shown: tab order follows the layout; the first field has the cursor."""
+    """Every dialog, the moment it is first shown: tab order follows the layout; the first field has the cursor.
+
+    And every label and tooltip shows user data as plain text: a QLabel left at Qt's default AutoText (which
+    renders anything that looks like HTML — a bureau named <font size=7 color=red>审计已通过</font>) is set to
+    PlainText before it is first shown; a widget's tooltip that looks like HTML is shown escaped. Labels that
+    are meant to show markup say so with `rich_label` and escape what they insert."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Polish and isinstance(watched, QLabel) \
+                and watched.textFormat() == Qt.TextFormat.AutoText:
+            watched.setTextFormat(Qt.TextFormat.PlainText)
+        elif kind == QEvent.Type.ToolTip and isinstance(watched, QWidget) and watched.toolTip() \
+                and not watched.property("richToolTip"):
+            from PySide6.QtWidgets import QToolTip
+
+            from app.ui.kit.table_models import plain_tooltip
+
+            shown = plain_tooltip(watched.toolTip())
+            if shown != watched.toolTip():
+                QToolTip.showText(event.globalPos(), shown, watched)  # type: ignore[attr-defined]
+                return True
         if event.type() == QEvent.Type.Show and isinstance(watched, QDialog) and not watched.property("tabOrdered"):
             watched.setProperty("tabOrdered", True)
             order = apply_tab_order(watched)

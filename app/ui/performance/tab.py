@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from app.models.store.book import Book
 from app.ui.dashboard.warning_pages import can
 from app.ui.kit import dialogs
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
-from app.ui.kit.widgets import DataTable, focus_shortcut
+from app.ui.kit.widgets import DataTable, focus_shortcut, rich_label
 from app.ui.kit.worker import run_job
 from app.ui.performance.dialogs import DecisionDialog, EvaluationDialog, GoalDialog, MonthDialog
 from app.ui.shell.folders import open_folder
@@ -81,7 +82,7 @@ class PerformanceTab(QWidget):
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
-        self.heading = QLabel("选择上方的项目查看其绩效目标。")
+        self.heading = rich_label("选择上方的项目查看其绩效目标。")
         self.heading.setWordWrap(True)
         lower_layout.addWidget(self.heading)
         self.details = QTabWidget()
@@ -178,8 +179,8 @@ class PerformanceTab(QWidget):
         self.goals.reload(ListSource(goals))
         self.decisions.reload(ListSource(performance.decisions(self.book, int(row["id"]))))
         self.evaluations.reload(ListSource(performance.evaluations(self.book, int(row["id"]))))
-        issues = f"<br><span style='color:#c0392b'>不规范：{row['issues']}</span>" if row["issues"] else ""
-        self.heading.setText(f"<b>{row['code']} {row['name']}</b>　指标 {len(goals)} 个，偏离 "
+        issues = f"<br><span style='color:#c0392b'>不规范：{html.escape(str(row['issues']))}</span>" if row["issues"] else ""
+        self.heading.setText(f"<b>{html.escape(str(row['code']))} {html.escape(str(row['name']))}</b>　指标 {len(goals)} 个，偏离 "
                              f"{sum(1 for g in goals if g['deviates'])} 个{issues}")
 
     def _need_project(self) -> dict[str, Any] | None:

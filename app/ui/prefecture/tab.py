@@ -441,7 +441,7 @@ class ConsolidateTab(QWidget):
 
     def forward(self) -> None:
         month = self.month.currentText()
-        password = dialogs.ask_password(self, "签发汇总报送包", "请输入局长本人的密码（用于解开签名密钥）：")
+        password = dialogs.ask_secret(self, "签发汇总报送包", "请输入局长本人的密码（用于解开签名密钥）：")
         if not password:
             return
         folder = _folder(self, "汇总报送包保存到")

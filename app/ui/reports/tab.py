@@ -259,9 +259,29 @@ class ReportsTab(QWidget):
 
         self.start_job(f"生成 {month} 预览稿", write, lambda result: self.open_folder(result.folder))
 
+    def write_missing_package(self, month: str) -> None:
+        """A signed month whose package folder was never written (the sign-off was interrupted): offer to write it."""
+        folder = self.choose_folder(f"{month} 已签发：选择报送包所在的文件夹")
+        if folder is None:
+            return
+        missing = dialogs.run_op(self, lambda: signoff.missing_package(self.book, month=month, out_dir=folder))
+        if missing is None:
+            dialogs.info(self, f"{month} 已签发，报送包已在 {folder} 中。如需更正，请先重新打开该月。")
+            return
+        if not dialogs.confirm(self, f"{month} 已签发并结账，但 {folder} 中没有它的报送包文件夹（签发时程序可能被中断）。"
+                                     "\n\n是否现在按签发时保存的文件写出？文件与签发时记录的 SHA-256 逐字节一致。"):
+            return
+        written = dialogs.run_op(self, lambda: signoff.write_missing(self.book, month=month, out_dir=folder))
+        if written:
+            dialogs.info(self, f"已写出报送包：\n{written}")
+            self.open_folder(written)
+
     def sign(self) -> None:
         month = self.selected_month()
         if month is None or self.busy():
+            return
+        if monthly.is_signed(self.book, month):
+            self.write_missing_package(month)
             return
         if self.preview is None or self.preview.package.month != month:
             self.run_preview(then=self.sign)
@@ -282,7 +302,7 @@ class ReportsTab(QWidget):
         folder = self.choose_folder("报送包保存到")
         if folder is None:
             return
-        password = dialogs.ask_password(self, "签发", "请输入局长本人的密码（用于解开签名密钥，报送包由此密钥签名）：")
+        password = dialogs.ask_secret(self, "签发", "请输入局长本人的密码（用于解开签名密钥，报送包由此密钥签名）：")
         if not password:
             return
 

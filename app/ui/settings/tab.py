@@ -106,28 +106,39 @@ class UserDialog(QDialog):
         form.addRow("姓名", self.name)
         form.addRow("角色", self.role)
         form.addRow("业务股室", self.section)
+        self.password2 = QLineEdit()
+        self.password2.setEchoMode(QLineEdit.EchoMode.Password)
         if row is None:
             form.addRow("初始密码（至少 8 位）", self.password)
+            form.addRow("再输入一次", self.password2)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
+        buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self.is_new = row is None
+
+    def _accept(self) -> None:
+        if self.is_new and self.password.text() != self.password2.text():
+            dialogs.error(self, "两次输入的初始密码不一致，请重新输入。")
+            return
+        self.accept()
 
 
 class UsersPage(QWidget):
     COLUMNS = [Column("login", "登录名"), Column("name", "姓名"), Column("role_name", "角色"),
-               Column("section", "业务股室"), Column("active", "启用", "bool"), Column("created_at", "创建时间")]
+               Column("section", "业务股室"), Column("active", "启用", "bool"), Column("created_at", "创建时间"),
+               Column("failed_logins", "连续密码错误", "int"), Column("lock_state", "锁定")]
 
     def __init__(self, book: Book) -> None:
         super().__init__()
         self.book = book
         layout = QVBoxLayout(self)
-        self.model = LazyTableModel(self.COLUMNS, ListSource(users.list_users(book)))
+        self.model = LazyTableModel(self.COLUMNS, ListSource(self.rows()))
         self.table = DataTable(self.model)
         layout.addWidget(self.table)
         row = QHBoxLayout()
         for text, slot in (("新增用户", self.add), ("修改", self.edit), ("停用/启用", self.toggle),
-                           ("重置密码", self.reset), ("修改我的密码", self.own_password)):
+                           ("重置密码", self.reset), ("解除锁定", self.unlock), ("修改我的密码", self.own_password)):
             button = QPushButton(text)
             button.clicked.connect(slot)
             row.addWidget(button)
@@ -135,7 +146,12 @@ class UsersPage(QWidget):
         layout.addLayout(row)
 
     def reload(self) -> None:
-        self.model.reload(ListSource(users.list_users(self.book)))
+        self.model.reload(ListSource(self.rows()))
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [u | {"lock_state": f"锁定至 {str(u['locked_until'])[:16]}" if u["locked"] else
+                     (f"最近一次错误 {str(u['last_failed_at'])[:16]}" if u["failed_logins"] else "")}
+                for u in users.list_users(self.book)]
 
     def add(self) -> None:
         dialog = UserDialog(self)
@@ -164,18 +180,28 @@ class UsersPage(QWidget):
         row = self.table.current_row()
         if row is None:
             return
-        password = dialogs.ask_text(self, "重置密码", f"{row['name']} 的新密码（至少 8 位）：")
-        if password is not None:
-            dialogs.run_op(self, lambda: users.reset_password(self.book, user_id=int(row["id"]), password=password),
-                           done="密码已重置。")
+        answer = dialogs.ask_password(self, "重置密码", f"为 {row['name']}（{row['login']}）设置新密码：")
+        if answer is not None:
+            dialogs.run_op(self, lambda: users.reset_password(self.book, user_id=int(row["id"]), password=answer[1]),
+                           done="密码已重置，该账号的锁定（如有）也已解除。")
+            self.reload()
 
     def own_password(self) -> None:
-        old = dialogs.ask_text(self, "修改我的密码", "原密码：")
-        if old is None:
+        answer = dialogs.ask_password(self, "修改我的密码", "输入原密码，再输入两次新密码：", ask_old=True)
+        if answer is not None:
+            dialogs.run_op(self, lambda: users.change_own_password(self.book, old=answer[0], new=answer[1]),
+                           done="密码已修改。")
+
+    def unlock(self) -> None:
+        row = self.table.current_row()
+        if row is None:
             return
-        new = dialogs.ask_text(self, "修改我的密码", "新密码（至少 8 位）：")
-        if new is not None:
-            dialogs.run_op(self, lambda: users.change_own_password(self.book, old=old, new=new), done="密码已修改。")
+        if not row["locked"] and not row["failed_logins"]:
+            dialogs.info(self, f"{row['name']} 的账号没有被锁定。")
+            return
+        if dialogs.run_op(self, lambda: users.unlock(self.book, user_id=int(row["id"])),
+                          done=f"已解除 {row['name']} 的账号锁定（已记入审计日志）。"):
+            self.reload()
 
 
 class CataloguePage(QWidget):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 
@@ -17,10 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models.store import backup
+from app.models.store import backup, lock
 from app.models.store.book import Book, open_book
 from app.models.values.errors import AppError, FileError, LockedError
 from app.ui.kit import dialogs
+from app.ui.kit.widgets import rich_label
 from app.ui.kit.worker import Cancelled, Progress, run_job
 from app.ui.shell.start import LoginDialog, NewBureauDialog
 
@@ -100,15 +102,23 @@ def login(parent: QWidget | None, book: Book, hint: str = "") -> Book | None:
     return book
 
 
-def open_path(parent: QWidget | None, path: Path, *, read_only: bool = False, hint: str = "") -> Book | None:
+def open_path(parent: QWidget | None, path: Path, *, read_only: bool = False, hint: str = "",
+              break_lock: dict[str, object] | None = None) -> Book | None:
     """Open with the lock and the quick checks (header, application_id, version); the full quick_check runs in
-    the background once the window shows (MainWindow). Offer read-only or a backup where that helps."""
+    the background once the window shows (MainWindow). Offer read-only or a backup where that helps, and
+    for a lock nobody releases (another PC, an empty lock file) breaking it after a warning (audited)."""
     try:
-        book = open_book(path, read_only=read_only, check="deferred")
+        book = open_book(path, read_only=read_only, check="deferred", break_lock=break_lock)
     except LockedError as exc:
-        if not dialogs.confirm(parent, f"{exc}\n\n是否以只读方式打开？"):
-            return None
-        return open_path(parent, path, read_only=True, hint=hint)
+        if dialogs.confirm(parent, f"{exc}\n\n是否以只读方式打开？（选“否”可以强制解除锁定）"):
+            return open_path(parent, path, read_only=True, hint=hint)
+        if exc.holder and dialogs.confirm(
+                parent, f"强制解除锁定：{lock.describe(exc.holder)}，已持续 {lock.age(path, exc.holder)}。\n\n"
+                        "只有在确认对方已不在使用该文件时才能这样做（例如那台计算机已关机、程序已崩溃）："
+                        "两个人同时写同一个文件会互相覆盖。解除记录会写入审计日志。\n\n确定强制解除并以可写方式打开？",
+                title="强制解除锁定"):
+            return open_path(parent, path, hint=hint, break_lock=exc.holder)
+        return None
     except FileError as exc:
         good = newest_good_backup(path)
         if good is None:
@@ -169,7 +179,7 @@ class RestoreDialog(QDialog):
             self.list.addItem(item)
         self.list.currentItemChanged.connect(self._show)
         layout.addWidget(self.list)
-        self.summary = QLabel("")
+        self.summary = rich_label("")
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -187,10 +197,10 @@ class RestoreDialog(QDialog):
         try:
             summary = backup.summary(path)
         except AppError as exc:
-            self.summary.setText(f"<span style='color:#b00020'>该备份不可用：{exc}</span>")
+            self.summary.setText(f"<span style='color:#b00020'>该备份不可用：{html.escape(str(exc))}</span>")
             return
         self.summary.setText(
-            f"单位：{summary['bureau']}　数据库版本：{summary['version']}<br>"
+            f"单位：{html.escape(str(summary['bureau']))}　数据库版本：{summary['version']}<br>"
             f"审计记录：{summary['audit_records']} 条，最后一次修改：{summary['last_change'] or '—'}"
         )
         self.restore_button.setEnabled(True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -21,6 +22,7 @@ from app.models.store import setup, users
 from app.models.store.book import Book
 from app.models.values.errors import AppError
 from app.ui.kit import dialogs
+from app.ui.kit.widgets import rich_label
 
 
 class StartDialog(QDialog):
@@ -90,7 +92,7 @@ class NewBureauDialog(QDialog):
         form.addRow("单位名称", self.name)
         form.addRow("行政区划代码", self.code)
         form.addRow("单位级次", self.level)
-        form.addRow(QLabel("<b>局长账号</b>（签发月报、管理用户）"))
+        form.addRow(rich_label("<b>局长账号</b>（签发月报、管理用户）"))
         form.addRow("登录名", self.chief_login)
         form.addRow("姓名", self.chief_name)
         form.addRow("密码（至少 8 位）", self.password)
@@ -134,7 +136,8 @@ class LoginDialog(QDialog):
         self.setWindowTitle(f"登录 — {info.get('name', '')}")
         self.setMinimumWidth(380)
         form = QFormLayout(self)
-        head = QLabel(f"<b>{info.get('name', '')}</b>　{book.path.name}" + ("　（只读）" if book.read_only else ""))
+        head = rich_label(f"<b>{html.escape(str(info.get('name', '')))}</b>　{html.escape(book.path.name)}"
+                          + ("　（只读）" if book.read_only else ""))
         form.addRow(head)
         if hint:
             note = QLabel(hint)

@@ -29,7 +29,7 @@ C, R, H = "clerk", "reviewer", "chief"  # the auditor is in no row: an auditor w
 ROLES = ("clerk", "reviewer", "chief", "auditor")
 SPEC: dict[str, set[str]] = {
     # administration: the chief
-    "update_bureau": {H}, "add_user": {H}, "update_user": {H}, "reset_password": {H},
+    "update_bureau": {H}, "add_user": {H}, "update_user": {H}, "reset_password": {H}, "unlock_user": {H},
     "change_own_password": {C, R, H}, "edit_fund_items": {C, H}, "edit_calendar": {C, H},
     "close_month": {H}, "reopen_month": {H}, "restore_backup": {H}, "set_warning_sections": {H},
     "sign_off": {H},
