@@ -1,2 +1,0 @@
--- Placeholder on branch evidence-sign only: step 8 belongs to another branch (issue 14 plan).
--- The lead deletes this file when merging, keeping that branch's 0008 (two 0008 files fail loudly).
