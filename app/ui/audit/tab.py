@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
 from app.export import evidence
 from app.models.integrity.verify import Report
 from app.models.store import audit_query
-from app.models.store.book import Book, open_book
+from app.models.store.book import Book
 from app.ui.audit.packages_page import SignedPackagesPage
+from app.ui.kit.ops import Op, Progress
 from app.ui.kit.table_models import Column, LazyTableModel
 from app.ui.kit.widgets import DataTable, focus_shortcut
-from app.ui.kit.worker import Job, Progress
 
 COLUMNS = [Column("seq", "序号", "int"), Column("at", "时间"), Column("actor", "操作人"), Column("op_name", "操作"),
            Column("table_name", "数据表"), Column("row_key", "主键"), Column("action_name", "动作"),
@@ -39,7 +39,7 @@ class AuditTab(QWidget):
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
-        self.job: Job | None = None
+        self.job: Op[Report] | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         self.pages = QTabWidget()
@@ -138,15 +138,10 @@ class AuditTab(QWidget):
         self.verify_button.setEnabled(False)
         self.report.setPlainText("正在核验……")
 
-        def job(progress: Progress) -> Report:
-            own = open_book(path, read_only=True)
-            try:
-                return evidence.verify(own, progress=progress.step)
-            finally:
-                own.close()
+        def job(own: Book, progress: Progress) -> Report:
+            return evidence.verify(own, progress=progress.step)
 
-        def done(result: Any, error: BaseException | None) -> None:
-            self.verify_button.setEnabled(True)
-            self.report.setPlainText(str(error) if error else result.text(str(path)))
-
-        self.job = Job(self, "核验数据库", job, done).start()
+        self.job = Op(self, self.book, "核验数据库", job, writes=False) \
+            .after(lambda: self.verify_button.setEnabled(True)) \
+            .success(lambda result: self.report.setPlainText(result.text(str(path)))) \
+            .failure(lambda error: self.report.setPlainText(str(error))).run_in_background()

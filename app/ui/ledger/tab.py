@@ -25,10 +25,9 @@ from app.models.ledger import query as ledger_query
 from app.models.ledger.indicator_query import IndicatorQuery
 from app.models.store import permissions
 from app.models.store.book import Book
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource, RowSource
 from app.ui.kit.widgets import DataTable, focus_shortcut
-from app.ui.kit.worker import run_job
 from app.ui.ledger.dialogs import IndicatorDialog, ManualEntryDialog, ReductionDialog, SectionFiguresDialog
 from app.ui.ledger.treasury_import import TreasuryImportDialog
 from app.ui.shell.folders import open_folder
@@ -389,8 +388,8 @@ class LedgerTab(QWidget):
             dialogs.info(self, "请先在下方差异列表中选中一项。")
             return
         note = dialogs.ask_text(self, "说明差异", f"{diff['kind_name']} {diff.get('voucher_no', '')}：差异原因", str(diff["note"]))
-        if note is not None and dialogs.run_op(
-                self, lambda: reconcile.explain(self.book, month=str(diff["month"]), key=str(diff["key"]), note=note)):
+        if note is not None and ops.run_op(
+                self, self.book, lambda: reconcile.explain(self.book, month=str(diff["month"]), key=str(diff["key"]), note=note)):
             self.reload_reconciliation()
 
     def choose_path(self, kind: str, title: str, pattern: str, suggested: str = "") -> Path | None:
@@ -432,8 +431,6 @@ class LedgerTab(QWidget):
                                                     self.kind.currentText(), self.section.currentText(), f["text"]) if v)
         note += f"；导出时间 {self.book.stamp()}"
         columns = [ExportColumn(c.title, c.kind if c.kind in ("money", "int", "bool") else "text") for c in model.columns]
-        done = run_job(self, f"正在导出“{title}”", lambda _: write_table(
-            path, title=title, columns=columns, note=note,
-            rows=([r.get(c.key) for c in model.columns] for r in rows)), cancellable=False)
-        if isinstance(done, Path):
-            open_folder(done.parent)
+        ops.Op.task(self, f"正在导出“{title}”", lambda _: write_table(
+            path, title=title, columns=columns, note=note, rows=([r.get(c.key) for c in model.columns] for r in rows)),
+            cancellable=False).success(lambda done: open_folder(done.parent)).run_in_background()

@@ -27,11 +27,10 @@ from app.models.payments import query as payment_query
 from app.models.payments import requests as payments
 from app.models.store.book import Book
 from app.models.values import money
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
 from app.ui.kit.widgets import can as allowed
-from app.ui.kit.worker import run_job
 from app.ui.payments.dialogs import MarkPaidDialog, PaymentDialog
 from app.ui.payments.payees_page import PayeesPage
 from app.ui.shell.folders import open_folder
@@ -221,7 +220,7 @@ class RequestsPage(QWidget):
         accepted = dialog.ask()
         dialog.deleteLater()
         if accepted:
-            pid = dialogs.run_op(self, lambda: payments.draft(self.book, **dialog.values(), client_token=dialog.token))
+            pid = ops.run_op(self, self.book, lambda: payments.draft(self.book, **dialog.values(), client_token=dialog.token))
             if isinstance(pid, int):
                 self.reload(pid)
                 if dialog.submit_after:
@@ -238,7 +237,7 @@ class RequestsPage(QWidget):
         accepted = dialog.ask()
         dialog.deleteLater()
         if accepted:
-            if dialogs.run_op(self, lambda: payments.update(self.book, payment_id=p["id"], **dialog.values())):
+            if ops.run_op(self, self.book, lambda: payments.update(self.book, payment_id=p["id"], **dialog.values())):
                 self.reload(p["id"])
                 if dialog.submit_after:
                     self.submit()
@@ -263,7 +262,7 @@ class RequestsPage(QWidget):
             if text is None:
                 return
             reason = text
-        result = dialogs.run_op(self, lambda: payments.submit(self.book, payment_id=p["id"], reason=reason))
+        result = ops.run_op(self, self.book, lambda: payments.submit(self.book, payment_id=p["id"], reason=reason))
         if isinstance(result, dict):
             if result["blocked"]:
                 dialogs.error(self, f"{p['request_no']} 未通过规则检查，已退回：\n{result['payment']['return_reason']}")
@@ -283,7 +282,7 @@ class RequestsPage(QWidget):
             if text is None:
                 return
             note = text
-        result = dialogs.run_op(self, lambda: payments.review(self.book, payment_id=p["id"], override_note=note))
+        result = ops.run_op(self, self.book, lambda: payments.review(self.book, payment_id=p["id"], override_note=note))
         if isinstance(result, dict):
             if result["blocked"]:
                 dialogs.error(self, f"{p['request_no']} 审核时规则检查未通过，已退回：\n{result['payment']['return_reason']}")
@@ -295,7 +294,7 @@ class RequestsPage(QWidget):
         p = self.current()
         if p:
             reason = dialogs.ask_text(self, "退回", f"退回 {p['request_no']} 给经办人的理由：")
-            if reason is not None and dialogs.run_op(self, lambda: payments.return_payment(
+            if reason is not None and ops.run_op(self, self.book, lambda: payments.return_payment(
                     self.book, payment_id=p["id"], reason=reason)):
                 self.reload(p["id"])
 
@@ -303,7 +302,7 @@ class RequestsPage(QWidget):
         p = self.current()
         if p:
             reason = dialogs.ask_text(self, "作废", f"作废 {p['request_no']}（{money.format(p['amount'])} 元）的理由：")
-            if reason is not None and dialogs.run_op(self, lambda: payments.void(self.book, payment_id=p["id"],
+            if reason is not None and ops.run_op(self, self.book, lambda: payments.void(self.book, payment_id=p["id"],
                                                                                 reason=reason)):
                 self.reload(p["id"])
 
@@ -313,7 +312,7 @@ class RequestsPage(QWidget):
             return
         dialog = MarkPaidDialog(self, self.book, p)
         if dialog.ask():
-            entry = dialogs.run_op(self, lambda: payments.mark_paid(
+            entry = ops.run_op(self, self.book, lambda: payments.mark_paid(
                 self.book, payment_id=p["id"], voucher_no=dialog.voucher.text(), pay_date=dialog.day.date().toPython()))
             if entry:
                 dialogs.info(self, f"{p['request_no']} 已登记支付，并已记入专账支出（记录 #{entry}）。")
@@ -329,16 +328,18 @@ class RequestsPage(QWidget):
             return
         path = self.choose_path("open", f"为 {p['request_no']} 选择实名制发放名册（.xlsx）", "Excel 工作簿 (*.xlsx)")
         if path is not None:
-            got = run_job(self, "正在导入实名制发放名册",
-                          lambda _: real_name.import_file(self.book, payment_id=p["id"], path=path), book=self.book)
-            if isinstance(got, dict):
+            def imported(got: dict[str, Any]) -> None:
                 dialogs.info(self, f"已导入名册：{got['persons']} 人，合计 {money.format(got['total'])} 元。")
                 self.reload(p["id"])
+
+            ops.Op(self, self.book, "正在导入实名制发放名册",
+                   lambda book, _: real_name.import_file(book, payment_id=p["id"], path=path)) \
+                .success(imported).run_in_background()
 
     def roster_template(self) -> None:
         path = self.choose_path("save", "保存实名制发放名册模板", "Excel 工作簿 (*.xlsx)", "实名制发放名册模板.xlsx")
         if path is not None:
-            if dialogs.run_op(self, lambda: real_name.write_template(path)):
+            if ops.run_op(self, self.book, lambda: real_name.write_template(path)):
                 open_folder(path.parent)
 
     def export_pdf(self) -> None:
@@ -347,9 +348,9 @@ class RequestsPage(QWidget):
             return
         path = self.choose_path("save", "导出支付审批单", "PDF 文件 (*.pdf)", f"支付审批单_{p['request_no']}.pdf")
         if path is not None:
-            if run_job(self, f"正在导出支付审批单 {p['request_no']}", lambda _: approval_form.write_pdf(self.book, p["id"], path),
-                       cancellable=False):
-                open_folder(path.parent)
+            ops.Op(self, self.book, f"正在导出支付审批单 {p['request_no']}",
+                   lambda book, _: approval_form.write_pdf(book, p["id"], path), writes=False, cancellable=False) \
+                .success(lambda _: open_folder(path.parent)).run_in_background()
 
     def print_preview(self) -> None:
         """A4 preview of the 支付审批单, printed from there."""

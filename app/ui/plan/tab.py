@@ -25,11 +25,10 @@ from app.models.plan import fields as pf
 from app.models.plan import plan_import, projects
 from app.models.store.book import Book
 from app.models.values import money
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
 from app.ui.kit.widgets import can as allowed
-from app.ui.kit.worker import run_job
 from app.ui.plan.dialogs import DecisionDialog, ProjectDialog
 from app.ui.shell.folders import open_folder
 
@@ -192,7 +191,7 @@ class PlanTab(QWidget):
     def new_project(self) -> None:
         dialog = ProjectDialog(self, self.book)
         if dialog.ask():
-            pid = dialogs.run_op(self, lambda: projects.create_project(self.book, fields=dialog.values(),
+            pid = ops.run_op(self, self.book, lambda: projects.create_project(self.book, fields=dialog.values(),
                                                                       funding=dialog.funding()))
             if pid:
                 self.reload(int(pid))
@@ -206,14 +205,14 @@ class PlanTab(QWidget):
             return
         dialog = ProjectDialog(self, self.book, p)
         if dialog.ask():
-            if dialogs.run_op(self, lambda: projects.update_project(self.book, project_id=p["id"], fields=dialog.values(),
+            if ops.run_op(self, self.book, lambda: projects.update_project(self.book, project_id=p["id"], fields=dialog.values(),
                                                                      funding=dialog.funding())):
                 self.reload(p["id"])
 
     def delete_project(self) -> None:
         p = self.current()
         if p and dialogs.confirm(self, f"删除项目 {p['code']} {p['name']}？（只有尚未审定、没有支付申请的项目可以删除）"):
-            if dialogs.run_op(self, lambda: projects.delete_project(self.book, project_id=p["id"])):
+            if ops.run_op(self, self.book, lambda: projects.delete_project(self.book, project_id=p["id"])):
                 self.reload()
 
     def approve(self) -> None:
@@ -229,7 +228,7 @@ class PlanTab(QWidget):
             ids = [int(r["id"]) for r in shown]
         dialog = DecisionDialog(self, self.book, what=f"审定 {len(ids)} 个项目" + ("" if len(ids) > 1 else f"：{p['name']}"))
         if dialog.ask():
-            done = dialogs.run_op(self, lambda: plan.approve_plan(
+            done = ops.run_op(self, self.book, lambda: plan.approve_plan(
                 self.book, project_ids=ids, decision_no=dialog.doc_no.text(), decision_date=dialog.day.date().toPython(),
                 title=dialog.title.text()), done=f"已登记领导小组决定，审定 {len(ids)} 个项目。")
             if done:
@@ -244,7 +243,7 @@ class PlanTab(QWidget):
             return
         decision = DecisionDialog(self, self.book, what=f"调整项目：{p['name']}", reason=True)
         if decision.ask():
-            version = dialogs.run_op(self, lambda: plan.adjust_project(
+            version = ops.run_op(self, self.book, lambda: plan.adjust_project(
                 self.book, project_id=p["id"], fields=editor.values(), funding=editor.funding(),
                 decision_no=decision.doc_no.text(), decision_date=decision.day.date().toPython(),
                 reason=decision.reason.toPlainText(), title=decision.title.text()))
@@ -262,7 +261,7 @@ class PlanTab(QWidget):
             return
         nxt = statuses[index + 1]
         if dialogs.confirm(self, f"将项目 {p['code']} 的状态由“{p['status_name']}”改为“{nxt.name}”？状态只能向后推进。"):
-            if dialogs.run_op(self, lambda: plan.advance_status(self.book, project_id=p["id"], status=nxt.code)):
+            if ops.run_op(self, self.book, lambda: plan.advance_status(self.book, project_id=p["id"], status=nxt.code)):
                 self.reload(p["id"])
 
     def choose_path(self, kind: str, title: str, pattern: str, suggested: str = "") -> Path | None:
@@ -272,13 +271,15 @@ class PlanTab(QWidget):
         path = self.choose_path("open", "选择项目计划文件（.xlsx）", "Excel 工作簿 (*.xlsx)")
         if path is None:
             return
-        ids = run_job(self, "正在导入项目计划", lambda _: plan_import.import_file(self.book, path=path), book=self.book)
-        if isinstance(ids, list):
+        def imported(ids: list[int]) -> None:
             dialogs.info(self, f"已导入 {len(ids)} 个项目（入库）。领导小组审定后，点“审定（领导小组决定）…”登记决定。")
             self.reload(ids[0] if ids else None)
+
+        ops.Op(self, self.book, "正在导入项目计划", lambda book, _: plan_import.import_file(book, path=path)) \
+            .success(imported).run_in_background()
 
     def template(self) -> None:
         path = self.choose_path("save", "保存项目计划导入模板", "Excel 工作簿 (*.xlsx)", "项目计划导入模板.xlsx")
         if path is not None:
-            if dialogs.run_op(self, lambda: plan_import.write_template(self.book.rules, path)):
+            if ops.run_op(self, self.book, lambda: plan_import.write_template(self.book.rules, path)):
                 open_folder(path.parent)

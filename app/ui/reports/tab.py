@@ -1,6 +1,7 @@
 """月报: each month's status, a preview of the nine tables with the cross-checks, sign-off and reopening.
 
-Preview, export and sign-off run off the GUI thread (worker.Job) with a progress dialog that can cancel.
+Preview, export and sign-off run off the GUI thread on a connection of their own (kit.ops.Op) with a progress
+dialog that can cancel.
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ from app.export import signed, signoff
 from app.models.reports import layout, monthly
 from app.models.reports.definitions import load as load_defs
 from app.models.store.book import Book
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
+from app.ui.kit.ops import Op, Progress
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, can
-from app.ui.kit.worker import Cancelled, Job, Progress
 from app.ui.reports.templates_page import TemplatesPage
 from app.ui.shell.folders import open_folder
 
@@ -50,7 +51,7 @@ class ReportsTab(QWidget):
         super().__init__(parent)
         self.book = book
         self.preview: monthly.Preview | None = None
-        self.job: Job | None = None
+        self.job: Op[Any] | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         self.pages = QTabWidget()
@@ -157,22 +158,13 @@ class ReportsTab(QWidget):
         for b in self.buttons:
             b.setEnabled(not busy and self.may.get(b, True))
 
-    def start_job(self, title: str, work: Callable[[Progress], Any], done: Callable[[Any], None]) -> None:
-        """Run `work` off the GUI thread (window-modal progress, 取消); `done(result)` only when it succeeded."""
+    def start_job(self, title: str, work: Callable[[Book, Progress], Any], done: Callable[[Any], None], *,
+                  writes: bool = False) -> None:
+        """Run `work(own_book, progress)` off the GUI thread on a connection of its own (window-modal progress,
+        取消); `done(result)` only when it succeeded."""
         self.set_busy(True)
-
-        def finished(result: Any, error: BaseException | None) -> None:
-            self.set_busy(False)
-            if isinstance(error, Cancelled):
-                dialogs.info(self, str(error))
-            elif error is not None:
-                dialogs.error(self, error)
-            else:
-                done(result)
-
-        self.job = Job(self, title, work, finished)
-        self.job.dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        self.job.start()
+        self.job = Op(self, self.book, title, work, writes=writes).after(lambda: self.set_busy(False)).success(done)
+        self.job.run_in_background()
 
     # -- preview -------------------------------------------------------------------------------
     def run_preview(self, then: Callable[[], None] | None = None) -> None:
@@ -185,9 +177,8 @@ class ReportsTab(QWidget):
             if then is not None:
                 then()
 
-        def work(progress: Progress) -> monthly.Preview:
-            with monthly.worker_book(self.book) as own:
-                return monthly.preview(own, month=month, progress=progress.step)
+        def work(own: Book, progress: Progress) -> monthly.Preview:
+            return monthly.preview(own, month=month, progress=progress.step)
 
         self.start_job(f"预览并核对 {month}", work, done)
 
@@ -253,9 +244,8 @@ class ReportsTab(QWidget):
         if month is None or folder is None:
             return
 
-        def write(progress: Progress) -> Any:
-            with monthly.worker_book(self.book) as own:
-                return signoff.write_preview(own, month=month, out_dir=folder / "预览稿", progress=progress.step)
+        def write(own: Book, progress: Progress) -> Any:
+            return signoff.write_preview(own, month=month, out_dir=folder / "预览稿", progress=progress.step)
 
         self.start_job(f"生成 {month} 预览稿", write, lambda result: self.open_folder(result.folder))
 
@@ -281,18 +271,17 @@ class ReportsTab(QWidget):
             dialogs.info(self, f"已签发，{month} 已结账。报送包：\n{result.folder}")
             self.open_folder(result.folder)
 
-        def work(progress: Progress) -> Any:
-            with monthly.worker_book(self.book) as own:
-                return signoff.sign_off(own, month=month, out_dir=folder, comment=comment, progress=progress.step)
+        def work(own: Book, progress: Progress) -> Any:
+            return signoff.sign_off(own, month=month, out_dir=folder, comment=comment, progress=progress.step)
 
-        self.start_job(f"签发 {month}", work, done)
+        self.start_job(f"签发 {month}", work, done, writes=True)
 
     def reopen(self) -> None:
         month = self.selected_month()
         if month is None or self.busy():
             return
         reason = dialogs.ask_text(self, "重新打开", f"重新打开 {month}（将生成更正版，原版本保留）。请写明理由：")
-        if reason is not None and dialogs.run_op(self, lambda: monthly.reopen(self.book, month=month, reason=reason)):
+        if reason is not None and ops.run_op(self, self.book, lambda: monthly.reopen(self.book, month=month, reason=reason)):
             dialogs.info(self, f"{month} 已重新打开，更正后请重新签发（生成下一个版本）。")
             self.reload()
 
@@ -303,11 +292,10 @@ class ReportsTab(QWidget):
             return
         stamp = dt.datetime.now().strftime("%Y%m%d%H%M%S")
 
-        def work(progress: Progress) -> tuple[Path, list[signed.FileCheck]]:
-            with monthly.worker_book(self.book) as own:
-                version = int(monthly.signed_package(own, month=month)[0]["version"])
-                return signed.recreate_compare(own, month=month, version=version, out_dir=folder / f"重新生成_{stamp}",
-                                                progress=progress.step)
+        def work(own: Book, progress: Progress) -> tuple[Path, list[signed.FileCheck]]:
+            version = int(monthly.signed_package(own, month=month)[0]["version"])
+            return signed.recreate_compare(own, month=month, version=version, out_dir=folder / f"重新生成_{stamp}",
+                                            progress=progress.step)
 
         def done(result: tuple[Path, list[signed.FileCheck]]) -> None:
             written, checks = result

@@ -28,7 +28,7 @@ from app.models.store import holidays, setup, users
 from app.models.store.book import Book
 from app.models.store.permissions import ROLE_NAMES
 from app.models.values import workdays
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, can
 
@@ -80,7 +80,7 @@ class BureauPage(QWidget):
             form.addRow(QLabel("只有局长可以修改单位信息。" if not book.read_only else "只读打开，不能修改。"))
 
     def save(self) -> None:
-        dialogs.run_op(self, lambda: setup.update_bureau(
+        ops.run_op(self, self.book, lambda: setup.update_bureau(
             self.book, name=self.name.text(), region_code=self.code.text(), level=str(self.level.currentData()),
             phone=self.phone.text(), id_mask=str(self.mask.currentData())), done="单位信息已保存。")
 
@@ -139,7 +139,7 @@ class UsersPage(QWidget):
 
     def add(self) -> None:
         dialog = UserDialog(self)
-        if dialog.exec() == QDialog.DialogCode.Accepted and dialogs.run_op(self, lambda: users.add_user(
+        if dialog.exec() == QDialog.DialogCode.Accepted and ops.run_op(self, self.book, lambda: users.add_user(
                 self.book, login=dialog.login.text(), name=dialog.name.text(), role=str(dialog.role.currentData()),
                 password=dialog.password.text(), section=dialog.section.text())):
             self.reload()
@@ -149,15 +149,15 @@ class UsersPage(QWidget):
         if row is None:
             return
         dialog = UserDialog(self, row)
-        if dialog.exec() == QDialog.DialogCode.Accepted and dialogs.run_op(self, lambda: users.update_user(
+        if dialog.exec() == QDialog.DialogCode.Accepted and ops.run_op(self, self.book, lambda: users.update_user(
                 self.book, user_id=int(row["id"]), name=dialog.name.text(), role=str(dialog.role.currentData()),
                 section=dialog.section.text())):
             self.reload()
 
     def toggle(self) -> None:
         row = self.table.current_row()
-        if row is not None and dialogs.run_op(
-                self, lambda: users.update_user(self.book, user_id=int(row["id"]), active=not row["active"])):
+        if row is not None and ops.run_op(
+                self, self.book, lambda: users.update_user(self.book, user_id=int(row["id"]), active=not row["active"])):
             self.reload()
 
     def reset(self) -> None:
@@ -166,7 +166,7 @@ class UsersPage(QWidget):
             return
         password = dialogs.ask_text(self, "重置密码", f"{row['name']} 的新密码（至少 8 位）：")
         if password is not None:
-            dialogs.run_op(self, lambda: users.reset_password(self.book, user_id=int(row["id"]), password=password),
+            ops.run_op(self, self.book, lambda: users.reset_password(self.book, user_id=int(row["id"]), password=password),
                            done="密码已重置。")
 
     def own_password(self) -> None:
@@ -175,7 +175,7 @@ class UsersPage(QWidget):
             return
         new = dialogs.ask_text(self, "修改我的密码", "新密码（至少 8 位）：")
         if new is not None:
-            dialogs.run_op(self, lambda: users.change_own_password(self.book, old=old, new=new), done="密码已修改。")
+            ops.run_op(self, self.book, lambda: users.change_own_password(self.book, old=old, new=new), done="密码已修改。")
 
 
 class CataloguePage(QWidget):
@@ -215,7 +215,7 @@ class CataloguePage(QWidget):
         self.model.reload(ListSource(catalogue.items(self.book)))
 
     def add(self) -> None:
-        if dialogs.run_op(self, lambda: catalogue.add_item(
+        if ops.run_op(self, self.book, lambda: catalogue.add_item(
                 self.book, kind=str(self.kind.currentData()), code=self.code.text(), name=self.name.text())):
             self.code.clear()
             self.name.clear()
@@ -226,13 +226,13 @@ class CataloguePage(QWidget):
         if row is None:
             return
         name = dialogs.ask_text(self, "改名", "新的项目名称：", str(row["name"]))
-        if name is not None and dialogs.run_op(self, lambda: catalogue.update_item(self.book, code=str(row["code"]), name=name)):
+        if name is not None and ops.run_op(self, self.book, lambda: catalogue.update_item(self.book, code=str(row["code"]), name=name)):
             self.reload()
 
     def toggle(self) -> None:
         row = self.table.current_row()
-        if row is not None and dialogs.run_op(
-                self, lambda: catalogue.update_item(self.book, code=str(row["code"]), active=not row["active"])):
+        if row is not None and ops.run_op(
+                self, self.book, lambda: catalogue.update_item(self.book, code=str(row["code"]), active=not row["active"])):
             self.reload()
 
 
@@ -344,7 +344,7 @@ class CalendarPage(QWidget):
     def open_year_dialog(self, dialog: YearDialog) -> bool:
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
-        ok = dialogs.run_op(self, lambda: holidays.set_year(
+        ok = ops.run_op(self, self.book, lambda: holidays.set_year(
             self.book, year=dialog.year.value(), notice=dialog.notice.text(),
             holidays=YearDialog.lines(dialog.holidays), workdays_=YearDialog.lines(dialog.workdays)))
         if ok:

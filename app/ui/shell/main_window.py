@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
@@ -13,9 +12,8 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxL
 from app import APP_TITLE, __version__
 from app.models.store import backup, setup
 from app.models.store.book import Book
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.kit.widgets import DataTable, focus_filter
-from app.ui.kit.worker import run_job
 from app.ui.shell import files
 
 TabFactory = Callable[[Book, QWidget], QWidget]
@@ -321,9 +319,8 @@ class MainWindow(QMainWindow):
         self.replace_book(files.choose_and_open(self, read_only=True))
 
     def backup_now(self) -> None:
-        target = run_job(self, "正在备份", lambda _: backup.make(self.book, reason="手动"), cancellable=False)
-        if isinstance(target, Path):
-            dialogs.info(self, f"已备份到：\n{target}")
+        ops.Op(self, self.book, "正在备份", lambda book, _: backup.make(book, reason="手动"), writes=False,
+               cancellable=False).success(lambda target: dialogs.info(self, f"已备份到：\n{target}")).run_in_background()
 
     def restore_backup(self) -> None:
         self.replace_book(files.restore_dialog(self, self.book))
