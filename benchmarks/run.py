@@ -268,12 +268,12 @@ def child_verify(db: Path, variant: str, limit: int) -> Result:
 
 def child_freeze(db: Path, variant: str, work: str) -> Result:
     """A 10 ms QTimer on the GUI thread while long work runs through ui.worker.Job; the longest gap."""
+    from app.ui.kit.worker import Job
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QWidget
 
     from app.export import signoff
     from app.models.warnings import engine as warnings
-    from app.ui.kit.worker import Job
 
     app = qt_app()
     book = open_county(db, read_only=work != "warnings")
