@@ -203,9 +203,9 @@ def test_import_flow_dry_run_then_import(qtbot, book: Book, answers: dict[str, A
         assert dialog.import_button.isEnabled()
         before = book.conn.execute("SELECT count(*) FROM treasury_payments").fetchone()[0]
         dialog.import_button.click()
-        qtbot.waitUntil(lambda: dialog.result is not None, timeout=20000)
+        qtbot.waitUntil(lambda: dialog.imported is not None, timeout=20000)
         after = book.conn.execute("SELECT count(*) FROM treasury_payments").fetchone()[0]
-        assert after - before == dialog.result.added == expected > 0
+        assert after - before == dialog.imported.added == expected > 0
         return True
 
     tab.run_dialog = capture  # type: ignore[method-assign]

@@ -25,6 +25,7 @@ from app.export import evidence
 from app.models.integrity.verify import Report
 from app.models.store import audit_query
 from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.ui.audit.packages_page import SignedPackagesPage
 from app.ui.kit.ops import Op, Progress
 from app.ui.kit.table_models import Column, LazyTableModel
@@ -36,6 +37,13 @@ COLUMNS = [Column("seq", "序号", "int"), Column("at", "时间"), Column("actor
 
 
 class AuditTab(QWidget):
+    WATCHES = frozenset({'signoffs', 'signoff_files'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.packages.reload()
+
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.models.values import money
 from app.models.warnings import dashboard
 from app.models.warnings import engine as warn
@@ -113,7 +114,7 @@ class OverviewPage(QWidget):
         since = f"，最早的自 {oldest.isoformat()} 起" if oldest else ""
         self.title.setText(f"<b>{view.as_of.isoformat()}　当前仍在触发的预警 {active} 条{since}。</b>　{when}"
                            + ("　【只读：显示上次计算的结果】" if self.book.read_only else ""))
-        rows = []
+        rows: list[dict[str, Any]] = []
         for c in view.counts:
             rows.append({"type": f"{c.code} {c.name}", "code": c.code, "active": c.active, "amount": c.amount,
                          "oldest": c.oldest.isoformat() if c.oldest else ""}
@@ -195,6 +196,13 @@ class DashboardTab(QTabWidget):
     """总览 · 预警清单 · 问题台账."""
 
     AUTO_RECOMPUTE = True  # tests switch it off to control when the worker runs
+
+    WATCHES = frozenset({'warnings', 'warning_events', 'warning_runs', 'warning_sections', 'problems', 'problem_updates', 'indicators', 'ledger_entries'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.refresh()
 
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)

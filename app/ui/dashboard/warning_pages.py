@@ -55,8 +55,8 @@ class WarningsPage(QWidget):
         self.text = QLineEdit()
         self.text.setPlaceholderText("按对象、内容、股室筛选（Ctrl+F）")
         self.text.returnPressed.connect(self.reload)
-        for widget in (self.code, self.status, self.state):
-            widget.currentIndexChanged.connect(self.reload)
+        for box in (self.code, self.status, self.state):
+            box.currentIndexChanged.connect(self.reload)
         for label, widget in (("类型", self.code), ("状态", self.status), ("范围", self.state), ("", self.text)):
             if label:
                 bar.addWidget(QLabel(label))

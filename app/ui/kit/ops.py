@@ -251,6 +251,8 @@ class Op(QObject, Generic[T]):
                 self.changes = changes_mod.since(book.conn, self._mark)
             except sqlite3.Error:
                 self.changes = changes_mod.NONE  # a file gone meanwhile: its error is what is shown
+        if book is not None and book.closed:
+            return  # the file was closed meanwhile (the window closed, another file opened): nobody to tell
         parent = self.parent_widget if self._alive(self.parent_widget) else None
         if self.changes:
             hub.changed.emit(self.changes, parent)
@@ -300,6 +302,14 @@ def run_op(parent: QWidget | None, book: Book, fn: Callable[[], Any], *, done: s
     if op.error is not None:
         return None
     return True if result is None else result
+
+
+def settle(book: Book) -> None:
+    """Before `book` is closed: its running operations are cancelled (a write rolls back) and waited for;
+    one that cannot be cancelled (a backup, a restore) is waited for."""
+    for op in [op for op in Op.running if op.book is book]:
+        op.cancel()
+        op.wait()
 
 
 @atexit.register

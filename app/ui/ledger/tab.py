@@ -25,6 +25,7 @@ from app.models.ledger import query as ledger_query
 from app.models.ledger.indicator_query import IndicatorQuery
 from app.models.store import permissions
 from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource, RowSource
 from app.ui.kit.widgets import DataTable, focus_shortcut
@@ -93,6 +94,13 @@ class LedgerTab(QWidget):
 
     收支余 and 对账 (the reconciliation differences of a whole year) are read when their page is first shown, or
     their tables first asked for, and again after a reload only then: the tab opens with 指标登记 at once."""
+
+    WATCHES = frozenset({'indicators', 'indicator_events', 'indicator_reductions', 'ledger_entries', 'treasury_imports', 'treasury_payments', 'recon_notes', 'section_ledger_figures', 'ledger_settings'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.reload()
 
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)

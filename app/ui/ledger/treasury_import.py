@@ -41,7 +41,7 @@ class TreasuryImportDialog(QDialog):
         self.book, self.path = book, path
         self.plan: treasury.Plan | None = None
         self.failed: BaseException | None = None
-        self.result: treasury.ImportResult | None = None
+        self.imported: treasury.ImportResult | None = None
         self.job: Op[Any] | None = None
         self.setWindowTitle(f"导入国库支付数据 — {path.name}")
         self.resize(1100, 680)
@@ -144,6 +144,6 @@ class TreasuryImportDialog(QDialog):
             self.import_button.setEnabled(self.plan is not None)
             return
         assert isinstance(result, treasury.ImportResult)
-        self.result = result
+        self.imported = result
         dialogs.info(self, result.text())
         self.accept()

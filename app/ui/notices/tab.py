@@ -29,8 +29,10 @@ from app.models.notices import query as notice_query
 from app.models.notices import records as notices
 from app.models.store import attachments
 from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.models.values.errors import AppError
 from app.ui.kit import dialogs, ops
+from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, can, focus_shortcut
 from app.ui.notices.dialogs import FeedbackDialog, HandlingDialog, NoticeDialog, choose_evidence_files, read_evidence
@@ -59,6 +61,13 @@ class NoticesTab(QWidget):
     counts before then waits for them."""
 
     BACKGROUND = True
+
+    WATCHES = frozenset({'notices', 'notice_evidence', 'notice_feedback', 'notice_feedback_handling', 'projects', 'project_funding', 'payments', 'indicators'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.reload()
 
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -170,7 +179,7 @@ class NoticesTab(QWidget):
 
     # -- obligations -------------------------------------------------------------------------------
     def as_of_date(self) -> dt.date:
-        return self.as_of.date().toPython()  # type: ignore[no-any-return]
+        return to_date(self.as_of.date())
 
     def _obligation_source(self) -> notice_query.ObligationSource:
         """Filters re-use the obligations of the chosen day; they are derived again only after a change."""
@@ -362,7 +371,9 @@ class NoticesTab(QWidget):
             return
         file = attachments.get(self.book, int(row["attachment_id"]))
         target = Path(tempfile.mkdtemp(prefix="fundledger-")) / str(file["name"])
-        target.write_bytes(bytes(file["data"]))  # type: ignore[arg-type]
+        data = file["data"]
+        assert isinstance(data, bytes)
+        target.write_bytes(data)
         self.open_url(target)
 
     def add_feedback(self) -> None:

@@ -26,8 +26,10 @@ from app.models.payments import checks, real_name
 from app.models.payments import query as payment_query
 from app.models.payments import requests as payments
 from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.models.values import money
 from app.ui.kit import dialogs, ops
+from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
 from app.ui.kit.widgets import can as allowed
@@ -54,6 +56,16 @@ OUTCOME_COLOURS = {"fail": "#ffcdd2", "warn": "#ffe0b2"}
 
 
 class PaymentsTab(QTabWidget):
+    WATCHES = frozenset({'payments', 'payment_events', 'payment_checks', 'real_name_lists', 'payees'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            if changes.touches("payments", "payment_events", "payment_checks", "real_name_lists"):
+                self.requests.reload()
+            if changes.touches("payees"):
+                self.payees.reload()
+
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
@@ -61,7 +73,12 @@ class PaymentsTab(QTabWidget):
         self.payees = PayeesPage(book)
         self.addTab(self.requests, "支付申请")
         self.addTab(self.payees, "收款人")
-        self.currentChanged.connect(lambda i: self.widget(i).reload())  # type: ignore[attr-defined]
+        self.currentChanged.connect(self._page_shown)
+
+    def _page_shown(self, index: int) -> None:
+        page = self.widget(index)
+        if isinstance(page, (RequestsPage, PayeesPage)):
+            page.reload()
 
     def select(self, object_type: str, object_id: Any) -> bool:
         if object_type in ("payment", "management_fee"):
@@ -313,7 +330,7 @@ class RequestsPage(QWidget):
         dialog = MarkPaidDialog(self, self.book, p)
         if dialog.ask():
             entry = ops.run_op(self, self.book, lambda: payments.mark_paid(
-                self.book, payment_id=p["id"], voucher_no=dialog.voucher.text(), pay_date=dialog.day.date().toPython()))
+                self.book, payment_id=p["id"], voucher_no=dialog.voucher.text(), pay_date=to_date(dialog.day.date())))
             if entry:
                 dialogs.info(self, f"{p['request_no']} 已登记支付，并已记入专账支出（记录 #{entry}）。")
                 self.reload(p["id"])

@@ -25,6 +25,7 @@ from app.models.performance import goals as performance
 from app.models.performance import goals_import as perf_import
 from app.models.performance import query as perf_query
 from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.ui.dashboard.warning_pages import can
 from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
@@ -48,6 +49,13 @@ EVAL_COLUMNS = [Column("year", "年度", "int"), Column("score", "得分"), Colu
 
 
 class PerformanceTab(QWidget):
+    WATCHES = frozenset({'perf_goals', 'perf_actuals', 'perf_decisions', 'perf_evaluations', 'projects'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.reload()
+
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book

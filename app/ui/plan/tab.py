@@ -24,8 +24,10 @@ from app.models.plan import decisions as plan
 from app.models.plan import fields as pf
 from app.models.plan import plan_import, projects
 from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.models.values import money
 from app.ui.kit import dialogs, ops
+from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
 from app.ui.kit.widgets import can as allowed
@@ -51,6 +53,13 @@ STATUS_COLOURS = {"pooled": "#fff8e1", "completed": "#e8f5e9", "accepted": "#e0f
 
 
 class PlanTab(QWidget):
+    WATCHES = frozenset({'projects', 'project_funding', 'plan_versions', 'plan_decisions'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.reload()
+
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
@@ -185,7 +194,7 @@ class PlanTab(QWidget):
         self.buttons["approve"].setEnabled(bool(p) and can("approve_plan") and pooled)
         self.buttons["adjust"].setEnabled(bool(p) and can("adjust_plan") and not pooled)
         last = self.book.rules.project_statuses[-1].code
-        self.buttons["advance"].setEnabled(bool(p) and can("advance_project") and not pooled and p["status"] != last)
+        self.buttons["advance"].setEnabled(p is not None and can("advance_project") and not pooled and p["status"] != last)
 
     # -- actions ------------------------------------------------------------------------------
     def new_project(self) -> None:
@@ -229,7 +238,7 @@ class PlanTab(QWidget):
         dialog = DecisionDialog(self, self.book, what=f"审定 {len(ids)} 个项目" + ("" if len(ids) > 1 else f"：{p['name']}"))
         if dialog.ask():
             done = ops.run_op(self, self.book, lambda: plan.approve_plan(
-                self.book, project_ids=ids, decision_no=dialog.doc_no.text(), decision_date=dialog.day.date().toPython(),
+                self.book, project_ids=ids, decision_no=dialog.doc_no.text(), decision_date=to_date(dialog.day.date()),
                 title=dialog.title.text()), done=f"已登记领导小组决定，审定 {len(ids)} 个项目。")
             if done:
                 self.reload(p["id"])
@@ -245,7 +254,7 @@ class PlanTab(QWidget):
         if decision.ask():
             version = ops.run_op(self, self.book, lambda: plan.adjust_project(
                 self.book, project_id=p["id"], fields=editor.values(), funding=editor.funding(),
-                decision_no=decision.doc_no.text(), decision_date=decision.day.date().toPython(),
+                decision_no=decision.doc_no.text(), decision_date=to_date(decision.day.date()),
                 reason=decision.reason.toPlainText(), title=decision.title.text()))
             if version:
                 dialogs.info(self, f"已调整，现行第 {version} 版；原版本保留在“审定与调整历史”中。")

@@ -33,6 +33,7 @@ from app.export import signed, signoff
 from app.models.reports import layout, monthly
 from app.models.reports.definitions import load as load_defs
 from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.ui.kit import dialogs, ops
 from app.ui.kit.ops import Op, Progress
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
@@ -47,6 +48,13 @@ STATUS_COLOURS = {"逾期": "#ffcdd2", "待签发": "#fff3c4", "已签发": "#dc
 
 
 class ReportsTab(QWidget):
+    WATCHES = frozenset({'signoffs', 'periods', 'annual_plans', 'report_templates'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.reload()
+
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book

@@ -29,6 +29,7 @@ from app.models.store.book import Book
 from app.models.store.permissions import ROLE_NAMES
 from app.models.values import workdays
 from app.ui.kit import dialogs, ops
+from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, can
 
@@ -59,22 +60,22 @@ class BureauPage(QWidget):
         self.level.setCurrentIndex(max(0, self.level.findData(info.get("level"))))
         self.phone = QLineEdit(str(info.get("phone", "")))
         self.phone.setPlaceholderText("本县扶贫资金监督举报电话，公告中与 12317 一并显示")
-        self.mask = QComboBox()
-        self.mask.addItem("显示前 6 位和后 4 位（650102********1234）", "partial")
-        self.mask.addItem("不显示身份证号", "hidden")
-        self.mask.setCurrentIndex(max(0, self.mask.findData(info.get("id_mask"))))
+        self.id_mask = QComboBox()
+        self.id_mask.addItem("显示前 6 位和后 4 位（650102********1234）", "partial")
+        self.id_mask.addItem("不显示身份证号", "hidden")
+        self.id_mask.setCurrentIndex(max(0, self.id_mask.findData(info.get("id_mask"))))
         form.addRow("单位名称", self.name)
         form.addRow("行政区划代码", self.code)
         form.addRow("单位级次", self.level)
         form.addRow("监督举报电话", self.phone)
-        form.addRow("公示中的身份证号", self.mask)
+        form.addRow("公示中的身份证号", self.id_mask)
         form.addRow("适用规则", QLabel(f"{book.rules.name}（{book.rules.id}）"))
         form.addRow("数据库文件", QLabel(str(book.path)))
         save = QPushButton("保存单位信息")
         save.clicked.connect(self.save)
         form.addRow(save)
         can_edit = can(book, "update_bureau")
-        for widget in (self.name, self.code, self.level, self.phone, self.mask, save):
+        for widget in (self.name, self.code, self.level, self.phone, self.id_mask, save):
             widget.setEnabled(can_edit)
         if not can_edit:
             form.addRow(QLabel("只有局长可以修改单位信息。" if not book.read_only else "只读打开，不能修改。"))
@@ -82,7 +83,7 @@ class BureauPage(QWidget):
     def save(self) -> None:
         ops.run_op(self, self.book, lambda: setup.update_bureau(
             self.book, name=self.name.text(), region_code=self.code.text(), level=str(self.level.currentData()),
-            phone=self.phone.text(), id_mask=str(self.mask.currentData())), done="单位信息已保存。")
+            phone=self.phone.text(), id_mask=str(self.id_mask.currentData())), done="单位信息已保存。")
 
 
 class UserDialog(QDialog):
@@ -333,7 +334,7 @@ class CalendarPage(QWidget):
 
     def edit_year(self) -> None:
         year = self.selected_year()
-        existing = {int(r["year"]): r for r in holidays.years(self.book)}
+        existing = {int(str(r["year"])): r for r in holidays.years(self.book)}
         target = (max(existing) + 1) if existing else dt.date.today().year + 1
         if year is not None and dialogs.confirm(self, f"修改已有的 {year} 年安排？（选“否”则录入 {target} 年）"):
             target = year
@@ -352,7 +353,7 @@ class CalendarPage(QWidget):
         return bool(ok)
 
     def compute(self) -> None:
-        start = self.start.date().toPython()
+        start = to_date(self.start.date())
         cal = holidays.calendar(self.book)
         if self.kind.currentData() == "working":
             due, estimated = workdays.add_working_days(start, self.count.value(), cal)

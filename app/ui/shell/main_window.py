@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
@@ -12,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxL
 from app import APP_TITLE, __version__
 from app.models.store import backup, setup
 from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.ui.kit import dialogs, ops
 from app.ui.kit.widgets import DataTable, focus_filter
 from app.ui.shell import files
@@ -43,13 +46,13 @@ class TabHolder(QWidget):
         super().__init__()
         self.factory = factory
         self.page: QWidget | None = None
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        self.box = QVBoxLayout(self)
+        self.box.setContentsMargins(0, 0, 0, 0)
 
     def build(self) -> QWidget:
         if self.page is None:
             self.page = self.factory(self)
-            self.layout().addWidget(self.page)
+            self.box.addWidget(self.page)
             if self.isVisible():
                 self.page.show()
         return self.page
@@ -110,6 +113,19 @@ class LazyTabs(QTabWidget):
             self.build(index)
 
 
+def _build_tab(factory: TabFactory, book: Book, holder: QWidget) -> QWidget:
+    return factory(book, holder)
+
+
+def _contains(page: QWidget, widget: QObject | None) -> bool:
+    """Whether `widget` is `page` or inside it (its dialogs included: they are its children as objects)."""
+    while widget is not None:
+        if widget is page:
+            return True
+        widget = widget.parent()
+    return False
+
+
 class _CheckDone(QObject):
     """Carries the background integrity check's result to the GUI thread."""
 
@@ -128,6 +144,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self._status, 1)
         self._check = _CheckDone(self)
         self._check.done.connect(self._checked)
+        self._pending: dict[int, Changes] = {}  # changes not yet shown by a built tab that is not current
+        ops.hub.changed.connect(self._changed)
+        self.tabs.currentChanged.connect(self._deliver_pending)
         self._make_menus()
         settings = QSettings()
         self.set_book(book, tab=settings.value("main/tab"))
@@ -187,6 +206,7 @@ class MainWindow(QMainWindow):
         if self.tabs.count():
             self.save_layout()
         self.book = book
+        self._pending.clear()
         current = self.tabs.currentIndex()
         self.tabs.suspended = True
         try:
@@ -196,7 +216,7 @@ class MainWindow(QMainWindow):
                 if widget is not None:
                     widget.deleteLater()
             for title, factory in tab_factories():
-                self.tabs.add_lazy(title, lambda holder, f=factory: f(book, holder))
+                self.tabs.add_lazy(title, partial(_build_tab, factory, book))
             titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
             if tab in titles:
                 current = titles.index(tab)
@@ -208,6 +228,29 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         if book.integrity == "pending":
             QTimer.singleShot(0, self, lambda: self._start_check(book))
+
+    # -- what operations changed (kit.ops) -----------------------------------------------------------
+    def _changed(self, changes: Changes, origin: QWidget | None) -> None:
+        """Tell every tab built so far what an operation wrote: the current tab now, the others when next shown.
+        The tab that ran the operation has already refreshed itself, so it is skipped."""
+        if self.book.closed or not shiboken6.isValid(self):
+            return
+        for i in range(self.tabs.count()):
+            page = self.tabs.built(i)
+            if page is None or not callable(getattr(page, "on_changes", None)) or _contains(page, origin):
+                continue
+            if i == self.tabs.currentIndex():
+                page.on_changes(changes)  # type: ignore[attr-defined]
+            else:
+                self._pending[i] = self._pending[i].merged(changes) if i in self._pending else changes
+        if changes.touches("bureau", "users"):
+            self.refresh_status()
+
+    def _deliver_pending(self, index: int) -> None:
+        changes = self._pending.pop(index, None)
+        page = self.tabs.built(index)
+        if changes is not None and page is not None:
+            page.on_changes(changes)  # type: ignore[attr-defined]
 
     # -- the deferred integrity check -----------------------------------------------------------
     def _start_check(self, book: Book) -> None:
@@ -305,6 +348,7 @@ class MainWindow(QMainWindow):
         if book is None:
             return
         old = self.book
+        ops.settle(old)
         self.set_book(book)
         old.close()
 
@@ -330,5 +374,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
+        ops.settle(self.book)
         self.book.close()
         event.accept()

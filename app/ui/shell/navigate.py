@@ -40,6 +40,8 @@ def try_select(widget: QWidget, object_type: str, object_id: str | int) -> bool:
     order = sorted(range(tabs.count()), key=lambda i: tabs.tabText(i) != owner)
     for i in order:
         page = tabs.widget(i)
+        if page is None:
+            continue
         select = getattr(page, "select", None)
         if not callable(select) or page.isAncestorOf(widget) or page is widget:
             continue
