@@ -173,6 +173,11 @@ class Book:
         """The acting user's id (None before login): what every audited row records as its author."""
         return self.user.id if self.user and self.user.id else None
 
+    def may(self, op: str) -> bool:
+        """Whether the logged-in user may do `op` (resources/permissions.toml) on this file now: what a button
+        asks before it is enabled. `write(op)` enforces the same table."""
+        return not self.read_only and self.user is not None and permissions.allowed(op, self.user.role)
+
     def __enter__(self) -> Book:
         return self
 

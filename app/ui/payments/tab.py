@@ -32,7 +32,6 @@ from app.ui.kit import dialogs, ops
 from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
-from app.ui.kit.widgets import can as allowed
 from app.ui.payments.dialogs import MarkPaidDialog, PaymentDialog
 from app.ui.payments.payees_page import PayeesPage
 from app.ui.shell.folders import open_folder
@@ -208,26 +207,13 @@ class RequestsPage(QWidget):
         return "\n".join(parts)
 
     def _update_buttons(self) -> None:
+        """Each button asks the model what the user may do with the selected request (requests.actions_for)."""
         p = self.current()
-        user = self.book.user
-        role = user.role if user else ""
-
-        def can(op: str) -> bool:
-            return allowed(self.book, op)
-
-        status = p["status"] if p else ""
-        mine = bool(p and user and (p["drafted_by"] == user.id or role == "chief"))
-        editable = status in payments.ALLOWED_FROM["edit"]
-        self.buttons["new"].setEnabled(can("draft_payment"))
-        self.buttons["edit"].setEnabled(editable and mine and can("draft_payment"))
-        self.buttons["submit"].setEnabled(editable and mine and can("submit_payment"))
-        self.buttons["review"].setEnabled(status == "submitted" and can("review_payment")
-                                          and bool(user and p and user.id != p["drafted_by"]))
-        self.buttons["return"].setEnabled(status == "submitted" and can("return_payment"))
-        self.buttons["void"].setEnabled(status in payments.ALLOWED_FROM["void"] and can("void_payment"))
-        self.buttons["paid"].setEnabled(status == "approved" and can("mark_paid"))
-        self.buttons["roster"].setEnabled(editable and mine and bool(p and p["real_name_required"])
-                                          and can("import_real_name_list"))
+        may = payments.actions_for(self.book, p)
+        self.buttons["new"].setEnabled("draft" in may)
+        for key, action in (("edit", "edit"), ("submit", "submit"), ("review", "review"), ("return", "return"),
+                            ("void", "void"), ("paid", "paid"), ("roster", "real_name")):
+            self.buttons[key].setEnabled(action in may)
         for key in ("print", "pdf"):
             self.buttons[key].setEnabled(p is not None)
 
@@ -260,8 +246,7 @@ class RequestsPage(QWidget):
                     self.submit()
 
     def _warnings(self, p: dict[str, Any]) -> list[checks.Outcome]:
-        draft = checks.Draft(p["project_id"], p["indicator_id"], p["payee_id"], p["amount"], p["kind"], p["usage"],
-                             p["method"], p["id"])
+        draft = checks.Draft.of(p)
         outcomes = checks.evaluate(self.book, draft)
         if any(o.outcome == "fail" for o in outcomes):
             return []

@@ -30,7 +30,6 @@ from app.ui.kit import dialogs, ops
 from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
-from app.ui.kit.widgets import can as allowed
 from app.ui.plan.dialogs import DecisionDialog, ProjectDialog
 from app.ui.shell.folders import open_folder
 
@@ -181,20 +180,10 @@ class PlanTab(QWidget):
         return "" if value is None else str(value)
 
     def _update_buttons(self) -> None:
-        p = self.current()
-
-        def can(op: str) -> bool:
-            return allowed(self.book, op)
-
-        pooled = bool(p and p["decision_id"] is None)
-        self.buttons["new"].setEnabled(can("edit_project"))
-        self.buttons["import"].setEnabled(can("import_plan"))
-        self.buttons["edit"].setEnabled(bool(p) and can("edit_project") and pooled)
-        self.buttons["delete"].setEnabled(bool(p) and can("edit_project") and pooled)
-        self.buttons["approve"].setEnabled(bool(p) and can("approve_plan") and pooled)
-        self.buttons["adjust"].setEnabled(bool(p) and can("adjust_plan") and not pooled)
-        last = self.book.rules.project_statuses[-1].code
-        self.buttons["advance"].setEnabled(p is not None and can("advance_project") and not pooled and p["status"] != last)
+        """Each button asks the model what the user may do with the selected project (decisions.actions_for)."""
+        may = plan.actions_for(self.book, self.current())
+        for key in ("new", "import", "edit", "delete", "approve", "adjust", "advance"):
+            self.buttons[key].setEnabled(key in may)
 
     # -- actions ------------------------------------------------------------------------------
     def new_project(self) -> None:
