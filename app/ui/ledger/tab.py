@@ -299,6 +299,21 @@ class LedgerTab(QWidget):
         month = f["month"] or (today.month if year == today.year else 12)
         return f"{year:04d}-{month:02d}"
 
+    def select(self, object_type: str, object_id: Any) -> bool:
+        """navigate.open_object: an indicator is shown on 指标登记, all years and filters cleared if they hide it."""
+        if object_type != "indicator":
+            return False
+        self.pages.setCurrentIndex(0)
+        if self.indicators.select_id(object_id):
+            return True
+        for box in (self.year, self.month, self.kind, self.section):
+            box.blockSignals(True)
+            box.setCurrentIndex(0)
+            box.blockSignals(False)
+        self.text.setText("")
+        self.reload()
+        return self.indicators.select_id(object_id)
+
     def reload(self) -> None:
         f = self.filters()
         self.indicators.lazy_model().reload(IndicatorQuery(self.book, year=f["year"], kind=f["kind"],

@@ -275,6 +275,13 @@ class NoticesTab(QWidget):
         self._counts.setText(f"截至 {self.as_of_date().isoformat()} 应公示 {total} 项：{parts}"
                             f"（红色：缺失；橙色：公示期不足 {self.book.rules.notices.min_board_days} 天；黄色：公示中）")
 
+    def select(self, object_type: str, object_id: Any) -> bool:
+        """navigate.open_object: a notice record is selected in the records list."""
+        if object_type != "notice":
+            return False
+        self.reload_records()
+        return self.records.select_id(object_id)
+
     def reload(self) -> None:
         """After a write: derive the obligations again and re-read the records."""
         self.reload_obligations(changed=True)

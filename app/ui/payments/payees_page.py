@@ -51,6 +51,16 @@ class PayeesPage(QWidget):
         self.model.reload(payees.PayeeQuery(self.book, text=self.text.text()))
         self._update_buttons()
 
+    def select(self, object_type: str, object_id: Any) -> bool:
+        """navigate.open_object (e.g. from the global search): show the payee, clearing the filter if it hides it."""
+        if object_type != "payee":
+            return False
+        if self.view.select_id(object_id):
+            return True
+        self.text.setText("")
+        self.reload()
+        return self.view.select_id(object_id)
+
     def current(self) -> dict[str, Any] | None:
         return self.view.current_row()
 

@@ -83,6 +83,9 @@ class PaymentsTab(QTabWidget):
         if object_type in ("payment", "management_fee"):
             self.setCurrentWidget(self.requests)
             return self.requests.select(object_type, object_id)
+        if object_type == "payee":
+            self.setCurrentWidget(self.payees)
+            return self.payees.select(object_type, object_id)
         return False
 
 

@@ -18,6 +18,7 @@ from app.models.store.changes import Changes
 from app.ui.kit import dialogs, ops
 from app.ui.kit.widgets import DataTable, focus_filter
 from app.ui.shell import files
+from app.ui.shell.search_box import SearchBox
 
 TabFactory = Callable[[Book, QWidget], QWidget]
 
@@ -147,6 +148,12 @@ class MainWindow(QMainWindow):
         self._pending: dict[int, Changes] = {}  # changes not yet shown by a built tab that is not current
         ops.hub.changed.connect(self._changed)
         self.tabs.currentChanged.connect(self._deliver_pending)
+        self.search = SearchBox(book, self)
+        toolbar = self.addToolBar("全局搜索")
+        toolbar.setObjectName("search_toolbar")  # saveState/restoreState know it by this name
+        toolbar.setMovable(False)
+        toolbar.addWidget(QLabel(" 搜索 "))
+        toolbar.addWidget(self.search)
         self._make_menus()
         settings = QSettings()
         self.set_book(book, tab=settings.value("main/tab"))
@@ -184,6 +191,11 @@ class MainWindow(QMainWindow):
         self.find_shortcut = QShortcut(QKeySequence("Ctrl+F"), self)
         self.find_shortcut.activated.connect(self.focus_filter)
         self.find_shortcut.activatedAmbiguously.connect(self.focus_filter)  # a tab's own Ctrl+F also applies
+        search = QAction("全局搜索\tCtrl+K", self)  # the key itself is a QShortcut, as Ctrl+F
+        search.triggered.connect(self.search.focus)
+        view_menu.addAction(search)
+        self.search_shortcut = QShortcut(QKeySequence("Ctrl+K"), self)
+        self.search_shortcut.activated.connect(self.search.focus)
         refresh = QAction("刷新当前页", self)
         refresh.setShortcut(QKeySequence("F5"))
         refresh.triggered.connect(self.refresh_current)
@@ -206,6 +218,7 @@ class MainWindow(QMainWindow):
         if self.tabs.count():
             self.save_layout()
         self.book = book
+        self.search.set_book(book)
         self._pending.clear()
         current = self.tabs.currentIndex()
         self.tabs.suspended = True
