@@ -36,8 +36,7 @@ SOURCES: dict[str, tuple[str, int, str, str, str]] = {
     "payment": ("payments", 4, "支付申请", "coalesce(s.request_no || ' ' || s.purpose, '')",
                 "coalesce(s.voucher_no, '') || ' ' || coalesce(s.func_code, '') || ' ' || coalesce(s.econ_code, '')"),
     "notice": ("notices", 5, "公告", "coalesce(s.title, '')",
-               "coalesce(s.place, '') || ' ' || coalesce(s.location, '') || ' ' || coalesce(s.publisher, '') || ' ' "
-               "|| coalesce(s.note, '')"),
+               "coalesce(s.location, '') || ' ' || coalesce(s.publisher, '') || ' ' || coalesce(s.note, '')"),
 }
 KIND_NAMES = {kind: source[2] for kind, source in SOURCES.items()}
 MAX_QUERY = 100  # characters: a search box, not a document

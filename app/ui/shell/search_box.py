@@ -27,6 +27,7 @@ class SearchBox(QLineEdit):
         self.setPlaceholderText("搜索收款人、项目、指标文号、支付申请、公告（Ctrl+K）")
         self.setClearButtonEnabled(True)
         self.setMinimumWidth(420)
+        self.setMaximumWidth(640)
         self.results = QStandardItemModel(self)
         self.chooser = QCompleter(self.results, self)
         self.chooser.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)

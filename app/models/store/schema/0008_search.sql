@@ -63,14 +63,14 @@ INSERT INTO search_index (rowid, kind, object_id, title, body)
   SELECT s.id * 8 + 4, 'payment', s.id, coalesce(s.request_no || ' ' || s.purpose, ''), coalesce(s.voucher_no, '') || ' ' || coalesce(s.func_code, '') || ' ' || coalesce(s.econ_code, '') FROM payments s;
 
 CREATE TRIGGER search_notices_i AFTER INSERT ON notices BEGIN
-  INSERT INTO search_index (rowid, kind, object_id, title, body) VALUES (NEW.id * 8 + 5, 'notice', NEW.id, coalesce(NEW.title, ''), coalesce(NEW.place, '') || ' ' || coalesce(NEW.location, '') || ' ' || coalesce(NEW.publisher, '') || ' ' || coalesce(NEW.note, ''));
+  INSERT INTO search_index (rowid, kind, object_id, title, body) VALUES (NEW.id * 8 + 5, 'notice', NEW.id, coalesce(NEW.title, ''), coalesce(NEW.location, '') || ' ' || coalesce(NEW.publisher, '') || ' ' || coalesce(NEW.note, ''));
 END;
 CREATE TRIGGER search_notices_u AFTER UPDATE ON notices BEGIN
   DELETE FROM search_index WHERE rowid = OLD.id * 8 + 5;
-  INSERT INTO search_index (rowid, kind, object_id, title, body) VALUES (NEW.id * 8 + 5, 'notice', NEW.id, coalesce(NEW.title, ''), coalesce(NEW.place, '') || ' ' || coalesce(NEW.location, '') || ' ' || coalesce(NEW.publisher, '') || ' ' || coalesce(NEW.note, ''));
+  INSERT INTO search_index (rowid, kind, object_id, title, body) VALUES (NEW.id * 8 + 5, 'notice', NEW.id, coalesce(NEW.title, ''), coalesce(NEW.location, '') || ' ' || coalesce(NEW.publisher, '') || ' ' || coalesce(NEW.note, ''));
 END;
 CREATE TRIGGER search_notices_d AFTER DELETE ON notices BEGIN
   DELETE FROM search_index WHERE rowid = OLD.id * 8 + 5;
 END;
 INSERT INTO search_index (rowid, kind, object_id, title, body)
-  SELECT s.id * 8 + 5, 'notice', s.id, coalesce(s.title, ''), coalesce(s.place, '') || ' ' || coalesce(s.location, '') || ' ' || coalesce(s.publisher, '') || ' ' || coalesce(s.note, '') FROM notices s;
+  SELECT s.id * 8 + 5, 'notice', s.id, coalesce(s.title, ''), coalesce(s.location, '') || ' ' || coalesce(s.publisher, '') || ' ' || coalesce(s.note, '') FROM notices s;
