@@ -23,7 +23,6 @@ from app.export.table_xlsx import ExportColumn, write_table
 from app.models.ledger import catalogue, deadlines, indicators, reconcile, treasury
 from app.models.ledger import query as ledger_query
 from app.models.ledger.indicator_query import IndicatorQuery
-from app.models.store import permissions
 from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.ui.kit import dialogs, ops
@@ -215,10 +214,9 @@ class LedgerTab(QWidget):
         return bar
 
     def _update_buttons(self) -> None:
-        role = self.book.user.role if self.book.user else ""
         page = self.pages.currentIndex()
         for op, button in self.buttons.items():
-            allowed = not self.book.read_only and permissions.allowed(op, role)
+            allowed = self.book.may(op)
             button.setEnabled(allowed)
             button.setToolTip("" if allowed else "当前角色无权执行，或文件以只读方式打开")
             button.setVisible(op not in ("record_section_ledger", "explain_difference") or page == 3)
