@@ -267,13 +267,13 @@ def child_verify(db: Path, variant: str, limit: int) -> Result:
 
 
 def child_freeze(db: Path, variant: str, work: str) -> Result:
-    """A 10 ms QTimer on the GUI thread while long work runs through ui.worker.Job; the longest gap."""
+    """A 10 ms QTimer on the GUI thread while long work runs through ui.kit.ops.Op; the longest gap."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QWidget
 
     from app.export import signoff
     from app.models.warnings import engine as warnings
-    from app.ui.kit.worker import Job
+    from app.ui.kit.ops import Op
 
     app = qt_app()
     book = open_county(db, read_only=work != "warnings")
@@ -282,14 +282,14 @@ def child_freeze(db: Path, variant: str, work: str) -> Result:
     paint(parent)
     tmp = tempfile.mkdtemp(prefix="fl-freeze-")
 
-    def job(progress: Any) -> object:
+    def job(own: Any, progress: Any) -> object:
         if work == "warnings":
-            return warnings.recompute(book, as_of=AS_OF)
+            return warnings.recompute(own, as_of=AS_OF)
         if work == "verify":
             from app.export import evidence
 
-            return evidence.verify(book, progress=progress.step).ok
-        return signoff.write_preview(book, month=MONTH, out_dir=Path(tmp) / "p", progress=progress.step)
+            return evidence.verify(own, progress=progress.step).ok
+        return signoff.write_preview(own, month=MONTH, out_dir=Path(tmp) / "p", progress=progress.step)
 
     gaps: list[float] = []
     elapsed = QElapsedTimer()
@@ -303,19 +303,15 @@ def child_freeze(db: Path, variant: str, work: str) -> Result:
     loop = QEventLoop()
     errors: list[BaseException] = []
 
-    def done(_result: Any, error: BaseException | None) -> None:
-        if error is not None:
-            errors.append(error)
-        loop.quit()
-
     t = time.perf_counter()
     elapsed.start()
     timer.start()
     if variant == "app":
-        Job(parent, "基准", job, done).start()
+        Op(parent, book, "基准", job, writes=work == "warnings").after(loop.quit).failure(errors.append) \
+            .run_in_background()
         loop.exec()
     else:  # the naive way: the same work called from the GUI thread
-        QTimer.singleShot(0, lambda: (job(type("P", (), {"step": staticmethod(lambda *a: None)})()), loop.quit()))
+        QTimer.singleShot(0, lambda: (job(book, type("P", (), {"step": staticmethod(lambda *a: None)})()), loop.quit()))
         loop.exec()
     app.processEvents()
     timer.stop()
@@ -561,7 +557,7 @@ def main() -> int:
                              "--work", work_name)
                 base = repeat(max(1, runs // 3) if work_name != "verify" else 1, "freeze", "naive", str(copy),
                               "--work", work_name)
-                rows.append(Row(f"最长界面冻结：{title}时（ui.worker.Job，10 ms 定时器）", 0.2, "s",
+                rows.append(Row(f"最长界面冻结：{title}时（ui.kit.ops.Op，10 ms 定时器）", 0.2, "s",
                                 [r["times"][0] for r in app], [r["times"][0] for r in base], "在界面线程中直接运行",
                                 max(r["peak_mb"] for r in app),
                                 note=f"该工作 {statistics.median(r['work_s'] for r in app):.1f} s"))

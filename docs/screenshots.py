@@ -36,6 +36,7 @@ TASKS = {
     "task-reviewer-payment": "审核人：审核已提交的支付申请",
     "task-chief-preview": "局长：预览并核对 10 月月报",
     "task-auditor-verify": "审计：只读打开并核验数据库",
+    "search": "全局搜索：Ctrl+K，输入几个字，回车打开",
 }
 
 
@@ -57,6 +58,23 @@ def shoot(app: Any, widget: Any, target: Path, size: tuple[int, int] | None = No
     widget.show()
     wait(app, lambda: False, 0.2)
     widget.grab().save(str(target))
+    return target
+
+
+def shoot_search(app: Any, window: Any, text: str, target: Path) -> Path:
+    """The window with the search box's list open under it (the list is a popup: painted onto the picture)."""
+    from PySide6.QtGui import QPainter
+
+    window.search.setText(text)
+    window.search.run()
+    wait(app, lambda: False, 0.3)
+    picture = window.grab()
+    popup = window.search.chooser.popup()
+    if popup is not None and popup.isVisible():
+        painter = QPainter(picture)
+        painter.drawPixmap(window.mapFromGlobal(popup.mapToGlobal(popup.rect().topLeft())), popup.grab())
+        painter.end()
+    picture.save(str(target))
     return target
 
 
@@ -151,6 +169,7 @@ def capture_tasks(app: Any, path: Path, out: Path, tmp: Path) -> list[Path]:
     reports.run_preview()
     wait(app, lambda: not reports.busy())
     made.append(shoot(app, chief, out / "task-chief-preview.png"))
+    made.append(shoot_search(app, chief, "建设", out / "search.png"))
     chief.close()
 
     # 审计 (auditor): read-only, verify

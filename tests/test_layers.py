@@ -30,6 +30,7 @@ LAYERS: list[tuple[str, int]] = [
     ("app.models.warnings", 4),
     ("app.models.reports", 4),
     ("app.models.prefecture", 4),
+    ("app.models.search", 4),
     ("app.models.integrity", 5),
     ("app.export", 6),
     ("app.demo", 7),

@@ -1,4 +1,4 @@
-"""Static checks run with the tests, so CI refuses lint errors and type errors in the models and export layers."""
+"""Static checks run with the tests, so CI refuses lint errors and type errors anywhere in app/."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ def test_ruff_is_clean() -> None:
 
 
 def test_mypy_is_clean() -> None:
-    """pyproject.toml [tool.mypy] names the checked packages (app/models, app/export) and the strictness."""
+    """pyproject.toml [tool.mypy] checks all of app/ (models, export, ui, cli, demo) with disallow_untyped_defs."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert config["files"] == ["app"] and config["disallow_untyped_defs"] is True  # not narrowed to pass
     result = _run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr

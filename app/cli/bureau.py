@@ -1,4 +1,4 @@
-"""The bureau file itself: `init`, `demo`, `verify`, `check-package`, `backup`, `backups`."""
+"""The bureau file itself: `init`, `demo`, `verify`, `search`, `check-package`, `backup`, `backups`."""
 
 from __future__ import annotations
 
@@ -62,6 +62,28 @@ def cmd_verify(args: argparse.Namespace) -> int:
         report = evidence.verify(book, against=args.against)
     say(report.text(str(args.db)))
     return 0 if report.ok else 1
+
+
+def _search_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("db", type=Path)
+    p.add_argument("text", nargs="?", default="", help="要找的文字（收款人、项目、指标文号、支付申请编号、公告标题）")
+    p.add_argument("--rebuild", action="store_true", help="重建搜索索引（派生数据；不改动业务数据，不产生审计记录）")
+
+
+@COMMANDS.add("search", "全局搜索（与主窗口工具栏的搜索框相同）；--rebuild 重建搜索索引", _search_args)
+def cmd_search(args: argparse.Namespace) -> int:
+    from app.models.search import index as search
+
+    if args.rebuild:
+        with open_book(args.db) as book:
+            say(f"已重建搜索索引：{search.rebuild(book)} 条。")
+        return 0
+    with open_book(args.db, read_only=True) as book:
+        hits = search.find(book, args.text)
+    for hit in hits:
+        say(f"{hit.kind_name}\t#{hit.object_id}\t{hit.title}")
+    say(f"共 {len(hits)} 条。")
+    return 0
 
 
 def _package_args(p: argparse.ArgumentParser) -> None:

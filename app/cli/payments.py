@@ -157,8 +157,7 @@ def cmd_check_payment(args: argparse.Namespace) -> int:
 
     with _read(args.db) as book:
         p = payment_query.get(book, _payment_id(book, args.request_no))
-        draft = checks.Draft(p["project_id"], p["indicator_id"], p["payee_id"], p["amount"], p["kind"], p["usage"],
-                             p["method"], p["id"])
+        draft = checks.Draft.of(p)
         outcomes = checks.evaluate(book, draft)
         marks = {"pass": "✓", "fail": "✗", "warn": "！"}
         for o in outcomes:

@@ -125,9 +125,7 @@ def advance(c: Ctx, payment_id: int, day: dt.date, *, stop: str = "paid", reason
 def _draft(c: Ctx, payment_id: int) -> checks.Draft:
     from app.models.payments.query import get
 
-    p = get(c.book, payment_id)
-    return checks.Draft(p["project_id"], p["indicator_id"], p["payee_id"], p["amount"], p["kind"], p["usage"],
-                        p["method"], payment_id)
+    return checks.Draft.of(get(c.book, payment_id))
 
 
 def _submit(c: Ctx, payment_id: int, reason: str) -> dict[str, Any]:

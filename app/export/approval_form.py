@@ -75,8 +75,7 @@ def _checks(book: Book, p: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         first = stored[0]
         stage = "提交时" if first["stage"] == "submit" else "审核时"
         return f"规则检查（第 {first['run']} 次，{stage}，{first['evaluated_at'][:16]}，{first['user_name'] or ''}）", stored
-    draft = checks.Draft(p["project_id"], p["indicator_id"], p["payee_id"], p["amount"], p["kind"], p["usage"],
-                         p["method"], p["id"])
+    draft = checks.Draft.of(p)
     now = [{"rule_name": o.name, "outcome": o.outcome, "actual": o.actual, "limit_value": o.limit, "message": o.message}
            for o in checks.evaluate(book, draft)]
     return "规则检查（尚未提交，以下为打印时的预检结果）", now

@@ -31,6 +31,10 @@ def _desktop_habits(qapp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     Folders.enabled = False
     Folders.opened.clear()
     yield
+    from app.ui.kit.ops import Op
+
+    for op in list(Op.running):  # an operation a test left running ends here, not inside the next test
+        op.wait(60)
     Folders.enabled = enabled
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -17,7 +18,7 @@ from app.models.store import users
 from app.models.store.book import Book, open_book
 from app.ui.dashboard.dialogs import HandleDialog, ListDialog, ProblemDialog, SectionsDialog
 from app.ui.dashboard.tab import DashboardTab
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.performance.dialogs import GoalDialog, MonthDialog
 from app.ui.performance.tab import PerformanceTab
 from app.ui.shell.main_window import MainWindow, tab_factories
@@ -173,7 +174,11 @@ def test_chief_sets_the_default_sections(qtbot, county: Book) -> None:
         "W4": "扶贫资金管理股", "W5": "扶贫资金管理股", "W9": "预算股"}
 
 
-def test_recompute_runs_off_the_gui_thread_and_stores(qtbot, county: Book) -> None:
+def test_recompute_runs_off_the_gui_thread_and_stores(qtbot, county: Book, monkeypatch) -> None:
+    import threading
+
+    from app.models.warnings import engine as warn
+
     county.clock = FixedClock(DEMO_NOW + dt.timedelta(days=3))
     DashboardTab.AUTO_RECOMPUTE = False
     try:
@@ -182,9 +187,19 @@ def test_recompute_runs_off_the_gui_thread_and_stores(qtbot, county: Book) -> No
         DashboardTab.AUTO_RECOMPUTE = True
     qtbot.addWidget(tab)
     assert tab.needs_recompute()
+    stored_on: list[tuple[threading.Thread, Any]] = []
+    recompute = warn.recompute
+
+    def spy(book: Book, **kw: Any) -> Any:
+        stored_on.append((threading.current_thread(), book.conn))
+        return recompute(book, **kw)
+
+    monkeypatch.setattr(warn, "recompute", spy)
     tab.recompute()
     assert tab.detecting
     qtbot.waitUntil(lambda: not tab.detecting, timeout=10000)
+    # the save ran in a worker thread, on a connection of its own (not the window's)
+    assert len(stored_on) == 1 and stored_on[0][0] is not threading.main_thread() and stored_on[0][1] is not county.conn
     assert not tab.needs_recompute()
     assert sql(county, "SELECT max(as_of) FROM warning_runs") == [("2026-11-27",)]
     assert "2026-11-27" in tab.overview.title.text()
@@ -237,4 +252,5 @@ def test_performance_tab_goals_months_and_import(qtbot, qtmodeltester, county: B
     template = perf_import.write_template(tmp_path / "模板.xlsx")
     tab.choose_file = lambda kind, suggested: template
     tab.import_goals()  # the template's project code does not exist: refused whole, nothing written
+    qtbot.waitUntil(ops.idle, timeout=20000)
     assert any("XM2026001" in text for _kind, text in dialogs.Ask.shown)

@@ -377,87 +377,91 @@ def test_high_dpi_policy_is_set_before_the_application_exists() -> None:
 
 
 # -- progress with cancel ------------------------------------------------------------------------
-def test_run_job_cancel_interrupts_the_write_and_nothing_is_written(qtbot, demo_book: Book, answers) -> None:
+def test_op_cancel_interrupts_the_write_and_nothing_is_written(qtbot, demo_book: Book, answers) -> None:
     import threading
 
-    from app.ui.kit.worker import run_job
+    from app.ui.kit.ops import Op
 
     parent = QWidget()
     qtbot.addWidget(parent)
     started = threading.Event()
     before = demo_book.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    seen: list[Any] = []
 
-    def long_write(progress: Any) -> None:
-        with demo_book.conn:
-            demo_book.conn.execute("BEGIN")
+    def long_write(own: Book, progress: Any) -> None:
+        assert own is not demo_book and own.conn is not demo_book.conn  # a connection of its own
+        with own.write("add_user") as conn:
+            conn.execute("INSERT INTO users (login, name, role, pw_hash, created_at) "
+                         "VALUES ('x', '写了一半', 'clerk', 'x', '2026-01-01')")
             started.set()
-            while True:  # a long statement that writes: only the interrupt stops it
-                demo_book.conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                                       "WHERE i < 200000) SELECT count(*) FROM n").fetchone()
+            while True:  # a long statement inside the write: only the interrupt stops it
+                conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                             "WHERE i < 200000) SELECT count(*) FROM n").fetchone()
 
-    from PySide6.QtCore import QTimer
-
-    from app.ui.kit.worker import Job
-
-    def press_cancel() -> None:
-        started.wait(5)
-        Job.started_jobs[-1].dialog.canceled.emit()
-
-    QTimer.singleShot(200, press_cancel)
-    assert run_job(parent, "测试", long_write, book=demo_book) is None
+    op = Op(parent, demo_book, "测试", long_write).success(seen.append).run_in_background()
+    assert started.wait(10)
+    assert demo_book.conn.execute("SELECT count(*) FROM users").fetchone()[0] > 0  # the window still reads
+    op.dialog.canceled.emit()  # 取消
+    assert op.wait(20)
+    assert op.error is not None and seen == []
     assert ("info", "已取消，未写入任何数据。") in answers
     assert not demo_book.conn.in_transaction
     assert demo_book.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == before
+    assert demo_book.conn.execute("SELECT count(*) FROM users WHERE login = 'x'").fetchone()[0] == 0
+    assert not op.changes  # nothing written, nothing announced
 
 
 def test_long_tasks_run_as_jobs_with_progress(qtbot, window: MainWindow, demo_book: Book, tmp_path: Path,
                                               answers) -> None:
-    """Imports, exports and backups go through worker.Job (a progress dialog); imports can be cancelled."""
+    """Imports, exports and backups go through ops.Op in the background (a progress dialog); imports can be
+    cancelled."""
     from app.models.plan import plan_import
-    from app.ui.kit.worker import Job
+    from app.ui.kit import ops
+    from app.ui.kit.ops import Op
     from app.ui.shell.folders import Folders
 
-    Job.started_jobs.clear()
+    Op.started.clear()
     template = tmp_path / "计划.xlsx"
     plan_import.write_template(demo_book.rules, template)
     dialogs.Ask.answer = lambda kind, text: str(template) if kind == "open" else None
     tab(window, "项目计划").import_plan()
-    jobs = {job.title: job for job in Job.started_jobs}
-    assert jobs["正在导入项目计划"].cancellable
+    jobs = {job.title: job for job in Op.started}
+    assert jobs["正在导入项目计划"].cancellable and jobs["正在导入项目计划"].worker_thread is not None
+    qtbot.waitUntil(ops.idle, timeout=60000)
     window.backup_now()
-    assert "正在备份" in {job.title for job in Job.started_jobs}
+    assert "正在备份" in {job.title for job in Op.started}
+    qtbot.waitUntil(ops.idle, timeout=60000)
     # an export opens the folder it wrote (tests: Folders.enabled is False, so only recorded)
     ledger = tab(window, "专账")
     window.tabs.setCurrentWidget(ledger)
     dialogs.Ask.answer = lambda kind, text: str(tmp_path / "指标.xlsx") if kind == "save_file" else None
     ledger.export()
+    qtbot.waitUntil(ops.idle, timeout=60000)
     assert (tmp_path / "指标.xlsx").exists()
     assert Folders.opened[-1] == tmp_path
-    assert any(title.startswith("正在导出") for title in (job.title for job in Job.started_jobs))
+    assert any(title.startswith("正在导出") for title in (job.title for job in Op.started))
 
 
 def test_import_cancelled_writes_nothing(qtbot, window: MainWindow, demo_book: Book, tmp_path: Path,
                                          answers) -> None:
-    from app.ui.kit.worker import Job
+    from app.ui.kit.ops import Op
 
     paid = payment_query.PaymentQuery(demo_book, status="paid").fetch(0, 1, None, False)
     assert paid
     count = demo_book.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
-    Job.auto_cancel = True
+    Op.auto_cancel = True
     try:
         from app.demo import ledger as demo_ledger
 
         export = demo_ledger.write_treasury_export(demo_book, tmp_path / "国库.xlsx")
         from app.models.ledger import treasury
 
-        result = None
-        from app.ui.kit.worker import run_job
-
-        result = run_job(window, "正在导入国库支付数据",
-                         lambda p: treasury.import_file(demo_book, export, progress=p.step), book=demo_book)
+        op = Op(window, demo_book, "正在导入国库支付数据",
+                lambda own, p: treasury.import_file(own, export, progress=p.step)).run_in_background()
+        assert op.wait(60)
     finally:
-        Job.auto_cancel = False
-    assert result is None
+        Op.auto_cancel = False
+    assert op.result is None and op.error is not None
     assert demo_book.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == count
 
 
@@ -470,7 +474,7 @@ def test_tab_bar_is_reachable_and_every_tab_has_a_factory() -> None:
 def test_demo_creation_shows_progress_and_cancel_leaves_no_file(qtbot, tmp_path: Path, monkeypatch,
                                                                 answers) -> None:
     from app.demo import build as demo_module
-    from app.ui.kit.worker import Job
+    from app.ui.kit.ops import Op
     from app.ui.shell import files
 
     monkeypatch.setattr(files, "data_dir", lambda: tmp_path)
@@ -480,13 +484,13 @@ def test_demo_creation_shows_progress_and_cancel_leaves_no_file(qtbot, tmp_path:
         return Path(path)
 
     monkeypatch.setattr(demo_module, "build", slow_build)
-    Job.started_jobs.clear()
-    Job.auto_cancel = True
+    Op.started.clear()
+    Op.auto_cancel = True
     try:
         assert files.demo_path(None) is None
     finally:
-        Job.auto_cancel = False
-    assert Job.started_jobs[-1].cancellable and "示例县" in Job.started_jobs[-1].title
+        Op.auto_cancel = False
+    assert Op.started[-1].cancellable and "示例县" in Op.started[-1].title
     assert list(tmp_path.iterdir()) == []
     assert ("info", "已取消，未写入任何数据。") in answers
     made = files.demo_path(None)
@@ -496,17 +500,22 @@ def test_demo_creation_shows_progress_and_cancel_leaves_no_file(qtbot, tmp_path:
 def test_recompute_warnings_button_has_progress_and_cancel(qtbot, window: MainWindow, demo_book: Book,
                                                            answers) -> None:
     from app.models.warnings import engine as warn
-    from app.ui.kit.worker import Job
+    from app.ui.kit import ops
+    from app.ui.kit.ops import Op
 
     dashboard = tab(window, "监控预警")
+    qtbot.waitUntil(ops.idle, timeout=60000)  # the quiet recompute at start-up, if any
     before = warn.last_run(demo_book)
-    Job.started_jobs.clear()
-    Job.auto_cancel = True
+    Op.started.clear()
+    Op.auto_cancel = True
     try:
         dashboard.overview.recompute_button.click()
+        qtbot.waitUntil(ops.idle, timeout=60000)
     finally:
-        Job.auto_cancel = False
-    assert Job.started_jobs[-1].title == "正在重新计算预警" and Job.started_jobs[-1].cancellable
+        Op.auto_cancel = False
+    assert Op.started[-1].title == "正在重新计算预警" and Op.started[-1].cancellable
+    assert Op.started[-1].dialog is not None  # the progress dialog with 取消
     assert warn.last_run(demo_book) == before  # cancelled: nothing stored
     dashboard.overview.recompute_button.click()
+    qtbot.waitUntil(ops.idle, timeout=60000)
     assert warn.last_run(demo_book) != before, answers

@@ -19,7 +19,7 @@ from app.models.ledger import deadlines, indicators, reconcile
 from app.models.ledger import query as ledger_query
 from app.models.store import users
 from app.models.store.book import Book, open_book
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.ledger.dialogs import IndicatorDialog, ManualEntryDialog
 from app.ui.ledger.tab import LedgerTab
 from tests.conftest import FixedClock
@@ -152,6 +152,7 @@ def test_register_indicator_through_the_dialog(qtbot, book: Book, answers: dict[
     answers["save_file"] = str(Path(book.path).with_name("指标.xlsx"))
     tab.pages.setCurrentIndex(0)
     tab.export()
+    qtbot.waitUntil(ops.idle, timeout=20000)
     ws = openpyxl.load_workbook(answers["save_file"]).active
     assert ws is not None
     header = [c.value for c in ws[3]]
@@ -202,9 +203,9 @@ def test_import_flow_dry_run_then_import(qtbot, book: Book, answers: dict[str, A
         assert dialog.import_button.isEnabled()
         before = book.conn.execute("SELECT count(*) FROM treasury_payments").fetchone()[0]
         dialog.import_button.click()
-        qtbot.waitUntil(lambda: dialog.result is not None, timeout=20000)
+        qtbot.waitUntil(lambda: dialog.imported is not None, timeout=20000)
         after = book.conn.execute("SELECT count(*) FROM treasury_payments").fetchone()[0]
-        assert after - before == dialog.result.added == expected > 0
+        assert after - before == dialog.imported.added == expected > 0
         return True
 
     tab.run_dialog = capture  # type: ignore[method-assign]

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QImage
 from app.models.notices import obligations as ob
 from app.models.notices import records as notices
 from app.models.store.book import Book
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.notices import dialogs as notice_dialogs
 from app.ui.notices.dialogs import FeedbackDialog, HandlingDialog, NoticeDialog
 from app.ui.notices.tab import NoticesTab
@@ -66,6 +66,7 @@ def test_clerk_finds_generates_records_with_photo_and_the_duty_disappears(
     monkeypatch.setattr(tab, "open_url", opened.append)
     tab.obligations.selectRow(0)
     qtbot.mouseClick(tab.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(ops.idle, timeout=20000)
     assert opened == [tmp_path / "公告"]
     assert sorted(p.suffix for p in tab.last_generated) == [".pdf", ".xlsx"]
     assert all(p.exists() and p.stat().st_size > 1000 for p in tab.last_generated)

@@ -14,7 +14,7 @@ from app.models.payments import query as payment_query
 from app.models.plan import decisions as plan
 from app.models.plan import projects
 from app.models.store.book import Book
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.payments.dialogs import MarkPaidDialog, PayeeDialog, PaymentDialog
 from app.ui.payments.tab import PaymentsTab
 from app.ui.plan.dialogs import DecisionDialog, ProjectDialog
@@ -112,6 +112,7 @@ def test_drafter_cannot_review_and_pdf_export(qtbot, book: Book, tmp_path: Path,
     answers.clear()
     dialogs.Ask.answer = lambda kind, text: str(tmp_path / "单.pdf") if kind == "save" else True
     page.export_pdf()
+    qtbot.waitUntil(ops.idle, timeout=20000)
     assert (tmp_path / "单.pdf").read_bytes().startswith(b"%PDF")
 
 

@@ -96,20 +96,20 @@ def test_a_month_opened_from_elsewhere_is_selected(qtbot, october: Book) -> None
 
 
 def test_cancelled_sign_off_writes_nothing(qtbot, october: Book, answers: Path, monkeypatch) -> None:  # noqa: F811
-    from app.ui.kit.worker import Job
+    from app.ui.kit.ops import Op
 
     tab = ReportsTab(october)
     qtbot.addWidget(tab)
     _select(tab, "2026-10")
     tab.run_preview()
     qtbot.waitUntil(lambda: not tab.busy(), timeout=60000)
-    start = Job.start
+    start = Op.run_in_background
 
-    def press_cancel_first(job: Job) -> Job:
-        job.runner.progress.cancelled.set()  # the user presses 取消 before the first step
-        return start(job)
+    def press_cancel_first(op: Op) -> Op:
+        op.progress.cancelled.set()  # the user presses 取消 before the first step
+        return start(op)
 
-    monkeypatch.setattr(Job, "start", press_cancel_first)
+    monkeypatch.setattr(Op, "run_in_background", press_cancel_first)
     audit_rows = october.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     tab.sign()
     qtbot.waitUntil(lambda: not tab.busy(), timeout=60000)

@@ -9,6 +9,7 @@ from app.models.ledger import invariants as ledger_checks
 from app.models.notices import invariants as notice_checks
 from app.models.payments import invariants as payment_invariants
 from app.models.prefecture import invariants as prefecture_checks
+from app.models.search import index as search_index
 from app.models.store.audit import Finding
 from app.models.warnings import invariants as warning_checks
 
@@ -32,4 +33,5 @@ CHECKS: list[tuple[str, Check]] = [
     *warning_checks.CHECKS,
     *notice_checks.CHECKS,
     *prefecture_checks.CHECKS,
+    ("搜索索引与业务数据一致（派生数据）", search_index.check),
 ]

@@ -9,6 +9,7 @@ from app.models.ledger import common as lc
 from app.models.ledger import deadlines, indicators
 from app.models.store import holidays
 from app.models.store.book import Book
+from app.models.store.where import Where
 
 SORT = {  # display key → column of the inner query (never user text in ORDER BY)
     "id": "id", "doc_no": "doc_no", "year": "year", "kind_name": "kind", "item_name": "item_name",
@@ -30,22 +31,11 @@ class IndicatorQuery:
     text: str = ""
 
     def _where(self) -> tuple[str, list[Any]]:
-        where: list[str] = ["1 = 1"]
-        args: list[Any] = []
-        if self.year is not None:
-            where.append("i.year = ?")
-            args.append(self.year)
-        if self.kind:
-            where.append("i.kind = ?")
-            args.append(self.kind)
+        w = Where().equals("i.year", self.year).equals("i.kind", self.kind)
         if self.section:
-            where.append("i.section = ?")
-            args.append("" if self.section == lc.NO_SECTION else self.section)
-        needle = (self.text or "").strip()
-        if needle:
-            where.append("(instr(i.doc_no, ?) OR instr(i.title, ?) OR instr(it.name, ?) OR instr(i.func_code, ?))")
-            args += [needle] * 4
-        return " AND ".join(where), args
+            w.add("i.section = ?", "" if self.section == lc.NO_SECTION else self.section)
+        w.contains(self.text, "i.doc_no", "i.title", "it.name", "i.func_code")
+        return w.sql, w.args
 
     def count(self) -> int:
         where, args = self._where()

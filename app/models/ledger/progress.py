@@ -7,11 +7,12 @@ picture as it was on that day. Ratios are exact fractions; money is int 分.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
+
+from dateutil.relativedelta import relativedelta
 
 from app.models.ledger.query import BALANCE, EXPENSE, INCOME
 from app.models.store.book import Book
@@ -52,9 +53,7 @@ def retention_held(book: Book, as_of: dt.date) -> dict[str, int]:
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day `months` later; the month's last day where that day does not exist (31 Jan → 30 Apr)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+    return day + relativedelta(months=months)
 
 
 def pace(book: Book, as_of: dt.date) -> Fraction:

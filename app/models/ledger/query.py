@@ -13,6 +13,7 @@ from typing import Any
 from app.models.ledger import common as lc
 from app.models.store import periods
 from app.models.store.book import Book
+from app.models.store.where import Where
 from app.models.values.errors import ValidationError
 
 # Signed effect of an entry on the balance: income adds, expenditure takes.
@@ -49,34 +50,21 @@ class EntryQuery:
     entry_type: str | None = None
 
     def _where(self) -> tuple[str, list[Any]]:
-        where: list[str] = ["1 = 1"]
-        args: list[Any] = []
+        w = Where()
         if self.year is not None and self.month:
             start, end = month_bounds(self.book, f"{self.year:04d}-{self.month:02d}")
-            where.append("e.entry_date BETWEEN ? AND ?")
-            args += [start.isoformat(), end.isoformat()]
+            w.between("e.entry_date", start.isoformat(), end.isoformat())
         elif self.year is not None:
             start = year_start(self.book, self.year)
             end = year_start(self.book, self.year + 1) - dt.timedelta(days=1)
-            where.append("e.entry_date BETWEEN ? AND ?")
-            args += [start.isoformat(), end.isoformat()]
+            w.between("e.entry_date", start.isoformat(), end.isoformat())
         elif self.month:
-            where.append("substr(e.entry_date, 6, 2) = ?")
-            args.append(f"{self.month:02d}")
-        for column, value in (("i.kind", self.kind), ("e.indicator_id", self.indicator_id),
-                              ("e.entry_type", self.entry_type)):
-            if value not in (None, ""):
-                where.append(f"{column} = ?")
-                args.append(value)
+            w.add("substr(e.entry_date, 6, 2) = ?", f"{self.month:02d}")
+        w.equals("i.kind", self.kind).equals("e.indicator_id", self.indicator_id).equals("e.entry_type", self.entry_type)
         if self.section is not None and self.section != "":
-            where.append("i.section = ?")
-            args.append("" if self.section == lc.NO_SECTION else self.section)
-        needle = (self.text or "").strip()
-        if needle:
-            where.append("(instr(i.doc_no, ?) OR instr(i.title, ?) OR instr(e.summary, ?) OR instr(e.voucher_no, ?) "
-                         "OR instr(it.name, ?))")
-            args += [needle] * 5
-        return " AND ".join(where), args
+            w.add("i.section = ?", "" if self.section == lc.NO_SECTION else self.section)
+        w.contains(self.text, "i.doc_no", "i.title", "e.summary", "e.voucher_no", "it.name")
+        return w.sql, w.args
 
     _FROM = ("FROM ledger_entries e JOIN indicators i ON i.id = e.indicator_id JOIN fund_kinds k ON k.code = i.kind "
              "JOIN fund_items it ON it.code = i.item")

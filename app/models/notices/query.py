@@ -12,6 +12,7 @@ from typing import Any
 from app.models.notices import obligations as ob
 from app.models.notices import records as notices
 from app.models.store.book import Book
+from app.models.store.where import Where
 
 OBLIGATION_SORT_KEYS = ("status", "kind_name", "level_name", "object_label", "place", "since_text", "amount", "days",
                         "detail")
@@ -66,15 +67,11 @@ class NoticeQuery:
 
     def __init__(self, book: Book, *, object_type: str = "", object_id: int | None = None, text: str = "") -> None:
         self.book = book
-        clauses: list[str] = []
-        self.args: list[Any] = []
+        w = Where()
         if object_type and object_id is not None:
-            clauses.append("n.object_type = ? AND n.object_id = ?")
-            self.args += [object_type, object_id]
-        if text.strip():
-            clauses.append("(instr(n.title, ?) OR instr(n.publisher, ?) OR instr(n.location, ?))")
-            self.args += [text.strip()] * 3
-        self.where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+            w.add("n.object_type = ? AND n.object_id = ?", object_type, object_id)
+        w.contains(text, "n.title", "n.publisher", "n.location")
+        self.where, self.args = w.clause, w.args
 
     def count(self) -> int:
         return int(self.book.conn.execute("SELECT count(*) FROM notices n" + self.where, self.args).fetchone()[0])

@@ -9,7 +9,7 @@ that needs the clerk's written reason and the reviewer's override, any other fai
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,13 @@ class Draft:
     usage: str
     method: str
     payment_id: int | None = None
+
+    @classmethod
+    def of(cls, payment: Mapping[str, Any]) -> Draft:
+        """A stored request (a `payments` row, or `query.get`'s dict) as the checks read it."""
+        return cls(int(payment["project_id"]), int(payment["indicator_id"]),
+                   None if payment["payee_id"] is None else int(payment["payee_id"]), int(payment["amount"]),
+                   str(payment["kind"]), str(payment["usage"]), str(payment["method"]), int(payment["id"]))
 
 
 @dataclass(frozen=True)

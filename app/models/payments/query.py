@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.models.store.book import Book
+from app.models.store.where import Where
 from app.models.values.errors import NotFound
 
 STATUS_NAMES = {"draft": "草稿", "submitted": "已提交", "approved": "已审核", "paid": "已支付",
@@ -79,19 +80,9 @@ class PaymentQuery:
 
     def __init__(self, book: Book, *, status: str = "", text: str = "", project_id: int | None = None) -> None:
         self.book = book
-        clauses: list[str] = []
-        self.args: list[Any] = []
-        if status:
-            clauses.append("y.status = ?")
-            self.args.append(status)
-        if project_id:
-            clauses.append("y.project_id = ?")
-            self.args.append(project_id)
-        if text.strip():
-            clauses.append("(instr(y.request_no, ?) OR instr(p.name, ?) OR instr(p.code, ?) OR instr(coalesce(e.name, ''), ?) "
-                           "OR instr(i.doc_no, ?) OR instr(coalesce(y.voucher_no, ''), ?))")
-            self.args += [text.strip()] * 6
-        self.where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        w = Where().equals("y.status", status).equals("y.project_id", project_id or None).contains(
+            text, "y.request_no", "p.name", "p.code", "coalesce(e.name, '')", "i.doc_no", "coalesce(y.voucher_no, '')")
+        self.where, self.args = w.clause, w.args
 
     def count(self) -> int:
         return int(self.book.conn.execute(

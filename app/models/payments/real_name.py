@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.models.payments.query import get
-from app.models.payments.requests import require_status
+from app.models.payments.requests import is_own, require_status
 from app.models.plan import fields as pf
 from app.models.plan import payees
 from app.models.store.book import Book
@@ -86,7 +86,7 @@ def import_list(book: Book, *, payment_id: int, file_name: str, data: bytes) -> 
     require_status(payment, "real_name")
     if not payment["real_name_required"]:
         raise ValidationError(f"“{payment['kind_name']}”不需要实名制发放名册", field="支付类型")
-    if book.user and book.user.role != "chief" and payment["drafted_by"] != book.user.id:
+    if book.user and not is_own(book, payment):
         raise PermissionDenied(f"只有起草人 {payment['drafter_name']} 可以为这份申请导入名册")
     lines = parse(book, data, file_name)
     total = sum(int(line["amount"]) for line in lines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 from app.models.ledger import account as ledger
@@ -44,16 +45,43 @@ def require_status(payment: dict[str, Any], action: str) -> None:
             f"（只有“{allowed}”的申请可以{ACTION_VERBS[action]}）", field="状态")
 
 
-def _uid(book: Book) -> int:
-    if book.user is None:
-        raise PermissionDenied("请先登录。")
-    return book.user.id
+# The permission-table operation behind each action (resources/permissions.toml).
+PERMISSION = {"edit": "draft_payment", "submit": "submit_payment", "review": "review_payment",
+              "return": "return_payment", "void": "void_payment", "paid": "mark_paid",
+              "real_name": "import_real_name_list"}
+
+
+def is_own(book: Book, payment: Mapping[str, Any]) -> bool:
+    """The drafter's own request (the chief counts as every drafter): who may edit, submit, import its roster."""
+    user = book.user
+    return user is not None and (user.role == "chief" or payment["drafted_by"] == user.id)
+
+
+def may_review(book: Book, payment: Mapping[str, Any]) -> bool:
+    """Four eyes: the reviewer is neither the drafter nor the submitter."""
+    return book.user_id is not None and book.user_id not in (payment["drafted_by"], payment["submitted_by"])
+
+
+def actions_for(book: Book, payment: Mapping[str, Any] | None) -> frozenset[str]:
+    """What the logged-in user may do now: "draft" (a new request), and for `payment` each of `ALLOWED_FROM`'s
+    actions its status, the permission table and the rules above allow — the same rules the operations below
+    enforce, so a button the window enables is one the operation accepts."""
+    found = {"draft"} if book.may("draft_payment") else set()
+    if payment is None or book.user is None:
+        return frozenset(found)
+    rule = {"edit": is_own(book, payment), "submit": is_own(book, payment), "review": may_review(book, payment),
+            "real_name": is_own(book, payment) and bool(payment["real_name_required"]),
+            "return": True, "void": True, "paid": True}
+    for action, op in PERMISSION.items():
+        if payment["status"] in ALLOWED_FROM[action] and rule[action] and book.may(op):
+            found.add(action)
+    return frozenset(found)
 
 
 def _event(book: Book, conn: sqlite3.Connection, payment_id: int, action: str, before: str | None, after: str,
            note: str = "") -> None:
     conn.execute("INSERT INTO payment_events (payment_id, action, from_status, to_status, note, user_id, at) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?)", (payment_id, action, before, after, note, _uid(book), book.stamp()))
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)", (payment_id, action, before, after, note, book.user_id, book.stamp()))
 
 
 def _code(value: object, field: str, lengths: tuple[int, ...]) -> str:
@@ -125,14 +153,14 @@ def draft(book: Book, *, project_id: int, indicator_id: int, payee_id: int | Non
         cur = conn.execute(
             f"INSERT INTO payments ({', '.join(cols)}, request_no, client_token, status, drafted_by, drafted_at) "
             f"VALUES ({', '.join('?' * len(cols))}, ?, ?, 'draft', ?, ?)",
-            (*v.values(), f"SQ{year}-{(last or 0) + 1:04d}", client_token or None, _uid(book), book.stamp()))
+            (*v.values(), f"SQ{year}-{(last or 0) + 1:04d}", client_token or None, book.user_id, book.stamp()))
         payment_id = int(cur.lastrowid or 0)
         _event(book, conn, payment_id, "draft", None, "draft")
     return payment_id
 
 
 def _own(book: Book, payment: dict[str, Any], what: str) -> None:
-    if book.user and book.user.role != "chief" and payment["drafted_by"] != book.user.id:
+    if book.user and not is_own(book, payment):
         raise PermissionDenied(f"只有起草人 {payment['drafter_name']} 可以{what}这份申请")
 
 
@@ -151,11 +179,6 @@ def update(book: Book, *, payment_id: int, project_id: int, indicator_id: int, p
                      (*v.values(), payment_id))
         changed = [k for k in v if str(v[k]) != str(current[k])]
         _event(book, conn, payment_id, "edit", current["status"], "draft", "修改：" + "、".join(changed) if changed else "")
-
-
-def _draft_of(payment: dict[str, Any]) -> checks.Draft:
-    return checks.Draft(payment["project_id"], payment["indicator_id"], payment["payee_id"], payment["amount"],
-                        payment["kind"], payment["usage"], payment["method"], payment["id"])
 
 
 def _failures(outcomes: list[checks.Outcome], kind: str) -> list[checks.Outcome]:
@@ -177,7 +200,7 @@ def submit(book: Book, *, payment_id: int, reason: str = "") -> dict[str, Any]:
     current = get(book, payment_id)
     require_status(current, "submit")
     _own(book, current, "提交")
-    outcomes = checks.evaluate(book, _draft_of(current))
+    outcomes = checks.evaluate(book, checks.Draft.of(current))
     warns = _failures(outcomes, "warn")
     why = pf.text(reason, "超限理由", max_len=500, multiline=True)
     blocked = bool(_failures(outcomes, "fail"))
@@ -192,7 +215,7 @@ def submit(book: Book, *, payment_id: int, reason: str = "") -> dict[str, Any]:
             _event(book, conn, payment_id, "return", current["status"], "returned", text)
         else:
             conn.execute("UPDATE payments SET status = 'submitted', soft_reason = ?, submitted_by = ?, submitted_at = ?, "
-                         "override_note = '' WHERE id = ?", (why if warns else "", _uid(book), book.stamp(), payment_id))
+                         "override_note = '' WHERE id = ?", (why if warns else "", book.user_id, book.stamp(), payment_id))
             _event(book, conn, payment_id, "submit", current["status"], "submitted", why if warns else "")
     return _result(book, payment_id, outcomes, run)
 
@@ -202,10 +225,9 @@ def review(book: Book, *, payment_id: int, override_note: str = "") -> dict[str,
     needs the reviewer's written override of the clerk's reason; otherwise it is 已审核."""
     current = get(book, payment_id)
     require_status(current, "review")
-    uid = _uid(book)
-    if uid in (current["drafted_by"], current["submitted_by"]):
+    if book.user is not None and not may_review(book, current):
         raise PermissionDenied("不能审核本人起草或提交的支付申请，须由另一名审核人审核")
-    outcomes = checks.evaluate(book, _draft_of(current))
+    outcomes = checks.evaluate(book, checks.Draft.of(current))
     warns = _failures(outcomes, "warn")
     note = pf.text(override_note, "审核意见", max_len=500, multiline=True)
     blocked = bool(_failures(outcomes, "fail"))
@@ -223,7 +245,7 @@ def review(book: Book, *, payment_id: int, override_note: str = "") -> dict[str,
                 with book.write("override_soft_check") as inner:
                     inner.execute("UPDATE payments SET override_note = ? WHERE id = ?", (note, payment_id))
             conn.execute("UPDATE payments SET status = 'approved', reviewed_by = ?, reviewed_at = ? WHERE id = ?",
-                         (uid, book.stamp(), payment_id))
+                         (book.user_id, book.stamp(), payment_id))
             _event(book, conn, payment_id, "review", "submitted", "approved", note)
     return _result(book, payment_id, outcomes, run)
 
@@ -275,7 +297,7 @@ def mark_paid(book: Book, *, payment_id: int, voucher_no: str, pay_date: dt.date
         entry_id = ledger.post_expenditure(book, indicator_id=current["indicator_id"], amount=current["amount"],
                                            entry_date=day, voucher_no=voucher, payment_id=payment_id, summary=summary)
         conn.execute("UPDATE payments SET status = 'paid', voucher_no = ?, pay_date = ?, ledger_entry_id = ?, paid_by = ?, "
-                     "paid_at = ? WHERE id = ?", (voucher, day.isoformat(), entry_id, _uid(book), book.stamp(), payment_id))
+                     "paid_at = ? WHERE id = ?", (voucher, day.isoformat(), entry_id, book.user_id, book.stamp(), payment_id))
         _event(book, conn, payment_id, "paid", "approved", "paid", f"凭证号 {voucher}，{fmt(current['amount'])} 元")
         _start_project(book, conn, current["project_id"])
     return entry_id

@@ -57,6 +57,25 @@ def _version(book: Book, conn: sqlite3.Connection, project_id: int, version: int
          json.dumps(snapshot(book, project_id), ensure_ascii=False, sort_keys=True), book.user_id, book.stamp()))
 
 
+def actions_for(book: Book, project: Mapping[str, Any] | None) -> frozenset[str]:
+    """What the logged-in user may do now with `project` (None: nothing selected), by the same rules the
+    operations enforce: "new" and "import" need only the permission; a project still in the pool (no
+    decision yet) can be edited, deleted and approved; a decided one can be adjusted and moved forward
+    until the last status."""
+    found = {a for a, op in (("new", "edit_project"), ("import", "import_plan")) if book.may(op)}
+    if project is None:
+        return frozenset(found)
+    pooled = project["decision_id"] is None
+    last = book.rules.project_statuses[-1].code
+    for action, op, rule in (("edit", "edit_project", pooled), ("delete", "edit_project", pooled),
+                             ("approve", "approve_plan", pooled and project["status"] == projects.initial_status(book)),
+                             ("adjust", "adjust_plan", not pooled),
+                             ("advance", "advance_project", not pooled and project["status"] != last)):
+        if rule and book.may(op):
+            found.add(action)
+    return frozenset(found)
+
+
 def approve_plan(book: Book, *, project_ids: Sequence[int], decision_no: str, decision_date: dt.date | str,
                  title: str = "") -> int:
     """Record the leading group's decision approving these 入库 projects; returns the decision id."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from app.models.plan import fields as pf
 from app.models.store.book import Book
+from app.models.store.where import Where
 from app.models.values import ids
 from app.models.values.errors import NotFound, ValidationError
 
@@ -153,10 +154,8 @@ class PayeeQuery:
 
     def __init__(self, book: Book, *, text: str = "") -> None:
         self.book = book
-        self.where, self.args = "", []
-        if text.strip():
-            self.where = " WHERE instr(p.name, ?) OR instr(p.id_code, ?) OR instr(p.account_no, ?) OR instr(p.bank, ?)"
-            self.args = [text.strip()] * 4
+        w = Where().contains(text, "p.name", "p.id_code", "p.account_no", "p.bank")
+        self.where, self.args = w.clause, w.args
 
     def count(self) -> int:
         return int(self.book.conn.execute("SELECT count(*) FROM payees p" + self.where, self.args).fetchone()[0])

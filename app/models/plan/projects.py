@@ -14,6 +14,7 @@ from typing import Any
 from app.models.ledger import deadlines
 from app.models.plan import fields as pf
 from app.models.store.book import Book
+from app.models.store.where import Where
 from app.models.values.errors import NotFound, ValidationError
 from app.models.values.money import format as fmt
 
@@ -135,19 +136,9 @@ class ProjectQuery:
 
     def __init__(self, book: Book, *, year: int | None = None, status: str = "", text: str = "") -> None:
         self.book = book
-        clauses: list[str] = []
-        self.args: list[Any] = []
-        if year:
-            clauses.append("p.year = ?")
-            self.args.append(year)
-        if status:
-            clauses.append("p.status = ?")
-            self.args.append(status)
-        if text.strip():
-            clauses.append("(instr(p.code, ?) OR instr(p.name, ?) OR instr(p.township, ?) OR instr(p.village, ?) "
-                           "OR instr(p.implementer, ?))")
-            self.args += [text.strip()] * 5
-        self.where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        w = Where().equals("p.year", year or None).equals("p.status", status).contains(
+            text, "p.code", "p.name", "p.township", "p.village", "p.implementer")
+        self.where, self.args = w.clause, w.args
 
     def count(self) -> int:
         return int(self.book.conn.execute("SELECT count(*) FROM projects p" + self.where, self.args).fetchone()[0])

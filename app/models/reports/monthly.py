@@ -8,8 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,25 +50,6 @@ def _names(book: Book, reviewer_id: int | None, preparer_id: int | None) -> tupl
         return user.name
 
     return name_of(reviewer_id, ("reviewer",), "审核人"), name_of(preparer_id, ("clerk",), "填表人")
-
-
-@contextmanager
-def worker_book(book: Book) -> Iterator[Book]:
-    """The same file and user on a connection of its own, for work run off the GUI thread.
-
-    Two threads sharing one connection share its transaction: a write the window makes meanwhile (the
-    dashboard storing warnings) would land inside a sign-off, or break it. With two connections SQLite
-    makes one wait. Holds no file lock (the window's Book does); a read-only book is used as it is.
-    """
-    if book.read_only:
-        yield book
-        return
-    own = Book(book.path, db.connect(book.path), read_only=False)
-    own.user, own.clock = book.user, book.clock
-    try:
-        yield own
-    finally:
-        own.close(backup=False)
 
 
 def next_version(book: Book, month: str) -> int:

@@ -5,12 +5,13 @@ Split out of rules_schema.py to keep modules small; rules_schema re-exports ever
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 from math import ceil, floor
 from typing import Literal
+
+from dateutil.relativedelta import relativedelta
 
 from app.models.values.errors import NotFound
 
@@ -126,13 +127,9 @@ class ReportDue:
     to: str
 
 
-def _clamped(year: int, month: int, day: int) -> date:
-    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
-
-
-def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
-    index = year * 12 + month - 1 + months
-    return index // 12, index % 12 + 1
+def _day_of(year: int, month: int, day: int, *, months: int = 0) -> date:
+    """Day `day` of the month `months` after `year-month`, clamped to that month's last day (relativedelta)."""
+    return date(year, month, 1) + relativedelta(months=months, day=day)
 
 
 @dataclass(frozen=True)
@@ -144,9 +141,9 @@ class Reporting:
     def period(self, year: int, month: int) -> tuple[date, date]:
         """First and last day of the statistical period of report month `year-month`."""
         if self.cutoff_day is None:
-            return date(year, month, 1), _clamped(year, month, 31)
-        py, pm = _add_months(year, month, -1)
-        return _clamped(py, pm, self.cutoff_day) + timedelta(days=1), _clamped(year, month, self.cutoff_day)
+            return date(year, month, 1), _day_of(year, month, 31)
+        return (_day_of(year, month, self.cutoff_day, months=-1) + timedelta(days=1),
+                _day_of(year, month, self.cutoff_day))
 
     def due_day(self, level: str) -> int:
         for due in self.due:
@@ -156,8 +153,7 @@ class Reporting:
 
     def due_date(self, year: int, month: int, level: str) -> date:
         """When the report of `year-month` is due from a bureau at `level` (day clamped to month end)."""
-        dy, dm = _add_months(year, month, self.due_month_offset)
-        return _clamped(dy, dm, self.due_day(level))
+        return _day_of(year, month, self.due_day(level), months=self.due_month_offset)
 
 
 @dataclass(frozen=True)

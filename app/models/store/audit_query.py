@@ -8,6 +8,7 @@ from typing import Any
 
 from app.models.store import permissions
 from app.models.store.book import Book
+from app.models.store.where import Where
 
 TABLE_NAMES = {
     "bureau": "单位信息", "users": "用户", "fund_kinds": "资金大类", "fund_items": "资金项目",
@@ -52,24 +53,16 @@ class LogQuery:
         self.flt = flt or LogFilter()
 
     def _where(self) -> tuple[str, list[Any]]:
-        clauses, args = [], []
         f = self.flt
-        if f.actor:
-            clauses.append("actor = ?")
-            args.append(f.actor)
-        if f.table:
-            clauses.append("tbl = ?")
-            args.append(f.table)
+        w = Where().equals("actor", f.actor).equals("tbl", f.table)
         if f.date_from:
-            clauses.append("at >= ?")
-            args.append(f.date_from)
+            w.add("at >= ?", f.date_from)
         if f.date_to:
-            clauses.append("at < date(?, '+1 day')")
-            args.append(f.date_to)
+            w.add("at < date(?, '+1 day')", f.date_to)
         if f.text:
-            clauses.append("(instr(coalesce(after, ''), ?) > 0 OR instr(coalesce(before, ''), ?) > 0 OR row_key = ?)")
-            args += [f.text, f.text, f.text]
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+            w.add("(instr(coalesce(after, ''), ?) > 0 OR instr(coalesce(before, ''), ?) > 0 OR row_key = ?)",
+                  f.text, f.text, f.text)
+        return w.clause, w.args
 
     def count(self) -> int:
         where, args = self._where()

@@ -81,6 +81,7 @@ class Book:
         self._check_cancelled = False
         self._check_listeners: list[Callable[[str | None], None]] = []
         self.temp_dir: Path | None = None  # a read-only open's temporary copy, removed on close
+        self._checked_by: Book | None = None  # a worker's book: the window's book runs the open-time check
 
     # -- the deferred integrity check ---------------------------------------------------------
     def start_check(self, on_done: Callable[[str | None], None] | None = None) -> None:
@@ -134,6 +135,13 @@ class Book:
     def ensure_checked(self) -> None:
         """Before a write or a backup: a pending check is run (or waited for). Afterwards `integrity` is
         "ok" or "failed" (and the book read-only)."""
+        parent = self._checked_by
+        if parent is not None:  # a worker's book (worker_book): the window's book checks, this one follows
+            parent.ensure_checked()
+            if parent.integrity == "failed" and not self.read_only:
+                self.read_only, self.notice = True, parent.notice
+                self.refuse_writes()
+            return
         if self.integrity != "pending":
             return
         self.start_check()
@@ -167,6 +175,11 @@ class Book:
     def user_id(self) -> int | None:
         """The acting user's id (None before login): what every audited row records as its author."""
         return self.user.id if self.user and self.user.id else None
+
+    def may(self, op: str) -> bool:
+        """Whether the logged-in user may do `op` (resources/permissions.toml) on this file now: what a button
+        asks before it is enabled. `write(op)` enforces the same table."""
+        return not self.read_only and self.user is not None and permissions.allowed(op, self.user.role)
 
     def __enter__(self) -> Book:
         return self
@@ -293,6 +306,28 @@ class Book:
                 self._lock.release()
             if self.temp_dir is not None:
                 shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+@contextmanager
+def worker_book(book: Book, *, read_only: bool = False) -> Iterator[Book]:
+    """The same file and user on a connection of its own, for work run off the GUI thread.
+
+    Two threads sharing one connection share its transaction: a write the window makes meanwhile would land
+    inside the worker's transaction, or break it. With two connections SQLite makes one wait. Holds no file
+    lock (the window's Book does). `read_only=True` (or a book opened read-only): the connection cannot write.
+    A write waits for the window's book's open-time integrity check, and is refused if it failed."""
+    read_only = read_only or book.read_only
+    try:
+        conn = db.connect(book.path, read_only=read_only)
+    except sqlite3.Error as exc:
+        raise (translate(exc) or FileError(f"无法打开文件 {book.path}：{exc}")) from exc
+    own = Book(book.path, conn, read_only=read_only, notice=book.notice)
+    own.user, own.clock, own._rules = book.user, book.clock, book._rules
+    own._checked_by = book
+    try:
+        yield own
+    finally:
+        own.close(backup=False)
 
 
 def open_book(path: Path | str, *, read_only: bool = False, create: bool = False, check: str = "full",

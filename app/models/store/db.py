@@ -204,9 +204,15 @@ def install_triggers(conn: sqlite3.Connection) -> None:
             conn.execute(f'CREATE TRIGGER "fl_closed_{name}_d" BEFORE DELETE ON "{name}" WHEN {closed("OLD")} {raise_sql}')
 
 
+# The tables the global search indexes (schema 0008; app/models/search/index.py), each with three triggers.
+SEARCH_SOURCES = ("payees", "projects", "indicators", "payments", "notices")
+
+
 def expected_triggers(conn: sqlite3.Connection) -> set[str]:
     """Names of the triggers the app relies on; verify reports any that are missing."""
     names = {"audit_log_no_update", "audit_log_no_delete"}
+    if user_version(conn) >= 8:
+        names |= {f"search_{t}_{a}" for t in SEARCH_SOURCES for a in "iud"}
     for t in tracked(conn):
         names |= {f"fl_audit_{t['name']}_{a}" for a in "iud"}
         if t["date_expr"]:

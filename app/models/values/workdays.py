@@ -159,23 +159,36 @@ def calendar_from_years(years: Iterable[YearData]) -> Calendar:
 # --- entering a year -----------------------------------------------------------------------
 
 
-_DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{4})(\d{2})(\d{2})")
+# The year comes first, with four digits: "10/11/2026" (day or month first?) and "26-10-11" are refused, never guessed.
+_YEAR_FIRST = re.compile(r"\d{4}(?:\d{4}$|\s*[-/.年])")
+_DEFAULTS = (dt.datetime(2000, 1, 1), dt.datetime(2001, 2, 2))  # a part missing from the text shows as a difference
 
 
 def parse_date(text: str, field: str) -> dt.date:
-    """A date as clerks type it: 2026-10-10, 2026/10/10, 2026.10.10, 2026年10月10日, 20261010.
+    """A date as clerks type it or a workbook stores it as text: 2026-10-10, 2026/10/10, 2026.10.10,
+    2026年10月10日, 20261010, 2026-10-10 00:00:00, full-width digits, 2026-Oct-10.
 
-    Full-width digits are accepted; anything else is refused with the text quoted.
+    Parsed by dateutil with explicit rules: the year first with four digits (no day-first/month-first guess),
+    every part present (year, month and day), no fuzzy skipping of words, and no time of day other than
+    midnight. Anything else is refused, naming the field and quoting the text.
     """
-    cleaned = unicodedata.normalize("NFKC", text).strip()
-    m = _DATE_RE.fullmatch(cleaned)
-    if m:
-        parts = [g for g in m.groups() if g is not None]
-        try:
-            return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-        except ValueError:
-            pass
-    raise ValidationError(f"“{text}”不是有效日期，应为 YYYY-MM-DD", field=field)
+    from dateutil import parser
+
+    cleaned = unicodedata.normalize("NFKC", str(text)).strip()
+    cleaned = re.sub(r"\s*([年月])\s*", "-", cleaned).replace("日", " ").strip()
+    refusal = ValidationError(f"“{text}”不是有效日期，应为 YYYY-MM-DD（年份在前，四位）", field=field)
+    if not _YEAR_FIRST.match(cleaned):
+        raise refusal
+    try:
+        first, second = (parser.parse(cleaned, default=d, yearfirst=True, dayfirst=False, fuzzy=False)
+                         for d in _DEFAULTS)
+    except (ValueError, OverflowError) as exc:  # dateutil's ParserError is a ValueError
+        raise refusal from exc
+    if first != second:  # a part of the date was missing and came from the default
+        raise refusal
+    if first.time() != dt.time(0) or first.tzinfo is not None:
+        raise ValidationError(f"“{text}”带有时刻，请只填日期（YYYY-MM-DD）", field=field)
+    return first.date()
 
 
 def _as_date(value: object, field: str) -> dt.date:

@@ -16,6 +16,7 @@ from typing import Any
 from app.models.ledger import common as lc
 from app.models.store import periods
 from app.models.store.book import Book
+from app.models.store.where import Where
 from app.models.values.errors import NotFound, ValidationError
 from app.models.warnings import base as warn
 
@@ -192,21 +193,15 @@ class ProblemQuery:
     text: str = ""
 
     def _where(self) -> tuple[str, list[Any]]:
-        where, args = ["1 = 1"], []
+        w = Where()
         closed = [s.code for s in warn.statuses(self.book) if s.closed]
         marks = ",".join("?" * len(closed))
         if self.state == "open":
-            where.append(f"u.status NOT IN ({marks})")
-            args += closed
+            w.add(f"u.status NOT IN ({marks})", *closed)
         elif self.state == "closed":
-            where.append(f"u.status IN ({marks})")
-            args += closed
-        needle = self.text.strip()
-        if needle:
-            where.append("(instr(p.description, ?) OR instr(p.section, ?) OR instr(coalesce(pr.name, ''), ?) "
-                         "OR instr(u.measures, ?) OR instr(u.progress, ?))")
-            args += [needle] * 5
-        return " AND ".join(where), args
+            w.add(f"u.status IN ({marks})", *closed)
+        w.contains(self.text, "p.description", "p.section", "coalesce(pr.name, '')", "u.measures", "u.progress")
+        return w.sql, w.args
 
     def count(self) -> int:
         where, args = self._where()

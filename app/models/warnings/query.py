@@ -9,6 +9,7 @@ from typing import Any
 
 from app.models.store import periods
 from app.models.store.book import Book
+from app.models.store.where import Where
 from app.models.warnings import engine as warn
 
 SORT = {"id": "w.id", "code": "w.code", "code_name": "w.code", "object_label": "w.object_label", "amount": "w.amount",
@@ -28,22 +29,13 @@ class WarningQuery:
     text: str = ""
 
     def _where(self) -> tuple[str, list[Any]]:
-        where, args = ["1 = 1"], []
-        if self.code:
-            where.append("w.code = ?")
-            args.append(self.code)
-        if self.status:
-            where.append("w.status = ?")
-            args.append(self.status)
+        w = Where().equals("w.code", self.code).equals("w.status", self.status)
         if self.state == ACTIVE:
-            where.append("w.cleared_on IS NULL")
+            w.add("w.cleared_on IS NULL")
         elif self.state == CLEARED:
-            where.append("w.cleared_on IS NOT NULL")
-        needle = self.text.strip()
-        if needle:
-            where.append("(instr(w.object_label, ?) OR instr(w.detail, ?) OR instr(w.section, ?) OR instr(w.note, ?))")
-            args += [needle] * 4
-        return " AND ".join(where), args
+            w.add("w.cleared_on IS NOT NULL")
+        w.contains(self.text, "w.object_label", "w.detail", "w.section", "w.note")
+        return w.sql, w.args
 
     def count(self) -> int:
         where, args = self._where()

@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
 
 from app.export import signed
 from app.models.reports import monthly
-from app.models.store.book import Book, open_book
-from app.ui.kit import dialogs
+from app.models.store.book import Book
+from app.ui.kit import dialogs, ops
+from app.ui.kit.ops import Cancelled, Op, Progress
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable
-from app.ui.kit.worker import Cancelled, Job, Progress
 from app.ui.shell.folders import open_folder
 
 COLUMNS = [Column("month", "月份"), Column("version", "版本", "int"), Column("status_name", "状态"),
@@ -42,7 +42,7 @@ class SignedPackagesPage(QWidget):
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
-        self.job: Job | None = None
+        self.job: Op[Any] | None = None
         self.checks: list[signed.FileCheck] = []
         self.recreated: Path | None = None
         layout = QVBoxLayout(self)
@@ -126,38 +126,32 @@ class SignedPackagesPage(QWidget):
         row = self.selected()
         if row is None or self.busy():
             return
-        month, version, path = str(row["month"]), int(row["version"]), self.book.path
+        month, version = str(row["month"]), int(row["version"])
         out = Path(tempfile.mkdtemp(prefix="fundledger-重新生成-"))
         self.recreate_button.setEnabled(False)
         self.result.setText(f"正在重新生成 {month} 第 {version} 版……")
 
-        def job(progress: Progress) -> tuple[Path, list[signed.FileCheck], str]:
-            own = open_book(path, read_only=True)
-            try:
-                folder, checks = signed.recreate_compare(own, month=month, version=version, out_dir=out,
-                                                         progress=progress.step)
-                why = None if all(c.same for c in checks) else signed.why_different(own, month=month, version=version)
-                return folder, checks, signed.compare_summary(month, version, checks, why)
-            finally:
-                own.close()
+        def job(own: Book, progress: Progress) -> tuple[Path, list[signed.FileCheck], str]:
+            folder, checks = signed.recreate_compare(own, month=month, version=version, out_dir=out,
+                                                     progress=progress.step)
+            why = None if all(c.same for c in checks) else signed.why_different(own, month=month, version=version)
+            return folder, checks, signed.compare_summary(month, version, checks, why)
 
-        def done(result: Any, error: BaseException | None) -> None:
-            self.recreate_button.setEnabled(True)
-            if error is not None:
-                self.result.setText(f"未能重新生成：{error}")
-                if isinstance(error, Cancelled):
-                    dialogs.info(self, str(error))
-                else:
-                    dialogs.error(self, error)
-                return
+        def failed(error: BaseException) -> None:
+            self.result.setText(f"未能重新生成：{error}")
+            if isinstance(error, Cancelled):
+                dialogs.info(self, str(error))
+            else:
+                dialogs.error(self, error)
+
+        def done(result: tuple[Path, list[signed.FileCheck], str]) -> None:
             folder, checks, summary = result
             self.recreated, self.checks = folder, checks
             self.show_files(checks)
             self.result.setText(f"{summary}\n重新生成的文件在：{folder}")
 
-        self.job = Job(self, f"重新生成 {month} 第 {version} 版", job, done)
-        self.job.dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        self.job.start()
+        self.job = Op(self, self.book, f"重新生成 {month} 第 {version} 版", job, writes=False) \
+            .after(lambda: self.recreate_button.setEnabled(True)).success(done).failure(failed).run_in_background()
 
     # -- export the signed files as sent ---------------------------------------------------------
     def choose_folder(self, title: str) -> Path | None:
@@ -175,7 +169,7 @@ class SignedPackagesPage(QWidget):
         folder = self.choose_folder(f"导出 {row['month']} 第 {row['version']} 版到")
         if folder is None:
             return
-        written = dialogs.run_op(self, lambda: signed.save_signed(self.book, month=str(row["month"]),
+        written = ops.run_op(self, self.book, lambda: signed.save_signed(self.book, month=str(row["month"]),
                                                                      version=int(row["version"]), out_dir=folder))
         if isinstance(written, Path):
             self.result.setText(f"已导出 {row['month']} 第 {row['version']} 版签发时的文件：{written}")

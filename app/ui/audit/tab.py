@@ -25,11 +25,12 @@ from PySide6.QtWidgets import (
 from app.export import evidence
 from app.models.integrity.verify import Report
 from app.models.store import audit_query
-from app.models.store.book import Book, open_book
+from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.ui.audit.packages_page import SignedPackagesPage
+from app.ui.kit.ops import Op, Progress
 from app.ui.kit.table_models import Column, LazyTableModel
 from app.ui.kit.widgets import DataTable, focus_shortcut
-from app.ui.kit.worker import Job, Progress
 
 COLUMNS = [Column("seq", "序号", "int"), Column("at", "时间"), Column("actor", "操作人"), Column("op_name", "操作"),
            Column("table_name", "数据表"), Column("row_key", "主键"), Column("action_name", "动作"),
@@ -37,10 +38,17 @@ COLUMNS = [Column("seq", "序号", "int"), Column("at", "时间"), Column("actor
 
 
 class AuditTab(QWidget):
+    WATCHES = frozenset({'signoffs', 'signoff_files'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.packages.reload()
+
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
-        self.job: Job | None = None
+        self.job: Op[Report] | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         self.pages = QTabWidget()
@@ -150,16 +158,14 @@ class AuditTab(QWidget):
         self.against_button.setEnabled(False)
         self.report.setPlainText("正在核验……")
 
-        def job(progress: Progress) -> Report:
-            own = open_book(path, read_only=True)
-            try:
-                return evidence.verify(own, progress=progress.step, against=against or [])
-            finally:
-                own.close()
+        def job(own: Book, progress: Progress) -> Report:
+            return evidence.verify(own, progress=progress.step, against=against or [])
 
-        def done(result: Any, error: BaseException | None) -> None:
+        def enable() -> None:
             self.verify_button.setEnabled(True)
             self.against_button.setEnabled(True)
-            self.report.setPlainText(str(error) if error else result.text(str(path)))
 
-        self.job = Job(self, "核验数据库", job, done).start()
+        self.job = Op(self, self.book, "核验数据库", job, writes=False) \
+            .after(enable) \
+            .success(lambda result: self.report.setPlainText(result.text(str(path)))) \
+            .failure(lambda error: self.report.setPlainText(str(error))).run_in_background()

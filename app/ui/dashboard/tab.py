@@ -2,20 +2,15 @@
 pace to 31 October, bond money's clocks, deadlines ahead; the warning list and the 问题台账.
 
 First paint shows what is stored; when the stored result is older than today and the user may, the
-warnings are recomputed: detection runs off the GUI thread on its own read-only connection, storing
-(a quick upsert) back on the GUI thread.
+warnings are recomputed: detection and storing run off the GUI thread on a connection of their own (kit.ops.Op),
+quietly at start-up, with progress and 取消 when 重新计算预警 is pressed.
 """
 
 from __future__ import annotations
 
-import atexit
-import datetime as dt
-import sqlite3
-from pathlib import Path
 from typing import Any
 
-import shiboken6
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
@@ -26,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models.store.book import Book, open_book
+from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.models.values import money
 from app.models.warnings import dashboard
 from app.models.warnings import engine as warn
@@ -34,10 +30,10 @@ from app.models.warnings import query as warnings_query
 from app.ui.dashboard.chart import Bar, ProgressChart
 from app.ui.dashboard.dialogs import ListDialog, SectionsDialog
 from app.ui.dashboard.warning_pages import ProblemsPage, WarningsPage, can
-from app.ui.kit import dialogs
+from app.ui.kit import ops
+from app.ui.kit.ops import Op, Progress
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, rich_label
-from app.ui.kit.worker import Cancelled, Progress, run_job
 from app.ui.shell import navigate
 
 BOND_COLUMNS = [Column("doc_no", "指标文号"), Column("received", "到位日期"), Column("deadline", "支出期限"),
@@ -117,7 +113,7 @@ class OverviewPage(QWidget):
         since = f"，最早的自 {oldest.isoformat()} 起" if oldest else ""
         self.title.setText(f"<b>{view.as_of.isoformat()}　当前仍在触发的预警 {active} 条{since}。</b>　{when}"
                            + ("　【只读：显示上次计算的结果】" if self.book.read_only else ""))
-        rows = []
+        rows: list[dict[str, Any]] = []
         for c in view.counts:
             rows.append({"type": f"{c.code} {c.name}", "code": c.code, "active": c.active, "amount": c.amount,
                          "oldest": c.oldest.isoformat() if c.oldest else ""}
@@ -157,7 +153,7 @@ class OverviewPage(QWidget):
                     warn.set_default_section(self.book, code=code, section=section)
             return True
 
-        dialogs.run_op(self, save, done="已保存。以后新发现的预警按此设置责任股室。")
+        ops.run_op(self, self.book, save, done="已保存。以后新发现的预警按此设置责任股室。")
 
     # -- opening ---------------------------------------------------------------------------------
     def open_type(self) -> None:
@@ -195,44 +191,17 @@ class OverviewPage(QWidget):
                 self, "到期事项", f"{row['what']}：{row['label']}\n到期日 {row['due']}（剩余 {row['left']}）。", [], []))
 
 
-class Detection(QObject):
-    """Detect the warnings on a read-only connection of its own, in a worker thread."""
-
-    finished = Signal(object, object)  # findings, error
-
-    def __init__(self, path: Path, clock: Any, day: dt.date) -> None:
-        super().__init__()
-        self.path, self.clock, self.day = path, clock, day
-
-    def run(self) -> None:
-        try:
-            own = open_book(self.path, read_only=True, check="deferred")
-            own.clock = self.clock
-            try:
-                result = warn.detect(own, self.day)
-            finally:
-                own.close()
-        except BaseException as exc:  # noqa: BLE001 - handed back to the GUI thread to show
-            self.finished.emit(None, exc)
-        else:
-            self.finished.emit(result, None)
-
-
-_RUNNING: set[tuple[QThread, Detection]] = set()
-
-
-@atexit.register
-def _wait_for_detections() -> None:
-    """A detection still running when the program ends is waited for (it only reads, within a second)."""
-    for thread, _ in list(_RUNNING):
-        thread.quit()
-        thread.wait(5000)
-
-
 class DashboardTab(QTabWidget):
     """总览 · 预警清单 · 问题台账."""
 
     AUTO_RECOMPUTE = True  # tests switch it off to control when the worker runs
+
+    WATCHES = frozenset({'warnings', 'warning_events', 'warning_runs', 'warning_sections', 'problems', 'problem_updates', 'indicators', 'ledger_entries'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.refresh()
 
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -279,80 +248,31 @@ class DashboardTab(QTabWidget):
                 return True
         return False
 
-    def recompute(self, *, background: bool = True) -> None:
-        """Detect (off the GUI thread unless `background` is False), then store and refresh."""
+    def recompute(self, *, quiet: bool = True) -> None:
+        """Detect and store off the GUI thread on a connection of its own, then refresh.
+
+        `quiet`: no dialog (at start-up; the window stays usable). Else the progress dialog with 取消, which
+        interrupts the reading or the storing: nothing is stored."""
         if self.detecting or self.book.closed:
             return
         day = self.book.today()
-        if not background:
-            self._store(dialogs.run_op(self, lambda: warn.detect(self.book, day)), None, day)
-            return
+
+        def detect_and_store(own: Book, progress: Progress) -> warn.RecomputeResult:
+            findings = warn.detect(own, day)  # reading only: no write lock is held meanwhile
+            progress.check()
+            return warn.recompute(own, as_of=day, findings=findings)
+
         self.detecting = True
         self.overview.recompute_button.setEnabled(False)
         self.overview.recompute_button.setText("正在计算……")
-        for done in [pair for pair in _RUNNING if pair[0].isFinished()]:
-            _RUNNING.discard(done)  # dropped here, on the GUI thread, never by the finishing thread itself
-        thread = QThread()
-        worker = Detection(self.book.path, self.book.clock, day)
-        worker.moveToThread(thread)
-        _RUNNING.add((thread, worker))
-        thread.started.connect(worker.run)
-        worker.finished.connect(thread.quit)
-        worker.finished.connect(self._detected)  # a slot of this widget: delivered on the GUI thread
-        thread.start()
+        Op(self, self.book, "正在重新计算预警", detect_and_store, quiet=quiet, cancellable=not quiet) \
+            .after(self._recomputed).success(lambda _: self.refresh()).run_in_background()
 
     def recompute_now(self) -> None:
-        """重新计算预警 pressed: detect with the progress dialog (取消 interrupts the reading; nothing is stored)."""
-        if self.detecting or self.book.closed:
-            return
-        day, path, clock = self.book.today(), self.book.path, self.book.clock
+        """重新计算预警 pressed: with the progress dialog and 取消."""
+        self.recompute(quiet=False)
 
-        def detect(progress: Progress) -> Any:
-            own = open_book(path, read_only=True, check="deferred")
-            own.clock = clock
-            own.conn.set_progress_handler(lambda: 1 if progress.cancelled.is_set() else 0, 2000)
-            try:
-                return warn.detect(own, day)
-            except sqlite3.OperationalError:
-                if not progress.cancelled.is_set():
-                    raise
-            finally:  # the interrupted statement is gone with its traceback: the read lock goes with it
-                own.conn.set_progress_handler(None, 0)
-                own.close()
-            raise Cancelled()
-
-        self.detecting = True
-        try:
-            findings = run_job(self, "正在重新计算预警", detect)
-        finally:
-            self.detecting = False
-        if isinstance(findings, list):
-            self._store(findings, None, day)
-
-    @Slot(object, object)
-    def _detected(self, findings: Any, error: BaseException | None) -> None:
-        worker = self.sender()
-        day = worker.day if isinstance(worker, Detection) else self.book.today()
-        for pair in [p for p in _RUNNING if p[1] is worker]:
-            pair[0].wait()
-            _RUNNING.discard(pair)
-        self._store(findings, error, day)
-
-    def _store(self, findings: Any, error: BaseException | None, day: dt.date) -> None:
-        if self.book.integrity == "pending" and not self.book.closed and error is None:
-            # storing waits for the open-time check (Book.write would block the window until it ends)
-            self.book.start_check()
-            QTimer.singleShot(200, self, lambda: self._store(findings, error, day))
-            return
+    def _recomputed(self) -> None:
         self.detecting = False
-        if self.book.closed or not shiboken6.isValid(self.overview):
-            return
         self.overview.recompute_button.setText("重新计算预警")
         self.overview.recompute_button.setEnabled(can(self.book, "recompute_warnings"))
-        if error is not None:
-            dialogs.error(self, error)
-            return
-        if not isinstance(findings, list):
-            return
-        if dialogs.run_op(self, lambda: warn.recompute(self.book, as_of=day, findings=findings)):
-            self.refresh()

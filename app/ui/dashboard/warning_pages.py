@@ -13,7 +13,7 @@ from app.models.warnings import engine as warn
 from app.models.warnings import problems
 from app.models.warnings import query as warnings_query
 from app.ui.dashboard.dialogs import HandleDialog, ListDialog, ProblemDialog, ProblemUpdateDialog, warning_detail
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, can, focus_shortcut
 from app.ui.shell import navigate
@@ -55,8 +55,8 @@ class WarningsPage(QWidget):
         self.text = QLineEdit()
         self.text.setPlaceholderText("按对象、内容、股室筛选（Ctrl+F）")
         self.text.returnPressed.connect(self.reload)
-        for widget in (self.code, self.status, self.state):
-            widget.currentIndexChanged.connect(self.reload)
+        for box in (self.code, self.status, self.state):
+            box.currentIndexChanged.connect(self.reload)
         for label, widget in (("类型", self.code), ("状态", self.status), ("范围", self.state), ("", self.text)):
             if label:
                 bar.addWidget(QLabel(label))
@@ -144,14 +144,14 @@ class WarningsPage(QWidget):
         if not row:
             return
         dialog = HandleDialog(self, self.book, row)
-        if dialog.run() and dialogs.run_op(self, lambda: warn.handle(self.book, warning_id=int(row["id"]),
+        if dialog.run() and ops.run_op(self, self.book, lambda: warn.handle(self.book, warning_id=int(row["id"]),
                                                                       **dialog.values())):
             self.reload()
             self.select("warning", row["id"])
 
     def to_problems(self) -> None:
         row = self.current()
-        if row and dialogs.run_op(self, lambda: problems.from_warning(self.book, warning_id=int(row["id"])),
+        if row and ops.run_op(self, self.book, lambda: problems.from_warning(self.book, warning_id=int(row["id"])),
                                   done="已列入问题台账，可在“问题台账”中登记整改措施和时限。"):
             self.reload()
 
@@ -225,7 +225,7 @@ class ProblemsPage(QWidget):
     def add(self) -> None:
         choices = [(int(p["id"]), f"{p['code']} {p['name']}") for p in projects.choices(self.book)]
         dialog = ProblemDialog(self, self.book, choices)
-        if dialog.run() and dialogs.run_op(self, lambda: problems.add(self.book, **dialog.values())):
+        if dialog.run() and ops.run_op(self, self.book, lambda: problems.add(self.book, **dialog.values())):
             self.reload()
 
     def update_current(self) -> None:
@@ -233,7 +233,7 @@ class ProblemsPage(QWidget):
         if not row:
             return
         dialog = ProblemUpdateDialog(self, self.book, row)
-        if dialog.run() and dialogs.run_op(self, lambda: problems.update(self.book, problem_id=int(row["id"]),
+        if dialog.run() and ops.run_op(self, self.book, lambda: problems.update(self.book, problem_id=int(row["id"]),
                                                                           **dialog.values())):
             self.reload()
 

@@ -192,14 +192,3 @@ class ErrorDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
-
-def run_op(parent: QWidget | None, fn: Callable[[], Any], *, done: str | None = None) -> Any:
-    """Call one models operation; its AppError becomes a message and nothing else happens."""
-    try:
-        result = fn()
-    except AppError as exc:
-        error(parent, exc)
-        return None
-    if done:
-        info(parent, done)
-    return result if result is not None else True

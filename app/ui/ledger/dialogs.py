@@ -158,8 +158,8 @@ class IndicatorDialog(OpDialog):
             self.func_code.addItem(f"{f.code} {f.name_in(today.year)}", f.code)
         self.section = QComboBox()
         self.section.setEditable(True)
-        for s in ledger_query.section_choices(book):
-            self.section.addItem(s)
+        for name in ledger_query.section_choices(book):
+            self.section.addItem(name)
         self.poverty = QCheckBox("用于脱贫攻坚（按扶贫资金管理）")
         self.poverty.setChecked(True)
         self.scan = ScanPicker()
@@ -289,8 +289,8 @@ class SectionFiguresDialog(OpDialog):
         self.book, self.month = book, month
         self.section = QComboBox()
         self.section.setEditable(True)
-        for s in ledger_query.section_choices(book):
-            self.section.addItem(s)
+        for name in ledger_query.section_choices(book):
+            self.section.addItem(name)
         if book.user and book.user.section:
             self.section.setCurrentText(book.user.section)
         self.income = QLineEdit("0.00")

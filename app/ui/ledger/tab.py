@@ -23,12 +23,11 @@ from app.export.table_xlsx import ExportColumn, write_table
 from app.models.ledger import catalogue, deadlines, indicators, reconcile, treasury
 from app.models.ledger import query as ledger_query
 from app.models.ledger.indicator_query import IndicatorQuery
-from app.models.store import permissions
 from app.models.store.book import Book
-from app.ui.kit import dialogs
+from app.models.store.changes import Changes
+from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource, RowSource
 from app.ui.kit.widgets import DataTable, focus_shortcut
-from app.ui.kit.worker import run_job
 from app.ui.ledger.dialogs import IndicatorDialog, ManualEntryDialog, ReductionDialog, SectionFiguresDialog
 from app.ui.ledger.treasury_import import TreasuryImportDialog
 from app.ui.shell.folders import open_folder
@@ -94,6 +93,13 @@ class LedgerTab(QWidget):
 
     收支余 and 对账 (the reconciliation differences of a whole year) are read when their page is first shown, or
     their tables first asked for, and again after a reload only then: the tab opens with 指标登记 at once."""
+
+    WATCHES = frozenset({'indicators', 'indicator_events', 'indicator_reductions', 'ledger_entries', 'treasury_imports', 'treasury_payments', 'recon_notes', 'section_ledger_figures', 'ledger_settings'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.reload()
 
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -208,10 +214,9 @@ class LedgerTab(QWidget):
         return bar
 
     def _update_buttons(self) -> None:
-        role = self.book.user.role if self.book.user else ""
         page = self.pages.currentIndex()
         for op, button in self.buttons.items():
-            allowed = not self.book.read_only and permissions.allowed(op, role)
+            allowed = self.book.may(op)
             button.setEnabled(allowed)
             button.setToolTip("" if allowed else "当前角色无权执行，或文件以只读方式打开")
             button.setVisible(op not in ("record_section_ledger", "explain_difference") or page == 3)
@@ -291,6 +296,21 @@ class LedgerTab(QWidget):
         year = f["year"] or today.year
         month = f["month"] or (today.month if year == today.year else 12)
         return f"{year:04d}-{month:02d}"
+
+    def select(self, object_type: str, object_id: Any) -> bool:
+        """navigate.open_object: an indicator is shown on 指标登记, all years and filters cleared if they hide it."""
+        if object_type != "indicator":
+            return False
+        self.pages.setCurrentIndex(0)
+        if self.indicators.select_id(object_id):
+            return True
+        for box in (self.year, self.month, self.kind, self.section):
+            box.blockSignals(True)
+            box.setCurrentIndex(0)
+            box.blockSignals(False)
+        self.text.setText("")
+        self.reload()
+        return self.indicators.select_id(object_id)
 
     def reload(self) -> None:
         f = self.filters()
@@ -389,8 +409,8 @@ class LedgerTab(QWidget):
             dialogs.info(self, "请先在下方差异列表中选中一项。")
             return
         note = dialogs.ask_text(self, "说明差异", f"{diff['kind_name']} {diff.get('voucher_no', '')}：差异原因", str(diff["note"]))
-        if note is not None and dialogs.run_op(
-                self, lambda: reconcile.explain(self.book, month=str(diff["month"]), key=str(diff["key"]), note=note)):
+        if note is not None and ops.run_op(
+                self, self.book, lambda: reconcile.explain(self.book, month=str(diff["month"]), key=str(diff["key"]), note=note)):
             self.reload_reconciliation()
 
     def choose_path(self, kind: str, title: str, pattern: str, suggested: str = "") -> Path | None:
@@ -432,8 +452,6 @@ class LedgerTab(QWidget):
                                                     self.kind.currentText(), self.section.currentText(), f["text"]) if v)
         note += f"；导出时间 {self.book.stamp()}"
         columns = [ExportColumn(c.title, c.kind if c.kind in ("money", "int", "bool") else "text") for c in model.columns]
-        done = run_job(self, f"正在导出“{title}”", lambda _: write_table(
-            path, title=title, columns=columns, note=note,
-            rows=([r.get(c.key) for c in model.columns] for r in rows)), cancellable=False)
-        if isinstance(done, Path):
-            open_folder(done.parent)
+        ops.Op.task(self, f"正在导出“{title}”", lambda _: write_table(
+            path, title=title, columns=columns, note=note, rows=([r.get(c.key) for c in model.columns] for r in rows)),
+            cancellable=False).success(lambda done: open_folder(done.parent)).run_in_background()

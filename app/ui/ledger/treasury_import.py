@@ -23,9 +23,9 @@ from app.models.ledger import treasury_file as tf
 from app.models.store.book import Book
 from app.models.values.errors import AppError, RowErrors
 from app.ui.kit import dialogs
+from app.ui.kit.ops import Op
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable
-from app.ui.kit.worker import Job
 
 COLUMNS = [Column("row", "行号", "int"), Column("voucher_no", "支付凭证号"), Column("pay_date", "支付日期"),
            Column("doc_no", "指标文号"), Column("payee_name", "收款人"), Column("amount", "国库金额", "money"),
@@ -41,8 +41,8 @@ class TreasuryImportDialog(QDialog):
         self.book, self.path = book, path
         self.plan: treasury.Plan | None = None
         self.failed: BaseException | None = None
-        self.result: treasury.ImportResult | None = None
-        self.job: Job | None = None
+        self.imported: treasury.ImportResult | None = None
+        self.job: Op[Any] | None = None
         self.setWindowTitle(f"导入国库支付数据 — {path.name}")
         self.resize(1100, 680)
         headers, found = treasury.headers(book, path)
@@ -103,9 +103,10 @@ class TreasuryImportDialog(QDialog):
         self.import_button.setEnabled(False)
         self.preview_button.setEnabled(False)
         mapping = self.mapping()
-        self.job = Job(self, "正在检查国库支付数据（不写入）",
-                       lambda p: treasury.plan(self.book, self.path, mapping=mapping, progress=p.step),
-                       self._planned).start()
+        self.job = Op(self, self.book, "正在检查国库支付数据（不写入）",
+                      lambda book, p: treasury.plan(book, self.path, mapping=mapping, progress=p.step), writes=False) \
+            .success(lambda plan: self._planned(plan, None)).failure(lambda error: self._planned(None, error)) \
+            .run_in_background()
 
     def _planned(self, plan: Any, error: BaseException | None) -> None:
         self.preview_button.setEnabled(True)
@@ -132,9 +133,10 @@ class TreasuryImportDialog(QDialog):
             return
         mapping = self.mapping()
         self.import_button.setEnabled(False)
-        self.job = Job(self, "正在导入国库支付数据",
-                       lambda p: treasury.import_file(self.book, self.path, mapping=mapping, progress=p.step),
-                       self._imported).start()
+        self.job = Op(self, self.book, "正在导入国库支付数据",
+                      lambda book, p: treasury.import_file(book, self.path, mapping=mapping, progress=p.step)) \
+            .success(lambda result: self._imported(result, None)).failure(lambda error: self._imported(None, error)) \
+            .run_in_background()
 
     def _imported(self, result: Any, error: BaseException | None) -> None:
         if error is not None:
@@ -142,6 +144,6 @@ class TreasuryImportDialog(QDialog):
             self.import_button.setEnabled(self.plan is not None)
             return
         assert isinstance(result, treasury.ImportResult)
-        self.result = result
+        self.imported = result
         dialogs.info(self, result.text())
         self.accept()

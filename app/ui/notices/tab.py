@@ -3,13 +3,12 @@ editor with evidence, feedback and its handling, and 生成公告 (PDF + xlsx in
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,23 +29,14 @@ from app.models.notices import query as notice_query
 from app.models.notices import records as notices
 from app.models.store import attachments
 from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.models.values.errors import AppError
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
+from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, can, focus_shortcut
-from app.ui.kit.worker import Job, run_job
 from app.ui.notices.dialogs import FeedbackDialog, HandlingDialog, NoticeDialog, choose_evidence_files, read_evidence
 from app.ui.shell.folders import open_folder
-
-_LOADING: set[Job] = set()  # background loads still running (kept alive even if their tab goes first)
-
-
-@atexit.register
-def _wait_for_loads() -> None:
-    """A load still running when the program ends is waited for (it only reads)."""
-    for job in list(_LOADING):
-        job.thread.quit()
-        job.thread.wait(10000)
 
 COLOURS = {ob.MISSING: "#ffcdd2", ob.TOO_SHORT: "#ffe0b2", ob.POSTING: "#fff9c4"}
 OBLIGATION_COLUMNS = [Column("status", "状态"), Column("kind_name", "公示类别"), Column("level_name", "层级"),
@@ -66,18 +56,25 @@ STATUS_FILTERS = [("未完成（缺失、公示期不足）", "open"), ("全部"
 class NoticesTab(QWidget):
     """公示义务 (derived, tens of thousands on a large county) over the notice records.
 
-    The obligations are derived in the background (a quiet ui.worker.Job on a read-only connection of its own)
+    The obligations are derived in the background (a quiet kit.ops.Op on a read-only connection of its own)
     when the tab is built; the table says so until they arrive. Asking for the table, its model or the
     counts before then waits for them."""
 
     BACKGROUND = True
+
+    WATCHES = frozenset({'notices', 'notice_evidence', 'notice_feedback', 'notice_feedback_handling', 'projects', 'project_funding', 'payments', 'indicators'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.reload()
 
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
         self.last_generated: list[Path] = []
         self._computed: tuple[dt.date, list[ob.Obligation]] | None = None
-        self._job: Job | None = None
+        self._job: ops.Op[Any] | None = None
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.as_of = QDateEdit()
@@ -182,7 +179,7 @@ class NoticesTab(QWidget):
 
     # -- obligations -------------------------------------------------------------------------------
     def as_of_date(self) -> dt.date:
-        return self.as_of.date().toPython()  # type: ignore[no-any-return]
+        return to_date(self.as_of.date())
 
     def _obligation_source(self) -> notice_query.ObligationSource:
         """Filters re-use the obligations of the chosen day; they are derived again only after a change."""
@@ -203,35 +200,27 @@ class NoticesTab(QWidget):
         return self.text.text().strip()
 
     def _compute_in_background(self) -> None:
-        day, filters, path, clock = self.as_of_date(), self._filters(), self.book.path, self.book.clock
+        day, filters = self.as_of_date(), self._filters()
 
-        def work(_progress: Any) -> Any:
-            from app.models.store.book import open_book
+        def work(own: Book, _progress: ops.Progress) -> Any:
+            found = ob.obligations(own, as_of=day)
+            return day, filters, found, notice_query.ObligationSource(own, as_of=day, computed=found, **filters)
 
-            own = open_book(path, read_only=True, check="deferred")
-            own.clock = clock
-            try:
-                found = ob.obligations(own, as_of=day)
-                return day, filters, found, notice_query.ObligationSource(own, as_of=day, computed=found, **filters)
-            finally:
-                own.close()
-
-        job = Job(None, "正在计算公示义务", work, lambda result, error: self._computed_in_background(job, result, error),
-                  cancellable=False, quiet=True)
+        job: ops.Op[Any] = ops.Op(self, self.book, "正在计算公示义务", work, writes=False, cancellable=False, quiet=True)
         self._job = job
-        _LOADING.add(job)
-        job.start()
+        job.success(lambda result: self._computed_in_background(job, result)) \
+            .failure(lambda error: self._not_computed(job, error)).run_in_background()
 
-    def _computed_in_background(self, job: Job, result: Any, error: BaseException | None) -> None:
-        _LOADING.discard(job)
-        job.deleteLater()
-        if not shiboken6.isValid(self) or self._job is not job:
-            return
-        self._job = None
-        if error is not None:
+    def _not_computed(self, job: ops.Op[Any], error: BaseException) -> None:
+        if self._job is job:
+            self._job = None
             self._counts.setText("公示义务未能计算，请按 F5 刷新。")
             dialogs.error(self, error)
+
+    def _computed_in_background(self, job: ops.Op[Any], result: Any) -> None:
+        if self._job is not job:
             return
+        self._job = None
         day, filters, found, source = result
         self._computed = (day, found)
         if day == self.as_of_date() and filters == self._filters():
@@ -286,6 +275,13 @@ class NoticesTab(QWidget):
         self._counts.setText(f"截至 {self.as_of_date().isoformat()} 应公示 {total} 项：{parts}"
                             f"（红色：缺失；橙色：公示期不足 {self.book.rules.notices.min_board_days} 天；黄色：公示中）")
 
+    def select(self, object_type: str, object_id: Any) -> bool:
+        """navigate.open_object: a notice record is selected in the records list."""
+        if object_type != "notice":
+            return False
+        self.reload_records()
+        return self.records.select_id(object_id)
+
     def reload(self) -> None:
         """After a write: derive the obligations again and re-read the records."""
         self.reload_obligations(changed=True)
@@ -313,13 +309,13 @@ class NoticesTab(QWidget):
     def generate_for_obligation(self) -> None:
         duty = self.current_obligation()
         if duty is not None:
-            self._generate(lambda folder: notice_docs.for_obligation(self.book, duty, folder, on=self.book.today()))
+            self._generate(lambda book, folder: notice_docs.for_obligation(book, duty, folder, on=book.today()))
 
     def record_for_obligation(self) -> None:
         duty = self.current_obligation()
         if duty is None:
             return
-        initial = dialogs.run_op(self, lambda: notices.draft(
+        initial = ops.run_op(self, self.book, lambda: notices.draft(
             self.book, kind=duty.kind, level=duty.level, object_type=duty.object_type, object_id=duty.object_id))
         if not isinstance(initial, dict):
             return
@@ -328,7 +324,7 @@ class NoticesTab(QWidget):
         except AppError as exc:
             dialogs.error(self, exc)
             return
-        if values is not None and dialogs.run_op(self, lambda: notices.record_notice(
+        if values is not None and ops.run_op(self, self.book, lambda: notices.record_notice(
                 self.book, kind=duty.kind, level=duty.level, object_type=duty.object_type, object_id=duty.object_id,
                 **values), done="公告已登记。"):
             self.reload()
@@ -354,14 +350,14 @@ class NoticesTab(QWidget):
         values = NoticeDialog.ask(self, self.book, initial, editing=True)
         if values is not None:
             values.pop("evidence", None)
-            if dialogs.run_op(self, lambda: notices.update_notice(self.book, notice_id=int(row["id"]), fields=values),
+            if ops.run_op(self, self.book, lambda: notices.update_notice(self.book, notice_id=int(row["id"]), fields=values),
                               done="公告已修改。"):
                 self.reload()
 
     def generate_for_notice(self) -> None:
         row = self.current_notice()
         if row is not None:
-            self._generate(lambda folder: notice_docs.for_notice(self.book, int(row["id"]), folder))
+            self._generate(lambda book, folder: notice_docs.for_notice(book, int(row["id"]), folder))
 
     def add_evidence(self) -> None:
         row = self.current_notice()
@@ -372,7 +368,7 @@ class NoticesTab(QWidget):
                 name, data = read_evidence(self.book, path)
                 return notices.attach_evidence(self.book, notice_id=int(row["id"]), name=name, data=data)
 
-            if not dialogs.run_op(self, attach):
+            if not ops.run_op(self, self.book, attach):
                 break
         self.reload_records()
 
@@ -382,7 +378,9 @@ class NoticesTab(QWidget):
             return
         file = attachments.get(self.book, int(row["attachment_id"]))
         target = Path(tempfile.mkdtemp(prefix="fundledger-")) / str(file["name"])
-        target.write_bytes(bytes(file["data"]))  # type: ignore[arg-type]
+        data = file["data"]
+        assert isinstance(data, bytes)
+        target.write_bytes(data)
         self.open_url(target)
 
     def add_feedback(self) -> None:
@@ -390,8 +388,8 @@ class NoticesTab(QWidget):
         if row is None:
             return
         values = FeedbackDialog.ask(self, self.book.today())
-        if values is not None and dialogs.run_op(
-                self, lambda: notices.add_feedback(self.book, notice_id=int(row["id"]), **values)):
+        if values is not None and ops.run_op(
+                self, self.book, lambda: notices.add_feedback(self.book, notice_id=int(row["id"]), **values)):
             self.reload_records()
 
     def handle_feedback(self) -> None:
@@ -400,19 +398,24 @@ class NoticesTab(QWidget):
             dialogs.error(self, "请先在右侧“群众反映及处理”中选择一条反映。")
             return
         values = HandlingDialog.ask(self, self.book.today(), str(item["content"]))
-        if values is not None and dialogs.run_op(
-                self, lambda: notices.handle_feedback(self.book, feedback_id=int(item["id"]), **values)):
+        if values is not None and ops.run_op(
+                self, self.book, lambda: notices.handle_feedback(self.book, feedback_id=int(item["id"]), **values)):
             self.show_detail()
 
     # -- files (class-level hooks so tests can stand in for the user) ---------------------------------
-    def _generate(self, make: Any) -> None:
+    def _generate(self, make: Callable[[Book, Path], list[Path]]) -> None:
+        """Write the notice's files off the GUI thread (on a read-only connection of its own)."""
         folder = self.choose_folder()
         if folder is None:
             return
-        made = run_job(self, "正在生成公告", lambda _: make(folder), cancellable=False)
-        if isinstance(made, list) and made:
-            self.open_url(folder)
-            self.last_generated = made
+
+        def made(paths: list[Path]) -> None:
+            if paths:
+                self.open_url(folder)
+                self.last_generated = paths
+
+        ops.Op(self, self.book, "正在生成公告", lambda book, _: make(book, folder), writes=False, cancellable=False) \
+            .success(made).run_in_background()
 
     def choose_folder(self) -> Path | None:
         name = QFileDialog.getExistingDirectory(self, "选择公告保存的文件夹")

@@ -101,10 +101,10 @@ class PaymentDialog(Answerable):
         self.left_indicator, self.left_line, self.ratio, self.daxie = QLabel(), QLabel(), QLabel(), QLabel()
         live = QGroupBox("本笔支付后（随输入即时计算）")
         grid = QGridLayout(live)
-        for row, (label, widget) in enumerate((("指标可用余额", self.left_indicator), ("项目该来源尚可申请", self.left_line),
-                                               ("项目预付款比例", self.ratio), ("金额大写", self.daxie))):
+        for row, (label, shown) in enumerate((("指标可用余额", self.left_indicator), ("项目该来源尚可申请", self.left_line),
+                                              ("项目预付款比例", self.ratio), ("金额大写", self.daxie))):
             grid.addWidget(QLabel(label), row, 0)
-            grid.addWidget(widget, row, 1)
+            grid.addWidget(shown, row, 1)
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["检查项目", "结果", "说明"])
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -134,9 +134,9 @@ class PaymentDialog(Answerable):
         self.timer.setSingleShot(True)
         self.timer.setInterval(150)
         self.timer.timeout.connect(self.refresh)
-        self.project.currentIndexChanged.connect(lambda _i: (self._indicators(), self._later()))
-        self.all_indicators.toggled.connect(lambda _c: (self._indicators(), self._later()))
-        self.indicator.currentIndexChanged.connect(lambda _i: (self._follow_indicator(), self._later()))
+        self.project.currentIndexChanged.connect(self._project_changed)
+        self.all_indicators.toggled.connect(self._project_changed)
+        self.indicator.currentIndexChanged.connect(self._indicator_changed)
         for box in (self.payee, self.kind, self.usage, self.method):
             box.currentIndexChanged.connect(lambda _i: self._later())
         self.amount.textChanged.connect(lambda _t: self._later())
@@ -144,6 +144,14 @@ class PaymentDialog(Answerable):
         if p.get("func_code"):
             self.func.setEditText(str(p["func_code"]))
         self.refresh()
+
+    def _project_changed(self, *_: object) -> None:
+        self._indicators()
+        self._later()
+
+    def _indicator_changed(self, *_: object) -> None:
+        self._follow_indicator()
+        self._later()
 
     def _later(self) -> None:
         self.timer.start()

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, 
 
 from app.models.plan import payees
 from app.models.store.book import Book
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel
 from app.ui.kit.widgets import DataTable, focus_shortcut
 from app.ui.kit.widgets import can as allowed
@@ -51,6 +51,16 @@ class PayeesPage(QWidget):
         self.model.reload(payees.PayeeQuery(self.book, text=self.text.text()))
         self._update_buttons()
 
+    def select(self, object_type: str, object_id: Any) -> bool:
+        """navigate.open_object (e.g. from the global search): show the payee, clearing the filter if it hides it."""
+        if object_type != "payee":
+            return False
+        if self.view.select_id(object_id):
+            return True
+        self.text.setText("")
+        self.reload()
+        return self.view.select_id(object_id)
+
     def current(self) -> dict[str, Any] | None:
         return self.view.current_row()
 
@@ -75,23 +85,23 @@ class PayeesPage(QWidget):
     def new(self) -> None:
         dialog = PayeeDialog(self, self.book)
         if dialog.ask():
-            self._saved(dialogs.run_op(self, lambda: payees.create_payee(self.book, **dialog.values())))
+            self._saved(ops.run_op(self, self.book, lambda: payees.create_payee(self.book, **dialog.values())))
 
     def edit(self) -> None:
         p = self.current()
         if p:
             dialog = PayeeDialog(self, self.book, p)
             if dialog.ask():
-                self._saved(dialogs.run_op(self, lambda: payees.update_payee(self.book, payee_id=p["id"],
+                self._saved(ops.run_op(self, self.book, lambda: payees.update_payee(self.book, payee_id=p["id"],
                                                                             **dialog.values())))
 
     def toggle(self) -> None:
         p = self.current()
-        if p and dialogs.run_op(self, lambda: payees.set_active(self.book, payee_id=p["id"], active=not p["active"])):
+        if p and ops.run_op(self, self.book, lambda: payees.set_active(self.book, payee_id=p["id"], active=not p["active"])):
             self.reload()
 
     def confirm(self) -> None:
         p = self.current()
         if p and dialogs.confirm(self, f"已核对营业执照原件，确认“{p['name']}”的统一社会信用代码 {p['id_code']} 无误？"):
-            if dialogs.run_op(self, lambda: payees.confirm_id(self.book, payee_id=p["id"])):
+            if ops.run_op(self, self.book, lambda: payees.confirm_id(self.book, payee_id=p["id"])):
                 self.reload()

@@ -26,12 +26,12 @@ from app.models.payments import checks, real_name
 from app.models.payments import query as payment_query
 from app.models.payments import requests as payments
 from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.models.values import money
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
+from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
-from app.ui.kit.widgets import can as allowed
-from app.ui.kit.worker import run_job
 from app.ui.payments.dialogs import MarkPaidDialog, PaymentDialog
 from app.ui.payments.payees_page import PayeesPage
 from app.ui.shell.folders import open_folder
@@ -55,6 +55,16 @@ OUTCOME_COLOURS = {"fail": "#ffcdd2", "warn": "#ffe0b2"}
 
 
 class PaymentsTab(QTabWidget):
+    WATCHES = frozenset({'payments', 'payment_events', 'payment_checks', 'real_name_lists', 'payees'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            if changes.touches("payments", "payment_events", "payment_checks", "real_name_lists"):
+                self.requests.reload()
+            if changes.touches("payees"):
+                self.payees.reload()
+
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
@@ -62,12 +72,20 @@ class PaymentsTab(QTabWidget):
         self.payees = PayeesPage(book)
         self.addTab(self.requests, "支付申请")
         self.addTab(self.payees, "收款人")
-        self.currentChanged.connect(lambda i: self.widget(i).reload())  # type: ignore[attr-defined]
+        self.currentChanged.connect(self._page_shown)
+
+    def _page_shown(self, index: int) -> None:
+        page = self.widget(index)
+        if isinstance(page, (RequestsPage, PayeesPage)):
+            page.reload()
 
     def select(self, object_type: str, object_id: Any) -> bool:
         if object_type in ("payment", "management_fee"):
             self.setCurrentWidget(self.requests)
             return self.requests.select(object_type, object_id)
+        if object_type == "payee":
+            self.setCurrentWidget(self.payees)
+            return self.payees.select(object_type, object_id)
         return False
 
 
@@ -192,26 +210,13 @@ class RequestsPage(QWidget):
         return "\n".join(parts)
 
     def _update_buttons(self) -> None:
+        """Each button asks the model what the user may do with the selected request (requests.actions_for)."""
         p = self.current()
-        user = self.book.user
-        role = user.role if user else ""
-
-        def can(op: str) -> bool:
-            return allowed(self.book, op)
-
-        status = p["status"] if p else ""
-        mine = bool(p and user and (p["drafted_by"] == user.id or role == "chief"))
-        editable = status in payments.ALLOWED_FROM["edit"]
-        self.buttons["new"].setEnabled(can("draft_payment"))
-        self.buttons["edit"].setEnabled(editable and mine and can("draft_payment"))
-        self.buttons["submit"].setEnabled(editable and mine and can("submit_payment"))
-        self.buttons["review"].setEnabled(status == "submitted" and can("review_payment")
-                                          and bool(user and p and user.id != p["drafted_by"]))
-        self.buttons["return"].setEnabled(status == "submitted" and can("return_payment"))
-        self.buttons["void"].setEnabled(status in payments.ALLOWED_FROM["void"] and can("void_payment"))
-        self.buttons["paid"].setEnabled(status == "approved" and can("mark_paid"))
-        self.buttons["roster"].setEnabled(editable and mine and bool(p and p["real_name_required"])
-                                          and can("import_real_name_list"))
+        may = payments.actions_for(self.book, p)
+        self.buttons["new"].setEnabled("draft" in may)
+        for key, action in (("edit", "edit"), ("submit", "submit"), ("review", "review"), ("return", "return"),
+                            ("void", "void"), ("paid", "paid"), ("roster", "real_name")):
+            self.buttons[key].setEnabled(action in may)
         for key in ("print", "pdf"):
             self.buttons[key].setEnabled(p is not None)
 
@@ -221,7 +226,7 @@ class RequestsPage(QWidget):
         accepted = dialog.ask()
         dialog.deleteLater()
         if accepted:
-            pid = dialogs.run_op(self, lambda: payments.draft(self.book, **dialog.values(), client_token=dialog.token))
+            pid = ops.run_op(self, self.book, lambda: payments.draft(self.book, **dialog.values(), client_token=dialog.token))
             if isinstance(pid, int):
                 self.reload(pid)
                 if dialog.submit_after:
@@ -238,14 +243,13 @@ class RequestsPage(QWidget):
         accepted = dialog.ask()
         dialog.deleteLater()
         if accepted:
-            if dialogs.run_op(self, lambda: payments.update(self.book, payment_id=p["id"], **dialog.values())):
+            if ops.run_op(self, self.book, lambda: payments.update(self.book, payment_id=p["id"], **dialog.values())):
                 self.reload(p["id"])
                 if dialog.submit_after:
                     self.submit()
 
     def _warnings(self, p: dict[str, Any]) -> list[checks.Outcome]:
-        draft = checks.Draft(p["project_id"], p["indicator_id"], p["payee_id"], p["amount"], p["kind"], p["usage"],
-                             p["method"], p["id"])
+        draft = checks.Draft.of(p)
         outcomes = checks.evaluate(self.book, draft)
         if any(o.outcome == "fail" for o in outcomes):
             return []
@@ -263,7 +267,7 @@ class RequestsPage(QWidget):
             if text is None:
                 return
             reason = text
-        result = dialogs.run_op(self, lambda: payments.submit(self.book, payment_id=p["id"], reason=reason))
+        result = ops.run_op(self, self.book, lambda: payments.submit(self.book, payment_id=p["id"], reason=reason))
         if isinstance(result, dict):
             if result["blocked"]:
                 dialogs.error(self, f"{p['request_no']} 未通过规则检查，已退回：\n{result['payment']['return_reason']}")
@@ -283,7 +287,7 @@ class RequestsPage(QWidget):
             if text is None:
                 return
             note = text
-        result = dialogs.run_op(self, lambda: payments.review(self.book, payment_id=p["id"], override_note=note))
+        result = ops.run_op(self, self.book, lambda: payments.review(self.book, payment_id=p["id"], override_note=note))
         if isinstance(result, dict):
             if result["blocked"]:
                 dialogs.error(self, f"{p['request_no']} 审核时规则检查未通过，已退回：\n{result['payment']['return_reason']}")
@@ -295,7 +299,7 @@ class RequestsPage(QWidget):
         p = self.current()
         if p:
             reason = dialogs.ask_text(self, "退回", f"退回 {p['request_no']} 给经办人的理由：")
-            if reason is not None and dialogs.run_op(self, lambda: payments.return_payment(
+            if reason is not None and ops.run_op(self, self.book, lambda: payments.return_payment(
                     self.book, payment_id=p["id"], reason=reason)):
                 self.reload(p["id"])
 
@@ -303,7 +307,7 @@ class RequestsPage(QWidget):
         p = self.current()
         if p:
             reason = dialogs.ask_text(self, "作废", f"作废 {p['request_no']}（{money.format(p['amount'])} 元）的理由：")
-            if reason is not None and dialogs.run_op(self, lambda: payments.void(self.book, payment_id=p["id"],
+            if reason is not None and ops.run_op(self, self.book, lambda: payments.void(self.book, payment_id=p["id"],
                                                                                 reason=reason)):
                 self.reload(p["id"])
 
@@ -313,8 +317,8 @@ class RequestsPage(QWidget):
             return
         dialog = MarkPaidDialog(self, self.book, p)
         if dialog.ask():
-            entry = dialogs.run_op(self, lambda: payments.mark_paid(
-                self.book, payment_id=p["id"], voucher_no=dialog.voucher.text(), pay_date=dialog.day.date().toPython()))
+            entry = ops.run_op(self, self.book, lambda: payments.mark_paid(
+                self.book, payment_id=p["id"], voucher_no=dialog.voucher.text(), pay_date=to_date(dialog.day.date())))
             if entry:
                 dialogs.info(self, f"{p['request_no']} 已登记支付，并已记入专账支出（记录 #{entry}）。")
                 self.reload(p["id"])
@@ -329,16 +333,18 @@ class RequestsPage(QWidget):
             return
         path = self.choose_path("open", f"为 {p['request_no']} 选择实名制发放名册（.xlsx）", "Excel 工作簿 (*.xlsx)")
         if path is not None:
-            got = run_job(self, "正在导入实名制发放名册",
-                          lambda _: real_name.import_file(self.book, payment_id=p["id"], path=path), book=self.book)
-            if isinstance(got, dict):
+            def imported(got: dict[str, Any]) -> None:
                 dialogs.info(self, f"已导入名册：{got['persons']} 人，合计 {money.format(got['total'])} 元。")
                 self.reload(p["id"])
+
+            ops.Op(self, self.book, "正在导入实名制发放名册",
+                   lambda book, _: real_name.import_file(book, payment_id=p["id"], path=path)) \
+                .success(imported).run_in_background()
 
     def roster_template(self) -> None:
         path = self.choose_path("save", "保存实名制发放名册模板", "Excel 工作簿 (*.xlsx)", "实名制发放名册模板.xlsx")
         if path is not None:
-            if dialogs.run_op(self, lambda: real_name.write_template(path)):
+            if ops.run_op(self, self.book, lambda: real_name.write_template(path)):
                 open_folder(path.parent)
 
     def export_pdf(self) -> None:
@@ -347,9 +353,9 @@ class RequestsPage(QWidget):
             return
         path = self.choose_path("save", "导出支付审批单", "PDF 文件 (*.pdf)", f"支付审批单_{p['request_no']}.pdf")
         if path is not None:
-            if run_job(self, f"正在导出支付审批单 {p['request_no']}", lambda _: approval_form.write_pdf(self.book, p["id"], path),
-                       cancellable=False):
-                open_folder(path.parent)
+            ops.Op(self, self.book, f"正在导出支付审批单 {p['request_no']}",
+                   lambda book, _: approval_form.write_pdf(book, p["id"], path), writes=False, cancellable=False) \
+                .success(lambda _: open_folder(path.parent)).run_in_background()
 
     def print_preview(self) -> None:
         """A4 preview of the 支付审批单, printed from there."""

@@ -27,8 +27,8 @@ class GoalDialog(FormDialog):
         self.level1.currentIndexChanged.connect(self._fill_level2)
         self.name = QLineEdit(goal["name"] if goal else "")
         self.comparator = QComboBox()
-        for c in book.rules.performance.comparators:
-            self.comparator.addItem(f"{c.symbol}（{c.name}）", c.code)
+        for comp in book.rules.performance.comparators:
+            self.comparator.addItem(f"{comp.symbol}（{comp.name}）", comp.code)
         self.target = QLineEdit(goal["target"] if goal else "")
         self.unit = QLineEdit(goal["unit"] if goal else "")
         self.unit.setPlaceholderText("如：座、公里、户、%、元")
@@ -80,10 +80,14 @@ class MonthDialog(FormDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.form.addRow(self.table)
 
+    def _cell(self, row: int, column: int) -> str:
+        item = self.table.item(row, column)
+        return item.text().strip() if item is not None else ""
+
     def values(self) -> dict[str, Any]:
         rows: dict[int, tuple[str, str, str]] = {}
         for i, g in enumerate(self.goals):
-            cells = [(self.table.item(i, j).text() if self.table.item(i, j) else "").strip() for j in (2, 3, 4)]
+            cells = [self._cell(i, j) for j in (2, 3, 4)]
             if cells[0]:
                 rows[int(g["id"])] = (cells[0], cells[1], cells[2])
         return {"month": self.month.text().strip(), "values": rows}

@@ -26,11 +26,11 @@ from app.models.performance import goals as performance
 from app.models.performance import goals_import as perf_import
 from app.models.performance import query as perf_query
 from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.ui.dashboard.warning_pages import can
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, focus_shortcut, rich_label
-from app.ui.kit.worker import run_job
 from app.ui.performance.dialogs import DecisionDialog, EvaluationDialog, GoalDialog, MonthDialog
 from app.ui.shell.folders import open_folder
 
@@ -50,6 +50,13 @@ EVAL_COLUMNS = [Column("year", "年度", "int"), Column("score", "得分"), Colu
 
 
 class PerformanceTab(QWidget):
+    WATCHES = frozenset({'perf_goals', 'perf_actuals', 'perf_decisions', 'perf_evaluations', 'projects'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.reload()
+
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
@@ -205,20 +212,20 @@ class PerformanceTab(QWidget):
         project = self._need_project()
         if project:
             d = GoalDialog(self, self.book)
-            self._after(d.run() and dialogs.run_op(self, lambda: performance.add_goal(
+            self._after(d.run() and ops.run_op(self, self.book, lambda: performance.add_goal(
                 self.book, project_id=int(project["id"]), **d.values())))
 
     def edit_goal(self) -> None:
         goal = self._goal()
         if goal:
             d = GoalDialog(self, self.book, goal)
-            self._after(d.run() and dialogs.run_op(self, lambda: performance.update_goal(
+            self._after(d.run() and ops.run_op(self, self.book, lambda: performance.update_goal(
                 self.book, goal_id=int(goal["id"]), fields=d.fields())))
 
     def remove_goal(self) -> None:
         goal = self._goal()
         if goal and dialogs.confirm(self, f"删除绩效指标“{goal['name']}”？已录入的监控值保留在记录中。"):
-            self._after(dialogs.run_op(self, lambda: performance.remove_goal(self.book, goal_id=int(goal["id"]))))
+            self._after(ops.run_op(self, self.book, lambda: performance.remove_goal(self.book, goal_id=int(goal["id"]))))
 
     def record_month(self) -> None:
         project = self._need_project()
@@ -229,21 +236,21 @@ class PerformanceTab(QWidget):
             dialogs.info(self, "该项目还没有绩效指标。")
             return
         d = MonthDialog(self, self.book, self._label(project), goals)
-        self._after(d.run() and dialogs.run_op(self, lambda: performance.record_month(
+        self._after(d.run() and ops.run_op(self, self.book, lambda: performance.record_month(
             self.book, project_id=int(project["id"]), **d.values())))
 
     def record_decision(self) -> None:
         project = self._need_project()
         if project:
             d = DecisionDialog(self, self.book, self._label(project), performance.goals(self.book, int(project["id"])))
-            self._after(d.run() and dialogs.run_op(self, lambda: performance.record_decision(
+            self._after(d.run() and ops.run_op(self, self.book, lambda: performance.record_decision(
                 self.book, project_id=int(project["id"]), **d.values())))
 
     def self_evaluate(self) -> None:
         project = self._need_project()
         if project:
             d = EvaluationDialog(self, self.book, self._label(project), int(project["year"]))
-            self._after(d.run() and dialogs.run_op(self, lambda: performance.self_evaluate(
+            self._after(d.run() and ops.run_op(self, self.book, lambda: performance.self_evaluate(
                 self.book, project_id=int(project["id"]), **d.values())))
 
     # -- files ------------------------------------------------------------------------------------
@@ -260,7 +267,7 @@ class PerformanceTab(QWidget):
 
     def save_template(self) -> None:
         path = self._path("save", "绩效目标导入模板.xlsx")
-        if path and dialogs.run_op(self, lambda: perf_import.write_template(path)):
+        if path and ops.run_op(self, self.book, lambda: perf_import.write_template(path)):
             open_folder(path.parent)
 
     def import_goals(self) -> None:
@@ -268,8 +275,9 @@ class PerformanceTab(QWidget):
         if path is None:
             return
         replace = dialogs.confirm(self, "文件中的项目如已有绩效目标，是否整体替换？\n（选“否”则遇到已有目标的项目时整份文件不导入）")
-        count = run_job(self, "正在导入绩效目标", lambda _: perf_import.import_goals(self.book, path, replace=replace),
-                        book=self.book)
-        if count:
+        def imported(count: int) -> None:
             dialogs.info(self, f"已导入 {count} 个绩效指标。")
             self.reload()
+
+        ops.Op(self, self.book, "正在导入绩效目标",
+               lambda book, _: perf_import.import_goals(book, path, replace=replace)).success(imported).run_in_background()

@@ -24,12 +24,12 @@ from app.models.plan import decisions as plan
 from app.models.plan import fields as pf
 from app.models.plan import plan_import, projects
 from app.models.store.book import Book
+from app.models.store.changes import Changes
 from app.models.values import money
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
+from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
-from app.ui.kit.widgets import can as allowed
-from app.ui.kit.worker import run_job
 from app.ui.plan.dialogs import DecisionDialog, ProjectDialog
 from app.ui.shell.folders import open_folder
 
@@ -52,6 +52,13 @@ STATUS_COLOURS = {"pooled": "#fff8e1", "completed": "#e8f5e9", "accepted": "#e0f
 
 
 class PlanTab(QWidget):
+    WATCHES = frozenset({'projects', 'project_funding', 'plan_versions', 'plan_decisions'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.reload()
+
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
@@ -173,26 +180,16 @@ class PlanTab(QWidget):
         return "" if value is None else str(value)
 
     def _update_buttons(self) -> None:
-        p = self.current()
-
-        def can(op: str) -> bool:
-            return allowed(self.book, op)
-
-        pooled = bool(p and p["decision_id"] is None)
-        self.buttons["new"].setEnabled(can("edit_project"))
-        self.buttons["import"].setEnabled(can("import_plan"))
-        self.buttons["edit"].setEnabled(bool(p) and can("edit_project") and pooled)
-        self.buttons["delete"].setEnabled(bool(p) and can("edit_project") and pooled)
-        self.buttons["approve"].setEnabled(bool(p) and can("approve_plan") and pooled)
-        self.buttons["adjust"].setEnabled(bool(p) and can("adjust_plan") and not pooled)
-        last = self.book.rules.project_statuses[-1].code
-        self.buttons["advance"].setEnabled(bool(p) and can("advance_project") and not pooled and p["status"] != last)
+        """Each button asks the model what the user may do with the selected project (decisions.actions_for)."""
+        may = plan.actions_for(self.book, self.current())
+        for key in ("new", "import", "edit", "delete", "approve", "adjust", "advance"):
+            self.buttons[key].setEnabled(key in may)
 
     # -- actions ------------------------------------------------------------------------------
     def new_project(self) -> None:
         dialog = ProjectDialog(self, self.book)
         if dialog.ask():
-            pid = dialogs.run_op(self, lambda: projects.create_project(self.book, fields=dialog.values(),
+            pid = ops.run_op(self, self.book, lambda: projects.create_project(self.book, fields=dialog.values(),
                                                                       funding=dialog.funding()))
             if pid:
                 self.reload(int(pid))
@@ -206,14 +203,14 @@ class PlanTab(QWidget):
             return
         dialog = ProjectDialog(self, self.book, p)
         if dialog.ask():
-            if dialogs.run_op(self, lambda: projects.update_project(self.book, project_id=p["id"], fields=dialog.values(),
+            if ops.run_op(self, self.book, lambda: projects.update_project(self.book, project_id=p["id"], fields=dialog.values(),
                                                                      funding=dialog.funding())):
                 self.reload(p["id"])
 
     def delete_project(self) -> None:
         p = self.current()
         if p and dialogs.confirm(self, f"删除项目 {p['code']} {p['name']}？（只有尚未审定、没有支付申请的项目可以删除）"):
-            if dialogs.run_op(self, lambda: projects.delete_project(self.book, project_id=p["id"])):
+            if ops.run_op(self, self.book, lambda: projects.delete_project(self.book, project_id=p["id"])):
                 self.reload()
 
     def approve(self) -> None:
@@ -229,8 +226,8 @@ class PlanTab(QWidget):
             ids = [int(r["id"]) for r in shown]
         dialog = DecisionDialog(self, self.book, what=f"审定 {len(ids)} 个项目" + ("" if len(ids) > 1 else f"：{p['name']}"))
         if dialog.ask():
-            done = dialogs.run_op(self, lambda: plan.approve_plan(
-                self.book, project_ids=ids, decision_no=dialog.doc_no.text(), decision_date=dialog.day.date().toPython(),
+            done = ops.run_op(self, self.book, lambda: plan.approve_plan(
+                self.book, project_ids=ids, decision_no=dialog.doc_no.text(), decision_date=to_date(dialog.day.date()),
                 title=dialog.title.text()), done=f"已登记领导小组决定，审定 {len(ids)} 个项目。")
             if done:
                 self.reload(p["id"])
@@ -244,9 +241,9 @@ class PlanTab(QWidget):
             return
         decision = DecisionDialog(self, self.book, what=f"调整项目：{p['name']}", reason=True)
         if decision.ask():
-            version = dialogs.run_op(self, lambda: plan.adjust_project(
+            version = ops.run_op(self, self.book, lambda: plan.adjust_project(
                 self.book, project_id=p["id"], fields=editor.values(), funding=editor.funding(),
-                decision_no=decision.doc_no.text(), decision_date=decision.day.date().toPython(),
+                decision_no=decision.doc_no.text(), decision_date=to_date(decision.day.date()),
                 reason=decision.reason.toPlainText(), title=decision.title.text()))
             if version:
                 dialogs.info(self, f"已调整，现行第 {version} 版；原版本保留在“审定与调整历史”中。")
@@ -262,7 +259,7 @@ class PlanTab(QWidget):
             return
         nxt = statuses[index + 1]
         if dialogs.confirm(self, f"将项目 {p['code']} 的状态由“{p['status_name']}”改为“{nxt.name}”？状态只能向后推进。"):
-            if dialogs.run_op(self, lambda: plan.advance_status(self.book, project_id=p["id"], status=nxt.code)):
+            if ops.run_op(self, self.book, lambda: plan.advance_status(self.book, project_id=p["id"], status=nxt.code)):
                 self.reload(p["id"])
 
     def choose_path(self, kind: str, title: str, pattern: str, suggested: str = "") -> Path | None:
@@ -272,13 +269,15 @@ class PlanTab(QWidget):
         path = self.choose_path("open", "选择项目计划文件（.xlsx）", "Excel 工作簿 (*.xlsx)")
         if path is None:
             return
-        ids = run_job(self, "正在导入项目计划", lambda _: plan_import.import_file(self.book, path=path), book=self.book)
-        if isinstance(ids, list):
+        def imported(ids: list[int]) -> None:
             dialogs.info(self, f"已导入 {len(ids)} 个项目（入库）。领导小组审定后，点“审定（领导小组决定）…”登记决定。")
             self.reload(ids[0] if ids else None)
+
+        ops.Op(self, self.book, "正在导入项目计划", lambda book, _: plan_import.import_file(book, path=path)) \
+            .success(imported).run_in_background()
 
     def template(self) -> None:
         path = self.choose_path("save", "保存项目计划导入模板", "Excel 工作簿 (*.xlsx)", "项目计划导入模板.xlsx")
         if path is not None:
-            if dialogs.run_op(self, lambda: plan_import.write_template(self.book.rules, path)):
+            if ops.run_op(self, self.book, lambda: plan_import.write_template(self.book.rules, path)):
                 open_folder(path.parent)

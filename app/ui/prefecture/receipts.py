@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QL
 
 from app.models.prefecture import receipts
 from app.models.store.book import Book
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.kit.widgets import can
 
 
@@ -44,7 +44,7 @@ class ReceiptsDialog(QDialog):
         path = dialogs.choose_path(self, "open", "选择回执文件", "回执 (*.json)")
         if path is None:
             return
-        got = dialogs.run_op(self, lambda: receipts.import_receipt(self.book, path))
+        got = ops.run_op(self, self.book, lambda: receipts.import_receipt(self.book, path))
         if isinstance(got, dict):
             self.refresh()
             dialogs.info(self, ("已导入：" if got["new"] else "此前已导入，未作改动：") + receipts.describe(got))

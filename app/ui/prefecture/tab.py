@@ -34,7 +34,7 @@ from app.models.prefecture import consolidate, counties, receipts, receive, revi
 from app.models.prefecture.source import Refused
 from app.models.store import setup
 from app.models.store.book import Book
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.kit.widgets import can
 
 STATUS_COLOURS = {status.NOT_SENT: "#eeeeee", status.SENT: "#dcedc8", status.LATE: "#ffe0b2",
@@ -128,7 +128,7 @@ class CountiesTab(QWidget):
 
     def add_county(self) -> None:
         d = CountyDialog(self)
-        if d.exec() == QDialog.DialogCode.Accepted and dialogs.run_op(self, lambda: counties.add_county(
+        if d.exec() == QDialog.DialogCode.Accepted and ops.run_op(self, self.book, lambda: counties.add_county(
                 self.book, code=d.code.text(), name=d.name.text(), contact=d.contact.text(), fingerprint=d.fp.text())):
             self.refresh()
 
@@ -139,7 +139,7 @@ class CountiesTab(QWidget):
             return
         c = self.rows[row]
         text = dialogs.ask_text(self, "登记签名密钥指纹", f"{c.name} 局长签发封面上印的指纹（32 位十六进制）：")
-        if text and dialogs.run_op(self, lambda: counties.confirm_fingerprint(self.book, c.id, fingerprint=text),
+        if text and ops.run_op(self, self.book, lambda: counties.confirm_fingerprint(self.book, c.id, fingerprint=text),
                                    done="已登记"):
             self.refresh()
 
@@ -347,7 +347,7 @@ class ReviewTab(QWidget):
 
     def save_opinion(self) -> None:
         p = self.current()
-        if p and dialogs.run_op(self, lambda: review.set_opinion(self.book, int(p["id"]),
+        if p and ops.run_op(self, self.book, lambda: review.set_opinion(self.book, int(p["id"]),
                                                                    opinion=self.opinion.toPlainText()), done="已保存"):
             self._reload(int(p["id"]))
 
@@ -357,7 +357,7 @@ class ReviewTab(QWidget):
             return
         reason = dialogs.ask_text(self, "退回报送包", f"退回 {p['county']} {p['month']} 第 {p['version']} 版的理由"
                                                    "（县区导入回执后可见）：")
-        if reason and dialogs.run_op(self, lambda: review.return_package(self.book, int(p["id"]), reason=reason),
+        if reason and ops.run_op(self, self.book, lambda: review.return_package(self.book, int(p["id"]), reason=reason),
                                      done="已退回；请写出回执交给县区"):
             self._reload(int(p["id"]))
 
@@ -367,7 +367,7 @@ class ReviewTab(QWidget):
             return
         folder = _folder(self, "回执保存到")
         if folder:
-            path = dialogs.run_op(self, lambda: receipts.write_receipt(self.book, int(p["id"]), folder))
+            path = ops.run_op(self, self.book, lambda: receipts.write_receipt(self.book, int(p["id"]), folder))
             if isinstance(path, Path):
                 dialogs.info(self, f"回执已写出：{path}")
 
@@ -415,7 +415,7 @@ class ConsolidateTab(QWidget):
         month = self.month.currentText()
         if not month:
             return
-        self.result = dialogs.run_op(self, lambda: consolidate.consolidate(self.book, month))
+        self.result = ops.run_op(self, self.book, lambda: consolidate.consolidate(self.book, month))
         if not isinstance(self.result, consolidate.Consolidation):
             self.result = None
             return
@@ -447,7 +447,7 @@ class ConsolidateTab(QWidget):
         folder = _folder(self, "汇总报送包保存到")
         if not folder:
             return
-        done = dialogs.run_op(self, lambda: forwarding.forward(self.book, month=month, out_dir=folder,
+        done = ops.run_op(self, self.book, lambda: forwarding.forward(self.book, month=month, out_dir=folder,
                                                                password=password))
         if isinstance(done, Path):
             dialogs.info(self, f"已签发，报送包：{done}")

@@ -1,6 +1,7 @@
 """月报: each month's status, a preview of the nine tables with the cross-checks, sign-off and reopening.
 
-Preview, export and sign-off run off the GUI thread (worker.Job) with a progress dialog that can cancel.
+Preview, export and sign-off run off the GUI thread on a connection of their own (kit.ops.Op) with a progress
+dialog that can cancel.
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ from app.export import signed, signoff
 from app.models.reports import layout, monthly
 from app.models.reports.definitions import load as load_defs
 from app.models.store.book import Book
-from app.ui.kit import dialogs
+from app.models.store.changes import Changes
+from app.models.values.errors import AppError
+from app.ui.kit import dialogs, ops
+from app.ui.kit.ops import Op, Progress
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, can
-from app.ui.kit.worker import Cancelled, Job, Progress
 from app.ui.reports.templates_page import TemplatesPage
 from app.ui.shell.folders import open_folder
 
@@ -46,11 +49,18 @@ STATUS_COLOURS = {"逾期": "#ffcdd2", "待签发": "#fff3c4", "已签发": "#dc
 
 
 class ReportsTab(QWidget):
+    WATCHES = frozenset({'signoffs', 'periods', 'annual_plans', 'report_templates'})  # tables whose changes it shows
+
+    def on_changes(self, changes: Changes) -> None:
+        """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
+        if changes.touches(*self.WATCHES):
+            self.reload()
+
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
         self.preview: monthly.Preview | None = None
-        self.job: Job | None = None
+        self.job: Op[Any] | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         self.pages = QTabWidget()
@@ -157,22 +167,13 @@ class ReportsTab(QWidget):
         for b in self.buttons:
             b.setEnabled(not busy and self.may.get(b, True))
 
-    def start_job(self, title: str, work: Callable[[Progress], Any], done: Callable[[Any], None]) -> None:
-        """Run `work` off the GUI thread (window-modal progress, 取消); `done(result)` only when it succeeded."""
+    def start_job(self, title: str, work: Callable[[Book, Progress], Any], done: Callable[[Any], None], *,
+                  writes: bool = False) -> None:
+        """Run `work(own_book, progress)` off the GUI thread on a connection of its own (window-modal progress,
+        取消); `done(result)` only when it succeeded."""
         self.set_busy(True)
-
-        def finished(result: Any, error: BaseException | None) -> None:
-            self.set_busy(False)
-            if isinstance(error, Cancelled):
-                dialogs.info(self, str(error))
-            elif error is not None:
-                dialogs.error(self, error)
-            else:
-                done(result)
-
-        self.job = Job(self, title, work, finished)
-        self.job.dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        self.job.start()
+        self.job = Op(self, self.book, title, work, writes=writes).after(lambda: self.set_busy(False)).success(done)
+        self.job.run_in_background()
 
     # -- preview -------------------------------------------------------------------------------
     def run_preview(self, then: Callable[[], None] | None = None) -> None:
@@ -185,9 +186,8 @@ class ReportsTab(QWidget):
             if then is not None:
                 then()
 
-        def work(progress: Progress) -> monthly.Preview:
-            with monthly.worker_book(self.book) as own:
-                return monthly.preview(own, month=month, progress=progress.step)
+        def work(own: Book, progress: Progress) -> monthly.Preview:
+            return monthly.preview(own, month=month, progress=progress.step)
 
         self.start_job(f"预览并核对 {month}", work, done)
 
@@ -253,9 +253,8 @@ class ReportsTab(QWidget):
         if month is None or folder is None:
             return
 
-        def write(progress: Progress) -> Any:
-            with monthly.worker_book(self.book) as own:
-                return signoff.write_preview(own, month=month, out_dir=folder / "预览稿", progress=progress.step)
+        def write(own: Book, progress: Progress) -> Any:
+            return signoff.write_preview(own, month=month, out_dir=folder / "预览稿", progress=progress.step)
 
         self.start_job(f"生成 {month} 预览稿", write, lambda result: self.open_folder(result.folder))
 
@@ -264,14 +263,18 @@ class ReportsTab(QWidget):
         folder = self.choose_folder(f"{month} 已签发：选择报送包所在的文件夹")
         if folder is None:
             return
-        missing = dialogs.run_op(self, lambda: signoff.missing_package(self.book, month=month, out_dir=folder))
+        try:
+            missing = signoff.missing_package(self.book, month=month, out_dir=folder)  # reads only
+        except AppError as exc:
+            dialogs.error(self, exc)
+            return
         if missing is None:
             dialogs.info(self, f"{month} 已签发，报送包已在 {folder} 中。如需更正，请先重新打开该月。")
             return
         if not dialogs.confirm(self, f"{month} 已签发并结账，但 {folder} 中没有它的报送包文件夹（签发时程序可能被中断）。"
                                      "\n\n是否现在按签发时保存的文件写出？文件与签发时记录的 SHA-256 逐字节一致。"):
             return
-        written = dialogs.run_op(self, lambda: signoff.write_missing(self.book, month=month, out_dir=folder))
+        written = ops.run_op(self, self.book, lambda: signoff.write_missing(self.book, month=month, out_dir=folder))
         if written:
             dialogs.info(self, f"已写出报送包：\n{written}")
             self.open_folder(written)
@@ -312,19 +315,18 @@ class ReportsTab(QWidget):
             dialogs.info(self, f"已签发，{'、'.join(months)} 已结账。报送包：\n{folders}")
             self.open_folder(results[-1].folder)
 
-        def work(progress: Progress) -> Any:
-            with monthly.worker_book(self.book) as own:
-                return signoff.sign_months(own, months=months, out_dir=folder, password=password, comment=comment,
-                                           progress=progress.step)
+        def work(own: Book, progress: Progress) -> Any:
+            return signoff.sign_months(own, months=months, out_dir=folder, password=password, comment=comment,
+                                       progress=progress.step)
 
-        self.start_job(f"签发 {month}", work, done)
+        self.start_job(f"签发 {month}", work, done, writes=True)
 
     def reopen(self) -> None:
         month = self.selected_month()
         if month is None or self.busy():
             return
         reason = dialogs.ask_text(self, "重新打开", f"重新打开 {month}（将生成更正版，原版本保留）。请写明理由：")
-        if reason is not None and dialogs.run_op(self, lambda: monthly.reopen(self.book, month=month, reason=reason)):
+        if reason is not None and ops.run_op(self, self.book, lambda: monthly.reopen(self.book, month=month, reason=reason)):
             dialogs.info(self, f"{month} 已重新打开，更正后请重新签发（生成下一个版本）。")
             self.reload()
 
@@ -335,13 +337,12 @@ class ReportsTab(QWidget):
             return
         stamp = dt.datetime.now().strftime("%Y%m%d%H%M%S")
 
-        def work(progress: Progress) -> tuple[Path, list[signed.FileCheck], str]:
-            with monthly.worker_book(self.book) as own:
-                version = int(monthly.signed_package(own, month=month)[0]["version"])
-                written, checks = signed.recreate_compare(own, month=month, version=version,
-                                                          out_dir=folder / f"重新生成_{stamp}", progress=progress.step)
-                why = None if all(c.same for c in checks) else signed.why_different(own, month=month, version=version)
-                return written, checks, signed.compare_summary(month, version, checks, why)
+        def work(own: Book, progress: Progress) -> tuple[Path, list[signed.FileCheck], str]:
+            version = int(monthly.signed_package(own, month=month)[0]["version"])
+            written, checks = signed.recreate_compare(own, month=month, version=version,
+                                                      out_dir=folder / f"重新生成_{stamp}", progress=progress.step)
+            why = None if all(c.same for c in checks) else signed.why_different(own, month=month, version=version)
+            return written, checks, signed.compare_summary(month, version, checks, why)
 
         def done(result: tuple[Path, list[signed.FileCheck], str]) -> None:
             written, _checks, summary = result

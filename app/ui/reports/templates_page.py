@@ -30,7 +30,7 @@ from app.export import template
 from app.models.store import permissions
 from app.models.store.book import Book
 from app.models.values.errors import AppError
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable
 
@@ -308,5 +308,5 @@ class TemplatesPage(QWidget):
         if not dialogs.confirm(self, f"取消 {row['table']} 的模板 {row['file']}？\n之后导出时该表使用内置格式；"
                                      "已签发的报送包仍按当时的模板重新生成。"):
             return
-        if dialogs.run_op(self, lambda: report_templates.unregister_template(self.book, table_id=str(row["table"]))):
+        if ops.run_op(self, self.book, lambda: report_templates.unregister_template(self.book, table_id=str(row["table"]))):
             self.reload(select=str(row["table"]))

@@ -28,7 +28,8 @@ from app.models.store import holidays, setup, users
 from app.models.store.book import Book
 from app.models.store.permissions import ROLE_NAMES
 from app.models.values import workdays
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
+from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, can
 
@@ -59,30 +60,30 @@ class BureauPage(QWidget):
         self.level.setCurrentIndex(max(0, self.level.findData(info.get("level"))))
         self.phone = QLineEdit(str(info.get("phone", "")))
         self.phone.setPlaceholderText("本县扶贫资金监督举报电话，公告中与 12317 一并显示")
-        self.mask = QComboBox()
-        self.mask.addItem("显示前 6 位和后 4 位（650102********1234）", "partial")
-        self.mask.addItem("不显示身份证号", "hidden")
-        self.mask.setCurrentIndex(max(0, self.mask.findData(info.get("id_mask"))))
+        self.id_mask = QComboBox()
+        self.id_mask.addItem("显示前 6 位和后 4 位（650102********1234）", "partial")
+        self.id_mask.addItem("不显示身份证号", "hidden")
+        self.id_mask.setCurrentIndex(max(0, self.id_mask.findData(info.get("id_mask"))))
         form.addRow("单位名称", self.name)
         form.addRow("行政区划代码", self.code)
         form.addRow("单位级次", self.level)
         form.addRow("监督举报电话", self.phone)
-        form.addRow("公示中的身份证号", self.mask)
+        form.addRow("公示中的身份证号", self.id_mask)
         form.addRow("适用规则", QLabel(f"{book.rules.name}（{book.rules.id}）"))
         form.addRow("数据库文件", QLabel(str(book.path)))
         save = QPushButton("保存单位信息")
         save.clicked.connect(self.save)
         form.addRow(save)
         can_edit = can(book, "update_bureau")
-        for widget in (self.name, self.code, self.level, self.phone, self.mask, save):
+        for widget in (self.name, self.code, self.level, self.phone, self.id_mask, save):
             widget.setEnabled(can_edit)
         if not can_edit:
             form.addRow(QLabel("只有局长可以修改单位信息。" if not book.read_only else "只读打开，不能修改。"))
 
     def save(self) -> None:
-        dialogs.run_op(self, lambda: setup.update_bureau(
+        ops.run_op(self, self.book, lambda: setup.update_bureau(
             self.book, name=self.name.text(), region_code=self.code.text(), level=str(self.level.currentData()),
-            phone=self.phone.text(), id_mask=str(self.mask.currentData())), done="单位信息已保存。")
+            phone=self.phone.text(), id_mask=str(self.id_mask.currentData())), done="单位信息已保存。")
 
 
 class UserDialog(QDialog):
@@ -155,7 +156,7 @@ class UsersPage(QWidget):
 
     def add(self) -> None:
         dialog = UserDialog(self)
-        if dialog.exec() == QDialog.DialogCode.Accepted and dialogs.run_op(self, lambda: users.add_user(
+        if dialog.exec() == QDialog.DialogCode.Accepted and ops.run_op(self, self.book, lambda: users.add_user(
                 self.book, login=dialog.login.text(), name=dialog.name.text(), role=str(dialog.role.currentData()),
                 password=dialog.password.text(), section=dialog.section.text())):
             self.reload()
@@ -165,15 +166,15 @@ class UsersPage(QWidget):
         if row is None:
             return
         dialog = UserDialog(self, row)
-        if dialog.exec() == QDialog.DialogCode.Accepted and dialogs.run_op(self, lambda: users.update_user(
+        if dialog.exec() == QDialog.DialogCode.Accepted and ops.run_op(self, self.book, lambda: users.update_user(
                 self.book, user_id=int(row["id"]), name=dialog.name.text(), role=str(dialog.role.currentData()),
                 section=dialog.section.text())):
             self.reload()
 
     def toggle(self) -> None:
         row = self.table.current_row()
-        if row is not None and dialogs.run_op(
-                self, lambda: users.update_user(self.book, user_id=int(row["id"]), active=not row["active"])):
+        if row is not None and ops.run_op(
+                self, self.book, lambda: users.update_user(self.book, user_id=int(row["id"]), active=not row["active"])):
             self.reload()
 
     def reset(self) -> None:
@@ -182,14 +183,14 @@ class UsersPage(QWidget):
             return
         answer = dialogs.ask_password(self, "重置密码", f"为 {row['name']}（{row['login']}）设置新密码：")
         if answer is not None:
-            dialogs.run_op(self, lambda: users.reset_password(self.book, user_id=int(row["id"]), password=answer[1]),
+            ops.run_op(self, self.book, lambda: users.reset_password(self.book, user_id=int(row["id"]), password=answer[1]),
                            done="密码已重置，该账号的锁定（如有）也已解除。")
             self.reload()
 
     def own_password(self) -> None:
         answer = dialogs.ask_password(self, "修改我的密码", "输入原密码，再输入两次新密码：", ask_old=True)
         if answer is not None:
-            dialogs.run_op(self, lambda: users.change_own_password(self.book, old=answer[0], new=answer[1]),
+            ops.run_op(self, self.book, lambda: users.change_own_password(self.book, old=answer[0], new=answer[1]),
                            done="密码已修改。")
 
     def unlock(self) -> None:
@@ -199,7 +200,7 @@ class UsersPage(QWidget):
         if not row["locked"] and not row["failed_logins"]:
             dialogs.info(self, f"{row['name']} 的账号没有被锁定。")
             return
-        if dialogs.run_op(self, lambda: users.unlock(self.book, user_id=int(row["id"])),
+        if ops.run_op(self, self.book, lambda: users.unlock(self.book, user_id=int(row["id"])),
                           done=f"已解除 {row['name']} 的账号锁定（已记入审计日志）。"):
             self.reload()
 
@@ -241,7 +242,7 @@ class CataloguePage(QWidget):
         self.model.reload(ListSource(catalogue.items(self.book)))
 
     def add(self) -> None:
-        if dialogs.run_op(self, lambda: catalogue.add_item(
+        if ops.run_op(self, self.book, lambda: catalogue.add_item(
                 self.book, kind=str(self.kind.currentData()), code=self.code.text(), name=self.name.text())):
             self.code.clear()
             self.name.clear()
@@ -252,13 +253,13 @@ class CataloguePage(QWidget):
         if row is None:
             return
         name = dialogs.ask_text(self, "改名", "新的项目名称：", str(row["name"]))
-        if name is not None and dialogs.run_op(self, lambda: catalogue.update_item(self.book, code=str(row["code"]), name=name)):
+        if name is not None and ops.run_op(self, self.book, lambda: catalogue.update_item(self.book, code=str(row["code"]), name=name)):
             self.reload()
 
     def toggle(self) -> None:
         row = self.table.current_row()
-        if row is not None and dialogs.run_op(
-                self, lambda: catalogue.update_item(self.book, code=str(row["code"]), active=not row["active"])):
+        if row is not None and ops.run_op(
+                self, self.book, lambda: catalogue.update_item(self.book, code=str(row["code"]), active=not row["active"])):
             self.reload()
 
 
@@ -359,7 +360,7 @@ class CalendarPage(QWidget):
 
     def edit_year(self) -> None:
         year = self.selected_year()
-        existing = {int(r["year"]): r for r in holidays.years(self.book)}
+        existing = {int(str(r["year"])): r for r in holidays.years(self.book)}
         target = (max(existing) + 1) if existing else dt.date.today().year + 1
         if year is not None and dialogs.confirm(self, f"修改已有的 {year} 年安排？（选“否”则录入 {target} 年）"):
             target = year
@@ -370,7 +371,7 @@ class CalendarPage(QWidget):
     def open_year_dialog(self, dialog: YearDialog) -> bool:
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
-        ok = dialogs.run_op(self, lambda: holidays.set_year(
+        ok = ops.run_op(self, self.book, lambda: holidays.set_year(
             self.book, year=dialog.year.value(), notice=dialog.notice.text(),
             holidays=YearDialog.lines(dialog.holidays), workdays_=YearDialog.lines(dialog.workdays)))
         if ok:
@@ -378,7 +379,7 @@ class CalendarPage(QWidget):
         return bool(ok)
 
     def compute(self) -> None:
-        start = self.start.date().toPython()
+        start = to_date(self.start.date())
         cal = holidays.calendar(self.book)
         if self.kind.currentData() == "working":
             due, estimated = workdays.add_working_days(start, self.count.value(), cal)

@@ -22,8 +22,8 @@ from app.models.store import backup, lock
 from app.models.store.book import Book, open_book
 from app.models.values.errors import AppError, FileError, LockedError
 from app.ui.kit import dialogs
+from app.ui.kit.ops import Cancelled, Op, Progress
 from app.ui.kit.widgets import rich_label
-from app.ui.kit.worker import Cancelled, Progress, run_job
 from app.ui.shell.start import LoginDialog, NewBureauDialog
 
 DEMO_HINT = "示例县账号：局长 juzhang、审核 shenhe、经办 jingban、审计 shenji，密码均为 demo1234"
@@ -53,8 +53,9 @@ def demo_path(parent: QWidget | None = None) -> Path | None:
         part.replace(path)
         return path
 
-    made = run_job(parent, "正在生成示例县数据库（约半分钟）", build)  # type: ignore[arg-type]
-    return made if isinstance(made, Path) else None
+    op = Op.task(parent, "正在生成示例县数据库（约半分钟）", build).run_in_background()
+    op.wait()  # nothing else to do before the file exists: the start window waits, painting, with 取消
+    return op.result if op.error is None else None
 
 
 def open_demo(parent: QWidget | None, *, read_only: bool = False) -> Book | None:
@@ -86,8 +87,9 @@ def prefecture_demo_path(parent: QWidget | None = None) -> Path | None:
         part.rename(folder)
         return path
 
-    made = run_job(parent, "正在生成示例地区（五个县，约半分钟）", build)  # type: ignore[arg-type]
-    return made if isinstance(made, Path) else None
+    op = Op.task(parent, "正在生成示例地区（五个县，约半分钟）", build).run_in_background()
+    op.wait()  # as for the demo county: the start window waits, painting, with 取消
+    return op.result if op.error is None else None
 
 
 def open_prefecture_demo(parent: QWidget | None, *, read_only: bool = False) -> Book | None:
@@ -212,9 +214,12 @@ class RestoreDialog(QDialog):
         path = Path(item.data(256))
         if not dialogs.confirm(self, f"用备份 {path.name} 替换当前数据？\n当前文件会先自动备份。"):
             return
-        if run_job(self, "正在从备份恢复", lambda _: backup.restore(self.book, path), cancellable=False):
+        def restored(_: Path) -> None:
             self.chosen = path
             self.accept()
+
+        Op(self, self.book, "正在从备份恢复", lambda book, _: backup.restore(book, path), cancellable=False) \
+            .success(restored).run_in_background()
 
 
 def restore_dialog(parent: QWidget | None, book: Book) -> Book | None:

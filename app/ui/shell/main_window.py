@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
+from functools import partial
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
@@ -13,10 +14,11 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxL
 from app import APP_TITLE, __version__
 from app.models.store import backup, setup
 from app.models.store.book import Book
-from app.ui.kit import dialogs
+from app.models.store.changes import Changes
+from app.ui.kit import dialogs, ops
 from app.ui.kit.widgets import DataTable, focus_filter
-from app.ui.kit.worker import run_job
 from app.ui.shell import files
+from app.ui.shell.search_box import SearchBox
 
 TabFactory = Callable[[Book, QWidget], QWidget]
 
@@ -50,13 +52,13 @@ class TabHolder(QWidget):
         super().__init__()
         self.factory = factory
         self.page: QWidget | None = None
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        self.box = QVBoxLayout(self)
+        self.box.setContentsMargins(0, 0, 0, 0)
 
     def build(self) -> QWidget:
         if self.page is None:
             self.page = self.factory(self)
-            self.layout().addWidget(self.page)
+            self.box.addWidget(self.page)
             if self.isVisible():
                 self.page.show()
         return self.page
@@ -117,6 +119,19 @@ class LazyTabs(QTabWidget):
             self.build(index)
 
 
+def _build_tab(factory: TabFactory, book: Book, holder: QWidget) -> QWidget:
+    return factory(book, holder)
+
+
+def _contains(page: QWidget, widget: QObject | None) -> bool:
+    """Whether `widget` is `page` or inside it (its dialogs included: they are its children as objects)."""
+    while widget is not None:
+        if widget is page:
+            return True
+        widget = widget.parent()
+    return False
+
+
 class _CheckDone(QObject):
     """Carries the background integrity check's result to the GUI thread."""
 
@@ -135,6 +150,15 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self._status, 1)
         self._check = _CheckDone(self)
         self._check.done.connect(self._checked)
+        self._pending: dict[int, Changes] = {}  # changes not yet shown by a built tab that is not current
+        ops.hub.changed.connect(self._changed)
+        self.tabs.currentChanged.connect(self._deliver_pending)
+        self.search = SearchBox(book, self)
+        toolbar = self.addToolBar("全局搜索")
+        toolbar.setObjectName("search_toolbar")  # saveState/restoreState know it by this name
+        toolbar.setMovable(False)
+        toolbar.addWidget(QLabel(" 搜索 "))
+        toolbar.addWidget(self.search)
         self._make_menus()
         settings = QSettings()
         self.set_book(book, tab=settings.value("main/tab"))
@@ -175,6 +199,11 @@ class MainWindow(QMainWindow):
         self.find_shortcut = QShortcut(QKeySequence("Ctrl+F"), self)
         self.find_shortcut.activated.connect(self.focus_filter)
         self.find_shortcut.activatedAmbiguously.connect(self.focus_filter)  # a tab's own Ctrl+F also applies
+        search = QAction("全局搜索\tCtrl+K", self)  # the key itself is a QShortcut, as Ctrl+F
+        search.triggered.connect(self.search.focus)
+        view_menu.addAction(search)
+        self.search_shortcut = QShortcut(QKeySequence("Ctrl+K"), self)
+        self.search_shortcut.activated.connect(self.search.focus)
         refresh = QAction("刷新当前页", self)
         refresh.setShortcut(QKeySequence("F5"))
         refresh.triggered.connect(self.refresh_current)
@@ -205,6 +234,8 @@ class MainWindow(QMainWindow):
         if self.tabs.count():
             self.save_layout()
         self.book = book
+        self.search.set_book(book)
+        self._pending.clear()
         current = self.tabs.currentIndex()
         self.tabs.suspended = True
         try:
@@ -215,7 +246,7 @@ class MainWindow(QMainWindow):
                     widget.deleteLater()
             level = str(setup.bureau_info(book).get("level", "county"))
             for title, factory in tab_factories(level):
-                self.tabs.add_lazy(title, lambda holder, f=factory: f(book, holder))
+                self.tabs.add_lazy(title, partial(_build_tab, factory, book))
             titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
             if tab in titles:
                 current = titles.index(tab)
@@ -227,6 +258,29 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         if book.integrity == "pending":
             QTimer.singleShot(0, self, lambda: self._start_check(book))
+
+    # -- what operations changed (kit.ops) -----------------------------------------------------------
+    def _changed(self, changes: Changes, origin: QWidget | None) -> None:
+        """Tell every tab built so far what an operation wrote: the current tab now, the others when next shown.
+        The tab that ran the operation has already refreshed itself, so it is skipped."""
+        if self.book.closed or not shiboken6.isValid(self):
+            return
+        for i in range(self.tabs.count()):
+            page = self.tabs.built(i)
+            if page is None or not callable(getattr(page, "on_changes", None)) or _contains(page, origin):
+                continue
+            if i == self.tabs.currentIndex():
+                page.on_changes(changes)  # type: ignore[attr-defined]
+            else:
+                self._pending[i] = self._pending[i].merged(changes) if i in self._pending else changes
+        if changes.touches("bureau", "users"):
+            self.refresh_status()
+
+    def _deliver_pending(self, index: int) -> None:
+        changes = self._pending.pop(index, None)
+        page = self.tabs.built(index)
+        if changes is not None and page is not None:
+            page.on_changes(changes)  # type: ignore[attr-defined]
 
     # -- the deferred integrity check -----------------------------------------------------------
     def _start_check(self, book: Book) -> None:
@@ -324,6 +378,7 @@ class MainWindow(QMainWindow):
         if book is None:
             return
         old = self.book
+        ops.settle(old)
         self.set_book(book)
         old.close()
 
@@ -338,9 +393,8 @@ class MainWindow(QMainWindow):
         self.replace_book(files.choose_and_open(self, read_only=True))
 
     def backup_now(self) -> None:
-        target = run_job(self, "正在备份", lambda _: backup.make(self.book, reason="手动"), cancellable=False)
-        if isinstance(target, Path):
-            dialogs.info(self, f"已备份到：\n{target}")
+        ops.Op(self, self.book, "正在备份", lambda book, _: backup.make(book, reason="手动"), writes=False,
+               cancellable=False).success(lambda target: dialogs.info(self, f"已备份到：\n{target}")).run_in_background()
 
     def restore_backup(self) -> None:
         self.replace_book(files.restore_dialog(self, self.book))
@@ -350,5 +404,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
+        ops.settle(self.book)
         self.book.close()
         event.accept()

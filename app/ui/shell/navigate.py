@@ -15,7 +15,7 @@ from app.models.values.errors import AppError
 
 OWNERS = {
     "indicator": "专账", "fund_kind": "专账", "recon_difference": "专账", "treasury_payment": "专账",
-    "project": "项目计划", "payment": "支付审批", "management_fee": "支付审批",
+    "project": "项目计划", "payment": "支付审批", "management_fee": "支付审批", "payee": "支付审批",
     "notice_obligation": "公告公示", "notice": "公告公示",
     "perf_goals": "绩效目标", "month": "月报", "warning": "监控预警", "problem": "监控预警",
 }
@@ -40,6 +40,8 @@ def try_select(widget: QWidget, object_type: str, object_id: str | int) -> bool:
     order = sorted(range(tabs.count()), key=lambda i: tabs.tabText(i) != owner)
     for i in order:
         page = tabs.widget(i)
+        if page is None:
+            continue
         select = getattr(page, "select", None)
         if not callable(select) or page.isAncestorOf(widget) or page is widget:
             continue

@@ -12,7 +12,7 @@ import pytest
 from app.export import evidence, signoff
 from app.models.ledger import account as ledger
 from app.models.reports import monthly
-from app.models.store.book import Book, open_book
+from app.models.store.book import Book, open_book, worker_book
 from app.models.values.errors import PermissionDenied, ValidationError
 from tests.conftest import PASSWORD, login_as
 from tests.models.ledger.ledger_fixtures import register
@@ -129,7 +129,7 @@ def test_verify_names_an_edited_signed_package(october: Book, tmp_path: Path) ->
 
 def test_a_cancelled_sign_off_leaves_nothing(october: Book, tmp_path: Path) -> None:
     """The window's 取消 raises from the progress callback; every step it can raise at is before the commit."""
-    from app.ui.kit.worker import Cancelled
+    from app.ui.kit.ops import Cancelled
 
     steps: list[str] = []
 
@@ -168,7 +168,7 @@ def test_a_worker_connection_keeps_the_windows_writes_out_of_the_sign_off(octobe
                     pass
             seen.append(own.conn.in_transaction and not october.conn.in_transaction)
 
-    with monthly.worker_book(october) as own:
+    with worker_book(october) as own:
         assert own is not october and own.user == october.user
         signoff.sign_off(own, password=PASSWORD, month="2026-10", out_dir=tmp_path, progress=progress)
     assert seen == [True]

@@ -264,3 +264,31 @@ def test_parse_date_round_trips(d: dt.date) -> None:
     for text in (d.isoformat(), f"{d.year}/{d.month}/{d.day}", f"{d.year}年{d.month}月{d.day}日",
                  d.strftime("%Y%m%d"), f" {d.isoformat()} "):
         assert workdays.parse_date(text, "放假日期") == d
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-10-10 00:00:00", D(2026, 10, 10)),  # a workbook's date stored as text with its midnight
+    ("２０２６－１０－０９", D(2026, 10, 9)),  # full-width
+    ("2026年 1月 5日", D(2026, 1, 5)),
+    ("2026.1.5", D(2026, 1, 5)),
+    ("2026-Oct-10", D(2026, 10, 10)),
+])
+def test_parse_date_is_tolerant_of_how_dates_are_typed(text: str, expected: dt.date) -> None:
+    assert workdays.parse_date(text, "支付日期") == expected
+
+
+@pytest.mark.parametrize("text, why", [
+    ("10/11/2026", "年份在前"),  # day-first or month-first? never guessed
+    ("11/10/26", "年份在前"),
+    ("26-10-11", "年份在前"),
+    ("2026-10", "年份在前"),  # no day: dateutil would fill one in from its default
+    ("2026年10月", "年份在前"),
+    ("2026-02-30", "不是有效日期"),
+    ("2026-10-10 08:30", "带有时刻"),
+    ("2026-10-10 下午", "不是有效日期"),  # no fuzzy skipping of words
+    ("20261", "不是有效日期"),
+])
+def test_parse_date_refuses_what_it_would_have_to_guess(text: str, why: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        workdays.parse_date(text, "支付日期")
+    assert caught.value.field == "支付日期" and f"“{text}”" in caught.value.message and why in caught.value.message
