@@ -260,3 +260,53 @@ def test_unlocking_needs_the_password_and_the_key_never_leaves_sealed(copy: tupl
         assert keys.unlock(book.conn, user_id=1, password=cc.PASSWORD).key.fingerprint == fp
     finally:
         book.close(backup=False)
+
+
+def append_closed_month_change(path: Path, ids: dict[str, int]) -> None:
+    """The quieter insider (found by an independent attack): history before the last package is left alone; only
+    the closed-month guards are dropped, a paid May payment is redirected (its treasury row now names another
+    account) as an ordinary-looking, honestly audited change sealed at the end of the chain, and the guards
+    restored. Chain, rows and anchors all still agree; only the order of closing and changing betrays it."""
+    raw = sqlite3.connect(path)
+    guards = raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'fl_closed_%'").fetchall()
+    for name, _sql in guards:
+        raw.execute(f'DROP TRIGGER "{name}"')
+    raw.execute("UPDATE audit_context SET at = '2026-06-20 10:00:00.000', actor = 'chief#1', op = 'update_payee' WHERE id = 1")
+    raw.execute("UPDATE treasury_payments SET payee_name = '某某商贸有限公司', payee_account = '6222000000000009999' "
+                "WHERE id = ?", (ids["treasury"],))  # the money went elsewhere; no figure of the month changes
+    raw.execute("UPDATE audit_context SET at = NULL, actor = NULL, op = NULL WHERE id = 1")
+    prev = raw.execute("SELECT hash FROM audit_log WHERE hash IS NOT NULL ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    for row in raw.execute("SELECT seq, at, actor, op, tbl, row_key, action, before, after FROM audit_log "
+                           "WHERE hash IS NULL ORDER BY seq").fetchall():
+        h = audit.record_hash(prev, tuple(row))
+        raw.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, row[0]))
+        prev = h
+    for _name, sql in guards:
+        raw.execute(sql)
+    raw.commit()
+    raw.close()
+
+
+def test_a_closed_month_changed_by_an_appended_audited_record_is_named(copy: tuple[Path, Path, dict[str, int]]) -> None:
+    path, package, ids = copy
+    append_closed_month_change(path, ids)
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    # the naive checks all hold: the chain, the rows against their (honest) audit records, the triggers
+    assert list(audit.check_chain(conn)) == [] and list(audit.check_rows(conn)) == []
+    conn.close()
+    found = report(path, [package])
+    assert any("结账之后修改了日期为 2026-05" in f and "绕过本程序" in f for f in found), found
+
+
+def test_a_guard_rewritten_under_its_own_name_is_named(copy: tuple[Path, Path, dict[str, int]]) -> None:
+    path, _package, _ids = copy
+    raw = sqlite3.connect(path)
+    for name, sql in raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                 "AND name = 'fl_closed_payments_u'").fetchall():
+        raw.execute(f'DROP TRIGGER "{name}"')
+        raw.execute(sql.replace(" WHEN ", " WHEN 0 AND ", 1))  # same name, protects nothing
+    raw.commit()
+    raw.close()
+    found = report(path)
+    assert any("fl_closed_payments_u" in f and "被改写过" in f for f in found), found

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -53,7 +55,7 @@ class Report:
             lines.append("结论：未通过。")
         else:
             lines.append("结论：全部通过。" if not self.notes else
-                         f"结论：已核验的项目全部通过；另有 {len(self.notes)} 处在本机无法重现（见上面的说明，不表示被篡改）。")
+                         f"结论：已核验的项目全部通过；另有 {len(self.notes)} 条说明（见上面，不算问题，但请逐条阅读）。")
         return "\n".join(lines)
 
 
@@ -69,9 +71,59 @@ def foreign_keys(conn: sqlite3.Connection) -> Iterator[Finding]:
 
 
 def triggers(conn: sqlite3.Connection) -> Iterator[Finding]:
-    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    for name in sorted(db.expected_triggers(conn) - present):
+    present = {str(r[0]): str(r[1] or "") for r in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
+    for name in sorted(db.expected_triggers(conn) - set(present)):
         yield Finding("保护触发器", f"触发器 {name}", "已被删除：审计或结账保护失效，数据可能被绕过本程序修改")
+    # a trigger kept under its name but rewritten (e.g. `WHEN 0 AND …`) protects nothing: compare the text
+    # with what the program generates from the same columns (every migration regenerates them)
+    for name, (_table, sql) in sorted(db.trigger_sql(conn).items()):
+        if name in present and " ".join(present[name].split()) != " ".join(sql.split()):
+            yield Finding("保护触发器", f"触发器 {name}", "内容与本程序生成的不同，被改写过：审计或结账保护可能已失效")
+
+
+def _json_date(expr: str, column: str) -> str:
+    """A tracked table's date expression evaluated on an audit record's JSON (`{row}.col` → json_extract)."""
+    return re.sub(r"\{row\}\.(\w+)", lambda m: f"json_extract({column}, '$.{m.group(1)}')", expr)
+
+
+def closed_month_writes(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """No audit record may change a row dated inside a month that was closed at that point of the chain and not
+    reopened since: the closed-month triggers make that impossible for the program, so such a record was written
+    with the triggers dropped — even when it is honestly audited and sealed at the end of the chain."""
+    windows: dict[str, list[list[int]]] = {}  # period key → [closed at seq, reopened at seq]
+    spans: dict[str, tuple[str, str]] = {}
+    for seq, key, closed, was, start, end in conn.execute(
+            "SELECT seq, row_key, json_extract(after, '$.closed'), json_extract(before, '$.closed'), "
+            "json_extract(after, '$.start_date'), json_extract(after, '$.end_date') FROM audit_log "
+            "WHERE tbl = 'periods' AND after IS NOT NULL ORDER BY seq"):
+        if start and end:
+            spans[key] = (str(start), str(end))
+        if closed == 1 and was != 1:
+            windows.setdefault(key, []).append([int(seq), 1 << 62])
+        elif closed == 0 and was == 1 and windows.get(key):
+            windows[key][-1][1] = int(seq)
+    if not windows:
+        return
+    starts = sorted((spans[k][0], spans[k][1], k) for k in windows if k in spans)
+    first = min(w[0] for ws in windows.values() for w in ws)
+    labels = {"I": "新增", "U": "修改", "D": "删除"}
+    for t in db.tracked(conn):
+        expr = t["date_expr"]
+        if not expr:
+            continue
+        query = (f"SELECT a.seq, a.row_key, a.action, ({_json_date(expr, 'a.after')}), ({_json_date(expr, 'a.before')}) "
+                 "FROM audit_log a WHERE a.tbl = ? AND a.seq > ? ORDER BY a.seq")
+        for seq, row_key, action, new_day, old_day in conn.execute(query, (t["name"], first)):
+            for day in {str(d)[:10] for d in (new_day, old_day) if d}:
+                i = bisect.bisect_right(starts, (day, "\uffff", "")) - 1
+                if i < 0 or not (starts[i][0] <= day <= starts[i][1]):
+                    continue
+                key = starts[i][2]
+                if any(c < seq < r for c, r in windows[key]):
+                    yield Finding("结账保护", f"审计记录 #{seq}（表 {t['name']} 主键 {row_key}）",
+                                  f"在 {key} 结账之后{labels.get(action, action)}了日期为 {day} 的行，而该月此后没有重新打开："
+                                  "本程序不会这样写（结账触发器会拒绝），数据是绕过本程序修改的")
+                    break
 
 
 def attachments(conn: sqlite3.Connection) -> Iterator[Finding]:
@@ -95,7 +147,8 @@ def base_checks() -> list[tuple[str, Check]]:
     return [
         ("数据库完整性（integrity_check）", integrity),
         ("外键一致（foreign_key_check）", foreign_keys),
-        ("保护触发器齐全", triggers),
+        ("保护触发器齐全且未被改写", triggers),
+        ("已结账月份的数据在结账后未被改动", closed_month_writes),
         ("审计日志哈希链", audit.check_chain),
         ("业务数据与审计记录一致", audit.check_rows),
         ("附件哈希", attachments),

@@ -161,34 +161,24 @@ def tracked(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return conn.execute("SELECT name, key_column, date_expr, skip_columns FROM tracked_tables ORDER BY name").fetchall()
 
 
-def install_triggers(conn: sqlite3.Connection) -> None:
-    """(Re)generate the audit and closed-month triggers of every tracked table from its columns."""
+def trigger_sql(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    """The audit and closed-month triggers of every tracked table, generated from its columns:
+    {trigger name: (table, CREATE TRIGGER statement)}. verify compares the file's triggers with these."""
+    out: dict[str, tuple[str, str]] = {}
     for t in tracked(conn):
         name, key, date_expr = t["name"], t["key_column"], t["date_expr"]
         skip = {c for c in t["skip_columns"].split(",") if c}
-        for old in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name=? AND "
-            "(name LIKE 'fl_audit_%' OR name LIKE 'fl_closed_%')",
-            (name,),
-        ).fetchall():
-            conn.execute(f'DROP TRIGGER "{old[0]}"')
         ctx = "(SELECT {c} FROM audit_context WHERE id = 1)"
         at = f"coalesce({ctx.format(c='at')}, strftime('%Y-%m-%d %H:%M:%f', 'now', 'localtime'))"
         head = f"INSERT INTO audit_log (at, actor, op, tbl, row_key, action, before, after) VALUES ({at}, {ctx.format(c='actor')}, {ctx.format(c='op')}, '{name}'"
         new_json = row_json_sql(conn, name, skip, "NEW")
         old_json = row_json_sql(conn, name, skip, "OLD")
-        conn.execute(
-            f'CREATE TRIGGER "fl_audit_{name}_i" AFTER INSERT ON "{name}" BEGIN '
-            f"{head}, CAST(NEW.\"{key}\" AS TEXT), 'I', NULL, {new_json}); END"
-        )
-        conn.execute(
-            f'CREATE TRIGGER "fl_audit_{name}_u" AFTER UPDATE ON "{name}" BEGIN '
-            f"{head}, CAST(NEW.\"{key}\" AS TEXT), 'U', {old_json}, {new_json}); END"
-        )
-        conn.execute(
-            f'CREATE TRIGGER "fl_audit_{name}_d" AFTER DELETE ON "{name}" BEGIN '
-            f"{head}, CAST(OLD.\"{key}\" AS TEXT), 'D', {old_json}, NULL); END"
-        )
+        out[f"fl_audit_{name}_i"] = (name, f'CREATE TRIGGER "fl_audit_{name}_i" AFTER INSERT ON "{name}" BEGIN '
+                                           f"{head}, CAST(NEW.\"{key}\" AS TEXT), 'I', NULL, {new_json}); END")
+        out[f"fl_audit_{name}_u"] = (name, f'CREATE TRIGGER "fl_audit_{name}_u" AFTER UPDATE ON "{name}" BEGIN '
+                                           f"{head}, CAST(NEW.\"{key}\" AS TEXT), 'U', {old_json}, {new_json}); END")
+        out[f"fl_audit_{name}_d"] = (name, f'CREATE TRIGGER "fl_audit_{name}_d" AFTER DELETE ON "{name}" BEGIN '
+                                           f"{head}, CAST(OLD.\"{key}\" AS TEXT), 'D', {old_json}, NULL); END")
         if date_expr:
             def closed(row: str, date_expr: str = date_expr) -> str:
                 expr = date_expr.replace("{row}", row)
@@ -196,12 +186,27 @@ def install_triggers(conn: sqlite3.Connection) -> None:
                 return f"({expr}) <= (SELECT max(end_date) FROM periods WHERE closed = 1)"
 
             raise_sql = f"BEGIN SELECT RAISE(ABORT, '{CLOSED_MESSAGE}'); END"
-            conn.execute(f'CREATE TRIGGER "fl_closed_{name}_i" BEFORE INSERT ON "{name}" WHEN {closed("NEW")} {raise_sql}')
-            conn.execute(
-                f'CREATE TRIGGER "fl_closed_{name}_u" BEFORE UPDATE ON "{name}" '
-                f'WHEN {closed("OLD")} OR {closed("NEW")} {raise_sql}'
-            )
-            conn.execute(f'CREATE TRIGGER "fl_closed_{name}_d" BEFORE DELETE ON "{name}" WHEN {closed("OLD")} {raise_sql}')
+            out[f"fl_closed_{name}_i"] = (name, f'CREATE TRIGGER "fl_closed_{name}_i" BEFORE INSERT ON "{name}" '
+                                                f"WHEN {closed('NEW')} {raise_sql}")
+            out[f"fl_closed_{name}_u"] = (name, f'CREATE TRIGGER "fl_closed_{name}_u" BEFORE UPDATE ON "{name}" '
+                                                f"WHEN {closed('OLD')} OR {closed('NEW')} {raise_sql}")
+            out[f"fl_closed_{name}_d"] = (name, f'CREATE TRIGGER "fl_closed_{name}_d" BEFORE DELETE ON "{name}" '
+                                                f"WHEN {closed('OLD')} {raise_sql}")
+    return out
+
+
+def install_triggers(conn: sqlite3.Connection) -> None:
+    """(Re)generate the audit and closed-month triggers of every tracked table from its columns."""
+    wanted = trigger_sql(conn)
+    for table in {t for t, _ in wanted.values()}:
+        for old in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name=? AND "
+            "(name LIKE 'fl_audit_%' OR name LIKE 'fl_closed_%')",
+            (table,),
+        ).fetchall():
+            conn.execute(f'DROP TRIGGER "{old[0]}"')
+    for _table, sql in wanted.values():
+        conn.execute(sql)
 
 
 # The tables the global search indexes (schema 0008; app/models/search/index.py), each with three triggers.
