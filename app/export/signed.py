@@ -50,6 +50,18 @@ def recorded_rendering(book: Book, row: dict[str, Any], package: PackageData) ->
     return manifest.rendering_of(kept)
 
 
+def _signed_program(row: dict[str, Any]) -> str:
+    """The program version the chief's signature of this sign-off names ("" when unsigned or unreadable)."""
+    text = row.get("signature")
+    if not text:
+        return ""
+    try:
+        program = json.loads(text).get("program") or {}
+    except (ValueError, AttributeError):
+        return ""
+    return str(program.get("version") or "")
+
+
 def _describe(block: manifest.Rendering, keys: list[str]) -> str:
     return "、".join(f"{manifest.RENDERING_LABELS.get(k, k)} {block.get(k) or '（未记录）'}" for k in keys)
 
@@ -70,6 +82,11 @@ def check_package(book: Book, month: str, version: int, now: manifest.Rendering)
     changed = manifest.rendering_differences(then, now)
     if not changed:  # the very program, libraries and font that signed it: the difference is in the data or files
         return Finding("报送包", where, f"重新生成的 {'、'.join(bad)} 与签发时记录的哈希不一致")
+    signed_by = _signed_program(row)
+    if then is not None and signed_by and str(then.get("program")) != signed_by:  # the excuse must fit the signature
+        return Finding("报送包", f"{where}：{names['manifest']}",
+                       f"清单记录的程序版本 {then.get('program')} 与局长签名中记下的程序版本 {signed_by} 不同："
+                       "清单被改写过，不能以“另一程序版本生成”解释重新生成的差异")
     roles = {role for key in changed for role in manifest.RENDERING_AFFECTS.get(key, ("workbook", "pdf"))}
     affected = {names[r] for r in roles}
     if "program" in changed:  # another program may also have named its files otherwise

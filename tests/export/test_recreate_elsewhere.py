@@ -19,7 +19,7 @@ import pytest
 from app import __version__
 from app.export import evidence, manifest, pdf, signoff, workbook
 from app.models.integrity.verify import Report
-from app.models.store import users
+from app.models.store import signature, users
 from app.models.store.book import open_book
 from tests.reliability import crash_child as cc
 
@@ -83,6 +83,7 @@ def test_package_from_another_program_version_is_reported_as_such(path: Path, tm
     with monkeypatch.context() as m:
         other_pdf(m)
         m.setattr(manifest, "__version__", "0.0.9")
+        m.setattr(signature, "__version__", "0.0.9")  # an older program writes its version in both
         folder = sign(path, tmp_path / "sent")
     recorded = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["rendering"]
     assert recorded["program"] == "0.0.9" and recorded["font_sha256"] and recorded["qt"]
@@ -171,6 +172,7 @@ def test_export_and_the_audit_page_say_it_cannot_be_re_created_here(qtbot, path:
     with monkeypatch.context() as m:
         other_pdf(m)
         m.setattr(manifest, "__version__", "0.0.9")
+        m.setattr(signature, "__version__", "0.0.9")
         sign(path, tmp_path / "sent")
     capsys.readouterr()
     assert cli.run(["export", str(path), "--month", "2026-01", "--out", str(tmp_path / "again")]) == 3
@@ -188,3 +190,16 @@ def test_export_and_the_audit_page_say_it_cannot_be_re_created_here(qtbot, path:
         assert text.startswith("○ 2026-01 第 1 版无法在本机逐字节重现（不表示被篡改）") and "0.0.9" in text, text
     finally:
         ro.close()
+
+
+def test_a_program_version_the_signature_does_not_name_is_no_excuse(path: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """An insider who rewrites the manifest's rendering block to pass a change off as 'made by another program'
+    is caught by the chief's signature, which names the program that really signed."""
+    with monkeypatch.context() as m:
+        other_pdf(m)
+        m.setattr(manifest, "__version__", "0.0.9")  # the manifest says 0.0.9, the signature the real version
+        sign(path, tmp_path / "sent")
+    report = verify(path)
+    assert not report.ok
+    assert any("与局长签名中记下的程序版本" in str(f) and "清单被改写过" in str(f) for f in report.findings), report.text()
