@@ -274,6 +274,9 @@ class Row:
 Progress = Callable[[int, int, str], None]
 
 
+MAX_ERRORS = 200  # enough to show the clerk what is wrong; memory and time stay bounded however many bad rows
+
+
 def parse_rows(sheet: Sheet, mapping: Mapping[str, int], *, today: dt.date,
                progress: Progress | None = None) -> tuple[list[Row], list[tuple[int, str, str]]]:
     """Every data row parsed, or its errors; blank rows and a trailing 合计 row are skipped.
@@ -338,4 +341,8 @@ def parse_rows(sheet: Sheet, mapping: Mapping[str, int], *, today: dt.date,
                 bad = True
         if not bad:
             rows.append(Row(*values))
+        elif len(errors) >= MAX_ERRORS:  # a file of bad rows (or a million tiny ones) is refused now, not after them all
+            errors.insert(0, (number, "文件", f"错误过多：读到第 {number} 行时已有 {len(errors)} 处错误，其余的行不再读取。"
+                                              "请先改正下面列出的错误，或确认选的是国库支付系统导出的文件"))
+            break
     return rows, errors
