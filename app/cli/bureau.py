@@ -11,6 +11,7 @@ from app.cli.base import CommandList, _db_arg, _user_arg, login_from_args, say
 from app.export import evidence
 from app.models.store import backup
 from app.models.store.book import open_book
+from app.models.values.errors import ValidationError
 
 COMMANDS = CommandList()
 
@@ -67,7 +68,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def _search_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("db", type=Path)
     p.add_argument("text", nargs="?", default="", help="要找的文字（收款人、项目、指标文号、支付申请编号、公告标题）")
-    p.add_argument("--rebuild", action="store_true", help="重建搜索索引（派生数据；不改动业务数据，不产生审计记录）")
+    p.add_argument("--rebuild", action="store_true", help="重建搜索索引（派生数据；不改动业务数据，不产生审计记录；需登录）")
+    p.add_argument("--user", help="登录名（--rebuild 时必需；密码取自环境变量 FUNDLEDGER_PASSWORD，否则提示输入）")
 
 
 @COMMANDS.add("search", "全局搜索（与主窗口工具栏的搜索框相同）；--rebuild 重建搜索索引", _search_args)
@@ -75,7 +77,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     from app.models.search import index as search
 
     if args.rebuild:
+        if not args.user:
+            raise ValidationError("重建搜索索引会写入文件，需要登录：请加 --user 登录名", field="--user")
         with open_book(args.db) as book:
+            login_from_args(book, args)  # nothing is written before the password is right
             say(f"已重建搜索索引：{search.rebuild(book)} 条。")
         return 0
     with open_book(args.db, read_only=True) as book:

@@ -96,3 +96,36 @@ def test_verify_reports_an_index_edited_behind_the_programs_back_and_rebuild_men
     assert list(search.check(book.conn)) == []  # the index is whole again (the dropped trigger is still reported)
     assert ("payee", pid) in _kinds(search.find(book, "被隐藏的建设"))
 
+
+
+def test_rebuild_from_the_command_line_needs_a_login_and_writes_nothing_without_one(
+        book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15 item 11, as an independent attacker found it: `search --rebuild` wrote the file with no login."""
+    import hashlib
+
+    from app.cli import main as cli
+    from tests.conftest import PASSWORD
+
+    _payee(book, "新疆天山路桥建设工程有限公司")
+    _payee(book, "昌吉市惠农农机专业合作社")
+    path = book.path
+    book.close(backup=False)
+    raw = sqlite3.connect(path)
+    raw.execute("DELETE FROM search_index WHERE rowid = (SELECT min(rowid) FROM search_index)")  # a damaged index
+    raw.commit()
+    count = raw.execute("SELECT count(*) FROM search_index").fetchone()[0]
+    raw.close()
+
+    def rows() -> int:
+        with sqlite3.connect(path) as c:
+            return int(c.execute("SELECT count(*) FROM search_index").fetchone()[0])
+
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert cli.run(["search", str(path), "--rebuild"]) != 0
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before  # no login asked for: not a byte written
+    monkeypatch.setenv("FUNDLEDGER_PASSWORD", "not-the-password")
+    assert cli.run(["search", str(path), "--rebuild", "--user", "clerk"]) != 0
+    assert rows() == count  # a wrong password counts towards the lockout, and rebuilds nothing
+    monkeypatch.setenv("FUNDLEDGER_PASSWORD", PASSWORD)
+    assert cli.run(["search", str(path), "--rebuild", "--user", "clerk"]) == 0
+    assert rows() == count + 1
