@@ -19,6 +19,7 @@ STANDARD = {"Tab", "Shift+Tab", "Enter", "Esc", "Ctrl+Tab", "Ctrl+Shift+Tab"}
 def documented() -> set[str]:
     text = (ROOT / "docs" / "使用手册.md").read_text(encoding="utf-8")
     section = text[text.index("键盘快捷键\n"):]
+    section = section[:section.find("\n## ")] if "\n## " in section else section  # that chapter only
     keys: set[str] = set()
     for cell in re.findall(r"(?m)^\| ([^|]+?) \| [^|]+\|$", section):
         if cell in ("按键", "---"):
