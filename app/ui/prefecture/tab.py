@@ -3,6 +3,7 @@ comes from app/models/prefecture (and app/export/prefecture for the signed packa
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from app.models.prefecture.source import Refused
 from app.models.store import setup
 from app.models.store.book import Book
 from app.ui.kit import dialogs, ops
-from app.ui.kit.widgets import can
+from app.ui.kit.widgets import can, rich_label
 
 STATUS_COLOURS = {status.NOT_SENT: "#eeeeee", status.SENT: "#dcedc8", status.LATE: "#ffe0b2",
                   status.RETURNED: "#ffcdd2", status.CORRECTED: "#c5e1f5"}
@@ -267,7 +268,7 @@ class ReviewTab(QWidget):
         split.addWidget(left)
         right = QWidget()
         rv = QVBoxLayout(right)
-        self.title = QLabel()
+        self.title = rich_label()
         self.title.setWordWrap(True)
         rv.addWidget(self.title)
         self.checks = QListWidget()
@@ -324,10 +325,12 @@ class ReviewTab(QWidget):
         p = self.current()
         if p is None:
             return
-        text = (f"<b>{p['county']}（{p['code']}）{p['month']} 第 {p['version']} 版</b>　接收于 {p['received_at']}　"
-                f"签发：{p['signer']} {p['signed_at']}　包哈希 {p['digest'][:16]}…　审计链头 #{p['audit_seq']}")
+        e = {k: html.escape(str(p[k])) for k in ("county", "code", "month", "version", "received_at", "signer",
+                                                  "signed_at", "audit_seq")}  # names and reasons are user data
+        text = (f"<b>{e['county']}（{e['code']}）{e['month']} 第 {e['version']} 版</b>　接收于 {e['received_at']}　"
+                f"签发：{e['signer']} {e['signed_at']}　包哈希 {html.escape(str(p['digest'])[:16])}…　审计链头 #{e['audit_seq']}")
         if p["returned"]:
-            text += f"<br><span style='color:#b71c1c'>已退回：{p['return_reason']}</span>"
+            text += f"<br><span style='color:#b71c1c'>已退回：{html.escape(str(p['return_reason']))}</span>"
         self.title.setText(text)
         self.checks.clear()
         for ok, line in view.checks_lines(self.book, int(p["id"])):
@@ -399,7 +402,7 @@ class ConsolidateTab(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.sign)
         layout.addLayout(bar)
-        self.included = QLabel()
+        self.included = rich_label()
         self.included.setWordWrap(True)
         layout.addWidget(self.included)
         self.table = _table()
@@ -421,7 +424,8 @@ class ConsolidateTab(QWidget):
             return
         inc = "、".join(f"{p['county']}（第 {p['version']} 版）" for p in self.result.included) or "无"
         left = "；".join(f"{n}：{why}" for n, why in self.result.left_out)
-        self.included.setText(f"纳入汇总：{inc}" + (f"<br><span style='color:#b71c1c'>未纳入：{left}</span>" if left else ""))
+        self.included.setText(f"纳入汇总：{html.escape(inc)}"
+                              + (f"<br><span style='color:#b71c1c'>未纳入：{html.escape(left)}</span>" if left else ""))
         self.show_table()
 
     def show_table(self) -> None:
