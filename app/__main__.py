@@ -44,6 +44,9 @@ def has_display() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from app.cli.console import fit_streams
+
+    fit_streams()  # before anything is printed: a pipe or file in code page 936/1252 must not kill a command
     setup_logging()
     from app.models.integrity import startup
     from app.models.values.errors import AppError
