@@ -54,6 +54,13 @@ if [ ! -x "$WINE" ] || ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
   retry 3 sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends wine64 gcc-mingw-w64-x86-64-win32" \
     || fail "apt-get install wine64 gcc-mingw-w64-x86-64-win32"
 fi
+# Wine takes the Windows code page (936, 1252) from the Unix locale and converts file names with it: without the
+# locale compiled, LANG=zh_CN.UTF-8 gives a Wine that cannot open a file named 国库支付数据.xlsx. Compiled into the
+# cache (LOCPATH), not into the system.
+export LOCPATH=$CACHE/locale; mkdir -p "$LOCPATH"
+for L in zh_CN en_US; do
+  [ -d "$LOCPATH/$L.UTF-8" ] || localedef -i "$L" -f UTF-8 "$LOCPATH/$L.UTF-8" >>"$LOG" 2>&1 || fail "localedef $L.UTF-8"
+done
 [ -x "$LINUX_PY" ] || fail "找不到 Linux 的 Python 环境 $LINUX_PY（先运行 python3 dev.py build）"
 
 # ── 2. the embedded Python with the Windows wheels (cached by the requirement list) ─────────────────────
@@ -136,7 +143,7 @@ stamp "$(grep '^Windows Python' "$LOG")"
 # ── 4. build.spec under Wine ───────────────────────────────────────────────────────────────────────────
 stamp "在 Wine 下用 PyInstaller 打包 build.spec"
 DIST="$WORK/dist"
-(cd "$WORK" && wrun "$PY" -X utf8 -m PyInstaller --noconfirm --log-level WARN --distpath "$(winpath "$DIST")" \
+(cd "$WORK" && wrun "$PY" -m PyInstaller --noconfirm --log-level WARN --distpath "$(winpath "$DIST")" \
   --workpath "$(winpath "$WORK/build")" "$(winpath "$ROOT/build.spec")") >"$LOG" || true
 EXE="$DIST/FundLedger/FundLedger.exe"
 [ -f "$EXE" ] || fail "PyInstaller 没有生成 dist\\FundLedger\\FundLedger.exe"
