@@ -12,6 +12,7 @@
 # /var/cache/fundledger-ci). Transient steps (apt, pip, wineboot) are retried; a real failure prints its log tail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+main() {
 ROOT=$PWD
 T0=$(date +%s)
 CACHE=${FUNDLEDGER_CI_CACHE:-/var/cache/fundledger-ci}
@@ -25,6 +26,8 @@ CROSSCHECK_REQUIRED=${FUNDLEDGER_WIN_CROSSCHECK:-0}
 mkdir -p "$CACHE"
 WORK=$(mktemp -d /tmp/fundledger-win.XXXXXX)
 LOG=$WORK/step.log
+# shellcheck disable=SC2064
+[ -n "${FUNDLEDGER_WIN_KEEP:-}" ] || trap "rm -rf '$WORK'" EXIT
 export WINEPREFIX=$CACHE/wineprefix WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml="
 WINE=/usr/lib/wine/wine64
 
@@ -150,42 +153,47 @@ EXE="$DIST/FundLedger/FundLedger.exe"
 stamp "已生成 FundLedger.exe（文件夹 $(du -sm "$DIST/FundLedger" | cut -f1) MB）"
 
 # ── 5. the bundle's selftest and every command's output to a pipe, code pages 936 and 1252 ──────────────
-for LANGCP in zh_CN.UTF-8:936 en_US.UTF-8:1252; do
-  L=${LANGCP%%:*} CP=${LANGCP##*:}
-  LANG=$L LC_ALL=$L wrun "$EXE" selftest >"$LOG" || true
-  grep -q '自检通过' "$LOG" || fail "FundLedger.exe selftest（代码页 $CP）"
-  stamp "✓ FundLedger.exe selftest 通过（代码页 $CP，输出到管道）"
-done
-"$LINUX_PY" "$ROOT/.ci/windows_commands.py" "$WINE" "$EXE" "$WORK/cmds" >"$LOG" 2>&1 || fail "各子命令在代码页 936/1252 下输出到管道"
+# the output is in the code page's encoding: GBK under 936 (√ for ✓); under 1252 it is UTF-8 (app/cli/console.py)
+LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 wrun "$EXE" selftest | iconv -f gbk -t utf-8 >"$LOG" || true
+grep -q '^自检通过' "$LOG" || fail "FundLedger.exe selftest（代码页 936）"
+stamp "✓ FundLedger.exe selftest 通过（代码页 936，输出到管道）"
+mkdir -p "$WORK/x"
+(cd "$WORK/x" && LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 wrun "$EXE" demo 'windows.db' | iconv -f gbk -t utf-8) >"$LOG" || true
+grep -q '^已生成示例县数据库' "$LOG" && [ -f "$WORK/x/windows.db" ] || fail "FundLedger.exe demo（代码页 936）"
+stamp "✓ FundLedger.exe demo 生成示例县（代码页 936）"
+"$LINUX_PY" "$ROOT/.ci/windows_commands.py" "$WINE" "$EXE" "$WORK/cmds" "$WORK/x/windows.db" >"$LOG" 2>&1 \
+  || fail "各子命令在代码页 936/1252 下输出到管道"
 stamp "✓ $(tail -n 1 "$LOG")"
 
 # ── 6. tests under the Windows Python ───────────────────────────────────────────────────────────────────
-# pytest_run NAME LANG ACP ARGS…: the junit XML is checked against the number Linux collects for the same
-# arguments; FUNDLEDGER_EXPECT_ACP makes tests/windows prove the code page really is the one asked for.
+# pytest_run NAME LANG ACP COMPARE ARGS…: the junit XML is written only when pytest's session ends, so a native crash
+# leaves none; with COMPARE=1 its count must equal what Linux collects for the same arguments (tests/windows
+# parametrizes by code page differently on each system, so there it is only checked to be complete and green).
+# FUNDLEDGER_EXPECT_ACP makes tests/windows prove the code page really is the one asked for.
 pytest_run() {
-  local name=$1 lang=$2 acp=$3; shift 3
-  local xml="$WORK/junit-$name.xml" want
-  want=$(cd "$ROOT" && QT_QPA_PLATFORM=offscreen "$LINUX_PY" -m pytest --collect-only -q "$@" 2>/dev/null \
-    | grep -Eo '^[0-9]+ tests? (collected|selected)|^[0-9]+/[0-9]+ tests collected' | grep -Eo '^[0-9]+' || echo 0)
+  local name=$1 lang=$2 acp=$3 compare=$4; shift 4
+  local xml="$WORK/junit-$name.xml" want=0 t1=$SECONDS
+  if [ "$compare" = 1 ]; then
+    want=$(cd "$ROOT" && QT_QPA_PLATFORM=offscreen "$LINUX_PY" -m pytest --collect-only -q "$@" 2>/dev/null \
+      | awk -F': ' '/: [0-9]+$/ {s += $2} END {print s + 0}')
+  fi
   (cd "$ROOT" && LANG=$lang LC_ALL=$lang FUNDLEDGER_EXPECT_ACP=$acp timeout 1800 "$WINE" "$PY" \
     -X pycache_prefix='C:\pycache' -m pytest -q -p no:cacheprovider --junitxml "$(winpath "$xml")" "$@" \
     </dev/null 2>&1 | cat) >"$LOG" || true
   "$LINUX_PY" "$ROOT/.ci/windows_junit.py" "$xml" "$want" "$name" >"$WORK/sum" 2>&1 \
     || { cat "$WORK/sum"; fail "Windows Python 下的测试 $name"; }
-  stamp "✓ $(tail -n 1 "$WORK/sum")"
+  stamp "✓ $(tail -n 1 "$WORK/sum")，$((SECONDS - t1)) 秒"
 }
-pytest_run windows-936 zh_CN.UTF-8 936 tests/windows
-pytest_run windows-1252 en_US.UTF-8 1252 tests/windows
-pytest_run models C.UTF-8 1252 tests/models
+pytest_run windows-936 zh_CN.UTF-8 936 0 tests/windows
+pytest_run windows-1252 en_US.UTF-8 1252 0 tests/windows
+pytest_run models C.UTF-8 1252 1 tests/models
 # Qt part, offscreen (QPdfDocument crashes natively under Wine: the PDF-rendering tests stay on the Linux leg).
-pytest_run qt C.UTF-8 1252 ${FUNDLEDGER_WIN_QT_TESTS:-tests/ui}
+# shellcheck disable=SC2086
+pytest_run qt C.UTF-8 1252 1 ${FUNDLEDGER_WIN_QT_TESTS:-tests/ui tests/export --ignore=tests/export/test_approval_form.py}
 
 # ── 7. evidence crosses systems ─────────────────────────────────────────────────────────────────────────
 stamp "跨系统核验：Linux 签发 → Windows 核验并重现，Windows 签发 → Linux 核验并重现"
-mkdir -p "$WORK/x"
 "$LINUX_EXE" demo "$WORK/x/linux.db" >"$LOG" 2>&1 || fail "Linux 版生成示例县"
-(cd "$WORK/x" && LANG=zh_CN.UTF-8 wrun "$EXE" demo 'windows.db') >"$LOG" || true
-[ -f "$WORK/x/windows.db" ] || fail "Windows 版生成示例县"
 CROSS_OK=1
 MONTHS=$("$LINUX_PY" -c "import sqlite3,sys;print(' '.join(sorted({m for (m,) in sqlite3.connect(sys.argv[1]).execute('select month from signoffs')})))" "$WORK/x/linux.db")
 for DIR in linux:windows windows:linux; do
@@ -213,5 +221,7 @@ else
   stamp "⚠ 跨系统核验未通过（见上）。issue 14（内置字体、确定性 PDF）合并前不作为失败；合并后设 FUNDLEDGER_WIN_CROSSCHECK=1"
 fi
 
-rm -rf "$WORK"
 stamp "Windows 环节完成，用时 $(( $(date +%s) - T0 )) 秒"
+}
+main "$@"
+exit

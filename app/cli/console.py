@@ -75,7 +75,7 @@ def _new_regular_file(stream: TextIO) -> bool:
 def fit_stream(stream: TextIO | None, *, bom: bool = True) -> str:
     """Reconfigure one text stream as described above; returns what was decided (for tests and the log)."""
     if stream is None or not isinstance(stream, io.TextIOWrapper) or not stream.encoding:
-        return f"untouched {type(stream).__name__}"
+        return "untouched"
     encoding = stream.encoding
     if _is_utf(encoding):
         return "utf-8"

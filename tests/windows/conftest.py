@@ -33,6 +33,15 @@ def expected_code_page() -> None:
         assert str(ctypes.windll.kernel32.GetACP()) == want, "Wine 的代码页不是 CI 要求的那个（LANG 未生效？）"
 
 
+def decode(data: bytes, encoding: str) -> str:
+    """What a clerk's tools read: the code page when it can show Chinese, else UTF-8 (with or without a BOM)."""
+    import codecs
+
+    if codecs.lookup(encoding).name in ("gbk", "gb18030", "big5", "cp950"):
+        return data.decode(encoding)
+    return data.decode("utf-8-sig")
+
+
 def run_app(args: list[str], *, cwd: Path, encoding: str | None, stdout: object = subprocess.PIPE,
             env_extra: dict[str, str] | None = None, code: str | None = None) -> subprocess.CompletedProcess[bytes]:
     """`python -m app ARGS` (or `python -c CODE`) as a user would run it: stdout to a pipe or an open file.

@@ -37,7 +37,7 @@ def read_back(data: bytes, encoding: str, *, to_file: bool) -> str:
 
 def test_nearest_symbols_in_gbk() -> None:
     raw = io.BytesIO()
-    stream = io.TextIOWrapper(raw, encoding="gbk")
+    stream = io.TextIOWrapper(raw, encoding="gbk", newline="\n")
     assert console.fit_stream(stream) == "gbk+nearest"
     stream.write("✓ 通过 ✗ 未通过 −5 ¥3 ⇄ \U0001f600\n")
     stream.flush()
@@ -46,7 +46,8 @@ def test_nearest_symbols_in_gbk() -> None:
 
 def test_cp1252_file_becomes_utf8_with_one_bom(tmp_path: Path) -> None:
     path = tmp_path / "核验报告.txt"
-    with open(path, "w", encoding="cp1252") as out, open(path, "a", encoding="cp1252") as err:
+    with open(path, "w", encoding="cp1252", newline="\n") as out, \
+            open(path, "a", encoding="cp1252", newline="\n") as err:
         assert console.fit_stream(out) == "utf-8-bom"
         assert console.fit_stream(err, bom=False) == "utf-8"
         out.write("✓ 数据库完整性\n")
@@ -59,7 +60,7 @@ def test_cp1252_file_becomes_utf8_with_one_bom(tmp_path: Path) -> None:
 
 def test_cp1252_pipe_is_utf8_without_bom() -> None:
     r, w = os.pipe()
-    with open(w, "w", encoding="cp1252") as stream:
+    with open(w, "w", encoding="cp1252", newline="\n") as stream:
         assert console.fit_stream(stream) == "utf-8"
         stream.write("✓ 通过\n")
     with open(r, "rb") as fh:

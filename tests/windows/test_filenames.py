@@ -13,7 +13,9 @@ import pytest
 
 from app.models.values import filenames
 from app.models.values.errors import ValidationError
-from tests.windows.conftest import run_app
+from tests.windows.conftest import WINDOWS, decode, run_app, windows_code_page
+
+ENCODING = windows_code_page() if WINDOWS else "gbk"
 
 REFUSED = ["CON", "con", "aux.xlsx", "Nul.tar.gz", "COM1.pdf", "lpt9", "LPT¹.txt", "nul .txt", "CONIN$",
            "报表.", "报表 ", "月报...", "a:b.xlsx", 'x"y', "a<b", "a>b", "a|b", "问号?.pdf", "星*.pdf",
@@ -77,8 +79,8 @@ def test_package_names_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     (["payment-form", "x.db", "1", "a:b.pdf"], "输出文件"),
 ])
 def test_cli_refuses_before_writing(tmp_path: Path, args: list[str], field: str) -> None:
-    p = run_app(args, cwd=tmp_path, encoding="utf-8")
-    err = p.stderr.decode("utf-8", "replace")
+    p = run_app(args, cwd=tmp_path, encoding=ENCODING)
+    err = decode(p.stderr, ENCODING)
     assert p.returncode == 2, err
     assert field in err and ("设备名" in err or "句点" in err or "不允许的字符" in err), err
     assert sorted(x.name for x in tmp_path.iterdir() if x.name != "appdata") == []

@@ -21,7 +21,7 @@ from app.models.store import backup, lock, setup, users
 from app.models.store.book import open_book
 from app.models.values.errors import AppError, LockedError
 from tests.conftest import PASSWORD
-from tests.windows.conftest import ROOT, WINDOWS, run_app
+from tests.windows.conftest import ROOT, WINDOWS, decode, run_app, windows_code_page
 
 
 def new_book(path: Path) -> None:
@@ -105,7 +105,7 @@ from app.models.values.errors import AppError
 try:
     with open_book(sys.argv[1]) as b:
         users.login(b, "chief", sys.argv[2])
-        users.add_user(b, login="x1", name="某", role="clerk", password=sys.argv[2], section="股")
+        users.add_user(b, login=sys.argv[3], name="某", role="clerk", password=sys.argv[2], section="股")
 except AppError as exc:
     sys.stdout.buffer.write(("REFUSED " + str(exc)).encode("utf-8"))
 else:
@@ -113,7 +113,7 @@ else:
 """
 
 
-def write_as_a_clerk(db: Path) -> str:
+def write_as_a_clerk(db: Path, login: str) -> str:
     """Try one write the way a clerk's process would: on Linux as an unprivileged user (root ignores modes)."""
     preexec = None
     if not WINDOWS and os.geteuid() == 0:
@@ -122,7 +122,7 @@ def write_as_a_clerk(db: Path) -> str:
             os.setuid(65534)
     env = dict(os.environ, PYTHONPATH=str(ROOT), FUNDLEDGER_SRC=str(ROOT), PYTHONDONTWRITEBYTECODE="1",
                HOME=str(db.parent), APPDATA=str(db.parent))
-    p = subprocess.run([sys.executable, "-c", WRITE_ONCE, str(db), PASSWORD], env=env, capture_output=True,
+    p = subprocess.run([sys.executable, "-c", WRITE_ONCE, str(db), PASSWORD, login], env=env, capture_output=True,
                        preexec_fn=preexec, cwd=str(db.parent), timeout=300)
     assert p.returncode == 0, p.stderr.decode("utf-8", "replace")[-1500:]
     return p.stdout.decode("utf-8")
@@ -141,33 +141,64 @@ def shared_dir() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def os_lets_a_clerk_write(path: Path, *, create_in: bool = False) -> bool:
+    """Whether the operating system itself lets the clerk's process write there (the same user as write_as_a_clerk).
+
+    Real Windows refuses a file with the read-only attribute even to an administrator, and ignores a folder's
+    read-only attribute; Wine running as root lets both through; Linux refuses an ordinary user by mode bits.
+    """
+    target = path / "探针.tmp" if create_in else path
+    probe = ("import sys\ntry:\n    open(sys.argv[1], 'ab' if sys.argv[2] == '0' else 'xb').close()\n"
+             "except OSError:\n    print('NO')\nelse:\n    print('YES')\n")
+    preexec = None
+    if not WINDOWS and os.geteuid() == 0:
+        def preexec() -> None:
+            os.setgid(65534)
+            os.setuid(65534)
+    p = subprocess.run([sys.executable, "-c", probe, str(target), "1" if create_in else "0"], capture_output=True,
+                       preexec_fn=preexec, timeout=120)
+    if create_in and target.exists():
+        os.chmod(path, 0o777)
+        target.unlink()
+    return p.stdout.strip() == b"YES"
+
+
 def test_read_only_file_refuses_writes_in_chinese(shared_dir: Path) -> None:
+    """The app refuses, in Chinese and without writing, exactly when the system will not let it write the file."""
     db = shared_dir / "只读 文件.db"
     new_book(db)
     os.chmod(db, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)  # Windows: the read-only attribute
-    out = write_as_a_clerk(db)
-    assert out.startswith("REFUSED ") and "只读" in out, out
+    blocked = not os_lets_a_clerk_write(db)
+    assert blocked or WINDOWS  # Linux (an ordinary user) always blocks; Windows blocks, Wine as root does not
+    out = write_as_a_clerk(db, "x1")
+    if blocked:
+        assert out.startswith("REFUSED ") and "只读" in out, out
+    else:
+        assert out == "WRITTEN"
     os.chmod(db, 0o666)
-    assert write_as_a_clerk(db) == "WRITTEN"  # the same write on the same file, writable: the test can fail
+    assert write_as_a_clerk(db, "x2") == "WRITTEN"  # the same write on the same file, writable: the test can fail
 
 
 def test_read_only_folder(shared_dir: Path) -> None:
-    """Linux: a folder without write permission — the lock file cannot be made: one Chinese line, nothing written.
-    Windows ignores a folder's read-only attribute, so there the same call must simply succeed."""
+    """A folder the clerk cannot write in (Linux mode bits): the lock file cannot be made — one Chinese line, nothing
+    written. Windows ignores a folder's read-only attribute: there the same write simply succeeds."""
     folder = shared_dir / "只读 文件夹"
     folder.mkdir()
     db = folder / "台账.db"
     new_book(db)
     os.chmod(db, 0o666)
     os.chmod(folder, 0o555)
-    out = write_as_a_clerk(db)
-    if WINDOWS:
-        assert out == "WRITTEN"
-    else:
+    blocked = not os_lets_a_clerk_write(folder, create_in=True)
+    os.chmod(folder, 0o555)
+    assert blocked != WINDOWS
+    out = write_as_a_clerk(db, "x1")
+    if blocked:
         assert out.startswith("REFUSED ") and "只读" in out, out
         assert not lock.lock_path(db).exists()
+    else:
+        assert out == "WRITTEN"
     os.chmod(folder, 0o777)
-    assert write_as_a_clerk(db) == "WRITTEN"
+    assert write_as_a_clerk(db, "x2") == "WRITTEN"
 
 
 def test_appdata_and_temp_are_used(tmp_path: Path) -> None:
@@ -177,8 +208,9 @@ def test_appdata_and_temp_are_used(tmp_path: Path) -> None:
     env = {"APPDATA": str(appdata), "TEMP": str(temp), "TMP": str(temp), "TMPDIR": str(temp), "XDG_STATE_HOME": ""}
     code = ("import sys, tempfile; from app.__main__ import main; print(tempfile.gettempdir()); "
             "sys.exit(main(['verify', 'no-such.db']))")
-    p = run_app([], cwd=tmp_path, encoding="utf-8", env_extra=env, code=code)
-    assert p.returncode == 2
-    assert Path(p.stdout.decode("utf-8", "replace").strip()) == temp
+    enc = windows_code_page() if WINDOWS else "utf-8"
+    p = run_app([], cwd=tmp_path, encoding=enc, env_extra=env, code=code)
+    assert p.returncode == 2, decode(p.stderr, enc)
+    assert Path(decode(p.stdout, enc).strip()) == temp
     log = appdata / "FundLedger" / "logs" / "fundledger.log"
     assert log.exists(), list(tmp_path.rglob("*"))
