@@ -177,7 +177,7 @@ pytest_run() {
     want=$(cd "$ROOT" && QT_QPA_PLATFORM=offscreen "$LINUX_PY" -m pytest --collect-only -q "$@" 2>/dev/null \
       | awk -F': ' '/: [0-9]+$/ {s += $2} END {print s + 0}')
   fi
-  (cd "$ROOT" && LANG=$lang LC_ALL=$lang FUNDLEDGER_EXPECT_ACP=$acp timeout 1800 "$WINE" "$PY" \
+  (cd "$ROOT" && LANG=$lang LC_ALL=$lang FUNDLEDGER_EXPECT_ACP=$acp FUNDLEDGER_TEST_DEMO_DB="$(winpath "$WORK/x/windows.db")" timeout 1800 "$WINE" "$PY" \
     -X pycache_prefix='C:\pycache' -m pytest -q -p no:cacheprovider --junitxml "$(winpath "$xml")" "$@" \
     </dev/null 2>&1 | cat) >"$LOG" || true
   "$LINUX_PY" "$ROOT/.ci/windows_junit.py" "$xml" "$want" "$name" >"$WORK/sum" 2>&1 \
@@ -192,26 +192,34 @@ pytest_run models C.UTF-8 1252 1 tests/models
 pytest_run qt C.UTF-8 1252 1 ${FUNDLEDGER_WIN_QT_TESTS:-tests/ui tests/export --ignore=tests/export/test_approval_form.py}
 
 # ── 7. evidence crosses systems ─────────────────────────────────────────────────────────────────────────
+# `verify` re-creates every signed package and compares its SHA-256 with the one recorded at sign-off: equal
+# hashes = the same bytes. When it fails, the first signed month is exported and compared file by file,
+# object by object (.ci/windows_crosscheck.py), so the log says which bytes differ and why.
 stamp "跨系统核验：Linux 签发 → Windows 核验并重现，Windows 签发 → Linux 核验并重现"
 "$LINUX_EXE" demo "$WORK/x/linux.db" >"$LOG" 2>&1 || fail "Linux 版生成示例县"
 CROSS_OK=1
-MONTHS=$("$LINUX_PY" -c "import sqlite3,sys;print(' '.join(sorted({m for (m,) in sqlite3.connect(sys.argv[1]).execute('select month from signoffs')})))" "$WORK/x/linux.db")
 for DIR in linux:windows windows:linux; do
-  SIGNER=${DIR%%:*} CHECKER=${DIR##*:} DB="$WORK/x/$SIGNER.db" OUT="$WORK/x/$SIGNER-by-$CHECKER"
-  mkdir -p "$OUT"
+  SIGNER=${DIR%%:*} CHECKER=${DIR##*:} DB="$WORK/x/${DIR%%:*}.db" REPORT="$WORK/x/verify-${DIR/:/-by-}.txt"
+  M=$("$LINUX_PY" -c "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute('select min(month) from signoffs').fetchone()[0])" "$DB")
+  OUT="$WORK/x/$SIGNER-by-$CHECKER"
   if [ "$CHECKER" = windows ]; then
-    (cd "$WORK/x" && LANG=zh_CN.UTF-8 wrun "$EXE" verify "$SIGNER.db") >"$WORK/x/verify-$SIGNER-by-$CHECKER.txt" || true
-    for M in $MONTHS; do (cd "$WORK/x" && wrun "$EXE" export "$SIGNER.db" --month "$M" --out "$SIGNER-by-$CHECKER") >>"$LOG" || true; done
+    (cd "$WORK/x" && LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 wrun "$EXE" verify "$SIGNER.db" | iconv -f gbk -t utf-8) >"$REPORT" || true
   else
-    "$LINUX_EXE" verify "$DB" >"$WORK/x/verify-$SIGNER-by-$CHECKER.txt" 2>&1 || true
-    for M in $MONTHS; do "$LINUX_EXE" export "$DB" --month "$M" --out "$OUT" >>"$LOG" 2>&1 || true; done
+    "$LINUX_EXE" verify "$DB" >"$REPORT" 2>&1 || true
   fi
-  if grep -q '结论：全部通过' "$WORK/x/verify-$SIGNER-by-$CHECKER.txt"; then
-    stamp "✓ $SIGNER 签发的示例县在 $CHECKER 上 verify 全部通过"
+  if grep -q '结论：全部通过' "$REPORT"; then
+    stamp "✓ $SIGNER 签发的示例县在 $CHECKER 上 verify 全部通过：全部报送包逐字节重现"
+    continue
+  fi
+  CROSS_OK=0
+  stamp "✗ $SIGNER 签发的示例县在 $CHECKER 上 verify 未通过："
+  grep -E '✗|×|首个问题|结论' "$REPORT" | head -n 5 || tail -n 5 "$REPORT"
+  if [ "$CHECKER" = windows ]; then
+    (cd "$WORK/x" && wrun "$EXE" export "$SIGNER.db" --month "$M" --out "$SIGNER-by-$CHECKER") >>"$LOG" || true
   else
-    CROSS_OK=0; stamp "✗ $SIGNER 签发的示例县在 $CHECKER 上 verify 未通过："; grep -E '✗|×|首个问题|结论' "$WORK/x/verify-$SIGNER-by-$CHECKER.txt" | head -n 5
+    "$LINUX_EXE" export "$DB" --month "$M" --out "$OUT" >>"$LOG" 2>&1 || true
   fi
-  "$LINUX_PY" "$ROOT/.ci/windows_crosscheck.py" "$DB" "$OUT" "$SIGNER→$CHECKER" || CROSS_OK=0
+  "$LINUX_PY" "$ROOT/.ci/windows_crosscheck.py" "$DB" "$OUT" "$SIGNER→$CHECKER" --month "$M" || true
 done
 if [ "$CROSS_OK" = 1 ]; then
   stamp "✓ 跨系统核验通过：两个方向的报送包都逐字节重现"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cross-system evidence check for .ci/windows.sh (standard library only).
 
-    windows_crosscheck.py DB EXPORT_DIR LABEL
+    windows_crosscheck.py DB EXPORT_DIR LABEL [--month YYYY-MM]
 
 DB holds the signed packages (their files are kept in `signoff_files`/`attachments`), signed on one
 system; EXPORT_DIR holds what the *other* system's `fundledger export` re-created from that DB. Every
@@ -91,7 +91,8 @@ def pdf_report(a: bytes, b: bytes) -> list[str]:
 
 def main(argv: list[str]) -> int:
     db, export_dir, label = Path(argv[0]), Path(argv[1]), argv[2]
-    packages = signed_files(db)
+    only = argv[argv.index("--month") + 1] if "--month" in argv else None
+    packages = {k: v for k, v in signed_files(db).items() if only is None or k[0] == only}
     if not packages:
         print(f"[{label}] {db} 中没有已签发的报送包：无法比对")
         return 1

@@ -206,11 +206,12 @@ def test_appdata_and_temp_are_used(tmp_path: Path) -> None:
     appdata, temp = tmp_path / "漫游 数据", tmp_path / "临时 文件"
     temp.mkdir()
     env = {"APPDATA": str(appdata), "TEMP": str(temp), "TMP": str(temp), "TMPDIR": str(temp), "XDG_STATE_HOME": ""}
-    code = ("import sys, tempfile; from app.__main__ import main; print(tempfile.gettempdir()); "
+    code = ("import sys, tempfile; from app.__main__ import main; "
+            "sys.stdout.buffer.write(tempfile.gettempdir().encode('utf-8')); sys.stdout.flush(); "
             "sys.exit(main(['verify', 'no-such.db']))")
     enc = windows_code_page() if WINDOWS else "utf-8"
     p = run_app([], cwd=tmp_path, encoding=enc, env_extra=env, code=code)
     assert p.returncode == 2, decode(p.stderr, enc)
-    assert Path(decode(p.stdout, enc).strip()) == temp
+    assert Path(p.stdout.decode("utf-8")) == temp
     log = appdata / "FundLedger" / "logs" / "fundledger.log"
     assert log.exists(), list(tmp_path.rglob("*"))
