@@ -166,30 +166,51 @@ stamp "✓ FundLedger.exe demo 生成示例县（代码页 936）"
 stamp "✓ $(tail -n 1 "$LOG")"
 
 # ── 6. tests under the Windows Python ───────────────────────────────────────────────────────────────────
-# pytest_run NAME LANG ACP COMPARE ARGS…: the junit XML is written only when pytest's session ends, so a native crash
-# leaves none; with COMPARE=1 its count must equal what Linux collects for the same arguments (tests/windows
-# parametrizes by code page differently on each system, so there it is only checked to be complete and green).
+# pytest_run NAME LANG ACP COMPARE ARGS…: the test files are split into $SHARDS Wine processes run side by side
+# (Wine is ~3× slower than Linux; CI has 2 cores). Each writes a junit XML only when its pytest session ends,
+# so a native crash leaves none; with COMPARE=1 the total must equal what Linux collects for the same arguments
+# (tests/windows parametrizes by code page differently on each system, so there it is checked complete and green).
 # FUNDLEDGER_EXPECT_ACP makes tests/windows prove the code page really is the one asked for.
+SHARDS=${FUNDLEDGER_WIN_SHARDS:-2}
 pytest_run() {
   local name=$1 lang=$2 acp=$3 compare=$4; shift 4
-  local xml="$WORK/junit-$name.xml" want=0 t1=$SECONDS
+  local want=0 t1=$SECONDS opts=() paths=() files=() a i xmls=() pids=()
+  for a in "$@"; do case $a in -*) opts+=("$a") ;; *) paths+=("$a") ;; esac; done
   if [ "$compare" = 1 ]; then
     want=$(cd "$ROOT" && QT_QPA_PLATFORM=offscreen "$LINUX_PY" -m pytest --collect-only -q "$@" 2>/dev/null \
       | awk -F': ' '/: [0-9]+$/ {s += $2} END {print s + 0}')
   fi
-  (cd "$ROOT" && LANG=$lang LC_ALL=$lang FUNDLEDGER_EXPECT_ACP=$acp FUNDLEDGER_TEST_DEMO_DB="$(winpath "$WORK/x/windows.db")" timeout 1800 "$WINE" "$PY" \
-    -X pycache_prefix='C:\pycache' -m pytest -q -p no:cacheprovider --junitxml "$(winpath "$xml")" "$@" \
-    </dev/null 2>&1 | cat) >"$LOG" || true
-  "$LINUX_PY" "$ROOT/.ci/windows_junit.py" "$xml" "$want" "$name" >"$WORK/sum" 2>&1 \
+  mapfile -t files < <(cd "$ROOT" && find "${paths[@]}" -name 'test_*.py' | sort \
+    | grep -v -x -F -f <(printf '%s\n' "${opts[@]}" | sed -n 's/^--ignore=//p') || true)
+  for ((i = 0; i < SHARDS; i++)); do
+    local mine=() k
+    for k in "${!files[@]}"; do [ $((k % SHARDS)) = "$i" ] && mine+=("${files[$k]}"); done
+    [ "${#mine[@]}" -gt 0 ] || continue
+    xmls+=("$WORK/junit-$name-$i.xml")
+    (cd "$ROOT" && LANG=$lang LC_ALL=$lang FUNDLEDGER_EXPECT_ACP=$acp \
+      FUNDLEDGER_TEST_DEMO_DB="$(winpath "$WORK/x/windows.db")" timeout 3600 "$WINE" "$PY" \
+      -X pycache_prefix='C:\pycache' -m pytest -q -p no:cacheprovider --basetemp "$(winpath "$WORK/pt-$name-$i")" \
+      --junitxml "$(winpath "$WORK/junit-$name-$i.xml")" "${opts[@]}" "${mine[@]}" </dev/null 2>&1 | cat) \
+      >"$WORK/pytest-$name-$i.log" &
+    pids+=($!)
+  done
+  for a in "${pids[@]}"; do wait "$a" || true; done
+  cat "$WORK"/pytest-"$name"-*.log >"$LOG"
+  "$LINUX_PY" "$ROOT/.ci/windows_junit.py" "$want" "$name" "${xmls[@]}" >"$WORK/sum" 2>&1 \
     || { cat "$WORK/sum"; fail "Windows Python 下的测试 $name"; }
-  stamp "✓ $(tail -n 1 "$WORK/sum")，$((SECONDS - t1)) 秒"
+  stamp "✓ $(tail -n 1 "$WORK/sum")，${#files[@]} 个文件分 ${#pids[@]} 路，$((SECONDS - t1)) 秒"
 }
 pytest_run windows-936 zh_CN.UTF-8 936 0 tests/windows
 pytest_run windows-1252 en_US.UTF-8 1252 0 tests/windows
 pytest_run models C.UTF-8 1252 1 tests/models
-# Qt part, offscreen (QPdfDocument crashes natively under Wine: the PDF-rendering tests stay on the Linux leg).
+# Qt part, offscreen. QPdfDocument crashes natively under Wine, so test_approval_form (it reads PDFs back with it)
+# stays on the Linux leg. The default is the export layer (workbooks, PDFs, packages, templates) and the window's
+# foundations, desktop habits (settings) and deferred check; every tab's test works too but costs ~3× Linux —
+# FUNDLEDGER_WIN_QT_TESTS="tests/ui tests/export --ignore=tests/export/test_approval_form.py" runs them all.
+QT_DEFAULT="tests/export --ignore=tests/export/test_approval_form.py tests/ui/test_foundation_ui.py"
+QT_DEFAULT+=" tests/ui/test_desktop_habits.py tests/ui/test_deferred_check.py"
 # shellcheck disable=SC2086
-pytest_run qt C.UTF-8 1252 1 ${FUNDLEDGER_WIN_QT_TESTS:-tests/ui tests/export --ignore=tests/export/test_approval_form.py}
+pytest_run qt C.UTF-8 1252 1 ${FUNDLEDGER_WIN_QT_TESTS:-$QT_DEFAULT}
 
 # ── 7. evidence crosses systems ─────────────────────────────────────────────────────────────────────────
 # `verify` re-creates every signed package and compares its SHA-256 with the one recorded at sign-off: equal
