@@ -100,3 +100,18 @@ def test_every_save_dialog_refuses_a_device_name(tmp_path: Path) -> None:
         assert dialogs.choose_path(None, "save", "导出专账", "*.xlsx") == tmp_path / "专账 2026.xlsx"
     finally:
         dialogs.Ask.answer = None
+
+
+def test_new_database_and_goal_template_named_like_devices_are_refused(tmp_path: Path) -> None:
+    """The two writers reached without kit.dialogs (开始 → 新建, 绩效目标模板): refused before any file exists."""
+    from app.models.performance import goals_import
+    from app.models.store import setup
+
+    with pytest.raises(ValidationError) as info:
+        setup.create(tmp_path / "nul.db", bureau_name="测试县财政局", region_code="659902", level="county",
+                     chief_login="chief", chief_name="局长甲", chief_password="secret-pass-1")
+    assert info.value.field == "数据库文件"
+    with pytest.raises(ValidationError) as info:
+        goals_import.write_template(tmp_path / "绩效目标模板.")
+    assert info.value.field == "绩效目标模板文件"
+    assert list(tmp_path.iterdir()) == []
