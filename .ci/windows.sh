@@ -138,8 +138,6 @@ if grep -q 'DLL Name: icuuc.dll' "$WORK/qtcore.imports"; then
 fi
 export FUNDLEDGER_SRC; FUNDLEDGER_SRC=$(winpath "$ROOT")
 export FL_QT_QPA_PLATFORM=offscreen PYTHONDONTWRITEBYTECODE=1
-export APPDATA LOCALAPPDATA; APPDATA=$(winpath "$WORK/appdata") LOCALAPPDATA='C:\users\Public\localappdata'
-mkdir -p "$WORK/appdata"
 wrun "$PY" -c "import PySide6.QtCore as q, sys; print('Windows Python', sys.version.split()[0], 'Qt', q.qVersion())" >"$LOG" \
   || true
 grep -q '^Windows Python 3.11' "$LOG" || fail "Windows 版 Python/Qt 无法启动"
