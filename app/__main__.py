@@ -48,7 +48,12 @@ def has_display() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from app.cli.console import fit_streams
+
+    streams = fit_streams()  # before anything is printed: a pipe or file in code page 936/1252 must not kill a command
     setup_logging()
+    if any("+" in s or s.startswith("utf-8-") for s in streams) or os.environ.get("FUNDLEDGER_LOG_STREAMS"):
+        logging.getLogger(__name__).info("输出编码：stdout %s，stderr %s", *streams)
     from app.models.integrity import startup
     from app.models.store.book import sweep_temp_copies
     from app.models.values.errors import AppError

@@ -13,6 +13,7 @@ from typing import NamedTuple, NoReturn
 
 from app.models.store import users
 from app.models.store.book import Book
+from app.models.values import filenames
 from app.models.values.errors import AppError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -58,6 +59,19 @@ def login_from_args(book: Book, args: argparse.Namespace) -> str:
         password = getpass.getpass(f"{login_name} 的密码：")
     users.login(book, login_name, password)
     return password
+
+
+def out_path(field: str) -> Callable[[str], Path]:
+    """An argparse type for a path the command creates: its name must be one Windows accepts (CON, a:b …)."""
+
+    def parse(text: str) -> Path:
+        try:
+            filenames.check_path(text, field)
+        except AppError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return Path(text)
+
+    return parse
 
 
 def _db_arg(p: argparse.ArgumentParser) -> None:

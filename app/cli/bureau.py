@@ -7,7 +7,7 @@ import getpass
 import os
 from pathlib import Path
 
-from app.cli.base import CommandList, _db_arg, _user_arg, login_from_args, say
+from app.cli.base import CommandList, _db_arg, _user_arg, login_from_args, out_path, say
 from app.export import evidence
 from app.models.store import backup
 from app.models.store.book import open_book
@@ -17,7 +17,7 @@ COMMANDS = CommandList()
 
 
 def _init_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("db", type=Path)
+    p.add_argument("db", type=out_path("数据库文件"))
     p.add_argument("--name", required=True, help="单位名称，例如 某某县财政局")
     p.add_argument("--code", required=True, help="6 位行政区划代码")
     p.add_argument("--level", choices=["county", "prefecture", "region"], default="county",
@@ -39,7 +39,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("db", type=Path, help="要生成的示例县数据库文件（不能已存在）")
+    p.add_argument("db", type=out_path("数据库文件"), help="要生成的示例县数据库文件（不能已存在）")
 
 
 @COMMANDS.add("demo", "生成示例县数据库（确定性数据，用于试用和培训）", _demo_args)

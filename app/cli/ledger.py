@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.cli.base import CommandList, login_from_args, say
+from app.cli.base import CommandList, login_from_args, out_path, say
 from app.models.values.errors import ValidationError
 
 COMMANDS = CommandList()
@@ -61,7 +61,7 @@ def cmd_import_treasury(args: argparse.Namespace) -> int:
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("db", type=Path, help="示例县数据库文件（.db）")
-    p.add_argument("file", type=Path, help="要生成的 .xlsx 文件")
+    p.add_argument("file", type=out_path("输出文件"), help="要生成的 .xlsx 文件")
 
 
 @COMMANDS.add("demo-treasury", "按数据库中的专账生成一份国库支付明细（.xlsx），用于试用“导入国库支付数据”", _demo_args)

@@ -6,14 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from app.cli.base import CommandList, login_from_args, say
+from app.cli.base import CommandList, login_from_args, out_path, say
 from app.models.values.errors import NotFound, ValidationError
 
 COMMANDS = CommandList()
 
 
 def _out_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("out", type=Path, help="要生成的 .xlsx 文件")
+    p.add_argument("out", type=out_path("输出文件"), help="要生成的 .xlsx 文件")
     p.add_argument("--db", type=Path, help="按该数据库的规则集生成下拉选项（不指定时用默认规则集）")
 
 
@@ -167,7 +167,7 @@ def cmd_check_payment(args: argparse.Namespace) -> int:
 
 def _form_args(p: argparse.ArgumentParser) -> None:
     _one_args(p)
-    p.add_argument("out", type=Path, help="要生成的 PDF 文件")
+    p.add_argument("out", type=out_path("输出文件"), help="要生成的 PDF 文件")
 
 
 @COMMANDS.add("payment-form", "生成支付审批单 PDF（A4）", _form_args)

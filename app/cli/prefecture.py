@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.cli.base import CommandList, _db_arg, _user_arg, login_from_args, say
+from app.cli.base import CommandList, _db_arg, _user_arg, login_from_args, out_path, say
 from app.export import prefecture as forwarding
 from app.models.prefecture import consolidate, counties, receipts, receive, review, status
 from app.models.prefecture.source import Refused
@@ -136,7 +136,7 @@ def cmd_received(args: argparse.Namespace) -> int:
 def _receipt_args(p: argparse.ArgumentParser) -> None:
     _db_arg(p)
     p.add_argument("--package", type=int, required=True, help="接收记录编号")
-    p.add_argument("--out", type=Path, required=True, help="回执输出文件夹")
+    p.add_argument("--out", type=out_path("回执输出文件夹"), required=True, help="回执输出文件夹")
 
 
 @COMMANDS.add("write-receipt", "为接收的报送包写出回执（哈希、时间、结果、意见），交县区导入（只读）", _receipt_args)
@@ -191,7 +191,7 @@ def cmd_consolidate(args: argparse.Namespace) -> int:
 def _forward_args(p: argparse.ArgumentParser) -> None:
     _user_arg(p)
     p.add_argument("--month", required=True, help="月份，YYYY-MM")
-    p.add_argument("--out", type=Path, required=True, help="报送包输出文件夹")
+    p.add_argument("--out", type=out_path("报送包输出文件夹"), required=True, help="报送包输出文件夹")
     p.add_argument("--comment", default="", help="局长意见")
 
 
@@ -207,7 +207,7 @@ def cmd_forward(args: argparse.Namespace) -> int:
 
 def _export_args(p: argparse.ArgumentParser) -> None:
     _consolidate_args(p)
-    p.add_argument("--out", type=Path, required=True, help="输出文件夹")
+    p.add_argument("--out", type=out_path("输出文件夹"), required=True, help="输出文件夹")
     p.add_argument("--version", type=int, help="版本号（默认最新）")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.cli.base import CommandList, _db_arg, _user_arg, login_from_args, say
+from app.cli.base import CommandList, _db_arg, _user_arg, login_from_args, out_path, say
 from app.export import region_templates as report_templates
 from app.export import signed, signoff
 from app.models.integrity.verify import Note
@@ -20,13 +20,13 @@ def _month_args(p: argparse.ArgumentParser) -> None:
     _user_arg(p)
     p.add_argument("--month", required=True, nargs="+",
                    help="月份，YYYY-MM；较早的月份尚未签发时可一并列出，按先后逐月签发（如 --month 2026-09 2026-10）")
-    p.add_argument("--out", type=Path, required=True, help="报送包输出文件夹")
+    p.add_argument("--out", type=out_path("输出文件夹"), required=True, help="报送包输出文件夹")
 
 
 def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("db", type=Path, help="单位数据库文件（.db）")
     p.add_argument("--month", required=True, help="月份，YYYY-MM")
-    p.add_argument("--out", type=Path, required=True, help="输出文件夹")
+    p.add_argument("--out", type=out_path("输出文件夹"), required=True, help="输出文件夹")
     p.add_argument("--version", type=int, help="版本号（默认最新版本）")
 
 

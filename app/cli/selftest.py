@@ -8,13 +8,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from app.cli.base import CommandList, say
+from app.cli.base import CommandList, out_path, say
 
 COMMANDS = CommandList()
 
 
 def _no_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--keep", type=Path, help="把生成的示例数据库和导出文件保留在此文件夹（默认用完即删）")
+    p.add_argument("--keep", type=out_path("保留文件夹"), help="把生成的示例数据库和导出文件保留在此文件夹（默认用完即删）")
 
 
 def steps(folder: Path) -> list[tuple[str, Callable[[], object]]]:

@@ -29,6 +29,7 @@ from app.export import fonts, pdf, workbook
 from app.models.reports import definitions
 from app.models.reports.definitions import ReportDefs
 from app.models.reports.package_data import PackageData
+from app.models.values import filenames
 from app.models.values.errors import AppError, FileError
 
 if TYPE_CHECKING:
@@ -56,12 +57,12 @@ def file_names(package: PackageData, defs: ReportDefs | None = None) -> dict[str
     names = (defs or definitions.load()).names
     fields = {"bureau": safe_name(package.bureau), "month": package.month, "year": package.year,
               "month_number": package.month_number, "version": package.version}  # fmt: skip
-    return {
+    return filenames.check_names({  # the folder and files are opened on the clerks' Windows PCs
         "folder": names.folder.format(**fields),
         "workbook": names.workbook.format(**fields),
         "pdf": names.pdf.format(**fields),
         "manifest": names.manifest,
-    }
+    }, "报送包文件夹或文件名（由单位名称和报表定义生成）")
 
 
 def sha256(data: bytes) -> str:

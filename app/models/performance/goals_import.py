@@ -14,6 +14,7 @@ from typing import Any
 
 from app.models.performance import goals as perf
 from app.models.store.book import Book
+from app.models.values import filenames
 from app.models.values.errors import RowErrors, ValidationError
 
 COLUMNS = ["项目编号", "一级指标", "二级指标", "三级指标", "比较符", "目标值", "计量单位"]
@@ -36,7 +37,7 @@ def write_template(path: Path | str) -> Path:
     import openpyxl
     from openpyxl.styles import Font
 
-    path = Path(path)
+    path = Path(filenames.check_path(path, "绩效目标模板文件"))
     wb = openpyxl.Workbook()
     ws = wb.active
     assert ws is not None

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import PurePath
 
 from app.models.store.book import Book
+from app.models.values import filenames
 from app.models.values.errors import NotFound, ValidationError
 
 MIME = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}
@@ -21,6 +22,7 @@ def check(book: Book, name: str, data: bytes, *, field: str = "扫描件") -> tu
     clean = PurePath((name or "").replace("\\", "/")).name.strip()
     if not clean:
         raise ValidationError("缺少文件名", field=field)
+    filenames.check(clean, field)  # it is saved back out under this name, on a Windows PC
     ext = clean.rsplit(".", 1)[-1].lower() if "." in clean else ""
     allowed = book.rules.limits.evidence_types
     if ext not in allowed:

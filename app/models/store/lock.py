@@ -205,7 +205,10 @@ def _same_holder(a: dict[str, object], b: dict[str, object]) -> bool:
 
 def is_network_path(path: Path) -> bool:
     """SQLite locking is unreliable over SMB/NFS: such files are opened read-only."""
-    text = str(path.resolve())
+    try:
+        text = str(path.resolve())
+    except OSError:  # Windows: resolving a path over 260 characters can fail (WinError 234); the drive is what counts
+        text = os.path.abspath(path)
     if sys.platform == "win32":
         if text.startswith("\\\\"):
             return True

