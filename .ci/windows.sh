@@ -177,7 +177,7 @@ pytest_run() {
   local want=0 t1=$SECONDS opts=() paths=() files=() a i xmls=() pids=()
   for a in "$@"; do case $a in -*) opts+=("$a") ;; *) paths+=("$a") ;; esac; done
   if [ "$compare" = 1 ]; then
-    want=$(cd "$ROOT" && QT_QPA_PLATFORM=offscreen "$LINUX_PY" -m pytest --collect-only -q "$@" 2>/dev/null \
+    want=$(cd "$ROOT" && QT_QPA_PLATFORM=offscreen "$LINUX_PY" -m pytest --collect-only -qq "$@" 2>/dev/null \
       | awk -F': ' '/: [0-9]+$/ {s += $2} END {print s + 0}')
   fi
   mapfile -t files < <(cd "$ROOT" && find "${paths[@]}" -name 'test_*.py' | sort \
