@@ -136,6 +136,27 @@ if grep -q 'DLL Name: icuuc.dll' "$WORK/qtcore.imports"; then
     cp "$WORK/icuuc.c" "$WINEPREFIX/icuuc.c"
   fi
 fi
+# cryptography's _rust.pyd (the chief's signature) imports ProcessPrng from bcryptprimitives.dll, which every
+# Windows 10/11 has and Wine 8 lacks. CI-only stand-in, never in the bundle: ProcessPrng fills the buffer from
+# advapi32's SystemFunction036 (RtlGenRandom, Wine's real system random source), in ULONG-sized pieces.
+cat >"$WORK/bcryptprimitives.c" <<'EOF'
+#include <windows.h>
+BOOLEAN WINAPI SystemFunction036(PVOID buffer, ULONG length);
+__declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T size) {
+  while (size > 0) {
+    ULONG n = size > 0x40000000 ? 0x40000000 : (ULONG)size;
+    if (!SystemFunction036(data, n)) return FALSE;
+    data += n; size -= n;
+  }
+  return TRUE;
+}
+EOF
+BCP_DLL="$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
+if ! cmp -s "$WORK/bcryptprimitives.c" "$WINEPREFIX/bcryptprimitives.c" || [ ! -f "$BCP_DLL" ]; then
+  x86_64-w64-mingw32-gcc -O2 -shared -o "$BCP_DLL" "$WORK/bcryptprimitives.c" -ladvapi32 >>"$LOG" 2>&1 \
+    || fail "编译 bcryptprimitives.dll 替身"
+  cp "$WORK/bcryptprimitives.c" "$WINEPREFIX/bcryptprimitives.c"
+fi
 export FUNDLEDGER_SRC; FUNDLEDGER_SRC=$(winpath "$ROOT")
 export FL_QT_QPA_PLATFORM=offscreen PYTHONDONTWRITEBYTECODE=1
 wrun "$PY" -c "import PySide6.QtCore as q, sys; print('Windows Python', sys.version.split()[0], 'Qt', q.qVersion())" >"$LOG" \
