@@ -368,8 +368,9 @@ def test_high_dpi_policy_is_set_before_the_application_exists() -> None:
             "from PySide6.QtWidgets import QMessageBox, QDialogButtonBox\n"
             "box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)\n"
             "print(box.button(QDialogButtonBox.StandardButton.Cancel).text())\n")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR="1.5")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+    # UTF-8 both ways: on English Windows (code page 1252) a pipe cannot carry 取消 otherwise
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR="1.5", PYTHONIOENCODING="utf-8")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, encoding="utf-8",
                          timeout=120, check=True).stdout.splitlines()
     assert out[0] == "PassThrough"
     assert "qtbase_zh_CN.qm" in out[1]
