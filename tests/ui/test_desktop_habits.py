@@ -344,7 +344,10 @@ def test_layout_is_remembered(qtbot, demo_book: Book, answers) -> None:
         qtbot.addWidget(second)
         second.show()
         assert second.tabs.currentIndex() == 2
-        assert abs(second.width() - 1100) < 40 and second.height() == 700  # not the first-run 1280×800
+        # not the first-run 1280×800. Only the height can be checked here: Qt's offscreen screen is 800 px wide, so
+        # the width comes back squeezed to the window's minimum, which depends on the system's fonts (1103 px on
+        # Linux, 1058 under Wine). tests/windows/test_settings.py checks the width on a 1920×1080 screen.
+        assert second.height() == 700
         again = second.tabs.currentWidget().view
         assert again.columnWidth(1) == 333
         assert again.lazy_model().sort_key == again.lazy_model().columns[4].key and again.lazy_model().descending
