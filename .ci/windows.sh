@@ -225,17 +225,19 @@ pytest_run() {
 pytest_run windows-936 zh_CN.UTF-8 936 0 tests/windows
 pytest_run windows-1252 en_US.UTF-8 1252 0 tests/windows
 # tests/models under code page 936, the clerks' Windows: the folders that meet the operating system or the SQLite build
-# (files, locks, backups, paths, zip/xlsx, package folders, verify's re-creation, FTS5 search, names and encodings).
+# (files, locks, backups, paths, zip/xlsx, package folders, verify's re-creation, FTS5 search).
 # Left to the Linux leg (the full tests/models runs there on every CI run): ledger, payments, performance, plan,
-# reports, rules, warnings — business rules in the same Python and SQL with no system call; Windows' SQLite still runs
+# reports, rules, values, warnings — business rules in the same Python and SQL with no system call; Windows' SQLite still runs
 # that SQL here through the bundle's demo, selftest, verify and check-month, and through tests/models/integrity.
-# FUNDLEDGER_WIN_MODEL_TESTS=tests/models runs all of it (~2× the time). test_done_when_clerk_generates… reads a PDF
-# with poppler's pdftotext, a Linux tool.
+# FUNDLEDGER_WIN_MODEL_TESTS=tests/models runs all of it (~2× the time). Deselected, each still run on Linux:
+# test_done_when_clerk_generates… reads a PDF with poppler's pdftotext, a Linux tool; test_folder_with_a_symlink needs
+# os.symlink, which under Wine 8 reports success and creates nothing (CreateSymbolicLinkW), so there is no link to refuse.
 MODEL_DEFAULT="tests/models/store tests/models/integrity tests/models/xlsx tests/models/prefecture tests/models/notices"
-MODEL_DEFAULT+=" tests/models/search tests/models/values"
+MODEL_DEFAULT+=" tests/models/search"
 # shellcheck disable=SC2086
 pytest_run models zh_CN.UTF-8 936 1 ${FUNDLEDGER_WIN_MODEL_TESTS:-$MODEL_DEFAULT} \
-  --deselect=tests/models/notices/test_notices.py::test_done_when_clerk_generates_records_with_photo_and_duty_disappears
+  --deselect=tests/models/notices/test_notices.py::test_done_when_clerk_generates_records_with_photo_and_duty_disappears \
+  --deselect=tests/models/prefecture/test_receive_refusals.py::test_folder_with_a_symlink
 # Qt part, offscreen. Left to the Linux leg: test_approval_form (QPdfDocument crashes natively under Wine), test_pdf
 # and test_notice_docs (they read PDFs with poppler's pdftotext, a Linux tool). Every tab's test works but costs ~3×
 # Linux: FUNDLEDGER_WIN_QT_TESTS="tests/ui tests/export/test_manifest.py …" widens it.
