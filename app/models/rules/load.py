@@ -6,7 +6,9 @@ numbered from 1, as a person counts the `[[…]]` blocks) and the reason — nev
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -20,7 +22,8 @@ from app.models.rules import schema as rs
 from app.models.rules.schema import RuleSet, RuleSetError
 from app.models.rules.toml_node import TomlNode, type_name
 
-__all__ = ["DEFAULT_ID", "SUPPORTED_FORMAT", "RuleSet", "RuleSetError", "load", "load_named", "loads"]
+__all__ = ["DEFAULT_ID", "SUPPORTED_FORMAT", "RuleSet", "RuleSetError", "load", "load_named", "loads", "shipped_ids",
+           "text_hash"]
 
 DEFAULT_ID = "xj-2019"
 SUPPORTED_FORMAT = 1
@@ -359,7 +362,20 @@ def loads(text: str, *, name: str = "<文本>") -> RuleSet:
         where = re.search(r"line (\d+), column (\d+)", str(exc))
         at = f"第 {where[1]} 行第 {where[2]} 列附近" if where else ""
         raise RuleSetError(name, "", f"不是有效的 TOML 文件，{at}格式错误（{exc}）") from exc
-    return _build(_Table(data, "", name))
+    rules = _build(_Table(data, "", name))
+    return dataclasses.replace(rules, file_hash=text_hash(text))
+
+
+def text_hash(text: str) -> str:
+    """SHA-256 (hex) of a rule file's text as UTF-8: the `file_hash` a year's assignment records."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def shipped_ids() -> tuple[str, ...]:
+    """The ids of the rule sets shipped in resources/rules/, sorted."""
+    from app import resources
+
+    return tuple(sorted(p.stem for p in (resources.resources_dir() / "rules").glob("*.toml")))
 
 
 def _load_file(path: Path) -> RuleSet:

@@ -209,6 +209,7 @@ class RuleSet:
     backups: Backups
     functional_codes: tuple[FunctionalCode, ...]
     fundraising: Fundraising
+    file_hash: str = ""  # SHA-256 of the file's bytes (UTF-8 text): what a year's assignment and a signed month record
     _items: dict[str, Item] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -221,6 +222,11 @@ class RuleSet:
     @property
     def name(self) -> str:
         return self.meta.name
+
+    @property
+    def label(self) -> str:
+        """“xj-2019 2019.1”: the id and version a month's report and manifest state."""
+        return f"{self.meta.id} {self.meta.version}"
 
     @property
     def backup_keep(self) -> dict[str, int]:
