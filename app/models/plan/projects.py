@@ -57,8 +57,8 @@ def _name(entries: tuple[Any, ...], code: object) -> str:
 
 
 def decorate(book: Book, row: Mapping[str, Any]) -> dict[str, Any]:
-    r = book.rules
     d = dict(row)
+    r = book.rules_for(int(d["year"])) if d.get("year") else book.rules  # the project's own year's names
     d["category_name"] = _name(r.project_categories, d["category"])
     d["construction_type_name"] = _name(r.construction_types, d["construction_type"])
     d["asset_type_name"] = _name(r.asset_types, d["asset_type"])
@@ -203,7 +203,7 @@ def check_funding(book: Book, conn: sqlite3.Connection, values: Mapping[str, Any
         if value > free:
             raise ValidationError(
                 f"指标 {ind['doc_no']} 尚未安排的只有 {fmt(max(free, 0))} 元，不能安排 {fmt(value)} 元", field=field)
-        if book.rules.is_bond(ind["kind"], ind["item"]) and values.get("bond_item") != ind["item"]:
+        if book.rules_for(int(ind["year"])).is_bond(ind["kind"], ind["item"]) and values.get("bond_item") != ind["item"]:
             raise ValidationError(
                 f"指标 {ind['doc_no']} 是债券资金（{ind['item_name']}），只能安排给申报该债券项目的项目"
                 f"（本项目的申报债券项目为“{values.get('bond_item') or '无'}”）", field=field)

@@ -21,7 +21,7 @@ def parse_month(text: str, *, field: str = "月份") -> tuple[int, int]:
 def bounds(book: Book, month: str) -> tuple[dt.date, dt.date]:
     """The statistical period of a month, from the rule set's cut-off day (DOMAIN §4.7)."""
     year, mon = parse_month(month)
-    return book.rules.reporting.period(year, mon)
+    return book.rules_for(year).reporting.period(year, mon)
 
 
 def cutoff_of(book: Book) -> int | None:

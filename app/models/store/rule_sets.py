@@ -18,6 +18,7 @@ from app.models.store.book import Book
 from app.models.store.rule_years import FIRST_YEAR, LAST_YEAR, has_table
 from app.models.values.errors import ValidationError
 
+
 @dataclass(frozen=True)
 class Assignment:
     from_year: int
