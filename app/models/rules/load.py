@@ -16,13 +16,13 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from app.models.rules import schema as rs
 from app.models.rules.schema import RuleSet, RuleSetError
 from app.models.rules.toml_node import TomlNode, type_name
 
-__all__ = ["DEFAULT_ID", "SUPPORTED_FORMAT", "RuleSet", "RuleSetError", "load", "load_named", "loads", "shipped_ids",
+__all__ = ["DEFAULT_ID", "SUPPORTED_FORMAT", "RuleSet", "RuleSetError", "RuleSetErrors", "check_text", "load", "load_named", "loads", "shipped_ids",
            "text_hash"]
 
 DEFAULT_ID = "xj-2019"
@@ -81,7 +81,8 @@ class _Table(TomlNode):
         except InvalidOperation:
             self.fail(key, f'应为小数（如 "0.30"），实际为 {value!r}')
         if not number.is_finite() or not 0 <= number <= 1:
-            self.fail(key, f"应在 0 到 1 之间，实际为 {value}")
+            over = "，比例不能超过 100%" if number.is_finite() and number > 1 else ""
+            self.fail(key, f"应在 0 到 1 之间{over}，实际为 {value}")
         return Fraction(number)
 
     def texts(self, key: str) -> tuple[str, ...]:
@@ -315,7 +316,75 @@ def _small_tables(root: _Table) -> tuple[rs.Limits, rs.Backups, rs.Fundraising]:
     return limits, backups, fundraising
 
 
+class RuleSetErrors(RuleSetError):
+    """A rule file with several problems: every one of them, each with its key path (`problems`)."""
+
+    def __init__(self, problems: list[RuleSetError]) -> None:
+        self.problems = problems
+        first = problems[0]
+        super().__init__(first.file, first.key, first.reason)
+        lines = "\n".join(f"  {n}. {p.key or '（文件）'}：{p.reason}" for n, p in enumerate(problems, 1))
+        self.message = f"规则文件 {first.file} 有 {len(problems)} 处问题，未载入：\n{lines}"
+        self.args = (self.message,)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+_FAILED = object()
+
+
 def _build(root: _Table) -> RuleSet:
+    """Every section read; a section that fails is recorded and the rest still checked (sections that depend on
+    a failed one are skipped, not reported twice). Any problem: RuleSetErrors with all of them."""
+    problems: list[RuleSetError] = []
+
+    def part(fn: Any, *args: Any) -> Any:
+        if any(a is _FAILED for a in args):
+            return _FAILED
+        try:
+            return fn(*args)
+        except RuleSetError as exc:
+            problems.append(exc)
+            return _FAILED
+
+    meta = part(_meta, root)
+    usage_categories = part(_entries, root, "usage_categories")
+    usages = _FAILED if usage_categories is _FAILED else tuple(u.code for u in usage_categories)
+    kinds = part(_kinds, root, usages)
+    by_code = _FAILED if kinds is _FAILED else {k.code: k for k in kinds}
+    levels = part(lambda: tuple(rs.Level(c, t.text("name"), t.flag("bureau")) for c, t in _each(root, "levels")))
+    level_codes = _FAILED if levels is _FAILED else [lv.code for lv in levels]
+    bureau_levels = _FAILED if levels is _FAILED else [lv.code for lv in levels if lv.bureau]
+    events = part(_entries, root, "events")
+    event_codes = _FAILED if events is _FAILED else [e.code for e in events]
+    payment = part(_payment, root)
+    roles = part(_roles, root)
+    warnings = part(_warnings, root)
+    small = part(_small_tables, root)
+    values = {
+        "meta": meta, "kinds": kinds, "usage_categories": usage_categories,
+        "usage_exceptions": part(_usage_exceptions, root, by_code, usages),
+        "source_levels": part(_entries, root, "source_levels"), "levels": levels, "events": events,
+        "payment": payment, "deadlines": part(_deadlines, root, by_code, level_codes, event_codes),
+        "ratios": part(_ratios, root), "spending": part(_spending, root, payment), "notices": part(_notices, root),
+        "project_categories": part(_entries, root, "project_categories"),
+        "construction_types": part(_entries, root, "construction_types"),
+        "asset_types": part(_entries, root, "asset_types"), "project_statuses": part(_entries, root, "project_statuses"),
+        "performance": part(_performance, root), "warnings": warnings,
+        "warning_statuses": part(lambda: tuple(rs.WarningStatus(c, t.text("name"), t.flag("closed"))
+                                              for c, t in _each(root, "warning_statuses"))),
+        "reporting": part(_reporting, root, bureau_levels), "roles": roles,
+        "functional_codes": part(_functional_codes, root),
+    }  # fmt: skip
+    part(root.done)
+    if problems:
+        raise problems[0] if len(problems) == 1 else RuleSetErrors(problems)
+    limits, backups, fundraising = small
+    return RuleSet(source=root.file, limits=limits, backups=backups, fundraising=fundraising, **values)
+
+
+def _meta(root: _Table) -> rs.Meta:
     m = root.table("meta")
     fmt = m.integer("format")
     if fmt > SUPPORTED_FORMAT:
@@ -325,33 +394,30 @@ def _build(root: _Table) -> RuleSet:
         m.text("version"), m.day("effective"),
     )  # fmt: skip
     m.done()
-    usage_categories = _entries(root, "usage_categories")
-    usages = tuple(u.code for u in usage_categories)
-    kinds = _kinds(root, usages)
-    by_code = {k.code: k for k in kinds}
-    levels = tuple(rs.Level(c, t.text("name"), t.flag("bureau")) for c, t in _each(root, "levels"))
-    events = _entries(root, "events")
-    payment = _payment(root)
+    return meta
+
+
+def _roles(root: _Table) -> tuple[rs.Role, ...]:
     roles = tuple(rs.Role(c, t.text("name"), t.flag("read_only")) for c, t in _each(root, "roles"))
     _require(root, "roles", (r.code for r in roles), REQUIRED_ROLES)
+    return roles
+
+
+def _warnings(root: _Table) -> tuple[rs.Entry, ...]:
     warnings = _entries(root, "warnings")
     _require(root, "warnings", (w.code for w in warnings), REQUIRED_WARNINGS)
-    limits, backups, fundraising = _small_tables(root)
-    rules = RuleSet(
-        source=root.file, meta=meta, kinds=kinds, usage_categories=usage_categories,
-        usage_exceptions=_usage_exceptions(root, by_code, usages), source_levels=_entries(root, "source_levels"),
-        levels=levels, events=events, payment=payment,
-        deadlines=_deadlines(root, by_code, [lv.code for lv in levels], [e.code for e in events]),
-        ratios=_ratios(root), spending=_spending(root, payment), notices=_notices(root),
-        project_categories=_entries(root, "project_categories"), construction_types=_entries(root, "construction_types"),
-        asset_types=_entries(root, "asset_types"), project_statuses=_entries(root, "project_statuses"),
-        performance=_performance(root), warnings=warnings,
-        warning_statuses=tuple(rs.WarningStatus(c, t.text("name"), t.flag("closed")) for c, t in _each(root, "warning_statuses")),
-        reporting=_reporting(root, [lv.code for lv in levels if lv.bureau]), limits=limits, roles=roles,
-        backups=backups, functional_codes=_functional_codes(root), fundraising=fundraising,
-    )  # fmt: skip
-    root.done()
-    return rules
+    return warnings
+
+
+def check_text(text: str, *, name: str = "<文本>") -> list[RuleSetError]:
+    """Every problem of a rule file's text (empty: it loads) — what `fundledger rules check` prints."""
+    try:
+        loads(text, name=name)
+    except RuleSetErrors as exc:
+        return list(exc.problems)
+    except RuleSetError as exc:
+        return [exc]
+    return []
 
 
 def loads(text: str, *, name: str = "<文本>") -> RuleSet:
