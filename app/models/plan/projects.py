@@ -13,6 +13,7 @@ from typing import Any
 
 from app.models.ledger import deadlines
 from app.models.plan import fields as pf
+from app.models.store import rule_years
 from app.models.store.book import Book
 from app.models.store.where import Where
 from app.models.values.errors import NotFound, ValidationError
@@ -35,15 +36,16 @@ SORT_KEYS = {"code": "p.code", "name": "p.name", "year": "p.year", "category": "
 
 
 def initial_status(book: Book) -> str:
-    return book.rules.project_statuses[0].code
+    return rule_years.shared(book).project_statuses[0].code
 
 
 def approved_status(book: Book) -> str:
-    return book.rules.project_statuses[1].code
+    return rule_years.shared(book).project_statuses[1].code
 
 
 def status_index(book: Book, code: str) -> int:
-    for i, s in enumerate(book.rules.project_statuses):
+    """Position in the rule set's order of statuses (file-wide: every year's set has the same codes in order)."""
+    for i, s in enumerate(rule_years.shared(book).project_statuses):
         if s.code == code:
             return i
     return -1

@@ -81,8 +81,7 @@ class _Table(TomlNode):
         except InvalidOperation:
             self.fail(key, f'应为小数（如 "0.30"），实际为 {value!r}')
         if not number.is_finite() or not 0 <= number <= 1:
-            over = "，比例不能超过 100%" if number.is_finite() and number > 1 else ""
-            self.fail(key, f"应在 0 到 1 之间{over}，实际为 {value}")
+            self.fail(key, f"应在 0 到 1 之间，实际为 {value}")
         return Fraction(number)
 
     def texts(self, key: str) -> tuple[str, ...]:
@@ -332,6 +331,12 @@ class RuleSetErrors(RuleSetError):
 
 
 _FAILED = object()
+_SECTIONS = {
+    "meta", "usage_categories", "kinds", "levels", "events", "payment", "roles", "warnings", "limits", "backups",
+    "fundraising", "usage_exceptions", "source_levels", "deadlines", "ratios", "spending", "notices",
+    "project_categories", "construction_types", "asset_types", "project_statuses", "performance", "warning_statuses",
+    "reporting", "functional_codes",
+}
 
 
 def _build(root: _Table) -> RuleSet:
@@ -377,6 +382,7 @@ def _build(root: _Table) -> RuleSet:
         "reporting": part(_reporting, root, bureau_levels), "roles": roles,
         "functional_codes": part(_functional_codes, root),
     }  # fmt: skip
+    root._seen |= _SECTIONS  # a section skipped after a failed one it depends on is not an unknown key
     part(root.done)
     if problems:
         raise problems[0] if len(problems) == 1 else RuleSetErrors(problems)

@@ -25,7 +25,10 @@ def bounds(book: Book, month: str) -> tuple[dt.date, dt.date]:
 
 
 def cutoff_of(book: Book) -> int | None:
-    return book.rules.reporting.cutoff_day
+    """The statistical cut-off day: file-wide (every year's rule set has the same one, see rule_years.shared)."""
+    from app.models.store import rule_years
+
+    return rule_years.shared(book).reporting.cutoff_day
 
 
 def month_of(day: dt.date, cutoff_day: int | None = None) -> str:

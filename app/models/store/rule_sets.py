@@ -15,7 +15,7 @@ from pathlib import Path
 from app.models.rules import load as rules_load
 from app.models.rules.schema import RuleSet, RuleSetError
 from app.models.store.book import Book
-from app.models.store.rule_years import FIRST_YEAR, LAST_YEAR, has_table
+from app.models.store.rule_years import FIRST_YEAR, LAST_YEAR, has_table, shared, shared_parts
 from app.models.values.errors import ValidationError
 
 
@@ -116,6 +116,11 @@ def assign(book: Book, *, from_year: int, rule_set: str = "", reason: str, path:
     if path is None and not rule_set:
         raise ValidationError("请选择规则集", field="规则集")
     rules, origin, text = _resolve_new(book, rule_set, path)
+    mine = shared_parts(shared(book))
+    for key, value in shared_parts(rules).items():
+        if value != mine[key]:
+            raise ValidationError(f"规则集 {rules.id} 的 {key} 与本文件其他年度的规则集不同（{value} ≠ {mine[key]}）："
+                                  "统计截止日、项目状态、预警处理状态在一个单位文件中必须一致", field="规则集")
     current = {a.from_year: a for a in assignments(book)}
     old = current.get(from_year)
     if old is not None and old.rule_set == rules.id and old.file_hash == rules.file_hash:
@@ -130,6 +135,12 @@ def assign(book: Book, *, from_year: int, rule_set: str = "", reason: str, path:
                                                  (rules.file_hash,)).fetchone():
             conn.execute("INSERT INTO rule_set_files (file_hash, rule_set, text, added_at) VALUES (?, ?, ?, ?)",
                          (rules.file_hash, rules.id, text, book.stamp()))
+        for k_sort, kind in enumerate(rules.kinds, start=1):  # a set's new kinds/items join the catalogue
+            conn.execute("INSERT OR IGNORE INTO fund_kinds (code, name, sort) VALUES (?, ?, ?)",
+                         (kind.code, kind.name, 100 + k_sort))
+            for i_sort, item in enumerate(kind.items, start=1):
+                conn.execute("INSERT OR IGNORE INTO fund_items (code, kind, name, active, sort) VALUES (?, ?, ?, 1, ?)",
+                             (item.code, kind.code, item.name, 100 + i_sort))
         values = (rules.id, rules.meta.version, rules.file_hash, origin, reason, who, book.stamp())
         if old is None:
             conn.execute("INSERT INTO rule_sets (rule_set, version, file_hash, origin, reason, set_by, set_at, from_year)"

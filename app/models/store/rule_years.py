@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+from typing import Protocol
 
 from app.models.rules import load as rules_load
 from app.models.rules.schema import RuleSet
@@ -12,6 +13,26 @@ from app.models.store import audit
 from app.models.values.errors import AppError
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+class _HasRules(Protocol):
+    def rules_for(self, year: int) -> RuleSet: ...
+
+
+def shared(book: _HasRules) -> RuleSet:
+    """The set whose file-wide parts apply to every year: the statistical cut-off day (month boundaries must not
+    move inside one file), the order of project statuses, the warning statuses. Every set assigned to a file has
+    the same ones (rule_sets.assign refuses another), so the first row's set speaks for all."""
+    return book.rules_for(FIRST_YEAR)
+
+
+def shared_parts(rules: RuleSet) -> dict[str, object]:
+    """key path → value of the parts every set of one file must share (see `shared`)."""
+    return {
+        "reporting.cutoff_day": rules.reporting.cutoff_day,
+        "project_statuses": tuple(s.code for s in rules.project_statuses),
+        "warning_statuses": tuple((s.code, s.closed) for s in rules.warning_statuses),
+    }
 
 
 def has_table(conn: sqlite3.Connection) -> bool:

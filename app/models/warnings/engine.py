@@ -39,9 +39,10 @@ from app.models.warnings.base import (  # noqa: F401 - re-exported: callers read
 def detect(book: Book, as_of: dt.date | None = None, *, codes: Iterable[str] | None = None) -> list[Finding]:
     """Every warning the data shows on `as_of` (default today), W1 … W9, in a stable order."""
     ctx = Context(book, as_of or book.today())
-    wanted = set(codes) if codes is not None else {w.code for w in book.rules.warnings}
+    defined = book.rules_on(ctx.as_of).warnings  # the warnings of the year the run looks at
+    wanted = set(codes) if codes is not None else {w.code for w in defined}
     found: dict[str, Finding] = {}
-    for w in book.rules.warnings:
+    for w in defined:
         if w.code in wanted and w.code in registry.DETECTORS:
             for f in registry.DETECTORS[w.code](ctx):
                 found.setdefault(f.key, f)
