@@ -204,6 +204,10 @@ def _rule_set_shown(value: object) -> str:
 
 
 def _first_change(signed: dict[str, Any], live: dict[str, Any], by_source: dict[str, definitions.TableDef]) -> str:
+    # the rule set first: a changed set changes the figures too, and is the cause to name
+    if "rule_set" in signed and signed.get("rule_set") != live.get("rule_set"):
+        return (f"该月所属年度的规则集与签发时不同（签发时 {_rule_set_shown(signed.get('rule_set'))}，"
+                f"现在 {_rule_set_shown(live.get('rule_set'))}）")
     for source in sorted(set(signed["rows"]) | set(live["rows"]),
                          key=lambda s: (by_source[s].id if s in by_source else "~" + s)):
         a, b = signed["rows"].get(source, []), live["rows"].get(source, [])
@@ -227,9 +231,6 @@ def _first_change(signed: dict[str, Any], live: dict[str, Any], by_source: dict[
         return f"{name} 与签发时不同"
     if signed.get("warnings") != live.get("warnings"):
         return "计入该月的预警与签发时不同"
-    if "rule_set" in signed and signed.get("rule_set") != live.get("rule_set"):
-        return (f"该月所属年度的规则集与签发时不同（签发时 {_rule_set_shown(signed.get('rule_set'))}，"
-                f"现在 {_rule_set_shown(live.get('rule_set'))}）")
     return ""
 
 

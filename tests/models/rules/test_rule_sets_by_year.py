@@ -349,3 +349,57 @@ def test_a_months_period_and_due_date_come_from_its_year(book: Book, monkeypatch
     monkeypatch.setattr(Book, "rules", property(lambda self: pytest.fail("读取了当前年度的规则集")))
     assert periods.bounds(book, "2020-02") == (dt.date(2020, 2, 1), dt.date(2020, 2, 29))
     assert monthly.status(book, month="2020-05", today=dt.date(2026, 11, 20)) == "逾期"
+
+
+# -- a signed month states its rule set; verify catches the insider who drops the triggers ---------------------
+def test_signed_month_states_its_set_and_verify_catches_a_changed_one(tmp_path: Path) -> None:
+    import json
+    import random
+
+    from app.export import signoff
+    from app.models.integrity import anchors
+    from app.models.reports import snapshot
+    from app.models.store import users
+    from app.models.store.book import open_book
+    from tests.conftest import FixedClock
+    from tests.reliability import crash_child as cc
+
+    path = cc.prepare(tmp_path / "bureau.db")
+    book = open_book(path)
+    try:
+        book.clock = FixedClock(dt.datetime(2026, 5, 12, 9, 0))
+        users.login(book, "clerk", cc.PASSWORD)
+        cc.payment_flow(book, random.Random(1), 1)
+        book.clock = FixedClock(dt.datetime(2026, 6, 3, 9, 0))
+        users.login(book, "chief", cc.PASSWORD)
+        [result] = signoff.sign_months(book, months=["2026-03"], out_dir=tmp_path / "sent", password=cc.PASSWORD)
+        data = book.conn.execute("SELECT data FROM signoffs WHERE month = '2026-03'").fetchone()[0]
+        stated = snapshot.loads(data).rule_set
+        assert stated == f"xj-2019 2019.1 {rules.load_named('xj-2019').file_hash}"
+        manifest = json.loads(next(result.folder.glob("*manifest*.json")).read_text(encoding="utf-8"))
+        assert manifest["rule_set"] == {"id": "xj-2019", "version": "2019.1",
+                                        "sha256": rules.load_named("xj-2019").file_hash}
+        assert list(anchors.check_drift(book)) == []
+        with pytest.raises(ValidationError, match="2026 年已有签发"):  # the honest way is refused
+            rule_sets.assign(book, from_year=2026, rule_set="xj-2021", reason="2026 年改按衔接资金")
+    finally:
+        book.close(backup=False)
+    raw = sqlite3.connect(path)  # the insider: drops the guard, changes the signed year's set
+    for name in ("rule_sets_locked_i", "rule_sets_locked_u", "rule_sets_locked_d"):
+        raw.execute(f"DROP TRIGGER {name}")
+    h = rules.load_named("xj-2021").file_hash
+    raw.execute("INSERT INTO rule_sets (from_year, rule_set, version, file_hash, reason, set_at) "
+                "VALUES (2026, 'xj-2021', '2021.1', ?, '改动', '2026-06-04')", (h,))
+    raw.commit()
+    raw.close()
+    ro = open_book(path, read_only=True)
+    try:
+        found = [str(f) for f in anchors.check_drift(ro)]
+        assert any("规则集与签发时不同" in f and "xj-2019 2019.1" in f and "xj-2021 2021.1" in f for f in found), found
+        from app.models.store import db
+
+        present = {r[0] for r in ro.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        missing = db.expected_triggers(ro.conn) - present  # verify lists the dropped guard too
+        assert {"rule_sets_locked_i", "rule_sets_locked_u", "rule_sets_locked_d"} <= missing
+    finally:
+        ro.close()
