@@ -40,12 +40,20 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("db", type=out_path("数据库文件"), help="要生成的示例县数据库文件（不能已存在）")
+    p.add_argument("--two-regimes", action="store_true",
+                   help="改为生成“示例二县”：2020 年按 xj-2019、2021 年起按 xj-2021，同一笔支付一拒一准（docs/规则集.md）")
 
 
 @COMMANDS.add("demo", "生成示例县数据库（确定性数据，用于试用和培训）", _demo_args)
 def cmd_demo(args: argparse.Namespace) -> int:
     from app.demo import build as demo
 
+    if getattr(args, "two_regimes", False):
+        from app.demo.regimes import build_regimes
+
+        build_regimes(args.db)
+        say(f"已生成示例二县数据库 {args.db}（2020 年按 xj-2019，2021 年起按 xj-2021）；密码均为 {demo.PASSWORD}")
+        return 0
     demo.build(args.db)
     say(f"已生成示例县数据库 {args.db}；账号见 README（密码均为 {demo.PASSWORD}）")
     return 0

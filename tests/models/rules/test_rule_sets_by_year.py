@@ -403,3 +403,19 @@ def test_signed_month_states_its_set_and_verify_catches_a_changed_one(tmp_path: 
         assert {"rule_sets_locked_i", "rule_sets_locked_u", "rule_sets_locked_d"} <= missing
     finally:
         ro.close()
+
+
+def test_the_two_regime_demo_county(tmp_path: Path) -> None:
+    """The second demo county: 2020 money refused, 2021 money paid, for the same use of the same kind of fund."""
+    from app.demo.regimes import build_regimes
+    from app.models.payments import query
+    from app.models.store.book import open_book
+
+    made = build_regimes(tmp_path / "two.db")
+    with open_book(tmp_path / "two.db", read_only=True) as book:
+        refused, paid = query.get(book, made["refused"]), query.get(book, made["allowed"])
+        assert refused["status"] == "returned" and paid["status"] == "paid"
+        [usage] = [o for o in checks.stored(book, made["refused"]) if o["rule"] == "usage"]
+        assert usage["outcome"] == "fail" and "负面清单" in usage["message"]
+        assert book.rules_for(2020).id == "xj-2019" and book.rules_for(2021).id == "xj-2021"
+        assert rule_sets.assignments(book)[1].reason.startswith("财农〔2021〕19号")
