@@ -139,8 +139,9 @@ def bureau(book: Book) -> tuple[str, str, str]:
 def default_phones(book: Book) -> str:
     """The national 12317 (rule set) and the county's own line (基础设置), as printed on a notice."""
     phone = bureau(book)[1]
-    national = book.rules.notices.supervision_phone
-    return f"全国扶贫监督举报电话 {national}" + (f"；本县监督举报电话 {phone}" if phone else "")
+    rules = book.rules  # a notice written now: this year's name and number
+    national = rules.notices.supervision_phone
+    return f"{rules.labels.hotline_name} {national}" + (f"；本县监督举报电话 {phone}" if phone else "")
 
 
 def default_publisher(book: Book, level: str, obj: ObjectInfo) -> str:

@@ -335,7 +335,7 @@ _SECTIONS = {
     "meta", "usage_categories", "kinds", "levels", "events", "payment", "roles", "warnings", "limits", "backups",
     "fundraising", "usage_exceptions", "source_levels", "deadlines", "ratios", "spending", "notices",
     "project_categories", "construction_types", "asset_types", "project_statuses", "performance", "warning_statuses",
-    "reporting", "functional_codes",
+    "reporting", "functional_codes", "labels",
 }
 
 
@@ -380,7 +380,7 @@ def _build(root: _Table) -> RuleSet:
         "warning_statuses": part(lambda: tuple(rs.WarningStatus(c, t.text("name"), t.flag("closed"))
                                               for c, t in _each(root, "warning_statuses"))),
         "reporting": part(_reporting, root, bureau_levels), "roles": roles,
-        "functional_codes": part(_functional_codes, root),
+        "functional_codes": part(_functional_codes, root), "labels": part(_labels, root),
     }  # fmt: skip
     root._seen |= _SECTIONS  # a section skipped after a failed one it depends on is not an unknown key
     part(root.done)
@@ -401,6 +401,13 @@ def _meta(root: _Table) -> rs.Meta:
     )  # fmt: skip
     m.done()
     return meta
+
+
+def _labels(root: _Table) -> rs.Labels:
+    t = root.table("labels")
+    labels = rs.Labels(t.text("leading_group"), t.text("hotline_name"))
+    t.done()
+    return labels
 
 
 def _roles(root: _Table) -> tuple[rs.Role, ...]:

@@ -16,6 +16,7 @@ from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py 
     Entry,
     FunctionalCode,
     Fundraising,
+    Labels,
     Limits,
     Notices,
     PerfClass,
@@ -209,6 +210,7 @@ class RuleSet:
     backups: Backups
     functional_codes: tuple[FunctionalCode, ...]
     fundraising: Fundraising
+    labels: Labels
     file_hash: str = ""  # SHA-256 of the file's bytes (UTF-8 text): what a year's assignment and a signed month record
     _items: dict[str, Item] = field(init=False, repr=False, compare=False)
 

@@ -197,6 +197,14 @@ class FunctionalCode:
 
 
 @dataclass(frozen=True)
+class Labels:
+    """Names that change with the regime and appear in messages and documents (issue 17: out of code)."""
+
+    leading_group: str  # the county body that approves the project plan (县扶贫开发领导小组 / 县乡村振兴领导小组 …)
+    hotline_name: str  # what the national supervision line is called on a notice
+
+
+@dataclass(frozen=True)
 class Fundraising:
     regional_zx_min_share: Fraction
     zh_integration_share_2016: Fraction

@@ -419,3 +419,16 @@ def test_the_two_regime_demo_county(tmp_path: Path) -> None:
         assert usage["outcome"] == "fail" and "负面清单" in usage["message"]
         assert book.rules_for(2020).id == "xj-2019" and book.rules_for(2021).id == "xj-2021"
         assert rule_sets.assignments(book)[1].reason.startswith("财农〔2021〕19号")
+
+
+def test_labels_come_from_the_years_set(book: Book, two_years: dict[str, int]) -> None:
+    """"扶贫开发领导小组" was written in code; now each year's set names its own body."""
+    login_as(book, "clerk")
+    pid = fx.project_fields(year=2021)
+    from app.models.plan import projects as plan_projects
+
+    unapproved = plan_projects.create_project(book, fields=pid, funding=[(two_years["new"], 1_000_00)])
+    c21 = checks.context(book, _draft(two_years, "new", project_id=unapproved))
+    c20 = checks.context(book, _draft(two_years, "old", project_id=unapproved))
+    assert "未经县乡村振兴领导小组审定" in checks.check_plan(c21).message
+    assert "未经县扶贫开发领导小组审定" in checks.check_plan(c20).message
