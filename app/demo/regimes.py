@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from app.demo.common import PASSWORD, DemoClock, as_user
 from app.models.ledger import indicators
@@ -61,7 +62,7 @@ def build_regimes(path: Path | str) -> dict[str, int]:
                                         id_code=_uscc(1), account_no="6222000000000001", bank="中国农业银行示例二县支行")["id"])
         # the clerk records the leading group's decision (as in the main demo)
         decisions.approve_plan(book, project_ids=[pid], decision_no="示二乡振组〔2021〕3号", decision_date=D(2021, 5, 6))
-        common = {"project_id": pid, "payee_id": payee, "amount": 120_000_00, "kind": "progress",
+        common: dict[str, Any] = {"project_id": pid, "payee_id": payee, "amount": 120_000_00, "kind": "progress",
                   "usage": "rural_environment", "func_code": "2130504", "econ_code": "31005", "method": "direct",
                   "draft_date": D(2021, 6, 1)}
         refused = payments.draft(book, indicator_id=old, purpose="户厕改造进度款（动用 2020 年整合资金）", **common)

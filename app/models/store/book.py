@@ -73,6 +73,7 @@ class Book:
         self._rules: RuleSet | None = None  # an override for every year; None: the file's assignments
         self._rules_by_year: dict[int, RuleSet] = {}
         self._rules_seen: int | None = None
+        self._rules_checked = -2.0  # time.monotonic() of the last data_version look
         self._depth = 0
         self.closed = False
         # "ok", or "pending" when opened with check="deferred" (quick_check not yet run), or "failed"
@@ -195,6 +196,7 @@ class Book:
         assigned another set to a year)."""
         self._rules = None
         self._rules_by_year = {}
+        self._rules_checked = -2.0
 
     @property
     def rules(self) -> RuleSet:
@@ -208,9 +210,12 @@ class Book:
         table (older than schema 12, opened read-only) uses the set it was created with."""
         if self._rules is not None:  # an explicit override for every year (a what-if preview, a test)
             return self._rules
-        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._rules_seen:  # another connection committed: an assignment may have changed
-            self._rules_by_year, self._rules_seen = {}, version
+        now = time.monotonic()
+        if now - self._rules_checked > 1.0:  # at most once a second: has another connection committed meanwhile?
+            self._rules_checked = now
+            version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._rules_seen:  # an assignment may have changed (this connection's own: forget_rules)
+                self._rules_by_year, self._rules_seen = {}, version
         found = self._rules_by_year.get(year)
         if found is None:
             from app.models.store import rule_years
