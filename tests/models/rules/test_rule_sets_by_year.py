@@ -432,3 +432,32 @@ def test_labels_come_from_the_years_set(book: Book, two_years: dict[str, int]) -
     c20 = checks.context(book, _draft(two_years, "old", project_id=unapproved))
     assert "未经县乡村振兴领导小组审定" in checks.check_plan(c21).message
     assert "未经县扶贫开发领导小组审定" in checks.check_plan(c20).message
+
+
+def test_every_usage_that_differs_between_the_sets_passes_under_one_and_fails_under_the_other(book: Book) -> None:
+    """For each fund kind and each usage the two sets judge differently, the same payment drawn on 2020 money
+    and on 2021 money gets the two answers — the diff, exercised through the payment check itself."""
+    r19, r21 = rules.load_named("xj-2019"), rules.load_named("xj-2021")
+    _assign_2021(book)
+    login_as(book, "clerk")
+    cases = 0
+    for kind, item in (("ZX", "ZX01"), ("ZH", "ZH02"), ("YD", "YD01"), ("QT", "QT01")):
+        differing = [u.code for u in r19.usage_categories
+                     if r19.usage_allowed(kind, u.code) != r21.usage_allowed(kind, u.code)]
+        if not differing:
+            continue
+        lines = []
+        for year in (2020, 2021):
+            lines.append(register(book, doc_no=f"新财{kind}〔{year}〕1号", year=year, kind=kind, item=item,
+                                  received_date=dt.date(year, 3, 10), upper_doc_date=dt.date(year, 3, 1),
+                                  prefecture_doc_date=dt.date(year, 3, 6)))
+        pid = fx.approved_project(book, [(i, 100_000_00) for i in lines], year=2021)
+        payee = fx.enterprise(book)
+        login_as(book, "clerk")
+        for usage in differing:
+            got = [checks.check_usage(checks.context(book, checks.Draft(pid, i, payee, 1_000_00, "progress", usage,
+                                                                        "direct"))).outcome for i in lines]
+            want = ["pass" if r.usage_allowed(kind, usage) else "fail" for r in (r19, r21)]
+            assert got == want and got[0] != got[1], (kind, usage, got)
+            cases += 1
+    assert cases >= 10  # ZX's six dropped prohibitions, ZH's two exceptions, YD's 后续帮扶, QT …
