@@ -461,3 +461,18 @@ def test_every_usage_that_differs_between_the_sets_passes_under_one_and_fails_un
             assert got == want and got[0] != got[1], (kind, usage, got)
             cases += 1
     assert cases >= 10  # ZX's six dropped prohibitions, ZH's two exceptions, YD's 后续帮扶, QT …
+
+
+def test_project_notice_fields_follow_the_year_of_posting(book: Book, two_years: dict[str, int]) -> None:
+    """带贫减贫机制 (2019) became 联农带农机制 (xj-2021): a notice drafted in 2021 carries the new field, filled from
+    the same project data, and one drafted in 2020 the old one — and recording either is accepted."""
+    from app.models.notices import objects as objs
+    from app.models.notices import records
+
+    f20 = objs.project_fields(book, two_years["project"], 2020)
+    f21 = objs.project_fields(book, two_years["project"], 2021)
+    assert "带贫减贫机制" in f20 and "联农带农机制" not in f20
+    assert "联农带农机制" in f21 and "带贫减贫机制" not in f21 and f21["联农带农机制"] == f20["带贫减贫机制"]
+    assert records._content(book, "project_plan", {k: v or "有" for k, v in f21.items()}, 2021)
+    with pytest.raises(ValidationError, match="联农带农机制"):
+        records._content(book, "project_plan", {k: v or "有" for k, v in f20.items()}, 2021)
