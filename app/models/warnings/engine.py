@@ -46,7 +46,8 @@ def detect(book: Book, as_of: dt.date | None = None, *, codes: Iterable[str] | N
         if w.code in wanted and w.code in registry.DETECTORS:
             for f in registry.DETECTORS[w.code](ctx):
                 found.setdefault(f.key, f)
-    return sorted(found.values(), key=lambda f: (int(f.code[1:]), f.key))
+    order = {w.code: i for i, w in enumerate(defined)}  # the rule set's order (W1 … W9, then any code it adds)
+    return sorted(found.values(), key=lambda f: (order.get(f.code, len(order)), f.code, f.key))
 
 
 # -- statuses ------------------------------------------------------------------------------------

@@ -476,3 +476,55 @@ def test_project_notice_fields_follow_the_year_of_posting(book: Book, two_years:
     assert records._content(book, "project_plan", {k: v or "有" for k, v in f21.items()}, 2021)
     with pytest.raises(ValidationError, match="联农带农机制"):
         records._content(book, "project_plan", {k: v or "有" for k, v in f20.items()}, 2021)
+
+
+def test_an_older_file_is_upgraded_keeps_its_warnings_and_gets_one_row(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Schema 12 on a file from before it: one rule_sets row from the bound set (audited, sealed); warnings,
+    problems and their children kept with the same ids (the CHECK that fixed codes to W1–W9 is gone)."""
+    from app.export import evidence
+    from app.models.store import db, users
+    from app.models.store.book import open_book
+    from tests.conftest import PASSWORD
+
+    old_schema = tmp_path / "schema"
+    old_schema.mkdir()
+    for p in sorted(db.SCHEMA_DIR.glob("*.sql")):
+        if int(p.name[:4]) < 10:  # before 10, as test_hostile_world: the upgrade fills the users' pw_tag too
+            (old_schema / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+    real = db.SCHEMA_DIR
+    monkeypatch.setattr(db, "SCHEMA_DIR", old_schema)
+    path = tmp_path / "old.db"
+    b = open_book(path, create=True)
+    with b.write("setup", system=True) as c:
+        c.execute("INSERT INTO bureau (id, name, region_code, level, rule_set, created_at) "
+                  "VALUES (1, '旧县财政局', '659902', 'county', 'xj-2019', '2026-01-01')")
+        c.execute("INSERT INTO users (login, name, role, pw_hash, created_at) VALUES ('chief', '局长', 'chief', ?, "
+                  "'2026-01-01')", (users.hash_password(PASSWORD),))
+        c.execute("INSERT INTO warnings (id, key, code, object_type, object_id, since, first_detected, status) "
+                  "VALUES (7, 'W6:1', 'W6', 'indicator', '1', '2026-02-01', '2026-03-01', 'new')")
+        c.execute("INSERT INTO warning_events (warning_id, day, event, status, amount, at) "
+                  "VALUES (7, '2026-03-01', 'detected', 'new', 5, '2026-03-01 09:00:00')")
+        c.execute("INSERT INTO warning_sections (code, section) VALUES ('W6', '国库股')")
+        c.execute("INSERT INTO problems (id, found_on, category, origin, description, warning_id, created_at) "
+                  "VALUES (3, '2026-03-02', 'W6', 'warning', '资金闲置', 7, '2026-03-02 09:00:00')")
+        c.execute("INSERT INTO problem_updates (problem_id, day, status, at) VALUES (3, '2026-03-03', '整改中', "
+                  "'2026-03-03 09:00:00')")
+        with pytest.raises(sqlite3.IntegrityError):
+            c.execute("INSERT INTO warning_sections (code, section) VALUES ('W10', '国库股')")
+    b.close(backup=False)
+    monkeypatch.setattr(db, "SCHEMA_DIR", real)
+    with open_book(path) as up:
+        assert db.user_version(up.conn) == db.latest_version()
+        [row] = rule_sets.assignments(up)
+        assert (row.from_year, row.rule_set, row.file_hash) == (2000, "xj-2019", rules.load_named("xj-2019").file_hash)
+        assert up.conn.execute("SELECT code FROM warnings WHERE id = 7").fetchone()[0] == "W6"
+        assert up.conn.execute("SELECT warning_id FROM problems WHERE id = 3").fetchone()[0] == 7
+        assert up.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        users.login(up, "chief", PASSWORD)
+        assert evidence.verify(up).ok, evidence.verify(up).text()
+        with up.write("set_warning_sections") as c:  # a code outside W1–W9 (another feature's, a set's own)
+            c.execute("INSERT INTO warning_sections (code, section) VALUES ('W10', '国库股')")
+            with pytest.raises(sqlite3.IntegrityError):
+                c.execute("INSERT INTO warning_sections (code, section) VALUES ('W 1; --', '国库股')")
+        assert evidence.verify(up).ok, evidence.verify(up).text()

@@ -64,3 +64,66 @@ CREATE TRIGGER rule_set_files_no_update BEFORE UPDATE ON rule_set_files
 BEGIN SELECT RAISE(ABORT, '规则集文件只能追加，不能修改'); END;
 CREATE TRIGGER rule_set_files_no_delete BEFORE DELETE ON rule_set_files
 BEGIN SELECT RAISE(ABORT, '规则集文件只能追加，不能删除'); END;
+
+-- Warning codes are the rule set's, not a fixed range: the W[1-9] CHECK of schema 5 is replaced by a shape check
+-- (a letter, then letters, digits, '_' or '-'; at most 20), so a rule set (or another feature) can add W10, X1 …
+-- SQLite cannot drop a CHECK: each table is rebuilt under the same name. Foreign keys point at the name, so the
+-- rows are parked in a temporary table, the table is dropped and made again, and the rows go back with the same
+-- ids; deferred foreign keys let the children wait for their parents within this one transaction.
+PRAGMA defer_foreign_keys = ON;
+
+CREATE TEMP TABLE fl_park_warnings AS SELECT * FROM warnings;
+DROP TABLE warnings;
+CREATE TABLE warnings (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE CHECK (length(key) BETWEEN 3 AND 200),
+    code TEXT NOT NULL CHECK (length(code) BETWEEN 1 AND 20 AND code GLOB '[A-Za-z]*' AND code NOT GLOB '*[^A-Za-z0-9_-]*'),
+    object_type TEXT NOT NULL CHECK (length(object_type) BETWEEN 1 AND 40),
+    object_id TEXT NOT NULL,
+    object_label TEXT NOT NULL DEFAULT '',
+    project_id INTEGER REFERENCES projects(id),
+    amount INTEGER NOT NULL DEFAULT 0 CHECK (amount >= 0),
+    detail TEXT NOT NULL DEFAULT '',
+    since TEXT NOT NULL CHECK (date(since) = since),
+    first_detected TEXT NOT NULL CHECK (date(first_detected) = first_detected),
+    status TEXT NOT NULL CHECK (length(status) BETWEEN 1 AND 20),
+    section TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    handled_on TEXT CHECK (handled_on IS NULL OR date(handled_on) = handled_on),
+    handled_by INTEGER REFERENCES users(id),
+    cleared_on TEXT CHECK (cleared_on IS NULL OR date(cleared_on) = cleared_on)
+) STRICT;
+INSERT INTO warnings SELECT * FROM fl_park_warnings;
+DROP TABLE fl_park_warnings;
+CREATE INDEX warnings_code ON warnings (code, status);
+CREATE INDEX warnings_detected ON warnings (first_detected);
+
+CREATE TEMP TABLE fl_park_sections AS SELECT * FROM warning_sections;
+DROP TABLE warning_sections;
+CREATE TABLE warning_sections (
+    code TEXT PRIMARY KEY CHECK (length(code) BETWEEN 1 AND 20 AND code GLOB '[A-Za-z]*' AND code NOT GLOB '*[^A-Za-z0-9_-]*'),
+    section TEXT NOT NULL CHECK (length(section) BETWEEN 1 AND 40)
+) STRICT;
+INSERT INTO warning_sections SELECT * FROM fl_park_sections;
+DROP TABLE fl_park_sections;
+
+CREATE TEMP TABLE fl_park_problems AS SELECT * FROM problems;
+DROP TABLE problems;
+CREATE TABLE problems (
+    id INTEGER PRIMARY KEY,
+    found_on TEXT NOT NULL CHECK (date(found_on) = found_on),
+    category TEXT NOT NULL CHECK (category = 'other' OR (length(category) BETWEEN 1 AND 20
+                                  AND category GLOB '[A-Za-z]*' AND category NOT GLOB '*[^A-Za-z0-9_-]*')),
+    origin TEXT NOT NULL CHECK (origin IN ('warning', 'self_check', 'audit', 'inspection', 'complaint')),
+    description TEXT NOT NULL CHECK (length(description) BETWEEN 1 AND 500),
+    project_id INTEGER REFERENCES projects(id),
+    amount INTEGER NOT NULL DEFAULT 0 CHECK (amount >= 0),
+    section TEXT NOT NULL DEFAULT '',
+    warning_id INTEGER UNIQUE REFERENCES warnings(id),
+    created_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    CHECK ((origin = 'warning') = (warning_id IS NOT NULL))
+) STRICT;
+INSERT INTO problems SELECT * FROM fl_park_problems;
+DROP TABLE fl_park_problems;
+CREATE INDEX problems_found ON problems (found_on);
