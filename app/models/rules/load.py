@@ -416,8 +416,22 @@ def _roles(root: _Table) -> tuple[rs.Role, ...]:
     return roles
 
 
-def _warnings(root: _Table) -> tuple[rs.Entry, ...]:
-    warnings = _entries(root, "warnings")
+def _warnings(root: _Table) -> tuple[rs.WarningDef, ...]:
+    from app.models.rules.sections import DEFAULT_DETECTORS, DETECTORS
+
+    out = []
+    for code, t in _each(root, "warnings"):
+        name = t.text("name")
+        if t.has("detector"):
+            detector = t.text("detector")
+            if detector not in DETECTORS:
+                t.fail("detector", f"没有名为 {detector!r} 的检测器（可用：{'、'.join(DETECTORS)}）")
+        elif code in DEFAULT_DETECTORS:
+            detector = DEFAULT_DETECTORS[code]
+        else:
+            t.fail("detector", f"预警 {code} 须写明 detector（可用：{'、'.join(DETECTORS)}）")
+        out.append(rs.WarningDef(code, name, detector))
+    warnings = tuple(out)
     _require(root, "warnings", (w.code for w in warnings), REQUIRED_WARNINGS)
     return warnings
 

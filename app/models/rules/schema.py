@@ -28,6 +28,7 @@ from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py 
     Reporting,
     Role,
     Spending,
+    WarningDef,
     WarningStatus,
 )
 from app.models.rules.toml_node import FileKeyError
@@ -202,7 +203,7 @@ class RuleSet:
     asset_types: tuple[Entry, ...]
     project_statuses: tuple[Entry, ...]
     performance: Performance
-    warnings: tuple[Entry, ...]
+    warnings: tuple[WarningDef, ...]
     warning_statuses: tuple[WarningStatus, ...]
     reporting: Reporting
     limits: Limits
@@ -316,7 +317,7 @@ class RuleSet:
     def role(self, code: str) -> Role:
         return _find(self.roles, code, "角色")
 
-    def warning(self, code: str) -> Entry:
+    def warning(self, code: str) -> WarningDef:
         return _find(self.warnings, code, "预警类型")
 
     def functional_code(self, code: str) -> FunctionalCode:

@@ -113,6 +113,25 @@ class Performance:
     comparators: tuple[Comparator, ...]
 
 
+# The warning detectors the program has (app/models/warnings/registry.py maps each name to its function; a test
+# checks the two lists agree). A rule set's [[warnings]] entry names one: a new code may reuse a detector.
+DETECTORS = ("late_stages", "irregular_goals", "irregular_payments", "management_fees", "spending_behind",
+             "idle_money", "missing_notices", "reconciliation", "reports_overdue")
+# The detector of each code when an entry names none (rule files written before detectors were data).
+DEFAULT_DETECTORS = {"W1": "late_stages", "W2": "irregular_goals", "W3": "irregular_payments",
+                     "W4": "management_fees", "W5": "spending_behind", "W6": "idle_money", "W7": "missing_notices",
+                     "W8": "reconciliation", "W9": "reports_overdue"}
+
+
+@dataclass(frozen=True)
+class WarningDef:
+    """One warning the rule set defines: its code, name and which detector finds it."""
+
+    code: str
+    name: str
+    detector: str
+
+
 @dataclass(frozen=True)
 class WarningStatus:
     code: str

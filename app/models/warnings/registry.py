@@ -17,3 +17,8 @@ DETECTORS: dict[str, Detector] = {
     "W8": ledger.reconciliation,
     "W9": ledger.reports_overdue,
 }
+
+
+BY_NAME: dict[str, Detector] = {fn.__name__: fn for fn in DETECTORS.values()}
+"""detector name (a rule set's [[warnings]] detector = "…") → function; the names app/models/rules/sections.py
+DETECTORS lists (tests/models/rules checks the two agree)."""

@@ -528,3 +528,46 @@ def test_an_older_file_is_upgraded_keeps_its_warnings_and_gets_one_row(tmp_path:
             with pytest.raises(sqlite3.IntegrityError):
                 c.execute("INSERT INTO warning_sections (code, section) VALUES ('W 1; --', '国库股')")
         assert evidence.verify(up).ok, evidence.verify(up).text()
+
+
+def test_warning_definitions_name_their_detector() -> None:
+    """Warning codes and detectors are the rule set's: a new code reuses a detector; one that names a detector the
+    program does not have is refused by key path; the program's detectors are exactly the names rules know."""
+    from app.models.rules.sections import DETECTORS
+    from app.models.warnings import registry
+
+    assert set(registry.BY_NAME) == set(DETECTORS)
+    text = (SHIPPED / "xj-2021.toml").read_text(encoding="utf-8")
+    extra = text.replace('[[warning_statuses]]', '[[warnings]]\ncode = "W10"\nname = "结转资金闲置"\n'
+                         'detector = "idle_money"\n\n[[warning_statuses]]', 1)
+    assert rules.loads(extra, name="x.toml").warning("W10").detector == "idle_money"
+    bad = extra.replace('detector = "idle_money"', 'detector = "crystal_ball"')
+    with pytest.raises(rules.RuleSetError) as info:
+        rules.loads(bad, name="x.toml")
+    assert info.value.key == "warnings[10].detector" and "crystal_ball" in info.value.reason
+    with pytest.raises(rules.RuleSetError) as info:
+        rules.loads(extra.replace('detector = "idle_money"\n', ''), name="x.toml")
+    assert info.value.key == "warnings[10].detector" and "须写明" in info.value.reason
+
+
+def test_a_new_warning_code_is_detected_and_stored(book: Book, tmp_path: Path) -> None:
+    """A bureau set adds W10 (idle money under another name): detection finds it, and it is stored (the W1–W9
+    CHECK of schema 5 would have refused the row)."""
+    from app.models.warnings import engine
+
+    text = (SHIPPED / "xj-2021.toml").read_text(encoding="utf-8").replace('id = "xj-2021"', 'id = "xj-2021-w10"')
+    text = text.replace('[[warning_statuses]]', '[[warnings]]\ncode = "W10"\nname = "结转资金闲置（本县）"\n'
+                        'detector = "idle_money"\n\n[[warning_statuses]]', 1)
+    own = tmp_path / "w10.toml"
+    own.write_text(text, encoding="utf-8")
+    login_as(book, "chief")
+    rule_sets.assign(book, from_year=2026, reason="本县增加结转资金闲置预警", path=own)
+    login_as(book, "clerk")
+    register(book, received_date=dt.date(2026, 3, 10))
+    found = engine.detect(book, dt.date(2026, 11, 20))
+    w10 = [f for f in found if f.code == "W10"]
+    assert w10 and all(f.key.startswith("W10:") for f in w10)
+    assert {f.key[4:] for f in w10} == {f.key[3:] for f in found if f.code == "W6"}
+    login_as(book, "chief")
+    engine.recompute(book, as_of=dt.date(2026, 11, 20))
+    assert book.conn.execute("SELECT count(*) FROM warnings WHERE code = 'W10'").fetchone()[0] == len(w10)
