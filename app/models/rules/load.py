@@ -216,16 +216,62 @@ def _payment(root: _Table) -> rs.Payment:
     return rs.Payment(direct_only, tuple(methods), kinds, id_types, payees)
 
 
-def _ratios(root: _Table) -> rs.Ratios:
-    r = root.table("ratios")
-    out: list[rs.Ratio] = []
-    for key in ("prepayment", "infra_prepayment", "management_fee", "labour_share", "retention"):
-        t = r.table(key)
-        bound = cast(rs.Bound, t.choice("bound", ("max", "min")))
-        out.append(rs.Ratio(t.text("name"), t.ratio("value"), t.text("base"), bound, t.flag("soft")))
-        t.done()
-    r.done()
-    return rs.Ratios(*out)
+_SELECTOR = re.compile(r"(\w+)(?:\[(.*)\])?")
+
+
+def _selector(t: _Table, key: str, known: dict[str, set[str]]) -> str:
+    """A year-level selector such as `planned[kind=ZX, category=industry]`, checked against the set's codes."""
+    text = t.text(key)
+    m = _SELECTOR.fullmatch(text.strip())
+    if not m or m[1] not in rs.YEAR_SOURCES:
+        t.fail(key, f"应为 {' / '.join(rs.YEAR_SOURCES)}，可加筛选 [kind=…, item=…, source=…, category=…]，实际为 {text!r}")
+    for part in filter(None, (p.strip() for p in (m[2] or "").split(","))):
+        name, _, value = part.partition("=")
+        name, value = name.strip(), value.strip()
+        if name not in rs.YEAR_FILTERS:
+            t.fail(key, f"筛选条件 {name!r} 不可识别（可用：{'、'.join(rs.YEAR_FILTERS)}）")
+        if value not in known[name]:
+            t.fail(key, f"{name}={value!r} 不是本规则集中的代码")
+    return text.strip()
+
+
+def _ratio_rule(t: _Table, code: str, known: dict[str, set[str]]) -> rs.RatioRule:
+    bound = cast(rs.Bound, t.choice("bound", ("max", "min")))
+    ratio = rs.Ratio(t.text("name"), t.ratio("value"), t.text("base"), bound, t.flag("soft"))
+    fixed = rs.PAYMENT_RATIOS.get(code)
+    if fixed is not None:  # computed by the payment checks: the selectors are theirs
+        for key, want in zip(("numerator", "denominator"), fixed, strict=True):
+            if t.has(key) and t.text(key) != want:
+                t.fail(key, f"比例 {code} 由支付检查计算，{key} 应为 {want!r}")
+        numerator, denominator = fixed
+    else:
+        numerator, denominator = _selector(t, "numerator", known), _selector(t, "denominator", known)
+    message = t.opt_text("message") or ratio.name
+    return rs.RatioRule(code, ratio, numerator, denominator, message)
+
+
+def _ratios(root: _Table, known: dict[str, set[str]]) -> rs.Ratios:
+    """`[[ratio_rules]]` (a list: the five payment ratios and any others), or the older `[ratios.<code>]` tables of
+    the five, translated into the same list."""
+    rules: list[rs.RatioRule] = []
+    if root.has("ratio_rules"):
+        if root.has("ratios"):
+            root.fail("ratios", "与 ratio_rules 不能同时出现（ratio_rules 是新写法）")
+        for code, t in _each(root, "ratio_rules"):
+            rules.append(_ratio_rule(t, code, known))
+    else:
+        r = root.table("ratios")
+        for code in rs.PAYMENT_RATIOS:
+            t = r.table(code)
+            rules.append(_ratio_rule(t, code, known))
+            t.done()
+        r.done()
+    by_code = {x.code: x.ratio for x in rules}
+    missing = [c for c in rs.PAYMENT_RATIOS if c not in by_code]
+    if missing:
+        root.fail("ratio_rules", f"缺少支付检查所需的比例：{'、'.join(missing)}")
+    return rs.Ratios(by_code["prepayment"], by_code["infra_prepayment"], by_code["management_fee"],
+                     by_code["labour_share"], by_code["retention"], rules=tuple(rules))
 
 
 def _spending(root: _Table, payment: rs.Payment) -> rs.Spending:
@@ -335,7 +381,7 @@ _SECTIONS = {
     "meta", "usage_categories", "kinds", "levels", "events", "payment", "roles", "warnings", "limits", "backups",
     "fundraising", "usage_exceptions", "source_levels", "deadlines", "ratios", "spending", "notices",
     "project_categories", "construction_types", "asset_types", "project_statuses", "performance", "warning_statuses",
-    "reporting", "functional_codes", "labels",
+    "reporting", "functional_codes", "labels", "ratio_rules",
 }
 
 
@@ -367,13 +413,18 @@ def _build(root: _Table) -> RuleSet:
     roles = part(_roles, root)
     warnings = part(_warnings, root)
     small = part(_small_tables, root)
+    categories = part(_entries, root, "project_categories")
+    source_levels = part(_entries, root, "source_levels")
+    known = _FAILED if _FAILED in (kinds, categories, source_levels) else {
+        "kind": {k.code for k in kinds}, "item": {i.code for k in kinds for i in k.items},
+        "source": {s.code for s in source_levels}, "category": {c.code for c in categories}}
     values = {
         "meta": meta, "kinds": kinds, "usage_categories": usage_categories,
         "usage_exceptions": part(_usage_exceptions, root, by_code, usages),
-        "source_levels": part(_entries, root, "source_levels"), "levels": levels, "events": events,
+        "source_levels": source_levels, "levels": levels, "events": events,
         "payment": payment, "deadlines": part(_deadlines, root, by_code, level_codes, event_codes),
-        "ratios": part(_ratios, root), "spending": part(_spending, root, payment), "notices": part(_notices, root),
-        "project_categories": part(_entries, root, "project_categories"),
+        "ratios": part(_ratios, root, known), "spending": part(_spending, root, payment), "notices": part(_notices, root),
+        "project_categories": categories,
         "construction_types": part(_entries, root, "construction_types"),
         "asset_types": part(_entries, root, "asset_types"), "project_statuses": part(_entries, root, "project_statuses"),
         "performance": part(_performance, root), "warnings": warnings,

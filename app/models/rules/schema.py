@@ -11,6 +11,9 @@ from datetime import date
 from typing import Literal, Protocol, TypeVar
 
 from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py and callers)
+    PAYMENT_RATIOS,
+    YEAR_FILTERS,
+    YEAR_SOURCES,
     Backups,
     Comparator,
     Entry,
@@ -23,6 +26,7 @@ from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py 
     Performance,
     Place,
     Ratio,
+    RatioRule,
     Ratios,
     ReportDue,
     Reporting,

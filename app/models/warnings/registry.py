@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.models.warnings import ledger_detectors as ledger
 from app.models.warnings import project_detectors as projects
+from app.models.warnings import ratio_detector as ratios
 from app.models.warnings.base import Detector
 
 DETECTORS: dict[str, Detector] = {
@@ -19,6 +20,6 @@ DETECTORS: dict[str, Detector] = {
 }
 
 
-BY_NAME: dict[str, Detector] = {fn.__name__: fn for fn in DETECTORS.values()}
+BY_NAME: dict[str, Detector] = {fn.__name__: fn for fn in (*DETECTORS.values(), ratios.ratio_rules)}
 """detector name (a rule set's [[warnings]] detector = "…") → function; the names app/models/rules/sections.py
 DETECTORS lists (tests/models/rules checks the two agree)."""

@@ -48,7 +48,7 @@ def test_every_number_in_xj_2021_carries_its_source_or_design_mark() -> None:
     text = (SHIPPED / "xj-2021.toml").read_text(encoding="utf-8")
     assert "未能核实的内容" in text.split("[meta]")[0]
     body = text.split("[meta]")[1].split("# ───────────────────────── 十五")[0]
-    marks = ("[19号]", "[22号]", "[ext", "沿用", "[design]", "[unverified", "§")
+    marks = ("[19号]", "[22号]", "[ext", "沿用", "[design]", "[unverified", "§", "[nmg2022]", "[2023一号]")
     unmarked = []
     section_marked = False
     for line in body.splitlines():
@@ -95,7 +95,7 @@ def test_cli_rules_diff_and_check(tmp_path: Path) -> None:
     bad.write_text(_broken(), encoding="utf-8")
     out = run("check", str(bad))
     assert out.returncode == 1
-    for key in ("meta.colour", "notices.min_board_days", "ratios.prepayment.value", "warnings[3].code"):
+    for key in ("meta.colour", "notices.min_board_days", "ratio_rules[1].value", "warnings[3].code"):
         assert key in out.stdout, out.stdout
 
 
@@ -113,9 +113,9 @@ def test_a_bad_file_is_refused_with_every_problem_by_key_path() -> None:
     with pytest.raises(rules.RuleSetErrors) as info:
         rules.loads(_broken(), name="bad.toml")
     keys = {p.key: p.reason for p in info.value.problems}
-    assert set(keys) == {"meta.colour", "notices.min_board_days", "ratios.prepayment.value", "warnings[3].code"}
+    assert set(keys) == {"meta.colour", "notices.min_board_days", "ratio_rules[1].value", "warnings[3].code"}
     assert "拼写错误" in keys["meta.colour"] and "正整数" in keys["notices.min_board_days"]
-    assert "0 到 1 之间" in keys["ratios.prepayment.value"] and "重复" in keys["warnings[3].code"]
+    assert "0 到 1 之间" in keys["ratio_rules[1].value"] and "重复" in keys["warnings[3].code"]
     assert "bad.toml 有 4 处问题" in str(info.value)
 
 
@@ -538,25 +538,25 @@ def test_warning_definitions_name_their_detector() -> None:
 
     assert set(registry.BY_NAME) == set(DETECTORS)
     text = (SHIPPED / "xj-2021.toml").read_text(encoding="utf-8")
-    extra = text.replace('[[warning_statuses]]', '[[warnings]]\ncode = "W10"\nname = "结转资金闲置"\n'
+    extra = text.replace('[[warning_statuses]]', '[[warnings]]\ncode = "W11"\nname = "结转资金闲置"\n'
                          'detector = "idle_money"\n\n[[warning_statuses]]', 1)
-    assert rules.loads(extra, name="x.toml").warning("W10").detector == "idle_money"
+    assert rules.loads(extra, name="x.toml").warning("W11").detector == "idle_money"
     bad = extra.replace('detector = "idle_money"', 'detector = "crystal_ball"')
     with pytest.raises(rules.RuleSetError) as info:
         rules.loads(bad, name="x.toml")
-    assert info.value.key == "warnings[10].detector" and "crystal_ball" in info.value.reason
+    assert info.value.key == "warnings[11].detector" and "crystal_ball" in info.value.reason
     with pytest.raises(rules.RuleSetError) as info:
         rules.loads(extra.replace('detector = "idle_money"\n', ''), name="x.toml")
-    assert info.value.key == "warnings[10].detector" and "须写明" in info.value.reason
+    assert info.value.key == "warnings[11].detector" and "须写明" in info.value.reason
 
 
 def test_a_new_warning_code_is_detected_and_stored(book: Book, tmp_path: Path) -> None:
-    """A bureau set adds W10 (idle money under another name): detection finds it, and it is stored (the W1–W9
+    """A bureau set adds W11 (idle money under another name): detection finds it, and it is stored (the W1–W9
     CHECK of schema 5 would have refused the row)."""
     from app.models.warnings import engine
 
     text = (SHIPPED / "xj-2021.toml").read_text(encoding="utf-8").replace('id = "xj-2021"', 'id = "xj-2021-w10"')
-    text = text.replace('[[warning_statuses]]', '[[warnings]]\ncode = "W10"\nname = "结转资金闲置（本县）"\n'
+    text = text.replace('[[warning_statuses]]', '[[warnings]]\ncode = "W11"\nname = "结转资金闲置（本县）"\n'
                         'detector = "idle_money"\n\n[[warning_statuses]]', 1)
     own = tmp_path / "w10.toml"
     own.write_text(text, encoding="utf-8")
@@ -565,9 +565,63 @@ def test_a_new_warning_code_is_detected_and_stored(book: Book, tmp_path: Path) -
     login_as(book, "clerk")
     register(book, received_date=dt.date(2026, 3, 10))
     found = engine.detect(book, dt.date(2026, 11, 20))
-    w10 = [f for f in found if f.code == "W10"]
-    assert w10 and all(f.key.startswith("W10:") for f in w10)
-    assert {f.key[4:] for f in w10} == {f.key[3:] for f in found if f.code == "W6"}
+    w11 = [f for f in found if f.code == "W11"]
+    assert w11 and all(f.key.startswith("W11:") for f in w11)
+    assert {f.key[4:] for f in w11} == {f.key[3:] for f in found if f.code == "W6"}
     login_as(book, "chief")
     engine.recompute(book, as_of=dt.date(2026, 11, 20))
-    assert book.conn.execute("SELECT count(*) FROM warnings WHERE code = 'W10'").fetchone()[0] == len(w10)
+    assert book.conn.execute("SELECT count(*) FROM warnings WHERE code = 'W11'").fetchone()[0] == len(w11)
+
+
+
+def test_ratio_rules_are_a_list_and_the_old_tables_still_load() -> None:
+    """xj-2019 keeps the five `[ratios.<code>]` tables (translated into the list); xj-2021 writes `[[ratio_rules]]`
+    and adds one the payment checks do not compute (the industry share), with year-level selectors."""
+    r19, r21 = rules.load_named("xj-2019"), rules.load_named("xj-2021")
+    assert [r.code for r in r19.ratios.rules] == list(rules.rs.PAYMENT_RATIOS)
+    assert r19.ratios.prepayment == r21.ratios.prepayment and r19.ratios.rules[0].numerator == "payment.prepaid"
+    [industry] = r21.ratios.yearly
+    assert (industry.code, industry.ratio.bound, str(industry.ratio.value)) == ("industry_share", "min", "11/20")
+    text = (SHIPPED / "xj-2021.toml").read_text(encoding="utf-8")
+    for old, new, key, reason in (
+        ('category=industry]', 'category=fishing]', "ratio_rules[6].numerator", "不是本规则集中的代码"),
+        ('received[kind=ZX, source=central]', 'budget[kind=ZX]', "ratio_rules[6].denominator", "应为 received"),
+        ('value = "0.55"', 'value = "1.55"', "ratio_rules[6].value", "0 到 1 之间"),
+        ('code = "retention"\nname = "质保金比例"', 'code = "retention_x"\nname = "质保金比例"',
+         "ratio_rules[5].numerator", "缺失"),
+    ):
+        with pytest.raises(rules.RuleSetError) as info:
+            rules.loads(text.replace(old, new, 1), name="x.toml")
+        assert (info.value.key, reason in info.value.reason) == (key, True), info.value
+    both = text.replace("[[ratio_rules]]", "[ratios.prepayment]\nname = \"x\"\n\n[[ratio_rules]]", 1)
+    with pytest.raises(rules.RuleSetError, match="不能同时出现"):
+        rules.loads(both, name="x.toml")
+
+
+def test_the_industry_share_is_checked_for_the_year_under_its_set(book: Book) -> None:
+    """2021 (xj-2021): 衔接资金 planned to industry below 55 % gives W10; the same plan in 2020 (xj-2019, no such
+    rule) gives nothing; raising the industry part to the limit clears it."""
+    from app.models.plan import decisions
+    from app.models.plan import projects as plan_projects
+    from app.models.warnings import engine
+
+    def approved(ind: int, fen: int, year: int, category: str) -> None:
+        pid = plan_projects.create_project(book, fields=fx.project_fields(year=year, category=category),
+                                           funding=[(ind, fen)])
+        decisions.approve_plan(book, project_ids=[pid], decision_no=f"示扶组发〔{year}〕{pid}号",
+                               decision_date=dt.date(year, 4, 1))
+
+    _assign_2021(book)
+    login_as(book, "clerk")
+    for year in (2020, 2021):
+        ind = register(book, doc_no=f"新财农〔{year}〕77号", year=year, kind="ZX", item="ZX01", amount=1_000_000_00,
+                       received_date=dt.date(year, 3, 10), upper_doc_date=dt.date(year, 3, 1),
+                       prefecture_doc_date=dt.date(year, 3, 6))
+        approved(ind, 549_999_99, year, "industry")
+        approved(ind, 400_000_00, year, "infrastructure")
+    w21 = [f for f in engine.detect(book, dt.date(2021, 12, 31)) if f.code == "W10"]
+    assert [f.key for f in w21] == ["W10:industry_share:2021"] and "549,999.99 / 1,000,000.00" in w21[0].detail
+    assert not [f for f in engine.detect(book, dt.date(2020, 12, 31)) if f.code == "W10"]
+    ind21 = book.conn.execute("SELECT id FROM indicators WHERE year = 2021 AND kind = 'ZX'").fetchone()[0]
+    approved(ind21, 1, 2021, "industry")  # exactly 55 %: met
+    assert not [f for f in engine.detect(book, dt.date(2021, 12, 31)) if f.code == "W10"]
