@@ -22,8 +22,10 @@ SECTION_NAMES = {
     "construction_types": "建设性质", "asset_types": "资产类型", "project_statuses": "项目状态",
     "performance": "绩效目标", "warnings": "预警", "warning_statuses": "预警处理状态", "reporting": "月报",
     "limits": "其他限制", "roles": "角色", "backups": "备份", "functional_codes": "支出功能分类科目",
-    "fundraising": "筹集与分配",
+    "fundraising": "筹集与分配", "labels": "名称",
 }
+# Ratios repeats the five payment ratios of its list as fields: compare the list only.
+_RATIO_FIELDS = {"prepayment", "infra_prepayment", "management_fee", "labour_share", "retention"}
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def _shown(value: Any) -> str:
         return "true" if value else "false"
     if dataclasses.is_dataclass(value):
         code = getattr(value, "code", None)
-        name = getattr(value, "name", None)
+        name = getattr(value, "name", None) or getattr(getattr(value, "ratio", None), "name", None)
         return f"{code} {name}".strip() if code is not None else str(name or value)
     return str(value)
 
@@ -70,6 +72,8 @@ def _walk(path: str, a: Any, b: Any) -> Iterator[Difference]:
     if dataclasses.is_dataclass(a) and dataclasses.is_dataclass(b) and type(a) is type(b):
         for f in dataclasses.fields(a):
             if f.name in _SKIP or not f.init or f.name.startswith("_"):
+                continue
+            if type(a).__name__ == "Ratios" and f.name in _RATIO_FIELDS:
                 continue
             yield from _walk(f"{path}.{f.name}" if path else f.name, getattr(a, f.name), getattr(b, f.name))
         return

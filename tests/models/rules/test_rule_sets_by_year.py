@@ -71,12 +71,14 @@ def test_diff_lists_the_documented_differences() -> None:
     assert found["kinds[ZX].name"].b == "财政衔接推进乡村振兴补助资金"
     assert "rural_environment" in found["kinds[ZH].usage"].b.split("去掉")[1]  # no longer on the negative list
     assert found["usage_exceptions[zh_exited_county]"].b == ""  # the 2019 exception by decision is gone
-    assert found["ratios.management_fee.base"].b == "中央财政衔接推进乡村振兴补助资金"
+    assert found["ratios.rules[management_fee].ratio.base"].b == "中央财政衔接推进乡村振兴补助资金"
+    assert found["ratios.rules[industry_share]"].b == "industry_share 衔接资金用于产业发展的比重"
     assert found["events[plan_approved].name"].a.startswith("自治区扶贫开发领导小组")
     assert "联农带农机制" in found["notices.project_notice_fields"].b
     # every difference docs/规则集.md explains is one `rules diff` reports
     doc = (ROOT / "docs" / "规则集.md").read_text(encoding="utf-8")
-    for path in ("kinds[ZH].usage", "usage_exceptions[zh_exited_county]", "ratios.management_fee.base",
+    for path in ("kinds[ZH].usage", "usage_exceptions[zh_exited_county]", "ratios.rules[management_fee].ratio.base",
+                 "ratios.rules[industry_share]", "labels.leading_group",
                  "kinds[ZX].usage", "events[plan_approved].name", "notices.project_notice_fields"):
         assert path in found and f"`{path}`" in doc
 
