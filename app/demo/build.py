@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from app.demo.common import PASSWORD, DemoClock, as_user
+from app.demo.common import PASSWORD, TODAY, DemoClock, as_user
 from app.demo.ledger import ledger_step, treasury_step
 from app.demo.notices import notices_step
 from app.demo.payments import payments_step
@@ -34,9 +34,6 @@ STAFF = [
     ("shenji", "刘明", "auditor", "县审计局"),
 ]
 DEMO_START = dt.datetime(2026, 1, 5, 9, 0, 0)
-# The demo's 今天: January–August signed, September overdue (due 10-28), October waiting for the chief
-# (due 11-28), November still running. Shown on the start screen and in the window title.
-TODAY = dt.date(2026, 11, 25)
 
 
 Step = Callable[[Book, DemoClock], None]
