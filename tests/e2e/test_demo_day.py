@@ -262,3 +262,25 @@ def test_ready_made_copy_is_used_only_when_it_is_this_codes_and_intact(built: tu
     info = (cache / prebuilt.MANIFEST).read_text(encoding="utf-8").replace(prebuilt.recipe(), "0" * 64)
     (cache / prebuilt.MANIFEST).write_text(info, encoding="utf-8")
     assert prebuilt.usable(cache) is None
+
+
+def test_all_in_insider_turns_the_file_into_the_demo_and_it_says_so(built: tuple[Path, Path], tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's key is public (its password is demo1234), so an insider who renames the bureau, plants that
+    key and rewrites the sign-offs to name it gets the fixed day — but the file is then the demo: its title and
+    verify's first line say 示例县 · 演示日期, every package it signs goes up as 示例县财政局 659901 (which no
+    prefecture has registered), and verify fails on the rewritten rows. No real county dodges a deadline so."""
+    path = _real_bureau(tmp_path, signed=True)
+    with sqlite3.connect(path) as raw:
+        _copy_row(built[0], raw)
+        raw.execute("UPDATE bureau SET name = ?, region_code = ?", (clocks.DEMO_NAME, clocks.DEMO_REGION))
+        _plant_demo_key(built[0], raw)
+        fp = raw.execute("SELECT key_fingerprint FROM demo_clock").fetchone()[0]
+        raw.execute("UPDATE signoffs SET signature = signature || ?", (fp,))
+    _RealDay(monkeypatch, REAL_DAYS[0])
+    with open_book(path, read_only=True) as book:
+        assert book.demo_day == demo.TODAY  # the clock is the demo's …
+        report = evidence.verify(book)
+    text = report.text()
+    assert clocks.label(demo.TODAY) in text.splitlines()[1]  # … and the file says it is the demo, first thing
+    assert not report.ok  # … and is caught: the rewritten rows break the audit chain and the signatures

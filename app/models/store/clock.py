@@ -12,7 +12,15 @@ passing. So the row is honoured only when the file is the demo in every respect 
   * every sign-off in the file was made with that same key (a file with a real bureau's sign-offs is not
     the demo, whatever its name says).
 Anything else: the row is ignored, the real clock runs, and `verify` reports it (`check`). A file that passes
-is shown as the demo everywhere: the window title, the status bar, the start screen and `verify`'s output.
+is shown as the demo everywhere: the window title, the status bar, the login and start screens and the first
+line of `verify`'s output.
+
+What this cannot stop, and why that is no dodge: the demo's signing key is public (its password is demo1234),
+so an insider who renames the bureau to 示例县财政局 / 659901, plants that key and rewrites the sign-offs to name it
+does get the fixed day. But the file is then the demo: it says so in every title and report, every package it
+signs goes upward as 示例县财政局 659901 (a county no prefecture has registered, so its real months stay
+overdue there), and `verify` fails on the rewritten rows (audit chain, signatures). Tested in
+tests/e2e/test_demo_day.py, with each narrower attack that the layers above stop one by one.
 """
 
 from __future__ import annotations
