@@ -112,6 +112,21 @@ def make(dest: Path | str, *, caches: list[Path] | None = None, keep_in: Path | 
     return dest, False
 
 
+def has_fixed_day(path: Path) -> bool:
+    """Whether a demo file carries its own 今天 (one made by an older program does not: its story follows the
+    computer's date). Read without opening it as a bureau file (no lock, no upgrade)."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            return conn.execute("SELECT count(*) FROM demo_clock").fetchone()[0] == 1
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+
+
 def prepare(folder: Path) -> Path:
     """For packaging (build.spec): a ready-made demo in `folder`, reused when it is already this code's."""
     found = usable(folder)

@@ -67,3 +67,15 @@ def test_first_open_copies_the_ready_made_demo(qtbot, demo_file: Path, tmp_path:
     assert sorted(p.name for p in data.iterdir()) == ["示例县.db"]  # no backups, no half-made file
     with open_book(path, read_only=True) as book:
         assert book.demo_day == demo.TODAY
+
+
+def test_an_old_demo_without_its_day_is_pointed_out(demo_file: Path, tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    assert prebuilt.has_fixed_day(demo_file)
+    old = Path(shutil.copy(demo_file, tmp_path / "示例县.db"))
+    with sqlite3.connect(old) as raw:
+        raw.execute("DROP TABLE demo_clock")  # what a demo made by an older program looks like
+    assert not prebuilt.has_fixed_day(old)
+    assert not prebuilt.has_fixed_day(tmp_path / "missing.db")

@@ -69,8 +69,16 @@ def demo_path(parent: QWidget | None = None) -> Path | None:
 
 
 def open_demo(parent: QWidget | None, *, read_only: bool = False) -> Book | None:
+    from app.demo import prebuilt
+
     path = demo_path(parent)
-    return open_path(parent, path, read_only=read_only, hint=DEMO_HINT) if path is not None else None
+    if path is None:
+        return None
+    hint = DEMO_HINT
+    if not prebuilt.has_fixed_day(path):
+        hint += (f"。注意：这个示例县是旧版本程序生成的，没有固定的演示日期，所见的预警和期限随电脑日期变化；"
+                 f"关闭后删除 {path} 再打开示例县，即得到新的示例县")
+    return open_path(parent, path, read_only=read_only, hint=hint)
 
 
 PREFECTURE_HINT = ("示例地区账号：局长 juzhang、审核 shenhe、经办 jingban、审计 shenji，密码均为 demo1234；"
