@@ -148,7 +148,7 @@ def assign(book: Book, *, from_year: int, rule_set: str = "", reason: str, path:
         else:
             conn.execute("UPDATE rule_sets SET rule_set = ?, version = ?, file_hash = ?, origin = ?, reason = ?, "
                          "set_by = ?, set_at = ? WHERE from_year = ?", (*values, from_year))
-    book.forget_rules()
+    book.forget_rule_years()
     return next(a for a in assignments(book) if a.from_year == from_year)
 
 
@@ -168,7 +168,7 @@ def unassign(book: Book, *, from_year: int, reason: str) -> None:
     with book.write("assign_rule_set") as conn:
         conn.execute("UPDATE audit_context SET op = ? WHERE id = 1", (f"assign_rule_set：{reason}",))
         conn.execute("DELETE FROM rule_sets WHERE from_year = ?", (from_year,))
-    book.forget_rules()
+    book.forget_rule_years()
 
 
 def _refuse_locked(book: Book, current: dict[int, Assignment], after: dict[int, str]) -> None:

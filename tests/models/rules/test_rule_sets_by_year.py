@@ -168,7 +168,7 @@ def test_a_bureau_set_from_a_folder_is_stored_in_the_file(book: Book, tmp_path: 
     login_as(book, "chief")
     rule_sets.assign(book, from_year=2021, reason="本县 2021 年劳务报酬按 15%", path=own)
     own.unlink()  # the file carries it: another PC without the folder reads the same rules
-    book.forget_rules()
+    book.forget_rule_years()
     assert book.rules_for(2021).id == "xj-2021-county"
     assert book.rules_for(2021).ratios.labour_share.value == Fraction(15, 100)
     assert book.rules_for(2020).ratios.labour_share.value == Fraction(30, 100)
