@@ -62,6 +62,8 @@ def assemble(book: Book, *, month: str, version: int | None = None, signoff: Sig
     """Every table's rows for the month, read from the data as it stands now."""
     periods.parse_month(month)
     p = report_data.Period(book, month)
+    if signoff and signoff.signed_at:  # 表7's 按发生时间 columns: what was known when it was signed
+        p.known_by = signoff.signed_at.isoformat(sep=" ", timespec="seconds")
     bureau = _bureau(book)
     sources = report_data.all_sources()
     rows = {}
@@ -131,11 +133,46 @@ def set_annual_plan(book: Book, *, year: int, item: str, amount: int) -> None:
         raise ValidationError("应在 2000～2100 之间", field="年度")
     if amount < 0:
         raise ValidationError("不能为负数", field="年度计划数")
-    if not book.conn.execute("SELECT 1 FROM fund_items WHERE code = ?", (item,)).fetchone():
+    found = book.conn.execute("SELECT name FROM fund_items WHERE code = ?", (item,)).fetchone()
+    if not found:
         raise ValidationError(f"资金项目 {item} 不存在", field="资金项目")
     with book.write("set_annual_plan") as conn:
+        check_plan_covers_issued(book, year=int(year), item=item, name=str(found[0]), amount=amount)
         conn.execute("INSERT INTO annual_plans (year, item, amount) VALUES (?, ?, ?) "
                      "ON CONFLICT (year, item) DO UPDATE SET amount = excluded.amount", (year, item, amount))
+
+
+def issued_for_year(book: Book, *, year: int, item: str) -> int:
+    """What the levels above have already issued (下达) to this bureau for `year` on a fund item: the net income
+    (after 调减/收回/缴回) of its indicators of that budget year — the floor of a 年度计划数."""
+    from app.models.ledger.query import INCOME
+
+    row = book.conn.execute(
+        f"SELECT coalesce(sum({INCOME}), 0) FROM ledger_entries e JOIN indicators i ON i.id = e.indicator_id "
+        "WHERE i.year = ? AND i.item = ?", (int(year), item)).fetchone()
+    return int(row[0])
+
+
+def check_plan_covers_issued(book: Book, *, year: int, item: str, name: str, amount: int) -> None:
+    from app.models.values.money import format as fmt
+
+    issued = issued_for_year(book, year=year, item=item)
+    if amount < issued:
+        raise ValidationError(f"{year} 年“{name}”已下达 {fmt(issued)} 元，年度计划数 {fmt(amount)} 元不能少于已下达数",
+                              field="年度计划数")
+
+
+def annual_plan_rows(book: Book, *, year: int) -> list[dict[str, Any]]:
+    """Every active fund item with its 年度计划数 of `year` and what is already issued (the dialog's table)."""
+    plans = report_data.annual_plans(book, year)
+    out = []
+    for r in book.conn.execute(
+            "SELECT it.code, it.name, k.name FROM fund_items it JOIN fund_kinds k ON k.code = it.kind "
+            "WHERE it.active = 1 OR it.code IN (SELECT item FROM annual_plans WHERE year = ?) "
+            "ORDER BY k.sort, it.sort, it.code", (int(year),)):
+        out.append({"item": r[0], "item_name": r[1], "kind_name": r[2], "plan": plans.get(r[0]),
+                    "issued": issued_for_year(book, year=year, item=r[0])})
+    return out
 
 
 def _first_month_in_use(book: Book, year: int) -> str | None:
