@@ -52,7 +52,7 @@ def stage_verdict(stage: Mapping[str, Any], end: dt.date, cal: workdays.Calendar
 
 
 def stage_columns(book: Book, ind: Mapping[str, Any], end: dt.date, cal: workdays.Calendar) -> dict[str, str]:
-    """表2's 各环节 (every stage, who, verdict) and 逾期环节 (the late ones by name, or 无)."""
+    """表2's 各环节 (every stage, who, verdict) and 逾期环节 (who was late, e.g. 地州、县; or 无)."""
     parts, late = [], []
     for stage in deadlines.stages(book, ind, cal=cal, today=end):
         if stage["from_date"] > end:
@@ -60,8 +60,8 @@ def stage_columns(book: Book, ind: Mapping[str, Any], end: dt.date, cal: workday
         text, is_late = stage_verdict(stage, end, cal)
         parts.append(f"{stage['who']}：{text}")
         if is_late:
-            late.append(f"{stage['who']}（{text}）")
-    return {"stages": "；".join(parts), "late_stages": "；".join(late) if late else ("无" if parts else "")}
+            late.append(str(stage["who"]))
+    return {"stages": "；".join(parts), "late_stages": "、".join(late) if late else ("无" if parts else "")}
 
 
 CARRY_KEYS = ("carry_available", "carry_spent", "current_available", "current_spent", "idle_1y", "idle_2y")
@@ -145,3 +145,34 @@ def overdue_flag(deadline: dt.date | None, closed: bool, end: dt.date) -> str:
     if deadline is None or closed or deadline >= end:
         return ""
     return f"逾期 {(end - deadline).days} 天未整改"
+
+
+# -- 表3 / 表5: 功能科目 and 经济分类 ---------------------------------------------------------------------------
+def item_functional(book: Book, end: dt.date) -> dict[str, str]:
+    """表3 功能科目: per fund item, the 功能科目 of its indicators with entries by the period end (code and name
+    from the 2019 list; several joined with 、; an indicator without one is left out)."""
+    from app.models.ledger import classification
+
+    names = classification.load()
+    renamed = {f.code: f.name_in(end.year) for f in book.rules.functional_codes}  # 21305 renamed in 2021
+    out: dict[str, list[str]] = {}
+    for item, code in book.conn.execute(
+            "SELECT DISTINCT i.item, i.func_code FROM indicators i WHERE i.func_code <> '' AND EXISTS "
+            "(SELECT 1 FROM ledger_entries e WHERE e.indicator_id = i.id AND e.entry_date <= ?) "
+            "ORDER BY i.item, i.func_code", (end.isoformat(),)):
+        out.setdefault(item, []).append(f"{code} {renamed[code]}" if code in renamed else names.label(code))
+    return {item: "、".join(codes) for item, codes in out.items()}
+
+
+def project_codes(book: Book, year_start: dt.date, end: dt.date) -> dict[str, dict[str, str]]:
+    """表5 功能科目 / 经济分类: per project, the codes of its payments paid this year (several joined with 、)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for project, func, econ in book.conn.execute(
+            "SELECT DISTINCT pr.code, y.func_code, y.econ_code FROM payments y JOIN projects pr ON pr.id = y.project_id "
+            "WHERE y.status = 'paid' AND y.pay_date BETWEEN ? AND ? ORDER BY pr.code, y.func_code, y.econ_code",
+            (year_start.isoformat(), end.isoformat())):
+        t = out.setdefault(project, {"func_codes": [], "econ_codes": []})
+        for key, code in (("func_codes", func), ("econ_codes", econ)):
+            if code and code not in t[key]:
+                t[key].append(code)
+    return {p: {k: "、".join(v) for k, v in t.items()} for p, t in out.items()}

@@ -80,8 +80,9 @@ def ledger_balances(book: Book, p: Period) -> Rows:
     treasury = {r[0]: int(r[1]) for r in book.conn.execute(
         "SELECT i.item, sum(t.amount) FROM treasury_payments t JOIN indicators i ON i.id = t.indicator_id "
         "WHERE t.pay_date BETWEEN ? AND ? GROUP BY i.item", (ys, me))}
-    return [r | {"treasury_paid_cum": treasury.get(r["item_code"], 0)} for r in rows
-            if r["opening"] or r["income_cum"] or r["spend_cum"] or r["closing"]]
+    func = review.item_functional(book, p.end)
+    return [r | {"treasury_paid_cum": treasury.get(r["item_code"], 0), "func_codes": func.get(r["item_code"], "")}
+            for r in rows if r["opening"] or r["income_cum"] or r["spend_cum"] or r["closing"]]
 
 
 def spending_progress(book: Book, p: Period) -> Rows:
@@ -212,8 +213,10 @@ def project_payments(book: Book, p: Period) -> Rows:
         ORDER BY pr.code""",
         (ys, me, ys, me, ys, me, ms, ms, *prepay, ms, ms)).fetchall()
     names = {c.code: c.name for c in book.rules.project_categories}
+    codes = review.project_codes(book, p.year_start, p.end)
+    none = {"func_codes": "", "econ_codes": ""}
     return [dict(r) | {"category": names.get(r["category"], r["category"]), "return_reasons": r["return_reasons"] or ""}
-            for r in rows]
+            | codes.get(r["project_no"], none) for r in rows]
 
 
 def notice_rows(book: Book, p: Period) -> Rows:

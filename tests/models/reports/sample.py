@@ -54,7 +54,7 @@ def fund_rows() -> tuple[list[dict[str, object]], list[dict[str, object]], list[
         income_m, income_c = sum(mon), sum(cum)
         t3.append({**names, "opening": opening, "income_month": income_m, "income_cum": income_c,
                    "spend_month": spend_m, "spend_cum": spend_c, "closing": opening + income_c - spend_c,
-                   "treasury_paid_cum": treasury})
+                   "treasury_paid_cum": treasury, "func_codes": "2130505 生产发展"})
         carry_spent = min(spend_c, opening)  # 先支结转、后支当年
         t4.append({**names, "available": opening + income_c, "spent_cum": spend_c, "elapsed_days": ELAPSED,
                    "pace_days": PACE, "bond_received": bond[0], "bond_spent": bond[1], "bond_idle": bond[2],
@@ -126,7 +126,7 @@ PROJECTS = [  # 编号, 名称, 类别, 计划, 本月笔数, 本月支付, 累�
 def project_rows() -> list[dict[str, object]]:
     keys = ("project_no", "project_name", "category", "planned", "pay_count_month", "paid_month", "paid_cum",
             "prepaid_cum", "returned_month", "return_reasons")  # fmt: skip
-    return [dict(zip(keys, p, strict=True)) for p in PROJECTS]
+    return [dict(zip(keys, p, strict=True)) | {"func_codes": "2130505", "econ_codes": "30905"} for p in PROJECTS]
 
 
 NOTICES = [  # 层级, 类别, 应公示, 已公示, 实名制发放笔数, 已实名公示笔数, 群众反映, 已处理
@@ -249,7 +249,8 @@ def many_projects(n: int) -> list[dict[str, object]]:
         rows.append({"project_no": f"XM2026-{i:04d}", "project_name": f"第{i}号村产业发展项目（庭院经济）",
                      "category": "产业发展", "planned": planned, "pay_count_month": i % 4,
                      "paid_month": (i % 4) * 12_345_67, "paid_cum": planned // 2, "prepaid_cum": planned // 10,
-                     "returned_month": int(i % 3 == 0), "return_reasons": "附件不全" if i % 3 == 0 else ""})  # fmt: skip
+                     "returned_month": int(i % 3 == 0), "return_reasons": "附件不全" if i % 3 == 0 else "",
+                     "func_codes": "2130505", "econ_codes": "30905"})  # fmt: skip
     return rows
 
 
