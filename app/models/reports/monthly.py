@@ -129,17 +129,25 @@ def months(book: Book, *, year: int, today: dt.date | None = None) -> list[dict[
 
 def set_annual_plan(book: Book, *, year: int, item: str, amount: int) -> None:
     """年度计划数 of one fund item (表1)."""
-    if not 2000 <= int(year) <= 2100:
+    set_annual_plans(book, year=year, plans={item: amount})
+
+
+def set_annual_plans(book: Book, *, year: int, plans: dict[str, int]) -> None:
+    """年度计划数 of several fund items of one year (表1), all or nothing: each not below what is already issued."""
+    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
         raise ValidationError("应在 2000～2100 之间", field="年度")
-    if amount < 0:
-        raise ValidationError("不能为负数", field="年度计划数")
-    found = book.conn.execute("SELECT name FROM fund_items WHERE code = ?", (item,)).fetchone()
-    if not found:
-        raise ValidationError(f"资金项目 {item} 不存在", field="资金项目")
     with book.write("set_annual_plan") as conn:
-        check_plan_covers_issued(book, year=int(year), item=item, name=str(found[0]), amount=amount)
-        conn.execute("INSERT INTO annual_plans (year, item, amount) VALUES (?, ?, ?) "
-                     "ON CONFLICT (year, item) DO UPDATE SET amount = excluded.amount", (year, item, amount))
+        for item, amount in plans.items():
+            if isinstance(amount, bool) or not isinstance(amount, int):
+                raise ValidationError("应为整数“分”", field="年度计划数")
+            found = conn.execute("SELECT name FROM fund_items WHERE code = ?", (item,)).fetchone()
+            if not found:
+                raise ValidationError(f"资金项目 {item} 不存在", field="资金项目")
+            if amount < 0:
+                raise ValidationError(f"“{found[0]}”的年度计划数不能为负数", field="年度计划数")
+            check_plan_covers_issued(book, year=year, item=item, name=str(found[0]), amount=amount)
+            conn.execute("INSERT INTO annual_plans (year, item, amount) VALUES (?, ?, ?) "
+                         "ON CONFLICT (year, item) DO UPDATE SET amount = excluded.amount", (year, item, amount))
 
 
 def issued_for_year(book: Book, *, year: int, item: str) -> int:
