@@ -152,6 +152,7 @@ class _Planner:
         self.painter, self.defs, self.area = painter, defs, area
         self.pages: list[_Page] = []
         self.y = 0.0
+        self._body_top = 0.0
         self._fonts: dict[tuple[float, bool], QFont] = {}
         self._current: QFont | None = None
         self._boxes: dict[tuple[str, int, int], tuple[float, int]] = {}
@@ -199,10 +200,16 @@ class _Planner:
             self.y += self.line(text, self.font(size + 1), "center") + 0.5 * _MM
         self.y += self._columns_line(section.info, self.font(size + 1), ("left", "center", "right")) + _MM
         self._header(table, widths, bold)
-        for row in [*section.built.rows, *([section.built.total] if section.built.total else [])]:
+        rows = [*section.built.rows, *([section.built.total] if section.built.total else [])]
+        # the last detail row, the 合计 row and the signature lines stay together: a page never holds the footer or
+        # the 合计 alone
+        footer = self._footer_need(section, self.font(size + 1))
+        total_h = self._cells(table, widths, rows[-1], bold)[0] if rows and section.built.total else 0.0
+        for n, row in enumerate(rows, 1):
             font = body if row.kind == "data" else bold
             height, cells = self._cells(table, widths, row, font)
-            if self.y + height > self.area.bottom():
+            below = footer if n == len(rows) else (total_h + footer if n == len(rows) - 1 and total_h else 0.0)
+            if self.y + height + below > self.area.bottom() and self.y > self._body_top:
                 self._continue(section, size)
                 self._header(table, widths, bold)
             self._row(table, widths, cells, font, height)
@@ -257,6 +264,7 @@ class _Planner:
             self.add(_Text(rect.adjusted(_PAD, _PAD, -_PAD, -_PAD), hc.text, bold,
                            int(Qt.AlignmentFlag.AlignCenter) | _WRAP))  # fmt: skip
         self.y = ys[-1]
+        self._body_top = self.y  # a row drawn right under the header is never moved on (it could not fit anywhere)
 
     def _text_box(self, text: str, font: QFont, width: float) -> tuple[float, int]:
         """(height, wrap flag) of `text` in `width`, cached; a text that fits on one line skips Qt's layout."""
@@ -310,11 +318,15 @@ class _Planner:
             x += width
         self.y += h
 
+    def _footer_need(self, section: Section, font: QFont) -> float:
+        cover = section.sheet == self.defs.cover_sheet
+        return self.measure("国", font, 1e6, 0).height() * ((8 if self.key_line else 6) if cover else 3)
+
     def _footer(self, section: Section, font: QFont, size: float) -> None:
         """Signature lines (name printed, a line left to sign), and on the cover a place for the seal."""
         cover = section.sheet == self.defs.cover_sheet
         line_h = self.measure("国", font, 1e6, 0).height()
-        need = line_h * ((8 if self.key_line else 6) if cover else 3)
+        need = self._footer_need(section, font)
         if self.y + need > self.area.bottom():
             self._continue(section, size)
         self.y += line_h
