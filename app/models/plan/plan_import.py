@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from app.models.ledger import indicators
+from app.models.ledger import indicators, issued
 from app.models.plan import fields as pf
 from app.models.plan import projects
 from app.models.rules.schema import RuleSet
@@ -180,8 +180,6 @@ def parse_all(book: Book, data: bytes, file_name: str,
 def _annual_plans(book: Book, rows: list[tuple[int, dict[str, Any]]], errors: list[tuple[int, str, str]],
                   ) -> list[tuple[int, str, int]]:
     """The 年度计划数 sheet: (year, item code, 分); the item by code or name; not below what is already issued."""
-    from app.models.reports import monthly
-
     field = f"{ANNUAL_SHEET}表·"
     items = {str(r[0]): (str(r[0]), str(r[1])) for r in book.conn.execute("SELECT code, name FROM fund_items")}
     by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -205,7 +203,7 @@ def _annual_plans(book: Book, rows: list[tuple[int, dict[str, Any]]], errors: li
                                           f"名称“{text}”对应多个资金项目，请填代码", field="资金项目")
                 code_name = named[0]
             amount = xlsx_io.cell_fen(cells.get("amount"), "年度计划数", allow_zero=True)
-            monthly.check_plan_covers_issued(book, year=year, item=code_name[0], name=code_name[1], amount=amount)
+            issued.check_plan_covers_issued(book, year=year, item=code_name[0], name=code_name[1], amount=amount)
         except ValidationError as exc:
             errors.append((number, field + (exc.field or "年度计划数"), exc.message))
             continue

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app.models.ledger import issued
 from app.models.reports import cross_checks as xc
 from app.models.reports import snapshot
 from app.models.reports import sources as report_data
@@ -145,29 +146,9 @@ def set_annual_plans(book: Book, *, year: int, plans: dict[str, int]) -> None:
                 raise ValidationError(f"资金项目 {item} 不存在", field="资金项目")
             if amount < 0:
                 raise ValidationError(f"“{found[0]}”的年度计划数不能为负数", field="年度计划数")
-            check_plan_covers_issued(book, year=year, item=item, name=str(found[0]), amount=amount)
+            issued.check_plan_covers_issued(book, year=year, item=item, name=str(found[0]), amount=amount)
             conn.execute("INSERT INTO annual_plans (year, item, amount) VALUES (?, ?, ?) "
                          "ON CONFLICT (year, item) DO UPDATE SET amount = excluded.amount", (year, item, amount))
-
-
-def issued_for_year(book: Book, *, year: int, item: str) -> int:
-    """What the levels above have already issued (下达) to this bureau for `year` on a fund item: the net income
-    (after 调减/收回/缴回) of its indicators of that budget year — the floor of a 年度计划数."""
-    from app.models.ledger.query import INCOME
-
-    row = book.conn.execute(
-        f"SELECT coalesce(sum({INCOME}), 0) FROM ledger_entries e JOIN indicators i ON i.id = e.indicator_id "
-        "WHERE i.year = ? AND i.item = ?", (int(year), item)).fetchone()
-    return int(row[0])
-
-
-def check_plan_covers_issued(book: Book, *, year: int, item: str, name: str, amount: int) -> None:
-    from app.models.values.money import format as fmt
-
-    issued = issued_for_year(book, year=year, item=item)
-    if amount < issued:
-        raise ValidationError(f"{year} 年“{name}”已下达 {fmt(issued)} 元，年度计划数 {fmt(amount)} 元不能少于已下达数",
-                              field="年度计划数")
 
 
 def annual_plan_rows(book: Book, *, year: int) -> list[dict[str, Any]]:
@@ -179,7 +160,7 @@ def annual_plan_rows(book: Book, *, year: int) -> list[dict[str, Any]]:
             "WHERE it.active = 1 OR it.code IN (SELECT item FROM annual_plans WHERE year = ?) "
             "ORDER BY k.sort, it.sort, it.code", (int(year),)):
         out.append({"item": r[0], "item_name": r[1], "kind_name": r[2], "plan": plans.get(r[0]),
-                    "issued": issued_for_year(book, year=year, item=r[0])})
+                    "issued": issued.issued_for_year(book, year=year, item=r[0])})
     return out
 
 
