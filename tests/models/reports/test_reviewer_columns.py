@@ -226,3 +226,18 @@ def test_annual_plan_not_below_what_is_issued(book: Book, years: dict[str, int])
     assert rows["ZX01"]["plan"] == issued
     listed = {r["item"]: r for r in monthly.annual_plan_rows(book, year=2026)}
     assert listed["ZX01"]["plan"] == issued and listed["ZX01"]["issued"] == issued and listed["ZX02"]["plan"] is None
+
+
+def test_drift_check_ignores_columns_added_after_signing_but_not_changed_figures() -> None:
+    """A month signed before these columns existed sums again with them: not a change. A figure that was signed
+    and differs now still is."""
+    from app.models.integrity.anchors import _first_change
+    from app.models.reports import definitions
+
+    by_source = {t.source: t for t in definitions.load().tables}
+    signed = {"rows": {"problems": [{"seq": 1, "description": "甲", "amount": 100}]}, "warnings": []}
+    live = {"rows": {"problems": [{"seq": 1, "description": "甲", "amount": 100, "flag": "逾期 3 天未整改"}]},
+            "warnings": []}
+    assert _first_change(signed, live, by_source) == ""
+    live["rows"]["problems"][0]["amount"] = 101
+    assert "涉及金额" in _first_change(signed, live, by_source)
