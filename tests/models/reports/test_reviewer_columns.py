@@ -241,3 +241,32 @@ def test_drift_check_ignores_columns_added_after_signing_but_not_changed_figures
     assert _first_change(signed, live, by_source) == ""
     live["rows"]["problems"][0]["amount"] = 101
     assert "涉及金额" in _first_change(signed, live, by_source)
+
+
+def test_table3_and_table5_show_the_classification_codes(book: Book) -> None:
+    """表3 功能科目 per fund item from its indicators; 表5 功能科目/经济分类 per project from its paid payments —
+    against an independent SQL reading of the same rows."""
+    from app.models.payments import requests as payments
+    from tests.models.payments.payment_fixtures import approve, request, setup_funds
+
+    ind, pid, payee = setup_funds(book, func_code="2130504", econ_code="50302")
+    register(book, item="ZX01", func_code="2130505", doc_no="新财农〔2026〕77号")
+    paid = []
+    for n, (func, econ) in enumerate((("2130504", "31005"), ("2130504", "30905"), ("2130599", "50302"))):
+        pay = request(book, pid, ind, payee, 10_000_00, func_code=func, econ_code=econ, draft_date=D(2026, 5, 6 + n))
+        approve(book, pay)
+        if n < 2:  # the third is approved, never paid: its codes are not the project's yet
+            login_as(book, "reviewer")
+            payments.mark_paid(book, payment_id=pay, voucher_no=f"GK2026050{n}", pay_date=D(2026, 5, 8 + n))
+            login_as(book, "clerk")
+            paid.append(pay)
+    p = report_data.Period(book, "2026-10")
+    t3 = {r["item_code"]: r["func_codes"] for r in report_data.ledger_balances(book, p)}
+    assert t3["ZX01"] == "2130504 农村基础设施建设、2130505 生产发展"  # the names the rule set gives for 2026
+    t5 = {r["project_no"]: (r["func_codes"], r["econ_codes"]) for r in report_data.project_payments(book, p)}
+    code = book.conn.execute("SELECT code FROM projects WHERE id = ?", (pid,)).fetchone()[0]
+    funcs = sorted({r[0] for r in book.conn.execute(
+        "SELECT func_code FROM payments WHERE project_id = ? AND status = 'paid'", (pid,))})
+    econs = sorted({r[0] for r in book.conn.execute(
+        "SELECT econ_code FROM payments WHERE project_id = ? AND status = 'paid'", (pid,))})
+    assert t5[code] == ("、".join(funcs), "、".join(econs)) == ("2130504", "30905、31005")
