@@ -125,6 +125,7 @@ class _Cell:
     text: str
     indent: float
     flags: int
+    shaded: bool = False  # an emphasis column's flag: the cell is shaded like the header (the print font has one weight)
 
 
 @dataclass(frozen=True)
@@ -305,14 +306,15 @@ class _Planner:
             if text and col.type in ("text", "flag"):
                 text_height, flag = self._text_box(text, font, width - 2 * _PAD - indent)
                 height = max(height, text_height)
-            cells.append(_Cell(text, indent, int(_ALIGN[align]) | int(_VCENTER) | flag))
+            shaded = bool(col.emphasis and text and row.kind == "data")
+            cells.append(_Cell(text, indent, int(_ALIGN[align]) | int(_VCENTER) | flag, shaded))
         return height + 2 * _PAD, cells
 
     def _row(self, table: TableDef, widths: list[float], cells: list[_Cell], font: QFont, h: float) -> None:
         x = self.area.left()
         for cell, width in zip(cells, widths, strict=True):
             rect = QRectF(x, self.y, width, h)
-            self.add(_Box(rect, False))
+            self.add(_Box(rect, cell.shaded))
             if cell.text:
                 self.add(_Text(rect.adjusted(_PAD + cell.indent, _PAD, -_PAD, -_PAD), cell.text, font, cell.flags))
             x += width

@@ -36,9 +36,9 @@ def years(book: Book) -> dict[str, int]:
         "2025": register(book, year=2025, received_date=D(2025, 9, 1), upper_doc_date=D(2025, 8, 20),
                          prefecture_doc_date=D(2025, 8, 28), amount=500_000_00, doc_no="新财农〔2025〕30号"),
         "2026": register(book, received_date=D(2026, 2, 1), upper_doc_date=D(2026, 1, 20),
-                         prefecture_doc_date=D(2026, 1, 28), amount=800_000_00, doc_no="新财农〔2026〕5号"),
+                         prefecture_doc_date=D(2026, 1, 28), amount=800_000_00, doc_no="测财〔2026〕5号"),
         "zx02": register(book, item="ZX02", received_date=D(2026, 3, 1), upper_doc_date=D(2026, 2, 20),
-                         prefecture_doc_date=D(2026, 2, 26), amount=90_000_00, doc_no="新财农〔2026〕9号"),
+                         prefecture_doc_date=D(2026, 2, 26), amount=90_000_00, doc_no="测财〔2026〕9号"),
     }
     _spend(book, ids["2024"], D(2024, 8, 1), 200_000, 1)
     _spend(book, ids["2025"], D(2025, 10, 8), 100_000, 2)
@@ -113,7 +113,7 @@ def test_table2_names_the_late_prefecture_stage_when_own_stage_is_in_time(book: 
     the county received it 02-27 and its own 30 days run to 03-29: on 28 February only the prefecture was late."""
     login_as(book, "clerk")
     register(book, received_date=D(2026, 2, 27), upper_doc_date=D(2026, 2, 6), prefecture_doc_date=D(2026, 2, 26),
-             extra_events={"prefecture_received": D(2026, 2, 10)}, doc_no="新财农〔2026〕11号")
+             extra_events={"prefecture_received": D(2026, 2, 10)}, doc_no="测财〔2026〕11号")
     row = next(r for r in report_data.indicator_rows(book, report_data.Period(book, "2026-02")))
     assert row["overdue"] is False
     assert row["late_stages"] == "地州"
@@ -135,9 +135,9 @@ def test_table2_stage_finished_after_the_period_counts_as_unfinished() -> None:
 def _backfilled(book: Book) -> None:
     """Documents entered late in the year; the warnings are computed once, on 20 November."""
     login_as(book, "clerk")
-    register(book, received_date=D(2026, 3, 10), doc_no="新财农〔2026〕21号")  # never allocated: W1 from April
+    register(book, received_date=D(2026, 3, 10), doc_no="测财〔2026〕21号")  # never allocated: W1 from April
     register(book, received_date=D(2026, 9, 1), upper_doc_date=D(2026, 8, 20), prefecture_doc_date=D(2026, 8, 28),
-             doc_no="新财农〔2026〕61号")  # W1 from October
+             doc_no="测财〔2026〕61号")  # W1 from October
     warnings.recompute(book, as_of=D(2026, 11, 20))
 
 
@@ -173,7 +173,7 @@ def test_table7_signed_month_counts_only_what_was_known_when_signed(book: Book, 
     clock.now = clock.now + dt.timedelta(days=3)
     login_as(book, "clerk")  # a document found later, late in September: a new W1 arisen before the signing
     register(book, received_date=D(2026, 6, 1), upper_doc_date=D(2026, 5, 20), prefecture_doc_date=D(2026, 5, 28),
-             doc_no="新财农〔2026〕44号")
+             doc_no="测财〔2026〕44号")
     warnings.recompute(book, as_of=D(2026, 11, 23))
     again = {r["code"]: r["arose_cum"] for r in monthly.assemble(
         book, month="2026-10", signoff=SignOff(signed_at=signed_at)).rows["warning_summary"]}
@@ -250,7 +250,7 @@ def test_table3_and_table5_show_the_classification_codes(book: Book) -> None:
     from tests.models.payments.payment_fixtures import approve, request, setup_funds
 
     ind, pid, payee = setup_funds(book, func_code="2130504", econ_code="50302")
-    register(book, item="ZX01", func_code="2130505", doc_no="新财农〔2026〕77号")
+    register(book, item="ZX01", func_code="2130505", doc_no="测财〔2026〕77号")
     paid = []
     for n, (func, econ) in enumerate((("2130504", "31005"), ("2130504", "30905"), ("2130599", "50302"))):
         pay = request(book, pid, ind, payee, 10_000_00, func_code=func, econ_code=econ, draft_date=D(2026, 5, 6 + n))
@@ -270,3 +270,33 @@ def test_table3_and_table5_show_the_classification_codes(book: Book) -> None:
     econs = sorted({r[0] for r in book.conn.execute(
         "SELECT econ_code FROM payments WHERE project_id = ? AND status = 'paid'", (pid,))})
     assert t5[code] == ("、".join(funcs), "、".join(econs)) == ("2130504", "30905、31005")
+
+
+def test_flags_stand_out_in_the_workbook_and_only_text_columns_may(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    from app.export.workbook import render_workbook
+    from app.models.reports.toml_reader import ReportDefinitionError
+    from tests.models.reports import sample
+
+    rows = sample.problem_rows()
+    rows[3]["flag"] = "逾期 21 天未整改"  # deadline 2026-10-10, still open on 31 October in this variant
+    render_workbook(sample.with_rows(sample.make_package(), "problems", rows), tmp_path / "a.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "a.xlsx")["表9"]
+    head = next(r for r in range(1, 10) if ws.cell(r, 1).value == "序号")
+    col = next(c for c in range(1, ws.max_column + 1) if ws.cell(head, c).value == "提示")
+    cells = [ws.cell(head + 1 + i, col) for i in range(len(rows))]
+    assert cells[3].value == "逾期 21 天未整改" and cells[3].font.b and cells[3].font.color.rgb.endswith("C00000")
+    assert not cells[0].font.b  # an empty flag is plain
+    table = tmp_path / "defs"
+    import shutil
+
+    from app import resources
+    from app.models.reports import definitions
+
+    shutil.copytree(resources.resources_dir() / "reports", table)
+    text = (table / "table9.toml").read_text(encoding="utf-8")
+    (table / "table9.toml").write_text(text.replace('key = "amount"\n', 'key = "amount"\nemphasis = true\n', 1),
+                                       encoding="utf-8")
+    with pytest.raises(ReportDefinitionError, match="只有 text 列可以设置"):
+        definitions.load_from(table)
