@@ -168,7 +168,8 @@ stamp "$(grep '^Windows Python' "$LOG")"
 # ── 4. build.spec under Wine ───────────────────────────────────────────────────────────────────────────
 stamp "在 Wine 下用 PyInstaller 打包 build.spec"
 DIST="$WORK/dist"
-(cd "$WORK" && wrun "$PY" -m PyInstaller --noconfirm --log-level WARN --distpath "$(winpath "$DIST")" \
+# no FL_QT_* here: build.spec builds the shipped demo county (app/demo/prebuilt.py) as on a clerk's PC, windows platform
+(cd "$WORK" && FL_QT_QPA_PLATFORM= wrun "$PY" -m PyInstaller --noconfirm --log-level WARN --distpath "$(winpath "$DIST")" \
   --workpath "$(winpath "$WORK/build")" "$(winpath "$ROOT/build.spec")") >"$LOG" || true
 EXE="$DIST/FundLedger/FundLedger.exe"
 [ -f "$EXE" ] || fail "PyInstaller 没有生成 dist\\FundLedger\\FundLedger.exe"
@@ -180,9 +181,9 @@ LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 wrun "$EXE" selftest | iconv -f gbk -t utf-8
 grep -q '^自检通过' "$LOG" || fail "FundLedger.exe selftest（代码页 936）"
 stamp "✓ FundLedger.exe selftest 通过（代码页 936，输出到管道）"
 mkdir -p "$WORK/x"
-(cd "$WORK/x" && LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 wrun "$EXE" demo 'windows.db' | iconv -f gbk -t utf-8) >"$LOG" || true
+(cd "$WORK/x" && LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 wrun "$EXE" demo --fresh 'windows.db' | iconv -f gbk -t utf-8) >"$LOG" || true
 grep -q '^已生成示例县数据库' "$LOG" && [ -f "$WORK/x/windows.db" ] || fail "FundLedger.exe demo（代码页 936）"
-stamp "✓ FundLedger.exe demo 生成示例县（代码页 936）"
+stamp "✓ FundLedger.exe demo --fresh 生成并签发示例县（代码页 936）"
 "$LINUX_PY" "$ROOT/.ci/windows_commands.py" "$WINE" "$EXE" "$WORK/cmds" "$WORK/x/windows.db" >"$LOG" 2>&1 \
   || fail "各子命令在代码页 936/1252 下输出到管道"
 stamp "✓ $(tail -n 1 "$LOG")"
@@ -253,7 +254,8 @@ pytest_run qt C.UTF-8 1252 1 ${FUNDLEDGER_WIN_QT_TESTS:-$QT_DEFAULT}
 # month is exported by the other build and compared file by file (.ci/windows_crosscheck.py): the log shows each
 # file's SHA-256, or which bytes and PDF objects differ.
 stamp "跨系统核验：Linux 签发 → Windows 核验并重现，Windows 签发 → Linux 核验并重现"
-"$LINUX_EXE" demo "$WORK/x/linux.db" >"$LOG" 2>&1 || fail "Linux 版生成示例县"
+# --fresh: each county is built and signed by the bundle itself, not copied from the one made at packaging time
+"$LINUX_EXE" demo --fresh "$WORK/x/linux.db" >"$LOG" 2>&1 || fail "Linux 版生成示例县"
 CROSS_OK=1
 for DIR in linux:windows windows:linux; do
   SIGNER=${DIR%%:*} CHECKER=${DIR##*:} DB="$WORK/x/${DIR%%:*}.db" REPORT="$WORK/x/verify-${DIR/:/-by-}.txt"
