@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.export import evidence
+from app.models.integrity import incremental
 from app.models.integrity.verify import Report
-from app.models.store import audit_query
+from app.models.store import audit, audit_query
 from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.ui.audit.packages_page import SignedPackagesPage
@@ -161,8 +162,17 @@ class AuditTab(QWidget):
         self.against_button.setEnabled(False)
         self.report.setPlainText("正在核验……")
 
+        head = audit.head(self.book.conn)
+
         def job(own: Book, progress: Progress) -> Report:
             return evidence.verify(own, progress=progress.step, against=against or [])
+
+        def anchor(result: Report) -> None:
+            """A full verify that passed becomes the anchor of the incremental one (recorded off the GUI thread)."""
+            if result.ok and not self.book.read_only:
+                Op(self, self.book, "记下核验锚点",
+                   lambda own, _p: incremental.record(own, mode="full", head=head), quiet=True, cancellable=False) \
+                    .failure(lambda _error: None).run_in_background()
 
         def enable() -> None:
             self.verify_button.setEnabled(True)
@@ -171,4 +181,5 @@ class AuditTab(QWidget):
         self.job = Op(self, self.book, "核验数据库", job, writes=False) \
             .after(enable) \
             .success(lambda result: self.report.setPlainText(result.text(str(path)))) \
+            .success(anchor) \
             .failure(lambda error: self.report.setPlainText(str(error))).run_in_background()

@@ -12,6 +12,7 @@ CREATE TABLE verify_anchors (
     seq INTEGER NOT NULL CHECK (seq >= 0),
     hash TEXT NOT NULL,
     mode TEXT NOT NULL CHECK (mode IN ('full', 'incremental')),
+    tables TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(tables)),  -- {tracked table: [row count, max rowid]}
     verified_at TEXT NOT NULL,
     by_user INTEGER REFERENCES users(id)
 ) STRICT;
