@@ -76,7 +76,7 @@ class TreasuryImportDialog(QDialog):
         for n, (field, (std, required, _other)) in enumerate(tf.FIELDS.items()):
             combo = QComboBox()
             combo.addItem("（不导入）" if not required else "（请选择）", "")
-            combo.setEnabled(False)  # until the file's headers have been read (off the GUI thread)
+            # the file's columns are added when its headers have been read (off the GUI thread)
             self.combos[field] = combo
             grid.addWidget(QLabel(std + ("*" if required else "")), n // 4, (n % 4) * 2)
             grid.addWidget(combo, n // 4, (n % 4) * 2 + 1)
@@ -157,7 +157,6 @@ class TreasuryImportDialog(QDialog):
             for h in headers:
                 combo.addItem(h, h)
             combo.setCurrentIndex(max(0, combo.findData(found.get(field, ""))))
-            combo.setEnabled(True)
             combo.blockSignals(False)
 
     def _planned(self, plan: Any, error: BaseException | None) -> None:

@@ -259,7 +259,7 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         if book.integrity == "pending":
             QTimer.singleShot(0, self, lambda: self._start_check(book))
-        if self.VERIFY_AT_START:
+        if self.VERIFY_AT_START and book.integrity != "pending":  # else once the deferred check has passed
             QTimer.singleShot(0, self, lambda: self.verify_since_anchor(book))
 
     # -- what operations changed (kit.ops) -----------------------------------------------------------
@@ -300,6 +300,8 @@ class MainWindow(QMainWindow):
             book.start_check(done)
 
     def _checked(self, book: Book, problem: str | None) -> None:
+        if problem is None and self.VERIFY_AT_START:
+            self.verify_since_anchor(book)
         if problem is None or book is not self.book or book.closed:
             return
         book.refuse_writes()  # belt and braces: book.read_only is already set
@@ -412,7 +414,7 @@ class MainWindow(QMainWindow):
     def verify_since_anchor(self, book: Book) -> None:
         """The incremental verify from the last anchor, quietly off the GUI thread, at start-up and after each
         backup; a new anchor when it passes. A problem is shown at once; none is told in the status bar."""
-        if book is not self.book or book.closed:
+        if book is not self.book or book.closed or book.integrity != "ok":
             return
 
         def shown(found: Any) -> None:
