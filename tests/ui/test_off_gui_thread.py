@@ -47,13 +47,13 @@ def off_gui(calls: list[threading.Thread]) -> bool:
 
 def test_warnings_are_detected_and_saved_off_the_gui_thread(qtbot, demo_book: Book, monkeypatch, threads) -> None:
     spy(monkeypatch, threads, warn, "recompute")
-    spy(monkeypatch, threads, warn, "detect")
+    spy(monkeypatch, threads, warn, "detect_incremental")
     monkeypatch.setattr(DashboardTab, "AUTO_RECOMPUTE", False)
     tab = DashboardTab(demo_book)
     qtbot.addWidget(tab)
     tab.recompute_now()
     qtbot.waitUntil(ops.idle, timeout=60000)
-    assert off_gui(threads["recompute"]) and off_gui(threads["detect"])
+    assert off_gui(threads["recompute"]) and off_gui(threads["detect_incremental"])
     assert warn.last_run(demo_book) is not None  # it was saved, and the window's connection sees it
 
 
