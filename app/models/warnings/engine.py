@@ -11,6 +11,7 @@ Every change of status is also a dated `warning_events` row, so the state on any
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -40,13 +41,18 @@ from app.models.warnings.base import (  # noqa: F401 - re-exported: callers read
 def detect(book: Book, as_of: dt.date | None = None, *, codes: Iterable[str] | None = None) -> list[Finding]:
     """Every warning the data shows on `as_of` (default today), W1 … W9, in a stable order."""
     ctx = Context(book, as_of or book.today())
-    wanted = set(codes) if codes is not None else {w.code for w in book.rules.warnings}
+    defined = book.rules_on(ctx.as_of).warnings  # the warnings of the year the run looks at
+    wanted = set(codes) if codes is not None else {w.code for w in defined}
     found: dict[str, Finding] = {}
-    for w in book.rules.warnings:
-        if w.code in wanted and w.code in registry.DETECTORS:
-            for f in registry.DETECTORS[w.code](ctx):
+    for w in defined:
+        detector = registry.BY_NAME.get(w.detector)
+        if w.code in wanted and detector is not None:
+            for f in detector(ctx):
+                if f.code != w.code:  # a detector reused under another code: the finding carries the set's code
+                    f = dataclasses.replace(f, code=w.code, key=w.code + f.key[len(f.code):])
                 found.setdefault(f.key, f)
-    return sorted(found.values(), key=lambda f: (int(f.code[1:]), f.key))
+    order = {w.code: i for i, w in enumerate(defined)}  # the rule set's order (W1 … W9, then any code it adds)
+    return sorted(found.values(), key=lambda f: (order.get(f.code, len(order)), f.code, f.key))
 
 
 # -- incremental detection (issue #22) ---------------------------------------------------------------
@@ -64,6 +70,10 @@ class Detection:
     findings: list[Finding]
     reads: dict[str, list[str]]
     ran: list[str]
+
+
+def _has_reads(conn: sqlite3.Connection) -> bool:
+    return any(r[1] == "reads" for r in conn.execute("PRAGMA table_info(warning_runs)"))
 
 
 def _written_since(book: Book, run: dict[str, Any]) -> set[str] | None:
@@ -238,11 +248,17 @@ def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Findin
             if not closed:
                 _mirror(conn, book, old[_W_ID], day, status, note)
             n_cleared += 1
-        conn.execute(
-            "INSERT INTO warning_runs (as_of, ran_at, by_user, found, added, changed, cleared, reopened, reads) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (day.isoformat(), book.stamp(), book.user_id, len(findings), added, changed, n_cleared, reopened,
-             json.dumps(reads or {}, sort_keys=True)))
+        if _has_reads(conn):
+            conn.execute(
+                "INSERT INTO warning_runs (as_of, ran_at, by_user, found, added, changed, cleared, reopened, reads) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (day.isoformat(), book.stamp(), book.user_id, len(findings), added, changed, n_cleared, reopened,
+                 json.dumps(reads or {}, sort_keys=True)))
+        else:  # a file whose schema lacks step 17 (a later step applied first): every run detects everything
+            conn.execute(
+                "INSERT INTO warning_runs (as_of, ran_at, by_user, found, added, changed, cleared, reopened) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (day.isoformat(), book.stamp(), book.user_id, len(findings), added, changed, n_cleared, reopened))
     return RecomputeResult(day, len(findings), added, changed, n_cleared, reopened)
 
 
