@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.models.ledger import account as ledger
-from app.models.ledger import indicators
+from app.models.ledger import classification, indicators
 from app.models.payments import checks
 from app.models.payments.query import STATUS_NAMES, get
 from app.models.plan import fields as pf
@@ -120,8 +120,10 @@ def clean(book: Book, *, project_id: int, indicator_id: int, payee_id: int | Non
                               field="申请日期")
     periods.require_open(book, day, field="申请日期")
     row = {"project_id": project["id"], "indicator_id": ind["id"], "payee_id": payee_id, "amount": value,
-           "kind": kind, "usage": usage, "method": method, "func_code": _code(func_code, "功能科目", (3, 5, 7)),
-           "econ_code": _code(econ_code, "经济科目", (3, 5)), "purpose": pf.text(purpose, "用途说明", max_len=200),
+           "kind": kind, "usage": usage, "method": method,
+           "func_code": classification.check_functional(_code(func_code, "功能科目", (3, 5, 7))),
+           "econ_code": classification.check_economic(_code(econ_code, "经济科目", (3, 5)), field="经济科目"),
+           "purpose": pf.text(purpose, "用途说明", max_len=200),
            "draft_date": day.isoformat()}
     draft = checks.Draft(project["id"], ind["id"], payee_id, value, kind, usage, method, payment_id)
     c = checks.context(book, draft)
