@@ -15,12 +15,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMarginsF, QModelIndex, Qt
+from PySide6.QtCore import QMarginsF, QModelIndex
 from PySide6.QtGui import QAction, QGuiApplication, QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QMenu, QPushButton, QStackedWidget, QTableView, QTabWidget, QWidget
 
-from app.export.table_xlsx import ExportColumn, as_date, write_table
+from app.export.table_xlsx import ExportColumn, write_table
 from app.models.values import filenames, money
 from app.models.values.errors import ValidationError
 from app.ui.kit import dialogs, ops
