@@ -73,7 +73,7 @@ class ReviewDialog(Answerable):
                                   money.format(int(p["amount"])), str(p["status_name"])] for p in requests]))
         if self.warns:
             p = requests[0]
-            text = (f"以下“原则上”限制未满足，审核通过须在审核意见中写明确认理由：\n"
+            text = ("以下“原则上”限制未满足，审核通过须在审核意见中写明确认理由：\n"
                     + "\n".join(f"· {o.message}" for o in self.warns)
                     + f"\n经办人的理由：{p['soft_reason'] or '（无）'}")
             warn = QLabel(text)

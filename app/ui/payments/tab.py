@@ -32,8 +32,8 @@ from app.ui.kit import dialogs, ops
 from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
-from app.ui.payments.dialogs import MarkPaidDialog, PaymentDialog
 from app.ui.payments import review as review_flow
+from app.ui.payments.dialogs import MarkPaidDialog, PaymentDialog
 from app.ui.payments.payees_page import PayeesPage
 from app.ui.shell.folders import open_folder
 
