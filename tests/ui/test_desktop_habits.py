@@ -86,11 +86,13 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
     """One way to open each dialog, with the rows the tabs would pass on the demo county."""
     from app.demo import ledger as demo_ledger
     from app.models.notices import records as notices
+    from app.models.payments import requests as payment_requests
     from app.ui.dashboard import dialogs as dd
     from app.ui.ledger import dialogs as ledger_dialogs
     from app.ui.ledger import treasury_import as ledger_import
     from app.ui.notices import dialogs as notice_dialogs
     from app.ui.payments import dialogs as payment_dialogs
+    from app.ui.payments import review as payment_review
     from app.ui.performance import dialogs as performance_dialogs
     from app.ui.plan import dialogs as plan_dialogs
     from app.ui.prefecture import receipts as prefecture_receipts
@@ -138,6 +140,10 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
         "PaymentDialog": lambda: payment_dialogs.PaymentDialog(w, book),
         "MarkPaidDialog": lambda: payment_dialogs.MarkPaidDialog(w, book, approved[0] if approved else paid[0]),
         "PayeeDialog": lambda: payment_dialogs.PayeeDialog(w, book),
+        "ReviewDialog": lambda: payment_review.ReviewDialog(w, book, [payment_query.get(book, int(paid[0]["id"]))]),
+        "BatchResultDialog": lambda: payment_review.BatchResultDialog(w, "批量审核结果", [
+            payment_requests.BatchOutcome(1, "SQ2026-0001", True, "已审核"),
+            payment_requests.BatchOutcome(2, "SQ2026-0002", False, "不能审核本人起草的申请")]),
         "GoalDialog": lambda: performance_dialogs.GoalDialog(w, book),
         "MonthDialog": lambda: performance_dialogs.MonthDialog(
             w, book, label, performance.with_monitoring(book, goals)),
