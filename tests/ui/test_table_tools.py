@@ -34,6 +34,7 @@ def answers() -> Iterator[dict[str, Any]]:
     dialogs.Ask.answer = None
     for dialog in table_tools.Preview.opened:
         dialog.close()
+    table_tools.Preview.opened.clear()
 
 
 @pytest.fixture
@@ -221,3 +222,41 @@ def test_print_preview_of_a_list_renders_pages(qtbot, window: MainWindow, tmp_pa
     assert size.width() > size.height()  # landscape
     html = table_tools.table_html("t", [Column("a", "甲")], [{"a": "<b>x</b>"}])
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+
+
+def test_monthly_package_print_preview_shows_the_package_pdf(qtbot, window: MainWindow, tmp_path: Path,
+                                                            answers: dict[str, Any]) -> None:
+    """月报 › 打印预览: the month's PDF made in the background, its pages drawn on the printer's pages."""
+    from PySide6.QtPdf import QPdfDocument
+    from PySide6.QtPrintSupport import QPrinter
+
+    from app.ui.kit import pdf_print
+
+    window.tabs.setCurrentIndex(next(i for i in range(window.tabs.count()) if window.tabs.tabText(i) == "月报"))
+    tab = window.tabs.currentWidget()
+    row = next(r for r, m in enumerate(tab.months.lazy_model().rows) if m["month"] == "2026-10")
+    tab.months.selectRow(row)
+    assert tab.print_button.isEnabled()
+    tab.print_package()
+    qtbot.waitUntil(ops.idle, timeout=120000)
+    assert tab.printed is not None and tab.printed.page_count() >= 5
+    dialog = table_tools.Preview.opened[-1]
+    assert "2026-10 月报" in dialog.windowTitle()
+    printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+    pdf_print.paint_pdf(tab.printed)(printer)
+    doc = QPdfDocument(None)
+    doc.load(str(tmp_path / "printed.pdf"))
+    assert doc.pageCount() == tab.printed.page_count()
+    image = doc.render(0, doc.pagePointSize(0).toSize())
+    assert len({image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}) > 1
+
+
+def test_a_broken_pdf_is_refused_with_a_message() -> None:
+    from app.models.values.errors import AppError
+    from app.ui.kit import pdf_print
+
+    with pytest.raises(AppError) as err:
+        pdf_print.PdfSource(b"%PDF-1.4 not really")
+    assert "PDF" in str(err.value)

@@ -233,6 +233,9 @@ def print_document(doc: QTextDocument, printer: QPrinter) -> None:
     doc.print_(printer)
 
 
+_KEEP: dict[QPrintPreviewDialog, QPrinter] = {}
+
+
 class Preview:
     """The preview dialogs opened, so tests (and the window) can reach and close them."""
 
@@ -245,13 +248,17 @@ def preview(parent: QWidget, title: str, paint: Callable[[QPrinter], None], *,
     """打印预览: Qt's preview (zoom, page setup, 打印 from there) of whatever `paint` draws on a printer."""
     printer = printer or landscape_printer()
     dialog = QPrintPreviewDialog(printer, parent)
+    dialog.setProperty("fundledgerPreview", True)
+    _KEEP[dialog] = printer  # the dialog does not own its printer: dropped here, Qt would paint on freed memory
     dialog.setWindowTitle(f"{title} — 打印预览")
     dialog.paintRequested.connect(paint)
     dialog.resize(1000, 760)
-    Preview.opened.append(dialog)
     if Preview.exec_dialogs and dialogs.Ask.answer is None:
         dialog.exec()
-    else:
+        _KEEP.pop(dialog, None)
+        dialog.deleteLater()
+    else:  # tests: shown, kept until closed by the test
+        Preview.opened.append(dialog)
         dialog.show()
     return dialog
 
