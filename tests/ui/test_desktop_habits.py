@@ -85,9 +85,11 @@ def dialog_classes() -> set[type[QDialog]]:
 def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QDialog]]:
     """One way to open each dialog, with the rows the tabs would pass on the demo county."""
     from app.demo import ledger as demo_ledger
+    from app.models.ledger import indicators
     from app.models.notices import records as notices
     from app.models.payments import requests as payment_requests
     from app.ui.dashboard import dialogs as dd
+    from app.ui.ledger import correction as ledger_correction
     from app.ui.ledger import dialogs as ledger_dialogs
     from app.ui.ledger import treasury_import as ledger_import
     from app.ui.notices import dialogs as notice_dialogs
@@ -130,6 +132,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
         "IndicatorDialog": lambda: ledger_dialogs.IndicatorDialog(book, w),
         "ReductionDialog": lambda: ledger_dialogs.ReductionDialog(book, indicator, w),
         "ManualEntryDialog": lambda: ledger_dialogs.ManualEntryDialog(book, indicator, w),
+        "CorrectionDialog": lambda: ledger_correction.CorrectionDialog(book, indicators.get(book, int(indicator["id"])), w),
         "SectionFiguresDialog": lambda: ledger_dialogs.SectionFiguresDialog(book, "2026-10", w),
         "TreasuryImportDialog": lambda: ledger_import.TreasuryImportDialog(book, treasury_file, w),
         "NoticeDialog": lambda: notice_dialogs.NoticeDialog(w, book, notices.draft(
