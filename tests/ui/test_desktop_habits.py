@@ -89,6 +89,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
     from app.models.notices import records as notices
     from app.models.payments import requests as payment_requests
     from app.ui.dashboard import dialogs as dd
+    from app.ui.kit.attachment_view import AttachmentViewer
     from app.ui.ledger import correction as ledger_correction
     from app.ui.ledger import dialogs as ledger_dialogs
     from app.ui.ledger import treasury_import as ledger_import
@@ -102,6 +103,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
     from app.ui.reports import templates_page
     from app.ui.settings import tab as settings_tab
     from app.ui.shell import files, start
+    from tests.ui.test_attachment_view import png as attachment_png
 
     ledger = tab(w, "专账")
     indicator = ledger.indicators.lazy_model().row_at(0)
@@ -127,6 +129,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
         "SectionsDialog": lambda: dd.SectionsDialog(w, book),
         "ListDialog": lambda: dd.ListDialog(w, "历史", "说明", ["时间", "事项"], [["2026-10-01", "发现"]]),
         "ErrorDialog": lambda: dialogs.ErrorDialog(w, "程序内部错误", "Traceback …"),
+        "AttachmentViewer": lambda: AttachmentViewer(w, "公示照片.png", attachment_png()),
         "PasswordDialog": lambda: dialogs.PasswordDialog(w, "修改我的密码", "输入原密码，再输入两次新密码：", ask_old=True),
         "RestoreDialog": lambda: files.RestoreDialog(w, book),
         "IndicatorDialog": lambda: ledger_dialogs.IndicatorDialog(book, w),

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QMenu, QPushButton, QStackedWidget, QTableView, QT
 from app.export.table_xlsx import ExportColumn, write_table
 from app.models.values import filenames, money
 from app.models.values.errors import ValidationError
-from app.ui.kit import dialogs, ops
+from app.ui.kit import attachment_view, dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, display
 
 _DATE_KEY = re.compile(r"(^|_)(date|due|done|at|deadline|from_date|day)$")
@@ -296,7 +296,8 @@ def page_buttons(view: QWidget) -> list[QPushButton]:
 
 
 def context_menu(view: QTableView, at: QModelIndex | None = None) -> QMenu:
-    """复制 · 导出 Excel… · 打印预览… · 打印… and, under a line, the page's own actions (enabled as on the page)."""
+    """复制 · 导出 Excel… · 打印预览… · 打印…; 查看扫描件…/查看附件… when the row has one; and, under a line, the
+    page's own actions (enabled as on the page)."""
     menu = QMenu(view)
     count = len(selected_rows(view))
     copy = QAction(f"复制选中的 {count} 行" if count > 1 else "复制", menu)
@@ -309,6 +310,15 @@ def context_menu(view: QTableView, at: QModelIndex | None = None) -> QMenu:
         action = QAction(text, menu)
         action.triggered.connect(slot)
         menu.addAction(action)
+    row = _lazy(view).row_at(view.currentIndex().row()) if view.currentIndex().isValid() else None
+    book = _book(view)
+    for key, text in (("scan_id", "查看扫描件…"), ("attachment_id", "查看附件…")):
+        if row is not None and row.get(key) and book is not None:
+            menu.addSeparator()
+            action = QAction(text, menu)
+            attachment_id = int(row[key])
+            action.triggered.connect(lambda *_, a=attachment_id: attachment_view.show_attachment(view, book, a))
+            menu.addAction(action)
     buttons = page_buttons(view)
     if buttons:
         menu.addSeparator()

@@ -4,7 +4,6 @@ editor with evidence, feedback and its handling, and 生成公告 (PDF + xlsx in
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,11 +26,10 @@ from app.export import notice_docs
 from app.models.notices import obligations as ob
 from app.models.notices import query as notice_query
 from app.models.notices import records as notices
-from app.models.store import attachments
 from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.models.values.errors import AppError
-from app.ui.kit import dialogs, ops
+from app.ui.kit import attachment_view, dialogs, ops
 from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, can, focus_shortcut
@@ -376,12 +374,7 @@ class NoticesTab(QWidget):
         row = self.evidence.current_row()
         if row is None:
             return
-        file = attachments.get(self.book, int(row["attachment_id"]))
-        target = Path(tempfile.mkdtemp(prefix="fundledger-")) / str(file["name"])
-        data = file["data"]
-        assert isinstance(data, bytes)
-        target.write_bytes(data)
-        self.open_url(target)
+        attachment_view.show_attachment(self, self.book, int(row["attachment_id"]))  # inside the program
 
     def add_feedback(self) -> None:
         row = self.current_notice()
