@@ -106,3 +106,20 @@ def test_batch_return_reports_each(qtbot, book: Book, answers: list) -> None:
     assert payment_query.get(book, pays[1])["status"] == "approved"
     report = next(text for kind, text in answers if kind == "info")
     assert "已办理" in report and "已审核" in report
+
+
+def test_choosing_a_status_filter_keeps_it_even_when_the_selected_request_is_not_in_it(qtbot, book: Book) -> None:
+    """Before: the selected (approved) request was not among 已提交, so reload cleared the filter back to 全部."""
+    ind, pid, payee = fx.setup_funds(book, amount=500_000_00)
+    waiting = _submitted(book, pid, ind, payee, 10_000_00)
+    done = _submitted(book, pid, ind, payee, 20_000_00)
+    login_as(book, "reviewer")
+    payments.review(book, payment_id=done)
+    tab = PaymentsTab(book)
+    qtbot.addWidget(tab)
+    page = tab.requests
+    page.reload(done)
+    assert page.current()["id"] == done
+    page.status.setCurrentIndex(page.status.findData("submitted"))
+    assert page.status.currentData() == "submitted"
+    assert [r["id"] for r in page.model.rows] == [waiting]

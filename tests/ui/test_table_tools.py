@@ -186,7 +186,7 @@ def test_right_click_menu_on_the_payments_list_has_the_tools_and_the_rows_action
     QApplication.sendEvent(table.viewport(), _context_event(rect.center(), table))
     menu = table.last_menu
     texts = [a.text() for a in menu.actions() if not a.isSeparator()]
-    assert texts[:4] == ["复制", "导出 Excel…", "打印预览…", "打印…"]
+    assert texts[:4] == ["复制", "导出本表到 Excel…", "本表打印预览…", "打印本表…"]
     assert "审核通过" in " ".join(texts) and "退回…" in texts
     assert table.currentIndex().row() == 1  # the row under the pointer became the current one
     page_texts = {b.text(): b.isEnabled() for b in table_tools.page_buttons(table)}
@@ -242,6 +242,21 @@ def test_monthly_package_print_preview_shows_the_package_pdf(qtbot, window: Main
     assert tab.printed is not None and tab.printed.page_count() >= 5
     dialog = table_tools.Preview.opened[-1]
     assert "2026-10 月报" in dialog.windowTitle()
+    signed_rows = [r for r, m in enumerate(tab.months.lazy_model().rows) if m["status"] == "已签发"]
+    assert signed_rows  # the demo county has signed months
+    if signed_rows:  # a signed month prints the PDF exactly as sent, not a fresh preview
+        from app.export import signed
+
+        tab.months.selectRow(signed_rows[0])
+        month = tab.months.lazy_model().rows[signed_rows[0]]
+        tab.print_package()
+        qtbot.waitUntil(ops.idle, timeout=120000)
+        sent = signed.signed_files(window.book, month=month["month"], version=int(month["version"]))
+        assert bytes(tab.printed.buffer.data().data()) in [d for n, d in sent.items() if n.endswith(".pdf")]
+        assert "已签发" in table_tools.Preview.opened[-1].windowTitle()
+        tab.months.selectRow(row)
+        tab.print_package()
+        qtbot.waitUntil(ops.idle, timeout=120000)
     printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(tmp_path / "printed.pdf"))

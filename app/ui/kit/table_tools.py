@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMarginsF, QModelIndex
-from PySide6.QtGui import QAction, QGuiApplication, QPageLayout, QPageSize, QTextDocument
+from PySide6.QtGui import QAction, QFont, QGuiApplication, QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QMenu, QPushButton, QStackedWidget, QTableView, QTabWidget, QWidget
 
@@ -195,7 +195,8 @@ def table_html(title: str, columns: Sequence[Column], rows: Sequence[dict[str, A
             if c.kind == "money" and isinstance(value, int) and not isinstance(value, bool):
                 sums[c.key] += value
             align = " align='right'" if c.kind in ("money", "int", "percent") else ""
-            cells.append(f"<td{align}>{html.escape(display(value, c.kind))}</td>")
+            nowrap = " nowrap" if c.kind in ("money", "int", "percent") or export_kind(c) == "date" else ""
+            cells.append(f"<td{align}{nowrap}>{html.escape(display(value, c.kind))}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     if sums:
         cells = []
@@ -216,6 +217,9 @@ def table_html(title: str, columns: Sequence[Column], rows: Sequence[dict[str, A
 def table_document(view: QTableView) -> QTextDocument:
     rows = all_rows(_lazy(view))
     doc = QTextDocument()
+    font = QFont(doc.defaultFont())
+    font.setPointSizeF(7.5 if len(_visible_columns(view)) > 8 else 9)
+    doc.setDefaultFont(font)
     doc.setHtml(table_html(table_title(view), _visible_columns(view), rows, _note(view, len(rows))))
     return doc
 
@@ -296,7 +300,7 @@ def page_buttons(view: QWidget) -> list[QPushButton]:
 
 
 def context_menu(view: QTableView, at: QModelIndex | None = None) -> QMenu:
-    """复制 · 导出 Excel… · 打印预览… · 打印…; 查看扫描件…/查看附件… when the row has one; and, under a line, the
+    """复制 · 导出本表到 Excel… · 本表打印预览… · 打印本表…; 查看扫描件…/查看附件… when the row has one; and, under a line, the
     page's own actions (enabled as on the page)."""
     menu = QMenu(view)
     count = len(selected_rows(view))
@@ -305,8 +309,8 @@ def context_menu(view: QTableView, at: QModelIndex | None = None) -> QMenu:
     copy.setEnabled(count > 0 or view.currentIndex().isValid())
     copy.triggered.connect(lambda: copy_selection(view))
     menu.addAction(copy)
-    for text, slot in (("导出 Excel…", lambda: export_xlsx(view)), ("打印预览…", lambda: preview_table(view)),
-                       ("打印…", lambda: print_table(view))):
+    for text, slot in (("导出本表到 Excel…", lambda: export_xlsx(view)), ("本表打印预览…", lambda: preview_table(view)),
+                       ("打印本表…", lambda: print_table(view))):
         action = QAction(text, menu)
         action.triggered.connect(slot)
         menu.addAction(action)

@@ -156,7 +156,10 @@ class RequestsPage(QWidget):
         self._fill_status()
         self.model.reload(payment_query.PaymentQuery(self.book, status=str(self.status.currentData() or ""),
                                                      text=self.text.text()))
-        self.select("payment", select_id or (current["id"] if current else 0))
+        if select_id:  # an object asked for: found even if the filter has to be cleared
+            self.select("payment", select_id)
+        elif current:  # a new filter keeps the selected request only if it is still listed (never resets the filter)
+            self.view.select_id(current["id"])
         self.show_detail()
 
     def current(self) -> dict[str, Any] | None:

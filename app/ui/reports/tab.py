@@ -270,12 +270,21 @@ class ReportsTab(QWidget):
         if month is None or self.busy():
             return
 
+        row = self.months.current_row() or {}
+        version = int(row["version"]) if row.get("status") == "已签发" and row.get("version") else None
+
         def work(own: Book, progress: Progress) -> bytes:
+            if version:  # a signed month: the PDF exactly as it was sent, kept in the file at sign-off
+                sent = [d for n, d in signed.signed_files(own, month=month, version=version).items()
+                        if n.lower().endswith(".pdf")]
+                if sent:
+                    return sent[0]
             return pdf.pdf_bytes(monthly.preview(own, month=month, progress=progress.step).package)
 
         def show(data: bytes) -> None:
             self.printed = pdf_print.PdfSource(data, self)
-            table_tools.preview(self, f"{month} 月报", pdf_print.paint_pdf(self.printed), printer=None)
+            what = f"{month} 月报（已签发第 {version} 版）" if version else f"{month} 月报（预览稿）"
+            table_tools.preview(self, what, pdf_print.paint_pdf(self.printed), printer=None)
 
         self.start_job(f"准备 {month} 月报的打印预览", work, show)
 
