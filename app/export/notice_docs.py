@@ -222,15 +222,18 @@ def for_selection(book: Book, folder: Path | str, *, obligations: Iterable[ob.Ob
     refused: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
     jobs: list[tuple[str, Callable[[], NoticeDoc]]] = []
+    def recorded(notice_id: int) -> Callable[[], NoticeDoc]:
+        return lambda: notice_content.for_notice(book, notice_id)
+
+    def drafted(d: ob.Obligation) -> Callable[[], NoticeDoc]:
+        return lambda: notice_content.for_draft(book, kind=d.kind, level=d.level, object_type=d.object_type,
+                                                object_id=d.object_id, on=on)
+
     for duty in obligations:
         label = f"{duty.kind_name}：{duty.object_label}"
-        if duty.notice_id is not None:
-            jobs.append((label, lambda n=duty.notice_id: notice_content.for_notice(book, n)))
-        else:
-            jobs.append((label, lambda d=duty: notice_content.for_draft(
-                book, kind=d.kind, level=d.level, object_type=d.object_type, object_id=d.object_id, on=on)))
+        jobs.append((label, recorded(duty.notice_id) if duty.notice_id is not None else drafted(duty)))
     for notice_id in notice_ids:
-        jobs.append((f"公告 #{notice_id}", lambda n=notice_id: notice_content.for_notice(book, n)))
+        jobs.append((f"公告 #{notice_id}", recorded(notice_id)))
     for label, make in jobs:
         try:
             doc = make()

@@ -56,6 +56,11 @@ def decode_image(data: bytes) -> QImage:
     return image
 
 
+def _actual_size(view: QPdfView) -> None:
+    view.setZoomMode(QPdfView.ZoomMode.Custom)
+    view.setZoomFactor(1.0)
+
+
 class AttachmentViewer(QDialog):
     def __init__(self, parent: QWidget | None, name: str, data: bytes) -> None:
         super().__init__(parent)
@@ -85,8 +90,7 @@ class AttachmentViewer(QDialog):
                 view.setPageMode(QPdfView.PageMode.MultiPage)
                 view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
                 self.fit_button.clicked.connect(lambda: view.setZoomMode(QPdfView.ZoomMode.FitToWidth))
-                self.actual_button.clicked.connect(lambda: (view.setZoomMode(QPdfView.ZoomMode.Custom),
-                                                            view.setZoomFactor(1.0)))
+                self.actual_button.clicked.connect(lambda: _actual_size(view))
                 self.info.setText(f"PDF，共 {self.pdf.page_count()} 页")
                 self.view = view
             elif self.kind == "image":
@@ -96,7 +100,7 @@ class AttachmentViewer(QDialog):
                 scroll = QScrollArea()
                 scroll.setWidget(self.picture)
                 scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                self.scroll = scroll
+                self.scroller = scroll
                 self.fitted = True
                 self.fit_button.clicked.connect(lambda: self._show_image(fit=True))
                 self.actual_button.clicked.connect(lambda: self._show_image(fit=False))
@@ -127,7 +131,7 @@ class AttachmentViewer(QDialog):
         self.fitted = fit
         pixmap = QPixmap.fromImage(self.image)
         if fit:
-            area = self.scroll.viewport().size()
+            area = self.scroller.viewport().size()
             pixmap = pixmap.scaled(max(area.width() - 4, 100), max(area.height() - 4, 100),
                                    Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
         self.picture.setPixmap(pixmap)

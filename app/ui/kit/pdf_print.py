@@ -26,7 +26,7 @@ class PdfSource:
         self.buffer = QBuffer(parent)
         self.buffer.setData(QByteArray(data))
         self.buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-        self.document = QPdfDocument(parent)
+        self.document = QPdfDocument(self.buffer)  # owned by the buffer it reads from
         self.document.load(self.buffer)
         if self.document.status() != QPdfDocument.Status.Ready or self.document.pageCount() < 1:
             raise AppError(f"PDF 文件无法打开（{self.document.error().name}）：文件可能已损坏或不是 PDF", field="PDF")

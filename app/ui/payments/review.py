@@ -200,9 +200,11 @@ def return_selected(parent: QWidget, book: Book, selected: list[dict[str, Any]])
         return []
     if len(selected) == 1:
         p = selected[0]
-        reason = dialogs.ask_text(parent, "退回", f"退回 {p['request_no']} 给经办人的理由：")
-        if reason is not None and ops.run_op(parent, book, lambda: payments.return_payment(
-                book, payment_id=p["id"], reason=reason)):
+        asked = dialogs.ask_text(parent, "退回", f"退回 {p['request_no']} 给经办人的理由：")
+        if asked is None:
+            return []
+        why: str = asked
+        if ops.run_op(parent, book, lambda: payments.return_payment(book, payment_id=p["id"], reason=why)):
             return [p["id"]]
         return []
     numbers = "、".join(str(p["request_no"]) for p in selected[:6]) + ("等" if len(selected) > 6 else "")

@@ -283,13 +283,13 @@ class RequestsPage(QWidget):
     def review(self) -> None:
         """审核通过 the selected request(s): confirmation with 审核意见 (payments/review.py)."""
         handled = review_flow.review_selected(self, self.book, self.view.selected_rows() or
-                                              ([self.current()] if self.current() else []))
+                                              ([c] if (c := self.current()) else []))
         if handled:
             self.reload(handled[0])
 
     def return_(self) -> None:
         handled = review_flow.return_selected(self, self.book, self.view.selected_rows() or
-                                              ([self.current()] if self.current() else []))
+                                              ([c] if (c := self.current()) else []))
         if handled:
             self.reload(handled[0])
 
