@@ -275,3 +275,17 @@ def test_a_broken_pdf_is_refused_with_a_message() -> None:
     with pytest.raises(AppError) as err:
         pdf_print.PdfSource(b"%PDF-1.4 not really")
     assert "PDF" in str(err.value)
+
+
+def test_a_table_in_a_dialog_does_not_offer_the_page_behind_it(qtbot) -> None:
+    from PySide6.QtWidgets import QDialog, QPushButton, QVBoxLayout, QWidget
+
+    page = QWidget()
+    page.buttons = {"register": QPushButton("登记指标…", page)}  # type: ignore[attr-defined]
+    qtbot.addWidget(page)
+    dialog = QDialog(page)
+    table = DataTable(LazyTableModel([Column("a", "甲")], ListSource([{"a": "x"}])))
+    QVBoxLayout(dialog).addWidget(table)
+    assert table_tools.page_buttons(table) == []
+    inline = DataTable(LazyTableModel([Column("a", "甲")], ListSource([{"a": "x"}])), page)
+    assert [b.text() for b in table_tools.page_buttons(inline)] == ["登记指标…"]

@@ -18,7 +18,7 @@ from typing import Any
 from PySide6.QtCore import QMarginsF, QModelIndex
 from PySide6.QtGui import QAction, QFont, QGuiApplication, QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
-from PySide6.QtWidgets import QMenu, QPushButton, QStackedWidget, QTableView, QTabWidget, QWidget
+from PySide6.QtWidgets import QDialog, QMenu, QPushButton, QStackedWidget, QTableView, QTabWidget, QWidget
 
 from app.export.table_xlsx import ExportColumn, write_table
 from app.models.values import filenames, money
@@ -295,6 +295,8 @@ def page_buttons(view: QWidget) -> list[QPushButton]:
         buttons = getattr(widget, "buttons", None)
         if isinstance(buttons, dict) and buttons and all(isinstance(b, QPushButton) for b in buttons.values()):
             return [b for b in buttons.values() if not b.isHidden()]
+        if isinstance(widget, QDialog):  # a table in a dialog: never the buttons of the page behind it
+            return []
         widget = widget.parentWidget()
     return []
 
