@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import sqlite_utils
 
 from app.models.store import audit, db, lock, permissions
+from app.models.store import clock as clocks
 from app.models.values.errors import AppError, ClosedPeriodError, FileError, ReadOnlyError
 
 if TYPE_CHECKING:
@@ -70,6 +71,10 @@ class Book:
         self._lock = file_lock
         self.user: User | None = None
         self.clock: Callable[[], dt.datetime] = dt.datetime.now
+        # the demo county's stated 今天 when this file is the demo (store/clock.py decides at open), else None;
+        # why a demo_clock row present was not honoured, else ""
+        self.demo_day: dt.date | None = None
+        self.clock_problem = ""
         self._rules: RuleSet | None = None
         self._depth = 0
         self.closed = False
@@ -189,8 +194,11 @@ class Book:
         self.close(backup=exc_type is None)
 
     def forget_rules(self) -> None:
-        """The rule set is read again on next use (after a restore replaced the file's content)."""
+        """The rule set is read again on next use, and the demo clock judged again (a restore replaced the file)."""
         self._rules = None
+        if isinstance(self.clock, clocks.FixedDay):
+            self.clock = dt.datetime.now
+        clocks.install(self)
 
     @property
     def rules(self) -> RuleSet:
@@ -323,6 +331,7 @@ def worker_book(book: Book, *, read_only: bool = False) -> Iterator[Book]:
         raise (translate(exc) or FileError(f"无法打开文件 {book.path}：{exc}")) from exc
     own = Book(book.path, conn, read_only=read_only, notice=book.notice)
     own.user, own.clock, own._rules = book.user, book.clock, book._rules
+    own.demo_day, own.clock_problem = book.demo_day, book.clock_problem
     own._checked_by = book
     try:
         yield own
@@ -422,6 +431,7 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
         conn.close()
         raise
     book = Book(path, conn, read_only=read_only, file_lock=file_lock, notice=notice)
+    clocks.install(book)  # the demo county's fixed 今天, only on a file that is the demo in every respect
     if deferred:
         book.integrity = "pending"
     return book
