@@ -90,6 +90,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
     from app.models.payments import requests as payment_requests
     from app.ui.dashboard import dialogs as dd
     from app.ui.kit.attachment_view import AttachmentViewer
+    from app.ui.ledger import annual_plan as ledger_annual_plan
     from app.ui.ledger import correction as ledger_correction
     from app.ui.ledger import dialogs as ledger_dialogs
     from app.ui.ledger import treasury_import as ledger_import
@@ -137,6 +138,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
         "ManualEntryDialog": lambda: ledger_dialogs.ManualEntryDialog(book, indicator, w),
         "CorrectionDialog": lambda: ledger_correction.CorrectionDialog(book, indicators.get(book, int(indicator["id"])), w),
         "SectionFiguresDialog": lambda: ledger_dialogs.SectionFiguresDialog(book, "2026-10", w),
+        "AnnualPlanDialog": lambda: ledger_annual_plan.AnnualPlanDialog(book, w, year=2026),
         "TreasuryImportDialog": lambda: ledger_import.TreasuryImportDialog(book, treasury_file, w),
         "NoticeDialog": lambda: notice_dialogs.NoticeDialog(w, book, notices.draft(
             book, kind=duty["kind"], level=duty["level"], object_type=duty["object_type"],
