@@ -36,7 +36,7 @@ SPEC: dict[str, set[str]] = {
     "sign_off": {H},
     "create_signing_key": {H},  # a file from before signing keys: the chief's first sign-off makes one
     # the 专账: the clerk enters; the reviewer may post the expenditure of a payment and explain differences
-    "register_indicator": {C}, "adjust_indicator": {C}, "post_ledger_entry": {C, R}, "manual_ledger_entry": {C},
+    "register_indicator": {C}, "adjust_indicator": {C}, "correct_indicator": {C}, "post_ledger_entry": {C, R}, "manual_ledger_entry": {C},
     "import_treasury": {C}, "save_treasury_mapping": {C}, "record_section_ledger": {C, R},
     "explain_difference": {C, R},
     # the plan
@@ -50,6 +50,8 @@ SPEC: dict[str, set[str]] = {
     "attach_notice_evidence": {C},
     # warnings: recomputing is derived data (anyone who writes); handling them is entry work
     "recompute_warnings": {C, R, H}, "handle_warning": {C, R}, "edit_problem": {C, R},
+    # verify: the anchor a passing verify leaves for the next incremental one (issue #22) — anyone who writes
+    "record_verify_anchor": {C, R, H},
     # performance: the clerk enters; decisions (纠偏/暂缓拨付/收回) by the reviewer or the chief
     "edit_goals": {C}, "record_actuals": {C}, "self_evaluate": {C}, "record_perf_decision": {R, H},
     # monthly report
