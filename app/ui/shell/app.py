@@ -70,7 +70,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         fonts.register()  # Chinese text finds the bundled font when the PC has none
         return app
     configure_high_dpi()
-    app = QApplication(argv or sys.argv[:1])
+    app = QApplication(fonts.qt_argv(argv or sys.argv[:1]))
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_TITLE)
