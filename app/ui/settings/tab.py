@@ -32,7 +32,7 @@ from app.ui.kit import dialogs, ops
 from app.ui.kit.forms import GuardedDialog
 from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
-from app.ui.kit.widgets import DataTable, can
+from app.ui.kit.widgets import DataTable, can, gate
 
 
 class SettingsTab(QTabWidget):
@@ -140,10 +140,13 @@ class UsersPage(QWidget):
         self.table = DataTable(self.model)
         layout.addWidget(self.table)
         row = QHBoxLayout()
-        for text, slot in (("新增用户", self.add), ("修改", self.edit), ("停用/启用", self.toggle),
-                           ("重置密码", self.reset), ("解除锁定", self.unlock), ("修改我的密码", self.own_password)):
+        for text, slot, op in (("新增用户", self.add, "add_user"), ("修改", self.edit, "update_user"),
+                               ("停用/启用", self.toggle, "update_user"), ("重置密码", self.reset, "reset_password"),
+                               ("解除锁定", self.unlock, "unlock_user"),
+                               ("修改我的密码", self.own_password, "change_own_password")):
             button = QPushButton(text)
             button.clicked.connect(slot)
+            gate(button, book, op)
             row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
@@ -237,6 +240,8 @@ class CataloguePage(QWidget):
         toggle = QPushButton("停用/启用")
         toggle.clicked.connect(self.toggle)
         for w in (self.kind, self.code, self.name, add, rename, toggle):
+            if isinstance(w, QPushButton):
+                gate(w, book, "edit_fund_items")
             row.addWidget(w)
         layout.addLayout(row)
 
@@ -326,6 +331,7 @@ class CalendarPage(QWidget):
         buttons = QHBoxLayout()
         self.edit_button = QPushButton("录入/修改年度安排…")
         self.edit_button.clicked.connect(self.edit_year)
+        gate(self.edit_button, book, "edit_calendar")
         buttons.addWidget(self.edit_button)
         buttons.addStretch(1)
         buttons.addWidget(QLabel("试算："))
