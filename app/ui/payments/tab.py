@@ -316,7 +316,10 @@ class RequestsPage(QWidget):
         entry = dialog.submit(self.book, lambda: payments.mark_paid(
             self.book, payment_id=p["id"], voucher_no=dialog.voucher.text(), pay_date=to_date(dialog.day.date())))
         if entry:
-            dialogs.info(self, f"{p['request_no']} 已登记支付，并已记入专账支出（记录 #{entry}）。")
+            paid = payment_query.get(self.book, int(p["id"]))
+            dialogs.info(self, f"{p['request_no']} 已登记支付：国库支付凭证 {paid.get('voucher_no') or dialog.voucher.text()}，"
+                               f"{money.format(int(p['amount']))} 元，支付日期 {to_date(dialog.day.date()).isoformat()}；"
+                               f"已同时记入专账支出（{p['project_name']}）。")
             self.reload(p["id"])
 
     # -- files ---------------------------------------------------------------------------------
