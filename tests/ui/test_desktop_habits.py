@@ -87,6 +87,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
     from app.demo import ledger as demo_ledger
     from app.models.notices import records as notices
     from app.ui.dashboard import dialogs as dd
+    from app.ui.ledger import annual_plan as ledger_annual_plan
     from app.ui.ledger import dialogs as ledger_dialogs
     from app.ui.ledger import treasury_import as ledger_import
     from app.ui.notices import dialogs as notice_dialogs
@@ -129,6 +130,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
         "ReductionDialog": lambda: ledger_dialogs.ReductionDialog(book, indicator, w),
         "ManualEntryDialog": lambda: ledger_dialogs.ManualEntryDialog(book, indicator, w),
         "SectionFiguresDialog": lambda: ledger_dialogs.SectionFiguresDialog(book, "2026-10", w),
+        "AnnualPlanDialog": lambda: ledger_annual_plan.AnnualPlanDialog(book, w, year=2026),
         "TreasuryImportDialog": lambda: ledger_import.TreasuryImportDialog(book, treasury_file, w),
         "NoticeDialog": lambda: notice_dialogs.NoticeDialog(w, book, notices.draft(
             book, kind=duty["kind"], level=duty["level"], object_type=duty["object_type"],

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.models.ledger import account as ledger
+from app.models.ledger import classification, deadlines
 from app.models.ledger import common as lc
-from app.models.ledger import deadlines
 from app.models.store import attachments
 from app.models.store.book import Book
 from app.models.values.errors import NotFound, ValidationError
@@ -40,14 +40,14 @@ LEFT JOIN attachments a ON a.id = i.scan_id
 def _row(book: Book, row: sqlite3.Row) -> dict[str, Any]:
     d = dict(row)
     d["available"] = d["net_amount"] - d["paid"]
-    d["source_level_name"] = _source_name(book, d["source_level"])
+    d["source_level_name"] = _source_name(book, d["source_level"], d.get("year"))
     d["section_name"] = d["section"] or lc.NO_SECTION
     return d
 
 
-def _source_name(book: Book, code: str) -> str:
+def _source_name(book: Book, code: str, year: object = None) -> str:
     try:
-        return book.rules.source_level(code).name
+        return (book.rules_for(int(str(year))) if year else book.rules).source_level(code).name
     except Exception:  # noqa: BLE001 - an old code the current rule set no longer lists
         return code
 
@@ -113,7 +113,7 @@ def _check_func_code(code: str) -> str:
     value = lc.text(code, "功能科目", max_len=7)
     if value and not (value.isdigit() and len(value) in (3, 5, 7)):
         raise ValidationError(f"“{value}”不是支出功能分类科目编码（3、5 或 7 位数字，如 2130505）", field="功能科目")
-    return value
+    return classification.check_functional(value)
 
 
 def register(
@@ -121,7 +121,7 @@ def register(
     received_date: dt.date | str, upper_doc_date: dt.date | str | None = None,
     prefecture_doc_date: dt.date | str | None = None, func_code: str = "", section: str = "", title: str = "",
     scan: tuple[str, bytes] | None = None, poverty_use: bool = True,
-    extra_events: Mapping[str, dt.date | str] | None = None, note: str = "",
+    extra_events: Mapping[str, dt.date | str] | None = None, note: str = "", econ_code: str = "",
 ) -> int:
     """Register a received fund document and post its income; returns the indicator id."""
     conn = book.conn
@@ -130,8 +130,9 @@ def register(
         raise ValidationError(f"应为 2000～2100 之间的年份，收到 {year!r}", field="年度")
     kind, item = _check_catalogue(conn, kind, item)
     source = (source_level or "").strip()
-    if source not in {s.code for s in book.rules.source_levels}:
-        names = "、".join(f"{s.code}（{s.name}）" for s in book.rules.source_levels)
+    rules = book.rules_for(year)  # the rule set of the money's fiscal year
+    if source not in {s.code for s in rules.source_levels}:
+        names = "、".join(f"{s.code}（{s.name}）" for s in rules.source_levels)
         raise ValidationError(f"“{source}”不是资金级次，应为 {names}", field="资金级次")
     value = lc.amount(amount)
     received = lc.as_date(received_date, "收到日期")
@@ -144,13 +145,14 @@ def register(
         _check_event_code(book, code)
     row = {"received_date": received.isoformat(), "upper_doc_date": upper and upper.isoformat(),
            "prefecture_doc_date": pref and pref.isoformat(), "source_level": source, "kind": kind, "item": item,
-           "poverty_use": int(bool(poverty_use))}
+           "poverty_use": int(bool(poverty_use)), "year": year}
     events_map = deadlines.event_dates(book, row, extra)
     for label, day in (("收到日期", received), ("上级文件日期", upper), ("地州文件日期", pref), *extra.items()):
         if day is not None:
             lc.not_future(book, day, _event_name(book, label))
     deadlines.check_order(book, row, events_map)
     func = _check_func_code(func_code)
+    econ = classification.check_economic(lc.text(econ_code, "经济分类", max_len=5))
     sec = lc.text(section, "业务股室", max_len=40)
     name = lc.text(title, "标题", max_len=120)
     remark = lc.text(note, "备注", max_len=500)
@@ -163,10 +165,10 @@ def register(
         scan_id = attachments.insert(w, book, scan[0], scan[1]) if scan is not None else None
         cur = w.execute(
             "INSERT INTO indicators (doc_no, year, kind, item, source_level, amount, title, upper_doc_date, "
-            "prefecture_doc_date, received_date, func_code, section, poverty_use, scan_id, note, created_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "prefecture_doc_date, received_date, func_code, econ_code, section, poverty_use, scan_id, note, created_by, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (doc, year, kind, item, source, value, name, row["upper_doc_date"], row["prefecture_doc_date"],
-             row["received_date"], func, sec, row["poverty_use"], scan_id, remark, book.user_id, book.stamp()),
+             row["received_date"], func, econ, sec, row["poverty_use"], scan_id, remark, book.user_id, book.stamp()),
         )
         indicator_id = int(cur.lastrowid or 0)
         w.executemany(

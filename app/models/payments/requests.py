@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.models.ledger import account as ledger
-from app.models.ledger import indicators
+from app.models.ledger import classification, indicators
 from app.models.payments import checks
 from app.models.payments.query import STATUS_NAMES, get
 from app.models.plan import fields as pf
@@ -96,9 +96,9 @@ def clean(book: Book, *, project_id: int, indicator_id: int, payee_id: int | Non
           payment_id: int | None = None) -> dict[str, Any]:
     """Every field checked, then what is left on the indicator and the project line: an amount above
     what is left is refused here, before anything is saved."""
-    rules = book.rules
     project = projects.get(book, project_id)
     ind = indicators.get(book, indicator_id)
+    rules = book.rules_for(int(ind["year"]))  # the indicator's fiscal year governs its money
     value = pf.as_fen(amount, "金额", allow_zero=False)
     if kind not in {k.code for k in rules.payment.kinds}:
         raise ValidationError(f"应为 {'、'.join(k.name for k in rules.payment.kinds)} 之一", field="支付类型")
@@ -120,8 +120,10 @@ def clean(book: Book, *, project_id: int, indicator_id: int, payee_id: int | Non
                               field="申请日期")
     periods.require_open(book, day, field="申请日期")
     row = {"project_id": project["id"], "indicator_id": ind["id"], "payee_id": payee_id, "amount": value,
-           "kind": kind, "usage": usage, "method": method, "func_code": _code(func_code, "功能科目", (3, 5, 7)),
-           "econ_code": _code(econ_code, "经济科目", (3, 5)), "purpose": pf.text(purpose, "用途说明", max_len=200),
+           "kind": kind, "usage": usage, "method": method,
+           "func_code": classification.check_functional(_code(func_code, "功能科目", (3, 5, 7))),
+           "econ_code": classification.check_economic(_code(econ_code, "经济科目", (3, 5)), field="经济科目"),
+           "purpose": pf.text(purpose, "用途说明", max_len=200),
            "draft_date": day.isoformat()}
     draft = checks.Draft(project["id"], ind["id"], payee_id, value, kind, usage, method, payment_id)
     c = checks.context(book, draft)

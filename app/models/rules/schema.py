@@ -11,22 +11,28 @@ from datetime import date
 from typing import Literal, Protocol, TypeVar
 
 from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py and callers)
+    PAYMENT_RATIOS,
+    YEAR_FILTERS,
+    YEAR_SOURCES,
     Backups,
     Comparator,
     Entry,
     FunctionalCode,
     Fundraising,
+    Labels,
     Limits,
     Notices,
     PerfClass,
     Performance,
     Place,
     Ratio,
+    RatioRule,
     Ratios,
     ReportDue,
     Reporting,
     Role,
     Spending,
+    WarningDef,
     WarningStatus,
 )
 from app.models.rules.toml_node import FileKeyError
@@ -201,7 +207,7 @@ class RuleSet:
     asset_types: tuple[Entry, ...]
     project_statuses: tuple[Entry, ...]
     performance: Performance
-    warnings: tuple[Entry, ...]
+    warnings: tuple[WarningDef, ...]
     warning_statuses: tuple[WarningStatus, ...]
     reporting: Reporting
     limits: Limits
@@ -209,6 +215,8 @@ class RuleSet:
     backups: Backups
     functional_codes: tuple[FunctionalCode, ...]
     fundraising: Fundraising
+    labels: Labels
+    file_hash: str = ""  # SHA-256 of the file's bytes (UTF-8 text): what a year's assignment and a signed month record
     _items: dict[str, Item] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -221,6 +229,11 @@ class RuleSet:
     @property
     def name(self) -> str:
         return self.meta.name
+
+    @property
+    def label(self) -> str:
+        """“xj-2019 2019.1”: the id and version a month's report and manifest state."""
+        return f"{self.meta.id} {self.meta.version}"
 
     @property
     def backup_keep(self) -> dict[str, int]:
@@ -308,7 +321,7 @@ class RuleSet:
     def role(self, code: str) -> Role:
         return _find(self.roles, code, "角色")
 
-    def warning(self, code: str) -> Entry:
+    def warning(self, code: str) -> WarningDef:
         return _find(self.warnings, code, "预警类型")
 
     def functional_code(self, code: str) -> FunctionalCode:

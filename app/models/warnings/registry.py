@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.models.warnings import ledger_detectors as ledger
 from app.models.warnings import project_detectors as projects
+from app.models.warnings import ratio_detector as ratios
 from app.models.warnings.base import Detector
 
 DETECTORS: dict[str, Detector] = {
@@ -17,3 +18,8 @@ DETECTORS: dict[str, Detector] = {
     "W8": ledger.reconciliation,
     "W9": ledger.reports_overdue,
 }
+
+
+BY_NAME: dict[str, Detector] = {fn.__name__: fn for fn in (*DETECTORS.values(), ratios.ratio_rules)}
+"""detector name (a rule set's [[warnings]] detector = "…") → function; the names app/models/rules/sections.py
+DETECTORS lists (tests/models/rules checks the two agree)."""
