@@ -95,3 +95,22 @@ def test_w1_warning_and_bond_row_open_the_indicator_in_ledger(qtbot, demo_book: 
     bonds.doubleClicked.emit(bonds.model().index(0, 0))
     assert window.tabs.tabText(window.tabs.currentIndex()) == "专账" and popups == []
     assert ledger.indicators.current_row()["id"] == bond
+
+
+def test_empty_search_clears_the_stage_title(qtbot, book: Book) -> None:
+    """#20 item 8: a search that finds no 指标 must not leave the 下达时限 title of the last one selected."""
+    from app.ui.ledger.tab import STAGE_TITLE, LedgerTab
+    from tests.models.ledger.ledger_fixtures import register
+
+    login_as(book, "clerk")
+    register(book)
+    tab = LedgerTab(book)
+    qtbot.addWidget(tab)
+    tab.reload()
+    tab.indicators.selectRow(0)
+    tab.show_stages()
+    assert tab.stage_title.text().startswith("下达时限：")
+    tab.text.setText("没有这个文号")
+    tab.reload()
+    assert tab.indicators.lazy_model().rowCount() == 0
+    assert tab.stage_title.text() == STAGE_TITLE
