@@ -79,9 +79,10 @@ def form_fields(dialog: QWidget) -> dict[str, QWidget]:
             label = label_item.widget()
             assert isinstance(label, QLabel)
             widget = field_item.widget()
-            if widget is None and field_item.layout() is not None:
-                layout = field_item.layout()
-                widget = next((w for w in (layout.itemAt(i).widget() for i in range(layout.count()))
+            layout = field_item.layout()
+            if widget is None and layout is not None:
+                items = [layout.itemAt(i) for i in range(layout.count())]
+                widget = next((w for w in (item.widget() for item in items if item is not None)
                                if _editor(w) is not None), None)
             editor = _editor(widget)
             name = _label_name(label.text())
