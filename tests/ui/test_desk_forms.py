@@ -120,7 +120,7 @@ NOT_FORMS = {
     # and three that keep themselves open their own way: OpDialog (专账: runs inside accept()), the treasury import
     # (导入 stays disabled until the dry run passes) and RegisterTemplateDialog (register() shows the problem inside)
     "ListDialog", "ErrorDialog", "ReceiptsDialog", "StartDialog", "LoginDialog", "NewBureauDialog",
-    "RestoreDialog", "PasswordDialog", "TreasuryImportDialog", "OpDialog", "RegisterTemplateDialog",
+    "RestoreDialog", "AttachmentViewer", "PasswordDialog", "TreasuryImportDialog", "OpDialog", "RegisterTemplateDialog",
 }
 
 

@@ -28,6 +28,7 @@ TABLE_NAMES = {
     "counties": "下级单位", "package_blobs": "报送包文件内容", "received_packages": "已接收报送包",
     "received_files": "已接收报送包的文件", "forwarded_reports": "汇总上报", "upstream_receipts": "上级回执",
     "rule_sets": "规则集", "rule_set_files": "规则集文件", "demo_clock": "示例县的固定日期",
+    "indicator_corrections": "指标更正",
 }
 ACTIONS = {"I": "新增", "U": "修改", "D": "删除"}
 SORT_KEYS = {"seq": "seq", "at": "seq", "actor": "actor", "tbl": "tbl", "op": "op"}
