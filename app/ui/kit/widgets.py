@@ -45,6 +45,17 @@ def can(book: Any, op: str) -> bool:
     return not book.read_only and user is not None and permissions.allowed(op, user.role)
 
 
+OP_PROPERTY = "fundledgerOp"
+
+
+def gate(widget: QWidget, book: Any, op: str) -> QWidget:
+    """A write button: enabled only when the permission table lets the logged-in user do `op` on this file
+    (an auditor, a read-only file: disabled from the start); the op is kept on the widget for tests."""
+    widget.setProperty(OP_PROPERTY, op)
+    widget.setEnabled(can(book, op))
+    return widget
+
+
 class DataTable(QTableView):
     """A read-only, row-selecting view over a LazyTableModel; a click on a header sorts through the model.
 
