@@ -122,8 +122,11 @@ class OverviewPage(QWidget):
             total[col.key] = sum(int(r[col.key]) for r in rows)
         self.counts.reload(ListSource([*rows, total]))
         header = self.count_view.horizontalHeader().height() or 26
+        # room for the horizontal scroll bar too: with more warning types and statuses than the page is wide, the
+        # bar would otherwise cover the 合计 row
+        bar = self.count_view.horizontalScrollBar().sizeHint().height()
         self.count_view.setFixedHeight(header + self.count_view.verticalHeader().defaultSectionSize() * len(rows + [total])
-                                       + 2 * self.count_view.frameWidth() + 2)
+                                       + 2 * self.count_view.frameWidth() + 2 + bar)
         bars = [Bar(k.kind, k.name, float(k.ratio), f"{pct(k.spent, k.base)}（已支出 {money.format(k.spent)} / "
                     f"可支出 {money.format(k.base)} 元）", k.behind or (k.after_year_end and k.unpaid > 0))
                 for k in view.kinds]
