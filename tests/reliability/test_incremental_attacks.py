@@ -121,3 +121,31 @@ def _exists(path: Path, trigger: str) -> bool:
             is not None
     finally:
         raw.close()
+
+
+def test_plan_figure_of_a_signed_year_is_refused_and_the_insiders_write_is_seen(anchored: Path) -> None:
+    """Attack review: 年度计划数 is in 表1 of every signed month; changing it through the program was accepted (and
+    made full verify call the signed months tampered). Now the program refuses, the trigger refuses, and the insider
+    who drops the trigger is seen by the window's check."""
+    from app.models.reports import monthly
+    from app.models.values.errors import ValidationError
+
+    book = open_book(anchored)
+    users.login(book, "jingban", demo.PASSWORD)
+    before = book.conn.execute("SELECT year, item, amount FROM annual_plans ORDER BY id").fetchall()
+    item = book.conn.execute("SELECT item FROM annual_plans WHERE year = 2026 LIMIT 1").fetchone()[0]
+    with pytest.raises(ValidationError) as refused:
+        monthly.set_annual_plans(book, year=2026, plans={item: 9_900_000_000})
+    assert refused.value.field == "年度计划数" and "签发" in refused.value.message
+    assert book.conn.execute("SELECT year, item, amount FROM annual_plans ORDER BY id").fetchall() == before
+    monthly.set_annual_plans(book, year=2027, plans={item: 100_000_00})  # a year with nothing signed: allowed
+    head = audit.head(book.conn)
+    assert incremental.record(book, mode="full", head=head) is not None
+    book.close(backup=False)
+    raw = sqlite3.connect(anchored)
+    with pytest.raises(sqlite3.IntegrityError):
+        raw.execute("UPDATE annual_plans SET amount = 1 WHERE year = 2026")
+    raw.close()
+    sealed(anchored, "jingban", "set_annual_plan", ("UPDATE annual_plans SET amount = 9900000000 WHERE year = 2026 "
+                                                    "AND item = ?", (item,)), drop=("fl_closed_annual_plans_u",))
+    assert "锚点之后没有改动已结账月份的记录" in failed_steps(anchored)

@@ -268,9 +268,11 @@ def test_auditor_sees_everything_but_cannot_write(qtbot, demo_file: Path, tmp_pa
         b.close(backup=False)
 
 
-def test_annual_plan_dialog_refuses_below_issued_and_saves_all_at_once(qtbot, book: Book,
-                                                                       answers: dict[str, Any]) -> None:
-    """年度计划数… : the figures typed in are saved in one operation; one below what is issued writes nothing."""
+def test_annual_plan_dialog_refuses_a_signed_year_and_saves_all_at_once(qtbot, book: Book,
+                                                                        answers: dict[str, Any]) -> None:
+    """年度计划数… : a year whose months are signed (the demo's 2026, reported in 表1 of each) is refused with the
+    reason and nothing is written (the attack review found it accepted); in an open year the figures typed in are
+    saved in one operation. (Below what is issued: tests/models/reports/test_reviewer_columns.py.)"""
     from app.models.reports import monthly
     from app.ui.ledger.annual_plan import AnnualPlanDialog
 
@@ -282,15 +284,17 @@ def test_annual_plan_dialog_refuses_below_issued_and_saves_all_at_once(qtbot, bo
     rows = {r["item"]: i for i, r in enumerate(dialog.rows)}
     before = {r["item"]: r["plan"] for r in monthly.annual_plan_rows(book, year=2026)}
     issued = {r["item"]: r["issued"] for r in dialog.rows}
-    dialog.table.item(rows["ZX02"], 3).setText(f"{issued['ZX02'] // 100 + 1000}")
-    dialog.table.item(rows["ZX01"], 3).setText("100")  # far below what is issued
+    dialog.table.item(rows["ZX01"], 3).setText(f"{issued['ZX01'] // 100 + 1000}")
     dialog.accept()
     assert dialog.result() != QDialog.DialogCode.Accepted
-    assert dialogs.Ask.shown[-1][0] == "error" and "扶贫发展资金" in dialogs.Ask.shown[-1][1] \
-        and "不能少于已下达数" in dialogs.Ask.shown[-1][1]
+    assert dialogs.Ask.shown[-1][0] == "error" and "2026 年已有签发结账的月份" in dialogs.Ask.shown[-1][1]
     assert {r["item"]: r["plan"] for r in monthly.annual_plan_rows(book, year=2026)} == before  # nothing written
-    dialog.table.item(rows["ZX01"], 3).setText(f"{issued['ZX01'] // 100:,}.00")
+    dialog = AnnualPlanDialog(book, tab, year=2027)
+    qtbot.addWidget(dialog)
+    rows = {r["item"]: i for i, r in enumerate(dialog.rows)}
+    dialog.table.item(rows["ZX01"], 3).setText("1,000.00")
+    dialog.table.item(rows["ZX02"], 3).setText("2000")
     dialog.accept()
     assert dialog.result() == QDialog.DialogCode.Accepted and dialog.result_value == 2
-    after = {r["item"]: r["plan"] for r in monthly.annual_plan_rows(book, year=2026)}
-    assert after["ZX01"] == issued["ZX01"] and after["ZX02"] == issued["ZX02"] + 1000_00
+    after = {r["item"]: r["plan"] for r in monthly.annual_plan_rows(book, year=2027)}
+    assert after["ZX01"] == 1000_00 and after["ZX02"] == 2000_00

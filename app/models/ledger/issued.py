@@ -25,3 +25,13 @@ def check_plan_covers_issued(book: Book, *, year: int, item: str, name: str, amo
     if amount < issued:
         raise ValidationError(f"{year} 年“{name}”已下达 {fmt(issued)} 元，年度计划数 {fmt(amount)} 元不能少于已下达数",
                               field="年度计划数")
+
+
+def check_plan_year_open(book: Book, *, year: int) -> None:
+    """A year's 年度计划数 is in 表1 of each of its months: once one of them is signed and closed it may not change
+    (schema/0019 makes the closed-month triggers refuse it too; this says so first, in words)."""
+    last = book.conn.execute("SELECT max(end_date) FROM periods WHERE closed = 1").fetchone()[0]
+    if last is not None and str(last) >= f"{int(year):04d}-01-01":
+        raise ValidationError(f"{year} 年已有签发结账的月份（至 {str(last)[:7]}），年度计划数已随这些月份的表1上报，"
+                              "不能再修改；如确需调整，请局长先重新打开这些月份", field="年度计划数")
+

@@ -203,6 +203,7 @@ def _annual_plans(book: Book, rows: list[tuple[int, dict[str, Any]]], errors: li
                                           f"名称“{text}”对应多个资金项目，请填代码", field="资金项目")
                 code_name = named[0]
             amount = xlsx_io.cell_fen(cells.get("amount"), "年度计划数", allow_zero=True)
+            issued.check_plan_year_open(book, year=year)
             issued.check_plan_covers_issued(book, year=year, item=code_name[0], name=code_name[1], amount=amount)
         except ValidationError as exc:
             errors.append((number, field + (exc.field or "年度计划数"), exc.message))

@@ -141,6 +141,7 @@ def set_annual_plans(book: Book, *, year: int, plans: dict[str, int]) -> None:
     """年度计划数 of several fund items of one year (表1), all or nothing: each not below what is already issued."""
     if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
         raise ValidationError("应在 2000～2100 之间", field="年度")
+    issued.check_plan_year_open(book, year=year)
     with book.write("set_annual_plan") as conn:
         for item, amount in plans.items():
             if isinstance(amount, bool) or not isinstance(amount, int):
