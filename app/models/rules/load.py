@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import cast
+from typing import Literal, cast
 
 from app.models.rules import schema as rs
 from app.models.rules.schema import RuleSet, RuleSetError
@@ -25,7 +25,7 @@ __all__ = ["DEFAULT_ID", "SUPPORTED_FORMAT", "RuleSet", "RuleSetError", "load", 
 DEFAULT_ID = "xj-2019"
 SUPPORTED_FORMAT = 1
 REQUIRED_ROLES = ("clerk", "reviewer", "chief", "auditor")
-REQUIRED_WARNINGS = tuple(f"W{n}" for n in range(1, 10))
+REQUIRED_WARNINGS = tuple(f"W{n}" for n in range(1, 15))
 
 
 class _Table(TomlNode):
@@ -312,6 +312,35 @@ def _small_tables(root: _Table) -> tuple[rs.Limits, rs.Backups, rs.Fundraising]:
     return limits, backups, fundraising
 
 
+def _claims(root: _Table, payment: rs.Payment, categories: Iterable[str]) -> rs.Claims:
+    t = root.table("claims")
+    kinds = _refs(t, "subsidy_payment_kinds", (k.code for k in payment.kinds), "支付类型")
+    per_options = ("year", "ever")
+    default = rs.Allowance("", t.integer("default_times"), cast(Literal["year", "ever"], t.choice("default_per", per_options)))
+    known = set(categories)
+    out: list[rs.Allowance] = []
+    for a in t.tables("allowances", allow_empty=True):
+        category = _ref(a, "category", known, "项目类别")
+        if any(x.category == category for x in out):
+            a.fail("category", f"项目类别 {category!r} 重复")
+        out.append(rs.Allowance(category, a.integer("times"), cast(Literal["year", "ever"], a.choice("per", per_options))))
+        a.done()
+    c = rs.Claims(kinds, default, tuple(out), t.integer("max_ids_per_account"))
+    t.done()
+    return c
+
+
+def _notice_order(root: _Table, notices: rs.Notices) -> rs.NoticeOrder:
+    t = root.table("notice_order")
+    n = rs.NoticeOrder(t.integer("min_days_before_payment", 0, 366),
+                       _ref(t, "required_kind", (k.code for k in notices.kinds), "公示类别"),
+                       _refs(t, "required_levels", (lv.code for lv in notices.levels), "公示层级"), t.text("basis"))
+    if not n.required_levels:
+        t.fail("required_levels", "至少列出一个公示层级")
+    t.done()
+    return n
+
+
 def _build(root: _Table) -> RuleSet:
     m = root.table("meta")
     fmt = m.integer("format")
@@ -334,18 +363,21 @@ def _build(root: _Table) -> RuleSet:
     warnings = _entries(root, "warnings")
     _require(root, "warnings", (w.code for w in warnings), REQUIRED_WARNINGS)
     limits, backups, fundraising = _small_tables(root)
+    notices = _notices(root)
+    project_categories = _entries(root, "project_categories")
     rules = RuleSet(
         source=root.file, meta=meta, kinds=kinds, usage_categories=usage_categories,
         usage_exceptions=_usage_exceptions(root, by_code, usages), source_levels=_entries(root, "source_levels"),
         levels=levels, events=events, payment=payment,
         deadlines=_deadlines(root, by_code, [lv.code for lv in levels], [e.code for e in events]),
-        ratios=_ratios(root), spending=_spending(root, payment), notices=_notices(root),
-        project_categories=_entries(root, "project_categories"), construction_types=_entries(root, "construction_types"),
+        ratios=_ratios(root), spending=_spending(root, payment), notices=notices,
+        project_categories=project_categories, construction_types=_entries(root, "construction_types"),
         asset_types=_entries(root, "asset_types"), project_statuses=_entries(root, "project_statuses"),
         performance=_performance(root), warnings=warnings,
         warning_statuses=tuple(rs.WarningStatus(c, t.text("name"), t.flag("closed")) for c, t in _each(root, "warning_statuses")),
         reporting=_reporting(root, [lv.code for lv in levels if lv.bureau]), limits=limits, roles=roles,
         backups=backups, functional_codes=_functional_codes(root), fundraising=fundraising,
+        claims=_claims(root, payment, (c.code for c in project_categories)), notice_order=_notice_order(root, notices),
     )  # fmt: skip
     root.done()
     return rules

@@ -11,12 +11,15 @@ from datetime import date
 from typing import Literal, Protocol, TypeVar
 
 from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py and callers)
+    Allowance,
     Backups,
+    Claims,
     Comparator,
     Entry,
     FunctionalCode,
     Fundraising,
     Limits,
+    NoticeOrder,
     Notices,
     PerfClass,
     Performance,
@@ -209,6 +212,8 @@ class RuleSet:
     backups: Backups
     functional_codes: tuple[FunctionalCode, ...]
     fundraising: Fundraising
+    claims: Claims
+    notice_order: NoticeOrder
     _items: dict[str, Item] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -210,3 +210,35 @@ class Fundraising:
     yb_counties: int
     south_xinjiang_min_share: Fraction
     deep_poor_counties_min_share: Fraction
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """How often one person may receive one kind of subsidy (a project category): `times` per year or ever."""
+
+    category: str
+    times: int
+    per: Literal["year", "ever"]
+
+
+@dataclass(frozen=True)
+class Claims:
+    """The numbers of the false-claim cross-checks (warnings W10–W14)."""
+
+    subsidy_payment_kinds: tuple[str, ...]
+    default: Allowance  # category "" : every category not listed
+    allowances: tuple[Allowance, ...]
+    max_ids_per_account: int
+
+    def allowance(self, category: str) -> Allowance:
+        return next((a for a in self.allowances if a.category == category), self.default)
+
+
+@dataclass(frozen=True)
+class NoticeOrder:
+    """事前公示: which notice must have been on the board for how many days before a project's money is paid."""
+
+    min_days: int
+    required_kind: str
+    required_levels: tuple[str, ...]
+    basis: str

@@ -1,0 +1,144 @@
+-- FundLedger schema 13 (issue #18 items 1, 2, 4): cross-checks for false claims (虚报冒领), the order of
+-- notice and payment, and the exceptions the rules allow.
+--
+-- 1. Warning codes beyond W9 (W10 … W19): the CHECKs on warnings.code, warning_sections.code and
+--    problems.category are widened. SQLite cannot alter a CHECK, so the three tables are rebuilt with the
+--    same columns in the same order (the audit records' JSON stays identical) and their rows copied back.
+--    The rows are dropped and re-inserted inside this migration's one transaction with foreign keys
+--    deferred: warning_events and problem_updates point at the same ids again before COMMIT, where SQLite
+--    checks that no reference is left dangling. Triggers are regenerated after every migration.
+PRAGMA defer_foreign_keys = ON;
+
+CREATE TABLE _m13_warnings AS SELECT * FROM warnings;
+CREATE TABLE _m13_sections AS SELECT * FROM warning_sections;
+CREATE TABLE _m13_problems AS SELECT * FROM problems;
+DROP TABLE problems;
+DROP TABLE warning_sections;
+DROP TABLE warnings;
+
+CREATE TABLE warnings (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE CHECK (length(key) BETWEEN 3 AND 200),
+    code TEXT NOT NULL CHECK (code GLOB 'W[1-9]' OR code GLOB 'W1[0-9]'),
+    object_type TEXT NOT NULL CHECK (length(object_type) BETWEEN 1 AND 40),
+    object_id TEXT NOT NULL,
+    object_label TEXT NOT NULL DEFAULT '',
+    project_id INTEGER REFERENCES projects(id),
+    amount INTEGER NOT NULL DEFAULT 0 CHECK (amount >= 0),
+    detail TEXT NOT NULL DEFAULT '',
+    since TEXT NOT NULL CHECK (date(since) = since),
+    first_detected TEXT NOT NULL CHECK (date(first_detected) = first_detected),
+    status TEXT NOT NULL CHECK (length(status) BETWEEN 1 AND 20),
+    section TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    handled_on TEXT CHECK (handled_on IS NULL OR date(handled_on) = handled_on),
+    handled_by INTEGER REFERENCES users(id),
+    cleared_on TEXT CHECK (cleared_on IS NULL OR date(cleared_on) = cleared_on)
+) STRICT;
+CREATE INDEX warnings_code ON warnings (code, status);
+CREATE INDEX warnings_detected ON warnings (first_detected);
+INSERT INTO warnings SELECT * FROM _m13_warnings;
+
+CREATE TABLE warning_sections (
+    code TEXT PRIMARY KEY CHECK (code GLOB 'W[1-9]' OR code GLOB 'W1[0-9]'),
+    section TEXT NOT NULL CHECK (length(section) BETWEEN 1 AND 40)
+) STRICT;
+INSERT INTO warning_sections SELECT * FROM _m13_sections;
+
+CREATE TABLE problems (
+    id INTEGER PRIMARY KEY,
+    found_on TEXT NOT NULL CHECK (date(found_on) = found_on),
+    category TEXT NOT NULL CHECK (category GLOB 'W[1-9]' OR category GLOB 'W1[0-9]' OR category = 'other'),
+    origin TEXT NOT NULL CHECK (origin IN ('warning', 'self_check', 'audit', 'inspection', 'complaint')),
+    description TEXT NOT NULL CHECK (length(description) BETWEEN 1 AND 500),
+    project_id INTEGER REFERENCES projects(id),
+    amount INTEGER NOT NULL DEFAULT 0 CHECK (amount >= 0),
+    section TEXT NOT NULL DEFAULT '',
+    warning_id INTEGER UNIQUE REFERENCES warnings(id),
+    created_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    CHECK ((origin = 'warning') = (warning_id IS NOT NULL))
+) STRICT;
+CREATE INDEX problems_found ON problems (found_on);
+INSERT INTO problems SELECT * FROM _m13_problems;
+
+DROP TABLE _m13_warnings;
+DROP TABLE _m13_sections;
+DROP TABLE _m13_problems;
+
+-- 2. Rosters (名册) the cross-checks compare payees with, each imported whole from Excel and replaced whole:
+--    kind 'staff' = 财政供养人员 (the bureau's staff/official list), kind 'poor' = 脱贫户/监测对象.
+--    status: 'normal', or 'deceased' (死亡) / 'moved_out' (迁出) with the day it happened.
+CREATE TABLE roster_imports (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('staff', 'poor')),
+    file_name TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL CHECK (length(file_sha256) = 64),
+    persons INTEGER NOT NULL CHECK (persons >= 1),
+    imported_by INTEGER REFERENCES users(id),
+    imported_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE roster_people (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('staff', 'poor')),
+    import_id INTEGER NOT NULL REFERENCES roster_imports(id),
+    row_no INTEGER NOT NULL CHECK (row_no >= 2),
+    id_number TEXT NOT NULL CHECK (length(id_number) = 18),
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 50),
+    unit TEXT NOT NULL DEFAULT '',          -- staff: 工作单位; poor: 所在村
+    category TEXT NOT NULL DEFAULT '',      -- staff: 身份（在编、聘用…）; poor: 脱贫户 / 监测对象
+    status TEXT NOT NULL DEFAULT 'normal' CHECK (status IN ('normal', 'deceased', 'moved_out')),
+    status_date TEXT CHECK (status_date IS NULL OR date(status_date) = status_date),
+    CHECK ((status = 'normal') = (status_date IS NULL)),
+    UNIQUE (kind, id_number)
+) STRICT;
+
+-- The cross-list checks read real-name lines by person and by account over the whole file (1 M lines in a
+-- large county): these indexes let them group without sorting the table, and join to a payment by id.
+CREATE INDEX real_name_lines_person ON real_name_lines (id_number, payment_id, amount);
+CREATE INDEX real_name_lines_account ON real_name_lines (account, id_number);
+
+-- 3. A payment made before its project's notice had been on the board for the minimum days (事前公示) is
+--    refused; the recorded exception is who allowed it, on which document, why. Audited like every table.
+CREATE TABLE notice_exceptions (
+    id INTEGER PRIMARY KEY,
+    project_id INTEGER NOT NULL UNIQUE REFERENCES projects(id),
+    doc_no TEXT NOT NULL CHECK (length(doc_no) BETWEEN 1 AND 80),
+    reason TEXT NOT NULL CHECK (length(reason) BETWEEN 4 AND 500),
+    granted_on TEXT NOT NULL CHECK (date(granted_on) = granted_on),
+    granted_by INTEGER NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL
+) STRICT;
+
+-- 4. 31 October exemptions approved by the region (特殊情况报自治区审定): which indicator, how much of it may
+--    be paid after the year-end day, on which document of which date. Never without a document.
+CREATE TABLE year_end_exemptions (
+    id INTEGER PRIMARY KEY,
+    indicator_id INTEGER NOT NULL REFERENCES indicators(id),
+    year INTEGER NOT NULL CHECK (year BETWEEN 2000 AND 2100),
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    doc_no TEXT NOT NULL CHECK (length(doc_no) BETWEEN 1 AND 80),
+    doc_date TEXT NOT NULL CHECK (date(doc_date) = doc_date),
+    reason TEXT NOT NULL DEFAULT '',
+    created_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    UNIQUE (indicator_id, year)
+) STRICT;
+
+--    质保金 is held on the settled price (工程结算价) once the settlement is recorded, on the contract amount before.
+CREATE TABLE project_settlements (
+    project_id INTEGER PRIMARY KEY REFERENCES projects(id),
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    settled_on TEXT NOT NULL CHECK (date(settled_on) = settled_on),
+    doc_no TEXT NOT NULL CHECK (length(doc_no) BETWEEN 1 AND 80),
+    created_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL
+) STRICT;
+
+INSERT INTO tracked_tables (name, key_column, date_expr, skip_columns) VALUES
+    ('roster_imports', 'id', NULL, ''),
+    ('roster_people', 'id', NULL, ''),
+    ('notice_exceptions', 'id', '{row}.granted_on', ''),
+    ('year_end_exemptions', 'id', NULL, ''),
+    ('project_settlements', 'project_id', NULL, '');
