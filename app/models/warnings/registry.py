@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.models.warnings import claims_detectors as claims
 from app.models.warnings import ledger_detectors as ledger
 from app.models.warnings import project_detectors as projects
 from app.models.warnings.base import Detector
@@ -16,4 +17,10 @@ DETECTORS: dict[str, Detector] = {
     "W7": projects.missing_notices,
     "W8": ledger.reconciliation,
     "W9": ledger.reports_overdue,
+    # false claims, across payments, lists, projects and years (issue #18)
+    "W10": claims.repeated_subsidies,
+    "W11": claims.shared_accounts,
+    "W12": claims.staff_payees,
+    "W13": claims.off_roster,
+    "W14": claims.holder_mismatch,
 }

@@ -1,0 +1,209 @@
+"""Cross-checks for false claims (虚报冒领、骗取套取): warnings W10–W14, looking *across* payments, lists,
+projects and years where the payment checks look at one payment at a time.
+
+- W10 同一人重复享受补助: one ID paid the same subsidy (project category) more often than the rule set's
+  allowance (`[claims]`: times per year or ever), in two lists, projects or years;
+- W11 多人共用一个银行账户: more than `max_ids_per_account` different IDs paid into one account;
+- W12 财政供养人员领取补助: a person paid (real-name line or personal payee) who is on the 财政供养人员 roster;
+- W13 补助对象不在名册: a subsidy paid to someone not on the 脱贫户/监测对象 roster, or marked 死亡/迁出 on or
+  before the pay date (only once that roster has been imported);
+- W14 账户户名与收款人不一致: a payee whose bank account is held in another name.
+
+Each is one set-based SQL statement over the paid payments (status 已支付, paid on or before the day), using the
+indexes of schema 0013, so a large county's million real-name lines are read once in index order and never
+loaded into Python. The evidence (which payments, lists, dates, amounts) is in the detail, with ID numbers and
+accounts masked; the warning's key carries a digest of the ID, never the ID itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+
+from app.models.values.ids import mask_account, mask_id
+from app.models.values.money import format as fmt
+from app.models.warnings.base import Context, Finding
+
+MAX_EVIDENCE = 6  # payments listed in one warning's detail (the count and total are always complete)
+
+
+def _digest(id_number: str) -> str:
+    return hashlib.sha256(id_number.encode()).hexdigest()[:16]
+
+
+def _marks(values: tuple[str, ...] | list[str]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _person_kinds(ctx: Context) -> list[str]:
+    return [k.code for k in ctx.book.rules.payment.kinds if k.real_name_list]
+
+
+def _evidence(items: list[tuple[str, ...]]) -> str:
+    """'request_no 项目 date amount' lines, at most MAX_EVIDENCE of them."""
+    shown = [f"{r[1]}（{r[2]}，{r[0]}，{fmt(int(r[3]))} 元）" for r in items[:MAX_EVIDENCE]]
+    more = f" 等 {len(items)} 笔" if len(items) > MAX_EVIDENCE else ""
+    return "；".join(shown) + more
+
+
+def _split(concat: str) -> list[tuple[str, ...]]:
+    """group_concat of 'date|request_no|project|amount|payment_id|section|project_id' rows, oldest first."""
+    return sorted(tuple(x.split("|")) for x in concat.split("\x1f"))
+
+
+_ROW = "y.pay_date || '|' || y.request_no || '|' || p.code || '|' || l.amount || '|' || y.id || '|' || " \
+       "i.section || '|' || p.id"
+
+
+def repeated_subsidies(ctx: Context) -> Iterator[Finding]:
+    """W10: per ID, subsidy category and period (the pay year, or for ever), more payments than allowed."""
+    claims = ctx.book.rules.claims
+    kinds = list(claims.subsidy_payment_kinds)
+    if not kinds:
+        return
+    names = {c.code: c.name for c in ctx.book.rules.project_categories}
+    listed = [(a.category, a.times, a.per) for a in claims.allowances]
+    allow_sql = " UNION ALL ".join("SELECT ?, ?, ?" for _ in listed) or "SELECT NULL, NULL, NULL WHERE 0"
+    args: list[object] = [x for row in listed for x in row]
+    default = claims.default
+    rows = ctx.book.conn.execute(
+        f"""WITH allow(category, times, per) AS ({allow_sql}),
+            paid AS (
+              SELECT l.id_number, l.name, p.category,
+                     coalesce(a.times, ?) AS times, coalesce(a.per, ?) AS per,
+                     CASE coalesce(a.per, ?) WHEN 'year' THEN substr(y.pay_date, 1, 4) ELSE '' END AS period,
+                     {_ROW} AS row
+              FROM real_name_lines l JOIN payments y ON y.id = l.payment_id
+              JOIN projects p ON p.id = y.project_id JOIN indicators i ON i.id = y.indicator_id
+              LEFT JOIN allow a ON a.category = p.category
+              WHERE y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)}))
+            SELECT id_number, min(name), category, period, min(times), min(per), count(*),
+                   group_concat(row, char(31))
+            FROM paid GROUP BY id_number, category, period HAVING count(*) > min(times)""",
+        (*args, default.times, default.per, default.per, ctx.as_of.isoformat(), *kinds))
+    for id_number, name, category, period, times, per, n, concat in rows:
+        items = _split(concat)
+        over = items[int(times):]
+        when = f"{period} 年" if per == "year" else "累计"
+        label = f"{name}（{mask_id(id_number)}）"
+        last = items[-1]
+        yield Finding(
+            "W10", f"W10:{_digest(id_number)}:{category}:{period or 'ever'}", "payment", last[4], label,
+            sum(int(r[3]) for r in over), dt.date.fromisoformat(over[0][0]),
+            f"{label}{when}领取“{names.get(category, category)}”类补助 {n} 次（规则集允许 {times} 次），"
+            f"超出 {len(over)} 次共 {fmt(sum(int(r[3]) for r in over))} 元：{_evidence(items)}",
+            last[5], int(last[6]))
+
+
+def shared_accounts(ctx: Context) -> Iterator[Finding]:
+    """W11: one bank account receiving the real-name lines of more than N different IDs."""
+    limit = ctx.book.rules.claims.max_ids_per_account
+    kinds = _person_kinds(ctx)
+    if not kinds:
+        return
+    rows = ctx.book.conn.execute(
+        f"""SELECT l.account, count(DISTINCT l.id_number), sum(l.amount), min(y.pay_date), max(y.id),
+                   group_concat(DISTINCT l.name)
+            FROM real_name_lines l JOIN payments y ON y.id = l.payment_id
+            WHERE y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)})
+            GROUP BY l.account HAVING count(DISTINCT l.id_number) > ?""",
+        (ctx.as_of.isoformat(), *kinds, limit))
+    for account, persons, total, first, last_payment, people in rows:
+        since = _nth_person_day(ctx, account, limit + 1) or dt.date.fromisoformat(first)
+        who = "、".join(str(people).split(",")[:MAX_EVIDENCE]) + (" 等" if persons > MAX_EVIDENCE else "")
+        yield Finding(
+            "W11", f"W11:{_digest(account)}", "payment", str(last_payment), f"账号 {mask_account(account)}",
+            int(total), since,
+            f"银行账号 {mask_account(account)} 收到 {persons} 个不同身份证号的补助（规则集上限 {limit} 个），"
+            f"共 {fmt(int(total))} 元：{who}")
+
+
+def _nth_person_day(ctx: Context, account: str, n: int) -> dt.date | None:
+    """The pay date on which the account's n-th different person was first paid (when the warning began)."""
+    row = ctx.book.conn.execute(
+        "SELECT first FROM (SELECT l.id_number, min(y.pay_date) AS first FROM real_name_lines l "
+        "JOIN payments y ON y.id = l.payment_id WHERE l.account = ? AND y.status = 'paid' AND y.pay_date <= ? "
+        "GROUP BY l.id_number) ORDER BY first LIMIT 1 OFFSET ?", (account, ctx.as_of.isoformat(), n - 1)).fetchone()
+    return dt.date.fromisoformat(row[0]) if row else None
+
+
+def staff_payees(ctx: Context) -> Iterator[Finding]:
+    """W12: paid people (real-name lines, personal payees) who are on the 财政供养人员 roster."""
+    kinds = _person_kinds(ctx)
+    day = ctx.as_of.isoformat()
+    rows = ctx.book.conn.execute(
+        f"""SELECT s.id_number, s.name, s.unit, count(*), group_concat(row, char(31)) FROM (
+              SELECT l.id_number AS id_number, {_ROW} AS row
+              FROM roster_people s JOIN real_name_lines l ON l.id_number = s.id_number
+              JOIN payments y ON y.id = l.payment_id JOIN projects p ON p.id = y.project_id
+              JOIN indicators i ON i.id = y.indicator_id
+              WHERE s.kind = 'staff' AND y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)})
+              UNION ALL
+              SELECT e.id_code, y.pay_date || '|' || y.request_no || '|' || p.code || '|' || y.amount || '|' || y.id
+                     || '|' || i.section || '|' || p.id
+              FROM roster_people s JOIN payees e ON e.id_code = s.id_number JOIN payments y ON y.payee_id = e.id
+              JOIN projects p ON p.id = y.project_id JOIN indicators i ON i.id = y.indicator_id
+              WHERE s.kind = 'staff' AND y.status = 'paid' AND y.pay_date <= ?) x
+            JOIN roster_people s ON s.kind = 'staff' AND s.id_number = x.id_number
+            GROUP BY s.id_number""", (day, *kinds, day))
+    for id_number, name, unit, n, concat in rows:
+        items = _split(concat)
+        label = f"{name}（{mask_id(id_number)}）"
+        last = items[-1]
+        where = f"（{unit}）" if unit else ""
+        yield Finding(
+            "W12", f"W12:{_digest(id_number)}", "payment", last[4], label, sum(int(r[3]) for r in items),
+            dt.date.fromisoformat(items[0][0]),
+            f"{label}在财政供养人员名册上{where}，领取扶贫补助 {n} 笔共 {fmt(sum(int(r[3]) for r in items))} 元："
+            f"{_evidence(items)}", last[5], int(last[6]))
+
+
+def off_roster(ctx: Context) -> Iterator[Finding]:
+    """W13: per paid subsidy payment, the persons not on the 脱贫户/监测对象 roster or off it (死亡/迁出) by the pay date."""
+    book = ctx.book
+    if book.conn.execute("SELECT 1 FROM roster_imports WHERE kind = 'poor' LIMIT 1").fetchone() is None:
+        return  # nothing to compare with yet: the 名册 page says the roster has not been imported
+    kinds = list(book.rules.claims.subsidy_payment_kinds)
+    if not kinds:
+        return
+    rows = book.conn.execute(
+        f"""SELECT y.id, y.request_no, y.pay_date, p.code, p.name, p.id, i.section, count(*), sum(l.amount),
+                   sum(r.id IS NULL), group_concat(l.name || '|' || l.id_number || '|' ||
+                       coalesce(r.status, '') || '|' || coalesce(r.status_date, ''), char(31))
+            FROM payments y JOIN real_name_lines l ON l.payment_id = y.id
+            JOIN projects p ON p.id = y.project_id JOIN indicators i ON i.id = y.indicator_id
+            LEFT JOIN roster_people r ON r.kind = 'poor' AND r.id_number = l.id_number
+            WHERE y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)})
+              AND (r.id IS NULL OR (r.status <> 'normal' AND r.status_date <= y.pay_date))
+            GROUP BY y.id ORDER BY y.id""", (ctx.as_of.isoformat(), *kinds))
+    gone = {"deceased": "已死亡", "moved_out": "已迁出"}
+    for pid, request_no, pay_date, code, pname, project_id, section, n, amount, missing, concat in rows:
+        people = []
+        for part in str(concat).split("\x1f")[:MAX_EVIDENCE]:
+            name, number, status, since = part.split("|")
+            why = f"{since} {gone[status]}" if status else "不在名册"
+            people.append(f"{name}（{mask_id(number)}，{why}）")
+        more = f" 等 {n} 人" if n > MAX_EVIDENCE else ""
+        off = n - int(missing)
+        split = "、".join(x for x in (f"{missing} 人不在名册" if missing else "", f"{off} 人已死亡或迁出" if off else "") if x)
+        yield Finding(
+            "W13", f"W13:payment:{pid}", "payment", str(pid), f"{request_no} {pname}", int(amount),
+            dt.date.fromisoformat(pay_date),
+            f"支付申请 {request_no}（{code}，{pay_date}）的实名制名册中有 {n} 人（{split}）不是脱贫户/监测对象，"
+            f"涉及 {fmt(int(amount))} 元：{'；'.join(people)}{more}", section or "", int(project_id))
+
+
+def holder_mismatch(ctx: Context) -> Iterator[Finding]:
+    """W14: a payee with paid money whose bank account is held in a different name (whitespace ignored)."""
+    rows = ctx.book.conn.execute(
+        """SELECT e.id, e.name, e.account_name, e.account_no, count(y.id), sum(y.amount), min(y.pay_date)
+           FROM payees e JOIN payments y ON y.payee_id = e.id
+           WHERE y.status = 'paid' AND y.pay_date <= ?
+             AND replace(replace(e.name, ' ', ''), '　', '') <> replace(replace(e.account_name, ' ', ''), '　', '')
+           GROUP BY e.id ORDER BY e.id""", (ctx.as_of.isoformat(),))
+    for payee_id, name, holder, account, n, amount, first in rows:
+        yield Finding(
+            "W14", f"W14:payee:{payee_id}", "payee", str(payee_id), name, int(amount), dt.date.fromisoformat(first),
+            f"收款人“{name}”的银行账户 {mask_account(account)} 户名为“{holder}”，与收款人不一致；"
+            f"已向该账户支付 {n} 笔共 {fmt(int(amount))} 元")
