@@ -325,7 +325,8 @@ def _claims(root: _Table, payment: rs.Payment, categories: Iterable[str]) -> rs.
             a.fail("category", f"项目类别 {category!r} 重复")
         out.append(rs.Allowance(category, a.integer("times"), cast(Literal["year", "ever"], a.choice("per", per_options))))
         a.done()
-    c = rs.Claims(kinds, default, tuple(out), t.integer("max_ids_per_account"))
+    c = rs.Claims(kinds, default, tuple(out), t.integer("max_ids_per_account"),
+                  cast(Literal["project", "list"], t.choice("count_by", ("project", "list"))))
     t.done()
     return c
 

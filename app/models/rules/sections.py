@@ -229,6 +229,7 @@ class Claims:
     default: Allowance  # category "" : every category not listed
     allowances: tuple[Allowance, ...]
     max_ids_per_account: int
+    count_by: Literal["project", "list"] = "project"
 
     def allowance(self, category: str) -> Allowance:
         return next((a for a in self.allowances if a.category == category), self.default)

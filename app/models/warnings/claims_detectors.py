@@ -1,8 +1,9 @@
 """Cross-checks for false claims (虚报冒领、骗取套取): warnings W10–W14, looking *across* payments, lists,
 projects and years where the payment checks look at one payment at a time.
 
-- W10 同一人重复享受补助: one ID paid the same subsidy (project category) more often than the rule set's
-  allowance (`[claims]`: times per year or ever), in two lists, projects or years;
+- W10 同一人重复享受补助: one ID paid the same subsidy (project category) from more projects (or, with
+  `count_by = "list"`, in more lists) than the rule set's allowance (`[claims]`: times per year or ever) — in two
+  lists, projects or years; the installments of one project's subsidy are one subsidy by default;
 - W11 多人共用一个银行账户: more than `max_ids_per_account` different IDs paid into one account;
 - W12 财政供养人员领取补助: a person paid (real-name line or personal payee) who is on the 财政供养人员 roster;
 - W13 补助对象不在名册: a subsidy paid to someone not on the 脱贫户/监测对象 roster, or marked 死亡/迁出 on or
@@ -67,32 +68,39 @@ def repeated_subsidies(ctx: Context) -> Iterator[Finding]:
     allow_sql = " UNION ALL ".join("SELECT ?, ?, ?" for _ in listed) or "SELECT NULL, NULL, NULL WHERE 0"
     args: list[object] = [x for row in listed for x in row]
     default = claims.default
+    unit = "project_id" if claims.count_by == "project" else "payment_id"
     rows = ctx.book.conn.execute(
         f"""WITH allow(category, times, per) AS ({allow_sql}),
             paid AS (
               SELECT l.id_number, l.name, p.category,
                      coalesce(a.times, ?) AS times, coalesce(a.per, ?) AS per,
                      CASE coalesce(a.per, ?) WHEN 'year' THEN substr(y.pay_date, 1, 4) ELSE '' END AS period,
-                     {_ROW} AS row
+                     y.project_id, y.id AS payment_id, {_ROW} AS row
               FROM real_name_lines l JOIN payments y ON y.id = l.payment_id
               JOIN projects p ON p.id = y.project_id JOIN indicators i ON i.id = y.indicator_id
               LEFT JOIN allow a ON a.category = p.category
               WHERE y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)}))
-            SELECT id_number, min(name), category, period, min(times), min(per), count(*),
+            SELECT id_number, min(name), category, period, min(times), min(per), count(DISTINCT {unit}),
                    group_concat(row, char(31))
-            FROM paid GROUP BY id_number, category, period HAVING count(*) > min(times)""",
+            FROM paid GROUP BY id_number, category, period HAVING count(DISTINCT {unit}) > min(times)""",
         (*args, default.times, default.per, default.per, ctx.as_of.isoformat(), *kinds))
+    what = "个项目" if unit == "project_id" else "次"
     for id_number, name, category, period, times, per, n, concat in rows:
         items = _split(concat)
-        over = items[int(times):]
+        # the payments beyond the allowance: everything paid from the (times + 1)-th project (or list) on
+        firsts: dict[str, str] = {}
+        for r in items:
+            firsts.setdefault(r[6] if unit == "project_id" else r[4], r[0])
+        cut = sorted(firsts.values())[int(times)]
+        over = [r for r in items if firsts[r[6] if unit == "project_id" else r[4]] >= cut]
         when = f"{period} 年" if per == "year" else "累计"
         label = f"{name}（{mask_id(id_number)}）"
         last = items[-1]
         yield Finding(
             "W10", f"W10:{_digest(id_number)}:{category}:{period or 'ever'}", "payment", last[4], label,
-            sum(int(r[3]) for r in over), dt.date.fromisoformat(over[0][0]),
-            f"{label}{when}领取“{names.get(category, category)}”类补助 {n} 次（规则集允许 {times} 次），"
-            f"超出 {len(over)} 次共 {fmt(sum(int(r[3]) for r in over))} 元：{_evidence(items)}",
+            sum(int(r[3]) for r in over), dt.date.fromisoformat(cut),
+            f"{label}{when}在 {n} {what}领取“{names.get(category, category)}”类补助（规则集允许 {times} {what}），"
+            f"超出部分 {len(over)} 笔共 {fmt(sum(int(r[3]) for r in over))} 元：{_evidence(items)}",
             last[5], int(last[6]))
 
 
