@@ -32,6 +32,7 @@ from app.ui.kit import dialogs, ops
 from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, can
+from app.ui.settings.rosters import RostersPage
 
 
 class SettingsTab(QTabWidget):
@@ -43,6 +44,7 @@ class SettingsTab(QTabWidget):
         self.addTab(CataloguePage(book), "资金目录")
         self.calendar_page = CalendarPage(book)
         self.addTab(self.calendar_page, "工作日历")
+        self.addTab(RostersPage(book), "名册")  # 财政供养人员、脱贫户/监测对象 (false-claim checks, issue #18)
 
 
 class BureauPage(QWidget):
