@@ -335,7 +335,8 @@ def _notice_order(root: _Table, notices: rs.Notices) -> rs.NoticeOrder:
     t = root.table("notice_order")
     n = rs.NoticeOrder(t.integer("min_days_before_payment", 0, 366),
                        _ref(t, "required_kind", (k.code for k in notices.kinds), "公示类别"),
-                       _refs(t, "required_levels", (lv.code for lv in notices.levels), "公示层级"), t.text("basis"))
+                       _refs(t, "required_levels", (lv.code for lv in notices.levels), "公示层级"), t.text("basis"),
+                       t.texts("plan_fields"), t.texts("completion_fields"))
     if not n.required_levels:
         t.fail("required_levels", "至少列出一个公示层级")
     t.done()

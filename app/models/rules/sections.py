@@ -243,3 +243,8 @@ class NoticeOrder:
     required_kind: str
     required_levels: tuple[str, ...]
     basis: str
+    plan_fields: tuple[str, ...] = ()  # more fields a 项目计划安排 notice must carry (审批文号)
+    completion_fields: tuple[str, ...] = ()  # … and a 资金使用情况 notice (验收结果, 绩效目标完成情况)
+
+    def extra_fields(self, kind: str) -> tuple[str, ...]:
+        return {"project_plan": self.plan_fields, "fund_use": self.completion_fields}.get(kind, ())

@@ -58,41 +58,47 @@ _ROW = "y.pay_date || '|' || y.request_no || '|' || p.code || '|' || l.amount ||
 
 
 def repeated_subsidies(ctx: Context) -> Iterator[Finding]:
-    """W10: per ID, subsidy category and period (the pay year, or for ever), more payments than allowed."""
+    """W10: per ID, subsidy category and period (the pay year, or for ever), more projects (lists) than allowed.
+
+    Two steps in one statement: the groups over the allowance are found from the paid subsidy payments' lines
+    (driven by `payments_kind`, lines by payment), and only their lines are read again, by person, for the evidence."""
     claims = ctx.book.rules.claims
     kinds = list(claims.subsidy_payment_kinds)
     if not kinds:
         return
     names = {c.code: c.name for c in ctx.book.rules.project_categories}
-    listed = [(a.category, a.times, a.per) for a in claims.allowances]
-    allow_sql = " UNION ALL ".join("SELECT ?, ?, ?" for _ in listed) or "SELECT NULL, NULL, NULL WHERE 0"
-    args: list[object] = [x for row in listed for x in row]
     default = claims.default
-    unit = "project_id" if claims.count_by == "project" else "payment_id"
+    times_sql = "CASE p.category " + " ".join("WHEN ? THEN ?" for _ in claims.allowances) + " ELSE ? END"
+    per_sql = "CASE p.category " + " ".join("WHEN ? THEN ?" for _ in claims.allowances) + " ELSE ? END"
+    times_args = [x for a in claims.allowances for x in (a.category, a.times)] + [default.times]
+    per_args = [x for a in claims.allowances for x in (a.category, a.per)] + [default.per]
+    unit = "y.project_id" if claims.count_by == "project" else "y.id"
+    period = f"CASE {per_sql} WHEN 'year' THEN substr(y.pay_date, 1, 4) ELSE '' END"
+    day = ctx.as_of.isoformat()
+    paid = f"y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)})"
     rows = ctx.book.conn.execute(
-        f"""WITH allow(category, times, per) AS ({allow_sql}),
-            paid AS (
-              SELECT l.id_number, l.name, p.category,
-                     coalesce(a.times, ?) AS times, coalesce(a.per, ?) AS per,
-                     CASE coalesce(a.per, ?) WHEN 'year' THEN substr(y.pay_date, 1, 4) ELSE '' END AS period,
-                     y.project_id, y.id AS payment_id, {_ROW} AS row
-              FROM real_name_lines l JOIN payments y ON y.id = l.payment_id
-              JOIN projects p ON p.id = y.project_id JOIN indicators i ON i.id = y.indicator_id
-              LEFT JOIN allow a ON a.category = p.category
-              WHERE y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)}))
-            SELECT id_number, min(name), category, period, min(times), min(per), count(DISTINCT {unit}),
-                   group_concat(row, char(31))
-            FROM paid GROUP BY id_number, category, period HAVING count(DISTINCT {unit}) > min(times)""",
-        (*args, default.times, default.per, default.per, ctx.as_of.isoformat(), *kinds))
-    what = "个项目" if unit == "project_id" else "次"
+        f"""WITH flagged AS MATERIALIZED (
+              SELECT l.id_number, p.category, {period} AS period, {times_sql} AS times, {per_sql} AS per
+              FROM payments y JOIN real_name_lines l ON l.payment_id = y.id JOIN projects p ON p.id = y.project_id
+              WHERE {paid}
+              GROUP BY l.id_number, p.category, period HAVING count(DISTINCT {unit}) > times)
+            SELECT f.id_number, min(l.name), f.category, f.period, f.times, f.per, count(DISTINCT {unit}),
+                   group_concat({_ROW}, char(31))
+            FROM flagged f JOIN real_name_lines l ON l.id_number = f.id_number
+            JOIN payments y ON y.id = l.payment_id JOIN projects p ON p.id = y.project_id AND p.category = f.category
+            JOIN indicators i ON i.id = y.indicator_id
+            WHERE {paid} AND (f.period = '' OR substr(y.pay_date, 1, 4) = f.period)
+            GROUP BY f.id_number, f.category, f.period""",
+        (*per_args, *times_args, *per_args, day, *kinds, day, *kinds))
+    what = "个项目" if unit == "y.project_id" else "次"
     for id_number, name, category, period, times, per, n, concat in rows:
         items = _split(concat)
         # the payments beyond the allowance: everything paid from the (times + 1)-th project (or list) on
         firsts: dict[str, str] = {}
         for r in items:
-            firsts.setdefault(r[6] if unit == "project_id" else r[4], r[0])
+            firsts.setdefault(r[6] if unit == "y.project_id" else r[4], r[0])
         cut = sorted(firsts.values())[int(times)]
-        over = [r for r in items if firsts[r[6] if unit == "project_id" else r[4]] >= cut]
+        over = [r for r in items if firsts[r[6] if unit == "y.project_id" else r[4]] >= cut]
         when = f"{period} 年" if per == "year" else "累计"
         label = f"{name}（{mask_id(id_number)}）"
         last = items[-1]
@@ -113,7 +119,7 @@ def shared_accounts(ctx: Context) -> Iterator[Finding]:
     rows = ctx.book.conn.execute(
         f"""SELECT l.account, count(DISTINCT l.id_number), sum(l.amount), min(y.pay_date), max(y.id),
                    group_concat(DISTINCT l.name)
-            FROM real_name_lines l JOIN payments y ON y.id = l.payment_id
+            FROM payments y JOIN real_name_lines l ON l.payment_id = y.id
             WHERE y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)})
             GROUP BY l.account HAVING count(DISTINCT l.id_number) > ?""",
         (ctx.as_of.isoformat(), *kinds, limit))

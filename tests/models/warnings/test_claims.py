@@ -114,7 +114,7 @@ def test_w10_same_person_same_subsidy_two_lists_same_year_fires(book: Book) -> N
     second = subsidy(book, _ind2, b, [("艾力", person(1), acct(1))], D(2026, 6, 8))
     (f,) = found(book, "W10")
     assert f.object_id == str(second) and f.amount == 1000_00 and f.since == D(2026, 6, 8)
-    assert "2 次" in f.detail and "允许 1 次" in f.detail and "2026 年" in f.detail
+    assert "2 个项目" in f.detail and "允许 1 个项目" in f.detail and "2026 年" in f.detail
     no_full_ids(f.detail + f.object_label)
     assert not re.search(r"\d{17}[\dX]", f.key)
 
