@@ -60,6 +60,7 @@ SPEC: dict[str, set[str]] = {
     # false claims and notice order (#18): rosters, exemptions and settlements are entry work; letting a payment
     # go before its notice has been up the minimum days is the chief's recorded decision
     "import_roster": {C}, "record_year_end_exemption": {C}, "record_settlement": {C}, "grant_notice_exception": {H},
+    "record_county_notice": {C},
 }
 ENTRY_OPS = {op for op, roles in SPEC.items() if C in roles and H not in roles}
 

@@ -136,7 +136,28 @@ CREATE TABLE project_settlements (
     created_at TEXT NOT NULL
 ) STRICT;
 
+-- 5. County-level notices of the year's plan (县级公告): 项目库 (project_pool), 年度项目计划 (annual_plan) and its
+--    完成情况 (plan_completion), each with the approving document's number (批准文号); the content (JSON) lists the
+--    projects, with 验收结果 and 绩效目标完成情况 for the completion notice.
+CREATE TABLE county_notices (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('project_pool', 'annual_plan', 'plan_completion')),
+    year INTEGER NOT NULL CHECK (year BETWEEN 2000 AND 2100),
+    doc_no TEXT NOT NULL CHECK (length(doc_no) BETWEEN 1 AND 200),
+    title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 120),
+    content TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(content) AND json_type(content) = 'object'),
+    place TEXT NOT NULL CHECK (length(place) BETWEEN 1 AND 20),
+    location TEXT NOT NULL DEFAULT '',
+    start_date TEXT NOT NULL CHECK (date(start_date) = start_date),
+    end_date TEXT CHECK (end_date IS NULL OR (date(end_date) = end_date AND end_date >= start_date)),
+    publisher TEXT NOT NULL CHECK (length(publisher) BETWEEN 1 AND 60),
+    created_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX county_notices_kind ON county_notices (kind, year, start_date);
+
 INSERT INTO tracked_tables (name, key_column, date_expr, skip_columns) VALUES
+    ('county_notices', 'id', '{row}.start_date', ''),
     ('roster_imports', 'id', NULL, ''),
     ('roster_people', 'id', NULL, ''),
     ('notice_exceptions', 'id', '{row}.granted_on', ''),
