@@ -69,6 +69,7 @@ def test_every_duty_is_derived_from_the_data(book: Book, county: nf.County) -> N
         f"project_plan:township:project:{c.township_project}",  # township-wide: no village duty
         f"fund_use:township:project:{c.village_project}", f"fund_use:village:project:{c.village_project}",
         f"real_name:village:payment:{c.real_name_payment}",  # the enterprise payment needs no real-name notice
+        "project_pool:county:year:2026", "annual_plan:county:year:2026",  # the county's own (issue #18)
     }
     assert all(o.status == ob.MISSING and o.is_open for o in found.values())
     plan_duty = found[f"project_plan:village:project:{c.village_project}"]
