@@ -7,7 +7,8 @@
   notice had been up ten days — allowed only by the chief's recorded exception (`SCENARIOS`, run with the
   payments of their day);
 - after the payments: the staff list (财政供养人员) with one paid person on it (W12), and the 脱贫户/监测对象
-  roster, with one paid person missing and one recorded as deceased before a payment (W13) (`claims_step`).
+  roster, with one paid person missing and one recorded as deceased before a payment (W13); the county's notices of
+  the 2026 项目库 and 年度项目计划 on its website, with their documents (`claims_step`).
 
 No randomness: the choices are fixed or taken from the data in a stable order, so the shared generator of the
 payment step is not disturbed.
@@ -20,6 +21,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from app.models.notices import county
 from app.models.notices import records as notices
 from app.models.payments import exceptions
 from app.models.plan import payees, rosters
@@ -165,3 +167,12 @@ def claims_step(book: Book, clock: Any) -> None:
     staff.append([insider["name"], insider["id_number"], f"{insider['village']}村委会", "村干部（财政补贴）"])
     rosters.import_roster(book, kind_code="staff", file_name="财政供养人员名册.xlsx",
                           data=_xlsx(["姓名", "身份证号", "工作单位", "身份"], staff))
+    # the county's own notices of the year: the 2026 project pool and annual plan on the bureau's website
+    first = book.conn.execute("SELECT min(d.decision_date), (SELECT doc_no FROM plan_decisions ORDER BY decision_date "
+                              "LIMIT 1) FROM plan_decisions d").fetchone()
+    if first[0]:
+        start = dt.date.fromisoformat(first[0]) + dt.timedelta(days=3)
+        plan_doc = county.draft(book, kind="annual_plan", year=2026)["doc_no"]
+        county.record(book, kind="project_pool", year=2026, doc_no=f"{first[1]}（项目库经领导小组研究）", place="website",
+                      start_date=start)
+        county.record(book, kind="annual_plan", year=2026, doc_no=plan_doc, place="website", start_date=start)
