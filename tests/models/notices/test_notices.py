@@ -76,8 +76,9 @@ def test_every_duty_is_derived_from_the_data(book: Book, county: nf.County) -> N
     assert plan_duty.since == c.decision_date and plan_duty.amount == 600_000_00 and plan_duty.village == "托万克村"
     assert found[f"real_name:village:payment:{c.real_name_payment}"].since == dt.date(2026, 7, 3)
     assert found[f"allocation:county:indicator:{c.indicator}"].amount == 800_000_00
-    # nothing is due before it arises: before the plan was approved there was nothing to notice
-    assert ob.obligations(book, as_of=dt.date(2026, 4, 7)) == []
+    # nothing is due before it arises: before the plan was approved only the county's 项目库 (entered 2026-03-12)
+    assert [o.key for o in ob.obligations(book, as_of=dt.date(2026, 4, 7))] == ["project_pool:county:year:2026"]
+    assert ob.obligations(book, as_of=dt.date(2026, 3, 11)) == []
 
 
 def test_done_when_clerk_generates_records_with_photo_and_duty_disappears(book: Book, county: nf.County,
