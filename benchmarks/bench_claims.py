@@ -127,7 +127,9 @@ def main() -> None:
             on_roster, staff = add_rosters(book)
             total = book.conn.execute("SELECT count(*) FROM real_name_lines").fetchone()[0]
             payments = book.conn.execute("SELECT count(*) FROM payments").fetchone()[0]
-            times, counts, each = [], {}, {}
+            times: list[float] = []
+            counts: dict[str, int] = {}
+            each: dict[str, list[float]] = {}
             for _ in range(args.runs):
                 t = time.perf_counter()
                 counts = set_based(book, each)
