@@ -317,3 +317,19 @@ def test_insider_removing_a_name_from_the_staff_roster_is_caught(book: Book, tmp
         finally:
             ro.close()
         assert any("roster_people" in p for p in problems), problems
+
+
+def test_cli_imports_a_roster_all_or_nothing(book: Book, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.cli import main as cli
+    from tests.conftest import PASSWORD
+
+    path = Path(book.path)
+    book.close(backup=False)
+    good, bad = tmp_path / "staff.xlsx", tmp_path / "bad.xlsx"
+    good.write_bytes(workbook(STAFF_HEADER, [["王干部", person(9), "县农业农村局", "在编"]]))
+    bad.write_bytes(workbook(STAFF_HEADER, [["张三", person(10)[:-1] + ("0" if person(10)[-1] != "0" else "1"), "", ""]]))
+    monkeypatch.setenv("FUNDLEDGER_PASSWORD", PASSWORD)
+    assert cli.run(["import-roster", str(path), str(good), "--kind", "staff", "--user", "clerk"]) == 0
+    assert cli.run(["import-roster", str(path), str(bad), "--kind", "staff", "--user", "clerk"]) != 0
+    with open_book(path, read_only=True) as ro:
+        assert [r["name"] for r in rosters.people(ro, "staff")] == ["王干部"]
