@@ -25,7 +25,7 @@ __all__ = ["DEFAULT_ID", "SUPPORTED_FORMAT", "RuleSet", "RuleSetError", "load", 
 DEFAULT_ID = "xj-2019"
 SUPPORTED_FORMAT = 1
 REQUIRED_ROLES = ("clerk", "reviewer", "chief", "auditor")
-REQUIRED_WARNINGS = tuple(f"W{n}" for n in range(1, 15))
+REQUIRED_WARNINGS = tuple(f"W{n}" for n in range(1, 16))
 
 
 class _Table(TomlNode):

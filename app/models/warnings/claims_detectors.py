@@ -221,3 +221,41 @@ def holder_mismatch(ctx: Context) -> Iterator[Finding]:
             "W14", f"W14:payee:{payee_id}", "payee", str(payee_id), name, int(amount), dt.date.fromisoformat(first),
             f"收款人“{name}”的银行账户 {mask_account(account)} 户名为“{holder}”，与收款人不一致；"
             f"已向该账户支付 {n} 笔共 {fmt(int(amount))} 元")
+
+
+def paid_before_notice(ctx: Context) -> Iterator[Finding]:
+    """W15 先支付后公示: a project's money paid before its plan notice had been on the board the rule set's minimum
+    days (事前公示; the payment check refuses it now, so what remains is history and the chief's recorded exceptions).
+
+    One row per project: its first such payment, how many and how much, and the exception if one was recorded."""
+    book = ctx.book
+    order = book.rules.notice_order
+    levels = list(order.required_levels)
+    day = ctx.as_of.isoformat()
+    rows = book.conn.execute(
+        f"""WITH ready AS (
+              SELECT n.object_id AS project_id, min(date(n.start_date, '+' || ? || ' days')) AS ready
+              FROM notices n
+              WHERE n.object_type = 'project' AND n.kind = ? AND n.level IN ({_marks(levels)}) AND n.start_date <= ?
+                AND n.start_date >= coalesce((SELECT min(d.decision_date) FROM plan_versions v
+                    JOIN plan_decisions d ON d.id = v.decision_id WHERE v.project_id = n.object_id), '')
+                AND (n.end_date IS NULL OR julianday(n.end_date) - julianday(n.start_date) + 1 >= ?)
+              GROUP BY n.object_id)
+            SELECT p.id, p.code, p.name, r.ready, count(*), sum(y.amount), min(y.pay_date),
+                   group_concat(y.request_no || '|' || y.pay_date, char(31)), e.doc_no, min(i.section)
+            FROM payments y JOIN projects p ON p.id = y.project_id JOIN indicators i ON i.id = y.indicator_id
+            LEFT JOIN ready r ON r.project_id = p.id
+            LEFT JOIN notice_exceptions e ON e.project_id = p.id
+            WHERE y.status = 'paid' AND y.pay_date <= ? AND (r.ready IS NULL OR y.pay_date < r.ready)
+            GROUP BY p.id ORDER BY p.id""",
+        (order.min_days, order.required_kind, *levels, day, order.min_days, day))
+    for pid, code, name, ready, n, amount, first, concat, exception, section in rows:
+        paid = sorted(tuple(x.split("|")) for x in str(concat).split("\x1f"))
+        shown = "；".join(f"{no}（{on}）" for no, on in paid[:MAX_EVIDENCE]) + (f" 等 {n} 笔" if n > MAX_EVIDENCE else "")
+        when = f"项目计划公示 {ready} 方满 {order.min_days} 天" if ready else f"截至 {day} 没有满 {order.min_days} 天的项目计划公示"
+        why = f"；按局长登记的例外（{exception}）支付" if exception else ""
+        yield Finding(
+            "W15", f"W15:project:{pid}", "project", str(pid), f"{code} {name}", int(amount),
+            dt.date.fromisoformat(first),
+            f"{when}，此前已支付 {n} 笔共 {fmt(int(amount))} 元：{shown}{why}（{order.basis}：事前公示）",
+            section or "", int(pid))

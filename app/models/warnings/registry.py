@@ -23,4 +23,5 @@ DETECTORS: dict[str, Detector] = {
     "W12": claims.staff_payees,
     "W13": claims.off_roster,
     "W14": claims.holder_mismatch,
+    "W15": claims.paid_before_notice,  # 先支付后公示 (事前公示, rules [notice_order])
 }

@@ -133,3 +133,26 @@ def test_retention_on_the_settled_price_once_recorded(book: Book) -> None:
     assert ret.outcome == "fail" and "工程结算价" in ret.message  # 29,000 > 3 % of 900,000 = 27,000
     exact = checks.Draft(pid, ind, payee, 27_000_00, "retention", "industry", "direct")
     assert next(o for o in checks.evaluate(book, exact) if o.rule == "retention").outcome == "pass"
+
+
+def test_w15_lists_money_paid_before_the_notice_matured_and_not_after(book: Book) -> None:
+    from app.models.warnings import engine
+
+    ind, pid, payee = unnoticed_project(book)
+    post_plan_notice(book, pid, D(2026, 5, 1), level="village")
+    login_as(book, "clerk")
+    on_time = fx.request(book, pid, ind, payee, 100_00, draft_date=D(2026, 5, 11))
+    fx.approve(book, on_time)
+    payments.mark_paid(book, payment_id=on_time, voucher_no="V-OK", pay_date=D(2026, 5, 12))
+    assert [f for f in engine.detect(book, codes=["W15"]) if f.code == "W15"] == []  # the near miss
+    ind2, early_project, _ = unnoticed_project(book)
+    post_plan_notice(book, early_project, D(2026, 5, 1), level="village")
+    login_as(book, "chief")
+    exceptions.grant_notice_exception(book, project_id=early_project, doc_no="示政办函〔2026〕9号", reason="抢农时先行支付种苗款")
+    login_as(book, "clerk")
+    early = fx.request(book, early_project, ind2, payee, 100_00, draft_date=D(2026, 5, 5))
+    fx.approve(book, early, reason="种苗季节性强", override="已核对例外批准文件")
+    payments.mark_paid(book, payment_id=early, voucher_no="V-EARLY", pay_date=D(2026, 5, 6))
+    (f,) = [f for f in engine.detect(book, codes=["W15"]) if f.code == "W15"]
+    assert f.object_id == str(early_project) and f.since == D(2026, 5, 6) and f.amount == 100_00
+    assert "2026-05-11 方满 10 天" in f.detail and "示政办函〔2026〕9号" in f.detail
