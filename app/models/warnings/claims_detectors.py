@@ -1,4 +1,4 @@
-"""Cross-checks for false claims (虚报冒领、骗取套取): warnings W10–W14, looking *across* payments, lists,
+"""Cross-checks for false claims (虚报冒领、骗取套取) and notice order: warnings W10–W15, looking *across* payments, lists,
 projects and years where the payment checks look at one payment at a time.
 
 - W10 同一人重复享受补助: one ID paid the same subsidy (project category) from more projects (or, with
@@ -8,7 +8,8 @@ projects and years where the payment checks look at one payment at a time.
 - W12 财政供养人员领取补助: a person paid (real-name line or personal payee) who is on the 财政供养人员 roster;
 - W13 补助对象不在名册: a subsidy paid to someone not on the 脱贫户/监测对象 roster, or marked 死亡/迁出 on or
   before the pay date (only once that roster has been imported);
-- W14 账户户名与收款人不一致: a payee whose bank account is held in another name.
+- W14 账户户名与收款人不一致: a payee whose bank account is held in another name;
+- W15 先支付后公示: a project's money paid before its plan notice had been up the minimum days (事前公示).
 
 Each is one set-based SQL statement over the paid payments (status 已支付, paid on or before the day), using the
 indexes of schema 0013, so a large county's million real-name lines are read once in index order and never
