@@ -1,4 +1,4 @@
-"""Benchmark: the false-claim cross-checks W10–W14 (issue #18) on a generated county, against a naive first version
+"""Benchmark: the false-claim cross-checks W11–W15 (issue #18) on a generated county, against a naive first version
 measured in the same run (target on the full county — 1,000,000 real-name lines, 60,000 payments —: median < 3 s,
 in the background).
 
@@ -37,7 +37,7 @@ from app.models.warnings import claims_detectors as claims  # noqa: E402
 from app.models.warnings.base import Context  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 25)
-CODES = ("W10", "W11", "W12", "W13", "W14")
+CODES = ("W11", "W12", "W13", "W14", "W15")
 
 
 def add_rosters(book: Book) -> tuple[int, int]:
@@ -79,7 +79,7 @@ def set_based(book: Book, each: dict[str, list[float]]) -> dict[str, int]:
 
 
 def naive(book: Book, limit: int | None) -> tuple[float, int, dict[str, int]]:
-    """W10 W11 W12 W13 the obvious way (the same allowances): per line, its payment and project, then both rosters; group in Python."""
+    """W11 W12 W13 W14 the obvious way (the same allowances): per line, its payment and project, then both rosters; group in Python."""
     claims_rules = book.rules.claims
     kinds = list(claims_rules.subsidy_payment_kinds)
     person_kinds = [k.code for k in book.rules.payment.kinds if k.real_name_list]
@@ -107,9 +107,9 @@ def naive(book: Book, limit: int | None) -> tuple[float, int, dict[str, int]]:
             if r is None or (r[0] != "normal" and r[1] <= y[1]):
                 off.add(payment_id)
     limit_ids = book.rules.claims.max_ids_per_account
-    counts = {"W10": sum(1 for (_n, cat, _p), v in per_person.items() if len(v) > claims_rules.allowance(cat).times),
-              "W11": sum(1 for v in per_account.values() if len(v) > limit_ids),
-              "W12": len(staff_hits), "W13": len(off)}
+    counts = {"W11": sum(1 for (_n, cat, _p), v in per_person.items() if len(v) > claims_rules.allowance(cat).times),
+              "W12": sum(1 for v in per_account.values() if len(v) > limit_ids),
+              "W13": len(staff_hits), "W14": len(off)}
     return time.perf_counter() - start, len(lines), counts
 
 
@@ -140,7 +140,7 @@ def main() -> None:
             book.close(backup=False)
     med = statistics.median(times)
     print(f"县：实名制名册 {total:,} 行，支付 {payments:,} 笔；脱贫户名册 {on_roster:,} 人，财政供养人员 {staff:,} 人")
-    print(f"W10–W14 集合查询：中位数 {med:.3f} s（{args.runs} 次，最小 {min(times):.3f} s，最大 {max(times):.3f} s）；"
+    print(f"W11–W15 集合查询：中位数 {med:.3f} s（{args.runs} 次，最小 {min(times):.3f} s，最大 {max(times):.3f} s）；"
           f"各类条数 {counts}")
     print("其中各类中位数：" + "，".join(f"{c} {statistics.median(v):.3f} s" for c, v in each.items()))
     scaled = "" if read == total else f"（实测 {read:,} 行 {elapsed:.2f} s，按行数折算）"

@@ -40,14 +40,31 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("db", type=out_path("数据库文件"), help="要生成的示例县数据库文件（不能已存在）")
+    p.add_argument("--fresh", action="store_true", help="不用程序自带的现成示例县，重新生成（约半分钟）")
+    p.add_argument("--two-regimes", action="store_true",
+                   help="改为生成“示例二县”：2020 年按 xj-2019、2021 年起按 xj-2021，同一笔支付一拒一准（docs/规则集.md）")
 
 
-@COMMANDS.add("demo", "生成示例县数据库（确定性数据，用于试用和培训）", _demo_args)
+@COMMANDS.add("demo", "生成示例县数据库（确定性数据，用于试用和培训；演示日期固定）", _demo_args)
 def cmd_demo(args: argparse.Namespace) -> int:
     from app.demo import build as demo
+    from app.demo import prebuilt
+    from app.models.store import clock as clocks
 
-    demo.build(args.db)
-    say(f"已生成示例县数据库 {args.db}；账号见 README（密码均为 {demo.PASSWORD}）")
+    if getattr(args, "two_regimes", False):
+        from app.demo.regimes import build_regimes
+
+        build_regimes(args.db)
+        say(f"已生成示例二县数据库 {args.db}（2020 年按 xj-2019，2021 年起按 xj-2021）；密码均为 {demo.PASSWORD}")
+        return 0
+    if args.fresh:
+        demo.build(args.db)
+        copied = False
+    else:
+        _path, copied = prebuilt.make(args.db)
+    how = "复制了程序自带的现成示例县" if copied else "已生成示例县数据库"
+    say(f"{how} {args.db}（{clocks.label(demo.TODAY)}：打开它时“今天”固定为这一天）；"
+        f"账号见 README（密码均为 {demo.PASSWORD}）")
     return 0
 
 

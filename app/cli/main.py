@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 from app import APP_TITLE, __version__
-from app.cli import bureau, ledger, payments, prefecture, reports, selftest
+from app.cli import bureau, ledger, payments, prefecture, reports, rules, selftest
 from app.cli.base import Command, Parser
 from app.models.values.errors import AppError
 
-MODULES = (bureau, selftest, ledger, payments, reports, prefecture)
+MODULES = (bureau, selftest, ledger, payments, reports, prefecture, rules)
 
 
 def commands() -> dict[str, Command]:

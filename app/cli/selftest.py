@@ -30,6 +30,19 @@ def steps(folder: Path) -> list[tuple[str, Callable[[], object]]]:
     def build() -> object:
         return demo.build(db_path)
 
+    def ready_made() -> object:
+        """The packaged program must carry its ready-made demo (the first 打开示例县 copies it)."""
+        import sys
+
+        from app.demo import prebuilt
+
+        found = prebuilt.usable(prebuilt.shipped_dir())
+        if found is not None:
+            return f"{found}（{found.stat().st_size // 1_000_000} MB，第一次打开示例县时复制）"
+        if getattr(sys, "frozen", False):
+            raise RuntimeError(f"缺少或不是本版本的现成示例县 {prebuilt.shipped_dir()}：第一次打开示例县要等半分钟生成")
+        return "从源代码运行：没有现成的示例县（打包时由 build.spec 生成），第一次打开时生成"
+
     def print_font() -> object:
         from app.export import fonts, pdf
 
@@ -72,6 +85,7 @@ def steps(folder: Path) -> list[tuple[str, Callable[[], object]]]:
     return [
         ("读取规则集", lambda: rules.load().meta.id),
         ("加载随附打印字体", print_font),
+        ("自带的现成示例县", ready_made),
         ("生成示例县数据库", build),
         ("核验数据库", check),
         ("打开主窗口（无界面模式）", window),

@@ -2,12 +2,12 @@
 
 - every approved project's plan notice goes up on the day of the decision (事前公示), so its money can be paid
   once it has been on the board the rule set's minimum days (`post_plan_notices`, called by the plan step);
-- October: a person paid the same subsidy by a second project (W10), four households paid into one card (W11),
-  a cooperative whose bank account is held by a private person (W14), and a payment made before its project's
+- October: a person paid the same subsidy by a second project (W11), four households paid into one card (W12),
+  a cooperative whose bank account is held by a private person (W15), and a payment made before its project's
   notice had been up ten days — allowed only by the chief's recorded exception (`SCENARIOS`, run with the
   payments of their day);
-- after the payments: the staff list (财政供养人员) with one paid person on it (W12), and the 脱贫户/监测对象
-  roster, with one paid person missing and one recorded as deceased before a payment (W13); the county's notices of
+- after the payments: the staff list (财政供养人员) with one paid person on it (W13), and the 脱贫户/监测对象
+  roster, with one paid person missing and one recorded as deceased before a payment (W14); the county's notices of
   the 2026 项目库 and 年度项目计划 on its website, with their documents (`claims_step`).
 
 No randomness: the choices are fixed or taken from the data in a stable order, so the shared generator of the
@@ -64,7 +64,7 @@ def _first(c: Any, codes: tuple[str, ...], make: Callable[[str], int | None]) ->
 
 
 def double_paid(c: Any) -> None:
-    """W10: a household paid 林果业 到户补助 by XM2026-013 in May is paid again by another 产业 project in October."""
+    """W11: a household paid 林果业 到户补助 by XM2026-013 in May is paid again by another 产业 project in October."""
     from app.demo.payments_flow import request
 
     row = c.book.conn.execute(
@@ -80,7 +80,7 @@ def double_paid(c: Any) -> None:
 
 
 def shared_card(c: Any) -> None:
-    """W11: four households of one list paid into the same 一卡通 account."""
+    """W12: four households of one list paid into the same 一卡通 account."""
     from app.demo.payments_flow import request
 
     card = "6217998800000091111"
@@ -91,7 +91,7 @@ def shared_card(c: Any) -> None:
 
 
 def holder_elsewhere(c: Any) -> None:
-    """W14: a cooperative registered with a bank account held by a private person, then paid."""
+    """W15: a cooperative registered with a bank account held by a private person, then paid."""
     from app.demo.payments_flow import request
 
     body = "93653200MA7RX1230"

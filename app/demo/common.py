@@ -8,6 +8,9 @@ from app.models.store import users
 from app.models.store.book import Book
 
 PASSWORD = "demo1234"  # every demo account's password (the chief's also opens the signing key)
+# The demo's 今天, stored in the file (store/clock.py): January–August signed, September overdue (due 10-28),
+# October waiting for the chief (due 11-28), November still running. Shown on the start screen and the title.
+TODAY = dt.date(2026, 11, 25)
 
 
 class DemoClock:

@@ -31,6 +31,11 @@ DOC_LATE = "新财农〔2026〕101号"
 DOC_IDLE = "新财农〔2026〕66号"
 DECISION = ("示扶组〔2026〕21号", D(2026, 11, 12))
 MONTHS = ("2026-09", "2026-10")
+# The days the county's staff opened the program before TODAY (each open recomputes the warnings, as the window
+# does on the first open of a day): mid-month and month-end through the year. Every detector reads the data as
+# of the day it is given, so each warning is "first detected" on the first of these days its condition held.
+HISTORY = tuple(d for m in range(1, 12) for d in (D(2026, m, 15), D(2026, m + 1, 1) - dt.timedelta(days=1))
+                if d < TODAY.date())
 
 
 def _login(book: Book, login: str) -> None:
@@ -51,6 +56,8 @@ def warnings_step(book: Book, clock: Any) -> None:
     _payments(book, late, own)
     _goals(book, skip=own["no_goals"])
     _monitoring(book)
+    for day in HISTORY:
+        warnings.recompute(book, as_of=day)
     warnings.recompute(book, as_of=clock.now.date())
     _handle(book, late, idle)
     _post_notices(book, own["yard"])

@@ -89,6 +89,7 @@ def _compared(o: dict[str, Any]) -> str:
 
 def form_html(book: Book, payment_id: int) -> str:
     p = payment_query.get(book, payment_id)
+    rules = book.rules_for(int(p["indicator_year"]))  # the rules its checks ran under: the indicator's year
     project = projects.get(book, p["project_id"])
     bureau = setup.bureau_info(book)
     decision = f"{_e(project['decision_no'])}（{_e(project['decision_date'])}，第 {project['version']} 版）" \
@@ -159,7 +160,7 @@ def form_html(book: Book, payment_id: int) -> str:
 <p></p>
 <table width="100%" cellspacing="0"><tr>{''.join(sign[:2])}</tr><tr>{''.join(sign[2:])}</tr>
 <tr><td class="k">单位负责人</td><td colspan="2"><br/><br/></td><td class="k">签章</td><td colspan="2"><br/><br/></td></tr></table>
-<p class="small">依据：{_e(book.rules.meta.basis)}《{_e(book.rules.meta.basis_title)}》；规则集 {_e(book.rules.id)}。
+<p class="small">依据：{_e(rules.meta.basis)}《{_e(rules.meta.basis_title)}》；规则集 {_e(rules.label)}（{p['indicator_year']} 年度）。
 本单由 FundLedger 按数据库记录生成，打印日期 {book.today().isoformat()}。</p>
 </body></html>"""
 

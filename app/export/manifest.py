@@ -179,6 +179,9 @@ def manifest_bytes(
     }
     if package.signing_key:  # the chief's key: the copy sent upward anchors the county's file from outside
         doc["signing_key"] = {"algorithm": "Ed25519", "fingerprint": package.signing_key}
+    if package.rule_set:  # the month's rule set (issue 17): id, version and the SHA-256 of its file
+        rid, version, digest = (package.rule_set.split(" ") + ["", ""])[:3]
+        doc["rule_set"] = {"id": rid, "version": version, "sha256": digest}
     text = json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2, separators=(",", ": "))
     return (text + "\n").encode("utf-8")
 

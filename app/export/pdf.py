@@ -158,6 +158,7 @@ class _Planner:
         self._font_metrics: dict[int, QFontMetricsF] = {}
         self._heights: dict[int, float] = {}
         self.key_line = ""  # 签发密钥指纹, printed on a signed cover
+        self.rules_line = ""  # the month's rule set (issue 17), printed on the cover
 
     def font(self, size: float, *, bold: bool = False) -> QFont:
         font = self._fonts.get((size, bold))
@@ -314,7 +315,7 @@ class _Planner:
         """Signature lines (name printed, a line left to sign), and on the cover a place for the seal."""
         cover = section.sheet == self.defs.cover_sheet
         line_h = self.measure("国", font, 1e6, 0).height()
-        need = line_h * ((8 if self.key_line else 6) if cover else 3)
+        need = line_h * ((6 + (2 if self.key_line else 0) + (2 if self.rules_line else 0)) if cover else 3)
         if self.y + need > self.area.bottom():
             self._continue(section, size)
         self.y += line_h
@@ -329,6 +330,9 @@ class _Planner:
         self.y += line_h * 2
         if cover:
             self.line(self.defs.texts.seal, font, "right")
+            if self.rules_line:
+                self.y += line_h
+                self.line(self.rules_line, font, "left")
             if self.key_line:
                 self.y += line_h
                 self.line(self.key_line, font, "left")
@@ -396,6 +400,8 @@ def pdf_bytes(package: PackageData, *, defs: ReportDefs | None = None) -> bytes:
         page = writer.pageLayout().paintRectPixels(DPI)
         area = QRectF(0, 0, page.width(), page.height() - 7 * _MM)
         planner = _Planner(painter, defs, area)
+        if package.rule_set:
+            planner.rules_line = f"适用规则集：{' '.join(package.rule_set.split(' ')[:2])}"
         if package.signing_key:
             planner.key_line = f"签发密钥指纹：{show_fingerprint(package.signing_key)}（Ed25519，完整指纹见 manifest.json）"
         for section in sections:

@@ -26,14 +26,14 @@ from app.models.store.signature import FILE_NAME as SIGNATURE_FILE
 from app.models.values.errors import AppError
 
 
-def rules_label(book: Book) -> str:
-    """The file's rule set as the manifest records it: "xj-2019 2019.1"."""
-    return f"{book.rules.id} {book.rules.meta.version}"
+def rules_label(book: Book, year: int | None = None) -> str:
+    """The rule set of fiscal year `year` (default: the current one) as the manifest records it: "xj-2019 2019.1"."""
+    return (book.rules if year is None else book.rules_for(year)).label
 
 
-def rendering_now(book: Book) -> dict[str, str | None]:
-    """The rendering block this program on this machine writes for `book`."""
-    return manifest.rendering(rules_label(book))
+def rendering_now(book: Book, year: int | None = None) -> dict[str, str | None]:
+    """The rendering block this program on this machine writes for `book` (a month of fiscal year `year`)."""
+    return manifest.rendering(rules_label(book, year))
 
 
 def recorded_rendering(book: Book, row: dict[str, Any], package: PackageData) -> dict[str, str | None] | None:

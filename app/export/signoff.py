@@ -37,7 +37,7 @@ def write_preview(book: Book, *, month: str, out_dir: Path | str, progress: Prog
     if progress:
         progress(1, 2, "生成预览稿（工作簿、PDF）…")
     return manifest.write_package(found.package, out_dir, templates=report_templates.templates(book), overwrite=True,
-                                  rendering_block=signed.rendering_now(book))
+                                  rendering_block=signed.rendering_now(book, int(month[:4])))
 
 
 def _unlock(book: Book, password: str | None) -> keys.Signer:
@@ -111,7 +111,7 @@ def sign_off(book: Book, *, month: str, out_dir: Path | str, password: str | Non
         package = dataclasses.replace(package, signing_key=signer.key.fingerprint)
         _refuse_failed(xc.cross_checks(package), "（按签发时的数据重新核对）")  # on the data actually signed
         used = report_templates.template_ids(book)
-        block = signed.rendering_now(book)
+        block = signed.rendering_now(book, int(month[:4]))
         files = manifest.package_files(package, templates=report_templates.templates(book, used), rendering_block=block)
         names = manifest.file_names(package)
         body = signature.payload(conn, signer=signer, login=book.user.login, name=book.user.name, month=month,

@@ -198,7 +198,16 @@ def check_drift_on(conn: sqlite3.Connection) -> Iterator[Finding]:
 check_drift_on.ahead = True  # type: ignore[attr-defined]
 
 
+def _rule_set_shown(value: object) -> str:
+    parts = str(value or "").split(" ")
+    return " ".join(parts[:2]) + (f"，文件摘要 {parts[2][:12]}…" if len(parts) > 2 else "")
+
+
 def _first_change(signed: dict[str, Any], live: dict[str, Any], by_source: dict[str, definitions.TableDef]) -> str:
+    # the rule set first: a changed set changes the figures too, and is the cause to name
+    if "rule_set" in signed and signed.get("rule_set") != live.get("rule_set"):
+        return (f"该月所属年度的规则集与签发时不同（签发时 {_rule_set_shown(signed.get('rule_set'))}，"
+                f"现在 {_rule_set_shown(live.get('rule_set'))}）")
     for source in sorted(set(signed["rows"]) | set(live["rows"]),
                          key=lambda s: (by_source[s].id if s in by_source else "~" + s)):
         a, b = signed["rows"].get(source, []), live["rows"].get(source, [])

@@ -10,6 +10,7 @@ from app.models.notices import invariants as notice_checks
 from app.models.payments import invariants as payment_invariants
 from app.models.prefecture import invariants as prefecture_checks
 from app.models.search import index as search_index
+from app.models.store import clock as clocks
 from app.models.store.audit import Finding
 from app.models.warnings import invariants as warning_checks
 
@@ -34,4 +35,5 @@ CHECKS: list[tuple[str, Check]] = [
     *notice_checks.CHECKS,
     *prefecture_checks.CHECKS,
     ("搜索索引与业务数据一致（派生数据）", search_index.check),
+    ("演示日期只在示例县文件上生效", clocks.check),
 ]

@@ -31,6 +31,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     noted: dict[str, int] = field(default_factory=dict)  # check name → notes it gave
+    banner: str = ""  # said before everything else: the file is the demo county on its fixed day
 
     @property
     def ok(self) -> bool:
@@ -38,6 +39,8 @@ class Report:
 
     def text(self, path: str = "") -> str:
         lines = [f"FundLedger 数据核验报告{('：' + path) if path else ''}"]
+        if self.banner:
+            lines.append(self.banner)
         for name, count in self.steps:
             if count == 0 and self.noted.get(name):
                 lines.append(f"  ○ {name}（{self.noted[name]} 条说明，不是问题，见下面）")
@@ -218,6 +221,11 @@ def run(book: Book, progress: Callable[[int, int, str], None] | None = None,
     `more` are checks from the floors above (app/export/evidence.py adds the re-created packages).
     """
     report = Report()
+    if book.demo_day is not None:
+        from app.models.store import clock as clocks
+
+        report.banner = (f"【{clocks.label(book.demo_day)}】这是示例县（演示数据），日期固定为 {book.demo_day.isoformat()}，"
+                         "预警、时限与逾期均按这一天计算，不是真实单位的账。")
     checks = base_checks() + extra_checks() + list(more or [])
     ahead = _start_ahead(book, checks)
     try:

@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from app.models.rules.schema import Deadline
+from app.models.rules.schema import Deadline, RuleSet
 from app.models.store import holidays
 from app.models.store.book import Book
 from app.models.values import workdays
@@ -70,42 +70,51 @@ def bureau_level(book: Book) -> str:
     return str(row[0]) if row else "county"
 
 
-def _rank(book: Book, code: str) -> int:
-    codes = [s.code for s in book.rules.source_levels]
+def rules_of(book: Book, ind: Mapping[str, Any]) -> RuleSet:
+    """The rule set of the indicator's fiscal year (its deadlines are that year's); the current year's when the
+    indicator is not yet dated (a form being filled)."""
+    year = ind.get("year")
+    return book.rules_for(int(year)) if year not in (None, "") else book.rules  # type: ignore[arg-type]
+
+
+def _rank(rules: RuleSet, code: str) -> int:
+    codes = [s.code for s in rules.source_levels]
     return codes.index(code) if code in codes else len(codes)
 
 
-def _level_rank(book: Book, code: str) -> int:
-    codes = [lv.code for lv in book.rules.levels]
+def _level_rank(rules: RuleSet, code: str) -> int:
+    codes = [lv.code for lv in rules.levels]
     return codes.index(code) if code in codes else len(codes)
 
 
 def applicable(book: Book, ind: Mapping[str, Any]) -> list[Deadline]:
     """The stages this indicator passed through (its source level at or above the stage's level), top down."""
-    found = book.rules.deadlines_for(str(ind["kind"]), str(ind["item"]), poverty_use=bool(ind.get("poverty_use", 1)))
-    source = _rank(book, str(ind["source_level"]))
+    rules = rules_of(book, ind)
+    found = rules.deadlines_for(str(ind["kind"]), str(ind["item"]), poverty_use=bool(ind.get("poverty_use", 1)))
+    source = _rank(rules, str(ind["source_level"]))
     own = bureau_level(book)
-    stages = [d for d in found if d.level == own or source <= _rank(book, d.level)]
-    return sorted(stages, key=lambda d: _level_rank(book, d.level))
+    stages = [d for d in found if d.level == own or source <= _rank(rules, d.level)]
+    return sorted(stages, key=lambda d: _level_rank(rules, d.level))
 
 
-def _event_for(book: Book, stages: list[Deadline], level: str, end: bool) -> str | None:
+def _event_for(rules: RuleSet, stages: list[Deadline], level: str, end: bool) -> str | None:
     for d in stages:
         if d.level == level:
             return d.to_event if end else d.from_event
     fallback = f"{level}_{'issued' if end else 'received'}"
-    return fallback if fallback in {e.code for e in book.rules.events} else None
+    return fallback if fallback in {e.code for e in rules.events} else None
 
 
 def column_events(book: Book, ind: Mapping[str, Any]) -> dict[str, str]:
     """column name → event code for this indicator and this bureau."""
     stages = applicable(book, ind)
+    rules = rules_of(book, ind)
     out: dict[str, str] = {}
     for column, level in COLUMN_LEVELS.items():
-        code = _event_for(book, stages, level, end=True)
+        code = _event_for(rules, stages, level, end=True)
         if code:
             out[column] = code
-    received = _event_for(book, stages, bureau_level(book), end=False)
+    received = _event_for(rules, stages, bureau_level(book), end=False)
     if received:
         out["received_date"] = received
     return out
@@ -130,7 +139,7 @@ def event_label(book: Book, ind: Mapping[str, Any], event: str) -> str:
     for column, code in column_events(book, ind).items():
         if code == event:
             return COLUMN_LABELS[column]
-    for e in book.rules.events:
+    for e in rules_of(book, ind).events:
         if e.code == event:
             return e.name
     return event

@@ -40,14 +40,14 @@ LEFT JOIN attachments a ON a.id = i.scan_id
 def _row(book: Book, row: sqlite3.Row) -> dict[str, Any]:
     d = dict(row)
     d["available"] = d["net_amount"] - d["paid"]
-    d["source_level_name"] = _source_name(book, d["source_level"])
+    d["source_level_name"] = _source_name(book, d["source_level"], d.get("year"))
     d["section_name"] = d["section"] or lc.NO_SECTION
     return d
 
 
-def _source_name(book: Book, code: str) -> str:
+def _source_name(book: Book, code: str, year: object = None) -> str:
     try:
-        return book.rules.source_level(code).name
+        return (book.rules_for(int(str(year))) if year else book.rules).source_level(code).name
     except Exception:  # noqa: BLE001 - an old code the current rule set no longer lists
         return code
 
@@ -130,8 +130,9 @@ def register(
         raise ValidationError(f"应为 2000～2100 之间的年份，收到 {year!r}", field="年度")
     kind, item = _check_catalogue(conn, kind, item)
     source = (source_level or "").strip()
-    if source not in {s.code for s in book.rules.source_levels}:
-        names = "、".join(f"{s.code}（{s.name}）" for s in book.rules.source_levels)
+    rules = book.rules_for(year)  # the rule set of the money's fiscal year
+    if source not in {s.code for s in rules.source_levels}:
+        names = "、".join(f"{s.code}（{s.name}）" for s in rules.source_levels)
         raise ValidationError(f"“{source}”不是资金级次，应为 {names}", field="资金级次")
     value = lc.amount(amount)
     received = lc.as_date(received_date, "收到日期")
@@ -144,7 +145,7 @@ def register(
         _check_event_code(book, code)
     row = {"received_date": received.isoformat(), "upper_doc_date": upper and upper.isoformat(),
            "prefecture_doc_date": pref and pref.isoformat(), "source_level": source, "kind": kind, "item": item,
-           "poverty_use": int(bool(poverty_use))}
+           "poverty_use": int(bool(poverty_use)), "year": year}
     events_map = deadlines.event_dates(book, row, extra)
     for label, day in (("收到日期", received), ("上级文件日期", upper), ("地州文件日期", pref), *extra.items()):
         if day is not None:

@@ -25,8 +25,8 @@ def retention_held(book: Book, as_of: dt.date) -> dict[str, int]:
     recorded) or else its contract amount ×
     its 质保金 rate, less the retention already paid, spread over its funding lines' kinds pro rata.
     """
-    finished = [s.code for s in book.rules.project_statuses[3:]]
-    retention = [k.code for k in book.rules.payment.kinds if k.retention]
+    finished = [s.code for s in book.rules_on(as_of).project_statuses[3:]]
+    retention = [k.code for k in book.rules_on(as_of).payment.kinds if k.retention]
     if not finished or not retention:
         return {}
     day = as_of.isoformat()
@@ -63,7 +63,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 def pace(book: Book, as_of: dt.date) -> Fraction:
     """序时进度: the share of 1 January … the year-end day (31 Oct) elapsed on `as_of`, days counted inclusively."""
     start = dt.date(as_of.year, 1, 1)
-    end = book.rules.spending.year_end(as_of.year)
+    end = book.rules_on(as_of).spending.year_end(as_of.year)
     if as_of >= end:
         return Fraction(1)
     return Fraction((as_of - start).days + 1, (end - start).days + 1)
@@ -163,7 +163,7 @@ def by_kind(book: Book, as_of: dt.date, *, of: list[Figures] | None = None) -> l
     for code, amount in exempt_by_kind(book, as_of).items():
         held[code] = held.get(code, 0) + amount
     share = pace(book, as_of)
-    after = as_of > book.rules.spending.year_end(as_of.year)
+    after = as_of > book.rules_on(as_of).spending.year_end(as_of.year)
     out = []
     for code, name in book.conn.execute("SELECT code, name FROM fund_kinds ORDER BY sort"):
         opening, income, spent = totals.get(code, (0, 0, 0))
@@ -204,10 +204,10 @@ class BondClock:
 def bond_clocks(book: Book, as_of: dt.date, *, include_spent: bool = False,
                 of: list[Figures] | None = None) -> list[BondClock]:
     """Every bond indicator's clock (those still holding money, unless `include_spent`)."""
-    months = book.rules.spending.bond_spend_months
+    months = book.rules_on(as_of).spending.bond_spend_months
     out = []
     for f in figures(book, as_of) if of is None else of:
-        if not book.rules.is_bond(f.kind, f.item):
+        if not book.rules_on(as_of).is_bond(f.kind, f.item):
             continue
         got = dt.date.fromisoformat(f.received)
         clock = BondClock(f.indicator_id, f.doc_no, f.title, f.kind, f.section, got, add_months(got, months), f.net,
@@ -232,7 +232,7 @@ class Idle:
 
 def idle_indicators(book: Book, as_of: dt.date, *, of: list[Figures] | None = None) -> list[Idle]:
     """Indicators with a balance and no payment for more than the rule set's idle days."""
-    limit = book.rules.spending.idle_days
+    limit = book.rules_on(as_of).spending.idle_days
     out = []
     for f in figures(book, as_of) if of is None else of:
         balance = f.net - f.spent

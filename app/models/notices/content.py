@@ -57,7 +57,7 @@ def for_draft(book: Book, *, kind: str, level: str, object_type: str, object_id:
     d = notices.draft(book, kind=kind, level=level, object_type=object_type, object_id=object_id, on=on)
     if level != "county":  # a board notice states its period: the rule set's minimum from today
         start = dt.date.fromisoformat(d["start_date"])
-        d["end_date"] = (start + dt.timedelta(days=book.rules.notices.min_board_days - 1)).isoformat()
+        d["end_date"] = (start + dt.timedelta(days=book.rules_on(start).notices.min_board_days - 1)).isoformat()
     return _build(book, d, d["content"])
 
 
@@ -66,7 +66,7 @@ def _build(book: Book, n: dict[str, Any], content: dict[str, str]) -> NoticeDoc:
     day = dt.date.fromisoformat(n["start_date"])
     fields = tuple((k, v) for k, v in content.items() if v)
     table = _table(book, kind, n["object_type"], int(n["object_id"]), day)
-    intro = _intro(book, kind)
+    intro = _intro(book, kind, day)
     closing = _closing(book, n)
     suffix = f"_第{n['id']}号" if n.get("id") else f"_{n['object_type']}{n['object_id']}"
     stem = _safe(f"{day.isoformat()}_{objs.level_name(book, level)}_{objs.kind_name(book, kind)}_{n['title']}") + suffix
@@ -75,10 +75,11 @@ def _build(book: Book, n: dict[str, Any], content: dict[str, str]) -> NoticeDoc:
                      meta={"kind": kind, "level": level, "object_type": n["object_type"], "object_id": n["object_id"]})
 
 
-def _intro(book: Book, kind: str) -> str:
-    basis = book.rules.meta.basis
+def _intro(book: Book, kind: str, day: dt.date) -> str:
+    meta = book.rules_on(day).meta  # the notice's own year's basis document
+    basis = meta.basis
     return {
-        "allocation": f"根据《{book.rules.meta.basis_title}》（{basis}）“谁分配、谁公开”的要求，现将资金分配结果公告如下：",
+        "allocation": f"根据《{meta.basis_title}》（{basis}）“谁分配、谁公开”的要求，现将资金分配结果公告如下：",
         "project_plan": f"根据{basis}关于扶贫项目“两个一律”公告公示的要求，现将项目计划安排情况公示如下：",
         "fund_use": f"根据{basis}关于扶贫资金“两个一律”公告公示的要求，现将项目资金使用情况公示如下：",
         "real_name": "根据财政扶贫资金实名制发放、实名制公示的要求，现将发放名册公示如下（身份证号已按规定隐去部分号码）：",
@@ -86,12 +87,13 @@ def _intro(book: Book, kind: str) -> str:
 
 
 def _closing(book: Book, n: dict[str, Any]) -> str:
-    if any(p.code == n["place"] and p.permanent for p in book.rules.notices.places):
+    rules = book.rules_on(str(n["start_date"]))
+    if any(p.code == n["place"] and p.permanent for p in rules.notices.places):
         return "本公告长期公开。如有异议，请向下列监督举报电话反映。"
     if n.get("end_date"):
         return (f"公示期：{n['start_date']} 至 {n['end_date']}。公示期内如有异议，"
                 "请向公告单位或下列监督举报电话反映。")
-    return (f"公示期自 {n['start_date']} 起不少于 {book.rules.notices.min_board_days} 天。"
+    return (f"公示期自 {n['start_date']} 起不少于 {rules.notices.min_board_days} 天。"
             "公示期内如有异议，请向公告单位或下列监督举报电话反映。")
 
 

@@ -139,8 +139,9 @@ def bureau(book: Book) -> tuple[str, str, str]:
 def default_phones(book: Book) -> str:
     """The national 12317 (rule set) and the county's own line (基础设置), as printed on a notice."""
     phone = bureau(book)[1]
-    national = book.rules.notices.supervision_phone
-    return f"全国扶贫监督举报电话 {national}" + (f"；本县监督举报电话 {phone}" if phone else "")
+    rules = book.rules  # a notice written now: this year's name and number
+    national = rules.notices.supervision_phone
+    return f"{rules.labels.hotline_name} {national}" + (f"；本县监督举报电话 {phone}" if phone else "")
 
 
 def default_publisher(book: Book, level: str, obj: ObjectInfo) -> str:
@@ -177,8 +178,9 @@ def funding_text(book: Book, project_id: int) -> str:
     return ("；".join(parts) + f"；合计 {fmt(total)} 元") if parts else ""
 
 
-def project_fields(book: Book, project_id: int) -> dict[str, str]:
-    """The project-notice fields the data can fill (rule set notices.project_notice_fields), in order."""
+def project_fields(book: Book, project_id: int, year: int | None = None) -> dict[str, str]:
+    """The project-notice fields the data can fill (notices.project_notice_fields of the rule set of `year`, the
+    year the notice is posted; default the current one), in order."""
     r = book.conn.execute("SELECT * FROM projects WHERE id = ?", (project_id,)).fetchone()
     if r is None:
         return {}
@@ -200,7 +202,8 @@ def project_fields(book: Book, project_id: int) -> dict[str, str]:
         known["带贫减贫机制"] = f"{known['带贫减贫机制']}（{benefit}）"
     elif benefit:
         known["带贫减贫机制"] = benefit
-    fields = content_fields(book)
+    known["联农带农机制"] = known["带贫减贫机制"]  # the 衔接资金 period's name for the same field (xj-2021)
+    fields = content_fields(book, year)
     return {name: str(known.get(name, "") or "") for name in fields}
 
 
@@ -236,9 +239,11 @@ def project_extra_fields(book: Book, kind: str, project_id: int, *, on: dt.date 
     return {name: known.get(name, "") for name in wanted}
 
 
-def content_fields(book: Book) -> tuple[str, ...]:
-    """The required project-notice fields that live in the notice's content (phones, publisher, date do not)."""
-    return tuple(f for f in book.rules.notices.project_notice_fields if f not in COLUMN_FIELDS)
+def content_fields(book: Book, year: int | None = None) -> tuple[str, ...]:
+    """The required project-notice fields that live in the notice's content (phones, publisher, date do not), as
+    the rule set of `year` (the year the notice is posted; default the current one) lists them."""
+    rules = book.rules if year is None else book.rules_for(year)
+    return tuple(f for f in rules.notices.project_notice_fields if f not in COLUMN_FIELDS)
 
 
 def allocation_rows(book: Book, indicator_id: int) -> list[dict[str, Any]]:

@@ -126,9 +126,10 @@ def notice_status(book: Book, notice: Any, as_of: dt.date) -> tuple[str, int] | 
     return _status_of(book, as_of)(notice)
 
 
-def _status_of(book: Book, as_of: dt.date) -> Callable[[Any], tuple[str, int] | None]:
-    """notice_status with the rule set read once: a function of the notice row only."""
-    rules = book.rules.notices
+def _status_of(book: Book, as_of: dt.date, year: int | None = None) -> Callable[[Any], tuple[str, int] | None]:
+    """notice_status with the rule set read once: a function of the notice row only. `year`: the fiscal year whose
+    rule set governs the duty (the year it arose); default the year of `as_of`."""
+    rules = book.rules_for(as_of.year if year is None else year).notices
     permanent_places = {p.code for p in rules.places if p.permanent}
     min_days = rules.min_board_days
 
@@ -178,15 +179,16 @@ def _best(candidates: list[Any], not_before: str | None,
     return best[0], best[1], best[2], stale
 
 
-def _names(book: Book) -> dict[str, dict[str, str]]:
-    n = book.rules.notices
+def _names(book: Book, as_of: dt.date) -> dict[str, dict[str, str]]:
+    n = book.rules_on(as_of).notices
     return {"kind": {e.code: e.name for e in n.kinds}, "level": {e.code: e.name for e in n.levels},
             "place": {e.code: e.name for e in n.places}}
 
 
 def _detail(book: Book, names: dict[str, dict[str, str]], status: str, notice: Any, days: int | None, since: dt.date,
             level: str, stale: Any) -> str:
-    min_days = book.rules.notices.min_board_days
+    rules = book.rules_on(since)  # the duty's own year
+    min_days = rules.notices.min_board_days
     if notice is None:
         if stale is not None:
             return f"{stale['start_date']} 的公示早于 {since.isoformat()} 的领导小组调整决定，调整后尚未重新公示"
@@ -196,7 +198,7 @@ def _detail(book: Book, names: dict[str, dict[str, str]], status: str, notice: A
         return f"{place} {notice['start_date']} 至 {notice['end_date']} 公示 {days} 天，少于 {min_days} 天"
     if status == POSTING:
         return f"{place}自 {notice['start_date']} 起公示，已 {days} 天（须满 {min_days} 天）"
-    if any(p.code == notice["place"] and p.permanent for p in book.rules.notices.places):
+    if any(p.code == notice["place"] and p.permanent for p in rules.notices.places):
         return f"{place}自 {notice['start_date']} 起长期公开"
     return f"{place} {notice['start_date']} 起公示 {days} 天"
 
@@ -210,10 +212,12 @@ def obligations(book: Book, *, as_of: dt.date) -> list[Obligation]:
     duties = list(_duties(book, as_of))
     found: dict[str, dict[int, objs.ObjectInfo]] = {
         t: objs.infos(book, t, [d.object_id for d in duties if d.object_type == t]) for t in objs.OBJECT_NAMES}
-    names = _names(book)
-    status_of = _status_of(book, as_of)
+    names = _names(book, as_of)
+    by_year: dict[int, Callable[[Any], tuple[str, int] | None]] = {}
     out = []
     for duty in duties:
+        year = duty.since.year  # a duty is judged by the rule set of the year it arose
+        status_of = by_year.get(year) or by_year.setdefault(year, _status_of(book, as_of, year))
         status, days, notice, stale = _best(notices.get((duty.kind, duty.level, duty.object_type, duty.object_id), []),
                                             duty.not_before.isoformat() if duty.not_before else None, status_of)
         obj = found[duty.object_type].get(duty.object_id)
@@ -279,11 +283,11 @@ def open_obligations(book: Book, *, as_of: dt.date) -> list[OpenDuty]:
     day = as_of.isoformat()
     cur = book.conn.cursor()
     cur.row_factory = None  # plain tuples
-    names = _names(book)
+    names = _names(book, as_of)
     kinds, levels = names["kind"], names["level"]
     notices = _notices(book)
-    status_of = _status_of(book, as_of)
-    pay_kinds = {e.code: str(e.name) for e in reversed(book.rules.payment.kinds)}  # the first wins, as _entry_name
+    by_year: dict[int, Callable[[Any], tuple[str, int] | None]] = {}
+    pay_kinds = {e.code: str(e.name) for e in reversed(book.rules_on(as_of).payment.kinds)}  # the first wins, as _entry_name
     # (kind, level, object_type, object_id, since, not_before, label, amount, project_id, section)
     duties: list[tuple[str, str, str, int, dt.date, str | None, str, int, int | None, Any]] = []
     for iid, first, doc_no, title, item_name, section, planned in cur.execute(
@@ -331,6 +335,7 @@ def open_obligations(book: Book, *, as_of: dt.date) -> list[OpenDuty]:
         if candidates is None:  # the common case: no notice at all (what _detail says then)
             status, detail = MISSING, f"自 {since.isoformat()} 起应公示，尚无{level_name}公示记录"
         else:
+            status_of = by_year.get(since.year) or by_year.setdefault(since.year, _status_of(book, as_of, since.year))
             status, days, notice, stale = _best(candidates, not_before, status_of)
             if status not in OPEN_STATUSES:
                 continue
@@ -350,8 +355,9 @@ def summary(book: Book, *, as_of: dt.date, start: dt.date | None = None) -> list
     are noticed, feedback received and handled (feedback counted from `start`, default the year's 1 January)."""
     first = start or dt.date(as_of.year, 1, 1)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for lv in book.rules.notices.levels:
-        for kd in book.rules.notices.kinds:
+    notice_rules = book.rules_on(as_of).notices
+    for lv in notice_rules.levels:
+        for kd in notice_rules.kinds:
             rows[(lv.code, kd.code)] = {"level": lv.name, "kind": kd.name, "required": 0, "published": 0,
                                         "realname_payments": 0, "realname_published": 0, "complaints": 0, "handled": 0}
     for o in obligations(book, as_of=as_of):

@@ -47,7 +47,7 @@ def _code(book: Book, entries: tuple[Any, ...], value: object, field: str) -> st
     raise ValidationError(f"“{s}”不是规则集中的{field}，应为 {'、'.join(e.name for e in entries)} 之一", field=field)
 
 
-def _content(book: Book, kind: str, value: object) -> dict[str, str]:
+def _content(book: Book, kind: str, value: object, year: int | None = None) -> dict[str, str]:
     """The notice's content fields; a project notice must carry every field the rule set requires."""
     if value is None:
         value = {}
@@ -58,7 +58,7 @@ def _content(book: Book, kind: str, value: object) -> dict[str, str]:
         name = _text(key, LABELS["content"], max_len=20, required=True)
         out[name] = _text(text, name, max_len=1000, multiline=True)
     if kind in objs.PROJECT_KINDS:
-        for name in objs.content_fields(book):
+        for name in objs.content_fields(book, year):
             if not out.get(name):
                 raise ValidationError("不能为空（项目公告必须包含此项，可在项目计划中补充后重新生成）", field=name)
         for name in book.rules.notice_order.extra_fields(kind):  # 审批文号; 验收结果, 绩效目标完成情况 (issue #18)
@@ -85,7 +85,7 @@ def _clean(book: Book, kind: str, v: Mapping[str, object]) -> dict[str, Any]:
     for key, limit in _LIMITS.items():
         out[key] = _text(v.get(key), LABELS[key], max_len=limit, required=key in ("title", "publisher", "phones"),
                          multiline=key == "note")
-    out["content"] = json.dumps(_content(book, kind, v.get("content")), ensure_ascii=False)
+    out["content"] = json.dumps(_content(book, kind, v.get("content"), start.year), ensure_ascii=False)
     return out
 
 
@@ -101,7 +101,7 @@ def draft(book: Book, *, kind: str, level: str, object_type: str, object_id: int
     day = on or book.today()
     place = "website" if level == "county" else "board"
     if kind in objs.PROJECT_KINDS:
-        content = objs.project_fields(book, object_id) | objs.project_extra_fields(book, kind, object_id, on=day)
+        content = objs.project_fields(book, object_id, day.year) | objs.project_extra_fields(book, kind, object_id, on=day)
     elif kind == "allocation":
         facts = objs.indicator_facts(book, object_id)
         content = {"资金文件": f"{facts['doc_no']} {facts['title']}".strip(),

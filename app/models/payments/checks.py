@@ -16,7 +16,7 @@ from typing import Any
 from app.models.ledger import indicators
 from app.models.plan import projects
 from app.models.plan.fields import percent
-from app.models.rules.schema import PaymentKind, Ratio
+from app.models.rules.schema import PaymentKind, Ratio, RuleSet
 from app.models.store.book import Book
 from app.models.values import ids
 from app.models.values.errors import AppError
@@ -85,6 +85,7 @@ class Ctx:
     project: dict[str, Any]
     indicator: dict[str, Any]
     payee: dict[str, Any] | None
+    rules: RuleSet  # the rule set of the indicator's fiscal year: the year this money and payment concern
     cache: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -95,11 +96,14 @@ class Ctx:
         return int(self.conn.execute(sql, tuple(args)).fetchone()[0] or 0)
 
 
-def scope_of(book: Book, base: str) -> tuple[set[str] | None, set[str] | None]:
+def scope_of(rules: RuleSet | Book, base: str) -> tuple[set[str] | None, set[str] | None]:
     """Which source levels and fund kinds a ratio's base names (e.g. 中央财政专项扶贫资金 → central, ZX):
-    read from the rule set's own names, so a new policy's names work without a code change."""
-    levels = {s.code for s in book.rules.source_levels if s.name in base}
-    kinds = {k.code for k in book.rules.kinds if k.name in base}
+    read from the rule set's own names, so a new policy's names work without a code change. Given a Book (older
+    callers): its current year's set."""
+    if isinstance(rules, Book):
+        rules = rules.rules
+    levels = {s.code for s in rules.source_levels if s.name in base}
+    kinds = {k.code for k in rules.kinds if k.name in base}
     return levels or None, kinds or None
 
 
@@ -131,13 +135,13 @@ def check_plan(c: Ctx) -> Outcome:
     p = c.project
     if p["decision_id"] is None or projects.status_index(c.book, p["status"]) < 1:
         return Outcome("plan", "fail", p["status_name"], "已审定",
-                       f"项目 {p['code']} 未经县扶贫开发领导小组审定（当前“{p['status_name']}”），不能支付")
+                       f"项目 {p['code']} 未经{c.rules.labels.leading_group}审定（当前“{p['status_name']}”），不能支付")
     return Outcome("plan", "pass", f"{p['decision_no']}（{p['decision_date']}）", "已审定",
                    f"项目已经领导小组决定 {p['decision_no']}（{p['decision_date']}）审定，现行第 {p['version']} 版")
 
 
 def check_usage(c: Ctx) -> Outcome:
-    rules, ind = c.book.rules, c.indicator
+    rules, ind = c.rules, c.indicator
     kind = rules.kind(ind["kind"])
     try:
         usage = rules.usage_category(c.d.usage)
@@ -197,7 +201,7 @@ def check_project_line(c: Ctx) -> Outcome:
 
 
 def check_direct(c: Ctx) -> Outcome:
-    rules = c.book.rules
+    rules = c.rules
     try:
         method = rules.payment_method(c.d.method)
     except AppError:
@@ -226,15 +230,15 @@ def check_payee_id(c: Ctx) -> Outcome:
         return Outcome("payee_id", "pass", p["id_code"], "", "证件号码校验通过")
     if p["id_confirmed_by"]:
         return Outcome("payee_id", "pass", p["id_code"], "", f"校验码不符，已由审核人于 {p['id_confirmed_at']} 确认")
-    ptype = c.book.rules.payee_type(p["payee_type"])
-    failure = c.book.rules.id_type(ptype.id_type).on_check_failure
+    ptype = c.rules.payee_type(p["payee_type"])
+    failure = c.rules.id_type(ptype.id_type).on_check_failure
     return Outcome("payee_id", "warn" if failure == "warn" else "fail", p["id_code"], "校验码",
                    "统一社会信用代码校验码不符，须审核人核实确认")
 
 
 def check_bond(c: Ctx) -> Outcome:
     ind = c.indicator
-    if not c.book.rules.is_bond(ind["kind"], ind["item"]):
+    if not c.rules.is_bond(ind["kind"], ind["item"]):
         return _na("bond_project", "非债券资金")
     declared = c.project["bond_item"]
     if declared == ind["item"]:
@@ -243,8 +247,8 @@ def check_bond(c: Ctx) -> Outcome:
                    f"债券资金（{ind['item_name']}）只能用于申报的债券项目，本项目申报的是“{declared or '无'}”，不得自行调整用途")
 
 
-def _kind_codes(book: Book, flag: str) -> list[str]:
-    return [k.code for k in book.rules.payment.kinds if getattr(k, flag)]
+def _kind_codes(rules: RuleSet, flag: str) -> list[str]:
+    return [k.code for k in rules.payment.kinds if getattr(k, flag)]
 
 
 def _project_sum(c: Ctx, kinds: list[str]) -> int:
@@ -257,18 +261,18 @@ def _project_sum(c: Ctx, kinds: list[str]) -> int:
 
 def prepaid_after(c: Ctx) -> int:
     own = c.d.amount if c.kind.prepayment else 0
-    return _project_sum(c, _kind_codes(c.book, "prepayment")) + own
+    return _project_sum(c, _kind_codes(c.rules, "prepayment")) + own
 
 
 def check_prepayment(c: Ctx) -> Outcome:
     if not c.kind.prepayment:
         return _na("prepayment", f"{c.kind.name}不是预付款")
-    return _ratio_outcome("prepayment", c.book.rules.ratios.prepayment, prepaid_after(c), int(c.project["total"]),
+    return _ratio_outcome("prepayment", c.rules.ratios.prepayment, prepaid_after(c), int(c.project["total"]),
                           "项目预付款累计占项目资金")
 
 
 def check_infra_prepayment(c: Ctx) -> Outcome:
-    ratio = c.book.rules.ratios.infra_prepayment
+    ratio = c.rules.ratios.infra_prepayment
     if not c.kind.prepayment:
         return _na("infra_prepayment", f"{c.kind.name}不是预付款")
     if not c.project["infrastructure"]:
@@ -281,10 +285,10 @@ def check_infra_prepayment(c: Ctx) -> Outcome:
 
 
 def check_retention(c: Ctx) -> Outcome:
-    ratio = c.book.rules.ratios.retention
+    ratio = c.rules.ratios.retention
     if not c.kind.retention:
         return _na("retention", f"{c.kind.name}不是质保金")
-    used = _project_sum(c, _kind_codes(c.book, "retention")) + c.d.amount
+    used = _project_sum(c, _kind_codes(c.rules, "retention")) + c.d.amount
     settled = c.conn.execute("SELECT amount, doc_no FROM project_settlements WHERE project_id = ?",
                              (c.d.project_id,)).fetchone()
     if settled is not None:  # the settled price (工程结算价) once recorded: the base the rule names
@@ -296,8 +300,8 @@ def check_retention(c: Ctx) -> Outcome:
 
 
 def fee_cap_base(book: Book, year: int) -> int:
-    """What the 项目管理费 ratio is taken of: net amount of the year's indicators its base names."""
-    levels, kinds = scope_of(book, book.rules.ratios.management_fee.base)
+    """What the 项目管理费 ratio is taken of: net amount of the year's indicators its base names (that year's rules)."""
+    levels, kinds = scope_of(book.rules_for(year), book.rules_for(year).ratios.management_fee.base)
     lw, la = _in("i.source_level", levels)
     kw, ka = _in("i.kind", kinds)
     row = book.conn.execute(
@@ -310,20 +314,20 @@ def check_management_fee(c: Ctx) -> Outcome:
     if not c.kind.management_fee:
         return _na("management_fee", f"{c.kind.name}不是项目管理费")
     year = int(c.indicator["year"])
-    kinds = _kind_codes(c.book, "management_fee")
+    kinds = _kind_codes(c.rules, "management_fee")
     used = c.scalar(
         f"SELECT sum(y.amount) FROM payments y JOIN indicators i ON i.id = y.indicator_id WHERE i.year = ? "
         f"AND y.kind IN ({','.join('?' * len(kinds))}) AND y.status IN (?, ?, ?) AND y.id IS NOT ?",
         (year, *kinds, *COMMITTED, c.d.payment_id)) + c.d.amount
-    return _ratio_outcome("management_fee", c.book.rules.ratios.management_fee, used, fee_cap_base(c.book, year),
-                          f"{year} 年项目管理费累计占{c.book.rules.ratios.management_fee.base}")
+    return _ratio_outcome("management_fee", c.rules.ratios.management_fee, used, fee_cap_base(c.book, year),
+                          f"{year} 年项目管理费累计占{c.rules.ratios.management_fee.base}")
 
 
 def check_labour(c: Ctx) -> Outcome:
-    ratio = c.book.rules.ratios.labour_share
+    ratio = c.rules.ratios.labour_share
     if not c.project["work_relief"]:
         return _na("labour_share", "非以工代赈项目")
-    levels, _kinds = scope_of(c.book, ratio.base)
+    levels, _kinds = scope_of(c.rules, ratio.base)
     if levels is not None and c.indicator["source_level"] not in levels:
         return _na("labour_share", f"不是{ratio.base}")
     if c.kind.labour:
@@ -331,7 +335,7 @@ def check_labour(c: Ctx) -> Outcome:
     lw, la = _in("i.source_level", levels)
     base = c.scalar(f"SELECT sum(f.amount) FROM project_funding f JOIN indicators i ON i.id = f.indicator_id "
                     f"WHERE f.project_id = ? AND {lw}", (c.d.project_id, *la))
-    labour = _kind_codes(c.book, "labour") or ["-"]
+    labour = _kind_codes(c.rules, "labour") or ["-"]
     other = c.scalar(
         f"SELECT sum(y.amount) FROM payments y JOIN indicators i ON i.id = y.indicator_id WHERE y.project_id = ? "
         f"AND y.kind NOT IN ({','.join('?' * len(labour))}) AND y.status IN (?, ?, ?) AND y.id IS NOT ? AND {lw}",
@@ -363,12 +367,12 @@ def check_real_name(c: Ctx) -> Outcome:
                    f"名册 {len(rows)} 人，身份证号全部有效，合计与支付金额一致")
 
 
-def notice_ready_on(book: Book, project_id: int) -> tuple[str | None, dict[str, Any] | None]:
+def notice_ready_on(book: Book, project_id: int, rules: RuleSet | None = None) -> tuple[str | None, dict[str, Any] | None]:
     """(the first day the project's money may be paid, the notice that allows it): the earliest-starting notice of
     the required kind and levels, started on or after the plan's first approval, that has been (or, if still up,
     will have been) on the board the minimum days — or (None, None) when there is none. A notice taken down early
     never counts."""
-    order = book.rules.notice_order
+    order = (rules or book.rules).notice_order
     levels = order.required_levels
     row = book.conn.execute(
         f"""SELECT n.id, n.level, n.place, n.start_date, n.end_date, n.title,
@@ -386,15 +390,15 @@ def notice_ready_on(book: Book, project_id: int) -> tuple[str | None, dict[str, 
 def check_notice_order(c: Ctx) -> Outcome:
     """事前公示: the project's plan notice must have been on the board the rule set's minimum days before its money
     is paid (DOMAIN §4.6; rules [notice_order]); a hard check, unless the chief recorded an exception."""
-    order, book = c.book.rules.notice_order, c.book
+    order, book = c.rules.notice_order, c.book
     if c.project["decision_id"] is None:
         return _na("notice_order", "项目尚未审定（见“列入审定的项目计划”）")
     # the request's own date (what its approval form prints; it is paid on or after it), or today for a new form
     row = c.conn.execute("SELECT draft_date FROM payments WHERE id = ?", (c.d.payment_id,)).fetchone() \
         if c.d.payment_id else None
     today = row["draft_date"] if row else book.today().isoformat()
-    ready, notice = notice_ready_on(book, c.d.project_id)
-    kind = next((k.name for k in book.rules.notices.kinds if k.code == order.required_kind), order.required_kind)
+    ready, notice = notice_ready_on(book, c.d.project_id, c.rules)
+    kind = next((k.name for k in c.rules.notices.kinds if k.code == order.required_kind), order.required_kind)
     limit = f"公示满 {order.min_days} 天后（{order.basis}）"
     if ready is not None and notice is not None and ready <= today:
         return Outcome("notice_order", "pass", f"{notice['start_date']} 起公示", limit,
@@ -419,8 +423,10 @@ CHECKS = (check_plan, check_usage, check_indicator, check_project_line, check_di
 def context(book: Book, d: Draft) -> Ctx:
     from app.models.plan import payees
 
-    return Ctx(book, d, book.rules.payment_kind(d.kind), projects.get(book, d.project_id),
-               indicators.get(book, d.indicator_id), payees.get(book, d.payee_id) if d.payee_id else None)
+    indicator = indicators.get(book, d.indicator_id)
+    rules = book.rules_for(int(indicator["year"]))  # the indicator's fiscal year governs its money
+    return Ctx(book, d, rules.payment_kind(d.kind), projects.get(book, d.project_id), indicator,
+               payees.get(book, d.payee_id) if d.payee_id else None, rules)
 
 
 def evaluate(book: Book, d: Draft) -> list[Outcome]:

@@ -41,8 +41,8 @@ def _name(entries: tuple[Any, ...], code: str) -> str:
 
 
 def decorate(book: Book, row: Any) -> dict[str, Any]:
-    r = book.rules
     d = dict(row)
+    r = book.rules_for(int(d["indicator_year"]))
     d["status_name"] = STATUS_NAMES.get(d["status"], d["status"])
     d["kind_name"] = _name(r.payment.kinds, d["kind"])
     d["usage_name"] = _name(r.usage_categories, d["usage"])

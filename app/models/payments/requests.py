@@ -96,9 +96,9 @@ def clean(book: Book, *, project_id: int, indicator_id: int, payee_id: int | Non
           payment_id: int | None = None) -> dict[str, Any]:
     """Every field checked, then what is left on the indicator and the project line: an amount above
     what is left is refused here, before anything is saved."""
-    rules = book.rules
     project = projects.get(book, project_id)
     ind = indicators.get(book, indicator_id)
+    rules = book.rules_for(int(ind["year"]))  # the indicator's fiscal year governs its money
     value = pf.as_fen(amount, "金额", allow_zero=False)
     if kind not in {k.code for k in rules.payment.kinds}:
         raise ValidationError(f"应为 {'、'.join(k.name for k in rules.payment.kinds)} 之一", field="支付类型")

@@ -210,7 +210,8 @@ def _cross_checks(book: Book, v: dict[str, Any], bad: set[str]) -> list[tuple[st
         if not {L[part], L[whole]} & bad and v[part] > v[whole]:
             out.append((L[part], f"{v[part]} 大于{L[whole]} {v[whole]}"))
     if L["retention_bp"] not in bad:
-        ratio = book.rules.ratios.retention
+        year = v.get("year")  # the project's own fiscal year's limit
+        ratio = (book.rules_for(int(year)) if isinstance(year, int) else book.rules).ratios.retention
         if ratio.breached(v["retention_bp"], 10000):
             out.append((L["retention_bp"], f"{v['retention_bp'] / 100:g}% 超过规则集的{ratio.name}上限 "
                                            f"{percent(ratio.value)}（{ratio.base}）"))

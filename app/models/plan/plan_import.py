@@ -146,7 +146,7 @@ def parse(book: Book, data: bytes, file_name: str) -> list[tuple[dict[str, Any],
             errors.append((number, field + "金额", f"指标 {indicator['doc_no']} 尚未安排的只有 {fmt(max(free, 0))} 元，"
                                                    f"本文件累计到此行已安排 {fmt(on_indicator[indicator['id']])} 元"))
         project = parsed.get(code)
-        if project is not None and book.rules.is_bond(indicator["kind"], indicator["item"]) \
+        if project is not None and book.rules_for(int(indicator["year"])).is_bond(indicator["kind"], indicator["item"]) \
                 and project.get("bond_item") != indicator["item"]:
             errors.append((number, field + "指标文号", f"指标 {indicator['doc_no']} 是债券资金，只能安排给申报债券项目为 "
                                                      f"{indicator['item']} 的项目"))

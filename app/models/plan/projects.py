@@ -13,6 +13,7 @@ from typing import Any
 
 from app.models.ledger import deadlines
 from app.models.plan import fields as pf
+from app.models.store import rule_years
 from app.models.store.book import Book
 from app.models.store.where import Where
 from app.models.values.errors import NotFound, ValidationError
@@ -35,15 +36,16 @@ SORT_KEYS = {"code": "p.code", "name": "p.name", "year": "p.year", "category": "
 
 
 def initial_status(book: Book) -> str:
-    return book.rules.project_statuses[0].code
+    return rule_years.shared(book).project_statuses[0].code
 
 
 def approved_status(book: Book) -> str:
-    return book.rules.project_statuses[1].code
+    return rule_years.shared(book).project_statuses[1].code
 
 
 def status_index(book: Book, code: str) -> int:
-    for i, s in enumerate(book.rules.project_statuses):
+    """Position in the rule set's order of statuses (file-wide: every year's set has the same codes in order)."""
+    for i, s in enumerate(rule_years.shared(book).project_statuses):
         if s.code == code:
             return i
     return -1
@@ -57,8 +59,8 @@ def _name(entries: tuple[Any, ...], code: object) -> str:
 
 
 def decorate(book: Book, row: Mapping[str, Any]) -> dict[str, Any]:
-    r = book.rules
     d = dict(row)
+    r = book.rules_for(int(d["year"])) if d.get("year") else book.rules  # the project's own year's names
     d["category_name"] = _name(r.project_categories, d["category"])
     d["construction_type_name"] = _name(r.construction_types, d["construction_type"])
     d["asset_type_name"] = _name(r.asset_types, d["asset_type"])
@@ -203,7 +205,7 @@ def check_funding(book: Book, conn: sqlite3.Connection, values: Mapping[str, Any
         if value > free:
             raise ValidationError(
                 f"指标 {ind['doc_no']} 尚未安排的只有 {fmt(max(free, 0))} 元，不能安排 {fmt(value)} 元", field=field)
-        if book.rules.is_bond(ind["kind"], ind["item"]) and values.get("bond_item") != ind["item"]:
+        if book.rules_for(int(ind["year"])).is_bond(ind["kind"], ind["item"]) and values.get("bond_item") != ind["item"]:
             raise ValidationError(
                 f"指标 {ind['doc_no']} 是债券资金（{ind['item_name']}），只能安排给申报该债券项目的项目"
                 f"（本项目的申报债券项目为“{values.get('bond_item') or '无'}”）", field=field)

@@ -1,4 +1,4 @@
-"""名册: the lists the false-claim cross-checks compare payees with (warnings W12, W13).
+"""名册: the lists the false-claim cross-checks compare payees with (warnings W13, W14).
 
 Two kinds, each imported from .xlsx and replaced whole in one transaction:
 - 财政供养人员 (`staff`): the bureau's staff/official list — 姓名, 身份证号, 工作单位, 身份;
@@ -48,7 +48,7 @@ KINDS: dict[str, Kind] = {
         xlsx_io.Col("unit", "工作单位", ("单位", "所在单位"), 24),
         xlsx_io.Col("category", "身份", ("人员身份", "人员类别"), 12),
     ), (
-        "财政供养人员名册（本县财政供养的在职人员、公职人员，用于比对补助对象，预警 W12）",
+        "财政供养人员名册（本县财政供养的在职人员、公职人员，用于比对补助对象，预警 W13）",
         "1. 每人一行；身份证号一列请保持“文本”格式，否则 Excel 会把 18 位号码的末几位变成 0，程序会拒收。",
         "2. 身份证号须为有效的 18 位公民身份号码（含校验码）；同一人不能出现两次。",
         "3. 导入会整体替换原有的财政供养人员名册；有任何一行不合格，整个文件都不会导入。",
@@ -60,7 +60,7 @@ KINDS: dict[str, Kind] = {
         xlsx_io.Col("status", "状态", ("人员状态",), 8),
         xlsx_io.Col("status_date", "状态日期", ("死亡或迁出日期", "变动日期"), 12),
     ), (
-        "脱贫户/监测对象名册（用于比对到户补助的领取人，预警 W13）",
+        "脱贫户/监测对象名册（用于比对到户补助的领取人，预警 W14）",
         "1. 每人一行；身份证号一列请保持“文本”格式。",
         "2. 类别填“脱贫户”或“监测对象”；状态填“正常”“死亡”或“迁出”（不填为正常），死亡、迁出须填状态日期。",
         "3. 导入会整体替换原有的脱贫户/监测对象名册；有任何一行不合格，整个文件都不会导入。",

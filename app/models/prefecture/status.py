@@ -30,7 +30,7 @@ class Cell:
 def deadline(book: Book, month: str, level: str) -> dt.date:
     """When `level`'s report of `month` is due: the rule set's day, then the next working day if it is not one."""
     year, mon = periods.parse_month(month)
-    day = book.rules.reporting.due_date(year, mon, level)
+    day = book.rules_for(year).reporting.due_date(year, mon, level)  # the month's own year's rules
     cal = holidays.calendar(book)
     while not workdays.is_working_day(day, cal):
         day += dt.timedelta(days=1)
@@ -84,7 +84,7 @@ def warnings(book: Book, month: str) -> list[str]:
 def own_deadline(book: Book, month: str) -> dt.date | None:
     """This bureau's own due date upward (the prefecture's 30th); None at the top (the rule set names none)."""
     level = _own_level(book)
-    if level not in {d.level for d in book.rules.reporting.due}:
+    if level not in {d.level for d in book.rules_for(int(month[:4])).reporting.due}:
         return None
     return deadline(book, month, level)
 

@@ -73,7 +73,9 @@ def assemble(book: Book, *, month: str, version: int | None = None, signoff: Sig
 
     warnings = [WarningRecord(int(w["id"]), str(w["code"]), _as_date(w["detected_on"]))
                 for w in warnings_query.counted(book, month=month)]
+    rules = book.rules_for(int(month[:4]))
     return PackageData(
+        rule_set=f"{rules.label} {rules.file_hash}",
         bureau=bureau["name"], month=month, period_start=p.start, period_end=p.end,
         version=version or next_version(book, month), rows=rows, bureau_level=bureau["level"],
         signoff=signoff or SignOff(), warnings=warnings, audit_head=audit_head,
@@ -103,7 +105,7 @@ def status(book: Book, *, month: str, today: dt.date | None = None) -> str:
     _start, end = periods.bounds(book, month)
     if today <= end:
         return "未编制"
-    due = book.rules.reporting.due_date(year, mon, str(_bureau(book)["level"]))
+    due = book.rules_for(year).reporting.due_date(year, mon, str(_bureau(book)["level"]))
     return "逾期" if today > due else "待签发"
 
 
@@ -119,7 +121,7 @@ def months(book: Book, *, year: int, today: dt.date | None = None) -> list[dict[
             "SELECT version, signed_at, (SELECT name FROM users WHERE id = signed_by) FROM signoffs "
             "WHERE month = ? AND status = 'signed'", (month,)).fetchone()
         out.append({"month": month, "start": start.isoformat(), "end": end.isoformat(),
-                    "due": book.rules.reporting.due_date(year, mon, str(_bureau(book)["level"])).isoformat(),
+                    "due": book.rules_for(year).reporting.due_date(year, mon, str(_bureau(book)["level"])).isoformat(),
                     "status": status(book, month=month, today=today), "version": row[0] if row else None,
                     "signed_at": row[1] if row else "", "signed_by": row[2] if row else ""})
     return out

@@ -57,6 +57,7 @@ class PackageData:
     audit_head: tuple[int, str] | None = None  # (seq, hash) of the audit chain at sign-off
     fixed_time: dt.datetime | None = None  # document timestamp for an unsigned preview
     signing_key: str = ""  # SHA-256 fingerprint of the chief's public key, filled at sign-off
+    rule_set: str = ""  # the year's rule set: "id version sha256-of-its-file" (empty in packages signed before it)
 
     def __post_init__(self) -> None:
         if not _MONTH.fullmatch(self.month):

@@ -49,6 +49,8 @@ def dumps(package: PackageData) -> str:
     }
     if package.signing_key:  # absent from packages signed before keys existed: their stored text stays as it was
         doc["signing_key"] = package.signing_key
+    if package.rule_set:  # the month's rule set: signed with the data, so changing a signed year's set is caught
+        doc["rule_set"] = package.rule_set
     return json.dumps(_plain(doc), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
@@ -63,6 +65,7 @@ def loads(text: str) -> PackageData:
         warnings=[WarningRecord(int(w["id"]), w["code"], w["detected_on"]) for w in doc["warnings"]],
         audit_head=(int(doc["audit_head"][0]), str(doc["audit_head"][1])) if doc["audit_head"] else None,
         fixed_time=doc["fixed_time"], signing_key=str(doc.get("signing_key") or ""),
+        rule_set=str(doc.get("rule_set") or ""),
     )
 
 

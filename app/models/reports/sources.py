@@ -86,7 +86,7 @@ def spending_progress(book: Book, p: Period) -> Rows:
     """表4: available vs spent, the time-elapsed pace to the year-end date, bond money and 质保金."""
     from app.models.ledger import progress
 
-    year_end = book.rules.spending.year_end(p.year)
+    year_end = book.rules_for(p.year).spending.year_end(p.year)
     pace_days = (year_end - p.year_start).days + 1
     elapsed = min((p.end - p.year_start).days + 1, pace_days)
     bonds: dict[str, list[Any]] = {}
@@ -111,8 +111,8 @@ def spending_progress(book: Book, p: Period) -> Rows:
 
 def retention_by_item(book: Book, as_of: dt.date) -> dict[str, int]:
     """质保金 held back on finished projects, attributed to the items of their funding lines."""
-    finished = [s.code for s in book.rules.project_statuses[3:]]
-    retention_kinds = [k.code for k in book.rules.payment.kinds if k.retention]
+    finished = [s.code for s in book.rules_on(as_of).project_statuses[3:]]
+    retention_kinds = [k.code for k in book.rules_on(as_of).payment.kinds if k.retention]
     if not finished or not retention_kinds:
         return {}
     held: dict[str, int] = {}
@@ -144,7 +144,7 @@ def indicator_rows(book: Book, p: Period) -> Rows:
     from app.models.ledger import indicators
     from app.models.plan import projects
 
-    above = [lv.code for lv in book.rules.source_levels]
+    above = [lv.code for lv in book.rules_for(p.year).source_levels]
     own = {"county": "county", "prefecture": "prefecture"}.get(str(deadlines.bureau_level(book)), "county")
     above = above[: above.index(own)] if own in above else above
     cal = holidays.calendar(book)
@@ -180,7 +180,7 @@ def _day(text: object) -> dt.date | None:
 def project_payments(book: Book, p: Period) -> Rows:
     """表5: projects with payments or returns this year — paid amounts net of refunds of their payments."""
     ys, ms, me = p.year_start.isoformat(), p.start.isoformat(), p.end.isoformat()
-    prepay = [k.code for k in book.rules.payment.kinds if k.prepayment] or [""]
+    prepay = [k.code for k in book.rules_for(p.year).payment.kinds if k.prepayment] or [""]
     rows = book.conn.execute(
         f"""
         WITH paid AS (
@@ -208,7 +208,7 @@ def project_payments(book: Book, p: Period) -> Rows:
            OR EXISTS (SELECT 1 FROM returned WHERE returned.project_id = pr.id)
         ORDER BY pr.code""",
         (ys, me, ys, me, ys, me, ms, ms, *prepay, ms, ms)).fetchall()
-    names = {c.code: c.name for c in book.rules.project_categories}
+    names = {c.code: c.name for c in book.rules_for(p.year).project_categories}
     return [dict(r) | {"category": names.get(r["category"], r["category"]), "return_reasons": r["return_reasons"] or ""}
             for r in rows]
 

@@ -6,7 +6,9 @@ numbered from 1, as a person counts the `[[…]]` blocks) and the reason — nev
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -14,18 +16,19 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from app.models.rules import schema as rs
 from app.models.rules.schema import RuleSet, RuleSetError
 from app.models.rules.toml_node import TomlNode, type_name
 
-__all__ = ["DEFAULT_ID", "SUPPORTED_FORMAT", "RuleSet", "RuleSetError", "load", "load_named", "loads"]
+__all__ = ["DEFAULT_ID", "SUPPORTED_FORMAT", "RuleSet", "RuleSetError", "RuleSetErrors", "check_text", "load", "load_named", "loads", "shipped_ids",
+           "text_hash"]
 
 DEFAULT_ID = "xj-2019"
 SUPPORTED_FORMAT = 1
 REQUIRED_ROLES = ("clerk", "reviewer", "chief", "auditor")
-REQUIRED_WARNINGS = tuple(f"W{n}" for n in range(1, 16))
+REQUIRED_WARNINGS = tuple(f"W{n}" for n in range(1, 10))
 
 
 class _Table(TomlNode):
@@ -213,16 +216,62 @@ def _payment(root: _Table) -> rs.Payment:
     return rs.Payment(direct_only, tuple(methods), kinds, id_types, payees)
 
 
-def _ratios(root: _Table) -> rs.Ratios:
-    r = root.table("ratios")
-    out: list[rs.Ratio] = []
-    for key in ("prepayment", "infra_prepayment", "management_fee", "labour_share", "retention"):
-        t = r.table(key)
-        bound = cast(rs.Bound, t.choice("bound", ("max", "min")))
-        out.append(rs.Ratio(t.text("name"), t.ratio("value"), t.text("base"), bound, t.flag("soft")))
-        t.done()
-    r.done()
-    return rs.Ratios(*out)
+_SELECTOR = re.compile(r"(\w+)(?:\[(.*)\])?")
+
+
+def _selector(t: _Table, key: str, known: dict[str, set[str]]) -> str:
+    """A year-level selector such as `planned[kind=ZX, category=industry]`, checked against the set's codes."""
+    text = t.text(key)
+    m = _SELECTOR.fullmatch(text.strip())
+    if not m or m[1] not in rs.YEAR_SOURCES:
+        t.fail(key, f"应为 {' / '.join(rs.YEAR_SOURCES)}，可加筛选 [kind=…, item=…, source=…, category=…]，实际为 {text!r}")
+    for part in filter(None, (p.strip() for p in (m[2] or "").split(","))):
+        name, _, value = part.partition("=")
+        name, value = name.strip(), value.strip()
+        if name not in rs.YEAR_FILTERS:
+            t.fail(key, f"筛选条件 {name!r} 不可识别（可用：{'、'.join(rs.YEAR_FILTERS)}）")
+        if value not in known[name]:
+            t.fail(key, f"{name}={value!r} 不是本规则集中的代码")
+    return text.strip()
+
+
+def _ratio_rule(t: _Table, code: str, known: dict[str, set[str]]) -> rs.RatioRule:
+    bound = cast(rs.Bound, t.choice("bound", ("max", "min")))
+    ratio = rs.Ratio(t.text("name"), t.ratio("value"), t.text("base"), bound, t.flag("soft"))
+    fixed = rs.PAYMENT_RATIOS.get(code)
+    if fixed is not None:  # computed by the payment checks: the selectors are theirs
+        for key, want in zip(("numerator", "denominator"), fixed, strict=True):
+            if t.has(key) and t.text(key) != want:
+                t.fail(key, f"比例 {code} 由支付检查计算，{key} 应为 {want!r}")
+        numerator, denominator = fixed
+    else:
+        numerator, denominator = _selector(t, "numerator", known), _selector(t, "denominator", known)
+    message = t.opt_text("message") or ratio.name
+    return rs.RatioRule(code, ratio, numerator, denominator, message)
+
+
+def _ratios(root: _Table, known: dict[str, set[str]]) -> rs.Ratios:
+    """`[[ratio_rules]]` (a list: the five payment ratios and any others), or the older `[ratios.<code>]` tables of
+    the five, translated into the same list."""
+    rules: list[rs.RatioRule] = []
+    if root.has("ratio_rules"):
+        if root.has("ratios"):
+            root.fail("ratios", "与 ratio_rules 不能同时出现（ratio_rules 是新写法）")
+        for code, t in _each(root, "ratio_rules"):
+            rules.append(_ratio_rule(t, code, known))
+    else:
+        r = root.table("ratios")
+        for code in rs.PAYMENT_RATIOS:
+            t = r.table(code)
+            rules.append(_ratio_rule(t, code, known))
+            t.done()
+        r.done()
+    by_code = {x.code: x.ratio for x in rules}
+    missing = [c for c in rs.PAYMENT_RATIOS if c not in by_code]
+    if missing:
+        root.fail("ratio_rules", f"缺少支付检查所需的比例：{'、'.join(missing)}")
+    return rs.Ratios(by_code["prepayment"], by_code["infra_prepayment"], by_code["management_fee"],
+                     by_code["labour_share"], by_code["retention"], rules=tuple(rules))
 
 
 def _spending(root: _Table, payment: rs.Payment) -> rs.Spending:
@@ -343,7 +392,89 @@ def _notice_order(root: _Table, notices: rs.Notices) -> rs.NoticeOrder:
     return n
 
 
+class RuleSetErrors(RuleSetError):
+    """A rule file with several problems: every one of them, each with its key path (`problems`)."""
+
+    def __init__(self, problems: list[RuleSetError]) -> None:
+        self.problems = problems
+        first = problems[0]
+        super().__init__(first.file, first.key, first.reason)
+        lines = "\n".join(f"  {n}. {p.key or '（文件）'}：{p.reason}" for n, p in enumerate(problems, 1))
+        self.message = f"规则文件 {first.file} 有 {len(problems)} 处问题，未载入：\n{lines}"
+        self.args = (self.message,)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+_FAILED = object()
+_SECTIONS = {
+    "meta", "usage_categories", "kinds", "levels", "events", "payment", "roles", "warnings", "limits", "backups",
+    "fundraising", "usage_exceptions", "source_levels", "deadlines", "ratios", "spending", "notices",
+    "project_categories", "construction_types", "asset_types", "project_statuses", "performance", "warning_statuses",
+    "reporting", "functional_codes", "labels", "ratio_rules", "claims", "notice_order",
+}
+
+
 def _build(root: _Table) -> RuleSet:
+    """Every section read; a section that fails is recorded and the rest still checked (sections that depend on
+    a failed one are skipped, not reported twice). Any problem: RuleSetErrors with all of them."""
+    problems: list[RuleSetError] = []
+
+    def part(fn: Any, *args: Any) -> Any:
+        if any(a is _FAILED for a in args):
+            return _FAILED
+        try:
+            return fn(*args)
+        except RuleSetError as exc:
+            problems.append(exc)
+            return _FAILED
+
+    meta = part(_meta, root)
+    usage_categories = part(_entries, root, "usage_categories")
+    usages = _FAILED if usage_categories is _FAILED else tuple(u.code for u in usage_categories)
+    kinds = part(_kinds, root, usages)
+    by_code = _FAILED if kinds is _FAILED else {k.code: k for k in kinds}
+    levels = part(lambda: tuple(rs.Level(c, t.text("name"), t.flag("bureau")) for c, t in _each(root, "levels")))
+    level_codes = _FAILED if levels is _FAILED else [lv.code for lv in levels]
+    bureau_levels = _FAILED if levels is _FAILED else [lv.code for lv in levels if lv.bureau]
+    events = part(_entries, root, "events")
+    event_codes = _FAILED if events is _FAILED else [e.code for e in events]
+    payment = part(_payment, root)
+    roles = part(_roles, root)
+    warnings = part(_warnings, root)
+    small = part(_small_tables, root)
+    categories = part(_entries, root, "project_categories")
+    source_levels = part(_entries, root, "source_levels")
+    known = _FAILED if _FAILED in (kinds, categories, source_levels) else {
+        "kind": {k.code for k in kinds}, "item": {i.code for k in kinds for i in k.items},
+        "source": {s.code for s in source_levels}, "category": {c.code for c in categories}}
+    values = {
+        "meta": meta, "kinds": kinds, "usage_categories": usage_categories,
+        "usage_exceptions": part(_usage_exceptions, root, by_code, usages),
+        "source_levels": source_levels, "levels": levels, "events": events,
+        "payment": payment, "deadlines": part(_deadlines, root, by_code, level_codes, event_codes),
+        "ratios": part(_ratios, root, known), "spending": part(_spending, root, payment), "notices": part(_notices, root),
+        "project_categories": categories,
+        "construction_types": part(_entries, root, "construction_types"),
+        "asset_types": part(_entries, root, "asset_types"), "project_statuses": part(_entries, root, "project_statuses"),
+        "performance": part(_performance, root), "warnings": warnings,
+        "warning_statuses": part(lambda: tuple(rs.WarningStatus(c, t.text("name"), t.flag("closed"))
+                                              for c, t in _each(root, "warning_statuses"))),
+        "reporting": part(_reporting, root, bureau_levels), "roles": roles,
+        "functional_codes": part(_functional_codes, root), "labels": part(_labels, root),
+        "claims": part(_claims, root, payment, _FAILED if categories is _FAILED else [c.code for c in categories]),
+    }  # fmt: skip
+    values["notice_order"] = part(_notice_order, root, values["notices"])  # issue #18
+    root._seen |= _SECTIONS  # a section skipped after a failed one it depends on is not an unknown key
+    part(root.done)
+    if problems:
+        raise problems[0] if len(problems) == 1 else RuleSetErrors(problems)
+    limits, backups, fundraising = small
+    return RuleSet(source=root.file, limits=limits, backups=backups, fundraising=fundraising, **values)
+
+
+def _meta(root: _Table) -> rs.Meta:
     m = root.table("meta")
     fmt = m.integer("format")
     if fmt > SUPPORTED_FORMAT:
@@ -353,36 +484,51 @@ def _build(root: _Table) -> RuleSet:
         m.text("version"), m.day("effective"),
     )  # fmt: skip
     m.done()
-    usage_categories = _entries(root, "usage_categories")
-    usages = tuple(u.code for u in usage_categories)
-    kinds = _kinds(root, usages)
-    by_code = {k.code: k for k in kinds}
-    levels = tuple(rs.Level(c, t.text("name"), t.flag("bureau")) for c, t in _each(root, "levels"))
-    events = _entries(root, "events")
-    payment = _payment(root)
+    return meta
+
+
+def _labels(root: _Table) -> rs.Labels:
+    t = root.table("labels")
+    labels = rs.Labels(t.text("leading_group"), t.text("hotline_name"))
+    t.done()
+    return labels
+
+
+def _roles(root: _Table) -> tuple[rs.Role, ...]:
     roles = tuple(rs.Role(c, t.text("name"), t.flag("read_only")) for c, t in _each(root, "roles"))
     _require(root, "roles", (r.code for r in roles), REQUIRED_ROLES)
-    warnings = _entries(root, "warnings")
+    return roles
+
+
+def _warnings(root: _Table) -> tuple[rs.WarningDef, ...]:
+    from app.models.rules.sections import DEFAULT_DETECTORS, DETECTORS
+
+    out = []
+    for code, t in _each(root, "warnings"):
+        name = t.text("name")
+        if t.has("detector"):
+            detector = t.text("detector")
+            if detector not in DETECTORS:
+                t.fail("detector", f"没有名为 {detector!r} 的检测器（可用：{'、'.join(DETECTORS)}）")
+        elif code in DEFAULT_DETECTORS:
+            detector = DEFAULT_DETECTORS[code]
+        else:
+            t.fail("detector", f"预警 {code} 须写明 detector（可用：{'、'.join(DETECTORS)}）")
+        out.append(rs.WarningDef(code, name, detector))
+    warnings = tuple(out)
     _require(root, "warnings", (w.code for w in warnings), REQUIRED_WARNINGS)
-    limits, backups, fundraising = _small_tables(root)
-    notices = _notices(root)
-    project_categories = _entries(root, "project_categories")
-    rules = RuleSet(
-        source=root.file, meta=meta, kinds=kinds, usage_categories=usage_categories,
-        usage_exceptions=_usage_exceptions(root, by_code, usages), source_levels=_entries(root, "source_levels"),
-        levels=levels, events=events, payment=payment,
-        deadlines=_deadlines(root, by_code, [lv.code for lv in levels], [e.code for e in events]),
-        ratios=_ratios(root), spending=_spending(root, payment), notices=notices,
-        project_categories=project_categories, construction_types=_entries(root, "construction_types"),
-        asset_types=_entries(root, "asset_types"), project_statuses=_entries(root, "project_statuses"),
-        performance=_performance(root), warnings=warnings,
-        warning_statuses=tuple(rs.WarningStatus(c, t.text("name"), t.flag("closed")) for c, t in _each(root, "warning_statuses")),
-        reporting=_reporting(root, [lv.code for lv in levels if lv.bureau]), limits=limits, roles=roles,
-        backups=backups, functional_codes=_functional_codes(root), fundraising=fundraising,
-        claims=_claims(root, payment, (c.code for c in project_categories)), notice_order=_notice_order(root, notices),
-    )  # fmt: skip
-    root.done()
-    return rules
+    return warnings
+
+
+def check_text(text: str, *, name: str = "<文本>") -> list[RuleSetError]:
+    """Every problem of a rule file's text (empty: it loads) — what `fundledger rules check` prints."""
+    try:
+        loads(text, name=name)
+    except RuleSetErrors as exc:
+        return list(exc.problems)
+    except RuleSetError as exc:
+        return [exc]
+    return []
 
 
 def loads(text: str, *, name: str = "<文本>") -> RuleSet:
@@ -393,7 +539,20 @@ def loads(text: str, *, name: str = "<文本>") -> RuleSet:
         where = re.search(r"line (\d+), column (\d+)", str(exc))
         at = f"第 {where[1]} 行第 {where[2]} 列附近" if where else ""
         raise RuleSetError(name, "", f"不是有效的 TOML 文件，{at}格式错误（{exc}）") from exc
-    return _build(_Table(data, "", name))
+    rules = _build(_Table(data, "", name))
+    return dataclasses.replace(rules, file_hash=text_hash(text))
+
+
+def text_hash(text: str) -> str:
+    """SHA-256 (hex) of a rule file's text as UTF-8: the `file_hash` a year's assignment records."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def shipped_ids() -> tuple[str, ...]:
+    """The ids of the rule sets shipped in resources/rules/, sorted."""
+    from app import resources
+
+    return tuple(sorted(p.stem for p in (resources.resources_dir() / "rules").glob("*.toml")))
 
 
 def _load_file(path: Path) -> RuleSet:

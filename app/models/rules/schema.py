@@ -11,6 +11,9 @@ from datetime import date
 from typing import Literal, Protocol, TypeVar
 
 from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py and callers)
+    PAYMENT_RATIOS,
+    YEAR_FILTERS,
+    YEAR_SOURCES,
     Allowance,
     Backups,
     Claims,
@@ -18,6 +21,7 @@ from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py 
     Entry,
     FunctionalCode,
     Fundraising,
+    Labels,
     Limits,
     NoticeOrder,
     Notices,
@@ -25,11 +29,13 @@ from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py 
     Performance,
     Place,
     Ratio,
+    RatioRule,
     Ratios,
     ReportDue,
     Reporting,
     Role,
     Spending,
+    WarningDef,
     WarningStatus,
 )
 from app.models.rules.toml_node import FileKeyError
@@ -204,7 +210,7 @@ class RuleSet:
     asset_types: tuple[Entry, ...]
     project_statuses: tuple[Entry, ...]
     performance: Performance
-    warnings: tuple[Entry, ...]
+    warnings: tuple[WarningDef, ...]
     warning_statuses: tuple[WarningStatus, ...]
     reporting: Reporting
     limits: Limits
@@ -212,8 +218,10 @@ class RuleSet:
     backups: Backups
     functional_codes: tuple[FunctionalCode, ...]
     fundraising: Fundraising
+    labels: Labels
     claims: Claims
     notice_order: NoticeOrder
+    file_hash: str = ""  # SHA-256 of the file's bytes (UTF-8 text): what a year's assignment and a signed month record
     _items: dict[str, Item] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -226,6 +234,11 @@ class RuleSet:
     @property
     def name(self) -> str:
         return self.meta.name
+
+    @property
+    def label(self) -> str:
+        """“xj-2019 2019.1”: the id and version a month's report and manifest state."""
+        return f"{self.meta.id} {self.meta.version}"
 
     @property
     def backup_keep(self) -> dict[str, int]:
@@ -313,7 +326,7 @@ class RuleSet:
     def role(self, code: str) -> Role:
         return _find(self.roles, code, "角色")
 
-    def warning(self, code: str) -> Entry:
+    def warning(self, code: str) -> WarningDef:
         return _find(self.warnings, code, "预警类型")
 
     def functional_code(self, code: str) -> FunctionalCode:

@@ -50,12 +50,45 @@ class Ratio:
 
 
 @dataclass(frozen=True)
+class RatioRule:
+    """One ratio rule of the list `[[ratio_rules]]`: what is divided by what (selectors), the bound, hard or soft.
+
+    The five payment ratios (PAYMENT_RATIOS) are computed by the payment checks with fixed selectors; any other code
+    uses year-level selectors — `received[…]`, `planned[…]` or `paid[…]` with filters kind=, item=, source=,
+    category= — and is evaluated for each year by the warning detector `ratio_rules`."""
+
+    code: str
+    ratio: Ratio
+    numerator: str
+    denominator: str
+    message: str
+
+
+# code → (numerator, denominator) of the ratios the payment checks compute (app/models/payments/checks.py)
+PAYMENT_RATIOS = {
+    "prepayment": ("payment.prepaid", "project.total"),
+    "infra_prepayment": ("payment.prepaid", "project.contract"),
+    "management_fee": ("payment.management_fees_of_year", "year.fee_base"),
+    "labour_share": ("payment.labour_left", "project.work_relief_funds"),
+    "retention": ("payment.retention", "project.contract"),
+}
+YEAR_SOURCES = ("received", "planned", "paid")
+YEAR_FILTERS = ("kind", "item", "source", "category")
+
+
+@dataclass(frozen=True)
 class Ratios:
     prepayment: Ratio
     infra_prepayment: Ratio
     management_fee: Ratio
     labour_share: Ratio
     retention: Ratio
+    rules: tuple[RatioRule, ...] = ()  # every ratio rule in file order, the five above included
+
+    @property
+    def yearly(self) -> tuple[RatioRule, ...]:
+        """The ratio rules evaluated per year (not by the payment checks)."""
+        return tuple(r for r in self.rules if r.code not in PAYMENT_RATIOS)
 
 
 @dataclass(frozen=True)
@@ -111,6 +144,28 @@ class Comparator:
 class Performance:
     classes: tuple[PerfClass, ...]
     comparators: tuple[Comparator, ...]
+
+
+# The warning detectors the program has (app/models/warnings/registry.py maps each name to its function; a test
+# checks the two lists agree). A rule set's [[warnings]] entry names one: a new code may reuse a detector.
+DETECTORS = ("late_stages", "irregular_goals", "irregular_payments", "management_fees", "spending_behind",
+             "idle_money", "missing_notices", "reconciliation", "reports_overdue", "ratio_rules",
+             # issue #18: false claims across payments, lists, projects and years; money paid before its notice
+             "repeated_subsidies", "shared_accounts", "staff_payees", "off_roster", "holder_mismatch",
+             "paid_before_notice")
+# The detector of each code when an entry names none (rule files written before detectors were data).
+DEFAULT_DETECTORS = {"W1": "late_stages", "W2": "irregular_goals", "W3": "irregular_payments",
+                     "W4": "management_fees", "W5": "spending_behind", "W6": "idle_money", "W7": "missing_notices",
+                     "W8": "reconciliation", "W9": "reports_overdue"}
+
+
+@dataclass(frozen=True)
+class WarningDef:
+    """One warning the rule set defines: its code, name and which detector finds it."""
+
+    code: str
+    name: str
+    detector: str
 
 
 @dataclass(frozen=True)
@@ -194,6 +249,14 @@ class FunctionalCode:
         if self.former_name and self.renamed_year and year < self.renamed_year:
             return self.former_name
         return self.name
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Names that change with the regime and appear in messages and documents (issue 17: out of code)."""
+
+    leading_group: str  # the county body that approves the project plan (县扶贫开发领导小组 / 县乡村振兴领导小组 …)
+    hotline_name: str  # what the national supervision line is called on a notice
 
 
 @dataclass(frozen=True)

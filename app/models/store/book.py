@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import sqlite_utils
 
 from app.models.store import audit, db, lock, permissions
+from app.models.store import clock as clocks
 from app.models.values.errors import AppError, ClosedPeriodError, FileError, ReadOnlyError
 
 if TYPE_CHECKING:
@@ -70,7 +71,14 @@ class Book:
         self._lock = file_lock
         self.user: User | None = None
         self.clock: Callable[[], dt.datetime] = dt.datetime.now
-        self._rules: RuleSet | None = None
+        # the demo county's stated 今天 when this file is the demo (store/clock.py decides at open), else None;
+        # why a demo_clock row present was not honoured, else ""
+        self.demo_day: dt.date | None = None
+        self.clock_problem = ""
+        self._rules: RuleSet | None = None  # an override for every year; None: the file's assignments
+        self._rules_by_year: dict[int, RuleSet] = {}
+        self._rules_seen: int | None = None
+        self._rules_checked = -2.0  # time.monotonic() of the last data_version look
         self._depth = 0
         self.closed = False
         # "ok", or "pending" when opened with check="deferred" (quick_check not yet run), or "failed"
@@ -189,17 +197,48 @@ class Book:
         self.close(backup=exc_type is None)
 
     def forget_rules(self) -> None:
-        """The rule set is read again on next use (after a restore replaced the file's content)."""
+        """The rule sets are read again on next use (after a restore replaced the file's content, or the chief
+        assigned another set to a year), and the demo clock judged again (a restore replaced the file)."""
         self._rules = None
+        self._rules_by_year = {}
+        self._rules_checked = -2.0
+        if isinstance(self.clock, clocks.FixedDay):
+            self.clock = dt.datetime.now
+        clocks.install(self)
+
+    def forget_rule_years(self) -> None:
+        """Only the cache of each year's rule set (after the chief assigned another set to a year)."""
+        self._rules_by_year = {}
+        self._rules_checked = -2.0
 
     @property
     def rules(self) -> RuleSet:
-        if self._rules is None:
-            from app.models.rules import load as rules
+        """The rule set of the current fiscal year (the year of `today()`). Code about a particular year — a payment,
+        a warning, a notice duty, a deadline, a month's report — asks `rules_for(year)` / `rules_on(day)` instead."""
+        return self.rules_for(self.today().year)
 
-            row = self.conn.execute("SELECT rule_set FROM bureau WHERE id = 1").fetchone()
-            self._rules = rules.load_named(row[0] if row else rules.DEFAULT_ID)
-        return self._rules
+    def rules_for(self, year: int) -> RuleSet:
+        """The rule set the file assigns to fiscal year `year` (table rule_sets, schema/0012): the row with the
+        greatest from_year not after `year`; the first row also covers every earlier year. A file without the
+        table (older than schema 12, opened read-only) uses the set it was created with."""
+        if self._rules is not None:  # an explicit override for every year (a what-if preview, a test)
+            return self._rules
+        now = time.monotonic()
+        if now - self._rules_checked > 1.0:  # at most once a second: has another connection committed meanwhile?
+            self._rules_checked = now
+            version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._rules_seen:  # an assignment may have changed (this connection's own: forget_rules)
+                self._rules_by_year, self._rules_seen = {}, version
+        found = self._rules_by_year.get(year)
+        if found is None:
+            from app.models.store import rule_years
+
+            found = self._rules_by_year[year] = rule_years.load_for(self.conn, year)
+        return found
+
+    def rules_on(self, day: dt.date | str) -> RuleSet:
+        """The rule set of the fiscal year `day` falls in (a date or "YYYY-MM-DD…" text)."""
+        return self.rules_for(int(str(day)[:4]) if isinstance(day, str) else day.year)
 
     def now(self) -> dt.datetime:
         return self.clock()
@@ -323,6 +362,7 @@ def worker_book(book: Book, *, read_only: bool = False) -> Iterator[Book]:
         raise (translate(exc) or FileError(f"无法打开文件 {book.path}：{exc}")) from exc
     own = Book(book.path, conn, read_only=read_only, notice=book.notice)
     own.user, own.clock, own._rules = book.user, book.clock, book._rules
+    own.demo_day, own.clock_problem = book.demo_day, book.clock_problem
     own._checked_by = book
     try:
         yield own
@@ -422,6 +462,7 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
         conn.close()
         raise
     book = Book(path, conn, read_only=read_only, file_lock=file_lock, notice=notice)
+    clocks.install(book)  # the demo county's fixed 今天, only on a file that is the demo in every respect
     if deferred:
         book.integrity = "pending"
     return book
@@ -437,11 +478,16 @@ def _record_lock_break(book: Book, holder: dict[str, object]) -> None:
                       lock.age(book.path, holder, book.now()), f"{lock._user()}@{socket.gethostname()}"))
 
 
+RULE_SETS_STEP = 12  # schema/0012_rule_sets.sql: a file from before it gets one row from its bound set
 PASSWORD_TAG_STEP = 10  # schema/0010_hostile.sql: pw_hash leaves the audit log, pw_tag is audited instead
 
 
 def _after_migrate(conn: sqlite3.Connection, old_version: int) -> None:
     """Data the schema steps need filled in Python, audited as the system and sealed into the chain."""
+    if 0 < old_version < RULE_SETS_STEP:
+        from app.models.store import rule_years
+
+        rule_years.fill_first(conn)
     if old_version == 0 or old_version >= PASSWORD_TAG_STEP:
         return
     import hashlib

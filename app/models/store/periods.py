@@ -21,11 +21,14 @@ def parse_month(text: str, *, field: str = "月份") -> tuple[int, int]:
 def bounds(book: Book, month: str) -> tuple[dt.date, dt.date]:
     """The statistical period of a month, from the rule set's cut-off day (DOMAIN §4.7)."""
     year, mon = parse_month(month)
-    return book.rules.reporting.period(year, mon)
+    return book.rules_for(year).reporting.period(year, mon)
 
 
 def cutoff_of(book: Book) -> int | None:
-    return book.rules.reporting.cutoff_day
+    """The statistical cut-off day: file-wide (every year's rule set has the same one, see rule_years.shared)."""
+    from app.models.store import rule_years
+
+    return rule_years.shared(book).reporting.cutoff_day
 
 
 def month_of(day: dt.date, cutoff_day: int | None = None) -> str:

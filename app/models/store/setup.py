@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.models.rules import load as rules_mod
-from app.models.store import users
+from app.models.store import rule_years, users
 from app.models.store.book import Book, open_book
 from app.models.values import filenames, workdays
 from app.models.values.errors import FileError, ValidationError
@@ -73,6 +73,7 @@ def create(path: Path | str, *, bureau_name: str, region_code: str, level: str, 
                 "INSERT INTO bureau (id, name, region_code, level, rule_set, created_at) VALUES (1, ?, ?, ?, ?, ?)",
                 (name, code, level, rule_set, book.stamp()),
             )
+            rule_years.seed(conn, rule_set, book.stamp())
             seed_catalogue(book)
             seed_calendar(book)
             uid = users.insert_user(conn, login=chief_login, name=chief_name, role="chief",

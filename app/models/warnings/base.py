@@ -12,7 +12,7 @@ from typing import Any
 
 from app.models.ledger import common as lc
 from app.models.rules.schema import WarningStatus
-from app.models.store import holidays
+from app.models.store import holidays, rule_years
 from app.models.store.book import Book
 from app.models.values import workdays
 from app.models.values.errors import NotFound
@@ -51,24 +51,24 @@ Detector = Callable[[Context], Iterable[Finding]]
 
 
 def statuses(book: Book) -> tuple[WarningStatus, ...]:
-    return book.rules.warning_statuses
+    return rule_years.shared(book).warning_statuses
 
 
 def initial_status(book: Book) -> str:
-    return book.rules.warning_statuses[0].code
+    return rule_years.shared(book).warning_statuses[0].code
 
 
 def cleared_status(book: Book) -> str:
     """The status a warning takes when the data stops showing it: the first closed one (已整改)."""
-    return next(s.code for s in book.rules.warning_statuses if s.closed)
+    return next(s.code for s in rule_years.shared(book).warning_statuses if s.closed)
 
 
 def status_name(book: Book, code: str) -> str:
-    return next((s.name for s in book.rules.warning_statuses if s.code == code), code)
+    return next((s.name for s in rule_years.shared(book).warning_statuses if s.code == code), code)
 
 
 def is_closed_status(book: Book, code: str) -> bool:
-    return any(s.closed for s in book.rules.warning_statuses if s.code == code)
+    return any(s.closed for s in rule_years.shared(book).warning_statuses if s.code == code)
 
 
 def warning_name(book: Book, code: str) -> str:

@@ -1,15 +1,15 @@
-"""Cross-checks for false claims (虚报冒领、骗取套取) and notice order: warnings W10–W15, looking *across* payments, lists,
+"""Cross-checks for false claims (虚报冒领、骗取套取) and notice order: warnings W11–W16, looking *across* payments, lists,
 projects and years where the payment checks look at one payment at a time.
 
-- W10 同一人重复享受补助: one ID paid the same subsidy (project category) from more projects (or, with
+- W11 同一人重复享受补助: one ID paid the same subsidy (project category) from more projects (or, with
   `count_by = "list"`, in more lists) than the rule set's allowance (`[claims]`: times per year or ever) — in two
   lists, projects or years; the installments of one project's subsidy are one subsidy by default;
-- W11 多人共用一个银行账户: more than `max_ids_per_account` different IDs paid into one account;
-- W12 财政供养人员领取补助: a person paid (real-name line or personal payee) who is on the 财政供养人员 roster;
-- W13 补助对象不在名册: a subsidy paid to someone not on the 脱贫户/监测对象 roster, or marked 死亡/迁出 on or
+- W12 多人共用一个银行账户: more than `max_ids_per_account` different IDs paid into one account;
+- W13 财政供养人员领取补助: a person paid (real-name line or personal payee) who is on the 财政供养人员 roster;
+- W14 补助对象不在名册: a subsidy paid to someone not on the 脱贫户/监测对象 roster, or marked 死亡/迁出 on or
   before the pay date (only once that roster has been imported);
-- W14 账户户名与收款人不一致: a payee whose bank account is held in another name;
-- W15 先支付后公示: a project's money paid before its plan notice had been up the minimum days (事前公示).
+- W15 账户户名与收款人不一致: a payee whose bank account is held in another name;
+- W16 先支付后公示: a project's money paid before its plan notice had been up the minimum days (事前公示).
 
 Each is one set-based SQL statement over the paid payments (status 已支付, paid on or before the day), using the
 indexes of schema 0013, so a large county's million real-name lines are read once in index order and never
@@ -39,7 +39,7 @@ def _marks(values: tuple[str, ...] | list[str]) -> str:
 
 
 def _person_kinds(ctx: Context) -> list[str]:
-    return [k.code for k in ctx.book.rules.payment.kinds if k.real_name_list]
+    return [k.code for k in ctx.book.rules_on(ctx.as_of).payment.kinds if k.real_name_list]
 
 
 def _evidence(items: list[tuple[str, ...]]) -> str:
@@ -59,15 +59,15 @@ _ROW = "y.pay_date || '|' || y.request_no || '|' || p.code || '|' || l.amount ||
 
 
 def repeated_subsidies(ctx: Context) -> Iterator[Finding]:
-    """W10: per ID, subsidy category and period (the pay year, or for ever), more projects (lists) than allowed.
+    """W11: per ID, subsidy category and period (the pay year, or for ever), more projects (lists) than allowed.
 
     Two steps in one statement: the groups over the allowance are found from the paid subsidy payments' lines
     (driven by `payments_kind`, lines by payment), and only their lines are read again, by person, for the evidence."""
-    claims = ctx.book.rules.claims
+    claims = ctx.book.rules_on(ctx.as_of).claims
     kinds = list(claims.subsidy_payment_kinds)
     if not kinds:
         return
-    names = {c.code: c.name for c in ctx.book.rules.project_categories}
+    names = {c.code: c.name for c in ctx.book.rules_on(ctx.as_of).project_categories}
     default = claims.default
     times_sql = "CASE p.category " + " ".join("WHEN ? THEN ?" for _ in claims.allowances) + " ELSE ? END"
     per_sql = "CASE p.category " + " ".join("WHEN ? THEN ?" for _ in claims.allowances) + " ELSE ? END"
@@ -104,7 +104,7 @@ def repeated_subsidies(ctx: Context) -> Iterator[Finding]:
         label = f"{name}（{mask_id(id_number)}）"
         last = items[-1]
         yield Finding(
-            "W10", f"W10:{_digest(id_number)}:{category}:{period or 'ever'}", "payment", last[4], label,
+            "W11", f"W11:{_digest(id_number)}:{category}:{period or 'ever'}", "payment", last[4], label,
             sum(int(r[3]) for r in over), dt.date.fromisoformat(cut),
             f"{label}{when}在 {n} {what}领取“{names.get(category, category)}”类补助（规则集允许 {times} {what}），"
             f"超出部分 {len(over)} 笔共 {fmt(sum(int(r[3]) for r in over))} 元：{_evidence(items)}",
@@ -112,8 +112,8 @@ def repeated_subsidies(ctx: Context) -> Iterator[Finding]:
 
 
 def shared_accounts(ctx: Context) -> Iterator[Finding]:
-    """W11: one bank account receiving the real-name lines of more than N different IDs."""
-    limit = ctx.book.rules.claims.max_ids_per_account
+    """W12: one bank account receiving the real-name lines of more than N different IDs."""
+    limit = ctx.book.rules_on(ctx.as_of).claims.max_ids_per_account
     kinds = _person_kinds(ctx)
     if not kinds:
         return
@@ -128,7 +128,7 @@ def shared_accounts(ctx: Context) -> Iterator[Finding]:
         since = _nth_person_day(ctx, account, limit + 1) or dt.date.fromisoformat(first)
         who = "、".join(str(people).split(",")[:MAX_EVIDENCE]) + (" 等" if persons > MAX_EVIDENCE else "")
         yield Finding(
-            "W11", f"W11:{_digest(account)}", "payment", str(last_payment), f"账号 {mask_account(account)}",
+            "W12", f"W12:{_digest(account)}", "payment", str(last_payment), f"账号 {mask_account(account)}",
             int(total), since,
             f"银行账号 {mask_account(account)} 收到 {persons} 个不同身份证号的补助（规则集上限 {limit} 个），"
             f"共 {fmt(int(total))} 元：{who}")
@@ -144,7 +144,7 @@ def _nth_person_day(ctx: Context, account: str, n: int) -> dt.date | None:
 
 
 def staff_payees(ctx: Context) -> Iterator[Finding]:
-    """W12: paid people (real-name lines, personal payees) who are on the 财政供养人员 roster."""
+    """W13: paid people (real-name lines, personal payees) who are on the 财政供养人员 roster."""
     kinds = _person_kinds(ctx)
     day = ctx.as_of.isoformat()
     rows = ctx.book.conn.execute(
@@ -168,18 +168,18 @@ def staff_payees(ctx: Context) -> Iterator[Finding]:
         last = items[-1]
         where = f"（{unit}）" if unit else ""
         yield Finding(
-            "W12", f"W12:{_digest(id_number)}", "payment", last[4], label, sum(int(r[3]) for r in items),
+            "W13", f"W13:{_digest(id_number)}", "payment", last[4], label, sum(int(r[3]) for r in items),
             dt.date.fromisoformat(items[0][0]),
             f"{label}在财政供养人员名册上{where}，领取扶贫补助 {n} 笔共 {fmt(sum(int(r[3]) for r in items))} 元："
             f"{_evidence(items)}", last[5], int(last[6]))
 
 
 def off_roster(ctx: Context) -> Iterator[Finding]:
-    """W13: per paid subsidy payment, the persons not on the 脱贫户/监测对象 roster or off it (死亡/迁出) by the pay date."""
+    """W14: per paid subsidy payment, the persons not on the 脱贫户/监测对象 roster or off it (死亡/迁出) by the pay date."""
     book = ctx.book
     if book.conn.execute("SELECT 1 FROM roster_imports WHERE kind = 'poor' LIMIT 1").fetchone() is None:
         return  # nothing to compare with yet: the 名册 page says the roster has not been imported
-    kinds = list(book.rules.claims.subsidy_payment_kinds)
+    kinds = list(book.rules_on(ctx.as_of).claims.subsidy_payment_kinds)
     if not kinds:
         return
     rows = book.conn.execute(
@@ -203,14 +203,14 @@ def off_roster(ctx: Context) -> Iterator[Finding]:
         off = n - int(missing)
         split = "、".join(x for x in (f"{missing} 人不在名册" if missing else "", f"{off} 人已死亡或迁出" if off else "") if x)
         yield Finding(
-            "W13", f"W13:payment:{pid}", "payment", str(pid), f"{request_no} {pname}", int(amount),
+            "W14", f"W14:payment:{pid}", "payment", str(pid), f"{request_no} {pname}", int(amount),
             dt.date.fromisoformat(pay_date),
             f"支付申请 {request_no}（{code}，{pay_date}）的实名制名册中有 {n} 人（{split}）不是脱贫户/监测对象，"
             f"涉及 {fmt(int(amount))} 元：{'；'.join(people)}{more}", section or "", int(project_id))
 
 
 def holder_mismatch(ctx: Context) -> Iterator[Finding]:
-    """W14: a payee with paid money whose bank account is held in a different name (whitespace ignored)."""
+    """W15: a payee with paid money whose bank account is held in a different name (whitespace ignored)."""
     rows = ctx.book.conn.execute(
         """SELECT e.id, e.name, e.account_name, e.account_no, count(y.id), sum(y.amount), min(y.pay_date)
            FROM payees e JOIN payments y ON y.payee_id = e.id
@@ -219,18 +219,18 @@ def holder_mismatch(ctx: Context) -> Iterator[Finding]:
            GROUP BY e.id ORDER BY e.id""", (ctx.as_of.isoformat(),))
     for payee_id, name, holder, account, n, amount, first in rows:
         yield Finding(
-            "W14", f"W14:payee:{payee_id}", "payee", str(payee_id), name, int(amount), dt.date.fromisoformat(first),
+            "W15", f"W15:payee:{payee_id}", "payee", str(payee_id), name, int(amount), dt.date.fromisoformat(first),
             f"收款人“{name}”的银行账户 {mask_account(account)} 户名为“{holder}”，与收款人不一致；"
             f"已向该账户支付 {n} 笔共 {fmt(int(amount))} 元")
 
 
 def paid_before_notice(ctx: Context) -> Iterator[Finding]:
-    """W15 先支付后公示: a project's money paid before its plan notice had been on the board the rule set's minimum
+    """W16 先支付后公示: a project's money paid before its plan notice had been on the board the rule set's minimum
     days (事前公示; the payment check refuses it now, so what remains is history and the chief's recorded exceptions).
 
     One row per project: its first such payment, how many and how much, and the exception if one was recorded."""
     book = ctx.book
-    order = book.rules.notice_order
+    order = book.rules_on(ctx.as_of).notice_order
     levels = list(order.required_levels)
     day = ctx.as_of.isoformat()
     rows = book.conn.execute(
@@ -256,7 +256,7 @@ def paid_before_notice(ctx: Context) -> Iterator[Finding]:
         when = f"项目计划公示 {ready} 方满 {order.min_days} 天" if ready else f"截至 {day} 没有满 {order.min_days} 天的项目计划公示"
         why = f"；按局长登记的例外（{exception}）支付" if exception else ""
         yield Finding(
-            "W15", f"W15:project:{pid}", "project", str(pid), f"{code} {name}", int(amount),
+            "W16", f"W16:project:{pid}", "project", str(pid), f"{code} {name}", int(amount),
             dt.date.fromisoformat(first),
             f"{when}，此前已支付 {n} 笔共 {fmt(int(amount))} 元：{shown}{why}（{order.basis}：事前公示）",
             section or "", int(pid))

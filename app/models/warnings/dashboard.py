@@ -72,8 +72,8 @@ def upcoming(book: Book, as_of: dt.date, *, horizon: int = UPCOMING_DAYS,
         yy, mm = (y, m - back) if m - back >= 1 else (y - 1, m - back + 12)
         key = f"{yy:04d}-{mm:02d}"
         if key not in closed:
-            add(book.rules.reporting.due_date(yy, mm, level), "月报签发报送", f"{yy}年{mm}月月报", "month", key)
-    longest = max((d.days for d in book.rules.deadlines), default=30) * 2 + 14
+            add(book.rules_for(yy).reporting.due_date(yy, mm, level), "月报签发报送", f"{yy}年{mm}月月报", "month", key)
+    longest = max((d.days for y in (as_of.year - 1, as_of.year) for d in book.rules_for(y).deadlines), default=30) * 2 + 14
     cal = holidays.calendar(book)
     for row in book.conn.execute("SELECT * FROM indicators WHERE received_date BETWEEN ? AND ? ORDER BY received_date",
                                  ((as_of - dt.timedelta(days=longest)).isoformat(), as_of.isoformat())):
@@ -94,8 +94,8 @@ def upcoming(book: Book, as_of: dt.date, *, horizon: int = UPCOMING_DAYS,
 def _notices(book: Book, as_of: dt.date, add: Callable[[dt.date, str, str, str, object], None]) -> None:
     """Board notices: one taken down before the minimum days is listed on its own (it must be re-posted or
     kept up); those reaching the minimum are counted per day (photos can be taken, the board freed)."""
-    min_days = book.rules.notices.min_board_days
-    boards = [p.code for p in book.rules.notices.places if not p.permanent]
+    min_days = book.rules_on(as_of).notices.min_board_days
+    boards = [p.code for p in book.rules_on(as_of).notices.places if not p.permanent]
     if not boards:
         return
     marks = ",".join("?" * len(boards))

@@ -11,6 +11,7 @@ Every change of status is also a dated `warning_events` row, so the state on any
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 from collections.abc import Iterable
@@ -39,13 +40,18 @@ from app.models.warnings.base import (  # noqa: F401 - re-exported: callers read
 def detect(book: Book, as_of: dt.date | None = None, *, codes: Iterable[str] | None = None) -> list[Finding]:
     """Every warning the data shows on `as_of` (default today), W1 … W9, in a stable order."""
     ctx = Context(book, as_of or book.today())
-    wanted = set(codes) if codes is not None else {w.code for w in book.rules.warnings}
+    defined = book.rules_on(ctx.as_of).warnings  # the warnings of the year the run looks at
+    wanted = set(codes) if codes is not None else {w.code for w in defined}
     found: dict[str, Finding] = {}
-    for w in book.rules.warnings:
-        if w.code in wanted and w.code in registry.DETECTORS:
-            for f in registry.DETECTORS[w.code](ctx):
+    for w in defined:
+        detector = registry.BY_NAME.get(w.detector)
+        if w.code in wanted and detector is not None:
+            for f in detector(ctx):
+                if f.code != w.code:  # a detector reused under another code: the finding carries the set's code
+                    f = dataclasses.replace(f, code=w.code, key=w.code + f.key[len(f.code):])
                 found.setdefault(f.key, f)
-    return sorted(found.values(), key=lambda f: (int(f.code[1:]), f.key))
+    order = {w.code: i for i, w in enumerate(defined)}  # the rule set's order (W1 … W9, then any code it adds)
+    return sorted(found.values(), key=lambda f: (order.get(f.code, len(order)), f.code, f.key))
 
 
 # -- statuses ------------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def spending_behind(ctx: Context) -> Iterator[Finding]:
     """Per fund kind: behind the time-elapsed pace (to the year-end day) or unpaid after it; per bond
     indicator: money not spent within the bond months of its arrival."""
     book, as_of = ctx.book, ctx.as_of
-    year_end = book.rules.spending.year_end(as_of.year)
+    year_end = book.rules_on(as_of).spending.year_end(as_of.year)
     for k in progress.by_kind(book, as_of, of=_figures(ctx)):
         exempt = f"（已扣除尚未支付的质保金 {fmt(k.exempt)} 元）" if k.exempt else ""
         if not k.after_year_end and k.behind:
@@ -80,7 +80,7 @@ def spending_behind(ctx: Context) -> Iterator[Finding]:
                 "W5", f"W5:kind:{k.kind}", "fund_kind", k.kind, k.name, k.unpaid, year_end + ONE_DAY,
                 f"当年资金应于 {year_end.isoformat()} 前支付完毕，截至 {as_of.isoformat()} 仍有 {fmt(k.unpaid)} 元"
                 f"未支付{exempt}")
-    months = book.rules.spending.bond_spend_months
+    months = book.rules_on(as_of).spending.bond_spend_months
     for c in progress.bond_clocks(book, as_of, of=_figures(ctx)):
         if c.overdue:
             yield Finding(
@@ -91,7 +91,7 @@ def spending_behind(ctx: Context) -> Iterator[Finding]:
 
 
 def idle_money(ctx: Context) -> Iterator[Finding]:
-    days = ctx.book.rules.spending.idle_days
+    days = ctx.book.rules_on(ctx.as_of).spending.idle_days
     for i in progress.idle_indicators(ctx.book, ctx.as_of, of=_figures(ctx)):
         yield Finding(
             "W6", f"W6:{i.indicator_id}", "indicator", str(i.indicator_id), _label(i.doc_no, i.title), i.balance,
@@ -131,13 +131,11 @@ def reports_overdue(ctx: Context) -> Iterator[Finding]:
     cutoff = periods.cutoff_of(book)
     first = periods.month_of(dt.date.fromisoformat(str(row["created_at"])[:10]), cutoff)
     closed = {r[0] for r in book.conn.execute("SELECT month FROM periods WHERE closed = 1")}
-    to = book.rules.reporting.due[0].to
-    for due in book.rules.reporting.due:
-        if due.level == row["level"]:
-            to = due.to
     for month in _months(first, periods.month_of(as_of, cutoff)):
         y, m = periods.parse_month(month)
-        due_day = book.rules.reporting.due_date(y, m, row["level"])
+        reporting = book.rules_for(y).reporting  # the month's own year's reporting rules
+        to = next((d.to for d in reporting.due if d.level == row["level"]), reporting.due[0].to)
+        due_day = reporting.due_date(y, m, row["level"])
         if as_of > due_day and month not in closed:
             yield Finding(
                 "W9", f"W9:{month}", "month", month, f"{y}年{m}月月报", 0, due_day + ONE_DAY,

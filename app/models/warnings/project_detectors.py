@@ -86,16 +86,22 @@ def management_fees(ctx: Context) -> Iterator[Finding]:
     from app.models.payments.checks import fee_cap_base
 
     book, as_of = ctx.book, ctx.as_of
-    ratio = book.rules.ratios.management_fee
-    fee_kinds = [k.code for k in book.rules.payment.kinds if k.management_fee]
-    if not fee_kinds:
-        return
-    marks = ",".join("?" * len(fee_kinds))
-    fees = book.conn.execute(
-        f"SELECT i.year, sum(y.amount), count(*) FROM payments y JOIN indicators i ON i.id = y.indicator_id "
-        f"WHERE y.status = 'paid' AND y.kind IN ({marks}) AND y.pay_date <= ? GROUP BY i.year ORDER BY i.year",
-        (*fee_kinds, as_of.isoformat())).fetchall()
-    for year, paid, n in fees:
+    years = [int(r[0]) for r in book.conn.execute(
+        "SELECT DISTINCT i.year FROM payments y JOIN indicators i ON i.id = y.indicator_id "
+        "WHERE y.status = 'paid' AND y.pay_date <= ? ORDER BY i.year", (as_of.isoformat(),))]
+    for year in years:
+        rules = book.rules_for(year)  # each budget year under its own rule set
+        ratio = rules.ratios.management_fee
+        fee_kinds = [k.code for k in rules.payment.kinds if k.management_fee]
+        if not fee_kinds:
+            continue
+        marks = ",".join("?" * len(fee_kinds))
+        paid, n = book.conn.execute(
+            f"SELECT sum(y.amount), count(*) FROM payments y JOIN indicators i ON i.id = y.indicator_id "
+            f"WHERE y.status = 'paid' AND y.kind IN ({marks}) AND y.pay_date <= ? AND i.year = ?",
+            (*fee_kinds, as_of.isoformat(), year)).fetchone()
+        if not n:
+            continue
         base = fee_cap_base(book, int(year))
         if ratio.breached(int(paid), base):
             cap = ratio.threshold(base)

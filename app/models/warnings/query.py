@@ -105,7 +105,7 @@ def counted(book: Book, *, month: str) -> list[dict[str, Any]]:
 
 
 # The types 表7 lists even with nothing to count: the nine it had when the first months were signed. Types added
-# since (the false-claim cross-checks W10–W15) are listed in a month only when they have a warning by then.
+# since (the false-claim cross-checks W11–W16) are listed in a month only when they have a warning by then.
 TABLE7_ALWAYS = frozenset(f"W{n}" for n in range(1, 10))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.models.warnings import claims_detectors as claims
 from app.models.warnings import ledger_detectors as ledger
 from app.models.warnings import project_detectors as projects
+from app.models.warnings import ratio_detector as ratios
 from app.models.warnings.base import Detector
 
 DETECTORS: dict[str, Detector] = {
@@ -18,10 +19,15 @@ DETECTORS: dict[str, Detector] = {
     "W8": ledger.reconciliation,
     "W9": ledger.reports_overdue,
     # false claims, across payments, lists, projects and years (issue #18)
-    "W10": claims.repeated_subsidies,
-    "W11": claims.shared_accounts,
-    "W12": claims.staff_payees,
-    "W13": claims.off_roster,
-    "W14": claims.holder_mismatch,
-    "W15": claims.paid_before_notice,  # 先支付后公示 (事前公示, rules [notice_order])
+    "W11": claims.repeated_subsidies,
+    "W12": claims.shared_accounts,
+    "W13": claims.staff_payees,
+    "W14": claims.off_roster,
+    "W15": claims.holder_mismatch,
+    "W16": claims.paid_before_notice,  # 先支付后公示 (事前公示, rules [notice_order])
 }
+
+
+BY_NAME: dict[str, Detector] = {fn.__name__: fn for fn in (*DETECTORS.values(), ratios.ratio_rules)}
+"""detector name (a rule set's [[warnings]] detector = "…") → function; the names app/models/rules/sections.py
+DETECTORS lists (tests/models/rules checks the two agree)."""

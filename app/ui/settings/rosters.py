@@ -1,4 +1,4 @@
-"""名册: import the 财政供养人员 list and the 脱贫户/监测对象 roster the false-claim checks (W12, W13) compare with."""
+"""名册: import the 财政供养人员 list and the 脱贫户/监测对象 roster the false-claim checks (W13, W14) compare with."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ class RostersPage(QWidget):
         super().__init__()
         self.book = book
         layout = QVBoxLayout(self)
-        note = QLabel("名册用于虚报冒领比对：领取补助的人在“财政供养人员名册”上（预警 W12），或不在“脱贫户/监测对象名册”上、"
-                      "已死亡或迁出（预警 W13）。每次导入整体替换同类名册；文件有任何一行不合格，整个文件都不导入。"
+        note = QLabel("名册用于虚报冒领比对：领取补助的人在“财政供养人员名册”上（预警 W13），或不在“脱贫户/监测对象名册”上、"
+                      "已死亡或迁出（预警 W14）。每次导入整体替换同类名册；文件有任何一行不合格，整个文件都不导入。"
                       "身份证号只以脱敏形式显示。")
         note.setWordWrap(True)
         layout.addWidget(note)
@@ -56,7 +56,7 @@ class RostersPage(QWidget):
         code = self.kind_code()
         info = rosters.summary(self.book)[code]
         if info is None:
-            self.status.setText(f"尚未导入{rosters.KINDS[code].name}：相应的比对（{'W12' if code == 'staff' else 'W13'}）暂不进行。")
+            self.status.setText(f"尚未导入{rosters.KINDS[code].name}：相应的比对（{'W13' if code == 'staff' else 'W14'}）暂不进行。")
         else:
             left = f"，其中死亡或迁出 {info['left_roster']} 人" if info["left_roster"] else ""
             self.status.setText(f"现用：{info['file_name']}，{info['on_roster']} 人{left}；"

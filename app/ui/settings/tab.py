@@ -44,6 +44,9 @@ class SettingsTab(QTabWidget):
         self.addTab(CataloguePage(book), "资金目录")
         self.calendar_page = CalendarPage(book)
         self.addTab(self.calendar_page, "工作日历")
+        from app.ui.settings.rule_sets import RuleSetsPage
+
+        self.addTab(RuleSetsPage(book), "规则集")
         self.addTab(RostersPage(book), "名册")  # 财政供养人员、脱贫户/监测对象 (false-claim checks, issue #18)
 
 

@@ -35,32 +35,50 @@ def data_dir() -> Path:
     return folder
 
 
+def demo_cache_dir() -> Path:
+    """Where a demo built on this PC is kept for the next first run (a packaged program ships one instead)."""
+    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)) / "示例县"
+
+
 def demo_path(parent: QWidget | None = None) -> Path | None:
-    """The demo county in the user's data folder, built on first use (with progress; 取消 leaves no file)."""
-    from app.demo import build as demo
+    """The demo county in the user's data folder: copied from the ready-made one (the packaged program's, or one
+    built earlier on this PC) in under a second; built on first use only when there is none (with progress;
+    取消 leaves no file). No backups are left anywhere (app/demo/build.py builds in a temporary folder)."""
+    from app.demo import prebuilt
 
     path = data_dir() / "示例县.db"
     if path.exists():
         return path
     part = path.with_name("示例县（生成中）.db")
+    caches = [prebuilt.shipped_dir(), demo_cache_dir()]
 
     def build(progress: Progress) -> Path:
         part.unlink(missing_ok=True)
-        demo.build(part)
+        prebuilt.make(part, caches=caches, keep_in=demo_cache_dir())
         if progress.cancelled.is_set():
             part.unlink(missing_ok=True)
             raise Cancelled()
         part.replace(path)
         return path
 
-    op = Op.task(parent, "正在生成示例县数据库（约半分钟）", build).run_in_background()
+    ready = any(prebuilt.usable(folder) is not None for folder in caches)
+    title = "正在复制示例县数据库" if ready else "正在生成示例县数据库（首次约半分钟，以后不到 1 秒）"
+    op = Op.task(parent, title, build).run_in_background()
     op.wait()  # nothing else to do before the file exists: the start window waits, painting, with 取消
     return op.result if op.error is None else None
 
 
 def open_demo(parent: QWidget | None, *, read_only: bool = False) -> Book | None:
+    from app.demo import prebuilt
+
     path = demo_path(parent)
-    return open_path(parent, path, read_only=read_only, hint=DEMO_HINT) if path is not None else None
+    if path is None:
+        return None
+    hint = DEMO_HINT
+    if not prebuilt.has_fixed_day(path):
+        hint += (f"。注意：这个示例县是旧版本程序生成的，没有固定的演示日期，所见的预警和期限随电脑日期变化；"
+                 f"关闭后删除 {path} 再打开示例县，即得到新的示例县")
+    return open_path(parent, path, read_only=read_only, hint=hint)
 
 
 PREFECTURE_HINT = ("示例地区账号：局长 juzhang、审核 shenhe、经办 jingban、审计 shenji，密码均为 demo1234；"

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxL
 
 from app import APP_TITLE, __version__
 from app.models.store import backup, setup
+from app.models.store import clock as clocks
 from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.ui.kit import dialogs, ops
@@ -371,8 +372,14 @@ class MainWindow(QMainWindow):
         ]
         if self.book.read_only:
             parts.append("【只读】")
+        name = str(info.get("name", ""))
+        if self.book.demo_day is not None:  # the demo county runs on its own fixed day: said everywhere
+            name = clocks.label(self.book.demo_day)
+            parts.insert(0, f"【{name}：演示数据，今天按 {self.book.demo_day.isoformat()} 计算】")
+        elif self.book.clock_problem:
+            parts.insert(0, f"【注意：{self.book.clock_problem}】")
         self._status.setText("　｜　".join(parts))
-        self.setWindowTitle(f"{info.get('name', '')} — {APP_TITLE}" + ("（只读）" if self.book.read_only else ""))
+        self.setWindowTitle(f"{name} — {APP_TITLE}" + ("（只读）" if self.book.read_only else ""))
 
     def replace_book(self, book: Book | None) -> None:
         if book is None:

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.demo.common import TODAY as DEMO_TODAY
+from app.models.store import clock as clocks
 from app.models.store import setup, users
 from app.models.store.book import Book
 from app.models.values.errors import AppError
@@ -37,17 +39,23 @@ class StartDialog(QDialog):
         self.choice = 0
         self.path: Path | None = None
         layout = QVBoxLayout(self)
-        title = QLabel("<h2>财政扶贫资金监管台账</h2><p>依据新财脱贫组〔2019〕2号，管理本单位财政扶贫资金的"
+        title = rich_label("<h2>财政扶贫资金监管台账</h2><p>依据新财脱贫组〔2019〕2号，管理本单位财政扶贫资金的"
                        "专账、支付审批、公告公示和月报。</p><p>每个单位一个数据库文件（.db）。请选择：</p>")
         title.setWordWrap(True)
         layout.addWidget(title)
-        for text, choice in (("新建本单位数据库…", self.NEW), ("打开示例县（试用、培训）", self.DEMO),
+        for text, choice in (("新建本单位数据库…", self.NEW),
+                             (f"打开示例县（试用、培训；演示日期 {DEMO_TODAY.isoformat()}）", self.DEMO),
                              ("打开示例地州（五个县的报送包，试用地州汇总）", self.PREFECTURE_DEMO),
                              ("打开已有的数据库文件…", self.OPEN)):
             button = QPushButton(text)
             button.setMinimumHeight(36)
             button.clicked.connect(lambda _=False, c=choice: self._choose(c))
             layout.addWidget(button)
+        note = QLabel(f"{clocks.label(DEMO_TODAY)}：示例县有自己固定的“今天”。无论哪天打开，预警、时限、逾期和首页都按这一天"
+                      "计算（1—8 月已签发，9 月逾期未报，10 月待局长签发）；窗口标题和状态栏都写明演示日期。")
+        note.setWordWrap(True)
+        note.setObjectName("demo_day_note")
+        layout.addWidget(note)
         cancel = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         cancel.rejected.connect(self.reject)
         layout.addWidget(cancel)
@@ -137,7 +145,9 @@ class LoginDialog(QDialog):
         self.setMinimumWidth(380)
         form = QFormLayout(self)
         head = rich_label(f"<b>{html.escape(str(info.get('name', '')))}</b>　{html.escape(book.path.name)}"
-                          + ("　（只读）" if book.read_only else ""))
+                          + ("　（只读）" if book.read_only else "")
+                          + (f"<br><b>{html.escape(clocks.label(book.demo_day))}</b>（演示数据，今天按这一天计算）"
+                             if book.demo_day is not None else ""))
         form.addRow(head)
         if hint:
             note = QLabel(hint)

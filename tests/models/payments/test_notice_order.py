@@ -144,7 +144,7 @@ def test_w15_lists_money_paid_before_the_notice_matured_and_not_after(book: Book
     on_time = fx.request(book, pid, ind, payee, 100_00, draft_date=D(2026, 5, 11))
     fx.approve(book, on_time)
     payments.mark_paid(book, payment_id=on_time, voucher_no="V-OK", pay_date=D(2026, 5, 12))
-    assert [f for f in engine.detect(book, codes=["W15"]) if f.code == "W15"] == []  # the near miss
+    assert [f for f in engine.detect(book, codes=["W16"]) if f.code == "W16"] == []  # the near miss
     ind2, early_project, _ = unnoticed_project(book)
     post_plan_notice(book, early_project, D(2026, 5, 1), level="village")
     login_as(book, "chief")
@@ -153,6 +153,6 @@ def test_w15_lists_money_paid_before_the_notice_matured_and_not_after(book: Book
     early = fx.request(book, early_project, ind2, payee, 100_00, draft_date=D(2026, 5, 5))
     fx.approve(book, early, reason="种苗季节性强", override="已核对例外批准文件")
     payments.mark_paid(book, payment_id=early, voucher_no="V-EARLY", pay_date=D(2026, 5, 6))
-    (f,) = [f for f in engine.detect(book, codes=["W15"]) if f.code == "W15"]
+    (f,) = [f for f in engine.detect(book, codes=["W16"]) if f.code == "W16"]
     assert f.object_id == str(early_project) and f.since == D(2026, 5, 6) and f.amount == 100_00
     assert "2026-05-11 方满 10 天" in f.detail and "示政办函〔2026〕9号" in f.detail

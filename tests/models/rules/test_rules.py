@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
@@ -38,11 +39,11 @@ def test_named_rule_sets_come_from_resources(rs: RuleSet, tmp_path: Path, monkey
     with pytest.raises(RuleSetError, match="找不到文件"):
         rules.load_named("xj-1999")
     (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "xj-2021.toml").write_bytes(SHIPPED.read_bytes())
+    (tmp_path / "rules" / "xj-2099.toml").write_bytes(SHIPPED.read_bytes())  # xj-2021 ships now (issue 17)
     monkeypatch.setattr("app.resources.resources_dir", lambda: tmp_path)
     with pytest.raises(RuleSetError) as info:
-        rules.load_named("xj-2021")
-    assert info.value.key == "meta.id" and "应与文件名一致（xj-2021）" in info.value.reason
+        rules.load_named("xj-2099")
+    assert info.value.key == "meta.id" and "应与文件名一致（xj-2099）" in info.value.reason
 
 
 def test_loading_a_path_reads_that_file_afresh(rs: RuleSet, tmp_path: Path) -> None:
@@ -247,7 +248,7 @@ def test_vocabularies(rs: RuleSet) -> None:
         "满意度指标": ["服务对象满意度指标"],
     }
     assert [c.symbol for c in rs.performance.comparators] == ["≥", "≤", "="]
-    assert [w.code for w in rs.warnings] == [f"W{n}" for n in range(1, 16)]  # W10–W15: false claims (#18)
+    assert [w.code for w in rs.warnings] == [f"W{n}" for n in (*range(1, 10), *range(11, 17))]  # W11–W16: false claims (#18)
     assert rs.warning("W4").name == "超标列支项目管理费"
     assert [s.name for s in rs.warning_statuses] == ["新发现", "整改中", "已整改", "已说明"]
     assert {r.code: r.read_only for r in rs.roles} == {
@@ -395,4 +396,6 @@ def test_missing_and_undecodable_files(tmp_path: Path) -> None:
 def test_empty_toml_says_what_is_missing() -> None:
     with pytest.raises(RuleSetError) as info:
         rules.loads("", name="empty.toml")
-    assert str(info.value) == "规则文件 empty.toml：meta 缺失（必填项）"
+    # every missing section is named (issue 17: a bad file is refused with all its problems), meta first
+    assert re.match(r"规则文件 empty.toml 有 1\d 处问题，未载入：\n  1. meta：缺失（必填项）", str(info.value))
+    assert (info.value.key, info.value.reason) == ("meta", "缺失（必填项）")

@@ -1,4 +1,4 @@
-"""False-claim cross-checks W10–W14 (issue #18 item 1): each fires on a crafted case and not on its near miss;
+"""False-claim cross-checks W11–W15 (issue #18 item 1): each fires on a crafted case and not on its near miss;
 the evidence never shows a full ID number or account; rosters import all or nothing; a roster changed behind the
 program's back with sqlite3 is caught by verify."""
 
@@ -104,7 +104,7 @@ def no_full_ids(text: str) -> None:
     assert not re.search(r"\d{12,}", text), text
 
 
-# -- W10 同一人重复享受补助 -----------------------------------------------------------------------------
+# -- W11 同一人重复享受补助 -----------------------------------------------------------------------------
 
 
 def test_w10_same_person_same_subsidy_two_lists_same_year_fires(book: Book) -> None:
@@ -112,7 +112,7 @@ def test_w10_same_person_same_subsidy_two_lists_same_year_fires(book: Book) -> N
     _ind2, b = funded(book)
     subsidy(book, ind, a, [("艾力", person(1), acct(1)), ("古丽", person(2), acct(2))], D(2026, 5, 6))
     second = subsidy(book, _ind2, b, [("艾力", person(1), acct(1))], D(2026, 6, 8))
-    (f,) = found(book, "W10")
+    (f,) = found(book, "W11")
     assert f.object_id == str(second) and f.amount == 1000_00 and f.since == D(2026, 6, 8)
     assert "2 个项目" in f.detail and "允许 1 个项目" in f.detail and "2026 年" in f.detail
     no_full_ids(f.detail + f.object_label)
@@ -126,7 +126,7 @@ def test_w10_near_misses_other_year_other_subsidy_other_person(book: Book) -> No
     subsidy(book, ind25, p25, [("艾力", person(1), acct(1))], D(2025, 5, 6))
     subsidy(book, ind26, p26, [("艾力", person(1), acct(1)), ("古丽", person(2), acct(2))], D(2026, 5, 6))
     subsidy(book, ind_edu, p_edu, [("古丽", person(2), acct(2))], D(2026, 6, 8))
-    assert found(book, "W10") == []  # once a year per category is the allowance
+    assert found(book, "W11") == []  # once a year per category is the allowance
 
 
 def test_w10_once_ever_category_fires_across_years(book: Book) -> None:
@@ -134,7 +134,7 @@ def test_w10_once_ever_category_fires_across_years(book: Book) -> None:
     ind26, p26 = funded(book, 2026, "three_guarantees")
     subsidy(book, ind25, p25, [("艾力", person(1), acct(1))], D(2025, 5, 6))
     subsidy(book, ind26, p26, [("艾力", person(1), acct(1))], D(2026, 5, 6))
-    (f,) = found(book, "W10")
+    (f,) = found(book, "W11")
     assert "累计" in f.detail and f.key.endswith(":ever")
 
 
@@ -142,10 +142,10 @@ def test_w10_unpaid_request_does_not_count(book: Book) -> None:
     ind, a = funded(book)
     subsidy(book, ind, a, [("艾力", person(1), acct(1))], D(2026, 5, 6))
     subsidy(book, ind, a, [("艾力", person(1), acct(1))], D(2026, 6, 8), paid=False)
-    assert found(book, "W10") == []
+    assert found(book, "W11") == []
 
 
-# -- W11 多人共用一个银行账户 -------------------------------------------------------------------------
+# -- W12 多人共用一个银行账户 -------------------------------------------------------------------------
 
 
 def test_w11_more_than_n_people_into_one_account(book: Book) -> None:
@@ -153,24 +153,24 @@ def test_w11_more_than_n_people_into_one_account(book: Book) -> None:
     limit = book.rules.claims.max_ids_per_account
     shared = acct(99)
     subsidy(book, ind, a, [(f"户{i}", person(i), shared) for i in range(limit)], D(2026, 5, 6))
-    assert found(book, "W11") == []  # exactly N: the near miss
+    assert found(book, "W12") == []  # exactly N: the near miss
     subsidy(book, ind, a, [("多出", person(50), shared)], D(2026, 6, 8))
-    (f,) = found(book, "W11")
+    (f,) = found(book, "W12")
     assert f"{limit + 1} 个不同身份证号" in f.detail and f.since == D(2026, 6, 8)
     no_full_ids(f.detail + f.object_label)
     assert not re.search(r"\d{17}[\dX]", f.key)
 
 
-# -- W12 财政供养人员 ----------------------------------------------------------------------------------
+# -- W13 财政供养人员 ----------------------------------------------------------------------------------
 
 
 def test_w12_payee_on_the_staff_list(book: Book) -> None:
     ind, a = funded(book)
     subsidy(book, ind, a, [("艾力", person(1), acct(1)), ("古丽", person(2), acct(2))], D(2026, 5, 6))
     import_staff(book, [["王干部", person(9), "县农业农村局", "在编"]])
-    assert found(book, "W12") == []  # the near miss: someone else is on the staff list
+    assert found(book, "W13") == []  # the near miss: someone else is on the staff list
     import_staff(book, [["王干部", person(9), "县农业农村局", "在编"], ["古丽", person(2), "示例乡政府", "聘用"]])
-    (f,) = found(book, "W12")
+    (f,) = found(book, "W13")
     assert "示例乡政府" in f.detail and f.amount == 1000_00
     no_full_ids(f.detail + f.object_label)
     assert not re.search(r"\d{17}[\dX]", f.key)
@@ -185,28 +185,28 @@ def test_w12_personal_payee_on_the_staff_list(book: Book) -> None:
     fx.approve(book, y)
     payments.mark_paid(book, payment_id=y, voucher_no="V-P1", pay_date=D(2026, 5, 7))
     import_staff(book, [["李某", person(7), "县财政局", "在编"]])
-    (f,) = found(book, "W12")
+    (f,) = found(book, "W13")
     assert f.object_id == str(y)
 
 
-# -- W13 不在脱贫户/监测对象名册 -------------------------------------------------------------------------
+# -- W14 不在脱贫户/监测对象名册 -------------------------------------------------------------------------
 
 
 def test_w13_needs_the_roster_then_fires_for_missing_and_deceased(book: Book) -> None:
     ind, a = funded(book)
     y = subsidy(book, ind, a, [("艾力", person(1), acct(1)), ("古丽", person(2), acct(2)), ("买买提", person(3), acct(3))],
                 D(2026, 5, 6))
-    assert found(book, "W13") == []  # no roster imported: nothing to compare with
+    assert found(book, "W14") == []  # no roster imported: nothing to compare with
     import_poor(book, [["艾力", person(1), "巴格其村", "脱贫户", "正常", None],
                        ["古丽", person(2), "巴格其村", "监测对象", "死亡", "2026-05-01"],
                        ["买买提", person(3), "巴格其村", "脱贫户", "迁出", "2026-06-01"]])
-    (f,) = found(book, "W13")
+    (f,) = found(book, "W14")
     assert f.object_id == str(y) and f.amount == 1000_00  # 古丽 died before the pay date; 买买提 moved out after it
     assert "2026-05-01 已死亡" in f.detail
     no_full_ids(f.detail + f.object_label)
     import_poor(book, [["艾力", person(1), "巴格其村", "脱贫户", "正常", None],
                        ["古丽", person(2), "巴格其村", "监测对象", "正常", None]])
-    (f,) = found(book, "W13")
+    (f,) = found(book, "W14")
     assert "不在名册" in f.detail and f.amount == 1000_00  # 买买提 is no longer on it at all
 
 
@@ -214,10 +214,10 @@ def test_w13_near_miss_everyone_on_the_roster(book: Book) -> None:
     ind, a = funded(book)
     subsidy(book, ind, a, [("艾力", person(1), acct(1))], D(2026, 5, 6))
     import_poor(book, [["艾力", person(1), "巴格其村", "脱贫户", "迁出", "2026-05-07"]])  # moved out the day after
-    assert found(book, "W13") == []
+    assert found(book, "W14") == []
 
 
-# -- W14 户名不一致 ---------------------------------------------------------------------------------
+# -- W15 户名不一致 ---------------------------------------------------------------------------------
 
 
 def test_w14_account_holder_differs(book: Book) -> None:
@@ -229,7 +229,7 @@ def test_w14_account_holder_differs(book: Book) -> None:
         y = fx.request(book, a, ind, pe, 100_00, draft_date=D(2026, 5, 6))
         fx.approve(book, y)
         payments.mark_paid(book, payment_id=y, voucher_no=f"V-H{n}", pay_date=D(2026, 5, 7))
-    (f,) = found(book, "W14")
+    (f,) = found(book, "W15")
     assert f.object_type == "payee" and f.object_id == str(other) and "张三" in f.detail
     no_full_ids(f.detail)
 
@@ -241,7 +241,7 @@ def test_new_codes_are_stored_and_listed(book: Book, clock: Any) -> None:
     subsidy(book, _i2, b, [("艾力", person(1), acct(1))], D(2026, 6, 8))
     login_as(book, "clerk")
     engine.recompute(book)
-    row = book.conn.execute("SELECT code, since, detail FROM warnings WHERE code = 'W10'").fetchone()
+    row = book.conn.execute("SELECT code, since, detail FROM warnings WHERE code = 'W11'").fetchone()
     assert row["since"] == "2026-06-08"
     no_full_ids(row["detail"])
 
@@ -293,12 +293,12 @@ def test_roster_import_needs_the_clerk(book: Book) -> None:
 
 
 def test_insider_removing_a_name_from_the_staff_roster_is_caught(book: Book, tmp_path: Path) -> None:
-    """The insider with sqlite3 deletes a colleague from the staff list, so W12 stops firing: verify names it,
+    """The insider with sqlite3 deletes a colleague from the staff list, so W13 stops firing: verify names it,
     whether or not the audit triggers were dropped first."""
     ind, a = funded(book)
     subsidy(book, ind, a, [("古丽", person(2), acct(2))], D(2026, 5, 6))
     import_staff(book, [["古丽", person(2), "示例乡政府", "聘用"]])
-    assert len(found(book, "W12")) == 1
+    assert len(found(book, "W13")) == 1
     path = Path(book.path)
     book.close(backup=False)
     for drop in (False, True):
