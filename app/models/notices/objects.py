@@ -211,7 +211,7 @@ def project_extra_fields(book: Book, kind: str, project_id: int, *, on: dt.date 
     """The fields the rule set adds to a project notice of `kind` (issue #18), filled from the data:
     审批文号 — the leading-group decisions that approved (and adjusted) the plan; 验收结果 — the project's status;
     绩效目标完成情况 — each goal's target and the latest value monitored by `on`."""
-    wanted = book.rules.notice_order.extra_fields(kind)
+    wanted = book.rules_on(on or book.today()).notice_order.extra_fields(kind)
     day = (on or book.today()).isoformat()
     known: dict[str, str] = {}
     if "审批文号" in wanted:
