@@ -547,7 +547,7 @@ def test_warning_definitions_name_their_detector() -> None:
     bad = extra.replace('detector = "idle_money"', 'detector = "crystal_ball"')
     with pytest.raises(rules.RuleSetError) as info:
         rules.loads(bad, name="x.toml")
-    assert info.value.key == "warnings[11].detector" and "crystal_ball" in info.value.reason
+    assert info.value.key == "warnings[17].detector" and "crystal_ball" in info.value.reason
     with pytest.raises(rules.RuleSetError) as info:
         rules.loads(extra.replace('detector = "idle_money"\n', ''), name="x.toml")
     assert info.value.key == "warnings[11].detector" and "须写明" in info.value.reason
