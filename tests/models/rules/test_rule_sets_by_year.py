@@ -550,7 +550,7 @@ def test_warning_definitions_name_their_detector() -> None:
     assert info.value.key == "warnings[17].detector" and "crystal_ball" in info.value.reason
     with pytest.raises(rules.RuleSetError) as info:
         rules.loads(extra.replace('detector = "idle_money"\n', ''), name="x.toml")
-    assert info.value.key == "warnings[11].detector" and "须写明" in info.value.reason
+    assert info.value.key == "warnings[17].detector" and "须写明" in info.value.reason
 
 
 def test_a_new_warning_code_is_detected_and_stored(book: Book, tmp_path: Path) -> None:
