@@ -37,6 +37,13 @@ TASKS = {
     "task-chief-preview": "局长：预览并核对 10 月月报",
     "task-auditor-verify": "审计：只读打开并核验数据库",
     "search": "全局搜索：Ctrl+K，输入几个字，回车打开",
+    "table-menu": "任何表格：右键菜单（复制、导出 Excel、打印预览、打印，和本页的操作）",
+    "table-print-preview": "任何表格：打印预览（横向、表头每页重复、合计行）",
+    "task-reviewer-batch": "审核人：选中多笔，批量审核通过（确认并填写审核意见）",
+    "batch-result": "批量审核、批量退回的逐笔结果",
+    "task-clerk-correct": "经办人：更正录错的指标（须写明理由）",
+    "attachment": "在程序中查看附件（公示照片、指标扫描件）",
+    "reports-print-preview": "局长：月报打印预览",
 }
 
 
@@ -110,6 +117,7 @@ def capture(out: Path) -> list[Path]:
             made.append(shoot(app, window, out / f"{slug}.png"))
         window.close()
         made += capture_tasks(app, path, out, Path(tmp))
+        made += capture_tools(app, path, out)
     DashboardTab.AUTO_RECOMPUTE = True
     return made
 
@@ -180,6 +188,114 @@ def capture_tasks(app: Any, path: Path, out: Path, tmp: Path) -> list[Path]:
     wait(app, lambda: getattr(audit, "job", None) is not None and not audit.job.is_running())
     made.append(shoot(app, auditor, out / "task-auditor-verify.png"))
     auditor.close()
+    return made
+
+
+def shoot_menu(app: Any, window: Any, table: Any, row: int, target: Path) -> Path:
+    """The window with a table's right-click menu open on `row` (the menu is a popup: painted onto the picture)."""
+    from PySide6.QtGui import QContextMenuEvent, QPainter
+    from PySide6.QtWidgets import QApplication
+
+    pos = table.visualRect(table.model().index(row, 1)).center()
+    QApplication.sendEvent(table.viewport(), QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos,
+                                                               table.viewport().mapToGlobal(pos)))
+    wait(app, lambda: False, 0.3)
+    picture = window.grab()
+    menu = table.last_menu
+    painter = QPainter(picture)
+    painter.drawPixmap(window.mapFromGlobal(menu.mapToGlobal(menu.rect().topLeft())), menu.grab())
+    painter.end()
+    menu.close()
+    picture.save(str(target))
+    return target
+
+
+def capture_tools(app: Any, path: Path, out: Path) -> list[Path]:
+    """Issue 20's tools: the table menu and print preview, batch review, 更正指标, attachments, 月报 printing."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    from app.models.ledger import indicators
+    from app.models.payments import query as payment_query
+    from app.models.payments import requests as payment_requests
+    from app.ui.kit import attachment_view, dialogs, table_tools
+    from app.ui.ledger.correction import CorrectionDialog
+    from app.ui.payments.review import BatchResultDialog, ReviewDialog
+
+    made: list[Path] = []
+    dialogs.Ask.answer = lambda kind, text: None  # previews and viewers are shown, not run modally
+    try:
+        reviewer = window_as(path, "shenhe")
+        pays = tab_of(reviewer, "支付审批")
+        reviewer.tabs.setCurrentWidget(pays)
+        page = pays.requests
+        view = page.view
+        model = view.lazy_model()
+        while model.canFetchMore():
+            model.fetchMore()
+        waiting = [r for r, row in enumerate(model.rows) if row["status"] == "submitted"][:3]
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        view.clearSelection()
+        for r in waiting:
+            view.selectionModel().select(view.model().index(r, 0), flags)
+        if waiting:
+            view.selectionModel().setCurrentIndex(view.model().index(waiting[0], 0),
+                                                  QItemSelectionModel.SelectionFlag.NoUpdate)
+            view.scrollTo(view.model().index(waiting[0], 0))
+        wait(app, lambda: False, 0.2)
+        first = waiting[0] if waiting else 0
+        made.append(shoot_menu(app, reviewer, view, first, out / "table-menu.png"))
+        selected = [payment_query.get(reviewer.book, int(r["id"])) for r in view.selected_rows()] or \
+            [payment_query.get(reviewer.book, int(r["id"]))
+             for r in payment_query.PaymentQuery(reviewer.book, status="paid").fetch(0, 3, None, False)]
+        review = ReviewDialog(reviewer, reviewer.book, selected)
+        review.opinion.setPlainText("资料齐全，同意支付")
+        made.append(shoot(app, review, out / "task-reviewer-batch.png"))
+        review.close()
+        outcomes = [payment_requests.BatchOutcome(int(p["id"]), str(p["request_no"]), i != 1,
+                                                  "已审核" if i != 1 else "不能审核本人起草或提交的支付申请，须由另一名审核人审核")
+                    for i, p in enumerate(selected)]
+        result = BatchResultDialog(reviewer, "批量审核结果", outcomes)
+        made.append(shoot(app, result, out / "batch-result.png"))
+        result.close()
+        preview = table_tools.preview_table(view)
+        wait(app, lambda: False, 0.5)
+        made.append(shoot(app, preview, out / "table-print-preview.png", (1100, 760)))
+        preview.close()
+        reviewer.close()
+
+        clerk = window_as(path, "jingban")
+        ledger = tab_of(clerk, "专账")
+        row = ledger.indicators.lazy_model().row_at(0)
+        correction = CorrectionDialog(clerk.book, indicators.get(clerk.book, int(row["id"])), clerk)
+        correction.reason.setPlainText("文号录错，按原件更正")
+        made.append(shoot(app, correction, out / "task-clerk-correct.png"))
+        correction.close()
+        notices_tab = tab_of(clerk, "公告公示")
+        photo = clerk.book.conn.execute("SELECT attachment_id FROM notice_evidence ORDER BY id LIMIT 1").fetchone()
+        viewer = attachment_view.show_attachment(clerk, clerk.book, int(photo[0]))
+        made.append(shoot(app, viewer, out / "attachment.png", (820, 620)))
+        viewer.close()
+        del notices_tab
+        clerk.close()
+
+        chief = window_as(path, "juzhang")
+        reports = tab_of(chief, "月报")
+        chief.tabs.setCurrentWidget(reports)
+        reports.select("month", "2026-10")
+        reports.print_package()
+        wait(app, lambda: not reports.busy())
+        wait(app, lambda: bool(table_tools.Preview.opened))
+        printed = table_tools.Preview.opened[-1]
+        wait(app, lambda: False, 0.5)
+        made.append(shoot(app, printed, out / "reports-print-preview.png", (1100, 760)))
+        printed.close()
+        chief.close()
+    finally:
+        dialogs.Ask.answer = None
+        for dialog in table_tools.Preview.opened:
+            dialog.close()
+        table_tools.Preview.opened.clear()
+        attachment_view.Viewers.opened.clear()
     return made
 
 

@@ -21,6 +21,7 @@ from app.demo.ledger import ledger_step, treasury_step
 from app.demo.notices import notices_step
 from app.demo.payments import payments_step
 from app.demo.reports import reports_step
+from app.demo.tables import annual_plans_step, old_money_step
 from app.demo.warnings import warnings_step
 from app.models.store import clock as clocks
 from app.models.store import keys, setup, users
@@ -50,11 +51,13 @@ def steps() -> list[Step]:
     return [
         _staff,
         ledger_step,
+        old_money_step,  # 2024/2025 documents back-filled with money still unspent (表4 结转, 闲置; 表7)
         payments_step,  # 项目计划 and 支付审批: plans what the 专账 indicators have left
         claims_step,  # 名册 for the false-claim cross-checks: after the payments they are compared with
         treasury_step,  # the treasury's export covers the payments made above
         notices_step,  # 公告公示: reads the plan and payments above
         warnings_step,  # after 专账, 项目/支付 and 公告公示: it reads what they built
+        annual_plans_step,  # 表1 年度计划数, after every 2026 document is registered
         reports_step,  # signing closes January–August
         _today,  # last: the file's own 今天, signed by the demo chief
     ]

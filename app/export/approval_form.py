@@ -126,6 +126,8 @@ def form_html(book: Book, payment_id: int) -> str:
     notes = ""
     if p["soft_reason"] or p["override_note"]:
         notes = _row(("经办人超限理由", _e(p["soft_reason"]), 1), ("审核人确认意见", _e(p["override_note"]), 1))
+    if p.get("review_opinion"):
+        notes += _row(("审核意见", _e(p["review_opinion"]), 3))
     if p["status"] in ("returned", "voided"):
         why = p["return_reason"] if p["status"] == "returned" else p["void_reason"]
         notes += _row((f"{p['status_name']}原因", f'<span class="fail">{_e(why)}</span>', 3))

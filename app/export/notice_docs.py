@@ -11,7 +11,7 @@ import datetime as dt
 import html
 import io
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import openpyxl
@@ -28,7 +28,7 @@ from app.models.notices.content import NoticeDoc
 from app.models.reports.package_data import CHINA
 from app.models.store.book import Book
 from app.models.values import money
-from app.models.values.errors import FileError
+from app.models.values.errors import AppError, FileError
 
 DPI = 300
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -211,6 +211,40 @@ def for_obligation(book: Book, obligation: ob.Obligation, folder: Path | str, *,
     doc = notice_content.for_draft(book, kind=obligation.kind, level=obligation.level,
                                    object_type=obligation.object_type, object_id=obligation.object_id, on=on)
     return write(doc, folder)
+
+
+def for_selection(book: Book, folder: Path | str, *, obligations: Iterable[ob.Obligation] = (),
+                  notice_ids: Iterable[int] = (), on: dt.date | None = None) -> tuple[list[Path], list[tuple[str, str]]]:
+    """批量生成公告: the documents of several duties or recorded notices, one after another, into one folder.
+    Returns (files written, [(what, why not)]): one that cannot be made (its data refused) does not stop the
+    others, and one whose file name another of the batch already took is not written over it."""
+    written: list[Path] = []
+    refused: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}
+    jobs: list[tuple[str, Callable[[], NoticeDoc]]] = []
+    def recorded(notice_id: int) -> Callable[[], NoticeDoc]:
+        return lambda: notice_content.for_notice(book, notice_id)
+
+    def drafted(d: ob.Obligation) -> Callable[[], NoticeDoc]:
+        return lambda: notice_content.for_draft(book, kind=d.kind, level=d.level, object_type=d.object_type,
+                                                object_id=d.object_id, on=on)
+
+    for duty in obligations:
+        label = f"{duty.kind_name}：{duty.object_label}"
+        jobs.append((label, recorded(duty.notice_id) if duty.notice_id is not None else drafted(duty)))
+    for notice_id in notice_ids:
+        jobs.append((f"公告 #{notice_id}", recorded(notice_id)))
+    for label, make in jobs:
+        try:
+            doc = make()
+            if doc.file_stem in seen:
+                refused.append((label, f"文件名“{doc.file_stem}”与本批的“{seen[doc.file_stem]}”相同，未覆盖；请单独生成"))
+                continue
+            seen[doc.file_stem] = label
+            written += write(doc, folder)
+        except AppError as err:
+            refused.append((label, str(err)))
+    return written, refused
 
 
 def generate_all(book: Book, folder: Path | str, *, as_of: dt.date) -> list[Path]:

@@ -125,6 +125,7 @@ class _Cell:
     text: str
     indent: float
     flags: int
+    shaded: bool = False  # an emphasis column's flag: the cell is shaded like the header (the print font has one weight)
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ class _Planner:
         self.painter, self.defs, self.area = painter, defs, area
         self.pages: list[_Page] = []
         self.y = 0.0
+        self._body_top = 0.0
         self._fonts: dict[tuple[float, bool], QFont] = {}
         self._current: QFont | None = None
         self._boxes: dict[tuple[str, int, int], tuple[float, int]] = {}
@@ -200,10 +202,16 @@ class _Planner:
             self.y += self.line(text, self.font(size + 1), "center") + 0.5 * _MM
         self.y += self._columns_line(section.info, self.font(size + 1), ("left", "center", "right")) + _MM
         self._header(table, widths, bold)
-        for row in [*section.built.rows, *([section.built.total] if section.built.total else [])]:
+        rows = [*section.built.rows, *([section.built.total] if section.built.total else [])]
+        # the last detail row, the 合计 row and the signature lines stay together: a page never holds the footer or
+        # the 合计 alone
+        footer = self._footer_need(section, self.font(size + 1))
+        total_h = self._cells(table, widths, rows[-1], bold)[0] if rows and section.built.total else 0.0
+        for n, row in enumerate(rows, 1):
             font = body if row.kind == "data" else bold
             height, cells = self._cells(table, widths, row, font)
-            if self.y + height > self.area.bottom():
+            below = footer if n == len(rows) else (total_h + footer if n == len(rows) - 1 and total_h else 0.0)
+            if self.y + height + below > self.area.bottom() and self.y > self._body_top:
                 self._continue(section, size)
                 self._header(table, widths, bold)
             self._row(table, widths, cells, font, height)
@@ -258,6 +266,7 @@ class _Planner:
             self.add(_Text(rect.adjusted(_PAD, _PAD, -_PAD, -_PAD), hc.text, bold,
                            int(Qt.AlignmentFlag.AlignCenter) | _WRAP))  # fmt: skip
         self.y = ys[-1]
+        self._body_top = self.y  # a row drawn right under the header is never moved on (it could not fit anywhere)
 
     def _text_box(self, text: str, font: QFont, width: float) -> tuple[float, int]:
         """(height, wrap flag) of `text` in `width`, cached; a text that fits on one line skips Qt's layout."""
@@ -298,24 +307,30 @@ class _Planner:
             if text and col.type in ("text", "flag"):
                 text_height, flag = self._text_box(text, font, width - 2 * _PAD - indent)
                 height = max(height, text_height)
-            cells.append(_Cell(text, indent, int(_ALIGN[align]) | int(_VCENTER) | flag))
+            shaded = bool(col.emphasis and text and row.kind == "data")
+            cells.append(_Cell(text, indent, int(_ALIGN[align]) | int(_VCENTER) | flag, shaded))
         return height + 2 * _PAD, cells
 
     def _row(self, table: TableDef, widths: list[float], cells: list[_Cell], font: QFont, h: float) -> None:
         x = self.area.left()
         for cell, width in zip(cells, widths, strict=True):
             rect = QRectF(x, self.y, width, h)
-            self.add(_Box(rect, False))
+            self.add(_Box(rect, cell.shaded))
             if cell.text:
                 self.add(_Text(rect.adjusted(_PAD + cell.indent, _PAD, -_PAD, -_PAD), cell.text, font, cell.flags))
             x += width
         self.y += h
 
+    def _footer_need(self, section: Section, font: QFont) -> float:
+        cover = section.sheet == self.defs.cover_sheet
+        lines = 6 + (2 if self.key_line else 0) + (2 if self.rules_line else 0)
+        return self.measure("国", font, 1e6, 0).height() * (lines if cover else 3)
+
     def _footer(self, section: Section, font: QFont, size: float) -> None:
         """Signature lines (name printed, a line left to sign), and on the cover a place for the seal."""
         cover = section.sheet == self.defs.cover_sheet
         line_h = self.measure("国", font, 1e6, 0).height()
-        need = line_h * ((6 + (2 if self.key_line else 0) + (2 if self.rules_line else 0)) if cover else 3)
+        need = self._footer_need(section, font)
         if self.y + need > self.area.bottom():
             self._continue(section, size)
         self.y += line_h

@@ -44,6 +44,7 @@ class _Styles:
         self.body = Font(name=style.font, size=style.font_size)
         self.bold = Font(name=style.font, size=style.font_size, bold=True)
         self.title = Font(name=style.title_font, size=style.title_size, bold=True)
+        self.flag = Font(name=style.font, size=style.font_size, bold=True, color="C00000")  # 提示 (emphasis columns)
         self.fill = PatternFill("solid", fgColor=style.header_fill)
 
     def apply(self, cell: Cell, key: tuple[object, ...], build: Callable[[Cell], None]) -> None:
@@ -56,15 +57,16 @@ class _Styles:
 
     def data(self, cell: Cell, col: Column, row: RenderRow, label: bool) -> None:
         indent = row.indent if label else 0
+        flagged = col.emphasis and row.kind == "data" and bool(row.values.get(col.key))
 
         def build(c: Cell) -> None:
-            c.font = self.body if row.kind == "data" else self.bold
+            c.font = self.flag if flagged else (self.body if row.kind == "data" else self.bold)
             c.border = _BORDER
             c.number_format = col.number_format
             align = "center" if label and row.kind == "total" else col.align
             c.alignment = Alignment(horizontal=align, vertical="center", wrap_text=col.wrap, indent=indent)
 
-        self.apply(cell, ("data", col.key, row.kind, indent, label), build)
+        self.apply(cell, ("data", col.key, row.kind, indent, label, flagged), build)
 
     def header(self, cell: Cell) -> None:
         def build(c: Cell) -> None:

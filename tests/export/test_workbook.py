@@ -75,13 +75,15 @@ def test_total_rows_equal_independent_sums_of_the_source_data(package: PackageDa
     ws5 = wb["表5"]
     rows = range(6, 6 + len(sample.PROJECTS))
     assert ws5.cell(6 + len(sample.PROJECTS), 1).value == "合计"
-    assert yuan(ws5.cell(13, 6).value) == fen_to_yuan(sum(p[5] for p in sample.PROJECTS)) == Decimal("12967999.99")
-    assert ws5.cell(13, 5).value == sum(p[4] for p in sample.PROJECTS) == 15
-    assert yuan(ws5.cell(13, 6).value) == sum(yuan(ws5.cell(r, 6).value) for r in rows)
+    # 表5: 功能科目 and 经济分类 stand after 项目类别, so 本月支付笔数/金额 are columns 7 and 8
+    assert yuan(ws5.cell(13, 8).value) == fen_to_yuan(sum(p[5] for p in sample.PROJECTS)) == Decimal("12967999.99")
+    assert ws5.cell(13, 7).value == sum(p[4] for p in sample.PROJECTS) == 15
+    assert yuan(ws5.cell(13, 8).value) == sum(yuan(ws5.cell(r, 8).value) for r in rows)
     ws3 = wb["表3"]
     closing = sum(opening + sum(cum) - spent for *_, cum, opening, _, spent, _, _, _ in sample.FUNDS)
-    assert ws3.cell(16, 1).value == "合计" and yuan(ws3.cell(16, 7).value) == fen_to_yuan(closing)
-    assert yuan(ws3.cell(16, 9).value) == fen_to_yuan(sum(f[9] - f[10] for f in sample.FUNDS)) == Decimal("50000.00")
+    # 表3: 功能科目 stands after 资金类别, so 期末结余 is column 8 and 账实差额 column 10
+    assert ws3.cell(16, 1).value == "合计" and yuan(ws3.cell(16, 8).value) == fen_to_yuan(closing)
+    assert yuan(ws3.cell(16, 10).value) == fen_to_yuan(sum(f[9] - f[10] for f in sample.FUNDS)) == Decimal("50000.00")
 
 
 def test_amounts_are_written_digit_for_digit(package: PackageData, tmp_path: Path) -> None:
@@ -151,7 +153,7 @@ def test_text_that_looks_like_a_formula_stays_text(package: PackageData, tmp_pat
     for r, name in zip(range(6, 13), DANGEROUS, strict=False):
         cell = ws.cell(r, 2)
         assert cell.data_type == "s" and text(cell.value) == name
-    assert text(ws.cell(12, 12).value) == DANGEROUS[-1] and ws.cell(12, 12).data_type == "s"
+    assert text(ws.cell(12, 14).value) == DANGEROUS[-1] and ws.cell(12, 14).data_type == "s"  # 退回主要原因
     assert "<f>" not in sheet_xml(data, 6)
 
 

@@ -85,12 +85,18 @@ def dialog_classes() -> set[type[QDialog]]:
 def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QDialog]]:
     """One way to open each dialog, with the rows the tabs would pass on the demo county."""
     from app.demo import ledger as demo_ledger
+    from app.models.ledger import indicators
     from app.models.notices import records as notices
+    from app.models.payments import requests as payment_requests
     from app.ui.dashboard import dialogs as dd
+    from app.ui.kit.attachment_view import AttachmentViewer
+    from app.ui.ledger import annual_plan as ledger_annual_plan
+    from app.ui.ledger import correction as ledger_correction
     from app.ui.ledger import dialogs as ledger_dialogs
     from app.ui.ledger import treasury_import as ledger_import
     from app.ui.notices import dialogs as notice_dialogs
     from app.ui.payments import dialogs as payment_dialogs
+    from app.ui.payments import review as payment_review
     from app.ui.performance import dialogs as performance_dialogs
     from app.ui.plan import dialogs as plan_dialogs
     from app.ui.prefecture import receipts as prefecture_receipts
@@ -98,6 +104,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
     from app.ui.reports import templates_page
     from app.ui.settings import tab as settings_tab
     from app.ui.shell import files, start
+    from tests.ui.test_attachment_view import png as attachment_png
 
     ledger = tab(w, "专账")
     indicator = ledger.indicators.lazy_model().row_at(0)
@@ -123,12 +130,15 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
         "SectionsDialog": lambda: dd.SectionsDialog(w, book),
         "ListDialog": lambda: dd.ListDialog(w, "历史", "说明", ["时间", "事项"], [["2026-10-01", "发现"]]),
         "ErrorDialog": lambda: dialogs.ErrorDialog(w, "程序内部错误", "Traceback …"),
+        "AttachmentViewer": lambda: AttachmentViewer(w, "公示照片.png", attachment_png()),
         "PasswordDialog": lambda: dialogs.PasswordDialog(w, "修改我的密码", "输入原密码，再输入两次新密码：", ask_old=True),
         "RestoreDialog": lambda: files.RestoreDialog(w, book),
         "IndicatorDialog": lambda: ledger_dialogs.IndicatorDialog(book, w),
         "ReductionDialog": lambda: ledger_dialogs.ReductionDialog(book, indicator, w),
         "ManualEntryDialog": lambda: ledger_dialogs.ManualEntryDialog(book, indicator, w),
+        "CorrectionDialog": lambda: ledger_correction.CorrectionDialog(book, indicators.get(book, int(indicator["id"])), w),
         "SectionFiguresDialog": lambda: ledger_dialogs.SectionFiguresDialog(book, "2026-10", w),
+        "AnnualPlanDialog": lambda: ledger_annual_plan.AnnualPlanDialog(book, w, year=2026),
         "TreasuryImportDialog": lambda: ledger_import.TreasuryImportDialog(book, treasury_file, w),
         "NoticeDialog": lambda: notice_dialogs.NoticeDialog(w, book, notices.draft(
             book, kind=duty["kind"], level=duty["level"], object_type=duty["object_type"],
@@ -138,6 +148,10 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
         "PaymentDialog": lambda: payment_dialogs.PaymentDialog(w, book),
         "MarkPaidDialog": lambda: payment_dialogs.MarkPaidDialog(w, book, approved[0] if approved else paid[0]),
         "PayeeDialog": lambda: payment_dialogs.PayeeDialog(w, book),
+        "ReviewDialog": lambda: payment_review.ReviewDialog(w, book, [payment_query.get(book, int(paid[0]["id"]))]),
+        "BatchResultDialog": lambda: payment_review.BatchResultDialog(w, "批量审核结果", [
+            payment_requests.BatchOutcome(1, "SQ2026-0001", True, "已审核"),
+            payment_requests.BatchOutcome(2, "SQ2026-0002", False, "不能审核本人起草的申请")]),
         "GoalDialog": lambda: performance_dialogs.GoalDialog(w, book),
         "MonthDialog": lambda: performance_dialogs.MonthDialog(
             w, book, label, performance.with_monitoring(book, goals)),

@@ -266,3 +266,31 @@ def test_auditor_sees_everything_but_cannot_write(qtbot, demo_file: Path, tmp_pa
         assert not any(button.isEnabled() for button in tab.buttons.values())
     finally:
         b.close(backup=False)
+
+
+def test_annual_plan_dialog_refuses_below_issued_and_saves_all_at_once(qtbot, book: Book,
+                                                                       answers: dict[str, Any]) -> None:
+    """年度计划数… : the figures typed in are saved in one operation; one below what is issued writes nothing."""
+    from app.models.reports import monthly
+    from app.ui.ledger.annual_plan import AnnualPlanDialog
+
+    tab = LedgerTab(book)
+    qtbot.addWidget(tab)
+    assert tab.buttons["set_annual_plan"].isEnabled()  # the clerk jingban may
+    dialog = AnnualPlanDialog(book, tab, year=2026)
+    qtbot.addWidget(dialog)
+    rows = {r["item"]: i for i, r in enumerate(dialog.rows)}
+    before = {r["item"]: r["plan"] for r in monthly.annual_plan_rows(book, year=2026)}
+    issued = {r["item"]: r["issued"] for r in dialog.rows}
+    dialog.table.item(rows["ZX02"], 3).setText(f"{issued['ZX02'] // 100 + 1000}")
+    dialog.table.item(rows["ZX01"], 3).setText("100")  # far below what is issued
+    dialog.accept()
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    assert dialogs.Ask.shown[-1][0] == "error" and "扶贫发展资金" in dialogs.Ask.shown[-1][1] \
+        and "不能少于已下达数" in dialogs.Ask.shown[-1][1]
+    assert {r["item"]: r["plan"] for r in monthly.annual_plan_rows(book, year=2026)} == before  # nothing written
+    dialog.table.item(rows["ZX01"], 3).setText(f"{issued['ZX01'] // 100:,}.00")
+    dialog.accept()
+    assert dialog.result() == QDialog.DialogCode.Accepted and dialog.result_value == 2
+    after = {r["item"]: r["plan"] for r in monthly.annual_plan_rows(book, year=2026)}
+    assert after["ZX01"] == issued["ZX01"] and after["ZX02"] == issued["ZX02"] + 1000_00

@@ -13,7 +13,8 @@ from app.ui.shell.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 # Keys Qt itself gives every dialog and tab widget (checked in test_desktop_habits for dialogs).
-STANDARD = {"Tab", "Shift+Tab", "Enter", "Esc", "Ctrl+Tab", "Ctrl+Shift+Tab"}
+STANDARD = {"Tab", "Shift+Tab", "Enter", "Esc", "Ctrl+Tab", "Ctrl+Shift+Tab",
+            "Ctrl+C"}  # Ctrl+C: every table (DataTable.keyPressEvent, QKeySequence.Copy), not a window action
 
 
 def documented() -> set[str]:

@@ -211,6 +211,9 @@ def _first_change(signed: dict[str, Any], live: dict[str, Any], by_source: dict[
     for source in sorted(set(signed["rows"]) | set(live["rows"]),
                          key=lambda s: (by_source[s].id if s in by_source else "~" + s)):
         a, b = signed["rows"].get(source, []), live["rows"].get(source, [])
+        if a:  # columns a later program version added were not in the table when it was signed: not a change
+            had = set().union(*(r.keys() for r in a))
+            b = [{k: v for k, v in r.items() if k in had} if isinstance(r, dict) else r for r in b]
         if a == b:
             continue
         table = by_source.get(source)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app import resources
+from app.models.ledger import classification
 from app.models.reports import definitions
 from app.models.rules import load as rules
 from app.models.store import permissions
@@ -37,6 +38,7 @@ CHECKS: list[tuple[str, Callable[[], object]]] = [
     ("操作名称（resources/op_labels.toml）", permissions.labels),
     ("月报表定义（resources/reports）", definitions.load),
     ("节假日数据（resources/holidays）", workdays.load_seed),
+    ("政府收支分类科目（resources/classification）", classification.load),
     ("打印字体（resources/fonts）", _print_font),
 ]
 

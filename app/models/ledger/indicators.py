@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.models.ledger import account as ledger
+from app.models.ledger import classification, deadlines
 from app.models.ledger import common as lc
-from app.models.ledger import deadlines
 from app.models.store import attachments
 from app.models.store.book import Book
 from app.models.values.errors import NotFound, ValidationError
@@ -113,7 +113,7 @@ def _check_func_code(code: str) -> str:
     value = lc.text(code, "功能科目", max_len=7)
     if value and not (value.isdigit() and len(value) in (3, 5, 7)):
         raise ValidationError(f"“{value}”不是支出功能分类科目编码（3、5 或 7 位数字，如 2130505）", field="功能科目")
-    return value
+    return classification.check_functional(value)
 
 
 def register(
@@ -121,7 +121,7 @@ def register(
     received_date: dt.date | str, upper_doc_date: dt.date | str | None = None,
     prefecture_doc_date: dt.date | str | None = None, func_code: str = "", section: str = "", title: str = "",
     scan: tuple[str, bytes] | None = None, poverty_use: bool = True,
-    extra_events: Mapping[str, dt.date | str] | None = None, note: str = "",
+    extra_events: Mapping[str, dt.date | str] | None = None, note: str = "", econ_code: str = "",
 ) -> int:
     """Register a received fund document and post its income; returns the indicator id."""
     conn = book.conn
@@ -152,6 +152,7 @@ def register(
             lc.not_future(book, day, _event_name(book, label))
     deadlines.check_order(book, row, events_map)
     func = _check_func_code(func_code)
+    econ = classification.check_economic(lc.text(econ_code, "经济分类", max_len=5))
     sec = lc.text(section, "业务股室", max_len=40)
     name = lc.text(title, "标题", max_len=120)
     remark = lc.text(note, "备注", max_len=500)
@@ -164,10 +165,10 @@ def register(
         scan_id = attachments.insert(w, book, scan[0], scan[1]) if scan is not None else None
         cur = w.execute(
             "INSERT INTO indicators (doc_no, year, kind, item, source_level, amount, title, upper_doc_date, "
-            "prefecture_doc_date, received_date, func_code, section, poverty_use, scan_id, note, created_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "prefecture_doc_date, received_date, func_code, econ_code, section, poverty_use, scan_id, note, created_by, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (doc, year, kind, item, source, value, name, row["upper_doc_date"], row["prefecture_doc_date"],
-             row["received_date"], func, sec, row["poverty_use"], scan_id, remark, book.user_id, book.stamp()),
+             row["received_date"], func, econ, sec, row["poverty_use"], scan_id, remark, book.user_id, book.stamp()),
         )
         indicator_id = int(cur.lastrowid or 0)
         w.executemany(

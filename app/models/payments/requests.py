@@ -11,10 +11,11 @@ import datetime as dt
 import re
 import sqlite3
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from app.models.ledger import account as ledger
-from app.models.ledger import indicators
+from app.models.ledger import classification, indicators
 from app.models.payments import checks
 from app.models.payments.query import STATUS_NAMES, get
 from app.models.plan import fields as pf
@@ -120,8 +121,10 @@ def clean(book: Book, *, project_id: int, indicator_id: int, payee_id: int | Non
                               field="申请日期")
     periods.require_open(book, day, field="申请日期")
     row = {"project_id": project["id"], "indicator_id": ind["id"], "payee_id": payee_id, "amount": value,
-           "kind": kind, "usage": usage, "method": method, "func_code": _code(func_code, "功能科目", (3, 5, 7)),
-           "econ_code": _code(econ_code, "经济科目", (3, 5)), "purpose": pf.text(purpose, "用途说明", max_len=200),
+           "kind": kind, "usage": usage, "method": method,
+           "func_code": classification.check_functional(_code(func_code, "功能科目", (3, 5, 7))),
+           "econ_code": classification.check_economic(_code(econ_code, "经济科目", (3, 5)), field="经济科目"),
+           "purpose": pf.text(purpose, "用途说明", max_len=200),
            "draft_date": day.isoformat()}
     draft = checks.Draft(project["id"], ind["id"], payee_id, value, kind, usage, method, payment_id)
     c = checks.context(book, draft)
@@ -220,9 +223,11 @@ def submit(book: Book, *, payment_id: int, reason: str = "") -> dict[str, Any]:
     return _result(book, payment_id, outcomes, run)
 
 
-def review(book: Book, *, payment_id: int, override_note: str = "") -> dict[str, Any]:
+def review(book: Book, *, payment_id: int, override_note: str = "", opinion: str = "") -> dict[str, Any]:
     """The reviewer (never the drafter) runs the checks again: a hard failure sends it back; a warning
-    needs the reviewer's written override of the clerk's reason; otherwise it is 已审核."""
+    needs the reviewer's written override of the clerk's reason; otherwise it is 已审核, with the reviewer's
+    `opinion` (审核意见, optional) kept on the request and printed on the 支付审批单."""
+    said = pf.text(opinion, "审核意见", max_len=500, multiline=True)
     current = get(book, payment_id)
     require_status(current, "review")
     if book.user is not None and not may_review(book, current):
@@ -244,10 +249,67 @@ def review(book: Book, *, payment_id: int, override_note: str = "") -> dict[str,
             if warns:
                 with book.write("override_soft_check") as inner:
                     inner.execute("UPDATE payments SET override_note = ? WHERE id = ?", (note, payment_id))
-            conn.execute("UPDATE payments SET status = 'approved', reviewed_by = ?, reviewed_at = ? WHERE id = ?",
-                         (book.user_id, book.stamp(), payment_id))
-            _event(book, conn, payment_id, "review", "submitted", "approved", note)
+            conn.execute("UPDATE payments SET status = 'approved', reviewed_by = ?, reviewed_at = ?, review_opinion = ? "
+                         "WHERE id = ?", (book.user_id, book.stamp(), said, payment_id))
+            _event(book, conn, payment_id, "review", "submitted", "approved",
+                   "；".join(t for t in (said, note if note != said else "") if t))
     return _result(book, payment_id, outcomes, run)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """One request of a batch: done, or refused with the operation's own message."""
+
+    payment_id: int
+    request_no: str
+    done: bool
+    message: str
+
+
+def _each(book: Book, payment_ids: list[int], action: str, run: Any) -> list[BatchOutcome]:
+    """Batch work: each request through the single operation, as its own transaction — one refused request
+    (wrong status, four eyes, a failed check, a warning that needs its own written confirmation) never holds
+    back or undoes the others, and each is audited as if done alone. The text of the reason or opinion is
+    checked before any request is touched."""
+    out: list[BatchOutcome] = []
+    for pid in dict.fromkeys(payment_ids):
+        try:
+            number = str(get(book, pid)["request_no"])
+        except AppError as err:
+            out.append(BatchOutcome(pid, f"#{pid}", False, str(err)))
+            continue
+        try:
+            message = run(pid)
+        except AppError as err:
+            out.append(BatchOutcome(pid, number, False, str(err)))
+        else:
+            out.append(BatchOutcome(pid, number, message is None, message or f"已{ACTION_VERBS[action]}"))
+    return out
+
+
+def review_each(book: Book, payment_ids: list[int], *, opinion: str = "") -> list[BatchOutcome]:
+    """批量审核通过 with one 审核意见: a request whose checks warn is refused here (a warning is confirmed
+    request by request, with its own written 确认意见); one whose checks fail is sent back by `review`
+    itself and reported as not approved."""
+    said = pf.text(opinion, "审核意见", max_len=500, multiline=True)
+
+    def one(pid: int) -> str | None:
+        result = review(book, payment_id=pid, opinion=said)
+        if result["blocked"]:
+            return "规则检查未通过，已退回：" + str(result["payment"]["return_reason"])
+        return None
+
+    return _each(book, payment_ids, "review", one)
+
+
+def return_each(book: Book, payment_ids: list[int], *, reason: str) -> list[BatchOutcome]:
+    """批量退回 with one reason (required), each request through `return_payment`."""
+    why = pf.text(reason, "退回理由", max_len=500, required=True, multiline=True)
+
+    def one(pid: int) -> None:
+        return_payment(book, payment_id=pid, reason=why)
+
+    return _each(book, payment_ids, "return", one)
 
 
 def return_payment(book: Book, *, payment_id: int, reason: str) -> None:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from app.models.ledger import indicators
+from app.models.ledger import indicators, issued
 from app.models.plan import fields as pf
 from app.models.plan import projects
 from app.models.rules.schema import RuleSet
@@ -21,7 +21,7 @@ from app.models.values.money import format as fmt
 from app.models.xlsx import sheets as xlsx_io
 
 WHAT = "项目计划导入"
-PROJECT_SHEET, FUNDING_SHEET = "项目", "资金来源"
+PROJECT_SHEET, FUNDING_SHEET, ANNUAL_SHEET = "项目", "资金来源", "年度计划数"
 _C = xlsx_io.Col
 PROJECT_COLUMNS = (
     _C("code", "项目编号*", (), 16, "text"), _C("year", "年度*", ("计划年度",), 8), _C("name", "项目名称*", (), 30),
@@ -45,6 +45,10 @@ FUNDING_COLUMNS = (
     _C("code", "项目编号*", (), 16, "text"), _C("doc_no", "指标文号*", ("资金文号", "文号"), 28),
     _C("year", "指标年度", (), 10), _C("amount", "金额（元）*", ("金额", "安排金额"), 16),
 )
+ANNUAL_COLUMNS = (
+    _C("year", "年度*", ("计划年度",), 8), _C("item", "资金项目*", ("资金项目代码", "资金类别"), 24, "text"),
+    _C("amount", "年度计划数（元）*", ("年度计划数", "计划数"), 18),
+)
 NOTES = (
     "项目计划导入模板（红色表头为必填列）",
     "1. “项目”表每个项目一行；项目编号不能重复，也不能与已有项目相同。",
@@ -55,6 +59,8 @@ NOTES = (
     "5. 每个指标安排给各项目的金额之和不能超过该指标尚未安排的金额；债券资金只能安排给申报该债券项目的项目。",
     "6. 有任何一处不符合要求，整个文件都不会导入，程序会列出每一处错误所在的工作表、行和列。",
     "7. 导入后项目为“入库”状态；领导小组审定后在“项目计划”页点“审定”登记决定文号和日期。",
+    "8. “年度计划数”表（可选，可删除）每个资金项目一行：年度、资金项目（代码或名称）、年度计划数（元），用于月报表1；"
+    "已填过的会被新数替换；不能少于该年度该资金项目已下达的金额。只导入年度计划数时“项目”表可以不填。",
 )
 
 
@@ -64,8 +70,8 @@ def write_template(rules: RuleSet, path: Path | str) -> Path:
     choices = {"category": [c.name for c in r.project_categories],
                "construction_type": [c.name for c in r.construction_types],
                "asset_type": [c.name for c in r.asset_types], "infrastructure": ["是", "否"], "work_relief": ["是", "否"]}
-    return xlsx_io.write_template(path, [(PROJECT_SHEET, PROJECT_COLUMNS), (FUNDING_SHEET, FUNDING_COLUMNS)],
-                                  notes=NOTES, choices=choices)
+    return xlsx_io.write_template(path, [(PROJECT_SHEET, PROJECT_COLUMNS), (FUNDING_SHEET, FUNDING_COLUMNS),
+                                         (ANNUAL_SHEET, ANNUAL_COLUMNS)], notes=NOTES, choices=choices)
 
 
 def _project_raw(cells: dict[str, Any]) -> dict[str, object]:
@@ -87,10 +93,21 @@ def _project_raw(cells: dict[str, Any]) -> dict[str, object]:
 
 def parse(book: Book, data: bytes, file_name: str) -> list[tuple[dict[str, Any], list[tuple[int, int]]]]:
     """Every row of both sheets checked; RowErrors with all problems, or (project values, funding lines)."""
+    return parse_all(book, data, file_name)[0]
+
+
+def parse_all(book: Book, data: bytes, file_name: str,
+              ) -> tuple[list[tuple[dict[str, Any], list[tuple[int, int]]]], list[tuple[int, str, int]]]:
+    """parse(), and the optional 年度计划数 sheet's (year, item, amount) rows, all checked together."""
     workbook = xlsx_io.load(data, file_name)
     cell_errors: list[tuple[int, str, str]] = []
     funding_errors: list[tuple[int, str, str]] = []
+    annual_errors: list[tuple[int, str, str]] = []
+    annual_rows: list[tuple[int, dict[str, Any]]] = []
     try:
+        if ANNUAL_SHEET in workbook.sheetnames:
+            annual_rows = xlsx_io.rows(workbook, ANNUAL_COLUMNS, sheet=ANNUAL_SHEET, what=WHAT,
+                                       strict=("year", "amount"), problems=annual_errors)
         project_rows = xlsx_io.rows(workbook, PROJECT_COLUMNS, sheet=PROJECT_SHEET, what=WHAT,
                                     strict=("year", "start_date", "end_date", "contract_amount", "retention_bp"),
                                     problems=cell_errors)
@@ -98,12 +115,14 @@ def parse(book: Book, data: bytes, file_name: str) -> list[tuple[dict[str, Any],
                                     strict=("doc_no", "year", "amount"), problems=funding_errors)
     finally:
         workbook.close()
-    if cell_errors or funding_errors:  # numbers in code columns, formulas in amounts/dates: named sheet!cell
+    if cell_errors or funding_errors or annual_errors:  # numbers in code columns, formulas in amounts/dates
         raise RowErrors([(r, f"{PROJECT_SHEET}表·{f}", m) for r, f, m in cell_errors]
-                        + [(r, f"{FUNDING_SHEET}表·{f}", m) for r, f, m in funding_errors], what=WHAT)
-    if not project_rows:
+                        + [(r, f"{FUNDING_SHEET}表·{f}", m) for r, f, m in funding_errors]
+                        + [(r, f"{ANNUAL_SHEET}表·{f}", m) for r, f, m in annual_errors], what=WHAT)
+    if not project_rows and not annual_rows:
         raise RowErrors([(2, f"{PROJECT_SHEET}表", "没有任何项目")], what=WHAT)
     errors: list[tuple[int, str, str]] = []
+    plans = _annual_plans(book, annual_rows, errors)
     parsed: dict[str, dict[str, Any]] = {}
     where: dict[str, int] = {}
     for number, cells in project_rows:
@@ -152,8 +171,49 @@ def parse(book: Book, data: bytes, file_name: str) -> list[tuple[dict[str, Any],
                                                      f"{indicator['item']} 的项目"))
         lines[code].append((indicator["id"], amount))
     if errors:
-        raise RowErrors(sorted(errors, key=lambda e: (not e[1].startswith(PROJECT_SHEET), e[0])), what=WHAT)
-    return [(values, lines.get(code, [])) for code, values in parsed.items()]
+        order = (PROJECT_SHEET, FUNDING_SHEET, ANNUAL_SHEET)
+        raise RowErrors(sorted(errors, key=lambda e: (next((n for n, s in enumerate(order) if e[1].startswith(s)), 3),
+                                                      e[0])), what=WHAT)
+    return [(values, lines.get(code, [])) for code, values in parsed.items()], plans
+
+
+def _annual_plans(book: Book, rows: list[tuple[int, dict[str, Any]]], errors: list[tuple[int, str, str]],
+                  ) -> list[tuple[int, str, int]]:
+    """The 年度计划数 sheet: (year, item code, 分); the item by code or name; not below what is already issued."""
+    field = f"{ANNUAL_SHEET}表·"
+    items = {str(r[0]): (str(r[0]), str(r[1])) for r in book.conn.execute("SELECT code, name FROM fund_items")}
+    by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for code, name in items.values():
+        by_name[name].append((code, name))
+    out: list[tuple[int, str, int]] = []
+    seen: dict[tuple[int, str], int] = {}
+    for number, cells in rows:
+        try:
+            year = pf.as_int(cells.get("year"), "年度", lo=2000, hi=2100)
+            if not year:
+                raise ValidationError("不能为空", field="年度")
+            text = xlsx_io.cell_text(cells.get("item"))
+            if not text:
+                raise ValidationError("不能为空", field="资金项目")
+            code_name = items.get(text) or items.get(text.split(" ")[0])
+            if code_name is None:
+                named = by_name.get(text, [])
+                if len(named) != 1:
+                    raise ValidationError(f"没有代码或名称为“{text}”的资金项目" if not named else
+                                          f"名称“{text}”对应多个资金项目，请填代码", field="资金项目")
+                code_name = named[0]
+            amount = xlsx_io.cell_fen(cells.get("amount"), "年度计划数", allow_zero=True)
+            issued.check_plan_covers_issued(book, year=year, item=code_name[0], name=code_name[1], amount=amount)
+        except ValidationError as exc:
+            errors.append((number, field + (exc.field or "年度计划数"), exc.message))
+            continue
+        key = (year, code_name[0])
+        if key in seen:
+            errors.append((number, field + "资金项目", f"{year} 年“{code_name[1]}”与第 {seen[key]} 行重复"))
+            continue
+        seen[key] = number
+        out.append((year, code_name[0], amount))
+    return out
 
 
 def _indicator(book: Book, doc_no: object, year: object) -> dict[str, Any]:
@@ -171,9 +231,12 @@ def _indicator(book: Book, doc_no: object, year: object) -> dict[str, Any]:
 
 def import_plan(book: Book, *, file_name: str, data: bytes) -> list[int]:
     """All or nothing: every project (入库) with its funding lines, in one transaction. Returns the ids."""
-    plan = parse(book, data, file_name)
+    plan, annual = parse_all(book, data, file_name)
     ids: list[int] = []
     with book.write("import_plan") as conn:
+        for year, item, amount in annual:
+            conn.execute("INSERT INTO annual_plans (year, item, amount) VALUES (?, ?, ?) "
+                         "ON CONFLICT (year, item) DO UPDATE SET amount = excluded.amount", (year, item, amount))
         for values, lines in plan:
             checked = projects.check_funding(book, conn, values, lines, project_id=None)
             project_id = projects.insert(book, conn, values)

@@ -1,4 +1,5 @@
-"""表间勾稽关系: the seven cross-table checks of REPORTS.md, a pure function over PackageData.
+"""表间勾稽关系: the seven cross-table checks of REPORTS.md and three on the columns issue 18 added (8–10),
+a pure function over PackageData.
 
 Each result names the rows involved, so the 月报 tab can show where the tables disagree; any
 failure blocks sign-off. The checks read the same resolved rows the renderers print (layout.py).
@@ -214,6 +215,61 @@ def _check7(t: _Tables) -> str:
     raise _Failed("；".join(notes[:5]) + (f"……共 {len(notes)} 处" if len(notes) > 5 else ""), tuple(rows))
 
 
+def _check8(t: _Tables) -> str:
+    """表4's 上年结转/当年 split against 表3, and the idle money within what is left."""
+    t3 = t.get("表3", "opening", "income_cum", "spend_cum", "closing")
+    t4 = t.get("表4", "carry_available", "carry_spent", "current_available", "current_spent", "idle_1y", "idle_2y")
+    ids3, ids4 = _by_id(t, "表3", "item_code"), _by_id(t, "表4", "item_code")
+    rows: list[RowRef] = []
+    notes: list[str] = []
+    for code, i in ids4.items():
+        r4 = t4.data[i]
+        r3 = t3.data[ids3[code]] if code in ids3 else {}
+        v = {k: _int(r4.get(k)) for k in ("carry_available", "carry_spent", "current_available", "current_spent",
+                                          "idle_1y", "idle_2y")}
+        what = []
+        if v["carry_available"] != _int(r3.get("opening")):
+            what.append(f"上年结转 {_yuan(v['carry_available'])} ≠ 表3 年初结余 {_yuan(_int(r3.get('opening')))}")
+        if v["current_available"] != _int(r3.get("income_cum")):
+            what.append(f"当年到位 {_yuan(v['current_available'])} ≠ 表3 累计收入 {_yuan(_int(r3.get('income_cum')))}")
+        if v["carry_spent"] + v["current_spent"] != _int(r3.get("spend_cum")):
+            what.append(f"结转已支出+当年已支出 {_yuan(v['carry_spent'] + v['current_spent'])} ≠ 表3 累计支出 "
+                        f"{_yuan(_int(r3.get('spend_cum')))}")
+        if not 0 <= v["idle_2y"] <= v["idle_1y"] <= max(_int(r3.get("closing")), 0):
+            what.append(f"闲置资金（1年以上 {_yuan(v['idle_1y'])}，2年以上 {_yuan(v['idle_2y'])}）不在 0 与表3 期末结余之间")
+        if what:
+            rows += [t.ref("表4", i)] + ([t.ref("表3", ids3[code])] if code in ids3 else [])
+            notes.append(f"{code}：{'，'.join(what)}")
+    if not rows:
+        return f"{len(ids4)} 个资金项目的上年结转与当年资金均相符"
+    raise _Failed("；".join(notes[:5]) + (f"……共 {len(notes)} 处" if len(notes) > 5 else ""), tuple(rows))
+
+
+def _check9(t: _Tables) -> str:
+    """表7 by when problems arose: the month's are within the year's, and so are those found after the period."""
+    built = t.get("表7", "arose_month", "arose_cum", "found_later", "code")
+    bad = [i for i, r in enumerate(built.data)
+           if not (0 <= _int(r.get("arose_month")) <= _int(r.get("arose_cum"))
+                   and 0 <= _int(r.get("found_later")) <= _int(r.get("arose_cum")))]
+    if not bad:
+        return f"本月发生 {t.total('表7', 'arose_month')} 条，累计发生 {t.total('表7', 'arose_cum')} 条"
+    raise _Failed(f"{len(bad)} 行的本月发生或期末后发现多于累计发生；如 {t.ref('表7', bad[0])}",
+                  tuple(t.ref("表7", i) for i in bad))
+
+
+def _check10(t: _Tables) -> str:
+    """表9: a row flagged 逾期 has a 整改时限 before the period end (a flag the data cannot carry is a forged one)."""
+    built = t.get("表9", "deadline", "flag")
+    end = t.package.period_end
+    bad = [i for i, r in enumerate(built.data)
+           if r.get("flag") and not (r.get("deadline") is not None and r.get("deadline") < end)]  # type: ignore[operator]
+    flagged = sum(1 for r in built.data if r.get("flag"))
+    if not bad:
+        return f"{flagged} 个问题逾期未整改，均已过整改时限"
+    raise _Failed(f"{len(bad)} 行标为逾期，整改时限却不早于统计期末；如 {t.ref('表9', bad[0])}",
+                  tuple(t.ref("表9", i) for i in bad))
+
+
 CHECKS: tuple[tuple[int, str, Callable[[_Tables], str]], ...] = (
     (1, "表1 累计到位小计合计 = 表3 累计收入合计", _check1),
     (2, "表3 每行：期末结余 = 年初结余 + 累计收入 − 累计支出", _check2),
@@ -222,11 +278,15 @@ CHECKS: tuple[tuple[int, str, Callable[[_Tables], str]], ...] = (
     (5, "表7 本月新增合计 = 统计期内首次发现的预警数", _check5),
     (6, "表2 金额合计 = 表1 上级（中央+自治区+地州）累计到位合计", _check6),
     (7, "表9 中来自预警的问题均已计入表7", _check7),
+    (8, "表4 每个资金项目：上年结转 = 表3 年初结余，当年到位 = 表3 累计收入，结转已支出 + 当年已支出 = 表3 累计支出，"
+        "闲置资金不超过表3 期末结余", _check8),
+    (9, "表7 每行：按发生时间的本月发生、期末后发现均不超过累计发生", _check9),
+    (10, "表9 标为逾期未整改的问题均已过整改时限", _check10),
 )
 
 
 def cross_checks(package: PackageData, *, defs: ReportDefs | None = None) -> list[CheckResult]:
-    """Run checks 1–7; a check that cannot run (bad data, missing column) fails with the reason."""
+    """Run checks 1–10; a check that cannot run (bad data, missing column) fails with the reason."""
     tables = _Tables(defs or definitions.load(), package)
     results: list[CheckResult] = []
     for no, name, check in CHECKS:

@@ -51,6 +51,8 @@ class Column:
     compute: tuple[tuple[int, str], ...] = ()  # (+1 | -1, key): the value is a signed sum of other keys
     ratio: tuple[str, str] | None = None  # percent = numerator / denominator
     difference: tuple[str, str] | None = None  # percent = one percent column − another
+    emphasis: bool = False  # a text column whose non-empty cells stand out (a reviewer's flag, 提示): shaded in the
+    # PDF (its font has one weight), bold dark red in the workbook
 
     @property
     def name(self) -> str:
@@ -219,6 +221,9 @@ def _column(node: Node, earlier: dict[str, Column]) -> Column:
     fmt = node.text("format", DEFAULT_FORMATS[ctype])
     align = cast(Align, node.choice("align", ("left", "center", "right"), DEFAULT_ALIGN[ctype]))
     wrap = node.flag("wrap", ctype == "text")
+    emphasis = node.flag("emphasis", False)
+    if emphasis and ctype != "text":
+        node.fail("emphasis", "只有 text 列可以设置")
     compute: tuple[tuple[int, str], ...] = ()
     ratio = difference = None
     if node.has("compute"):
@@ -261,7 +266,7 @@ def _column(node: Node, earlier: dict[str, Column]) -> Column:
                 node.fail(f"ratio[{i}]", f"total = \"ratio\" 时分子分母须是本列之前且合计方式为 sum 的列，{ref!r} 不是"
                           "（分子分母不是列时请用 total = \"same\"）")  # fmt: skip
     node.done()
-    return Column(key, header, ctype, width, fmt, align, wrap, total, compute, ratio, difference)
+    return Column(key, header, ctype, width, fmt, align, wrap, total, compute, ratio, difference, emphasis)
 
 
 def _check_headers(node: Node, columns: list[Column]) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app.models.ledger import issued
 from app.models.reports import cross_checks as xc
 from app.models.reports import snapshot
 from app.models.reports import sources as report_data
@@ -62,6 +63,8 @@ def assemble(book: Book, *, month: str, version: int | None = None, signoff: Sig
     """Every table's rows for the month, read from the data as it stands now."""
     periods.parse_month(month)
     p = report_data.Period(book, month)
+    if signoff and signoff.signed_at:  # 表7's 按发生时间 columns: what was known when it was signed
+        p.known_by = signoff.signed_at.isoformat(sep=" ", timespec="seconds")
     bureau = _bureau(book)
     sources = report_data.all_sources()
     rows = {}
@@ -129,15 +132,38 @@ def months(book: Book, *, year: int, today: dt.date | None = None) -> list[dict[
 
 def set_annual_plan(book: Book, *, year: int, item: str, amount: int) -> None:
     """年度计划数 of one fund item (表1)."""
-    if not 2000 <= int(year) <= 2100:
+    set_annual_plans(book, year=year, plans={item: amount})
+
+
+def set_annual_plans(book: Book, *, year: int, plans: dict[str, int]) -> None:
+    """年度计划数 of several fund items of one year (表1), all or nothing: each not below what is already issued."""
+    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
         raise ValidationError("应在 2000～2100 之间", field="年度")
-    if amount < 0:
-        raise ValidationError("不能为负数", field="年度计划数")
-    if not book.conn.execute("SELECT 1 FROM fund_items WHERE code = ?", (item,)).fetchone():
-        raise ValidationError(f"资金项目 {item} 不存在", field="资金项目")
     with book.write("set_annual_plan") as conn:
-        conn.execute("INSERT INTO annual_plans (year, item, amount) VALUES (?, ?, ?) "
-                     "ON CONFLICT (year, item) DO UPDATE SET amount = excluded.amount", (year, item, amount))
+        for item, amount in plans.items():
+            if isinstance(amount, bool) or not isinstance(amount, int):
+                raise ValidationError("应为整数“分”", field="年度计划数")
+            found = conn.execute("SELECT name FROM fund_items WHERE code = ?", (item,)).fetchone()
+            if not found:
+                raise ValidationError(f"资金项目 {item} 不存在", field="资金项目")
+            if amount < 0:
+                raise ValidationError(f"“{found[0]}”的年度计划数不能为负数", field="年度计划数")
+            issued.check_plan_covers_issued(book, year=year, item=item, name=str(found[0]), amount=amount)
+            conn.execute("INSERT INTO annual_plans (year, item, amount) VALUES (?, ?, ?) "
+                         "ON CONFLICT (year, item) DO UPDATE SET amount = excluded.amount", (year, item, amount))
+
+
+def annual_plan_rows(book: Book, *, year: int) -> list[dict[str, Any]]:
+    """Every active fund item with its 年度计划数 of `year` and what is already issued (the dialog's table)."""
+    plans = report_data.annual_plans(book, year)
+    out = []
+    for r in book.conn.execute(
+            "SELECT it.code, it.name, k.name FROM fund_items it JOIN fund_kinds k ON k.code = it.kind "
+            "WHERE it.active = 1 OR it.code IN (SELECT item FROM annual_plans WHERE year = ?) "
+            "ORDER BY k.sort, it.sort, it.code", (int(year),)):
+        out.append({"item": r[0], "item_name": r[1], "kind_name": r[2], "plan": plans.get(r[0]),
+                    "issued": issued.issued_for_year(book, year=year, item=r[0])})
+    return out
 
 
 def _first_month_in_use(book: Book, year: int) -> str | None:

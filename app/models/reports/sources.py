@@ -12,6 +12,7 @@ from typing import Any
 
 from app.models.ledger import deadlines
 from app.models.ledger.query import BALANCE, EXPENSE, INCOME
+from app.models.reports import review
 from app.models.store import holidays, periods
 from app.models.store.book import Book
 
@@ -27,6 +28,7 @@ class Period:
         self.start, self.end = periods.bounds(book, month)
         self.year = int(month[:4])
         self.year_start = dt.date(self.year, 1, 1)
+        self.known_by: str | None = None  # a sign-off's timestamp: 表7 counts only warnings detected by then
 
     def args(self) -> tuple[str, str, str, str]:
         return (self.year_start.isoformat(), self.start.isoformat(), self.end.isoformat(), self.end.isoformat())
@@ -78,8 +80,9 @@ def ledger_balances(book: Book, p: Period) -> Rows:
     treasury = {r[0]: int(r[1]) for r in book.conn.execute(
         "SELECT i.item, sum(t.amount) FROM treasury_payments t JOIN indicators i ON i.id = t.indicator_id "
         "WHERE t.pay_date BETWEEN ? AND ? GROUP BY i.item", (ys, me))}
-    return [r | {"treasury_paid_cum": treasury.get(r["item_code"], 0)} for r in rows
-            if r["opening"] or r["income_cum"] or r["spend_cum"] or r["closing"]]
+    func = review.item_functional(book, p.end)
+    return [r | {"treasury_paid_cum": treasury.get(r["item_code"], 0), "func_codes": func.get(r["item_code"], "")}
+            for r in rows if r["opening"] or r["income_cum"] or r["spend_cum"] or r["closing"]]
 
 
 def spending_progress(book: Book, p: Period) -> Rows:
@@ -97,15 +100,17 @@ def spending_progress(book: Book, p: Period) -> Rows:
         got[1] += clock.spent
         got[2] += clock.unspent if clock.overdue else 0
     retention = retention_by_item(book, p.end)
+    split = review.carryover(book, p.year_start, p.end)
     out = []
     for r in ledger_balances(book, p):
         bond = bonds.get(r["item_code"], [0, 0, 0])
+        extra = split.get(r["item_code"]) or dict.fromkeys(review.CARRY_KEYS, 0)
         out.append({
             "kind_code": r["kind_code"], "kind_name": r["kind_name"], "item_code": r["item_code"],
             "item_name": r["item_name"], "available": r["opening"] + r["income_cum"], "spent_cum": r["spend_cum"],
             "elapsed_days": elapsed, "pace_days": pace_days, "bond_received": bond[0], "bond_spent": bond[1],
             "bond_idle": bond[2], "retention": retention.get(r["item_code"], 0),
-        })
+        } | {k: extra[k] for k in review.CARRY_KEYS})
     return out
 
 
@@ -169,7 +174,7 @@ def indicator_rows(book: Book, p: Period) -> Rows:
             "upper_doc_date": _day(ind.get("upper_doc_date")), "received_on": _day(ind["received_date"]),
             "allocated": min(projects.planned_on_indicator(book, int(ind["id"])), net), "issued_on": done,
             "days_used": used, "limit": limit, "overdue": bool(stage and stage["late"]),
-        })
+        } | review.stage_columns(book, ind, p.end, cal))
     return out
 
 
@@ -209,8 +214,10 @@ def project_payments(book: Book, p: Period) -> Rows:
         ORDER BY pr.code""",
         (ys, me, ys, me, ys, me, ms, ms, *prepay, ms, ms)).fetchall()
     names = {c.code: c.name for c in book.rules_for(p.year).project_categories}
+    codes = review.project_codes(book, p.year_start, p.end)
+    none = {"func_codes": "", "econ_codes": ""}
     return [dict(r) | {"category": names.get(r["category"], r["category"]), "return_reasons": r["return_reasons"] or ""}
-            for r in rows]
+            | codes.get(r["project_no"], none) for r in rows]
 
 
 def notice_rows(book: Book, p: Period) -> Rows:
@@ -224,20 +231,28 @@ def warning_summary(book: Book, p: Period) -> Rows:
     """表7, from the dated warning history (frozen once the month closes), so a signed month re-creates."""
     from app.models.warnings import query as warnings_query
 
-    return warnings_query.warning_summary(book, month=p.month)
+    arisen = review.warnings_arisen(book, p.start, p.end, p.known_by)
+    zero = {"arose_month": 0, "arose_cum": 0, "found_later": 0}
+    return [r | arisen.get(str(r["code"]), zero) for r in warnings_query.warning_summary(book, month=p.month)]
 
 
 def performance_rows(book: Book, p: Period) -> Rows:
     """表8, as of the period's last day."""
     from app.models.performance import query as perf_query
 
-    return perf_query.table8_rows(book, month=p.month)
+    evaluated = {r[0] for r in book.conn.execute(
+        "SELECT p.code FROM perf_evaluations e JOIN projects p ON p.id = e.project_id WHERE e.evaluated_on <= ?",
+        (p.end.isoformat(),))}
+    return [r | {"flag": review.monitoring_flag(r, r["project_no"] in evaluated)}
+            for r in perf_query.table8_rows(book, month=p.month)]
 
 
 def problem_rows(book: Book, p: Period) -> Rows:
     from app.models.warnings import problems
 
-    return problems.table9_rows(book, month=p.month)
+    return [{k: v for k, v in r.items() if k != "closed"}
+            | {"flag": review.overdue_flag(r["deadline"], bool(r.get("closed")), p.end)}
+            for r in problems.table9_rows(book, month=p.month)]
 
 
 SOURCES: dict[str, Callable[[Book, Period], Rows]] = {

@@ -234,5 +234,5 @@ def table9_rows(book: Book, *, month: str) -> list[dict[str, Any]]:
             "description": d["description"], "project": d["project"], "amount": int(d["amount"]) or None,
             "section": d["section"], "measures": d["measures"],
             "deadline": dt.date.fromisoformat(d["deadline"]) if d["deadline"] else None, "status": state,
-            "warning_id": d["warning_id"]})
+            "warning_id": d["warning_id"], "closed": bool(d["closed"])})
     return out

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QObject, Qt
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.store import permissions
+from app.ui.kit import table_tools
 from app.ui.kit.table_models import LazyTableModel
 
 FILTER_PROPERTY = "fundledgerFilter"
@@ -47,15 +48,18 @@ def can(book: Any, op: str) -> bool:
 class DataTable(QTableView):
     """A read-only, row-selecting view over a LazyTableModel; a click on a header sorts through the model.
 
-    Column widths fit the first page until the user (or a remembered layout) sets them; then they are kept."""
+    Column widths fit the first page until the user (or a remembered layout) sets them; then they are kept.
+    Rows are selected with Ctrl/Shift-click; Ctrl+C copies them as tab-separated text; the right-click menu
+    (复制、导出 Excel、打印预览、打印 and the page's own actions) is `table_tools.context_menu`."""
 
     def __init__(self, model: LazyTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
         header = self.horizontalHeader()
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # keep the source's order
         self.setSortingEnabled(True)
@@ -66,6 +70,7 @@ class DataTable(QTableView):
         header.setResizeContentsPrecision(50)  # fit columns to (about) the first 50 rows, not every row loaded
         self.verticalHeader().setDefaultSectionSize(24)
         self.keep_widths = False
+        self.last_menu: Any = None
         self._fitting = False
         self._widths: list[int] = []
         self._fit_columns()
@@ -125,6 +130,39 @@ class DataTable(QTableView):
         self.updateGeometries()
         self.viewport().update()
         return True
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            table_tools.copy_selection(self)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """Right-click: the row under the pointer becomes the current one (kept in a multi-row selection it
+        belongs to), then the menu."""
+        index = self.indexAt(event.pos())
+        if index.isValid() and not self.selectionModel().isRowSelected(index.row(), index.parent()):
+            self.selectRow(index.row())
+        elif index.isValid():
+            self.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
+        self.last_menu = table_tools.context_menu(self)
+        self.last_menu.popup(event.globalPos())
+        event.accept()
+
+    def selectRow(self, row: int) -> None:  # noqa: N802 - Qt's name
+        """This row alone becomes the selection and the current row (with multi-select on, Qt's own selectRow
+        may add the row to what was selected; a tab that selects an object means that object only)."""
+        model = self.model()
+        if not 0 <= row < model.rowCount():
+            return
+        index = model.index(row, max(self.currentIndex().column(), 0))
+        flags = QItemSelectionModel.SelectionFlag
+        self.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
+        self.scrollTo(index)
+
+    def selected_rows(self) -> list[dict[str, Any]]:
+        return table_tools.selected_rows(self)
 
     def lazy_model(self) -> LazyTableModel:
         model = self.model()

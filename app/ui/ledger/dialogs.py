@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.ledger import account as ledger
-from app.models.ledger import catalogue, deadlines, indicators, reconcile
+from app.models.ledger import catalogue, classification, deadlines, indicators, reconcile
 from app.models.ledger import common as lc
 from app.models.ledger import query as ledger_query
 from app.models.store.book import Book
@@ -154,8 +154,17 @@ class IndicatorDialog(OpDialog):
         self.func_code = QComboBox()
         self.func_code.setEditable(True)
         self.func_code.addItem("", "")
+        listed = classification.load()
         for f in book.rules.functional_codes:
             self.func_code.addItem(f"{f.code} {f.name_in(today.year)}", f.code)
+        for code, name in listed.functional.items():  # the rest of the 2019 list (rule-set names come first)
+            if self.func_code.findData(code) < 0:
+                self.func_code.addItem(f"{code} {name}", code)
+        self.econ_code = QComboBox()
+        self.econ_code.setEditable(True)
+        self.econ_code.addItem("", "")
+        for code, name in listed.economic.items():
+            self.econ_code.addItem(f"{code} {name}", code)
         self.section = QComboBox()
         self.section.setEditable(True)
         for name in ledger_query.section_choices(book):
@@ -167,7 +176,8 @@ class IndicatorDialog(OpDialog):
         for label, widget in (("文号", self.doc_no), ("标题", self.title), ("年度", self.year), ("资金大类", self.kind),
                               ("资金项目", self.item), ("资金级次", self.source), ("金额", self.amount),
                               ("上级文件日期", self.upper), ("地州文件日期", self.prefecture), ("收到日期", self.received),
-                              ("功能科目", self.func_code), ("业务股室", self.section), ("", self.poverty),
+                              ("功能科目", self.func_code), ("经济分类", self.econ_code), ("业务股室", self.section),
+                              ("", self.poverty),
                               ("扫描件", self.scan), ("备注", self.note)):
             self.form.addRow(label, widget)
         box = QGroupBox("上级各环节日期（可选：填写后核对上级下达是否超时）")
@@ -207,7 +217,7 @@ class IndicatorDialog(OpDialog):
             "item": str(self.item.currentData() or ""), "source_level": str(self.source.currentData() or ""),
             "amount": _money(self.amount.text()), "received_date": self.received.value(),
             "upper_doc_date": self.upper.value(), "prefecture_doc_date": self.prefecture.value(),
-            "func_code": _code(self.func_code), "section": self.section.currentText(), "title": self.title.text(),
+            "func_code": _code(self.func_code), "econ_code": _code(self.econ_code), "section": self.section.currentText(), "title": self.title.text(),
             "scan": self.scan.scan, "poverty_use": self.poverty.isChecked() or self.poverty.isHidden(),
             "extra_events": {c: f.value() for c, f in self.events.items() if f.isEnabled() and f.value()},
             "note": self.note.text(),

@@ -28,6 +28,8 @@ from app.models.store.changes import Changes
 from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource, RowSource
 from app.ui.kit.widgets import DataTable, focus_shortcut
+from app.ui.ledger.annual_plan import AnnualPlanDialog
+from app.ui.ledger.correction import CorrectionDialog
 from app.ui.ledger.dialogs import IndicatorDialog, ManualEntryDialog, ReductionDialog, SectionFiguresDialog
 from app.ui.ledger.treasury_import import TreasuryImportDialog
 from app.ui.shell.folders import open_folder
@@ -198,10 +200,12 @@ class LedgerTab(QWidget):
         for key, text, slot in (
             ("register_indicator", "登记指标…", self.register_indicator),
             ("adjust_indicator", "调减/收回…", self.reduce_indicator),
+            ("correct_indicator", "更正指标…", self.correct_indicator),
             ("manual_ledger_entry", "手工记账（退回/缴回）…", self.manual_entry),
             ("import_treasury", "导入国库支付数据…", self.import_treasury),
             ("record_section_ledger", "录入分管台账数…", self.section_figures),
             ("explain_difference", "说明差异…", self.explain),
+            ("set_annual_plan", "年度计划数…", self.annual_plans),
         ):
             button = QPushButton(text)
             button.clicked.connect(slot)
@@ -395,10 +399,19 @@ class LedgerTab(QWidget):
         if ind is not None:
             self.run_dialog(ReductionDialog(self.book, ind, self))
 
+    def correct_indicator(self) -> None:
+        ind = self._need_indicator()
+        if ind is not None:
+            self.run_dialog(CorrectionDialog(self.book, ind, self))
+
     def manual_entry(self) -> None:
         ind = self._need_indicator()
         if ind is not None:
             self.run_dialog(ManualEntryDialog(self.book, ind, self))
+
+    def annual_plans(self) -> None:
+        """年度计划数 of 表1 (it shows in the 月报 tab; nothing on these pages changes)."""
+        self.run_dialog(AnnualPlanDialog(self.book, self, year=int(self.filters()["year"] or self.book.today().year)))
 
     def section_figures(self) -> None:
         self.run_dialog(SectionFiguresDialog(self.book, self.month_text(), self))

@@ -4,7 +4,6 @@ editor with evidence, feedback and its handling, and 生成公告 (PDF + xlsx in
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,11 +26,10 @@ from app.export import notice_docs
 from app.models.notices import obligations as ob
 from app.models.notices import query as notice_query
 from app.models.notices import records as notices
-from app.models.store import attachments
 from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.models.values.errors import AppError
-from app.ui.kit import dialogs, ops
+from app.ui.kit import attachment_view, dialogs, ops
 from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, can, focus_shortcut
@@ -328,6 +326,13 @@ class NoticesTab(QWidget):
             self.reload()
 
     def generate_for_obligation(self) -> None:
+        rows = self.obligations.selected_rows()
+        if len(rows) > 1:  # 批量生成: every selected duty, refusals listed per duty
+            fields = ob.Obligation.__dataclass_fields__
+            duties = [ob.Obligation(**{k: r[k] for k in fields}) for r in rows]
+            self._generate_many(lambda book, folder: notice_docs.for_selection(
+                book, folder, obligations=duties, on=book.today()))
+            return
         duty = self.current_obligation()
         if duty is not None and duty.object_type == "year":
             dialogs.info(self, "县级公告的内容由“登记已张贴/发布…”按数据生成，在网站发布后登记即可。")
@@ -381,6 +386,11 @@ class NoticesTab(QWidget):
                 self.reload()
 
     def generate_for_notice(self) -> None:
+        rows = self.records.selected_rows()
+        if len(rows) > 1:
+            ids = [int(r["id"]) for r in rows]
+            self._generate_many(lambda book, folder: notice_docs.for_selection(book, folder, notice_ids=ids))
+            return
         row = self.current_notice()
         if row is not None:
             self._generate(lambda book, folder: notice_docs.for_notice(book, int(row["id"]), folder))
@@ -402,12 +412,7 @@ class NoticesTab(QWidget):
         row = self.evidence.current_row()
         if row is None:
             return
-        file = attachments.get(self.book, int(row["attachment_id"]))
-        target = Path(tempfile.mkdtemp(prefix="fundledger-")) / str(file["name"])
-        data = file["data"]
-        assert isinstance(data, bytes)
-        target.write_bytes(data)
-        self.open_url(target)
+        attachment_view.show_attachment(self, self.book, int(row["attachment_id"]))  # inside the program
 
     def add_feedback(self) -> None:
         row = self.current_notice()
@@ -442,6 +447,25 @@ class NoticesTab(QWidget):
 
         ops.Op(self, self.book, "正在生成公告", lambda book, _: make(book, folder), writes=False, cancellable=False) \
             .success(made).run_in_background()
+
+    def _generate_many(self, make: Callable[[Book, Path], tuple[list[Path], list[tuple[str, str]]]]) -> None:
+        """批量生成公告 off the GUI thread; then what was written and, per item, what was not and why."""
+        folder = self.choose_folder()
+        if folder is None:
+            return
+
+        def made(result: tuple[list[Path], list[tuple[str, str]]]) -> None:
+            paths, refused = result
+            self.last_generated = paths
+            text = f"已生成 {len(paths) // 2} 份公告（PDF 和 Excel 各一份）到：{folder}"
+            if refused:
+                text += f"\n未生成 {len(refused)} 份：\n" + "\n".join(f"· {what}——{why}" for what, why in refused)
+            dialogs.info(self, text)
+            if paths:
+                self.open_url(folder)
+
+        ops.Op(self, self.book, "正在批量生成公告", lambda book, _: make(book, folder), writes=False,
+               cancellable=False).success(made).run_in_background()
 
     def choose_folder(self) -> Path | None:
         name = QFileDialog.getExistingDirectory(self, "选择公告保存的文件夹")

@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models.ledger import indicators
+from app.models.ledger import classification, indicators
 from app.models.payments import checks
 from app.models.plan import payees, projects
 from app.models.store.book import Book
@@ -83,6 +84,11 @@ class PaymentDialog(Answerable):
         self.func.setEditable(True)
         _fill(self.func, [(f"{f.code} {f.name}", f.code) for f in r.functional_codes if len(f.code) == 7])
         self.econ = QLineEdit(str(p.get("econ_code") or "31005"))
+        listed = classification.load()  # 经济分类 of the 2019 list as suggestions: type a code or pick one
+        econ_hints = QCompleter([f"{c} {n}" for c, n in listed.economic.items()], self.econ)
+        econ_hints.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.econ.setCompleter(econ_hints)
+        self.econ.setToolTip("经济分类科目编码（《2019年政府收支分类科目》，3 或 5 位）；输入编码或名称可选择")
         self.method = QComboBox()
         _fill(self.method, [(m.name + ("" if r.method_allowed(m.code) else "（不允许）"), m.code)
                             for m in r.payment.methods], p.get("method") or "direct")
@@ -233,7 +239,7 @@ class PaymentDialog(Answerable):
         return {"project_id": self.project.currentData(), "indicator_id": self.indicator.currentData(),
                 "payee_id": self.payee.currentData(), "amount": self.amount.text(), "kind": self.kind.currentData(),
                 "usage": self.usage.currentData(), "func_code": self.func.currentText().split(" ")[0],
-                "econ_code": self.econ.text(), "method": self.method.currentData(), "draft_date": iso(self.day),
+                "econ_code": self.econ.text().strip().split(" ")[0], "method": self.method.currentData(), "draft_date": iso(self.day),
                 "purpose": self.purpose.text()}
 
     def _done(self, submit: bool) -> None:

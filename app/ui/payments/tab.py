@@ -32,6 +32,7 @@ from app.ui.kit import dialogs, ops
 from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
+from app.ui.payments import review as review_flow
 from app.ui.payments.dialogs import MarkPaidDialog, PaymentDialog
 from app.ui.payments.payees_page import PayeesPage
 from app.ui.shell.folders import open_folder
@@ -155,7 +156,10 @@ class RequestsPage(QWidget):
         self._fill_status()
         self.model.reload(payment_query.PaymentQuery(self.book, status=str(self.status.currentData() or ""),
                                                      text=self.text.text()))
-        self.select("payment", select_id or (current["id"] if current else 0))
+        if select_id:  # an object asked for: found even if the filter has to be cleared
+            self.select("payment", select_id)
+        elif current:  # a new filter keeps the selected request only if it is still listed (never resets the filter)
+            self.view.select_id(current["id"])
         self.show_detail()
 
     def current(self) -> dict[str, Any] | None:
@@ -202,6 +206,7 @@ class RequestsPage(QWidget):
                  f"支付类型：{p['kind_name']}　支出用途：{p['usage_name']}　支付方式：{p['method_name']}",
                  f"功能科目：{p['func_code']} {p['func_name']}　经济科目：{p['econ_code']}　用途说明：{p['purpose']}"]
         for label, key in (("经办人超限理由", "soft_reason"), ("审核人确认意见", "override_note"),
+                           ("审核意见", "review_opinion"),
                            ("退回原因", "return_reason"), ("作废原因", "void_reason")):
             if p[key]:
                 parts.append(f"{label}：{p[key]}")
@@ -276,32 +281,17 @@ class RequestsPage(QWidget):
         self.reload(p["id"])
 
     def review(self) -> None:
-        p = self.current()
-        if not p:
-            return
-        note = ""
-        warns = self._warnings(p)
-        if warns:
-            text = dialogs.ask_text(self, "审核人确认", f"经办人的理由：{p['soft_reason'] or '（无）'}\n" +
-                                    "\n".join(f"· {o.message}" for o in warns) + "\n如同意，请写明审核意见：")
-            if text is None:
-                return
-            note = text
-        result = ops.run_op(self, self.book, lambda: payments.review(self.book, payment_id=p["id"], override_note=note))
-        if isinstance(result, dict):
-            if result["blocked"]:
-                dialogs.error(self, f"{p['request_no']} 审核时规则检查未通过，已退回：\n{result['payment']['return_reason']}")
-            else:
-                dialogs.info(self, f"{p['request_no']} 审核通过，待国库支付后登记凭证号。")
-        self.reload(p["id"])
+        """审核通过 the selected request(s): confirmation with 审核意见 (payments/review.py)."""
+        handled = review_flow.review_selected(self, self.book, self.view.selected_rows() or
+                                              ([c] if (c := self.current()) else []))
+        if handled:
+            self.reload(handled[0])
 
     def return_(self) -> None:
-        p = self.current()
-        if p:
-            reason = dialogs.ask_text(self, "退回", f"退回 {p['request_no']} 给经办人的理由：")
-            if reason is not None and ops.run_op(self, self.book, lambda: payments.return_payment(
-                    self.book, payment_id=p["id"], reason=reason)):
-                self.reload(p["id"])
+        handled = review_flow.return_selected(self, self.book, self.view.selected_rows() or
+                                              ([c] if (c := self.current()) else []))
+        if handled:
+            self.reload(handled[0])
 
     def void(self) -> None:
         p = self.current()

@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.export import signed, signoff
+from app.export import pdf, signed, signoff
 from app.models.reports import layout, monthly
 from app.models.reports.definitions import load as load_defs
 from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.models.values.errors import AppError
-from app.ui.kit import dialogs, ops
+from app.ui.kit import dialogs, ops, pdf_print, table_tools
 from app.ui.kit.ops import Op, Progress
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, can
@@ -60,6 +60,7 @@ class ReportsTab(QWidget):
         super().__init__(parent)
         self.book = book
         self.preview: monthly.Preview | None = None
+        self.printed: pdf_print.PdfSource | None = None
         self.job: Op[Any] | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -85,12 +86,17 @@ class ReportsTab(QWidget):
         self.reopen_button.clicked.connect(self.reopen)
         self.export_button = QPushButton("重新生成已签发报送包…")
         self.export_button.clicked.connect(self.export)
-        for b in (self.preview_button, self.pdf_button, self.sign_button, self.reopen_button, self.export_button):
+        self.print_button = QPushButton("打印预览…")
+        self.print_button.setToolTip("九张月报表（与报送包中的 PDF 相同）在窗口中预览，可从预览中打印")
+        self.print_button.clicked.connect(self.print_package)
+        for b in (self.preview_button, self.pdf_button, self.print_button, self.sign_button, self.reopen_button,
+                  self.export_button):
             bar.addWidget(b)
         bar.addStretch(1)
         layout_.addLayout(bar)
         self.may = {self.sign_button: can(book, "sign_off"), self.reopen_button: can(book, "reopen_month")}
-        self.buttons = (self.preview_button, self.pdf_button, self.sign_button, self.reopen_button, self.export_button)
+        self.buttons = (self.preview_button, self.pdf_button, self.print_button, self.sign_button, self.reopen_button,
+                        self.export_button)
         self.set_busy(False)
         split = QSplitter(Qt.Orientation.Horizontal)
         left = QSplitter(Qt.Orientation.Vertical)
@@ -257,6 +263,30 @@ class ReportsTab(QWidget):
             return signoff.write_preview(own, month=month, out_dir=folder / "预览稿", progress=progress.step)
 
         self.start_job(f"生成 {month} 预览稿", write, lambda result: self.open_folder(result.folder))
+
+    def print_package(self) -> None:
+        """打印预览 of the month's package: its PDF made off the GUI thread, shown page by page (kit.pdf_print)."""
+        month = self.selected_month()
+        if month is None or self.busy():
+            return
+
+        row = self.months.current_row() or {}
+        version = int(row["version"]) if row.get("status") == "已签发" and row.get("version") else None
+
+        def work(own: Book, progress: Progress) -> bytes:
+            if version:  # a signed month: the PDF exactly as it was sent, kept in the file at sign-off
+                sent = [d for n, d in signed.signed_files(own, month=month, version=version).items()
+                        if n.lower().endswith(".pdf")]
+                if sent:
+                    return sent[0]
+            return pdf.pdf_bytes(monthly.preview(own, month=month, progress=progress.step).package)
+
+        def show(data: bytes) -> None:
+            self.printed = pdf_print.PdfSource(data, self)
+            what = f"{month} 月报（已签发第 {version} 版）" if version else f"{month} 月报（预览稿）"
+            table_tools.preview(self, what, pdf_print.paint_pdf(self.printed), printer=None)
+
+        self.start_job(f"准备 {month} 月报的打印预览", work, show)
 
     def write_missing_package(self, month: str) -> None:
         """A signed month whose package folder was never written (the sign-off was interrupted): offer to write it."""

@@ -42,7 +42,7 @@ def test_template_round_trip_imports_projects_with_funding(book: Book, template:
     login_as(book, "clerk")
     ind = register(book, doc_no="新财农〔2026〕3号", amount=1_000_000_00)
     wb = openpyxl.load_workbook(template)
-    assert wb.sheetnames == ["项目", "资金来源", "填表说明"]
+    assert wb.sheetnames == ["项目", "资金来源", "年度计划数", "填表说明"]
     second = ROW | {"项目编号*": "XM-002", "项目名称*": "托格拉克村养殖小区", "项目类别*": "industry",
                     "基础建设类（是/否）": "否", "合同金额（元）": None, "质保金比例（%）": None}
     data = fill(template, [ROW, second], [("XM-001", "新财农〔2026〕3号", None, 800000),
@@ -98,3 +98,41 @@ def test_existing_code_refused(book: Book, template: Path) -> None:
     plan_import.import_plan(book, file_name="a.xlsx", data=fill(template, [ROW], []))
     with pytest.raises(RowErrors, match="已存在"):
         plan_import.import_plan(book, file_name="b.xlsx", data=fill(template, [ROW], []))
+
+
+def _with_plans(template: Path, plans: list[tuple], project_rows: list[dict] | None = None) -> bytes:
+    wb = openpyxl.load_workbook(io.BytesIO(fill(template, project_rows or [], [])))
+    for r in plans:
+        wb["年度计划数"].append(list(r))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_annual_plans_import_with_the_plan(book: Book, template: Path) -> None:
+    """The optional 年度计划数 sheet: by item code or name, replacing an earlier figure, in the same transaction."""
+    login_as(book, "clerk")
+    register(book, doc_no="新财农〔2026〕3号", amount=1_000_000_00)
+    data = _with_plans(template, [(2026, "ZX01", 1_200_000), (2026, "以工代赈资金", "300,000.50")], [ROW])
+    ids = plan_import.import_plan(book, file_name="计划.xlsx", data=data)
+    assert len(ids) == 1
+    plans = dict(book.conn.execute("SELECT item, amount FROM annual_plans WHERE year = 2026").fetchall())
+    assert plans == {"ZX01": 1_200_000_00, "ZX02": 300_000_50}
+    only_plans = _with_plans(template, [(2026, "ZX01", 1_500_000)])  # no projects: just the plan figures
+    assert plan_import.import_plan(book, file_name="计划2.xlsx", data=only_plans) == []
+    assert book.conn.execute("SELECT amount FROM annual_plans WHERE item = 'ZX01'").fetchone()[0] == 1_500_000_00
+
+
+def test_annual_plan_below_issued_refuses_the_whole_file(book: Book, template: Path) -> None:
+    login_as(book, "clerk")
+    register(book, doc_no="新财农〔2026〕3号", amount=1_000_000_00)
+    data = _with_plans(template, [(2026, "ZX01", 999_999.99), (2026, "ZX02", 5), (2026, "ZX02", 6),
+                                  (2026, "不存在的资金", 1), (None, "ZX03", 1)], [ROW])
+    with pytest.raises(RowErrors) as err:
+        plan_import.import_plan(book, file_name="计划.xlsx", data=data)
+    found = {(row, field): reason for row, field, reason in err.value.errors}
+    assert "不能少于已下达数" in found[(2, "年度计划数表·年度计划数")]
+    assert "与第 3 行重复" in found[(4, "年度计划数表·资金项目")]
+    assert (5, "年度计划数表·资金项目") in found and (6, "年度计划数表·年度") in found
+    assert book.conn.execute("SELECT count(*) FROM annual_plans").fetchone()[0] == 0
+    assert book.conn.execute("SELECT count(*) FROM projects").fetchone()[0] == 0

@@ -65,6 +65,8 @@ def _money_columns(ws) -> tuple[int, dict[int, str]]:  # type: ignore[no-untyped
             heads = {}
             for c in range(2, ws.max_column + 1):
                 top, sub = ws.cell(r, c).value, ws.cell(r + 1, c).value
+                if top == "功能科目":  # the one text column of 表3
+                    continue
                 heads[c] = f"{top or ''}{sub or ''}" if sub else str(top)
             return r + 2, heads
     raise AssertionError("表3 表头未找到")

@@ -222,7 +222,7 @@ def test_a_total_typed_in_by_hand_fails_check_0(pref: Book, work: Path, tmp_path
     wb = load_workbook(next(folder.glob("*.xlsx")))
     ws = wb["表3"]
     total = next(row for row in ws.iter_rows() if row[0].value == "合计")
-    _edit_cell(folder, "表3", total[6].coordinate, float(total[6].value) + 10_000)  # 期末结余 合计
+    _edit_cell(folder, "表3", total[7].coordinate, float(total[7].value) + 10_000)  # 期末结余 合计（第 8 列）
     _resign(folder, _county_signer(work, "甲县"), manifest=lambda m: m.update(version=2),
             body=lambda d: d.update(version=2))
     got = receive.receive(pref, folder)

@@ -54,10 +54,13 @@ def fund_rows() -> tuple[list[dict[str, object]], list[dict[str, object]], list[
         income_m, income_c = sum(mon), sum(cum)
         t3.append({**names, "opening": opening, "income_month": income_m, "income_cum": income_c,
                    "spend_month": spend_m, "spend_cum": spend_c, "closing": opening + income_c - spend_c,
-                   "treasury_paid_cum": treasury})
+                   "treasury_paid_cum": treasury, "func_codes": "2130505 生产发展"})
+        carry_spent = min(spend_c, opening)  # 先支结转、后支当年
         t4.append({**names, "available": opening + income_c, "spent_cum": spend_c, "elapsed_days": ELAPSED,
                    "pace_days": PACE, "bond_received": bond[0], "bond_spent": bond[1], "bond_idle": bond[2],
-                   "retention": retention})
+                   "retention": retention, "carry_available": opening, "carry_spent": carry_spent,
+                   "current_available": income_c, "current_spent": spend_c - carry_spent,
+                   "idle_1y": opening - carry_spent, "idle_2y": 0})
     return t1, t3, t4
 
 
@@ -99,7 +102,8 @@ def indicator_rows() -> list[dict[str, object]]:
         rows.append({"doc_no": no, "kind_name": kind, "source_level": level, "amount": amount * W,
                      "upper_doc_date": dt.date.fromisoformat(upper), "received_on": dt.date.fromisoformat(received),
                      "allocated": allocated * W, "issued_on": dt.date.fromisoformat(issued) if issued else None,
-                     "days_used": used, "limit": limit, "overdue": overdue})  # fmt: skip
+                     "days_used": used, "limit": limit, "overdue": overdue,
+                     "stages": f"县：{'逾期' if overdue else '按时'}", "late_stages": "县" if overdue else "无"})  # fmt: skip
     return rows
 
 
@@ -122,7 +126,7 @@ PROJECTS = [  # 编号, 名称, 类别, 计划, 本月笔数, 本月支付, 累�
 def project_rows() -> list[dict[str, object]]:
     keys = ("project_no", "project_name", "category", "planned", "pay_count_month", "paid_month", "paid_cum",
             "prepaid_cum", "returned_month", "return_reasons")  # fmt: skip
-    return [dict(zip(keys, p, strict=True)) for p in PROJECTS]
+    return [dict(zip(keys, p, strict=True)) | {"func_codes": "2130505", "econ_codes": "30905"} for p in PROJECTS]
 
 
 NOTICES = [  # 层级, 类别, 应公示, 已公示, 实名制发放笔数, 已实名公示笔数, 群众反映, 已处理
@@ -172,7 +176,8 @@ def warning_rows() -> list[dict[str, object]]:
         status = [w[3] for w in mine]
         rows.append({"code": code, "name": name, "new_month": len(new), "amount": sum(w[4] for w in new),
                      "cum_count": len(mine), "rectified": status.count("rectified"),
-                     "rectifying": status.count("rectifying"), "unrectified": status.count("new")})  # fmt: skip
+                     "rectifying": status.count("rectifying"), "unrectified": status.count("new"),
+                     "arose_month": len(new), "arose_cum": len(mine), "found_later": 0})  # fmt: skip
     return rows
 
 
@@ -180,16 +185,17 @@ def performance_rows() -> list[dict[str, object]]:
     return [
         {"project_no": "XM2026-001", "project_name": "阿克苏乡村道路硬化工程", "goals_set": True,
          "goals_with_funds": True, "indicator_count": 8, "monitored_month": 8, "deviations": 0,
-         "corrective": "", "self_eval": "年中自评 92 分"},
+         "corrective": "", "self_eval": "年中自评 92 分", "flag": ""},
         {"project_no": "XM2026-002", "project_name": "林果业提质增效项目", "goals_set": True,
          "goals_with_funds": True, "indicator_count": 9, "monitored_month": 9, "deviations": 2,
-         "corrective": "调整技术培训安排，增加入户指导频次", "self_eval": ""},
+         "corrective": "调整技术培训安排，增加入户指导频次", "self_eval": "", "flag": ""},
         {"project_no": "XM2026-003", "project_name": "以工代赈水渠修复工程", "goals_set": True,
          "goals_with_funds": False, "indicator_count": 6, "monitored_month": 5, "deviations": 1,
-         "corrective": "劳务报酬发放进度滞后，已督促实施单位按月发放", "self_eval": ""},
+         "corrective": "劳务报酬发放进度滞后，已督促实施单位按月发放", "self_eval": "",
+         "flag": "1 个指标本月未监控"},
         {"project_no": "XM2026-007", "project_name": "设施农业大棚建设项目", "goals_set": False,
          "goals_with_funds": False, "indicator_count": 0, "monitored_month": 0, "deviations": 0,
-         "corrective": "", "self_eval": ""},
+         "corrective": "", "self_eval": "", "flag": "未编制绩效目标"},
     ]  # fmt: skip
 
 
@@ -198,19 +204,19 @@ def problem_rows() -> list[dict[str, object]]:
         {"found_on": dt.date(2026, 10, 8), "problem_type": "违规支付", "warning_id": 105,
          "description": "设施农业大棚建设项目支付超出项目计划中该指标安排的金额", "project": "设施农业大棚建设项目",
          "amount": 1_512_345_67, "section": "农业股", "measures": "退回超付部分，重新履行审核程序",
-         "deadline": dt.date(2026, 11, 30), "status": "未整改"},
+         "deadline": dt.date(2026, 11, 30), "status": "未整改", "flag": ""},
         {"found_on": dt.date(2026, 10, 21), "problem_type": "违规支付", "warning_id": 106,
          "description": "收款账户 6228480012345678901 为乡镇财政所账户，非最终收款人", "project": "林果业提质增效项目",
          "amount": 42_000_00, "section": "扶贫资金管理股", "measures": "追回资金，改为直接支付至农户",
-         "deadline": dt.date(2026, 11, 15), "status": "整改中"},
+         "deadline": dt.date(2026, 11, 15), "status": "整改中", "flag": ""},
         {"found_on": dt.date(2026, 10, 5), "problem_type": "专账对账不符", "warning_id": 111,
          "description": "以工代赈资金专账累计支出与国库支付数相差 50,000.00 元", "project": "",
          "amount": 50_000_00, "section": "国库股", "measures": "逐笔核对支付凭证",
-         "deadline": dt.date(2026, 11, 10), "status": "整改中"},
+         "deadline": dt.date(2026, 11, 10), "status": "整改中", "flag": ""},
         {"found_on": dt.date(2026, 9, 18), "problem_type": "公告公示不规范", "warning_id": None,
          "description": "个别村公示栏未标注监督电话 12317", "project": "", "amount": None,
          "section": "扶贫资金管理股", "measures": "补充公示内容并拍照留存", "deadline": dt.date(2026, 10, 10),
-         "status": "已整改"},
+         "status": "已整改", "flag": ""},
     ]  # fmt: skip
 
 
@@ -243,7 +249,8 @@ def many_projects(n: int) -> list[dict[str, object]]:
         rows.append({"project_no": f"XM2026-{i:04d}", "project_name": f"第{i}号村产业发展项目（庭院经济）",
                      "category": "产业发展", "planned": planned, "pay_count_month": i % 4,
                      "paid_month": (i % 4) * 12_345_67, "paid_cum": planned // 2, "prepaid_cum": planned // 10,
-                     "returned_month": int(i % 3 == 0), "return_reasons": "附件不全" if i % 3 == 0 else ""})  # fmt: skip
+                     "returned_month": int(i % 3 == 0), "return_reasons": "附件不全" if i % 3 == 0 else "",
+                     "func_codes": "2130505", "econ_codes": "30905"})  # fmt: skip
     return rows
 
 

@@ -16,7 +16,7 @@ def failing(package: PackageData) -> dict[int, CheckResult]:
 
 def test_consistent_package_passes_all_seven(package: PackageData) -> None:
     results = cross_checks(package)
-    assert [r.no for r in results] == [1, 2, 3, 4, 5, 6, 7]
+    assert [r.no for r in results] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert all(r.ok for r in results), [r.detail for r in results if not r.ok]
     assert results[0].detail == "均为 105,600,000.00 元" and results[0].name.startswith("表1 累计到位小计合计")
 
@@ -103,3 +103,44 @@ def test_a_check_that_cannot_run_fails_with_the_reason(package: PackageData) -> 
     assert results[5].ok and results[6].ok
     missing = dataclasses.replace(package, rows={k: v for k, v in package.rows.items() if k != "problems"})
     assert "缺少数据源 problems" in {r.no: r for r in cross_checks(missing)}[7].detail
+
+
+# -- 8–10: the columns issue 18 added -------------------------------------------------------------------------
+def test_8_carried_money_disagrees_with_opening_balance(package: PackageData) -> None:
+    t4 = sample.fund_rows()[2]
+    t4[0]["carry_available"] += 1  # 上年结转 no longer the 表3 年初结余
+    bad = failing(sample.with_rows(package, "spending_progress", t4))
+    assert list(bad) == [8] and "ZX01：上年结转" in bad[8].detail
+    assert RowRef("表4", 1, "扶贫发展资金") in bad[8].rows_involved
+
+
+def test_8_split_of_spending_disagrees_with_ledger(package: PackageData) -> None:
+    t4 = sample.fund_rows()[2]
+    t4[1]["current_spent"] -= 1_00
+    bad = failing(sample.with_rows(package, "spending_progress", t4))
+    assert list(bad) == [8] and "ZX02：结转已支出+当年已支出" in bad[8].detail
+
+
+def test_8_idle_money_above_what_is_left(package: PackageData) -> None:
+    t4 = sample.fund_rows()[2]
+    t4[2]["idle_1y"] = 10**12  # more than the item's closing balance
+    assert list(failing(sample.with_rows(package, "spending_progress", t4))) == [8]
+    t4 = sample.fund_rows()[2]
+    t4[0]["idle_2y"] = t4[0]["idle_1y"] + 1  # 2年以上 more than 1年以上 (which includes it)
+    assert list(failing(sample.with_rows(package, "spending_progress", t4))) == [8]
+
+
+def test_9_arisen_this_month_more_than_this_year(package: PackageData) -> None:
+    rows = sample.warning_rows()
+    rows[0]["arose_month"] = rows[0]["arose_cum"] + 1
+    bad = failing(sample.with_rows(package, "warning_summary", rows))
+    assert list(bad) == [9] and "W1" in bad[9].detail
+
+
+def test_10_overdue_flag_without_a_past_deadline(package: PackageData) -> None:
+    rows = sample.problem_rows()
+    rows[0]["flag"] = "逾期 3 天未整改"  # its deadline is 2026-11-30, after the period
+    bad = failing(sample.with_rows(package, "problems", rows))
+    assert list(bad) == [10]
+    rows[0]["deadline"] = dt.date(2026, 10, 28)
+    assert not failing(sample.with_rows(package, "problems", rows))

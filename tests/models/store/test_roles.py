@@ -36,7 +36,7 @@ SPEC: dict[str, set[str]] = {
     "sign_off": {H},
     "create_signing_key": {H},  # a file from before signing keys: the chief's first sign-off makes one
     # the 专账: the clerk enters; the reviewer may post the expenditure of a payment and explain differences
-    "register_indicator": {C}, "adjust_indicator": {C}, "post_ledger_entry": {C, R}, "manual_ledger_entry": {C},
+    "register_indicator": {C}, "adjust_indicator": {C}, "correct_indicator": {C}, "post_ledger_entry": {C, R}, "manual_ledger_entry": {C},
     "import_treasury": {C}, "save_treasury_mapping": {C}, "record_section_ledger": {C, R},
     "explain_difference": {C, R},
     # the plan
