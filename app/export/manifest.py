@@ -214,15 +214,20 @@ def write_package(
     overwrite: bool = False,
     rendering_block: Rendering | None = None,
     extra: Mapping[str, bytes] | None = None,
+    files: Mapping[str, bytes] | None = None,
 ) -> PackageResult:
-    """Write `<out_dir>/<bureau>_<YYYY-MM>_v<N>/` whole or not at all (a temp folder renamed at the end)."""
+    """Write `<out_dir>/<bureau>_<YYYY-MM>_v<N>/` whole or not at all (a temp folder renamed at the end).
+
+    `files`: the package's files already rendered by `package_files` for this package (the sign-off renders
+    once, hashes and signs those bytes, and writes the same bytes); otherwise they are rendered here."""
     defs = defs or definitions.load()
     names = file_names(package, defs)
     out = Path(out_dir)
     folder = out / names["folder"]
     if folder.exists() and not overwrite:
         raise AppError(f"报送包文件夹已存在：{folder}。每个版本只生成一次；如需重新生成，请换一个输出目录。")
-    files = package_files(package, defs=defs, templates=templates, rendering_block=rendering_block)
+    files = dict(files) if files is not None else package_files(package, defs=defs, templates=templates,
+                                                                 rendering_block=rendering_block)
     files.update(extra or {})  # 签名.json: made from the manifest, so written beside it, not listed in it
     staging = out / f".{names['folder']}.{os.getpid()}.tmp"
     try:

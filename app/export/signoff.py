@@ -24,7 +24,7 @@ from app.models.reports.monthly import (
     preview,
     signed_package,
 )
-from app.models.reports.package_data import SignOff
+from app.models.reports.package_data import PackageData, SignOff
 from app.models.store import audit, backup, keys, periods, signature, users
 from app.models.store.book import Book
 from app.models.values.errors import ValidationError
@@ -96,47 +96,59 @@ def sign_off(book: Book, *, month: str, out_dir: Path | str, password: str | Non
         raise ValidationError(f"{'、'.join(earlier)} 尚未签发：月份按顺序签发，请先签发较早的月份，或与 {month} 一并签发",
                               field="月份")
     reviewer, preparer = _names(book, reviewer_id, preparer_id)
-    step(0, 5, "核对表间勾稽关系…")
-    _refuse_failed(preview(book, month=month).checks, "")
+    step(0, 5, "汇总并核对表间勾稽关系…")
+    signed_at = book.now().replace(microsecond=0)
+    sign = SignOff(chief=book.user.name, reviewer=reviewer, preparer=preparer, signed_at=signed_at,
+                   comment=comment.strip())
+
+    def assemble_now(conn_head: tuple[int, str], when: str) -> PackageData:
+        found = assemble(book, month=month, version=next_version(book, month), audit_head=conn_head, signoff=sign)
+        _refuse_failed(xc.cross_checks(found), when)  # on the data signed
+        return found
+
+    head = audit.head(book.conn)
+    package = assemble_now(head, "")  # assembled once; again below only if something was written meanwhile
     signer = _unlock(book, password)
     step(1, 5, "签发前备份数据库…")
-    backup.make(book, reason="签发前")
-    signed_at = book.now().replace(microsecond=0)
+    if not backup.covered(book, by=backup.SIGNED):  # the month before, signed just now in `sign_months`
+        backup.make(book, reason=backup.SIGN_OFF_REASON)
     with book.write("sign_off") as conn:
         step(2, 5, "生成报送包（工作簿、PDF、清单）…")
-        head = audit.head(conn)
-        package = assemble(book, month=month, version=next_version(book, month), audit_head=head,
-                           signoff=SignOff(chief=book.user.name, reviewer=reviewer, preparer=preparer,
-                                           signed_at=signed_at, comment=comment.strip()))
+        if audit.head(conn) != head:  # written meanwhile (the first signing key, another window): again
+            head = audit.head(conn)
+            package = assemble_now(head, "（按签发时的数据重新核对）")
         package = dataclasses.replace(package, signing_key=signer.key.fingerprint)
-        _refuse_failed(xc.cross_checks(package), "（按签发时的数据重新核对）")  # on the data actually signed
         used = report_templates.template_ids(book)
         block = signed.rendering_now(book, int(month[:4]))
-        files = manifest.package_files(package, templates=report_templates.templates(book, used), rendering_block=block)
+        specs = report_templates.templates(book, used)
+        files = manifest.package_files(package, templates=specs, rendering_block=block)  # rendered once
         names = manifest.file_names(package)
         body = signature.payload(conn, signer=signer, login=book.user.login, name=book.user.name, month=month,
                                  version=package.version, signed_at=signed_at.isoformat(sep=" "),
                                  manifest_name=names["manifest"], manifest_sha256=manifest.sha256(files[names["manifest"]]),
                                  head=head)
         sig = signature.sign(body, signer)
-        files[signature.FILE_NAME] = sig
         text = snapshot.dumps(package)
         step(3, 5, "记录签发并结账…")
+        stored = {**files, signature.FILE_NAME: sig}
         cur = conn.execute(
             "INSERT INTO signoffs (month, version, status, signed_by, signed_at, comment, audit_seq, audit_hash, data, "
             "data_sha256, files, templates, signature) VALUES (?, ?, 'signed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (month, package.version, book.user.id, signed_at.isoformat(sep=" "), comment.strip(), head[0], head[1],
-             text, snapshot.digest(text), json.dumps({n: manifest.sha256(d) for n, d in sorted(files.items())},
+             text, snapshot.digest(text), json.dumps({n: manifest.sha256(d) for n, d in sorted(stored.items())},
                                                      ensure_ascii=False, sort_keys=True),
              json.dumps(used, sort_keys=True), sig.decode("utf-8")))
         signoff_id = int(cur.lastrowid or 0)
-        for name, data in sorted(files.items()):
+        for name, data in sorted(stored.items()):
             conn.execute("INSERT INTO signoff_files (signoff_id, name, attachment_id) VALUES (?, ?, ?)",
                          (signoff_id, name, report_templates.store_file(conn, book, name, data)))
         periods.close_month(book, month=month)
         step(4, 5, "写出报送包…")  # the last chance to cancel: nothing is committed yet
-    return manifest.write_package(package, out_dir, templates=report_templates.templates(book, used),
-                                  rendering_block=block, extra={signature.FILE_NAME: sig})
+    # The backup before signing plus this sign-off (its data and files are stored in the file and written
+    # out below) cover the file as it now stands: no second full copy when the file is closed next.
+    backup.cover(book, backup.SIGNED)
+    return manifest.write_package(package, out_dir, templates=specs, rendering_block=block,
+                                  extra={signature.FILE_NAME: sig}, files=files)
 
 
 def sign_months(book: Book, *, months: list[str], out_dir: Path | str, password: str | None = None,

@@ -19,10 +19,12 @@ def test_filter_by_user_and_table(qtbot, qtmodeltester, book: Book) -> None:
     assert total == book.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     tab.table.setCurrentIndex(tab.table.findData("users"))
     tab.apply_filter()
+    assert tab.query.wait()
     assert 0 < tab.model.total < total
     assert all(r["tbl"] == "users" for r in tab.model.rows)
     tab.text.setText("xiaowang")
     tab.apply_filter()
+    assert tab.query.wait()
     assert tab.model.total == 1 and tab.model.rows[0]["op_name"] == "新增用户"
     tab.view.selectRow(0)
     fields = {tab.detail.item(i, 0).text(): tab.detail.item(i, 2).text() for i in range(tab.detail.rowCount())}

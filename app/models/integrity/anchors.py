@@ -178,7 +178,8 @@ def check_drift(book: Book) -> Iterator[Finding]:
         package = snapshot.loads(row["data"])
         try:
             live = json.loads(snapshot.dumps(assemble(book, month=row["month"], version=package.version,
-                                                      signoff=package.signoff, audit_head=package.audit_head)))
+                                                      signoff=package.signoff, audit_head=package.audit_head,
+                                                      carried=False)))  # the whole history, not a carried figure
         except AppError as exc:
             yield Finding("已签发月份", _where(row), f"无法按现有数据重新汇总：{exc}")
             continue

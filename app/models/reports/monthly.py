@@ -59,10 +59,12 @@ def next_version(book: Book, month: str) -> int:
 
 
 def assemble(book: Book, *, month: str, version: int | None = None, signoff: SignOff | None = None,
-             audit_head: tuple[int, str] | None = None, progress: ProgressFn | None = None) -> PackageData:
-    """Every table's rows for the month, read from the data as it stands now."""
+             audit_head: tuple[int, str] | None = None, progress: ProgressFn | None = None,
+             carried: bool = True) -> PackageData:
+    """Every table's rows for the month, read from the data as it stands now. `carried=False`: balances summed
+    over the whole history instead of carried from the last signed month (verify's re-summing)."""
     periods.parse_month(month)
-    p = report_data.Period(book, month)
+    p = report_data.Period(book, month, carried=carried)
     if signoff and signoff.signed_at:  # 表7's 按发生时间 columns: what was known when it was signed
         p.known_by = signoff.signed_at.isoformat(sep=" ", timespec="seconds")
     bureau = _bureau(book)

@@ -21,10 +21,14 @@ LEVEL_COLUMNS = {"central": "central", "region": "region", "prefecture": "prefec
 
 
 class Period:
-    """The month being reported: its statistical period and the year it accumulates from."""
+    """The month being reported: its statistical period and the year it accumulates from.
 
-    def __init__(self, book: Book, month: str) -> None:
+    `carried`: balances may start from the last signed month's (see `carried_from`); verify's re-summing of
+    signed months passes False and sums the whole history, so a carried figure is never checked against itself."""
+
+    def __init__(self, book: Book, month: str, *, carried: bool = True) -> None:
         self.month = month
+        self.carried = carried
         self.start, self.end = periods.bounds(book, month)
         self.year = int(month[:4])
         self.year_start = dt.date(self.year, 1, 1)
@@ -67,8 +71,27 @@ def annual_plans(book: Book, year: int) -> dict[str, int]:
 
 
 def ledger_balances(book: Book, p: Period) -> Rows:
-    """表3: 年初结余, income and expenditure (month, year), closing, and what the treasury paid."""
-    ys, ms, me = p.year_start.isoformat(), p.start.isoformat(), p.end.isoformat()
+    """表3: 年初结余, income and expenditure (month, year), closing, and what the treasury paid.
+
+    Reads the month's rows plus the balances carried from the last signed month (issue #22): the cost
+    follows the months since that sign-off, not the whole history. Without one, the whole history."""
+    carry = carried_from(book, p) if p.carried else None
+    rows = _balances_carried(book, p, *carry) if carry else _balances_full(book, p)
+    ys, me = p.year_start.isoformat(), p.end.isoformat()
+    treasury = {r[0]: int(r[1]) for r in book.conn.execute(
+        "SELECT i.item, sum(t.amount) FROM treasury_payments t JOIN indicators i ON i.id = t.indicator_id "
+        "WHERE t.pay_date BETWEEN ? AND ? GROUP BY i.item", (ys, me))}
+    func = review.item_functional(book, p.end)
+    return [r | {"treasury_paid_cum": treasury.get(r["item_code"], 0), "func_codes": func.get(r["item_code"], "")}
+            for r in rows if r["opening"] or r["income_cum"] or r["spend_cum"] or r["closing"]]
+
+
+BALANCE_FIELDS = ("opening", "income_month", "income_cum", "spend_month", "spend_cum", "closing")
+
+
+def _balances_full(book: Book, p: Period) -> Rows:
+    """表3's figures by item summed over every ledger entry up to the period end (the independent sum)."""
+    ys, ms = p.year_start.isoformat(), p.start.isoformat()
     extra = f"""
         coalesce(sum(CASE WHEN e.entry_date < ? THEN {BALANCE} END), 0) AS opening,
         coalesce(sum(CASE WHEN e.entry_date >= ? THEN {INCOME} END), 0) AS income_month,
@@ -76,13 +99,82 @@ def ledger_balances(book: Book, p: Period) -> Rows:
         coalesce(sum(CASE WHEN e.entry_date >= ? THEN {EXPENSE} END), 0) AS spend_month,
         coalesce(sum(CASE WHEN e.entry_date >= ? THEN {EXPENSE} END), 0) AS spend_cum,
         coalesce(sum({BALANCE}), 0) AS closing"""
-    rows = _items(book, p, extra, (ys, ms, ys, ms, ys))
-    treasury = {r[0]: int(r[1]) for r in book.conn.execute(
-        "SELECT i.item, sum(t.amount) FROM treasury_payments t JOIN indicators i ON i.id = t.indicator_id "
-        "WHERE t.pay_date BETWEEN ? AND ? GROUP BY i.item", (ys, me))}
-    func = review.item_functional(book, p.end)
-    return [r | {"treasury_paid_cum": treasury.get(r["item_code"], 0), "func_codes": func.get(r["item_code"], "")}
-            for r in rows if r["opening"] or r["income_cum"] or r["spend_cum"] or r["closing"]]
+    return _items(book, p, extra, (ys, ms, ys, ms, ys))
+
+
+def carried_from(book: Book, p: Period) -> tuple[dt.date, dict[str, dict[str, Any]]] | None:
+    """The last signed month before `p` whose period ends before `p` starts, as (its period end, its 表3 rows by
+    item) — when nothing dated up to that end can have changed since: that month and every earlier one are
+    closed (the triggers refuse entries in closed months and before the last signed one). The rows are the
+    signed snapshot's: covered by the sign-off's signature (the workbook's 表3 is in the signed manifest) and
+    summed again from the whole history by verify (`anchors.check_drift`). Else None (sum everything)."""
+    row = book.conn.execute(
+        "SELECT month, data FROM signoffs WHERE status = 'signed' AND month < ? ORDER BY month DESC LIMIT 1",
+        (p.month,)).fetchone()
+    if row is None:
+        return None
+    month = str(row[0])
+    if book.conn.execute("SELECT 1 FROM periods WHERE month <= ? AND closed = 0 LIMIT 1", (month,)).fetchone() \
+            or not book.conn.execute("SELECT 1 FROM periods WHERE month = ? AND closed = 1", (month,)).fetchone():
+        return None
+    import json
+
+    doc = json.loads(row[1])
+    end = dt.date.fromisoformat(doc["period_end"]["$date"])
+    rows = doc["rows"].get("ledger_balances")
+    if end >= p.start or rows is None:
+        return None
+    if end >= p.year_start and int(month[:4]) != p.year:
+        return None  # its 年初结余 and year figures are another year's: they do not carry
+    return end, {str(r["item_code"]): r for r in rows}
+
+
+def _balances_carried(book: Book, p: Period, end: dt.date, signed: dict[str, dict[str, Any]]) -> Rows:
+    """表3's figures from the signed month's (period end `end`) plus the entries dated after it."""
+    ys, ms, after, me = p.year_start.isoformat(), p.start.isoformat(), end.isoformat(), p.end.isoformat()
+    since = {str(r["item"]): dict(r) for r in book.conn.execute(f"""
+        SELECT it.code AS item, k.code AS kind_code,
+        coalesce(sum(CASE WHEN e.entry_date < ? THEN {BALANCE} END), 0) AS before_year,
+        coalesce(sum(CASE WHEN e.entry_date >= ? THEN {INCOME} END), 0) AS income_month,
+        coalesce(sum(CASE WHEN e.entry_date >= ? THEN {INCOME} END), 0) AS income_year,
+        coalesce(sum(CASE WHEN e.entry_date >= ? THEN {EXPENSE} END), 0) AS spend_month,
+        coalesce(sum(CASE WHEN e.entry_date >= ? THEN {EXPENSE} END), 0) AS spend_year,
+        coalesce(sum({BALANCE}), 0) AS delta
+        FROM ledger_entries e JOIN indicators i ON i.id = e.indicator_id
+        JOIN fund_kinds k ON k.code = i.kind JOIN fund_items it ON it.code = i.item
+        WHERE e.entry_date > ? AND e.entry_date <= ? GROUP BY it.code""", (ys, ms, ys, ms, ys, after, me))}
+    same_year = end >= p.year_start
+    codes = set(signed) | set(since)
+    if not codes:
+        return []
+    kinds = {code: str((since.get(code) or signed[code])["kind_code"]) for code in codes}
+    names = {str(r[0]): r for r in book.conn.execute(
+        f"SELECT it.code, it.name, it.sort FROM fund_items it WHERE it.code IN ({','.join('?' * len(codes))})",
+        sorted(codes))}
+    kind_rows = {str(r[0]): r for r in book.conn.execute("SELECT code, name, sort FROM fund_kinds")}
+    out = []
+    for code in codes:
+        old = signed.get(code, {})
+        new = since.get(code, {})
+        got = {f: int(new.get(f, 0)) for f in ("before_year", "income_month", "income_year", "spend_month",
+                                               "spend_year", "delta")}
+        if same_year:
+            opening = int(old.get("opening", 0))
+            income_cum = int(old.get("income_cum", 0)) + got["income_year"]
+            spend_cum = int(old.get("spend_cum", 0)) + got["spend_year"]
+        else:
+            opening = int(old.get("closing", 0)) + got["before_year"]
+            income_cum, spend_cum = got["income_year"], got["spend_year"]
+        kind = kind_rows[kinds[code]]
+        item = names[code]
+        out.append({"kind_code": kinds[code], "kind_name": kind[1], "item_code": code, "item_name": item[1],
+                    "opening": opening, "income_month": got["income_month"], "income_cum": income_cum,
+                    "spend_month": got["spend_month"], "spend_cum": spend_cum,
+                    "closing": int(old.get("closing", 0)) + got["delta"], "_sort": (kind[2], item[2], code)})
+    out.sort(key=lambda r: r["_sort"])
+    for r in out:
+        del r["_sort"]
+    return out
 
 
 def spending_progress(book: Book, p: Period) -> Rows:

@@ -23,6 +23,7 @@ class OpenFile(Protocol):
     integrity: str
     notice: str
     user: Any
+    backup_covers: tuple[int, str, str] | None
 
     @property
     def rules(self) -> Any: ...
@@ -117,8 +118,38 @@ def make(book: OpenFile, *, reason: str) -> Path:
     if book.integrity == "failed":
         raise FileError(f"未备份：{book.notice}")
     target = copy_file(book.conn, book.path, reason=reason, now=book.now())
+    cover(book, reason)
     thin(backup_dir(book.path), keep_counts(book))
     return target
+
+
+def _head(conn: sqlite3.Connection) -> tuple[int, str]:
+    row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    return (int(row[0]), str(row[1])) if row else (0, "")
+
+
+def cover(book: OpenFile, by: str) -> None:
+    """Record that the file as it stands is covered by this session's backups: just after a backup, and after a
+    sign-off made right after one (the backup before signing, plus the sign-off's data and files stored in the
+    file and written out as its package). Any later write moves the audit head, and the cover lapses.
+    `by`: the backup's reason, or SIGNED when a sign-off moved the cover on."""
+    try:
+        book.backup_covers = (*_head(book.conn), by)
+    except (sqlite3.Error, AttributeError):
+        pass
+
+
+SIGNED = "签发"
+
+
+def covered(book: OpenFile, *, by: str | None = None) -> bool:
+    """Nothing was written since this session's last backup (or the sign-off that followed it); `by`: and the
+    cover was set by that (SIGNED: the next month of a `sign_months` needs no backup of its own)."""
+    mark = getattr(book, "backup_covers", None)
+    try:
+        return mark is not None and mark[:2] == _head(book.conn) and (by is None or mark[2] == by)
+    except sqlite3.Error:
+        return False
 
 
 def usable(path: Path) -> bool:

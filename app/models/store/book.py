@@ -90,6 +90,9 @@ class Book:
         self._check_listeners: list[Callable[[str | None], None]] = []
         self.temp_dir: Path | None = None  # a read-only open's temporary copy, removed on close
         self._checked_by: Book | None = None  # a worker's book: the window's book runs the open-time check
+        # The audit head (seq, hash) that this session's last backup covers (see backup.cover): closing takes no
+        # second copy of a file unchanged since.
+        self.backup_covers: tuple[int, str, str] | None = None
 
     # -- the deferred integrity check ---------------------------------------------------------
     def start_check(self, on_done: Callable[[str | None], None] | None = None) -> None:
@@ -332,7 +335,8 @@ class Book:
                     from app.models.store import backup as backups
 
                     try:
-                        backups.make(self, reason="关闭")
+                        if not backups.covered(self):
+                            backups.make(self, reason="关闭")
                     except AppError:
                         pass  # a failed backup on close must not keep the file open
                 try:

@@ -23,12 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.export import evidence
+from app.models.integrity import incremental
 from app.models.integrity.verify import Report
-from app.models.store import audit_query
+from app.models.store import audit, audit_query
 from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.ui.audit.packages_page import SignedPackagesPage
-from app.ui.kit.ops import Op, Progress
+from app.ui.kit.ops import Op, Progress, Query
 from app.ui.kit.table_models import Column, LazyTableModel
 from app.ui.kit.widgets import DataTable, focus_shortcut
 
@@ -49,6 +50,7 @@ class AuditTab(QWidget):
         super().__init__(parent)
         self.book = book
         self.job: Op[Report] | None = None
+        self.query = Query(self, book)  # the filter reads 1.7 million records at 5 years: off the GUI thread
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         self.pages = QTabWidget()
@@ -130,8 +132,10 @@ class AuditTab(QWidget):
                                      date_from=day(self.date_from), date_to=day(self.date_to), text=self.text.text().strip())
 
     def apply_filter(self) -> None:
-        self.model.reload(audit_query.LogQuery(self.book, self.current_filter()))
-        self.update_count()
+        """Count and first page off the GUI thread; the table keeps its rows meanwhile (see kit.ops.Query)."""
+        flt = self.current_filter()
+        self.count.setText("正在筛选……")
+        self.query.reload(self.model, lambda book: audit_query.LogQuery(book, flt), self.update_count)
 
     def update_count(self) -> None:
         self.count.setText(f"共 {self.model.total} 条审计记录（红色：未经本程序封存的记录）")
@@ -158,8 +162,17 @@ class AuditTab(QWidget):
         self.against_button.setEnabled(False)
         self.report.setPlainText("正在核验……")
 
+        head = audit.head(self.book.conn)
+
         def job(own: Book, progress: Progress) -> Report:
             return evidence.verify(own, progress=progress.step, against=against or [])
+
+        def anchor(result: Report) -> None:
+            """A full verify that passed becomes the anchor of the incremental one (recorded off the GUI thread)."""
+            if result.ok and not self.book.read_only:
+                Op(self, self.book, "记下核验锚点",
+                   lambda own, _p: incremental.record(own, mode="full", head=head), quiet=True, cancellable=False) \
+                    .failure(lambda _error: None).run_in_background()
 
         def enable() -> None:
             self.verify_button.setEnabled(True)
@@ -168,4 +181,5 @@ class AuditTab(QWidget):
         self.job = Op(self, self.book, "核验数据库", job, writes=False) \
             .after(enable) \
             .success(lambda result: self.report.setPlainText(result.text(str(path)))) \
+            .success(anchor) \
             .failure(lambda error: self.report.setPlainText(str(error))).run_in_background()

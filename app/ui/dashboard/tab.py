@@ -258,9 +258,9 @@ class DashboardTab(QTabWidget):
         day = self.book.today()
 
         def detect_and_store(own: Book, progress: Progress) -> warn.RecomputeResult:
-            findings = warn.detect(own, day)  # reading only: no write lock is held meanwhile
+            found = warn.detect_incremental(own, day)  # reading only: no write lock is held meanwhile
             progress.check()
-            return warn.recompute(own, as_of=day, findings=findings)
+            return warn.recompute(own, as_of=day, findings=found.findings, reads=found.reads)
 
         self.detecting = True
         self.overview.recompute_button.setEnabled(False)

@@ -37,6 +37,7 @@ from app.models.store.book import Book, worker_book
 from app.models.store.changes import Changes
 from app.models.values.errors import AppError
 from app.ui.kit import dialogs
+from app.ui.kit.table_models import LazyTableModel, RowSource, first_page
 
 T = TypeVar("T")
 
@@ -302,6 +303,49 @@ def run_op(parent: QWidget | None, book: Book, fn: Callable[[], Any], *, done: s
     if op.error is not None:
         return None
     return True if result is None else result
+
+
+class Query:
+    """A read that grows with the data (a filter over 1.7 million audit records) run off the GUI thread.
+
+    `Query(widget, book).reload(model, make_source, then)`: the count and first page are read in a worker
+    thread on a read-only connection of its own (`make_source(own_book)`); the model then shows them with a
+    source over the window's book (`make_source(book)`) for the later pages. A newer request cancels the one
+    still running (its SQL is interrupted) and an older result never replaces a newer one. No dialog: the
+    table keeps its rows until the new ones arrive."""
+
+    def __init__(self, parent: QWidget | None, book: Book) -> None:
+        self.parent, self.book = parent, book
+        self.current: Op[Any] | None = None
+
+    def busy(self) -> bool:
+        return self.current is not None and self.current.is_running()
+
+    def reload(self, model: LazyTableModel, make_source: Callable[[Book], RowSource],
+               then: Callable[[], object] | None = None) -> Op[Any]:
+        if self.current is not None and self.current.is_running():
+            self.current.cancel()
+        sort_key, descending, limit = model.sort_key, model.descending, model.BATCH
+        op: Op[Any] = Op(self.parent, self.book, "正在筛选",
+                         lambda own, _p: first_page(make_source(own), sort_key, descending, limit),
+                         writes=False, quiet=True)
+        self.current = op
+
+        def shown(found: tuple[int, list[dict[str, Any]]]) -> None:
+            if op is self.current and not self.book.closed:
+                model.load(make_source(self.book), *found)
+                if then is not None:
+                    then()
+
+        def failed(error: BaseException) -> None:
+            if op is self.current and not isinstance(error, Cancelled):
+                dialogs.error(self.parent if Op._alive(self.parent) else None, error)
+
+        return op.success(shown).failure(failed).run_in_background()
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Tests: until the newest request has been shown."""
+        return self.current is None or self.current.wait(timeout)
 
 
 def settle(book: Book) -> None:

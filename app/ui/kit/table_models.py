@@ -88,6 +88,13 @@ _RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value
 _LEFT = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
 
 
+def first_page(source: RowSource, sort_key: str | None, descending: bool, limit: int = 200
+               ) -> tuple[int, list[dict[str, Any]]]:
+    """The count and first page of `source`: what `LazyTableModel.reload` reads (run off the GUI thread)."""
+    total = source.count()
+    return total, (source.fetch(0, limit, sort_key, descending) if total else [])
+
+
 class LazyTableModel(QAbstractTableModel):
     """canFetchMore/fetchMore over a RowSource; sorting re-queries the source."""
 
@@ -167,6 +174,12 @@ class LazyTableModel(QAbstractTableModel):
             self.source = source
         self.total = self.source.count()
         self.rows = self.source.fetch(0, self.BATCH, self.sort_key, self.descending) if self.total else []
+        self.endResetModel()
+
+    def load(self, source: RowSource, total: int, rows: list[dict[str, Any]]) -> None:
+        """Show a first page read elsewhere (off the GUI thread, see `ops.Query`); later pages come from `source`."""
+        self.beginResetModel()
+        self.source, self.total, self.rows = source, total, list(rows)
         self.endResetModel()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

@@ -1,4 +1,8 @@
-"""导入国库支付数据: choose the columns, see the dry run row by row, then import — off the GUI thread."""
+"""导入国库支付数据: choose the columns, see the dry run row by row, then import — off the GUI thread.
+
+Nothing that grows with the file runs on the GUI thread: the headers are read and the first dry run made in
+one background operation (the columns are offered when it returns), and the preview table builds the
+display rows of the page it shows only (`PlanSource`), not 100,000 dictionaries at once."""
 
 from __future__ import annotations
 
@@ -31,6 +35,25 @@ COLUMNS = [Column("row", "行号", "int"), Column("voucher_no", "支付凭证号
            Column("doc_no", "指标文号"), Column("payee_name", "收款人"), Column("amount", "国库金额", "money"),
            Column("ledger_amount", "专账金额", "money"), Column("status_name", "处理结果")]
 COLOURS = {"unmatched": "#fde2b8", "amount_diff": "#f8d0d0", "duplicate": "#e8e8e8"}
+SORT = {"row": lambda r: r.row, "voucher_no": lambda r: r.voucher_no, "pay_date": lambda r: r.pay_date,
+        "doc_no": lambda r: r.doc_no, "payee_name": lambda r: r.payee_name, "amount": lambda r: r.amount,
+        "ledger_amount": lambda r: (r.ledger_amount is None, r.ledger_amount or 0), "status_name": lambda r: r.status}
+
+
+class PlanSource:
+    """The dry run's rows as a table source: a page's dictionaries are made when the page is shown."""
+
+    def __init__(self, rows: list[treasury.PlanRow]) -> None:
+        self.rows = rows
+
+    def count(self) -> int:
+        return len(self.rows)
+
+    def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+        rows = self.rows
+        if sort_key in SORT:
+            rows = sorted(rows, key=SORT[sort_key], reverse=descending)
+        return [r.as_dict() for r in rows[offset: offset + limit]]
 
 
 class TreasuryImportDialog(QDialog):
@@ -45,7 +68,7 @@ class TreasuryImportDialog(QDialog):
         self.job: Op[Any] | None = None
         self.setWindowTitle(f"导入国库支付数据 — {path.name}")
         self.resize(1100, 680)
-        headers, found = treasury.headers(book, path)
+        tf.check_suffix(path)  # a file of another kind is refused before the dialog opens
         layout = QVBoxLayout(self)
         box = QGroupBox("列对应（按列名自动识别，可修改；导入后记住，下次自动使用）")
         grid = QGridLayout(box)
@@ -53,9 +76,7 @@ class TreasuryImportDialog(QDialog):
         for n, (field, (std, required, _other)) in enumerate(tf.FIELDS.items()):
             combo = QComboBox()
             combo.addItem("（不导入）" if not required else "（请选择）", "")
-            for h in headers:
-                combo.addItem(h, h)
-            combo.setCurrentIndex(max(0, combo.findData(found.get(field, ""))))
+            # the file's columns are added when its headers have been read (off the GUI thread)
             self.combos[field] = combo
             grid.addWidget(QLabel(std + ("*" if required else "")), n // 4, (n % 4) * 2)
             grid.addWidget(combo, n // 4, (n % 4) * 2 + 1)
@@ -81,7 +102,7 @@ class TreasuryImportDialog(QDialog):
         self.preview_button.clicked.connect(self.preview)
         self.import_button.clicked.connect(self.do_import)
         layout.addWidget(buttons)
-        self.preview()
+        self.preview(first=True)
 
     def mapping(self) -> dict[str, str]:
         return {f: str(c.currentData()) for f, c in self.combos.items() if c.currentData()}
@@ -95,18 +116,48 @@ class TreasuryImportDialog(QDialog):
     def busy(self) -> bool:
         return self.job is not None and self.job.is_running()
 
-    def preview(self) -> None:
-        """The dry run, off the GUI thread: nothing is written."""
+    def preview(self, *, first: bool = False) -> None:
+        """The dry run, off the GUI thread: nothing is written. The first one also reads the file's headers
+        and uses the mapping the import would use (remembered, or recognised from the names)."""
         if self.busy():
             return
         self.plan = self.failed = None
         self.import_button.setEnabled(False)
         self.preview_button.setEnabled(False)
         mapping = self.mapping()
-        self.job = Op(self, self.book, "正在检查国库支付数据（不写入）",
-                      lambda book, p: treasury.plan(book, self.path, mapping=mapping, progress=p.step), writes=False) \
-            .success(lambda plan: self._planned(plan, None)).failure(lambda error: self._planned(None, error)) \
-            .run_in_background()
+        path = self.path
+
+        def work(book: Book, p: Any) -> tuple[tuple[list[str], dict[str, str]] | None, Any]:
+            heads = None
+            if first:
+                try:
+                    heads = treasury.headers(book, path)
+                except AppError:
+                    heads = None  # the dry run below says why the file cannot be read
+            try:
+                return heads, treasury.plan(book, path, mapping=heads[1] if heads else mapping, progress=p.step)
+            except AppError as exc:
+                return heads, exc
+
+        def done(found: tuple[tuple[list[str], dict[str, str]] | None, Any]) -> None:
+            if found[0] is not None:
+                self._offer_headers(*found[0])
+            if isinstance(found[1], BaseException):
+                self._planned(None, found[1])
+            else:
+                self._planned(found[1], None)
+
+        self.job = Op(self, self.book, "正在检查国库支付数据（不写入）", work, writes=False) \
+            .success(done).failure(lambda error: self._planned(None, error)).run_in_background()
+
+    def _offer_headers(self, headers: list[str], found: dict[str, str]) -> None:
+        """The file's columns in each combo box, the recognised (or remembered) one chosen."""
+        for field, combo in self.combos.items():
+            combo.blockSignals(True)
+            for h in headers:
+                combo.addItem(h, h)
+            combo.setCurrentIndex(max(0, combo.findData(found.get(field, ""))))
+            combo.blockSignals(False)
 
     def _planned(self, plan: Any, error: BaseException | None) -> None:
         self.preview_button.setEnabled(True)
@@ -124,7 +175,7 @@ class TreasuryImportDialog(QDialog):
         assert isinstance(plan, treasury.Plan)
         self.plan = plan
         self.summary.setText(plan.summary() + "（黄色：专账无此凭证；红色：金额不符——导入后列入“对账”待说明）")
-        self.model.reload(ListSource([r.as_dict() for r in plan.rows]))
+        self.model.reload(PlanSource(plan.rows))
         self.import_button.setEnabled(plan.to_add > 0 and not self.book.read_only)
         self._default_button()
 

@@ -29,6 +29,7 @@ from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.models.values import money
 from app.ui.kit import dialogs, ops
+from app.ui.kit.ops import Query
 from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
@@ -95,12 +96,13 @@ class RequestsPage(QWidget):
         super().__init__()
         self.book = book
         self.preview: QPrintPreviewDialog | None = None
+        self.query = Query(self, book)
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.status = QComboBox()
         self.text = QLineEdit()
         self.text.setPlaceholderText("按申请编号、项目、收款人、指标文号、凭证号筛选（Ctrl+F）")
-        self.text.returnPressed.connect(self.reload)
+        self.text.returnPressed.connect(self.apply_filter)
         bar.addWidget(QLabel("状态"))
         bar.addWidget(self.status)
         bar.addWidget(self.text, 1)
@@ -134,7 +136,7 @@ class RequestsPage(QWidget):
         layout.addWidget(split, 1)
         focus_shortcut(self, self.text)
         self._fill_status()
-        self.status.currentIndexChanged.connect(lambda _i: self.reload())
+        self.status.currentIndexChanged.connect(lambda _i: self.apply_filter())
         self.reload()
         if self.model.rows:
             self.view.selectRow(0)
@@ -161,6 +163,20 @@ class RequestsPage(QWidget):
         elif current:  # a new filter keeps the selected request only if it is still listed (never resets the filter)
             self.view.select_id(current["id"])
         self.show_detail()
+
+    def apply_filter(self) -> None:
+        """A new filter (Enter in the box, another status): the search runs off the GUI thread (kit.ops.Query);
+        the table keeps its rows until the matching ones arrive."""
+        current = self.current()
+        status, text = str(self.status.currentData() or ""), self.text.text()
+
+        def shown() -> None:
+            ids = [r["id"] for r in self.model.rows]  # the first page only: no further reads on the GUI thread
+            if current is not None and current["id"] in ids:
+                self.view.selectRow(ids.index(current["id"]))
+            self.show_detail()
+
+        self.query.reload(self.model, lambda book: payment_query.PaymentQuery(book, status=status, text=text), shown)
 
     def current(self) -> dict[str, Any] | None:
         return self.view.current_row()

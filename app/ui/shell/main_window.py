@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from app import APP_TITLE, __version__
+from app.models.integrity import incremental
 from app.models.store import backup, setup
 from app.models.store import clock as clocks
 from app.models.store.book import Book
@@ -259,6 +260,8 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         if book.integrity == "pending":
             QTimer.singleShot(0, self, lambda: self._start_check(book))
+        if self.VERIFY_AT_START and book.integrity != "pending":  # else once the deferred check has passed
+            QTimer.singleShot(0, self, lambda: self.verify_since_anchor(book))
 
     # -- what operations changed (kit.ops) -----------------------------------------------------------
     def _changed(self, changes: Changes, origin: QWidget | None) -> None:
@@ -298,6 +301,8 @@ class MainWindow(QMainWindow):
             book.start_check(done)
 
     def _checked(self, book: Book, problem: str | None) -> None:
+        if problem is None and self.VERIFY_AT_START:
+            self.verify_since_anchor(book)
         if problem is None or book is not self.book or book.closed:
             return
         book.refuse_writes()  # belt and braces: book.read_only is already set
@@ -372,6 +377,8 @@ class MainWindow(QMainWindow):
         ]
         if self.book.read_only:
             parts.append("【只读】")
+        if getattr(self, "verify_note", ""):
+            parts.append(self.verify_note)
         name = str(info.get("name", ""))
         if self.book.demo_day is not None:  # the demo county runs on its own fixed day: said everywhere
             name = clocks.label(self.book.demo_day)
@@ -400,8 +407,36 @@ class MainWindow(QMainWindow):
         self.replace_book(files.choose_and_open(self, read_only=True))
 
     def backup_now(self) -> None:
+        book = self.book
+
+        def backed_up(target: Any) -> None:
+            dialogs.info(self, f"已备份到：\n{target}")
+            self.verify_since_anchor(book)
+
         ops.Op(self, self.book, "正在备份", lambda book, _: backup.make(book, reason="手动"), writes=False,
-               cancellable=False).success(lambda target: dialogs.info(self, f"已备份到：\n{target}")).run_in_background()
+               cancellable=False).success(backed_up).run_in_background()
+
+    VERIFY_AT_START = True  # the incremental verify at start-up (tests that count operations switch it off)
+
+    def verify_since_anchor(self, book: Book) -> None:
+        """The incremental verify from the last anchor, quietly off the GUI thread, at start-up and after each
+        backup; a new anchor when it passes. A problem is shown at once; none is told in the status bar."""
+        if book is not self.book or book.closed or book.integrity != "ok":
+            return
+
+        def shown(found: Any) -> None:
+            report, anchor = found
+            if report is None:
+                self.verify_note = "尚未核验：请在“审计”页点“核验数据库”做一次完整核验（之后启动时自动增量核验）"
+            elif not report.ok:
+                self.verify_note = "增量核验未通过"
+                dialogs.error(self, report.text(str(book.path)), "增量核验未通过")
+            else:
+                self.verify_note = f"增量核验通过（{len(report.steps)} 项）" + ("，已记下新锚点" if anchor else "")
+            self.refresh_status()
+
+        ops.Op(self, book, "增量核验", lambda own, p: incremental.run_and_record(own, p.step), quiet=True) \
+            .success(shown).failure(lambda _error: None).run_in_background()
 
     def restore_backup(self) -> None:
         self.replace_book(files.restore_dialog(self, self.book))

@@ -250,7 +250,77 @@ def test_cross_checks_run_again_on_the_data_actually_signed(october: Book, tmp_p
         return out
 
     monkeypatch.setattr(signoff_module.backup, "make", backup_then_a_late_entry)
+    october.backup_covers = None  # the fixture signed September just now: without this no backup would be taken
     with pytest.raises(ValidationError, match="(?s)按签发时的数据重新核对.*第 3 条"):
         signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path / "out")
     assert monthly.status(october, month="2026-10") != "已签发"
     assert not (tmp_path / "out").exists()
+
+
+def test_a_sign_off_assembles_and_renders_once_and_takes_one_backup(october: Book, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """Issue #22: the month is assembled once, its files rendered once (the bytes hashed and signed are the
+    bytes written), and the sign-off with the close after it takes one full copy of the file; a restore from
+    that copy gives back the file as it was before signing."""
+    from app.export import manifest
+    from app.export import signoff as signoff_module
+    from app.models.store import backup
+
+    calls: dict[str, int] = {}
+
+    def count(owner: object, name: str) -> None:
+        real = getattr(owner, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            calls[name] = calls.get(name, 0) + 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+    october.backup_covers = None  # as when the chief opens the file to sign (the fixture signed September just now)
+    for owner, name in ((signoff_module, "assemble"), (manifest, "package_files"), (backup, "copy_file")):
+        count(owner, name)
+    before = october.conn.execute("SELECT count(*) FROM signoffs").fetchone()[0]
+    earlier = {b.path for b in backup.list_backups(october.path)}
+    result = signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path / "out")
+    october.close()  # the close takes no second copy: nothing was written since the backup but the sign-off
+    assert calls == {"assemble": 1, "package_files": 1, "copy_file": 1}
+    written = {p.name: p.read_bytes() for p in result.folder.iterdir()}
+    raw = sqlite3.connect(october.path)
+    recorded = raw.execute("SELECT files FROM signoffs WHERE month = '2026-10' AND status = 'signed'").fetchone()[0]
+    raw.close()
+    import hashlib
+    import json
+
+    assert json.loads(recorded) == {n: hashlib.sha256(d).hexdigest() for n, d in written.items()}
+    new = [b for b in backup.list_backups(october.path) if b.path not in earlier]
+    assert [b.reason for b in new] == [backup.SIGN_OFF_REASON]
+    pre = new[0]
+    again = open_book(october.path)
+    login_as(again, "chief")
+    backup.restore(again, pre.path)
+    again.close(backup=False)
+    restored = open_book(october.path)
+    try:
+        assert restored.conn.execute("SELECT count(*) FROM signoffs").fetchone()[0] == before
+        assert monthly.status(restored, month="2026-10") != "已签发"
+        assert evidence.verify(restored).ok
+    finally:
+        restored.close(backup=False)
+
+
+def test_sign_months_takes_one_backup_for_all_the_months(october: Book, tmp_path: Path, clock, monkeypatch) -> None:
+    from app.models.store import backup
+
+    copies: list[str] = []
+    real = backup.copy_file
+    monkeypatch.setattr(backup, "copy_file", lambda *a, **k: copies.append(str(k.get("reason"))) or real(*a, **k))
+    october.backup_covers = None
+    clock.now = dt.datetime(2027, 1, 5, 10, 0)
+    signoff.sign_months(october, months=["2026-10", "2026-11", "2026-12"], out_dir=tmp_path, password=PASSWORD)
+    assert copies == [backup.SIGN_OFF_REASON]
+    login_as(october, "clerk")
+    ledger.post_expenditure(october, indicator_id=1, amount=1_00, entry_date=dt.date(2027, 1, 4), voucher_no="ZF-JAN",
+                            payment_id=None, summary="签发之后的写入")
+    october.close()  # written after the sign-offs: the close copies the file again
+    assert copies == [backup.SIGN_OFF_REASON, "关闭"]

@@ -50,6 +50,8 @@ SPEC: dict[str, set[str]] = {
     "attach_notice_evidence": {C},
     # warnings: recomputing is derived data (anyone who writes); handling them is entry work
     "recompute_warnings": {C, R, H}, "handle_warning": {C, R}, "edit_problem": {C, R},
+    # verify: the anchor a passing verify leaves for the next incremental one (issue #22) — anyone who writes
+    "record_verify_anchor": {C, R, H},
     # performance: the clerk enters; decisions (纠偏/暂缓拨付/收回) by the reviewer or the chief
     "edit_goals": {C}, "record_actuals": {C}, "self_evaluate": {C}, "record_perf_decision": {R, H},
     # monthly report

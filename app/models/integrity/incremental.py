@@ -1,0 +1,218 @@
+"""Incremental verify (issue #22 item 2): from the last verified anchor, the cost of what was written since.
+
+A verify that passes records an anchor (`verify_anchors`, itself an audited, chained row): the chain head it
+found sound, and each tracked table's row count and highest rowid. The incremental verify then checks
+
+- that the record at the anchor's seq still has the anchored hash, and that the chain from there to the end
+  links and hashes (records before the anchor are not walked again);
+- every row written since (its key is in the audit log after the anchor) against its last audit record, and
+  rows appended beyond the anchored highest rowid (a row added outside the program has no audit record);
+- each table's row count against the anchored count plus the inserts and minus the deletes audited since (a
+  row deleted or added outside the program anywhere in the table changes the count);
+- the protecting triggers (present, not rewritten), the password hashes, and every sign-off's signature and
+  chain head (the checkpoints inside each signature re-check records before the anchor).
+
+What it cannot see, and the full verify (`fundledger verify`, the auditor's) does: an old row changed outside
+the program with the triggers dropped and put back, leaving its count and the log alone. The report says so.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from app.models.integrity import anchors
+from app.models.integrity import verify as full
+from app.models.store import audit, db
+from app.models.store.audit import Finding
+from app.models.store.book import Book
+
+LIMIT = ("增量核验只检查锚点之后写入的记录和行、各表行数、触发器、密码与签名；锚点之前的旧行若在触发器被删除后"
+         "改动又恢复触发器，只有完整核验（fundledger verify）能查出。审计人员请用完整核验。")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    id: int
+    seq: int
+    hash: str
+    mode: str
+    verified_at: str
+    tables: dict[str, list[int]]
+
+
+def has_anchors(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'verify_anchors'").fetchone() is not None
+
+
+def last_anchor(conn: sqlite3.Connection) -> Anchor | None:
+    if not has_anchors(conn):
+        return None
+    row = conn.execute("SELECT id, seq, hash, mode, verified_at, tables FROM verify_anchors ORDER BY id DESC LIMIT 1"
+                       ).fetchone()
+    if row is None:
+        return None
+    try:
+        tables = {str(k): [int(v[0]), int(v[1])] for k, v in json.loads(row[5]).items()}
+    except (ValueError, TypeError, KeyError, IndexError):
+        tables = {}
+    return Anchor(int(row[0]), int(row[1]), str(row[2]), str(row[3]), str(row[4]), tables)
+
+
+def table_sizes(conn: sqlite3.Connection) -> dict[str, list[int]]:
+    """Each tracked table's [row count, highest rowid] (b-tree counts: milliseconds even for a million rows)."""
+    out = {}
+    for t in db.tracked(conn):
+        name = t["name"]
+        row = conn.execute(f'SELECT count(*), coalesce(max(rowid), 0) FROM "{name}"').fetchone()
+        out[str(name)] = [int(row[0]), int(row[1])]
+    return out
+
+
+def check_chain_since(anchor: Anchor) -> full.Check:
+    def check(conn: sqlite3.Connection) -> Iterator[Finding]:
+        # The anchor is an audited row written in its own transaction right after the head it records: its insert
+        # is record seq + 1, holding exactly the row as it stands. An anchor moved by hand (to put a change before
+        # it) fails here unless the audit history after the old anchor was rewritten too.
+        own = conn.execute("SELECT seq, after FROM audit_log WHERE tbl = 'verify_anchors' AND row_key = ? "
+                           "AND action = 'I' ORDER BY seq LIMIT 1", (str(anchor.id),)).fetchone()
+        now = conn.execute(f"SELECT {db.row_json_sql(conn, 'verify_anchors', set(), 'x')} FROM verify_anchors x "
+                           "WHERE id = ?", (anchor.id,)).fetchone()
+        if own is None or own[0] != anchor.seq + 1 or now is None or not audit._same(now[0], own[1] or "{}"):
+            yield Finding("审计链", f"核验锚点 #{anchor.id}", "锚点记录与其审计记录不符（被改动或移动过）：不能从它增量核验，"
+                          "请做完整核验")
+            return
+        if anchor.seq:
+            row = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (anchor.seq,)).fetchone()
+            if row is None or row[0] != anchor.hash:
+                yield Finding("审计链", f"审计记录 #{anchor.seq}（锚点，{anchor.verified_at} 核验通过）",
+                              "已被删除或改动：核验通过之后审计日志被改写过")
+                return
+        prev, expected = anchor.hash, anchor.seq + 1
+        cur = conn.cursor()
+        cur.row_factory = None
+        for row in cur.execute(f"SELECT {audit._FIELDS}, prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq",
+                               (anchor.seq,)):
+            seq = row[0]
+            if seq != expected:
+                yield Finding("审计链", f"审计记录 #{expected}", f"记录缺失（下一条为 #{seq}），审计日志被删除过")
+                return
+            expected = seq + 1
+            problem = ""
+            if row[10] is None:
+                problem = "未经本程序封存：该变更不是由本程序写入的（可能用其他工具修改了数据库）"
+            elif row[9] != prev:
+                problem = "与上一条记录的哈希不衔接，审计日志被删除或改动过"
+            elif audit.record_hash(prev, row) != row[10]:
+                problem = "内容与其哈希不符，该审计记录被改动过"
+            if problem:
+                yield Finding("审计链", f"审计记录 #{seq}（{row[4]} / {row[5]}）", problem)
+                return
+            prev = row[10]
+    return check
+
+
+def check_rows_since(anchor: Anchor) -> full.Check:
+    """The rows written since the anchor and the rows appended beyond it, each against its last audit record;
+    each table's count against the anchored count and the inserts and deletes audited since."""
+    def check(conn: sqlite3.Connection) -> Iterator[Finding]:
+        for t in db.tracked(conn):
+            name, key = str(t["name"]), t["key_column"]
+            skip = {c for c in t["skip_columns"].split(",") if c}
+            known = anchor.tables.get(name)
+            top = known[1] if known else -1  # a table new since the anchor: every row
+            suspects = conn.execute(
+                f'SELECT r.k, r.j, a.seq, a.action, a.after FROM (SELECT CAST(x."{key}" AS TEXT) AS k, '
+                f"{db.row_json_sql(conn, name, skip, 'x')} AS j, (SELECT seq FROM audit_log WHERE tbl = ? AND row_key = "
+                f'CAST(x."{key}" AS TEXT) ORDER BY seq DESC LIMIT 1) AS s FROM "{name}" x '
+                f'WHERE x.rowid > ? OR CAST(x."{key}" AS TEXT) IN (SELECT row_key FROM audit_log WHERE tbl = ? AND seq > ?)) r '
+                "LEFT JOIN audit_log a ON a.seq = r.s WHERE a.seq IS NULL OR a.action = 'D' OR a.after IS NOT r.j",
+                (name, top, name, anchor.seq))
+            for row_key, row_json, seq, action, after in suspects:
+                if seq is None or action == "D":
+                    yield Finding("数据核对", f"表 {name} 主键 {row_key}", "该行没有审计记录，是在本程序之外写入的")
+                    return
+                if not audit._same(row_json, after or "{}"):
+                    yield Finding("数据核对", f"表 {name} 主键 {row_key}",
+                                  f"当前内容与审计记录 #{seq} 不一致，数据在本程序之外被修改过")
+                    return
+            gone = conn.execute(
+                "SELECT l.row_key, l.m FROM (SELECT row_key, max(seq) AS m FROM audit_log WHERE tbl = ? AND seq > ? "
+                "GROUP BY row_key) l JOIN audit_log a ON a.seq = l.m WHERE a.action <> 'D' AND NOT EXISTS "
+                f'(SELECT 1 FROM "{name}" x WHERE CAST(x."{key}" AS TEXT) = l.row_key) ORDER BY l.m LIMIT 1',
+                (name, anchor.seq)).fetchone()
+            if gone is not None:
+                yield Finding("数据核对", f"表 {name} 主键 {gone[0]}", f"审计记录 #{gone[1]} 中存在的行已不在表中，被删除过")
+                return
+            if known is None:
+                continue
+            net = conn.execute(
+                "SELECT coalesce(sum(CASE action WHEN 'I' THEN 1 WHEN 'D' THEN -1 ELSE 0 END), 0) FROM audit_log "
+                "WHERE tbl = ? AND seq > ?", (name, anchor.seq)).fetchone()[0]
+            count = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            if count != known[0] + int(net):
+                yield Finding("数据核对", f"表 {name}",
+                              f"现有 {count} 行，而锚点时 {known[0]} 行加上此后审计记录的增删应为 {known[0] + int(net)} 行："
+                              "有行在本程序之外被增加或删除")
+                return
+    return check
+
+
+def checks(anchor: Anchor) -> list[tuple[str, full.Check]]:
+    return [
+        ("保护触发器齐全且未被改写", full.triggers),
+        (f"审计日志哈希链（自锚点 #{anchor.seq} 起）", check_chain_since(anchor)),
+        ("锚点之后写入的数据与审计记录一致、各表行数", check_rows_since(anchor)),
+        ("密码哈希与审计记录一致", full.passwords),
+        ("签发记录的审计链头、签名与签名密钥", anchors.check_signoffs),
+    ]
+
+
+def run(book: Book, progress: Callable[[int, int, str], None] | None = None) -> full.Report | None:
+    """The incremental verify from the last anchor; None when there is none yet (run the full one)."""
+    anchor = last_anchor(book.conn)
+    if anchor is None:
+        return None
+    report = full.Report()
+    items = checks(anchor)
+    for done, (name, check) in enumerate(items):
+        if progress is not None:
+            progress(done, len(items), name)
+        found = full._collect(name, check, book.conn)
+        report.steps.append((name, len(found)))
+        report.findings.extend(found)
+    report.notes.append(full.Note("增量核验", f"自 {anchor.verified_at} 核验通过的锚点（审计记录 #{anchor.seq}）起", LIMIT))
+    report.noted["增量核验"] = 1
+    return report
+
+
+def record(book: Book, *, mode: str, head: tuple[int, str]) -> Anchor | None:
+    """After a verify that passed: `head` — the chain head read before it began — and the table sizes become
+    the next anchor, if nothing was written since (else what was written has not been verified: no anchor).
+    Nothing is recorded by a read-only file or a user who may not (an auditor reads only)."""
+    if book.read_only or book.user is None or not has_anchors(book.conn):
+        return None
+    from app.models.store import permissions
+
+    if book.user.role not in permissions.table().get("record_verify_anchor", ()):
+        return None
+    with book.write("record_verify_anchor") as conn:
+        seq, digest = audit.head(conn)
+        if (seq, digest) != tuple(head):
+            return None
+        conn.execute("INSERT INTO verify_anchors (seq, hash, mode, verified_at, by_user, tables) VALUES (?, ?, ?, ?, ?, ?)",
+                     (seq, digest, mode, book.stamp(), book.user.id, json.dumps(table_sizes(conn), sort_keys=True)))
+    return last_anchor(book.conn)
+
+
+def run_and_record(book: Book, progress: Callable[[int, int, str], None] | None = None
+                   ) -> tuple[full.Report | None, Anchor | None]:
+    """The window's check at start-up and after each backup: the incremental verify, and a new anchor when it
+    passed (on a connection that may write). (None, None) when there is no anchor yet."""
+    head = audit.head(book.conn)
+    report = run(book, progress)
+    if report is None or not report.ok:
+        return report, None
+    return report, record(book, mode="incremental", head=head)
