@@ -102,7 +102,7 @@ def repeated_subsidies(ctx: Context) -> Iterator[Finding]:
         over = [r for r in items if firsts[r[6] if unit == "y.project_id" else r[4]] >= cut]
         when = f"{period} 年" if per == "year" else "累计"
         label = f"{name}（{mask_id(id_number)}）"
-        last = items[-1]
+        last = over[0]  # the first payment beyond the allowance: the object stays the same as later payments come
         yield Finding(
             "W11", f"W11:{_digest(id_number)}:{category}:{period or 'ever'}", "payment", last[4], label,
             sum(int(r[3]) for r in over), dt.date.fromisoformat(cut),
@@ -118,7 +118,7 @@ def shared_accounts(ctx: Context) -> Iterator[Finding]:
     if not kinds:
         return
     rows = ctx.book.conn.execute(
-        f"""SELECT l.account, count(DISTINCT l.id_number), sum(l.amount), min(y.pay_date), max(y.id),
+        f"""SELECT l.account, count(DISTINCT l.id_number), sum(l.amount), min(y.pay_date), min(y.id),
                    group_concat(DISTINCT l.name)
             FROM payments y JOIN real_name_lines l ON l.payment_id = y.id
             WHERE y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)})
@@ -165,7 +165,7 @@ def staff_payees(ctx: Context) -> Iterator[Finding]:
     for id_number, name, unit, n, concat in rows:
         items = _split(concat)
         label = f"{name}（{mask_id(id_number)}）"
-        last = items[-1]
+        last = items[0]  # the first payment: the object stays the same as later payments come
         where = f"（{unit}）" if unit else ""
         yield Finding(
             "W13", f"W13:{_digest(id_number)}", "payment", last[4], label, sum(int(r[3]) for r in items),
