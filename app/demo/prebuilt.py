@@ -118,7 +118,7 @@ def has_fixed_day(path: Path) -> bool:
     import sqlite3
 
     try:
-        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        conn = sqlite3.connect(db.file_uri(path) + "?mode=ro", uri=True)
         try:
             return conn.execute("SELECT count(*) FROM demo_clock").fetchone()[0] == 1
         finally:

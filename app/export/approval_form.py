@@ -53,7 +53,7 @@ def ensure_gui() -> None:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from PySide6.QtWidgets import QApplication
 
-        _app = QApplication(["fundledger-form"])
+        _app = QApplication(fonts.qt_argv(["fundledger-form"]))
     fonts.register()
 
 

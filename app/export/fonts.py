@@ -7,13 +7,19 @@ never looks at the machine's fonts:
   the font lacks prints as the font's own empty box instead of being borrowed from whatever system
   font has it, so the same text gives the same bytes on every machine;
 - hinting is off (QFont.PreferNoHinting): glyph widths come from the font's design, not from the
-  machine's fontconfig/ClearType settings.
+  machine's fontconfig/ClearType settings;
+- on Windows Qt draws with its FreeType font engine, as on Linux (qt_argv): Qt's default Windows engine
+  (DirectWrite) lays the same font out at other advances (64.25 instead of 63 for a full-width glyph at 63 units)
+  and names it "FundLedgerHei-0-400" instead of its PostScript name, so a package signed on one system would not
+  be re-created byte for byte on the other (CI's Windows leg checks both directions, docs/安装与部署.md).
 The window uses the same file as the last fallback when the system has no Chinese font (app/ui/shell/app.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -54,6 +60,21 @@ def register() -> str:
         raise AppError(f"无法加载随程序附带的字体 {path}（文件缺失或已损坏）：打印和导出 PDF 需要它，请重新安装程序。")
     _registered.append(FAMILY)
     return FAMILY
+
+
+def qt_argv(argv: list[str]) -> list[str]:
+    """The QApplication's arguments: on Windows, the windows platform with Qt's FreeType font engine.
+
+    Every QApplication of the program is made with these (window, CLI export, approval form), so a PDF drawn in
+    the window and one re-created by `verify` use the same engine. A QT_QPA_PLATFORM naming another platform
+    (offscreen in tests) is left alone; "windows" or "windows:<options>" gets fontengine=freetype added."""
+    if sys.platform != "win32" or "-platform" in argv:
+        return list(argv)
+    name, _, options = os.environ.get("QT_QPA_PLATFORM", "").partition(":")
+    if name not in ("", "windows"):
+        return list(argv)
+    kept = [o for o in options.split(",") if o and not o.startswith("fontengine=")]
+    return [*argv, "-platform", "windows:" + ",".join([*kept, "fontengine=freetype"])]
 
 
 def print_font(size: float, *, bold: bool = False) -> QFont:

@@ -101,7 +101,7 @@ def ensure_gui_app() -> None:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from PySide6.QtWidgets import QApplication
 
-        _app = QApplication(["fundledger-export"])
+        _app = QApplication(fonts.qt_argv(["fundledger-export"]))
     fonts.register()
     if _LEAK is None:
         _LEAK = _probe_leak()

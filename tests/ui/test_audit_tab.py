@@ -28,7 +28,7 @@ def test_filter_by_user_and_table(qtbot, qtmodeltester, book: Book) -> None:
     assert tab.model.total == 1 and tab.model.rows[0]["op_name"] == "新增用户"
     tab.view.selectRow(0)
     fields = {tab.detail.item(i, 0).text(): tab.detail.item(i, 2).text() for i in range(tab.detail.rowCount())}
-    assert fields["login"] == "xiaowang" and fields["pw_tag"] == "（已更改）" and "pw_hash" not in fields
+    assert fields["登录名"] == "xiaowang" and fields["密码"] == "（已更改）" and "pw_hash" not in fields
 
 
 def test_verify_runs_in_background_and_reports(qtbot, book: Book) -> None:
@@ -51,3 +51,32 @@ def test_every_audited_table_has_a_chinese_name(book: Book) -> None:
 
     tables = [r[0] for r in book.conn.execute("SELECT name FROM tracked_tables")]
     assert [t for t in tables if audit_query.table_label(t) == t] == []
+
+
+def test_audit_log_speaks_chinese(qtbot, book: Book) -> None:
+    """#20 defect 5: 变更内容 and 字段/修改前/修改后 in Chinese, users by name, 系统 in the filter."""
+    from app.models.store import audit_query
+    from tests.models.payments import payment_fixtures as fx
+
+    ind, pid, payee = fx.setup_funds(book)
+    pay = fx.request(book, pid, ind, payee, 1_000_00)
+    fx.approve(book, pay)
+    tab = AuditTab(book)
+    qtbot.addWidget(tab)
+    shown = [tab.actor.itemText(i) for i in range(tab.actor.count())]
+    assert "系统" in shown and not any("system" in s or "#" in s for s in shown), shown
+    assert "clerk-用户（clerk）" in shown
+    tab.table.setCurrentIndex(tab.table.findData("payments"))
+    tab.apply_filter()
+    rows = tab.model.rows
+    review = next(r for r in rows if r["action"] == "U" and "已审核" in r["changes"])
+    assert "状态：已提交 → 已审核" in review["changes"], review["changes"]
+    assert review["actor_name"] == "reviewer-用户（reviewer）" and "#" not in review["actor_name"]
+    assert not any(word in review["changes"] for word in ("status", "approved", "reviewed_by")), review["changes"]
+    tab.view.selectRow(rows.index(review))
+    detail = {tab.detail.item(i, 0).text(): (tab.detail.item(i, 1).text(), tab.detail.item(i, 2).text())
+              for i in range(tab.detail.rowCount())}
+    assert detail["状态"] == ("已提交", "已审核") and detail["审核人"][1] == "reviewer-用户", detail
+    checks = [r for r in audit_query.LogQuery(book, audit_query.LogFilter(table="payment_checks")).fetch(0, 50, None, True)]
+    assert checks and all("rule" not in r["changes"] and "检查项目" in r["changes"] for r in checks)
+    assert any("质保金比例" in r["changes"] or "列入领导小组审定的项目计划" in r["changes"] for r in checks)

@@ -254,3 +254,18 @@ def test_performance_tab_goals_months_and_import(qtbot, qtmodeltester, county: B
     tab.import_goals()  # the template's project code does not exist: refused whole, nothing written
     qtbot.waitUntil(ops.idle, timeout=20000)
     assert any("XM2026001" in text for _kind, text in dialogs.Ask.shown)
+
+
+def test_counts_total_row_is_not_covered_by_the_scroll_bar(qtbot, county: Book) -> None:
+    """#20 item 6: at a clerk's usual window size the counts table is wider than its box; the horizontal scroll
+    bar appears and must not cover the 合计 row (the table's height is fixed to its rows)."""
+    tab = DashboardTab(county)
+    qtbot.addWidget(tab)
+    tab.resize(900, 700)
+    tab.show()
+    view = tab.overview.count_view
+    qtbot.waitUntil(lambda: view.horizontalScrollBar().isVisible(), timeout=5000)
+    last = view.model().rowCount() - 1
+    assert tab.overview.counts.rows[last]["type"] == "合计"
+    rect = view.visualRect(view.model().index(last, 0))
+    assert rect.bottom() <= view.viewport().height(), (rect.bottom(), view.viewport().height())

@@ -358,7 +358,10 @@ def test_layout_is_remembered(qtbot, demo_book: Book, answers) -> None:
         qtbot.addWidget(second)
         second.show()
         assert second.tabs.currentIndex() == 2
-        assert abs(second.width() - 1100) < 40 and second.height() == 700  # not the first-run 1280×800
+        # not the first-run 1280×800. Only the height can be checked here: Qt's offscreen screen is 800 px wide, so
+        # the width comes back squeezed to the window's minimum, which depends on the system's fonts (1103 px on
+        # Linux, 1058 under Wine). tests/windows/test_settings.py checks the width on a 1920×1080 screen.
+        assert second.height() == 700
         again = second.tabs.currentWidget().view
         assert again.columnWidth(1) == 333
         assert again.lazy_model().sort_key == again.lazy_model().columns[4].key and again.lazy_model().descending
@@ -382,8 +385,9 @@ def test_high_dpi_policy_is_set_before_the_application_exists() -> None:
             "from PySide6.QtWidgets import QMessageBox, QDialogButtonBox\n"
             "box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)\n"
             "print(box.button(QDialogButtonBox.StandardButton.Cancel).text())\n")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR="1.5")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+    # UTF-8 both ways: on English Windows (code page 1252) a pipe cannot carry 取消 otherwise
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR="1.5", PYTHONIOENCODING="utf-8")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, encoding="utf-8",
                          timeout=120, check=True).stdout.splitlines()
     assert out[0] == "PassThrough"
     assert "qtbase_zh_CN.qm" in out[1]

@@ -45,8 +45,11 @@ def test_login_then_edit_calendar(qtbot, book: Book, answers) -> None:
     dialog.holidays.setPlainText("2027-01-01 元旦\n2027-10-01 国庆节")
     dialog.workdays.setPlainText("2027-10-09 国庆节")
     qtbot.addWidget(dialog)
-    dialog.exec = lambda: QDialog.DialogCode.Accepted  # the user presses OK
-    assert page.open_year_dialog(dialog) is True
+    YearDialog.answer = staticmethod(lambda d: True)  # the user presses OK
+    try:
+        assert page.open_year_dialog(dialog) is True
+    finally:
+        YearDialog.answer = None
     assert page.years_model.rowCount() == years_before + 1
     assert page.years_model.rows[0]["year"] == 2027
     days = {r["day"]: r["kind"] for r in page.days_model.rows}
@@ -64,8 +67,11 @@ def test_calendar_dialog_rejects_bad_day_and_writes_nothing(qtbot, book: Book, a
     before = book.conn.execute("SELECT count(*) FROM calendar_days").fetchone()[0]
     dialog = YearDialog(page, 2027, "通知", [])
     dialog.workdays.setPlainText("2027-10-11 周一不是周末")
-    monkeypatch.setattr(dialog, "exec", lambda: QDialog.DialogCode.Accepted)
+    pressed: list[str] = []  # OK once; the form stays open on the refusal; then 取消
+    monkeypatch.setattr(YearDialog, "answer", staticmethod(lambda d: not pressed.append(d.workdays.toPlainText())
+                                                            and len(pressed) == 1))
     assert page.open_year_dialog(dialog) is False
+    assert pressed == ["2027-10-11 周一不是周末"] * 2  # shown again with what was typed
     assert answers and answers[-1][0] == "error" and "调休上班日期" in answers[-1][1]
     assert book.conn.execute("SELECT count(*) FROM calendar_days").fetchone()[0] == before
 

@@ -74,17 +74,15 @@ def test_clerk_finds_generates_records_with_photo_and_the_duty_disappears(
     photo = board_photo(tmp_path / "村委会公示栏.png")
     monkeypatch.setattr(notice_dialogs, "choose_evidence_files", lambda parent, book: [photo])
 
-    def fill_in(parent, book_, initial, editing=False):  # the clerk fills in the real dialog and presses OK
-        dialog = NoticeDialog(parent, book_, initial, editing=editing)
-        qtbot.addWidget(dialog)
+    def fill_in(dialog):  # the clerk fills in the real dialog and presses OK
         assert dialog.title.text().startswith("关于托万克村养殖圈舍建设") and dialog.content.rowCount() == 10  # with 审批文号 (issue #18)
         dialog.start.setDate(QDate(2026, 11, 6))
         dialog.open_ended.setChecked(False)
         dialog.end.setDate(QDate(2026, 11, 17))
         dialog.add_files()
-        return dialog.values()
+        return True
 
-    monkeypatch.setattr(NoticeDialog, "ask", fill_in)
+    monkeypatch.setattr(NoticeDialog, "answer", staticmethod(fill_in))
     qtbot.mouseClick(tab.record_button, Qt.MouseButton.LeftButton)
     assert answers[-1] == ("info", "公告已登记。")
     assert village_plan_rows(tab) == []  # gone from the list of what is still missing
@@ -96,13 +94,24 @@ def test_clerk_finds_generates_records_with_photo_and_the_duty_disappears(
     tab.records.selectRow(0)
     assert [r["name"] for r in tab.evidence_model.rows] == ["村委会公示栏.png"]
 
-    monkeypatch.setattr(FeedbackDialog, "ask", lambda parent, today: {
-        "received_date": "2026-11-08", "person": "村民甲", "channel": "来访", "content": "询问务工报名"})
+    def feedback(d: FeedbackDialog) -> bool:
+        d.day.setDate(QDate(2026, 11, 8))
+        d.person.setText("村民甲")
+        d.channel.setEditText("来访")
+        d.content.setPlainText("询问务工报名")
+        return True
+
+    monkeypatch.setattr(FeedbackDialog, "answer", staticmethod(feedback))
     qtbot.mouseClick(tab.feedback_button, Qt.MouseButton.LeftButton)
     assert [r["status"] for r in tab.feedback_model.rows] == ["未处理"]
     tab.feedback.selectRow(0)
-    monkeypatch.setattr(HandlingDialog, "ask", lambda parent, today, about: {
-        "handled_date": "2026-11-10", "handling": "已告知报名方式", "resolved": True})
+    def handling(d: HandlingDialog) -> bool:
+        d.day.setDate(QDate(2026, 11, 10))
+        d.handling.setPlainText("已告知报名方式")
+        d.resolved.setChecked(True)
+        return True
+
+    monkeypatch.setattr(HandlingDialog, "answer", staticmethod(handling))
     qtbot.mouseClick(tab.handle_button, Qt.MouseButton.LeftButton)
     assert [r["status"] for r in tab.feedback_model.rows] == ["已处理"]
     qtmodeltester.check(tab.notice_model)

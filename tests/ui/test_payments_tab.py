@@ -94,6 +94,8 @@ def test_done_when_in_the_window(qtbot, qtmodeltester, book: Book, answers: list
     page.mark_paid()
     got = payment_query.get(book, pay["id"])
     assert (got["status"], got["voucher_no"], got["pay_date"]) == ("paid", "ZF2026051200001", "2026-05-12")
+    paid_note = [text for kind, text in answers if kind == "info"][-1]  # #20: says what was recorded, not "记录 #287"
+    assert "ZF2026051200001" in paid_note and "80,000.00 元" in paid_note and "#" not in paid_note, paid_note
     assert indicators.available(book, ind) == available - 80_000_00
     assert [r["action_name"] for r in page.events.lazy_model().rows][-1] == "登记已支付"
     qtmodeltester.check(page.checks.lazy_model())

@@ -49,12 +49,18 @@ def test_chief_previews_and_signs_october(qtbot, qtmodeltester, october: Book, a
     assert tab.checks.count() == 10  # REPORTS.md's seven and issue 18's three
     assert all(tab.checks.item(i).text().startswith("✓") for i in range(10))
     assert tab.table_choice.count() == 10 and tab.grid.rowCount() > 0
+    assert tab.note.text().endswith("可以签发。")
     tab.sign()
     qtbot.waitUntil(lambda: not tab.busy(), timeout=60000)
     assert monthly.status(october, month="2026-10") == "已签发"
     assert any(p.name.endswith("_v1") for p in answers.iterdir())
     row = next(r for r in tab.months_model.rows if r["month"] == "2026-10")
     assert row["status"] == "已签发" and row["version"] == 1
+    # #20: previewing the month once signed must not say 可以签发
+    _select(tab, "2026-10")
+    tab.run_preview()
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=60000)
+    assert "可以签发" not in tab.note.text() and "已签发（第 1 版" in tab.note.text(), tab.note.text()
     package = next(p for p in answers.iterdir() if p.name.endswith("_v1"))
     assert Folders.opened == [package]  # the written package is shown in the file manager
     # 重新生成已签发报送包 (off the GUI thread): same hashes as at sign-off, and its folder is opened

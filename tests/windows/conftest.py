@@ -63,3 +63,17 @@ def run_app(args: list[str], *, cwd: Path, encoding: str | None, stdout: object 
         argv.insert(2, "utf8=0")
     return subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
                           timeout=600)
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import shutil
+
+    from app.demo import build
+
+    folder = tmp_path_factory.mktemp("示例 县")
+    made = os.environ.get("FUNDLEDGER_TEST_DEMO_DB")  # the leg passes the demo county the Windows build just made
+    if made and Path(made).is_file():
+        shutil.copyfile(made, folder / "示例县.db")
+        return folder / "示例县.db"
+    return build.build(folder / "示例县.db") and folder / "示例县.db"

@@ -104,20 +104,6 @@ def test_every_command_help_redirected(tmp_path: Path, encoding: str, to_file: b
     assert "用法：" in text and ("√" if chinese_page(encoding) else "✓") in text
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import shutil
-
-    from app.demo import build
-
-    folder = tmp_path_factory.mktemp("示例 县")
-    made = os.environ.get("FUNDLEDGER_TEST_DEMO_DB")  # the leg passes the demo county the Windows build just made
-    if made and Path(made).is_file():
-        shutil.copyfile(made, folder / "示例县.db")
-        return folder / "示例县.db"
-    return build.build(folder / "示例县.db") and folder / "示例县.db"
-
-
 @pytest.mark.parametrize("encoding", ENCODINGS)
 @pytest.mark.parametrize("to_file", [True, False], ids=["file", "pipe"])
 @pytest.mark.parametrize("args", [["verify"], ["check-month", "--month", "2026-01"], ["backups"],

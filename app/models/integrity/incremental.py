@@ -29,8 +29,10 @@ from app.models.store import audit, db
 from app.models.store.audit import Finding
 from app.models.store.book import Book
 
-LIMIT = ("增量核验只检查锚点之后写入的记录和行、各表行数、触发器、密码与签名；锚点之前的旧行若在触发器被删除后"
-         "改动又恢复触发器，只有完整核验（fundledger verify）能查出。审计人员请用完整核验。")
+LIMIT = ("增量核验只检查锚点之后写入的记录和行、锚点之后对已结账月份的改动、各表行数、触发器、密码、签名、已签发月份"
+         "的数据哈希与规则集；锚点之前的旧行若在触发器被删除后改动又恢复触发器，只有完整核验（fundledger verify）能查出。"
+         "锚点本身只是审计链中的一条记录，没有密钥保护：持有文件的人可以伪造锚点或在锚点之后重新计算哈希链，"
+         "这只有完整核验（重新汇总并重现已签发月份、核对局长签名）能查出。审计人员请用完整核验。")
 
 
 @dataclass(frozen=True)
@@ -160,11 +162,42 @@ def check_rows_since(anchor: Anchor) -> full.Check:
     return check
 
 
+def closed_writes_since(anchor: Anchor) -> full.Check:
+    def check(conn: sqlite3.Connection) -> Iterator[Finding]:
+        yield from full.closed_month_writes(conn, since=anchor.seq)
+    return check
+
+
+def signed_data(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """Every signed month's stored data still hashes to the digest recorded at sign-off, and names the rule set
+    the file now assigns to its year: the window carries balances forward from that data and checks payments
+    under that rule set, so neither may change behind a sign-off (the full verify re-creates the files too)."""
+    from app.models.reports import snapshot
+    from app.models.store import rule_years
+
+    live: dict[int, str] = {}
+    for row in conn.execute("SELECT month, version, data, data_sha256, json_extract(data, '$.rule_set') AS rule_set "
+                            "FROM signoffs WHERE status = 'signed' ORDER BY month, version"):
+        where = f"{row['month']} 第 {row['version']} 版签发数据"
+        if snapshot.digest(str(row["data"])) != row["data_sha256"]:
+            yield Finding("签发数据", where, "签发时保存的月报数据与其记录的哈希不同：签发后数据被改动过"
+                                          "（以后各月从它结转的余额也因此不可信）")
+        if row["rule_set"]:
+            year = int(str(row["month"])[:4])
+            if year not in live:
+                rules = rule_years.load_for(conn, year)
+                live[year] = f"{rules.label} {rules.file_hash}"
+            if live[year] != row["rule_set"]:
+                yield Finding("规则集", where, f"该月所属年度的规则集与签发时不同（签发时 {row['rule_set']}，现在 {live[year]}）")
+
+
 def checks(anchor: Anchor) -> list[tuple[str, full.Check]]:
     return [
         ("保护触发器齐全且未被改写", full.triggers),
         (f"审计日志哈希链（自锚点 #{anchor.seq} 起）", check_chain_since(anchor)),
         ("锚点之后写入的数据与审计记录一致、各表行数", check_rows_since(anchor)),
+        ("锚点之后没有改动已结账月份的记录", closed_writes_since(anchor)),
+        ("已签发月份的数据与规则集未被改动", signed_data),
         ("密码哈希与审计记录一致", full.passwords),
         ("签发记录的审计链头、签名与签名密钥", anchors.check_signoffs),
     ]

@@ -89,10 +89,11 @@ def _json_date(expr: str, column: str) -> str:
     return re.sub(r"\{row\}\.(\w+)", lambda m: f"json_extract({column}, '$.{m.group(1)}')", expr)
 
 
-def closed_month_writes(conn: sqlite3.Connection) -> Iterator[Finding]:
+def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Finding]:
     """No audit record may change a row dated inside a month that was closed at that point of the chain and not
     reopened since: the closed-month triggers make that impossible for the program, so such a record was written
-    with the triggers dropped — even when it is honestly audited and sealed at the end of the chain."""
+    with the triggers dropped — even when it is honestly audited and sealed at the end of the chain. `since`: only
+    records after that audit sequence number are judged (the incremental verify from its anchor)."""
     windows: dict[str, list[list[int]]] = {}  # period key → [closed at seq, reopened at seq]
     spans: dict[str, tuple[str, str]] = {}
     for seq, key, closed, was, start, end in conn.execute(
@@ -116,7 +117,7 @@ def closed_month_writes(conn: sqlite3.Connection) -> Iterator[Finding]:
             continue
         query = (f"SELECT a.seq, a.row_key, a.action, ({_json_date(expr, 'a.after')}), ({_json_date(expr, 'a.before')}) "
                  "FROM audit_log a WHERE a.tbl = ? AND a.seq > ? ORDER BY a.seq")
-        for seq, row_key, action, new_day, old_day in conn.execute(query, (t["name"], first)):
+        for seq, row_key, action, new_day, old_day in conn.execute(query, (t["name"], max(first, since))):
             for day in {str(d)[:10] for d in (new_day, old_day) if d}:
                 i = bisect.bisect_right(starts, (day, "\uffff", "")) - 1
                 if i < 0 or not (starts[i][0] <= day <= starts[i][1]):

@@ -68,7 +68,7 @@ def _build(book: Book, n: dict[str, Any], content: dict[str, str]) -> NoticeDoc:
     table = _table(book, kind, n["object_type"], int(n["object_id"]), day)
     intro = _intro(book, kind, day)
     closing = _closing(book, n)
-    suffix = f"_第{n['id']}号" if n.get("id") else f"_{n['object_type']}{n['object_id']}"
+    suffix = f"_第{n['id']}号" if n.get("id") else "_待登记_" + _object_code(book, n["object_type"], int(n["object_id"]))
     stem = _safe(f"{day.isoformat()}_{objs.level_name(book, level)}_{objs.kind_name(book, kind)}_{n['title']}") + suffix
     return NoticeDoc(title=n["title"], intro=intro, fields=fields, table=table, closing=closing, phones=n["phones"],
                      publisher=n["publisher"], date=day, file_stem=stem,
@@ -127,6 +127,13 @@ def _table(book: Book, kind: str, object_type: str, object_id: int, day: dt.date
         return Table("实名制发放名册", headers, body, total, (len(headers) - 1,), widths,
                      (len(headers) - 1,) if hidden else (2, len(headers) - 1))
     return None
+
+
+def _object_code(book: Book, object_type: str, object_id: int) -> str:
+    """What a clerk knows the object by, for a file name: the project code, the 指标's 文号, the request number."""
+    found = objs.info(book, object_type, object_id)
+    code = found.label.split(" ")[0] if found is not None else ""
+    return _safe(code)[:30] or f"{objs.OBJECT_NAMES.get(object_type, '对象').split('（')[0]}{object_id}"
 
 
 def _safe(text: str) -> str:

@@ -247,3 +247,16 @@ def signed_package(book: Book, *, month: str, version: int | None = None) -> tup
 def is_signed(book: Book, month: str) -> bool:
     """Whether `month` has a current (not superseded) sign-off."""
     return book.conn.execute("SELECT 1 FROM signoffs WHERE month = ? AND status = 'signed'", (month,)).fetchone() is not None
+
+
+def readiness(book: Book, month: str, checks_ok: bool) -> str:
+    """What the preview says about signing `month`: already signed (and which version), the cross-checks to fix,
+    or 可以签发."""
+    current = book.conn.execute("SELECT version, signed_at FROM signoffs WHERE month = ? AND status = 'signed' "
+                                "ORDER BY version DESC LIMIT 1", (month,)).fetchone()
+    if current is not None:
+        return (f"本月已签发（第 {current['version']} 版，{str(current['signed_at'])[:16]}），无需再签发；"
+                "如须更正，由局长写明理由重新打开本月后再签发新版本。")
+    if not checks_ok:
+        return "未通过的勾稽关系见左下（鼠标停留可看涉及的行），修正数据后重新预览。"
+    return "可以签发。"

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from app.models.store import permissions
+from app.models.store import audit_labels, permissions
 from app.models.store.book import Book
 from app.models.store.where import Where
 
@@ -79,8 +79,10 @@ class LogQuery:
             f"ORDER BY {column} {direction}, seq {direction} LIMIT ? OFFSET ?",
             [*args, limit, offset],
         ).fetchall()
+        names = audit_labels.labels(self.book)
         return [dict(r) | {"table_name": table_label(r["tbl"]), "op_name": permissions.label(r["op"] or ""), "action_name": ACTIONS.get(r["action"], r["action"]),
-                           "sealed": r["hash"] is not None, "changes": summary(r["before"], r["after"])}
+                           "actor_name": names.actor(r["actor"]), "sealed": r["hash"] is not None,
+                           "changes": summary(r["before"], r["after"], book=self.book, table=r["tbl"])}
                 for r in rows]
 
 
@@ -97,12 +99,28 @@ def actors(book: Book) -> list[str]:
     return _distinct(book, "actor")  # index audit_log_actor
 
 
+def actor_choices(book: Book) -> list[tuple[str, str]]:
+    """(actor as logged, as shown: the user's name, 系统) for the filter."""
+    names = audit_labels.labels(book)
+    return [(a, names.actor(a)) for a in actors(book)]
+
+
 def tables(book: Book) -> list[tuple[str, str]]:
     return [(t, table_label(t)) for t in _distinct(book, "tbl")]  # index audit_log_row (tbl, row_key, seq)
 
 
-def differences(before: str | None, after: str | None) -> list[tuple[str, Any, Any]]:
-    """(column, old, new) for every column that changed; the password hash is never shown."""
+def differences(before: str | None, after: str | None, *, book: Book | None = None,
+                table: str = "") -> list[tuple[str, Any, Any]]:
+    """(column, old, new) for every column that changed; the password hash is never shown. With `book`, in
+    Chinese (audit_labels): field names, coded values, users by name."""
+    raw = _differences(before, after)
+    if book is None:
+        return raw
+    names = audit_labels.labels(book)
+    return [(names.field(table, k), names.value(table, k, o), names.value(table, k, n)) for k, o, n in raw]
+
+
+def _differences(before: str | None, after: str | None) -> list[tuple[str, Any, Any]]:
     old = json.loads(before) if before else {}
     new = json.loads(after) if after else {}
     result: list[tuple[str, Any, Any]] = []
@@ -115,11 +133,12 @@ def differences(before: str | None, after: str | None) -> list[tuple[str, Any, A
     return result
 
 
-def summary(before: str | None, after: str | None, limit: int = 5) -> str:
+def summary(before: str | None, after: str | None, limit: int = 5, *, book: Book | None = None,
+            table: str = "") -> str:
     """One line for the table: the new values of an insert, the old of a delete, old → new otherwise."""
-    diffs = differences(before, after)[:limit]
+    diffs = differences(before, after, book=book, table=table)[:limit]
     if before is None:
         return "；".join(f"{k}={n}" for k, _o, n in diffs)
     if after is None:
         return "；".join(f"{k}={o}" for k, o, _n in diffs)
-    return "；".join(f"{k}: {'' if o is None else o} → {'' if n is None else n}" for k, o, n in diffs)
+    return "；".join(f"{k}：{'（空）' if o is None else o} → {'（空）' if n is None else n}" for k, o, n in diffs)

@@ -258,7 +258,7 @@ def restore(book: OpenFile, source: Path) -> Path:
         raise FileError("以只读方式打开时不能恢复备份。")
     check_backup(source)
     saved = copy_file(book.conn, book.path, reason="恢复前", now=book.now())
-    src = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
+    src = sqlite3.connect(db.file_uri(source) + "?mode=ro", uri=True)
     try:
         src.backup(book.conn)
     except sqlite3.Error as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Callable
@@ -32,10 +33,16 @@ def latest_version() -> int:
     return migrations()[-1][0]
 
 
+def file_uri(path: Path | str) -> str:
+    """SQLite's file: URI of `path`, made absolute without resolving it: Path.resolve() asks Windows for the final
+    path, which under Wine fails past 260 characters (WinError 234) although the file opens fine."""
+    return Path(os.path.abspath(path)).as_uri()
+
+
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     """Open with our pragmas; autocommit at the driver so transactions are always explicit."""
     if read_only:
-        uri = Path(path).resolve().as_uri() + "?mode=ro"
+        uri = file_uri(path) + "?mode=ro"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA query_only = ON")
     else:
@@ -284,7 +291,7 @@ def preflight(path: Path) -> None:
     if head.application_id == 0:
         # An empty file of ours (just created) has no tables; anything else with id 0 is someone else's.
         try:
-            conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+            conn = sqlite3.connect(file_uri(path) + "?mode=ro&immutable=1", uri=True)
             try:
                 tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             finally:

@@ -33,7 +33,7 @@ from app.ui.kit.ops import Op, Progress, Query
 from app.ui.kit.table_models import Column, LazyTableModel
 from app.ui.kit.widgets import DataTable, focus_shortcut
 
-COLUMNS = [Column("seq", "序号", "int"), Column("at", "时间"), Column("actor", "操作人"), Column("op_name", "操作"),
+COLUMNS = [Column("seq", "序号", "int"), Column("at", "时间"), Column("actor_name", "操作人"), Column("op_name", "操作"),
            Column("table_name", "数据表"), Column("row_key", "主键"), Column("action_name", "动作"),
            Column("changes", "变更内容")]
 
@@ -117,8 +117,8 @@ class AuditTab(QWidget):
     def fill_choices(self) -> None:
         self.actor.clear()
         self.actor.addItem("全部", "")
-        for name in audit_query.actors(self.book):
-            self.actor.addItem(name, name)
+        for actor, shown in audit_query.actor_choices(self.book):
+            self.actor.addItem(shown, actor)
         self.table.clear()
         self.table.addItem("全部", "")
         for code, label in audit_query.tables(self.book):
@@ -142,7 +142,7 @@ class AuditTab(QWidget):
 
     def show_detail(self) -> None:
         row: dict[str, Any] | None = self.view.current_row()
-        diffs = audit_query.differences(row["before"], row["after"]) if row else []
+        diffs = audit_query.differences(row["before"], row["after"], book=self.book, table=row["tbl"]) if row else []
         self.detail.setRowCount(len(diffs))
         for i, (key, old, new) in enumerate(diffs):
             for j, value in enumerate((key, old, new)):

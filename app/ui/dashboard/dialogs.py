@@ -30,6 +30,7 @@ from app.models.store.book import Book
 from app.models.values import money
 from app.models.warnings import engine as warn
 from app.models.warnings import problems
+from app.ui.kit.forms import GuardedDialog
 
 
 def date_edit(value: dt.date | None = None, *, optional: bool = False) -> QDateEdit:
@@ -51,9 +52,10 @@ def date_of(edit: QDateEdit) -> dt.date | None:
     return dt.date(d.year(), d.month(), d.day())
 
 
-class FormDialog(QDialog):
-    """A form with OK/Cancel: `run()` says whether the user pressed OK; `values()` reads the fields (and may
-    raise a ValidationError for what the user typed, e.g. an amount, so callers read it inside run_op)."""
+class FormDialog(GuardedDialog):
+    """A form with OK/Cancel: `submit(book, operation)` (kit.forms) keeps it open until the operation succeeds;
+    `values()` reads the fields (and may raise a ValidationError for what the user typed, e.g. an amount, so
+    callers read it inside the operation)."""
 
     answer: ClassVar[Callable[[Any], bool] | None] = None
 
@@ -75,10 +77,6 @@ class FormDialog(QDialog):
 
     def values(self) -> dict[str, Any]:
         return {}
-
-    def run(self) -> bool:
-        hook = type(self).answer
-        return bool(hook(self)) if hook is not None else self.exec() == QDialog.DialogCode.Accepted
 
 
 def _combo(items: Sequence[tuple[str, str]], current: str = "") -> QComboBox:

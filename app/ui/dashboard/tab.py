@@ -30,7 +30,6 @@ from app.models.warnings import query as warnings_query
 from app.ui.dashboard.chart import Bar, ProgressChart
 from app.ui.dashboard.dialogs import ListDialog, SectionsDialog
 from app.ui.dashboard.warning_pages import ProblemsPage, WarningsPage, can
-from app.ui.kit import ops
 from app.ui.kit.ops import Op, Progress
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, rich_label
@@ -123,8 +122,11 @@ class OverviewPage(QWidget):
             total[col.key] = sum(int(r[col.key]) for r in rows)
         self.counts.reload(ListSource([*rows, total]))
         header = self.count_view.horizontalHeader().height() or 26
+        # room for the horizontal scroll bar too: with more warning types and statuses than the page is wide, the
+        # bar would otherwise cover the 合计 row
+        bar = self.count_view.horizontalScrollBar().sizeHint().height()
         self.count_view.setFixedHeight(header + self.count_view.verticalHeader().defaultSectionSize() * len(rows + [total])
-                                       + 2 * self.count_view.frameWidth() + 2)
+                                       + 2 * self.count_view.frameWidth() + 2 + bar)
         bars = [Bar(k.kind, k.name, float(k.ratio), f"{pct(k.spent, k.base)}（已支出 {money.format(k.spent)} / "
                     f"可支出 {money.format(k.base)} 元）", k.behind or (k.after_year_end and k.unpaid > 0))
                 for k in view.kinds]
@@ -142,18 +144,16 @@ class OverviewPage(QWidget):
 
     def edit_sections(self) -> None:
         dialog = SectionsDialog(self, self.book)
-        if not dialog.run():
-            return
-        wanted = dialog.values()
         current = warn.default_sections(self.book)
 
         def save() -> bool:
+            wanted = dialog.values()
             for code, section in wanted.items():
                 if section.strip() != current.get(code, ""):
                     warn.set_default_section(self.book, code=code, section=section)
             return True
 
-        ops.run_op(self, self.book, save, done="已保存。以后新发现的预警按此设置责任股室。")
+        dialog.submit(self.book, save, done="已保存。以后新发现的预警按此设置责任股室。")
 
     # -- opening ---------------------------------------------------------------------------------
     def open_type(self) -> None:

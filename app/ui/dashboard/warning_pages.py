@@ -144,7 +144,7 @@ class WarningsPage(QWidget):
         if not row:
             return
         dialog = HandleDialog(self, self.book, row)
-        if dialog.run() and ops.run_op(self, self.book, lambda: warn.handle(self.book, warning_id=int(row["id"]),
+        if dialog.submit(self.book, lambda: warn.handle(self.book, warning_id=int(row["id"]),
                                                                       **dialog.values())):
             self.reload()
             self.select("warning", row["id"])
@@ -225,7 +225,7 @@ class ProblemsPage(QWidget):
     def add(self) -> None:
         choices = [(int(p["id"]), f"{p['code']} {p['name']}") for p in projects.choices(self.book)]
         dialog = ProblemDialog(self, self.book, choices)
-        if dialog.run() and ops.run_op(self, self.book, lambda: problems.add(self.book, **dialog.values())):
+        if dialog.submit(self.book, lambda: problems.add(self.book, **dialog.values())):
             self.reload()
 
     def update_current(self) -> None:
@@ -233,7 +233,7 @@ class ProblemsPage(QWidget):
         if not row:
             return
         dialog = ProblemUpdateDialog(self, self.book, row)
-        if dialog.run() and ops.run_op(self, self.book, lambda: problems.update(self.book, problem_id=int(row["id"]),
+        if dialog.submit(self.book, lambda: problems.update(self.book, problem_id=int(row["id"]),
                                                                           **dialog.values())):
             self.reload()
 

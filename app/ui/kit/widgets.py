@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QObject, Qt
-from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QContextMenuEvent, QHelpEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -25,15 +25,17 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QStyle,
     QTableView,
     QTabWidget,
     QTextEdit,
+    QToolTip,
     QWidget,
 )
 
 from app.models.store import permissions
 from app.ui.kit import table_tools
-from app.ui.kit.table_models import LazyTableModel
+from app.ui.kit.table_models import LazyTableModel, plain_tooltip
 
 FILTER_PROPERTY = "fundledgerFilter"
 
@@ -43,6 +45,17 @@ def can(book: Any, op: str) -> bool:
     the tabs enable their buttons with it."""
     user = getattr(book, "user", None)
     return not book.read_only and user is not None and permissions.allowed(op, user.role)
+
+
+OP_PROPERTY = "fundledgerOp"
+
+
+def gate(widget: QWidget, book: Any, op: str) -> QWidget:
+    """A write button: enabled only when the permission table lets the logged-in user do `op` on this file
+    (an auditor, a read-only file: disabled from the start); the op is kept on the widget for tests."""
+    widget.setProperty(OP_PROPERTY, op)
+    widget.setEnabled(can(book, op))
+    return widget
 
 
 class DataTable(QTableView):
@@ -130,6 +143,29 @@ class DataTable(QTableView):
         self.updateGeometries()
         self.viewport().update()
         return True
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """A cell whose text does not fit its column shows the whole text as a tooltip (the model's own tooltip,
+        if it has one, wins): widths are capped so one long text cannot push the rest away, and nothing that
+        is cut off may be unreadable."""
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self.cut_off_text(self.indexAt(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), plain_tooltip(text), self.viewport(),
+                                  self.visualRect(self.indexAt(event.pos())))
+                return True
+        return super().viewportEvent(event)
+
+    def cut_off_text(self, index: Any) -> str:
+        """The cell's full text when its column is too narrow to show it (and the model gives no tooltip)."""
+        if not index.isValid() or index.data(Qt.ItemDataRole.ToolTipRole):
+            return ""
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        if text in (None, ""):
+            return ""
+        text = str(text)
+        margin = 2 * (self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1)  # Qt's delegate
+        return text if self.fontMetrics().horizontalAdvance(text) + margin > self.columnWidth(index.column()) else ""
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Copy):

@@ -36,7 +36,7 @@ from app.models.ledger import query as ledger_query
 from app.models.store.book import Book
 from app.models.values import money
 from app.models.values.errors import AppError
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, forms
 
 BLANK = QDate(2000, 1, 1)
 
@@ -92,6 +92,7 @@ class OpDialog(QDialog):
         except AppError as exc:
             self.error = exc
             dialogs.error(self, exc)
+            forms.focus_field(self, exc)  # back to the field the error names, with what was typed
             return
         self.error = None
         super().accept()

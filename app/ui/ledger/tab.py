@@ -75,6 +75,8 @@ DIFF_COLUMNS = [
 BY = {"kind": "按资金大类", "item": "按资金项目", "indicator": "按指标", "section": "按业务股室"}
 
 
+STAGE_TITLE = "下达时限（选中一条指标查看各环节）"
+
 def _table(columns: list[Column], source: RowSource, highlight: Any = None) -> DataTable:
     table = DataTable(LazyTableModel(columns, source, highlight=highlight))
 
@@ -238,7 +240,7 @@ class LedgerTab(QWidget):
         self.stages = _table(STAGE_COLUMNS, ListSource([]), lambda r: LATE if r.get("late") else None)
         self.reductions = _table(REDUCTION_COLUMNS, ListSource([]))
         left, right = QVBoxLayout(), QVBoxLayout()
-        self.stage_title = QLabel("下达时限（选中一条指标查看各环节）")
+        self.stage_title = QLabel(STAGE_TITLE)
         left.addWidget(self.stage_title)
         left.addWidget(self.stages)
         right.addWidget(QLabel("调减/收回记录"))
@@ -370,6 +372,7 @@ class LedgerTab(QWidget):
     def show_stages(self) -> None:
         ind = self.current_indicator()
         if ind is None:
+            self.stage_title.setText(STAGE_TITLE)  # not the last indicator's: nothing is selected
             self.stages.lazy_model().reload(ListSource([]))
             self.reductions.lazy_model().reload(ListSource([]))
             return

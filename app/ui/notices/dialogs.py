@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from app.models.store.book import Book
 from app.models.values.errors import FileError
+from app.ui.kit.forms import GuardedDialog
 
 
 def _date_edit(value: str | None) -> QDateEdit:
@@ -65,7 +65,7 @@ def read_evidence(book: Book, path: Path) -> tuple[str, bytes]:
         raise FileError(f"无法读取文件 {path}：{exc.strerror or exc}") from exc
 
 
-class NoticeDialog(QDialog):
+class NoticeDialog(GuardedDialog):
     """登记/修改公告: every field of the record, the content fields, and evidence files to attach."""
 
     def __init__(self, parent: QWidget | None, book: Book, initial: dict[str, Any], *, editing: bool = False) -> None:
@@ -161,16 +161,9 @@ class NoticeDialog(QDialog):
             "note": self.note.toPlainText(), "evidence": [read_evidence(self.book, p) for p in self.files],
         }
 
-    @classmethod
-    def ask(cls, parent: QWidget | None, book: Book, initial: dict[str, Any], *,
-            editing: bool = False) -> dict[str, Any] | None:
-        dialog = cls(parent, book, initial, editing=editing)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return dialog.values()
 
 
-class FeedbackDialog(QDialog):
+class FeedbackDialog(GuardedDialog):
     """登记群众反映: who, when, how, what."""
 
     def __init__(self, parent: QWidget | None, today: dt.date) -> None:
@@ -193,16 +186,12 @@ class FeedbackDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
-    @classmethod
-    def ask(cls, parent: QWidget | None, today: dt.date) -> dict[str, Any] | None:
-        dialog = cls(parent, today)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return {"received_date": _iso(dialog.day), "person": dialog.person.text(),
-                "channel": dialog.channel.currentText(), "content": dialog.content.toPlainText()}
+    def values(self) -> dict[str, Any]:
+        return {"received_date": _iso(self.day), "person": self.person.text(),
+                "channel": self.channel.currentText(), "content": self.content.toPlainText()}
 
 
-class HandlingDialog(QDialog):
+class HandlingDialog(GuardedDialog):
     """登记处理情况 of one piece of feedback."""
 
     def __init__(self, parent: QWidget | None, today: dt.date, about: str) -> None:
@@ -222,10 +211,6 @@ class HandlingDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
-    @classmethod
-    def ask(cls, parent: QWidget | None, today: dt.date, about: str) -> dict[str, Any] | None:
-        dialog = cls(parent, today, about)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return {"handled_date": _iso(dialog.day), "handling": dialog.handling.toPlainText(),
-                "resolved": dialog.resolved.isChecked()}
+    def values(self) -> dict[str, Any]:
+        return {"handled_date": _iso(self.day), "handling": self.handling.toPlainText(),
+                "resolved": self.resolved.isChecked()}

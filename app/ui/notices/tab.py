@@ -28,7 +28,6 @@ from app.models.notices import query as notice_query
 from app.models.notices import records as notices
 from app.models.store.book import Book
 from app.models.store.changes import Changes
-from app.models.values.errors import AppError
 from app.ui.kit import attachment_view, dialogs, ops
 from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
@@ -350,14 +349,10 @@ class NoticesTab(QWidget):
             self.book, kind=duty.kind, level=duty.level, object_type=duty.object_type, object_id=duty.object_id))
         if not isinstance(initial, dict):
             return
-        try:
-            values = NoticeDialog.ask(self, self.book, initial)
-        except AppError as exc:
-            dialogs.error(self, exc)
-            return
-        if values is not None and ops.run_op(self, self.book, lambda: notices.record_notice(
+        dialog = NoticeDialog(self, self.book, initial)
+        if dialog.submit(self.book, lambda: notices.record_notice(
                 self.book, kind=duty.kind, level=duty.level, object_type=duty.object_type, object_id=duty.object_id,
-                **values), done="公告已登记。"):
+                **dialog.values()), done="公告已登记。"):
             self.reload()
 
     # -- records -----------------------------------------------------------------------------------
@@ -378,12 +373,15 @@ class NoticesTab(QWidget):
             return
         current = notices.get(self.book, int(row["id"]))
         initial = current | {"content": current["content_fields"]}
-        values = NoticeDialog.ask(self, self.book, initial, editing=True)
-        if values is not None:
+        dialog = NoticeDialog(self, self.book, initial, editing=True)
+
+        def save() -> Any:
+            values = dialog.values()
             values.pop("evidence", None)
-            if ops.run_op(self, self.book, lambda: notices.update_notice(self.book, notice_id=int(row["id"]), fields=values),
-                              done="公告已修改。"):
-                self.reload()
+            return notices.update_notice(self.book, notice_id=int(row["id"]), fields=values)
+
+        if dialog.submit(self.book, save, done="公告已修改。"):
+            self.reload()
 
     def generate_for_notice(self) -> None:
         rows = self.records.selected_rows()
@@ -418,9 +416,8 @@ class NoticesTab(QWidget):
         row = self.current_notice()
         if row is None:
             return
-        values = FeedbackDialog.ask(self, self.book.today())
-        if values is not None and ops.run_op(
-                self, self.book, lambda: notices.add_feedback(self.book, notice_id=int(row["id"]), **values)):
+        dialog = FeedbackDialog(self, self.book.today())
+        if dialog.submit(self.book, lambda: notices.add_feedback(self.book, notice_id=int(row["id"]), **dialog.values())):
             self.reload_records()
 
     def handle_feedback(self) -> None:
@@ -428,9 +425,9 @@ class NoticesTab(QWidget):
         if item is None:
             dialogs.error(self, "请先在右侧“群众反映及处理”中选择一条反映。")
             return
-        values = HandlingDialog.ask(self, self.book.today(), str(item["content"]))
-        if values is not None and ops.run_op(
-                self, self.book, lambda: notices.handle_feedback(self.book, feedback_id=int(item["id"]), **values)):
+        dialog = HandlingDialog(self, self.book.today(), str(item["content"]))
+        if dialog.submit(self.book, lambda: notices.handle_feedback(self.book, feedback_id=int(item["id"]),
+                                                                    **dialog.values())):
             self.show_detail()
 
     # -- files (class-level hooks so tests can stand in for the user) ---------------------------------

@@ -168,6 +168,12 @@ class PaymentDialog(Answerable):
         finally:
             self.timer.stop()  # nothing more to preview once the form is closed
 
+    def submit(self, book: Book, operation: Any, *, done: str | None = None) -> Any:
+        try:
+            return super().submit(book, operation, done=done)
+        finally:
+            self.timer.stop()
+
     def _indicators(self, current: Any = None) -> None:
         """The project's funding lines (or every indicator); the 功能科目 follows the indicator chosen."""
         pid = self.project.currentData()
@@ -298,6 +304,10 @@ class PayeeDialog(Answerable):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def field_widgets(self) -> dict[str, QWidget]:
+        """Fields the models name otherwise than this form's labels."""
+        return {"统一社会信用代码": self.code, "公民身份号码": self.code, "身份证号": self.code, "账户名": self.account_name}
 
     def values(self) -> dict[str, Any]:
         return {"payee_type": self.ptype.currentData(), "name": self.name.text(), "id_code": self.code.text(),

@@ -84,16 +84,14 @@ class PayeesPage(QWidget):
 
     def new(self) -> None:
         dialog = PayeeDialog(self, self.book)
-        if dialog.ask():
-            self._saved(ops.run_op(self, self.book, lambda: payees.create_payee(self.book, **dialog.values())))
+        self._saved(dialog.submit(self.book, lambda: payees.create_payee(self.book, **dialog.values())))
 
     def edit(self) -> None:
         p = self.current()
         if p:
             dialog = PayeeDialog(self, self.book, p)
-            if dialog.ask():
-                self._saved(ops.run_op(self, self.book, lambda: payees.update_payee(self.book, payee_id=p["id"],
-                                                                            **dialog.values())))
+            self._saved(dialog.submit(self.book, lambda: payees.update_payee(self.book, payee_id=p["id"],
+                                                                             **dialog.values())))
 
     def toggle(self) -> None:
         p = self.current()

@@ -244,14 +244,12 @@ class RequestsPage(QWidget):
     # -- workflow ------------------------------------------------------------------------------
     def new(self) -> None:
         dialog = PaymentDialog(self, self.book)
-        accepted = dialog.ask()
+        pid = dialog.submit(self.book, lambda: payments.draft(self.book, **dialog.values(), client_token=dialog.token))
         dialog.deleteLater()
-        if accepted:
-            pid = ops.run_op(self, self.book, lambda: payments.draft(self.book, **dialog.values(), client_token=dialog.token))
-            if isinstance(pid, int):
-                self.reload(pid)
-                if dialog.submit_after:
-                    self.submit()
+        if isinstance(pid, int):
+            self.reload(pid)
+            if dialog.submit_after:
+                self.submit()
 
     def edit(self) -> None:
         p = self.current()
@@ -261,13 +259,12 @@ class RequestsPage(QWidget):
                              ("；已审核的申请只能作废后重新申请。" if p["status"] == "approved" else "。"))
             return
         dialog = PaymentDialog(self, self.book, p)
-        accepted = dialog.ask()
+        saved = dialog.submit(self.book, lambda: payments.update(self.book, payment_id=p["id"], **dialog.values()))
         dialog.deleteLater()
-        if accepted:
-            if ops.run_op(self, self.book, lambda: payments.update(self.book, payment_id=p["id"], **dialog.values())):
-                self.reload(p["id"])
-                if dialog.submit_after:
-                    self.submit()
+        if saved is not None:
+            self.reload(p["id"])
+            if dialog.submit_after:
+                self.submit()
 
     def _warnings(self, p: dict[str, Any]) -> list[checks.Outcome]:
         draft = checks.Draft.of(p)
@@ -322,12 +319,14 @@ class RequestsPage(QWidget):
         if not p:
             return
         dialog = MarkPaidDialog(self, self.book, p)
-        if dialog.ask():
-            entry = ops.run_op(self, self.book, lambda: payments.mark_paid(
-                self.book, payment_id=p["id"], voucher_no=dialog.voucher.text(), pay_date=to_date(dialog.day.date())))
-            if entry:
-                dialogs.info(self, f"{p['request_no']} 已登记支付，并已记入专账支出（记录 #{entry}）。")
-                self.reload(p["id"])
+        entry = dialog.submit(self.book, lambda: payments.mark_paid(
+            self.book, payment_id=p["id"], voucher_no=dialog.voucher.text(), pay_date=to_date(dialog.day.date())))
+        if entry:
+            paid = payment_query.get(self.book, int(p["id"]))
+            dialogs.info(self, f"{p['request_no']} 已登记支付：国库支付凭证 {paid.get('voucher_no') or dialog.voucher.text()}，"
+                               f"{money.format(int(p['amount']))} 元，支付日期 {to_date(dialog.day.date()).isoformat()}；"
+                               f"已同时记入专账支出（{p['project_name']}）。")
+            self.reload(p["id"])
 
     # -- files ---------------------------------------------------------------------------------
     def choose_path(self, kind: str, title: str, pattern: str, suggested: str = "") -> Path | None:

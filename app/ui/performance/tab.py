@@ -212,14 +212,14 @@ class PerformanceTab(QWidget):
         project = self._need_project()
         if project:
             d = GoalDialog(self, self.book)
-            self._after(d.run() and ops.run_op(self, self.book, lambda: performance.add_goal(
+            self._after(d.submit(self.book, lambda: performance.add_goal(
                 self.book, project_id=int(project["id"]), **d.values())))
 
     def edit_goal(self) -> None:
         goal = self._goal()
         if goal:
             d = GoalDialog(self, self.book, goal)
-            self._after(d.run() and ops.run_op(self, self.book, lambda: performance.update_goal(
+            self._after(d.submit(self.book, lambda: performance.update_goal(
                 self.book, goal_id=int(goal["id"]), fields=d.fields())))
 
     def remove_goal(self) -> None:
@@ -236,21 +236,21 @@ class PerformanceTab(QWidget):
             dialogs.info(self, "该项目还没有绩效指标。")
             return
         d = MonthDialog(self, self.book, self._label(project), goals)
-        self._after(d.run() and ops.run_op(self, self.book, lambda: performance.record_month(
+        self._after(d.submit(self.book, lambda: performance.record_month(
             self.book, project_id=int(project["id"]), **d.values())))
 
     def record_decision(self) -> None:
         project = self._need_project()
         if project:
             d = DecisionDialog(self, self.book, self._label(project), performance.goals(self.book, int(project["id"])))
-            self._after(d.run() and ops.run_op(self, self.book, lambda: performance.record_decision(
+            self._after(d.submit(self.book, lambda: performance.record_decision(
                 self.book, project_id=int(project["id"]), **d.values())))
 
     def self_evaluate(self) -> None:
         project = self._need_project()
         if project:
             d = EvaluationDialog(self, self.book, self._label(project), int(project["year"]))
-            self._after(d.run() and ops.run_op(self, self.book, lambda: performance.self_evaluate(
+            self._after(d.submit(self.book, lambda: performance.self_evaluate(
                 self.book, project_id=int(project["id"]), **d.values())))
 
     # -- files ------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from app.models.plan import projects
 from app.models.store.book import Book
 from app.models.values import money
 from app.models.values.errors import ValidationError
+from app.ui.kit.forms import GuardedDialog
 
 
 def date_edit(value: object = None) -> QDateEdit:
@@ -49,8 +50,10 @@ def iso(edit: QDateEdit) -> str:
     return edit.date().toString("yyyy-MM-dd")
 
 
-class Answerable(QDialog):
-    """`answer(dialog) -> bool` replaces exec() in tests: fill the widgets, return whether to accept."""
+class Answerable(GuardedDialog):
+    """A form: `submit(book, operation)` (kit.forms) keeps it open until the operation succeeds; `ask()` only
+    shows it (a form whose values feed a second form before anything runs). `answer(dialog) -> bool` replaces
+    exec() in tests: fill the widgets, return whether to accept."""
 
     answer: ClassVar[Callable[[Any], bool] | None] = None
 

@@ -189,11 +189,10 @@ class PlanTab(QWidget):
     # -- actions ------------------------------------------------------------------------------
     def new_project(self) -> None:
         dialog = ProjectDialog(self, self.book)
-        if dialog.ask():
-            pid = ops.run_op(self, self.book, lambda: projects.create_project(self.book, fields=dialog.values(),
-                                                                      funding=dialog.funding()))
-            if pid:
-                self.reload(int(pid))
+        pid = dialog.submit(self.book, lambda: projects.create_project(self.book, fields=dialog.values(),
+                                                                       funding=dialog.funding()))
+        if pid:
+            self.reload(int(pid))
 
     def edit_project(self) -> None:
         p = self.current()
@@ -203,10 +202,9 @@ class PlanTab(QWidget):
             dialogs.info(self, "该项目已经领导小组审定，不能直接修改；如需变更请点“调整（新的决定）…”。")
             return
         dialog = ProjectDialog(self, self.book, p)
-        if dialog.ask():
-            if ops.run_op(self, self.book, lambda: projects.update_project(self.book, project_id=p["id"], fields=dialog.values(),
-                                                                     funding=dialog.funding())):
-                self.reload(p["id"])
+        if dialog.submit(self.book, lambda: projects.update_project(self.book, project_id=p["id"], fields=dialog.values(),
+                                                                    funding=dialog.funding())):
+            self.reload(p["id"])
 
     def delete_project(self) -> None:
         p = self.current()
@@ -226,12 +224,11 @@ class PlanTab(QWidget):
                                                      "（选“否”只审定选中的项目）"):
             ids = [int(r["id"]) for r in shown]
         dialog = DecisionDialog(self, self.book, what=f"审定 {len(ids)} 个项目" + ("" if len(ids) > 1 else f"：{p['name']}"))
-        if dialog.ask():
-            done = ops.run_op(self, self.book, lambda: plan.approve_plan(
-                self.book, project_ids=ids, decision_no=dialog.doc_no.text(), decision_date=to_date(dialog.day.date()),
-                title=dialog.title.text()), done=f"已登记领导小组决定，审定 {len(ids)} 个项目。")
-            if done:
-                self.reload(p["id"])
+        done = dialog.submit(self.book, lambda: plan.approve_plan(
+            self.book, project_ids=ids, decision_no=dialog.doc_no.text(), decision_date=to_date(dialog.day.date()),
+            title=dialog.title.text()), done=f"已登记领导小组决定，审定 {len(ids)} 个项目。")
+        if done:
+            self.reload(p["id"])
 
     def notice_exception(self) -> None:
         """The chief records that the selected project may be paid before its plan notice has been up long enough."""
@@ -273,14 +270,13 @@ class PlanTab(QWidget):
         if not editor.ask():
             return
         decision = DecisionDialog(self, self.book, what=f"调整项目：{p['name']}", reason=True)
-        if decision.ask():
-            version = ops.run_op(self, self.book, lambda: plan.adjust_project(
-                self.book, project_id=p["id"], fields=editor.values(), funding=editor.funding(),
-                decision_no=decision.doc_no.text(), decision_date=to_date(decision.day.date()),
-                reason=decision.reason.toPlainText(), title=decision.title.text()))
-            if version:
-                dialogs.info(self, f"已调整，现行第 {version} 版；原版本保留在“审定与调整历史”中。")
-                self.reload(p["id"])
+        version = decision.submit(self.book, lambda: plan.adjust_project(
+            self.book, project_id=p["id"], fields=editor.values(), funding=editor.funding(),
+            decision_no=decision.doc_no.text(), decision_date=to_date(decision.day.date()),
+            reason=decision.reason.toPlainText(), title=decision.title.text()))
+        if version:
+            dialogs.info(self, f"已调整，现行第 {version} 版；原版本保留在“审定与调整历史”中。")
+            self.reload(p["id"])
 
     def advance(self) -> None:
         p = self.current()

@@ -12,7 +12,6 @@ from PySide6.QtGui import QBrush, QColor, QDragEnterEvent, QDropEvent, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -36,6 +35,7 @@ from app.models.prefecture.source import Refused
 from app.models.store import setup
 from app.models.store.book import Book
 from app.ui.kit import dialogs, ops
+from app.ui.kit.forms import GuardedDialog
 from app.ui.kit.widgets import can, rich_label
 
 STATUS_COLOURS = {status.NOT_SENT: "#eeeeee", status.SENT: "#dcedc8", status.LATE: "#ffe0b2",
@@ -85,7 +85,7 @@ def _folder(parent: QWidget, title: str) -> str:
 
 
 # -- 县区 -----------------------------------------------------------------------------------------------------------
-class CountyDialog(QDialog):
+class CountyDialog(GuardedDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("登记下级单位")
@@ -129,7 +129,7 @@ class CountiesTab(QWidget):
 
     def add_county(self) -> None:
         d = CountyDialog(self)
-        if d.exec() == QDialog.DialogCode.Accepted and ops.run_op(self, self.book, lambda: counties.add_county(
+        if d.submit(self.book, lambda: counties.add_county(
                 self.book, code=d.code.text(), name=d.name.text(), contact=d.contact.text(), fingerprint=d.fp.text())):
             self.refresh()
 

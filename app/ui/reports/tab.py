@@ -217,7 +217,7 @@ class ReportsTab(QWidget):
         self.show_table()
         passed = sum(c.ok for c in found.checks)
         self.note.setText(f"{month}：表间勾稽 {passed}/{len(found.checks)} 条通过。" +
-                          ("可以签发。" if found.ok else "未通过的勾稽关系见左下（鼠标停留可看涉及的行），修正数据后重新预览。"))
+                          monthly.readiness(self.book, month, found.ok))
 
     def show_table(self) -> None:
         index = self.table_choice.currentIndex()

@@ -9,7 +9,6 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
@@ -28,10 +27,12 @@ from app.models.store import holidays, setup, users
 from app.models.store.book import Book
 from app.models.store.permissions import ROLE_NAMES
 from app.models.values import workdays
+from app.models.values.errors import ValidationError
 from app.ui.kit import dialogs, ops
+from app.ui.kit.forms import GuardedDialog
 from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
-from app.ui.kit.widgets import DataTable, can
+from app.ui.kit.widgets import DataTable, can, gate
 from app.ui.settings.rosters import RostersPage
 
 
@@ -91,7 +92,7 @@ class BureauPage(QWidget):
             phone=self.phone.text(), id_mask=str(self.id_mask.currentData())), done="单位信息已保存。")
 
 
-class UserDialog(QDialog):
+class UserDialog(GuardedDialog):
     def __init__(self, parent: QWidget | None, row: dict[str, Any] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("修改用户" if row else "新增用户")
@@ -118,16 +119,17 @@ class UserDialog(QDialog):
             form.addRow("初始密码（至少 8 位）", self.password)
             form.addRow("再输入一次", self.password2)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._accept)
+        buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.is_new = row is None
 
-    def _accept(self) -> None:
+    def accept(self) -> None:
         if self.is_new and self.password.text() != self.password2.text():
-            dialogs.error(self, "两次输入的初始密码不一致，请重新输入。")
+            self.password2.clear()
+            self.refuse(ValidationError("两次输入的初始密码不一致，请重新输入。", field="再输入一次"))
             return
-        self.accept()
+        super().accept()
 
 
 class UsersPage(QWidget):
@@ -143,10 +145,13 @@ class UsersPage(QWidget):
         self.table = DataTable(self.model)
         layout.addWidget(self.table)
         row = QHBoxLayout()
-        for text, slot in (("新增用户", self.add), ("修改", self.edit), ("停用/启用", self.toggle),
-                           ("重置密码", self.reset), ("解除锁定", self.unlock), ("修改我的密码", self.own_password)):
+        for text, slot, op in (("新增用户", self.add, "add_user"), ("修改", self.edit, "update_user"),
+                               ("停用/启用", self.toggle, "update_user"), ("重置密码", self.reset, "reset_password"),
+                               ("解除锁定", self.unlock, "unlock_user"),
+                               ("修改我的密码", self.own_password, "change_own_password")):
             button = QPushButton(text)
             button.clicked.connect(slot)
+            gate(button, book, op)
             row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
@@ -161,7 +166,7 @@ class UsersPage(QWidget):
 
     def add(self) -> None:
         dialog = UserDialog(self)
-        if dialog.exec() == QDialog.DialogCode.Accepted and ops.run_op(self, self.book, lambda: users.add_user(
+        if dialog.submit(self.book, lambda: users.add_user(
                 self.book, login=dialog.login.text(), name=dialog.name.text(), role=str(dialog.role.currentData()),
                 password=dialog.password.text(), section=dialog.section.text())):
             self.reload()
@@ -171,7 +176,7 @@ class UsersPage(QWidget):
         if row is None:
             return
         dialog = UserDialog(self, row)
-        if dialog.exec() == QDialog.DialogCode.Accepted and ops.run_op(self, self.book, lambda: users.update_user(
+        if dialog.submit(self.book, lambda: users.update_user(
                 self.book, user_id=int(row["id"]), name=dialog.name.text(), role=str(dialog.role.currentData()),
                 section=dialog.section.text())):
             self.reload()
@@ -240,6 +245,8 @@ class CataloguePage(QWidget):
         toggle = QPushButton("停用/启用")
         toggle.clicked.connect(self.toggle)
         for w in (self.kind, self.code, self.name, add, rename, toggle):
+            if isinstance(w, QPushButton):
+                gate(w, book, "edit_fund_items")
             row.addWidget(w)
         layout.addLayout(row)
 
@@ -268,7 +275,7 @@ class CataloguePage(QWidget):
             self.reload()
 
 
-class YearDialog(QDialog):
+class YearDialog(GuardedDialog):
     """Enter one year's State Council notice: days off and make-up working days, one per line."""
 
     def __init__(self, parent: QWidget | None, year: int, notice: str, rows: list[dict[str, Any]]) -> None:
@@ -329,6 +336,7 @@ class CalendarPage(QWidget):
         buttons = QHBoxLayout()
         self.edit_button = QPushButton("录入/修改年度安排…")
         self.edit_button.clicked.connect(self.edit_year)
+        gate(self.edit_button, book, "edit_calendar")
         buttons.addWidget(self.edit_button)
         buttons.addStretch(1)
         buttons.addWidget(QLabel("试算："))
@@ -374,9 +382,7 @@ class CalendarPage(QWidget):
         self.open_year_dialog(dialog)
 
     def open_year_dialog(self, dialog: YearDialog) -> bool:
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return False
-        ok = ops.run_op(self, self.book, lambda: holidays.set_year(
+        ok = dialog.submit(self.book, lambda: holidays.set_year(
             self.book, year=dialog.year.value(), notice=dialog.notice.text(),
             holidays=YearDialog.lines(dialog.holidays), workdays_=YearDialog.lines(dialog.workdays)))
         if ok:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import tomllib
 import traceback
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +27,7 @@ FONT_FAMILIES = ["Microsoft YaHei UI", "Microsoft YaHei", "SimSun", "WenQuanYi M
 """The window's fonts: the PC's own Chinese font when it has one, else the bundled one (printing always
 uses the bundled one, see app/export/fonts.py)."""
 log = logging.getLogger(__name__)
+_KEEP: list[QTranslator] = []  # the Python translator must outlive this call (Qt holds only a pointer)
 
 
 def configure_high_dpi() -> None:
@@ -44,6 +46,28 @@ def translation_dirs() -> list[Path]:
     return dirs
 
 
+class Supplement(QTranslator):
+    """The few strings Qt's own zh_CN catalogue lacks (resources/qt_zh_CN_extra.toml), e.g. the file dialog's
+    "Look in:" and "Files of type:"; installed last, so it is asked first, and it answers only those."""
+
+    def __init__(self, parent: QApplication, table: dict[str, dict[str, str]]) -> None:
+        super().__init__(parent)
+        self.table = table
+
+    def translate(self, context: str, source: str, disambiguation: str | None = None,  # type: ignore[override]
+                  n: int = -1) -> str | None:
+        return self.table.get(context, {}).get(source)  # None (a null string): "not mine", Qt asks the next one
+
+    def isEmpty(self) -> bool:  # noqa: N802 - Qt's name
+        return not self.table
+
+
+def supplement_table() -> dict[str, dict[str, str]]:
+    with (resources.resources_dir() / "qt_zh_CN_extra.toml").open("rb") as fh:
+        data = tomllib.load(fh)
+    return {str(ctx): {str(k): str(v) for k, v in entries.items()} for ctx, entries in data.items()}
+
+
 def install_translations(app: QApplication) -> list[str]:
     """Load qtbase_zh_CN.qm so standard buttons and dialogs read 确定/取消/是/否; returns the files loaded."""
     loaded: list[str] = []
@@ -54,6 +78,10 @@ def install_translations(app: QApplication) -> list[str]:
                 app.installTranslator(translator)
                 loaded.append(str(folder / f"{name}.qm"))
                 break
+    extra = Supplement(app, supplement_table())
+    app.installTranslator(extra)
+    app.setProperty("fundledger_supplement", True)
+    _KEEP.append(extra)
     if loaded:
         log.info("已加载 Qt 中文翻译：%s", "；".join(loaded))
     else:
@@ -70,7 +98,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         fonts.register()  # Chinese text finds the bundled font when the PC has none
         return app
     configure_high_dpi()
-    app = QApplication(argv or sys.argv[:1])
+    app = QApplication(fonts.qt_argv(argv or sys.argv[:1]))
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_TITLE)

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
@@ -138,6 +138,37 @@ class _CheckDone(QObject):
     """Carries the background integrity check's result to the GUI thread."""
 
     done = Signal(object, object)  # book, problem (None when sound)
+
+
+def _path(widget: QWidget, page: QWidget) -> str:
+    """Where `widget` sits in `page`, independent of which other parts were built first: each ancestor by its
+    objectName, else its class and its place among its parent's children of that class (creation order)."""
+    names: list[str] = []
+    w: QWidget | None = widget
+    while w is not None and w is not page:
+        parent = w.parentWidget()
+        if w.objectName():
+            names.append(w.objectName())
+        else:
+            same = [c for c in (parent.children() if parent is not None else [w]) if type(c) is type(w)]
+            names.append(f"{type(w).__name__}{same.index(w)}")
+        w = parent
+    return "/".join(reversed(names))
+
+
+def _restore_splitter(split: QSplitter, state: object) -> bool:
+    """Restore a splitter's sizes, refusing a state that would change its orientation or its number of parts
+    (QSplitter.restoreState takes the orientation from the state): then the defaults stay. False if refused."""
+    way, count, sizes = split.orientation(), split.count(), split.sizes()
+    if not isinstance(state, (QByteArray, bytes)) or not split.restoreState(state):
+        split.setOrientation(way)
+        split.setSizes(sizes)
+        return False
+    if split.orientation() != way or split.count() != count or len(split.sizes()) != count:
+        split.setOrientation(way)
+        split.setSizes(sizes)
+        return False
+    return True
 
 
 class MainWindow(QMainWindow):
@@ -321,10 +352,11 @@ class MainWindow(QMainWindow):
             title = self.tabs.tabText(i)
             if page is None:
                 continue
-            for n, table in enumerate(page.findChildren(DataTable)):
-                parts.append((f"layout/{title}/table{n}-{table.lazy_model().columnCount()}", table))
-            for n, split in enumerate(page.findChildren(QSplitter)):
-                parts.append((f"layout/{title}/split{n}-{split.count()}", split))
+            for table in page.findChildren(DataTable):
+                parts.append((f"layout2/{title}/{_path(table, page)}/table-{table.lazy_model().columnCount()}", table))
+            for split in page.findChildren(QSplitter):
+                way = "h" if split.orientation() == Qt.Orientation.Horizontal else "v"
+                parts.append((f"layout2/{title}/{_path(split, page)}/split-{way}{split.count()}", split))
         return parts
 
     def save_layout(self) -> None:
@@ -350,8 +382,8 @@ class MainWindow(QMainWindow):
                 continue
             if isinstance(part, DataTable):
                 part.restore_state(state)
-            elif isinstance(part, QSplitter):
-                part.restoreState(state)
+            elif isinstance(part, QSplitter) and not _restore_splitter(part, state):
+                settings.remove(key)  # not this splitter's state (an older layout, a damaged file): its default
 
     # -- keyboard ----------------------------------------------------------------------------
     def focus_filter(self) -> QWidget | None:

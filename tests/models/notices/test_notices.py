@@ -14,6 +14,7 @@ from app.export import notice_docs
 from app.models.notices import obligations as ob
 from app.models.notices import records as notices
 from app.models.plan import decisions as plan
+from app.models.plan import projects
 from app.models.store import periods
 from app.models.store.book import Book
 from app.models.values.errors import ClosedPeriodError, PermissionDenied, ValidationError
@@ -89,6 +90,9 @@ def test_done_when_clerk_generates_records_with_photo_and_duty_disappears(book: 
     assert [o.key for o in lacking] == [key]
     made = notice_docs.for_obligation(book, lacking[0], tmp_path, on=TODAY)
     pdf = next(p for p in made if p.suffix == ".pdf")
+    # #20: the file is named by what the clerk knows (the project code), not "_project5"
+    code = projects.get(book, county.village_project)["code"]
+    assert pdf.stem.endswith(f"_待登记_{code}") and "project" not in pdf.stem, pdf.stem
     text = pdftext.text(pdf)
     assert "托万克村养殖圈舍建设" in text and "12317" in text
     draft = notices.draft(book, kind="project_plan", level="village", object_type="project",
