@@ -53,3 +53,22 @@ def book(tmp_path: Path, clock: FixedClock) -> Iterator[Book]:
 def login_as(book: Book, login: str) -> Book:
     users.login(book, login, PASSWORD)
     return book
+
+
+def post_plan_notice(book: Book, project_id: int, day: dt.date, *, level: str = "township") -> int:
+    """The project's plan notice (项目计划安排) on the board from `day`, recorded as the clerk (then back to whoever was
+    logged in): the 事前公示 a payment needs once it has been up the rule set's minimum days (issue #18)."""
+    from app.models.notices import records as notices
+
+    before = book.user.login if book.user else None
+    login_as(book, "clerk")
+    try:
+        draft = notices.draft(book, kind="project_plan", level=level, object_type="project", object_id=project_id, on=day)
+        content = {k: v or "不适用" for k, v in draft["content"].items()}
+        return notices.record_notice(book, kind="project_plan", level=level, object_type="project",
+                                     object_id=project_id, title=draft["title"], place="board", content=content,
+                                     start_date=day, publisher=draft["publisher"])
+    finally:
+        if before and before != "clerk":
+            login_as(book, before)
+

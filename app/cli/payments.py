@@ -199,3 +199,22 @@ def cmd_import_real_name(args: argparse.Namespace) -> int:
         got = real_name.import_file(book, payment_id=_payment_id(book, args.request_no), path=args.file)
     say(f"已导入名册：{got['persons']} 人，合计 {money.format(got['total'])} 元")
     return 0
+
+
+def _roster_args(p: argparse.ArgumentParser) -> None:
+    _file_args(p)
+    p.add_argument("--kind", required=True, choices=("staff", "poor"),
+                   help="staff：财政供养人员名册；poor：脱贫户/监测对象名册")
+
+
+@COMMANDS.add("import-roster", "导入名册（财政供养人员 / 脱贫户和监测对象，.xlsx），整体替换同类名册；有任何一行不合格都不导入",
+              _roster_args)
+def cmd_import_roster(args: argparse.Namespace) -> int:
+    from app.models.plan import rosters
+    from app.models.store.book import open_book
+
+    with open_book(args.db) as book:
+        login_from_args(book, args)
+        result = rosters.import_file(book, kind_code=args.kind, path=args.file)
+    say(f"已导入{rosters.KINDS[args.kind].name} {result.get('on_roster', 0)} 人；重新计算预警后生效（W12、W13）。")
+    return 0

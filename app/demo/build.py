@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from app.demo.claims import claims_step
 from app.demo.common import PASSWORD, TODAY, DemoClock, as_user
 from app.demo.ledger import ledger_step, treasury_step
 from app.demo.notices import notices_step
@@ -52,6 +53,7 @@ def steps() -> list[Step]:
         ledger_step,
         old_money_step,  # 2024/2025 documents back-filled with money still unspent (表4 结转, 闲置; 表7)
         payments_step,  # 项目计划 and 支付审批: plans what the 专账 indicators have left
+        claims_step,  # 名册 for the false-claim cross-checks: after the payments they are compared with
         treasury_step,  # the treasury's export covers the payments made above
         notices_step,  # 公告公示: reads the plan and payments above
         warnings_step,  # after 专账, 项目/支付 and 公告公示: it reads what they built

@@ -78,6 +78,8 @@ def notices_step(book: Book, clock: Any) -> None:
     duties = sorted(ob.obligations(book, as_of=END), key=lambda o: o.key)
     recorded: list[tuple[int, dt.date]] = []
     for n, duty in enumerate(duties):
+        if duty.object_type == "year":
+            continue  # the county's plan notices (项目库, 年度计划): recorded by app/demo/claims.py
         how = _plan(rng, duty)
         if how is None:
             continue

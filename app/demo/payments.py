@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.demo import claims
 from app.demo import people as dp
 from app.demo.payments_data import ADJUSTMENT, DECISIONS, PROJECTS, TOWNS, Proj
 from app.demo.payments_flow import END, Ctx, D, _line_left, request, workday
@@ -86,6 +87,7 @@ def _plan(c: Ctx) -> None:
         c.clock.set(dt.datetime.combine(day, dt.time(16)))
         batch = [c.proj[p.code] for p in PROJECTS if p.decision == n]
         plan.approve_plan(c.book, project_ids=batch, decision_no=doc_no, decision_date=day, title=title)
+        claims.post_plan_notices(c.book, batch, day)  # 事前公示 (issue #18): the notice a payment needs
 
 
 def _fields(c: Ctx, p: Proj) -> dict[str, object]:
@@ -176,6 +178,7 @@ def payments_step(book: Book, clock: Any) -> None:
     events = _schedule(c)
 
     events += [(day, 0, functools.partial(fn, c)) for day, fn in SCENARIOS]
+    events += [(day, 1, functools.partial(fn, c)) for day, fn in claims.SCENARIOS]  # issue #18's October cases
     events.append((ADJUSTMENT[1], 2, lambda: _adjust(c)))
     for _day, _order, run in sorted(events, key=lambda e: (e[0], e[1])):
         run()

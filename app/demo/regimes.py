@@ -62,6 +62,9 @@ def build_regimes(path: Path | str) -> dict[str, int]:
                                         id_code=_uscc(1), account_no="6222000000000001", bank="中国农业银行示例二县支行")["id"])
         # the clerk records the leading group's decision (as in the main demo)
         decisions.approve_plan(book, project_ids=[pid], decision_no="示二乡振组〔2021〕3号", decision_date=D(2021, 5, 6))
+        from app.demo.claims import post_plan_notices
+
+        post_plan_notices(book, [pid], D(2021, 5, 6))  # 事前公示 (issue #18): up 10 days before the June payments
         common: dict[str, Any] = {"project_id": pid, "payee_id": payee, "amount": 120_000_00, "kind": "progress",
                   "usage": "rural_environment", "func_code": "2130504", "econ_code": "31005", "method": "direct",
                   "draft_date": D(2021, 6, 1)}

@@ -112,6 +112,9 @@ def _projects(book: Book, late: int) -> dict[str, int]:
             "asset_type": "public", "implementer": "示例县财政局"}, funding=[(late, fee_room)])
     plan.approve_plan(book, project_ids=list(own.values()), decision_no=DECISION[0], decision_date=DECISION[1],
                       title="关于审定2026年第四批财政扶贫资金项目计划的决定")
+    from app.demo.claims import post_plan_notices
+
+    post_plan_notices(book, list(own.values()), DECISION[1])  # 事前公示 (issue #18): up 10 days before the payments
     return own
 
 

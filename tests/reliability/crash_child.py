@@ -87,6 +87,13 @@ def prepare(path: Path) -> Path:
                   "responsible": "张三", "asset_type": "operating"}
         pid = projects.create_project(book, fields=fields, funding=[(ind, amount // 2)])
         plan.approve_plan(book, project_ids=[pid], decision_no="示扶组发〔2026〕1号", decision_date=dt.date(2026, 4, 1))
+        from app.models.notices import records as notices  # 事前公示 (issue #18): the plan notice a payment needs
+
+        notice = notices.draft(book, kind="project_plan", level="village", object_type="project", object_id=pid,
+                               on=dt.date(2026, 4, 1))
+        notices.record_notice(book, kind="project_plan", level="village", object_type="project", object_id=pid,
+                              title=notice["title"], place="board", start_date=dt.date(2026, 4, 1),
+                              publisher=notice["publisher"], content={k: v or "不适用" for k, v in notice["content"].items()})
         payees.create_payee(book, payee_type="enterprise", name="示例建设工程有限公司", id_code=valid_uscc(1),
                             account_no="6222000000000001", bank="中国农业银行示例县支行")
         payments.draft(book, project_id=pid, indicator_id=ind, payee_id=None, amount=3_000_00, kind="household_subsidy",

@@ -53,7 +53,7 @@ def test_clerk_finds_generates_records_with_photo_and_the_duty_disappears(
     qtbot.addWidget(tab)
     qtmodeltester.check(tab.obligation_model)
     qtmodeltester.check(tab.notice_model)
-    assert "缺失 7" in tab.counts.text()
+    assert "缺失 9" in tab.counts.text()  # 7 of the projects, and the county's 项目库 and 年度计划 (issue #18)
     tab.kind.setCurrentIndex(tab.kind.findData("project_plan"))
     tab.level.setCurrentIndex(tab.level.findData("village"))
     rows = tab.obligation_model.rows
@@ -75,7 +75,7 @@ def test_clerk_finds_generates_records_with_photo_and_the_duty_disappears(
     monkeypatch.setattr(notice_dialogs, "choose_evidence_files", lambda parent, book: [photo])
 
     def fill_in(dialog):  # the clerk fills in the real dialog and presses OK
-        assert dialog.title.text().startswith("关于托万克村养殖圈舍建设") and dialog.content.rowCount() == 9
+        assert dialog.title.text().startswith("关于托万克村养殖圈舍建设") and dialog.content.rowCount() == 10  # with 审批文号 (issue #18)
         dialog.start.setDate(QDate(2026, 11, 6))
         dialog.open_ended.setChecked(False)
         dialog.end.setDate(QDate(2026, 11, 17))
@@ -89,7 +89,7 @@ def test_clerk_finds_generates_records_with_photo_and_the_duty_disappears(
     tab.status.setCurrentIndex(tab.status.findData(""))
     done = village_plan_rows(tab)
     assert [(r["status"], r["days"]) for r in done] == [(ob.SHOWN, 12)]
-    assert "缺失 6" in tab.counts.text()
+    assert "缺失 8" in tab.counts.text()
     assert tab.notice_model.total == 1
     tab.records.selectRow(0)
     assert [r["name"] for r in tab.evidence_model.rows] == ["村委会公示栏.png"]
@@ -142,10 +142,11 @@ def test_auditor_sees_the_tab_but_cannot_write(qtbot, book: Book, county: nf.Cou
     login_as(book, "auditor")
     tab = NoticesTab(book)
     qtbot.addWidget(tab)
-    assert tab.obligation_model.total == 7
+    assert tab.obligation_model.total == 9  # with the county's 项目库 and 年度计划 (issue #18)
     assert not tab.record_button.isEnabled() and tab.generate_button.isEnabled()
     tab.as_of.setDate(QDate(2026, 4, 7))
-    assert tab.obligation_model.total == 0 and dt.date(2026, 4, 7).isoformat() in tab.counts.text()
+    # before the plan's approval only the county's 项目库 is due (issue #18)
+    assert tab.obligation_model.total == 1 and dt.date(2026, 4, 7).isoformat() in tab.counts.text()
 
 
 @pytest.mark.parametrize(("login", "may_write"), [("clerk", True), ("chief", False), ("reviewer", False)])

@@ -21,7 +21,8 @@ from app.models.store.book import Book
 def retention_held(book: Book, as_of: dt.date) -> dict[str, int]:
     """The 质保金 still held back on finished projects, per fund kind (分) — exempt from the 31 October rule.
 
-    A project counts once it is finished (the rule set's statuses after 实施中): its contract amount ×
+    A project counts once it is finished (the rule set's statuses after 实施中): its settled price (工程结算价, once
+    recorded) or else its contract amount ×
     its 质保金 rate, less the retention already paid, spread over its funding lines' kinds pro rata.
     """
     finished = [s.code for s in book.rules_on(as_of).project_statuses[3:]]
@@ -31,11 +32,14 @@ def retention_held(book: Book, as_of: dt.date) -> dict[str, int]:
     day = as_of.isoformat()
     held: dict[str, int] = {}
     rows = book.conn.execute(
-        f"""SELECT p.id, p.contract_amount * p.retention_bp / 10000 -
+        f"""SELECT p.id, coalesce((SELECT s.amount FROM project_settlements s WHERE s.project_id = p.id
+                                    AND s.settled_on <= :day), p.contract_amount) * p.retention_bp / 10000 -
               coalesce((SELECT sum(y.amount) FROM payments y WHERE y.project_id = p.id AND y.status = 'paid'
-                        AND y.pay_date <= ? AND y.kind IN ({",".join("?" * len(retention))})), 0) AS held
+                        AND y.pay_date <= :day AND y.kind IN ({",".join(f":r{n}" for n in range(len(retention)))})), 0)
             FROM projects p WHERE p.retention_bp > 0 AND p.contract_amount > 0
-            AND p.status IN ({",".join("?" * len(finished))})""", (day, *retention, *finished)).fetchall()
+            AND p.status IN ({",".join(f":f{n}" for n in range(len(finished)))})""",
+        {"day": day, **{f"r{n}": c for n, c in enumerate(retention)}, **{f"f{n}": c for n, c in enumerate(finished)}},
+    ).fetchall()
     for project_id, amount in rows:
         if amount <= 0:
             continue
@@ -154,6 +158,10 @@ def by_kind(book: Book, as_of: dt.date, *, of: list[Figures] | None = None) -> l
         t[1] += f.income_ytd
         t[2] += f.spent_ytd
     held = retention_held(book, as_of)
+    from app.models.ledger.exemptions import exempt_by_kind  # the region's 31 October exemptions (issue #18)
+
+    for code, amount in exempt_by_kind(book, as_of).items():
+        held[code] = held.get(code, 0) + amount
     share = pace(book, as_of)
     after = as_of > book.rules_on(as_of).spending.year_end(as_of.year)
     out = []

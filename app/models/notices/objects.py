@@ -207,6 +207,38 @@ def project_fields(book: Book, project_id: int, year: int | None = None) -> dict
     return {name: str(known.get(name, "") or "") for name in fields}
 
 
+def project_extra_fields(book: Book, kind: str, project_id: int, *, on: dt.date | None = None) -> dict[str, str]:
+    """The fields the rule set adds to a project notice of `kind` (issue #18), filled from the data:
+    审批文号 — the leading-group decisions that approved (and adjusted) the plan; 验收结果 — the project's status;
+    绩效目标完成情况 — each goal's target and the latest value monitored by `on`."""
+    wanted = book.rules_on(on or book.today()).notice_order.extra_fields(kind)
+    day = (on or book.today()).isoformat()
+    known: dict[str, str] = {}
+    if "审批文号" in wanted:
+        rows = book.conn.execute(
+            "SELECT d.doc_no, d.decision_date, v.change FROM plan_versions v JOIN plan_decisions d ON d.id = v.decision_id "
+            "WHERE v.project_id = ? AND d.decision_date <= ? ORDER BY v.version", (project_id, day)).fetchall()
+        known["审批文号"] = "；".join(f"{r['doc_no']}（{r['decision_date']} {'审定' if r['change'] == 'approve' else '调整'}）"
+                                  for r in rows)
+    if "验收结果" in wanted:
+        status = book.conn.execute("SELECT status FROM projects WHERE id = ?", (project_id,)).fetchone()
+        code = status[0] if status else ""
+        finished = [s.code for s in book.rules.project_statuses]
+        accepted = finished[-1] if finished else ""
+        name = _entry_name(book.rules.project_statuses, code)
+        known["验收结果"] = "已验收" if code == accepted else f"{name}，尚未验收" if code else ""
+    if "绩效目标完成情况" in wanted:
+        rows = book.conn.execute(
+            "SELECT g.name, g.comparator, g.target, g.unit, (SELECT a.actual FROM perf_actuals a WHERE a.goal_id = g.id "
+            "AND a.period_end <= ? ORDER BY a.month DESC LIMIT 1) AS actual FROM perf_goals g WHERE g.project_id = ? "
+            "AND g.set_on <= ? AND (g.removed_on IS NULL OR g.removed_on > ?) ORDER BY g.sort, g.id",
+            (day, project_id, day, day)).fetchall()
+        known["绩效目标完成情况"] = "；".join(
+            f"{r['name']}：目标 {r['comparator']}{r['target']}{r['unit']}，"
+            + (f"完成 {r['actual']}{r['unit']}" if r["actual"] else "尚无监控数据") for r in rows) or "未设定绩效目标"
+    return {name: known.get(name, "") for name in wanted}
+
+
 def content_fields(book: Book, year: int | None = None) -> tuple[str, ...]:
     """The required project-notice fields that live in the notice's content (phones, publisher, date do not), as
     the rule set of `year` (the year the notice is posted; default the current one) lists them."""

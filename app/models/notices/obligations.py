@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from app.models.notices import county
 from app.models.notices import objects as objs
 from app.models.store.book import Book
 
@@ -230,8 +231,26 @@ def obligations(book: Book, *, as_of: dt.date) -> list[Obligation]:
             village=obj.village, since=duty.since, amount=obj.amount, project_id=obj.project_id, section=obj.section,
             status=status, notice_id=notice["id"] if notice is not None else None, days=days,
             detail=_detail(book, names, status, notice, days, duty.since, duty.level, stale)))
+    for duty, status, days, notice in _county(book, as_of):  # 项目库, 年度项目计划, 完成情况 (issue #18)
+        out.append(Obligation(
+            key=duty.key, kind=duty.kind, kind_name=county.KINDS[duty.kind], level="county",
+            level_name=names["level"].get("county", "county"), object_type="year", object_id=duty.year,
+            object_label=duty.label, township="", village="", since=duty.since, amount=duty.amount, project_id=None,
+            section="", status=status, notice_id=notice["id"] if notice is not None else None, days=days,
+            detail=_detail(book, names, status, notice, days, duty.since, "county", None)))
     order = {s: i for i, s in enumerate(STATUSES)}
     out.sort(key=lambda o: (order[o.status], o.since, o.kind, o.level, o.object_type, o.object_id))
+    return out
+
+
+def _county(book: Book, as_of: dt.date) -> list[tuple[Any, str, int | None, Any]]:
+    """The county-level plan notices due by `as_of` (notices.county), each with its status, days and best notice."""
+    found = county.notices_by_duty(book)
+    status_of = _status_of(book, as_of)
+    out = []
+    for duty in county.duties(book, as_of):
+        status, days, notice, _stale = _best(found.get((duty.kind, duty.year), []), None, status_of)
+        out.append((duty, status, days, notice))
     return out
 
 
@@ -323,6 +342,11 @@ def open_obligations(book: Book, *, as_of: dt.date) -> list[OpenDuty]:
             detail = _detail(book, names, status, notice, days, since, level, stale)
         out.append(OpenDuty(f"{kind}:{level}:{otype}:{oid}", kind, kinds.get(kind, kind), level, level_name, otype, oid,
                             label, since, amount, project_id, section, status, detail))
+    for duty, status, days, notice in _county(book, as_of):
+        if status in OPEN_STATUSES:
+            out.append(OpenDuty(duty.key, duty.kind, county.KINDS[duty.kind], "county", levels.get("county", "county"),
+                                "year", duty.year, duty.label, duty.since, duty.amount, None, "", status,
+                                _detail(book, names, status, notice, days, duty.since, "county", None)))
     return out
 
 

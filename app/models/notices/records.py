@@ -61,6 +61,10 @@ def _content(book: Book, kind: str, value: object, year: int | None = None) -> d
         for name in objs.content_fields(book, year):
             if not out.get(name):
                 raise ValidationError("不能为空（项目公告必须包含此项，可在项目计划中补充后重新生成）", field=name)
+        rules = book.rules if year is None else book.rules_for(year)
+        for name in rules.notice_order.extra_fields(kind):  # 审批文号; 验收结果, 绩效目标完成情况 (issue #18)
+            if not out.get(name):
+                raise ValidationError(f"不能为空（{objs.kind_name(book, kind)}公示必须写明此项）", field=name)
     return out
 
 
@@ -98,7 +102,7 @@ def draft(book: Book, *, kind: str, level: str, object_type: str, object_id: int
     day = on or book.today()
     place = "website" if level == "county" else "board"
     if kind in objs.PROJECT_KINDS:
-        content = objs.project_fields(book, object_id, day.year)
+        content = objs.project_fields(book, object_id, day.year) | objs.project_extra_fields(book, kind, object_id, on=day)
     elif kind == "allocation":
         facts = objs.indicator_facts(book, object_id)
         content = {"资金文件": f"{facts['doc_no']} {facts['title']}".strip(),

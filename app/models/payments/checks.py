@@ -39,6 +39,7 @@ RULES: dict[str, str] = {
     "management_fee": "项目管理费限额",
     "labour_share": "以工代赈劳务报酬占比",
     "retention": "质保金比例",
+    "notice_order": "事前公示满规定天数",
 }
 
 
@@ -287,11 +288,15 @@ def check_retention(c: Ctx) -> Outcome:
     ratio = c.rules.ratios.retention
     if not c.kind.retention:
         return _na("retention", f"{c.kind.name}不是质保金")
+    used = _project_sum(c, _kind_codes(c.rules, "retention")) + c.d.amount
+    settled = c.conn.execute("SELECT amount, doc_no FROM project_settlements WHERE project_id = ?",
+                             (c.d.project_id,)).fetchone()
+    if settled is not None:  # the settled price (工程结算价) once recorded: the base the rule names
+        return _ratio_outcome("retention", ratio, used, int(settled["amount"]), f"质保金累计占工程结算价（{settled['doc_no']}）")
     if not c.project["contract_amount"]:
         return Outcome("retention", "warn" if ratio.soft else "fail", "未登记", ratio.base,
-                       "项目未登记合同金额，无法核对质保金比例")
-    used = _project_sum(c, _kind_codes(c.rules, "retention")) + c.d.amount
-    return _ratio_outcome("retention", ratio, used, int(c.project["contract_amount"]), "质保金累计占合同金额")
+                       "项目未登记合同金额或工程结算价，无法核对质保金比例")
+    return _ratio_outcome("retention", ratio, used, int(c.project["contract_amount"]), "质保金累计占合同金额（尚未登记结算价）")
 
 
 def fee_cap_base(book: Book, year: int) -> int:
@@ -362,9 +367,57 @@ def check_real_name(c: Ctx) -> Outcome:
                    f"名册 {len(rows)} 人，身份证号全部有效，合计与支付金额一致")
 
 
+def notice_ready_on(book: Book, project_id: int, rules: RuleSet | None = None) -> tuple[str | None, dict[str, Any] | None]:
+    """(the first day the project's money may be paid, the notice that allows it): the earliest-starting notice of
+    the required kind and levels, started on or after the plan's first approval, that has been (or, if still up,
+    will have been) on the board the minimum days — or (None, None) when there is none. A notice taken down early
+    never counts."""
+    order = (rules or book.rules).notice_order
+    levels = order.required_levels
+    row = book.conn.execute(
+        f"""SELECT n.id, n.level, n.place, n.start_date, n.end_date, n.title,
+                   date(n.start_date, '+' || ? || ' days') AS ready
+            FROM notices n
+            WHERE n.object_type = 'project' AND n.object_id = ? AND n.kind = ? AND n.level IN ({','.join('?' * len(levels))})
+              AND n.start_date >= coalesce((SELECT min(d.decision_date) FROM plan_versions v
+                                            JOIN plan_decisions d ON d.id = v.decision_id WHERE v.project_id = ?), '')
+              AND (n.end_date IS NULL OR julianday(n.end_date) - julianday(n.start_date) + 1 >= ?)
+            ORDER BY n.start_date, n.id LIMIT 1""",
+        (order.min_days, project_id, order.required_kind, *levels, project_id, order.min_days)).fetchone()
+    return (row["ready"], dict(row)) if row else (None, None)
+
+
+def check_notice_order(c: Ctx) -> Outcome:
+    """事前公示: the project's plan notice must have been on the board the rule set's minimum days before its money
+    is paid (DOMAIN §4.6; rules [notice_order]); a hard check, unless the chief recorded an exception."""
+    order, book = c.rules.notice_order, c.book
+    if c.project["decision_id"] is None:
+        return _na("notice_order", "项目尚未审定（见“列入审定的项目计划”）")
+    # the request's own date (what its approval form prints; it is paid on or after it), or today for a new form
+    row = c.conn.execute("SELECT draft_date FROM payments WHERE id = ?", (c.d.payment_id,)).fetchone() \
+        if c.d.payment_id else None
+    today = row["draft_date"] if row else book.today().isoformat()
+    ready, notice = notice_ready_on(book, c.d.project_id, c.rules)
+    kind = next((k.name for k in c.rules.notices.kinds if k.code == order.required_kind), order.required_kind)
+    limit = f"公示满 {order.min_days} 天后（{order.basis}）"
+    if ready is not None and notice is not None and ready <= today:
+        return Outcome("notice_order", "pass", f"{notice['start_date']} 起公示", limit,
+                       f"{kind}公告 {notice['start_date']} 起公示，{ready} 起可以支付（申请日期 {today}）")
+    shown = f"{notice['start_date']} 起公示，{ready} 方满 {order.min_days} 天" if notice else f"没有有效的{kind}公告"
+    exc = book.conn.execute(
+        "SELECT e.doc_no, e.reason, e.granted_on, coalesce(u.name, '') AS by_name FROM notice_exceptions e "
+        "LEFT JOIN users u ON u.id = e.granted_by WHERE e.project_id = ?", (c.d.project_id,)).fetchone()
+    if exc is not None:
+        return Outcome("notice_order", "warn", shown, limit,
+                       f"{shown}；按例外支付：{exc['by_name']} {exc['granted_on']} 依 {exc['doc_no']} 登记（{exc['reason']}）")
+    return Outcome("notice_order", "fail", shown, limit,
+                   f"项目 {c.project['code']} 至申请日期 {today} 事前公示未满 {order.min_days} 天（{shown}），不能支付；"
+                   f"确需先行支付的，由局长登记例外（文号、理由）")
+
+
 CHECKS = (check_plan, check_usage, check_indicator, check_project_line, check_direct, check_payee_id, check_bond,
           check_prepayment, check_infra_prepayment, check_real_name, check_management_fee, check_labour,
-          check_retention)
+          check_retention, check_notice_order)
 
 
 def context(book: Book, d: Draft) -> Ctx:

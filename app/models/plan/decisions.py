@@ -70,7 +70,9 @@ def actions_for(book: Book, project: Mapping[str, Any] | None) -> frozenset[str]
     for action, op, rule in (("edit", "edit_project", pooled), ("delete", "edit_project", pooled),
                              ("approve", "approve_plan", pooled and project["status"] == projects.initial_status(book)),
                              ("adjust", "adjust_plan", not pooled),
-                             ("advance", "advance_project", not pooled and project["status"] != last)):
+                             ("advance", "advance_project", not pooled and project["status"] != last),
+                             ("exception", "grant_notice_exception", not pooled),  # issue #18
+                             ("settle", "record_settlement", not pooled)):
         if rule and book.may(op):
             found.add(action)
     return frozenset(found)

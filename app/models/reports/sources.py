@@ -214,12 +214,13 @@ def retention_by_item(book: Book, as_of: dt.date) -> dict[str, int]:
         return {}
     held: dict[str, int] = {}
     rows = book.conn.execute(
-        f"""SELECT p.id, p.contract_amount * p.retention_bp / 10000 -
+        f"""SELECT p.id, coalesce((SELECT s.amount FROM project_settlements s WHERE s.project_id = p.id
+                                    AND s.settled_on <= ?), p.contract_amount) * p.retention_bp / 10000 -
               coalesce((SELECT sum(y.amount) FROM payments y WHERE y.project_id = p.id AND y.status = 'paid'
                         AND y.pay_date <= ? AND y.kind IN ({",".join("?" * len(retention_kinds))})), 0)
             FROM projects p WHERE p.retention_bp > 0 AND p.contract_amount > 0
             AND p.status IN ({",".join("?" * len(finished))})""",
-        (as_of.isoformat(), *retention_kinds, *finished)).fetchall()
+        (as_of.isoformat(), as_of.isoformat(), *retention_kinds, *finished)).fetchall()
     for project_id, amount in rows:
         if amount <= 0:
             continue

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from app.models.rules import schema as rs
 from app.models.rules.schema import RuleSet, RuleSetError
@@ -361,6 +361,37 @@ def _small_tables(root: _Table) -> tuple[rs.Limits, rs.Backups, rs.Fundraising]:
     return limits, backups, fundraising
 
 
+def _claims(root: _Table, payment: rs.Payment, categories: Iterable[str]) -> rs.Claims:
+    t = root.table("claims")
+    kinds = _refs(t, "subsidy_payment_kinds", (k.code for k in payment.kinds), "支付类型")
+    per_options = ("year", "ever")
+    default = rs.Allowance("", t.integer("default_times"), cast(Literal["year", "ever"], t.choice("default_per", per_options)))
+    known = set(categories)
+    out: list[rs.Allowance] = []
+    for a in t.tables("allowances", allow_empty=True):
+        category = _ref(a, "category", known, "项目类别")
+        if any(x.category == category for x in out):
+            a.fail("category", f"项目类别 {category!r} 重复")
+        out.append(rs.Allowance(category, a.integer("times"), cast(Literal["year", "ever"], a.choice("per", per_options))))
+        a.done()
+    c = rs.Claims(kinds, default, tuple(out), t.integer("max_ids_per_account"),
+                  cast(Literal["project", "list"], t.choice("count_by", ("project", "list"))))
+    t.done()
+    return c
+
+
+def _notice_order(root: _Table, notices: rs.Notices) -> rs.NoticeOrder:
+    t = root.table("notice_order")
+    n = rs.NoticeOrder(t.integer("min_days_before_payment", 0, 366),
+                       _ref(t, "required_kind", (k.code for k in notices.kinds), "公示类别"),
+                       _refs(t, "required_levels", (lv.code for lv in notices.levels), "公示层级"), t.text("basis"),
+                       t.texts("plan_fields"), t.texts("completion_fields"))
+    if not n.required_levels:
+        t.fail("required_levels", "至少列出一个公示层级")
+    t.done()
+    return n
+
+
 class RuleSetErrors(RuleSetError):
     """A rule file with several problems: every one of them, each with its key path (`problems`)."""
 
@@ -381,7 +412,7 @@ _SECTIONS = {
     "meta", "usage_categories", "kinds", "levels", "events", "payment", "roles", "warnings", "limits", "backups",
     "fundraising", "usage_exceptions", "source_levels", "deadlines", "ratios", "spending", "notices",
     "project_categories", "construction_types", "asset_types", "project_statuses", "performance", "warning_statuses",
-    "reporting", "functional_codes", "labels", "ratio_rules",
+    "reporting", "functional_codes", "labels", "ratio_rules", "claims", "notice_order",
 }
 
 
@@ -432,7 +463,9 @@ def _build(root: _Table) -> RuleSet:
                                               for c, t in _each(root, "warning_statuses"))),
         "reporting": part(_reporting, root, bureau_levels), "roles": roles,
         "functional_codes": part(_functional_codes, root), "labels": part(_labels, root),
+        "claims": part(_claims, root, payment, _FAILED if categories is _FAILED else [c.code for c in categories]),
     }  # fmt: skip
+    values["notice_order"] = part(_notice_order, root, values["notices"])  # issue #18
     root._seen |= _SECTIONS  # a section skipped after a failed one it depends on is not an unknown key
     part(root.done)
     if problems:

@@ -14,13 +14,16 @@ from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py 
     PAYMENT_RATIOS,
     YEAR_FILTERS,
     YEAR_SOURCES,
+    Allowance,
     Backups,
+    Claims,
     Comparator,
     Entry,
     FunctionalCode,
     Fundraising,
     Labels,
     Limits,
+    NoticeOrder,
     Notices,
     PerfClass,
     Performance,
@@ -216,6 +219,8 @@ class RuleSet:
     functional_codes: tuple[FunctionalCode, ...]
     fundraising: Fundraising
     labels: Labels
+    claims: Claims
+    notice_order: NoticeOrder
     file_hash: str = ""  # SHA-256 of the file's bytes (UTF-8 text): what a year's assignment and a signed month record
     _items: dict[str, Item] = field(init=False, repr=False, compare=False)
 

@@ -149,7 +149,10 @@ class Performance:
 # The warning detectors the program has (app/models/warnings/registry.py maps each name to its function; a test
 # checks the two lists agree). A rule set's [[warnings]] entry names one: a new code may reuse a detector.
 DETECTORS = ("late_stages", "irregular_goals", "irregular_payments", "management_fees", "spending_behind",
-             "idle_money", "missing_notices", "reconciliation", "reports_overdue", "ratio_rules")
+             "idle_money", "missing_notices", "reconciliation", "reports_overdue", "ratio_rules",
+             # issue #18: false claims across payments, lists, projects and years; money paid before its notice
+             "repeated_subsidies", "shared_accounts", "staff_payees", "off_roster", "holder_mismatch",
+             "paid_before_notice")
 # The detector of each code when an entry names none (rule files written before detectors were data).
 DEFAULT_DETECTORS = {"W1": "late_stages", "W2": "irregular_goals", "W3": "irregular_payments",
                      "W4": "management_fees", "W5": "spending_behind", "W6": "idle_money", "W7": "missing_notices",
@@ -270,3 +273,41 @@ class Fundraising:
     yb_counties: int
     south_xinjiang_min_share: Fraction
     deep_poor_counties_min_share: Fraction
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """How often one person may receive one kind of subsidy (a project category): `times` per year or ever."""
+
+    category: str
+    times: int
+    per: Literal["year", "ever"]
+
+
+@dataclass(frozen=True)
+class Claims:
+    """The numbers of the false-claim cross-checks (warnings W10–W14)."""
+
+    subsidy_payment_kinds: tuple[str, ...]
+    default: Allowance  # category "" : every category not listed
+    allowances: tuple[Allowance, ...]
+    max_ids_per_account: int
+    count_by: Literal["project", "list"] = "project"
+
+    def allowance(self, category: str) -> Allowance:
+        return next((a for a in self.allowances if a.category == category), self.default)
+
+
+@dataclass(frozen=True)
+class NoticeOrder:
+    """事前公示: which notice must have been on the board for how many days before a project's money is paid."""
+
+    min_days: int
+    required_kind: str
+    required_levels: tuple[str, ...]
+    basis: str
+    plan_fields: tuple[str, ...] = ()  # more fields a 项目计划安排 notice must carry (审批文号)
+    completion_fields: tuple[str, ...] = ()  # … and a 资金使用情况 notice (验收结果, 绩效目标完成情况)
+
+    def extra_fields(self, kind: str) -> tuple[str, ...]:
+        return {"project_plan": self.plan_fields, "fund_use": self.completion_fields}.get(kind, ())

@@ -122,8 +122,9 @@ def detect_incremental(book: Book, as_of: dt.date | None = None) -> Detection:
     found: dict[str, Finding] = {}
     reads: dict[str, list[str]] = {}
     ran: list[str] = []
-    for w in book.rules.warnings:
-        if w.code not in registry.DETECTORS:
+    for w in book.rules_on(day).warnings:
+        detector = registry.BY_NAME.get(w.detector)  # by the rule set's detector name, as `detect` (a code a set adds)
+        if detector is None:
             continue
         known = before.get(w.code)
         if written is not None and isinstance(known, list) and not (set(known) & written):
@@ -135,7 +136,9 @@ def detect_incremental(book: Book, as_of: dt.date | None = None) -> Detection:
 
         book.conn.set_authorizer(_recorder(seen))
         try:
-            for f in registry.DETECTORS[w.code](Context(book, day)):
+            for f in detector(Context(book, day)):
+                if f.code != w.code:  # a detector reused under another code: the finding carries the set's code
+                    f = dataclasses.replace(f, code=w.code, key=w.code + f.key[len(f.code):])
                 found.setdefault(f.key, f)
         finally:
             book.conn.set_authorizer(None)

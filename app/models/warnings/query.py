@@ -104,6 +104,11 @@ def counted(book: Book, *, month: str) -> list[dict[str, Any]]:
             for r in rows]
 
 
+# The types 表7 lists even with nothing to count: the nine it had when the first months were signed. Types added
+# since (the false-claim cross-checks W11–W16) are listed in a month only when they have a warning by then.
+TABLE7_ALWAYS = frozenset(f"W{n}" for n in range(1, 10))
+
+
 def warning_summary(book: Book, *, month: str) -> list[dict[str, Any]]:
     """表7 row source: per type — 本月新增 and its amount, 累计预警, 已整改 (incl. 已说明), 整改中, 未整改."""
     start, _end = periods.bounds(book, month)
@@ -113,6 +118,8 @@ def warning_summary(book: Book, *, month: str) -> list[dict[str, Any]]:
     rows = counted(book, month=month)
     for w in book.rules.warnings:
         mine = [r for r in rows if r["code"] == w.code]
+        if not mine and w.code not in TABLE7_ALWAYS:
+            continue  # a type added later (W10 …) gets its row once it has a warning: signed months re-create as signed
         new = [r for r in mine if r["detected_on"] >= start]
         out.append({
             "code": w.code, "name": w.name, "new_month": len(new), "amount": sum(r["amount"] for r in new),

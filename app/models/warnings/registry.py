@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.models.warnings import claims_detectors as claims
 from app.models.warnings import ledger_detectors as ledger
 from app.models.warnings import project_detectors as projects
 from app.models.warnings import ratio_detector as ratios
@@ -17,6 +18,13 @@ DETECTORS: dict[str, Detector] = {
     "W7": projects.missing_notices,
     "W8": ledger.reconciliation,
     "W9": ledger.reports_overdue,
+    # false claims, across payments, lists, projects and years (issue #18)
+    "W11": claims.repeated_subsidies,
+    "W12": claims.shared_accounts,
+    "W13": claims.staff_payees,
+    "W14": claims.off_roster,
+    "W15": claims.holder_mismatch,
+    "W16": claims.paid_before_notice,  # 先支付后公示 (事前公示, rules [notice_order])
 }
 
 

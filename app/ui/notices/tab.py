@@ -303,6 +303,27 @@ class NoticesTab(QWidget):
         fields = ob.Obligation.__dataclass_fields__
         return ob.Obligation(**{k: row[k] for k in fields})
 
+    def record_county_notice(self, duty: ob.Obligation) -> None:
+        from app.models.notices import county
+        from app.ui.plan.claims_dialogs import FormDialog
+
+        initial = ops.run_op(self, self.book, lambda: county.draft(self.book, kind=duty.kind, year=duty.object_id))
+        if not isinstance(initial, dict):
+            return
+        places = [(p.name, p.code) for p in self.book.rules.notices.places]
+        places.sort(key=lambda x: x[1] != initial["place"])
+        listed = "\n".join(f"{k} {v}" for k, v in list(initial["content"].items())[:8])
+        more = f"\n……共 {len(initial['content'])} 个项目" if len(initial["content"]) > 8 else ""
+        values = FormDialog(self, f"登记{duty.object_label}公告", f"公告内容（由数据生成）：\n{listed}{more}", [
+            ("title", "标题", "text", initial["title"], ()),
+            ("doc_no", "批准文号", "text", initial["doc_no"], ()),
+            ("place", "公示方式", "choice", None, places),
+            ("start_date", "开始日期", "date", self.book.today(), ()),
+            ("publisher", "公告单位", "text", initial["publisher"], ())]).ask()
+        if values is not None and ops.run_op(self, self.book, lambda: county.record(
+                self.book, kind=duty.kind, year=duty.object_id, **values), done="县级公告已登记。"):
+            self.reload()
+
     def generate_for_obligation(self) -> None:
         rows = self.obligations.selected_rows()
         if len(rows) > 1:  # 批量生成: every selected duty, refusals listed per duty
@@ -312,12 +333,17 @@ class NoticesTab(QWidget):
                 book, folder, obligations=duties, on=book.today()))
             return
         duty = self.current_obligation()
-        if duty is not None:
+        if duty is not None and duty.object_type == "year":
+            dialogs.info(self, "县级公告的内容由“登记已张贴/发布…”按数据生成，在网站发布后登记即可。")
+        elif duty is not None:
             self._generate(lambda book, folder: notice_docs.for_obligation(book, duty, folder, on=book.today()))
 
     def record_for_obligation(self) -> None:
         duty = self.current_obligation()
         if duty is None:
+            return
+        if duty.object_type == "year":  # 县级公告: 项目库, 年度项目计划, 完成情况 (issue #18)
+            self.record_county_notice(duty)
             return
         initial = ops.run_op(self, self.book, lambda: notices.draft(
             self.book, kind=duty.kind, level=duty.level, object_type=duty.object_type, object_id=duty.object_id))

@@ -85,7 +85,8 @@ class PlanTab(QWidget):
             ("new", "新增项目", self.new_project), ("edit", "修改", self.edit_project),
             ("delete", "删除", self.delete_project), ("approve", "审定（领导小组决定）…", self.approve),
             ("adjust", "调整（新的决定）…", self.adjust), ("advance", "推进状态", self.advance),
-            ("import", "导入计划…", self.import_plan), ("template", "下载导入模板…", self.template)))
+            ("import", "导入计划…", self.import_plan), ("template", "下载导入模板…", self.template),
+            ("exception", "未满公示期支付的例外…", self.notice_exception), ("settle", "工程结算价…", self.settlement)))
         self.summary = QLabel()
         actions.addWidget(self.summary)
         layout.addLayout(actions)
@@ -182,7 +183,7 @@ class PlanTab(QWidget):
     def _update_buttons(self) -> None:
         """Each button asks the model what the user may do with the selected project (decisions.actions_for)."""
         may = plan.actions_for(self.book, self.current())
-        for key in ("new", "import", "edit", "delete", "approve", "adjust", "advance"):
+        for key in ("new", "import", "edit", "delete", "approve", "adjust", "advance", "exception", "settle"):
             self.buttons[key].setEnabled(key in may)
 
     # -- actions ------------------------------------------------------------------------------
@@ -227,6 +228,38 @@ class PlanTab(QWidget):
             self.book, project_ids=ids, decision_no=dialog.doc_no.text(), decision_date=to_date(dialog.day.date()),
             title=dialog.title.text()), done=f"已登记领导小组决定，审定 {len(ids)} 个项目。")
         if done:
+            self.reload(p["id"])
+
+    def notice_exception(self) -> None:
+        """The chief records that the selected project may be paid before its plan notice has been up long enough."""
+        from app.models.payments import exceptions
+        from app.ui.plan.claims_dialogs import FormDialog
+
+        p = self.current()
+        if not p:
+            return
+        order = self.book.rules.notice_order
+        values = FormDialog(self, "未满公示期先行支付的例外", (
+            f"{p['code']} {p['name']}：项目计划安排公示满 {order.min_days} 天后才能支付（{order.basis}）。"
+            "确需先行支付的，由局长登记批准文件的文号和理由；登记后该项检查变为“提示”，经办人和审核人须写明理由和意见。"), [
+            ("doc_no", "批准文号", "text", "", ()), ("reason", "理由", "text", "", ())]).ask()
+        if values is not None and ops.run_op(self, self.book, lambda: exceptions.grant_notice_exception(
+                self.book, project_id=int(p["id"]), **values), done="例外已登记（进审计日志）。"):
+            self.reload(p["id"])
+
+    def settlement(self) -> None:
+        from app.models.payments import exceptions
+        from app.ui.plan.claims_dialogs import FormDialog
+
+        p = self.current()
+        if not p:
+            return
+        values = FormDialog(self, "登记工程结算价", f"{p['code']} {p['name']}：登记后质保金比例按结算价核对。", [
+            ("amount", "工程结算价（元）", "money", "", ()), ("settled_on", "结算日期", "date", self.book.today(), ()),
+            ("doc_no", "结算文号", "text", "", ())]).ask()
+        if values is not None and ops.run_op(self, self.book, lambda: exceptions.record_settlement(
+                self.book, project_id=int(p["id"]), amount=money.parse(values["amount"], field="工程结算价"),
+                settled_on=values["settled_on"], doc_no=values["doc_no"]), done="工程结算价已登记。"):
             self.reload(p["id"])
 
     def adjust(self) -> None:

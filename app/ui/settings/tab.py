@@ -33,6 +33,7 @@ from app.ui.kit.forms import GuardedDialog
 from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, can, gate
+from app.ui.settings.rosters import RostersPage
 
 
 class SettingsTab(QTabWidget):
@@ -47,6 +48,7 @@ class SettingsTab(QTabWidget):
         from app.ui.settings.rule_sets import RuleSetsPage
 
         self.addTab(RuleSetsPage(book), "规则集")
+        self.addTab(RostersPage(book), "名册")  # 财政供养人员、脱贫户/监测对象 (false-claim checks, issue #18)
 
 
 class BureauPage(QWidget):

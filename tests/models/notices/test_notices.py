@@ -70,14 +70,16 @@ def test_every_duty_is_derived_from_the_data(book: Book, county: nf.County) -> N
         f"project_plan:township:project:{c.township_project}",  # township-wide: no village duty
         f"fund_use:township:project:{c.village_project}", f"fund_use:village:project:{c.village_project}",
         f"real_name:village:payment:{c.real_name_payment}",  # the enterprise payment needs no real-name notice
+        "project_pool:county:year:2026", "annual_plan:county:year:2026",  # the county's own (issue #18)
     }
     assert all(o.status == ob.MISSING and o.is_open for o in found.values())
     plan_duty = found[f"project_plan:village:project:{c.village_project}"]
     assert plan_duty.since == c.decision_date and plan_duty.amount == 600_000_00 and plan_duty.village == "托万克村"
     assert found[f"real_name:village:payment:{c.real_name_payment}"].since == dt.date(2026, 7, 3)
     assert found[f"allocation:county:indicator:{c.indicator}"].amount == 800_000_00
-    # nothing is due before it arises: before the plan was approved there was nothing to notice
-    assert ob.obligations(book, as_of=dt.date(2026, 4, 7)) == []
+    # nothing is due before it arises: before the plan was approved only the county's 项目库 (entered 2026-03-12)
+    assert [o.key for o in ob.obligations(book, as_of=dt.date(2026, 4, 7))] == ["project_pool:county:year:2026"]
+    assert ob.obligations(book, as_of=dt.date(2026, 3, 11)) == []
 
 
 def test_done_when_clerk_generates_records_with_photo_and_duty_disappears(book: Book, county: nf.County,
@@ -276,3 +278,47 @@ def test_verify_finds_a_notice_whose_object_is_gone(book: Book, county: nf.Count
     book.conn.execute("UPDATE notices SET object_id = 999 WHERE id = ?", (notice_id,))  # another tool's edit
     found = list(notice_checks.objects_exist(book.conn))
     assert len(found) == 1 and f"公告 #{notice_id}" in found[0].where
+
+
+# -- 县级公告：项目库、年度项目计划、完成情况 (issue #18) -------------------------------------------------------
+
+
+def test_county_plan_notices_are_due_and_counted_with_their_document(book: Book, county: nf.County) -> None:
+    from app.models.notices import county as county_notices
+    from app.models.notices import obligations as ob
+
+    day = dt.date(2026, 11, 20)
+    due = {o.key: o for o in ob.obligations(book, as_of=day) if o.level == "county" and o.object_type == "year"}
+    assert set(due) == {"project_pool:county:year:2026", "annual_plan:county:year:2026"}  # completion: next January
+    assert all(o.status == ob.MISSING for o in due.values())
+    assert {o.key for o in ob.open_obligations(book, as_of=day)} >= set(due)
+    draft = county_notices.draft(book, kind="annual_plan", year=2026)
+    assert draft["doc_no"] == "阿县扶组〔2026〕3号" and all("审定文号 阿县扶组〔2026〕3号" in v
+                                                          for v in draft["content"].values())
+    login_as(book, "clerk")
+    with pytest.raises(ValidationError) as err:
+        county_notices.record(book, kind="annual_plan", year=2026, doc_no=" ", place="website", start_date="2026-04-10")
+    assert err.value.field == "批准文号"
+    assert book.conn.execute("SELECT count(*) FROM county_notices").fetchone()[0] == 0
+    county_notices.record(book, kind="annual_plan", year=2026, doc_no=draft["doc_no"], place="website",
+                          start_date="2026-04-10")
+    shown = {o.key: o for o in ob.obligations(book, as_of=day)}["annual_plan:county:year:2026"]
+    assert shown.status == ob.SHOWN
+    assert "annual_plan:county:year:2026" not in {o.key for o in ob.open_obligations(book, as_of=day)}
+    later = {o.key for o in ob.obligations(book, as_of=dt.date(2027, 2, 1))}
+    assert "plan_completion:county:year:2026" in later
+    completion = county_notices.draft(book, kind="plan_completion", year=2026, on=dt.date(2027, 1, 31))
+    text = " ".join(completion["content"].values())
+    assert "验收结果" in text and "绩效目标完成情况" in text
+
+
+def test_plan_and_completion_notices_carry_the_document_and_acceptance(book: Book, county: nf.County) -> None:
+    plan_draft = notices.draft(book, kind="project_plan", level="village", object_type="project",
+                               object_id=county.village_project)
+    assert "阿县扶组〔2026〕3号" in plan_draft["content"]["审批文号"]
+    use = notices.draft(book, kind="fund_use", level="village", object_type="project", object_id=county.village_project)
+    assert use["content"]["验收结果"].endswith("尚未验收") and use["content"]["绩效目标完成情况"]
+    content = dict(plan_draft["content"]) | {"审批文号": ""}
+    with pytest.raises(ValidationError) as err:
+        record(book, county, content=content)
+    assert err.value.field == "审批文号"

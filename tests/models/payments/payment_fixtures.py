@@ -12,7 +12,7 @@ from app.models.plan import decisions as plan
 from app.models.plan import payees, projects
 from app.models.store.book import Book
 from app.models.values import ids
-from tests.conftest import login_as
+from tests.conftest import login_as, post_plan_notice
 from tests.models.ledger.ledger_fixtures import register
 
 _n = {"project": 0, "payee": 0, "decision": 0}
@@ -54,6 +54,7 @@ def approved_project(book: Book, funding: list[tuple[int, int]], **overrides: An
     _n["decision"] += 1
     plan.approve_plan(book, project_ids=[pid], decision_no=f"示扶组发〔2026〕{_n['decision']}号",
                       decision_date=dt.date(2026, 4, 1))
+    post_plan_notice(book, pid, dt.date(2026, 4, 1))
     return pid
 
 

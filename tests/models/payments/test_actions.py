@@ -100,7 +100,10 @@ def test_plan_actions_follow_the_pool_and_the_decision(book: Book) -> None:
     row = projects.get(book, pooled)
     assert decisions.actions_for(book, row) == {"new", "import", "edit", "delete", "approve"}
     ind, approved, _payee = fx.setup_funds(book)
-    assert decisions.actions_for(book, projects.get(book, approved)) == {"new", "import", "adjust", "advance"}
+    assert decisions.actions_for(book, projects.get(book, approved)) == {"new", "import", "adjust", "advance", "settle"}
+    login_as(book, "chief")  # the 事前公示 exception is the chief's (issue #18)
+    assert decisions.actions_for(book, projects.get(book, approved)) == {"exception"}
+    login_as(book, "clerk")
     login_as(book, "auditor")
     assert decisions.actions_for(book, row) == frozenset()
     login_as(book, "clerk")

@@ -471,13 +471,14 @@ def test_project_notice_fields_follow_the_year_of_posting(book: Book, two_years:
     from app.models.notices import objects as objs
     from app.models.notices import records
 
+    extra = objs.project_extra_fields(book, "project_plan", two_years["project"])  # 审批文号 (issue #18)
     f20 = objs.project_fields(book, two_years["project"], 2020)
     f21 = objs.project_fields(book, two_years["project"], 2021)
     assert "带贫减贫机制" in f20 and "联农带农机制" not in f20
     assert "联农带农机制" in f21 and "带贫减贫机制" not in f21 and f21["联农带农机制"] == f20["带贫减贫机制"]
-    assert records._content(book, "project_plan", {k: v or "有" for k, v in f21.items()}, 2021)
+    assert records._content(book, "project_plan", {k: v or "有" for k, v in (f21 | extra).items()}, 2021)
     with pytest.raises(ValidationError, match="联农带农机制"):
-        records._content(book, "project_plan", {k: v or "有" for k, v in f20.items()}, 2021)
+        records._content(book, "project_plan", {k: v or "有" for k, v in (f20 | extra).items()}, 2021)
 
 
 def test_an_older_file_is_upgraded_keeps_its_warnings_and_gets_one_row(tmp_path: Path,
@@ -540,25 +541,25 @@ def test_warning_definitions_name_their_detector() -> None:
 
     assert set(registry.BY_NAME) == set(DETECTORS)
     text = (SHIPPED / "xj-2021.toml").read_text(encoding="utf-8")
-    extra = text.replace('[[warning_statuses]]', '[[warnings]]\ncode = "W11"\nname = "结转资金闲置"\n'
+    extra = text.replace('[[warning_statuses]]', '[[warnings]]\ncode = "W20"\nname = "结转资金闲置"\n'
                          'detector = "idle_money"\n\n[[warning_statuses]]', 1)
-    assert rules.loads(extra, name="x.toml").warning("W11").detector == "idle_money"
+    assert rules.loads(extra, name="x.toml").warning("W20").detector == "idle_money"
     bad = extra.replace('detector = "idle_money"', 'detector = "crystal_ball"')
     with pytest.raises(rules.RuleSetError) as info:
         rules.loads(bad, name="x.toml")
-    assert info.value.key == "warnings[11].detector" and "crystal_ball" in info.value.reason
+    assert info.value.key == "warnings[17].detector" and "crystal_ball" in info.value.reason
     with pytest.raises(rules.RuleSetError) as info:
         rules.loads(extra.replace('detector = "idle_money"\n', ''), name="x.toml")
-    assert info.value.key == "warnings[11].detector" and "须写明" in info.value.reason
+    assert info.value.key == "warnings[17].detector" and "须写明" in info.value.reason
 
 
 def test_a_new_warning_code_is_detected_and_stored(book: Book, tmp_path: Path) -> None:
-    """A bureau set adds W11 (idle money under another name): detection finds it, and it is stored (the W1–W9
+    """A bureau set adds W20 (idle money under another name): detection finds it, and it is stored (the W1–W9
     CHECK of schema 5 would have refused the row)."""
     from app.models.warnings import engine
 
     text = (SHIPPED / "xj-2021.toml").read_text(encoding="utf-8").replace('id = "xj-2021"', 'id = "xj-2021-w10"')
-    text = text.replace('[[warning_statuses]]', '[[warnings]]\ncode = "W11"\nname = "结转资金闲置（本县）"\n'
+    text = text.replace('[[warning_statuses]]', '[[warnings]]\ncode = "W20"\nname = "结转资金闲置（本县）"\n'
                         'detector = "idle_money"\n\n[[warning_statuses]]', 1)
     own = tmp_path / "w10.toml"
     own.write_text(text, encoding="utf-8")
@@ -567,12 +568,12 @@ def test_a_new_warning_code_is_detected_and_stored(book: Book, tmp_path: Path) -
     login_as(book, "clerk")
     register(book, received_date=dt.date(2026, 3, 10))
     found = engine.detect(book, dt.date(2026, 11, 20))
-    w11 = [f for f in found if f.code == "W11"]
-    assert w11 and all(f.key.startswith("W11:") for f in w11)
-    assert {f.key[4:] for f in w11} == {f.key[3:] for f in found if f.code == "W6"}
+    w20 = [f for f in found if f.code == "W20"]
+    assert w20 and all(f.key.startswith("W20:") for f in w20)
+    assert {f.key[4:] for f in w20} == {f.key[3:] for f in found if f.code == "W6"}
     login_as(book, "chief")
     engine.recompute(book, as_of=dt.date(2026, 11, 20))
-    assert book.conn.execute("SELECT count(*) FROM warnings WHERE code = 'W11'").fetchone()[0] == len(w11)
+    assert book.conn.execute("SELECT count(*) FROM warnings WHERE code = 'W20'").fetchone()[0] == len(w20)
 
 
 

@@ -60,6 +60,10 @@ SPEC: dict[str, set[str]] = {
     # the chief); opinions and returns by the reviewer or the chief; only the chief signs the prefecture's package
     "edit_counties": {C, H}, "receive_package": {C, R}, "review_package": {R, H}, "return_package": {R, H},
     "forward_report": {H}, "import_receipt": {C, H},
+    # false claims and notice order (#18): rosters, exemptions and settlements are entry work; letting a payment
+    # go before its notice has been up the minimum days is the chief's recorded decision
+    "import_roster": {C}, "record_year_end_exemption": {C}, "record_settlement": {C}, "grant_notice_exception": {H},
+    "record_county_notice": {C},
 }
 ENTRY_OPS = {op for op, roles in SPEC.items() if C in roles and H not in roles}
 

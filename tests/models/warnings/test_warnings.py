@@ -258,7 +258,7 @@ def test_w7_project_plan_not_noticed_until_posted_ten_days(book: Book, clock: Fi
     at(clock, D(2026, 4, 10))
     login_as(book, "clerk")
     ind = register(book)
-    pid = project(book, ind, 100_000_00, village="")
+    pid = project(book, ind, 100_000_00, village="", notice=False)
     key = f"W7:project_plan:township:project:{pid}"
     assert key in keys(book, D(2026, 4, 10), "W7")
     notices.record_notice(book, kind="project_plan", level="township", object_type="project", object_id=pid,

@@ -11,7 +11,7 @@ from app.models.payments import requests as payments
 from app.models.plan import decisions as plan
 from app.models.plan import payees, projects
 from app.models.store.book import Book
-from tests.conftest import FixedClock, login_as
+from tests.conftest import FixedClock, login_as, post_plan_notice
 
 START = dt.datetime(2026, 1, 5, 9, 0, 0)
 _serial = itertools.count(1)
@@ -30,7 +30,7 @@ def at(clock: FixedClock, day: dt.date, hour: int = 10) -> None:
 
 
 def project(book: Book, indicator_id: int, amount: int, *, approve_on: dt.date | None = dt.date(2026, 3, 20),
-            **fields: Any) -> int:
+            notice: bool = True, **fields: Any) -> int:
     """A 入库 project funded from one indicator; approved by a leading-group decision unless `approve_on` is None."""
     n = next(_serial)
     values: dict[str, Any] = {
@@ -43,6 +43,8 @@ def project(book: Book, indicator_id: int, amount: int, *, approve_on: dt.date |
     pid = projects.create_project(book, fields=values, funding=[(indicator_id, amount)])
     if approve_on is not None:
         plan.approve_plan(book, project_ids=[pid], decision_no=f"示扶组〔2026〕{n}号", decision_date=approve_on)
+        if notice:  # 事前公示: the plan notice a payment needs (on the board the minimum days before it)
+            post_plan_notice(book, pid, approve_on)
     return pid
 
 
