@@ -381,8 +381,9 @@ def _letters(col: int) -> str:
 
 
 def _cell(ref: str, value: object) -> str:
-    if isinstance(value, tuple):  # ("f", formula, cached)
-        return f'<c r="{ref}"><f>{value[1]}</f><v>{value[2]}</v></c>'
+    if isinstance(value, tuple):  # ("f", formula, cached); a text result is cached as t="str", as Excel writes it
+        kind = ' t="str"' if isinstance(value[2], str) else ""
+        return f'<c r="{ref}"{kind}><f>{value[1]}</f><v>{value[2]}</v></c>'
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.startswith("#n:")):
         text = value[3:] if isinstance(value, str) else repr(value)
         return f'<c r="{ref}"><v>{text}</v></c>'
@@ -468,6 +469,24 @@ def test_06_formulas_in_amount_and_id_columns_of_form_imports(tmp_path: Path) ->
     with pytest.raises(RowErrors) as err:
         sheets.rows(wb, real_name.COLUMNS, strict=("amount",))
     assert "名册!D2" in str(err.value.errors)
+
+
+def test_06_formulas_in_name_and_village_columns_whose_cache_lies(tmp_path: Path) -> None:
+    """Attack review: the refusal covered ID, amount and account only; 姓名 ="王五" cached as 李四 and 村 ="二"&"村"
+    cached as 一村 were imported at the cached (stale) values. Any formula cell of any column is refused now."""
+    from app.models.payments import real_name
+    from app.models.values.errors import RowErrors
+    from app.models.xlsx import sheets
+
+    path = raw_xlsx(tmp_path / "名册.xlsx", [["姓名*", "身份证号*", "村*", "金额（元）*", "账号*"],
+                                             ["张三", "650102199001011234", ("f", 'T("二村")', "一村"), 100, "62220001"],
+                                             [("f", '"王五"', "李四"), "650102199001011250", "一村", 100, "62220002"]],
+                    sheet="名册")
+    wb = sheets.load(path.read_bytes(), path.name)
+    with pytest.raises(RowErrors) as err:
+        sheets.rows(wb, real_name.COLUMNS, strict=("amount",))
+    cells = str(err.value.errors)
+    assert "名册!C2" in cells and "名册!A3" in cells
 
 
 def test_07_identifiers_stored_as_numbers_are_refused_with_the_text_hint(tmp_path: Path) -> None:

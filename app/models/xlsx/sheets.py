@@ -98,14 +98,16 @@ def sheet_rows(workbook: Workbook, ws: Any) -> Any:
 
 def cell_problems(workbook: Workbook, sheet: str, number: int, values: Sequence[Any], where: Mapping[str, int],
                   cols: Sequence[Col], strict: Sequence[str] = ()) -> list[tuple[int, str, str]]:
-    """Formula cells in text/amount/date columns (named sheet!cell) and numbers in text columns."""
+    """Formula cells in any column read (named sheet!cell) and numbers in text columns. A formula's cached value is
+    whatever the program that last saved the file wrote — a name or a village as much as an amount (the attack
+    review imported 李四 where Excel shows 王五) — so no formula cell is read, whatever the column."""
     scan = workbook.scans.get(sheet)
     out = []
     for col in cols:
         i = where.get(col.key)
         if i is None:
             continue
-        if scan is not None and (col.note == "text" or col.key in strict) and (number, i + 1) in scan.formulas:
+        if scan is not None and (number, i + 1) in scan.formulas:
             out.append(guard.formula_error(sheet, number, i + 1, col.label))
             continue
         value = values[i] if i < len(values) else None
