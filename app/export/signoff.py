@@ -106,9 +106,9 @@ def sign_off(book: Book, *, month: str, out_dir: Path | str, password: str | Non
         _refuse_failed(xc.cross_checks(found), when)  # on the data signed
         return found
 
-    head = audit.head(book.conn)
+    signer = _unlock(book, password)  # who signs before what: a wrong password or no key costs no assembling
+    head = audit.head(book.conn)  # after _unlock, which may have made this chief's first key
     package = assemble_now(head, "")  # assembled once; again below only if something was written meanwhile
-    signer = _unlock(book, password)
     step(1, 5, "签发前备份数据库…")
     if not backup.covered(book, by=backup.SIGNED):  # the month before, signed just now in `sign_months`
         backup.make(book, reason=backup.SIGN_OFF_REASON)
