@@ -145,12 +145,16 @@ def test_a_same_day_rerun_skips_what_no_change_touched(demo_file: Path, tmp_path
         warn.set_default_section(book, code="W9", section="国库股")  # applies to warnings found later only
         assert warn.detect_incremental(book, day).ran == []
         users.login(book, "jingban", demo.PASSWORD)
-        ind = int(book.conn.execute("SELECT id FROM indicators ORDER BY id DESC LIMIT 1").fetchone()[0])
-        try:
-            ledger.post_expenditure(book, indicator_id=ind, amount=1_00, entry_date=day, voucher_no="SKIP-1",
-                                    payment_id=None, summary="一笔支出")
-        except AppError:
-            pytest.skip("the demo's last indicator has no money left")
+        posted = False
+        for (ind,) in book.conn.execute("SELECT id FROM indicators ORDER BY id DESC").fetchall():
+            try:  # the first indicator (newest first) that still has 1.00 元 to spend
+                ledger.post_expenditure(book, indicator_id=int(ind), amount=1_00, entry_date=day,
+                                        voucher_no="SKIP-1", payment_id=None, summary="一笔支出")
+            except AppError:
+                continue
+            posted = True
+            break
+        assert posted, "no indicator of the demo has money left to post an expenditure against"
         inc = warn.detect_incremental(book, day)
         assert {"W5", "W6"} <= set(inc.ran)  # they read the ledger
         assert set(inc.ran) == {c for c, tables in inc.reads.items() if "ledger_entries" in tables}
