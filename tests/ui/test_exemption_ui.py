@@ -68,7 +68,10 @@ def test_record_an_exemption_from_the_ledger_tab_lowers_w5(qtbot, book: Book, tm
         return True
 
     ExemptionDialog.answer = staticmethod(fill)
+    head = _written(book)[1]
     tab.year_end_exemptions()
+    audited = book.conn.execute("SELECT op, tbl FROM audit_log WHERE seq > ?", (head,)).fetchall()
+    assert [(r["op"], r["tbl"]) for r in audited] == [("record_year_end_exemption", "year_end_exemptions")]
     assert seen and seen[0].refused == []
     stored = exemptions.year_end_exemptions(book, 2026)
     assert [(e["indicator_id"], e["amount"], e["doc_no"], e["doc_date"], e["reason"]) for e in stored] == [

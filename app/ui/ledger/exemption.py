@@ -51,11 +51,9 @@ class ExemptionDialog(GuardedDialog):
         self.setWindowTitle("年末支出豁免（自治区审定的 10 月 31 日后支付）")
         self.resize(860, 600)
         layout = QVBoxLayout(self)
-        hint = QLabel(f"当年资金原则上应于 {book.rules.spending.year_end(book.today().year).strftime('%m 月 %d 日')}"
-                      "前支付完毕；特殊情况报自治区审定的，凭审定文件登记，预警 W5 不再把这部分金额计为未支付。"
-                      "没有自治区审定文件不能登记。")
-        hint.setWordWrap(True)
-        layout.addWidget(hint)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        layout.addWidget(self.hint)
         form = QFormLayout()
         self.year = QSpinBox()
         self.year.setRange(2000, 2100)
@@ -94,6 +92,10 @@ class ExemptionDialog(GuardedDialog):
     def load_year(self, indicator_id: int | None = None) -> None:
         """The chosen year's indicators to choose from and the exemptions already recorded for it."""
         year = self.year.value()
+        end = self.book.rules_on(self.book.today()).spending.year_end(year)
+        self.hint.setText(f"{year} 年资金原则上应于 {end.month} 月 {end.day} 日前支付完毕；特殊情况报自治区审定的，凭审定文件"
+                          "在此登记（例外金额不超过指标净额，每条指标每年一条），预警 W5 自审定日期起不再把这部分金额计为"
+                          "未支付。没有自治区审定文件不能登记。")
         keep = indicator_id if indicator_id is not None else self.indicator.currentData()
         self.indicator.clear()
         for r in IndicatorQuery(self.book, year=year).all():
