@@ -27,10 +27,11 @@ from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource, RowSource
-from app.ui.kit.widgets import DataTable, focus_shortcut
+from app.ui.kit.widgets import DataTable, focus_shortcut, gate
 from app.ui.ledger.annual_plan import AnnualPlanDialog
 from app.ui.ledger.correction import CorrectionDialog
 from app.ui.ledger.dialogs import IndicatorDialog, ManualEntryDialog, ReductionDialog, SectionFiguresDialog
+from app.ui.ledger.exemption import ExemptionDialog
 from app.ui.ledger.treasury_import import TreasuryImportDialog
 from app.ui.shell.folders import open_folder
 
@@ -98,7 +99,7 @@ class LedgerTab(QWidget):
     收支余 and 对账 (the reconciliation differences of a whole year) are read when their page is first shown, or
     their tables first asked for, and again after a reload only then: the tab opens with 指标登记 at once."""
 
-    WATCHES = frozenset({'indicators', 'indicator_events', 'indicator_reductions', 'ledger_entries', 'treasury_imports', 'treasury_payments', 'recon_notes', 'section_ledger_figures', 'ledger_settings'})  # tables whose changes it shows
+    WATCHES = frozenset({'indicators', 'indicator_events', 'indicator_reductions', 'ledger_entries', 'treasury_imports', 'treasury_payments', 'recon_notes', 'section_ledger_figures', 'ledger_settings', 'year_end_exemptions'})  # tables whose changes it shows
 
     def on_changes(self, changes: Changes) -> None:
         """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
@@ -208,8 +209,10 @@ class LedgerTab(QWidget):
             ("record_section_ledger", "录入分管台账数…", self.section_figures),
             ("explain_difference", "说明差异…", self.explain),
             ("set_annual_plan", "年度计划数…", self.annual_plans),
+            ("record_year_end_exemption", "年末支出豁免…", self.year_end_exemptions),
         ):
             button = QPushButton(text)
+            gate(button, self.book, key)
             button.clicked.connect(slot)
             self.buttons[key] = button
             bar.addWidget(button)
@@ -415,6 +418,14 @@ class LedgerTab(QWidget):
     def annual_plans(self) -> None:
         """年度计划数 of 表1 (it shows in the 月报 tab; nothing on these pages changes)."""
         self.run_dialog(AnnualPlanDialog(self.book, self, year=int(self.filters()["year"] or self.book.today().year)))
+
+    def year_end_exemptions(self) -> None:
+        """年末支出豁免: record the region's approval to pay part of an indicator after 31 October (issue #18)."""
+        ind = self.indicators.current_row()
+        dialog = ExemptionDialog(self.book, self, year=int(self.filters()["year"] or self.book.today().year),
+                                 indicator_id=int(ind["id"]) if ind else None)
+        if dialog.submit(self.book, dialog.record) is not None:
+            self.reload()
 
     def section_figures(self) -> None:
         self.run_dialog(SectionFiguresDialog(self.book, self.month_text(), self))
