@@ -93,6 +93,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
     from app.ui.ledger import annual_plan as ledger_annual_plan
     from app.ui.ledger import correction as ledger_correction
     from app.ui.ledger import dialogs as ledger_dialogs
+    from app.ui.ledger import exemption as ledger_exemption
     from app.ui.ledger import treasury_import as ledger_import
     from app.ui.notices import dialogs as notice_dialogs
     from app.ui.payments import dialogs as payment_dialogs
@@ -139,6 +140,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
         "CorrectionDialog": lambda: ledger_correction.CorrectionDialog(book, indicators.get(book, int(indicator["id"])), w),
         "SectionFiguresDialog": lambda: ledger_dialogs.SectionFiguresDialog(book, "2026-10", w),
         "AnnualPlanDialog": lambda: ledger_annual_plan.AnnualPlanDialog(book, w, year=2026),
+        "ExemptionDialog": lambda: ledger_exemption.ExemptionDialog(book, w, year=2026),
         "TreasuryImportDialog": lambda: ledger_import.TreasuryImportDialog(book, treasury_file, w),
         "NoticeDialog": lambda: notice_dialogs.NoticeDialog(w, book, notices.draft(
             book, kind=duty["kind"], level=duty["level"], object_type=duty["object_type"],

@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -80,6 +81,7 @@ class OverviewPage(QWidget):
         self.upcoming_view.doubleClicked.connect(lambda *_: self.open_upcoming())
         for view in (self.count_view, self.bond_view, self.upcoming_view):
             view.verticalHeader().setVisible(False)
+        self.count_view.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
         self.chart_box = self._box("支出进度（按资金大类，对照序时进度）", self.chart)
         grid.addWidget(self._box("预警分类统计（双击查看该类预警）", self.count_view), 0, 0)
         grid.addWidget(self.chart_box, 0, 1)
@@ -125,8 +127,12 @@ class OverviewPage(QWidget):
         # room for the horizontal scroll bar too: with more warning types and statuses than the page is wide, the
         # bar would otherwise cover the 合计 row
         bar = self.count_view.horizontalScrollBar().sizeHint().height()
-        self.count_view.setFixedHeight(header + self.count_view.verticalHeader().defaultSectionSize() * len(rows + [total])
-                                       + 2 * self.count_view.frameWidth() + 2 + bar)
+        row_h = self.count_view.verticalHeader().defaultSectionSize()
+        chrome = header + 2 * self.count_view.frameWidth() + 2 + bar
+        # every row when there is room (its size hint); on a low screen (1366×768) it may shrink to six rows and
+        # scroll, rather than force the whole window taller than the screen
+        self.count_view.setMaximumHeight(chrome + row_h * len(rows + [total]))
+        self.count_view.setMinimumHeight(chrome + row_h * min(6, len(rows) + 1))
         bars = [Bar(k.kind, k.name, float(k.ratio), f"{pct(k.spent, k.base)}（已支出 {money.format(k.spent)} / "
                     f"可支出 {money.format(k.base)} 元）", k.behind or (k.after_year_end and k.unpaid > 0))
                 for k in view.kinds]
