@@ -81,15 +81,20 @@ class PlanTab(QWidget):
         self.year.currentIndexChanged.connect(lambda _i: self.reload())
         self.status.currentIndexChanged.connect(lambda _i: self.reload())
         layout.addLayout(bar)
+        # two rows: in one, ten buttons made the page (and so the window) at least 1,315 px wide — wider than a
+        # 1366×768 laptop leaves once the window frame is drawn
         actions, self.buttons = action_bar((
             ("new", "新增项目", self.new_project), ("edit", "修改", self.edit_project),
             ("delete", "删除", self.delete_project), ("approve", "审定（领导小组决定）…", self.approve),
-            ("adjust", "调整（新的决定）…", self.adjust), ("advance", "推进状态", self.advance),
+            ("adjust", "调整（新的决定）…", self.adjust), ("advance", "推进状态", self.advance)))
+        more, more_buttons = action_bar((
             ("import", "导入计划…", self.import_plan), ("template", "下载导入模板…", self.template),
             ("exception", "未满公示期支付的例外…", self.notice_exception), ("settle", "工程结算价…", self.settlement)))
+        self.buttons.update(more_buttons)
         self.summary = QLabel()
         actions.addWidget(self.summary)
         layout.addLayout(actions)
+        layout.addLayout(more)
         split = QSplitter(Qt.Orientation.Vertical)
         self.model = LazyTableModel(COLUMNS, self._query(), highlight=lambda r: STATUS_COLOURS.get(r["status"]))
         self.view = DataTable(self.model)
