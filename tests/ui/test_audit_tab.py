@@ -80,3 +80,33 @@ def test_audit_log_speaks_chinese(qtbot, book: Book) -> None:
     checks = [r for r in audit_query.LogQuery(book, audit_query.LogFilter(table="payment_checks")).fetch(0, 50, None, True)]
     assert checks and all("rule" not in r["changes"] and "检查项目" in r["changes"] for r in checks)
     assert any("质保金比例" in r["changes"] or "列入领导小组审定的项目计划" in r["changes"] for r in checks)
+
+
+def test_every_audited_column_has_a_chinese_name_and_status_codes_read_in_chinese(book: Book) -> None:
+    """#20 item 5, found again by the independent walk: the audit log showed from_status=approved, side=expenditure,
+    as_of=, ran_at= … Every column of every audited table has a Chinese name, and status-like codes read in Chinese."""
+    from app.models.store import audit_labels, db
+
+    labels = audit_labels.Labels(book.conn)
+    missing = {}
+    for t in db.tracked(book.conn):
+        cols = [r[1] for r in book.conn.execute(f'PRAGMA table_info("{t["name"]}")')]
+        named = [c for c in cols if labels.field(t["name"], c) == c]
+        if named:
+            missing[t["name"]] = named
+    assert missing == {}
+    assert labels.value("payment_events", "from_status", "approved") == "已审核"
+    assert labels.value("payment_events", "to_status", "paid") == "已支付"
+    assert labels.value("ledger_entries", "side", "expenditure") == "支出"
+
+
+def test_every_operation_the_program_writes_has_a_chinese_name() -> None:
+    """The 操作 column showed `demo_clock`: every `book.write("…")` in app/ names an operation with a label."""
+    import re
+
+    from app.models.store import permissions
+    from app.resources import resources_dir
+
+    app_dir = resources_dir().parent / "app"
+    ops = {op for p in app_dir.rglob("*.py") for op in re.findall(r'\.write\(\s*"([a-z_]+)"', p.read_text("utf-8"))}
+    assert ops and sorted(op for op in ops if permissions.labels().get(op, op) == op) == []

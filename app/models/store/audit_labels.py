@@ -36,7 +36,7 @@ class Labels:
 
     def __init__(self, conn: Any) -> None:
         data = _resource()
-        self.fields: dict[str, str] = dict(data.get("fields", {}))
+        self.fields: dict[str, str] = dict(data.get("fields_more", {})) | dict(data.get("fields", {}))
         self.values: dict[str, dict[str, str]] = {k: dict(v) for k, v in data.get("values", {}).items()}
         self.by_table: dict[str, dict[str, str]] = {}
         self.view_values: dict[tuple[str, str], dict[str, str]] = {}
@@ -70,7 +70,8 @@ class Labels:
         if (column.endswith("_by") or column == "user_id") and isinstance(value, int):
             return self.users.get(value, f"用户{value}")
         text = str(value)
-        named = self.values.get(column, {}).get(text) or self.view_values.get((table, column), {}).get(text)
+        codes = self.values.get(column) or (self.values.get("status", {}) if column.endswith("_status") else {})
+        named = codes.get(text) or self.view_values.get((table, column), {}).get(text)
         return named if named is not None else value
 
     def actor(self, actor: str | None) -> str:

@@ -28,7 +28,9 @@ TABLE_NAMES = {
     "counties": "下级单位", "package_blobs": "报送包文件内容", "received_packages": "已接收报送包",
     "received_files": "已接收报送包的文件", "forwarded_reports": "汇总上报", "upstream_receipts": "上级回执",
     "verify_anchors": "核验锚点", "demo_clock": "演示日期", "rule_sets": "各年度规则集", "rule_set_files": "规则集文件",
-    "indicator_corrections": "指标更正",
+    "indicator_corrections": "指标更正", "county_notices": "县级公告", "notice_exceptions": "未满公示期支付的例外",
+    "project_settlements": "工程结算价", "roster_imports": "名册导入", "roster_people": "名册人员",
+    "year_end_exemptions": "年末支出豁免",
 }
 ACTIONS = {"I": "新增", "U": "修改", "D": "删除"}
 SORT_KEYS = {"seq": "seq", "at": "seq", "actor": "actor", "tbl": "tbl", "op": "op"}
