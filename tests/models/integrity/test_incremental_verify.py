@@ -171,8 +171,8 @@ def test_the_command_line_runs_it_from_the_anchor(anchored: tuple[Book, dict[str
     book.close(backup=False)
     run = [sys.executable, "-m", "app", "verify", str(path), "--incremental"]
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
-    ok = subprocess.run(run, capture_output=True, text=True, env=env)
+    ok = subprocess.run(run, capture_output=True, encoding="utf-8", env=env)
     assert ok.returncode == 0 and "审计日志哈希链（自锚点 #" in ok.stdout and "完整核验" in ok.stdout, ok.stdout + ok.stderr
     raw_edit(path, ("UPDATE ledger_entries SET amount = 1 WHERE id = ?", (ids["new_entry"],)))
-    bad = subprocess.run(run, capture_output=True, text=True, env=env)
+    bad = subprocess.run(run, capture_output=True, encoding="utf-8", env=env)
     assert bad.returncode == 1 and "ledger_entries" in bad.stdout
