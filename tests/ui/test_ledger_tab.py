@@ -298,3 +298,24 @@ def test_annual_plan_dialog_refuses_a_signed_year_and_saves_all_at_once(qtbot, b
     assert dialog.result() == QDialog.DialogCode.Accepted and dialog.result_value == 2
     after = {r["item"]: r["plan"] for r in monthly.annual_plan_rows(book, year=2027)}
     assert after["ZX01"] == 1000_00 and after["ZX02"] == 2000_00
+
+
+def test_export_current_table_writes_real_dates(qtbot, book: Book, answers: dict[str, Any], tmp_path: Path) -> None:
+    """The independent walk: 专账's own 导出当前表格… wrote 收到日期 as text while every other list's 导出 Excel wrote
+    date cells. Both now use the same cell kinds."""
+    import datetime as dt
+
+    import openpyxl
+
+    tab = LedgerTab(book)
+    qtbot.addWidget(tab)
+    tab.pages.setCurrentIndex(0)
+    answers["save_file"] = tmp_path / "指标登记.xlsx"
+    tab.export()
+    qtbot.waitUntil(lambda: (tmp_path / "指标登记.xlsx").exists(), timeout=20000)
+    qtbot.waitUntil(lambda: not ops.Op.running, timeout=20000)
+    ws = openpyxl.load_workbook(tmp_path / "指标登记.xlsx").active
+    header_row = next(r for r in range(1, 10) if any(c.value == "收到日期" for c in ws[r]))
+    col = next(c.column for c in ws[header_row] if c.value == "收到日期")
+    first = ws.cell(header_row + 1, col).value
+    assert isinstance(first, dt.datetime | dt.date), first

@@ -25,7 +25,7 @@ from app.models.ledger import query as ledger_query
 from app.models.ledger.indicator_query import IndicatorQuery
 from app.models.store.book import Book
 from app.models.store.changes import Changes
-from app.ui.kit import dialogs, ops
+from app.ui.kit import dialogs, ops, table_tools
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource, RowSource
 from app.ui.kit.widgets import DataTable, focus_shortcut, gate
 from app.ui.ledger.annual_plan import AnnualPlanDialog
@@ -478,7 +478,8 @@ class LedgerTab(QWidget):
         note = "筛选：" + "，".join(str(v) for v in (self.year.currentText(), self.month.currentText(),
                                                     self.kind.currentText(), self.section.currentText(), f["text"]) if v)
         note += f"；导出时间 {self.book.stamp()}"
-        columns = [ExportColumn(c.title, c.kind if c.kind in ("money", "int", "bool") else "text") for c in model.columns]
+        # the same cell kinds as every list's 导出 Excel (real date cells for dates; IDs and accounts stay text)
+        columns = [ExportColumn(c.title, table_tools.export_kind(c)) for c in model.columns]
         ops.Op.task(self, f"正在导出“{title}”", lambda _: write_table(
             path, title=title, columns=columns, note=note, rows=([r.get(c.key) for c in model.columns] for r in rows)),
             cancellable=False).success(lambda done: open_folder(done.parent)).run_in_background()
