@@ -494,10 +494,15 @@ def test_tab_bar_is_reachable_and_every_tab_has_a_factory() -> None:
 def test_demo_creation_shows_progress_and_cancel_leaves_no_file(qtbot, tmp_path: Path, monkeypatch,
                                                                 answers) -> None:
     from app.demo import build as demo_module
+    from app.demo import prebuilt
     from app.ui.kit.ops import Op
     from app.ui.shell import files
 
     monkeypatch.setattr(files, "data_dir", lambda: tmp_path)
+    # no ready-made demo to copy: not the one a packaging run (build.spec) leaves in resources/demo, nor this PC's
+    # cache (under Wine the leg's own build left one there, and the demo was copied instead of built)
+    monkeypatch.setattr(prebuilt, "shipped_dir", lambda: tmp_path.parent / "no-packaged-demo")
+    monkeypatch.setattr(files, "demo_cache_dir", lambda: tmp_path.parent / "no-demo-cache")
 
     def slow_build(path: Path) -> Path:
         Path(path).write_bytes(b"demo")
