@@ -231,6 +231,9 @@ def for_selection(book: Book, folder: Path | str, *, obligations: Iterable[ob.Ob
 
     for duty in obligations:
         label = f"{duty.kind_name}：{duty.object_label}"
+        if duty.object_type == "year" and duty.notice_id is None:  # 项目库、年度计划、计划完成: the county's own
+            refused.append((label, "县级公告（项目库、年度项目计划、计划完成情况）请用“登记公告”登记；它的文书不在批量生成之列"))
+            continue
         jobs.append((label, recorded(duty.notice_id) if duty.notice_id is not None else drafted(duty)))
     for notice_id in notice_ids:
         jobs.append((f"公告 #{notice_id}", recorded(notice_id)))

@@ -314,14 +314,14 @@ class NoticesTab(QWidget):
         places.sort(key=lambda x: x[1] != initial["place"])
         listed = "\n".join(f"{k} {v}" for k, v in list(initial["content"].items())[:8])
         more = f"\n……共 {len(initial['content'])} 个项目" if len(initial["content"]) > 8 else ""
-        values = FormDialog(self, f"登记{duty.object_label}公告", f"公告内容（由数据生成）：\n{listed}{more}", [
+        dialog = FormDialog(self, f"登记{duty.object_label}公告", f"公告内容（由数据生成）：\n{listed}{more}", [
             ("title", "标题", "text", initial["title"], ()),
             ("doc_no", "批准文号", "text", initial["doc_no"], ()),
             ("place", "公示方式", "choice", None, places),
             ("start_date", "开始日期", "date", self.book.today(), ()),
-            ("publisher", "公告单位", "text", initial["publisher"], ())]).ask()
-        if values is not None and ops.run_op(self, self.book, lambda: county.record(
-                self.book, kind=duty.kind, year=duty.object_id, **values), done="县级公告已登记。"):
+            ("publisher", "公告单位", "text", initial["publisher"], ())])
+        if dialog.submit(self.book, lambda: county.record(self.book, kind=duty.kind, year=duty.object_id,
+                                                          **dialog.values()), done="县级公告已登记。") is not None:
             self.reload()
 
     def generate_for_obligation(self) -> None:

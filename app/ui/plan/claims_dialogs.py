@@ -8,15 +8,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QDateEdit, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
+from app.ui.kit.forms import GuardedDialog
 from app.ui.kit.qdate import to_date
 
 # (key, label, kind "text" | "date" | "money" | "choice", default, choices [(label, value)])
 Field = tuple[str, str, str, Any, Sequence[tuple[str, Any]]]
 
 
-class FormDialog(QDialog):
+class FormDialog(GuardedDialog):
+    """A small form whose 确定 runs its operation (`submit`): a refused one keeps it open, the field focused."""
+
     def __init__(self, parent: QWidget | None, title: str, note: str, fields: Sequence[Field]) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
@@ -58,6 +61,3 @@ class FormDialog(QDialog):
             elif isinstance(widget, QLineEdit):
                 out[key] = widget.text()  # money as typed: the caller parses it inside its operation
         return out
-
-    def ask(self) -> dict[str, Any] | None:
-        return self.values() if self.exec() == QDialog.DialogCode.Accepted else None

@@ -244,12 +244,12 @@ class PlanTab(QWidget):
         if not p:
             return
         order = self.book.rules.notice_order
-        values = FormDialog(self, "未满公示期先行支付的例外", (
+        dialog = FormDialog(self, "未满公示期先行支付的例外", (
             f"{p['code']} {p['name']}：项目计划安排公示满 {order.min_days} 天后才能支付（{order.basis}）。"
             "确需先行支付的，由局长登记批准文件的文号和理由；登记后该项检查变为“提示”，经办人和审核人须写明理由和意见。"), [
-            ("doc_no", "批准文号", "text", "", ()), ("reason", "理由", "text", "", ())]).ask()
-        if values is not None and ops.run_op(self, self.book, lambda: exceptions.grant_notice_exception(
-                self.book, project_id=int(p["id"]), **values), done="例外已登记（进审计日志）。"):
+            ("doc_no", "批准文号", "text", "", ()), ("reason", "理由", "text", "", ())])
+        if dialog.submit(self.book, lambda: exceptions.grant_notice_exception(
+                self.book, project_id=int(p["id"]), **dialog.values()), done="例外已登记（进审计日志）。") is not None:
             self.reload(p["id"])
 
     def settlement(self) -> None:
@@ -259,12 +259,17 @@ class PlanTab(QWidget):
         p = self.current()
         if not p:
             return
-        values = FormDialog(self, "登记工程结算价", f"{p['code']} {p['name']}：登记后质保金比例按结算价核对。", [
+        dialog = FormDialog(self, "登记工程结算价", f"{p['code']} {p['name']}：登记后质保金比例按结算价核对。", [
             ("amount", "工程结算价（元）", "money", "", ()), ("settled_on", "结算日期", "date", self.book.today(), ()),
-            ("doc_no", "结算文号", "text", "", ())]).ask()
-        if values is not None and ops.run_op(self, self.book, lambda: exceptions.record_settlement(
-                self.book, project_id=int(p["id"]), amount=money.parse(values["amount"], field="工程结算价"),
-                settled_on=values["settled_on"], doc_no=values["doc_no"]), done="工程结算价已登记。"):
+            ("doc_no", "结算文号", "text", "", ())])
+
+        def record() -> None:
+            values = dialog.values()
+            exceptions.record_settlement(self.book, project_id=int(p["id"]),
+                                         amount=money.parse(values["amount"], field="工程结算价"),
+                                         settled_on=values["settled_on"], doc_no=values["doc_no"])
+
+        if dialog.submit(self.book, record, done="工程结算价已登记。") is not None:
             self.reload(p["id"])
 
     def adjust(self) -> None:
