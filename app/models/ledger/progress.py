@@ -81,6 +81,7 @@ class KindProgress:
     exempt: int  # 质保金 still held (not expected by 31 Oct)
     pace: Fraction
     after_year_end: bool
+    current_spent: int = 0  # what of `spent` drew on this year's money (先支结转、后支当年, as 表4 splits it)
 
     @property
     def available(self) -> int:
@@ -111,7 +112,9 @@ class KindProgress:
 
     @property
     def unpaid(self) -> int:
-        return max(self.base - self.spent, 0)
+        """What of this year's money (当年安排, less 质保金) is still unpaid: the 31 October rule (新财脱贫组〔2019〕2号
+        §三(二)4) binds 当年 money only; the balance carried in from earlier years is 表4's 上年结转 and W6's business."""
+        return max(max(self.income - self.exempt, 0) - self.current_spent, 0)
 
 
 @dataclass(frozen=True)
@@ -153,10 +156,11 @@ def by_kind(book: Book, as_of: dt.date, *, of: list[Figures] | None = None) -> l
     """Every fund kind with money this year, in catalogue order (`of`: figures already read for the day)."""
     totals: dict[str, list[int]] = {}
     for f in figures(book, as_of) if of is None else of:
-        t = totals.setdefault(f.kind, [0, 0, 0])
+        t = totals.setdefault(f.kind, [0, 0, 0, 0])
         t[0] += f.opening
         t[1] += f.income_ytd
         t[2] += f.spent_ytd
+        t[3] += f.spent_ytd - min(max(f.spent_ytd, 0), max(f.opening, 0))  # as reports.review.carryover splits it
     held = retention_held(book, as_of)
     from app.models.ledger.exemptions import exempt_by_kind  # the region's 31 October exemptions (issue #18)
 
@@ -166,9 +170,9 @@ def by_kind(book: Book, as_of: dt.date, *, of: list[Figures] | None = None) -> l
     after = as_of > book.rules_on(as_of).spending.year_end(as_of.year)
     out = []
     for code, name in book.conn.execute("SELECT code, name FROM fund_kinds ORDER BY sort"):
-        opening, income, spent = totals.get(code, (0, 0, 0))
+        opening, income, spent, current = totals.get(code, (0, 0, 0, 0))
         if opening or income or spent:
-            out.append(KindProgress(code, name, opening, income, spent, held.get(code, 0), share, after))
+            out.append(KindProgress(code, name, opening, income, spent, held.get(code, 0), share, after, current))
     return out
 
 

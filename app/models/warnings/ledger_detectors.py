@@ -77,9 +77,10 @@ def spending_behind(ctx: Context) -> Iterator[Finding]:
                 f"滞后 {fmt(k.gap)} 元）")
         elif k.after_year_end and k.unpaid > 0:
             yield Finding(
-                "W5", f"W5:kind:{k.kind}", "fund_kind", k.kind, k.name, k.unpaid, year_end + ONE_DAY,
-                f"当年资金应于 {year_end.isoformat()} 前支付完毕，截至 {as_of.isoformat()} 仍有 {fmt(k.unpaid)} 元"
-                f"未支付{exempt}")
+                # its own key per year: a different problem from the pace warning of the same kind earlier in the year
+                "W5", f"W5:unpaid:{k.kind}:{as_of.year}", "fund_kind", k.kind, k.name, k.unpaid, year_end + ONE_DAY,
+                f"{as_of.year} 年当年资金（本年到位 {fmt(k.income)} 元）应于 {year_end.isoformat()} 前支付完毕，"
+                f"截至 {as_of.isoformat()} 仍有 {fmt(k.unpaid)} 元未支付{exempt}；上年结转资金不在此列")
     months = book.rules_on(as_of).spending.bond_spend_months
     for c in progress.bond_clocks(book, as_of, of=_figures(ctx)):
         if c.overdue:
