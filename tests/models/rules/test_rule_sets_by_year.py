@@ -715,3 +715,19 @@ def test_an_upgrade_that_changes_a_shipped_rule_file_keeps_a_signed_year_honest(
     finally:
         monkeypatch.undo()
         rules.load_named.cache_clear()
+
+
+def test_every_archived_shipped_version_still_loads_under_its_name_and_hash() -> None:
+    """resources/rules/archive/ holds earlier shipped texts by hash: each must load with today's loader (a year
+    assigned under it reads it) and be named <id>-<first 16 of its SHA-256>."""
+    from app.models.store import rule_years
+    from app.resources import resources_dir
+
+    found = sorted((resources_dir() / "rules" / "archive").glob("*.toml"))
+    assert found
+    for path in found:
+        text = path.read_bytes().decode("utf-8")
+        digest = rules.text_hash(text)
+        loaded = rules.loads(text, name=path.name)
+        assert path.name == f"{loaded.id}-{digest[:16]}.toml"
+        assert rule_years.archived_text(digest) == text
