@@ -392,6 +392,48 @@ def _notice_order(root: _Table, notices: rs.Notices) -> rs.NoticeOrder:
     return n
 
 
+def _duties(root: _Table, notices: rs.Notices, statuses: tuple[rs.Entry, ...]) -> tuple[rs.Duty, ...]:
+    """`[[duties]]`: which objects must be published, by whom, of which kind, from when, for how long (issue #17).
+    A file without the section keeps the duties the program had before they were data (DEFAULT_DUTIES)."""
+    if not root.has("duties"):
+        return rs.DEFAULT_DUTIES
+    kinds, levels = [k.code for k in notices.kinds], [lv.code for lv in notices.levels]
+    out: list[rs.Duty] = []
+    for code, t in _each(root, "duties"):
+        kind = _ref(t, "kind", kinds, "公示类别（notices.kinds）")
+        obj = t.choice_of("object", t.text("object"), tuple(rs.DUTY_OBJECTS))
+        whens = rs.DUTY_OBJECTS[obj]
+        when = t.text("when")
+        if when not in whens:
+            t.fail("when", f"{rs.DUTY_OBJECT_NAMES[obj]}的公示义务应在 {' / '.join(whens)} 之一时产生，实际为 {when!r}")
+        level = _ref(t, "level", levels, "公示层级（notices.levels）")
+        min_days = t.opt_integer("min_days", 1, 366)
+        no_village = t.text("no_village") if t.has("no_village") else ""
+        if no_village:
+            if obj == "indicator":
+                t.fail("no_village", "指标没有所在村，不能设置 no_village")
+            if no_village != "skip" and no_village not in levels:
+                t.fail("no_village", f'应为 "skip"（不产生义务）或公示层级 {"、".join(levels)} 之一，实际为 {no_village!r}')
+        renew = t.flag("renew_on_adjustment", False)
+        if renew and when != "approved":
+            t.fail("renew_on_adjustment", '只适用于 when = "approved"（项目计划调整后须重新公示）')
+        project_statuses: tuple[str, ...] = ()
+        if when == "finished":
+            project_statuses = _refs(t, "project_statuses", (s.code for s in statuses), "项目状态")
+            if not project_statuses:
+                t.fail("project_statuses", "至少列出一个项目状态")
+        elif t.has("project_statuses"):
+            t.fail("project_statuses", '只适用于 when = "finished"')
+        duty = rs.Duty(code, kind, obj, when, level, t.text("label"), t.text("basis"), min_days, no_village, renew,
+                       project_statuses)
+        mine = {duty.level_for("村"), duty.level_for("")} - {None}
+        for d in out:
+            if (d.kind, d.object) == (kind, obj) and mine & ({d.level_for("村"), d.level_for("")} - {None}):
+                t.fail("level", f"与 {d.code} 重复：同一类别、同一对象在同一层级只能有一项公示义务")
+        out.append(duty)
+    return tuple(out)
+
+
 class RuleSetErrors(RuleSetError):
     """A rule file with several problems: every one of them, each with its key path (`problems`)."""
 
@@ -412,7 +454,7 @@ _SECTIONS = {
     "meta", "usage_categories", "kinds", "levels", "events", "payment", "roles", "warnings", "limits", "backups",
     "fundraising", "usage_exceptions", "source_levels", "deadlines", "ratios", "spending", "notices",
     "project_categories", "construction_types", "asset_types", "project_statuses", "performance", "warning_statuses",
-    "reporting", "functional_codes", "labels", "ratio_rules", "claims", "notice_order",
+    "reporting", "functional_codes", "labels", "ratio_rules", "claims", "notice_order", "duties",
 }
 
 
@@ -466,6 +508,7 @@ def _build(root: _Table) -> RuleSet:
         "claims": part(_claims, root, payment, _FAILED if categories is _FAILED else [c.code for c in categories]),
     }  # fmt: skip
     values["notice_order"] = part(_notice_order, root, values["notices"])  # issue #18
+    values["duties"] = part(_duties, root, values["notices"], values["project_statuses"])  # issue #17
     root._seen |= _SECTIONS  # a section skipped after a failed one it depends on is not an unknown key
     part(root.done)
     if problems:

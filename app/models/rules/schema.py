@@ -11,6 +11,9 @@ from datetime import date
 from typing import Literal, Protocol, TypeVar
 
 from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py and callers)
+    DEFAULT_DUTIES,
+    DUTY_OBJECT_NAMES,
+    DUTY_OBJECTS,
     PAYMENT_RATIOS,
     YEAR_FILTERS,
     YEAR_SOURCES,
@@ -18,6 +21,7 @@ from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py 
     Backups,
     Claims,
     Comparator,
+    Duty,
     Entry,
     FunctionalCode,
     Fundraising,
@@ -221,6 +225,7 @@ class RuleSet:
     labels: Labels
     claims: Claims
     notice_order: NoticeOrder
+    duties: tuple[Duty, ...] = ()  # publishing duties ([[duties]]; DEFAULT_DUTIES for older files)
     file_hash: str = ""  # SHA-256 of the file's bytes (UTF-8 text): what a year's assignment and a signed month record
     _items: dict[str, Item] = field(init=False, repr=False, compare=False)
 

@@ -126,6 +126,63 @@ class Notices:
     places: tuple[Place, ...]
 
 
+# What a publishing duty can be about and when it arises (the mechanism the program has; app/models/notices/
+# obligations.py finds each): object → {when: what the day is}. A rule set's [[duties]] picks among them.
+DUTY_OBJECTS = {
+    "indicator": {"allocated": "指标的资金首次安排到经领导小组审定的项目之日"},
+    "project": {"pooled": "项目入库（录入项目库）之日",
+                "approved": "领导小组审定（或调整）项目计划的决定之日",
+                "finished": "项目处于所列状态、最后一笔支付之日"},
+    "payment": {"paid_real_name": "附实名制发放名册的支付付款之日"},
+}
+DUTY_OBJECT_NAMES = {"indicator": "指标", "project": "项目", "payment": "支付"}
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One publishing duty (issue #17: data, not code): notices of `kind` at `level` about each `object` once `when`
+    has happened, up at least `min_days` days (None: notices.min_board_days).
+
+    no_village: what happens when the object (a project, or a payment's project) names no village — "" the duty
+    applies as written, "skip" it does not arise, or a level code to publish at instead (实名制: 乡 when no 村).
+    renew_on_adjustment: a notice older than the decision now in force no longer counts (项目计划 after 调整).
+    project_statuses: for when = "finished", the project statuses (codes) whose use of funds must be published."""
+
+    code: str
+    kind: str
+    object: str
+    when: str
+    level: str
+    label: str
+    basis: str
+    min_days: int | None = None
+    no_village: str = ""
+    renew_on_adjustment: bool = False
+    project_statuses: tuple[str, ...] = ()
+
+    def level_for(self, village: str) -> str | None:
+        """The level an object with `village` ('' = none) is published at under this duty; None: no duty."""
+        if village or not self.no_village:
+            return self.level
+        return None if self.no_village == "skip" else self.no_village
+
+
+# The duties of a rule file written before duties were data: exactly what obligations.py hard-coded until then.
+DEFAULT_DUTIES = (
+    Duty("allocation", "allocation", "indicator", "allocated", "county", "资金分配结果（县级）", "[design] 程序原有规则"),
+    Duty("plan_township", "project_plan", "project", "approved", "township", "项目计划安排（乡级）",
+         "[design] 程序原有规则", renew_on_adjustment=True),
+    Duty("plan_village", "project_plan", "project", "approved", "village", "项目计划安排（村级）",
+         "[design] 程序原有规则", no_village="skip", renew_on_adjustment=True),
+    Duty("fund_use_township", "fund_use", "project", "finished", "township", "资金使用情况（乡级）",
+         "[design] 程序原有规则", project_statuses=("completed", "accepted")),
+    Duty("fund_use_village", "fund_use", "project", "finished", "village", "资金使用情况（村级）",
+         "[design] 程序原有规则", no_village="skip", project_statuses=("completed", "accepted")),
+    Duty("real_name", "real_name", "payment", "paid_real_name", "village", "实名制发放（村级，无村时乡级）",
+         "[design] 程序原有规则", no_village="township"),
+)
+
+
 @dataclass(frozen=True)
 class PerfClass:
     code: str
