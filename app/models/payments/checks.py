@@ -209,7 +209,7 @@ def check_direct(c: Ctx) -> Outcome:
     allowed = "、".join(m.name for m in rules.payment.methods if rules.method_allowed(m.code))
     if not rules.method_allowed(method.code):
         return Outcome("direct_payment", "fail", method.name, allowed,
-                       f"扶贫资金不得采用“{method.name}”，只能{allowed}到最终收款人")
+                       f"{c.rules.labels.fund_family}不得采用“{method.name}”，只能{allowed}到最终收款人")
     if c.payee is None:
         if c.kind.real_name_list:
             return Outcome("direct_payment", "pass", method.name, allowed, "按实名制发放名册直接支付到个人账户")

@@ -60,7 +60,7 @@ def _shown(value: Any) -> str:
     if dataclasses.is_dataclass(value):
         code = getattr(value, "code", None)
         name = (getattr(value, "name", None) or getattr(getattr(value, "ratio", None), "name", None)
-                or getattr(value, "label", None))
+                or getattr(value, "label", None) or getattr(value, "text", None))
         return f"{code} {name}".strip() if code is not None else str(name or value)
     return str(value)
 

@@ -504,10 +504,11 @@ def _build(root: _Table) -> RuleSet:
         "warning_statuses": part(lambda: tuple(rs.WarningStatus(c, t.text("name"), t.flag("closed"))
                                               for c, t in _each(root, "warning_statuses"))),
         "reporting": part(_reporting, root, bureau_levels), "roles": roles,
-        "functional_codes": part(_functional_codes, root), "labels": part(_labels, root),
+        "functional_codes": part(_functional_codes, root),
         "claims": part(_claims, root, payment, _FAILED if categories is _FAILED else [c.code for c in categories]),
     }  # fmt: skip
     values["notice_order"] = part(_notice_order, root, values["notices"])  # issue #18
+    values["labels"] = part(_labels, root, values["notices"], kinds)
     values["duties"] = part(_duties, root, values["notices"], values["project_statuses"])  # issue #17
     root._seen |= _SECTIONS  # a section skipped after a failed one it depends on is not an unknown key
     part(root.done)
@@ -530,9 +531,32 @@ def _meta(root: _Table) -> rs.Meta:
     return meta
 
 
-def _labels(root: _Table) -> rs.Labels:
+def _labels(root: _Table, notices: rs.Notices, kinds: tuple[rs.Kind, ...]) -> rs.Labels:
+    """`[labels]`: names that change with the regime. fund_family and notice_intros are optional (files written before
+    them): the family defaults to the first fund kind's name, a notice without an intro keeps the program's wording."""
+    import string
+
     t = root.table("labels")
-    labels = rs.Labels(t.text("leading_group"), t.text("hotline_name"))
+    family = t.text("fund_family") if t.has("fund_family") else kinds[0].name
+    intros: list[rs.NoticeIntro] = []
+    if t.has("notice_intros"):
+        n = t.table("notice_intros")
+        known = {k.code for k in notices.kinds}
+        for kind in list(n.data):
+            if kind not in known:
+                n.fail(kind, f"不是公示类别（notices.kinds）的代码，可用：{'、'.join(sorted(known))}")
+            text = n.text(kind)
+            try:
+                fields = [f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f is not None]
+            except ValueError as exc:
+                n.fail(kind, f"花括号不成对（{exc}）；可用的填空为 {'、'.join('{' + f + '}' for f in rs.LABEL_FIELDS)}")
+            bad = [f for f in fields if f not in rs.LABEL_FIELDS]
+            if bad:
+                n.fail(kind, f"填空 {'、'.join('{' + f + '}' for f in bad)} 不可识别（可用："
+                             f"{'、'.join('{' + f + '}' for f in rs.LABEL_FIELDS)}）")
+            intros.append(rs.NoticeIntro(kind, text))
+        n.done()
+    labels = rs.Labels(t.text("leading_group"), t.text("hotline_name"), family, tuple(intros))
     t.done()
     return labels
 

@@ -309,11 +309,29 @@ class FunctionalCode:
 
 
 @dataclass(frozen=True)
+class NoticeIntro:
+    """The opening sentence of notices of one kind (`code`, a notices.kinds code), with {…} blanks (LABEL_FIELDS)."""
+
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Labels:
     """Names that change with the regime and appear in messages and documents (issue 17: out of code)."""
 
-    leading_group: str  # the county body that approves the project plan (县扶贫开发领导小组 / 县乡村振兴领导小组 …)
+    leading_group: str  # the county body that approves the project plan (the county's leading group, named by the rule set)
     hotline_name: str  # what the national supervision line is called on a notice
+    fund_family: str = "财政扶贫资金"  # what the money is called as a whole on forms and notices (财政衔接推进乡村振兴补助资金 …)
+    notice_intros: tuple[NoticeIntro, ...] = ()  # per notice kind: the opening sentence ({basis} {basis_title} …)
+
+    def notice_intro(self, kind: str, *, basis: str, basis_title: str) -> str | None:
+        """The opening sentence of a notice of `kind`, filled in; None when the rule set gives none for that kind."""
+        text = next((i.text for i in self.notice_intros if i.code == kind), None)
+        return None if text is None else text.format(basis=basis, basis_title=basis_title, fund_family=self.fund_family)
+
+
+LABEL_FIELDS = ("basis", "basis_title", "fund_family")  # the {…} a notice intro may use
 
 
 @dataclass(frozen=True)
