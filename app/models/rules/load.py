@@ -568,7 +568,7 @@ def _roles(root: _Table) -> tuple[rs.Role, ...]:
 
 
 def _warnings(root: _Table) -> tuple[rs.WarningDef, ...]:
-    from app.models.rules.sections import DEFAULT_DETECTORS, DETECTORS
+    from app.models.rules.sections import DEFAULT_DETECTORS, DETECTOR_PARAMS, DETECTORS
 
     out = []
     for code, t in _each(root, "warnings"):
@@ -581,7 +581,17 @@ def _warnings(root: _Table) -> tuple[rs.WarningDef, ...]:
             detector = DEFAULT_DETECTORS[code]
         else:
             t.fail("detector", f"预警 {code} 须写明 detector（可用：{'、'.join(DETECTORS)}）")
-        out.append(rs.WarningDef(code, name, detector))
+        params: list[tuple[str, int]] = []
+        if t.has("params"):
+            p = t.table("params")
+            allowed = DETECTOR_PARAMS.get(detector, {})
+            for key in list(p.data):
+                if key not in allowed:
+                    p.fail(key, f"检测器 {detector} 没有参数 {key!r}"
+                                + (f"（可用：{'、'.join(allowed)}）" if allowed else "（它不取参数）"))
+                params.append((key, p.integer(key, *allowed[key])))
+            p.done()
+        out.append(rs.WarningDef(code, name, detector, tuple(params)))
     warnings = tuple(out)
     _require(root, "warnings", (w.code for w in warnings), REQUIRED_WARNINGS)
     return warnings

@@ -216,13 +216,22 @@ DEFAULT_DETECTORS = {"W1": "late_stages", "W2": "irregular_goals", "W3": "irregu
                      "W8": "reconciliation", "W9": "reports_overdue"}
 
 
+# The parameters a detector takes from its [[warnings]] entry (`params = { idle_days = 180 }`): name → (least, most).
+# A definition that gives none uses the rule set's section value ([spending] idle_days, bond_spend_months).
+DETECTOR_PARAMS: dict[str, dict[str, tuple[int, int]]] = {
+    "idle_money": {"idle_days": (1, 3650)},
+    "spending_behind": {"bond_spend_months": (1, 12)},
+}
+
+
 @dataclass(frozen=True)
 class WarningDef:
-    """One warning the rule set defines: its code, name and which detector finds it."""
+    """One warning the rule set defines: its code, name, which detector finds it and with which parameters."""
 
     code: str
     name: str
     detector: str
+    params: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
