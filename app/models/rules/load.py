@@ -244,10 +244,36 @@ def _ratio_rule(t: _Table, code: str, known: dict[str, set[str]]) -> rs.RatioRul
             if t.has(key) and t.text(key) != want:
                 t.fail(key, f"比例 {code} 由支付检查计算，{key} 应为 {want!r}")
         numerator, denominator = fixed
-    else:
+    scope = cast(Literal["year", "payment"], t.choice("scope", ("year", "payment")) if t.has("scope") else "year")
+    if fixed is not None and scope != "year":
+        t.fail("scope", f"比例 {code} 由支付检查计算，不能设置 scope")
+    if fixed is None and scope == "payment":
+        numerator = _payment_selector(t, "numerator", known, whole=False)
+        denominator = _payment_selector(t, "denominator", known, whole=True)
+    elif fixed is None:
         numerator, denominator = _selector(t, "numerator", known), _selector(t, "denominator", known)
     message = t.opt_text("message") or ratio.name
-    return rs.RatioRule(code, ratio, numerator, denominator, message)
+    return rs.RatioRule(code, ratio, numerator, denominator, message, scope)
+
+
+def _payment_selector(t: _Table, key: str, known: dict[str, set[str]], *, whole: bool) -> str:
+    """A per-payment selector: `project_paid[payment_kind=…, usage=…]`, or (denominator only) project.total /
+    project.contract; codes checked against the set's payment kinds and usages."""
+    text = t.text(key).strip()
+    allowed = rs.PAYMENT_SOURCES if whole else rs.PAYMENT_SOURCES[:1]
+    m = _SELECTOR.fullmatch(text) if not text.startswith("project.") else None
+    if text in allowed[1:]:
+        return text
+    if not m or m[1] != "project_paid":
+        t.fail(key, f"应为 {' / '.join(allowed)}（project_paid 可加筛选 [payment_kind=…, usage=…]），实际为 {text!r}")
+    for part in filter(None, (p.strip() for p in (m[2] or "").split(","))):
+        name, _, value = part.partition("=")
+        name, value = name.strip(), value.strip()
+        if name not in rs.PAYMENT_FILTERS:
+            t.fail(key, f"筛选条件 {name!r} 不可识别（可用：{'、'.join(rs.PAYMENT_FILTERS)}）")
+        if value not in known[name]:
+            t.fail(key, f"{name}={value!r} 不是本规则集中的代码")
+    return text
 
 
 def _ratios(root: _Table, known: dict[str, set[str]]) -> rs.Ratios:
@@ -488,9 +514,10 @@ def _build(root: _Table) -> RuleSet:
     small = part(_small_tables, root)
     categories = part(_entries, root, "project_categories")
     source_levels = part(_entries, root, "source_levels")
-    known = _FAILED if _FAILED in (kinds, categories, source_levels) else {
+    known = _FAILED if _FAILED in (kinds, categories, source_levels, payment, usage_categories) else {
         "kind": {k.code for k in kinds}, "item": {i.code for k in kinds for i in k.items},
-        "source": {s.code for s in source_levels}, "category": {c.code for c in categories}}
+        "source": {s.code for s in source_levels}, "category": {c.code for c in categories},
+        "payment_kind": {k.code for k in payment.kinds}, "usage": {u.code for u in usage_categories}}
     values = {
         "meta": meta, "kinds": kinds, "usage_categories": usage_categories,
         "usage_exceptions": part(_usage_exceptions, root, by_code, usages),

@@ -62,6 +62,7 @@ class RatioRule:
     numerator: str
     denominator: str
     message: str
+    scope: Literal["year", "payment"] = "year"  # payment: checked on every payment it concerns (PAYMENT_SOURCES)
 
 
 # code → (numerator, denominator) of the ratios the payment checks compute (app/models/payments/checks.py)
@@ -74,6 +75,11 @@ PAYMENT_RATIOS = {
 }
 YEAR_SOURCES = ("received", "planned", "paid")
 YEAR_FILTERS = ("kind", "item", "source", "category")
+# Selectors of a ratio rule with scope = "payment", checked on each payment of a project (app/models/payments/checks.py
+# check_ratio_rules): project_paid[…] the project's payments (paid and in flight) with this one, filtered by
+# payment_kind= and usage=; project.total the project's funds; project.contract its contract amount.
+PAYMENT_SOURCES = ("project_paid", "project.total", "project.contract")
+PAYMENT_FILTERS = ("payment_kind", "usage")
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,12 @@ class Ratios:
     @property
     def yearly(self) -> tuple[RatioRule, ...]:
         """The ratio rules evaluated per year (not by the payment checks)."""
-        return tuple(r for r in self.rules if r.code not in PAYMENT_RATIOS)
+        return tuple(r for r in self.rules if r.code not in PAYMENT_RATIOS and r.scope == "year")
+
+    @property
+    def per_payment(self) -> tuple[RatioRule, ...]:
+        """The ratio rules a set adds to the payment checks (scope = "payment"), in file order."""
+        return tuple(r for r in self.rules if r.code not in PAYMENT_RATIOS and r.scope == "payment")
 
 
 @dataclass(frozen=True)
