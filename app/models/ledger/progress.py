@@ -206,9 +206,10 @@ class BondClock:
 
 
 def bond_clocks(book: Book, as_of: dt.date, *, include_spent: bool = False,
-                of: list[Figures] | None = None) -> list[BondClock]:
-    """Every bond indicator's clock (those still holding money, unless `include_spent`)."""
-    months = book.rules_on(as_of).spending.bond_spend_months
+                of: list[Figures] | None = None, months: int | None = None) -> list[BondClock]:
+    """Every bond indicator's clock (those still holding money, unless `include_spent`); `months` overrides the rule
+    set's bond_spend_months (a warning definition's own parameter)."""
+    months = book.rules_on(as_of).spending.bond_spend_months if months is None else months
     out = []
     for f in figures(book, as_of) if of is None else of:
         if not book.rules_on(as_of).is_bond(f.kind, f.item):
@@ -234,9 +235,11 @@ class Idle:
     idle_since: dt.date  # the first day that counts as idle
 
 
-def idle_indicators(book: Book, as_of: dt.date, *, of: list[Figures] | None = None) -> list[Idle]:
-    """Indicators with a balance and no payment for more than the rule set's idle days."""
-    limit = book.rules_on(as_of).spending.idle_days
+def idle_indicators(book: Book, as_of: dt.date, *, of: list[Figures] | None = None,
+                    limit: int | None = None) -> list[Idle]:
+    """Indicators with a balance and no payment for more than the rule set's idle days (or `limit` days: a warning
+    definition's own parameter)."""
+    limit = book.rules_on(as_of).spending.idle_days if limit is None else limit
     out = []
     for f in figures(book, as_of) if of is None else of:
         balance = f.net - f.spent

@@ -40,7 +40,13 @@ class Context:
 
     book: Book
     as_of: dt.date
+    params: dict[str, int] = field(default_factory=dict)  # the running warning definition's own parameters
     _cache: dict[str, Any] = field(default_factory=dict)
+
+    def param(self, name: str, default: int) -> int:
+        """A parameter of the warning definition being run ([[warnings]] params, issue #17), else `default` (the
+        rule set's section value, e.g. [spending] idle_days)."""
+        return self.params.get(name, default)
 
     @functools.cached_property
     def calendar(self) -> workdays.Calendar:

@@ -47,6 +47,7 @@ def detect(book: Book, as_of: dt.date | None = None, *, codes: Iterable[str] | N
     for w in defined:
         detector = registry.BY_NAME.get(w.detector)
         if w.code in wanted and detector is not None:
+            ctx.params = dict(w.params)  # the definition's own parameters (a detector reused with other numbers)
             for f in detector(ctx):
                 if f.code != w.code:  # a detector reused under another code: the finding carries the set's code
                     f = dataclasses.replace(f, code=w.code, key=w.code + f.key[len(f.code):])
@@ -136,7 +137,7 @@ def detect_incremental(book: Book, as_of: dt.date | None = None) -> Detection:
 
         book.conn.set_authorizer(_recorder(seen))
         try:
-            for f in detector(Context(book, day)):
+            for f in detector(Context(book, day, dict(w.params))):
                 if f.code != w.code:  # a detector reused under another code: the finding carries the set's code
                     f = dataclasses.replace(f, code=w.code, key=w.code + f.key[len(f.code):])
                 found.setdefault(f.key, f)

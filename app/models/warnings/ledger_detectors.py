@@ -81,8 +81,8 @@ def spending_behind(ctx: Context) -> Iterator[Finding]:
                 "W5", f"W5:unpaid:{k.kind}:{as_of.year}", "fund_kind", k.kind, k.name, k.unpaid, year_end + ONE_DAY,
                 f"{as_of.year} 年当年资金（本年到位 {fmt(k.income)} 元）应于 {year_end.isoformat()} 前支付完毕，"
                 f"截至 {as_of.isoformat()} 仍有 {fmt(k.unpaid)} 元未支付{exempt}；上年结转资金不在此列")
-    months = book.rules_on(as_of).spending.bond_spend_months
-    for c in progress.bond_clocks(book, as_of, of=_figures(ctx)):
+    months = ctx.param("bond_spend_months", book.rules_on(as_of).spending.bond_spend_months)
+    for c in progress.bond_clocks(book, as_of, of=_figures(ctx), months=months):
         if c.overdue:
             yield Finding(
                 "W5", f"W5:bond:{c.indicator_id}", "indicator", str(c.indicator_id), _label(c.doc_no, c.title),
@@ -92,8 +92,8 @@ def spending_behind(ctx: Context) -> Iterator[Finding]:
 
 
 def idle_money(ctx: Context) -> Iterator[Finding]:
-    days = ctx.book.rules_on(ctx.as_of).spending.idle_days
-    for i in progress.idle_indicators(ctx.book, ctx.as_of, of=_figures(ctx)):
+    days = ctx.param("idle_days", ctx.book.rules_on(ctx.as_of).spending.idle_days)
+    for i in progress.idle_indicators(ctx.book, ctx.as_of, of=_figures(ctx), limit=days):
         yield Finding(
             "W6", f"W6:{i.indicator_id}", "indicator", str(i.indicator_id), _label(i.doc_no, i.title), i.balance,
             i.idle_since, f"余额 {fmt(i.balance)} 元，自 {i.last_activity.isoformat()} 起超过 {days} 天没有支付",

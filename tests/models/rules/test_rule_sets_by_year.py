@@ -79,7 +79,9 @@ def test_diff_lists_the_documented_differences() -> None:
     doc = (ROOT / "docs" / "规则集.md").read_text(encoding="utf-8")
     for path in ("kinds[ZH].usage", "usage_exceptions[zh_exited_county]", "ratios.rules[management_fee].ratio.base",
                  "ratios.rules[industry_share]", "labels.leading_group",
-                 "kinds[ZX].usage", "events[plan_approved].name", "notices.project_notice_fields"):
+                 "kinds[ZX].usage", "events[plan_approved].name", "notices.project_notice_fields",
+                 "duties[pool_entry_village]", "notices.kinds[pool_entry]", "labels.fund_family",
+                 "labels.notice_intros[project_plan].text"):
         assert path in found and f"`{path}`" in doc
 
 
