@@ -228,6 +228,8 @@ def expected_triggers(conn: sqlite3.Connection) -> set[str]:
     if user_version(conn) >= 12:  # schema/0012_rule_sets.sql: a signed year keeps its rule set
         names |= {"rule_sets_locked_i", "rule_sets_locked_u", "rule_sets_locked_d",
                   "rule_set_files_no_update", "rule_set_files_no_delete"}
+    if user_version(conn) >= 24:  # schema/0024_calendar_lock.sql: days up to the last signed month stay as signed
+        names |= {f"calendar_{t}_locked_{a}" for t in ("days", "years") for a in "iud"}
     for t in tracked(conn):
         names |= {f"fl_audit_{t['name']}_{a}" for a in "iud"}
         if t["date_expr"]:
