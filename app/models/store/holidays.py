@@ -92,7 +92,7 @@ def set_year(book: Book, *, year: int, notice: str, holidays: list[tuple[str, st
     work = [(_parse(d, workdays.WORKDAY_FIELD), (n or "").strip()) for d, n in workdays_]
     workdays.validate_year(year, hol, work)
     new = {d: (workdays.HOLIDAY, n) for d, n in hol} | {d: (workdays.WORKDAY, n) for d, n in work}
-    old = {dt.date.fromisoformat(r["day"]): (str(r["kind"]), str(r["name"])) for r in days(book, year)}
+    old = {dt.date.fromisoformat(str(r["day"])): (str(r["kind"]), str(r["name"])) for r in days(book, year)}
     had = book.conn.execute("SELECT notice FROM calendar_years WHERE year = ?", (year,)).fetchone()
     changes = _diff(old, new)
     signed_end = last_signed_end(book.conn)
