@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+from pathlib import Path
 
 from app.models.store.book import Book
 from app.models.values import workdays
@@ -118,8 +119,7 @@ def set_year(book: Book, *, year: int, notice: str, holidays: list[tuple[str, st
     elif had is not None and not changes and had[0] == notice:
         return []
     with book.write(op) as conn:
-        if locked:
-            conn.execute("UPDATE audit_context SET op = ? WHERE id = 1", (f"correct_calendar：{reason}",))
+        conn.execute("UPDATE audit_context SET op = ? WHERE id = 1", (f"correct_calendar：{reason}" if locked else op,))
         for d, _what in changes:
             if d not in new:
                 conn.execute("DELETE FROM calendar_days WHERE day = ?", (d.isoformat(),))
@@ -132,3 +132,38 @@ def set_year(book: Book, *, year: int, notice: str, holidays: list[tuple[str, st
         elif had[0] != notice or changes:
             conn.execute("UPDATE calendar_years SET notice = ?, source = '本单位录入' WHERE year = ?", (notice, year))
     return [what for _d, what in changes]
+
+
+def import_file(book: Book, path: Path | str, *, reason: str = "") -> dict[int, list[str]]:
+    """Enter the years of a holiday file in the shipped format (resources/holidays/holidays.toml: `[[years]]`
+    with year, notice, holidays and workdays), all or nothing: each year as `set_year` would (a signed day is
+    refused, a year with signed months needs the chief and `reason`). Returns each year's changed days."""
+    years = workdays.load_seed(Path(path))  # a file that cannot be read or is wrong: AppError naming it
+    if not years:
+        raise ValidationError(f"{Path(path).name} 中没有任何年度", field="节假日文件")
+    out: dict[int, list[str]] = {}
+    with book.write("edit_calendar"):
+        for y in years:
+            out[y.year] = set_year(
+                book, year=y.year, notice=y.notice, reason=reason,
+                holidays=[(d.isoformat(), n) for d, n in y.holidays],
+                workdays_=[(d.isoformat(), n) for d, n in y.workdays])
+    return out
+
+
+def missing_years(book: Book, today: dt.date) -> list[int]:
+    """The years whose notice the deadlines need and the file lacks: this year, and from 1 November (when the
+    State Council's notice usually comes out and deadlines start running into January) next year too."""
+    have = {int(r[0]) for r in book.conn.execute("SELECT year FROM calendar_years")}
+    wanted = [today.year] + ([today.year + 1] if today.month >= 11 else [])
+    return [y for y in wanted if y not in have]
+
+
+def calendar_notice(book: Book, today: dt.date) -> str:
+    """What the clerk is told when a needed year is missing (empty when none is)."""
+    missing = missing_years(book, today)
+    if not missing:
+        return ""
+    years = "、".join(f"{y} 年" for y in missing)
+    return (f"{years}的节假日安排尚未录入：落在{years}的工作日期限只按周末估算（到期日标“估算”），元旦、春节等假日会被当作"
+            f"工作日。请在国务院办公厅通知发布后到“基础设置 → 工作日历”录入，或用“从文件导入…”导入该年的节假日文件。")
