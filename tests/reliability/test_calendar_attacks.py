@@ -153,3 +153,29 @@ def test_a_months_digest_covers_only_days_up_to_its_end(tmp_path: Path, demo_fil
         assert holidays.digest_through(raw, end) != first
     finally:
         raw.close()
+
+
+def test_a_file_repeating_signed_years_imports_the_new_year_only(anchored: Path, tmp_path: Path) -> None:  # noqa: F811
+    """The shipped file plus next year (what a bureau is sent): the signed years are unchanged, so the clerk may
+    import it without a reason; the same file with a signed day changed is refused whole."""
+    from app.models.values import workdays
+    from tests.models.store.test_calendar_years import TEST_2027
+
+    shipped = workdays.seed_path().read_text(encoding="utf-8")
+    both = tmp_path / "all.toml"
+    both.write_text(shipped + TEST_2027, encoding="utf-8")
+    book = open_book(anchored)
+    try:
+        users.login(book, "jingban", demo.PASSWORD)
+        done = holidays.import_file(book, both)
+        assert all(done[y] == [] for y in range(2019, 2027)) and len(done[2027]) == 3
+        bad = tmp_path / "bad.toml"
+        bad.write_text(shipped.replace('{ date = 2026-05-01, name = "劳动节" },', "", 1)
+                       + TEST_2027.replace("2027-01-04", "2027-01-05"), encoding="utf-8")
+        assert bad.read_text(encoding="utf-8") != shipped + TEST_2027
+        head = audit.head(book.conn)
+        with pytest.raises(ValidationError, match="2026-05-01"):
+            holidays.import_file(book, bad)
+        assert audit.head(book.conn) == head
+    finally:
+        book.close(backup=False)

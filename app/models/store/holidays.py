@@ -109,6 +109,8 @@ def set_year(book: Book, *, year: int, notice: str, holidays: list[tuple[str, st
                 f"{what}：该日期在已签发的月份内（最后签发月份截至 {signed_end.isoformat()}），已签发月份的下达时限"
                 "按原日历计算，不能改动；如确需更正，请局长先重新打开该月份", field=workdays.HOLIDAY_FIELD
                 if new.get(d, old.get(d, ("休", "")))[0] == workdays.HOLIDAY else workdays.WORKDAY_FIELD)
+    if had is not None and not changes and had[0] == notice:
+        return []  # the same notice again (a file holding earlier years too): nothing to write, nothing to ask
     reason = (reason or "").strip()
     op = "edit_calendar"
     if locked:
@@ -116,8 +118,6 @@ def set_year(book: Book, *, year: int, notice: str, holidays: list[tuple[str, st
             raise ValidationError(f"{year} 年已有签发的月份：更正该年安排须由局长写明理由（如补发的调休通知文号）",
                                   field="更正理由")
         op = "correct_calendar"
-    elif had is not None and not changes and had[0] == notice:
-        return []
     with book.write(op) as conn:
         conn.execute("UPDATE audit_context SET op = ? WHERE id = 1", (f"correct_calendar：{reason}" if locked else op,))
         for d, _what in changes:
