@@ -179,3 +179,34 @@ def test_a_file_repeating_signed_years_imports_the_new_year_only(anchored: Path,
         assert audit.head(book.conn) == head
     finally:
         book.close(backup=False)
+
+
+def test_insider_rewrites_the_stored_digest_too(anchored: Path) -> None:  # noqa: F811
+    """The naive defence (a digest kept beside the month, unsigned) falls to the insider who rewrites it with the
+    calendar, and the data's hash with it: the incremental check, which trusts the stored data, then sees nothing.
+    The digest is in manifest.json, which the chief's key signed: the full verify re-creates the package from the
+    stored data and finds it no longer the one signed."""
+    import datetime as dt
+    import json
+
+    from app.models.reports import snapshot
+
+    raw = sqlite3.connect(anchored, isolation_level=None)
+    sid, data = raw.execute("SELECT id, data FROM signoffs WHERE status = 'signed' AND month = '2026-08'").fetchone()
+    raw.execute("BEGIN")  # the forged digest, worked out in a transaction rolled back
+    raw.execute("DROP TRIGGER calendar_days_locked_i")
+    raw.execute("INSERT INTO calendar_days (day, kind, name) VALUES (?, '休', '补假')", (SIGNED_DAY,))
+    forged = holidays.digest_through(raw, dt.date(2026, 8, 31))
+    raw.execute("ROLLBACK")
+    raw.close()
+    doc = json.loads(data)
+    assert doc["calendar"].startswith("2026-08-31 ")
+    doc["calendar"] = forged
+    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    sealed(anchored, "juzhang", "sign_off",
+           ("INSERT INTO calendar_days (day, kind, name) VALUES (?, '休', '补假')", (SIGNED_DAY,)),
+           ("UPDATE signoffs SET data = ?, data_sha256 = ? WHERE id = ?", (text, snapshot.digest(text), sid)),
+           drop=_drop_if_present(anchored, "calendar_days_locked_i"))  # both writes audited and resealed
+    assert not any("2026-08" in f and "工作日历" in f for f in _incremental_findings(anchored))  # the limit it states
+    full = _full_findings(anchored)
+    assert full == ["[报送包] 2026-08 第 1 版报送包：重新生成的 manifest.json 与签发时记录的哈希不一致"], full

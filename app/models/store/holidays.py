@@ -165,5 +165,5 @@ def calendar_notice(book: Book, today: dt.date) -> str:
     if not missing:
         return ""
     years = "、".join(f"{y} 年" for y in missing)
-    return (f"{years}的节假日安排尚未录入：落在{years}的工作日期限只按周末估算（到期日标“估算”），元旦、春节等假日会被当作"
+    return (f"{years}的节假日安排尚未录入：落在 {years}的工作日期限只按周末估算（到期日标“估算”），元旦、春节等假日会被当作"
             f"工作日。请在国务院办公厅通知发布后到“基础设置 → 工作日历”录入，或用“从文件导入…”导入该年的节假日文件。")
