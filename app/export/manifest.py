@@ -185,6 +185,8 @@ def manifest_bytes(
     if package.calendar:  # the working-day calendar through the period's end (holidays and 调休 its deadlines used)
         through, _, cal_digest = package.calendar.partition(" ")
         doc["calendar"] = {"through": through, "sha256": cal_digest}
+    if package.calc:  # how the figures were computed (package_data.CALC): signed, so it cannot be swapped behind
+        doc["calc"] = package.calc
     text = json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2, separators=(",", ": "))
     return (text + "\n").encode("utf-8")
 

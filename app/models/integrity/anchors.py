@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from app.models.integrity.verify import Note  # told, not failed: a key that changed, with when and why
-from app.models.reports import definitions, snapshot
+from app.models.reports import definitions, package_data, snapshot
 from app.models.reports.monthly import assemble
 from app.models.store import keys, signature
 from app.models.store.audit import Finding
@@ -176,10 +176,14 @@ def check_drift(book: Book) -> Iterator[Finding]:
                                  "ORDER BY month").fetchall():
         signed = json.loads(row["data"])
         package = snapshot.loads(row["data"])
+        if package.calc > package_data.CALC:
+            yield Note("已签发月份", _where(row), f"由较新版本的程序签发（计算口径 {package.calc}，本程序只认识到 "
+                                              f"{package_data.CALC}）：本程序无法按其口径重新汇总，请用签发它的版本核验")
+            continue
         try:
             live = json.loads(snapshot.dumps(assemble(book, month=row["month"], version=package.version,
                                                       signoff=package.signoff, audit_head=package.audit_head,
-                                                      carried=False)))  # the whole history, not a carried figure
+                                                      carried=False, calc=package.calc)))  # the whole history, not a carried figure
         except AppError as exc:
             yield Finding("已签发月份", _where(row), f"无法按现有数据重新汇总：{exc}")
             continue

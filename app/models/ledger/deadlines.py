@@ -10,6 +10,7 @@ any other event is an `indicator_events` row.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -26,34 +27,67 @@ COLUMN_LEVELS = {"upper_doc_date": "region", "prefecture_doc_date": "prefecture"
 COLUMN_LABELS = {"upper_doc_date": "上级文件日期", "prefecture_doc_date": "地州文件日期", "received_date": "收到日期"}
 
 Completion = Callable[[Book, Mapping[str, Any]], "dt.date | None"]
-def net_received(conn: sqlite3.Connection, indicator_id: int) -> int:
-    """An indicator's net amount on the special account: income after 调减/收回/缴回."""
+def net_received(conn: sqlite3.Connection, indicator_id: int, as_of: dt.date | None = None) -> int:
+    """An indicator's net amount on the special account: income after 调减/收回/缴回 (dated up to `as_of`)."""
     row = conn.execute(
         "SELECT coalesce(sum(CASE WHEN side = 'income' THEN sign * amount END), 0) FROM ledger_entries "
-        "WHERE indicator_id = ?", (indicator_id,)).fetchone()
+        "WHERE indicator_id = ? AND (? IS NULL OR entry_date <= ?)",
+        (indicator_id, *(2 * [as_of.isoformat() if as_of else None]))).fetchone()
     return int(row[0])
 
 
-def planned_on(book: Book, indicator: Mapping[str, Any]) -> dt.date | None:
-    """The first day the approved plan assigned the whole net amount of an indicator (the deadline event
-    "county_planned"), read from the approved versions: at each decision date, every approved project
-    counts with its line as of that date. None while the approved lines fall short."""
-    indicator_id = int(indicator["id"])
-    net = net_received(book.conn, indicator_id)
-    if net <= 0:
-        return None
+def _plan_history(book: Book, indicator_id: int, as_of: dt.date | None) -> dict[int, list[tuple[str, int]]]:
+    """project → [(decision date, its approved line on the indicator)], decisions dated up to `as_of`."""
     history: dict[int, list[tuple[str, int]]] = {}
+    # the projects funded by it now; as of a day, also those whose approved version funded it then and no
+    # longer does (a line moved off it later must not change what was approved on that day)
+    then = ("" if as_of is None else " UNION SELECT w.project_id FROM plan_versions w, json_each(w.snapshot, '$.funding') f "
+            "WHERE json_extract(f.value, '$.indicator_id') = :ind")
     for v in book.conn.execute(
             "SELECT v.project_id, v.snapshot, d.decision_date FROM plan_versions v JOIN plan_decisions d "
-            "ON d.id = v.decision_id WHERE v.project_id IN (SELECT project_id FROM project_funding WHERE indicator_id = ?) "
-            "ORDER BY d.decision_date, v.version", (indicator_id,)):
+            "ON d.id = v.decision_id WHERE v.project_id IN (SELECT project_id FROM project_funding WHERE indicator_id = :ind"
+            f"{then}) AND (:day IS NULL OR d.decision_date <= :day) ORDER BY d.decision_date, v.version",
+            {"ind": indicator_id, "day": as_of.isoformat() if as_of else None}):
         lines = {int(f["indicator_id"]): int(f["amount"]) for f in json.loads(v["snapshot"])["funding"]}
         history.setdefault(int(v["project_id"]), []).append((str(v["decision_date"]), lines.get(indicator_id, 0)))
+    return history
+
+
+def planned_on(book: Book, indicator: Mapping[str, Any], as_of: dt.date | None = None) -> dt.date | None:
+    """The first day the approved plan assigned the whole net amount of an indicator (the deadline event
+    "county_planned"), read from the approved versions: at each decision date, every approved project
+    counts with its line as of that date. None while the approved lines fall short.
+
+    `as_of`: what was known on that day (a month's figures, see docs/月报说明.md 表2): the net amount and the
+    decisions dated up to it only — a decision dated later is not done yet on that day."""
+    indicator_id = int(indicator["id"])
+    net = net_received(book.conn, indicator_id, as_of)
+    if net <= 0:
+        return None
+    history = _plan_history(book, indicator_id, as_of)
     for day in sorted({d for versions in history.values() for d, _ in versions}):
         approved = sum(next((a for d, a in reversed(versions) if d <= day), 0) for versions in history.values())
         if approved >= net:
             return dt.date.fromisoformat(day)
     return None
+
+
+def approved_as_of(book: Book, indicator_id: int, as_of: dt.date) -> int:
+    """What the approved plan assigned to an indicator on `as_of` (每个项目截至当日最后一次审定的额度), in 分."""
+    return sum(versions[-1][1] for versions in _plan_history(book, indicator_id, as_of).values())
+
+
+def _complete(provider: Completion, book: Book, ind: Mapping[str, Any], as_of: dt.date | None) -> dt.date | None:
+    """A provider's completion day, as known on `as_of` when given (a provider that cannot say: its day, dropped
+    when after `as_of`)."""
+    if as_of is None:
+        return provider(book, ind)
+    try:
+        takes = "as_of" in inspect.signature(provider).parameters
+    except (TypeError, ValueError):
+        takes = False
+    done = provider(book, ind, as_of=as_of) if takes else provider(book, ind)  # type: ignore[call-arg]
+    return done if done is None or done <= as_of else None
 
 
 
@@ -166,12 +200,18 @@ def _used(d: Deadline, start: dt.date, end: dt.date, cal: workdays.Calendar) -> 
 
 
 def stages(book: Book, ind: Mapping[str, Any], *, cal: workdays.Calendar | None = None,
-           today: dt.date | None = None) -> list[dict[str, Any]]:
-    """Every stage the recorded dates allow: due date (estimated?), completion, 用时 and lateness."""
+           today: dt.date | None = None, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+    """Every stage the recorded dates allow: due date (estimated?), completion, 用时 and lateness.
+
+    `as_of` (a signed month's figures: its period end, with `today` the same day): only facts dated up to it
+    count — a stage completed later is not complete on that day (用时 counts to `today`), a stage started later
+    is not there yet. Without it every recorded date counts (the register's view today)."""
     cal = cal or holidays.calendar(book)
     today = today or book.today()
     own_level = bureau_level(book)
     known = event_dates(book, ind)
+    if as_of is not None:
+        known = {event: day for event, day in known.items() if day <= as_of}
     out = []
     for d in applicable(book, ind):
         start = known.get(d.from_event)
@@ -182,7 +222,7 @@ def stages(book: Book, ind: Mapping[str, Any], *, cal: workdays.Calendar | None 
         done = known.get(d.to_event)
         provider = COMPLETION.get(d.to_event)
         if done is None and provider is not None:
-            done = provider(book, ind)
+            done = _complete(provider, book, ind, as_of)
         own = d.level == own_level
         unit = "个工作日" if d.day_type == "working" else "天"
         late: bool | None

@@ -14,7 +14,7 @@ from typing import Any
 
 from app.models.ledger import issued
 from app.models.reports import cross_checks as xc
-from app.models.reports import snapshot
+from app.models.reports import package_data, snapshot
 from app.models.reports import sources as report_data
 from app.models.reports.package_data import PackageData, SignOff, WarningRecord
 from app.models.store import db, holidays, periods, users
@@ -60,11 +60,12 @@ def next_version(book: Book, month: str) -> int:
 
 def assemble(book: Book, *, month: str, version: int | None = None, signoff: SignOff | None = None,
              audit_head: tuple[int, str] | None = None, progress: ProgressFn | None = None,
-             carried: bool = True) -> PackageData:
+             carried: bool = True, calc: int | None = None) -> PackageData:
     """Every table's rows for the month, read from the data as it stands now. `carried=False`: balances summed
     over the whole history instead of carried from the last signed month (verify's re-summing)."""
     periods.parse_month(month)
     p = report_data.Period(book, month, carried=carried)
+    p.calc = package_data.CALC if calc is None else calc  # verify's re-sum: the signed month's own computation
     if signoff and signoff.signed_at:  # 表7's 按发生时间 columns: what was known when it was signed
         p.known_by = signoff.signed_at.isoformat(sep=" ", timespec="seconds")
     bureau = _bureau(book)
@@ -85,6 +86,7 @@ def assemble(book: Book, *, month: str, version: int | None = None, signoff: Sig
         version=version or next_version(book, month), rows=rows, bureau_level=bureau["level"],
         signoff=signoff or SignOff(), warnings=warnings, audit_head=audit_head,
         fixed_time=None if signoff and signoff.signed_at else dt.datetime.combine(p.end, dt.time(0, 0)),
+        calc=p.calc,
     )
 
 

@@ -53,6 +53,8 @@ def dumps(package: PackageData) -> str:
         doc["rule_set"] = package.rule_set
     if package.calendar:  # the holidays its deadlines were counted with: a calendar edited behind a sign-off is caught
         doc["calendar"] = package.calendar
+    if package.calc:  # the computation (package_data.CALC): verify re-sums the month the way it was summed
+        doc["calc"] = package.calc
     return json.dumps(_plain(doc), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
@@ -68,6 +70,7 @@ def loads(text: str) -> PackageData:
         audit_head=(int(doc["audit_head"][0]), str(doc["audit_head"][1])) if doc["audit_head"] else None,
         fixed_time=doc["fixed_time"], signing_key=str(doc.get("signing_key") or ""),
         rule_set=str(doc.get("rule_set") or ""), calendar=str(doc.get("calendar") or ""),
+        calc=int(doc.get("calc") or 0),
     )
 
 

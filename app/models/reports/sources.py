@@ -33,6 +33,11 @@ class Period:
         self.year = int(month[:4])
         self.year_start = dt.date(self.year, 1, 1)
         self.known_by: str | None = None  # a sign-off's timestamp: 表7 counts only warnings detected by then
+        # how the figures are computed (package_data.CALC; verify passes a signed month's own): from 1 on, only
+        # facts dated on or before the period end count (表2's stages and 已分配)
+        from app.models.reports.package_data import CALC
+
+        self.calc = CALC
 
     def args(self) -> tuple[str, str, str, str]:
         return (self.year_start.isoformat(), self.start.isoformat(), self.end.isoformat(), self.end.isoformat())
@@ -254,7 +259,8 @@ def indicator_rows(book: Book, p: Period) -> Rows:
         net = int(book.conn.execute(
             f"SELECT coalesce(sum({INCOME}), 0) FROM ledger_entries e WHERE e.indicator_id = ? AND e.entry_date <= ?",
             (ind["id"], p.end.isoformat())).fetchone()[0])
-        stage = next((s for s in deadlines.stages(book, ind, cal=cal, today=p.end) if s["own"]), None)
+        as_of = p.end if p.calc >= 1 else None  # calc 0: as months signed before the as-of rule were summed
+        stage = next((s for s in deadlines.stages(book, ind, cal=cal, today=p.end, as_of=as_of) if s["own"]), None)
         done = stage["done"] if stage and stage["done"] and stage["done"] <= p.end else None
         used = ""
         if stage and stage["used"] is not None:
@@ -264,7 +270,8 @@ def indicator_rows(book: Book, p: Period) -> Rows:
             "doc_no": ind["doc_no"], "kind_name": f"{ind['kind_name']}/{ind['item_name']}",
             "source_level": ind["source_level_name"], "amount": net,
             "upper_doc_date": _day(ind.get("upper_doc_date")), "received_on": _day(ind["received_date"]),
-            "allocated": min(projects.planned_on_indicator(book, int(ind["id"])), net), "issued_on": done,
+            "allocated": min(deadlines.approved_as_of(book, int(ind["id"]), p.end) if as_of
+                             else projects.planned_on_indicator(book, int(ind["id"])), net), "issued_on": done,
             "days_used": used, "limit": limit, "overdue": bool(stage and stage["late"]),
         } | review.stage_columns(book, ind, p.end, cal))
     return out
