@@ -315,8 +315,32 @@ def project_payments(book: Book, p: Period) -> Rows:
     names = {c.code: c.name for c in book.rules_for(p.year).project_categories}
     codes = review.project_codes(book, p.year_start, p.end)
     none = {"func_codes": "", "econ_codes": ""}
-    return [dict(r) | {"category": names.get(r["category"], r["category"]), "return_reasons": r["return_reasons"] or ""}
+    approved = _approved_as_of(book, [str(r["project_no"]) for r in rows], p.end) if p.calc >= 1 else {}
+    return [dict(r) | approved.get(r["project_no"], {})
+            | {"category": names.get((approved.get(r["project_no"]) or {}).get("category", r["category"]), r["category"]),
+               "return_reasons": r["return_reasons"] or ""}
             | codes.get(r["project_no"], none) for r in rows]
+
+
+def _approved_as_of(book: Book, codes: list[str], end: dt.date) -> dict[str, dict[str, Any]]:
+    """表5 from calc 1: each project's name, category and 计划金额 as its last version approved on or before `end`
+    stated them (a 调整 decided later does not reach back into a signed month); a project with no version approved
+    by then keeps what it has now."""
+    import json
+
+    out: dict[str, dict[str, Any]] = {}
+    if not codes:
+        return out
+    for code, text in book.conn.execute(
+            "SELECT p.code, v.snapshot FROM plan_versions v JOIN plan_decisions d ON d.id = v.decision_id "
+            f"JOIN projects p ON p.id = v.project_id WHERE d.decision_date <= ? AND p.code IN ({','.join('?' * len(codes))}) "
+            "ORDER BY d.decision_date, v.version", (end.isoformat(), *codes)):
+        snap = json.loads(text)
+        fields = snap.get("project") or {}
+        out[str(code)] = {"project_name": fields.get("name"), "category": fields.get("category"),
+                          "planned": sum(int(f["amount"]) for f in snap.get("funding") or [])}
+        out[str(code)] = {k: v for k, v in out[str(code)].items() if v is not None}
+    return out
 
 
 def notice_rows(book: Book, p: Period) -> Rows:

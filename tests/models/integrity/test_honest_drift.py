@@ -211,3 +211,47 @@ def test_the_insider_who_strips_calc_from_a_new_signed_month_is_caught(tmp_path:
         assert found is not None and "manifest" in str(found), found
     finally:
         ro.close()
+
+
+def test_a_plan_adjusted_after_a_signed_month_does_not_drift_its_table5(tmp_path: Path) -> None:
+    """表5's 计划金额 of a signed month is the plan approved by its end: a later 调整 (dated after it) leaves it."""
+    from app.models.payments import requests as payments
+    from app.models.plan import decisions
+
+    path = cc.prepare(tmp_path / "bureau.db")
+    book = open_book(path)
+    try:
+        book.clock = FixedClock(dt.datetime(2026, 5, 12, 9, 0))
+        ind, pid, payee, _ = cc._ids(book)
+        cc._as(book, "clerk")
+        pay = payments.draft(book, project_id=pid, indicator_id=ind, payee_id=payee, amount=2_000_00, kind="progress",
+                             usage="industry", func_code="2130505", econ_code="31005", method="direct",
+                             draft_date=dt.date(2026, 4, 20))
+        got = payments.submit(book, payment_id=pay)["payment"]
+        assert got["status"] == "submitted", got["return_reason"]
+        cc._as(book, "reviewer")
+        payments.review(book, payment_id=pay)
+        cc._as(book, "clerk")
+        payments.mark_paid(book, payment_id=pay, voucher_no="ZF-APR-1", pay_date=dt.date(2026, 4, 25))
+        book.clock = FixedClock(dt.datetime(2026, 6, 3, 9, 0))
+        users.login(book, "chief", cc.PASSWORD)
+        signoff.sign_months(book, months=["2026-01", "2026-02", "2026-03", "2026-04"], out_dir=tmp_path / "sent",
+                            password=cc.PASSWORD)
+        [row] = snapshot.loads(book.conn.execute(
+            "SELECT data FROM signoffs WHERE month = '2026-04'").fetchone()[0]).rows["project_payments"]
+        net = int(book.conn.execute("SELECT amount FROM indicators WHERE id = ?", (ind,)).fetchone()[0])
+        assert row["planned"] == net // 2
+        book.clock = FixedClock(dt.datetime(2026, 6, 12, 9, 0))
+        cc._as(book, "clerk")
+        decisions.adjust_project(book, project_id=pid, fields={}, funding=[(ind, net // 2 + 100_000_00)],
+                                 decision_no="示扶组发〔2026〕8号", decision_date=dt.date(2026, 6, 10), reason="追加资金")
+        # 表5 and 表2 hold. NOT yet 表6: its 应公示数 counts a project approved by the period end from the
+        # project's current decision (notices/obligations.py _FINDERS), which the 调整 moved to 06-10 — an open
+        # defect of the same class, reported to the lead (obligations belong to another engineer's area).
+        assert [f for f in _drift(book) if "表5" in f or "表2" in f] == []
+        [april] = monthly.assemble(book, month="2026-04", carried=False).rows["project_payments"]
+        assert april["planned"] == net // 2 and april["project_name"] == row["project_name"]
+        [june] = monthly.assemble(book, month="2026-06").rows["project_payments"]
+        assert june["planned"] == net // 2 + 100_000_00
+    finally:
+        book.close(backup=False)
