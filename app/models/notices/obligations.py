@@ -120,14 +120,27 @@ _FINDERS: dict[tuple[str, str], str] = {
 }
 
 
-def _duties(book: Book, as_of: dt.date) -> list[_Duty]:
+# 表6 of a month signed under calc 1 (reports/package_data.CALC): a project counts as approved by a day by its
+# last decision dated on or before it, with the village that version approved — a 调整 decided later does not take
+# the approval away from a signed month. (Without it: the project's current decision, as months signed before.)
+_AS_OF_FINDERS: dict[tuple[str, str], str] = {
+    ("project", "approved"):
+        "SELECT p.id, max(d.decision_date) AS since, json_extract(v.snapshot, '$.project.village'), p.status "
+        "FROM projects p JOIN plan_versions v ON v.project_id = p.id JOIN plan_decisions d ON d.id = v.decision_id "
+        "WHERE d.decision_date <= :day GROUP BY p.id ORDER BY p.id",
+}
+
+
+def _duties(book: Book, as_of: dt.date, as_of_rule: bool = False) -> list[_Duty]:
     """Every duty arisen by `as_of`, as the rule set of the year each arose defines them ([[duties]], issue #17):
-    one query per (object, when) the program knows, each row matched against that year's duty definitions."""
+    one query per (object, when) the program knows, each row matched against that year's duty definitions.
+    `as_of_rule`: 表6 from calc 1, see _AS_OF_FINDERS."""
     cur = book.conn.cursor()
     cur.row_factory = None  # plain tuples
     by_year: dict[int, dict[tuple[str, str], tuple[Any, ...]]] = {}
     out: list[_Duty] = []
     for (obj, when), sql in _FINDERS.items():
+        sql = _AS_OF_FINDERS.get((obj, when), sql) if as_of_rule else sql
         for oid, since_text, village, status in cur.execute(sql, {"day": as_of.isoformat()}).fetchall():
             since = _d(since_text)
             defs = by_year.get(since.year)
@@ -257,13 +270,13 @@ def _name(book: Book, names: dict[str, dict[str, str]], what: str, code: str, si
     return {e.code: e.name for e in (n.kinds if what == "kind" else n.levels)}.get(code, code)
 
 
-def obligations(book: Book, *, as_of: dt.date) -> list[Obligation]:
+def obligations(book: Book, *, as_of: dt.date, as_of_rule: bool = False) -> list[Obligation]:
     """Every duty to publish that has arisen by `as_of`, with its status (pure read; see module doc).
 
     Sorted: open ones first (缺失, 公示期不足, 公示中, 已公示), then by since, kind, level and object.
     """
     notices = _notices(book)
-    duties = _duties(book, as_of)
+    duties = _duties(book, as_of, as_of_rule)
     found: dict[str, dict[int, objs.ObjectInfo]] = {
         t: objs.infos(book, t, [d.object_id for d in duties if d.object_type == t]) for t in objs.OBJECT_NAMES}
     names = _names(book, as_of)
@@ -366,7 +379,8 @@ def open_obligations(book: Book, *, as_of: dt.date) -> list[OpenDuty]:
     return out
 
 
-def summary(book: Book, *, as_of: dt.date, start: dt.date | None = None) -> list[dict[str, Any]]:
+def summary(book: Book, *, as_of: dt.date, start: dt.date | None = None, as_of_rule: bool = False
+            ) -> list[dict[str, Any]]:
     """Counts per level × kind for report 表6: required, published (已公示), real-name payments and how many
     are noticed, feedback received and handled (feedback counted from `start`, default the year's 1 January)."""
     first = start or dt.date(as_of.year, 1, 1)
@@ -376,7 +390,7 @@ def summary(book: Book, *, as_of: dt.date, start: dt.date | None = None) -> list
         for kd in notice_rules.kinds:
             rows[(lv.code, kd.code)] = {"level": lv.name, "kind": kd.name, "required": 0, "published": 0,
                                         "realname_payments": 0, "realname_published": 0, "complaints": 0, "handled": 0}
-    for o in obligations(book, as_of=as_of):
+    for o in obligations(book, as_of=as_of, as_of_rule=as_of_rule):
         row = rows.get((o.level, o.kind))
         if row is None:
             continue

@@ -347,7 +347,7 @@ def notice_rows(book: Book, p: Period) -> Rows:
     """表6: what had to be noticed by the period end and what was, per level and kind."""
     from app.models.notices import obligations as notice_obligations
 
-    return notice_obligations.summary(book, as_of=p.end, start=p.year_start)
+    return notice_obligations.summary(book, as_of=p.end, start=p.year_start, as_of_rule=p.calc >= 1)
 
 
 def warning_summary(book: Book, p: Period) -> Rows:

@@ -245,10 +245,8 @@ def test_a_plan_adjusted_after_a_signed_month_does_not_drift_its_table5(tmp_path
         cc._as(book, "clerk")
         decisions.adjust_project(book, project_id=pid, fields={}, funding=[(ind, net // 2 + 100_000_00)],
                                  decision_no="示扶组发〔2026〕8号", decision_date=dt.date(2026, 6, 10), reason="追加资金")
-        # 表5 and 表2 hold. NOT yet 表6: its 应公示数 counts a project approved by the period end from the
-        # project's current decision (notices/obligations.py _FINDERS), which the 调整 moved to 06-10 — an open
-        # defect of the same class, reported to the lead (obligations belong to another engineer's area).
-        assert [f for f in _drift(book) if "表5" in f or "表2" in f] == []
+        # 表5 and 表6 (应公示数: the project was approved by the end of April, whatever was decided later) hold
+        assert _drift(book) == []
         [april] = monthly.assemble(book, month="2026-04", carried=False).rows["project_payments"]
         assert april["planned"] == net // 2 and april["project_name"] == row["project_name"]
         [june] = monthly.assemble(book, month="2026-06").rows["project_payments"]
