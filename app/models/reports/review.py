@@ -51,10 +51,12 @@ def stage_verdict(stage: Mapping[str, Any], end: dt.date, cal: workdays.Calendar
     return "未记录完成日期", None
 
 
-def stage_columns(book: Book, ind: Mapping[str, Any], end: dt.date, cal: workdays.Calendar) -> dict[str, str]:
-    """表2's 各环节 (every stage, who, verdict) and 逾期环节 (who was late, e.g. 地州、县; or 无)."""
+def stage_columns(book: Book, ind: Mapping[str, Any], end: dt.date, cal: workdays.Calendar,
+                  as_of: bool = False) -> dict[str, str]:
+    """表2's 各环节 (every stage, who, verdict) and 逾期环节 (who was late, e.g. 地州、县; or 无). `as_of` (calc 1):
+    the stages from facts dated up to `end` only (e.g. a 调减 recorded later does not move 全部安排)."""
     parts, late = [], []
-    for stage in deadlines.stages(book, ind, cal=cal, today=end):
+    for stage in deadlines.stages(book, ind, cal=cal, today=end, as_of=end if as_of else None):
         if stage["from_date"] > end:
             continue
         text, is_late = stage_verdict(stage, end, cal)

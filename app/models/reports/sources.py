@@ -273,7 +273,7 @@ def indicator_rows(book: Book, p: Period) -> Rows:
             "allocated": min(deadlines.approved_as_of(book, int(ind["id"]), p.end) if as_of
                              else projects.planned_on_indicator(book, int(ind["id"])), net), "issued_on": done,
             "days_used": used, "limit": limit, "overdue": bool(stage and stage["late"]),
-        } | review.stage_columns(book, ind, p.end, cal))
+        } | review.stage_columns(book, ind, p.end, cal, as_of=as_of is not None))
     return out
 
 

@@ -253,3 +253,33 @@ def test_a_plan_adjusted_after_a_signed_month_does_not_drift_its_table5(tmp_path
         assert june["planned"] == net // 2 + 100_000_00
     finally:
         book.close(backup=False)
+
+
+def test_a_reduction_recorded_later_does_not_complete_a_signed_months_stage(tmp_path: Path) -> None:
+    """April signed with the own stage open (half planned on 04-01). A 调减 of the unplanned half dated 06-10
+    makes the plan cover the indicator — from 06-10, not from 04-01: April's 表2 stays as signed."""
+    from app.models.ledger import indicators as ledger_indicators
+
+    path = cc.prepare(tmp_path / "bureau.db")
+    book = open_book(path)
+    try:
+        ind, *_ = cc._ids(book)
+        book.clock = FixedClock(dt.datetime(2026, 6, 3, 9, 0))
+        users.login(book, "chief", cc.PASSWORD)
+        signoff.sign_months(book, months=["2026-01", "2026-02", "2026-03", "2026-04"], out_dir=tmp_path / "sent",
+                            password=cc.PASSWORD)
+        [row] = snapshot.loads(book.conn.execute(
+            "SELECT data FROM signoffs WHERE month = '2026-04'").fetchone()[0]).rows["indicators"]
+        assert row["issued_on"] is None and row["overdue"] is True and "县：逾期未完成" in row["stages"]
+        book.clock = FixedClock(dt.datetime(2026, 6, 12, 9, 0))
+        cc._as(book, "clerk")
+        net = int(book.conn.execute("SELECT amount FROM indicators WHERE id = ?", (ind,)).fetchone()[0])
+        ledger_indicators.reduce(book, indicator_id=ind, kind="reduce", doc_no="新财农〔2026〕950号",
+                                 reduction_date=dt.date(2026, 6, 10), amount=net - net // 2, reason="调减未安排部分")
+        assert _drift(book) == []
+        [june] = monthly.assemble(book, month="2026-06").rows["indicators"]
+        assert june["issued_on"] is not None  # fully planned by the end of June (planned_on names its decision day)
+        monthly_old = monthly.assemble(book, month="2026-04", carried=False, calc=0).rows["indicators"]
+        assert monthly_old[0]["issued_on"] == dt.date(2026, 4, 1)  # the old rule would have drifted April
+    finally:
+        book.close(backup=False)
