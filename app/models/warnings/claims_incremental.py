@@ -142,11 +142,13 @@ def delta(book: Book, since_seq: int, previous_day: dt.date, day: dt.date,
 
 # detector name → (the restricted detector, which groups of the delta it re-reads, the group a stored key names)
 def _digest_group(key: str) -> str:
-    return key.split(":")[1]
+    """'W11:<16 hex>:…' → the digest (the code's length varies: W11, or a code a rule set gives the detector)."""
+    start = key.index(":") + 1
+    return key[start:start + 16]
 
 
 def _id_group(key: str) -> str:
-    return key.split(":")[2]
+    return key.rsplit(":", 1)[1]
 
 
 INCREMENTAL: dict[str, tuple[Callable[[Context, Any], Iterable[Finding]], Callable[[Delta], list[Any]],
@@ -178,6 +180,7 @@ def stored(book: Book, code: str, skip: Callable[[str], bool] = lambda _key: Fal
     cur.row_factory = None
     days: dict[str, dt.date] = {}
     out: list[Finding] = []
+    new = object.__new__
     for key, otype, oid, label, amount, since, detail, project in cur.execute(
             "SELECT key, object_type, object_id, object_label, amount, since, detail, project_id FROM warnings "
             "WHERE code = ? AND cleared_on IS NULL", (code,)):
@@ -186,7 +189,12 @@ def stored(book: Book, code: str, skip: Callable[[str], bool] = lambda _key: Fal
         when = days.get(since) if since else None
         if since and when is None:
             when = days[since] = dt.date.fromisoformat(since)
-        out.append(Finding(code, key, otype, oid, label, int(amount), when, detail, "", project))
+        # the frozen dataclass filled in one step (its __init__ sets each field through object.__setattr__, which
+        # is most of the time of reading 100,000s of stored findings); the same fields, equality and hash
+        f = new(Finding)
+        f.__dict__.update(code=code, key=key, object_type=otype, object_id=oid, object_label=label, amount=int(amount),
+                          since=when, detail=detail, section="", project_id=project)
+        out.append(f)
     return out
 
 
