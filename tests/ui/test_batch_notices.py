@@ -51,7 +51,8 @@ def test_the_same_file_name_twice_in_a_batch_is_refused_not_overwritten(book: Bo
 
 
 def test_the_county_duty_selected_in_the_window_is_generated(qtbot, book: Book, county: nf.County,  # noqa: F811
-                                                             answers, monkeypatch, tmp_path: Path) -> None:
+                                                             answers, monkeypatch,  # noqa: F811
+                                                             tmp_path: Path) -> None:
     """项目库/年度计划 (object type "year") chosen in the list: 生成公告 writes its PDF and workbook like any other."""
     tab = NoticesTab(book)
     qtbot.addWidget(tab)
