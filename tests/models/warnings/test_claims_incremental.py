@@ -67,7 +67,7 @@ def test_incremental_equals_whole_after_each_step(book: Book, spy: dict[str, lis
     check_and_store(book, day, spy)  # the first run: whole, nothing to be incremental from
     assert incremental_codes(spy) == set()
 
-    steps: list[tuple[str, Callable[[D], None]]] = [
+    steps: list[tuple[str, Callable[[D], object]]] = [
         ("same person, second project: W11", lambda d: subsidy(book, _i2, b, [("艾力", person(1), acct(1))], d)),
         ("other subsidy category: W11's near miss", lambda d: subsidy(book, ind3, c, [("古丽", person(2), acct(2))], d)),
         ("one account for N+1 people: W12", lambda d: subsidy(
