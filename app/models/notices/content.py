@@ -80,13 +80,17 @@ def _build(book: Book, n: dict[str, Any], content: dict[str, str]) -> NoticeDoc:
 
 
 def _intro(book: Book, kind: str, day: dt.date) -> str:
-    meta = book.rules_on(day).meta  # the notice's own year's basis document
+    rules = book.rules_on(day)  # the notice's own year's basis document and wording ([labels.notice_intros])
+    meta = rules.meta
     basis = meta.basis
+    given = rules.labels.notice_intro(kind, basis=basis, basis_title=meta.basis_title)
+    if given is not None:
+        return given
     return {
         "allocation": f"根据《{meta.basis_title}》（{basis}）“谁分配、谁公开”的要求，现将资金分配结果公告如下：",
         "project_plan": f"根据{basis}关于扶贫项目“两个一律”公告公示的要求，现将项目计划安排情况公示如下：",
         "fund_use": f"根据{basis}关于扶贫资金“两个一律”公告公示的要求，现将项目资金使用情况公示如下：",
-        "real_name": "根据财政扶贫资金实名制发放、实名制公示的要求，现将发放名册公示如下（身份证号已按规定隐去部分号码）：",
+        "real_name": f"根据{rules.labels.fund_family}实名制发放、实名制公示的要求，现将发放名册公示如下（身份证号已按规定隐去部分号码）：",
     }.get(kind, "现公示如下：")
 
 
@@ -189,8 +193,9 @@ def _county_doc(book: Book, n: dict[str, Any], content: dict[str, str], notice_i
     fields = (("公告类别", county.KINDS[kind]), ("年度", f"{year}年"),
               ("批准文号", doc_no or "（待填写：审定或验收文件的文号）"), ("公开方式", place),
               *((("发布位置", str(n["location"])),) if n.get("location") else ()))
-    intro = (f"根据{rules.meta.basis}关于扶贫项目资金公告公示的要求，"
-             + COUNTY_INTRO.get(kind, "现公告如下：").format(year=year))
+    given = rules.labels.notice_intro(kind, basis=rules.meta.basis, basis_title=rules.meta.basis_title)
+    intro = given if given is not None else (  # the year's rule set may word it ([labels.notice_intros])
+        f"根据{rules.meta.basis}关于扶贫项目资金公告公示的要求，" + COUNTY_INTRO.get(kind, "现公告如下：").format(year=year))
     phone = objs.bureau(book)[1]
     phones = f"{rules.labels.hotline_name} {rules.notices.supervision_phone}" + (
         f"；本县监督举报电话 {phone}" if phone else "")
