@@ -201,6 +201,8 @@ def signed_data(conn: sqlite3.Connection) -> Iterator[Finding]:
 def checks(anchor: Anchor) -> list[tuple[str, full.Check]]:
     return [
         ("保护触发器齐全且未被改写", full.triggers),
+        ("审计跟踪清单与本程序一致", full.tracked_list),
+        ("各年度规则集文本与记录一致", full.rule_set_rows),
         (f"审计日志哈希链（自锚点 #{anchor.seq} 起）", check_chain_since(anchor)),
         ("锚点之后写入的数据与审计记录一致、各表行数", check_rows_since(anchor)),
         ("锚点之后没有改动已结账月份的记录", closed_writes_since(anchor)),

@@ -84,6 +84,67 @@ def triggers(conn: sqlite3.Connection) -> Iterator[Finding]:
             yield Finding("保护触发器", f"触发器 {name}", "内容与本程序生成的不同，被改写过：审计或结账保护可能已失效")
 
 
+def tracked_list(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """The file's list of audited tables is the program's own (every table, its key, date and skipped columns): a
+    row deleted or changed there silences the audit and closed-month triggers of that table for every check that
+    reads the same list."""
+    tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    have = {str(t["name"]): (str(t["key_column"]), str(t["date_expr"] or ""), str(t["skip_columns"] or ""))
+            for t in db.tracked(conn)}
+    for name, key, date_expr, skip in db.reference_tracked():
+        if name not in tables:
+            continue
+        if name not in have:
+            yield Finding("审计跟踪清单", f"表 {name}", "已从审计跟踪清单（tracked_tables）中删除：对该表的修改可以不留审计记录")
+        elif have[name] != (key, date_expr, skip):
+            yield Finding("审计跟踪清单", f"表 {name}",
+                          f"跟踪设置被改动（现为 {have[name]}，应为 {(key, date_expr, skip)}）：审计或结账保护可能已失效")
+
+
+def rule_set_rows(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """Every year's assignment names a text that is what it says: a bureau's own text is stored, hashes to the
+    recorded hash, carries the recorded id and version, and does not borrow a shipped set's id; a shipped one is
+    the program's copy, a kept text or an archived version of that id. A doctored text assigned to a year with no
+    signed month passes every signature check, so it is judged here."""
+    from app.models.rules import load as rules_load
+    from app.models.rules.schema import RuleSetError
+    from app.models.store import rule_years
+
+    if not rule_years.has_table(conn):
+        return
+    shipped = set(rules_load.shipped_ids())
+    for r in conn.execute("SELECT from_year, rule_set, version, file_hash, origin FROM rule_sets ORDER BY from_year"):
+        where = f"{r['from_year']} 年起的规则集 {r['rule_set']}"
+        stored = conn.execute("SELECT text FROM rule_set_files WHERE file_hash = ?", (r["file_hash"],)).fetchone()
+        text = str(stored[0]) if stored else None
+        if text is None and r["origin"] == "shipped":
+            try:
+                own = rules_load.load_named(str(r["rule_set"]))
+            except RuleSetError:
+                own = None
+            text = rule_years.shipped_text(str(r["rule_set"])) if own and own.file_hash == r["file_hash"] else \
+                rule_years.archived_text(str(r["file_hash"]))
+        if text is None:
+            yield Finding("规则集", where, f"文件和程序中都找不到哈希为 {str(r['file_hash'])[:12]}… 的规则文本")
+            continue
+        if rules_load.text_hash(text) != r["file_hash"]:
+            yield Finding("规则集", where, "保存的规则文本与记录的哈希不符：规则文本被改动过")
+            continue
+        try:
+            rules = rules_load.loads(text, name=f"{r['rule_set']}.toml")
+        except RuleSetError as exc:
+            yield Finding("规则集", where, f"保存的规则文本无法读取：{exc}")
+            continue
+        if (rules.id, rules.meta.version) != (r["rule_set"], r["version"]):
+            yield Finding("规则集", where, f"记录的编号与版本（{r['rule_set']} {r['version']}）与规则文本本身"
+                                          f"（{rules.id} {rules.meta.version}）不符")
+        if r["origin"] == "bureau" and rules.id in shipped:
+            yield Finding("规则集", where, f"本单位规则集借用了程序附带规则集的编号 {rules.id}（本程序不允许这样指派）："
+                                          "文本与附带的不同，却以附带规则集的名义执行")
+        if r["origin"] == "shipped" and rules.id not in shipped:
+            yield Finding("规则集", where, f"记为程序附带，但本程序没有附带编号为 {rules.id} 的规则集")
+
+
 def _json_date(expr: str, column: str) -> str:
     """A tracked table's date expression evaluated on an audit record's JSON (`{row}.col` → json_extract)."""
     return re.sub(r"\{row\}\.(\w+)", lambda m: f"json_extract({column}, '$.{m.group(1)}')", expr)
@@ -152,6 +213,8 @@ def base_checks() -> list[tuple[str, Check]]:
         ("数据库完整性（integrity_check）", integrity),
         ("外键一致（foreign_key_check）", foreign_keys),
         ("保护触发器齐全且未被改写", triggers),
+        ("审计跟踪清单与本程序一致", tracked_list),
+        ("各年度规则集文本与记录一致", rule_set_rows),
         ("已结账月份的数据在结账后未被改动", closed_month_writes),
         ("审计日志哈希链", audit.check_chain),
         ("业务数据与审计记录一致", audit.check_rows),

@@ -498,7 +498,10 @@ def _after_migrate(conn: sqlite3.Connection, old_version: int) -> None:
     start = audit.last_seq(conn)
     conn.execute("UPDATE audit_context SET actor = 'system#0', op = 'upgrade', "
                  "at = strftime('%Y-%m-%d %H:%M:%f', 'now', 'localtime') WHERE id = 1")
-    for uid, pw_hash in conn.execute("SELECT id, pw_hash FROM users ORDER BY id").fetchall():
+    # only tags never set: a step re-run on a file whose step table and objects were doctored must not re-tag (and
+    # so launder) a password hash someone swapped with sqlite3 — the audited tag is what verify checks it against
+    for uid, pw_hash in conn.execute("SELECT id, pw_hash FROM users WHERE coalesce(pw_tag, '') = '' "
+                                     "ORDER BY id").fetchall():
         conn.execute("UPDATE users SET pw_tag = ? WHERE id = ?",
                      (hashlib.sha256(pw_hash.encode("utf-8")).hexdigest(), uid))
     audit.seal(conn, start)
