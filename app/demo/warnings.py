@@ -2,7 +2,8 @@
 decisions on deviation, a few problems, and warnings of every type W1–W9 — each from data built on purpose
 here or left by the earlier steps — some of them already being handled.
 
-Deterministic: fixed dates and choices by position, no randomness; the demo clock only moves forward.
+Deterministic: fixed dates and choices by position, no randomness. The clock is set to the story's time of each
+event (common.DemoClock.at): the monthly sign-offs happen inside the year's history, on their own days.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ TODAY = dt.datetime(2026, 11, 23, 9, 0, 0)
 FP, GK = "扶贫资金管理股", "国库股"
 DOC_LATE = "新财农〔2026〕101号"
 DOC_IDLE = "新财农〔2026〕66号"
+AUDIT_FINDING = "2025年度县审计局审计发现：某产业项目预付款比例超过50%，未书面说明理由"
 DECISION = ("示扶组〔2026〕21号", D(2026, 11, 12))
 MONTHS = ("2026-09", "2026-10")
 # The days the county's staff opened the program before TODAY (each open recomputes the warnings, as the window
@@ -45,28 +47,60 @@ def _login(book: Book, login: str) -> None:
 
 
 def warnings_step(book: Book, clock: Any) -> None:
-    """Add the demo's 监控预警 / 绩效目标 data, recompute the warnings and handle some of them."""
+    """Add the demo's 监控预警 / 绩效目标 data (before 表1 年度计划数: it registers the fourth batch)."""
     clock.set(TODAY)
     _login(book, "juzhang")
     for code, section in (("W9", GK), ("W8", GK), ("W4", FP), ("W5", FP)):
         warnings.set_default_section(book, code=code, section=section)
     _login(book, "jingban")
-    late, idle = _indicators(book)
+    late, _idle = _indicators(book)
     own = _projects(book, late)
     _payments(book, late, own)
     _goals(book, skip=own["no_goals"])
     _monitoring(book)
+    clock.at(dt.datetime(2026, 3, 16, 15, 0))  # the county audit's finding, recorded the day it was reported
+    problems.add(book, description=AUDIT_FINDING, category="W3", origin="audit", found_on=D(2026, 3, 16),
+                 amount=180_000_00, section=FP, measures="补充说明并经审核人确认，完善预付款审核流程",
+                 deadline=D(2026, 4, 30))
+    clock.set(TODAY)
+
+
+def history_step(book: Book, clock: Any) -> None:
+    """The year as the county lived it: the staff open the program on the HISTORY days (each open recomputes the
+    warnings as of that day) and the chief signs each month in the next one (reports.SIGN_ON) — so a month signed
+    in time never had a 月报逾期, and each warning is first found on the day its condition first held. Then the
+    staff handle some warnings (as of TODAY)."""
+    from app.demo import reports
+
+    _login(book, "jingban")
+    due = sorted(reports.SIGN_ON.items(), key=lambda kv: kv[1])
     for day in HISTORY:
+        while due and due[0][1].date() < day:
+            month, when = due.pop(0)
+            reports.sign(book, clock, month, when)
+        clock.at(dt.datetime.combine(day, dt.time(9, 0)))
+        _login(book, "jingban")
         warnings.recompute(book, as_of=day)
+    for month, when in due:
+        reports.sign(book, clock, month, when)
+    _login(book, "jingban")
+    clock.at(TODAY)
     warnings.recompute(book, as_of=clock.now.date())
+    late = _doc_id(book, DOC_LATE)
+    idle = _doc_id(book, DOC_IDLE)
+    yard = int(book.conn.execute("SELECT id FROM projects WHERE code = 'JX2026-101'").fetchone()[0])
     _handle(book, late, idle)
-    _post_notices(book, own["yard"])
+    _post_notices(book, yard)
     clock.set(TODAY + dt.timedelta(days=1))
     warnings.recompute(book, as_of=clock.now.date())  # the notices posted clear their W7 (已整改, dated)
     missing = {w.code for w in book.rules.warnings} - {r[0] for r in book.conn.execute(
         "SELECT DISTINCT code FROM warnings WHERE cleared_on IS NULL")}
     if missing:
         raise RuntimeError(f"示例县缺少以下类型的预警：{sorted(missing)}")
+
+
+def _doc_id(book: Book, doc_no: str) -> int:
+    return int(book.conn.execute("SELECT id FROM indicators WHERE doc_no = ?", (doc_no,)).fetchone()[0])
 
 
 def _indicators(book: Book) -> tuple[int, int]:
@@ -274,9 +308,7 @@ def _handle(book: Book, late: int, idle: int) -> None:
         problems.from_warning(book, warning_id=idle_warning, measures="约谈相关乡镇，督促少数民族发展资金项目开工",
                               deadline=D(2026, 12, 15))
         warnings.handle(book, warning_id=idle_warning, status="rectifying", note="已约谈托格拉克乡，项目 12 月初开工")
-    audit = problems.add(book, description="2025年度县审计局审计发现：某产业项目预付款比例超过50%，未书面说明理由",
-                         category="W3", origin="audit", found_on=D(2026, 3, 16), amount=180_000_00, section=FP,
-                         measures="补充说明并经审核人确认，完善预付款审核流程", deadline=D(2026, 4, 30))
+    audit = int(book.conn.execute("SELECT id FROM problems WHERE description = ?", (AUDIT_FINDING,)).fetchone()[0])
     problems.update(book, problem_id=audit, status="rectified", day=D(2026, 11, 20),
                     progress="已补充书面理由并经审核确认，预付款审核增加比例提示")
     problems.add(book, description="群众反映：幸福村公示栏未张贴到户补助实名制名单", category="W7", origin="complaint",
