@@ -26,9 +26,14 @@ from typing import Any
 
 from app.demo.claims import post_plan_notices
 from app.demo.common import PASSWORD, DemoClock, as_user, working_day
+from app.demo.goals import goals_for
 from app.models.ledger import indicators
+from app.models.notices import county
+from app.models.notices import obligations as ob
+from app.models.notices import records as notices
 from app.models.payments import checks
 from app.models.payments import requests as payments
+from app.models.performance import goals as performance
 from app.models.plan import decisions, payees, projects
 from app.models.store import clock as clocks
 from app.models.store import keys, rule_sets, setup, users
@@ -128,6 +133,7 @@ def _pay(s: _Story, payment_id: int, submitted: dt.date, paid: dt.date, voucher:
     s.until(_at(paid, 15))
     s.as_("jingban")
     payments.mark_paid(s.book, payment_id=payment_id, voucher_no=voucher, pay_date=paid)
+    _publish(s, working_day(paid, 2))
 
 
 def _project(s: _Story, *, code: str, year: int, name: str, content: str, village: str, funding: list[tuple[int, int]],
@@ -145,7 +151,35 @@ def _project(s: _Story, *, code: str, year: int, name: str, content: str, villag
     s.until(_at(decision[1], 16))
     decisions.approve_plan(s.book, project_ids=[pid], decision_no=decision[0], decision_date=decision[1])
     post_plan_notices(s.book, [pid], decision[1])  # 事前公示 (issue #18): up before the payments
+    fields_ = ("level1", "level2", "name", "comparator", "target", "unit")
+    for goal in goals_for(category):  # 绩效目标 attached to the money the day it was approved
+        performance.add_goal(s.book, project_id=pid, fields=dict(zip(fields_, goal, strict=True)), set_on=decision[1])
+    _publish(s, decision[1] + dt.timedelta(days=1))
     return pid
+
+
+def _publish(s: _Story, day: dt.date) -> None:
+    """The clerk puts up every notice due by `day` that is not up yet: the county's on the bureau's website, the
+    others on their boards for 15 days — each from the later of the next working day after it fell due and `day`."""
+    book = s.book
+    for duty in ob.obligations(book, as_of=day):
+        if duty.notice_id is not None or not duty.is_open:
+            continue
+        start = max(working_day(duty.since + dt.timedelta(days=1)), day)
+        s.until(_at(start, 14))
+        s.as_("jingban")
+        if duty.object_type == "year":
+            doc = str(county.draft(book, kind=duty.kind, year=duty.object_id).get("doc_no") or "")
+            county.record(book, kind=duty.kind, year=duty.object_id, place="website", start_date=start,
+                          doc_no=doc or f"示二县{duty.object_id}年度项目验收意见")
+            continue
+        draft = notices.draft(book, kind=duty.kind, level=duty.level, object_type=duty.object_type,
+                              object_id=duty.object_id, on=start)
+        notices.record_notice(book, kind=duty.kind, level=duty.level, object_type=duty.object_type,
+                              object_id=duty.object_id, title=draft["title"], place=draft["place"],
+                              location=draft["location"], content={k: v or "不适用" for k, v in draft["content"].items()},
+                              start_date=start, end_date=None if duty.level == "county" else start + dt.timedelta(days=14),
+                              publisher=draft["publisher"])
 
 
 def _draft(s: _Story, **kw: Any) -> int:
@@ -176,10 +210,10 @@ def _tell(s: _Story) -> dict[str, int]:
     s.until(_at(D(2020, 4, 14), 10))
     old = indicators.register(
         book, doc_no="新财农〔2020〕35号", year=2020, kind="ZH", item="ZH01", source_level="central",
-        amount=300_000_00, received_date=D(2020, 4, 14), upper_doc_date=D(2020, 4, 3),
+        amount=500_000_00, received_date=D(2020, 4, 14), upper_doc_date=D(2020, 4, 3),
         prefecture_doc_date=D(2020, 4, 9), func_code="2130505", section=FP, title="2020年中央财政农业生产发展资金（统筹整合）")
     road = _project(s, code="XM2020-001", year=2020, name="托万克村村组道路硬化项目", content="硬化村组道路 3.2 公里",
-                    village="托万克村", funding=[(zx2020, 500_000_00)], entered=D(2020, 4, 20),
+                    village="托万克村", funding=[(zx2020, 500_000_00), (old, 200_000_00)], entered=D(2020, 4, 20),
                     decision=("示二扶组〔2020〕3号", D(2020, 5, 8)))
     first = _draft(s, indicator_id=zx2020, purpose="村组道路硬化进度款",
                            **_common(road, payee, 300_000_00, "infrastructure", "2130505", D(2020, 6, 15)))
@@ -188,16 +222,20 @@ def _tell(s: _Story) -> dict[str, int]:
                           **_common(road, payee, 200_000_00, "infrastructure", "2130505", D(2020, 9, 21),
                                     kind="settlement"))
     _pay(s, rest, D(2020, 9, 21), D(2020, 9, 24), "ZF202009240001")
+    more = _draft(s, indicator_id=old, purpose="村组道路硬化进度款（统筹整合资金）",
+                  **_common(road, payee, 200_000_00, "infrastructure", "2130505", D(2020, 10, 12)))
+    _pay(s, more, D(2020, 10, 12), D(2020, 10, 15), "ZF202010150001")  # 300,000 of the 整合资金 carried into 2021
     # 2021: the chief assigns xj-2021 from 2021 (before any 2021 month is signed)
     s.until(_at(D(2021, 1, 12), 10))
     s.as_("juzhang")
     rule_sets.assign(book, from_year=2021, rule_set="xj-2021", reason=REASON)
+    _publish(s, working_day(D(2021, 2, 3)))  # each February: last year's 完成情况 (and anything else that fell due)
+    s.until(_at(D(2021, 4, 12), 10))
     s.as_("jingban")
-    s.until(_at(D(2021, 3, 12), 10))
     new = indicators.register(
         book, doc_no="新财农〔2021〕12号", year=2021, kind="ZH", item="ZH01", source_level="central",
-        amount=900_000_00, received_date=D(2021, 3, 12), upper_doc_date=D(2021, 3, 2),
-        prefecture_doc_date=D(2021, 3, 8), func_code="2130504", section=FP,
+        amount=300_000_00, received_date=D(2021, 4, 12), upper_doc_date=D(2021, 4, 1),
+        prefecture_doc_date=D(2021, 4, 7), func_code="2130504", section=FP,
         title="2021年中央财政农业生产发展资金（统筹整合）")
     pid = _project(s, code="XM2021-001", year=2021, name="托万克村人居环境整治项目",
                    content="村内户厕改造 120 户、垃圾收集点 6 处", village="托万克村",
@@ -211,8 +249,13 @@ def _tell(s: _Story) -> dict[str, int]:
     s.until(_at(D(2021, 6, 1), 10))
     payments.submit(book, payment_id=refused)  # stored with the failed check: 2019's negative list
     _pay(s, allowed, D(2021, 6, 1), D(2021, 6, 3), "ZF202106030001")
+    done = _draft(s, indicator_id=new, purpose="户厕改造结算款",
+                  **_common(pid, payee, 180_000_00, "rural_environment", "2130504", D(2021, 9, 13), kind="settlement"))
+    _pay(s, done, D(2021, 9, 13), D(2021, 9, 16), "ZF202109160001")
     outcome = {o["rule"]: o["outcome"] for o in checks.stored(book, refused)}
     assert outcome.get("usage") == "fail", outcome  # the demo's point; a change of rules must not silently drop it
+    for year in range(2022, 2027):
+        _publish(s, working_day(D(year, 2, 3)))
     # 2026, under xj-2021: 衔接资金 and a 产业 project approved by the 乡村振兴领导小组
     s.until(_at(D(2026, 3, 16), 10))
     zx2026 = indicators.register(
@@ -222,7 +265,7 @@ def _tell(s: _Story) -> dict[str, int]:
         title="2026年中央财政衔接推进乡村振兴补助资金")
     barn = _project(s, code="XM2026-001", year=2026, name="托万克村标准化养殖圈舍建设项目", category="industry",
                     content="新建标准化养殖圈舍 12 座", village="托万克村", funding=[(zx2026, 600_000_00)],
-                    entered=D(2026, 3, 30), decision=("示二乡振组〔2026〕2号", D(2026, 4, 17)))
+                    entered=D(2026, 3, 25), decision=("示二乡振组〔2026〕2号", D(2026, 4, 10)))
     bid = _draft(s, indicator_id=zx2026, purpose="养殖圈舍建设进度款",
                          **_common(barn, payee, 360_000_00, "industry", "2130505", D(2026, 6, 10)))
     _pay(s, bid, D(2026, 6, 10), D(2026, 6, 15), "ZF202606150001")
