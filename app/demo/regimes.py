@@ -5,7 +5,7 @@ leading-group decision, its 公示 and a paid request in 2020 and again in 2026.
 The same kind of payment — 统筹整合资金 for 农村人居环境整治 — is refused when it draws on 2020 money (the 2019
 negative list, no leading-group exception) and approved and paid when it draws on 2021 money.
 
-The county has used the program since April 2020, and the file tells that story on its own fixed 今天 (`TODAY`,
+The county has used the program since January 2020, and the file tells that story on its own fixed 今天 (`TODAY`,
 store/clock.py, like the main demo): every write is stamped on the day it happened (requests submitted, reviewed and
 paid on their own days) and the chief signed every month in the next one, by the 28th — so no month is 逾期
 (W9), and each year's 月报 was signed under that year's rules. Built with the business operations only, in a
@@ -44,9 +44,9 @@ D = dt.date
 # The demo county's own name and code: store/clock.py honours a fixed 今天 only on a file that is the demo in every
 # respect (this one is the same 示例县, its books kept in the program since 2020 instead of 2026).
 BUREAU = {"bureau_name": clocks.DEMO_NAME, "region_code": clocks.DEMO_REGION, "level": "county"}
-START = dt.datetime(2020, 4, 1, 9, 0, 0)
+START = dt.datetime(2020, 1, 2, 9, 0, 0)  # the county began using the program with the year 2020
 TODAY = D(2026, 11, 25)  # the file's own 今天 (the same day as the main demo's)
-LAST_SIGNED = "2026-10"  # signed 2026-11-10: every month from April 2020 to October 2026 is signed
+LAST_SIGNED = "2026-10"  # signed 2026-11-10: every month from January 2020 to October 2026 is signed
 REASON = "财农〔2021〕19号：2021 年起财政专项扶贫资金调整为衔接资金，2021 年度起按 xj-2021 管理"
 STAFF = [("shenhe", "李红梅", "reviewer"), ("jingban", "阿依古丽·买买提", "clerk")]
 FP = "扶贫资金管理股"
@@ -93,7 +93,7 @@ class _Story:
 
     def __init__(self, book: Book, clock: DemoClock, out: Path) -> None:
         self.book, self.clock, self.out = book, clock, out
-        self.pending = list(_months("2020-04", LAST_SIGNED))
+        self.pending = list(_months("2020-01", LAST_SIGNED))  # January–March 2020 too: reports with nothing yet
 
     def until(self, when: dt.datetime) -> None:
         """Everything due before `when`: the months whose sign-off day has come, then the warnings of that day."""

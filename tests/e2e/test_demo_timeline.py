@@ -112,8 +112,13 @@ def test_the_two_regime_demo_spans_2020_to_2026_on_its_own_fixed_day(two_regimes
             assert conn.execute("SELECT count(*) FROM payments WHERE status = 'paid' AND pay_date LIKE ?",
                                 (f"{year}-%",)).fetchone()[0]
         signed = [r[0] for r in conn.execute("SELECT month FROM signoffs ORDER BY month")]
-        assert signed[0] == "2020-04" and signed[-1] == "2026-10" and len(signed) == len(set(signed)) == 79
+        assert signed[0] == "2020-01" and signed[-1] == "2026-10" and len(signed) == len(set(signed)) == 82
         assert not conn.execute("SELECT count(*) FROM warnings WHERE code = 'W9'").fetchone()[0]
-        # the file was made in April 2020: nothing in it is stamped before, nothing after its 今天
+        # the 月报 tab offers every year back to 2020 (it offered the last six: 2021–2026, so 2020 was out of reach)
+        from app.models.reports import monthly
+
+        assert monthly.years(book) == list(range(2026, 2019, -1))
+        assert [m["status"] for m in monthly.months(book, year=2020)] == ["已签发"] * 12
+        # the file was made in January 2020: nothing in it is stamped before, nothing after its 今天
         first, last = conn.execute("SELECT min(at), max(at) FROM audit_log").fetchone()
-        assert first >= "2020-04-01" and last < "2026-11-26", (first, last)
+        assert first >= "2020-01-02" and last < "2026-11-26", (first, last)

@@ -70,8 +70,7 @@ class ReportsTab(QWidget):
         layout_ = QVBoxLayout(page)
         bar = QHBoxLayout()
         self.year = QComboBox()
-        this_year = book.today().year
-        for y in range(this_year, this_year - 6, -1):
+        for y in monthly.years(book):  # back to the year the bureau began (a county since 2020 sees 2020)
             self.year.addItem(f"{y} 年", y)
         self.year.currentIndexChanged.connect(lambda *_: self.reload())
         bar.addWidget(QLabel("年度"))
