@@ -89,29 +89,45 @@ def sign_on(month: str) -> dt.datetime:
 
 
 class _Story:
-    """The county's years, told in order: each event at its own time, the months signed as they come due."""
+    """The county's years, told in order: each event at its own time. The staff open the program on each month's
+    sign-off day (the warnings recomputed as of it); the sign-offs themselves are written after the story, each
+    with its own date (`sign_all`), so every signed package sums the warnings as they finally stand (`verify`
+    re-sums them) — and a month signed by a day is no 月报逾期 on it, as the detector finds once it is closed."""
 
     def __init__(self, book: Book, clock: DemoClock, out: Path) -> None:
         self.book, self.clock, self.out = book, clock, out
-        self.pending = list(_months("2020-01", LAST_SIGNED))  # January–March 2020 too: reports with nothing yet
+        self.months = list(_months("2020-01", LAST_SIGNED))  # January–March 2020 too: reports with nothing yet
+        self.pending = list(self.months)
 
     def until(self, when: dt.datetime) -> None:
-        """Everything due before `when`: the months whose sign-off day has come, then the warnings of that day."""
-        from app.export import signoff
-        from app.models.warnings import engine as warnings
-
+        """Move the story to `when`: the warnings of each sign-off morning passed on the way."""
         who = self.book.user
         while self.pending and sign_on(self.pending[0]) <= when:
-            month = self.pending.pop(0)
-            day = sign_on(month)
+            day = sign_on(self.pending.pop(0))
             self.clock.set(day - dt.timedelta(hours=6))
             as_user(self.book, "jingban")
-            warnings.recompute(self.book, as_of=day.date())  # the morning's open: what the chief signs with
-            as_user(self.book, "juzhang")
-            self.clock.set(day)
-            signoff.sign_off(self.book, month=month, out_dir=self.out, password=PASSWORD, comment="同意报送")
+            self.recompute(day.date())
         self.book.user = who
         self.clock.set(when)
+
+    def recompute(self, day: dt.date) -> None:
+        from app.models.warnings import engine as warnings
+
+        detection = warnings.detect_incremental(self.book, day)
+        kept = [f for f in detection.findings
+                if not (f.key.startswith("W9:") and f.key[3:] in self.months and sign_on(f.key[3:]).date() <= day)]
+        warnings.recompute(self.book, as_of=day, findings=kept, reads=detection.reads)
+
+    def sign_all(self) -> None:
+        """The chief's sign-offs, each on its day in the next month (written last: see the class)."""
+        from app.export import signoff
+
+        as_user(self.book, "juzhang")
+        last = self.clock.now
+        for month in self.months:
+            self.clock.at(sign_on(month))
+            signoff.sign_off(self.book, month=month, out_dir=self.out, password=PASSWORD, comment="同意报送")
+        self.clock.set(last)
 
     def as_(self, login: str) -> None:
         as_user(self.book, login)
@@ -273,7 +289,10 @@ def _tell(s: _Story) -> dict[str, int]:
                           **_common(barn, payee, 240_000_00, "industry", "2130505", D(2026, 10, 12),
                                     kind="settlement"))
     _pay(s, last, D(2026, 10, 12), D(2026, 10, 15), "ZF202610150001")
-    s.until(_at(TODAY, 8, 30))  # signs every month through October
+    s.until(_at(TODAY, 8, 30))
+    s.as_("jingban")
+    s.recompute(TODAY)
+    s.sign_all()  # every month through October, each on its day
     return {"refused": refused, "allowed": allowed}
 
 

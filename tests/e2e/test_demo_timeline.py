@@ -122,3 +122,13 @@ def test_the_two_regime_demo_spans_2020_to_2026_on_its_own_fixed_day(two_regimes
         # the file was made in January 2020: nothing in it is stamped before, nothing after its 今天
         first, last = conn.execute("SELECT min(at), max(at) FROM audit_log").fetchone()
         assert first >= "2020-01-02" and last < "2026-11-26", (first, last)
+
+
+@pytest.mark.parametrize("which", ["main_demo", "two_regimes"])
+def test_verify_passes_on_the_demo_as_built(which: str, request: pytest.FixtureRequest) -> None:
+    """Signed months re-sum as they were signed: signing on the story's days must not sign warnings that move later."""
+    from app.export import evidence
+
+    with open_book(request.getfixturevalue(which), read_only=True) as book:
+        report = evidence.verify(book)
+        assert report.ok, report.text("demo.db")
