@@ -116,8 +116,9 @@ def test_the_two_regime_demo_spans_2020_to_2026_on_its_own_fixed_day(two_regimes
         assert not conn.execute("SELECT count(*) FROM warnings WHERE code = 'W9'").fetchone()[0]
         # the 月报 tab offers every year back to 2020 (it offered the last six: 2021–2026, so 2020 was out of reach)
         from app.models.reports import monthly
+        from app.models.store import periods
 
-        assert monthly.years(book) == list(range(2026, 2019, -1))
+        assert periods.years_in_use(book) == list(range(2026, 2019, -1))
         assert [m["status"] for m in monthly.months(book, year=2020)] == ["已签发"] * 12
         # the file was made in January 2020: nothing in it is stamped before, nothing after its 今天
         first, last = conn.execute("SELECT min(at), max(at) FROM audit_log").fetchone()

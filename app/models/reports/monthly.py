@@ -114,14 +114,13 @@ def status(book: Book, *, month: str, today: dt.date | None = None) -> str:
     return "逾期" if today > due else "待签发"
 
 
-def years(book: Book) -> list[int]:
-    """The years the 月报 tab offers, newest first: this year back to the year the bureau began using the program
-    (a county since 2020 sees its 2020 reports), and never fewer than the last six."""
-    this_year = book.today().year
-    row = book.conn.execute("SELECT min(substr(month, 1, 4)) FROM signoffs").fetchone()
-    created = book.conn.execute("SELECT substr(created_at, 1, 4) FROM bureau WHERE id = 1").fetchone()
-    first = min([this_year - 5] + [int(v[0]) for v in (row, created) if v and v[0] and str(v[0]).isdigit()])
-    return list(range(this_year, first - 1, -1))
+def rule_set_line(book: Book, *, year: int) -> str:
+    """What the 月报 page says of the year's rule set: its id and version, its name, and why the year has it."""
+    from app.models.store import rule_sets
+
+    rules = book.rules_for(year)
+    why = next((str(y["reason"]) for y in rule_sets.years(book) if y["year"] == year), "")
+    return f"{year} 年适用规则集：{rules.label}（{rules.name}）" + (f"；依据：{why}" if why else "")
 
 
 def months(book: Book, *, year: int, today: dt.date | None = None) -> list[dict[str, Any]]:

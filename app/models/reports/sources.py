@@ -325,11 +325,7 @@ def warning_summary(book: Book, p: Period) -> Rows:
 
     arisen = review.warnings_arisen(book, p.start, p.end, p.known_by)
     zero = {"arose_month": 0, "arose_cum": 0, "found_later": 0}
-    # each type under the name of the month's own year (a 2020 month says 财政扶贫资金 whenever it is summed: the
-    # current year's names made a 2020 month signed in 2020 re-sum differently in 2026, and verify fail)
-    names = {w.code: w.name for w in book.rules_for(int(p.month[:4])).warnings}
-    return [r | {"name": names.get(str(r["code"]), r["name"])} | arisen.get(str(r["code"]), zero)
-            for r in warnings_query.warning_summary(book, month=p.month)]
+    return [r | arisen.get(str(r["code"]), zero) for r in warnings_query.warning_summary(book, month=p.month)]
 
 
 def performance_rows(book: Book, p: Period) -> Rows:
