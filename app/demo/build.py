@@ -1,6 +1,9 @@
 """The demo county 示例县: deterministic, realistic data for trying and training.
 
-Every capability adds its part to the list in `steps()`; the clock is fixed, so two builds are alike.
+Every capability adds its part to the list in `steps()`; the clock is fixed, so two builds are alike. Each part sets
+the clock to the story's time of what it writes (common.DemoClock.at): a request is submitted, reviewed and paid on its
+own days, a notice recorded the day it went up, a month signed in the next one — so every stamp in the file follows the
+story (tests/e2e/test_demo_timeline.py), though the parts write one after another (audit rows jump back in time).
 The finished file carries its own 今天 (`TODAY`, store/clock.py): whenever it is open, warnings, deadlines,
 the dashboard and overdue months are computed for that day, so the demo tells the same story on any real date.
 It is built in a temporary folder that is removed afterwards: the sign-offs' 签发前 backups (about 100 MB)

@@ -1,8 +1,8 @@
 """Demo: the chief signs each month in the next one — January–August signed on time; September is overdue (W9,
 due 10-28) and October awaits sign-off (due 11-28).
 
-The signing happens inside the year's history (warnings.history_step), on the day in `SIGN_ON`: a working day
-between the 6th and the 16th of the next month, so each month's 表7 shows the earlier ones signed in time.
+Each sign-off is dated the day in `SIGN_ON` (a working day between the 6th and the 16th of the next month) and written
+at the end of the year's history (warnings.history_step), so each package sums the warnings as they finally stand.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ decisions on deviation, a few problems, and warnings of every type W1–W9 — e
 here or left by the earlier steps — some of them already being handled.
 
 Deterministic: fixed dates and choices by position, no randomness. The clock is set to the story's time of each
-event (common.DemoClock.at): the monthly sign-offs happen inside the year's history, on their own days.
+event (common.DemoClock.at); the monthly sign-offs are dated on their own days in the next month (history_step).
 """
 
 from __future__ import annotations
