@@ -53,8 +53,11 @@ def warnings_step(book: Book, clock: Any) -> None:
     for code, section in (("W9", GK), ("W8", GK), ("W4", FP), ("W5", FP)):
         warnings.set_default_section(book, code=code, section=section)
     _login(book, "jingban")
+    clock.at(dt.datetime(2026, 11, 9, 10, 0))  # the fourth batch arrives (and the idle regional fund is entered)
     late, _idle = _indicators(book)
-    own = _projects(book, late)
+    clock.at(dt.datetime(2026, 11, 10, 10, 0))  # its projects entered, approved on DECISION's day
+    own = _projects(book, late, clock)
+    clock.set(TODAY)
     _payments(book, late, own)
     _goals(book, skip=own["no_goals"])
     _monitoring(book)
@@ -137,7 +140,7 @@ _PROJECT = {"year": 2026, "construction_type": "new", "start_date": "2026-11-15"
             "perf_goals": "见绩效目标表", "mechanism": "优先吸纳脱贫户、监测户务工，带动增收"}
 
 
-def _projects(book: Book, late: int) -> dict[str, int]:
+def _projects(book: Book, late: int, clock: Any) -> dict[str, int]:
     """Three projects on the fourth batch, approved together on 2026-11-12: 庭院经济, a road without goals (W2)
     and the year's 项目管理费 topped up to its cap (W4 after the reduction below)."""
     fee_room = _fee_room(book)
@@ -158,6 +161,7 @@ def _projects(book: Book, late: int) -> dict[str, int]:
             "code": "JX2026-103", "name": "示例县2026年扶贫项目管理费（第四批）", "category": "management_fee",
             "township": "县本级", "village": "", "content": "项目前期设计、评审、招标、监理及验收",
             "asset_type": "public", "implementer": "示例县财政局"}, funding=[(late, fee_room)])
+    clock.at(dt.datetime.combine(DECISION[1], dt.time(16, 0)))
     plan.approve_plan(book, project_ids=list(own.values()), decision_no=DECISION[0], decision_date=DECISION[1],
                       title="关于审定2026年第四批财政扶贫资金项目计划的决定")
     from app.demo.claims import post_plan_notices

@@ -77,6 +77,13 @@ def test_every_month_is_signed_in_the_next_one_by_the_28th_and_never_was_overdue
     assert not w9 & months  # not even a cleared one: a month signed in time was never 逾期
 
 
+def test_projects_are_entered_before_the_decision_approving_them(raw: sqlite3.Connection) -> None:
+    late = raw.execute("SELECT p.code, p.created_at, d.decision_date FROM projects p JOIN plan_versions v ON "
+                       "v.project_id = p.id AND v.version = 1 JOIN plan_decisions d ON d.id = v.decision_id "
+                       "WHERE date(p.created_at) > d.decision_date OR date(d.created_at) < d.decision_date").fetchall()
+    assert not [tuple(r) for r in late]
+
+
 def test_an_exception_is_registered_before_the_requests_it_allows(raw: sqlite3.Connection) -> None:
     rows = raw.execute("SELECT e.project_id, e.granted_on, e.created_at, min(y.draft_date) AS first FROM "
                        "notice_exceptions e JOIN payments y ON y.project_id = e.project_id GROUP BY e.id").fetchall()
