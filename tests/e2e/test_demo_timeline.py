@@ -140,3 +140,10 @@ def test_verify_passes_on_the_demo_as_built(which: str, request: pytest.FixtureR
     with open_book(request.getfixturevalue(which), read_only=True) as book:
         report = evidence.verify(book)
         assert report.ok, report.text("demo.db")
+
+
+def test_no_warning_arose_after_it_was_first_found(raw: sqlite3.Connection) -> None:
+    """A warning's 发生时间 (since) is never later than the day it was first found (the walk found 47 such)."""
+    bad = raw.execute("SELECT key, since, first_detected FROM warnings WHERE since > first_detected").fetchall()
+    assert not [tuple(r) for r in bad]
+    assert not raw.execute("SELECT count(*) FROM warnings WHERE first_detected > '2026-11-25'").fetchone()[0]
