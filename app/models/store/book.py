@@ -459,6 +459,8 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
                     backups.copy_file(conn, path, reason=f"升级前v{v}")
 
             db.migrate(conn, before=before, after=_after_migrate)
+            if 0 < version < audit.RUNS_STEP:
+                conn.execute("VACUUM")  # the converted audit log's pages back to the disk: the file shrinks
     except sqlite3.Error as exc:
         conn.close()
         raise (translate(exc) or FileError(f"文件 {path} 无法使用：{exc}")) from exc
@@ -486,8 +488,33 @@ RULE_SETS_STEP = 12  # schema/0012_rule_sets.sql: a file from before it gets one
 PASSWORD_TAG_STEP = 10  # schema/0010_hostile.sql: pw_hash leaves the audit log, pw_tag is audited instead
 
 
+def _compact_audit(conn: sqlite3.Connection, old_version: int) -> None:
+    """Schema 20: fold an older file's bulk-insert records into runs (audit.compact), between two checks of the
+    chain and the rows. A file whose log or rows do not check out is refused before anything is converted (the
+    whole upgrade rolls back; the file stays as it was), and a conversion that would not check out is undone."""
+    if not audit.has_runs(conn) or conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_no_delete'").fetchone():
+        return  # not upgraded to schema 20 by this migration
+    if 0 < old_version < audit.RUNS_STEP:
+        for check in (audit.check_chain, audit.check_rows):
+            for finding in check(conn):
+                raise FileError(f"升级前的核验未通过（{finding}），不能转换审计日志的格式。文件未作任何修改；"
+                                "请用原版本程序打开并做完整核验（fundledger verify），或从备份恢复。")
+        if audit.compact(conn):
+            for check in (audit.check_chain, audit.check_rows):
+                for finding in check(conn):
+                    raise FileError(f"审计日志转换后核验未通过（{finding}），已撤销转换。文件未作任何修改。")
+    conn.execute(audit.NO_DELETE_SQL)
+
+
 def _after_migrate(conn: sqlite3.Connection, old_version: int) -> None:
-    """Data the schema steps need filled in Python, audited as the system and sealed into the chain."""
+    """Data the schema steps need filled in Python, audited as the system and sealed into the chain; last, the
+    audit log's conversion to runs (schema 20)."""
+    _fill_after_migrate(conn, old_version)
+    _compact_audit(conn, old_version)
+
+
+def _fill_after_migrate(conn: sqlite3.Connection, old_version: int) -> None:
     if 0 < old_version < RULE_SETS_STEP:
         from app.models.store import rule_years
 

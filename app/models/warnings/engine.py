@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.models.ledger import common as lc
-from app.models.store import periods
+from app.models.store import audit, periods
 from app.models.store.book import Book
 from app.models.values.errors import ValidationError
 from app.models.warnings import problems, registry
@@ -82,7 +82,8 @@ def _written_since(book: Book, run: dict[str, Any]) -> set[str] | None:
                             (str(run["id"]),)).fetchone()
     if row is None or row[0] is None:
         return None
-    return {str(r[0]) for r in book.conn.execute("SELECT DISTINCT tbl FROM audit_log WHERE seq > ?", (int(row[0]),))}
+    written = {str(r[0]) for r in book.conn.execute("SELECT DISTINCT tbl FROM audit_log WHERE seq > ?", (int(row[0]),))}
+    return written | {run.tbl for run in audit.runs(book.conn, since=int(row[0]))}  # bulk imports (schema 20)
 
 
 def _stored(book: Book, code: str) -> list[Finding]:
