@@ -255,10 +255,13 @@ def seal(conn: sqlite3.Connection, after_seq: int) -> int:
     folded = _fold(conn, plain, hashes, plain[-1][0] if plain else 0) if len(plain) >= MIN_RUN and has_runs(conn) else set()
     if folded:
         _delete(conn, folded)
+    # prev_hash stays empty from schema 20 on: the hash already covers the previous hash (record_hash), so the
+    # stored copy only repeated the record before it (64 bytes a record); the walk links every record either way
+    prev_hash = (lambda _prev: None) if has_runs(conn) else (lambda value: value)
     updates, prev = [], start
     for row in plain:
         if row[0] not in folded:
-            updates.append((prev, hashes[row[0]], row[0]))
+            updates.append((prev_hash(prev), hashes[row[0]], row[0]))
         prev = hashes[row[0]]
     conn.executemany("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", updates)
     return len(plain)
@@ -267,6 +270,14 @@ def seal(conn: sqlite3.Connection, after_seq: int) -> int:
 def compact(conn: sqlite3.Connection, progress: Callable[[int], None] | None = None) -> int:
     """Fold the sealed insert records of an older file into runs (the upgrade to schema 20); returns how many
     records were folded. The hashes are the ones already in the chain: nothing signed changes."""
+    # the stored copies of the previous hash go too (see seal); audit_log_no_update is set aside for this one
+    # statement inside the upgrade transaction and created again word for word
+    trigger = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_no_update'").fetchone()
+    if trigger is not None:
+        conn.execute("DROP TRIGGER audit_log_no_update")
+    conn.execute("UPDATE audit_log SET prev_hash = NULL WHERE prev_hash IS NOT NULL AND hash IS NOT NULL")
+    if trigger is not None:
+        conn.execute(trigger[0])
     folded_total = 0
     cur = conn.cursor()
     cur.row_factory = None
@@ -338,8 +349,11 @@ def walk(conn: sqlite3.Connection, start_seq: int = 0, start_hash: str = GENESIS
     in order, sealed, linked to the one before and hashing to its hash; runs hashed again from the rows.
     The full verify walks from the start, the incremental one from its anchor (one walk for both)."""
     prev, expected = start_hash, start_seq + 1
-    pending = {r.first: r for r in runs(conn, since=start_seq)}
-    if any(r.first <= start_seq for r in pending.values()):
+    pending: dict[int, int] = {}  # first seq → last seq; each run is read when the walk reaches it
+    if has_runs(conn):
+        pending = {int(a): int(b) for a, b in conn.execute(
+            "SELECT first_seq, last_seq FROM audit_runs WHERE last_seq > ?", (start_seq,))}
+    if any(first <= start_seq for first in pending):
         yield Finding("审计链", f"审计记录 #{start_seq}", "位于批量导入记录之中：不能从这里核验（锚点被改动过）")
         return
     cur = conn.cursor()
@@ -349,7 +363,9 @@ def walk(conn: sqlite3.Connection, start_seq: int = 0, start_hash: str = GENESIS
     def through_runs(upto: int | None) -> Iterator[Finding]:
         nonlocal prev, expected
         while expected != upto and expected in pending:
-            run = pending.pop(expected)
+            pending.pop(expected)
+            run = _run_from(conn.execute(f"SELECT {_RUN_FIELDS} FROM audit_runs WHERE first_seq = ?",
+                                         (expected,)).fetchone())
             problem, prev = _check_run(conn, run, prev)
             if problem is not None:
                 yield problem
@@ -370,7 +386,7 @@ def walk(conn: sqlite3.Connection, start_seq: int = 0, start_hash: str = GENESIS
         problem = ""
         if row[10] is None:
             problem = "未经本程序封存：该变更不是由本程序写入的（可能用其他工具修改了数据库）"
-        elif row[9] != prev:
+        elif row[9] is not None and row[9] != prev:  # (kept by files before schema 20; the hash covers it anyway)
             problem = "与上一条记录的哈希不衔接，审计日志被删除或改动过"
         elif sha256(encode([prev, *row[:9]]).encode("utf-8")).hexdigest() != row[10]:  # = record_hash
             problem = "内容与其哈希不符，该审计记录被改动过"
@@ -384,7 +400,7 @@ def walk(conn: sqlite3.Connection, start_seq: int = 0, start_hash: str = GENESIS
         return
     if pending:
         first = min(pending)
-        yield Finding("审计链", f"审计记录 #{first}–#{pending[first].last}（{pending[first].tbl}，批量导入）",
+        yield Finding("审计链", f"审计记录 #{first}–#{pending[first]}（批量导入）",
                       "与审计日志中的记录重叠或不衔接，审计日志被改动过")
 
 

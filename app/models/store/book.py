@@ -500,10 +500,10 @@ def _compact_audit(conn: sqlite3.Connection, old_version: int) -> None:
             for finding in check(conn):
                 raise FileError(f"升级前的核验未通过（{finding}），不能转换审计日志的格式。文件未作任何修改；"
                                 "请用原版本程序打开并做完整核验（fundledger verify），或从备份恢复。")
-        if audit.compact(conn):
-            for check in (audit.check_chain, audit.check_rows):
-                for finding in check(conn):
-                    raise FileError(f"审计日志转换后核验未通过（{finding}），已撤销转换。文件未作任何修改。")
+        audit.compact(conn)
+        for check in (audit.check_chain, audit.check_rows):
+            for finding in check(conn):
+                raise FileError(f"审计日志转换后核验未通过（{finding}），已撤销转换。文件未作任何修改。")
     conn.execute(audit.NO_DELETE_SQL)
 
 
