@@ -212,8 +212,15 @@ def _fold(conn: sqlite3.Connection, rows: list[tuple], hashes: dict[int, str], k
     A record is folded only when its row, read back now, gives exactly the `after` it holds. Record `keep` (the
     newest in the log) stays: SQLite numbers the next record after the highest seq left in audit_log."""
     folded: set[int] = set()
+    integer_keys: dict[str, bool] = {}
     for stretch in _candidates(rows):
         tbl = stretch[0][4]
+        if tbl not in integer_keys:  # only tables keyed by an INTEGER column: keys read back by range
+            key_col = _key_column(conn, tbl)
+            integer_keys[tbl] = key_col is not None and any(
+                r[1] == key_col and str(r[2]).upper() == "INTEGER" for r in conn.execute(f'PRAGMA table_info("{tbl}")'))
+        if not integer_keys[tbl]:
+            continue
         columns = list(json.loads(stretch[0][8]))
         keys = [int(r[5]) for r in stretch]
         back = inserted(conn, tbl, columns, keys, stretch[-1][0])

@@ -19,6 +19,7 @@ import pytest
 
 from app.export import evidence
 from app.models.store import audit, backup, db
+from app.models.store import book as book_module
 from app.models.store.book import open_book
 from app.models.values.errors import FileError
 from benchmarks import make_county
@@ -107,6 +108,12 @@ def test_untouched_county_verifies_and_is_folded(county: Path) -> None:
     finally:
         raw.close()
     assert folded >= lines * 0.9 and plain < lines * 0.1  # the bulk of the lines' records are runs
+    raw = sqlite3.connect(county)
+    try:  # the folded records' pages go back to the disk (incremental vacuum), not into every backup
+        assert raw.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
+        assert raw.execute("PRAGMA freelist_count").fetchone()[0] <= 2 * book_module.FREE_PAGES_KEPT
+    finally:
+        raw.close()
 
 
 def test_a_edited_amount_of_an_imported_row_is_found(copy: Path) -> None:
@@ -257,6 +264,7 @@ def test_upgrade_folds_an_older_file_keeping_every_hash_and_signature(old_copy: 
         assert all(audit.hash_at(raw, seq) == digest for seq, digest in old_hashes.items())
         # the stored copies of the previous hash are gone (each hash covers it): the chain still links, see verify
         assert raw.execute("SELECT count(*) FROM audit_log WHERE prev_hash IS NOT NULL").fetchone()[0] == 0
+        assert raw.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
     finally:
         raw.close()
     ro = open_book(old_copy, read_only=True)
@@ -291,3 +299,10 @@ def test_upgrade_refused_and_file_untouched_when_verify_fails_first(old_copy: Pa
         assert raw.execute("PRAGMA user_version").fetchone()[0] < audit.RUNS_STEP
     finally:
         raw.close()
+
+
+def test_old_file_opened_read_only_verifies_and_stays_as_it_was(old_copy: Path) -> None:
+    """The auditor's read-only look at an older file: upgraded in a temporary copy (not folded), the file untouched."""
+    before = _digest(old_copy)
+    assert findings(old_copy) == []
+    assert _digest(old_copy) == before
