@@ -306,3 +306,40 @@ def test_old_file_opened_read_only_verifies_and_stays_as_it_was(old_copy: Path) 
     before = _digest(old_copy)
     assert findings(old_copy) == []
     assert _digest(old_copy) == before
+
+
+def test_forged_run_into_a_closed_month_appended_at_the_end_is_found(copy: Path) -> None:
+    """The quieter insider, in the new format: closed-month guards dropped, sixteen 专账 entries dated in signed
+    September put in, and a well-formed run for them sealed onto the end of the chain (hashes right, rows match).
+    Chain and rows agree; only the order of closing and writing gives it away — runs are judged like records."""
+    raw = sqlite3.connect(copy)
+    saved = raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ledger_entries' "
+                        "AND (name LIKE 'fl_closed_%' OR name = 'fl_audit_ledger_entries_i')").fetchall()
+    for name, _sql in saved:
+        raw.execute(f'DROP TRIGGER "{name}"')
+    top = raw.execute("SELECT max(id) FROM ledger_entries").fetchone()[0]
+    keys = list(range(top + 1, top + 17))
+    for k in keys:
+        raw.execute("INSERT INTO ledger_entries (id, entry_date, indicator_id, entry_type, side, sign, amount, voucher_no, "
+                    "summary, created_by, created_at) SELECT ?, '2026-09-15', indicator_id, 'expenditure', 'expenditure', "
+                    "1, 1000, 'ZF-FORGED-' || ?, '支付', created_by, created_at FROM ledger_entries WHERE id = ?", (k, k, top))
+    row_json = db.row_json_sql(raw, "ledger_entries", set(), "x")
+    afters = [raw.execute(f"SELECT {row_json} FROM ledger_entries x WHERE id = ?", (k,)).fetchone()[0] for k in keys]
+    first, prev = audit.last_seq(raw) + 1, audit.head(raw)[1]
+    at, actor, op = "2026-11-26 10:00:00.000", "jingban#2", "post_entry"
+    blob = b""
+    for i, (k, after) in enumerate(zip(keys, afters, strict=True)):
+        prev = audit.record_hash(prev, (first + i, at, actor, op, "ledger_entries", str(k), "I", None, after))
+        blob += bytes.fromhex(prev)
+    raw.execute("INSERT INTO audit_runs (first_seq, last_seq, at, actor, op, tbl, keys, columns, hashes) "
+                "VALUES (?, ?, ?, ?, ?, 'ledger_entries', ?, ?, ?)",
+                (first, first + 15, at, actor, op, json.dumps([[keys[0], 16]]),
+                 json.dumps(list(json.loads(afters[0]))), blob))
+    for _name, sql in saved:
+        raw.execute(sql)
+    raw.commit()
+    raw.row_factory = sqlite3.Row
+    assert list(audit.check_chain(raw)) == [] and list(audit.check_rows(raw)) == []  # the naive checks hold
+    raw.close()
+    found = findings(copy)
+    assert any(f"审计记录 #{first}（表 ledger_entries" in f and "结账之后新增了日期为 2026-09-15" in f for f in found), found
