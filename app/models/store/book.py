@@ -534,6 +534,12 @@ def _after_migrate(conn: sqlite3.Connection, old_version: int) -> None:
     _compact_audit(conn, old_version)
 
 
+def _after_migrate_copy(conn: sqlite3.Connection, old_version: int) -> None:
+    """The same for the temporary copy behind a read-only open: records are not folded."""
+    _fill_after_migrate(conn, old_version)
+    _compact_audit(conn, old_version, fold=False)
+
+
 def _fill_after_migrate(conn: sqlite3.Connection, old_version: int) -> None:
     if 0 < old_version < RULE_SETS_STEP:
         from app.models.store import rule_years
@@ -632,7 +638,7 @@ def _open_copy(path: Path, notice: str, why: str) -> Book:
             db.check_integrity(conn, path)
             # the auditor's read-only look at an older file: upgraded as it is, records not folded (they verify
             # either way, and the copy is thrown away on close)
-            db.migrate(conn, after=lambda c, v: (_fill_after_migrate(c, v), _compact_audit(c, v, fold=False)))
+            db.migrate(conn, after=_after_migrate_copy)
         finally:
             conn.close()
         book = _open(tmp, read_only=True, file_lock=None, notice=notice, copied=True)
