@@ -76,13 +76,17 @@ def _build(book: Book, n: dict[str, Any], content: dict[str, str]) -> NoticeDoc:
 
 
 def _intro(book: Book, kind: str, day: dt.date) -> str:
-    meta = book.rules_on(day).meta  # the notice's own year's basis document
+    rules = book.rules_on(day)  # the notice's own year's basis document and wording ([labels.notice_intros])
+    meta = rules.meta
     basis = meta.basis
+    given = rules.labels.notice_intro(kind, basis=basis, basis_title=meta.basis_title)
+    if given is not None:
+        return given
     return {
         "allocation": f"根据《{meta.basis_title}》（{basis}）“谁分配、谁公开”的要求，现将资金分配结果公告如下：",
         "project_plan": f"根据{basis}关于扶贫项目“两个一律”公告公示的要求，现将项目计划安排情况公示如下：",
         "fund_use": f"根据{basis}关于扶贫资金“两个一律”公告公示的要求，现将项目资金使用情况公示如下：",
-        "real_name": "根据财政扶贫资金实名制发放、实名制公示的要求，现将发放名册公示如下（身份证号已按规定隐去部分号码）：",
+        "real_name": f"根据{rules.labels.fund_family}实名制发放、实名制公示的要求，现将发放名册公示如下（身份证号已按规定隐去部分号码）：",
     }.get(kind, "现公示如下：")
 
 

@@ -114,6 +114,15 @@ def status(book: Book, *, month: str, today: dt.date | None = None) -> str:
     return "逾期" if today > due else "待签发"
 
 
+def rule_set_line(book: Book, *, year: int) -> str:
+    """What the 月报 page says of the year's rule set: its id and version, its name, and why the year has it."""
+    from app.models.store import rule_sets
+
+    rules = book.rules_for(year)
+    why = next((str(y["reason"]) for y in rule_sets.years(book) if y["year"] == year), "")
+    return f"{year} 年适用规则集：{rules.label}（{rules.name}）" + (f"；依据：{why}" if why else "")
+
+
 def months(book: Book, *, year: int, today: dt.date | None = None) -> list[dict[str, Any]]:
     today = today or book.today()
     out = []

@@ -47,6 +47,7 @@ def detect(book: Book, as_of: dt.date | None = None, *, codes: Iterable[str] | N
     for w in defined:
         detector = registry.BY_NAME.get(w.detector)
         if w.code in wanted and detector is not None:
+            ctx.params = dict(w.params)  # the definition's own parameters (a detector reused with other numbers)
             for f in detector(ctx):
                 if f.code != w.code:  # a detector reused under another code: the finding carries the set's code
                     f = dataclasses.replace(f, code=w.code, key=w.code + f.key[len(f.code):])
@@ -137,7 +138,7 @@ def detect_incremental(book: Book, as_of: dt.date | None = None) -> Detection:
 
         book.conn.set_authorizer(_recorder(seen))
         try:
-            for f in detector(Context(book, day)):
+            for f in detector(Context(book, day, dict(w.params))):
                 if f.code != w.code:  # a detector reused under another code: the finding carries the set's code
                     f = dataclasses.replace(f, code=w.code, key=w.code + f.key[len(f.code):])
                 found.setdefault(f.key, f)
@@ -222,7 +223,7 @@ def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Findin
                     "INSERT INTO warnings (key, code, object_type, object_id, object_label, project_id, amount, detail, "
                     "since, first_detected, status, section) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (f.key, f.code, f.object_type, f.object_id, f.object_label, f.project_id, f.amount, f.detail,
-                     (f.since or day).isoformat(), day.isoformat(), first, section))
+                     min(f.since or day, day).isoformat(), day.isoformat(), first, section))
                 _event(conn, book, int(cur.lastrowid or 0), day, "detected", first, f.amount, section, f.detail)
                 added += 1
                 continue
@@ -232,11 +233,14 @@ def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Findin
                 _event(conn, book, old[_W_ID], day, "reopened", status, f.amount, old[_W_SECTION], f.detail)
                 _mirror(conn, book, old[_W_ID], day, status, f"预警再次出现：{f.detail}")
                 reopened += 1
-            since = f.since.isoformat() if f.since else old[_W_SINCE]
-            if (old[_W_AMOUNT], old[_W_DETAIL], old[_W_LABEL], old[_W_SINCE], old[_W_PROJECT]) != (
-                    f.amount, f.detail, f.object_label, since, f.project_id):
-                conn.execute("UPDATE warnings SET amount = ?, detail = ?, object_label = ?, since = ?, project_id = ? "
-                             "WHERE id = ?", (f.amount, f.detail, f.object_label, since, f.project_id, old[_W_ID]))
+            # `since` (when the problem arose) is fixed when the warning is first stored: a key whose condition
+            # changes shape while it stays live (a due date moved by a later payment) is the same unresolved
+            # problem, and a date moved later would have it "found" before it "arose" (表7), while a date moved
+            # at all would change the 表7 of a month already signed.
+            if (old[_W_AMOUNT], old[_W_DETAIL], old[_W_LABEL], old[_W_PROJECT]) != (
+                    f.amount, f.detail, f.object_label, f.project_id):
+                conn.execute("UPDATE warnings SET amount = ?, detail = ?, object_label = ?, project_id = ? "
+                             "WHERE id = ?", (f.amount, f.detail, f.object_label, f.project_id, old[_W_ID]))
                 changed += 1
         for key, old in existing.items():
             if key in live or old[_W_CLEARED_ON] is not None:

@@ -177,7 +177,7 @@ class OverviewPage(QWidget):
                     f"{money.format(k.income)} 元，质保金暂留 {money.format(k.exempt)} 元，应支出基数 "
                     f"{money.format(k.base)} 元；已支出 {money.format(k.spent)} 元（{pct(k.spent, k.base)}），序时进度 "
                     f"{pct(k.pace.numerator, k.pace.denominator)}。")
-            found = self.tab.warnings_of("W5", f"W5:kind:{kind}")
+            found = self.tab.warnings_of("W5", f"W5:kind:{kind}", f"W5:unpaid:{kind}:{self.current.as_of.year}")
             ListDialog.show_list(self, "支出进度", text, ["预警", "状态", "内容"],
                                  [(w["code_name"], w["status_name"], w["detail"]) for w in found])
 
@@ -243,9 +243,9 @@ class DashboardTab(QTabWidget):
         self.setCurrentWidget(self.warnings_page)
         self.warnings_page.show_code(code)
 
-    def warnings_of(self, code: str, key: str) -> list[dict[str, Any]]:
+    def warnings_of(self, code: str, *keys: str) -> list[dict[str, Any]]:
         rows = warnings_query.WarningQuery(self.book, code=code, state="").fetch(0, 1000)
-        return [r for r in rows if r["key"] == key]
+        return [r for r in rows if r["key"] in keys]
 
     def select(self, object_type: str, object_id: int | str) -> bool:
         for page in (self.warnings_page, self.problems_page):
