@@ -733,3 +733,14 @@ def test_every_archived_shipped_version_still_loads_under_its_name_and_hash() ->
         loaded = rules.loads(text, name=path.name)
         assert path.name == f"{loaded.id}-{digest[:16]}.toml"
         assert rule_years.archived_text(digest) == text
+
+
+def test_the_shipped_rule_texts_are_archived_too() -> None:
+    """Each shipped rule file's current text is in archive/ as well: whoever changes a shipped file next finds its
+    archive test red until the new text is archived, so no released text is ever lost to the files assigned it."""
+    from app.models.store import rule_years
+
+    for rule_set in rules.shipped_ids():
+        text = rule_years.shipped_text(rule_set)
+        assert rule_years.archived_text(rules.text_hash(text)) == text, (
+            f"resources/rules/archive/{rule_set}-{rules.text_hash(text)[:16]}.toml 缺失：改动附带规则文件后须把新文本存档")
