@@ -20,7 +20,7 @@ import pytest
 from app.export import evidence
 from app.models.store import audit, backup, db
 from app.models.store import book as book_module
-from app.models.store.book import open_book
+from app.models.store.book import Book, open_book
 from app.models.values.errors import FileError
 from benchmarks import make_county
 
@@ -343,3 +343,40 @@ def test_forged_run_into_a_closed_month_appended_at_the_end_is_found(copy: Path)
     raw.close()
     found = findings(copy)
     assert any(f"审计记录 #{first}（表 ledger_entries" in f and "结账之后新增了日期为 2026-09-15" in f for f in found), found
+
+
+# -- what other code reads from the log sees a run ---------------------------------------------------------------
+def _bulk_payees(book: Book, n: int, start: int = 0) -> None:
+    with book.write("setup", system=True) as conn:
+        conn.executemany(
+            "INSERT INTO payees (payee_type, name, id_code, id_check_ok, account_name, account_no, bank, created_at) "
+            "VALUES ('company', ?, ?, 1, ?, ?, '银行', '2026-01-05 10:00:00')",
+            [(f"单位{i}", f"91650100{i:010d}", f"单位{i}", f"62170000{i:08d}") for i in range(start, start + n)])
+
+
+def test_changes_and_warnings_see_a_bulk_import(book: Book) -> None:
+    """The window refreshes from `changes.since` and the warnings decide what to recompute from the tables written
+    since their last run: a folded import must be in both, or a page stays stale after an import."""
+    from app.models.store import changes
+
+    mark = changes.mark(book.conn)
+    _bulk_payees(book, 20)
+    conn = book.conn
+    assert conn.execute("SELECT count(*) FROM audit_runs WHERE tbl = 'payees' AND last_seq > ?", (mark,)).fetchone()[0] == 1
+    seen = changes.since(conn, mark)
+    ids = {str(r[0]) for r in conn.execute("SELECT id FROM payees")}
+    assert seen.rows["payees"] == frozenset(ids) and len(ids) == 20
+    assert changes.mark(conn) == audit.last_seq(conn) > mark
+    assert any(r.tbl == "payees" for r in audit.runs(conn, since=mark))
+
+
+def test_tables_read_record_by_record_are_never_folded(book: Book) -> None:
+    from app.models.store import users
+
+    with book.write("setup", system=True) as conn:
+        for i in range(20):
+            users.insert_user(conn, login=f"user{i:02d}", name=f"用户{i}", role="clerk", password="secret-pass-1",
+                              now="2026-01-05 10:00:00")
+    conn = book.conn
+    assert conn.execute("SELECT count(*) FROM audit_runs WHERE tbl = 'users'").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM audit_log WHERE tbl = 'users' AND action = 'I'").fetchone()[0] >= 20
