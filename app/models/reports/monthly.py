@@ -17,7 +17,7 @@ from app.models.reports import cross_checks as xc
 from app.models.reports import snapshot
 from app.models.reports import sources as report_data
 from app.models.reports.package_data import PackageData, SignOff, WarningRecord
-from app.models.store import db, periods, users
+from app.models.store import db, holidays, periods, users
 from app.models.store.book import Book
 from app.models.values.errors import AppError, NotFound, ValidationError
 
@@ -80,7 +80,7 @@ def assemble(book: Book, *, month: str, version: int | None = None, signoff: Sig
                 for w in warnings_query.counted(book, month=month)]
     rules = book.rules_for(int(month[:4]))
     return PackageData(
-        rule_set=f"{rules.label} {rules.file_hash}",
+        rule_set=f"{rules.label} {rules.file_hash}", calendar=holidays.digest_through(book.conn, p.end),
         bureau=bureau["name"], month=month, period_start=p.start, period_end=p.end,
         version=version or next_version(book, month), rows=rows, bureau_level=bureau["level"],
         signoff=signoff or SignOff(), warnings=warnings, audit_head=audit_head,

@@ -445,8 +445,7 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
             db.check_identity(conn, path)
         else:
             db.check_integrity(conn, path)
-        version = db.user_version(conn)
-        if version < db.latest_version():
+        if db.needs_migration(conn):  # a step missing, also one numbered below the file's user_version
             if deferred:
                 db.check_integrity(conn, path)  # never upgrade a file that has not passed the full check
                 deferred = False
@@ -460,10 +459,12 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
 
                     backups.copy_file(conn, path, reason=f"升级前v{v}")
 
+            version = db.user_version(conn)
+            folding = version > 0 and audit.RUNS_STEP in {n for n, _, _ in db.pending_steps(conn)}
             if version == 0:  # a new, empty file: pages a bulk import's folded records leave are given back
                 conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             db.migrate(conn, before=before, after=_after_migrate)
-            if 0 < version < audit.RUNS_STEP:
+            if folding:
                 conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # takes effect with the VACUUM
                 conn.execute("VACUUM")  # the converted audit log's pages back to the disk: the file shrinks
     except sqlite3.Error as exc:

@@ -8,6 +8,7 @@ quietly at start-up, with progress and 取消 when 重新计算预警 is pressed
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import QTimer
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.models.store import holidays
 from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.models.values import money
@@ -112,8 +114,10 @@ class OverviewPage(QWidget):
         active = sum(c.active for c in view.counts)
         oldest = min((c.oldest for c in view.counts if c.oldest), default=None)
         since = f"，最早的自 {oldest.isoformat()} 起" if oldest else ""
+        calendar = holidays.calendar_notice(self.book, view.as_of)  # a year's holidays missing: deadlines estimated
         self.title.setText(f"<b>{view.as_of.isoformat()}　当前仍在触发的预警 {active} 条{since}。</b>　{when}"
-                           + ("　【只读：显示上次计算的结果】" if self.book.read_only else ""))
+                           + ("　【只读：显示上次计算的结果】" if self.book.read_only else "")
+                           + (f"<br><span style='color:#b00000'>⚠ {html.escape(calendar)}</span>" if calendar else ""))
         rows: list[dict[str, Any]] = []
         for c in view.counts:
             rows.append({"type": f"{c.code} {c.name}", "code": c.code, "active": c.active, "amount": c.amount,
