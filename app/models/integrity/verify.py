@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 import re
 import sqlite3
 import threading
@@ -178,7 +179,14 @@ def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Fi
             continue
         query = (f"SELECT a.seq, a.row_key, a.action, ({_json_date(expr, 'a.after')}), ({_json_date(expr, 'a.before')}) "
                  "FROM audit_log a WHERE a.tbl = ? AND a.seq > ? ORDER BY a.seq")
-        for seq, row_key, action, new_day, old_day in conn.execute(query, (t["name"], max(first, since))):
+        records = list(conn.execute(query, (t["name"], max(first, since))))
+        for run in audit.runs(conn, since=max(first, since), table=t["name"]):  # a bulk import's inserts
+            afters = audit.inserted(conn, run.tbl, run.columns, run.keys, run.last)
+            days = conn.execute(f"SELECT ({_json_date(expr, 'j.value')}) FROM json_each(?) j ORDER BY j.key",
+                                (json.dumps(afters),)).fetchall()
+            records.extend((run.first + i, str(k), "I", d[0], None) for i, (k, d) in enumerate(zip(run.keys, days, strict=True)))
+        records.sort(key=lambda r: r[0])
+        for seq, row_key, action, new_day, old_day in records:
             for day in {str(d)[:10] for d in (new_day, old_day) if d}:
                 i = bisect.bisect_right(starts, (day, "\uffff", "")) - 1
                 if i < 0 or not (starts[i][0] <= day <= starts[i][1]):

@@ -335,6 +335,8 @@ def expected_triggers(conn: sqlite3.Connection) -> set[str]:
     names = {"audit_log_no_update", "audit_log_no_delete"}
     if user_version(conn) >= 8:
         names |= {f"search_{t}_{a}" for t in SEARCH_SOURCES for a in "iud"}
+    if user_version(conn) >= 20:  # schema/0020_audit_runs.sql: bulk imports' records, append-only too
+        names |= {"audit_runs_no_update", "audit_runs_no_delete"}
     if user_version(conn) >= 12:  # schema/0012_rule_sets.sql: a signed year keeps its rule set
         names |= {"rule_sets_locked_i", "rule_sets_locked_u", "rule_sets_locked_d",
                   "rule_set_files_no_update", "rule_set_files_no_delete"}

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from app.models.store import audit
 from app.models.store.book import Book
 from app.models.warnings import claims_detectors as claims
 from app.models.warnings.base import Context, Finding
@@ -72,6 +73,7 @@ class AuditRange:
 
     def __init__(self, book: Book, since_seq: int, skip: tuple[int, int] | None) -> None:
         self.c = book.conn
+        self.since, self.skip = since_seq, skip
         self.args: tuple[int, ...]
         if skip and skip[0] > since_seq:
             self.where, self.args = "((seq > ? AND seq < ?) OR seq > ?)", (since_seq, skip[0], skip[1])
@@ -81,13 +83,30 @@ class AuditRange:
     def rows(self, columns: str, cond: str = "", args: tuple[Any, ...] = ()) -> Any:
         return self.c.execute(f"SELECT {columns} FROM audit_log WHERE {self.where}{cond}", (*self.args, *args))
 
+    def runs(self) -> list[audit.Run]:
+        """Bulk imports folded into one record each (schema 20: audit_runs) in the same range."""
+        return [r for r in audit.runs(self.c, since=self.since)
+                if not (self.skip and self.skip[0] <= r.first and r.last <= self.skip[1])]
+
+    def tables(self) -> set[str]:
+        return {str(r[0]) for r in self.rows("DISTINCT tbl")} | {r.tbl for r in self.runs()}
+
+    def inserted(self, table: str) -> list[tuple[int, dict[str, Any]]]:
+        """(key, row as inserted) of every row a run in the range inserted into `table`."""
+        out: list[tuple[int, dict[str, Any]]] = []
+        for run in self.runs():
+            if run.tbl == table:
+                afters = audit.inserted(self.c, run.tbl, run.columns, run.keys, run.last)
+                out.extend((k, json.loads(a) if a else {}) for k, a in zip(run.keys, afters, strict=True))
+        return out
+
 
 def delta(book: Book, since_seq: int, previous_day: dt.date, day: dt.date,
           skip: tuple[int, int] | None = None) -> Delta:
     """The changes after audit record `since_seq` (less the `skip` range), read in SQL from the new records only."""
     c = book.conn
     log = AuditRange(book, since_seq, skip)
-    tables = frozenset(str(r[0]) for r in log.rows("DISTINCT tbl"))
+    tables = frozenset(log.tables())
     tracked = sorted(tables & ROW_TRACKED)
     payments: set[int] = set()
     payees: set[int] = set()
@@ -98,6 +117,7 @@ def delta(book: Book, since_seq: int, previous_day: dt.date, day: dt.date,
         if keyed:
             payments |= _ints(log.rows("DISTINCT row_key", f" AND tbl IN ({claims._marks(sorted(keyed))})",
                                        tuple(sorted(keyed))))
+            payments |= {k for t in keyed for k, _row in log.inserted(t)}
         if "real_name_lines" in tables:
             for side in ("before", "after"):  # a line deleted or moved counts for the payment and person it left
                 for pid, number, account in log.rows(
@@ -109,14 +129,25 @@ def delta(book: Book, since_seq: int, previous_day: dt.date, day: dt.date,
                         persons.add(str(number))
                     if account:
                         accounts.add(str(account))
+            for _key, line in log.inserted("real_name_lines"):  # a list imported in bulk (one folded record)
+                if line.get("payment_id") is not None:
+                    payments.add(int(line["payment_id"]))
+                if line.get("id_number"):
+                    persons.add(str(line["id_number"]))
+                if line.get("account"):
+                    accounts.add(str(line["account"]))
         for tbl, column in (("projects", "project_id"), ("indicators", "indicator_id")):
             if tbl in tables:
-                ids = _ints(log.rows("DISTINCT row_key", " AND tbl = ?", (tbl,)))
+                ids = _ints(log.rows("DISTINCT row_key", " AND tbl = ?", (tbl,))) | {k for k, _r in log.inserted(tbl)}
                 payments |= _ints(c.execute(
                     f"SELECT id FROM payments WHERE {column} IN (SELECT value FROM json_each(?))",
                     (json.dumps(sorted(ids)),)))
         if "payees" in tables:
             payees |= _ints(log.rows("DISTINCT row_key", " AND tbl = 'payees'"))
+            for key, payee in log.inserted("payees"):
+                payees.add(key)
+                if payee.get("id_code"):
+                    persons.add(str(payee["id_code"]))
             for side in ("before", "after"):
                 persons |= {str(r[0]) for r in log.rows(
                     f"json_extract({side}, '$.id_code')", f" AND tbl = 'payees' AND {side} IS NOT NULL") if r[0]}

@@ -147,8 +147,7 @@ def detect_incremental(book: Book, as_of: dt.date | None = None) -> Detection:
     claims_delta = _claims_delta(book, previous, where, day)
     written: set[str] | None = None
     if same_day and where is not None:
-        written = set(claims_delta.tables) if claims_delta else {
-            str(r[0]) for r in claims_incremental.AuditRange(book, *where).rows("DISTINCT tbl")}
+        written = set(claims_delta.tables) if claims_delta else claims_incremental.AuditRange(book, *where).tables()
     for w in book.rules_on(day).warnings:
         detector = registry.BY_NAME.get(w.detector)  # by the rule set's detector name, as `detect` (a code a set adds)
         if detector is None:

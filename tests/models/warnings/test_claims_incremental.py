@@ -147,3 +147,25 @@ def test_unchanged_groups_are_not_read_again(book: Book, spy: dict[str, list[Any
     assert sorted(f.object_label for f in inc.findings if f.code == "W11") == sorted(
         f.object_label for f in engine.detect(book, D(2026, 5, 9)) if f.code == "W11")
     assert len([f for f in inc.findings if f.code == "W11"]) == 2  # 古丽's kept from the store, 艾力's new
+
+
+
+def test_a_list_imported_in_bulk_is_in_the_written_tables(book: Book, spy: dict[str, list[Any]]) -> None:
+    """A real-name list of 20 lines is one folded audit record (schema 20, audit_runs), not 20 rows of audit_log:
+    the tables written since the last run (which decide what the incremental run redoes) must still name the lines'
+    table, and the delta must read the lines' persons and accounts through the run; the runs equal the whole."""
+    ind, a = funded(book)
+    _i2, b = funded(book)
+    subsidy(book, ind, a, [("艾力", person(1), acct(1))], D(2026, 5, 6))
+    check_and_store(book, D(2026, 5, 6), spy)
+    since = book.conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+    crowd = [(f"户{i}", person(100 + i), acct(100 + i)) for i in range(19)] + [("艾力", person(1), acct(1))]
+    subsidy(book, _i2, b, crowd, D(2026, 5, 6))
+    assert book.conn.execute("SELECT count(*) FROM audit_log WHERE tbl = 'real_name_lines' AND seq > ?",
+                             (since,)).fetchone()[0] <= 1  # folded: at most the transaction's last record stays
+    log = claims_incremental.AuditRange(book, since, None)
+    assert "real_name_lines" in log.tables()
+    lines = log.inserted("real_name_lines")
+    assert len(lines) >= 19 and {row["id_number"] for _k, row in lines} >= {person(100 + i) for i in range(19)}
+    again = check_and_store(book, D(2026, 5, 6), spy)
+    assert [f for f in again.findings if f.code == "W11"]
