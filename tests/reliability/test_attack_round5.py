@@ -136,3 +136,24 @@ def test_a_goal_cannot_be_back_dated_or_edited_in_place_inside_a_signed_month(an
         assert goals.add_goal(book, project_id=pid, fields=fields, set_on=book.today()) > 0  # from today: fine
     finally:
         book.close(backup=False)
+
+
+def test_verify_says_when_it_judged_an_upgraded_copy_and_names_a_step_removed(anchored: Path) -> None:  # noqa: F811
+    """Step 24 forgotten in schema_migrations and its six calendar-lock triggers dropped: the auditor's read-only verify
+    upgraded a temporary copy (triggers re-created there) and passed without a word. A file that claims the step
+    and lacks its objects is now a finding; an honest old-format file gets a note that the copy was checked."""
+    raw = sqlite3.connect(anchored, isolation_level=None)
+    raw.execute("BEGIN")
+    raw.execute("DELETE FROM schema_migrations WHERE number = 24")
+    for name in [r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
+                                           "name LIKE 'calendar_%_locked_%'")]:
+        raw.execute(f'DROP TRIGGER "{name}"')
+    raw.execute("COMMIT")
+    raw.close()
+    book = open_book(anchored, read_only=True)
+    try:
+        assert book.upgraded is not None and book.upgraded[1] == [24]
+        report = full.run(book)
+        assert any("架构步骤" in str(f) and "0024" in str(f) for f in report.findings), report.findings
+    finally:
+        book.close()

@@ -298,6 +298,16 @@ def run(book: Book, progress: Callable[[int, int, str], None] | None = None,
 
         report.banner = (f"【{clocks.label(book.demo_day)}】这是示例县（演示数据），日期固定为 {book.demo_day.isoformat()}，"
                          "预警、时限与逾期均按这一天计算，不是真实单位的账。")
+    if book.upgraded is not None:  # the checks below judge the upgraded temporary copy: say so, and judge the gap
+        claimed, missing = book.upgraded
+        steps = "、".join(f"{n:04d}" for n in missing)
+        if missing and claimed >= max(missing):
+            report.findings.append(Finding(
+                "架构步骤", "文件", f"文件自称已到第 {claimed} 步，却缺少第 {steps} 步建立的对象或记录：这些保护在原文件中"
+                                  "不存在（被删除过）；以下各项核验的是补齐后的临时副本，原文件未改动"))
+        elif missing:
+            report.notes.append(Note(
+                "架构步骤", "文件", f"文件为旧版本格式（第 {claimed} 步），核验的是补上第 {steps} 步后的临时副本，原文件未改动"))
     checks = base_checks() + extra_checks() + list(more or [])
     ahead = _start_ahead(book, checks)
     try:

@@ -89,6 +89,8 @@ class Book:
         self._check_cancelled = False
         self._check_listeners: list[Callable[[str | None], None]] = []
         self.temp_dir: Path | None = None  # a read-only open's temporary copy, removed on close
+        # a read-only open of a file missing schema steps: (its user_version, the steps the copy had applied)
+        self.upgraded: tuple[int, list[int]] | None = None
         self._checked_by: Book | None = None  # a worker's book: the window's book runs the open-time check
         # The audit head (seq, hash) that this session's last backup covers (see backup.cover): closing takes no
         # second copy of a file unchanged since.
@@ -450,8 +452,11 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
                 db.check_integrity(conn, path)  # never upgrade a file that has not passed the full check
                 deferred = False
             if read_only:
+                upgraded = (db.user_version(conn), [n for n, _name, _p in db.pending_steps(conn)])
                 conn.close()
-                return _open_copy(path, notice, "该文件为旧版本格式，显示的是升级后的临时副本，原文件未改动。")
+                book = _open_copy(path, notice, "该文件为旧版本格式，显示的是升级后的临时副本，原文件未改动。")
+                book.upgraded = upgraded
+                return book
 
             def before(v: int) -> None:
                 if v > 0:
