@@ -42,7 +42,8 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("db", type=out_path("数据库文件"), help="要生成的示例县数据库文件（不能已存在）")
     p.add_argument("--fresh", action="store_true", help="不用程序自带的现成示例县，重新生成（约半分钟）")
     p.add_argument("--two-regimes", action="store_true",
-                   help="改为生成“示例二县”：2020 年按 xj-2019、2021 年起按 xj-2021，同一笔支付一拒一准（docs/规则集.md）")
+                   help="改为生成跨两个时期的示例县（约两分钟）：2020 年 4 月起的账，2020 年按 xj-2019、2021 年起按 xj-2021，"
+                        "同一笔支付一拒一准，每月按时签发，演示日期 2026-11-25（docs/规则集.md）")
 
 
 @COMMANDS.add("demo", "生成示例县数据库（确定性数据，用于试用和培训；演示日期固定）", _demo_args)
@@ -52,10 +53,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from app.models.store import clock as clocks
 
     if getattr(args, "two_regimes", False):
+        from app.demo.regimes import TODAY as two_today
         from app.demo.regimes import build_regimes
 
         build_regimes(args.db)
-        say(f"已生成示例二县数据库 {args.db}（2020 年按 xj-2019，2021 年起按 xj-2021）；密码均为 {demo.PASSWORD}")
+        say(f"已生成跨两个时期的示例县数据库 {args.db}（2020 年按 xj-2019，2021 年起按 xj-2021；演示日期 "
+            f"{two_today.isoformat()}）；密码均为 {demo.PASSWORD}")
         return 0
     if args.fresh:
         demo.build(args.db)

@@ -177,6 +177,12 @@ def default_location(book: Book, level: str, place: str, obj: ObjectInfo) -> str
 # -- public content ----------------------------------------------------------------------------------
 
 
+def _level_prefix(level: str, item_name: str) -> str:
+    """The level before the fund item's name, unless the name already says it (中央预算内投资 is not
+    中央中央预算内投资; 自治区农业发展专项资金 drawn at the region level is not 自治区自治区…)."""
+    return "" if item_name.startswith(level) else level
+
+
 def funding_text(book: Book, project_id: int) -> str:
     """资金来源及规模: each indicator's 文号, fund item and level, and the amount, then the total."""
     rows = book.conn.execute(
@@ -184,8 +190,8 @@ def funding_text(book: Book, project_id: int) -> str:
         "JOIN indicators i ON i.id = f.indicator_id JOIN fund_items it ON it.code = i.item "
         "WHERE f.project_id = ? ORDER BY f.id", (project_id,)).fetchall()
     levels = {s.code: s.name for s in book.rules.source_levels}
-    parts = [f"{levels.get(r['source_level'], r['source_level'])}{r['item_name']}（{r['doc_no']}）{fmt(r['amount'])} 元"
-             for r in rows]
+    parts = [f"{_level_prefix(levels.get(r['source_level'], r['source_level']), r['item_name'])}{r['item_name']}"
+             f"（{r['doc_no']}）{fmt(r['amount'])} 元" for r in rows]
     total = sum(int(r["amount"]) for r in rows)
     return ("；".join(parts) + f"；合计 {fmt(total)} 元") if parts else ""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -312,20 +313,42 @@ def install_triggers(conn: sqlite3.Connection) -> None:
 SEARCH_SOURCES = ("payees", "projects", "indicators", "payments", "notices")
 
 
+@functools.cache
+def reference_tracked() -> tuple[tuple[str, str, str, str], ...]:
+    """`tracked_tables` as this program's own migrations create it, built once on a fresh file in memory:
+    (name, key column, date expression, skipped columns). verify compares the file's list with it — a list read
+    from the file alone lets whoever deletes a row there (and the table's triggers) write with no audit record,
+    unseen by every check that walks the same list."""
+    mem = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        mem.row_factory = sqlite3.Row
+        migrate(mem)
+        return tuple((str(r[0]), str(r[1]), str(r[2] or ""), str(r[3] or "")) for r in mem.execute(
+            "SELECT name, key_column, date_expr, skip_columns FROM tracked_tables ORDER BY name"))
+    finally:
+        mem.close()
+
+
 def expected_triggers(conn: sqlite3.Connection) -> set[str]:
-    """Names of the triggers the app relies on; verify reports any that are missing."""
+    """Names of the triggers the app relies on; verify reports any that are missing (the tracked tables' ones
+    from the program's own list as well as the file's, see `reference_tracked`)."""
     names = {"audit_log_no_update", "audit_log_no_delete"}
     if user_version(conn) >= 8:
         names |= {f"search_{t}_{a}" for t in SEARCH_SOURCES for a in "iud"}
+    if user_version(conn) >= 20:  # schema/0020_audit_runs.sql: bulk imports' records, append-only too
+        names |= {"audit_runs_no_update", "audit_runs_no_delete"}
     if user_version(conn) >= 12:  # schema/0012_rule_sets.sql: a signed year keeps its rule set
         names |= {"rule_sets_locked_i", "rule_sets_locked_u", "rule_sets_locked_d",
                   "rule_set_files_no_update", "rule_set_files_no_delete"}
     if 24 in applied_steps(conn):  # schema/0024_calendar_lock.sql: days up to the last signed month stay as signed
         names |= {f"calendar_{t}_locked_{a}" for t in ("days", "years") for a in "iud"}
-    for t in tracked(conn):
-        names |= {f"fl_audit_{t['name']}_{a}" for a in "iud"}
-        if t["date_expr"]:
-            names |= {f"fl_closed_{t['name']}_{a}" for a in "iud"}
+    tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    rows = [(str(t["name"]), str(t["date_expr"] or "")) for t in tracked(conn)]
+    rows += [(name, date_expr) for name, _key, date_expr, _skip in reference_tracked() if name in tables]
+    for name, date_expr in rows:
+        names |= {f"fl_audit_{name}_{a}" for a in "iud"}
+        if date_expr:
+            names |= {f"fl_closed_{name}_{a}" for a in "iud"}
     return names
 
 
