@@ -323,7 +323,7 @@ def project_payments(book: Book, p: Period) -> Rows:
 
 
 def _approved_as_of(book: Book, codes: list[str], end: dt.date) -> dict[str, dict[str, Any]]:
-    """表5 from calc 1: each project's name, category and 计划金额 as its last version approved on or before `end`
+    """表5 (and 表8's name) from calc 1: each project's name, category and 计划金额 as its last version approved on or before `end`
     stated them (a 调整 decided later does not reach back into a signed month); a project with no version approved
     by then keeps what it has now."""
     import json
@@ -366,8 +366,10 @@ def performance_rows(book: Book, p: Period) -> Rows:
     evaluated = {r[0] for r in book.conn.execute(
         "SELECT p.code FROM perf_evaluations e JOIN projects p ON p.id = e.project_id WHERE e.evaluated_on <= ?",
         (p.end.isoformat(),))}
-    return [r | {"flag": review.monitoring_flag(r, r["project_no"] in evaluated)}
-            for r in perf_query.table8_rows(book, month=p.month)]
+    rows = perf_query.table8_rows(book, month=p.month)
+    approved = _approved_as_of(book, [str(r["project_no"]) for r in rows], p.end) if p.calc >= 1 else {}
+    return [r | {k: v for k, v in approved.get(r["project_no"], {}).items() if k == "project_name"}
+            | {"flag": review.monitoring_flag(r, r["project_no"] in evaluated)} for r in rows]
 
 
 def problem_rows(book: Book, p: Period) -> Rows:

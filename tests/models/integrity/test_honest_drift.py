@@ -214,7 +214,8 @@ def test_the_insider_who_strips_calc_from_a_new_signed_month_is_caught(tmp_path:
 
 
 def test_a_plan_adjusted_after_a_signed_month_does_not_drift_its_table5(tmp_path: Path) -> None:
-    """表5's 计划金额 of a signed month is the plan approved by its end: a later 调整 (dated after it) leaves it."""
+    """表5's 计划金额 and name (and 表8's name, 表6's 应公示数) of a signed month are the plan approved by its end:
+    a later 调整 (dated after it, here renaming the project and adding money) leaves them."""
     from app.models.payments import requests as payments
     from app.models.plan import decisions
 
@@ -243,7 +244,7 @@ def test_a_plan_adjusted_after_a_signed_month_does_not_drift_its_table5(tmp_path
         assert row["planned"] == net // 2
         book.clock = FixedClock(dt.datetime(2026, 6, 12, 9, 0))
         cc._as(book, "clerk")
-        decisions.adjust_project(book, project_id=pid, fields={}, funding=[(ind, net // 2 + 100_000_00)],
+        decisions.adjust_project(book, project_id=pid, fields={"name": "示例村产业发展项目（扩建）"}, funding=[(ind, net // 2 + 100_000_00)],
                                  decision_no="示扶组发〔2026〕8号", decision_date=dt.date(2026, 6, 10), reason="追加资金")
         # 表5 and 表6 (应公示数: the project was approved by the end of April, whatever was decided later) hold
         assert _drift(book) == []
