@@ -196,7 +196,7 @@ def spending_progress(book: Book, p: Period) -> Rows:
         got[0] += clock.net
         got[1] += clock.spent
         got[2] += clock.unspent if clock.overdue else 0
-    retention = retention_by_item(book, p.end)
+    retention = retention_by_item(book, p.end, finished_as_of=p.calc >= 1)
     split = review.carryover(book, p.year_start, p.end)
     out = []
     for r in ledger_balances(book, p):
@@ -211,8 +211,24 @@ def spending_progress(book: Book, p: Period) -> Rows:
     return out
 
 
-def retention_by_item(book: Book, as_of: dt.date) -> dict[str, int]:
-    """质保金 held back on finished projects, attributed to the items of their funding lines."""
+def _finished_after(book: Book, as_of: dt.date, finished: list[str]) -> set[int]:
+    """Projects finished now whose move to a finished status was recorded after `as_of` (the audit log dates each
+    move; statuses only move forward): a month's 质保金 must not change when a project is finished after it."""
+    later = set()
+    rows = book.conn.execute(
+        f"""SELECT p.id, (SELECT min(a.at) FROM audit_log a WHERE a.tbl = 'projects' AND a.row_key = CAST(p.id AS TEXT)
+                          AND json_extract(a.after, '$.status') IN ({",".join("?" * len(finished))}))
+            FROM projects p WHERE p.retention_bp > 0 AND p.status IN ({",".join("?" * len(finished))})""",
+        (*finished, *finished)).fetchall()
+    for project_id, first_at in rows:
+        if first_at is not None and str(first_at)[:10] > as_of.isoformat():
+            later.add(int(project_id))
+    return later
+
+
+def retention_by_item(book: Book, as_of: dt.date, *, finished_as_of: bool = False) -> dict[str, int]:
+    """质保金 held back on finished projects, attributed to the items of their funding lines. `finished_as_of` (calc 1):
+    only projects whose finishing was recorded by `as_of` — months signed before it counted today's status."""
     finished = [s.code for s in book.rules_on(as_of).project_statuses[3:]]
     retention_kinds = [k.code for k in book.rules_on(as_of).payment.kinds if k.retention]
     if not finished or not retention_kinds:
@@ -226,8 +242,9 @@ def retention_by_item(book: Book, as_of: dt.date) -> dict[str, int]:
             FROM projects p WHERE p.retention_bp > 0 AND p.contract_amount > 0
             AND p.status IN ({",".join("?" * len(finished))})""",
         (as_of.isoformat(), as_of.isoformat(), *retention_kinds, *finished)).fetchall()
+    later = _finished_after(book, as_of, finished) if finished_as_of else set()
     for project_id, amount in rows:
-        if amount <= 0:
+        if amount <= 0 or int(project_id) in later:
             continue
         lines = book.conn.execute(
             "SELECT i.item, sum(f.amount) FROM project_funding f JOIN indicators i ON i.id = f.indicator_id "
