@@ -29,10 +29,10 @@ export WINEPREFIX=$CACHE/wineprefix WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRID
 WINE=/usr/lib/wine/wine64
 WINESERVER=/usr/lib/wine/wineserver64
 # Every Wine command has a time limit, so a hung program or wineserver cannot eat CI's 90 minutes: one command
-# (build, selftest, verify …) FUNDLEDGER_WIN_CMD_TIMEOUT s, one pytest shard FUNDLEDGER_WIN_TEST_TIMEOUT s.
+# (build, selftest, verify …) FUNDLEDGER_WIN_CMD_TIMEOUT s (900; the build took 390 s at load 11 on 2 cores, 80 s unloaded), one pytest shard FUNDLEDGER_WIN_TEST_TIMEOUT s.
 # On any exit (a failure, a limit, SIGTERM from .ci/run's limit on the whole leg) the prefix's wineserver and every
 # Windows process still in it are killed, and the work folder is removed.
-CMD_TIMEOUT=${FUNDLEDGER_WIN_CMD_TIMEOUT:-600}
+CMD_TIMEOUT=${FUNDLEDGER_WIN_CMD_TIMEOUT:-900}
 TEST_TIMEOUT=${FUNDLEDGER_WIN_TEST_TIMEOUT:-1500}
 HAVE_LOCK=0
 cleanup() {  # the prefix's wineserver is ours to kill only while we hold the cache's lock
