@@ -1,4 +1,4 @@
-"""The bureau file itself: `init`, `demo`, `verify`, `search`, `check-package`, `backup`, `backups`."""
+"""The bureau file itself: `init`, `demo`, `verify`, `search`, `check-package`, `backup`, `backups`, `calendar`."""
 
 from __future__ import annotations
 
@@ -163,3 +163,31 @@ def cmd_backups(args: argparse.Namespace) -> int:
     return 0
 
 
+
+
+def _calendar_args(p: argparse.ArgumentParser) -> None:
+    _user_arg(p)
+    p.add_argument("--import", dest="import_file", type=Path, metavar="文件",
+                   help="导入节假日文件（与 resources/holidays/holidays.toml 格式相同：[[years]] year、notice、holidays、workdays）")
+    p.add_argument("--reason", default="", help="更正理由：该年已有签发月份时须由局长填写（如补发的调休通知文号）")
+
+
+@COMMANDS.add("calendar", "工作日历：列出已录入的年度并提示缺少的年度；--import 导入国务院办公厅通知的节假日文件", _calendar_args)
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from app.models.store import holidays
+
+    book = open_book(args.db, read_only=args.import_file is None)
+    try:
+        if args.import_file is not None:
+            login_from_args(book, args)
+            for year, changed in sorted(holidays.import_file(book, args.import_file, reason=args.reason).items()):
+                say(f"{year} 年：已导入，改动 {len(changed)} 天" + (f"（{'；'.join(changed[:5])}{'…' if len(changed) > 5 else ''}）"
+                                                             if changed else ""))
+        for y in holidays.years(book):
+            say(f"{y['year']}  放假 {y['holidays']} 天  调休上班 {y['workdays']} 天  {y['notice']}（{y['source']}）")
+        notice = holidays.calendar_notice(book, book.today())
+    finally:
+        book.close(backup=False)
+    if notice:
+        say(f"注意：{notice}")
+    return 0

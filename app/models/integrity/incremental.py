@@ -18,6 +18,7 @@ the program with the triggers dropped and put back, leaving its count and the lo
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -30,7 +31,7 @@ from app.models.store.audit import Finding
 from app.models.store.book import Book
 
 LIMIT = ("增量核验只检查锚点之后写入的记录和行、锚点之后对已结账月份的改动、各表行数、触发器、密码、签名、已签发月份"
-         "的数据哈希与规则集；锚点之前的旧行若在触发器被删除后改动又恢复触发器，只有完整核验（fundledger verify）能查出。"
+         "的数据哈希、规则集与工作日历；锚点之前的旧行若在触发器被删除后改动又恢复触发器，只有完整核验（fundledger verify）能查出。"
          "锚点本身只是审计链中的一条记录，没有密钥保护：持有文件的人可以伪造锚点或在锚点之后重新计算哈希链，"
          "这只有完整核验（重新汇总并重现已签发月份、核对局长签名）能查出。审计人员请用完整核验。")
 
@@ -173,10 +174,11 @@ def signed_data(conn: sqlite3.Connection) -> Iterator[Finding]:
     the file now assigns to its year: the window carries balances forward from that data and checks payments
     under that rule set, so neither may change behind a sign-off (the full verify re-creates the files too)."""
     from app.models.reports import snapshot
-    from app.models.store import rule_years
+    from app.models.store import holidays, rule_years
 
     live: dict[int, str] = {}
-    for row in conn.execute("SELECT month, version, data, data_sha256, json_extract(data, '$.rule_set') AS rule_set "
+    for row in conn.execute("SELECT month, version, data, data_sha256, json_extract(data, '$.rule_set') AS rule_set, "
+                            "json_extract(data, '$.calendar') AS calendar "
                             "FROM signoffs WHERE status = 'signed' ORDER BY month, version"):
         where = f"{row['month']} 第 {row['version']} 版签发数据"
         if snapshot.digest(str(row["data"])) != row["data_sha256"]:
@@ -189,6 +191,11 @@ def signed_data(conn: sqlite3.Connection) -> Iterator[Finding]:
                 live[year] = f"{rules.label} {rules.file_hash}"
             if live[year] != row["rule_set"]:
                 yield Finding("规则集", where, f"该月所属年度的规则集与签发时不同（签发时 {row['rule_set']}，现在 {live[year]}）")
+        if row["calendar"]:  # the holidays its deadlines were counted with (store/holidays.digest_through)
+            through = dt.date.fromisoformat(str(row["calendar"])[:10])
+            if holidays.digest_through(conn, through) != row["calendar"]:
+                yield Finding("工作日历", where, f"该月所依据的工作日历（截至 {through.isoformat()} 的节假日与调休）"
+                                              "与签发时不同：签发后节假日被改动过，该月的下达时限与逾期结论随之改变")
 
 
 def checks(anchor: Anchor) -> list[tuple[str, full.Check]]:

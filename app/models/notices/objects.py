@@ -92,11 +92,23 @@ def info(book: Book, object_type: str, object_id: int) -> ObjectInfo | None:
     return infos(book, object_type, [object_id]).get(object_id)
 
 
+def kind_object(book: Book, kind: str, year: int | None = None) -> str | None:
+    """What a notice of `kind` is about: the object of the rule set's publishing duties of that kind ([[duties]],
+    issue #17; the rule set of `year`, default the current one), else the program's own four kinds; None: unknown."""
+    rules = book.rules if year is None else book.rules_for(year)
+    return next((d.object for d in rules.duties if d.kind == kind), None) or KIND_OBJECT.get(kind)
+
+
+def is_project_kind(book: Book, kind: str, year: int | None = None) -> bool:
+    """Whether a notice of `kind` is a project notice (carries the project-notice fields)."""
+    return kind in PROJECT_KINDS or kind_object(book, kind, year) == "project"
+
+
 def require(book: Book, kind: str, object_type: str, object_id: object) -> ObjectInfo:
     """The object a notice of `kind` is about; refuses a wrong type or a missing object (nothing written)."""
-    if kind not in KIND_OBJECT:
+    want = kind_object(book, kind)
+    if want is None:
         raise ValidationError(f"本程序不支持公示类别“{kind}”", field="公示类别")
-    want = KIND_OBJECT[kind]
     if object_type != want:
         raise ValidationError(f"“{kind_name(book, kind)}”的公示对象应为{OBJECT_NAMES[want]}", field=FIELD)
     if isinstance(object_id, bool) or not isinstance(object_id, int) or object_id < 1:

@@ -443,8 +443,7 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
             db.check_identity(conn, path)
         else:
             db.check_integrity(conn, path)
-        version = db.user_version(conn)
-        if version < db.latest_version():
+        if db.needs_migration(conn):  # a step missing, also one numbered below the file's user_version
             if deferred:
                 db.check_integrity(conn, path)  # never upgrade a file that has not passed the full check
                 deferred = False
