@@ -493,6 +493,26 @@ def child_g_package(db: Path, month: str) -> Result:
     return {"times": [seconds], "cpu": [cpu], "peak_mb": peak_mb()}
 
 
+def child_g_tables(db: Path, month: str) -> Result:
+    """Each of the nine tables' row source for `month` on its own (CPU seconds, best of 3 in this process), the
+    way the package reads them (carried from the last signed month where a table does) — which tables still
+    cost the history."""
+    from app.models.reports import sources
+
+    book = open_real(db, read_only=True)
+    out: dict[str, float] = {}
+    for name, fn in sources.all_sources().items():
+        best = float("inf")
+        for _ in range(3):
+            p = sources.Period(book, month)
+            c = time.process_time()
+            fn(book, p)
+            best = min(best, time.process_time() - c)
+        out[name] = best
+    book.close(backup=False)
+    return {"tables": out, "peak_mb": peak_mb()}
+
+
 def child_main(argv: list[str]) -> None:
     p = argparse.ArgumentParser()
     p.add_argument("measure")
@@ -517,6 +537,7 @@ def child_main(argv: list[str]) -> None:
         "g_warnings": lambda: child_g_warnings(a.db),
         "g_verify": lambda: child_g_verify(a.db),
         "g_package": lambda: child_g_package(a.db, a.month),
+        "g_tables": lambda: child_g_tables(a.db, a.month),
     }
     result = fns[a.measure]()
     print("RESULT " + json.dumps(result, ensure_ascii=False), flush=True)
@@ -624,7 +645,11 @@ def county_facts(db: Path) -> dict[str, Any]:
         conn.close()
 
 
-def measure_county(db: Path, work: Path, runs: int, label: str, step: Callable[[str], None]) -> dict[str, list[float]]:
+GROWTH_PARTS = ("open", "warnings", "verify", "package", "freeze", "tables", "filter")
+
+
+def measure_county(db: Path, work: Path, runs: int, label: str, step: Callable[[str], None],
+                   parts: tuple[str, ...] = GROWTH_PARTS) -> dict[str, list[float]]:
     """Every figure of one county, `runs` times each (verify's freeze once); the writers on fresh copies."""
     got: dict[str, list[float]] = {}
 
@@ -640,47 +665,63 @@ def measure_county(db: Path, work: Path, runs: int, label: str, step: Callable[[
 
     warnings.recompute(book, as_of=AS_OF)
     book.close(backup=False)
+    from app.models.store.backup import backup_dir
+
+    shutil.rmtree(backup_dir(prepared), ignore_errors=True)  # an older county is upgraded on this first open
     for k in range(runs):
         copy = work / f"{label}-{k}.db"
         shutil.copy(prepared, copy)
-        step(f"{label}：第 {k + 1} 次：打开到首次绘制、当天预警自动重新计算、各页首次绘制")
-        r = spawn("g_open", "app", str(copy))
-        add("first", r["first"])
-        add("ready", r["ready"])
-        add("freeze_open", r["freeze"])
-        add("perf_tab", r["tabs"].get("绩效目标", float("nan")))
-        add("peak", r["peak_mb"])
-        for name, seconds in r["tabs"].items():
-            add(f"tab:{name}", seconds)
-        step(f"{label}：第 {k + 1} 次：预警（新的一天全部检测、记一笔账后增量）")
-        r = spawn("g_warnings", "app", str(copy))
-        add("warn_first", r["first"])
-        add("warn_again", r["again"])
-        add("peak", r["peak_mb"])
-        step(f"{label}：第 {k + 1} 次：完整核验、记下锚点、记一笔账、增量核验")
-        r = spawn("g_verify", "app", str(copy))
-        add("verify_full", r["full"])
-        add("verify_inc", r["inc"])
-        add("peak", r["peak_mb"])
-        copy.unlink()
-        step(f"{label}：第 {k + 1} 次：报送包预览稿 {MONTH} 与 2026-11、重新生成已签发的 {MONTH}、名册")
-        for month, key in ((MONTH, "preview"), ("2026-11", "preview_next")):
-            r = spawn("g_package", "app", str(prepared), "--month", month)
-            add(key, r["times"][0])
+        if "open" in parts:
+            step(f"{label}：第 {k + 1} 次：打开到首次绘制、当天预警自动重新计算、各页首次绘制")
+            r = spawn("g_open", "app", str(copy))
+            add("first", r["first"])
+            add("ready", r["ready"])
+            add("freeze_open", r["freeze"])
+            add("perf_tab", r["tabs"].get("绩效目标", float("nan")))
             add("peak", r["peak_mb"])
-        r = spawn("package", "export", str(prepared))
-        add("export", r["times"][0])
-        r = spawn("roster", "app", str(prepared))
-        add("roster", r["times"][0])
-        step(f"{label}：第 {k + 1} 次：生成预览稿时的界面冻结")
-        r = spawn("freeze", "app", str(prepared), "--work", "package")
-        add("freeze_package", r["times"][0])
-    step(f"{label}：筛选支付申请、verify 时的界面冻结")
-    r = spawn("filter", "app", str(prepared), "--runs", str(max(runs, 6)))
-    got["filter"] = r["times"]
-    r = spawn("freeze", "app", str(prepared), "--work", "verify")
-    add("freeze_verify", r["times"][0])
-    add("peak", r["peak_mb"])
+            for name, seconds in r["tabs"].items():
+                add(f"tab:{name}", seconds)
+        if "warnings" in parts:
+            step(f"{label}：第 {k + 1} 次：预警（新的一天全部检测、记一笔账后增量）")
+            r = spawn("g_warnings", "app", str(copy))
+            add("warn_first", r["first"])
+            add("warn_again", r["again"])
+            add("peak", r["peak_mb"])
+        if "verify" in parts:
+            step(f"{label}：第 {k + 1} 次：完整核验、记下锚点、记一笔账、增量核验")
+            r = spawn("g_verify", "app", str(copy))
+            add("verify_full", r["full"])
+            add("verify_inc", r["inc"])
+            add("peak", r["peak_mb"])
+        copy.unlink()
+        if "package" in parts:
+            step(f"{label}：第 {k + 1} 次：报送包预览稿 {MONTH} 与 2026-11、重新生成已签发的 {MONTH}、名册")
+            for month, key in ((MONTH, "preview"), ("2026-11", "preview_next")):
+                r = spawn("g_package", "app", str(prepared), "--month", month)
+                add(key, r["times"][0])
+                add("peak", r["peak_mb"])
+            r = spawn("package", "export", str(prepared))
+            add("export", r["times"][0])
+            r = spawn("roster", "app", str(prepared))
+            add("roster", r["times"][0])
+        if "freeze" in parts:
+            step(f"{label}：第 {k + 1} 次：生成预览稿时的界面冻结")
+            r = spawn("freeze", "app", str(prepared), "--work", "package")
+            add("freeze_package", r["times"][0])
+    if "tables" in parts:
+        step(f"{label}：九张表各自的行来源（2026-11，CPU 秒）")
+        r = spawn("g_tables", "app", str(prepared), "--month", "2026-11")
+        for name, seconds in r["tables"].items():
+            add(f"table:{name}", seconds)
+    if "filter" in parts:
+        step(f"{label}：筛选支付申请")
+        r = spawn("filter", "app", str(prepared), "--runs", str(max(runs, 6)))
+        got["filter"] = r["times"]
+    if "freeze" in parts:
+        step(f"{label}：verify 时的界面冻结")
+        r = spawn("freeze", "app", str(prepared), "--work", "verify")
+        add("freeze_verify", r["times"][0])
+        add("peak", r["peak_mb"])
     prepared.unlink()
     return got
 
@@ -711,6 +752,7 @@ def growth_main(args: argparse.Namespace) -> int:
     scale = 0.005 if args.quick else args.scale
     runs = 1 if args.quick and args.runs == 5 else (3 if args.runs == 5 else args.runs)
     folder = args.cache or CACHE
+    parts = tuple(p for p in GROWTH_PARTS if not args.only or p in args.only.split(","))
     t_all = time.perf_counter()
     loads: list[float] = [os.getloadavg()[0]]
 
@@ -725,7 +767,7 @@ def growth_main(args: argparse.Namespace) -> int:
     got: dict[str, dict[str, list[float]]] = {}
     try:
         for which, db in (("small", small), ("large", large)):
-            got[which] = measure_county(db, work, runs, f"{facts[which]['years']} 年", step)
+            got[which] = measure_county(db, work, runs, f"{facts[which]['years']} 年", step, parts)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     step("完成")
@@ -772,6 +814,20 @@ def growth_main(args: argparse.Namespace) -> int:
         if a and b and name != "绩效目标":
             print(f"| 切换到“{name}”首次绘制 | {cell(a, 's')} | {cell(b, 's')} | {statistics.median(b) / statistics.median(a):.2f}× "
                   f"| ≤ 0.3 s | {'达标' if statistics.median(b) <= 0.3 else '未达标'} |")
+    from app.models.reports import definitions
+
+    titles = {t.source: f"{t.id} {t.title}" for t in definitions.load().tables}
+    names = sorted((k[6:] for k in got["large"] if k.startswith("table:")), key=lambda n: titles.get(n, n))
+    if names:
+        print()
+        print("九张表各自的行来源，2026-11（最后签发月 2026-10 之后的月份），CPU 秒，同一进程 3 次取最小：")
+        print()
+        print(f"| 表 | {ys} 年 | {yl} 年 | 增长 |")
+        print("|---|---:|---:|---:|")
+        for name in names:
+            a, b = got["small"][f"table:{name}"][0], got["large"][f"table:{name}"][0]
+            ratio = f"{b / a:.2f}×" if a >= 0.001 else "—"
+            print(f"| {titles.get(name, name)}（{name}） | {a:.3f} | {b:.3f} | {ratio} |")
     print()
     print("全部达标。" if not missed else "未达标：" + "；".join(missed))
     print(f"总用时 {time.perf_counter() - t_all:.0f} s")
@@ -786,7 +842,8 @@ def main() -> int:
     parser.add_argument("--db", type=Path, help="a county from make_county.py (else one is generated)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="smoke run: 5 % county, 10,000 treasury rows, 3 runs")
-    parser.add_argument("--only", default="", help="comma-separated: open,filter,warnings,package,import,verify,freeze")
+    parser.add_argument("--only", default="", help="comma-separated: open,filter,warnings,package,import,verify,freeze"
+                                                   " (--growth: open,warnings,verify,package,freeze,tables,filter)")
     parser.add_argument("--keep-copy", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--import-rows", type=int, default=None)
     parser.add_argument("--baseline-rows", type=int, default=2_000, help="per-row-commit baseline rows (extrapolated)")
