@@ -1,7 +1,8 @@
 """Issue #9: every figure on the large county, each against a naive baseline measured in the same run.
 
     .venv/bin/python benchmarks/run.py [--db COUNTY.db] [--runs 5] [--quick] [--only paint,filter,…]
-    .venv/bin/python benchmarks/run.py --growth [--scale 1] [--runs 3] [--small 5y.db --large 15y.db] [--quick]
+    .venv/bin/python benchmarks/run.py --growth [--scale 1] [--runs 3] [--verify-runs N] [--small 5y.db --large 15y.db]
+                                      [--quick] [--only open,warnings,verify,package,freeze,tables,filter,freeze_verify]
 
 --growth (issue #22 item 4): the 5-year and the 15-year county (make_county.py --years 5 / 15, generated once
 at low priority and kept in /tmp/fundledger-bench, never in the repository) measured side by side in one run,
@@ -645,12 +646,14 @@ def county_facts(db: Path) -> dict[str, Any]:
         conn.close()
 
 
-GROWTH_PARTS = ("open", "warnings", "verify", "package", "freeze", "tables", "filter")
+GROWTH_PARTS = ("open", "warnings", "verify", "package", "freeze", "tables", "filter", "freeze_verify")
+DEFAULT_PARTS = GROWTH_PARTS[:-1]  # the GUI stall during a full verify costs one more full verify: on request
 
 
 def measure_county(db: Path, work: Path, runs: int, label: str, step: Callable[[str], None],
-                   parts: tuple[str, ...] = GROWTH_PARTS) -> dict[str, list[float]]:
-    """Every figure of one county, `runs` times each (verify's freeze once); the writers on fresh copies."""
+                   parts: tuple[str, ...] = DEFAULT_PARTS, verify_runs: int = 1) -> dict[str, list[float]]:
+    """Every figure of one county, `runs` times each (the full and incremental verify `verify_runs` times: on a
+    loaded shared machine one full verify of the 15-year county takes minutes); the writers on fresh copies."""
     got: dict[str, list[float]] = {}
 
     def add(key: str, value: float) -> None:
@@ -675,6 +678,7 @@ def measure_county(db: Path, work: Path, runs: int, label: str, step: Callable[[
             step(f"{label}：第 {k + 1} 次：打开到首次绘制、当天预警自动重新计算、各页首次绘制")
             r = spawn("g_open", "app", str(copy))
             add("first", r["first"])
+            add("cpu:first", r["cpu"])
             add("ready", r["ready"])
             add("freeze_open", r["freeze"])
             add("perf_tab", r["tabs"].get("绩效目标", float("nan")))
@@ -685,13 +689,17 @@ def measure_county(db: Path, work: Path, runs: int, label: str, step: Callable[[
             step(f"{label}：第 {k + 1} 次：预警（新的一天全部检测、记一笔账后增量）")
             r = spawn("g_warnings", "app", str(copy))
             add("warn_first", r["first"])
+            add("cpu:warn_first", r["first_cpu"])
             add("warn_again", r["again"])
+            add("cpu:warn_again", r["again_cpu"])
             add("peak", r["peak_mb"])
-        if "verify" in parts:
+        if "verify" in parts and k < verify_runs:
             step(f"{label}：第 {k + 1} 次：完整核验、记下锚点、记一笔账、增量核验")
             r = spawn("g_verify", "app", str(copy))
             add("verify_full", r["full"])
+            add("cpu:verify_full", r["full_cpu"])
             add("verify_inc", r["inc"])
+            add("cpu:verify_inc", r["inc_cpu"])
             add("peak", r["peak_mb"])
         copy.unlink()
         if "package" in parts:
@@ -699,6 +707,7 @@ def measure_county(db: Path, work: Path, runs: int, label: str, step: Callable[[
             for month, key in ((MONTH, "preview"), ("2026-11", "preview_next")):
                 r = spawn("g_package", "app", str(prepared), "--month", month)
                 add(key, r["times"][0])
+                add(f"cpu:{key}", r["cpu"][0])
                 add("peak", r["peak_mb"])
             r = spawn("package", "export", str(prepared))
             add("export", r["times"][0])
@@ -717,7 +726,7 @@ def measure_county(db: Path, work: Path, runs: int, label: str, step: Callable[[
         step(f"{label}：筛选支付申请")
         r = spawn("filter", "app", str(prepared), "--runs", str(max(runs, 6)))
         got["filter"] = r["times"]
-    if "freeze" in parts:
+    if "freeze_verify" in parts:
         step(f"{label}：verify 时的界面冻结")
         r = spawn("freeze", "app", str(prepared), "--work", "verify")
         add("freeze_verify", r["times"][0])
@@ -752,7 +761,7 @@ def growth_main(args: argparse.Namespace) -> int:
     scale = 0.005 if args.quick else args.scale
     runs = 1 if args.quick and args.runs == 5 else (3 if args.runs == 5 else args.runs)
     folder = args.cache or CACHE
-    parts = tuple(p for p in GROWTH_PARTS if not args.only or p in args.only.split(","))
+    parts = tuple(p for p in GROWTH_PARTS if p in args.only.split(",")) if args.only else DEFAULT_PARTS
     t_all = time.perf_counter()
     loads: list[float] = [os.getloadavg()[0]]
 
@@ -767,7 +776,8 @@ def growth_main(args: argparse.Namespace) -> int:
     got: dict[str, dict[str, list[float]]] = {}
     try:
         for which, db in (("small", small), ("large", large)):
-            got[which] = measure_county(db, work, runs, f"{facts[which]['years']} 年", step, parts)
+            got[which] = measure_county(db, work, runs, f"{facts[which]['years']} 年", step, parts,
+                                        verify_runs=runs if args.verify_runs is None else args.verify_runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     step("完成")
@@ -778,8 +788,8 @@ def growth_main(args: argparse.Namespace) -> int:
     print(f"县：{small.name}（{ys} 年）与 {large.name}（{yl} 年），scale={scale:g}；每项 {runs} 次的中位数（最小–最大），"
           f"两县在同一次运行中测量；增长 = {yl} 年 / {ys} 年。")
     print()
-    print(f"| 项目 | {ys} 年 | {yl} 年 | 增长 | 目标（{yl} 年） | 结果 |")
-    print("|---|---|---|---:|---|---|")
+    print(f"| 项目 | {ys} 年 | {yl} 年 | 增长 | 目标（{yl} 年） | 结果 | CPU s {ys} 年 | CPU s {yl} 年 | CPU 增长 |")
+    print("|---|---|---|---:|---|---|---:|---:|---:|")
 
     def cell(values: list[float], unit: str) -> str:
         f = (lambda v: f"{v:,.0f}") if unit == "MB" else (lambda v: f"{v:.3f}" if v < 10 else f"{v:.1f}")
@@ -787,11 +797,11 @@ def growth_main(args: argparse.Namespace) -> int:
             else f(values[0])
 
     size_s, size_l = fs["mb"], fl["mb"]
-    print(f"| 文件大小 MB | {size_s:,.0f} | {size_l:,.0f} | {size_l / size_s:.2f}× | — | |")
-    print(f"| 每年文件大小 MB | {size_s / ys:,.0f} | {size_l / yl:,.0f} | {size_l / yl / (size_s / ys):.2f}× | — | |")
-    print(f"| 审计记录条数 | {fs['audit']:,} | {fl['audit']:,} | {fl['audit'] / fs['audit']:.2f}× | — | |")
+    print(f"| 文件大小 MB | {size_s:,.0f} | {size_l:,.0f} | {size_l / size_s:.2f}× | — | | | | |")
+    print(f"| 每年文件大小 MB | {size_s / ys:,.0f} | {size_l / yl:,.0f} | {size_l / yl / (size_s / ys):.2f}× | — | | | | |")
+    print(f"| 审计记录条数 | {fs['audit']:,} | {fl['audit']:,} | {fl['audit'] / fs['audit']:.2f}× | — | | | | |")
     print(f"| 专账记录（其中 {MONTH}） | {fs['ledger']:,}（{fs['month_ledger']:,}） | {fl['ledger']:,}（{fl['month_ledger']:,}） "
-          f"| {fl['ledger'] / fs['ledger']:.2f}× | — | |")
+          f"| {fl['ledger'] / fs['ledger']:.2f}× | — | | | | |")
     missed = []
     for key, label, target, unit in GROWTH_ROWS:
         a, b = got["small"].get(key), got["large"].get(key)
@@ -807,13 +817,16 @@ def growth_main(args: argparse.Namespace) -> int:
             if mb > target:
                 missed.append(label)
         shown = "—" if target is None else f"≤ {target:g} {unit}"
-        print(f"| {label} | {cell(a, unit)} | {cell(b, unit)} | {growth} | {shown} | {verdict} |")
+        ca, cb = got["small"].get(f"cpu:{key}"), got["large"].get(f"cpu:{key}")
+        cpu = (f" {statistics.median(ca):.3f} | {statistics.median(cb):.3f} | "
+               f"{statistics.median(cb) / max(statistics.median(ca), 1e-9):.2f}× |") if ca and cb else " | | |"
+        print(f"| {label} | {cell(a, unit)} | {cell(b, unit)} | {growth} | {shown} | {verdict} |{cpu}")
     tabs = sorted({k[4:] for k in got["large"] if k.startswith("tab:")})
     for name in tabs:
         a, b = got["small"].get(f"tab:{name}"), got["large"].get(f"tab:{name}")
         if a and b and name != "绩效目标":
             print(f"| 切换到“{name}”首次绘制 | {cell(a, 's')} | {cell(b, 's')} | {statistics.median(b) / statistics.median(a):.2f}× "
-                  f"| ≤ 0.3 s | {'达标' if statistics.median(b) <= 0.3 else '未达标'} |")
+                  f"| ≤ 0.3 s | {'达标' if statistics.median(b) <= 0.3 else '未达标'} | | | |")
     from app.models.reports import definitions
 
     titles = {t.source: f"{t.id} {t.title}" for t in definitions.load().tables}
@@ -852,6 +865,8 @@ def main() -> int:
     parser.add_argument("--small", type=Path, help="--growth: the 5-year county (else cached/generated)")
     parser.add_argument("--large", type=Path, help="--growth: the 15-year county (else cached/generated)")
     parser.add_argument("--scale", type=float, default=1.0, help="--growth: make_county's --scale of both counties")
+    parser.add_argument("--verify-runs", type=int, help="--growth: full + incremental verify this many times "
+                                                            "(default --runs; each full verify of 15 years is long)")
     parser.add_argument("--cache", type=Path, help=f"--growth: where the counties are kept (default {CACHE})")
     args = parser.parse_args()
     if args.growth:
