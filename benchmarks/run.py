@@ -781,6 +781,7 @@ def growth_main(args: argparse.Namespace) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     step("完成")
+    (folder / "growth-results.json").write_text(json.dumps({"facts": facts, "got": got}, ensure_ascii=False))
     fs, fl = facts["small"], facts["large"]
     ys, yl = fs["years"], fl["years"]
     print()
