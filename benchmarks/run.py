@@ -778,6 +778,7 @@ def growth_main(args: argparse.Namespace) -> int:
         for which, db in (("small", small), ("large", large)):
             got[which] = measure_county(db, work, runs, f"{facts[which]['years']} 年", step, parts,
                                         verify_runs=runs if args.verify_runs is None else args.verify_runs)
+            (folder / "growth-results.json").write_text(json.dumps({"facts": facts, "got": got}, ensure_ascii=False))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     step("完成")
