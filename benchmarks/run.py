@@ -370,7 +370,8 @@ def child_g_open(db: Path) -> Result:
     ran beside it); then every other tab's first paint (绩效目标 among them)."""
     from PySide6.QtCore import QElapsedTimer, QTimer
 
-    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="fl-settings-")  # no remembered tab: opens on 监控预警
+    settings_dir = tempfile.mkdtemp(prefix="fl-settings-")
+    os.environ["XDG_CONFIG_HOME"] = settings_dir  # no remembered tab: the window opens on 监控预警
     app = qt_app()
     from app.ui.dashboard.tab import DashboardTab
     from app.ui.shell import main_window
@@ -417,6 +418,7 @@ def child_g_open(db: Path) -> Result:
 
     ops.settle(book)
     book.close(backup=False)
+    shutil.rmtree(settings_dir, ignore_errors=True)
     return {"first": first, "cpu": cpu, "ready": ready, "freeze": max(gaps, default=0) / 1000,
             "recomputed": recomputed, "tabs": tabs, "peak_mb": peak_mb()}
 
