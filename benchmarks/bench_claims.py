@@ -3,6 +3,13 @@ measured in the same run (target on the full county — 1,000,000 real-name line
 in the background).
 
     .venv/bin/python benchmarks/bench_claims.py --db COUNTY.db [--runs 5] [--naive-lines N]
+    .venv/bin/python benchmarks/bench_claims.py --db COUNTY.db --incremental [--runs 3] [--days 1]
+
+--incremental measures what the dashboard's background run does after a day of work: the whole W11–W16 run is
+stored for the day before the county's last payment day (`--days` earlier), then the run for the last day (that
+day's payments entered) is timed incrementally (`claims_incremental`: the changed payments' persons, accounts and
+payees only, the stored findings kept for the rest; W16 whole) against the whole run on the same day, in the same
+process; and the two results must be equal.
 
 COUNTY.db is made by `benchmarks/make_county.py OUT.db --scale 0.1 --no-sign` (100,000 lines); a copy is used, so
 the county is left as it was. The copy gets the two rosters the checks compare with, written in one system
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import statistics
@@ -32,11 +40,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from app.models.store import users  # noqa: E402
 from app.models.store.book import Book, open_book  # noqa: E402
 from app.models.warnings import claims_detectors as claims  # noqa: E402
+from app.models.warnings import claims_incremental, engine, registry  # noqa: E402
 from app.models.warnings.base import Context  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 25)
+PASSWORD = "bench-pass-1"  # make_county's chief
 CODES = ("W11", "W12", "W13", "W14", "W15")
 
 
@@ -113,12 +124,107 @@ def naive(book: Book, limit: int | None) -> tuple[float, int, dict[str, int]]:
     return time.perf_counter() - start, len(lines), counts
 
 
+INCREMENTAL_CODES = ("W11", "W12", "W13", "W14", "W15", "W16")
+
+
+def _whole(book: Book, day: dt.date) -> tuple[dict[str, list[engine.Finding]], dict[str, list[str]]]:
+    """Every claims detector run whole on `day`, with the tables each read (as the engine records them)."""
+    names = {w.code: w.detector for w in book.rules_on(day).warnings}
+    found: dict[str, list[engine.Finding]] = {}
+    reads: dict[str, list[str]] = {}
+    for code in INCREMENTAL_CODES:
+        seen: set[str] = set()
+        book.conn.set_authorizer(engine._recorder(seen))
+        try:
+            found[code] = list(registry.BY_NAME[names[code]](Context(book, day)))
+        finally:
+            book.conn.set_authorizer(None)
+        reads[code] = sorted(seen | set(engine.ALWAYS_READ))
+    return found, reads
+
+
+def _incremental(book: Book, day: dt.date) -> tuple[dict[str, list[engine.Finding]], int]:
+    """The claims part of `engine.detect_incremental` on `day` after the stored run: delta, kept findings, re-runs."""
+    previous = engine.last_run(book)
+    assert previous is not None
+    before = json.loads(previous["reads"])
+    delta = engine._claims_delta(book, previous, engine._log_range(book, previous, before), day)
+    assert delta is not None, "the stored run gives no audit anchor"
+    names = {w.code: w.detector for w in book.rules_on(day).warnings}
+    out: dict[str, list[engine.Finding]] = {}
+    for code in INCREMENTAL_CODES:
+        got = claims_incremental.run(Context(book, day), code, names[code], delta, before[code])
+        out[code] = got if got is not None else list(registry.BY_NAME[names[code]](Context(book, day)))
+    return out, len(delta.payments)
+
+
+def _same(a: list[engine.Finding], b: list[engine.Finding]) -> bool:
+    def k(f: engine.Finding) -> tuple[object, ...]:
+        return (f.key, f.amount, f.detail, f.object_label, f.since, f.project_id, f.object_id)
+    return sorted(map(k, a)) == sorted(map(k, b))
+
+
+def incremental_main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        copy = Path(tmp) / "county.db"
+        shutil.copy2(args.db, copy)
+        book = open_book(copy)
+        try:
+            add_rosters(book)
+            users.login(book, "chief", PASSWORD)  # the stored run is written as the dashboard's would be
+            last = book.conn.execute("SELECT max(pay_date) FROM payments WHERE status = 'paid'").fetchone()[0]
+            day = dt.date.fromisoformat(last)
+            start = day - dt.timedelta(days=args.days)
+            total = book.conn.execute("SELECT count(*) FROM real_name_lines").fetchone()[0]
+            n_pay = book.conn.execute("SELECT count(*) FROM payments").fetchone()[0]
+            found, reads = _whole(book, start)
+            head = book.conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+            engine.recompute(book, as_of=start, findings=[f for v in found.values() for f in v],
+                             reads={**reads, engine.AUDIT_SEQ: [str(head)]})
+            whole_t: list[float] = []
+            inc_t: list[float] = []
+            whole_cpu: list[float] = []
+            inc_cpu: list[float] = []
+            whole: dict[str, list[engine.Finding]] = {}
+            inc: dict[str, list[engine.Finding]] = {}
+            changed = 0
+            for _ in range(args.runs):
+                t, c = time.perf_counter(), time.process_time()
+                whole, _r = _whole(book, day)
+                whole_t.append(time.perf_counter() - t)
+                whole_cpu.append(time.process_time() - c)
+                t, c = time.perf_counter(), time.process_time()
+                inc, changed = _incremental(book, day)
+                inc_t.append(time.perf_counter() - t)
+                inc_cpu.append(time.process_time() - c)
+            equal = all(_same(whole[c], inc[c]) for c in INCREMENTAL_CODES)
+            counts = {c: len(v) for c, v in inc.items()}
+        finally:
+            book.close(backup=False)
+    mw, mi = statistics.median(whole_t), statistics.median(inc_t)
+    print(f"县：实名制名册 {total:,} 行，支付 {n_pay:,} 笔；上次计算 {start}，本次 {day}（其间变动的支付 {changed} 笔）")
+    print(f"W11–W16 全量：中位数 {mw:.3f} s（{args.runs} 次：{', '.join(f'{x:.2f}' for x in whole_t)}）")
+    print(f"W11–W16 增量：中位数 {mi:.3f} s（{args.runs} 次：{', '.join(f'{x:.2f}' for x in inc_t)}）；各类条数 {counts}")
+    cw, ci = statistics.median(whole_cpu), statistics.median(inc_cpu)
+    print(f"本进程 CPU 时间（不含等待其他进程占用的 CPU）：全量中位数 {cw:.3f} s，增量中位数 {ci:.3f} s"
+          f"（{', '.join(f'{x:.2f}' for x in inc_cpu)}）；负载 {os.getloadavg()[0]:.1f}")
+    print(f"比值：全量 / 增量 = {mw / mi:.1f} 倍；增量结果与全量{'一致' if equal else '不一致！'}")
+    if not equal:
+        raise SystemExit(1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", required=True, type=Path)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--naive-lines", type=int, default=0)
+    ap.add_argument("--incremental", action="store_true", help="time the incremental run against the whole one")
+    ap.add_argument("--days", type=int, default=1, help="--incremental: days of payments between the two runs")
+    ap.add_argument("--tmp", default=None, help="where the county's copy goes (default the system temp folder)")
     args = ap.parse_args()
+    if args.incremental:
+        incremental_main(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "county.db"
         shutil.copy2(args.db, copy)

@@ -1,4 +1,4 @@
-"""The bureau file itself: `init`, `demo`, `verify`, `search`, `check-package`, `backup`, `backups`."""
+"""The bureau file itself: `init`, `demo`, `verify`, `search`, `check-package`, `backup`, `backups`, `calendar`."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("db", type=out_path("数据库文件"), help="要生成的示例县数据库文件（不能已存在）")
     p.add_argument("--fresh", action="store_true", help="不用程序自带的现成示例县，重新生成（约半分钟）")
     p.add_argument("--two-regimes", action="store_true",
-                   help="改为生成“示例二县”：2020 年按 xj-2019、2021 年起按 xj-2021，同一笔支付一拒一准（docs/规则集.md）")
+                   help="改为生成跨两个时期的示例县（约两分钟）：2020 年 4 月起的账，2020 年按 xj-2019、2021 年起按 xj-2021，"
+                        "同一笔支付一拒一准，每月按时签发，演示日期 2026-11-25（docs/规则集.md）")
 
 
 @COMMANDS.add("demo", "生成示例县数据库（确定性数据，用于试用和培训；演示日期固定）", _demo_args)
@@ -52,10 +53,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from app.models.store import clock as clocks
 
     if getattr(args, "two_regimes", False):
+        from app.demo.regimes import TODAY as two_today
         from app.demo.regimes import build_regimes
 
         build_regimes(args.db)
-        say(f"已生成示例二县数据库 {args.db}（2020 年按 xj-2019，2021 年起按 xj-2021）；密码均为 {demo.PASSWORD}")
+        say(f"已生成跨两个时期的示例县数据库 {args.db}（2020 年按 xj-2019，2021 年起按 xj-2021；演示日期 "
+            f"{two_today.isoformat()}）；密码均为 {demo.PASSWORD}")
         return 0
     if args.fresh:
         demo.build(args.db)
@@ -163,3 +166,31 @@ def cmd_backups(args: argparse.Namespace) -> int:
     return 0
 
 
+
+
+def _calendar_args(p: argparse.ArgumentParser) -> None:
+    _user_arg(p)
+    p.add_argument("--import", dest="import_file", type=Path, metavar="文件",
+                   help="导入节假日文件（与 resources/holidays/holidays.toml 格式相同：[[years]] year、notice、holidays、workdays）")
+    p.add_argument("--reason", default="", help="更正理由：该年已有签发月份时须由局长填写（如补发的调休通知文号）")
+
+
+@COMMANDS.add("calendar", "工作日历：列出已录入的年度并提示缺少的年度；--import 导入国务院办公厅通知的节假日文件", _calendar_args)
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from app.models.store import holidays
+
+    book = open_book(args.db, read_only=args.import_file is None)
+    try:
+        if args.import_file is not None:
+            login_from_args(book, args)
+            for year, changed in sorted(holidays.import_file(book, args.import_file, reason=args.reason).items()):
+                say(f"{year} 年：已导入，改动 {len(changed)} 天" + (f"（{'；'.join(changed[:5])}{'…' if len(changed) > 5 else ''}）"
+                                                             if changed else ""))
+        for y in holidays.years(book):
+            say(f"{y['year']}  放假 {y['holidays']} 天  调休上班 {y['workdays']} 天  {y['notice']}（{y['source']}）")
+        notice = holidays.calendar_notice(book, book.today())
+    finally:
+        book.close(backup=False)
+    if notice:
+        say(f"注意：{notice}")
+    return 0

@@ -75,7 +75,7 @@ def _approve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--user", help="登录名（密码取自环境变量 FUNDLEDGER_PASSWORD，否则提示输入）")
 
 
-@COMMANDS.add("approve-plan", "登记县扶贫开发领导小组审定项目计划的决定（文号、日期）", _approve_args)
+@COMMANDS.add("approve-plan", "登记县领导小组（扶贫开发/乡村振兴，按年度规则集的名称）审定项目计划的决定（文号、日期）", _approve_args)
 def cmd_approve_plan(args: argparse.Namespace) -> int:
     from app.models.plan import decisions as plan
     from app.models.plan import projects

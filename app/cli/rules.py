@@ -109,6 +109,8 @@ def rules_cmd(args: argparse.Namespace) -> int:
             for y in rule_sets.years(book):
                 lock = "（已有签发月份，不能更改）" if y["locked"] else ""
                 changed = "（程序附带的规则文件已更新，与指派时不同）" if y["changed"] else ""
+                if y["newer"]:
+                    changed += f"（程序附带新版本 {y['newer']}，本年度仍按指派时的文本）"
                 say(f"{y['year']} 年\t{y['rule_set']} {y['version']}\t{y['name']}\t自 {y['from_year']} 年起："
                     f"{y['reason']}{lock}{changed}")
         return 0

@@ -1,6 +1,9 @@
 """The demo county 示例县: deterministic, realistic data for trying and training.
 
-Every capability adds its part to the list in `steps()`; the clock is fixed, so two builds are alike.
+Every capability adds its part to the list in `steps()`; the clock is fixed, so two builds are alike. Each part sets
+the clock to the story's time of what it writes (common.DemoClock.at): a request is submitted, reviewed and paid on its
+own days, a notice recorded the day it went up, a month signed in the next one — so every stamp in the file follows the
+story (tests/e2e/test_demo_timeline.py), though the parts write one after another (audit rows jump back in time).
 The finished file carries its own 今天 (`TODAY`, store/clock.py): whenever it is open, warnings, deadlines,
 the dashboard and overdue months are computed for that day, so the demo tells the same story on any real date.
 It is built in a temporary folder that is removed afterwards: the sign-offs' 签发前 backups (about 100 MB)
@@ -20,9 +23,8 @@ from app.demo.common import PASSWORD, TODAY, DemoClock, as_user
 from app.demo.ledger import ledger_step, treasury_step
 from app.demo.notices import notices_step
 from app.demo.payments import payments_step
-from app.demo.reports import reports_step
 from app.demo.tables import annual_plans_step, old_money_step
-from app.demo.warnings import warnings_step
+from app.demo.warnings import history_step, warnings_step
 from app.models.store import clock as clocks
 from app.models.store import keys, setup, users
 from app.models.store.book import Book
@@ -57,8 +59,8 @@ def steps() -> list[Step]:
         treasury_step,  # the treasury's export covers the payments made above
         notices_step,  # 公告公示: reads the plan and payments above
         warnings_step,  # after 专账, 项目/支付 and 公告公示: it reads what they built
-        annual_plans_step,  # 表1 年度计划数, after every 2026 document is registered
-        reports_step,  # signing closes January–August
+        annual_plans_step,  # 表1 年度计划数, after every 2026 document is registered (before any month is signed)
+        history_step,  # the year's warnings day by day, with January–August signed in their next months
         _today,  # last: the file's own 今天, signed by the demo chief
     ]
 

@@ -27,6 +27,23 @@ class DemoClock:
         if when > self.now:
             self.now = when
 
+    def at(self, when: dt.datetime) -> None:
+        """The story's time for what is written next, earlier or later than the last reading: the steps each go
+        through the year in turn (专账, then 项目/支付, then 签发…), so each sets the time its events happened —
+        a request is submitted, reviewed and paid on its own days, not when the builder reaches it."""
+        self.now = when - dt.timedelta(seconds=1)
+
+
+def working_day(day: dt.date, forward: int = 0) -> dt.date:
+    """`day` (or the next Monday), then `forward` working days on; weekends only (the demo's own story)."""
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    for _ in range(forward):
+        day += dt.timedelta(days=1)
+        while day.weekday() >= 5:
+            day += dt.timedelta(days=1)
+    return day
+
 
 def as_user(book: Book, login: str) -> None:
     row = book.conn.execute("SELECT id FROM users WHERE login = ?", (login,)).fetchone()

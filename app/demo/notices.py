@@ -69,7 +69,7 @@ def _plan(rng: random.Random, duty: ob.Obligation) -> dict[str, Any] | None:
 
 
 def notices_step(book: Book, clock: Any) -> None:
-    """Record the demo county's notices as the clerk jingban, on 2026-11-20 (the demo's last day)."""
+    """Record the demo county's notices as the clerk jingban, each on the day it went up (as of 2026-11-20)."""
     from app.demo.common import as_user
 
     as_user(book, "jingban")
@@ -90,22 +90,30 @@ def notices_step(book: Book, clock: Any) -> None:
         location = draft["location"] if place == draft["place"] else {
             "site": f"项目实施地点（{duty.township}{duty.village}）", "board": "公示栏"}.get(place, draft["location"])
         photos = [] if rng.random() < 0.15 else [(f"公示照片_{n + 1:03d}.png", png(seed=n))]
+        _at(clock, how["start"], 14, n)  # recorded the day it went up, not when the builder got here
         notice_id = notices.record_notice(
             book, kind=duty.kind, level=duty.level, object_type=duty.object_type, object_id=duty.object_id,
             title=draft["title"], place=place, start_date=how["start"], end_date=how["end"],
             publisher=draft["publisher"], content=content, location=location, evidence=photos)
         recorded.append((notice_id, how["start"]))
-    _feedback(book, rng, recorded)
+    _feedback(book, clock, rng, recorded)
+    clock.set(dt.datetime(2026, 11, 20, 14, 0, 0))
 
 
-def _feedback(book: Book, rng: random.Random, recorded: list[tuple[int, dt.date]]) -> None:
+def _at(clock: Any, day: dt.date, hour: int, n: int) -> None:
+    clock.at(dt.datetime.combine(day, dt.time(hour, n % 60)))
+
+
+def _feedback(book: Book, clock: Any, rng: random.Random, recorded: list[tuple[int, dt.date]]) -> None:
     """A few people wrote in; most were answered, one is still open."""
     boards = [(nid, start) for nid, start in recorded if notices.get(book, nid)["level"] != "county"]
     for (person, channel, content, handling), (notice_id, start) in zip(
             FEEDBACK, rng.sample(boards, min(len(FEEDBACK), len(boards))), strict=False):
         received = min(start + dt.timedelta(days=rng.randint(1, 4)), END)
+        _at(clock, received, 11, notice_id)
         fid = notices.add_feedback(book, notice_id=notice_id, received_date=received, person=person,
                                    channel=channel, content=content)
         if handling:
+            _at(clock, min(received + dt.timedelta(days=3), END), 16, notice_id)
             notices.handle_feedback(book, feedback_id=fid, handled_date=min(received + dt.timedelta(days=3), END),
                                     handling=handling)

@@ -19,7 +19,7 @@ from typing import Any
 from app.demo import claims
 from app.demo import people as dp
 from app.demo.payments_data import ADJUSTMENT, DECISIONS, PROJECTS, TOWNS, Proj
-from app.demo.payments_flow import END, Ctx, D, _line_left, request, workday
+from app.demo.payments_flow import END, Ctx, D, _line_left, request, when, workday
 from app.demo.payments_scenarios import SCENARIOS
 from app.models.ledger import indicators
 from app.models.plan import decisions as plan
@@ -81,13 +81,22 @@ def _plan(c: Ctx) -> None:
             taken = sum(a for q in PROJECTS if not q.absorb for i, a in lines[q.code] if i == lines[p.code][0][0])
             ind = lines[p.code][0][0]
             lines[p.code] = [(ind, int(indicators.get(c.book, ind)["net_amount"]) - taken)]
+        c.clock.at(when(_entered_on(c, p, lines[p.code]), 10, len(c.proj)))
         c.proj[p.code] = projects.create_project(c.book, fields=_fields(c, p), funding=lines[p.code])
         c.spec[p.code] = p
     for n, (doc_no, day, title) in enumerate(DECISIONS):
-        c.clock.set(dt.datetime.combine(day, dt.time(16)))
+        c.clock.at(when(day, 16))
         batch = [c.proj[p.code] for p in PROJECTS if p.decision == n]
         plan.approve_plan(c.book, project_ids=batch, decision_no=doc_no, decision_date=day, title=title)
         claims.post_plan_notices(c.book, batch, day)  # 事前公示 (issue #18): the notice a payment needs
+
+
+def _entered_on(c: Ctx, p: Proj, lines: list[tuple[int, int]]) -> dt.date:
+    """The day the clerk put the project into the 项目库: three weeks before the decision approving it (still
+    入库 ones: in October), not before the documents of the money it plans were received."""
+    decided = DECISIONS[p.decision][1] if p.decision >= 0 else D(2026, 10, 26)
+    received = max(dt.date.fromisoformat(str(indicators.get(c.book, i)["received_date"])) for i, _ in lines)
+    return min(decided, max(workday(decided - dt.timedelta(days=21)), workday(received, 1)))
 
 
 def _fields(c: Ctx, p: Proj) -> dict[str, object]:
@@ -180,7 +189,8 @@ def payments_step(book: Book, clock: Any) -> None:
     events += [(day, 0, functools.partial(fn, c)) for day, fn in SCENARIOS]
     events += [(day, 1, functools.partial(fn, c)) for day, fn in claims.SCENARIOS]  # issue #18's October cases
     events.append((ADJUSTMENT[1], 2, lambda: _adjust(c)))
-    for _day, _order, run in sorted(events, key=lambda e: (e[0], e[1])):
+    for day, _order, run in sorted(events, key=lambda e: (e[0], e[1])):
+        c.clock.at(when(workday(day), 8, 40))  # each request then sets its own submission, review and payment times
         run()
     _close_projects(c)
     from app.demo.payments_treasury import import_paid_through_october

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.demo import people as dp
-from app.demo.common import as_user
+from app.demo.common import as_user, working_day
 from app.demo.payments_data import Proj
 from app.models.ledger import indicators
 from app.models.payments import checks, real_name
@@ -49,14 +49,16 @@ class Ctx:
         as_user(self.book, login)
 
 
-def workday(day: dt.date, forward: int = 0) -> dt.date:
-    while day.weekday() >= 5:
-        day += dt.timedelta(days=1)
-    for _ in range(forward):
-        day += dt.timedelta(days=1)
-        while day.weekday() >= 5:
-            day += dt.timedelta(days=1)
-    return day
+workday = working_day
+
+
+def when(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute))
+
+
+def review_day(day: dt.date) -> dt.date:
+    """The reviewer's day for a request submitted on `day`: the next working day (payment follows two days later)."""
+    return workday(day, 1)
 
 
 def usage_of(p: Proj, kind: str) -> str:
@@ -81,6 +83,7 @@ def request(c: Ctx, code: str, kind: str, fen: int, day: dt.date, *, stop: str =
         return None
     who = payee if payee is not None else (None if kind_rule.real_name_list else c.payees[p.payee])
     c.as_("jingban")
+    c.clock.at(when(workday(day), 9, 10 + len(c.made) % 40))  # drafted and submitted on the request's own day
     try:
         payment_id = pay_ops.draft(
             c.book, project_id=pid, indicator_id=indicator, payee_id=who, amount=fen, kind=kind,
@@ -102,6 +105,7 @@ def advance(c: Ctx, payment_id: int, day: dt.date, *, stop: str = "paid", reason
     """Submit (clerk), review (reviewer), mark paid (clerk) — as far as `stop`; a refusal ends it as 退回."""
     if stop == "draft":
         return
+    c.clock.at(when(workday(day), 10, payment_id % 50))
     result = _submit(c, payment_id, reason)
     if result["blocked"] and fix is not None:
         fix(payment_id)
@@ -109,6 +113,7 @@ def advance(c: Ctx, payment_id: int, day: dt.date, *, stop: str = "paid", reason
     if result["blocked"] or stop == "submitted":
         return
     c.as_("shenhe")
+    c.clock.at(when(review_day(day), 11, payment_id % 50))  # reviewed the next working day, before payment
     warned = any(o.outcome == "warn" for o in checks.evaluate(c.book, _draft(c, payment_id)))
     result = pay_ops.review(c.book, payment_id=payment_id,
                             override_note=override or ("已核实，情况属实，同意支付" if warned else ""))
@@ -118,6 +123,7 @@ def advance(c: Ctx, payment_id: int, day: dt.date, *, stop: str = "paid", reason
     if paid_on > END:
         return
     c.as_("jingban")
+    c.clock.at(when(paid_on, 16, payment_id % 50))  # the treasury's voucher day
     c.voucher += 1
     pay_ops.mark_paid(c.book, payment_id=payment_id, voucher_no=f"ZF{paid_on:%Y%m%d}{c.voucher:04d}", pay_date=paid_on)
 

@@ -2,7 +2,8 @@
 decisions on deviation, a few problems, and warnings of every type W1–W9 — each from data built on purpose
 here or left by the earlier steps — some of them already being handled.
 
-Deterministic: fixed dates and choices by position, no randomness; the demo clock only moves forward.
+Deterministic: fixed dates and choices by position, no randomness. The clock is set to the story's time of each
+event (common.DemoClock.at); the monthly sign-offs are dated on their own days in the next month (history_step).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ TODAY = dt.datetime(2026, 11, 23, 9, 0, 0)
 FP, GK = "扶贫资金管理股", "国库股"
 DOC_LATE = "新财农〔2026〕101号"
 DOC_IDLE = "新财农〔2026〕66号"
+AUDIT_FINDING = "2025年度县审计局审计发现：某产业项目预付款比例超过50%，未书面说明理由"
 DECISION = ("示扶组〔2026〕21号", D(2026, 11, 12))
 MONTHS = ("2026-09", "2026-10")
 # The days the county's staff opened the program before TODAY (each open recomputes the warnings, as the window
@@ -45,28 +47,77 @@ def _login(book: Book, login: str) -> None:
 
 
 def warnings_step(book: Book, clock: Any) -> None:
-    """Add the demo's 监控预警 / 绩效目标 data, recompute the warnings and handle some of them."""
+    """Add the demo's 监控预警 / 绩效目标 data (before 表1 年度计划数: it registers the fourth batch)."""
     clock.set(TODAY)
     _login(book, "juzhang")
     for code, section in (("W9", GK), ("W8", GK), ("W4", FP), ("W5", FP)):
         warnings.set_default_section(book, code=code, section=section)
     _login(book, "jingban")
-    late, idle = _indicators(book)
-    own = _projects(book, late)
+    clock.at(dt.datetime(2026, 11, 9, 10, 0))  # the fourth batch arrives (and the idle regional fund is entered)
+    late, _idle = _indicators(book)
+    clock.at(dt.datetime(2026, 11, 10, 10, 0))  # its projects entered, approved on DECISION's day
+    own = _projects(book, late, clock)
+    clock.set(TODAY)
     _payments(book, late, own)
     _goals(book, skip=own["no_goals"])
     _monitoring(book)
+    clock.at(dt.datetime(2026, 3, 16, 15, 0))  # the county audit's finding, recorded the day it was reported
+    problems.add(book, description=AUDIT_FINDING, category="W3", origin="audit", found_on=D(2026, 3, 16),
+                 amount=180_000_00, section=FP, measures="补充说明并经审核人确认，完善预付款审核流程",
+                 deadline=D(2026, 4, 30))
+    clock.set(TODAY)
+
+
+def history_step(book: Book, clock: Any) -> None:
+    """The year as the county lived it: the staff open the program on the HISTORY days (each open recomputes the
+    warnings as of that day), some warnings are handled, and the chief's sign-offs of January–August, each made in
+    the next month (reports.SIGN_ON), are written last with their own dates.
+
+    They are written last so that each signed package sums the warnings as they finally stand (as a build that
+    signed on the day would, had the later days not moved a warning's 发生时间; `verify` re-sums them). What the
+    builder knows is the story: on each HISTORY day a month already signed by then is no 月报逾期, so W9 is not
+    found for it — exactly what the detector finds once the month is signed (it reads the closed months)."""
+    from app.demo import reports
+
+    _login(book, "jingban")
     for day in HISTORY:
-        warnings.recompute(book, as_of=day)
-    warnings.recompute(book, as_of=clock.now.date())
+        clock.at(dt.datetime.combine(day, dt.time(9, 0)))
+        _recompute(book, day)
+    clock.at(TODAY)
+    _recompute(book, clock.now.date())
+    late = _doc_id(book, DOC_LATE)
+    idle = _doc_id(book, DOC_IDLE)
+    yard = int(book.conn.execute("SELECT id FROM projects WHERE code = 'JX2026-101'").fetchone()[0])
     _handle(book, late, idle)
-    _post_notices(book, own["yard"])
+    _post_notices(book, yard)
     clock.set(TODAY + dt.timedelta(days=1))
-    warnings.recompute(book, as_of=clock.now.date())  # the notices posted clear their W7 (已整改, dated)
+    _recompute(book, clock.now.date())  # the notices posted clear their W7 (已整改, dated)
     missing = {w.code for w in book.rules.warnings} - {r[0] for r in book.conn.execute(
         "SELECT DISTINCT code FROM warnings WHERE cleared_on IS NULL")}
     if missing:
         raise RuntimeError(f"示例县缺少以下类型的预警：{sorted(missing)}")
+    for month, when in sorted(reports.SIGN_ON.items()):
+        reports.sign(book, clock, month, when)
+    clock.set(TODAY + dt.timedelta(days=1, hours=1))
+
+
+def _recompute(book: Book, day: dt.date) -> None:
+    """The warnings as of `day`, as the detector finds them with the months signed by then closed."""
+    detection = warnings.detect_incremental(book, day)
+    kept = [f for f in detection.findings if not _signed_by(f.key, day)]
+    warnings.recompute(book, as_of=day, findings=kept, reads=detection.reads)
+
+
+def _signed_by(key: str, day: dt.date) -> bool:
+    """A 月报逾期 finding for a month the chief had signed by `day` (reports.SIGN_ON)."""
+    from app.demo import reports
+
+    when = reports.SIGN_ON.get(key[3:]) if key.startswith("W9:") else None
+    return when is not None and when.date() <= day
+
+
+def _doc_id(book: Book, doc_no: str) -> int:
+    return int(book.conn.execute("SELECT id FROM indicators WHERE doc_no = ?", (doc_no,)).fetchone()[0])
 
 
 def _indicators(book: Book) -> tuple[int, int]:
@@ -89,7 +140,7 @@ _PROJECT = {"year": 2026, "construction_type": "new", "start_date": "2026-11-15"
             "perf_goals": "见绩效目标表", "mechanism": "优先吸纳脱贫户、监测户务工，带动增收"}
 
 
-def _projects(book: Book, late: int) -> dict[str, int]:
+def _projects(book: Book, late: int, clock: Any) -> dict[str, int]:
     """Three projects on the fourth batch, approved together on 2026-11-12: 庭院经济, a road without goals (W2)
     and the year's 项目管理费 topped up to its cap (W4 after the reduction below)."""
     fee_room = _fee_room(book)
@@ -110,6 +161,7 @@ def _projects(book: Book, late: int) -> dict[str, int]:
             "code": "JX2026-103", "name": "示例县2026年扶贫项目管理费（第四批）", "category": "management_fee",
             "township": "县本级", "village": "", "content": "项目前期设计、评审、招标、监理及验收",
             "asset_type": "public", "implementer": "示例县财政局"}, funding=[(late, fee_room)])
+    clock.at(dt.datetime.combine(DECISION[1], dt.time(16, 0)))
     plan.approve_plan(book, project_ids=list(own.values()), decision_no=DECISION[0], decision_date=DECISION[1],
                       title="关于审定2026年第四批财政扶贫资金项目计划的决定")
     from app.demo.claims import post_plan_notices
@@ -274,9 +326,7 @@ def _handle(book: Book, late: int, idle: int) -> None:
         problems.from_warning(book, warning_id=idle_warning, measures="约谈相关乡镇，督促少数民族发展资金项目开工",
                               deadline=D(2026, 12, 15))
         warnings.handle(book, warning_id=idle_warning, status="rectifying", note="已约谈托格拉克乡，项目 12 月初开工")
-    audit = problems.add(book, description="2025年度县审计局审计发现：某产业项目预付款比例超过50%，未书面说明理由",
-                         category="W3", origin="audit", found_on=D(2026, 3, 16), amount=180_000_00, section=FP,
-                         measures="补充说明并经审核人确认，完善预付款审核流程", deadline=D(2026, 4, 30))
+    audit = int(book.conn.execute("SELECT id FROM problems WHERE description = ?", (AUDIT_FINDING,)).fetchone()[0])
     problems.update(book, problem_id=audit, status="rectified", day=D(2026, 11, 20),
                     progress="已补充书面理由并经审核确认，预付款审核增加比例提示")
     problems.add(book, description="群众反映：幸福村公示栏未张贴到户补助实名制名单", category="W7", origin="complaint",

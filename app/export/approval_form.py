@@ -133,7 +133,7 @@ def form_html(book: Book, payment_id: int) -> str:
         notes += _row((f"{p['status_name']}原因", f'<span class="fail">{_e(why)}</span>', 3))
     return f"""<html><head><style>{CSS}</style></head><body>
 <h1>{_e(bureau.get('name', ''))}</h1>
-<h2>财政扶贫资金支付审批单</h2>
+<h2>{_e(rules.labels.fund_family)}支付审批单</h2>
 <table width="100%" cellspacing="0" style="border:none"><tr>
 <td style="border:none">申请编号：{_e(p['request_no'])}</td><td style="border:none" align="center">申请日期：{_e(p['draft_date'])}</td>
 <td style="border:none" align="right">状态：{_e(p['status_name'])}</td></tr></table>

@@ -182,6 +182,9 @@ def manifest_bytes(
     if package.rule_set:  # the month's rule set (issue 17): id, version and the SHA-256 of its file
         rid, version, digest = (package.rule_set.split(" ") + ["", ""])[:3]
         doc["rule_set"] = {"id": rid, "version": version, "sha256": digest}
+    if package.calendar:  # the working-day calendar through the period's end (holidays and 调休 its deadlines used)
+        through, _, cal_digest = package.calendar.partition(" ")
+        doc["calendar"] = {"through": through, "sha256": cal_digest}
     text = json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2, separators=(",", ": "))
     return (text + "\n").encode("utf-8")
 

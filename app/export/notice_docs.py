@@ -206,11 +206,25 @@ def for_notice(book: Book, notice_id: int, folder: Path | str) -> list[Path]:
 
 def for_obligation(book: Book, obligation: ob.Obligation, folder: Path | str, *, on: dt.date | None = None) -> list[Path]:
     """The documents for a duty: its recorded notice if there is one, else a new one from the data."""
-    if obligation.notice_id is not None:
-        return for_notice(book, obligation.notice_id, folder)
-    doc = notice_content.for_draft(book, kind=obligation.kind, level=obligation.level,
-                                   object_type=obligation.object_type, object_id=obligation.object_id, on=on)
-    return write(doc, folder)
+    return write(_for_duty(book, obligation, on), folder)
+
+
+def _for_duty(book: Book, duty: ob.Obligation, on: dt.date | None) -> NoticeDoc:
+    """A duty's document. The county's own (项目库、年度计划、计划完成: object "year") are county_notices, whose
+    ids are not those of `notices`."""
+    if duty.object_type == "year":
+        if duty.notice_id is not None:
+            return notice_content.for_county(book, duty.notice_id)
+        return notice_content.for_county_draft(book, kind=duty.kind, year=duty.object_id, on=on)
+    if duty.notice_id is not None:
+        return notice_content.for_notice(book, duty.notice_id)
+    return notice_content.for_draft(book, kind=duty.kind, level=duty.level, object_type=duty.object_type,
+                                    object_id=duty.object_id, on=on)
+
+
+def for_county_notice(book: Book, county_notice_id: int, folder: Path | str) -> list[Path]:
+    """The documents of a recorded county notice (项目库、年度项目计划、年度计划完成情况)."""
+    return write(notice_content.for_county(book, county_notice_id), folder)
 
 
 def for_selection(book: Book, folder: Path | str, *, obligations: Iterable[ob.Obligation] = (),
@@ -225,16 +239,11 @@ def for_selection(book: Book, folder: Path | str, *, obligations: Iterable[ob.Ob
     def recorded(notice_id: int) -> Callable[[], NoticeDoc]:
         return lambda: notice_content.for_notice(book, notice_id)
 
-    def drafted(d: ob.Obligation) -> Callable[[], NoticeDoc]:
-        return lambda: notice_content.for_draft(book, kind=d.kind, level=d.level, object_type=d.object_type,
-                                                object_id=d.object_id, on=on)
+    def of_duty(d: ob.Obligation) -> Callable[[], NoticeDoc]:
+        return lambda: _for_duty(book, d, on)
 
     for duty in obligations:
-        label = f"{duty.kind_name}：{duty.object_label}"
-        if duty.object_type == "year" and duty.notice_id is None:  # 项目库、年度计划、计划完成: the county's own
-            refused.append((label, "县级公告（项目库、年度项目计划、计划完成情况）请用“登记公告”登记；它的文书不在批量生成之列"))
-            continue
-        jobs.append((label, recorded(duty.notice_id) if duty.notice_id is not None else drafted(duty)))
+        jobs.append((f"{duty.kind_name}：{duty.object_label}", of_duty(duty)))
     for notice_id in notice_ids:
         jobs.append((f"公告 #{notice_id}", recorded(notice_id)))
     for label, make in jobs:
@@ -255,6 +264,8 @@ def generate_all(book: Book, folder: Path | str, *, as_of: dt.date) -> list[Path
     made: list[Path] = []
     for (notice_id,) in book.conn.execute("SELECT id FROM notices ORDER BY id").fetchall():
         made += for_notice(book, int(notice_id), folder)
+    for (county_id,) in book.conn.execute("SELECT id FROM county_notices ORDER BY id").fetchall():
+        made += for_county_notice(book, int(county_id), folder)
     todo: Iterable[ob.Obligation] = (o for o in ob.obligations(book, as_of=as_of) if o.notice_id is None)
     for o in todo:
         made += for_obligation(book, o, folder, on=as_of)

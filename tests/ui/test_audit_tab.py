@@ -16,7 +16,8 @@ def test_filter_by_user_and_table(qtbot, qtmodeltester, book: Book) -> None:
     qtbot.addWidget(tab)
     qtmodeltester.check(tab.model)
     total = tab.model.total
-    assert total == book.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    assert total == book.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] + \
+        book.conn.execute("SELECT count(*) FROM audit_runs").fetchone()[0]  # a bulk insert shows as one line
     tab.table.setCurrentIndex(tab.table.findData("users"))
     tab.apply_filter()
     assert tab.query.wait()
@@ -110,3 +111,40 @@ def test_every_operation_the_program_writes_has_a_chinese_name() -> None:
     app_dir = resources_dir().parent / "app"
     ops = {op for p in app_dir.rglob("*.py") for op in re.findall(r'\.write\(\s*"([a-z_]+)"', p.read_text("utf-8"))}
     assert ops and sorted(op for op in ops if permissions.labels().get(op, op) == op) == []
+
+
+def test_a_bulk_import_reads_as_one_line_and_expands_to_its_rows(qtbot, book: Book, tmp_path) -> None:
+    """Schema 20: a real-name list of 20 lines is one record 导入 20 行, 文件哈希 …; selected, it lists the rows."""
+    import hashlib
+
+    from app.models.store import audit_query
+    from tests.models.payments import payment_fixtures as fx
+
+    ind, pid, _ = fx.setup_funds(book)
+    pay = fx.request(book, pid, ind, None, 20_000_00, kind="household_subsidy", usage="household_subsidy")
+    rows = fx.households(20)
+    data = fx.roster(rows)
+    from app.models.payments import real_name
+
+    real_name.import_list(book, payment_id=pay, file_name="名册.xlsx", data=data)
+    tab = AuditTab(book)
+    qtbot.addWidget(tab)
+    tab.table.setCurrentIndex(tab.table.findData("real_name_lines"))
+    tab.apply_filter()
+    assert tab.query.wait()
+    assert tab.model.total == 1, [r["changes"] for r in tab.model.rows]
+    line = tab.model.rows[0]
+    digest = hashlib.sha256(data).hexdigest()
+    assert line["action_name"] == "批量导入" and line["changes"].startswith("导入 20 行（实名制名册明细），文件哈希 ")
+    assert digest[:16] in line["changes"] and "名册.xlsx" in line["changes"], line["changes"]
+    tab.view.selectRow(0)
+    shown = [tuple(tab.detail.item(i, j).text() for j in range(3)) for i in range(tab.detail.rowCount())]
+    assert shown[0] == ("源文件", "", f"名册.xlsx，SHA-256 {digest}")
+    assert len(shown) == 21 and "户主1" in shown[1][2] and "名称=户主1；" in shown[1][2], shown[:3]
+    assert tab.detail.horizontalHeaderItem(2).text() == "导入时的内容"
+    tab.resize(1200, 700)
+    tab.grab().save(str(tmp_path / "audit_run.png"))
+    # the line is found by a key inside the run, and counted once
+    key = book.conn.execute("SELECT max(id) FROM real_name_lines").fetchone()[0]
+    found = audit_query.LogQuery(book, audit_query.LogFilter(table="real_name_lines", text=str(key)))
+    assert found.count() == 1 and found.fetch(0, 10, None, True)[0]["action"] == "R"

@@ -24,7 +24,7 @@ def test_generate_several_selected_duties_at_once(qtbot, book: Book, county: nf.
     view = tab.obligations
     flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
     view.clearSelection()
-    # the county's own duties (项目库、年度计划, object type "year") are recorded, not generated: the first three others
+    # three village/township duties (the county's own are in tests/export/test_county_notice_docs.py)
     picks = [r for r, row in enumerate(rows) if row["object_type"] != "year"][:3]
     for r in picks:
         view.selectionModel().select(view.model().index(r, 0), flags)
@@ -50,15 +50,22 @@ def test_the_same_file_name_twice_in_a_batch_is_refused_not_overwritten(book: Bo
     assert len(paths) == 2 and len(refused) == 1 and "相同" in refused[0][1]
 
 
-def test_a_county_duty_in_a_batch_is_refused_with_the_reason(book: Book, county: nf.County,  # noqa: F811
-                                                               tmp_path: Path) -> None:
-    """项目库/年度计划 duties (the county's own, object type "year") have no generated document: refused by name and
-    reason in Chinese, not with the rule set's internal code, and the others of the batch are still written."""
-    from app.models.notices import obligations as ob
-
-    duties = [d for d in ob.obligations(book, as_of=book.today()) if d.notice_id is None]
-    year = next(d for d in duties if d.object_type == "year")
-    other = next(d for d in duties if d.object_type != "year")
-    paths, refused = notice_docs.for_selection(book, tmp_path, obligations=[year, other], on=book.today())
-    assert len(paths) == 2 and [label for label, _ in refused] == [f"{year.kind_name}：{year.object_label}"]
-    assert "登记公告" in refused[0][1] and "_" not in refused[0][1]
+def test_the_county_duty_selected_in_the_window_is_generated(qtbot, book: Book, county: nf.County,  # noqa: F811
+                                                             answers, monkeypatch,  # noqa: F811
+                                                             tmp_path: Path) -> None:
+    """项目库/年度计划 (object type "year") chosen in the list: 生成公告 writes its PDF and workbook like any other."""
+    tab = NoticesTab(book)
+    qtbot.addWidget(tab)
+    rows = tab.obligation_model.rows
+    pick = next(r for r, row in enumerate(rows) if row["object_type"] == "year")
+    view = tab.obligations
+    view.clearSelection()
+    view.selectionModel().select(view.model().index(pick, 0), QItemSelectionModel.SelectionFlag.Select
+                                 | QItemSelectionModel.SelectionFlag.Rows)
+    view.setCurrentIndex(view.model().index(pick, 0))
+    monkeypatch.setattr(tab, "choose_folder", lambda: tmp_path / "公告")
+    monkeypatch.setattr(tab, "open_url", lambda _url: None)
+    tab.generate_for_obligation()
+    qtbot.waitUntil(ops.idle, timeout=60000)
+    made = sorted(p.name for p in (tmp_path / "公告").iterdir())
+    assert len(made) == 2 and all("县级" in name and "待登记" in name for name in made), made

@@ -35,7 +35,7 @@ def answers() -> Iterator[list[tuple[str, Any]]]:
 
 def _w5_unpaid(book: Book) -> int:
     """What W5 reports as unpaid for the ZX kind after the 31 October year-end day (the book's today: 2026-11-20)."""
-    found = [f for f in engine.detect(book, codes=["W5"]) if f.key == "W5:kind:ZX"]
+    found = [f for f in engine.detect(book, codes=["W5"]) if f.key == "W5:unpaid:ZX:2026"]
     assert len(found) == 1 and "仍有" in found[0].detail
     return found[0].amount
 

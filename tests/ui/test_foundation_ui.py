@@ -121,3 +121,29 @@ def test_table_models_pass_modeltester(qtmodeltester, book: Book) -> None:
     for page in (settings.widget(1), settings.widget(2), settings.calendar_page):
         model = getattr(page, "model", None) or page.years_model
         qtmodeltester.check(model)
+
+
+def test_calendar_page_names_the_missing_year_and_imports_its_file(qtbot, book: Book, tmp_path: Path) -> None:
+    """On 2026-11-20 (the fixture's clock) 2027 is needed and the shipped calendar stops at 2026: the page says so in
+    red, and 从文件导入… takes the year's list (a made-up file: the program ships no guessed year)."""
+    from app.models.store import users
+    from tests.models.store.test_calendar_years import TEST_2027
+
+    users.login(book, "clerk", PASSWORD)
+    page = CalendarPage(book)
+    qtbot.addWidget(page)
+    page.resize(1000, 520)
+    page.show()
+    assert page.missing.isVisibleTo(page) and "2027 年的节假日安排尚未录入" in page.missing.text()
+    page.grab().save(str(tmp_path / "calendar_missing.png"))
+    year = tmp_path / "2027.toml"
+    year.write_text(TEST_2027, encoding="utf-8")
+    dialogs.Ask.shown = []
+    dialogs.Ask.answer = lambda kind, text: str(year) if kind == "open" else True
+    try:
+        page.import_file()
+    finally:
+        dialogs.Ask.answer = None
+    assert not page.missing.isVisibleTo(page)
+    assert page.years_model.rows[0]["year"] == 2027
+    assert any("2027 年改动 3 天" in str(text) for _kind, text in dialogs.Ask.shown)

@@ -182,3 +182,25 @@ def test_signed_month_without_its_package_is_offered_in_the_window(qtbot, octobe
     folder = Folders.opened[-1]
     recorded = json.loads(october.conn.execute("SELECT files FROM signoffs WHERE month = '2026-10'").fetchone()[0])
     assert {p.name: manifest.sha256(p.read_bytes()) for p in folder.iterdir()} == recorded
+
+
+def test_the_years_reach_back_to_the_first_money_and_name_their_rule_set(qtbot, book: Book) -> None:
+    """A county whose file holds 2020 money picks 2020 in 年度 (not only the last six years or those since the first
+    closed month), and the page says which rule set the year uses and why — as the package's cover does."""
+    import datetime as dt
+
+    from app.models.store import rule_sets
+    from tests.models.ledger.ledger_fixtures import register
+
+    login_as(book, "chief")
+    rule_sets.assign(book, from_year=2021, rule_set="xj-2021", reason="财农〔2021〕19号：2021 年起按衔接资金管理")
+    login_as(book, "clerk")
+    register(book, doc_no="新财农〔2019〕3号", year=2019, received_date=dt.date(2019, 3, 10),
+             upper_doc_date=dt.date(2019, 3, 1), prefecture_doc_date=dt.date(2019, 3, 6))
+    tab = ReportsTab(book)
+    qtbot.addWidget(tab)
+    years = [tab.year.itemData(i) for i in range(tab.year.count())]
+    assert years[0] == book.today().year and years[-1] == 2019 and len(years) == book.today().year - 2019 + 1
+    assert "xj-2021" in tab.rule_set.text() and "19号" in tab.rule_set.text()
+    tab.year.setCurrentIndex(years.index(2019))
+    assert "2019 年适用规则集：xj-2019" in tab.rule_set.text()

@@ -209,6 +209,9 @@ def _first_change(signed: dict[str, Any], live: dict[str, Any], by_source: dict[
     if "rule_set" in signed and signed.get("rule_set") != live.get("rule_set"):
         return (f"该月所属年度的规则集与签发时不同（签发时 {_rule_set_shown(signed.get('rule_set'))}，"
                 f"现在 {_rule_set_shown(live.get('rule_set'))}）")
+    if "calendar" in signed and signed.get("calendar") != live.get("calendar"):
+        return (f"该月所依据的工作日历（截至 {str(signed.get('calendar'))[:10]} 的节假日与调休）与签发时不同："
+                "签发后节假日被改动过，该月的下达时限与逾期结论随之改变")
     for source in sorted(set(signed["rows"]) | set(live["rows"]),
                          key=lambda s: (by_source[s].id if s in by_source else "~" + s)):
         a, b = signed["rows"].get(source, []), live["rows"].get(source, [])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 import re
 import sqlite3
 import threading
@@ -84,6 +85,67 @@ def triggers(conn: sqlite3.Connection) -> Iterator[Finding]:
             yield Finding("保护触发器", f"触发器 {name}", "内容与本程序生成的不同，被改写过：审计或结账保护可能已失效")
 
 
+def tracked_list(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """The file's list of audited tables is the program's own (every table, its key, date and skipped columns): a
+    row deleted or changed there silences the audit and closed-month triggers of that table for every check that
+    reads the same list."""
+    tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    have = {str(t["name"]): (str(t["key_column"]), str(t["date_expr"] or ""), str(t["skip_columns"] or ""))
+            for t in db.tracked(conn)}
+    for name, key, date_expr, skip in db.reference_tracked():
+        if name not in tables:
+            continue
+        if name not in have:
+            yield Finding("审计跟踪清单", f"表 {name}", "已从审计跟踪清单（tracked_tables）中删除：对该表的修改可以不留审计记录")
+        elif have[name] != (key, date_expr, skip):
+            yield Finding("审计跟踪清单", f"表 {name}",
+                          f"跟踪设置被改动（现为 {have[name]}，应为 {(key, date_expr, skip)}）：审计或结账保护可能已失效")
+
+
+def rule_set_rows(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """Every year's assignment names a text that is what it says: a bureau's own text is stored, hashes to the
+    recorded hash, carries the recorded id and version, and does not borrow a shipped set's id; a shipped one is
+    the program's copy, a kept text or an archived version of that id. A doctored text assigned to a year with no
+    signed month passes every signature check, so it is judged here."""
+    from app.models.rules import load as rules_load
+    from app.models.rules.schema import RuleSetError
+    from app.models.store import rule_years
+
+    if not rule_years.has_table(conn):
+        return
+    shipped = set(rules_load.shipped_ids())
+    for r in conn.execute("SELECT from_year, rule_set, version, file_hash, origin FROM rule_sets ORDER BY from_year"):
+        where = f"{r['from_year']} 年起的规则集 {r['rule_set']}"
+        stored = conn.execute("SELECT text FROM rule_set_files WHERE file_hash = ?", (r["file_hash"],)).fetchone()
+        text = str(stored[0]) if stored else None
+        if text is None and r["origin"] == "shipped":
+            try:
+                own = rules_load.load_named(str(r["rule_set"]))
+            except RuleSetError:
+                own = None
+            text = rule_years.shipped_text(str(r["rule_set"])) if own and own.file_hash == r["file_hash"] else \
+                rule_years.archived_text(str(r["file_hash"]))
+        if text is None:
+            yield Finding("规则集", where, f"文件和程序中都找不到哈希为 {str(r['file_hash'])[:12]}… 的规则文本")
+            continue
+        if rules_load.text_hash(text) != r["file_hash"]:
+            yield Finding("规则集", where, "保存的规则文本与记录的哈希不符：规则文本被改动过")
+            continue
+        try:
+            rules = rules_load.loads(text, name=f"{r['rule_set']}.toml")
+        except RuleSetError as exc:
+            yield Finding("规则集", where, f"保存的规则文本无法读取：{exc}")
+            continue
+        if (rules.id, rules.meta.version) != (r["rule_set"], r["version"]):
+            yield Finding("规则集", where, f"记录的编号与版本（{r['rule_set']} {r['version']}）与规则文本本身"
+                                          f"（{rules.id} {rules.meta.version}）不符")
+        if r["origin"] == "bureau" and rules.id in shipped:
+            yield Finding("规则集", where, f"本单位规则集借用了程序附带规则集的编号 {rules.id}（本程序不允许这样指派）："
+                                          "文本与附带的不同，却以附带规则集的名义执行")
+        if r["origin"] == "shipped" and rules.id not in shipped:
+            yield Finding("规则集", where, f"记为程序附带，但本程序没有附带编号为 {rules.id} 的规则集")
+
+
 def _json_date(expr: str, column: str) -> str:
     """A tracked table's date expression evaluated on an audit record's JSON (`{row}.col` → json_extract)."""
     return re.sub(r"\{row\}\.(\w+)", lambda m: f"json_extract({column}, '$.{m.group(1)}')", expr)
@@ -117,7 +179,14 @@ def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Fi
             continue
         query = (f"SELECT a.seq, a.row_key, a.action, ({_json_date(expr, 'a.after')}), ({_json_date(expr, 'a.before')}) "
                  "FROM audit_log a WHERE a.tbl = ? AND a.seq > ? ORDER BY a.seq")
-        for seq, row_key, action, new_day, old_day in conn.execute(query, (t["name"], max(first, since))):
+        records = list(conn.execute(query, (t["name"], max(first, since))))
+        for run in audit.runs(conn, since=max(first, since), table=t["name"]):  # a bulk import's inserts
+            afters = audit.inserted(conn, run.tbl, run.columns, run.keys, run.last)
+            days = conn.execute(f"SELECT ({_json_date(expr, 'j.value')}) FROM json_each(?) j ORDER BY j.key",
+                                (json.dumps(afters),)).fetchall()
+            records.extend((run.first + i, str(k), "I", d[0], None) for i, (k, d) in enumerate(zip(run.keys, days, strict=True)))
+        records.sort(key=lambda r: r[0])
+        for seq, row_key, action, new_day, old_day in records:
             for day in {str(d)[:10] for d in (new_day, old_day) if d}:
                 i = bisect.bisect_right(starts, (day, "\uffff", "")) - 1
                 if i < 0 or not (starts[i][0] <= day <= starts[i][1]):
@@ -152,6 +221,8 @@ def base_checks() -> list[tuple[str, Check]]:
         ("数据库完整性（integrity_check）", integrity),
         ("外键一致（foreign_key_check）", foreign_keys),
         ("保护触发器齐全且未被改写", triggers),
+        ("审计跟踪清单与本程序一致", tracked_list),
+        ("各年度规则集文本与记录一致", rule_set_rows),
         ("已结账月份的数据在结账后未被改动", closed_month_writes),
         ("审计日志哈希链", audit.check_chain),
         ("业务数据与审计记录一致", audit.check_rows),
@@ -227,6 +298,16 @@ def run(book: Book, progress: Callable[[int, int, str], None] | None = None,
 
         report.banner = (f"【{clocks.label(book.demo_day)}】这是示例县（演示数据），日期固定为 {book.demo_day.isoformat()}，"
                          "预警、时限与逾期均按这一天计算，不是真实单位的账。")
+    if book.upgraded is not None:  # the checks below judge the upgraded temporary copy: say so, and judge the gap
+        claimed, missing = book.upgraded
+        steps = "、".join(f"{n:04d}" for n in missing)
+        if missing and claimed >= max(missing):
+            report.findings.append(Finding(
+                "架构步骤", "文件", f"文件自称已到第 {claimed} 步，却缺少第 {steps} 步建立的对象或记录：这些保护在原文件中"
+                                  "不存在（被删除过）；以下各项核验的是补齐后的临时副本，原文件未改动"))
+        elif missing:
+            report.notes.append(Note(
+                "架构步骤", "文件", f"文件为旧版本格式（第 {claimed} 步），核验的是补上第 {steps} 步后的临时副本，原文件未改动"))
     checks = base_checks() + extra_checks() + list(more or [])
     ahead = _start_ahead(book, checks)
     try:

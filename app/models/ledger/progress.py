@@ -81,6 +81,7 @@ class KindProgress:
     exempt: int  # 质保金 still held (not expected by 31 Oct)
     pace: Fraction
     after_year_end: bool
+    current_spent: int = 0  # what of `spent` drew on this year's money (先支结转、后支当年, as 表4 splits it)
 
     @property
     def available(self) -> int:
@@ -111,7 +112,9 @@ class KindProgress:
 
     @property
     def unpaid(self) -> int:
-        return max(self.base - self.spent, 0)
+        """What of this year's money (当年安排, less 质保金) is still unpaid: the 31 October rule (新财脱贫组〔2019〕2号
+        §三(二)4) binds 当年 money only; the balance carried in from earlier years is 表4's 上年结转 and W6's business."""
+        return max(max(self.income - self.exempt, 0) - self.current_spent, 0)
 
 
 @dataclass(frozen=True)
@@ -153,10 +156,11 @@ def by_kind(book: Book, as_of: dt.date, *, of: list[Figures] | None = None) -> l
     """Every fund kind with money this year, in catalogue order (`of`: figures already read for the day)."""
     totals: dict[str, list[int]] = {}
     for f in figures(book, as_of) if of is None else of:
-        t = totals.setdefault(f.kind, [0, 0, 0])
+        t = totals.setdefault(f.kind, [0, 0, 0, 0])
         t[0] += f.opening
         t[1] += f.income_ytd
         t[2] += f.spent_ytd
+        t[3] += f.spent_ytd - min(max(f.spent_ytd, 0), max(f.opening, 0))  # as reports.review.carryover splits it
     held = retention_held(book, as_of)
     from app.models.ledger.exemptions import exempt_by_kind  # the region's 31 October exemptions (issue #18)
 
@@ -166,9 +170,9 @@ def by_kind(book: Book, as_of: dt.date, *, of: list[Figures] | None = None) -> l
     after = as_of > book.rules_on(as_of).spending.year_end(as_of.year)
     out = []
     for code, name in book.conn.execute("SELECT code, name FROM fund_kinds ORDER BY sort"):
-        opening, income, spent = totals.get(code, (0, 0, 0))
+        opening, income, spent, current = totals.get(code, (0, 0, 0, 0))
         if opening or income or spent:
-            out.append(KindProgress(code, name, opening, income, spent, held.get(code, 0), share, after))
+            out.append(KindProgress(code, name, opening, income, spent, held.get(code, 0), share, after, current))
     return out
 
 
@@ -202,9 +206,10 @@ class BondClock:
 
 
 def bond_clocks(book: Book, as_of: dt.date, *, include_spent: bool = False,
-                of: list[Figures] | None = None) -> list[BondClock]:
-    """Every bond indicator's clock (those still holding money, unless `include_spent`)."""
-    months = book.rules_on(as_of).spending.bond_spend_months
+                of: list[Figures] | None = None, months: int | None = None) -> list[BondClock]:
+    """Every bond indicator's clock (those still holding money, unless `include_spent`); `months` overrides the rule
+    set's bond_spend_months (a warning definition's own parameter)."""
+    months = book.rules_on(as_of).spending.bond_spend_months if months is None else months
     out = []
     for f in figures(book, as_of) if of is None else of:
         if not book.rules_on(as_of).is_bond(f.kind, f.item):
@@ -230,9 +235,11 @@ class Idle:
     idle_since: dt.date  # the first day that counts as idle
 
 
-def idle_indicators(book: Book, as_of: dt.date, *, of: list[Figures] | None = None) -> list[Idle]:
-    """Indicators with a balance and no payment for more than the rule set's idle days."""
-    limit = book.rules_on(as_of).spending.idle_days
+def idle_indicators(book: Book, as_of: dt.date, *, of: list[Figures] | None = None,
+                    limit: int | None = None) -> list[Idle]:
+    """Indicators with a balance and no payment for more than the rule set's idle days (or `limit` days: a warning
+    definition's own parameter)."""
+    limit = book.rules_on(as_of).spending.idle_days if limit is None else limit
     out = []
     for f in figures(book, as_of) if of is None else of:
         balance = f.net - f.spent

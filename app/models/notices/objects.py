@@ -92,11 +92,23 @@ def info(book: Book, object_type: str, object_id: int) -> ObjectInfo | None:
     return infos(book, object_type, [object_id]).get(object_id)
 
 
+def kind_object(book: Book, kind: str, year: int | None = None) -> str | None:
+    """What a notice of `kind` is about: the object of the rule set's publishing duties of that kind ([[duties]],
+    issue #17; the rule set of `year`, default the current one), else the program's own four kinds; None: unknown."""
+    rules = book.rules if year is None else book.rules_for(year)
+    return next((d.object for d in rules.duties if d.kind == kind), None) or KIND_OBJECT.get(kind)
+
+
+def is_project_kind(book: Book, kind: str, year: int | None = None) -> bool:
+    """Whether a notice of `kind` is a project notice (carries the project-notice fields)."""
+    return kind in PROJECT_KINDS or kind_object(book, kind, year) == "project"
+
+
 def require(book: Book, kind: str, object_type: str, object_id: object) -> ObjectInfo:
     """The object a notice of `kind` is about; refuses a wrong type or a missing object (nothing written)."""
-    if kind not in KIND_OBJECT:
+    want = kind_object(book, kind)
+    if want is None:
         raise ValidationError(f"本程序不支持公示类别“{kind}”", field="公示类别")
-    want = KIND_OBJECT[kind]
     if object_type != want:
         raise ValidationError(f"“{kind_name(book, kind)}”的公示对象应为{OBJECT_NAMES[want]}", field=FIELD)
     if isinstance(object_id, bool) or not isinstance(object_id, int) or object_id < 1:
@@ -165,6 +177,12 @@ def default_location(book: Book, level: str, place: str, obj: ObjectInfo) -> str
 # -- public content ----------------------------------------------------------------------------------
 
 
+def _level_prefix(level: str, item_name: str) -> str:
+    """The level before the fund item's name, unless the name already says it (中央预算内投资 is not
+    中央中央预算内投资; 自治区农业发展专项资金 drawn at the region level is not 自治区自治区…)."""
+    return "" if item_name.startswith(level) else level
+
+
 def funding_text(book: Book, project_id: int) -> str:
     """资金来源及规模: each indicator's 文号, fund item and level, and the amount, then the total."""
     rows = book.conn.execute(
@@ -172,8 +190,8 @@ def funding_text(book: Book, project_id: int) -> str:
         "JOIN indicators i ON i.id = f.indicator_id JOIN fund_items it ON it.code = i.item "
         "WHERE f.project_id = ? ORDER BY f.id", (project_id,)).fetchall()
     levels = {s.code: s.name for s in book.rules.source_levels}
-    parts = [f"{levels.get(r['source_level'], r['source_level'])}{r['item_name']}（{r['doc_no']}）{fmt(r['amount'])} 元"
-             for r in rows]
+    parts = [f"{_level_prefix(levels.get(r['source_level'], r['source_level']), r['item_name'])}{r['item_name']}"
+             f"（{r['doc_no']}）{fmt(r['amount'])} 元" for r in rows]
     total = sum(int(r["amount"]) for r in rows)
     return ("；".join(parts) + f"；合计 {fmt(total)} 元") if parts else ""
 

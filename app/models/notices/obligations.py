@@ -1,7 +1,14 @@
 """What must be noticed (DOMAIN §4.6, "两个一律"), derived from the data, against what was recorded.
 
 `obligations(book, as_of=…)` is the source of warning W7 (公告公示缺失). It only reads: no write, no
-side effect, same answer for the same file and day. One `Obligation` per duty:
+side effect, same answer for the same file and day. One `Obligation` per duty.
+
+Which duties exist is data (issue #17): each rule set's `[[duties]]` names, for an object (indicator, project,
+payment) and the moment it arises (`when`: allocated, pooled, approved, finished, paid_real_name), the notice kind
+and level, and optionally its own minimum days, the level to use when the object names no village, whether a plan
+adjustment calls for a new notice, and which project statuses make fund use publishable. The program knows how to
+find each (object, when) (`_FINDERS`); a duty is defined and judged by the rule set of the year it arose. Under
+xj-2019 (and any file without `[[duties]]`) that is:
 
 - 资金分配结果 (allocation), level 县: each indicator with money assigned to projects of the plan
   approved by the leading group — arises on the first approving decision's date;
@@ -12,6 +19,9 @@ side effect, same answer for the same file and day. One `Obligation` per duty:
   arises on its last payment date;
 - 实名制发放 (real_name), level 村 (乡 when the project names no village): each paid payment with a
   real-name list — arises on the pay date.
+
+xj-2021 adds 项目入库公示 (pool_entry) at the village when a project enters the 项目库.
+The county-level notices of the year's plan (项目库, 年度项目计划, 完成情况) come from `notices.county`.
 
 A notice counts for a duty when it has the same kind, object and level and started on or before
 `as_of`. Status (best notice wins): 已公示 — on a permanent place (网站) from its start, or on a board
@@ -24,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -36,7 +46,6 @@ SHOWN, POSTING, TOO_SHORT, MISSING = "已公示", "公示中", "公示期不足"
 STATUSES = (MISSING, TOO_SHORT, POSTING, SHOWN)
 OPEN_STATUSES = (MISSING, TOO_SHORT)  # what W7 reports
 _RANK = {SHOWN: 3, POSTING: 2, TOO_SHORT: 1}
-FUND_USE_STATUSES = ("completed", "accepted")  # project statuses (rule set codes) whose fund use must be noticed
 
 
 @dataclass(frozen=True)
@@ -85,36 +94,60 @@ class _Duty:
     object_id: int
     since: dt.date
     not_before: dt.date | None  # a notice must start on/after this day to count (plan adjustments)
+    min_days: int | None = None  # the duty's own minimum days (None: the year's notices.min_board_days)
 
 
-def _duties(book: Book, as_of: dt.date) -> Iterable[_Duty]:
-    day = as_of.isoformat()
-    conn = book.conn
-    for r in conn.execute(
-            "SELECT f.indicator_id, min(d.decision_date) AS first FROM project_funding f "
-            "JOIN projects p ON p.id = f.project_id JOIN plan_versions v ON v.project_id = p.id AND v.version = 1 "
-            "JOIN plan_decisions d ON d.id = v.decision_id WHERE p.decision_id IS NOT NULL "
-            "GROUP BY f.indicator_id HAVING first <= ?", (day,)):
-        yield _Duty("allocation", "county", "indicator", r[0], _d(r[1]), None)
-    for r in conn.execute(
-            "SELECT p.id, p.village, d.decision_date FROM projects p JOIN plan_decisions d ON d.id = p.decision_id "
-            "WHERE d.decision_date <= ? ORDER BY p.id", (day,)):
-        since = _d(r["decision_date"])
-        yield _Duty("project_plan", "township", "project", r["id"], since, since)
-        if r["village"]:
-            yield _Duty("project_plan", "village", "project", r["id"], since, since)
-    marks = ",".join("?" * len(FUND_USE_STATUSES))
-    for r in conn.execute(
-            f"SELECT p.id, p.village, max(y.pay_date) AS last FROM projects p JOIN payments y ON y.project_id = p.id "
-            f"WHERE p.status IN ({marks}) AND y.status = 'paid' AND y.pay_date <= ? GROUP BY p.id ORDER BY p.id",
-            (*FUND_USE_STATUSES, day)):
-        yield _Duty("fund_use", "township", "project", r["id"], _d(r["last"]), None)
-        if r["village"]:
-            yield _Duty("fund_use", "village", "project", r["id"], _d(r["last"]), None)
-    for r in conn.execute(
-            "SELECT y.id, y.pay_date, p.village FROM payments y JOIN real_name_lists l ON l.payment_id = y.id "
-            "JOIN projects p ON p.id = y.project_id WHERE y.status = 'paid' AND y.pay_date <= ? ORDER BY y.id", (day,)):
-        yield _Duty("real_name", "village" if r["village"] else "township", "payment", r["id"], _d(r["pay_date"]), None)
+# Each (object, when) the rule sets' [[duties]] may name (rules.sections.DUTY_OBJECTS): the query that lists the
+# objects for which it has happened by a day — (object id, the day, the village named, the project's status).
+_FINDERS: dict[tuple[str, str], str] = {
+    ("indicator", "allocated"):
+        "SELECT f.indicator_id, min(d.decision_date) AS first, '', '' FROM project_funding f "
+        "JOIN projects p ON p.id = f.project_id JOIN plan_versions v ON v.project_id = p.id AND v.version = 1 "
+        "JOIN plan_decisions d ON d.id = v.decision_id WHERE p.decision_id IS NOT NULL "
+        "GROUP BY f.indicator_id HAVING first <= :day ORDER BY f.indicator_id",
+    ("project", "pooled"):
+        "SELECT p.id, substr(p.created_at, 1, 10) AS since, p.village, p.status FROM projects p "
+        "WHERE substr(p.created_at, 1, 10) <= :day ORDER BY p.id",
+    ("project", "approved"):
+        "SELECT p.id, d.decision_date, p.village, p.status FROM projects p JOIN plan_decisions d ON d.id = p.decision_id "
+        "WHERE d.decision_date <= :day ORDER BY p.id",
+    ("project", "finished"):
+        "SELECT p.id, max(y.pay_date) AS last, p.village, p.status FROM projects p JOIN payments y ON y.project_id = p.id "
+        "WHERE y.status = 'paid' AND y.pay_date <= :day GROUP BY p.id ORDER BY p.id",
+    ("payment", "paid_real_name"):
+        "SELECT y.id, y.pay_date, p.village, p.status FROM payments y JOIN real_name_lists l ON l.payment_id = y.id "
+        "JOIN projects p ON p.id = y.project_id WHERE y.status = 'paid' AND y.pay_date <= :day ORDER BY y.id",
+}
+
+
+def _duties(book: Book, as_of: dt.date) -> list[_Duty]:
+    """Every duty arisen by `as_of`, as the rule set of the year each arose defines them ([[duties]], issue #17):
+    one query per (object, when) the program knows, each row matched against that year's duty definitions."""
+    cur = book.conn.cursor()
+    cur.row_factory = None  # plain tuples
+    by_year: dict[int, dict[tuple[str, str], tuple[Any, ...]]] = {}
+    out: list[_Duty] = []
+    for (obj, when), sql in _FINDERS.items():
+        for oid, since_text, village, status in cur.execute(sql, {"day": as_of.isoformat()}).fetchall():
+            since = _d(since_text)
+            defs = by_year.get(since.year)
+            if defs is None:
+                defs = by_year.setdefault(since.year, _definitions(book, since.year))
+            for duty in defs.get((obj, when), ()):
+                level = duty.level_for(village or "")
+                if level is None or (duty.project_statuses and status not in duty.project_statuses):
+                    continue
+                out.append(_Duty(duty.kind, level, obj, int(oid), since, since if duty.renew_on_adjustment else None,
+                                 duty.min_days))
+    return out
+
+
+def _definitions(book: Book, year: int) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """The duty definitions of `year`'s rule set by (object, when)."""
+    found: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for duty in book.rules_for(year).duties:
+        found[(duty.object, duty.when)].append(duty)
+    return {k: tuple(v) for k, v in found.items()}
 
 
 def _d(text: str) -> dt.date:
@@ -126,12 +159,14 @@ def notice_status(book: Book, notice: Any, as_of: dt.date) -> tuple[str, int] | 
     return _status_of(book, as_of)(notice)
 
 
-def _status_of(book: Book, as_of: dt.date, year: int | None = None) -> Callable[[Any], tuple[str, int] | None]:
+def _status_of(book: Book, as_of: dt.date, year: int | None = None,
+               min_days: int | None = None) -> Callable[[Any], tuple[str, int] | None]:
     """notice_status with the rule set read once: a function of the notice row only. `year`: the fiscal year whose
-    rule set governs the duty (the year it arose); default the year of `as_of`."""
+    rule set governs the duty (the year it arose); default the year of `as_of`. `min_days`: the duty's own minimum
+    ([[duties]] min_days), default that rule set's notices.min_board_days."""
     rules = book.rules_for(as_of.year if year is None else year).notices
     permanent_places = {p.code for p in rules.places if p.permanent}
-    min_days = rules.min_board_days
+    min_days = rules.min_board_days if min_days is None else min_days
 
     def status(notice: Any) -> tuple[str, int] | None:
         start = _d(notice["start_date"])
@@ -186,9 +221,9 @@ def _names(book: Book, as_of: dt.date) -> dict[str, dict[str, str]]:
 
 
 def _detail(book: Book, names: dict[str, dict[str, str]], status: str, notice: Any, days: int | None, since: dt.date,
-            level: str, stale: Any) -> str:
+            level: str, stale: Any, min_days: int | None = None) -> str:
     rules = book.rules_on(since)  # the duty's own year
-    min_days = rules.notices.min_board_days
+    min_days = rules.notices.min_board_days if min_days is None else min_days
     if notice is None:
         if stale is not None:
             return f"{stale['start_date']} 的公示早于 {since.isoformat()} 的领导小组调整决定，调整后尚未重新公示"
@@ -203,34 +238,50 @@ def _detail(book: Book, names: dict[str, dict[str, str]], status: str, notice: A
     return f"{place} {notice['start_date']} 起公示 {days} 天"
 
 
+def _rate(book: Book, as_of: dt.date, duty: _Duty, notices: dict[tuple[str, str, str, int], list[Any]],
+          by_year: dict[tuple[int, int | None], Callable[[Any], tuple[str, int] | None]]
+          ) -> tuple[str, int | None, Any, Any]:
+    """(status, days, best notice, stale notice) of one duty; a duty is judged by the rule set of the year it arose,
+    with its own minimum days when its definition sets one."""
+    key = (duty.since.year, duty.min_days)
+    status_of = by_year.get(key) or by_year.setdefault(key, _status_of(book, as_of, *key))
+    return _best(notices.get((duty.kind, duty.level, duty.object_type, duty.object_id), []),
+                 duty.not_before.isoformat() if duty.not_before else None, status_of)
+
+
+def _name(book: Book, names: dict[str, dict[str, str]], what: str, code: str, since: dt.date) -> str:
+    """The Chinese name of a notice kind/level: as `as_of`'s rule set names it, else the duty's own year's."""
+    if code in names[what]:
+        return names[what][code]
+    n = book.rules_on(since).notices
+    return {e.code: e.name for e in (n.kinds if what == "kind" else n.levels)}.get(code, code)
+
+
 def obligations(book: Book, *, as_of: dt.date) -> list[Obligation]:
     """Every duty to publish that has arisen by `as_of`, with its status (pure read; see module doc).
 
     Sorted: open ones first (缺失, 公示期不足, 公示中, 已公示), then by since, kind, level and object.
     """
     notices = _notices(book)
-    duties = list(_duties(book, as_of))
+    duties = _duties(book, as_of)
     found: dict[str, dict[int, objs.ObjectInfo]] = {
         t: objs.infos(book, t, [d.object_id for d in duties if d.object_type == t]) for t in objs.OBJECT_NAMES}
     names = _names(book, as_of)
-    by_year: dict[int, Callable[[Any], tuple[str, int] | None]] = {}
+    by_year: dict[tuple[int, int | None], Callable[[Any], tuple[str, int] | None]] = {}
     out = []
     for duty in duties:
-        year = duty.since.year  # a duty is judged by the rule set of the year it arose
-        status_of = by_year.get(year) or by_year.setdefault(year, _status_of(book, as_of, year))
-        status, days, notice, stale = _best(notices.get((duty.kind, duty.level, duty.object_type, duty.object_id), []),
-                                            duty.not_before.isoformat() if duty.not_before else None, status_of)
         obj = found[duty.object_type].get(duty.object_id)
         if obj is None:
             continue
+        status, days, notice, stale = _rate(book, as_of, duty, notices, by_year)
         out.append(Obligation(
             key=f"{duty.kind}:{duty.level}:{duty.object_type}:{duty.object_id}", kind=duty.kind,
-            kind_name=names["kind"].get(duty.kind, duty.kind), level=duty.level,
-            level_name=names["level"].get(duty.level, duty.level),
+            kind_name=_name(book, names, "kind", duty.kind, duty.since), level=duty.level,
+            level_name=_name(book, names, "level", duty.level, duty.since),
             object_type=duty.object_type, object_id=duty.object_id, object_label=obj.label, township=obj.township,
             village=obj.village, since=duty.since, amount=obj.amount, project_id=obj.project_id, section=obj.section,
             status=status, notice_id=notice["id"] if notice is not None else None, days=days,
-            detail=_detail(book, names, status, notice, days, duty.since, duty.level, stale)))
+            detail=_detail(book, names, status, notice, days, duty.since, duty.level, stale, duty.min_days)))
     for duty, status, days, notice in _county(book, as_of):  # 项目库, 年度项目计划, 完成情况 (issue #18)
         out.append(Obligation(
             key=duty.key, kind=duty.kind, kind_name=county.KINDS[duty.kind], level="county",
@@ -277,71 +328,36 @@ def open_obligations(book: Book, *, as_of: dt.date) -> list[OpenDuty]:
     """Only the open duties of `obligations` (缺失, 公示期不足: what W7 reports), in duty order — the fast path.
 
     Same duties, statuses, keys, labels, amounts and texts as `obligations(...)` filtered by `is_open`
-    (tests/models/test_open_obligations.py compares the two), but the duties and their objects are read in
-    whole-table queries as plain tuples, and nothing is built for a duty that has been met.
+    (tests/models/warnings/test_warnings_fast_paths.py compares the two): the duties come from the same
+    rule-set-driven queries, but the objects are read only for the open ones, and nothing is built for a duty that
+    has been met.
     """
-    day = as_of.isoformat()
-    cur = book.conn.cursor()
-    cur.row_factory = None  # plain tuples
     names = _names(book, as_of)
-    kinds, levels = names["kind"], names["level"]
     notices = _notices(book)
-    by_year: dict[int, Callable[[Any], tuple[str, int] | None]] = {}
-    pay_kinds = {e.code: str(e.name) for e in reversed(book.rules_on(as_of).payment.kinds)}  # the first wins, as _entry_name
-    # (kind, level, object_type, object_id, since, not_before, label, amount, project_id, section)
-    duties: list[tuple[str, str, str, int, dt.date, str | None, str, int, int | None, Any]] = []
-    for iid, first, doc_no, title, item_name, section, planned in cur.execute(
-            "SELECT g.indicator_id, g.first, i.doc_no, i.title, it.name, i.section, "
-            "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f JOIN projects p ON p.id = f.project_id "
-            " WHERE f.indicator_id = i.id AND p.decision_id IS NOT NULL) "
-            "FROM (SELECT f.indicator_id, min(d.decision_date) AS first FROM project_funding f "
-            "JOIN projects p ON p.id = f.project_id JOIN plan_versions v ON v.project_id = p.id AND v.version = 1 "
-            "JOIN plan_decisions d ON d.id = v.decision_id WHERE p.decision_id IS NOT NULL "
-            "GROUP BY f.indicator_id HAVING first <= ?) g "
-            "JOIN indicators i ON i.id = g.indicator_id JOIN fund_items it ON it.code = i.item "
-            "ORDER BY g.indicator_id", (day,)).fetchall():
-        duties.append(("allocation", "county", "indicator", iid, _d(first), None,
-                       f"{doc_no} {title or item_name}".strip(), int(planned), None, section))
-    projects = {pid: (f"{code} {name}", int(total)) for pid, code, name, total in cur.execute(
-        "SELECT p.id, p.code, p.name, (SELECT coalesce(sum(f.amount), 0) FROM project_funding f "
-        "WHERE f.project_id = p.id) FROM projects p").fetchall()}
-    for pid, village, decided in cur.execute(
-            "SELECT p.id, p.village, d.decision_date FROM projects p JOIN plan_decisions d ON d.id = p.decision_id "
-            "WHERE d.decision_date <= ? ORDER BY p.id", (day,)).fetchall():
-        since = _d(decided)
-        label, total = projects[pid]
-        duties.append(("project_plan", "township", "project", pid, since, since.isoformat(), label, total, pid, ""))
-        if village:
-            duties.append(("project_plan", "village", "project", pid, since, since.isoformat(), label, total, pid, ""))
-    marks = ",".join("?" * len(FUND_USE_STATUSES))
-    for pid, village, last in cur.execute(
-            f"SELECT p.id, p.village, max(y.pay_date) AS last FROM projects p JOIN payments y ON y.project_id = p.id "
-            f"WHERE p.status IN ({marks}) AND y.status = 'paid' AND y.pay_date <= ? GROUP BY p.id ORDER BY p.id",
-            (*FUND_USE_STATUSES, day)).fetchall():
-        label, total = projects[pid]
-        duties.append(("fund_use", "township", "project", pid, _d(last), None, label, total, pid, ""))
-        if village:
-            duties.append(("fund_use", "village", "project", pid, _d(last), None, label, total, pid, ""))
-    for yid, pay_date, village, request_no, amount, kind, pid, name in cur.execute(
-            "SELECT y.id, y.pay_date, p.village, y.request_no, y.amount, y.kind, p.id, p.name FROM payments y "
-            "JOIN real_name_lists l ON l.payment_id = y.id JOIN projects p ON p.id = y.project_id "
-            "WHERE y.status = 'paid' AND y.pay_date <= ? ORDER BY y.id", (day,)):
-        duties.append(("real_name", "village" if village else "township", "payment", yid, _d(pay_date), None,
-                       f"{request_no} {name} {pay_kinds.get(kind, kind)}", int(amount), pid, ""))
+    by_year: dict[tuple[int, int | None], Callable[[Any], tuple[str, int] | None]] = {}
+    open_ones: list[tuple[_Duty, str, str]] = []
+    for duty in _duties(book, as_of):
+        if (duty.kind, duty.level, duty.object_type, duty.object_id) not in notices:  # the common case: no notice
+            level_name = _name(book, names, "level", duty.level, duty.since)
+            open_ones.append((duty, MISSING, f"自 {duty.since.isoformat()} 起应公示，尚无{level_name}公示记录"))
+            continue
+        status, days, notice, stale = _rate(book, as_of, duty, notices, by_year)
+        if status in OPEN_STATUSES:
+            open_ones.append((duty, status, _detail(book, names, status, notice, days, duty.since, duty.level, stale,
+                                                     duty.min_days)))
+    found: dict[str, dict[int, objs.ObjectInfo]] = {
+        t: objs.infos(book, t, [d.object_id for d, _s, _t in open_ones if d.object_type == t])
+        for t in objs.OBJECT_NAMES}
     out = []
-    for kind, level, otype, oid, since, not_before, label, amount, project_id, section in duties:
-        candidates = notices.get((kind, level, otype, oid))
-        level_name = levels.get(level, level)
-        if candidates is None:  # the common case: no notice at all (what _detail says then)
-            status, detail = MISSING, f"自 {since.isoformat()} 起应公示，尚无{level_name}公示记录"
-        else:
-            status_of = by_year.get(since.year) or by_year.setdefault(since.year, _status_of(book, as_of, since.year))
-            status, days, notice, stale = _best(candidates, not_before, status_of)
-            if status not in OPEN_STATUSES:
-                continue
-            detail = _detail(book, names, status, notice, days, since, level, stale)
-        out.append(OpenDuty(f"{kind}:{level}:{otype}:{oid}", kind, kinds.get(kind, kind), level, level_name, otype, oid,
-                            label, since, amount, project_id, section, status, detail))
+    for duty, status, detail in open_ones:
+        obj = found[duty.object_type].get(duty.object_id)
+        if obj is None:
+            continue
+        out.append(OpenDuty(f"{duty.kind}:{duty.level}:{duty.object_type}:{duty.object_id}", duty.kind,
+                            _name(book, names, "kind", duty.kind, duty.since), duty.level,
+                            _name(book, names, "level", duty.level, duty.since), duty.object_type, duty.object_id,
+                            obj.label, duty.since, obj.amount, obj.project_id, obj.section, status, detail))
+    levels = names["level"]
     for duty, status, days, notice in _county(book, as_of):
         if status in OPEN_STATUSES:
             out.append(OpenDuty(duty.key, duty.kind, county.KINDS[duty.kind], "county", levels.get("county", "county"),

@@ -57,7 +57,7 @@ def _content(book: Book, kind: str, value: object, year: int | None = None) -> d
     for key, text in value.items():
         name = _text(key, LABELS["content"], max_len=20, required=True)
         out[name] = _text(text, name, max_len=1000, multiline=True)
-    if kind in objs.PROJECT_KINDS:
+    if objs.is_project_kind(book, kind, year):
         for name in objs.content_fields(book, year):
             if not out.get(name):
                 raise ValidationError("不能为空（项目公告必须包含此项，可在项目计划中补充后重新生成）", field=name)
@@ -101,7 +101,7 @@ def draft(book: Book, *, kind: str, level: str, object_type: str, object_id: int
     obj = objs.require(book, kind, object_type, object_id)
     day = on or book.today()
     place = "website" if level == "county" else "board"
-    if kind in objs.PROJECT_KINDS:
+    if objs.is_project_kind(book, kind):
         content = objs.project_fields(book, object_id, day.year) | objs.project_extra_fields(book, kind, object_id, on=day)
     elif kind == "allocation":
         facts = objs.indicator_facts(book, object_id)
@@ -128,6 +128,7 @@ def title_for(kind: str, obj: objs.ObjectInfo) -> str:
         "project_plan": f"关于{name}项目计划安排的公示",
         "fund_use": f"关于{name}项目资金使用情况的公示",
         "real_name": f"{obj.name}实名制发放公示",
+        "pool_entry": f"关于{name}项目入库的公示",
     }.get(kind, f"{obj.label}公示")
     return title if len(title) <= _LIMITS["title"] else title[: _LIMITS["title"] - 1] + "…"
 

@@ -8,6 +8,7 @@ that needs the clerk's written reason and the reviewer's override, any other fai
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 from app.models.ledger import indicators
 from app.models.plan import projects
 from app.models.plan.fields import percent
-from app.models.rules.schema import PaymentKind, Ratio, RuleSet
+from app.models.rules.schema import PaymentKind, Ratio, RatioRule, RuleSet
 from app.models.store.book import Book
 from app.models.values import ids
 from app.models.values.errors import AppError
@@ -71,10 +72,11 @@ class Outcome:
     actual: str
     limit: str
     message: str
+    label: str = ""  # the rule's name when it is not one of RULES (a rule set's own ratio rule)
 
     @property
     def name(self) -> str:
-        return RULES.get(self.rule, self.rule)
+        return self.label or RULES.get(self.rule, self.rule)
 
 
 @dataclass
@@ -209,7 +211,7 @@ def check_direct(c: Ctx) -> Outcome:
     allowed = "、".join(m.name for m in rules.payment.methods if rules.method_allowed(m.code))
     if not rules.method_allowed(method.code):
         return Outcome("direct_payment", "fail", method.name, allowed,
-                       f"扶贫资金不得采用“{method.name}”，只能{allowed}到最终收款人")
+                       f"{c.rules.labels.fund_family}不得采用“{method.name}”，只能{allowed}到最终收款人")
     if c.payee is None:
         if c.kind.real_name_list:
             return Outcome("direct_payment", "pass", method.name, allowed, "按实名制发放名册直接支付到个人账户")
@@ -415,6 +417,58 @@ def check_notice_order(c: Ctx) -> Outcome:
                    f"确需先行支付的，由局长登记例外（文号、理由）")
 
 
+RATIO_PREFIX = "ratio:"  # the stored rule of a rule set's own per-payment ratio: "ratio:<code>"
+
+
+def _filters(selector: str) -> dict[str, str]:
+    """The filters of `project_paid[payment_kind=…, usage=…]` (the loader has checked them)."""
+    inside = selector.partition("[")[2].rstrip("]")
+    return {k.strip(): v.strip() for k, _, v in (p.partition("=") for p in inside.split(",") if p.strip())}
+
+
+def _matches(c: Ctx, filters: dict[str, str]) -> bool:
+    return filters.get("payment_kind", c.d.kind) == c.d.kind and filters.get("usage", c.d.usage) == c.d.usage
+
+
+def _paid_after(c: Ctx, selector: str) -> int:
+    """The project's payments (paid and in flight, this one excepted) that `selector` picks, plus this one if it
+    is picked: the amount after this payment."""
+    f = _filters(selector)
+    columns = {"payment_kind": "kind", "usage": "usage"}
+    where = "".join(f" AND {columns[name]} = ?" for name in columns if name in f)
+    args = [f[name] for name in columns if name in f]
+    before = c.scalar(f"SELECT sum(amount) FROM payments WHERE project_id = ? AND status IN (?, ?, ?) AND id IS NOT ?"
+                      f"{where}", (c.d.project_id, *COMMITTED, c.d.payment_id, *args))
+    return before + (c.d.amount if _matches(c, f) else 0)
+
+
+def check_ratio_rule(c: Ctx, rule: RatioRule) -> Outcome:
+    """One of the year's set's own per-payment ratio rules ([[ratio_rules]] scope = "payment", issue #17): the
+    project's payments it picks, after this one, against the denominator it names. A cap concerns only the payments
+    it counts; a minimum every payment of the project (paying something else lowers the share)."""
+    name, ratio = RATIO_PREFIX + rule.code, rule.ratio
+    if ratio.bound == "max" and not _matches(c, _filters(rule.numerator)):
+        return _na(name, f"{rule.ratio.name}：本笔支付不计入")
+    part = _paid_after(c, rule.numerator)
+    if rule.denominator == "project.total":
+        whole = int(c.project["total"])
+    elif rule.denominator == "project.contract":
+        whole = int(c.project["contract_amount"] or 0)
+        if not whole:
+            return Outcome(name, "warn" if ratio.soft else "fail", "未登记", ratio.base,
+                           f"项目未登记合同金额，无法核对{ratio.name}")
+    else:
+        whole = _paid_after(c, rule.denominator)
+    if whole <= 0:
+        return _na(name, f"{ratio.name}：{ratio.base}为 0")
+    return dataclasses.replace(_ratio_outcome(name, ratio, part, whole, rule.message), label=ratio.name)
+
+
+def check_ratio_rules(c: Ctx) -> list[Outcome]:
+    """Every per-payment ratio rule of the indicator's year's set, in file order."""
+    return [check_ratio_rule(c, rule) for rule in c.rules.ratios.per_payment]
+
+
 CHECKS = (check_plan, check_usage, check_indicator, check_project_line, check_direct, check_payee_id, check_bond,
           check_prepayment, check_infra_prepayment, check_real_name, check_management_fee, check_labour,
           check_retention, check_notice_order)
@@ -432,7 +486,7 @@ def context(book: Book, d: Draft) -> Ctx:
 def evaluate(book: Book, d: Draft) -> list[Outcome]:
     """Every rule, in a fixed order; reads only."""
     c = context(book, d)
-    return [check(c) for check in CHECKS]
+    return [check(c) for check in CHECKS] + check_ratio_rules(c)
 
 
 def preview(book: Book, draft_fields: dict[str, Any]) -> dict[str, Any]:
@@ -440,7 +494,7 @@ def preview(book: Book, draft_fields: dict[str, Any]) -> dict[str, Any]:
     after this payment, the prepayment ratio after it, and every check's outcome."""
     d = Draft(**{k: draft_fields.get(k) for k in Draft.__dataclass_fields__})  # type: ignore[arg-type]
     c = context(book, d)
-    outcomes = [check(c) for check in CHECKS]
+    outcomes = [check(c) for check in CHECKS] + check_ratio_rules(c)
     ind_left, p_left = indicator_left(c), line_left(c)
     total = int(c.project["total"])
     return {
@@ -475,4 +529,11 @@ def stored(book: Book, payment_id: int, run: int | None = None) -> list[dict[str
         "SELECT c.*, u.name AS user_name FROM payment_checks c LEFT JOIN users u ON u.id = c.evaluated_by "
         "WHERE c.payment_id = ? AND c.run = ? ORDER BY c.id", (payment_id, run)).fetchall()
     names = {"pass": "通过", "fail": "不通过", "warn": "提示"}
-    return [dict(r) | {"rule_name": RULES.get(r["rule"], r["rule"]), "outcome_name": names[r["outcome"]]} for r in rows]
+    own: dict[str, str] = {}
+    if any(str(r["rule"]).startswith(RATIO_PREFIX) for r in rows):  # a rule set's own ratio: named by its year's set
+        year = book.conn.execute("SELECT i.year FROM payments y JOIN indicators i ON i.id = y.indicator_id "
+                                 "WHERE y.id = ?", (payment_id,)).fetchone()
+        if year is not None:
+            own = {RATIO_PREFIX + x.code: x.ratio.name for x in book.rules_for(int(year[0])).ratios.per_payment}
+    return [dict(r) | {"rule_name": own.get(r["rule"]) or RULES.get(r["rule"], r["rule"]),
+                       "outcome_name": names[r["outcome"]]} for r in rows]

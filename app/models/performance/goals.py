@@ -150,6 +150,8 @@ def add_goal(book: Book, *, project_id: int, fields: Mapping[str, object], set_o
     goal = clean_goal(book, fields)
     day = lc.as_date(set_on, "设定日期") if set_on else book.today()
     lc.not_future(book, day, "设定日期")
+    # a goal back-dated into a signed month would change that month's 表8 after it was sent (and fail verify)
+    periods.require_open(book, day, field="设定日期")
     with book.write("edit_goals") as conn:
         _clash(conn, project_id, goal)
         return insert_goal(conn, book, project_id, goal, day)
@@ -160,6 +162,9 @@ def update_goal(book: Book, *, goal_id: int, fields: Mapping[str, object]) -> No
     if current["removed_on"]:
         raise ValidationError("该指标已删除，不能修改", field="绩效指标")
     goal = clean_goal(book, fields)
+    if periods.is_closed(book, str(current["set_on"])):
+        raise ValidationError(f"该指标自 {current['set_on']} 起生效，该月已结账，报出的月报按原指标汇总，不能原地修改；"
+                              "请删除该指标，再从今天起设定新的指标", field="绩效指标")
     with book.write("edit_goals") as conn:
         _clash(conn, current["project_id"], goal, exclude=goal_id)
         conn.execute("UPDATE perf_goals SET level1 = ?, level2 = ?, name = ?, comparator = ?, target = ?, unit = ? "

@@ -17,7 +17,7 @@ from app.models.reports import cross_checks as xc
 from app.models.reports import snapshot
 from app.models.reports import sources as report_data
 from app.models.reports.package_data import PackageData, SignOff, WarningRecord
-from app.models.store import db, periods, users
+from app.models.store import db, holidays, periods, users
 from app.models.store.book import Book
 from app.models.values.errors import AppError, NotFound, ValidationError
 
@@ -80,7 +80,7 @@ def assemble(book: Book, *, month: str, version: int | None = None, signoff: Sig
                 for w in warnings_query.counted(book, month=month)]
     rules = book.rules_for(int(month[:4]))
     return PackageData(
-        rule_set=f"{rules.label} {rules.file_hash}",
+        rule_set=f"{rules.label} {rules.file_hash}", calendar=holidays.digest_through(book.conn, p.end),
         bureau=bureau["name"], month=month, period_start=p.start, period_end=p.end,
         version=version or next_version(book, month), rows=rows, bureau_level=bureau["level"],
         signoff=signoff or SignOff(), warnings=warnings, audit_head=audit_head,
@@ -112,6 +112,15 @@ def status(book: Book, *, month: str, today: dt.date | None = None) -> str:
         return "未编制"
     due = book.rules_for(year).reporting.due_date(year, mon, str(_bureau(book)["level"]))
     return "逾期" if today > due else "待签发"
+
+
+def rule_set_line(book: Book, *, year: int) -> str:
+    """What the 月报 page says of the year's rule set: its id and version, its name, and why the year has it."""
+    from app.models.store import rule_sets
+
+    rules = book.rules_for(year)
+    why = next((str(y["reason"]) for y in rule_sets.years(book) if y["year"] == year), "")
+    return f"{year} 年适用规则集：{rules.label}（{rules.name}）" + (f"；依据：{why}" if why else "")
 
 
 def months(book: Book, *, year: int, today: dt.date | None = None) -> list[dict[str, Any]]:

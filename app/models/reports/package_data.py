@@ -58,6 +58,7 @@ class PackageData:
     fixed_time: dt.datetime | None = None  # document timestamp for an unsigned preview
     signing_key: str = ""  # SHA-256 fingerprint of the chief's public key, filled at sign-off
     rule_set: str = ""  # the year's rule set: "id version sha256-of-its-file" (empty in packages signed before it)
+    calendar: str = ""  # the working-day calendar it relied on: "through-date sha256" (store/holidays.digest_through)
 
     def __post_init__(self) -> None:
         if not _MONTH.fullmatch(self.month):

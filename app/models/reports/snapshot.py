@@ -51,6 +51,8 @@ def dumps(package: PackageData) -> str:
         doc["signing_key"] = package.signing_key
     if package.rule_set:  # the month's rule set: signed with the data, so changing a signed year's set is caught
         doc["rule_set"] = package.rule_set
+    if package.calendar:  # the holidays its deadlines were counted with: a calendar edited behind a sign-off is caught
+        doc["calendar"] = package.calendar
     return json.dumps(_plain(doc), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
@@ -65,7 +67,7 @@ def loads(text: str) -> PackageData:
         warnings=[WarningRecord(int(w["id"]), w["code"], w["detected_on"]) for w in doc["warnings"]],
         audit_head=(int(doc["audit_head"][0]), str(doc["audit_head"][1])) if doc["audit_head"] else None,
         fixed_time=doc["fixed_time"], signing_key=str(doc.get("signing_key") or ""),
-        rule_set=str(doc.get("rule_set") or ""),
+        rule_set=str(doc.get("rule_set") or ""), calendar=str(doc.get("calendar") or ""),
     )
 
 

@@ -22,7 +22,8 @@ SECTION_NAMES = {
     "construction_types": "建设性质", "asset_types": "资产类型", "project_statuses": "项目状态",
     "performance": "绩效目标", "warnings": "预警", "warning_statuses": "预警处理状态", "reporting": "月报",
     "limits": "其他限制", "roles": "角色", "backups": "备份", "functional_codes": "支出功能分类科目",
-    "fundraising": "筹集与分配", "labels": "名称",
+    "fundraising": "筹集与分配", "labels": "名称", "duties": "公示义务", "claims": "虚报冒领比对",
+    "notice_order": "事前公示",
 }
 # Ratios repeats the five payment ratios of its list as fields: compare the list only.
 _RATIO_FIELDS = {"prepayment", "infra_prepayment", "management_fee", "labour_share", "retention"}
@@ -48,6 +49,8 @@ class Difference:
 
 
 def _shown(value: Any) -> str:
+    if value is None:
+        return "未设定"
     if isinstance(value, Fraction):
         return f"{float(value) * 100:g}%"
     if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
@@ -56,7 +59,8 @@ def _shown(value: Any) -> str:
         return "true" if value else "false"
     if dataclasses.is_dataclass(value):
         code = getattr(value, "code", None)
-        name = getattr(value, "name", None) or getattr(getattr(value, "ratio", None), "name", None)
+        name = (getattr(value, "name", None) or getattr(getattr(value, "ratio", None), "name", None)
+                or getattr(value, "label", None) or getattr(value, "text", None))
         return f"{code} {name}".strip() if code is not None else str(name or value)
     return str(value)
 

@@ -244,10 +244,36 @@ def _ratio_rule(t: _Table, code: str, known: dict[str, set[str]]) -> rs.RatioRul
             if t.has(key) and t.text(key) != want:
                 t.fail(key, f"比例 {code} 由支付检查计算，{key} 应为 {want!r}")
         numerator, denominator = fixed
-    else:
+    scope = cast(Literal["year", "payment"], t.choice("scope", ("year", "payment")) if t.has("scope") else "year")
+    if fixed is not None and scope != "year":
+        t.fail("scope", f"比例 {code} 由支付检查计算，不能设置 scope")
+    if fixed is None and scope == "payment":
+        numerator = _payment_selector(t, "numerator", known, whole=False)
+        denominator = _payment_selector(t, "denominator", known, whole=True)
+    elif fixed is None:
         numerator, denominator = _selector(t, "numerator", known), _selector(t, "denominator", known)
     message = t.opt_text("message") or ratio.name
-    return rs.RatioRule(code, ratio, numerator, denominator, message)
+    return rs.RatioRule(code, ratio, numerator, denominator, message, scope)
+
+
+def _payment_selector(t: _Table, key: str, known: dict[str, set[str]], *, whole: bool) -> str:
+    """A per-payment selector: `project_paid[payment_kind=…, usage=…]`, or (denominator only) project.total /
+    project.contract; codes checked against the set's payment kinds and usages."""
+    text = t.text(key).strip()
+    allowed = rs.PAYMENT_SOURCES if whole else rs.PAYMENT_SOURCES[:1]
+    m = _SELECTOR.fullmatch(text) if not text.startswith("project.") else None
+    if text in allowed[1:]:
+        return text
+    if not m or m[1] != "project_paid":
+        t.fail(key, f"应为 {' / '.join(allowed)}（project_paid 可加筛选 [payment_kind=…, usage=…]），实际为 {text!r}")
+    for part in filter(None, (p.strip() for p in (m[2] or "").split(","))):
+        name, _, value = part.partition("=")
+        name, value = name.strip(), value.strip()
+        if name not in rs.PAYMENT_FILTERS:
+            t.fail(key, f"筛选条件 {name!r} 不可识别（可用：{'、'.join(rs.PAYMENT_FILTERS)}）")
+        if value not in known[name]:
+            t.fail(key, f"{name}={value!r} 不是本规则集中的代码")
+    return text
 
 
 def _ratios(root: _Table, known: dict[str, set[str]]) -> rs.Ratios:
@@ -392,6 +418,48 @@ def _notice_order(root: _Table, notices: rs.Notices) -> rs.NoticeOrder:
     return n
 
 
+def _duties(root: _Table, notices: rs.Notices, statuses: tuple[rs.Entry, ...]) -> tuple[rs.Duty, ...]:
+    """`[[duties]]`: which objects must be published, by whom, of which kind, from when, for how long (issue #17).
+    A file without the section keeps the duties the program had before they were data (DEFAULT_DUTIES)."""
+    if not root.has("duties"):
+        return rs.DEFAULT_DUTIES
+    kinds, levels = [k.code for k in notices.kinds], [lv.code for lv in notices.levels]
+    out: list[rs.Duty] = []
+    for code, t in _each(root, "duties"):
+        kind = _ref(t, "kind", kinds, "公示类别（notices.kinds）")
+        obj = t.choice_of("object", t.text("object"), tuple(rs.DUTY_OBJECTS))
+        whens = rs.DUTY_OBJECTS[obj]
+        when = t.text("when")
+        if when not in whens:
+            t.fail("when", f"{rs.DUTY_OBJECT_NAMES[obj]}的公示义务应在 {' / '.join(whens)} 之一时产生，实际为 {when!r}")
+        level = _ref(t, "level", levels, "公示层级（notices.levels）")
+        min_days = t.opt_integer("min_days", 1, 366)
+        no_village = t.text("no_village") if t.has("no_village") else ""
+        if no_village:
+            if obj == "indicator":
+                t.fail("no_village", "指标没有所在村，不能设置 no_village")
+            if no_village != "skip" and no_village not in levels:
+                t.fail("no_village", f'应为 "skip"（不产生义务）或公示层级 {"、".join(levels)} 之一，实际为 {no_village!r}')
+        renew = t.flag("renew_on_adjustment", False)
+        if renew and when != "approved":
+            t.fail("renew_on_adjustment", '只适用于 when = "approved"（项目计划调整后须重新公示）')
+        project_statuses: tuple[str, ...] = ()
+        if when == "finished":
+            project_statuses = _refs(t, "project_statuses", (s.code for s in statuses), "项目状态")
+            if not project_statuses:
+                t.fail("project_statuses", "至少列出一个项目状态")
+        elif t.has("project_statuses"):
+            t.fail("project_statuses", '只适用于 when = "finished"')
+        duty = rs.Duty(code, kind, obj, when, level, t.text("label"), t.text("basis"), min_days, no_village, renew,
+                       project_statuses)
+        mine = {duty.level_for("村"), duty.level_for("")} - {None}
+        for d in out:
+            if (d.kind, d.object) == (kind, obj) and mine & ({d.level_for("村"), d.level_for("")} - {None}):
+                t.fail("level", f"与 {d.code} 重复：同一类别、同一对象在同一层级只能有一项公示义务")
+        out.append(duty)
+    return tuple(out)
+
+
 class RuleSetErrors(RuleSetError):
     """A rule file with several problems: every one of them, each with its key path (`problems`)."""
 
@@ -412,7 +480,7 @@ _SECTIONS = {
     "meta", "usage_categories", "kinds", "levels", "events", "payment", "roles", "warnings", "limits", "backups",
     "fundraising", "usage_exceptions", "source_levels", "deadlines", "ratios", "spending", "notices",
     "project_categories", "construction_types", "asset_types", "project_statuses", "performance", "warning_statuses",
-    "reporting", "functional_codes", "labels", "ratio_rules", "claims", "notice_order",
+    "reporting", "functional_codes", "labels", "ratio_rules", "claims", "notice_order", "duties",
 }
 
 
@@ -446,9 +514,10 @@ def _build(root: _Table) -> RuleSet:
     small = part(_small_tables, root)
     categories = part(_entries, root, "project_categories")
     source_levels = part(_entries, root, "source_levels")
-    known = _FAILED if _FAILED in (kinds, categories, source_levels) else {
+    known = _FAILED if _FAILED in (kinds, categories, source_levels, payment, usage_categories) else {
         "kind": {k.code for k in kinds}, "item": {i.code for k in kinds for i in k.items},
-        "source": {s.code for s in source_levels}, "category": {c.code for c in categories}}
+        "source": {s.code for s in source_levels}, "category": {c.code for c in categories},
+        "payment_kind": {k.code for k in payment.kinds}, "usage": {u.code for u in usage_categories}}
     values = {
         "meta": meta, "kinds": kinds, "usage_categories": usage_categories,
         "usage_exceptions": part(_usage_exceptions, root, by_code, usages),
@@ -462,10 +531,12 @@ def _build(root: _Table) -> RuleSet:
         "warning_statuses": part(lambda: tuple(rs.WarningStatus(c, t.text("name"), t.flag("closed"))
                                               for c, t in _each(root, "warning_statuses"))),
         "reporting": part(_reporting, root, bureau_levels), "roles": roles,
-        "functional_codes": part(_functional_codes, root), "labels": part(_labels, root),
+        "functional_codes": part(_functional_codes, root),
         "claims": part(_claims, root, payment, _FAILED if categories is _FAILED else [c.code for c in categories]),
     }  # fmt: skip
     values["notice_order"] = part(_notice_order, root, values["notices"])  # issue #18
+    values["labels"] = part(_labels, root, values["notices"], kinds)
+    values["duties"] = part(_duties, root, values["notices"], values["project_statuses"])  # issue #17
     root._seen |= _SECTIONS  # a section skipped after a failed one it depends on is not an unknown key
     part(root.done)
     if problems:
@@ -487,9 +558,32 @@ def _meta(root: _Table) -> rs.Meta:
     return meta
 
 
-def _labels(root: _Table) -> rs.Labels:
+def _labels(root: _Table, notices: rs.Notices, kinds: tuple[rs.Kind, ...]) -> rs.Labels:
+    """`[labels]`: names that change with the regime. fund_family and notice_intros are optional (files written before
+    them): the family defaults to the first fund kind's name, a notice without an intro keeps the program's wording."""
+    import string
+
     t = root.table("labels")
-    labels = rs.Labels(t.text("leading_group"), t.text("hotline_name"))
+    family = t.text("fund_family") if t.has("fund_family") else kinds[0].name
+    intros: list[rs.NoticeIntro] = []
+    if t.has("notice_intros"):
+        n = t.table("notice_intros")
+        known = {k.code for k in notices.kinds}
+        for kind in list(n.data):
+            if kind not in known:
+                n.fail(kind, f"不是公示类别（notices.kinds）的代码，可用：{'、'.join(sorted(known))}")
+            text = n.text(kind)
+            try:
+                fields = [f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f is not None]
+            except ValueError as exc:
+                n.fail(kind, f"花括号不成对（{exc}）；可用的填空为 {'、'.join('{' + f + '}' for f in rs.LABEL_FIELDS)}")
+            bad = [f for f in fields if f not in rs.LABEL_FIELDS]
+            if bad:
+                n.fail(kind, f"填空 {'、'.join('{' + f + '}' for f in bad)} 不可识别（可用："
+                             f"{'、'.join('{' + f + '}' for f in rs.LABEL_FIELDS)}）")
+            intros.append(rs.NoticeIntro(kind, text))
+        n.done()
+    labels = rs.Labels(t.text("leading_group"), t.text("hotline_name"), family, tuple(intros))
     t.done()
     return labels
 
@@ -501,7 +595,7 @@ def _roles(root: _Table) -> tuple[rs.Role, ...]:
 
 
 def _warnings(root: _Table) -> tuple[rs.WarningDef, ...]:
-    from app.models.rules.sections import DEFAULT_DETECTORS, DETECTORS
+    from app.models.rules.sections import DEFAULT_DETECTORS, DETECTOR_PARAMS, DETECTORS
 
     out = []
     for code, t in _each(root, "warnings"):
@@ -514,7 +608,17 @@ def _warnings(root: _Table) -> tuple[rs.WarningDef, ...]:
             detector = DEFAULT_DETECTORS[code]
         else:
             t.fail("detector", f"预警 {code} 须写明 detector（可用：{'、'.join(DETECTORS)}）")
-        out.append(rs.WarningDef(code, name, detector))
+        params: list[tuple[str, int]] = []
+        if t.has("params"):
+            p = t.table("params")
+            allowed = DETECTOR_PARAMS.get(detector, {})
+            for key in list(p.data):
+                if key not in allowed:
+                    p.fail(key, f"检测器 {detector} 没有参数 {key!r}"
+                                + (f"（可用：{'、'.join(allowed)}）" if allowed else "（它不取参数）"))
+                params.append((key, p.integer(key, *allowed[key])))
+            p.done()
+        out.append(rs.WarningDef(code, name, detector, tuple(params)))
     warnings = tuple(out)
     _require(root, "warnings", (w.code for w in warnings), REQUIRED_WARNINGS)
     return warnings

@@ -11,18 +11,26 @@ from datetime import date
 from typing import Literal, Protocol, TypeVar
 
 from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py and callers)
+    DEFAULT_DUTIES,
+    DUTY_OBJECT_NAMES,
+    DUTY_OBJECTS,
+    LABEL_FIELDS,
+    PAYMENT_FILTERS,
     PAYMENT_RATIOS,
+    PAYMENT_SOURCES,
     YEAR_FILTERS,
     YEAR_SOURCES,
     Allowance,
     Backups,
     Claims,
     Comparator,
+    Duty,
     Entry,
     FunctionalCode,
     Fundraising,
     Labels,
     Limits,
+    NoticeIntro,
     NoticeOrder,
     Notices,
     PerfClass,
@@ -221,6 +229,7 @@ class RuleSet:
     labels: Labels
     claims: Claims
     notice_order: NoticeOrder
+    duties: tuple[Duty, ...] = ()  # publishing duties ([[duties]]; DEFAULT_DUTIES for older files)
     file_hash: str = ""  # SHA-256 of the file's bytes (UTF-8 text): what a year's assignment and a signed month record
     _items: dict[str, Item] = field(init=False, repr=False, compare=False)
 

@@ -62,6 +62,7 @@ class RatioRule:
     numerator: str
     denominator: str
     message: str
+    scope: Literal["year", "payment"] = "year"  # payment: checked on every payment it concerns (PAYMENT_SOURCES)
 
 
 # code → (numerator, denominator) of the ratios the payment checks compute (app/models/payments/checks.py)
@@ -74,6 +75,11 @@ PAYMENT_RATIOS = {
 }
 YEAR_SOURCES = ("received", "planned", "paid")
 YEAR_FILTERS = ("kind", "item", "source", "category")
+# Selectors of a ratio rule with scope = "payment", checked on each payment of a project (app/models/payments/checks.py
+# check_ratio_rules): project_paid[…] the project's payments (paid and in flight) with this one, filtered by
+# payment_kind= and usage=; project.total the project's funds; project.contract its contract amount.
+PAYMENT_SOURCES = ("project_paid", "project.total", "project.contract")
+PAYMENT_FILTERS = ("payment_kind", "usage")
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,12 @@ class Ratios:
     @property
     def yearly(self) -> tuple[RatioRule, ...]:
         """The ratio rules evaluated per year (not by the payment checks)."""
-        return tuple(r for r in self.rules if r.code not in PAYMENT_RATIOS)
+        return tuple(r for r in self.rules if r.code not in PAYMENT_RATIOS and r.scope == "year")
+
+    @property
+    def per_payment(self) -> tuple[RatioRule, ...]:
+        """The ratio rules a set adds to the payment checks (scope = "payment"), in file order."""
+        return tuple(r for r in self.rules if r.code not in PAYMENT_RATIOS and r.scope == "payment")
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,63 @@ class Notices:
     places: tuple[Place, ...]
 
 
+# What a publishing duty can be about and when it arises (the mechanism the program has; app/models/notices/
+# obligations.py finds each): object → {when: what the day is}. A rule set's [[duties]] picks among them.
+DUTY_OBJECTS = {
+    "indicator": {"allocated": "指标的资金首次安排到经领导小组审定的项目之日"},
+    "project": {"pooled": "项目入库（录入项目库）之日",
+                "approved": "领导小组审定（或调整）项目计划的决定之日",
+                "finished": "项目处于所列状态、最后一笔支付之日"},
+    "payment": {"paid_real_name": "附实名制发放名册的支付付款之日"},
+}
+DUTY_OBJECT_NAMES = {"indicator": "指标", "project": "项目", "payment": "支付"}
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One publishing duty (issue #17: data, not code): notices of `kind` at `level` about each `object` once `when`
+    has happened, up at least `min_days` days (None: notices.min_board_days).
+
+    no_village: what happens when the object (a project, or a payment's project) names no village — "" the duty
+    applies as written, "skip" it does not arise, or a level code to publish at instead (实名制: 乡 when no 村).
+    renew_on_adjustment: a notice older than the decision now in force no longer counts (项目计划 after 调整).
+    project_statuses: for when = "finished", the project statuses (codes) whose use of funds must be published."""
+
+    code: str
+    kind: str
+    object: str
+    when: str
+    level: str
+    label: str
+    basis: str
+    min_days: int | None = None
+    no_village: str = ""
+    renew_on_adjustment: bool = False
+    project_statuses: tuple[str, ...] = ()
+
+    def level_for(self, village: str) -> str | None:
+        """The level an object with `village` ('' = none) is published at under this duty; None: no duty."""
+        if village or not self.no_village:
+            return self.level
+        return None if self.no_village == "skip" else self.no_village
+
+
+# The duties of a rule file written before duties were data: exactly what obligations.py hard-coded until then.
+DEFAULT_DUTIES = (
+    Duty("allocation", "allocation", "indicator", "allocated", "county", "资金分配结果（县级）", "[design] 程序原有规则"),
+    Duty("plan_township", "project_plan", "project", "approved", "township", "项目计划安排（乡级）",
+         "[design] 程序原有规则", renew_on_adjustment=True),
+    Duty("plan_village", "project_plan", "project", "approved", "village", "项目计划安排（村级）",
+         "[design] 程序原有规则", no_village="skip", renew_on_adjustment=True),
+    Duty("fund_use_township", "fund_use", "project", "finished", "township", "资金使用情况（乡级）",
+         "[design] 程序原有规则", project_statuses=("completed", "accepted")),
+    Duty("fund_use_village", "fund_use", "project", "finished", "village", "资金使用情况（村级）",
+         "[design] 程序原有规则", no_village="skip", project_statuses=("completed", "accepted")),
+    Duty("real_name", "real_name", "payment", "paid_real_name", "village", "实名制发放（村级，无村时乡级）",
+         "[design] 程序原有规则", no_village="township"),
+)
+
+
 @dataclass(frozen=True)
 class PerfClass:
     code: str
@@ -159,13 +227,22 @@ DEFAULT_DETECTORS = {"W1": "late_stages", "W2": "irregular_goals", "W3": "irregu
                      "W8": "reconciliation", "W9": "reports_overdue"}
 
 
+# The parameters a detector takes from its [[warnings]] entry (`params = { idle_days = 180 }`): name → (least, most).
+# A definition that gives none uses the rule set's section value ([spending] idle_days, bond_spend_months).
+DETECTOR_PARAMS: dict[str, dict[str, tuple[int, int]]] = {
+    "idle_money": {"idle_days": (1, 3650)},
+    "spending_behind": {"bond_spend_months": (1, 12)},
+}
+
+
 @dataclass(frozen=True)
 class WarningDef:
-    """One warning the rule set defines: its code, name and which detector finds it."""
+    """One warning the rule set defines: its code, name, which detector finds it and with which parameters."""
 
     code: str
     name: str
     detector: str
+    params: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -252,11 +329,29 @@ class FunctionalCode:
 
 
 @dataclass(frozen=True)
+class NoticeIntro:
+    """The opening sentence of notices of one kind (`code`, a notices.kinds code), with {…} blanks (LABEL_FIELDS)."""
+
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Labels:
     """Names that change with the regime and appear in messages and documents (issue 17: out of code)."""
 
-    leading_group: str  # the county body that approves the project plan (县扶贫开发领导小组 / 县乡村振兴领导小组 …)
+    leading_group: str  # the county body that approves the project plan (the county's leading group, named by the rule set)
     hotline_name: str  # what the national supervision line is called on a notice
+    fund_family: str = "财政扶贫资金"  # what the money is called as a whole on forms and notices (财政衔接推进乡村振兴补助资金 …)
+    notice_intros: tuple[NoticeIntro, ...] = ()  # per notice kind: the opening sentence ({basis} {basis_title} …)
+
+    def notice_intro(self, kind: str, *, basis: str, basis_title: str) -> str | None:
+        """The opening sentence of a notice of `kind`, filled in; None when the rule set gives none for that kind."""
+        text = next((i.text for i in self.notice_intros if i.code == kind), None)
+        return None if text is None else text.format(basis=basis, basis_title=basis_title, fund_family=self.fund_family)
+
+
+LABEL_FIELDS = ("basis", "basis_title", "fund_family")  # the {…} a notice intro may use
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from app.models.store import audit_labels, permissions
+from app.models.store import audit, audit_labels, permissions
 from app.models.store.book import Book
 from app.models.store.where import Where
 
@@ -32,7 +32,8 @@ TABLE_NAMES = {
     "project_settlements": "工程结算价", "roster_imports": "名册导入", "roster_people": "名册人员",
     "year_end_exemptions": "年末支出豁免",
 }
-ACTIONS = {"I": "新增", "U": "修改", "D": "删除"}
+ACTIONS = {"I": "新增", "U": "修改", "D": "删除", "R": "批量导入"}
+RUN = "R"  # a bulk import's inserts, folded into one record (audit_runs, schema 20): shown as one line
 SORT_KEYS = {"seq": "seq", "at": "seq", "actor": "actor", "tbl": "tbl", "op": "op"}
 
 
@@ -56,36 +57,54 @@ class LogQuery:
         self.book = book
         self.flt = flt or LogFilter()
 
-    def _where(self) -> tuple[str, list[Any]]:
+    def _where(self, runs: bool = False) -> tuple[str, list[Any]]:
         f = self.flt
         w = Where().equals("actor", f.actor).equals("tbl", f.table)
         if f.date_from:
             w.add("at >= ?", f.date_from)
         if f.date_to:
             w.add("at < date(?, '+1 day')", f.date_to)
-        if f.text:
+        if f.text and runs:  # a run holds no values of its own (they are the rows): found by a key inside it
+            w.add("EXISTS (SELECT 1 FROM json_each(keys) r WHERE CAST(? AS INTEGER) BETWEEN "
+                  "json_extract(r.value, '$[0]') AND json_extract(r.value, '$[0]') + json_extract(r.value, '$[1]') - 1 "
+                  "AND ? GLOB '[0-9]*')", f.text, f.text)
+        elif f.text:
             w.add("(instr(coalesce(after, ''), ?) > 0 OR instr(coalesce(before, ''), ?) > 0 OR row_key = ?)",
                   f.text, f.text, f.text)
         return w.clause, w.args
 
     def count(self) -> int:
         where, args = self._where()
-        return int(self.book.conn.execute(f"SELECT count(*) FROM audit_log{where}", args).fetchone()[0])
+        n = int(self.book.conn.execute(f"SELECT count(*) FROM audit_log{where}", args).fetchone()[0])
+        if audit.has_runs(self.book.conn):
+            where, args = self._where(runs=True)
+            n += int(self.book.conn.execute(f"SELECT count(*) FROM audit_runs{where}", args).fetchone()[0])
+        return n
 
     def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
         where, args = self._where()
         column = SORT_KEYS.get(sort_key or "", "seq")
         direction = "DESC" if (descending or sort_key is None) else "ASC"
-        rows = self.book.conn.execute(
-            f"SELECT seq, at, actor, op, tbl, row_key, action, before, after, hash FROM audit_log{where} "
-            f"ORDER BY {column} {direction}, seq {direction} LIMIT ? OFFSET ?",
-            [*args, limit, offset],
-        ).fetchall()
+        sql = f"SELECT seq, at, actor, op, tbl, row_key, action, before, after, hash FROM audit_log{where}"
+        if audit.has_runs(self.book.conn):
+            run_where, run_args = self._where(runs=True)
+            sql += (" UNION ALL SELECT first_seq, at, actor, op, tbl, keys, 'R', NULL, NULL, "
+                    f"lower(hex(substr(hashes, -32))) FROM audit_runs{run_where}")
+            args = [*args, *run_args]
+        rows = self.book.conn.execute(f"{sql} ORDER BY {column} {direction}, seq {direction} LIMIT ? OFFSET ?",
+                                      [*args, limit, offset]).fetchall()
         names = audit_labels.labels(self.book)
-        return [dict(r) | {"table_name": table_label(r["tbl"]), "op_name": permissions.label(r["op"] or ""), "action_name": ACTIONS.get(r["action"], r["action"]),
-                           "actor_name": names.actor(r["actor"]), "sealed": r["hash"] is not None,
-                           "changes": summary(r["before"], r["after"], book=self.book, table=r["tbl"])}
-                for r in rows]
+        out = []
+        for r in rows:
+            row = dict(r) | {"table_name": table_label(r["tbl"]), "op_name": permissions.label(r["op"] or ""),
+                             "action_name": ACTIONS.get(r["action"], r["action"]), "actor_name": names.actor(r["actor"]),
+                             "sealed": r["hash"] is not None}
+            if r["action"] == RUN:
+                row |= run_line(self.book, int(r["seq"]))
+            else:
+                row["changes"] = summary(r["before"], r["after"], book=self.book, table=r["tbl"])
+            out.append(row)
+        return out
 
 
 def _distinct(book: Book, column: str) -> list[str]:
@@ -97,8 +116,14 @@ def _distinct(book: Book, column: str) -> list[str]:
         "SELECT x FROM v WHERE x IS NOT NULL")]
 
 
+def _in_runs(book: Book, column: str) -> set[str]:
+    if not audit.has_runs(book.conn):
+        return set()
+    return {str(r[0]) for r in book.conn.execute(f"SELECT DISTINCT {column} FROM audit_runs") if r[0] is not None}
+
+
 def actors(book: Book) -> list[str]:
-    return _distinct(book, "actor")  # index audit_log_actor
+    return sorted(set(_distinct(book, "actor")) | _in_runs(book, "actor"))  # index audit_log_actor
 
 
 def actor_choices(book: Book) -> list[tuple[str, str]]:
@@ -108,7 +133,7 @@ def actor_choices(book: Book) -> list[tuple[str, str]]:
 
 
 def tables(book: Book) -> list[tuple[str, str]]:
-    return [(t, table_label(t)) for t in _distinct(book, "tbl")]  # index audit_log_row (tbl, row_key, seq)
+    return [(t, table_label(t)) for t in sorted(set(_distinct(book, "tbl")) | _in_runs(book, "tbl"))]  # index audit_log_row
 
 
 def differences(before: str | None, after: str | None, *, book: Book | None = None,
@@ -144,3 +169,58 @@ def summary(before: str | None, after: str | None, limit: int = 5, *, book: Book
     if after is None:
         return "；".join(f"{k}={o}" for k, o, _n in diffs)
     return "；".join(f"{k}：{'（空）' if o is None else o} → {'（空）' if n is None else n}" for k, o, n in diffs)
+
+
+def _run(book: Book, first_seq: int) -> audit.Run | None:
+    return next((r for r in audit.runs(book.conn, since=first_seq - 1) if r.first == first_seq), None)
+
+
+def _span(keys: list[int]) -> str:
+    return str(keys[0]) if len(keys) == 1 else f"{keys[0]}–{keys[-1]}" if keys[-1] - keys[0] == len(keys) - 1 \
+        else f"{keys[0]} 等"
+
+
+def source_file(book: Book, run: audit.Run) -> tuple[str, str] | None:
+    """(file name, SHA-256) of the file a run was imported from: the import's own row (实名制名册, 国库数据导入,
+    名册导入 …), written and audited in the same transaction with the file's hash."""
+    row = book.conn.execute(
+        "SELECT json_extract(after, '$.file_name'), json_extract(after, '$.file_sha256') FROM audit_log "
+        "WHERE seq BETWEEN ? AND ? AND at = ? AND actor IS ? AND op IS ? AND action = 'I' "
+        "AND json_extract(after, '$.file_sha256') IS NOT NULL ORDER BY abs(seq - ?) LIMIT 1",
+        (run.first - 64, run.last + 64, run.at, run.actor, run.op, run.first)).fetchone()
+    return None if row is None else (str(row[0] or ""), str(row[1]))
+
+
+def run_line(book: Book, first_seq: int) -> dict[str, Any]:
+    """How a run reads in the log: 导入 N 行, 文件哈希 …, and its key range as the row's 主键."""
+    run = _run(book, first_seq)
+    if run is None:
+        return {"changes": "", "row_key": ""}
+    src = source_file(book, run)
+    text = f"导入 {run.size} 行（{table_label(run.tbl)}）"
+    if src is not None:
+        text += f"，文件哈希 {src[1][:16]}…" + (f"（{src[0]}）" if src[0] else "")
+    else:
+        text += "，程序内批量写入（没有源文件）"
+    return {"changes": text + "；选中后在下方逐行列出", "row_key": _span(run.keys)}
+
+
+def run_rows(book: Book, first_seq: int, limit: int = 2000) -> list[tuple[str, Any, Any]]:
+    """A run expanded to its rows as they were imported (read back from the rows: see audit.inserted), as
+    (主键, '', the row's fields in Chinese) lines for the detail table; the first `limit`, then how many more."""
+    run = _run(book, first_seq)
+    if run is None:
+        return []
+    keys = run.keys[:limit]
+    afters = audit.inserted(book.conn, run.tbl, run.columns, keys, run.last)
+    out: list[tuple[str, Any, Any]] = []
+    src = source_file(book, run)
+    if src is not None:
+        out.append(("源文件", "", f"{src[0]}，SHA-256 {src[1]}"))
+    for seq, key, after in zip(range(run.first, run.last + 1), keys, afters, strict=False):
+        shown = "（该行已不在表中：请做完整核验）" if after is None else summary(None, after, limit=20, book=book,
+                                                                            table=run.tbl)
+        out.append((f"#{seq} 主键 {key}", "", shown))
+    if len(run.keys) > limit:
+        out.append(("……", "", f"另有 {len(run.keys) - limit} 行未列出（可按主键筛选）"))
+    return out

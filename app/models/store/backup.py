@@ -124,8 +124,10 @@ def make(book: OpenFile, *, reason: str) -> Path:
 
 
 def _head(conn: sqlite3.Connection) -> tuple[int, str]:
-    row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    return (int(row[0]), str(row[1])) if row else (0, "")
+    from app.models.store import audit
+
+    seq, digest = audit.head(conn)
+    return (seq, digest) if seq else (0, "")
 
 
 def cover(book: OpenFile, by: str) -> None:
@@ -238,7 +240,10 @@ def summary(path: Path) -> dict[str, object]:
     conn = db.connect(path, read_only=True)
     try:
         bureau = conn.execute("SELECT name FROM bureau WHERE id = 1").fetchone()
-        audit_row = conn.execute("SELECT count(*), max(at) FROM audit_log").fetchone()
+        audit_row = list(conn.execute("SELECT count(*), max(at) FROM audit_log").fetchone())
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit_runs'").fetchone():  # bulk imports, folded
+            folded = conn.execute("SELECT coalesce(sum(last_seq - first_seq + 1), 0), max(at) FROM audit_runs").fetchone()
+            audit_row = [audit_row[0] + folded[0], max(x for x in (audit_row[1], folded[1], "") if x is not None) or None]
         return {
             "bureau": bureau[0] if bureau else "",
             "version": db.user_version(conn),

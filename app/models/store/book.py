@@ -89,6 +89,8 @@ class Book:
         self._check_cancelled = False
         self._check_listeners: list[Callable[[str | None], None]] = []
         self.temp_dir: Path | None = None  # a read-only open's temporary copy, removed on close
+        # a read-only open of a file missing schema steps: (its user_version, the steps the copy had applied)
+        self.upgraded: tuple[int, list[int]] | None = None
         self._checked_by: Book | None = None  # a worker's book: the window's book runs the open-time check
         # The audit head (seq, hash) that this session's last backup covers (see backup.cover): closing takes no
         # second copy of a file unchanged since.
@@ -293,9 +295,11 @@ class Book:
                 (f"{actor.login}#{actor.id}", op, self.clock().isoformat(sep=" ", timespec="milliseconds")),
             )
             yield conn
-            audit.seal(conn, start)
+            folded = audit.seal(conn, start) >= audit.MIN_RUN
             conn.execute("UPDATE audit_context SET actor = NULL, op = NULL, at = NULL WHERE id = 1")
             conn.execute("COMMIT")
+            if folded:
+                give_back(conn)
         except sqlite3.Error as exc:
             self._rollback()
             if not self.path.exists():
@@ -443,14 +447,16 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
             db.check_identity(conn, path)
         else:
             db.check_integrity(conn, path)
-        version = db.user_version(conn)
-        if version < db.latest_version():
+        if db.needs_migration(conn):  # a step missing, also one numbered below the file's user_version
             if deferred:
                 db.check_integrity(conn, path)  # never upgrade a file that has not passed the full check
                 deferred = False
             if read_only:
+                upgraded = (db.user_version(conn), [n for n, _name, _p in db.pending_steps(conn)])
                 conn.close()
-                return _open_copy(path, notice, "该文件为旧版本格式，显示的是升级后的临时副本，原文件未改动。")
+                book = _open_copy(path, notice, "该文件为旧版本格式，显示的是升级后的临时副本，原文件未改动。")
+                book.upgraded = upgraded
+                return book
 
             def before(v: int) -> None:
                 if v > 0:
@@ -458,7 +464,14 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
 
                     backups.copy_file(conn, path, reason=f"升级前v{v}")
 
+            version = db.user_version(conn)
+            folding = version > 0 and audit.RUNS_STEP in {n for n, _, _ in db.pending_steps(conn)}
+            if version == 0:  # a new, empty file: pages a bulk import's folded records leave are given back
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             db.migrate(conn, before=before, after=_after_migrate)
+            if folding:
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # takes effect with the VACUUM
+                conn.execute("VACUUM")  # the converted audit log's pages back to the disk: the file shrinks
     except sqlite3.Error as exc:
         conn.close()
         raise (translate(exc) or FileError(f"文件 {path} 无法使用：{exc}")) from exc
@@ -486,8 +499,54 @@ RULE_SETS_STEP = 12  # schema/0012_rule_sets.sql: a file from before it gets one
 PASSWORD_TAG_STEP = 10  # schema/0010_hostile.sql: pw_hash leaves the audit log, pw_tag is audited instead
 
 
+FREE_PAGES_KEPT = 1024
+
+
+def give_back(conn: sqlite3.Connection) -> None:
+    """A bulk import's records were written, then folded into a run (audit.seal): the pages they took are free.
+    Give them back to the disk (auto_vacuum = INCREMENTAL, schema 20) instead of carrying them in every backup;
+    a few are kept for the next writes. No-op on a file without incremental vacuum."""
+    try:
+        free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+        if free > 2 * FREE_PAGES_KEPT:
+            conn.execute(f"PRAGMA incremental_vacuum({free - FREE_PAGES_KEPT})").fetchall()
+    except sqlite3.Error:
+        pass  # only space: the data is committed
+
+
+def _compact_audit(conn: sqlite3.Connection, old_version: int, *, fold: bool = True) -> None:
+    """Schema 20: fold an older file's bulk-insert records into runs (audit.compact), between two checks of the
+    chain and the rows. A file whose log or rows do not check out is refused before anything is converted (the
+    whole upgrade rolls back; the file stays as it was), and a conversion that would not check out is undone."""
+    if not audit.has_runs(conn) or conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_no_delete'").fetchone():
+        return  # not upgraded to schema 20 by this migration
+    if fold and 0 < old_version < audit.RUNS_STEP:
+        for check in (audit.check_chain, audit.check_rows):
+            for finding in check(conn):
+                raise FileError(f"升级前的核验未通过（{finding}），不能转换审计日志的格式。文件未作任何修改；"
+                                "请用原版本程序打开并做完整核验（fundledger verify），或从备份恢复。")
+        audit.compact(conn)
+        for check in (audit.check_chain, audit.check_rows):
+            for finding in check(conn):
+                raise FileError(f"审计日志转换后核验未通过（{finding}），已撤销转换。文件未作任何修改。")
+    conn.execute(audit.NO_DELETE_SQL)
+
+
 def _after_migrate(conn: sqlite3.Connection, old_version: int) -> None:
-    """Data the schema steps need filled in Python, audited as the system and sealed into the chain."""
+    """Data the schema steps need filled in Python, audited as the system and sealed into the chain; last, the
+    audit log's conversion to runs (schema 20)."""
+    _fill_after_migrate(conn, old_version)
+    _compact_audit(conn, old_version)
+
+
+def _after_migrate_copy(conn: sqlite3.Connection, old_version: int) -> None:
+    """The same for the temporary copy behind a read-only open: records are not folded."""
+    _fill_after_migrate(conn, old_version)
+    _compact_audit(conn, old_version, fold=False)
+
+
+def _fill_after_migrate(conn: sqlite3.Connection, old_version: int) -> None:
     if 0 < old_version < RULE_SETS_STEP:
         from app.models.store import rule_years
 
@@ -499,7 +558,10 @@ def _after_migrate(conn: sqlite3.Connection, old_version: int) -> None:
     start = audit.last_seq(conn)
     conn.execute("UPDATE audit_context SET actor = 'system#0', op = 'upgrade', "
                  "at = strftime('%Y-%m-%d %H:%M:%f', 'now', 'localtime') WHERE id = 1")
-    for uid, pw_hash in conn.execute("SELECT id, pw_hash FROM users ORDER BY id").fetchall():
+    # only tags never set: a step re-run on a file whose step table and objects were doctored must not re-tag (and
+    # so launder) a password hash someone swapped with sqlite3 — the audited tag is what verify checks it against
+    for uid, pw_hash in conn.execute("SELECT id, pw_hash FROM users WHERE coalesce(pw_tag, '') = '' "
+                                     "ORDER BY id").fetchall():
         conn.execute("UPDATE users SET pw_tag = ? WHERE id = ?",
                      (hashlib.sha256(pw_hash.encode("utf-8")).hexdigest(), uid))
     audit.seal(conn, start)
@@ -583,7 +645,9 @@ def _open_copy(path: Path, notice: str, why: str) -> Book:
         conn = db.connect(tmp)  # opening read-write rolls a hot journal back
         try:
             db.check_integrity(conn, path)
-            db.migrate(conn, after=_after_migrate)
+            # the auditor's read-only look at an older file: upgraded as it is, records not folded (they verify
+            # either way, and the copy is thrown away on close)
+            db.migrate(conn, after=_after_migrate_copy)
         finally:
             conn.close()
         book = _open(tmp, read_only=True, file_lock=None, notice=notice, copied=True)

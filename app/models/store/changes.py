@@ -44,7 +44,9 @@ NONE = Changes()
 
 def mark(conn: sqlite3.Connection) -> int:
     """The audit log's last sequence number: read before an operation, handed to `since` after it."""
-    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0])
+    from app.models.store import audit
+
+    return audit.last_seq(conn)
 
 
 def since(conn: sqlite3.Connection, seq: int) -> Changes:
@@ -52,4 +54,8 @@ def since(conn: sqlite3.Connection, seq: int) -> Changes:
     rows: dict[str, set[str]] = {}
     for table, key in conn.execute("SELECT tbl, row_key FROM audit_log WHERE seq > ?", (seq,)):
         rows.setdefault(str(table), set()).add(str(key))
+    from app.models.store import audit
+
+    for run in audit.runs(conn, since=seq):  # a bulk import's inserts, folded into one record
+        rows.setdefault(run.tbl, set()).update(str(k) for k in run.keys)
     return Changes({t: frozenset(keys) for t, keys in rows.items()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -124,31 +125,123 @@ def split_sql(script: str) -> list[str]:
     return statements
 
 
+MIGRATIONS_TABLE = "schema_migrations"
+_CREATE = re.compile(r'CREATE\s+(?:UNIQUE\s+)?(?:VIRTUAL\s+)?(TABLE|INDEX|TRIGGER|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?'
+                     r'["`\[]?(\w+)', re.IGNORECASE)
+_ADD_COLUMN = re.compile(r'ALTER\s+TABLE\s+["`\[]?(\w+)["`\]]?\s+ADD\s+(?:COLUMN\s+)?["`\[]?(\w+)', re.IGNORECASE)
+_GONE = re.compile(r'(?:DROP\s+(?:TABLE|INDEX|TRIGGER|VIEW)\s+(?:IF\s+EXISTS\s+)?|ALTER\s+TABLE\s+)["`\[]?(\w+)',
+                   re.IGNORECASE)
+
+
+def _statements(path: Path) -> list[str]:
+    return split_sql(path.read_text(encoding="utf-8"))
+
+
+def _code(statement: str) -> str:
+    """A statement without its comment lines (what the step's regexes read)."""
+    return re.sub(r"--[^\n]*", "", statement).strip()
+
+
+def step_objects(steps: list[tuple[int, str, Path]] | None = None) -> dict[int, tuple[set[str], set[tuple[str, str]]]]:
+    """What each step leaves behind that shows it ran: the tables, indexes, triggers and views it creates and the
+    columns it adds — minus any name a step drops, renames or creates again (those prove nothing about who ran)."""
+    steps = migrations() if steps is None else steps
+    texts = {n: [_code(st) for st in _statements(p)] for n, _, p in steps}
+    gone = {m.group(1).lower() for sql in texts.values() for st in sql for m in _GONE.finditer(st)
+            if not _ADD_COLUMN.match(st.strip())}
+    created = {n: {m.group(2).lower() for st in sql for m in _CREATE.finditer(st)} for n, sql in texts.items()}
+    again = {name for n, names in created.items() for name in names
+             if any(name in other for m, other in created.items() if m != n)}  # rebuilt by a later step
+    out: dict[int, tuple[set[str], set[tuple[str, str]]]] = {}
+    for n, sql in texts.items():
+        names = created[n] - gone - again
+        columns = {(m.group(1).lower(), m.group(2).lower()) for st in sql for m in [_ADD_COLUMN.match(st.strip())] if m}
+        out[n] = (names, columns)
+    return out
+
+
+def applied_steps(conn: sqlite3.Connection) -> set[int]:
+    """The steps this file has: read from `schema_migrations` when the file has it; for a file from before it,
+    every number up to user_version whose objects are all present (the old loader ran only numbers above
+    user_version, so a file that reached 18 or 19 while 0012–0017 were still on a branch never got them).
+    A step whose objects are only partly present is a damaged file: FileError, nothing written."""
+    has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                             (MIGRATIONS_TABLE,)).fetchone() is not None
+    if has_table:
+        return {int(r[0]) for r in conn.execute(f"SELECT number FROM {MIGRATIONS_TABLE}")}
+    version = user_version(conn)
+    if version == 0:
+        return set()
+    present = {str(r[0]).lower() for r in conn.execute("SELECT name FROM sqlite_master")}
+    out = set()
+    for n, (names, columns) in step_objects().items():
+        if n > version:
+            continue
+        have_cols = {(t, c) for t, c in columns if t in present and c in {
+            str(r[1]).lower() for r in conn.execute(f'PRAGMA table_info("{t}")')}}
+        found, wanted = len(names & present) + len(have_cols), len(names) + len(columns)
+        if found == wanted:
+            out.add(n)
+        elif found:
+            missing = sorted((names - present) | {f"{t}.{c}" for t, c in columns - have_cols})
+            raise FileError(f"数据库结构不完整：第 {n} 步升级只有一部分存在（缺少 {'、'.join(missing[:5])}），"
+                            "不能自动补全。文件未作任何修改，请联系技术支持。")
+    return out
+
+
+def pending_steps(conn: sqlite3.Connection) -> list[tuple[int, str, Path]]:
+    """The shipped steps this file does not have yet, in order (also those numbered below its user_version)."""
+    done = applied_steps(conn)
+    return [s for s in migrations() if s[0] not in done]
+
+
+def needs_migration(conn: sqlite3.Connection) -> bool:
+    """A step missing, or a file from before `schema_migrations` (which then records what the file has)."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MIGRATIONS_TABLE,)).fetchone() is None:
+        return True
+    return bool(pending_steps(conn))
+
+
 def migrate(conn: sqlite3.Connection, *, before: Callable[[int], None] | None = None,
             after: Callable[[sqlite3.Connection, int], None] | None = None) -> int:
-    """Apply every pending step in one BEGIN IMMEDIATE … COMMIT; `before(version)` runs first (backup),
-    `after(conn, old_version)` last, inside the same transaction (data a step needs filled in Python)."""
+    """Apply every missing step in order in one BEGIN IMMEDIATE … COMMIT, recording each in `schema_migrations`
+    (created here when absent, with the steps the file already had); `before(version)` runs first (backup),
+    `after(conn, old_version)` last, inside the same transaction (data a step needs filled in Python).
+    `old_version` is the step before the first missing one, so a step's data fill-in runs even when the step
+    was missed below a higher user_version."""
     current = user_version(conn)
-    pending = [(n, name, p) for n, name, p in migrations() if n > current]
-    if not pending:
+    has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                             (MIGRATIONS_TABLE,)).fetchone() is not None
+    done = applied_steps(conn)
+    pending = [(n, name, p) for n, name, p in migrations() if n not in done]
+    if not pending and has_table:
         return current
-    if before is not None:
+    if before is not None and pending:
         before(current)
+    names = {n: name for n, name, _ in migrations()}
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for number, _name, path in pending:
-            for statement in split_sql(path.read_text(encoding="utf-8")):
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (number INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                     "applied_at TEXT NOT NULL, how TEXT NOT NULL CHECK (how IN ('applied', 'inferred'))) STRICT")
+        conn.executemany(f"INSERT OR IGNORE INTO {MIGRATIONS_TABLE} (number, name, applied_at, how) "
+                         "VALUES (?, ?, strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime'), 'inferred')",
+                         [(n, names.get(n, str(n))) for n in sorted(done)])
+        for number, name, path in pending:
+            for statement in _statements(path):
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} (number, name, applied_at, how) "
+                         "VALUES (?, ?, strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime'), 'applied')", (number, name))
+        top = max([current, *(n for n, _, _ in pending)])
+        conn.execute(f"PRAGMA user_version = {top}")
         install_triggers(conn)
-        if after is not None:
-            after(conn, current)
+        if after is not None and pending:
+            after(conn, pending[0][0] - 1 if current else 0)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    return pending[-1][0]
+    return top
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
@@ -220,18 +313,42 @@ def install_triggers(conn: sqlite3.Connection) -> None:
 SEARCH_SOURCES = ("payees", "projects", "indicators", "payments", "notices")
 
 
+@functools.cache
+def reference_tracked() -> tuple[tuple[str, str, str, str], ...]:
+    """`tracked_tables` as this program's own migrations create it, built once on a fresh file in memory:
+    (name, key column, date expression, skipped columns). verify compares the file's list with it — a list read
+    from the file alone lets whoever deletes a row there (and the table's triggers) write with no audit record,
+    unseen by every check that walks the same list."""
+    mem = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        mem.row_factory = sqlite3.Row
+        migrate(mem)
+        return tuple((str(r[0]), str(r[1]), str(r[2] or ""), str(r[3] or "")) for r in mem.execute(
+            "SELECT name, key_column, date_expr, skip_columns FROM tracked_tables ORDER BY name"))
+    finally:
+        mem.close()
+
+
 def expected_triggers(conn: sqlite3.Connection) -> set[str]:
-    """Names of the triggers the app relies on; verify reports any that are missing."""
+    """Names of the triggers the app relies on; verify reports any that are missing (the tracked tables' ones
+    from the program's own list as well as the file's, see `reference_tracked`)."""
     names = {"audit_log_no_update", "audit_log_no_delete"}
     if user_version(conn) >= 8:
         names |= {f"search_{t}_{a}" for t in SEARCH_SOURCES for a in "iud"}
+    if user_version(conn) >= 20:  # schema/0020_audit_runs.sql: bulk imports' records, append-only too
+        names |= {"audit_runs_no_update", "audit_runs_no_delete"}
     if user_version(conn) >= 12:  # schema/0012_rule_sets.sql: a signed year keeps its rule set
         names |= {"rule_sets_locked_i", "rule_sets_locked_u", "rule_sets_locked_d",
                   "rule_set_files_no_update", "rule_set_files_no_delete"}
-    for t in tracked(conn):
-        names |= {f"fl_audit_{t['name']}_{a}" for a in "iud"}
-        if t["date_expr"]:
-            names |= {f"fl_closed_{t['name']}_{a}" for a in "iud"}
+    if 24 in applied_steps(conn):  # schema/0024_calendar_lock.sql: days up to the last signed month stay as signed
+        names |= {f"calendar_{t}_locked_{a}" for t in ("days", "years") for a in "iud"}
+    tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    rows = [(str(t["name"]), str(t["date_expr"] or "")) for t in tracked(conn)]
+    rows += [(name, date_expr) for name, _key, date_expr, _skip in reference_tracked() if name in tables]
+    for name, date_expr in rows:
+        names |= {f"fl_audit_{name}_{a}" for a in "iud"}
+        if date_expr:
+            names |= {f"fl_closed_{name}_{a}" for a in "iud"}
     return names
 
 

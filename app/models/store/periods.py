@@ -90,3 +90,16 @@ def reopen_month(book: Book, *, month: str, reason: str) -> None:
 
 def list_periods(book: Book) -> list[dict[str, object]]:
     return [dict(r) for r in book.conn.execute("SELECT * FROM periods ORDER BY month DESC")]
+
+
+def years_in_use(book: Book) -> list[int]:
+    """Every fiscal year from the first one with money or a month in it (a document's year or arrival, a closed or
+    signed month) to this year, newest first: the years the chief picks a month report or a rule set from."""
+    row = book.conn.execute(
+        "SELECT min(y) FROM (SELECT min(year) AS y FROM indicators "
+        "UNION ALL SELECT CAST(substr(min(received_date), 1, 4) AS INTEGER) FROM indicators "
+        "UNION ALL SELECT CAST(substr(min(month), 1, 4) AS INTEGER) FROM periods "
+        "UNION ALL SELECT CAST(substr(min(month), 1, 4) AS INTEGER) FROM signoffs)").fetchone()
+    this_year = book.today().year
+    first = min(int(row[0]), this_year) if row and row[0] else this_year
+    return list(range(this_year, first - 1, -1))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from app.models.rules import load as rules_load
 from app.models.rules.schema import RuleSet, RuleSetError
+from app.models.store import periods, rule_years
 from app.models.store.book import Book
 from app.models.store.rule_years import FIRST_YEAR, LAST_YEAR, has_table, shared, shared_parts
 from app.models.values.errors import ValidationError
@@ -62,8 +63,7 @@ def years(book: Book) -> list[dict[str, object]]:
     """One line per fiscal year the file has (from its first month or first assignment to this year): which set,
     since which assignment, why, and whether it may still change. What the chief sees in 基础设置."""
     first = [a.from_year for a in assignments(book)]
-    row = book.conn.execute("SELECT min(month) FROM periods").fetchone()
-    data_years = [int(row[0][:4])] if row and row[0] else []
+    data_years = [min(periods.years_in_use(book))]  # the first year with money, a closed or a signed month
     this_year = book.today().year
     start = min([this_year, *data_years, *(y for y in first if y > FIRST_YEAR)])
     locked = set(locked_years(book))
@@ -76,8 +76,21 @@ def years(book: Book) -> list[dict[str, object]]:
         out.append({"year": year, "rule_set": rules.id, "name": rules.name, "version": rules.meta.version,
                     "basis": rules.meta.basis, "from_year": a.from_year if a else None,
                     "reason": a.reason if a else "建档时选定", "set_by": a.set_by if a else "", "set_at": a.set_at if a else "",
-                    "locked": year in locked, "changed": bool(a and a.file_hash != rules.file_hash)})
+                    "locked": year in locked, "changed": bool(a and a.file_hash != rules.file_hash),
+                    "newer": _newer_shipped(a, rules)})
     return out
+
+
+def _newer_shipped(a: Assignment | None, rules: RuleSet) -> str:
+    """The version of the program's own copy of a shipped set when it differs from the text the year uses (an
+    upgrade brought a changed rule file; the year keeps what it was assigned until the chief re-assigns it)."""
+    if a is None or a.origin != "shipped":
+        return ""
+    try:
+        shipped = rules_load.load_named(a.rule_set)
+    except RuleSetError:
+        return ""
+    return "" if shipped.file_hash == rules.file_hash else shipped.meta.version
 
 
 def _resolve_new(book: Book, rule_set: str, path: Path | None) -> tuple[RuleSet, str, str | None]:
@@ -131,10 +144,8 @@ def assign(book: Book, *, from_year: int, rule_set: str = "", reason: str, path:
     who = book.user.id if book.user and book.user.id else None
     with book.write("assign_rule_set") as conn:
         conn.execute("UPDATE audit_context SET op = ? WHERE id = 1", (f"assign_rule_set：{reason}",))
-        if text is not None and not conn.execute("SELECT 1 FROM rule_set_files WHERE file_hash = ?",
-                                                 (rules.file_hash,)).fetchone():
-            conn.execute("INSERT INTO rule_set_files (file_hash, rule_set, text, added_at) VALUES (?, ?, ?, ?)",
-                         (rules.file_hash, rules.id, text, book.stamp()))
+        # every assigned text is kept in the file, a shipped one too: a later program may ship a changed file
+        rule_years.keep_text(conn, rules, text if text is not None else rule_years.shipped_text(rules.id), book.stamp())
         for k_sort, kind in enumerate(rules.kinds, start=1):  # a set's new kinds/items join the catalogue
             conn.execute("INSERT OR IGNORE INTO fund_kinds (code, name, sort) VALUES (?, ?, ?)",
                          (kind.code, kind.name, 100 + k_sort))

@@ -49,14 +49,53 @@ def _from_text(text: str, name: str) -> RuleSet:
     return rules_load.loads(text, name=name)
 
 
+def archived_text(file_hash: str) -> str | None:
+    """The text of an earlier shipped version of a rule file (resources/rules/archive/<id>-<hash16>.toml), by the
+    SHA-256 a year's assignment recorded: a program that ships a changed rule file still reads the rules a bureau's
+    years were assigned (and its months signed) under."""
+    from app import resources
+
+    folder = resources.resources_dir() / "rules" / "archive"
+    for path in sorted(folder.glob(f"*-{file_hash[:16]}.toml")):
+        text = path.read_bytes().decode("utf-8")
+        if rules_load.text_hash(text) == file_hash:
+            return text
+    return None
+
+
+def shipped_text(rule_set: str) -> str:
+    """The text of the shipped rule file `rule_set` as this program carries it."""
+    from app import resources
+
+    return (resources.resources_dir() / "rules" / f"{rule_set}.toml").read_bytes().decode("utf-8")
+
+
+def keep_text(conn: sqlite3.Connection, rules: RuleSet, text: str, at: str) -> None:
+    """Store the text of a set assigned to a year in the file (once per text), so the file carries the exact rules
+    its years were assigned under to every PC and every later version of the program."""
+    conn.execute("INSERT OR IGNORE INTO rule_set_files (file_hash, rule_set, text, added_at) VALUES (?, ?, ?, ?)",
+                 (rules.file_hash, rules.id, text, at))
+
+
 def _load_row(conn: sqlite3.Connection, rule_set: str, origin: str, file_hash: str) -> RuleSet:
+    """The rules as assigned: a bureau's own text from the file; a shipped set as shipped when this program's copy
+    is the text assigned, else the assigned text (kept in the file, or an earlier version this program archives) —
+    an upgrade that changes a shipped rule file does not change the rules of a year already assigned (and perhaps
+    signed); the chief re-assigns a year to the new version, with a reason, where it should apply."""
     if origin == "bureau":
         row = conn.execute("SELECT text FROM rule_set_files WHERE file_hash = ?", (file_hash,)).fetchone()
         if row is None:
             raise AppError(f"文件中找不到本单位规则集 {rule_set} 的内容（{file_hash[:12]}…），文件可能被改动过。"
                            "请运行 fundledger verify 检查。")
         return _from_text(str(row[0]), f"{rule_set}（本单位规则集）")
-    return rules_load.load_named(rule_set)
+    shipped = rules_load.load_named(rule_set)
+    if shipped.file_hash == file_hash:
+        return shipped
+    row = conn.execute("SELECT text FROM rule_set_files WHERE file_hash = ?", (file_hash,)).fetchone()
+    text = str(row[0]) if row else archived_text(file_hash)
+    if text is None or rules_load.text_hash(text) != file_hash:
+        return shipped  # a text this program never shipped and the file does not hold: verify names the difference
+    return _from_text(text, f"{rule_set}（{file_hash[:12]}… 版）")
 
 
 def load_for(conn: sqlite3.Connection, year: int) -> RuleSet:
@@ -80,7 +119,9 @@ def _insert_first(conn: sqlite3.Connection, rules: RuleSet, reason: str, at: str
 
 def seed(conn: sqlite3.Connection, rule_set: str, at: str) -> None:
     """A new file's first row: the set chosen when it was created, for every year (inside setup's write)."""
-    _insert_first(conn, rules_load.load_named(rule_set), "建档时选定的规则集", at, None)
+    rules = rules_load.load_named(rule_set)
+    _insert_first(conn, rules, "建档时选定的规则集", at, None)
+    keep_text(conn, rules, shipped_text(rule_set), at)
 
 
 def fill_first(conn: sqlite3.Connection) -> None:
@@ -92,6 +133,8 @@ def fill_first(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE audit_context SET actor = 'system#0', op = 'upgrade', "
                  "at = strftime('%Y-%m-%d %H:%M:%f', 'now', 'localtime') WHERE id = 1")
     at = conn.execute("SELECT strftime('%Y-%m-%d %H:%M:%S', 'now', 'localtime')").fetchone()[0]
-    _insert_first(conn, rules_load.load_named(_bound_set(conn)), "升级前文件绑定的规则集（升级时自动登记）", at, None)
+    rules = rules_load.load_named(_bound_set(conn))
+    _insert_first(conn, rules, "升级前文件绑定的规则集（升级时自动登记）", at, None)
+    keep_text(conn, rules, shipped_text(rules.id), at)
     audit.seal(conn, start)
     conn.execute("UPDATE audit_context SET actor = NULL, op = NULL, at = NULL WHERE id = 1")

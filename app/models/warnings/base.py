@@ -40,7 +40,13 @@ class Context:
 
     book: Book
     as_of: dt.date
+    params: dict[str, int] = field(default_factory=dict)  # the running warning definition's own parameters
     _cache: dict[str, Any] = field(default_factory=dict)
+
+    def param(self, name: str, default: int) -> int:
+        """A parameter of the warning definition being run ([[warnings]] params, issue #17), else `default` (the
+        rule set's section value, e.g. [spending] idle_days)."""
+        return self.params.get(name, default)
 
     @functools.cached_property
     def calendar(self) -> workdays.Calendar:
@@ -71,8 +77,12 @@ def is_closed_status(book: Book, code: str) -> bool:
     return any(s.closed for s in rule_years.shared(book).warning_statuses if s.code == code)
 
 
-def warning_name(book: Book, code: str) -> str:
-    return next((w.name for w in book.rules.warnings if w.code == code), code)
+def warning_name(book: Book, code: str, year: int | None = None) -> str:
+    """The type's name in the rule set of `year` (the year the problem arose; None: the current year's set), so a
+    2020 refusal reads in 2020's words, not in those of the set that replaced it."""
+    rules = book.rules if year is None else book.rules_for(year)
+    return next((w.name for w in rules.warnings if w.code == code),
+                next((w.name for w in book.rules.warnings if w.code == code), code))
 
 
 def get(book: Book, warning_id: int) -> dict[str, Any]:
@@ -86,7 +96,8 @@ def get(book: Book, warning_id: int) -> dict[str, Any]:
 
 def decorate(book: Book, row: dict[str, Any]) -> dict[str, Any]:
     """Add the Chinese names the views show."""
-    row["code_name"] = warning_name(book, row["code"])
+    day = str(row.get("since") or row.get("first_detected") or "")
+    row["code_name"] = warning_name(book, row["code"], int(day[:4]) if day[:4].isdigit() else None)
     row["status_name"] = status_name(book, row["status"])
     row["active"] = row.get("cleared_on") is None
     row["state_name"] = "仍在触发" if row["active"] else f"已消除（{row['cleared_on']}）"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterator
 
 from app.models.values.ids import mask_account, mask_id
@@ -36,6 +37,13 @@ def _digest(id_number: str) -> str:
 
 def _marks(values: tuple[str, ...] | list[str]) -> str:
     return ",".join("?" * len(values))
+
+
+def _only(column: str, values: list[str] | list[int] | None) -> tuple[str, tuple[str, ...]]:
+    """The restriction of an incremental run (`column` among the JSON array bound), or none for a whole run."""
+    if values is None:
+        return "", ()
+    return f" AND {column} IN (SELECT value FROM json_each(?))", (json.dumps(sorted(values)),)
 
 
 def _person_kinds(ctx: Context) -> list[str]:
@@ -63,6 +71,11 @@ def repeated_subsidies(ctx: Context) -> Iterator[Finding]:
 
     Two steps in one statement: the groups over the allowance are found from the paid subsidy payments' lines
     (driven by `payments_kind`, lines by payment), and only their lines are read again, by person, for the evidence."""
+    return _repeated_subsidies(ctx, None)
+
+
+def _repeated_subsidies(ctx: Context, persons: list[str] | None) -> Iterator[Finding]:
+    """W11 over every person, or (incremental) over `persons` only, read by the person index."""
     claims = ctx.book.rules_on(ctx.as_of).claims
     kinds = list(claims.subsidy_payment_kinds)
     if not kinds:
@@ -77,11 +90,22 @@ def repeated_subsidies(ctx: Context) -> Iterator[Finding]:
     period = f"CASE {per_sql} WHEN 'year' THEN substr(y.pay_date, 1, 4) ELSE '' END"
     day = ctx.as_of.isoformat()
     paid = f"y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)})"
+    only, extra = _only("l.id_number", persons)
+    # a few persons (incremental): one pass over their lines, by the person index, with the evidence in the same
+    # grouping; the whole county: two steps, so only the groups over the allowance build their evidence
     rows = ctx.book.conn.execute(
+        f"""SELECT l.id_number, min(l.name), p.category, {period} AS period, {times_sql} AS times, {per_sql} AS per,
+                   count(DISTINCT {unit}), group_concat({_ROW}, char(31))
+            FROM real_name_lines l JOIN payments y ON y.id = l.payment_id JOIN projects p ON p.id = y.project_id
+            JOIN indicators i ON i.id = y.indicator_id
+            WHERE {paid}{only}
+            GROUP BY l.id_number, p.category, period HAVING count(DISTINCT {unit}) > times""",
+        (*per_args, *times_args, *per_args, day, *kinds, *extra)) if persons is not None else \
+        ctx.book.conn.execute(
         f"""WITH flagged AS MATERIALIZED (
               SELECT l.id_number, p.category, {period} AS period, {times_sql} AS times, {per_sql} AS per
               FROM payments y JOIN real_name_lines l ON l.payment_id = y.id JOIN projects p ON p.id = y.project_id
-              WHERE {paid}
+              WHERE {paid}{only}
               GROUP BY l.id_number, p.category, period HAVING count(DISTINCT {unit}) > times)
             SELECT f.id_number, min(l.name), f.category, f.period, f.times, f.per, count(DISTINCT {unit}),
                    group_concat({_ROW}, char(31))
@@ -90,7 +114,7 @@ def repeated_subsidies(ctx: Context) -> Iterator[Finding]:
             JOIN indicators i ON i.id = y.indicator_id
             WHERE {paid} AND (f.period = '' OR substr(y.pay_date, 1, 4) = f.period)
             GROUP BY f.id_number, f.category, f.period""",
-        (*per_args, *times_args, *per_args, day, *kinds, day, *kinds))
+        (*per_args, *times_args, *per_args, day, *kinds, *extra, day, *kinds))
     what = "个项目" if unit == "y.project_id" else "次"
     for id_number, name, category, period, times, per, n, concat in rows:
         items = _split(concat)
@@ -113,20 +137,26 @@ def repeated_subsidies(ctx: Context) -> Iterator[Finding]:
 
 def shared_accounts(ctx: Context) -> Iterator[Finding]:
     """W12: one bank account receiving the real-name lines of more than N different IDs."""
+    return _shared_accounts(ctx, None)
+
+
+def _shared_accounts(ctx: Context, accounts: list[str] | None) -> Iterator[Finding]:
     limit = ctx.book.rules_on(ctx.as_of).claims.max_ids_per_account
     kinds = _person_kinds(ctx)
     if not kinds:
         return
+    only, extra = _only("l.account", accounts)
     rows = ctx.book.conn.execute(
         f"""SELECT l.account, count(DISTINCT l.id_number), sum(l.amount), min(y.pay_date), min(y.id),
                    group_concat(DISTINCT l.name)
             FROM payments y JOIN real_name_lines l ON l.payment_id = y.id
-            WHERE y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)})
+            WHERE y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)}){only}
             GROUP BY l.account HAVING count(DISTINCT l.id_number) > ?""",
-        (ctx.as_of.isoformat(), *kinds, limit))
+        (ctx.as_of.isoformat(), *kinds, *extra, limit))
     for account, persons, total, first, last_payment, people in rows:
         since = _nth_person_day(ctx, account, limit + 1) or dt.date.fromisoformat(first)
-        who = "、".join(str(people).split(",")[:MAX_EVIDENCE]) + (" 等" if persons > MAX_EVIDENCE else "")
+        # sorted: the names read the same whichever index the statement took (a whole run or an incremental one)
+        who = "、".join(sorted(set(str(people).split(",")))[:MAX_EVIDENCE]) + (" 等" if persons > MAX_EVIDENCE else "")
         yield Finding(
             "W12", f"W12:{_digest(account)}", "payment", str(last_payment), f"账号 {mask_account(account)}",
             int(total), since,
@@ -145,6 +175,11 @@ def _nth_person_day(ctx: Context, account: str, n: int) -> dt.date | None:
 
 def staff_payees(ctx: Context) -> Iterator[Finding]:
     """W13: paid people (real-name lines, personal payees) who are on the 财政供养人员 roster."""
+    return _staff_payees(ctx, None)
+
+
+def _staff_payees(ctx: Context, persons: list[str] | None) -> Iterator[Finding]:
+    only, extra = _only("s.id_number", persons)
     kinds = _person_kinds(ctx)
     day = ctx.as_of.isoformat()
     rows = ctx.book.conn.execute(
@@ -153,15 +188,15 @@ def staff_payees(ctx: Context) -> Iterator[Finding]:
               FROM roster_people s JOIN real_name_lines l ON l.id_number = s.id_number
               JOIN payments y ON y.id = l.payment_id JOIN projects p ON p.id = y.project_id
               JOIN indicators i ON i.id = y.indicator_id
-              WHERE s.kind = 'staff' AND y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)})
+              WHERE s.kind = 'staff' AND y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)}){only}
               UNION ALL
               SELECT e.id_code, y.pay_date || '|' || y.request_no || '|' || p.code || '|' || y.amount || '|' || y.id
                      || '|' || i.section || '|' || p.id
               FROM roster_people s JOIN payees e ON e.id_code = s.id_number JOIN payments y ON y.payee_id = e.id
               JOIN projects p ON p.id = y.project_id JOIN indicators i ON i.id = y.indicator_id
-              WHERE s.kind = 'staff' AND y.status = 'paid' AND y.pay_date <= ?) x
+              WHERE s.kind = 'staff' AND y.status = 'paid' AND y.pay_date <= ?{only}) x
             JOIN roster_people s ON s.kind = 'staff' AND s.id_number = x.id_number
-            GROUP BY s.id_number""", (day, *kinds, day))
+            GROUP BY s.id_number""", (day, *kinds, *extra, day, *extra))
     for id_number, name, unit, n, concat in rows:
         items = _split(concat)
         label = f"{name}（{mask_id(id_number)}）"
@@ -176,12 +211,17 @@ def staff_payees(ctx: Context) -> Iterator[Finding]:
 
 def off_roster(ctx: Context) -> Iterator[Finding]:
     """W14: per paid subsidy payment, the persons not on the 脱贫户/监测对象 roster or off it (死亡/迁出) by the pay date."""
+    return _off_roster(ctx, None)
+
+
+def _off_roster(ctx: Context, payments: list[int] | None) -> Iterator[Finding]:
     book = ctx.book
     if book.conn.execute("SELECT 1 FROM roster_imports WHERE kind = 'poor' LIMIT 1").fetchone() is None:
         return  # nothing to compare with yet: the 名册 page says the roster has not been imported
     kinds = list(book.rules_on(ctx.as_of).claims.subsidy_payment_kinds)
     if not kinds:
         return
+    only, extra = _only("y.id", payments)
     rows = book.conn.execute(
         f"""SELECT y.id, y.request_no, y.pay_date, p.code, p.name, p.id, i.section, count(*), sum(l.amount),
                    sum(r.id IS NULL), group_concat(l.name || '|' || l.id_number || '|' ||
@@ -190,12 +230,12 @@ def off_roster(ctx: Context) -> Iterator[Finding]:
             JOIN projects p ON p.id = y.project_id JOIN indicators i ON i.id = y.indicator_id
             LEFT JOIN roster_people r ON r.kind = 'poor' AND r.id_number = l.id_number
             WHERE y.status = 'paid' AND y.pay_date <= ? AND y.kind IN ({_marks(kinds)})
-              AND (r.id IS NULL OR (r.status <> 'normal' AND r.status_date <= y.pay_date))
-            GROUP BY y.id ORDER BY y.id""", (ctx.as_of.isoformat(), *kinds))
+              AND (r.id IS NULL OR (r.status <> 'normal' AND r.status_date <= y.pay_date)){only}
+            GROUP BY y.id ORDER BY y.id""", (ctx.as_of.isoformat(), *kinds, *extra))
     gone = {"deceased": "已死亡", "moved_out": "已迁出"}
     for pid, request_no, pay_date, code, pname, project_id, section, n, amount, missing, concat in rows:
         people = []
-        for part in str(concat).split("\x1f")[:MAX_EVIDENCE]:
+        for part in sorted(str(concat).split("\x1f"), key=lambda x: x.split("|")[1])[:MAX_EVIDENCE]:
             name, number, status, since = part.split("|")
             why = f"{since} {gone[status]}" if status else "不在名册"
             people.append(f"{name}（{mask_id(number)}，{why}）")
@@ -211,12 +251,17 @@ def off_roster(ctx: Context) -> Iterator[Finding]:
 
 def holder_mismatch(ctx: Context) -> Iterator[Finding]:
     """W15: a payee with paid money whose bank account is held in a different name (whitespace ignored)."""
+    return _holder_mismatch(ctx, None)
+
+
+def _holder_mismatch(ctx: Context, payees: list[int] | None) -> Iterator[Finding]:
+    only, extra = _only("e.id", payees)
     rows = ctx.book.conn.execute(
-        """SELECT e.id, e.name, e.account_name, e.account_no, count(y.id), sum(y.amount), min(y.pay_date)
+        f"""SELECT e.id, e.name, e.account_name, e.account_no, count(y.id), sum(y.amount), min(y.pay_date)
            FROM payees e JOIN payments y ON y.payee_id = e.id
            WHERE y.status = 'paid' AND y.pay_date <= ?
-             AND replace(replace(e.name, ' ', ''), '　', '') <> replace(replace(e.account_name, ' ', ''), '　', '')
-           GROUP BY e.id ORDER BY e.id""", (ctx.as_of.isoformat(),))
+             AND replace(replace(e.name, ' ', ''), '　', '') <> replace(replace(e.account_name, ' ', ''), '　', ''){only}
+           GROUP BY e.id ORDER BY e.id""", (ctx.as_of.isoformat(), *extra))
     for payee_id, name, holder, account, n, amount, first in rows:
         yield Finding(
             "W15", f"W15:payee:{payee_id}", "payee", str(payee_id), name, int(amount), dt.date.fromisoformat(first),

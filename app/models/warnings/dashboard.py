@@ -82,7 +82,8 @@ def upcoming(book: Book, as_of: dt.date, *, horizon: int = UPCOMING_DAYS,
             if not s["own"] or s["done"] is not None or s["late"]:
                 continue
             if s["late"] is False or projects.unplanned(book, ind["id"]) > 0:  # None: judged by the plan
-                add(s["due"], s["stage"], f"{ind['doc_no']} {ind['title']}".strip(), "indicator", ind["id"])
+                add(s["due"], s["stage"] + ("（到期日为估算：该年节假日安排未录入）" if s["estimated"] else ""),
+                    f"{ind['doc_no']} {ind['title']}".strip(), "indicator", ind["id"])
     for c in progress.bond_clocks(book, as_of, of=of):
         add(c.deadline, f"债券资金形成支出（尚余 {fmt(c.unspent)} 元）", f"{c.doc_no} {c.title}".strip(),
             "indicator", c.indicator_id)

@@ -23,7 +23,7 @@ from app.models.ledger import common as lc
 from app.models.store import periods
 from app.models.store.book import Book
 from app.models.values.errors import ValidationError
-from app.models.warnings import problems, registry
+from app.models.warnings import claims_incremental, problems, registry
 from app.models.warnings.base import (  # noqa: F401 - re-exported: callers read these through the engine
     Context,
     Finding,
@@ -47,6 +47,7 @@ def detect(book: Book, as_of: dt.date | None = None, *, codes: Iterable[str] | N
     for w in defined:
         detector = registry.BY_NAME.get(w.detector)
         if w.code in wanted and detector is not None:
+            ctx.params = dict(w.params)  # the definition's own parameters (a detector reused with other numbers)
             for f in detector(ctx):
                 if f.code != w.code:  # a detector reused under another code: the finding carries the set's code
                     f = dataclasses.replace(f, code=w.code, key=w.code + f.key[len(f.code):])
@@ -76,15 +77,6 @@ def _has_reads(conn: sqlite3.Connection) -> bool:
     return any(r[1] == "reads" for r in conn.execute("PRAGMA table_info(warning_runs)"))
 
 
-def _written_since(book: Book, run: dict[str, Any]) -> set[str] | None:
-    """The tables written since `run` was stored (from the audit log), or None if that cannot be told."""
-    row = book.conn.execute("SELECT max(seq) FROM audit_log WHERE tbl = 'warning_runs' AND row_key = ?",
-                            (str(run["id"]),)).fetchone()
-    if row is None or row[0] is None:
-        return None
-    return {str(r[0]) for r in book.conn.execute("SELECT DISTINCT tbl FROM audit_log WHERE seq > ?", (int(row[0]),))}
-
-
 def _stored(book: Book, code: str) -> list[Finding]:
     """The warnings of `code` firing as last stored, as findings (what the detector found then)."""
     return [Finding(code=code, key=r[0], object_type=r[1], object_id=r[2], object_label=r[3], amount=int(r[4]),
@@ -92,6 +84,32 @@ def _stored(book: Book, code: str) -> list[Finding]:
             for r in book.conn.execute(
                 "SELECT key, object_type, object_id, object_label, amount, since, detail, project_id FROM warnings "
                 "WHERE code = ? AND cleared_on IS NULL", (code,))]
+
+
+AUDIT_SEQ = "@audit_seq"  # key of `reads`: the audit head when the detection began
+
+
+def _log_range(book: Book, previous: dict[str, Any], before: dict[str, Any]) -> tuple[int, tuple[int, int] | None] | None:
+    """Where the changes since the stored run begin in the audit log: the head when its detection began (a write
+    made while it ran in the background is after it), less the run's own storing transaction (`skip`, first and
+    last seq); for a run stored without that head, after its warning_runs record. None: cannot be told."""
+    run_seq = claims_incremental.anchor(book, previous)
+    try:
+        start, store = int(before[AUDIT_SEQ][0]), int(before[AUDIT_SEQ][1])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None if run_seq is None else (run_seq, None)
+    return start, ((store + 1, run_seq) if run_seq is not None and run_seq > store else None)
+
+
+def _claims_delta(book: Book, previous: dict[str, Any] | None, where: tuple[int, tuple[int, int] | None] | None,
+                  day: dt.date) -> claims_incremental.Delta | None:
+    """The rows changed since the last stored run, for the claims detectors; None when a whole run is needed."""
+    if previous is None or where is None:
+        return None
+    previous_day = dt.date.fromisoformat(previous["as_of"])
+    if day < previous_day or not claims_incremental.same_rules(book, previous_day, day):
+        return None
+    return claims_incremental.delta(book, where[0], previous_day, day, where[1])
 
 
 def _recorder(seen: set[str]) -> Any:
@@ -118,10 +136,18 @@ def detect_incremental(book: Book, as_of: dt.date | None = None) -> Detection:
         before = json.loads(previous.get("reads") or "{}") if previous else {}
     except (json.JSONDecodeError, TypeError):
         before = {}
-    written = _written_since(book, previous) if same_day and previous else None
     found: dict[str, Finding] = {}
     reads: dict[str, list[str]] = {}
     ran: list[str] = []
+    # the audit head as this detection starts: the next run's changes begin here (a write made while this
+    # detection runs in the background comes after it, so the next run sees it; recompute adds its own start)
+    head = book.conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+    reads[AUDIT_SEQ] = [str(int(head or 0))]
+    where = _log_range(book, previous, before) if previous else None
+    claims_delta = _claims_delta(book, previous, where, day)
+    written: set[str] | None = None
+    if same_day and where is not None:
+        written = set(claims_delta.tables) if claims_delta else claims_incremental.AuditRange(book, *where).tables()
     for w in book.rules_on(day).warnings:
         detector = registry.BY_NAME.get(w.detector)  # by the rule set's detector name, as `detect` (a code a set adds)
         if detector is None:
@@ -133,10 +159,16 @@ def detect_incremental(book: Book, as_of: dt.date | None = None) -> Detection:
                 found.setdefault(f.key, f)
             continue
         seen: set[str] = set()
-
+        # W11–W15: over the rows changed since the last run, keeping its findings for the rest (claims_incremental;
+        # run before the authorizer: reading the stored warnings is not a read of the detector's)
+        result: Iterable[Finding] | None = None
+        if claims_delta and isinstance(known, list):
+            result = claims_incremental.run(Context(book, day, dict(w.params)), w.code, w.detector, claims_delta, known)
+            if result is not None:
+                seen |= set(known)  # the groups not re-read still rest on what the last run read
         book.conn.set_authorizer(_recorder(seen))
         try:
-            for f in detector(Context(book, day)):
+            for f in result if result is not None else detector(Context(book, day, dict(w.params))):
                 if f.code != w.code:  # a detector reused under another code: the finding carries the set's code
                     f = dataclasses.replace(f, code=w.code, key=w.code + f.key[len(f.code):])
                 found.setdefault(f.key, f)
@@ -211,6 +243,9 @@ def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Findin
     first, cleared = initial_status(book), cleared_status(book)
     added = changed = n_cleared = reopened = 0
     with book.write("recompute_warnings") as conn:
+        if reads and AUDIT_SEQ in reads:  # the audit head as this transaction starts (nothing else writes till it ends)
+            store_head = conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+            reads = {**reads, AUDIT_SEQ: [reads[AUDIT_SEQ][0], str(int(store_head or 0))]}
         live = set()
         for f in findings:
             live.add(f.key)
@@ -221,7 +256,7 @@ def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Findin
                     "INSERT INTO warnings (key, code, object_type, object_id, object_label, project_id, amount, detail, "
                     "since, first_detected, status, section) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (f.key, f.code, f.object_type, f.object_id, f.object_label, f.project_id, f.amount, f.detail,
-                     (f.since or day).isoformat(), day.isoformat(), first, section))
+                     min(f.since or day, day).isoformat(), day.isoformat(), first, section))
                 _event(conn, book, int(cur.lastrowid or 0), day, "detected", first, f.amount, section, f.detail)
                 added += 1
                 continue
@@ -231,11 +266,14 @@ def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Findin
                 _event(conn, book, old[_W_ID], day, "reopened", status, f.amount, old[_W_SECTION], f.detail)
                 _mirror(conn, book, old[_W_ID], day, status, f"预警再次出现：{f.detail}")
                 reopened += 1
-            since = f.since.isoformat() if f.since else old[_W_SINCE]
-            if (old[_W_AMOUNT], old[_W_DETAIL], old[_W_LABEL], old[_W_SINCE], old[_W_PROJECT]) != (
-                    f.amount, f.detail, f.object_label, since, f.project_id):
-                conn.execute("UPDATE warnings SET amount = ?, detail = ?, object_label = ?, since = ?, project_id = ? "
-                             "WHERE id = ?", (f.amount, f.detail, f.object_label, since, f.project_id, old[_W_ID]))
+            # `since` (when the problem arose) is fixed when the warning is first stored: a key whose condition
+            # changes shape while it stays live (a due date moved by a later payment) is the same unresolved
+            # problem, and a date moved later would have it "found" before it "arose" (表7), while a date moved
+            # at all would change the 表7 of a month already signed.
+            if (old[_W_AMOUNT], old[_W_DETAIL], old[_W_LABEL], old[_W_PROJECT]) != (
+                    f.amount, f.detail, f.object_label, f.project_id):
+                conn.execute("UPDATE warnings SET amount = ?, detail = ?, object_label = ?, project_id = ? "
+                             "WHERE id = ?", (f.amount, f.detail, f.object_label, f.project_id, old[_W_ID]))
                 changed += 1
         for key, old in existing.items():
             if key in live or old[_W_CLEARED_ON] is not None:

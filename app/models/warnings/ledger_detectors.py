@@ -77,11 +77,12 @@ def spending_behind(ctx: Context) -> Iterator[Finding]:
                 f"滞后 {fmt(k.gap)} 元）")
         elif k.after_year_end and k.unpaid > 0:
             yield Finding(
-                "W5", f"W5:kind:{k.kind}", "fund_kind", k.kind, k.name, k.unpaid, year_end + ONE_DAY,
-                f"当年资金应于 {year_end.isoformat()} 前支付完毕，截至 {as_of.isoformat()} 仍有 {fmt(k.unpaid)} 元"
-                f"未支付{exempt}")
-    months = book.rules_on(as_of).spending.bond_spend_months
-    for c in progress.bond_clocks(book, as_of, of=_figures(ctx)):
+                # its own key per year: a different problem from the pace warning of the same kind earlier in the year
+                "W5", f"W5:unpaid:{k.kind}:{as_of.year}", "fund_kind", k.kind, k.name, k.unpaid, year_end + ONE_DAY,
+                f"{as_of.year} 年当年资金（本年到位 {fmt(k.income)} 元）应于 {year_end.isoformat()} 前支付完毕，"
+                f"截至 {as_of.isoformat()} 仍有 {fmt(k.unpaid)} 元未支付{exempt}；上年结转资金不在此列")
+    months = ctx.param("bond_spend_months", book.rules_on(as_of).spending.bond_spend_months)
+    for c in progress.bond_clocks(book, as_of, of=_figures(ctx), months=months):
         if c.overdue:
             yield Finding(
                 "W5", f"W5:bond:{c.indicator_id}", "indicator", str(c.indicator_id), _label(c.doc_no, c.title),
@@ -91,8 +92,8 @@ def spending_behind(ctx: Context) -> Iterator[Finding]:
 
 
 def idle_money(ctx: Context) -> Iterator[Finding]:
-    days = ctx.book.rules_on(ctx.as_of).spending.idle_days
-    for i in progress.idle_indicators(ctx.book, ctx.as_of, of=_figures(ctx)):
+    days = ctx.param("idle_days", ctx.book.rules_on(ctx.as_of).spending.idle_days)
+    for i in progress.idle_indicators(ctx.book, ctx.as_of, of=_figures(ctx), limit=days):
         yield Finding(
             "W6", f"W6:{i.indicator_id}", "indicator", str(i.indicator_id), _label(i.doc_no, i.title), i.balance,
             i.idle_since, f"余额 {fmt(i.balance)} 元，自 {i.last_activity.isoformat()} 起超过 {days} 天没有支付",

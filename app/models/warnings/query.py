@@ -116,7 +116,7 @@ def warning_summary(book: Book, *, month: str) -> list[dict[str, Any]]:
     closed = {s.code for s in warn.statuses(book) if s.closed}
     out = []
     rows = counted(book, month=month)
-    for w in book.rules.warnings:
+    for w in book.rules_for(int(month[:4])).warnings:  # the month's own year's types and names (issue #17)
         mine = [r for r in rows if r["code"] == w.code]
         if not mine and w.code not in TABLE7_ALWAYS:
             continue  # a type added later (W10 …) gets its row once it has a warning: signed months re-create as signed

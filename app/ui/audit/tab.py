@@ -142,7 +142,12 @@ class AuditTab(QWidget):
 
     def show_detail(self) -> None:
         row: dict[str, Any] | None = self.view.current_row()
-        diffs = audit_query.differences(row["before"], row["after"], book=self.book, table=row["tbl"]) if row else []
+        if row and row["action"] == audit_query.RUN:  # a bulk import: its rows as imported
+            self.detail.setHorizontalHeaderLabels(["审计记录与主键", "", "导入时的内容"])
+            diffs = audit_query.run_rows(self.book, int(row["seq"]))
+        else:
+            self.detail.setHorizontalHeaderLabels(["字段", "修改前", "修改后"])
+            diffs = audit_query.differences(row["before"], row["after"], book=self.book, table=row["tbl"]) if row else []
         self.detail.setRowCount(len(diffs))
         for i, (key, old, new) in enumerate(diffs):
             for j, value in enumerate((key, old, new)):

@@ -8,6 +8,7 @@ quietly at start-up, with progress and 取消 when 重新计算预警 is pressed
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import QTimer
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.models.store import holidays
 from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.models.values import money
@@ -112,8 +114,10 @@ class OverviewPage(QWidget):
         active = sum(c.active for c in view.counts)
         oldest = min((c.oldest for c in view.counts if c.oldest), default=None)
         since = f"，最早的自 {oldest.isoformat()} 起" if oldest else ""
+        calendar = holidays.calendar_notice(self.book, view.as_of)  # a year's holidays missing: deadlines estimated
         self.title.setText(f"<b>{view.as_of.isoformat()}　当前仍在触发的预警 {active} 条{since}。</b>　{when}"
-                           + ("　【只读：显示上次计算的结果】" if self.book.read_only else ""))
+                           + ("　【只读：显示上次计算的结果】" if self.book.read_only else "")
+                           + (f"<br><span style='color:#b00000'>⚠ {html.escape(calendar)}</span>" if calendar else ""))
         rows: list[dict[str, Any]] = []
         for c in view.counts:
             rows.append({"type": f"{c.code} {c.name}", "code": c.code, "active": c.active, "amount": c.amount,
@@ -177,7 +181,7 @@ class OverviewPage(QWidget):
                     f"{money.format(k.income)} 元，质保金暂留 {money.format(k.exempt)} 元，应支出基数 "
                     f"{money.format(k.base)} 元；已支出 {money.format(k.spent)} 元（{pct(k.spent, k.base)}），序时进度 "
                     f"{pct(k.pace.numerator, k.pace.denominator)}。")
-            found = self.tab.warnings_of("W5", f"W5:kind:{kind}")
+            found = self.tab.warnings_of("W5", f"W5:kind:{kind}", f"W5:unpaid:{kind}:{self.current.as_of.year}")
             ListDialog.show_list(self, "支出进度", text, ["预警", "状态", "内容"],
                                  [(w["code_name"], w["status_name"], w["detail"]) for w in found])
 
@@ -243,9 +247,9 @@ class DashboardTab(QTabWidget):
         self.setCurrentWidget(self.warnings_page)
         self.warnings_page.show_code(code)
 
-    def warnings_of(self, code: str, key: str) -> list[dict[str, Any]]:
+    def warnings_of(self, code: str, *keys: str) -> list[dict[str, Any]]:
         rows = warnings_query.WarningQuery(self.book, code=code, state="").fetch(0, 1000)
-        return [r for r in rows if r["key"] == key]
+        return [r for r in rows if r["key"] in keys]
 
     def select(self, object_type: str, object_id: int | str) -> bool:
         for page in (self.warnings_page, self.problems_page):

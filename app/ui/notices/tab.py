@@ -333,9 +333,7 @@ class NoticesTab(QWidget):
                 book, folder, obligations=duties, on=book.today()))
             return
         duty = self.current_obligation()
-        if duty is not None and duty.object_type == "year":
-            dialogs.info(self, "县级公告的内容由“登记已张贴/发布…”按数据生成，在网站发布后登记即可。")
-        elif duty is not None:
+        if duty is not None:  # 县级公告 (项目库、年度计划、计划完成) too: its record, or a draft from the data
             self._generate(lambda book, folder: notice_docs.for_obligation(book, duty, folder, on=book.today()))
 
     def record_for_obligation(self) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from app.export import pdf, signed, signoff
 from app.models.reports import layout, monthly
 from app.models.reports.definitions import load as load_defs
+from app.models.store import periods
 from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.models.values.errors import AppError
@@ -70,12 +71,13 @@ class ReportsTab(QWidget):
         layout_ = QVBoxLayout(page)
         bar = QHBoxLayout()
         self.year = QComboBox()
-        this_year = book.today().year
-        for y in range(this_year, this_year - 6, -1):
+        for y in periods.years_in_use(book):  # every year with money in the file, newest first
             self.year.addItem(f"{y} 年", y)
         self.year.currentIndexChanged.connect(lambda *_: self.reload())
         bar.addWidget(QLabel("年度"))
         bar.addWidget(self.year)
+        self.rule_set = QLabel()  # the year's rule set, as the package's cover states it
+        self.rule_set.setObjectName("rule_set")
         self.preview_button = QPushButton("预览并核对")
         self.preview_button.clicked.connect(self.run_preview)
         self.pdf_button = QPushButton("生成预览稿…")
@@ -94,6 +96,7 @@ class ReportsTab(QWidget):
             bar.addWidget(b)
         bar.addStretch(1)
         layout_.addLayout(bar)
+        layout_.addWidget(self.rule_set)
         self.may = {self.sign_button: can(book, "sign_off"), self.reopen_button: can(book, "reopen_month")}
         self.buttons = (self.preview_button, self.pdf_button, self.print_button, self.sign_button, self.reopen_button,
                         self.export_button)
@@ -133,6 +136,7 @@ class ReportsTab(QWidget):
     # -- months --------------------------------------------------------------------------------
     def reload(self) -> None:
         year = int(self.year.currentData() or self.book.today().year)
+        self.rule_set.setText(monthly.rule_set_line(self.book, year=year))
         rows = monthly.months(self.book, year=year)
         self.months_model.reload(ListSource(list(reversed(rows))))
         if rows:

@@ -78,6 +78,8 @@ class RuleSetsPage(QWidget):
             state = "已有签发月份，不能更改" if y["locked"] else "可以更改"
             if y["changed"]:
                 state += "；程序附带的规则文件已更新（与指派时不同）"
+            if y["newer"]:
+                state += f"；程序附带 {y['rule_set']} 的新版本（{y['newer']}），本年度仍按指派时的文本，可重新指派"
             out.append(y | {"since": f"自 {y['from_year']} 年起" if y["from_year"] else "", "state": state})
         return out
 

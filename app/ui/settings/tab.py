@@ -296,6 +296,9 @@ class YearDialog(GuardedDialog):
         form.addRow("通知名称", self.notice)
         form.addRow("放假日期", self.holidays)
         form.addRow("调休上班日期", self.workdays)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("该年已有签发月份时须填写（局长），如补发的调休通知文号")
+        form.addRow("更正理由", self.reason)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -324,6 +327,10 @@ class CalendarPage(QWidget):
                       "本机离线，请在通知发布后录入下一年度；没有数据的年份只按周末估算，到期日标注“估算”。")
         note.setWordWrap(True)
         layout.addWidget(note)
+        self.missing = QLabel("")  # a year the deadlines need and the file lacks (holidays.calendar_notice)
+        self.missing.setWordWrap(True)
+        self.missing.setStyleSheet("color: #b00000;")
+        layout.addWidget(self.missing)
         split = QHBoxLayout()
         self.years_model = LazyTableModel(self.YEAR_COLUMNS, ListSource(holidays.years(book)))
         self.years = DataTable(self.years_model)
@@ -338,6 +345,11 @@ class CalendarPage(QWidget):
         self.edit_button.clicked.connect(self.edit_year)
         gate(self.edit_button, book, "edit_calendar")
         buttons.addWidget(self.edit_button)
+        self.import_button = QPushButton("从文件导入…")
+        self.import_button.setToolTip("导入节假日文件（与程序附带的 holidays.toml 格式相同，可含一个或多个年度）")
+        self.import_button.clicked.connect(self.import_file)
+        gate(self.import_button, book, "edit_calendar")
+        buttons.addWidget(self.import_button)
         buttons.addStretch(1)
         buttons.addWidget(QLabel("试算："))
         self.start = QDateEdit(QDate.currentDate())
@@ -357,6 +369,7 @@ class CalendarPage(QWidget):
         layout.addLayout(buttons)
         self.years.selectRow(0)
         self.show_days()
+        self.show_missing()
 
     def selected_year(self) -> int | None:
         row = self.years.current_row()
@@ -366,7 +379,29 @@ class CalendarPage(QWidget):
         year = self.selected_year()
         self.days_model.reload(ListSource(holidays.days(self.book, year) if year else []))
 
+    def show_missing(self) -> None:
+        text = holidays.calendar_notice(self.book, self.book.today())
+        self.missing.setText(f"⚠ {text}" if text else "")
+        self.missing.setVisible(bool(text))
+
+    def import_file(self) -> None:
+        path = dialogs.choose_path(self, "open", "导入节假日文件", "节假日文件 (*.toml)")
+        if path is None:
+            return
+        reason = ""
+        signed = holidays.last_signed_end(self.book.conn)
+        if signed is not None and dialogs.confirm(
+                self, f"文件中的年度若已有签发的月份（截至 {signed.isoformat()}），只能由局长写明理由更正其后的日期。"
+                      "需要填写更正理由吗？"):
+            reason = dialogs.ask_text(self, "更正理由", "更正理由（如补发的调休通知文号）：") or ""
+        done = ops.run_op(self, self.book, lambda: holidays.import_file(self.book, path, reason=reason))
+        if done:
+            changed = "；".join(f"{y} 年改动 {len(c)} 天" for y, c in sorted(done.items()))
+            dialogs.info(self, f"已导入：{changed}。")
+            self.reload()
+
     def reload(self) -> None:
+        self.show_missing()
         self.years_model.reload(ListSource(holidays.years(self.book)))
         self.years.selectRow(0)
         self.show_days()
@@ -384,7 +419,8 @@ class CalendarPage(QWidget):
     def open_year_dialog(self, dialog: YearDialog) -> bool:
         ok = dialog.submit(self.book, lambda: holidays.set_year(
             self.book, year=dialog.year.value(), notice=dialog.notice.text(),
-            holidays=YearDialog.lines(dialog.holidays), workdays_=YearDialog.lines(dialog.workdays)))
+            holidays=YearDialog.lines(dialog.holidays), workdays_=YearDialog.lines(dialog.workdays),
+            reason=dialog.reason.text()))
         if ok:
             self.reload()
         return bool(ok)

@@ -322,3 +322,21 @@ def test_plan_and_completion_notices_carry_the_document_and_acceptance(book: Boo
     with pytest.raises(ValidationError) as err:
         record(book, county, content=content)
     assert err.value.field == "审批文号"
+
+
+def test_funding_text_does_not_repeat_the_level_the_item_name_already_says(book: Book, clock: FixedClock) -> None:
+    """资金来源及规模 put the level before every item: 中央 + 中央预算内投资 printed 中央中央预算内投资 (demo walk)."""
+    from app.models.notices.objects import funding_text
+    from tests.models.ledger.ledger_fixtures import register
+
+    login_as(book, "clerk")
+    yd = register(book, kind="YD", item="YD01", source_level="central", amount=500_000_00, doc_no="发改投资〔2026〕9号")
+    zx = register(book, amount=400_000_00, doc_no="新财农〔2026〕77号")
+    pid = projects.create_project(book, fields=nf.project_fields("XM2026-090", "搬迁安置区配套", "托万克村"),
+                                  funding=[(yd, 300_000_00), (zx, 100_000_00)])
+    text = funding_text(book, pid)
+    assert "中央中央" not in text
+    assert "中央预算内投资（发改投资〔2026〕9号）300,000.00 元" in text
+    zx_name = book.conn.execute("SELECT name FROM fund_items WHERE code = 'ZX01'").fetchone()[0]
+    assert not zx_name.startswith("中央")  # the level still stands before an item that does not say it
+    assert f"中央{zx_name}（新财农〔2026〕77号）100,000.00 元" in text

@@ -79,7 +79,9 @@ def test_diff_lists_the_documented_differences() -> None:
     doc = (ROOT / "docs" / "规则集.md").read_text(encoding="utf-8")
     for path in ("kinds[ZH].usage", "usage_exceptions[zh_exited_county]", "ratios.rules[management_fee].ratio.base",
                  "ratios.rules[industry_share]", "labels.leading_group",
-                 "kinds[ZX].usage", "events[plan_approved].name", "notices.project_notice_fields"):
+                 "kinds[ZX].usage", "events[plan_approved].name", "notices.project_notice_fields",
+                 "duties[pool_entry_village]", "notices.kinds[pool_entry]", "labels.fund_family",
+                 "labels.notice_intros[project_plan].text"):
         assert path in found and f"`{path}`" in doc
 
 
@@ -628,3 +630,117 @@ def test_the_industry_share_is_checked_for_the_year_under_its_set(book: Book) ->
     ind21 = book.conn.execute("SELECT id FROM indicators WHERE year = 2021 AND kind = 'ZX'").fetchone()[0]
     approved(ind21, 1, 2021, "industry")  # exactly 55 %: met
     assert not [f for f in engine.detect(book, dt.date(2021, 12, 31)) if f.code == "W10"]
+
+
+def test_every_year_with_money_is_listed_with_its_set(book: Book, two_years: dict[str, int]) -> None:
+    """A file with 2020 money and no closed month yet: 2020 is a year the chief sees (with xj-2019 and why) and picks a
+    month report from — not only the years from the first closed month or the current year."""
+    from app.models.store import periods
+
+    years = {y["year"]: y for y in rule_sets.years(book)}
+    assert years[2020]["rule_set"] == "xj-2019" and years[2021]["rule_set"] == "xj-2021"
+    assert years[2020]["reason"]
+    assert periods.years_in_use(book)[-1] == 2020 and periods.years_in_use(book)[0] == book.today().year
+
+
+def test_a_warning_and_table7_read_in_the_words_of_their_year(book: Book, two_years: dict[str, int]) -> None:
+    """A 2020 refusal is 违规支付和使用财政扶贫资金 (xj-2019), not the name of the set that replaced it; 表7 of a 2020
+    month lists the 2020 set's types under their 2020 names."""
+    from app.models.warnings import base as warn_base
+    from app.models.warnings import query as warnings_query
+
+    row = warn_base.decorate(book, {"code": "W3", "since": "2020-06-01", "first_detected": "2026-11-02",
+                                    "status": "new", "cleared_on": None})
+    assert row["code_name"] == "违规支付和使用财政扶贫资金"
+    row = warn_base.decorate(book, {"code": "W3", "since": "2021-06-01", "status": "new", "cleared_on": None})
+    assert row["code_name"] == "违规支付和使用衔接资金"
+    names = {r["code"]: r["name"] for r in warnings_query.warning_summary(book, month="2020-06")}
+    assert names["W3"] == "违规支付和使用财政扶贫资金"
+    names = {r["code"]: r["name"] for r in warnings_query.warning_summary(book, month="2021-06")}
+    assert names["W3"] == "违规支付和使用衔接资金"
+
+
+@pytest.mark.parametrize("kept_in_file", [True, False])
+def test_an_upgrade_that_changes_a_shipped_rule_file_keeps_a_signed_year_honest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept_in_file: bool) -> None:
+    """A month signed under xj-2019 as shipped; the next program version ships a changed xj-2019.toml. The honest file
+    must still verify (the naive reading — the program's own copy of the set — names a different file hash than the
+    signed month and `verify` fails an untouched file), and the signed year keeps the rules it was signed under: from
+    the text the file keeps, or, for a file from before texts were kept, from the program's archive of earlier
+    shipped versions."""
+    import random
+    import shutil
+    import sqlite3
+
+    from app import resources
+    from app.export import signoff
+    from app.models.integrity import anchors
+    from app.models.store import users
+    from app.models.store.book import open_book
+    from tests.conftest import FixedClock
+    from tests.reliability import crash_child as cc
+
+    path = cc.prepare(tmp_path / "bureau.db")
+    signed_hash = rules.load_named("xj-2019").file_hash
+    book = open_book(path)
+    try:
+        book.clock = FixedClock(dt.datetime(2026, 5, 12, 9, 0))
+        users.login(book, "clerk", cc.PASSWORD)
+        cc.payment_flow(book, random.Random(1), 1)
+        book.clock = FixedClock(dt.datetime(2026, 6, 3, 9, 0))
+        users.login(book, "chief", cc.PASSWORD)
+        signoff.sign_months(book, months=["2026-03"], out_dir=tmp_path / "sent", password=cc.PASSWORD)
+    finally:
+        book.close(backup=False)
+    if not kept_in_file:  # a file made before the texts were kept: only the program's archive has the old text
+        raw = sqlite3.connect(path)
+        raw.execute("DROP TRIGGER rule_set_files_no_delete")
+        raw.execute("DELETE FROM rule_set_files WHERE file_hash = ?", (signed_hash,))
+        raw.commit()
+        raw.close()
+    upgraded = tmp_path / "resources"  # the next version: xj-2019.toml changed (here: one more comment line)
+    shutil.copytree(resources.resources_dir(), upgraded)
+    (upgraded / "rules" / "xj-2019.toml").write_text(
+        (upgraded / "rules" / "xj-2019.toml").read_text(encoding="utf-8") + "\n# 下一版本的修订说明\n", encoding="utf-8")
+    monkeypatch.setattr(resources, "resources_dir", lambda: upgraded)
+    rules.load_named.cache_clear()
+    try:
+        assert rules.load_named("xj-2019").file_hash != signed_hash
+        ro = open_book(path, read_only=True)
+        try:
+            assert ro.rules_for(2026).file_hash == signed_hash
+            assert [str(f) for f in anchors.check_drift(ro)] == []
+            shown = {y["year"]: y for y in rule_sets.years(ro)}[2026]  # the chief is told a new version exists
+            assert shown["newer"] == rules.load_named("xj-2019").meta.version and shown["locked"]
+        finally:
+            ro.close()
+    finally:
+        monkeypatch.undo()
+        rules.load_named.cache_clear()
+
+
+def test_every_archived_shipped_version_still_loads_under_its_name_and_hash() -> None:
+    """resources/rules/archive/ holds earlier shipped texts by hash: each must load with today's loader (a year
+    assigned under it reads it) and be named <id>-<first 16 of its SHA-256>."""
+    from app.models.store import rule_years
+    from app.resources import resources_dir
+
+    found = sorted((resources_dir() / "rules" / "archive").glob("*.toml"))
+    assert found
+    for path in found:
+        text = path.read_bytes().decode("utf-8")
+        digest = rules.text_hash(text)
+        loaded = rules.loads(text, name=path.name)
+        assert path.name == f"{loaded.id}-{digest[:16]}.toml"
+        assert rule_years.archived_text(digest) == text
+
+
+def test_the_shipped_rule_texts_are_archived_too() -> None:
+    """Each shipped rule file's current text is in archive/ as well: whoever changes a shipped file next finds its
+    archive test red until the new text is archived, so no released text is ever lost to the files assigned it."""
+    from app.models.store import rule_years
+
+    for rule_set in rules.shipped_ids():
+        text = rule_years.shipped_text(rule_set)
+        assert rule_years.archived_text(rules.text_hash(text)) == text, (
+            f"resources/rules/archive/{rule_set}-{rules.text_hash(text)[:16]}.toml 缺失：改动附带规则文件后须把新文本存档")

@@ -33,6 +33,7 @@ SPEC: dict[str, set[str]] = {
     "change_own_password": {C, R, H}, "edit_fund_items": {C, H}, "edit_calendar": {C, H},
     "close_month": {H}, "reopen_month": {H}, "restore_backup": {H}, "set_warning_sections": {H},
     "assign_rule_set": {H},  # which rule set each fiscal year uses (issue 17)
+    "correct_calendar": {H},  # a later day of a year with signed months (a late 调休 notice), with a reason
     "sign_off": {H},
     "create_signing_key": {H},  # a file from before signing keys: the chief's first sign-off makes one
     # the 专账: the clerk enters; the reviewer may post the expenditure of a payment and explain differences

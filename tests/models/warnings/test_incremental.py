@@ -48,10 +48,11 @@ def stored_since(book: Book) -> dict[str, str]:
 
 
 def normal(book: Book, findings: list[warn.Finding], day: dt.date) -> list[tuple[Any, ...]]:
-    """What storing a finding writes: a finding without a start date keeps the stored one (or today)."""
+    """What storing a finding writes: a stored warning keeps its `since` (fixed when first stored); a new one gets its
+    own, or today, and never a day after today."""
     since = stored_since(book)
     return [(f.code, f.key, f.object_type, str(f.object_id), f.object_label, f.amount, f.detail, f.project_id,
-             f.since.isoformat() if f.since else since.get(f.key, day.isoformat())) for f in findings]
+             since.get(f.key) or min(f.since or day, day).isoformat()) for f in findings]
 
 
 def table(book: Book) -> list[tuple[Any, ...]]:

@@ -79,10 +79,31 @@ def test_w5_year_funds_unpaid_after_31_october(book: Book, clock: FixedClock) ->
     spend(book, clock, ind, 999_00, D(2026, 10, 30))
     on_the_day = [f for f in warnings.detect(book, D(2026, 10, 31), codes=["W5"]) if f.key == "W5:kind:ZX"]
     assert on_the_day and "序时进度 100.00%" in on_the_day[0].detail  # on the day itself: the pace is 100 %
-    found = [f for f in warnings.detect(book, D(2026, 11, 1), codes=["W5"]) if f.key == "W5:kind:ZX"]
+    found = [f for f in warnings.detect(book, D(2026, 11, 1), codes=["W5"]) if f.key == "W5:unpaid:ZX:2026"]
     assert found and found[0].amount == 1_00 and found[0].since == D(2026, 11, 1)
     spend(book, clock, ind, 1_00, D(2026, 11, 2))
-    assert "W5:kind:ZX" not in keys(book, D(2026, 11, 2), "W5")
+    assert "W5:unpaid:ZX:2026" not in keys(book, D(2026, 11, 2), "W5")
+
+
+@pytest.mark.parametrize(("left_2026", "fires"), [(0, False), (250_00, True)])
+def test_w5_after_31_october_counts_this_years_money_only(book: Book, clock: FixedClock, left_2026: int,
+                                                          fires: bool) -> None:
+    """The 31 October rule binds 当年安排 money: 5,000.00 carried in from 2025 and still unspent is not "当年资金
+    未支付" (a rule that summed 年初结余 + 本年收入 would fire on it with the whole 5,250.00)."""
+    at(clock, D(2025, 3, 10))
+    login_as(book, "clerk")
+    old = register(book, doc_no="新财农〔2025〕9号", year=2025, amount=8_000_00, received_date=D(2025, 3, 10),
+                   upper_doc_date=D(2025, 3, 1), prefecture_doc_date=D(2025, 3, 6))
+    spend(book, clock, old, 3_000_00, D(2025, 6, 2))
+    at(clock, D(2026, 3, 10))
+    ind = register(book, amount=1_000_00)
+    spend(book, clock, ind, 1_000_00 - left_2026, D(2026, 10, 30))
+    spend(book, clock, old, 1_00, D(2026, 10, 30))  # carried money spent this year is not this year's money spent
+    found = [f for f in warnings.detect(book, D(2026, 11, 1), codes=["W5"]) if f.key.startswith("W5:unpaid:ZX")]
+    assert bool(found) is fires
+    if fires:
+        assert found[0].key == "W5:unpaid:ZX:2026" and found[0].amount == left_2026
+        assert "上年结转资金不在此列" in found[0].detail
 
 
 @pytest.mark.parametrize(("spent_on", "as_of", "fires"), [
@@ -270,3 +291,26 @@ def test_w7_project_plan_not_noticed_until_posted_ten_days(book: Book, clock: Fi
                           title="示例乡项目计划公示（重新张贴）", place="board", start_date=D(2026, 4, 1),
                           end_date=D(2026, 4, 10), publisher="示例乡人民政府")
     assert key not in keys(book, D(2026, 4, 10), "W7")
+
+
+def test_since_is_fixed_when_a_warning_is_first_stored(book: Book, clock: FixedClock) -> None:
+    """A live warning whose condition changes shape (a due date moved by a later payment) keeps the day its problem
+    arose: moved later it would be "found" before it "arose" (表7's two halves disagreeing), moved at all it would
+    change the 表7 of a month already signed. A `since` after the day of detection is stored as that day."""
+    from dataclasses import replace
+
+    from app.models.warnings.base import Finding
+
+    at(clock, D(2026, 3, 2))
+    login_as(book, "clerk")
+    first = Finding("W7", "W7:test", "project", "1", "测试项目", 100, D(2026, 2, 20), "计划公示未满 10 天")
+    later = Finding("W7", "W7:later", "project", "2", "测试项目二", 100, D(2026, 3, 9), "未到期")
+    warnings.recompute(book, as_of=D(2026, 3, 2), findings=[first, later])
+    at(clock, D(2026, 11, 2))
+    warnings.recompute(book, as_of=D(2026, 11, 2), findings=[
+        replace(first, since=D(2026, 10, 30), detail="乡级资金使用情况未公示", amount=500), later])
+    rows = {r[0]: tuple(r[1:]) for r in book.conn.execute(
+        "SELECT key, since, first_detected, detail, amount FROM warnings")}
+    assert rows["W7:test"] == ("2026-02-20", "2026-03-02", "乡级资金使用情况未公示", 500)
+    assert rows["W7:later"][:2] == ("2026-03-02", "2026-03-02")
+    assert all(since <= found for since, found, *_ in rows.values())
