@@ -1,6 +1,6 @@
 """The large county of issue #9: five years of a county that pays tens of thousands of households.
 
-    .venv/bin/python benchmarks/make_county.py OUT.db [--force] [--scale 1.0] [--no-sign]
+    .venv/bin/python benchmarks/make_county.py OUT.db [--force] [--scale 1.0] [--years 5] [--no-sign]
 
 On top of the warnings benchmark's county (benchmarks/warnings_county.fill: 1,000 indicators, 2,500
 projects, 60,000 paid requests, ~200,000 专账 entries, the treasury's rows, goals, notices) it adds:
@@ -13,6 +13,11 @@ work on real sign-offs. Every row goes through Book.write(system=True): audited 
 
 Deterministic: the same --scale gives the same rows (the sign-off files' hashes included). The result
 passes `fundledger verify`. --scale shrinks every count (the test suite runs it at 0.005).
+
+--years N (default 5): N years of history ending with 2026, each year as full as one of the five-year
+county's (indicators, projects, payments, list lines and 专账 entries per year are the same; the households
+are the same 30,000). So 2026's months — and the two signed ones — hold the same rows in the 5- and the
+15-year county, and what grows is only the history: the test of "month work costs a month" (issue #22).
 """
 
 from __future__ import annotations
@@ -71,12 +76,12 @@ def person(i: int) -> tuple[str, str, str, str]:
     return name, body + ids.id_check_char(body), village, f"6217{t + 1:02d}{i:012d}"
 
 
-def add_users(book: Book) -> tuple[int, int]:
+def add_users(book: Book, first_year: int = 2022) -> tuple[int, int]:
     with book.write("setup", system=True) as conn:
         clerk = users.insert_user(conn, login=CLERK, name="阿依古丽·买买提", role="clerk", password=PASSWORD,
                                   section="扶贫资金管理股", now=STAMP)
         reviewer = users.insert_user(conn, login=REVIEWER, name="李红梅", role="reviewer", password=PASSWORD, now=STAMP)
-        conn.execute("UPDATE bureau SET created_at = '2022-01-04 09:00:00' WHERE id = 1")
+        conn.execute("UPDATE bureau SET created_at = ? WHERE id = 1", (f"{first_year}-01-04 09:00:00",))
     return clerk, reviewer
 
 
@@ -137,7 +142,8 @@ def add_real_name_lines(book: Book, households: int, lines: int, notices: int) -
             flush()
     if batch_lines:
         flush()
-    have = int(book.conn.execute("SELECT count(*) FROM notices").fetchone()[0])
+    have = int(book.conn.execute(  # notices of the last five years' objects: a longer history adds none in 2026
+        "SELECT count(*) FROM notices WHERE coalesce(start_date, '2026-01-05') >= '2022-01-01'").fetchone()[0])
     recent = [p for p in pays if p["pay_date"] >= "2026-01-01"]
     wanted = max(notices - have, 0)
     step = max(1, len(recent) // wanted) if wanted else 0
@@ -152,8 +158,9 @@ def add_real_name_lines(book: Book, households: int, lines: int, notices: int) -
 
 
 def add_small_entries(book: Book, total: int) -> int:
-    """零星支出 of 2026's indicators (as earlier years have), January–August, until the 专账 holds `total` entries."""
-    have = int(book.conn.execute("SELECT count(*) FROM ledger_entries").fetchone()[0])
+    """零星支出 of 2026's indicators (as earlier years have), January–August, until the 专账's last five years hold
+    `total` entries (so a longer history adds none to 2026)."""
+    have = int(book.conn.execute("SELECT count(*) FROM ledger_entries WHERE entry_date >= '2022-01-01'").fetchone()[0])
     inds = book.conn.execute("SELECT id, received_date FROM indicators WHERE year = 2026 "
                              "AND received_date < '2026-08-20' ORDER BY id").fetchall()
     missing = total - have
@@ -183,7 +190,7 @@ def sign(book: Book, months: tuple[str, ...]) -> None:
 
 
 def build(path: Path | str, *, scale: float = 1.0, sign_months: tuple[str, ...] = SIGNED,
-          log: bool = False) -> dict[str, float]:
+          log: bool = False, years: int = 5) -> dict[str, float]:
     """Write the county to `path` (which must not exist); returns counts and timings."""
     path = Path(path)
     t0 = time.perf_counter()
@@ -197,18 +204,19 @@ def build(path: Path | str, *, scale: float = 1.0, sign_months: tuple[str, ...] 
     book = setup.create(path, bureau_name="基准测试县财政局", region_code="659903", level="county",
                         chief_login=CHIEF, chief_name="王建国", chief_password=PASSWORD, clock=Clock())
     try:
-        clerk, reviewer = add_users(book)
-        fill(book, scale=scale, drafter=clerk, reviewer=reviewer, real_name_every=REAL_NAME_EVERY, close=False)
+        clerk, reviewer = add_users(book, first_year=2027 - years)
+        fill(book, scale=scale, drafter=clerk, reviewer=reviewer, real_name_every=REAL_NAME_EVERY, close=False,
+             years=years)
         lap("指标、项目、支付、专账、公告（warnings_county.fill）")
         households = max(50, round(HOUSEHOLDS * scale))
         add_households(book, households)
         lap(f"{households:,} 户建档立卡户")
-        timings["lines"] = add_real_name_lines(book, households, max(100, round(LINES * scale)),
+        timings["lines"] = add_real_name_lines(book, households, max(100, round(LINES * scale)) * years // 5,
                                                round(NOTICES * scale))
         lap("实名制发放名册")
         add_small_entries(book, max(1_000, round(LEDGER * scale)))
         lap("2026 年零星支出")
-        close_months(book)
+        close_months(book, years=years)
         lap("结账至 2026-08")
         sign(book, sign_months)
         lap(f"签发 {'、'.join(sign_months)}")
@@ -239,6 +247,8 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="the .db to write")
     parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
     parser.add_argument("--scale", type=float, default=1.0, help="shrink every count (1.0 = the full county)")
+    parser.add_argument("--years", type=int, default=5,
+                        help="years of history ending with 2026, each as full as the five-year county's (15: issue #22)")
     parser.add_argument("--no-sign", action="store_true", help="leave September and October unsigned")
     args = parser.parse_args()
     if args.out.exists():
@@ -246,8 +256,9 @@ def main() -> None:
             parser.error(f"{args.out} 已存在；用 --force 覆盖")
         args.out.unlink()
         shutil.rmtree(backup_dir(args.out), ignore_errors=True)
-    print(f"生成大县数据库 {args.out}（scale={args.scale}）…", flush=True)
-    result = build(args.out, scale=args.scale, sign_months=() if args.no_sign else SIGNED, log=True)
+    print(f"生成大县数据库 {args.out}（scale={args.scale}，{args.years} 年）…", flush=True)
+    result = build(args.out, scale=args.scale, sign_months=() if args.no_sign else SIGNED, log=True,
+                   years=args.years)
     print(f"完成：{result['seconds']:.1f} s，{result['mb']:.0f} MB")
     for table, n in counts(args.out).items():
         print(f"  {table:18} {n:>10,}")

@@ -16,7 +16,12 @@ from app.demo.goals import goals_for
 from app.models.store.book import Book
 from app.models.values import ids
 
-YEARS = range(2022, 2027)
+YEARS = range(2022, 2027)  # the default five years; `fill(years=15)` starts in 2012 with the same per-year counts
+
+
+def years_to(years: int) -> range:
+    """The `years` calendar years ending with 2026 (the county's 'now' is 25 November 2026)."""
+    return range(2027 - years, 2027)
 KINDS = [("ZX", "ZX01")] * 5 + [("ZX", "ZX02"), ("ZH", "ZH01"), ("ZH", "ZH04"), ("YD", "YD01"), ("YD", "YD02"),
                                  ("QT", "QT03"), ("DD", "DD01"), ("YB", "YB01")]
 CHECK_RULES = ("plan", "usage", "indicator_balance", "project_balance", "direct_payment", "payee_id", "bond_project",
@@ -32,7 +37,7 @@ def _day(rng: random.Random, year: int, first: int = 10, last: int = 290) -> D:
 
 
 def fill(book: Book, *, scale: float = 1.0, drafter: int = 1, reviewer: int = 1, real_name_every: int = 0,
-         close: bool = True) -> None:
+         close: bool = True, years: int = len(YEARS)) -> None:
     """The county; the defaults give the warnings benchmark's county (its plan versions now carry their
     funding lines, as plan.snapshot writes them, so the deadline of "county_planned" can be read).
 
@@ -40,12 +45,15 @@ def fill(book: Book, *, scale: float = 1.0, drafter: int = 1, reviewer: int = 1,
     `drafter` every paid request also has a passing review run (what verify wants of an approval);
     `real_name_every` = k makes every k-th request a 到户补助/劳务报酬 paid to the persons of a real-name
     list (whose lines the caller adds) instead of the 3,000 head-only lists; `close=False` leaves the
-    months open so the caller can add rows before `close_months`.
+    months open so the caller can add rows before `close_months`. `years` (default 5): how many years of
+    history end with 2026; every year holds as much as one of the five-year county's (projects grow with the
+    years, payees do not), so a month of the 15-year county is the size of a month of the 5-year one.
     """
+    history = years_to(years)
     rng = random.Random(20260601)
     today = book.today()
     per_year = max(2, round(200 * scale))
-    n_projects = max(5, round(2500 * scale))
+    n_projects = max(5, round(2500 * scale)) * len(history) // len(YEARS)
     with book.write("setup", system=True) as conn:
         payees = []
         for n in range(max(10, round(500 * scale))):
@@ -56,7 +64,7 @@ def fill(book: Book, *, scale: float = 1.0, drafter: int = 1, reviewer: int = 1,
                           STAMP))
             payees.append(n + 1)
         indicators: list[tuple[int, int, str, int, D]] = []  # id, year, kind, amount, received
-        for year in YEARS:
+        for year in history:
             for n in range(per_year):
                 kind, item = KINDS[n % len(KINDS)]
                 amount = rng.randint(2_000, 20_000) * 1_000_00
@@ -78,7 +86,7 @@ def fill(book: Book, *, scale: float = 1.0, drafter: int = 1, reviewer: int = 1,
     projects: list[tuple[int, int, int, int, D, str]] = []  # id, indicator, year, funded, approved, kind
     with book.write("setup", system=True) as conn:
         decisions: dict[tuple[int, int], tuple[int, D]] = {}
-        for year in YEARS:
+        for year in history:
             for month in range(1, 12):
                 day = D(year, month, 20)
                 cur = conn.execute("INSERT INTO plan_decisions (doc_no, decision_date, title, created_by, created_at) "
@@ -226,13 +234,14 @@ def fill(book: Book, *, scale: float = 1.0, drafter: int = 1, reviewer: int = 1,
                 "SELECT g.id, ?, ?, g.target, g.target, 1, ? FROM perf_goals g JOIN projects p ON p.id = g.project_id "
                 "WHERE p.year = 2026 AND g.target GLOB '[0-9]*'", (month, f"{month}-30", STAMP))
     if close:
-        close_months(book)
+        close_months(book, years=years)
 
 
-def close_months(book: Book, through: tuple[int, int] = (2026, 8)) -> None:
-    """Every month from January 2022 through `through` closed, as the county's sign-offs left them."""
+def close_months(book: Book, through: tuple[int, int] = (2026, 8), years: int = len(YEARS)) -> None:
+    """Every month from January of the first year (2022 for five years) through `through` closed, as the
+    county's sign-offs left them."""
     with book.write("setup", system=True) as conn:
-        for year in YEARS:
+        for year in years_to(years):
             for month in range(1, 13):
                 if (year, month) <= through:
                     last = (D(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).isoformat()

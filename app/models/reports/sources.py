@@ -55,19 +55,87 @@ def _items(book: Book, p: Period, extra: str, args: tuple[Any, ...]) -> list[dic
 
 
 def fund_receipts(book: Book, p: Period) -> Rows:
-    """表1: net receipts (income side of the ledger) this month and this year, by source level."""
-    parts, args = [], []
-    for level, col in LEVEL_COLUMNS.items():
-        parts.append(f"coalesce(sum(CASE WHEN i.source_level = ? AND e.entry_date >= ? THEN {INCOME} END), 0) AS month_{col}")
-        parts.append(f"coalesce(sum(CASE WHEN i.source_level = ? AND e.entry_date >= ? THEN {INCOME} END), 0) AS cum_{col}")
-        args += [level, p.start.isoformat(), level, p.year_start.isoformat()]
-    rows = _items(book, p, ", ".join(parts), tuple(args))
+    """表1: net receipts (income side of the ledger) this month and this year, by source level.
+
+    Like 表3, reads the entries dated after the last signed month plus the year's receipts carried from that
+    month's signed 表1 (issue #22); without one, or for verify's re-summing, the whole history."""
+    carry = carried_snapshot(book, p, "fund_receipts") if p.carried else None
+    rows = _receipts_carried(book, p, *carry) if carry else _receipts_full(book, p)
     plans = annual_plans(book, p.year)
     out = []
     for r in rows:
         if not any(r[f"cum_{c}"] for c in LEVEL_COLUMNS.values()) and not plans.get(r["item_code"]):
             continue
         out.append(r | {"plan": plans.get(r["item_code"], 0)})
+    return out
+
+
+def _receipt_columns(p: Period) -> tuple[str, list[str]]:
+    parts, args = [], []
+    for level, col in LEVEL_COLUMNS.items():
+        parts.append(f"coalesce(sum(CASE WHEN i.source_level = ? AND e.entry_date >= ? THEN {INCOME} END), 0) AS month_{col}")
+        parts.append(f"coalesce(sum(CASE WHEN i.source_level = ? AND e.entry_date >= ? THEN {INCOME} END), 0) AS cum_{col}")
+        args += [level, p.start.isoformat(), level, p.year_start.isoformat()]
+    return ", ".join(parts), args
+
+
+def _receipts_full(book: Book, p: Period) -> Rows:
+    """表1's figures by item over every ledger entry up to the period end (the independent sum)."""
+    extra, args = _receipt_columns(p)
+    return _items(book, p, extra, tuple(args))
+
+
+RECEIPT_FIELDS = tuple(f"{w}_{c}" for c in LEVEL_COLUMNS.values() for w in ("month", "cum"))
+
+
+def _receipts_carried(book: Book, p: Period, end: dt.date, signed: dict[str, dict[str, Any]]) -> Rows:
+    """表1 from the signed month's (period end `end`) year-to-date receipts plus the entries dated after it.
+
+    Every item with receipts this year is in the signed rows or among the entries since; an item with none
+    this year appears (with zeros) only if it has a plan and any ledger activity up to the period end, which
+    an indexed probe answers for the few planned items left over (the plan is read live, never carried)."""
+    extra, args = _receipt_columns(p)
+    since = {str(r["item_code"]): dict(r) for r in book.conn.execute(f"""
+        SELECT k.code AS kind_code, it.code AS item_code, {extra}
+        FROM ledger_entries e JOIN indicators i ON i.id = e.indicator_id
+        JOIN fund_kinds k ON k.code = i.kind JOIN fund_items it ON it.code = i.item
+        WHERE e.entry_date > ? AND e.entry_date <= ? GROUP BY it.code""",
+        (*args, end.isoformat(), p.end.isoformat()))}
+    same_year = end >= p.year_start
+    figures: dict[str, dict[str, int]] = {}
+    kinds: dict[str, str] = {}
+    for code in set(since) | (set(signed) if same_year else set()):
+        old = signed.get(code, {}) if same_year else {}
+        new = since.get(code, {})
+        figures[code] = {f: (int(old.get(f, 0)) if f.startswith("cum_") else 0) + int(new.get(f, 0))
+                         for f in RECEIPT_FIELDS}
+        kinds[code] = str((new or old)["kind_code"])
+    for code in annual_plans(book, p.year):
+        if code in figures or not book.conn.execute(
+                "SELECT 1 FROM indicators i WHERE i.item = ? AND EXISTS (SELECT 1 FROM ledger_entries e "
+                "WHERE e.indicator_id = i.id AND e.entry_date <= ?) LIMIT 1", (code, p.end.isoformat())).fetchone():
+            continue
+        figures[code] = dict.fromkeys(RECEIPT_FIELDS, 0)
+        kinds[code] = str(book.conn.execute("SELECT kind FROM indicators WHERE item = ? LIMIT 1", (code,)).fetchone()[0])
+    return _named_rows(book, figures, kinds)
+
+
+def _named_rows(book: Book, figures: dict[str, dict[str, int]], kinds: dict[str, str]) -> Rows:
+    """Rows by item with their kind and item names, in _items' order (kind, item, code)."""
+    if not figures:
+        return []
+    names = {str(r[0]): r for r in book.conn.execute(
+        f"SELECT it.code, it.name, it.sort FROM fund_items it WHERE it.code IN ({','.join('?' * len(figures))})",
+        sorted(figures))}
+    kind_rows = {str(r[0]): r for r in book.conn.execute("SELECT code, name, sort FROM fund_kinds")}
+    out = []
+    for code, f in figures.items():
+        kind, item = kind_rows[kinds[code]], names[code]
+        out.append({"kind_code": kinds[code], "kind_name": kind[1], "item_code": code, "item_name": item[1]} | f
+                   | {"_sort": (kind[2], item[2], code)})
+    out.sort(key=lambda r: r["_sort"])
+    for r in out:
+        del r["_sort"]
     return out
 
 
@@ -108,11 +176,17 @@ def _balances_full(book: Book, p: Period) -> Rows:
 
 
 def carried_from(book: Book, p: Period) -> tuple[dt.date, dict[str, dict[str, Any]]] | None:
-    """The last signed month before `p` whose period ends before `p` starts, as (its period end, its 表3 rows by
-    item) — when nothing dated up to that end can have changed since: that month and every earlier one are
-    closed (the triggers refuse entries in closed months and before the last signed one). The rows are the
-    signed snapshot's: covered by the sign-off's signature (the workbook's 表3 is in the signed manifest) and
-    summed again from the whole history by verify (`anchors.check_drift`). Else None (sum everything)."""
+    """表3's carried rows: `carried_snapshot` of "ledger_balances"."""
+    return carried_snapshot(book, p, "ledger_balances")
+
+
+def carried_snapshot(book: Book, p: Period, source: str) -> tuple[dt.date, dict[str, dict[str, Any]]] | None:
+    """The last signed month before `p` whose period ends before `p` starts, as (its period end, its rows of table
+    `source` — 表3's "ledger_balances", 表1's "fund_receipts" — by item) — when nothing dated up to that end can have
+    changed since: that month and every earlier one are closed (the triggers refuse entries in closed months and
+    before the last signed one). The rows are the signed snapshot's: covered by the sign-off's signature (the
+    workbook's tables are in the signed manifest, and verify re-creates the workbook from the snapshot) and summed
+    again from the whole history by verify (`anchors.check_drift`). Else None (sum everything)."""
     row = book.conn.execute(
         "SELECT month, data FROM signoffs WHERE status = 'signed' AND month < ? ORDER BY month DESC LIMIT 1",
         (p.month,)).fetchone()
@@ -126,7 +200,7 @@ def carried_from(book: Book, p: Period) -> tuple[dt.date, dict[str, dict[str, An
 
     doc = json.loads(row[1])
     end = dt.date.fromisoformat(doc["period_end"]["$date"])
-    rows = doc["rows"].get("ledger_balances")
+    rows = doc["rows"].get(source)
     if end >= p.start or rows is None:
         return None
     if end >= p.year_start and int(month[:4]) != p.year:
@@ -299,9 +373,13 @@ def _day(text: object) -> dt.date | None:
 
 
 def project_payments(book: Book, p: Period) -> Rows:
-    """表5: projects with payments or returns this year — paid amounts net of refunds of their payments."""
+    """表5: projects with payments or returns this year — paid amounts net of refunds of their payments.
+
+    Starts from the year's payments, refunds and returns (issue #22): the projects visited are the year's, not
+    every project in the file's history (which the same rows in the same order came from before)."""
     ys, ms, me = p.year_start.isoformat(), p.start.isoformat(), p.end.isoformat()
     prepay = [k.code for k in book.rules_for(p.year).payment.kinds if k.prepayment] or [""]
+    after_end = (p.end + dt.timedelta(days=1)).isoformat()  # the range the index reads; substr() decides
     rows = book.conn.execute(
         f"""
         WITH paid AS (
@@ -313,7 +391,8 @@ def project_payments(book: Book, p: Period) -> Rows:
             WHERE e.entry_type = 'refund' AND e.entry_date BETWEEN ? AND ?),
         returned AS (
             SELECT y.project_id, v.at AS day, y.return_reason AS reason FROM payment_events v
-            JOIN payments y ON y.id = v.payment_id WHERE v.action = 'return' AND substr(v.at, 1, 10) BETWEEN ? AND ?)
+            JOIN payments y ON y.id = v.payment_id WHERE v.action = 'return' AND v.at >= ? AND v.at < ?
+            AND substr(v.at, 1, 10) BETWEEN ? AND ?)
         SELECT pr.code AS project_no, pr.name AS project_name, pr.category AS category,
           coalesce((SELECT sum(f.amount) FROM project_funding f WHERE f.project_id = pr.id), 0) AS planned,
           coalesce((SELECT sum(n) FROM paid WHERE paid.project_id = pr.id AND day >= ?), 0) AS pay_count_month,
@@ -325,10 +404,9 @@ def project_payments(book: Book, p: Period) -> Rows:
           (SELECT group_concat(reason, '；') FROM (SELECT DISTINCT reason FROM returned
                 WHERE returned.project_id = pr.id AND substr(day, 1, 10) >= ? AND reason <> '')) AS return_reasons
         FROM projects pr
-        WHERE EXISTS (SELECT 1 FROM paid WHERE paid.project_id = pr.id)
-           OR EXISTS (SELECT 1 FROM returned WHERE returned.project_id = pr.id)
+        WHERE pr.id IN (SELECT project_id FROM paid UNION SELECT project_id FROM returned)
         ORDER BY pr.code""",
-        (ys, me, ys, me, ys, me, ms, ms, *prepay, ms, ms)).fetchall()
+        (ys, me, ys, me, ys, after_end, ys, me, ms, ms, *prepay, ms, ms)).fetchall()
     names = {c.code: c.name for c in book.rules_for(p.year).project_categories}
     codes = review.project_codes(book, p.year_start, p.end)
     none = {"func_codes": "", "econ_codes": ""}

@@ -110,7 +110,7 @@ def test_an_insider_who_edits_a_signed_closing_is_caught(demo_book: Book) -> Non
         ro.close()
 
 
-def test_carried_across_a_year_end_and_after_new_entries(book: Book, clock, tmp_path: Path) -> None:
+def test_carried_across_a_year_end_and_after_new_entries(book: Book, clock: FixedClock, tmp_path: Path) -> None:
     clock.now = dt.datetime(2026, 11, 2, 9, 0)
     login_as(book, "clerk")
     ind = register(book, received_date=dt.date(2026, 9, 10), amount=500_000_00, doc_no="新财农〔2026〕90号")
@@ -142,7 +142,8 @@ def test_carried_across_a_year_end_and_after_new_entries(book: Book, clock, tmp_
     assert figures(sources.ledger_balances(book, p)) == independent(book, p)
 
 
-def test_a_month_closed_without_signing_before_the_signed_one_is_required(book: Book, clock, tmp_path: Path) -> None:
+def test_a_month_closed_without_signing_before_the_signed_one_is_required(book: Book, clock: FixedClock,
+                                                                        tmp_path: Path) -> None:
     """An open month at or before the signed one (entries could still be dated there): no carrying."""
     clock.now = dt.datetime(2026, 11, 2, 9, 0)
     login_as(book, "clerk")
