@@ -14,7 +14,14 @@ os.environ.setdefault("QT_HASH_SEED", "0")
 
 
 def log_dir() -> Path:
-    base = os.environ.get("APPDATA") or os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    base = os.environ.get("APPDATA") or os.environ.get("XDG_STATE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".local" / "state")
+        except RuntimeError:  # no home directory known (a bare service environment): the temporary folder
+            import tempfile
+
+            base = tempfile.gettempdir()
     folder = Path(base) / "FundLedger" / "logs"
     folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -5,6 +5,7 @@ year's list from a file. The 2027 file below is made up for the test: the progra
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -76,7 +77,7 @@ def test_cli_lists_the_years_and_names_the_missing_one(book: Book, tmp_path: Pat
     path = book.path
     book.conn.execute("SELECT 1")  # the fixture's clock is 2026-11-20: 2027 is due
     book.close(backup=False)
-    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[3]), "FUNDLEDGER_PASSWORD": PASSWORD,
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3]), "FUNDLEDGER_PASSWORD": PASSWORD,
            "PYTHONIOENCODING": "utf-8"}
     run = subprocess.run([sys.executable, "-m", "app", "calendar", str(path)], capture_output=True, env=env,
                          timeout=120)
