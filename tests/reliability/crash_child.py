@@ -21,7 +21,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from app.export import signoff
+from app.export import manifest, signoff
 from app.models.ledger import catalogue, indicators, treasury
 from app.models.payments import real_name
 from app.models.payments import requests as payments
@@ -206,6 +206,17 @@ def real_name_list(book: Book, rng: random.Random, n: int) -> None:
     data, count = roster(n)
     got = real_name.import_list(book, payment_id=payment_id, file_name=f"名册{n}.xlsx", data=data)
     assert got["persons"] == count
+
+
+def pay_once_and_sign(book: Book, months: list[str], out_dir: Path) -> list[manifest.PackageResult]:
+    """One payment on 2026-05-12 (the clerk), then `months` signed on 2026-06-03 (the chief): the signed file the
+    evidence tests start from."""
+    book.clock = lambda: dt.datetime(2026, 5, 12, 9, 0)
+    users.login(book, "clerk", PASSWORD)
+    payment_flow(book, random.Random(1), 1)
+    book.clock = lambda: dt.datetime(2026, 6, 3, 9, 0)
+    users.login(book, "chief", PASSWORD)
+    return signoff.sign_months(book, months=months, out_dir=out_dir, password=PASSWORD)
 
 
 def payment_flow(book: Book, rng: random.Random, n: int) -> None:

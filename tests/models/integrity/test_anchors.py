@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import random
 import shutil
 import sqlite3
 import subprocess
@@ -33,13 +32,7 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     path = cc.prepare(folder / "bureau.db")
     book = open_book(path)
     try:
-        book.clock = FixedClock(dt.datetime(2026, 5, 12, 9, 0))
-        users.login(book, "clerk", cc.PASSWORD)
-        cc.payment_flow(book, random.Random(1), 1)
-        book.clock = FixedClock(dt.datetime(2026, 6, 3, 9, 0))
-        users.login(book, "chief", cc.PASSWORD)
-        results = signoff.sign_months(book, months=["2026-03", "2026-04", "2026-05"], out_dir=folder / "sent",
-                                      password=cc.PASSWORD)
+        results = cc.pay_once_and_sign(book, ["2026-03", "2026-04", "2026-05"], folder / "sent")
     finally:
         book.close(backup=False)
     return path, results[-1].folder

@@ -358,25 +358,16 @@ def test_a_months_period_and_due_date_come_from_its_year(book: Book, monkeypatch
 # -- a signed month states its rule set; verify catches the insider who drops the triggers ---------------------
 def test_signed_month_states_its_set_and_verify_catches_a_changed_one(tmp_path: Path) -> None:
     import json
-    import random
 
-    from app.export import signoff
     from app.models.integrity import anchors
     from app.models.reports import snapshot
-    from app.models.store import users
     from app.models.store.book import open_book
-    from tests.conftest import FixedClock
     from tests.reliability import crash_child as cc
 
     path = cc.prepare(tmp_path / "bureau.db")
     book = open_book(path)
     try:
-        book.clock = FixedClock(dt.datetime(2026, 5, 12, 9, 0))
-        users.login(book, "clerk", cc.PASSWORD)
-        cc.payment_flow(book, random.Random(1), 1)
-        book.clock = FixedClock(dt.datetime(2026, 6, 3, 9, 0))
-        users.login(book, "chief", cc.PASSWORD)
-        [result] = signoff.sign_months(book, months=["2026-03"], out_dir=tmp_path / "sent", password=cc.PASSWORD)
+        [result] = cc.pay_once_and_sign(book, ["2026-03"], tmp_path / "sent")
         data = book.conn.execute("SELECT data FROM signoffs WHERE month = '2026-03'").fetchone()[0]
         stated = snapshot.loads(data).rule_set
         assert stated == f"xj-2019 2019.1 {rules.load_named('xj-2019').file_hash}"
@@ -668,28 +659,19 @@ def test_an_upgrade_that_changes_a_shipped_rule_file_keeps_a_signed_year_honest(
     signed month and `verify` fails an untouched file), and the signed year keeps the rules it was signed under: from
     the text the file keeps, or, for a file from before texts were kept, from the program's archive of earlier
     shipped versions."""
-    import random
     import shutil
     import sqlite3
 
     from app import resources
-    from app.export import signoff
     from app.models.integrity import anchors
-    from app.models.store import users
     from app.models.store.book import open_book
-    from tests.conftest import FixedClock
     from tests.reliability import crash_child as cc
 
     path = cc.prepare(tmp_path / "bureau.db")
     signed_hash = rules.load_named("xj-2019").file_hash
     book = open_book(path)
     try:
-        book.clock = FixedClock(dt.datetime(2026, 5, 12, 9, 0))
-        users.login(book, "clerk", cc.PASSWORD)
-        cc.payment_flow(book, random.Random(1), 1)
-        book.clock = FixedClock(dt.datetime(2026, 6, 3, 9, 0))
-        users.login(book, "chief", cc.PASSWORD)
-        signoff.sign_months(book, months=["2026-03"], out_dir=tmp_path / "sent", password=cc.PASSWORD)
+        cc.pay_once_and_sign(book, ["2026-03"], tmp_path / "sent")
     finally:
         book.close(backup=False)
     if not kept_in_file:  # a file made before the texts were kept: only the program's archive has the old text
