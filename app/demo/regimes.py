@@ -217,7 +217,7 @@ def _tell(s: _Story) -> dict[str, int]:
         users.add_user(book, login=login, name=name, role=role, password=PASSWORD, section=FP)
     s.as_("jingban")
     payee = _payee(book)
-    # 2020, under xj-2019: 财政专项扶贫资金 and a village road, approved by the 扶贫开发领导小组
+    # 2020, under xj-2019: 财政专项扶贫资金 and a village road, approved by the leading group of the 2019 set
     s.until(_at(D(2020, 4, 10), 10))
     zx2020 = indicators.register(
         book, doc_no="新财农〔2020〕21号", year=2020, kind="ZX", item="ZX01", source_level="central",

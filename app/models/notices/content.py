@@ -170,10 +170,10 @@ def for_county_draft(book: Book, *, kind: str, year: int, on: dt.date | None = N
 
 COUNTY_CAPTION = {"project_pool": "入库项目清单", "annual_plan": "计划安排项目清单",
                   "plan_completion": "项目完成情况（验收结果、绩效目标完成情况）"}
-COUNTY_INTRO = {
-    "project_pool": "现将{year}年度扶贫项目库入库项目公告如下：",
-    "annual_plan": "经县扶贫开发领导小组审定，现将{year}年度扶贫项目计划公告如下：",
-    "plan_completion": "现将{year}年度扶贫项目计划完成情况（含项目验收结果和绩效目标完成情况）公告如下：",
+COUNTY_INTRO = {  # the approving body is the year's rule set's ([labels] leading_group), never written here
+    "project_pool": "现将{year}年度项目库入库项目公告如下：",
+    "annual_plan": "经{leading_group}审定，现将{year}年度项目计划公告如下：",
+    "plan_completion": "现将{year}年度项目计划完成情况（含项目验收结果和绩效目标完成情况）公告如下：",
 }
 
 
@@ -195,7 +195,8 @@ def _county_doc(book: Book, n: dict[str, Any], content: dict[str, str], notice_i
               *((("发布位置", str(n["location"])),) if n.get("location") else ()))
     given = rules.labels.notice_intro(kind, basis=rules.meta.basis, basis_title=rules.meta.basis_title)
     intro = given if given is not None else (  # the year's rule set may word it ([labels.notice_intros])
-        f"根据{rules.meta.basis}关于扶贫项目资金公告公示的要求，" + COUNTY_INTRO.get(kind, "现公告如下：").format(year=year))
+        f"根据{rules.meta.basis}关于项目资金公告公示的要求，"
+        + COUNTY_INTRO.get(kind, "现公告如下：").format(year=year, leading_group=rules.labels.leading_group))
     phone = objs.bureau(book)[1]
     phones = f"{rules.labels.hotline_name} {rules.notices.supervision_phone}" + (
         f"；本县监督举报电话 {phone}" if phone else "")
