@@ -147,3 +147,16 @@ def test_lists_for_a_year_use_that_years_names(county: Book) -> None:
     assert after["ZX01"]["kind_name"] == "财政衔接推进乡村振兴补助资金"
     assert {r["code"]: r["name"] for r in catalogue.kinds(county, year=2020)}["ZX"] == "财政专项扶贫资金"
     assert {r["code"]: r["name"] for r in catalogue.items(county, year=2026)}["ZX02"] == "以工代赈任务"
+
+
+def test_a_prefecture_reads_a_2021_county_workbook_with_the_extra_column(county: Book) -> None:
+    """The industry-share column stands last in 表1: a prefecture (which reads the definitions' columns by position)
+    reads the 2021 county's 表1 as before and leaves the extra column out of its consolidation."""
+    from app.models.prefecture import tables
+
+    _regime_2021(county)
+    package = monthly.assemble(county, month="2026-04")
+    read = tables.read_workbook(workbook.workbook_bytes(package), tables.defs_for_sender("county"), name="县.xlsx")
+    total = read["表1"]["total"]
+    assert total["cum_central"] == total["cum_total"] == 900_000_000_00 and "industry_share" not in total
+    assert [r["label"] for r in read["表1"]["rows"]][0] == "一、财政衔接推进乡村振兴补助资金"
