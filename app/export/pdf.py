@@ -397,7 +397,7 @@ def document_id(package: PackageData) -> uuid.UUID:
 
 
 def pdf_bytes(package: PackageData, *, defs: ReportDefs | None = None) -> bytes:
-    defs = defs or definitions.load()
+    defs = definitions.worded(defs or definitions.load(), package.wording)  # the month's words (calc 2)
     ensure_gui_app()
     sections = layout.sections(defs, package)
     buffer = QBuffer()

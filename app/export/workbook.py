@@ -212,7 +212,7 @@ def build_workbook(
     templates: Mapping[str, TemplateSpec] | None = None,
 ) -> Workbook:
     """The workbook in memory: 封面 then 表1 … 表9; a table with a registered template is filled into it."""
-    defs = defs or definitions.load()
+    defs = definitions.worded(defs or definitions.load(), package.wording)  # the month's words (calc 2)
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
     stamp = package.stamp().astimezone(dt.UTC).replace(tzinfo=None)

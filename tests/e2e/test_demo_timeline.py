@@ -147,3 +147,33 @@ def test_no_warning_arose_after_it_was_first_found(raw: sqlite3.Connection) -> N
     bad = raw.execute("SELECT key, since, first_detected FROM warnings WHERE since > first_detected").fetchall()
     assert not [tuple(r) for r in bad]
     assert not raw.execute("SELECT count(*) FROM warnings WHERE first_detected > '2026-11-25'").fetchone()[0]
+
+
+def test_the_two_regime_demo_words_each_years_tables_by_its_rule_set(two_regimes: Path) -> None:
+    """Issue 17: a 2020 month's signed workbook and PDF are titled and named in xj-2019's words (财政扶贫资金, no
+    产业发展比重); a 2021 month's in xj-2021's (财政衔接推进乡村振兴补助资金, with the industry-share column)."""
+    import io
+
+    import openpyxl
+
+    from app.export import signed
+    from tests import pdftext
+
+    def files(book: object, month: str) -> tuple[list[str], str]:
+        got = signed.signed_files(book, month=month, version=1)  # type: ignore[arg-type]
+        xlsx = next(data for name, data in got.items() if name.endswith(".xlsx"))
+        pdf = next(data for name, data in got.items() if name.endswith(".pdf"))
+        ws = openpyxl.load_workbook(io.BytesIO(xlsx))["表1"]
+        cells = [str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+        path = two_regimes.with_name(f"{month}.pdf")
+        path.write_bytes(pdf)
+        return cells, "".join(pdftext.text(path).split())
+
+    with open_book(two_regimes, read_only=True) as book:
+        cells, text = files(book, "2020-06")
+        assert cells[0] == "表1　财政扶贫资金筹集及到位情况表" and "衔接资金用于产业发展的比重" not in cells
+        assert "财政扶贫资金监督管理各类情况月报表" in text and "衔接" not in text
+        cells, text = files(book, "2021-06")
+        assert cells[0] == "表1　财政衔接推进乡村振兴补助资金筹集及到位情况表" and "衔接资金用于产业发展的比重" in cells
+        assert "财政衔接推进乡村振兴补助资金监督管理各类情况月报表" in text and "财政扶贫资金筹集" not in text
+        assert not any("财政专项扶贫资金" in c for c in cells)

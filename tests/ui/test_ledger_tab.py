@@ -319,3 +319,25 @@ def test_export_current_table_writes_real_dates(qtbot, book: Book, answers: dict
     col = next(c.column for c in ws[header_row] if c.value == "收到日期")
     first = ws.cell(header_row + 1, col).value
     assert isinstance(first, dt.datetime | dt.date), first
+
+
+def test_the_register_dialog_names_kinds_and_items_as_the_chosen_year_does(qtbot, demo_file: Path, tmp_path: Path) -> None:
+    """Issue 17: registering 2027 money (xj-2021 from 2027 on) lists 财政衔接推进乡村振兴补助资金 and its items; back
+    to 2026 (xj-2019) the 2019 names return, and the chosen item stays chosen."""
+    from app.models.store import rule_sets
+
+    b = _open(demo_file, tmp_path, "juzhang")
+    try:
+        rule_sets.assign(b, from_year=2027, rule_set="xj-2021", reason="财农〔2021〕19号：按衔接资金管理")
+        dialog = IndicatorDialog(b, None)
+        qtbot.addWidget(dialog)
+        dialog.kind.setCurrentIndex(dialog.kind.findData("ZX"))
+        dialog.item.setCurrentIndex(dialog.item.findData("ZX02"))
+        assert dialog.kind.currentText() == "ZX 财政专项扶贫资金" and dialog.item.currentText() == "ZX02 以工代赈资金"
+        dialog.year.setValue(2027)
+        assert dialog.kind.currentText() == "ZX 财政衔接推进乡村振兴补助资金"
+        assert dialog.item.currentText() == "ZX02 以工代赈任务"
+        dialog.year.setValue(2026)
+        assert dialog.kind.currentText() == "ZX 财政专项扶贫资金" and dialog.item.currentText() == "ZX02 以工代赈资金"
+    finally:
+        b.close(backup=False)

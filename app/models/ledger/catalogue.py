@@ -8,11 +8,31 @@ from app.models.store.book import Book
 from app.models.values.errors import NotFound, ValidationError
 
 
-def kinds(book: Book) -> list[dict[str, object]]:
-    return [dict(r) for r in book.conn.execute("SELECT code, name, sort FROM fund_kinds ORDER BY sort")]
+def names_in_year(book: Book, year: int) -> tuple[dict[str, str], dict[str, str]]:
+    """(kind code → name, item code → name) as the rule set of `year` names them: xj-2021 calls ZX
+    财政衔接推进乡村振兴补助资金 where the file (seeded from xj-2019) keeps 财政专项扶贫资金. A code the set does not
+    define (an item the bureau added) is not in the maps: its name is the file's."""
+    rules = book.rules_for(int(year))
+    return {k.code: k.name for k in rules.kinds}, {i.code: i.name for k in rules.kinds for i in k.items}
 
 
-def items(book: Book, *, kind: str | None = None, active_only: bool = False) -> list[dict[str, object]]:
+def kinds(book: Book, *, year: int | None = None) -> list[dict[str, object]]:
+    """The fund kinds; with `year`, named as that year's rule set names them."""
+    rows = [dict(r) for r in book.conn.execute("SELECT code, name, sort FROM fund_kinds ORDER BY sort")]
+    if year is not None:
+        names = names_in_year(book, year)[0]
+        rows = [r | {"name": names.get(str(r["code"]), r["name"])} for r in rows]
+    return rows
+
+
+def items(book: Book, *, kind: str | None = None, active_only: bool = False,
+          year: int | None = None) -> list[dict[str, object]]:
+    """The fund items; with `year`, kind and item named as that year's rule set names them (else the file's)."""
+    if year is not None:
+        kind_names, item_names = names_in_year(book, year)
+        return [r | {"kind_name": kind_names.get(str(r["kind"]), r["kind_name"]),
+                     "name": item_names.get(str(r["code"]), r["name"])}
+                for r in items(book, kind=kind, active_only=active_only)]
     sql = "SELECT i.code, i.kind, k.name AS kind_name, i.name, i.active, i.sort FROM fund_items i JOIN fund_kinds k ON k.code = i.kind"
     where, args = [], []
     if kind:

@@ -65,11 +65,11 @@ def consolidated_defs(lower: str) -> ReportDefs:
         if t.id in cfg["tables"]["additive"]:
             group = Group(key=LOWER_CODE, label=LOWER_KEY, format=str(cfg["meta"]["group_format"]), position="before",
                           indent=1, collapse_single=False)
-            tables.append(dataclasses.replace(t, group=group))
+            tables.append(dataclasses.replace(t, group=group, all_columns=()))  # rule columns are not consolidated
         elif t.id in cfg["tables"]["list"]:
             lower_col = Column(key=LOWER_KEY, header=(str(col_cfg[lower]),), type="text", width=int(col_cfg["width"]),
                                number_format="@", align="left", wrap=True, total="none")
-            tables.append(dataclasses.replace(t, group=None, columns=(lower_col, *t.columns)))
+            tables.append(dataclasses.replace(t, group=None, columns=(lower_col, *t.columns), all_columns=()))
         else:
             raise AppError(f"consolidation.toml 没有说明 {t.id} 如何汇总（additive 或 list）", field="汇总定义")
     return dataclasses.replace(base, id=f"{base.id}/{cfg['meta']['id_suffix']}", tables=tuple(tables))

@@ -287,7 +287,7 @@ CHECKS: tuple[tuple[int, str, Callable[[_Tables], str]], ...] = (
 
 def cross_checks(package: PackageData, *, defs: ReportDefs | None = None) -> list[CheckResult]:
     """Run checks 1–10; a check that cannot run (bad data, missing column) fails with the reason."""
-    tables = _Tables(defs or definitions.load(), package)
+    tables = _Tables(definitions.worded(defs or definitions.load(), package.wording), package)
     results: list[CheckResult] = []
     for no, name, check in CHECKS:
         if no == 6 and package.bureau_level == "prefecture":

@@ -7,17 +7,19 @@ official layout can replace ours without a code change.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from app import resources
 from app.models.reports.toml_reader import Node, ReportDefinitionError
 
-__all__ = ["Column", "Group", "HeaderCell", "ReportDefs", "ReportDefinitionError", "TableDef", "load"]
+__all__ = ["Column", "Group", "HeaderCell", "ReportDefs", "ReportDefinitionError", "TableDef", "load", "worded"]
 
 SUPPORTED_FORMAT = 1
 ColumnType = Literal["text", "money", "int", "percent", "date", "flag", "seq"]
@@ -53,6 +55,8 @@ class Column:
     difference: tuple[str, str] | None = None  # percent = one percent column − another
     emphasis: bool = False  # a text column whose non-empty cells stand out (a reviewer's flag, 提示): shaded in the
     # PDF (its font has one weight), bold dark red in the workbook
+    rule: str = ""  # a ratio rule's code ([[ratio_rules]]): the column is shown only in months whose rule set has the
+    # rule (and computed under calc 2 or later), its last header named by the rule — see `worded`
 
     @property
     def name(self) -> str:
@@ -94,6 +98,7 @@ class TableDef:
     cover_amount: str | None
     cover_count: str | None
     file: str
+    all_columns: tuple[Column, ...] = ()  # with the columns of ratio rules (Column.rule), which `columns` leaves out
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -224,6 +229,9 @@ def _column(node: Node, earlier: dict[str, Column]) -> Column:
     emphasis = node.flag("emphasis", False)
     if emphasis and ctype != "text":
         node.fail("emphasis", "只有 text 列可以设置")
+    rule = node.text("rule", "") if node.has("rule") else ""
+    if node.has("rule") and not re.fullmatch(r"[a-z][a-z0-9_]*", rule):
+        node.fail("rule", f"应为规则集 [[ratio_rules]] 的代码（小写字母、数字、下划线），实际为 {rule!r}")
     compute: tuple[tuple[int, str], ...] = ()
     ratio = difference = None
     if node.has("compute"):
@@ -262,11 +270,13 @@ def _column(node: Node, earlier: dict[str, Column]) -> Column:
     total = cast(TotalRule, node.choice("total", allowed, default))
     if total == "ratio" and ratio:
         for i, ref in enumerate(ratio, 1):
+            if rule and ref not in earlier:
+                continue  # a rule's column may divide row fields that are not columns: summed from the rows
             if ref not in earlier or earlier[ref].total != "sum":
                 node.fail(f"ratio[{i}]", f"total = \"ratio\" 时分子分母须是本列之前且合计方式为 sum 的列，{ref!r} 不是"
                           "（分子分母不是列时请用 total = \"same\"）")  # fmt: skip
     node.done()
-    return Column(key, header, ctype, width, fmt, align, wrap, total, compute, ratio, difference, emphasis)
+    return Column(key, header, ctype, width, fmt, align, wrap, total, compute, ratio, difference, emphasis, rule)
 
 
 def _check_headers(node: Node, columns: list[Column]) -> None:
@@ -334,8 +344,8 @@ def _table(node: Node, *, cover: bool = False) -> TableDef:
         cover_cols.append(ref)
     if not cover:
         node.done()
-    return TableDef(table_id, title, source, unit, basis, tuple(columns), label_column, row_id, group,
-                    has_total, cover_cols[0], cover_cols[1], node.file)  # fmt: skip
+    return TableDef(table_id, title, source, unit, basis, tuple(c for c in columns if not c.rule), label_column, row_id,
+                    group, has_total, cover_cols[0], cover_cols[1], node.file, tuple(columns))  # fmt: skip
 
 
 def _read(path: Path) -> Node:
@@ -414,6 +424,28 @@ def load_from(directory: Path) -> ReportDefs:
                 raise ReportDefinitionError(file, "id", f"工作表名 {table.id!r} 重复（已在 {other.file} 或封面使用）")
         tables.append(table)
     return ReportDefs(ident, name, version, texts, style, names, sheet, lines, cover, tuple(tables))
+
+
+def worded(defs: ReportDefs, wording: Mapping[str, Any]) -> ReportDefs:
+    """The definitions as one month words them (PackageData.wording, assembled under calc 2 or later from the year's
+    rule set): the package's `name`, each table's `titles`, and the `columns` of ratio rules — rule code → header —
+    that the month shows. Empty wording (a month computed under calc 0 or 1): the definitions as they are, so a
+    month signed by an older build re-creates byte for byte."""
+    if not wording:
+        return defs
+    titles = cast(Mapping[str, str], wording.get("titles") or {})
+    rules = cast(Mapping[str, str], wording.get("columns") or {})
+
+    def shown(col: Column) -> Column:
+        if not col.rule:
+            return col
+        return dataclasses.replace(col, header=(*col.header[:-1], rules[col.rule]))
+
+    tables = tuple(dataclasses.replace(
+        t, title=titles.get(t.id, t.title),
+        columns=tuple(shown(c) for c in (t.all_columns or t.columns) if not c.rule or c.rule in rules),
+    ) for t in defs.tables)  # fmt: skip
+    return dataclasses.replace(defs, name=str(wording.get("name") or defs.name), tables=tables)
 
 
 @functools.lru_cache(maxsize=4)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
-from app.models.reports.definitions import Column, ReportDefs, TableDef
+from app.models.reports.definitions import Column, ReportDefs, TableDef, worded
 from app.models.reports.package_data import PackageData, Row
 from app.models.values import money
 from app.models.values.errors import AppError
@@ -181,7 +181,8 @@ def summarize(table: TableDef, rows: Sequence[Mapping[str, object]], label: str)
         elif col.total == "same":
             values[col.key] = column[0] if column and all(v == column[0] for v in column) else None
         elif col.total in ("ratio", "difference"):
-            values[col.key] = _percent(col, values)
+            parts = {k: _signed_sum((1, r.get(k)) for r in rows) for k in col.ratio or () if k not in values}
+            values[col.key] = _percent(col, {**values, **parts})  # parts: a rule column's row fields (not columns)
         else:
             values[col.key] = None
     values[table.label_column] = label
@@ -232,7 +233,8 @@ def _cover_rows(defs: ReportDefs, built: Sequence[BuiltTable]) -> list[dict[str,
 
 
 def sections(defs: ReportDefs, package: PackageData) -> list[Section]:
-    """The cover and the nine tables, in order, ready for any renderer."""
+    """The cover and the nine tables, in order, ready for any renderer — worded as the month was (`worded`)."""
+    defs = worded(defs, package.wording)
     fields = package.fields()
     texts = defs.texts
     footer = tuple(line.format(**fields) for line in texts.footer)

@@ -74,7 +74,7 @@ def assemble(book: Book, *, month: str, version: int | None = None, signoff: Sig
     for n, (name, source) in enumerate(sources.items()):
         if progress:
             progress(n, len(sources) + 1, f"汇总 {month} 的数据（{n + 1}/{len(sources)}）…")
-        rows[name] = source(book, p)
+        rows[name] = report_data.rule_columns(book, p, name, source(book, p))
     from app.models.warnings import query as warnings_query
 
     warnings = [WarningRecord(int(w["id"]), str(w["code"]), _as_date(w["detected_on"]))
@@ -86,7 +86,7 @@ def assemble(book: Book, *, month: str, version: int | None = None, signoff: Sig
         version=version or next_version(book, month), rows=rows, bureau_level=bureau["level"],
         signoff=signoff or SignOff(), warnings=warnings, audit_head=audit_head,
         fixed_time=None if signoff and signoff.signed_at else dt.datetime.combine(p.end, dt.time(0, 0)),
-        calc=p.calc,
+        calc=p.calc, wording=report_data.wording(book, p),
     )
 
 
@@ -169,13 +169,17 @@ def set_annual_plans(book: Book, *, year: int, plans: dict[str, int]) -> None:
 
 def annual_plan_rows(book: Book, *, year: int) -> list[dict[str, Any]]:
     """Every active fund item with its 年度计划数 of `year` and what is already issued (the dialog's table)."""
+    from app.models.ledger import catalogue
+
     plans = report_data.annual_plans(book, year)
+    kind_names, item_names = catalogue.names_in_year(book, year)  # the year's words (issue 17), else the file's
     out = []
     for r in book.conn.execute(
-            "SELECT it.code, it.name, k.name FROM fund_items it JOIN fund_kinds k ON k.code = it.kind "
+            "SELECT it.code, it.name, k.name, k.code FROM fund_items it JOIN fund_kinds k ON k.code = it.kind "
             "WHERE it.active = 1 OR it.code IN (SELECT item FROM annual_plans WHERE year = ?) "
             "ORDER BY k.sort, it.sort, it.code", (int(year),)):
-        out.append({"item": r[0], "item_name": r[1], "kind_name": r[2], "plan": plans.get(r[0]),
+        out.append({"item": r[0], "item_name": item_names.get(r[0], r[1]), "kind_name": kind_names.get(r[3], r[2]),
+                    "plan": plans.get(r[0]),
                     "issued": issued.issued_for_year(book, year=year, item=r[0])})
     return out
 

@@ -55,6 +55,8 @@ def dumps(package: PackageData) -> str:
         doc["calendar"] = package.calendar
     if package.calc:  # the computation (package_data.CALC): verify re-sums the month the way it was summed
         doc["calc"] = package.calc
+    if package.wording:  # calc 2: the words of the month's rule set (absent before, so older months' text stays)
+        doc["wording"] = package.wording
     return json.dumps(_plain(doc), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
@@ -70,7 +72,7 @@ def loads(text: str) -> PackageData:
         audit_head=(int(doc["audit_head"][0]), str(doc["audit_head"][1])) if doc["audit_head"] else None,
         fixed_time=doc["fixed_time"], signing_key=str(doc.get("signing_key") or ""),
         rule_set=str(doc.get("rule_set") or ""), calendar=str(doc.get("calendar") or ""),
-        calc=int(doc.get("calc") or 0),
+        calc=int(doc.get("calc") or 0), wording=dict(doc.get("wording") or {}),
     )
 
 

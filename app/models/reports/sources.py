@@ -67,6 +67,62 @@ def fund_receipts(book: Book, p: Period) -> Rows:
         if not any(r[f"cum_{c}"] for c in LEVEL_COLUMNS.values()) and not plans.get(r["item_code"]):
             continue
         out.append(r | {"plan": plans.get(r["item_code"], 0)})
+    return _named_in_year(book, p, out)
+
+
+def _named_in_year(book: Book, p: Period, rows: Rows) -> Rows:
+    """From calc 2: the fund kind and item names of the year's rule set where it defines the code (xj-2021's
+    衔接资金 names in a 2021 month), else the file's (an item the bureau added). calc 0/1: the file's names."""
+    if p.calc < 2 or not rows:
+        return rows
+    from app.models.ledger import catalogue
+
+    kinds, items = catalogue.names_in_year(book, p.year)
+    return [r | {"kind_name": kinds.get(str(r["kind_code"]), r["kind_name"]),
+                 "item_name": items.get(str(r["item_code"]), r["item_name"])} for r in rows]
+
+
+def rule_columns(book: Book, p: Period, source: str, rows: Rows) -> Rows:
+    """From calc 2: the row fields of the report columns that belong to a ratio rule of the year's rule set (a
+    column with `rule`, e.g. 表1's 产业发展比重 for xj-2021's industry_share): its ratio's numerator and denominator
+    fields, each the rule's selector summed for the row's fund item (integer 分, as of the period end). A rule the
+    year's set does not have adds nothing (the column is not shown: `wording`)."""
+    from app.models.reports import definitions
+    from app.models.warnings import ratio_detector
+
+    if p.calc < 2:
+        return rows
+    yearly = {r.code: r for r in book.rules_for(p.year).ratios.yearly}
+    for table in definitions.load().tables:
+        if table.source != source or table.row_id is None:
+            continue
+        for col in table.all_columns:
+            if not col.rule or col.rule not in yearly or not col.ratio:
+                continue
+            rule, end = yearly[col.rule], p.end.isoformat()
+            num = ratio_detector.amounts_by_item(book, rule.numerator, p.year, end)
+            den = ratio_detector.amounts_by_item(book, rule.denominator, p.year, end)
+            key = table.row_id
+            rows = [r | {col.ratio[0]: num.get(str(r[key]), 0), col.ratio[1]: den.get(str(r[key]), 0)} for r in rows]
+    return rows
+
+
+def wording(book: Book, p: Period) -> dict[str, object]:
+    """From calc 2: the words of the year's rule set the month is rendered with (PackageData.wording, read by
+    definitions.worded): the package name and table titles of its `[reports]`, and — for each report column that
+    belongs to a ratio rule the set has — the rule's name as the column's header. calc 0/1: none."""
+    from app.models.reports import definitions
+
+    if p.calc < 2:
+        return {}
+    rules = book.rules_for(p.year)
+    yearly = {r.code: r for r in rules.ratios.yearly}
+    defs = definitions.load()
+    titles = {t.id: title for t in defs.tables if (title := rules.reports.title(t.id))}
+    columns = {c.rule: yearly[c.rule].ratio.name for t in defs.tables for c in t.all_columns if c.rule in yearly}
+    out: dict[str, object] = {"titles": titles, "columns": columns}
+    if rules.reports.name:
+        out["name"] = rules.reports.name
     return out
 
 
@@ -155,8 +211,9 @@ def ledger_balances(book: Book, p: Period) -> Rows:
         "SELECT i.item, sum(t.amount) FROM treasury_payments t JOIN indicators i ON i.id = t.indicator_id "
         "WHERE t.pay_date BETWEEN ? AND ? GROUP BY i.item", (ys, me))}
     func = review.item_functional(book, p.end)
-    return [r | {"treasury_paid_cum": treasury.get(r["item_code"], 0), "func_codes": func.get(r["item_code"], "")}
-            for r in rows if r["opening"] or r["income_cum"] or r["spend_cum"] or r["closing"]]
+    return _named_in_year(book, p, [
+        r | {"treasury_paid_cum": treasury.get(r["item_code"], 0), "func_codes": func.get(r["item_code"], "")}
+        for r in rows if r["opening"] or r["income_cum"] or r["spend_cum"] or r["closing"]])
 
 
 BALANCE_FIELDS = ("opening", "income_month", "income_cum", "spend_month", "spend_cum", "closing")
@@ -341,6 +398,11 @@ def indicator_rows(book: Book, p: Period) -> Rows:
     own = {"county": "county", "prefecture": "prefecture"}.get(str(deadlines.bureau_level(book)), "county")
     above = above[: above.index(own)] if own in above else above
     cal = holidays.calendar(book)
+    named = p.calc >= 2  # calc 2: the year's rule set names the kind and item (see _named_in_year)
+    if named:
+        from app.models.ledger import catalogue
+
+        kind_names, item_names = catalogue.names_in_year(book, p.year)
     out = []
     for row in book.conn.execute(
             f"SELECT id FROM indicators WHERE received_date BETWEEN ? AND ? "
@@ -357,8 +419,12 @@ def indicator_rows(book: Book, p: Period) -> Rows:
         if stage and stage["used"] is not None:
             used = f"{stage['used']}个{'工作日' if stage['day_type'] == 'working' else '自然日'}"
         limit = f"{stage['days']}个{'工作日' if stage['day_type'] == 'working' else '自然日'}" if stage else ""
+        kind_name, item_name = ind["kind_name"], ind["item_name"]
+        if named:
+            kind_name = kind_names.get(str(ind["kind"]), kind_name)
+            item_name = item_names.get(str(ind["item"]), item_name)
         out.append({
-            "doc_no": ind["doc_no"], "kind_name": f"{ind['kind_name']}/{ind['item_name']}",
+            "doc_no": ind["doc_no"], "kind_name": f"{kind_name}/{item_name}",
             "source_level": ind["source_level_name"], "amount": net,
             "upper_doc_date": _day(ind.get("upper_doc_date")), "received_on": _day(ind["received_date"]),
             "allocated": min(deadlines.approved_as_of(book, int(ind["id"]), p.end) if as_of

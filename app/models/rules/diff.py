@@ -23,7 +23,7 @@ SECTION_NAMES = {
     "performance": "绩效目标", "warnings": "预警", "warning_statuses": "预警处理状态", "reporting": "月报",
     "limits": "其他限制", "roles": "角色", "backups": "备份", "functional_codes": "支出功能分类科目",
     "fundraising": "筹集与分配", "labels": "名称", "duties": "公示义务", "claims": "虚报冒领比对",
-    "notice_order": "事前公示",
+    "notice_order": "事前公示", "reports": "月报表名称",
 }
 # Ratios repeats the five payment ratios of its list as fields: compare the list only.
 _RATIO_FIELDS = {"prepayment", "infra_prepayment", "management_fee", "labour_share", "retention"}

@@ -480,7 +480,7 @@ _SECTIONS = {
     "meta", "usage_categories", "kinds", "levels", "events", "payment", "roles", "warnings", "limits", "backups",
     "fundraising", "usage_exceptions", "source_levels", "deadlines", "ratios", "spending", "notices",
     "project_categories", "construction_types", "asset_types", "project_statuses", "performance", "warning_statuses",
-    "reporting", "functional_codes", "labels", "ratio_rules", "claims", "notice_order", "duties",
+    "reporting", "functional_codes", "labels", "ratio_rules", "claims", "notice_order", "duties", "reports",
 }
 
 
@@ -537,6 +537,7 @@ def _build(root: _Table) -> RuleSet:
     values["notice_order"] = part(_notice_order, root, values["notices"])  # issue #18
     values["labels"] = part(_labels, root, values["notices"], kinds)
     values["duties"] = part(_duties, root, values["notices"], values["project_statuses"])  # issue #17
+    values["reports"] = part(_reports, root)  # issue #17: the monthly tables' wording
     root._seen |= _SECTIONS  # a section skipped after a failed one it depends on is not an unknown key
     part(root.done)
     if problems:
@@ -586,6 +587,24 @@ def _labels(root: _Table, notices: rs.Notices, kinds: tuple[rs.Kind, ...]) -> rs
     labels = rs.Labels(t.text("leading_group"), t.text("hotline_name"), family, tuple(intros))
     t.done()
     return labels
+
+
+def _reports(root: _Table) -> rs.ReportWording:
+    """`[reports]` (optional): `name` the monthly package's name, `[reports.titles]` one title per table id."""
+    if not root.has("reports"):
+        return rs.ReportWording()
+    t = root.table("reports")
+    name = t.text("name") if t.has("name") else ""
+    titles: list[rs.Entry] = []
+    if t.has("titles"):
+        n = t.table("titles")
+        for table_id in list(n.data):
+            if not re.fullmatch(rs.REPORT_TABLE_ID, table_id):
+                n.fail(table_id, "不是月报表的编号（应为 表1、表2 …… 表9 这样的工作表名）")
+            titles.append(rs.Entry(table_id, n.text(table_id)))
+        n.done()
+    t.done()
+    return rs.ReportWording(name, tuple(titles))
 
 
 def _roles(root: _Table) -> tuple[rs.Role, ...]:

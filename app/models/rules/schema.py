@@ -18,6 +18,7 @@ from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py 
     PAYMENT_FILTERS,
     PAYMENT_RATIOS,
     PAYMENT_SOURCES,
+    REPORT_TABLE_ID,
     YEAR_FILTERS,
     YEAR_SOURCES,
     Allowance,
@@ -41,6 +42,7 @@ from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py 
     Ratios,
     ReportDue,
     Reporting,
+    ReportWording,
     Role,
     Spending,
     WarningDef,
@@ -230,6 +232,7 @@ class RuleSet:
     claims: Claims
     notice_order: NoticeOrder
     duties: tuple[Duty, ...] = ()  # publishing duties ([[duties]]; DEFAULT_DUTIES for older files)
+    reports: ReportWording = ReportWording()  # the monthly package's name and table titles ([reports]; optional)
     file_hash: str = ""  # SHA-256 of the file's bytes (UTF-8 text): what a year's assignment and a signed month record
     _items: dict[str, Item] = field(init=False, repr=False, compare=False)
 

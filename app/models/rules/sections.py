@@ -355,6 +355,23 @@ LABEL_FIELDS = ("basis", "basis_title", "fund_family")  # the {…} a notice int
 
 
 @dataclass(frozen=True)
+class ReportWording:
+    """`[reports]`: how the monthly package is worded under this regime (issue 17). `name` the package's name (the
+    cover's title), `titles` one title per table id (表1 …). Empty (files written before it): the report
+    definitions' own wording (resources/reports). Used only by months computed under calc 2 or later
+    (reports/package_data.CALC): a month signed earlier re-creates with the words it was signed with."""
+
+    name: str = ""
+    titles: tuple[Entry, ...] = ()  # code = table id (表1 …), name = its title
+
+    def title(self, table_id: str) -> str | None:
+        return next((t.name for t in self.titles if t.code == table_id), None)
+
+
+REPORT_TABLE_ID = r"表[1-9][0-9]?"  # the table ids a [reports.titles] key may name
+
+
+@dataclass(frozen=True)
 class Fundraising:
     regional_zx_min_share: Fraction
     zh_integration_share_2016: Fraction

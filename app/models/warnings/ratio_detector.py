@@ -28,6 +28,15 @@ def _filters(selector: str) -> tuple[str, list[dict[str, str]] | dict[str, str]]
 
 def amount(book: Book, selector: str, year: int, as_of: str) -> int:
     """The 分 a year-level selector names, for budget year `year`, as of `as_of`."""
+    return sum(_amounts(book, selector, year, as_of, by_item=False).values())
+
+
+def amounts_by_item(book: Book, selector: str, year: int, as_of: str) -> dict[str, int]:
+    """`amount` split by fund item (indicator item code): the per-row parts of a ratio rule's report column."""
+    return _amounts(book, selector, year, as_of, by_item=True)
+
+
+def _amounts(book: Book, selector: str, year: int, as_of: str, *, by_item: bool) -> dict[str, int]:
     source, pairs = _filters(selector)
     assert isinstance(pairs, dict)
     where = ["i.year = ?"]
@@ -40,7 +49,7 @@ def amount(book: Book, selector: str, year: int, as_of: str) -> int:
         sql = (f"SELECT sum(e.sign * e.amount) FROM ledger_entries e JOIN indicators i ON i.id = e.indicator_id "
                f"WHERE e.side = 'income' AND e.entry_date <= ? AND {cond}")
         if "category" in pairs:
-            return 0  # an indicator has no project category
+            return {}  # an indicator has no project category
     elif source == "planned":
         sql = (f"SELECT sum(f.amount) FROM project_funding f JOIN indicators i ON i.id = f.indicator_id "
                f"JOIN projects p ON p.id = f.project_id JOIN plan_decisions d ON d.id = p.decision_id "
@@ -48,8 +57,11 @@ def amount(book: Book, selector: str, year: int, as_of: str) -> int:
     else:
         sql = (f"SELECT sum(y.amount) FROM payments y JOIN indicators i ON i.id = y.indicator_id "
                f"JOIN projects p ON p.id = y.project_id WHERE y.status = 'paid' AND y.pay_date <= ? AND {cond}")
-    row = book.conn.execute(sql, (as_of, *args)).fetchone()
-    return int(row[0] or 0)
+    if not by_item:
+        row = book.conn.execute(sql, (as_of, *args)).fetchone()
+        return {"": int(row[0] or 0)}
+    sql = sql.replace("SELECT sum(", "SELECT i.item, sum(", 1) + " GROUP BY i.item"
+    return {str(r[0]): int(r[1] or 0) for r in book.conn.execute(sql, (as_of, *args))}
 
 
 def _finding(rule: RatioRule, year: int, part: int, whole: int) -> Finding:

@@ -141,7 +141,7 @@ class IndicatorDialog(OpDialog):
         self.year.setRange(2000, 2100)
         self.year.setValue(today.year)
         self.kind = QComboBox()
-        for k in catalogue.kinds(book):
+        for k in catalogue.kinds(book, year=today.year):  # named as the indicator's year's rule set names them
             self.kind.addItem(f"{k['code']} {k['name']}", k["code"])
         self.item = QComboBox()
         self.source = QComboBox()
@@ -191,14 +191,27 @@ class IndicatorDialog(OpDialog):
             events_form.addRow(e.name, self.events[e.code])
         self.form.addRow(box)
         self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.year.valueChanged.connect(self._year_changed)
         self.item.currentIndexChanged.connect(self._event_rows)
         self.source.currentIndexChanged.connect(self._event_rows)
         self._kind_changed()
 
+    def _year_changed(self) -> None:
+        """Another budget year: the kinds and items as that year's rule set names them (xj-2021: 衔接资金)."""
+        names = {str(k["code"]): str(k["name"]) for k in catalogue.kinds(self.book, year=self.year.value())}
+        for i in range(self.kind.count()):
+            code = str(self.kind.itemData(i))
+            self.kind.setItemText(i, f"{code} {names.get(code, '')}")
+        chosen = self.item.currentData()
+        self._kind_changed()
+        found = self.item.findData(chosen)
+        if found >= 0:
+            self.item.setCurrentIndex(found)
+
     def _kind_changed(self) -> None:
         kind = str(self.kind.currentData())
         self.item.clear()
-        for it in catalogue.items(self.book, kind=kind, active_only=True):
+        for it in catalogue.items(self.book, kind=kind, active_only=True, year=self.year.value()):
             self.item.addItem(f"{it['code']} {it['name']}", it["code"])
         optional = any(k.code == kind and k.poverty_use_optional for k in self.book.rules.kinds)
         self.poverty.setVisible(optional)

@@ -56,6 +56,9 @@ def edited(tmp_path: Path, file: str, old: str, new: str) -> Path:
         ("table5.toml", 'cover_count = "pay_count_month"', 'cover_count = "paid_month"', r"cover_count 应为本表合计方式为 sum 的 int 列"),
         ("report.toml", "format = 1", "format = 2", r"格式版本 2 高于本程序支持的 1"),
         ("table6.toml", 'source = "notices"', "source = 3", r"source 应为非空文字，实际为整数 3"),
+        ("table1.toml", 'rule = "industry_share"', 'rule = "产业比重"', r"columns\[14\].rule 应为规则集 \[\[ratio_rules\]\] 的代码"),
+        ("table1.toml", 'rule = "industry_share"', "rule = 1", r"columns\[14\].rule 应为非空文字"),
+        ("table1.toml", 'rule = "industry_share"\n', "", r"分子分母须是本列之前"),  # only a rule's column may divide row fields
     ],
 )
 def test_broken_definitions_name_file_and_key(tmp_path: Path, file: str, old: str, new: str, message: str) -> None:

@@ -108,3 +108,38 @@ def test_no_code_names_the_2019_leading_group_or_hotline() -> None:
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
              if "扶贫开发领导小组" in line or "全国扶贫监督举报电话" in line]
     assert found == []
+
+
+_TITLE = '"表1" = "财政衔接推进乡村振兴补助资金筹集及到位情况表"'
+
+
+@pytest.mark.parametrize(("edit", "key", "reason"), [
+    (lambda t: t.replace(_TITLE, _TITLE.replace('"表1"', '"表A"'), 1), "reports.titles.表A", "不是月报表的编号"),
+    (lambda t: t.replace(_TITLE, '"表1" = 3', 1), "reports.titles.表1", "非空文字"),
+    (lambda t: t.replace(_TITLE, '"表1" = ""', 1), "reports.titles.表1", "非空文字"),
+    (lambda t: t.replace('[reports]\nname = ', '[reports]\nnmae = ', 1), "reports.nmae", "不是可识别的键"),
+    (lambda t: t.replace('[reports]\nname = "财政衔接推进乡村振兴补助资金监督管理各类情况月报表"', '[reports]\nname = ["月报"]', 1),
+     "reports.name", "非空文字"),
+])
+def test_a_bad_report_wording_is_refused_with_its_key_path(edit: object, key: str, reason: str) -> None:
+    text = edit(_text())  # type: ignore[operator]
+    assert text != _text(), "the edit did not apply"
+    problems = rules.check_text(text, name="本县.toml")
+    assert [(p.file, p.key) for p in problems] == [("本县.toml", key)], [str(p) for p in problems]
+    assert reason in problems[0].reason, problems[0].reason
+
+
+def test_report_wording_is_optional_and_differs_between_the_regimes() -> None:
+    from app.models.rules import diff
+
+    text = _text()
+    start = text.index("\n[reports]\n")
+    old = rules.loads(text[:start], name="old.toml")  # a file written before [reports]: the definitions' words
+    assert old.reports.name == "" and old.reports.titles == () and old.reports.title("表1") is None
+    a, b = rules.load_named("xj-2019"), rules.load_named("xj-2021")
+    assert a.reports.title("表1") == "财政扶贫资金筹集及到位情况表"
+    assert b.reports.title("表1") == "财政衔接推进乡村振兴补助资金筹集及到位情况表"
+    found = {d.path: d for d in diff.diff(a, b)}
+    assert found["reports.titles[表1].name"].b == "财政衔接推进乡村振兴补助资金筹集及到位情况表"
+    assert found["reports.name"].section == "月报表名称"
+    assert "ratio_rules[industry_share]" in " ".join(found) or any("industry_share" in p for p in found)
