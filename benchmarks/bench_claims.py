@@ -8,8 +8,11 @@ in the background).
 --incremental measures what the dashboard's background run does after a day of work: the whole W11–W16 run is
 stored for the day before the county's last payment day (`--days` earlier), then the run for the last day (that
 day's payments entered) is timed incrementally (`claims_incremental`: the changed payments' persons, accounts and
-payees only, the stored findings kept for the rest; W16 whole) against the whole run on the same day, in the same
-process; and the two results must be equal.
+payees only, the stored findings kept for the rest, unread; W16 whole) against the whole run on the same day, in the
+same process; and the two results must be equal. Each run also times detection and storing together, as the
+dashboard's background run does, on a fresh copy of the stored county: storing the detection as it is (the kept
+warnings neither read back nor rewritten) and, for comparison, its findings materialised and stored whole (the
+save before that change); the two warnings tables must be equal.
 
 COUNTY.db is made by `benchmarks/make_county.py OUT.db --scale 0.1 --no-sign` (100,000 lines); a copy is used, so
 the county is left as it was. The copy gets the two rosters the checks compare with, written in one system
@@ -43,7 +46,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from app.models.store import users  # noqa: E402
 from app.models.store.book import Book, open_book  # noqa: E402
 from app.models.warnings import claims_detectors as claims  # noqa: E402
-from app.models.warnings import claims_incremental, engine, registry  # noqa: E402
+from app.models.warnings import engine, registry  # noqa: E402
 from app.models.warnings.base import Context  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 25)
@@ -143,19 +146,69 @@ def _whole(book: Book, day: dt.date) -> tuple[dict[str, list[engine.Finding]], d
     return found, reads
 
 
-def _incremental(book: Book, day: dt.date) -> tuple[dict[str, list[engine.Finding]], int]:
-    """The claims part of `engine.detect_incremental` on `day` after the stored run: delta, kept findings, re-runs."""
+def _incremental(book: Book, day: dt.date) -> engine.Detection:
+    """The claims part of `engine.detect_incremental` on `day` after the stored run: delta, re-runs over the changed
+    groups (W16 whole); the stored warnings of the other groups kept, not read (`Detection.kept`)."""
+    detection = engine.detect_incremental(book, day, codes=INCREMENTAL_CODES)
+    assert {k.code for k in detection.kept} == set(CODES), "the claims checks were not incremental"
+    return detection
+
+
+def _changed(book: Book, day: dt.date) -> int:
+    """How many payments the delta since the stored run names."""
     previous = engine.last_run(book)
     assert previous is not None
-    before = json.loads(previous["reads"])
-    delta = engine._claims_delta(book, previous, engine._log_range(book, previous, before), day)
-    assert delta is not None, "the stored run gives no audit anchor"
-    names = {w.code: w.detector for w in book.rules_on(day).warnings}
-    out: dict[str, list[engine.Finding]] = {}
-    for code in INCREMENTAL_CODES:
-        got = claims_incremental.run(Context(book, day), code, names[code], delta, before[code])
-        out[code] = got if got is not None else list(registry.BY_NAME[names[code]](Context(book, day)))
-    return out, len(delta.payments)
+    where = engine._log_range(book, previous, json.loads(previous["reads"]))
+    delta = engine._claims_delta(book, previous, where, day)
+    return len(delta.payments) if delta else -1
+
+
+def _by_code(findings: list[engine.Finding]) -> dict[str, list[engine.Finding]]:
+    return {code: [f for f in findings if f.code == code] for code in INCREMENTAL_CODES}
+
+
+def _table(book: Book) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in book.conn.execute(
+        "SELECT id, key, amount, detail, object_label, since, first_detected, status, cleared_on, project_id "
+        "FROM warnings ORDER BY id")]
+
+
+def _flushed(path: Path) -> None:
+    """Wait for the file's pages to reach the disk: else the first commit's fsync also writes the whole copy
+    (1 GB of a large county) and times the copying, not the storing."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _copy(source: Path, target: Path) -> None:
+    shutil.copy2(source, target)
+    _flushed(target)
+
+
+def _save(base: Path, copy: Path, day: dt.date, *, kept: bool) -> tuple[float, float, float, list[tuple[object, ...]]]:
+    """What the dashboard's background run does after a day of work, on a fresh copy of `base`: detect, then store.
+    kept=True: `recompute(detection=…)` (the kept warnings neither read nor rewritten); False: the detection's
+    findings materialised and stored whole (`recompute(findings=…)`, every kept warning read back and compared —
+    the save before this change). (wall, CPU, of which the store's wall, the warnings table after)."""
+    _copy(base, copy)
+    book = open_book(copy)
+    try:
+        users.login(book, "chief", PASSWORD)
+        t, c = time.perf_counter(), time.process_time()
+        detection = engine.detect_incremental(book, day, codes=INCREMENTAL_CODES)
+        s = time.perf_counter()
+        if kept:
+            engine.recompute(book, as_of=day, detection=detection)
+        else:
+            engine.recompute(book, as_of=day, findings=detection.findings, reads=detection.reads)
+        wall, cpu, store = time.perf_counter() - t, time.process_time() - c, time.perf_counter() - s
+        return wall, cpu, store, _table(book)
+    finally:
+        book.close(backup=False)
+        copy.unlink()
 
 
 def _same(a: list[engine.Finding], b: list[engine.Finding]) -> bool:
@@ -166,9 +219,9 @@ def _same(a: list[engine.Finding], b: list[engine.Finding]) -> bool:
 
 def incremental_main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
-        copy = Path(tmp) / "county.db"
-        shutil.copy2(args.db, copy)
-        book = open_book(copy)
+        base = Path(tmp) / "county.db"
+        _copy(args.db, base)
+        book = open_book(base)
         try:
             add_rosters(book)
             users.login(book, "chief", PASSWORD)  # the stored run is written as the dashboard's would be
@@ -181,35 +234,61 @@ def incremental_main(args: argparse.Namespace) -> None:
             head = book.conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
             engine.recompute(book, as_of=start, findings=[f for v in found.values() for f in v],
                              reads={**reads, engine.AUDIT_SEQ: [str(head)]})
-            whole_t: list[float] = []
-            inc_t: list[float] = []
-            whole_cpu: list[float] = []
-            inc_cpu: list[float] = []
-            whole: dict[str, list[engine.Finding]] = {}
-            inc: dict[str, list[engine.Finding]] = {}
-            changed = 0
-            for _ in range(args.runs):
+            stored = book.conn.execute("SELECT count(*) FROM warnings WHERE cleared_on IS NULL").fetchone()[0]
+        finally:
+            book.close(backup=False)
+        _flushed(base)
+        whole_t: list[float] = []
+        inc_t: list[float] = []
+        whole_cpu: list[float] = []
+        inc_cpu: list[float] = []
+        save: dict[bool, list[tuple[float, float, float]]] = {False: [], True: []}
+        loads: list[float] = []
+        whole: dict[str, list[engine.Finding]] = {}
+        inc: dict[str, list[engine.Finding]] = {}
+        changed = 0
+        same_table = True
+        for _ in range(args.runs):
+            loads.append(os.getloadavg()[0])
+            book = open_book(base)
+            try:
                 t, c = time.perf_counter(), time.process_time()
                 whole, _r = _whole(book, day)
                 whole_t.append(time.perf_counter() - t)
                 whole_cpu.append(time.process_time() - c)
                 t, c = time.perf_counter(), time.process_time()
-                inc, changed = _incremental(book, day)
+                detection = _incremental(book, day)
                 inc_t.append(time.perf_counter() - t)
                 inc_cpu.append(time.process_time() - c)
-            equal = all(_same(whole[c], inc[c]) for c in INCREMENTAL_CODES)
-            counts = {c: len(v) for c, v in inc.items()}
-        finally:
-            book.close(backup=False)
+                changed = _changed(book, day)
+                inc = _by_code(detection.findings)  # the kept warnings read from the store: after the timing
+            finally:
+                book.close(backup=False)
+            tables = []
+            for kept in (False, True):
+                wall, cpu, store, table = _save(base, Path(tmp) / "save.db", day, kept=kept)
+                save[kept].append((wall, cpu, store))
+                tables.append(table)
+            same_table = same_table and tables[0] == tables[1]
+        loads.append(os.getloadavg()[0])
+        equal = all(_same(whole[c], inc[c]) for c in INCREMENTAL_CODES)
+        counts = {c: len(v) for c, v in inc.items()}
     mw, mi = statistics.median(whole_t), statistics.median(inc_t)
-    print(f"县：实名制名册 {total:,} 行，支付 {n_pay:,} 笔；上次计算 {start}，本次 {day}（其间变动的支付 {changed} 笔）")
-    print(f"W11–W16 全量：中位数 {mw:.3f} s（{args.runs} 次：{', '.join(f'{x:.2f}' for x in whole_t)}）")
-    print(f"W11–W16 增量：中位数 {mi:.3f} s（{args.runs} 次：{', '.join(f'{x:.2f}' for x in inc_t)}）；各类条数 {counts}")
-    cw, ci = statistics.median(whole_cpu), statistics.median(inc_cpu)
-    print(f"本进程 CPU 时间（不含等待其他进程占用的 CPU）：全量中位数 {cw:.3f} s，增量中位数 {ci:.3f} s"
-          f"（{', '.join(f'{x:.2f}' for x in inc_cpu)}）；负载 {os.getloadavg()[0]:.1f}")
-    print(f"比值：全量 / 增量 = {mw / mi:.1f} 倍；增量结果与全量{'一致' if equal else '不一致！'}")
-    if not equal:
+    med = statistics.median
+    print(f"县：实名制名册 {total:,} 行，支付 {n_pay:,} 笔；上次计算 {start}（保存的预警 {stored:,} 条），本次 {day}"
+          f"（其间变动的支付 {changed} 笔）；负载（1 分钟）{', '.join(f'{x:.1f}' for x in loads)}")
+    print(f"W11–W16 全量检测：中位数 {mw:.3f} s（{args.runs} 次：{', '.join(f'{x:.2f}' for x in whole_t)}）；"
+          f"CPU 中位数 {med(whole_cpu):.3f} s")
+    print(f"W11–W16 增量检测：中位数 {mi:.3f} s（{args.runs} 次：{', '.join(f'{x:.2f}' for x in inc_t)}）；"
+          f"CPU 中位数 {med(inc_cpu):.3f} s（{', '.join(f'{x:.2f}' for x in inc_cpu)}）；各类条数 {counts}")
+    for kept, name in ((False, "检测 + 保存（旧：读回全部沿用的预警再比对）"), (True, "检测 + 保存（新：沿用的预警不读回）")):
+        runs = save[kept]
+        print(f"{name}：墙钟中位数 {med(r[0] for r in runs):.3f} s（{', '.join(f'{r[0]:.2f}' for r in runs)}），"
+              f"CPU 中位数 {med(r[1] for r in runs):.3f} s（{', '.join(f'{r[1]:.2f}' for r in runs)}），"
+              f"其中保存墙钟中位数 {med(r[2] for r in runs):.3f} s")
+    print(f"比值：全量 / 增量检测 = {mw / mi:.1f} 倍；增量结果与全量{'一致' if equal else '不一致！'}；"
+          f"两种保存后的预警表{'一致' if same_table else '不一致！'}")
+    if not (equal and same_table):
         raise SystemExit(1)
 
 

@@ -6,7 +6,9 @@ reads only what those change: the audit log says which rows were written since t
 anchor `engine.detect_incremental` uses for whole tables), and each detector is re-run over the groups those rows
 belong to — W11 the persons (ID numbers) of the changed payments' lines, W12 their accounts, W13 their persons and
 the changed payees' ID numbers, W14 the changed payments, W15 the changed payees. Every other group keeps the
-finding stored by the last run (its key names the group: the ID's or account's digest, the payment, the payee).
+finding stored by the last run (its key names the group: the ID's or account's digest, the payment, the payee):
+`run` answers the changed groups' findings and a `Kept` naming the groups read again, and saving
+(`engine.recompute`) leaves the other stored warnings as they are, without reading them back.
 
 A payment's claim facts change when the payment row is written (paid, voided, its date), its real-name list or lines
 are written, or its project (category, code) or indicator (section) is; a payment paid on a day after the last
@@ -171,7 +173,8 @@ def delta(book: Book, since_seq: int, previous_day: dt.date, day: dt.date,
     return Delta(tables, frozenset(payments), frozenset(persons), frozenset(accounts), frozenset(payees), paid_total)
 
 
-# detector name → (the restricted detector, which groups of the delta it re-reads, the group a stored key names)
+# detector name → (the restricted detector, which groups of the delta it re-reads, the group a stored key names,
+# the group a delta value is in)
 def _digest_group(key: str) -> str:
     """'W11:<16 hex>:…' → the digest (the code's length varies: W11, or a code a rule set gives the detector)."""
     start = key.index(":") + 1
@@ -182,6 +185,15 @@ def _id_group(key: str) -> str:
     return key.rsplit(":", 1)[1]
 
 
+def _under(kind: str) -> Callable[[str, str], str]:
+    """Keys 'W14:payment:<id>': the prefix of a group under the code the rule set gives."""
+    return lambda code, group: f"{code}:{kind}:{group}"
+
+
+def _digest_prefix(code: str, group: str) -> str:
+    return f"{code}:{group}"
+
+
 INCREMENTAL: dict[str, tuple[Callable[[Context, Any], Iterable[Finding]], Callable[[Delta], list[Any]],
                              Callable[[str], str], Callable[[Any], str]]] = {
     "repeated_subsidies": (claims._repeated_subsidies, lambda d: sorted(d.persons), _digest_group, claims._digest),
@@ -190,6 +202,37 @@ INCREMENTAL: dict[str, tuple[Callable[[Context, Any], Iterable[Finding]], Callab
     "off_roster": (claims._off_roster, lambda d: sorted(d.payments), _id_group, str),
     "holder_mismatch": (claims._holder_mismatch, lambda d: sorted(d.payees), _id_group, str),
 }
+# detector name → the start of the keys of a group under the code the rule set gives: (code, group) → prefix, the
+# key being the prefix or the prefix and ':…' (the same groups as INCREMENTAL's group of a key)
+PREFIX: dict[str, Callable[[str, str], str]] = {
+    "repeated_subsidies": _digest_prefix,  # W11:<digest>:<category>:<period>
+    "shared_accounts": _digest_prefix,  # W12:<digest>
+    "staff_payees": _digest_prefix,  # W13:<digest>
+    "off_roster": _under("payment"),  # W14:payment:<id>
+    "holder_mismatch": _under("payee"),  # W15:payee:<id>
+}
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The stored warnings of `code` an incremental run keeps as they are: every one firing, less those of the
+    `dirty` groups (read again: their findings, if any, are the run's own). Saving leaves them untouched
+    (`engine.recompute` reads only the dirty groups' rows); `stored` materialises them when a list is wanted."""
+
+    code: str
+    dirty: frozenset[str]
+    group_of_key: Callable[[str], str]
+    prefix: Callable[[str, str], str]
+
+    def is_dirty(self, key: str) -> bool:
+        return self.group_of_key(key) in self.dirty
+
+    def prefixes(self) -> list[str]:
+        """The start of the keys of each dirty group (a key of the group is the prefix, or the prefix and ':…')."""
+        return sorted(self.prefix(self.code, g) for g in self.dirty)
+
+    def findings(self, book: Book) -> list[Finding]:
+        return stored(book, self.code, self.is_dirty)
 
 
 def same_rules(book: Book, previous_day: dt.date, day: dt.date) -> bool:
@@ -229,9 +272,10 @@ def stored(book: Book, code: str, skip: Callable[[str], bool] = lambda _key: Fal
     return out
 
 
-def run(ctx: Context, code: str, detector: str, delta_: Delta, known_reads: list[str]) -> list[Finding] | None:
-    """The detector's findings: the stored ones of the unchanged groups and a run over the changed groups; or None
-    (run it whole)."""
+def run(ctx: Context, code: str, detector: str, delta_: Delta, known_reads: list[str]
+        ) -> tuple[list[Finding], Kept] | None:
+    """The detector's findings over the changed groups, and what is kept of the stored ones (the unchanged groups,
+    not read here); or None (run it whole)."""
     spec = INCREMENTAL.get(detector)
     if spec is None or delta_.too_large():
         return None
@@ -239,6 +283,5 @@ def run(ctx: Context, code: str, detector: str, delta_: Delta, known_reads: list
         return None  # e.g. a roster imported since: every person's answer may differ
     restricted, groups_of, group_of_key, group_of_value = spec
     groups = groups_of(delta_)
-    dirty = {group_of_value(g) for g in groups}
-    kept = stored(ctx.book, code, lambda key: group_of_key(key) in dirty)
-    return kept + list(restricted(ctx, groups)) if groups else kept
+    kept = Kept(code, frozenset(group_of_value(g) for g in groups), group_of_key, PREFIX[detector])
+    return (list(restricted(ctx, groups)) if groups else []), kept

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -65,12 +66,35 @@ ALWAYS_READ = ("bureau",)
 
 @dataclass(frozen=True)
 class Detection:
-    """Findings of an incremental run: `reads` is what each detector read (stored with the run), `ran` the
-    codes detected afresh (the others' stored findings were kept)."""
+    """Findings of an incremental run: `fresh` the findings it made, `kept` the stored warnings it keeps as they are
+    without reading them (W11–W15: every group but the changed ones, `claims_incremental.Kept`), `reads` what each
+    detector read (stored with the run), `ran` the codes detected afresh (the others' stored findings were kept),
+    `base` the id of the stored run it started from. Pass it whole to `recompute(detection=…)`: the kept warnings
+    are then neither read back nor rewritten. `findings` is everything, the kept ones read from the store when
+    first asked for (what `detect` finds; for a caller that filters the list)."""
 
-    findings: list[Finding]
+    fresh: list[Finding]
     reads: dict[str, list[str]]
     ran: list[str]
+    kept: tuple[claims_incremental.Kept, ...] = ()
+    base: int | None = None
+    book: Book | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def findings(self) -> list[Finding]:
+        found: dict[str, Finding] = {}
+        if self.kept:
+            assert self.book is not None
+            for k in self.kept:
+                for f in k.findings(self.book):
+                    found.setdefault(f.key, f)
+        for f in self.fresh:
+            found.setdefault(f.key, f)
+        return _ordered(found.values())
+
+
+def _ordered(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (int(f.code[1:]), f.key))
 
 
 def _has_reads(conn: sqlite3.Connection) -> bool:
@@ -121,14 +145,15 @@ def _recorder(seen: set[str]) -> Any:
     return note
 
 
-def detect_incremental(book: Book, as_of: dt.date | None = None) -> Detection:
+def detect_incremental(book: Book, as_of: dt.date | None = None, *, codes: Iterable[str] | None = None) -> Detection:
     """The same findings as `detect(book, as_of)`, re-running only what may have changed.
 
     A detector is re-run when the day differs from the last run's (deadlines pass, the pace moves: every
     detector depends on the date), when any table it read on the last run was written since (the audit log
     says which), or when nothing is known of it (a first run, a detector added since). Otherwise its findings
     are the warnings of its code stored as firing by that run. Each detector runs with a context of its own,
-    with an SQLite authorizer recording the tables it reads; shared caches would hide reads."""
+    with an SQLite authorizer recording the tables it reads; shared caches would hide reads. `codes`: only these
+    warnings (a benchmark's; storing such a detection closes every other code's warnings)."""
     day = as_of or book.today()
     previous = last_run(book)
     same_day = previous is not None and previous["as_of"] == day.isoformat()
@@ -137,6 +162,7 @@ def detect_incremental(book: Book, as_of: dt.date | None = None) -> Detection:
     except (json.JSONDecodeError, TypeError):
         before = {}
     found: dict[str, Finding] = {}
+    kept: list[claims_incremental.Kept] = []
     reads: dict[str, list[str]] = {}
     ran: list[str] = []
     # the audit head as this detection starts: the next run's changes begin here (a write made while this
@@ -148,9 +174,10 @@ def detect_incremental(book: Book, as_of: dt.date | None = None) -> Detection:
     written: set[str] | None = None
     if same_day and where is not None:
         written = set(claims_delta.tables) if claims_delta else claims_incremental.AuditRange(book, *where).tables()
+    wanted = set(codes) if codes is not None else None
     for w in book.rules_on(day).warnings:
         detector = registry.BY_NAME.get(w.detector)  # by the rule set's detector name, as `detect` (a code a set adds)
-        if detector is None:
+        if detector is None or (wanted is not None and w.code not in wanted):
             continue
         known = before.get(w.code)
         if written is not None and isinstance(known, list) and not (set(known) & written):
@@ -163,8 +190,10 @@ def detect_incremental(book: Book, as_of: dt.date | None = None) -> Detection:
         # run before the authorizer: reading the stored warnings is not a read of the detector's)
         result: Iterable[Finding] | None = None
         if claims_delta and isinstance(known, list):
-            result = claims_incremental.run(Context(book, day, dict(w.params)), w.code, w.detector, claims_delta, known)
-            if result is not None:
+            partial = claims_incremental.run(Context(book, day, dict(w.params)), w.code, w.detector, claims_delta, known)
+            if partial is not None:
+                result, keep = partial
+                kept.append(keep)
                 seen |= set(known)  # the groups not re-read still rest on what the last run read
         book.conn.set_authorizer(_recorder(seen))
         try:
@@ -176,7 +205,7 @@ def detect_incremental(book: Book, as_of: dt.date | None = None) -> Detection:
             book.conn.set_authorizer(None)
         reads[w.code] = sorted(seen | set(ALWAYS_READ))
         ran.append(w.code)
-    return Detection(sorted(found.values(), key=lambda f: (int(f.code[1:]), f.key)), reads, ran)
+    return Detection(_ordered(found.values()), reads, ran, tuple(kept), previous["id"] if previous else None, book)
 
 
 # -- statuses ------------------------------------------------------------------------------------
@@ -218,27 +247,77 @@ def _event(conn: sqlite3.Connection, book: Book, warning_id: int, day: dt.date, 
 
 
 # positions in the rows recompute reads from `warnings`
-_W_ID, _W_KEY, _W_STATUS, _W_AMOUNT, _W_DETAIL, _W_LABEL, _W_SINCE, _W_SECTION, _W_CLEARED_ON, _W_PROJECT = range(10)
+_W_ID, _W_KEY, _W_STATUS, _W_AMOUNT, _W_DETAIL, _W_LABEL, _W_SINCE, _W_SECTION, _W_CLEARED_ON, _W_PROJECT, _W_CODE = \
+    range(11)
+_W_COLUMNS = "id, key, status, amount, detail, object_label, since, section, cleared_on, project_id, code"
+
+
+def _existing(book: Book, findings: list[Finding], kept: tuple[claims_incremental.Kept, ...]
+              ) -> tuple[dict[str, tuple[Any, ...]], int]:
+    """The stored rows saving compares with, by key, and how many firing warnings are kept untouched.
+
+    Without `kept`, every row. With it, every row of the other codes, and of a kept code only the rows of its dirty
+    groups (found by key range on the key's unique index: the group's prefix, or the prefix and ':…') and the rows
+    of the keys found: the warnings the run keeps are neither read nor written, so the 100,000s of a large county's
+    W11 cost one count."""
+    cur = book.conn.cursor()
+    cur.row_factory = None  # plain tuples: tens of thousands of rows, read by position (see _W_* above)
+    if not kept:
+        return {r[_W_KEY]: r for r in cur.execute(f"SELECT {_W_COLUMNS} FROM warnings")}, 0
+    codes = sorted({k.code for k in kept})
+    marks = ",".join("?" * len(codes))
+    # the other codes by the code index (a scan for `code NOT IN` would read every kept row's page)
+    others = [c for (c,) in cur.execute("SELECT DISTINCT code FROM warnings") if c not in set(codes)]
+    existing = {r[_W_KEY]: r for r in cur.execute(
+        f"SELECT {_W_COLUMNS} FROM warnings WHERE code IN ({','.join('?' * len(others))})", others)}
+    prefixes = json.dumps(sorted(p for k in kept for p in k.prefixes()))
+    w_columns = ", ".join(f"w.{c.strip()}" for c in _W_COLUMNS.split(","))
+    for r in cur.execute(
+            f"SELECT {w_columns} FROM json_each(?) g JOIN warnings w ON w.key = g.value "
+            f"UNION ALL SELECT {w_columns} FROM json_each(?) g JOIN warnings w "
+            "ON w.key > g.value || ':' AND w.key < g.value || ';'", (prefixes, prefixes)):
+        existing[r[_W_KEY]] = r
+    mine = set(codes)
+    wanted = json.dumps(sorted(f.key for f in findings if f.code in mine and f.key not in existing))
+    for r in cur.execute(f"SELECT {_W_COLUMNS} FROM warnings WHERE key IN (SELECT value FROM json_each(?))",
+                         (wanted,)):
+        existing[r[_W_KEY]] = r
+    live = dict(cur.execute(f"SELECT code, count(*) FROM warnings WHERE code IN ({marks}) AND cleared_on IS NULL "
+                            "GROUP BY code", codes).fetchall())
+    by_code = {k.code: k for k in kept}
+    read_again = sum(1 for r in existing.values() if r[_W_CLEARED_ON] is None and r[_W_CODE] in by_code
+                     and by_code[r[_W_CODE]].is_dirty(r[_W_KEY]))
+    # in the table's order, as the whole read gives them: the warnings closed get their events in the same order
+    return dict(sorted(existing.items(), key=lambda kv: kv[1][_W_ID])), \
+        sum(int(live.get(c, 0)) for c in codes) - read_again
 
 
 def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Finding] | None = None,
-              reads: dict[str, list[str]] | None = None) -> RecomputeResult:
-    """Detect (unless `findings` were detected elsewhere, e.g. off the GUI thread) and store, in one transaction.
+              reads: dict[str, list[str]] | None = None, detection: Detection | None = None) -> RecomputeResult:
+    """Detect (unless `findings` or a `detection` were made elsewhere, e.g. off the GUI thread) and store, in one
+    transaction.
 
-    Without `findings` the detection is incremental (`detect_incremental`); `reads` goes with findings
-    detected that way (stored with the run for the next one; without it the next run detects everything)."""
+    Without either the detection is incremental (`detect_incremental`); `reads` goes with findings detected that
+    way (stored with the run for the next one; without it the next run detects everything). A `detection` brings
+    its own reads and the warnings it keeps (`Detection.kept`): those stay as stored, unread — the same table as
+    storing its materialised `findings`, which reads every one of them back."""
     day = as_of or book.today()
     previous = last_run(book)
     if previous and day.isoformat() < previous["as_of"]:
         raise ValidationError(f"不能早于上次计算的日期 {previous['as_of']}", field="计算日期")
     periods.require_open(book, day, field="计算日期")
-    if findings is None:
+    if findings is not None and detection is not None:
+        raise ValueError("recompute: findings or a detection, not both")
+    if findings is None and (detection is None or detection.base != (previous["id"] if previous else None)):
+        # none given, or the store moved on since the detection began (another run stored meanwhile): the kept
+        # warnings would be another run's, so detect again from what is stored now
         detection = detect_incremental(book, day)
-        findings, reads = detection.findings, detection.reads
-    cur = book.conn.cursor()
-    cur.row_factory = None  # plain tuples: tens of thousands of rows, read by position (see _W_* below)
-    existing = {r[_W_KEY]: r for r in cur.execute(
-        "SELECT id, key, status, amount, detail, object_label, since, section, cleared_on, project_id FROM warnings")}
+    kept: tuple[claims_incremental.Kept, ...] = ()
+    if detection is not None:
+        findings, reads, kept = detection.fresh, detection.reads, detection.kept
+    assert findings is not None
+    existing, n_kept = _existing(book, findings, kept)
+    found = len(findings) + n_kept
     sections = default_sections(book)
     first, cleared = initial_status(book), cleared_status(book)
     added = changed = n_cleared = reopened = 0
@@ -293,14 +372,14 @@ def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Findin
             conn.execute(
                 "INSERT INTO warning_runs (as_of, ran_at, by_user, found, added, changed, cleared, reopened, reads) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (day.isoformat(), book.stamp(), book.user_id, len(findings), added, changed, n_cleared, reopened,
+                (day.isoformat(), book.stamp(), book.user_id, found, added, changed, n_cleared, reopened,
                  json.dumps(reads or {}, sort_keys=True)))
         else:  # a file whose schema lacks step 17 (a later step applied first): every run detects everything
             conn.execute(
                 "INSERT INTO warning_runs (as_of, ran_at, by_user, found, added, changed, cleared, reopened) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (day.isoformat(), book.stamp(), book.user_id, len(findings), added, changed, n_cleared, reopened))
-    return RecomputeResult(day, len(findings), added, changed, n_cleared, reopened)
+                (day.isoformat(), book.stamp(), book.user_id, found, added, changed, n_cleared, reopened))
+    return RecomputeResult(day, found, added, changed, n_cleared, reopened)
 
 
 def _mirror(conn: sqlite3.Connection, book: Book, warning_id: int, day: dt.date, status: str, note: str) -> None:

@@ -270,7 +270,8 @@ class DashboardTab(QTabWidget):
         def detect_and_store(own: Book, progress: Progress) -> warn.RecomputeResult:
             found = warn.detect_incremental(own, day)  # reading only: no write lock is held meanwhile
             progress.check()
-            return warn.recompute(own, as_of=day, findings=found.findings, reads=found.reads)
+            # the detection whole: the warnings it kept (W11–W15's unchanged groups) are saved without reading them back
+            return warn.recompute(own, as_of=day, detection=found)
 
         self.detecting = True
         self.overview.recompute_button.setEnabled(False)

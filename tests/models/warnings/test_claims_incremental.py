@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from app.models.plan import payees
-from app.models.store.book import Book
+from app.models.store.book import Book, open_book
+from app.models.warnings import claims_detectors as claims
 from app.models.warnings import claims_incremental, engine
 from tests.conftest import login_as
 from tests.models.payments import payment_fixtures as fx
@@ -31,13 +33,53 @@ def shape(book: Book, findings: list[engine.Finding]) -> list[tuple[Any, ...]]:
                   for f in findings if f.code in CLAIMS)
 
 
+WARNING_ROWS = ("SELECT id, key, code, object_type, object_id, object_label, project_id, amount, detail, since, "
+                "first_detected, status, section, note, handled_on, handled_by, cleared_on FROM warnings ORDER BY id")
+
+
+def stored_state(book: Book, since_seq: int) -> dict[str, Any]:
+    """Everything storing a run leaves: the warnings, their events, the run's counts, and the audit records written
+    (less the run's own row, whose `reads` differ: the whole run stored on the twin records none)."""
+    c = book.conn
+    return {
+        "warnings": [tuple(r) for r in c.execute(WARNING_ROWS)],
+        "events": [tuple(r) for r in c.execute("SELECT * FROM warning_events ORDER BY id")],
+        "run": tuple(c.execute("SELECT as_of, found, added, changed, cleared, reopened FROM warning_runs "
+                               "ORDER BY id DESC LIMIT 1").fetchone()),
+        "audit": [tuple(r) for r in c.execute(
+            "SELECT actor, op, tbl, row_key, action, before, after FROM audit_log WHERE seq > ? AND tbl != 'warning_runs' "
+            "ORDER BY seq", (since_seq,))],
+    }
+
+
+def store_both_ways(book: Book, day: D, inc: engine.Detection) -> None:
+    """Store `inc` as the dashboard does (`recompute(detection=…)`: the kept warnings neither read nor rewritten) and,
+    on a copy of the file made just before, the whole `detect`; the two files must store the same."""
+    twin_path = book.path.with_name(f"twin-{day.isoformat()}.db")
+    twin_conn = sqlite3.connect(twin_path)
+    book.conn.backup(twin_conn)
+    twin_conn.close()
+    twin = open_book(twin_path)
+    try:
+        twin.clock = book.clock
+        head = int(book.conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0])
+        login_as(book, "clerk")
+        engine.recompute(book, as_of=day, detection=inc)
+        login_as(twin, "clerk")
+        engine.recompute(twin, as_of=day, findings=engine.detect(twin, day))
+        assert stored_state(book, head) == stored_state(twin, head)
+    finally:
+        twin.close(backup=False)
+        twin_path.unlink()
+
+
 def check_and_store(book: Book, day: D, spy: dict[str, list[Any]]) -> engine.Detection:
-    """Incremental == whole on `day`; then store the incremental findings as the dashboard does."""
+    """Incremental == whole on `day`; then store the incremental detection as the dashboard does, and check that it
+    stores what storing the whole run stores."""
     spy["calls"].clear()
     inc = engine.detect_incremental(book, day)
     assert shape(book, inc.findings) == shape(book, engine.detect(book, day))
-    login_as(book, "clerk")
-    engine.recompute(book, as_of=day, findings=inc.findings, reads=inc.reads)
+    store_both_ways(book, day, inc)
     return inc
 
 
@@ -169,3 +211,76 @@ def test_a_list_imported_in_bulk_is_in_the_written_tables(book: Book, spy: dict[
     assert len(lines) >= 19 and {row["id_number"] for _k, row in lines} >= {person(100 + i) for i in range(19)}
     again = check_and_store(book, D(2026, 5, 6), spy)
     assert [f for f in again.findings if f.code == "W11"]
+
+
+def w11_row(book: Book, number: str) -> tuple[Any, ...] | None:
+    """The person's W11 warning (one category, one year here), as stored."""
+    rows = [tuple(r) for r in book.conn.execute(WARNING_ROWS.replace(" ORDER BY id", " WHERE key LIKE ? ORDER BY id"),
+                                                (f"W11:{claims._digest(number)}:%",))]
+    assert len(rows) <= 1
+    return rows[0] if rows else None
+
+
+def test_saving_keeps_the_unaffected_warnings_and_closes_the_affected_ones(
+        book: Book, spy: dict[str, list[Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Storing an incremental run leaves the unchanged groups' warnings exactly as stored (same row, id and `since`)
+    without reading them back, closes the one whose person's second subsidy no longer counts (its project's category
+    corrected to another one), and updates the one whose person was paid a third time (same `since`): the same
+    table as storing a whole run."""
+    ind, a = funded(book)
+    ind2, b = funded(book)
+    ind3, c = funded(book)
+    ind4, d = funded(book)
+    people = [("艾力", person(1), acct(1)), ("古丽", person(2), acct(2)), ("阿依", person(3), acct(3))]
+    subsidy(book, ind, a, people, D(2026, 5, 6))
+    subsidy(book, ind4, d, people[:1], D(2026, 5, 7))
+    subsidy(book, ind2, b, people[1:], D(2026, 5, 8))
+    check_and_store(book, D(2026, 5, 8), spy)  # the first run: whole
+    before = {n: w11_row(book, person(n)) for n in (1, 2, 3)}
+    assert all(before.values())
+
+    subsidy(book, ind3, c, [people[2]], D(2026, 6, 2))  # 阿依: a third project
+    with book.write("correct_project", system=True) as conn:  # 艾力's second project was infrastructure after all
+        conn.execute("UPDATE projects SET category = 'infrastructure' WHERE id = ?", (d,))
+
+    def no_read_back(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the stored warnings of unchanged groups were read back")
+
+    inc = engine.detect_incremental(book, D(2026, 6, 2))
+    assert "W11" in incremental_codes(spy)
+    kept = {k.code: k for k in inc.kept}
+    assert kept["W11"].dirty == {claims._digest(person(1)), claims._digest(person(3))}  # 古丽 is not read again
+    monkeypatch.setattr(claims_incremental, "stored", no_read_back)
+    monkeypatch.setattr(engine, "_stored", no_read_back)
+    store_both_ways(book, D(2026, 6, 2), inc)
+
+    after = {n: w11_row(book, person(n)) for n in (1, 2, 3)}
+    assert after[2] == before[2]  # untouched: same id, since, amount, text, status
+    gone, now = after[1], before[1]
+    assert gone is not None and now is not None
+    assert gone[0] == now[0] and gone[-1] == "2026-06-02" and now[-1] is None  # closed on the day
+    grown, was = after[3], before[3]
+    assert grown is not None and was is not None
+    assert (grown[0], grown[1], grown[9]) == (was[0], was[1], was[9])  # same row, key and `since`
+    assert grown[7] > was[7] and grown[-1] is None  # the third payment counted
+    run = book.conn.execute("SELECT found FROM warning_runs ORDER BY id DESC LIMIT 1").fetchone()[0]
+    assert run == len([f for f in engine.detect(book, D(2026, 6, 2))])
+
+
+def test_a_detection_stored_after_another_run_is_detected_again(book: Book, spy: dict[str, list[Any]]) -> None:
+    """A detection whose base run is no longer the last stored one (another run stored meanwhile) keeps nothing of
+    the store: recompute detects again from the last run, and stores what a whole run stores."""
+    ind, a = funded(book)
+    ind2, b = funded(book)
+    subsidy(book, ind, a, [("艾力", person(1), acct(1)), ("古丽", person(2), acct(2))], D(2026, 5, 6))
+    subsidy(book, ind2, b, [("古丽", person(2), acct(2))], D(2026, 5, 7))
+    check_and_store(book, D(2026, 5, 7), spy)
+    subsidy(book, ind2, b, [("艾力", person(1), acct(1))], D(2026, 5, 8))
+    stale = engine.detect_incremental(book, D(2026, 5, 8))
+    login_as(book, "clerk")
+    engine.recompute(book, as_of=D(2026, 5, 8))  # meanwhile another run stored
+    subsidy(book, ind, a, [("新户", person(9), acct(9))], D(2026, 5, 8))
+    subsidy(book, ind2, b, [("新户", person(9), acct(9))], D(2026, 5, 8))
+    assert stale.base != engine.last_run(book)["id"]  # type: ignore[index]
+    store_both_ways(book, D(2026, 5, 8), stale)
+    assert w11_row(book, person(9)) is not None
