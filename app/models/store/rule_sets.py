@@ -133,7 +133,7 @@ def assign(book: Book, *, from_year: int, rule_set: str = "", reason: str, path:
     for key, value in shared_parts(rules).items():
         if value != mine[key]:
             raise ValidationError(f"规则集 {rules.id} 的 {key} 与本文件其他年度的规则集不同（{value} ≠ {mine[key]}）："
-                                  "统计截止日、项目状态、预警处理状态在一个单位文件中必须一致", field="规则集")
+                                  "统计截止日、预警处理状态在一个单位文件中必须一致", field="规则集")
     current = {a.from_year: a for a in assignments(book)}
     old = current.get(from_year)
     if old is not None and old.rule_set == rules.id and old.file_hash == rules.file_hash:
