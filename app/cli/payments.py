@@ -62,7 +62,8 @@ def cmd_import_plan(args: argparse.Namespace) -> int:
     with open_book(args.db) as book:
         login_from_args(book, args)
         ids = plan_import.import_file(book, path=args.file)
-    say(f"已导入 {len(ids)} 个项目（入库状态），经领导小组审定后用 approve-plan 登记决定。")
+    say(f"已导入 {len(ids)} 个项目（入库状态），2021 年度起的项目先用 advance-projects 推进到“储备”，"
+        "经领导小组审定后用 approve-plan 登记决定。")
     return 0
 
 

@@ -306,7 +306,8 @@ class PlanTab(QWidget):
         if path is None:
             return
         def imported(ids: list[int]) -> None:
-            dialogs.info(self, f"已导入 {len(ids)} 个项目（入库）。领导小组审定后，点“审定（领导小组决定）…”登记决定。")
+            dialogs.info(self, f"已导入 {len(ids)} 个项目（入库）。2021 年度起的项目论证通过后先点“推进状态”进入“储备”；"
+                                 "领导小组审定后，点“审定（领导小组决定）…”登记决定。")
             self.reload(ids[0] if ids else None)
 
         ops.Op(self, self.book, "正在导入项目计划", lambda book, _: plan_import.import_file(book, path=path)) \
