@@ -209,3 +209,19 @@ def test_a_file_whose_years_share_stages_behaves_as_before(book: Book, clock: Fi
     _approve(book, pid, 6)
     assert rule_years.finished_codes(book) == ("completed", "accepted")
     assert _reserve_duties(book, dt.date(2021, 12, 31)) == {}
+
+
+def test_a_set_without_a_stage_projects_of_its_years_are_at_is_refused(book: Book, regimes: dict[str, int],
+                                                                      clock: FixedClock) -> None:
+    """Stages may differ between years, but a 2021 project at 储备 cannot be left without a stage: putting 2021 back
+    under xj-2019 (no 储备) is refused, and so is dropping the 2021 assignment; before the 推进 both are allowed."""
+    clock.now = dt.datetime(2021, 4, 9, 11, 0, 0)
+    plan.advance_status(book, project_id=regimes["p2021"], status="reserved")
+    login_as(book, "chief")
+    with pytest.raises(ValidationError, match="reserved") as info:
+        rule_sets.assign(book, from_year=2021, rule_set="xj-2019", reason="改回脱贫攻坚时期规则")
+    assert info.value.field == "规则集" and "1 个项目" in str(info.value)
+    with pytest.raises(ValidationError, match="reserved"):
+        rule_sets.unassign(book, from_year=2021, reason="改回脱贫攻坚时期规则")
+    assert book.rules_for(2021).id == "xj-2021"
+    rule_sets.assign(book, from_year=2022, rule_set="xj-2019", reason="2022 年起另行规定")  # no 2022 project
