@@ -337,6 +337,10 @@ def update_project(book: Book, *, project_id: int, fields: Mapping[str, object],
             f"项目已于 {current['decision_date']} 经领导小组决定（{current['decision_no']}）审定，"
             "只能通过“调整”修改，并须有新的领导小组决定", field="项目状态")
     values = _cleaned(book, fields, base=stored_values(current))
+    year = int(values.get("year") or current["year"])
+    if book.rules_for(year).stage(str(current["status"])) is None:  # stages follow the project's year (issue #17)
+        raise ValidationError(f"{year} 年度的规则集没有项目当前的状态“{current['status_name']}”，不能改为该年度"
+                              "（可删除后按该年度重新录入）", field=pf.LABELS["year"])
     with book.write("edit_project") as conn:
         given = funding if funding is not None else current_lines(book, project_id)
         lines = check_funding(book, conn, values, given, project_id=project_id)

@@ -225,3 +225,51 @@ def test_a_set_without_a_stage_projects_of_its_years_are_at_is_refused(book: Boo
         rule_sets.unassign(book, from_year=2021, reason="改回脱贫攻坚时期规则")
     assert book.rules_for(2021).id == "xj-2021"
     rule_sets.assign(book, from_year=2022, rule_set="xj-2019", reason="2022 年起另行规定")  # no 2022 project
+
+
+def test_years_assigned_the_previous_xj_2021_keep_its_five_stages(book: Book, clock: FixedClock, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file whose 2021 on was assigned xj-2021 2021.2 (before 储备) keeps those rules after the upgrade: its 2021
+    projects are approved from 入库 and no 储备 duty arises, so a month signed under it re-creates as signed."""
+    import shutil
+
+    from app import resources
+
+    previous = (SHIPPED / "archive" / "xj-2021-a0828e9d3e934bb4.toml").read_bytes()
+    older = tmp_path / "resources"  # the program as shipped before: xj-2021.toml was 2021.2
+    shutil.copytree(resources.resources_dir(), older)
+    (older / "rules" / "xj-2021.toml").write_bytes(previous)
+    monkeypatch.setattr(resources, "resources_dir", lambda: older)
+    rules.load_named.cache_clear()
+    try:
+        login_as(book, "chief")
+        rule_sets.assign(book, from_year=2021, rule_set="xj-2021", reason="财农〔2021〕19号：2021 年起按衔接资金管理")
+    finally:
+        monkeypatch.undo()
+        rules.load_named.cache_clear()
+    book.forget_rule_years()
+    assert rules.load_named("xj-2021").meta.version == "2021.3"
+    assert book.rules_for(2021).meta.version == "2021.2"
+    assert [s.phase for s in book.rules_for(2021).project_statuses] == POSITIONAL
+    login_as(book, "clerk")
+    ind = register(book, doc_no="新财农〔2021〕8号", year=2021, kind="ZH", item="ZH01",
+                   received_date=dt.date(2021, 3, 10), upper_doc_date=dt.date(2021, 3, 1),
+                   prefecture_doc_date=dt.date(2021, 3, 6))
+    clock.now = dt.datetime(2021, 4, 2, 10, 0, 0)
+    pid = projects.create_project(book, fields=fx.project_fields(
+        code="XM2021-010", year=2021, start_date="2021-05-01", end_date="2021-10-31"), funding=[(ind, 100_000_00)])
+    assert projects.awaiting_approval(book, projects.get(book, pid))
+    clock.now = dt.datetime(2021, 4, 20, 16, 0, 0)
+    _approve(book, pid, 7)
+    assert _reserve_duties(book, dt.date(2021, 12, 31)) == {}
+
+
+def test_a_reserved_project_cannot_move_to_a_year_without_reserve(book: Book, regimes: dict[str, int],
+                                                                 clock: FixedClock) -> None:
+    pid = regimes["p2021"]
+    projects.update_project(book, project_id=pid, fields={"year": 2022})  # 入库 is a stage of both sets
+    plan.advance_status(book, project_id=pid, status="reserved")
+    with pytest.raises(ValidationError, match="没有项目当前的状态") as info:
+        projects.update_project(book, project_id=pid, fields={"year": 2020, "start_date": "2020-05-01",
+                                                              "end_date": "2020-10-31"})
+    assert info.value.field == "年度" and projects.get(book, pid)["year"] == 2022
