@@ -62,7 +62,8 @@ def cmd_import_plan(args: argparse.Namespace) -> int:
     with open_book(args.db) as book:
         login_from_args(book, args)
         ids = plan_import.import_file(book, path=args.file)
-    say(f"已导入 {len(ids)} 个项目（入库状态），经领导小组审定后用 approve-plan 登记决定。")
+    say(f"已导入 {len(ids)} 个项目（入库状态），2021 年度起的项目先用 advance-projects 推进到“储备”，"
+        "经领导小组审定后用 approve-plan 登记决定。")
     return 0
 
 
@@ -71,7 +72,8 @@ def _approve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--decision", required=True, help="领导小组决定文号，例如 示扶组发〔2026〕1号")
     p.add_argument("--date", required=True, help="决定日期 YYYY-MM-DD")
     p.add_argument("--title", default="", help="决定标题")
-    p.add_argument("--projects", default="", help="项目编号，逗号分隔；不指定时审定全部“入库”项目")
+    p.add_argument("--projects", default="", help="项目编号，逗号分隔；不指定时审定全部待审定的项目"
+                   "（处于本年度规则集最后一个项目库阶段的项目：xj-2019 为“入库”，xj-2021 为“储备”）")
     p.add_argument("--user", help="登录名（密码取自环境变量 FUNDLEDGER_PASSWORD，否则提示输入）")
 
 
@@ -91,10 +93,38 @@ def cmd_approve_plan(args: argparse.Namespace) -> int:
                     raise NotFound(f"没有编号为“{code}”的项目", field="--projects")
                 ids.append(int(found["id"]))
         else:
-            initial = projects.initial_status(book)
-            ids = [int(p["id"]) for p in projects.choices(book) if p["status"] == initial]
+            ids = [int(p["id"]) for p in projects.choices(book) if projects.awaiting_approval(book, p)]
         plan.approve_plan(book, project_ids=ids, decision_no=args.decision, decision_date=args.date, title=args.title)
     say(f"已按 {args.decision} 审定 {len(ids)} 个项目。")
+    return 0
+
+
+def _advance_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("db", type=Path, help="单位数据库文件（.db）")
+    p.add_argument("--projects", required=True, help="项目编号，逗号分隔")
+    p.add_argument("--user", help="登录名（密码取自环境变量 FUNDLEDGER_PASSWORD，否则提示输入）")
+
+
+@COMMANDS.add("advance-projects", "推进项目状态一步（按项目年度的规则集：审定前在项目库内推进，如“入库”→“储备”；审定后推进到"
+              "实施、完工、验收）", _advance_args)
+def cmd_advance_projects(args: argparse.Namespace) -> int:
+    from app.models.plan import decisions as plan
+    from app.models.plan import projects
+    from app.models.store.book import open_book
+
+    with open_book(args.db) as book:
+        login_from_args(book, args)
+        for code in (c.strip() for c in args.projects.split(",") if c.strip()):
+            found = projects.by_code(book, code)
+            if found is None:
+                raise NotFound(f"没有编号为“{code}”的项目", field="--projects")
+            nxt = projects.next_stage(book, found)
+            if nxt is None:
+                raise ValidationError(f"项目 {code} 当前为“{found['status_name']}”，不能再推进"
+                                      + ("（待审定，请用 approve-plan）" if projects.awaiting_approval(book, found) else ""),
+                                      field="--projects")
+            plan.advance_status(book, project_id=int(found["id"]), status=nxt.code)
+            say(f"项目 {code}：{found['status_name']} → {nxt.name}")
     return 0
 
 

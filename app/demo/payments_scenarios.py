@@ -118,7 +118,8 @@ def retention(c: Ctx) -> None:
     pid = c.proj[code]
     c.as_("jingban")
     for status in ("completed", "accepted"):
-        if projects.status_index(c.book, status) > projects.status_index(c.book, projects.get(c.book, pid)["status"]):
+        p = projects.get(c.book, pid)
+        if projects.status_index(c.book, status, p["year"]) > projects.status_index(c.book, p["status"], p["year"]):
             plan.advance_status(c.book, project_id=pid, status=status)
     contract = int(projects.get(c.book, pid)["contract_amount"])
     request(c, code, "retention", contract * 5 // 100, D(2026, 9, 10), purpose="质保金（按合同 5%）")

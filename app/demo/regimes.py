@@ -154,7 +154,9 @@ def _pay(s: _Story, payment_id: int, submitted: dt.date, paid: dt.date, voucher:
 
 def _project(s: _Story, *, code: str, year: int, name: str, content: str, village: str, funding: list[tuple[int, int]],
              category: str = "infrastructure", entered: dt.date, decision: tuple[str, dt.date]) -> int:
-    """A project entered into the 项目库, approved by the leading group and put on the village board that day."""
+    """A project entered into the 项目库, approved by the leading group and put on the village board that day. Under
+    xj-2021 (2021 on) it first passes the 储备 stage a week after entry (论证通过, 推进 by the clerk) and the 项目库
+    notices then due go up, before the decision."""
     s.until(_at(entered, 10))
     s.as_("jingban")
     fields = {"code": code, "year": year, "name": name, "category": category, "construction_type": "new",
@@ -164,6 +166,11 @@ def _project(s: _Story, *, code: str, year: int, name: str, content: str, villag
               "subsidy_standard": "按实际工程量据实结算", "households": 120, "persons": 460, "poor_households": 80,
               "poor_persons": 310}
     pid = projects.create_project(s.book, fields=fields, funding=funding)
+    if not projects.awaiting_approval(s.book, projects.get(s.book, pid)):
+        reserved = entered + dt.timedelta(days=7)
+        s.until(_at(reserved, 10))
+        decisions.advance_to_approval(s.book, project_ids=[pid])
+        _publish(s, working_day(reserved, 1))
     s.until(_at(decision[1], 16))
     decisions.approve_plan(s.book, project_ids=[pid], decision_no=decision[0], decision_date=decision[1])
     post_plan_notices(s.book, [pid], decision[1])  # 事前公示 (issue #18): up before the payments

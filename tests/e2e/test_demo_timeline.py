@@ -17,6 +17,7 @@ import pytest
 
 from app.demo import build as demo
 from app.demo.regimes import build_regimes
+from app.models.notices import obligations as ob
 from app.models.store.book import open_book
 
 
@@ -118,6 +119,14 @@ def test_the_two_regime_demo_spans_2020_to_2026_on_its_own_fixed_day(two_regimes
             assert conn.execute("SELECT count(*) FROM notices WHERE start_date LIKE ?", (f"{year}-%",)).fetchone()[0]
             assert conn.execute("SELECT count(*) FROM payments WHERE status = 'paid' AND pay_date LIKE ?",
                                 (f"{year}-%",)).fetchone()[0]
+        # from 2021 (xj-2021) a project passes 储备 before the decision approving it; a 2020 one goes straight from 入库
+        reserved = {r[0]: r[1] for r in conn.execute(
+            "SELECT p.year, min(substr(a.at, 1, 10)) < min(d.decision_date) FROM projects p JOIN plan_versions v ON "
+            "v.project_id = p.id AND v.version = 1 JOIN plan_decisions d ON d.id = v.decision_id LEFT JOIN audit_log a "
+            "ON a.tbl = 'projects' AND a.row_key = CAST(p.id AS TEXT) AND a.action = 'U' "
+            "AND json_extract(a.after, '$.status') = 'reserved' GROUP BY p.id")}
+        assert reserved == {2020: None, 2021: 1, 2026: 1}, reserved
+        assert not [o.key for o in ob.obligations(book, as_of=book.today()) if o.kind == "pool_reserve" and o.is_open]
         signed = [r[0] for r in conn.execute("SELECT month FROM signoffs ORDER BY month")]
         assert signed[0] == "2020-01" and signed[-1] == "2026-10" and len(signed) == len(set(signed)) == 82
         assert not conn.execute("SELECT count(*) FROM warnings WHERE code = 'W9'").fetchone()[0]

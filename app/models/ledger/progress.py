@@ -15,17 +15,17 @@ from math import ceil
 from dateutil.relativedelta import relativedelta
 
 from app.models.ledger.query import BALANCE, EXPENSE, INCOME
+from app.models.store import rule_years
 from app.models.store.book import Book
 
 
 def retention_held(book: Book, as_of: dt.date) -> dict[str, int]:
     """The 质保金 still held back on finished projects, per fund kind (分) — exempt from the 31 October rule.
 
-    A project counts once it is finished (the rule set's statuses after 实施中): its settled price (工程结算价, once
-    recorded) or else its contract amount ×
-    its 质保金 rate, less the retention already paid, spread over its funding lines' kinds pro rata.
+    A project counts once it is finished (a stage of the finished phase of its year's rule set): its settled price
+    (工程结算价, once recorded) or else its contract amount × its 质保金 rate, less the retention already paid, spread over its funding lines' kinds pro rata.
     """
-    finished = [s.code for s in book.rules_on(as_of).project_statuses[3:]]
+    finished = list(rule_years.finished_codes(book))  # each project finished by its own year's stages
     retention = [k.code for k in book.rules_on(as_of).payment.kinds if k.retention]
     if not finished or not retention:
         return {}

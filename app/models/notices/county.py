@@ -89,7 +89,7 @@ def draft(book: Book, *, kind: str, year: int, on: dt.date | None = None) -> dic
         "(SELECT d.doc_no FROM plan_versions v JOIN plan_decisions d ON d.id = v.decision_id WHERE v.project_id = p.id "
         " AND v.version = 1) AS approved_by FROM projects p WHERE p.year = ? "
         + ("AND p.decision_id IS NOT NULL " if approved else "") + "ORDER BY p.code", (year,)).fetchall()
-    status = {s.code: s.name for s in book.rules.project_statuses}
+    status = {s.code: s.name for s in book.rules_for(year).project_statuses}  # the plan year's stage names
     content: dict[str, str] = {}
     for r in rows:
         line = f"{r['name']}（{r['township']}{r['village']}），{fmt(int(r['total']))} 元"

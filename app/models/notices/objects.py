@@ -239,11 +239,11 @@ def project_extra_fields(book: Book, kind: str, project_id: int, *, on: dt.date 
         known["审批文号"] = "；".join(f"{r['doc_no']}（{r['decision_date']} {'审定' if r['change'] == 'approve' else '调整'}）"
                                   for r in rows)
     if "验收结果" in wanted:
-        status = book.conn.execute("SELECT status FROM projects WHERE id = ?", (project_id,)).fetchone()
+        status = book.conn.execute("SELECT status, year FROM projects WHERE id = ?", (project_id,)).fetchone()
         code = status[0] if status else ""
-        finished = [s.code for s in book.rules.project_statuses]
-        accepted = finished[-1] if finished else ""
-        name = _entry_name(book.rules.project_statuses, code)
+        stages = book.rules_for(int(status[1])).project_statuses if status else ()  # the project's own year's
+        accepted = stages[-1].code if stages else ""
+        name = _entry_name(stages, code)
         known["验收结果"] = "已验收" if code == accepted else f"{name}，尚未验收" if code else ""
     if "绩效目标完成情况" in wanted:
         rows = book.conn.execute(

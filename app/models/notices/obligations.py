@@ -4,7 +4,7 @@
 side effect, same answer for the same file and day. One `Obligation` per duty.
 
 Which duties exist is data (issue #17): each rule set's `[[duties]]` names, for an object (indicator, project,
-payment) and the moment it arises (`when`: allocated, pooled, approved, finished, paid_real_name), the notice kind
+payment) and the moment it arises (`when`: allocated, pooled, approved, finished, stage, paid_real_name), the notice kind
 and level, and optionally its own minimum days, the level to use when the object names no village, whether a plan
 adjustment calls for a new notice, and which project statuses make fund use publishable. The program knows how to
 find each (object, when) (`_FINDERS`); a duty is defined and judged by the rule set of the year it arose. Under
@@ -20,7 +20,9 @@ xj-2019 (and any file without `[[duties]]`) that is:
 - 实名制发放 (real_name), level 村 (乡 when the project names no village): each paid payment with a
   real-name list — arises on the pay date.
 
-xj-2021 adds 项目入库公示 (pool_entry) at the village when a project enters the 项目库.
+xj-2021 adds 项目入库公示 (pool_entry) at the village when a project enters the 项目库, and (from version 2021.3)
+when it enters the 储备 stage (`when = "stage"`, `project_statuses = ["reserved"]`): that duty arises on the day the
+project entered the stage, read from the audit log (see `_stage_rows`).
 The county-level notices of the year's plan (项目库, 年度项目计划, 完成情况) come from `notices.county`.
 
 A notice counts for a duty when it has the same kind, object and level and started on or before
@@ -40,6 +42,7 @@ from typing import Any, NamedTuple
 
 from app.models.notices import county
 from app.models.notices import objects as objs
+from app.models.store import rule_years
 from app.models.store.book import Book
 
 SHOWN, POSTING, TOO_SHORT, MISSING = "已公示", "公示中", "公示期不足", "缺失"
@@ -131,6 +134,40 @@ _AS_OF_FINDERS: dict[tuple[str, str], str] = {
 }
 
 
+# A project's stage changes as the audit log holds them: every audited update of projects whose status differs before
+# and after (the log is append-only and hash-chained; updates are never folded into runs), earliest first.
+_STAGE_MOVES = (
+    "SELECT CAST(row_key AS INTEGER) AS id, substr(at, 1, 10) AS day, json_extract(before, '$.status') AS old, "
+    "json_extract(after, '$.status') AS new FROM audit_log WHERE tbl = 'projects' AND action = 'U' "
+    "AND json_extract(before, '$.status') IS NOT json_extract(after, '$.status') ORDER BY seq")
+
+
+def _stage_rows(book: Book, day: str) -> list[tuple[int, str, str, str]]:
+    """(project id, day it entered the stage, village, stage) for every stage entered by `day`: the stage a project was
+    created in (the status before its first audited change, or its status if it never changed) on its created_at
+    day, each later stage on the day of the audited write that first moved it there (推进, 审定, the first payment).
+    The day comes from the audit log, not from a column the program keeps: it is the write's own stamp, the same
+    clock as created_at, and it cannot be rewritten afterwards without `verify` noticing."""
+    cur = book.conn.cursor()
+    cur.row_factory = None
+    projects = {int(r[0]): (str(r[1])[:10], r[2] or "", r[3])
+                for r in cur.execute("SELECT id, created_at, village, status FROM projects")}
+    entered: dict[tuple[int, str], str] = {}
+    first_status: dict[int, str] = {}
+    for pid, moved_on, old, new in cur.execute(_STAGE_MOVES).fetchall():
+        if pid not in projects:
+            continue
+        first_status.setdefault(pid, str(old))
+        entered.setdefault((pid, str(new)), str(moved_on))
+    for pid, (created, _village, status) in projects.items():
+        entered.setdefault((pid, first_status.get(pid, str(status))), created)
+    return sorted((pid, since, projects[pid][1], stage) for (pid, stage), since in entered.items() if since <= day)
+
+
+def _uses_stage_duties(book: Book) -> bool:
+    return any(d.when == "stage" for rules in rule_years.all_sets(book) for d in rules.duties)
+
+
 def _duties(book: Book, as_of: dt.date, as_of_rule: bool = False) -> list[_Duty]:
     """Every duty arisen by `as_of`, as the rule set of the year each arose defines them ([[duties]], issue #17):
     one query per (object, when) the program knows, each row matched against that year's duty definitions.
@@ -139,9 +176,13 @@ def _duties(book: Book, as_of: dt.date, as_of_rule: bool = False) -> list[_Duty]
     cur.row_factory = None  # plain tuples
     by_year: dict[int, dict[tuple[str, str], tuple[Any, ...]]] = {}
     out: list[_Duty] = []
-    for (obj, when), sql in _FINDERS.items():
-        sql = _AS_OF_FINDERS.get((obj, when), sql) if as_of_rule else sql
-        for oid, since_text, village, status in cur.execute(sql, {"day": as_of.isoformat()}).fetchall():
+    found: dict[tuple[str, str], Any] = {
+        key: cur.execute(_AS_OF_FINDERS.get(key, sql) if as_of_rule else sql, {"day": as_of.isoformat()}).fetchall()
+        for key, sql in _FINDERS.items()}
+    if _uses_stage_duties(book):  # `status` of these rows is the stage entered, matched against project_statuses
+        found[("project", "stage")] = _stage_rows(book, as_of.isoformat())
+    for (obj, when), rows in found.items():
+        for oid, since_text, village, status in rows:
             since = _d(since_text)
             defs = by_year.get(since.year)
             if defs is None:

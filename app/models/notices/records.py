@@ -129,6 +129,7 @@ def title_for(kind: str, obj: objs.ObjectInfo) -> str:
         "fund_use": f"关于{name}项目资金使用情况的公示",
         "real_name": f"{obj.name}实名制发放公示",
         "pool_entry": f"关于{name}项目入库的公示",
+        "pool_reserve": f"关于{name}项目纳入项目库储备的公示",
     }.get(kind, f"{obj.label}公示")
     return title if len(title) <= _LIMITS["title"] else title[: _LIMITS["title"] - 1] + "…"
 

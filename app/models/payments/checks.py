@@ -135,7 +135,7 @@ def _na(rule: str, why: str) -> Outcome:
 
 def check_plan(c: Ctx) -> Outcome:
     p = c.project
-    if p["decision_id"] is None or projects.status_index(c.book, p["status"]) < 1:
+    if p["decision_id"] is None or projects.phase(c.book, p) in ("pool", ""):
         return Outcome("plan", "fail", p["status_name"], "已审定",
                        f"项目 {p['code']} 未经{c.rules.labels.leading_group}审定（当前“{p['status_name']}”），不能支付")
     return Outcome("plan", "pass", f"{p['decision_no']}（{p['decision_date']}）", "已审定",

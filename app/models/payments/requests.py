@@ -366,8 +366,11 @@ def mark_paid(book: Book, *, payment_id: int, voucher_no: str, pay_date: dt.date
 
 
 def _start_project(book: Book, conn: sqlite3.Connection, project_id: int) -> None:
-    """The first money paid moves an approved project to the next status (实施中)."""
-    statuses = book.rules.project_statuses
-    if len(statuses) > 2:
+    """The first money paid moves a project at its year's approved stage to the next stage (实施中), if that is one
+    of the implementing phase."""
+    row = conn.execute("SELECT year, status FROM projects WHERE id = ?", (project_id,)).fetchone()
+    rules = book.rules_for(int(row[0]))
+    nxt = rules.next_stage(rules.approved_stage.code)
+    if row[1] == rules.approved_stage.code and nxt is not None and nxt.phase == "implementing":
         conn.execute("UPDATE projects SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
-                     (statuses[2].code, book.stamp(), project_id, statuses[1].code))
+                     (nxt.code, book.stamp(), project_id, rules.approved_stage.code))

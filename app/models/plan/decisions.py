@@ -60,17 +60,16 @@ def _version(book: Book, conn: sqlite3.Connection, project_id: int, version: int
 def actions_for(book: Book, project: Mapping[str, Any] | None) -> frozenset[str]:
     """What the logged-in user may do now with `project` (None: nothing selected), by the same rules the
     operations enforce: "new" and "import" need only the permission; a project still in the pool (no
-    decision yet) can be edited, deleted and approved; a decided one can be adjusted and moved forward
-    until the last status."""
+    decision yet) can be edited and deleted, moved forward through its year's pool stages (入库 → 储备) and approved
+    from the last of them; a decided one can be adjusted and moved forward until its year's last stage."""
     found = {a for a, op in (("new", "edit_project"), ("import", "import_plan")) if book.may(op)}
     if project is None:
         return frozenset(found)
     pooled = project["decision_id"] is None
-    last = book.rules.project_statuses[-1].code
     for action, op, rule in (("edit", "edit_project", pooled), ("delete", "edit_project", pooled),
-                             ("approve", "approve_plan", pooled and project["status"] == projects.initial_status(book)),
+                             ("approve", "approve_plan", projects.awaiting_approval(book, project)),
                              ("adjust", "adjust_plan", not pooled),
-                             ("advance", "advance_project", not pooled and project["status"] != last),
+                             ("advance", "advance_project", projects.next_stage(book, project) is not None),
                              ("exception", "grant_notice_exception", not pooled),  # issue #18
                              ("settle", "record_settlement", not pooled)):
         if rule and book.may(op):
@@ -80,15 +79,20 @@ def actions_for(book: Book, project: Mapping[str, Any] | None) -> frozenset[str]
 
 def approve_plan(book: Book, *, project_ids: Sequence[int], decision_no: str, decision_date: dt.date | str,
                  title: str = "") -> int:
-    """Record the leading group's decision approving these 入库 projects; returns the decision id."""
+    """Record the leading group's decision approving these projects; returns the decision id. Each must be at the
+    last pool stage of its own year's rule set (xj-2019: 入库; xj-2021: 储备, reached from 入库 by 推进)."""
     if not project_ids:
         raise ValidationError("请选择要审定的项目", field="项目")
-    initial = projects.initial_status(book)
     chosen = [projects.get(book, pid) for pid in dict.fromkeys(project_ids)]
     for p in chosen:
-        if p["status"] != initial or p["decision_id"] is not None:
-            raise ValidationError(f"项目 {p['code']} 当前为“{p['status_name']}”，只有“{pf_status(book, initial)}”的项目可以审定"
-                                  "（已审定的项目请用“调整”）", field="项目")
+        if p["decision_id"] is not None:
+            raise ValidationError(f"项目 {p['code']} 已经领导小组审定（当前为“{p['status_name']}”），修改请用“调整”",
+                                  field="项目状态")
+        if not projects.awaiting_approval(book, p):
+            ready = projects.approval_status(book, int(p["year"]))
+            raise ValidationError(f"项目 {p['code']} 的项目状态为“{p['status_name']}”，{p['year']} 年度的规则集要求"
+                                  f"项目状态为“{pf_status(book, ready, int(p['year']))}”才能审定（请先“推进状态”）",
+                                  field="项目状态")
         if not p["total"]:
             raise ValidationError(f"项目 {p['code']} 还没有资金来源，不能审定", field="资金来源")
     with book.write("approve_plan") as conn:
@@ -97,7 +101,7 @@ def approve_plan(book: Book, *, project_ids: Sequence[int], decision_no: str, de
             projects.check_funding(book, conn, projects.stored_values(p), projects.current_lines(book, p["id"]),
                                    project_id=p["id"])
             conn.execute("UPDATE projects SET status = ?, decision_id = ?, version = 1, updated_at = ? WHERE id = ?",
-                         (projects.approved_status(book), decision_id, book.stamp(), p["id"]))
+                         (projects.approved_status(book, int(p["year"])), decision_id, book.stamp(), p["id"]))
             _version(book, conn, p["id"], 1, decision_id, "approve", "")
     return decision_id
 
@@ -128,17 +132,33 @@ def adjust_project(book: Book, *, project_id: int, fields: Mapping[str, object],
 
 
 def advance_status(book: Book, *, project_id: int, status: str) -> None:
-    """Move an approved project forward (实施中 → 已完工 → 已验收); never back, never before approval."""
+    """Move a project forward through the stages of its own year's rule set, never back: before approval through
+    the pool stages (入库 → 储备 under xj-2021; the step into the approved stage is 审定), after it on to the last
+    stage (实施中 → 已完工 → 已验收)."""
     current = projects.get(book, project_id)
-    target = projects.status_index(book, status)
-    if target < 0:
-        raise ValidationError(f"规则集中没有项目状态“{status}”", field="项目状态")
-    if current["decision_id"] is None:
-        raise ValidationError("项目尚未经领导小组审定", field="项目状态")
-    if target <= projects.status_index(book, current["status"]):
+    rules = book.rules_for(int(current["year"]))
+    target = rules.stage(status)
+    if target is None:
+        raise ValidationError(f"{current['year']} 年度的规则集中没有项目状态“{status}”", field="项目状态")
+    if rules.stage_index(status) <= rules.stage_index(current["status"]):
         raise ValidationError(f"项目当前为“{current['status_name']}”，状态只能向后推进", field="项目状态")
+    if current["decision_id"] is None and target.phase != "pool":
+        raise ValidationError(f"项目尚未经领导小组审定，不能推进到“{target.name}”（审定请用“审定”）", field="项目状态")
     with book.write("advance_project") as conn:
         conn.execute("UPDATE projects SET status = ?, updated_at = ? WHERE id = ?", (status, book.stamp(), project_id))
+
+
+def advance_to_approval(book: Book, *, project_ids: Sequence[int]) -> None:
+    """推进 each not-yet-approved project through the rest of its year's pool stages to the one approval is allowed
+    from (xj-2021: 入库 → 储备; nothing under xj-2019), one audited `advance_project` per step, as the 推进 button
+    would — for the demo and for a batch whose review (论证) is done; refused like `advance_status`."""
+    for pid in dict.fromkeys(project_ids):
+        while True:
+            p = projects.get(book, pid)
+            nxt = projects.next_stage(book, p)
+            if p["decision_id"] is not None or projects.awaiting_approval(book, p) or nxt is None:
+                break
+            advance_status(book, project_id=pid, status=nxt.code)
 
 
 def versions(book: Book, project_id: int) -> list[dict[str, Any]]:
@@ -167,7 +187,9 @@ def decision(book: Book, decision_id: int) -> dict[str, Any]:
     return dict(row)
 
 
-def pf_status(book: Book, code: str) -> str:
-    return next((s.name for s in book.rules.project_statuses if s.code == code), code)
+def pf_status(book: Book, code: str, year: int) -> str:
+    """The name of stage `code` in `year`'s rule set."""
+    stage = book.rules_for(year).stage(code)
+    return stage.name if stage is not None else code
 
 

@@ -1,7 +1,8 @@
 """项目计划: projects, their funding lines (which indicators pay how much), and what is planned.
 
-A project is edited freely while it is 入库 (the first status of the rule set). Once the leading group
-has approved it (plan.py) it changes only through 调整 with a new decision. The funding lines on an
+A project is edited freely while it is in the 项目库 (a stage of the pool phase of its own year's rule set: 入库, and
+under xj-2021 also 储备). Once the leading group has approved it (decisions.py) it changes only through 调整 with a new
+decision. The funding lines on an
 indicator never add up to more than its net amount (`unplanned` ≥ 0), checked inside the write.
 """
 
@@ -32,23 +33,67 @@ SORT_KEYS = {"code": "p.code", "name": "p.name", "year": "p.year", "category": "
              "implementer": "p.implementer"}
 
 
-# -- statuses (rule set order: the first is 入库, the second 审定) ---------------------------------------
+# -- stages: those of the project's own year's rule set, each with its phase (issue #17) ----------------------
 
 
-def initial_status(book: Book) -> str:
-    return rule_years.shared(book).project_statuses[0].code
+def stages(book: Book, year: int) -> tuple[Any, ...]:
+    return book.rules_for(int(year)).project_statuses
 
 
-def approved_status(book: Book) -> str:
-    return rule_years.shared(book).project_statuses[1].code
+def initial_status(book: Book, year: int) -> str:
+    """The stage a new project of `year` enters (its year's first stage, a pool stage)."""
+    return book.rules_for(int(year)).initial_stage.code
 
 
-def status_index(book: Book, code: str) -> int:
-    """Position in the rule set's order of statuses (file-wide: every year's set has the same codes in order)."""
-    for i, s in enumerate(rule_years.shared(book).project_statuses):
-        if s.code == code:
-            return i
-    return -1
+def approval_status(book: Book, year: int) -> str:
+    """The stage a project of `year` must have reached to be approved: its year's last pool stage."""
+    return book.rules_for(int(year)).approval_stage.code
+
+
+def approved_status(book: Book, year: int) -> str:
+    """The stage the leading group's approval puts a project of `year` in."""
+    return book.rules_for(int(year)).approved_stage.code
+
+
+def status_index(book: Book, code: str, year: int) -> int:
+    """Position of `code` in the stages of `year`'s rule set (-1: not one of them)."""
+    return book.rules_for(int(year)).stage_index(code)
+
+
+def phase(book: Book, project: Mapping[str, Any]) -> str:
+    """The phase of the project's stage in its year's rule set ("" for a code that set does not know)."""
+    stage = book.rules_for(int(project["year"])).stage(str(project["status"]))
+    return stage.phase if stage is not None else ""
+
+
+def next_stage(book: Book, project: Mapping[str, Any]) -> Any | None:
+    """The stage 推进 would move `project` to, or None: before approval only to a later pool stage (项目库 stages,
+    e.g. 入库 → 储备), after it to the next stage until the last; approval itself is 审定, not 推进."""
+    rules = book.rules_for(int(project["year"]))
+    nxt = rules.next_stage(str(project["status"]))
+    if nxt is None:
+        return None
+    pooled = project["decision_id"] is None
+    return nxt if (nxt.phase == "pool") == pooled else None
+
+
+def awaiting_approval(book: Book, project: Mapping[str, Any]) -> bool:
+    """Not yet approved and at the stage from which its year's rules allow approval."""
+    return project["decision_id"] is None and project["status"] == approval_status(book, int(project["year"]))
+
+
+def status_choices(book: Book) -> list[tuple[str, str]]:
+    """(code, name) of every stage of any year's set in the file, for a filter: in the order of the sets (earliest
+    year first, a later set's new stage after the one before it), named as the latest set names it."""
+    sets = rule_years.all_sets(book)
+    order: list[str] = []
+    for rules in sets:
+        for i, s in enumerate(rules.project_statuses):
+            if s.code not in order:
+                before = rules.project_statuses[i - 1].code if i else None
+                order.insert(order.index(before) + 1 if before in order else len(order), s.code)
+    names = {s.code: s.name for rules in sets for s in rules.project_statuses}
+    return [(code, names[code]) for code in order]
 
 
 def _name(entries: tuple[Any, ...], code: object) -> str:
@@ -65,6 +110,8 @@ def decorate(book: Book, row: Mapping[str, Any]) -> dict[str, Any]:
     d["construction_type_name"] = _name(r.construction_types, d["construction_type"])
     d["asset_type_name"] = _name(r.asset_types, d["asset_type"])
     d["status_name"] = _name(r.project_statuses, d["status"])
+    stage = r.stage(str(d["status"]))
+    d["phase"] = stage.phase if stage is not None else ""
     d["place"] = d["township"] + (f" {d['village']}" if d["village"] else "")
     return d
 
@@ -253,7 +300,7 @@ def insert(book: Book, conn: sqlite3.Connection, values: Mapping[str, Any]) -> i
     cur = conn.execute(
         f"INSERT INTO projects ({', '.join(cols)}, status, version, created_by, created_at, updated_at) "
         f"VALUES ({', '.join('?' * len(cols))}, ?, 0, ?, ?, ?)",
-        (*[row[c] for c in cols], initial_status(book), book.user_id, book.stamp(), book.stamp()))
+        (*[row[c] for c in cols], initial_status(book, int(row["year"])), book.user_id, book.stamp(), book.stamp()))
     return int(cur.lastrowid or 0)
 
 
@@ -290,6 +337,10 @@ def update_project(book: Book, *, project_id: int, fields: Mapping[str, object],
             f"项目已于 {current['decision_date']} 经领导小组决定（{current['decision_no']}）审定，"
             "只能通过“调整”修改，并须有新的领导小组决定", field="项目状态")
     values = _cleaned(book, fields, base=stored_values(current))
+    year = int(values.get("year") or current["year"])
+    if book.rules_for(year).stage(str(current["status"])) is None:  # stages follow the project's year (issue #17)
+        raise ValidationError(f"{year} 年度的规则集没有项目当前的状态“{current['status_name']}”，不能改为该年度"
+                              "（可删除后按该年度重新录入）", field=pf.LABELS["year"])
     with book.write("edit_project") as conn:
         given = funding if funding is not None else current_lines(book, project_id)
         lines = check_funding(book, conn, values, given, project_id=project_id)

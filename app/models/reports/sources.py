@@ -13,7 +13,7 @@ from typing import Any
 from app.models.ledger import deadlines
 from app.models.ledger.query import BALANCE, EXPENSE, INCOME
 from app.models.reports import review
-from app.models.store import holidays, periods
+from app.models.store import holidays, periods, rule_years
 from app.models.store.book import Book
 
 Rows = list[dict[str, Any]]
@@ -360,7 +360,7 @@ def _finished_after(book: Book, as_of: dt.date, finished: list[str]) -> set[int]
 def retention_by_item(book: Book, as_of: dt.date, *, finished_as_of: bool = False) -> dict[str, int]:
     """质保金 held back on finished projects, attributed to the items of their funding lines. `finished_as_of` (calc 1):
     only projects whose finishing was recorded by `as_of` — months signed before it counted today's status."""
-    finished = [s.code for s in book.rules_on(as_of).project_statuses[3:]]
+    finished = list(rule_years.finished_codes(book))  # each project finished by its own year's stages
     retention_kinds = [k.code for k in book.rules_on(as_of).payment.kinds if k.retention]
     if not finished or not retention_kinds:
         return {}

@@ -123,6 +123,33 @@ def _entries(parent: _Table, key: str, *, seen: dict[str, str] | None = None) ->
     return tuple(rs.Entry(code, t.text("name")) for code, t in _each(parent, key, seen=seen))
 
 
+def _stages(root: _Table) -> tuple[rs.Stage, ...]:
+    """[[project_statuses]] in order, each with its phase (rs.PHASES). Either every entry names its phase or none
+    does; a file without them gets phases by position (1st pool, 2nd approved, 3rd implementing, the rest finished),
+    as the program read such files before phases were data. The phases must not go back down the list, the first
+    stage is a pool stage (a new project enters it), and exactly one stage is the approved one (the leading group's
+    approval puts a project there)."""
+    positional = ("pool", "approved", "implementing")
+    raw = root.raw("project_statuses")
+    named = [isinstance(v, dict) and "phase" in v for v in raw] if isinstance(raw, list) else []
+    out: list[rs.Stage] = []
+    for i, (code, t) in enumerate(_each(root, "project_statuses")):
+        if any(named) and not all(named):
+            t.fail("phase", "各项目状态要么都写 phase，要么都不写（不写时按顺序：第 1 个 pool、第 2 个 approved、"
+                            "第 3 个 implementing、其余 finished）")
+        phase = t.choice("phase", rs.PHASES) if named[i] else positional[i] if i < len(positional) else "finished"
+        if out and rs.PHASES.index(phase) < rs.PHASES.index(out[-1].phase):
+            t.fail("phase", f"阶段不能倒退：{phase!r} 排在 {out[-1].code!r}（{out[-1].phase!r}）之后")
+        if not out and phase != "pool":
+            t.fail("phase", f'第一个项目状态是新项目进入的阶段，应为 "pool"，实际为 {phase!r}')
+        if phase == "approved" and any(s.phase == "approved" for s in out):
+            t.fail("phase", '只能有一个 "approved" 阶段（领导小组审定后项目进入的状态）')
+        out.append(rs.Stage(code, t.text("name"), phase))
+    if not any(s.phase == "approved" for s in out):
+        root.fail("project_statuses", '缺少 phase = "approved" 的项目状态（领导小组审定后项目进入的状态）')
+    return tuple(out)
+
+
 def _require(root: _Table, key: str, codes: Iterable[str], required: Iterable[str]) -> None:
     present = set(codes)
     missing = [c for c in required if c not in present]
@@ -418,7 +445,7 @@ def _notice_order(root: _Table, notices: rs.Notices) -> rs.NoticeOrder:
     return n
 
 
-def _duties(root: _Table, notices: rs.Notices, statuses: tuple[rs.Entry, ...]) -> tuple[rs.Duty, ...]:
+def _duties(root: _Table, notices: rs.Notices, statuses: tuple[rs.Stage, ...]) -> tuple[rs.Duty, ...]:
     """`[[duties]]`: which objects must be published, by whom, of which kind, from when, for how long (issue #17).
     A file without the section keeps the duties the program had before they were data (DEFAULT_DUTIES)."""
     if not root.has("duties"):
@@ -444,12 +471,12 @@ def _duties(root: _Table, notices: rs.Notices, statuses: tuple[rs.Entry, ...]) -
         if renew and when != "approved":
             t.fail("renew_on_adjustment", '只适用于 when = "approved"（项目计划调整后须重新公示）')
         project_statuses: tuple[str, ...] = ()
-        if when == "finished":
+        if when in ("finished", "stage"):
             project_statuses = _refs(t, "project_statuses", (s.code for s in statuses), "项目状态")
             if not project_statuses:
                 t.fail("project_statuses", "至少列出一个项目状态")
         elif t.has("project_statuses"):
-            t.fail("project_statuses", '只适用于 when = "finished"')
+            t.fail("project_statuses", '只适用于 when = "finished" 或 "stage"')
         duty = rs.Duty(code, kind, obj, when, level, t.text("label"), t.text("basis"), min_days, no_village, renew,
                        project_statuses)
         mine = {duty.level_for("村"), duty.level_for("")} - {None}
@@ -526,7 +553,7 @@ def _build(root: _Table) -> RuleSet:
         "ratios": part(_ratios, root, known), "spending": part(_spending, root, payment), "notices": part(_notices, root),
         "project_categories": categories,
         "construction_types": part(_entries, root, "construction_types"),
-        "asset_types": part(_entries, root, "asset_types"), "project_statuses": part(_entries, root, "project_statuses"),
+        "asset_types": part(_entries, root, "asset_types"), "project_statuses": part(_stages, root),
         "performance": part(_performance, root), "warnings": warnings,
         "warning_statuses": part(lambda: tuple(rs.WarningStatus(c, t.text("name"), t.flag("closed"))
                                               for c, t in _each(root, "warning_statuses"))),

@@ -18,6 +18,8 @@ from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py 
     PAYMENT_FILTERS,
     PAYMENT_RATIOS,
     PAYMENT_SOURCES,
+    PHASE_NAMES,
+    PHASES,
     REPORT_TABLE_ID,
     YEAR_FILTERS,
     YEAR_SOURCES,
@@ -45,6 +47,7 @@ from app.models.rules.sections import (  # noqa: F401 (re-exported for rules.py 
     ReportWording,
     Role,
     Spending,
+    Stage,
     WarningDef,
     WarningStatus,
 )
@@ -218,7 +221,7 @@ class RuleSet:
     project_categories: tuple[Entry, ...]
     construction_types: tuple[Entry, ...]
     asset_types: tuple[Entry, ...]
-    project_statuses: tuple[Entry, ...]
+    project_statuses: tuple[Stage, ...]
     performance: Performance
     warnings: tuple[WarningDef, ...]
     warning_statuses: tuple[WarningStatus, ...]
@@ -262,6 +265,42 @@ class RuleSet:
     def report_cutoff_day(self) -> int | None:
         """The statistical cut-off day of a report month; None means the month's last day."""
         return self.reporting.cutoff_day
+
+    # ── project stages ([[project_statuses]], each with its phase) ──
+    def stage(self, code: str) -> Stage | None:
+        return next((s for s in self.project_statuses if s.code == code), None)
+
+    def stage_index(self, code: str) -> int:
+        """Position of stage `code` in this set's order (-1: not one of its stages)."""
+        return next((i for i, s in enumerate(self.project_statuses) if s.code == code), -1)
+
+    def stages_in(self, *phases: str) -> tuple[Stage, ...]:
+        return tuple(s for s in self.project_statuses if s.phase in phases)
+
+    @property
+    def initial_stage(self) -> Stage:
+        """The stage a new project enters (the first; always in the pool phase)."""
+        return self.project_statuses[0]
+
+    @property
+    def approval_stage(self) -> Stage:
+        """The stage a project must have reached to be approved: the last pool stage (earlier pool stages are
+        passed by 推进 — e.g. 入库 → 储备 under xj-2021)."""
+        return self.stages_in("pool")[-1]
+
+    @property
+    def approved_stage(self) -> Stage:
+        """The stage the leading group's approval puts a project in (exactly one per set)."""
+        return self.stages_in("approved")[0]
+
+    @property
+    def finished_codes(self) -> tuple[str, ...]:
+        return tuple(s.code for s in self.stages_in("finished"))
+
+    def next_stage(self, code: str) -> Stage | None:
+        """The stage after `code` (None at the last, or for a code that is not one of this set's stages)."""
+        i = self.stage_index(code)
+        return self.project_statuses[i + 1] if 0 <= i < len(self.project_statuses) - 1 else None
 
     # ── fund catalogue and usage ──
     def kind(self, code: str) -> Kind:

@@ -27,6 +27,20 @@ class Entry:
     name: str
 
 
+# A project stage's phase ([[project_statuses]] phase, issue #17): in the 项目库 before the leading group's decision,
+# the one stage its approval puts a project in, being carried out, finished. Stages are listed in this order.
+PHASES = ("pool", "approved", "implementing", "finished")
+PHASE_NAMES = {"pool": "项目库（审定前）", "approved": "审定", "implementing": "实施", "finished": "完工"}
+
+
+@dataclass(frozen=True)
+class Stage(Entry):
+    """A project stage ([[project_statuses]]): code, name and phase (PHASES). A file without `phase` keys gets them
+    by position (1st pool, 2nd approved, 3rd implementing, the rest finished) — what the program assumed before."""
+
+    phase: str = "pool"
+
+
 @dataclass(frozen=True)
 class Ratio:
     """An exact ratio limit; `soft` ("原则上") means a warning with reason and override, not a block."""
@@ -143,7 +157,8 @@ DUTY_OBJECTS = {
     "indicator": {"allocated": "指标的资金首次安排到经领导小组审定的项目之日"},
     "project": {"pooled": "项目入库（录入项目库）之日",
                 "approved": "领导小组审定（或调整）项目计划的决定之日",
-                "finished": "项目处于所列状态、最后一笔支付之日"},
+                "finished": "项目处于所列状态、最后一笔支付之日",
+                "stage": "项目进入所列阶段（项目状态）之日"},
     "payment": {"paid_real_name": "附实名制发放名册的支付付款之日"},
 }
 DUTY_OBJECT_NAMES = {"indicator": "指标", "project": "项目", "payment": "支付"}
@@ -157,7 +172,8 @@ class Duty:
     no_village: what happens when the object (a project, or a payment's project) names no village — "" the duty
     applies as written, "skip" it does not arise, or a level code to publish at instead (实名制: 乡 when no 村).
     renew_on_adjustment: a notice older than the decision now in force no longer counts (项目计划 after 调整).
-    project_statuses: for when = "finished", the project statuses (codes) whose use of funds must be published."""
+    project_statuses: for when = "finished", the project statuses (codes) whose use of funds must be published; for
+    when = "stage", the stages whose entry calls for the notice (it arises on the day the project entered one)."""
 
     code: str
     kind: str

@@ -133,8 +133,9 @@ def assign(book: Book, *, from_year: int, rule_set: str = "", reason: str, path:
     for key, value in shared_parts(rules).items():
         if value != mine[key]:
             raise ValidationError(f"规则集 {rules.id} 的 {key} 与本文件其他年度的规则集不同（{value} ≠ {mine[key]}）："
-                                  "统计截止日、项目状态、预警处理状态在一个单位文件中必须一致", field="规则集")
+                                  "统计截止日、预警处理状态在一个单位文件中必须一致", field="规则集")
     current = {a.from_year: a for a in assignments(book)}
+    _refuse_unknown_stages(book, rules, from_year, current)
     old = current.get(from_year)
     if old is not None and old.rule_set == rules.id and old.file_hash == rules.file_hash:
         raise ValidationError(f"{from_year} 年起已经使用规则集 {rules.id}（{rules.meta.version}），无需更改",
@@ -176,10 +177,27 @@ def unassign(book: Book, *, from_year: int, reason: str) -> None:
         raise ValidationError("最早的一条指派覆盖此前的全部年度，不能删除；可以改为另一个规则集", field="起始年度")
     after = {y: f"{a.rule_set}#{a.file_hash}" for y, a in current.items() if y != from_year}
     _refuse_locked(book, current, after)
+    _refuse_unknown_stages(book, book.rules_for(max(y for y in current if y < from_year)), from_year, current)
     with book.write("assign_rule_set") as conn:
         conn.execute("UPDATE audit_context SET op = ? WHERE id = 1", (f"assign_rule_set：{reason}",))
         conn.execute("DELETE FROM rule_sets WHERE from_year = ?", (from_year,))
     book.forget_rule_years()
+
+
+def _refuse_unknown_stages(book: Book, rules: RuleSet, from_year: int, current: dict[int, Assignment]) -> None:
+    """Project stages follow each project's own year's set (issue #17), and may differ between sets: a set that
+    would govern years whose projects are at a stage it does not have is refused (those projects would have no
+    stage) — the chief first moves or re-enters them, or picks a set that keeps the code."""
+    later = [y for y in current if y > from_year]
+    last = min(later) - 1 if later else LAST_YEAR
+    known = {s.code for s in rules.project_statuses}
+    used = book.conn.execute("SELECT status, count(*), min(year) FROM projects WHERE year BETWEEN ? AND ? "
+                             "GROUP BY status ORDER BY status", (from_year, last)).fetchall()
+    missing = [(str(r[0]), int(r[1]), int(r[2])) for r in used if r[0] not in known]
+    if missing:
+        said = "；".join(f"“{code}”（{n} 个项目，如 {year} 年度）" for code, n, year in missing)
+        raise ValidationError(f"规则集 {rules.id} 没有本文件 {from_year} 年起的项目正在使用的项目状态：{said}。"
+                              "项目按所属年度的规则集经历各阶段，请选择含有这些状态代码的规则集", field="规则集")
 
 
 def _refuse_locked(book: Book, current: dict[int, Assignment], after: dict[int, str]) -> None:

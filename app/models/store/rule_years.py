@@ -19,10 +19,16 @@ class _HasRules(Protocol):
     def rules_for(self, year: int) -> RuleSet: ...
 
 
+class _HasFile(_HasRules, Protocol):
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+
+
 def shared(book: _HasRules) -> RuleSet:
     """The set whose file-wide parts apply to every year: the statistical cut-off day (month boundaries must not
-    move inside one file), the order of project statuses, the warning statuses. Every set assigned to a file has
-    the same ones (rule_sets.assign refuses another), so the first row's set speaks for all."""
+    move inside one file) and the warning statuses. Every set assigned to a file has the same ones
+    (rule_sets.assign refuses another), so the first row's set speaks for all. Project stages are not file-wide
+    (issue #17): a project follows the stages of its own year's set."""
     return book.rules_for(FIRST_YEAR)
 
 
@@ -30,9 +36,22 @@ def shared_parts(rules: RuleSet) -> dict[str, object]:
     """key path → value of the parts every set of one file must share (see `shared`)."""
     return {
         "reporting.cutoff_day": rules.reporting.cutoff_day,
-        "project_statuses": tuple(s.code for s in rules.project_statuses),
         "warning_statuses": tuple((s.code, s.closed) for s in rules.warning_statuses),
     }
+
+
+def all_sets(book: _HasFile) -> list[RuleSet]:
+    """Every rule set the file assigns to some year, earliest year first (one per assignment row)."""
+    years = [FIRST_YEAR]
+    if has_table(book.conn):
+        years = [int(r[0]) for r in book.conn.execute("SELECT from_year FROM rule_sets ORDER BY from_year")] or years
+    return [book.rules_for(y) for y in years]
+
+
+def finished_codes(book: _HasFile) -> tuple[str, ...]:
+    """The stage codes in the finished phase in any year's set: for a question that spans projects of several
+    years (质保金 held on finished projects), each project is finished by its own year's stages."""
+    return tuple(dict.fromkeys(c for rules in all_sets(book) for c in rules.finished_codes))
 
 
 def has_table(conn: sqlite3.Connection) -> bool:

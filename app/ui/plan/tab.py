@@ -48,7 +48,7 @@ VERSION_COLUMNS = [Column("version", "版本", "int"), Column("change_name", "�
 PAYMENT_COLUMNS = [Column("request_no", "申请编号"), Column("draft_date", "申请日期"), Column("kind_name", "类型"),
                    Column("amount", "金额", "money"), Column("status_name", "状态"), Column("payee_display", "收款人"),
                    Column("pay_date", "支付日期")]
-STATUS_COLOURS = {"pooled": "#fff8e1", "completed": "#e8f5e9", "accepted": "#e0f2f1"}
+PHASE_COLOURS = {"pool": "#fff8e1", "finished": "#e8f5e9"}  # by the stage's phase in the project's year's rules
 
 
 class PlanTab(QWidget):
@@ -71,8 +71,8 @@ class PlanTab(QWidget):
             self.year.addItem(f"{y} 年", y)
         self.status = QComboBox()
         self.status.addItem("全部状态", "")
-        for s in book.rules.project_statuses:
-            self.status.addItem(s.name, s.code)
+        for code, name in projects.status_choices(book):
+            self.status.addItem(name, code)
         self.text = QLineEdit()
         self.text.setPlaceholderText("按编号、名称、乡镇、村、实施单位筛选（Ctrl+F）")
         self.text.returnPressed.connect(self.reload)
@@ -96,7 +96,7 @@ class PlanTab(QWidget):
         layout.addLayout(actions)
         layout.addLayout(more)
         split = QSplitter(Qt.Orientation.Vertical)
-        self.model = LazyTableModel(COLUMNS, self._query(), highlight=lambda r: STATUS_COLOURS.get(r["status"]))
+        self.model = LazyTableModel(COLUMNS, self._query(), highlight=lambda r: PHASE_COLOURS.get(r.get("phase", "")))
         self.view = DataTable(self.model)
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self.show_detail())
         self.view.doubleClicked.connect(lambda _i: self.edit_project())
@@ -218,14 +218,13 @@ class PlanTab(QWidget):
                 self.reload()
 
     def approve(self) -> None:
-        """Approve the selected 入库 project — or every 入库 project shown, if the user says so."""
+        """Approve the selected project — or every project shown that awaits approval (at its year's last pool stage)."""
         p = self.current()
         if not p:
             return
-        initial = projects.initial_status(self.book)
-        shown = [r for r in self.model.rows if r["status"] == initial and r["decision_id"] is None]
+        shown = [r for r in self.model.rows if projects.awaiting_approval(self.book, r)]
         ids = [p["id"]]
-        if len(shown) > 1 and dialogs.confirm(self, f"当前列表中有 {len(shown)} 个入库项目。是否按同一决定一并审定？"
+        if len(shown) > 1 and dialogs.confirm(self, f"当前列表中有 {len(shown)} 个待审定的项目。是否按同一决定一并审定？"
                                                      "（选“否”只审定选中的项目）"):
             ids = [int(r["id"]) for r in shown]
         dialog = DecisionDialog(self, self.book, what=f"审定 {len(ids)} 个项目" + ("" if len(ids) > 1 else f"：{p['name']}"))
@@ -292,11 +291,9 @@ class PlanTab(QWidget):
         p = self.current()
         if not p:
             return
-        statuses = self.book.rules.project_statuses
-        index = projects.status_index(self.book, p["status"])
-        if index + 1 >= len(statuses):
+        nxt = projects.next_stage(self.book, p)  # the project's own year's next stage
+        if nxt is None:
             return
-        nxt = statuses[index + 1]
         if dialogs.confirm(self, f"将项目 {p['code']} 的状态由“{p['status_name']}”改为“{nxt.name}”？状态只能向后推进。"):
             if ops.run_op(self, self.book, lambda: plan.advance_status(self.book, project_id=p["id"], status=nxt.code)):
                 self.reload(p["id"])
@@ -309,7 +306,8 @@ class PlanTab(QWidget):
         if path is None:
             return
         def imported(ids: list[int]) -> None:
-            dialogs.info(self, f"已导入 {len(ids)} 个项目（入库）。领导小组审定后，点“审定（领导小组决定）…”登记决定。")
+            dialogs.info(self, f"已导入 {len(ids)} 个项目（入库）。2021 年度起的项目论证通过后先点“推进状态”进入“储备”；"
+                                 "领导小组审定后，点“审定（领导小组决定）…”登记决定。")
             self.reload(ids[0] if ids else None)
 
         ops.Op(self, self.book, "正在导入项目计划", lambda book, _: plan_import.import_file(book, path=path)) \

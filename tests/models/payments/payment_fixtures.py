@@ -49,8 +49,9 @@ def project_fields(**overrides: Any) -> dict[str, Any]:
 
 
 def approved_project(book: Book, funding: list[tuple[int, int]], **overrides: Any) -> int:
-    """A project of the plan approved by the leading group, funded as given."""
+    """A project of the plan approved by the leading group, funded as given (under xj-2021 推进 to 储备 first)."""
     pid = projects.create_project(book, fields=project_fields(**overrides), funding=funding)
+    plan.advance_to_approval(book, project_ids=[pid])
     _n["decision"] += 1
     plan.approve_plan(book, project_ids=[pid], decision_no=f"示扶组发〔2026〕{_n['decision']}号",
                       decision_date=dt.date(2026, 4, 1))

@@ -72,3 +72,27 @@ def test_check_and_form_of_a_request(on_disk: Path, tmp_path: Path, capsys) -> N
     assert cli.run(["payments", str(on_disk), "--status", "draft"]) == 0
     assert request_no in capsys.readouterr().out
     assert cli.run(["payment-form", str(on_disk), "SQ1999-0001", str(tmp_path / "x.pdf")]) == 2
+
+
+def test_advance_projects_moves_a_2026_project_into_reserve(book: Book, monkeypatch, capsys) -> None:
+    """Under xj-2021 (2021 on) approve-plan refuses a project at 入库（申报）; advance-projects moves it to 储备."""
+    from app.models.store import rule_sets
+
+    rule_sets.assign(book, from_year=2021, rule_set="xj-2021", reason="财农〔2021〕19号：2021 年起按衔接资金管理")
+    login_as(book, "clerk")
+    ind = register(book, doc_no="新财农〔2026〕3号", amount=500_000_00)
+    projects.create_project(book, fields=fx.project_fields(code="XM-CLI-2"), funding=[(ind, 100_000_00)])
+    path = book.path
+    book.close(backup=False)
+    monkeypatch.setenv("FUNDLEDGER_PASSWORD", PASSWORD)
+    approve = ["approve-plan", str(path), "--decision", "示扶组发〔2026〕1号", "--date", "2026-04-01",
+               "--projects", "XM-CLI-2", "--user", "clerk"]
+    assert cli.run(approve) == 2
+    assert "储备" in capsys.readouterr().err
+    assert cli.run(["advance-projects", str(path), "--projects", "XM-CLI-2", "--user", "clerk"]) == 0
+    assert "入库（申报） → 储备（论证通过，纳入项目库）" in capsys.readouterr().out
+    assert cli.run(["advance-projects", str(path), "--projects", "XM-CLI-2", "--user", "clerk"]) == 2
+    assert "待审定，请用 approve-plan" in capsys.readouterr().err
+    assert cli.run(approve) == 0
+    with open_book(path, read_only=True) as ro:
+        assert projects.by_code(ro, "XM-CLI-2")["status_name"] == "纳入年度实施计划"
