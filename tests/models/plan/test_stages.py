@@ -88,23 +88,35 @@ def test_a_bad_stage_list_is_refused_with_its_key_path(edit: object, key: str, r
 
 
 # -- projects of two regimes -------------------------------------------------------------------------------------
+def _indicator(book: Book, year: int) -> int:
+    return register(book, doc_no=f"新财农〔{year}〕8号", year=year, kind="ZH", item="ZH01",
+                    received_date=dt.date(year, 3, 10), upper_doc_date=dt.date(year, 3, 1),
+                    prefecture_doc_date=dt.date(year, 3, 6))
+
+
+def _project(book: Book, code: str, year: int, indicator: int) -> int:
+    return projects.create_project(book, fields=fx.project_fields(
+        code=code, year=year, start_date=f"{year}-05-01", end_date=f"{year}-10-31"), funding=[(indicator, 100_000_00)])
+
+
+def _entered_2021(book: Book, clock: FixedClock, code: str) -> int:
+    """As the clerk: a 2021 indicator and a 2021 project on it, entered 2021-04-02."""
+    login_as(book, "clerk")
+    ind = _indicator(book, 2021)
+    clock.now = dt.datetime(2021, 4, 2, 10, 0, 0)
+    return _project(book, code, 2021, ind)
+
+
 @pytest.fixture
 def regimes(book: Book, clock: FixedClock) -> dict[str, int]:
     """A 2020 project (xj-2019) and a 2021 one (xj-2021, assigned from 2021), both entered 2021-04-02."""
     login_as(book, "chief")
     rule_sets.assign(book, from_year=2021, rule_set="xj-2021", reason="财农〔2021〕19号：2021 年起按衔接资金管理")
     login_as(book, "clerk")
-    old = register(book, doc_no="新财农〔2020〕8号", year=2020, kind="ZH", item="ZH01",
-                   received_date=dt.date(2020, 3, 10), upper_doc_date=dt.date(2020, 3, 1),
-                   prefecture_doc_date=dt.date(2020, 3, 6))
-    new = register(book, doc_no="新财农〔2021〕8号", year=2021, kind="ZH", item="ZH01",
-                   received_date=dt.date(2021, 3, 10), upper_doc_date=dt.date(2021, 3, 1),
-                   prefecture_doc_date=dt.date(2021, 3, 6))
+    old, new = _indicator(book, 2020), _indicator(book, 2021)
     clock.now = dt.datetime(2021, 4, 2, 10, 0, 0)
-    p2020 = projects.create_project(book, fields=fx.project_fields(
-        code="XM2020-001", year=2020, start_date="2020-05-01", end_date="2020-10-31"), funding=[(old, 100_000_00)])
-    p2021 = projects.create_project(book, fields=fx.project_fields(
-        code="XM2021-001", year=2021, start_date="2021-05-01", end_date="2021-10-31"), funding=[(new, 100_000_00)])
+    p2020 = _project(book, "XM2020-001", 2020, old)
+    p2021 = _project(book, "XM2021-001", 2021, new)
     return {"p2020": p2020, "p2021": p2021}
 
 
@@ -195,13 +207,7 @@ def test_the_reserve_duty_arises_the_day_the_2021_project_entered_reserve(book: 
 
 def test_a_file_whose_years_share_stages_behaves_as_before(book: Book, clock: FixedClock) -> None:
     """Without xj-2021 assigned, a 2021 project is approved from 入库 and no stage duty arises."""
-    login_as(book, "clerk")
-    ind = register(book, doc_no="新财农〔2021〕8号", year=2021, kind="ZH", item="ZH01",
-                   received_date=dt.date(2021, 3, 10), upper_doc_date=dt.date(2021, 3, 1),
-                   prefecture_doc_date=dt.date(2021, 3, 6))
-    clock.now = dt.datetime(2021, 4, 2, 10, 0, 0)
-    pid = projects.create_project(book, fields=fx.project_fields(
-        code="XM2021-009", year=2021, start_date="2021-05-01", end_date="2021-10-31"), funding=[(ind, 100_000_00)])
+    pid = _entered_2021(book, clock, "XM2021-009")
     assert "approve" in plan.actions_for(book, projects.get(book, pid))
     plan.advance_to_approval(book, project_ids=[pid])  # nothing to pass
     assert projects.get(book, pid)["status"] == "pooled"
@@ -251,13 +257,7 @@ def test_years_assigned_the_previous_xj_2021_keep_its_five_stages(book: Book, cl
     assert rules.load_named("xj-2021").meta.version == "2021.3"
     assert book.rules_for(2021).meta.version == "2021.2"
     assert [s.phase for s in book.rules_for(2021).project_statuses] == POSITIONAL
-    login_as(book, "clerk")
-    ind = register(book, doc_no="新财农〔2021〕8号", year=2021, kind="ZH", item="ZH01",
-                   received_date=dt.date(2021, 3, 10), upper_doc_date=dt.date(2021, 3, 1),
-                   prefecture_doc_date=dt.date(2021, 3, 6))
-    clock.now = dt.datetime(2021, 4, 2, 10, 0, 0)
-    pid = projects.create_project(book, fields=fx.project_fields(
-        code="XM2021-010", year=2021, start_date="2021-05-01", end_date="2021-10-31"), funding=[(ind, 100_000_00)])
+    pid = _entered_2021(book, clock, "XM2021-010")
     assert projects.awaiting_approval(book, projects.get(book, pid))
     clock.now = dt.datetime(2021, 4, 20, 16, 0, 0)
     _approve(book, pid, 7)
