@@ -102,21 +102,43 @@ def _project(book: Book, project_id: int) -> dict[str, Any]:
 # -- goals ---------------------------------------------------------------------------------------
 
 
-def decorate_goal(book: Book, row: Mapping[str, Any]) -> dict[str, Any]:
+def decorate_goal(book: Book, row: Mapping[str, Any],
+                  named: dict[tuple[str, str, str], tuple[str, str, str]] | None = None) -> dict[str, Any]:
+    """A stored goal with its display names; `named` caches `names()` over a batch (one rule-set lookup per
+    distinct code triple instead of one per goal)."""
     d = dict(row)
-    d["level1_name"], d["level2_name"], d["comparator_symbol"] = names(book, d["level1"], d["level2"], d["comparator"])
+    key = (d["level1"], d["level2"], d["comparator"])
+    if named is None:
+        shown = names(book, *key)
+    else:
+        shown = named.get(key) or named.setdefault(key, names(book, *key))
+    d["level1_name"], d["level2_name"], d["comparator_symbol"] = shown
     d["target_text"] = f"{d['comparator_symbol']} {d['target']}{d['unit']}".strip()
     return d
 
 
 def goals(book: Book, project_id: int, *, on: dt.date | None = None) -> list[dict[str, Any]]:
     """The project's goals in force on `on` (default: now), in tree order."""
+    return goals_of(book, [project_id], on=on).get(project_id, [])
+
+
+def goals_of(book: Book, project_ids: Iterable[int], *, on: dt.date | None = None) -> dict[int, list[dict[str, Any]]]:
+    """`goals()` of many projects at once (a page of the 绩效目标 list): project id → its goals in force on `on`,
+    in tree order; a project without goals is absent. One query per 500 projects, not one per project."""
     day = (on or dt.date.max).isoformat()
     order = {c.code: i for i, c in enumerate(book.rules.performance.classes)}
-    rows = [decorate_goal(book, r) for r in book.conn.execute(
-        "SELECT * FROM perf_goals WHERE project_id = ? AND set_on <= ? AND (removed_on IS NULL OR removed_on > ?) "
-        "ORDER BY sort, id", (project_id, day, day))]
-    return sorted(rows, key=lambda g: (order.get(g["level1"], 99), g["sort"], g["id"]))
+    ids = list(dict.fromkeys(int(i) for i in project_ids))
+    named: dict[tuple[str, str, str], tuple[str, str, str]] = {}
+    out: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start: start + 500]
+        for r in book.conn.execute(
+                f"SELECT * FROM perf_goals WHERE project_id IN ({','.join('?' * len(chunk))}) AND set_on <= ? "
+                "AND (removed_on IS NULL OR removed_on > ?) ORDER BY sort, id", (*chunk, day, day)):
+            out.setdefault(int(r["project_id"]), []).append(decorate_goal(book, r, named))
+    for rows in out.values():
+        rows.sort(key=lambda g: (order.get(g["level1"], 99), g["sort"], g["id"]))
+    return out
 
 
 def get_goal(book: Book, goal_id: int) -> dict[str, Any]:

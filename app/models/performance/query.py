@@ -35,8 +35,8 @@ def years(book: Book) -> list[int]:
     return [int(r[0]) for r in book.conn.execute("SELECT DISTINCT year FROM projects ORDER BY year DESC")]
 
 
-def _decorate(book: Book, row: dict[str, Any], month: str | None) -> dict[str, Any]:
-    goals = perf.with_monitoring(book, perf.goals(book, row["id"]), month=month)
+def _decorate(book: Book, row: dict[str, Any], goals: list[dict[str, Any]]) -> dict[str, Any]:
+    """One listed project's goal figures from its goals (already `with_monitoring`)."""
     approved = row["decision_id"] is not None and row["funded"] > 0
     if goals:
         issues = perf.problems_of(book, goals)
@@ -53,6 +53,14 @@ def _decorate(book: Book, row: dict[str, Any], month: str | None) -> dict[str, A
     return row
 
 
+def _decorate_page(book: Book, rows: list[dict[str, Any]], month: str | None) -> list[dict[str, Any]]:
+    """A page of projects decorated with three queries in all (goals, latest monitoring values), not three per
+    project: the 绩效目标 list's first paint costs its page, not the projects before it."""
+    by_project = perf.goals_of(book, [r["id"] for r in rows])
+    perf.with_monitoring(book, [g for gs in by_project.values() for g in gs], month=month)
+    return [_decorate(book, r, by_project.get(int(r["id"]), [])) for r in rows]
+
+
 @dataclass
 class PerfProjectQuery:
     """Projects with their goal figures: filter by year and text; `irregular_only` keeps the W2 cases."""
@@ -62,32 +70,51 @@ class PerfProjectQuery:
     text: str = ""
     irregular_only: bool = False
 
-    def _rows(self, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+    def _where(self) -> tuple[str, dict[str, Any]]:
+        """The filter over `projects`' own columns (year, code, name)."""
         where = ["1 = 1"]
-        args: dict[str, Any] = {"day": "9999-12-31", "month": "9999-12"}
+        args: dict[str, Any] = {}
         if self.year:
             where.append("year = :year")
             args["year"] = self.year
         if self.text.strip():
             where.append("(instr(code, :text) OR instr(name, :text))")
             args["text"] = self.text.strip()
+        return " AND ".join(where), args
+
+    def _rows(self, sort_key: str | None, descending: bool, offset: int = 0,
+              limit: int | None = None) -> list[dict[str, Any]]:
+        """The filtered projects with their figures, sorted, from `offset` (at most `limit`). Sorted by one of
+        the project's own columns, the page is chosen from `projects` first and only its rows get the per-project
+        sub-queries; sorted by a figure (安排资金, 指标数 …), every filtered project's figure is computed."""
+        where, args = self._where()
+        args.update(day="9999-12-31", month="9999-12")
         order = SORT.get(sort_key or "", "code")
-        sql = (f"SELECT * FROM ({_BASE}) WHERE {' AND '.join(where)} "
-               f"ORDER BY {order} {'DESC' if descending else 'ASC'}, id")
+        direction = "DESC" if descending else "ASC"
+        page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        if order in ("code", "name", "year"):
+            chosen = f"SELECT id FROM projects WHERE {where} ORDER BY {order} {direction}, id{page}"
+            sql = f"{_BASE} WHERE p.id IN ({chosen}) ORDER BY p.{order} {direction}, p.id"
+        else:
+            sql = f"SELECT * FROM ({_BASE}) WHERE {where} ORDER BY {order} {direction}, id{page}"
         return [dict(r) for r in self.book.conn.execute(sql, args)]
 
     def count(self) -> int:
         if self.irregular_only:
             return len(self._irregular(None, False))
-        return len(self._rows(None, False))
+        where, args = self._where()
+        return int(self.book.conn.execute(f"SELECT count(*) FROM projects WHERE {where}", args).fetchone()[0])
 
     def _irregular(self, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
         flagged = perf.irregular(self.book, on=dt.date.max)
         return [r for r in self._rows(sort_key, descending) if r["id"] in flagged]
 
     def fetch(self, offset: int, limit: int, sort_key: str | None = None, descending: bool = False) -> list[dict[str, Any]]:
-        rows = self._irregular(sort_key, descending) if self.irregular_only else self._rows(sort_key, descending)
-        return [_decorate(self.book, r, None) for r in rows[offset: offset + limit]]
+        if self.irregular_only:
+            rows = self._irregular(sort_key, descending)[offset: offset + limit]
+        else:
+            rows = self._rows(sort_key, descending, offset, limit)
+        return _decorate_page(self.book, rows, None)
 
 
 def table8_rows(book: Book, *, month: str) -> list[dict[str, Any]]:
