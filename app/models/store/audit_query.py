@@ -172,12 +172,20 @@ def summary(before: str | None, after: str | None, limit: int = 5, *, book: Book
 
 
 def _run(book: Book, first_seq: int) -> audit.Run | None:
-    return next((r for r in audit.runs(book.conn, since=first_seq - 1) if r.first == first_seq), None)
+    """The one run starting at `first_seq` (its primary key): not every run after it, hashes and all — the
+    audit tab's first page names 25 runs, and reading each one's successors cost seconds on a 5-year county."""
+    if not audit.has_runs(book.conn):
+        return None
+    cur = book.conn.cursor()
+    cur.row_factory = None
+    row = cur.execute(f"SELECT {audit._RUN_FIELDS} FROM audit_runs WHERE first_seq = ?", (first_seq,)).fetchone()
+    return None if row is None else audit._run_from(row)
 
 
-def _span(keys: list[int]) -> str:
-    return str(keys[0]) if len(keys) == 1 else f"{keys[0]}–{keys[-1]}" if keys[-1] - keys[0] == len(keys) - 1 \
-        else f"{keys[0]} 等"
+def _span(ranges: list[list[int]]) -> str:
+    """A run's keys as the 主键 cell, from its (start, count) ranges: one key, a–b when contiguous, else “a 等”."""
+    first, last = ranges[0][0], ranges[-1][0] + ranges[-1][1] - 1
+    return str(first) if first == last else f"{first}–{last}" if len(ranges) == 1 else f"{first} 等"
 
 
 def source_file(book: Book, run: audit.Run) -> tuple[str, str] | None:
@@ -193,16 +201,19 @@ def source_file(book: Book, run: audit.Run) -> tuple[str, str] | None:
 
 def run_line(book: Book, first_seq: int) -> dict[str, Any]:
     """How a run reads in the log: 导入 N 行, 文件哈希 …, and its key range as the row's 主键."""
-    run = _run(book, first_seq)
-    if run is None:
+    row = book.conn.execute("SELECT first_seq, last_seq, at, actor, op, tbl, keys FROM audit_runs WHERE first_seq = ?",
+                            (first_seq,)).fetchone() if audit.has_runs(book.conn) else None
+    if row is None:
         return {"changes": "", "row_key": ""}
-    src = source_file(book, run)
-    text = f"导入 {run.size} 行（{table_label(run.tbl)}）"
+    ranges = json.loads(row["keys"])
+    src = source_file(book, audit.Run(int(row["first_seq"]), int(row["last_seq"]), str(row["at"]), row["actor"],
+                                      row["op"], str(row["tbl"]), [], [], b""))
+    text = f"导入 {int(row['last_seq']) - int(row['first_seq']) + 1} 行（{table_label(row['tbl'])}）"
     if src is not None:
         text += f"，文件哈希 {src[1][:16]}…" + (f"（{src[0]}）" if src[0] else "")
     else:
         text += "，程序内批量写入（没有源文件）"
-    return {"changes": text + "；选中后在下方逐行列出", "row_key": _span(run.keys)}
+    return {"changes": text + "；选中后在下方逐行列出", "row_key": _span(ranges)}
 
 
 def run_rows(book: Book, first_seq: int, limit: int = 2000) -> list[tuple[str, Any, Any]]:
