@@ -219,6 +219,22 @@ def test_demo_balances_match_an_independent_sum(demo_book: Book) -> None:
     assert zx["opening"] > 0  # the 2025 indicator's balance carried into 2026
 
 
+def test_years_are_every_entry_year_found_by_index_seeks(demo_book: Book) -> None:
+    """The 专账 tab's year filter: every year with an entry, newest first, read by one index seek per year
+    (issue #22: the first paint must not pass over every entry of every year)."""
+    conn = demo_book.conn
+    expected = sorted({int(str(r[0])[:4]) for r in conn.execute("SELECT entry_date FROM ledger_entries")}, reverse=True)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        got = ledger_query.years(demo_book)
+    finally:
+        conn.set_trace_callback(None)
+    assert got == expected and len(expected) >= 2
+    plan = " | ".join(str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {statements[-1]}"))
+    assert "SCAN ledger_entries" not in plan and "ledger_entries_date" in plan, plan
+
+
 def test_entry_query_filters_sorts_and_pages(demo_book: Book) -> None:
     q = ledger_query.EntryQuery(demo_book, year=2026, month=10)
     rows = q.all()
