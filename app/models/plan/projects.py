@@ -218,6 +218,13 @@ def indicator_choices(book: Book) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def filter_years(book: Book) -> list[int]:
+    """The 项目计划 tab's year filter: every plan year that has projects, and the current year, newest first
+    (one pass over the year column; the projects themselves are not read)."""
+    years = {int(r[0]) for r in book.conn.execute("SELECT DISTINCT year FROM projects")}
+    return sorted(years | {book.today().year}, reverse=True)
+
+
 def choices(book: Book, *, payable_only: bool = False) -> list[dict[str, Any]]:
     """(id, code, name) for pick lists; `payable_only`: approved by the leading group."""
     where = " WHERE p.decision_id IS NOT NULL" if payable_only else ""

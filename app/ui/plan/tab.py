@@ -66,8 +66,7 @@ class PlanTab(QWidget):
         bar = QHBoxLayout()
         self.year = QComboBox()
         self.year.addItem("全部年度", None)
-        years = sorted({int(p["year"]) for p in projects.choices(book)} | {book.today().year}, reverse=True)
-        for y in years:
+        for y in projects.filter_years(book):
             self.year.addItem(f"{y} 年", y)
         self.status = QComboBox()
         self.status.addItem("全部状态", "")

@@ -190,6 +190,19 @@ def test_project_query_filters_and_sorts(book: Book) -> None:
     assert projects.ProjectQuery(book).fetch(0, 10, "'; DROP TABLE projects; --", False)
 
 
+def test_filter_years_are_the_project_years_and_this_year(book: Book) -> None:
+    """The 项目计划 tab's year filter, read from the year column alone (issue #22: its first paint decorated every
+    project of every year just to list the years)."""
+    login_as(book, "clerk")
+    assert projects.filter_years(book) == [book.today().year]
+    ind = register(book, amount=500_000_00)
+    for year in (2026, 2027, 2027):
+        projects.create_project(book, fields=fx.project_fields(year=year), funding=[(ind, 1_000_00)])
+    assert projects.filter_years(book) == sorted({book.today().year, 2026, 2027}, reverse=True)
+    assert projects.filter_years(book) == sorted({int(p["year"]) for p in projects.choices(book)} | {book.today().year},
+                                                 reverse=True)
+
+
 def test_planned_on_is_the_decision_that_completed_the_plan_of_an_indicator(book: Book) -> None:
     from app.models.ledger import deadlines, indicators
 
