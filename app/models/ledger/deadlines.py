@@ -121,12 +121,13 @@ def _level_rank(rules: RuleSet, code: str) -> int:
     return codes.index(code) if code in codes else len(codes)
 
 
-def applicable(book: Book, ind: Mapping[str, Any]) -> list[Deadline]:
-    """The stages this indicator passed through (its source level at or above the stage's level), top down."""
+def applicable(book: Book, ind: Mapping[str, Any], *, own_level: str | None = None) -> list[Deadline]:
+    """The stages this indicator passed through (its source level at or above the stage's level), top down.
+    `own_level`: the bureau's level when the caller has read it already."""
     rules = rules_of(book, ind)
     found = rules.deadlines_for(str(ind["kind"]), str(ind["item"]), poverty_use=bool(ind.get("poverty_use", 1)))
     source = _rank(rules, str(ind["source_level"]))
-    own = bureau_level(book)
+    own = own_level or bureau_level(book)
     stages = [d for d in found if d.level == own or source <= _rank(rules, d.level)]
     return sorted(stages, key=lambda d: _level_rank(rules, d.level))
 
@@ -139,29 +140,33 @@ def _event_for(rules: RuleSet, stages: list[Deadline], level: str, end: bool) ->
     return fallback if fallback in {e.code for e in rules.events} else None
 
 
-def column_events(book: Book, ind: Mapping[str, Any]) -> dict[str, str]:
-    """column name → event code for this indicator and this bureau."""
-    stages = applicable(book, ind)
+def column_events(book: Book, ind: Mapping[str, Any], *, own_level: str | None = None,
+                  stages: list[Deadline] | None = None) -> dict[str, str]:
+    """column name → event code for this indicator and this bureau (`own_level`, `stages`: already read)."""
+    own_level = own_level or bureau_level(book)
+    stages = applicable(book, ind, own_level=own_level) if stages is None else stages
     rules = rules_of(book, ind)
     out: dict[str, str] = {}
     for column, level in COLUMN_LEVELS.items():
         code = _event_for(rules, stages, level, end=True)
         if code:
             out[column] = code
-    received = _event_for(rules, stages, bureau_level(book), end=False)
+    received = _event_for(rules, stages, own_level, end=False)
     if received:
         out["received_date"] = received
     return out
 
 
-def event_dates(book: Book, ind: Mapping[str, Any], extra: Mapping[str, dt.date] | None = None) -> dict[str, dt.date]:
-    """Every known event date of an indicator (columns, indicator_events rows, then `extra`)."""
+def event_dates(book: Book, ind: Mapping[str, Any], extra: Mapping[str, dt.date] | None = None, *,
+                columns: Mapping[str, str] | None = None) -> dict[str, dt.date]:
+    """Every known event date of an indicator (columns, indicator_events rows, then `extra`); `columns`: its
+    `column_events` when already read."""
     out: dict[str, dt.date] = {}
     if ind.get("id") is not None:
         for event, day in book.conn.execute(
                 "SELECT event, day FROM indicator_events WHERE indicator_id = ?", (ind["id"],)):
             out[event] = dt.date.fromisoformat(day)
-    for column, event in column_events(book, ind).items():
+    for column, event in (column_events(book, ind) if columns is None else columns).items():
         value = ind.get(column)
         if value:
             out[event] = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
@@ -169,8 +174,8 @@ def event_dates(book: Book, ind: Mapping[str, Any], extra: Mapping[str, dt.date]
     return out
 
 
-def event_label(book: Book, ind: Mapping[str, Any], event: str) -> str:
-    for column, code in column_events(book, ind).items():
+def event_label(book: Book, ind: Mapping[str, Any], event: str, *, columns: Mapping[str, str] | None = None) -> str:
+    for column, code in (column_events(book, ind) if columns is None else columns).items():
         if code == event:
             return COLUMN_LABELS[column]
     for e in rules_of(book, ind).events:
@@ -209,11 +214,13 @@ def stages(book: Book, ind: Mapping[str, Any], *, cal: workdays.Calendar | None 
     cal = cal or holidays.calendar(book)
     today = today or book.today()
     own_level = bureau_level(book)
-    known = event_dates(book, ind)
+    found = applicable(book, ind, own_level=own_level)  # read once: labels and dates below reuse them
+    columns = column_events(book, ind, own_level=own_level, stages=found)
+    known = event_dates(book, ind, columns=columns)
     if as_of is not None:
         known = {event: day for event, day in known.items() if day <= as_of}
     out = []
-    for d in applicable(book, ind):
+    for d in found:
         start = known.get(d.from_event)
         if start is None:
             continue
@@ -240,8 +247,8 @@ def stages(book: Book, ind: Mapping[str, Any], *, cal: workdays.Calendar | None 
         out.append({
             "code": d.code, "stage": d.stage, "who": d.who, "level": d.level, "own": own, "days": d.days,
             "day_type": d.day_type, "limit": f"{d.days} {unit}", "from_event": d.from_event,
-            "from_name": event_label(book, ind, d.from_event), "from_date": start, "to_event": d.to_event,
-            "to_name": event_label(book, ind, d.to_event), "due": due, "estimated": estimated, "done": done,
+            "from_name": event_label(book, ind, d.from_event, columns=columns), "from_date": start,
+            "to_event": d.to_event, "to_name": event_label(book, ind, d.to_event, columns=columns), "due": due, "estimated": estimated, "done": done,
             "used": used, "late": late, "status": status + ("（估算）" if estimated else ""), "basis": d.basis,
         })
     return out

@@ -235,6 +235,34 @@ def test_years_are_every_entry_year_found_by_index_seeks(demo_book: Book) -> Non
     assert "SCAN ledger_entries" not in plan and "ledger_entries_date" in plan, plan
 
 
+def test_stages_read_the_bureau_level_once_and_name_what_the_plain_lookups_name(demo_book: Book) -> None:
+    """The register's deadline column (200 indicators a page): `stages` reads the bureau's level and the
+    indicator's stages once and reuses them for every label and date; what it shows is what the one-at-a-time
+    lookups (`event_label`, `event_dates`, `applicable`) give for every indicator of the demo."""
+    from app.models.ledger import deadlines
+
+    book = demo_book
+    inds = [indicators._row(book, r) for r in book.conn.execute(indicators.SELECT)]
+    assert len(inds) > 10
+    shown = 0
+    for ind in inds:
+        statements: list[str] = []
+        book.conn.set_trace_callback(statements.append)
+        try:
+            found = deadlines.stages(book, ind)
+        finally:
+            book.conn.set_trace_callback(None)
+        assert sum("FROM bureau" in s for s in statements) == 1, statements
+        known = deadlines.event_dates(book, ind)
+        assert [s["code"] for s in found] == [d.code for d in deadlines.applicable(book, ind) if d.from_event in known]
+        for s in found:
+            assert s["from_name"] == deadlines.event_label(book, ind, s["from_event"])
+            assert s["to_name"] == deadlines.event_label(book, ind, s["to_event"])
+            assert s["from_date"] == known[s["from_event"]]
+            shown += 1
+    assert shown > len(inds)
+
+
 def test_entry_query_filters_sorts_and_pages(demo_book: Book) -> None:
     q = ledger_query.EntryQuery(demo_book, year=2026, month=10)
     rows = q.all()
