@@ -272,10 +272,18 @@ def _state(book: Book) -> tuple[int, int]:
     return book.conn.total_changes, int(book.conn.execute("PRAGMA data_version").fetchone()[0])
 
 
+CARRIED_PARTS = {"period_end": "$.period_end", "ledger_balances": "$.rows.ledger_balances",
+                 "fund_receipts": "$.rows.fund_receipts", "balances": "$.balances"}
+"""The parts of a signed month's stored data later months carry: SQLite cuts them out of the text, so Python parses
+these few and not every table's rows (表6/表8 have a row per object of the whole history)."""
+
+
 def _read_carried_doc(book: Book, p: Period) -> tuple[dt.date, dict[str, Any]] | None:
+    """The carried parts of the last signed month's data as {"period_end", "rows": {表3, 表1}, "balances"} — a part
+    the month did not store (balances before calc 3) is absent."""
     row = book.conn.execute(
-        "SELECT month, data FROM signoffs WHERE status = 'signed' AND month < ? ORDER BY month DESC LIMIT 1",
-        (p.month,)).fetchone()
+        "SELECT month, " + ", ".join(f"json_extract(data, '{path}')" for path in CARRIED_PARTS.values()) +
+        " FROM signoffs WHERE status = 'signed' AND month < ? ORDER BY month DESC LIMIT 1", (p.month,)).fetchone()
     if row is None:
         return None
     month = str(row[0])
@@ -284,12 +292,16 @@ def _read_carried_doc(book: Book, p: Period) -> tuple[dt.date, dict[str, Any]] |
         return None
     import json
 
-    doc = json.loads(row[1])
-    end = dt.date.fromisoformat(doc["period_end"]["$date"])
+    parts = {name: json.loads(text) for name, text in zip(CARRIED_PARTS, row[1:], strict=True) if text is not None}
+    end = dt.date.fromisoformat(parts["period_end"]["$date"])
     if end >= p.start:
         return None
     if end >= p.year_start and int(month[:4]) != p.year:
         return None  # its 年初结余 and year figures are another year's: they do not carry
+    doc: dict[str, Any] = {"period_end": parts["period_end"],
+                           "rows": {k: parts[k] for k in ("ledger_balances", "fund_receipts") if k in parts}}
+    if "balances" in parts:
+        doc["balances"] = parts["balances"]
     return end, doc
 
 
