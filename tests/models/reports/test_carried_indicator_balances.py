@@ -21,6 +21,7 @@ from dateutil.relativedelta import relativedelta
 
 from app.demo import build as demo
 from app.export import evidence, manifest
+from app.export import signed as signed_export
 from app.models.ledger import progress
 from app.models.reports import monthly, package_data, review, snapshot, sources
 from app.models.store import users
@@ -141,16 +142,17 @@ def test_table4_every_month_of_the_demo_equals_an_independent_walk_and_the_full_
 
 
 def test_the_signed_months_store_the_balances_their_period_end_sums_to(demo_book: Book) -> None:
-    signed = demo_book.conn.execute("SELECT month, data FROM signoffs WHERE status = 'signed' ORDER BY month").fetchall()
+    signed = demo_book.conn.execute("SELECT month, version, data FROM signoffs WHERE status = 'signed' "
+                                    "ORDER BY month").fetchall()
     assert len(signed) >= 8
-    for month, data in signed:
+    for month, version, data in signed:
         doc = json.loads(data)
         assert doc["calc"] == package_data.CALC == 3
         stored = {int(k): v for k, v in doc["balances"].items()}
         assert stored == walk(demo_book, sources.Period(demo_book, month)), month
-        files = json.loads(demo_book.conn.execute(
-            "SELECT files FROM signoffs WHERE month = ? AND status = 'signed'", (month,)).fetchone()[0])
-        assert files  # the signed manifest (below) names the balances' digest
+        files = signed_export.signed_files(demo_book, month=month, version=int(version))  # as sent, signed
+        sent = json.loads(next(v for k, v in files.items() if k.endswith("manifest.json")))
+        assert sent["balances"] == {"indicators": len(stored), "sha256": snapshot.balances_digest(doc["balances"])}
 
 
 def test_after_a_reopen_and_late_edits_to_old_indicators(demo_book: Book) -> None:
