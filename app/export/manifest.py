@@ -26,7 +26,7 @@ from PySide6.QtCore import qVersion
 
 from app import __version__
 from app.export import fonts, pdf, workbook
-from app.models.reports import definitions
+from app.models.reports import definitions, snapshot
 from app.models.reports.definitions import ReportDefs
 from app.models.reports.package_data import PackageData
 from app.models.values import filenames
@@ -187,6 +187,8 @@ def manifest_bytes(
         doc["calendar"] = {"through": through, "sha256": cal_digest}
     if package.calc:  # how the figures were computed (package_data.CALC): signed, so it cannot be swapped behind
         doc["calc"] = package.calc
+    if package.balances:  # calc 3: the indicator balances later months carry (issue #22), signed by their digest
+        doc["balances"] = {"indicators": len(package.balances), "sha256": snapshot.balances_digest(package.balances)}
     text = json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2, separators=(",", ": "))
     return (text + "\n").encode("utf-8")
 

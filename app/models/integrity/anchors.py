@@ -240,6 +240,8 @@ def _first_change(signed: dict[str, Any], live: dict[str, Any], by_source: dict[
                     return (f"{name} “{label}”的 {col.name if col else k}：签发时 {_shown(x.get(k), col)}，"
                             f"现在 {_shown(y.get(k), col)}")
         return f"{name} 与签发时不同"
+    if signed.get("balances") != live.get("balances"):  # calc 3: what later months' 表4 carries (issue #22)
+        return "签发时记录的各指标期末余额（以后月份的表4 由此结转）与按全部历史重新汇总的不同"
     if signed.get("warnings") != live.get("warnings"):
         return "计入该月的预警与签发时不同"
     return ""

@@ -86,7 +86,7 @@ def assemble(book: Book, *, month: str, version: int | None = None, signoff: Sig
         version=version or next_version(book, month), rows=rows, bureau_level=bureau["level"],
         signoff=signoff or SignOff(), warnings=warnings, audit_head=audit_head,
         fixed_time=None if signoff and signoff.signed_at else dt.datetime.combine(p.end, dt.time(0, 0)),
-        calc=p.calc, wording=report_data.wording(book, p),
+        calc=p.calc, wording=report_data.wording(book, p), balances=report_data.stored_balances(book, p),
     )
 
 

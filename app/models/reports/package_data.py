@@ -20,14 +20,17 @@ Row = Mapping[str, object]
 CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
 """Naive timestamps in the app are Beijing time (the bureau's official clock)."""
 
-CALC = 2
+CALC = 3
 """How the month's figures are computed, stamped in the signed data (`calc`) so verify re-sums a signed month the
 way it was summed. 0 (absent): before the as-of rule — 表2's 用时/是否超时 counted a completion recorded later
 with a date after the period end, and 已分配 was the plan as it stands. 1: as of the period end — only facts
 dated on or before it count (docs/月报说明.md 表2 “截至期末”). 2: worded by the year's rule set (issue 17) — the
 package's name and table titles from its `[reports]`, fund kind and item names from its `[[kinds]]` where it
 defines the code, and the columns of its ratio rules (表1 产业发展比重), all recorded in `wording`; a month
-computed under 0 or 1 keeps the report definitions' words, the file's names and no rule columns. Raise it, never reuse a number, when a change
+computed under 0 or 1 keeps the report definitions' words, the file's names and no rule columns. 3: the same figures,
+and the sign-off also stores each indicator's balances as of the period end (`balances`, sources.INDICATOR_FIELDS),
+so the next months' 表4 carries them instead of summing the whole history (issue #22); the manifest records their
+SHA-256, so they are signed, and verify sums them again from the whole history. Raise it, never reuse a number, when a change
 alters what a month sums to; keep the older computation for months signed under the older number."""
 
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -71,6 +74,7 @@ class PackageData:
     calendar: str = ""  # the working-day calendar it relied on: "through-date sha256" (store/holidays.digest_through)
     calc: int = 0  # how its figures were computed (CALC when assembled now; 0 in months signed before it existed)
     wording: Mapping[str, object] = field(default_factory=dict)  # calc 2: name, titles, rule columns (definitions.worded)
+    balances: Mapping[str, Sequence[int]] = field(default_factory=dict)  # calc 3: indicator id → INDICATOR_FIELDS
 
     def __post_init__(self) -> None:
         if not _MONTH.fullmatch(self.month):

@@ -11,7 +11,7 @@ signed month sums again to the same figures (verify's drift check):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -78,7 +78,6 @@ def carryover(book: Book, year_start: dt.date, end: dt.date) -> dict[str, dict[s
     document from last year with money left spends that money before any income it receives this year, and a
     document received this year has no carried balance. 结转1年以上 / 2年以上: the balance still unspent on the
     period end of the documents received at least one / two years before it (1年以上 includes 2年以上)."""
-    one, two = end - relativedelta(years=1), end - relativedelta(years=2)
     rows = book.conn.execute(
         f"""SELECT i.item, i.received_date,
               coalesce(sum(CASE WHEN e.entry_date < :ys THEN {BALANCE} END), 0) AS opening,
@@ -87,15 +86,21 @@ def carryover(book: Book, year_start: dt.date, end: dt.date) -> dict[str, dict[s
               coalesce(sum({BALANCE}), 0) AS closing
             FROM indicators i JOIN ledger_entries e ON e.indicator_id = i.id AND e.entry_date <= :end
             GROUP BY i.id""", {"ys": year_start.isoformat(), "end": end.isoformat()})
+    return split_carryover(((item, dt.date.fromisoformat(received), *figures) for item, received, *figures in rows),
+                           end)
+
+
+def split_carryover(rows: Iterable[tuple[str, dt.date, int, int, int, int]], end: dt.date) -> dict[str, dict[str, int]]:
+    """`carryover`'s sums from per-indicator (item, received, 年初结余, income and spending this year, closing)."""
+    one, two = end - relativedelta(years=1), end - relativedelta(years=2)
     out: dict[str, dict[str, int]] = {}
-    for item, received, opening, income, spent, closing in rows:
+    for item, day, opening, income, spent, closing in rows:
         t = out.setdefault(item, dict.fromkeys(CARRY_KEYS, 0))
         carry_spent = min(max(spent, 0), max(opening, 0))
         t["carry_available"] += opening
         t["carry_spent"] += carry_spent
         t["current_available"] += income
         t["current_spent"] += spent - carry_spent
-        day = dt.date.fromisoformat(received)
         if closing > 0 and day <= one:
             t["idle_1y"] += closing
             if day <= two:
@@ -104,18 +109,17 @@ def carryover(book: Book, year_start: dt.date, end: dt.date) -> dict[str, dict[s
 
 
 # -- 表7 -------------------------------------------------------------------------------------------------------
-def warnings_arisen(book: Book, start: dt.date, end: dt.date, known_by: str | None) -> dict[str, dict[str, int]]:
+def warnings_arisen(book: Book, start: dt.date, end: dt.date, known_by: str | None,
+                    indexed: bool = False) -> dict[str, dict[str, int]]:
     """Per warning type: 本月发生 / 累计发生 (its `since` in the month / from 1 January to the period end), and how
     many of the year's were found after the period end (事后发现: back-filled history, a late check).
 
     `known_by`: a sign-off's timestamp — only warnings detected by then count, so a signed month sums again the same
-    (a warning found later does not change a table already sent). None (a preview): every warning known now."""
-    sql = ("SELECT w.code, w.since, w.first_detected FROM warnings w WHERE w.since BETWEEN :ys AND :end")
-    args: dict[str, Any] = {"ys": f"{end.year:04d}-01-01", "end": end.isoformat()}
-    if known_by is not None:
-        sql += (" AND (SELECT min(e.at) FROM warning_events e WHERE e.warning_id = w.id AND e.event = 'detected')"
-                " <= :known")
-        args["known"] = known_by
+    (a warning found later does not change a table already sent). None (a preview): every warning known now.
+    `indexed` (issue #22): read only the warnings first detected from 1 January on (the index on first_detected), not
+    every year's — the same rows, since a warning's `since` is never after its first detection (warnings.engine
+    stores min(since, day)); verify's re-summing passes False and reads them all."""
+    sql, args = arisen_query(end, known_by, indexed)
     out: dict[str, dict[str, int]] = {}
     for code, since, found in book.conn.execute(sql, args):
         t = out.setdefault(code, {"arose_month": 0, "arose_cum": 0, "found_later": 0})
@@ -125,6 +129,19 @@ def warnings_arisen(book: Book, start: dt.date, end: dt.date, known_by: str | No
         if found > end.isoformat():
             t["found_later"] += 1
     return out
+
+
+def arisen_query(end: dt.date, known_by: str | None, indexed: bool) -> tuple[str, dict[str, Any]]:
+    """warnings_arisen's SQL and arguments."""
+    sql = "SELECT w.code, w.since, w.first_detected FROM warnings w WHERE w.since BETWEEN :ys AND :end"
+    if indexed:
+        sql += " AND w.first_detected >= :ys"
+    args: dict[str, Any] = {"ys": f"{end.year:04d}-01-01", "end": end.isoformat()}
+    if known_by is not None:
+        sql += (" AND (SELECT min(e.at) FROM warning_events e WHERE e.warning_id = w.id AND e.event = 'detected')"
+                " <= :known")
+        args["known"] = known_by
+    return sql, args
 
 
 # -- 表8 / 表9 -------------------------------------------------------------------------------------------------

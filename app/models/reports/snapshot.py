@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.models.reports.package_data import PackageData, SignOff, WarningRecord
@@ -57,6 +58,8 @@ def dumps(package: PackageData) -> str:
         doc["calc"] = package.calc
     if package.wording:  # calc 2: the words of the month's rule set (absent before, so older months' text stays)
         doc["wording"] = package.wording
+    if package.balances:  # calc 3: each indicator's balances at the period end, carried by later months (issue #22)
+        doc["balances"] = package.balances
     return json.dumps(_plain(doc), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
@@ -73,7 +76,14 @@ def loads(text: str) -> PackageData:
         fixed_time=doc["fixed_time"], signing_key=str(doc.get("signing_key") or ""),
         rule_set=str(doc.get("rule_set") or ""), calendar=str(doc.get("calendar") or ""),
         calc=int(doc.get("calc") or 0), wording=dict(doc.get("wording") or {}),
+        balances={str(k): [int(v) for v in vs] for k, vs in (doc.get("balances") or {}).items()},
     )
+
+
+def balances_digest(balances: Mapping[str, Sequence[int]]) -> str:
+    """SHA-256 of the stored indicator balances (calc 3) as the snapshot writes them: what the manifest records."""
+    text = json.dumps({str(k): list(v) for k, v in balances.items()}, sort_keys=True, separators=(",", ":"))
+    return digest(text)
 
 
 def digest(text: str) -> str:

@@ -33,6 +33,9 @@ class Period:
         self.year = int(month[:4])
         self.year_start = dt.date(self.year, 1, 1)
         self.known_by: str | None = None  # a sign-off's timestamp: 表7 counts only warnings detected by then
+        # _carried_doc's and indicator_totals' answers, kept while the file is unchanged (`_state`): assembling a
+        # month reads the signed snapshot for 表1, 表3 and 表4 and the totals for 表4 and the stored balances once
+        self.cache: dict[str, tuple[tuple[int, int], Any]] = {}
         # how the figures are computed (package_data.CALC; verify passes a signed month's own): from 1 on, only
         # facts dated on or before the period end count (表2's stages and 已分配)
         from app.models.reports.package_data import CALC
@@ -244,9 +247,43 @@ def carried_snapshot(book: Book, p: Period, source: str) -> tuple[dt.date, dict[
     before the last signed one). The rows are the signed snapshot's: covered by the sign-off's signature (the
     workbook's tables are in the signed manifest, and verify re-creates the workbook from the snapshot) and summed
     again from the whole history by verify (`anchors.check_drift`). Else None (sum everything)."""
+    found = _carried_doc(book, p)
+    if found is None:
+        return None
+    end, doc = found
+    rows = doc["rows"].get(source)
+    if rows is None:
+        return None
+    return end, {str(r["item_code"]): r for r in rows}
+
+
+def _carried_doc(book: Book, p: Period) -> tuple[dt.date, dict[str, Any]] | None:
+    """The last signed month's period end and stored data when `p` may carry from it (see `carried_snapshot`)."""
+    state = _state(book)
+    if "doc" in p.cache and p.cache["doc"][0] == state:
+        return p.cache["doc"][1]  # type: ignore[no-any-return]
+    found = _read_carried_doc(book, p)
+    p.cache["doc"] = (state, found)
+    return found
+
+
+def _state(book: Book) -> tuple[int, int]:
+    """Changes since: this connection's writes and other connections' commits (SQLite's data_version)."""
+    return book.conn.total_changes, int(book.conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+CARRIED_PARTS = {"period_end": "$.period_end", "ledger_balances": "$.rows.ledger_balances",
+                 "fund_receipts": "$.rows.fund_receipts", "balances": "$.balances"}
+"""The parts of a signed month's stored data later months carry: SQLite cuts them out of the text, so Python parses
+these few and not every table's rows (表6/表8 have a row per object of the whole history)."""
+
+
+def _read_carried_doc(book: Book, p: Period) -> tuple[dt.date, dict[str, Any]] | None:
+    """The carried parts of the last signed month's data as {"period_end", "rows": {表3, 表1}, "balances"} — a part
+    the month did not store (balances before calc 3) is absent."""
     row = book.conn.execute(
-        "SELECT month, data FROM signoffs WHERE status = 'signed' AND month < ? ORDER BY month DESC LIMIT 1",
-        (p.month,)).fetchone()
+        "SELECT month, " + ", ".join(f"json_extract(data, '{path}')" for path in CARRIED_PARTS.values()) +
+        " FROM signoffs WHERE status = 'signed' AND month < ? ORDER BY month DESC LIMIT 1", (p.month,)).fetchone()
     if row is None:
         return None
     month = str(row[0])
@@ -255,14 +292,17 @@ def carried_snapshot(book: Book, p: Period, source: str) -> tuple[dt.date, dict[
         return None
     import json
 
-    doc = json.loads(row[1])
-    end = dt.date.fromisoformat(doc["period_end"]["$date"])
-    rows = doc["rows"].get(source)
-    if end >= p.start or rows is None:
+    parts = {name: json.loads(text) for name, text in zip(CARRIED_PARTS, row[1:], strict=True) if text is not None}
+    end = dt.date.fromisoformat(parts["period_end"]["$date"])
+    if end >= p.start:
         return None
     if end >= p.year_start and int(month[:4]) != p.year:
         return None  # its 年初结余 and year figures are another year's: they do not carry
-    return end, {str(r["item_code"]): r for r in rows}
+    doc: dict[str, Any] = {"period_end": parts["period_end"],
+                           "rows": {k: parts[k] for k in ("ledger_balances", "fund_receipts") if k in parts}}
+    if "balances" in parts:
+        doc["balances"] = parts["balances"]
+    return end, doc
 
 
 def _balances_carried(book: Book, p: Period, end: dt.date, signed: dict[str, dict[str, Any]]) -> Rows:
@@ -313,22 +353,100 @@ def _balances_carried(book: Book, p: Period, end: dt.date, signed: dict[str, dic
     return out
 
 
+INDICATOR_FIELDS = ("opening", "income", "spent", "closing", "net", "spent_all")
+"""What a sign-off from calc 3 stores per indicator (PackageData.balances, in this order): the balance carried into
+the year (年初结余), the year's income and spending, the closing balance, and income and spending since arrival —
+all as of the period end. 表4's 上年结转/当年 split, idle years and bond columns are these figures by indicator."""
+
+
+def indicator_totals(book: Book, p: Period) -> dict[int, list[int]]:
+    """Per indicator with any money up to the period end, its INDICATOR_FIELDS (an indicator whose six are all zero
+    is left out: it adds nothing to any table). Carried from the last signed month's stored balances plus the
+    entries dated after it when there are such (issue #22); without them, or for verify's re-summing
+    (`carried=False`), summed over every entry up to the period end."""
+    state = _state(book)
+    if "totals" in p.cache and p.cache["totals"][0] == state:
+        return p.cache["totals"][1]  # type: ignore[no-any-return]
+    found = _carried_doc(book, p) if p.carried else None
+    signed = found[1].get("balances") if found else None
+    after = found[0] if found and signed is not None else None
+    ys, me = p.year_start.isoformat(), p.end.isoformat()
+    since = {int(r[0]): [int(v) for v in r[1:]] for r in book.conn.execute(f"""
+        SELECT e.indicator_id, coalesce(sum(CASE WHEN e.entry_date < :ys THEN {BALANCE} END), 0),
+          coalesce(sum(CASE WHEN e.entry_date >= :ys THEN {INCOME} END), 0),
+          coalesce(sum(CASE WHEN e.entry_date >= :ys THEN {EXPENSE} END), 0),
+          coalesce(sum({BALANCE}), 0), coalesce(sum({INCOME}), 0), coalesce(sum({EXPENSE}), 0)
+        FROM ledger_entries e WHERE e.entry_date <= :end {"AND e.entry_date > :after" if after else ""}
+        GROUP BY e.indicator_id""", {"ys": ys, "end": me, "after": after.isoformat() if after else ""})}
+    if after is not None and signed is not None:
+        same_year = after >= p.year_start
+        for key, old in signed.items():
+            new = since.get(int(key), [0] * 6)
+            opening, income, spent, closing, net, spent_all = (int(v) for v in old)
+            since[int(key)] = [(opening if same_year else closing) + new[0], (income if same_year else 0) + new[1],
+                               (spent if same_year else 0) + new[2], closing + new[3], net + new[4],
+                               spent_all + new[5]]
+    totals = {k: v for k, v in sorted(since.items()) if any(v)}
+    p.cache["totals"] = (state, totals)
+    return totals
+
+
+def stored_balances(book: Book, p: Period) -> dict[str, list[int]]:
+    """What a month's sign-off stores from calc 3 (PackageData.balances): indicator_totals by indicator id."""
+    if p.calc < 3:
+        return {}
+    return {str(k): v for k, v in indicator_totals(book, p).items()}
+
+
+def _bonds_and_split(book: Book, p: Period) -> tuple[dict[str, list[int]], dict[str, dict[str, int]]]:
+    """表4's bond columns and carryover split from the carried indicator totals — the same figures as
+    `progress.bond_clocks(include_spent=True)` and `review.carryover` sum over every ledger entry."""
+    from app.models.ledger import progress
+
+    totals = indicator_totals(book, p)
+    info = {int(r[0]): (str(r[1]), str(r[2]), dt.date.fromisoformat(str(r[3]))) for r in book.conn.execute(
+        "SELECT id, item, kind, received_date FROM indicators")}
+    rules = book.rules_on(p.end)
+    months = rules.spending.bond_spend_months
+    bonds: dict[str, list[int]] = {}
+    for key, (_o, _i, _s, _c, net, spent_all) in totals.items():
+        item, kind, received = info[key]
+        if received > p.end or not rules.is_bond(kind, item):
+            continue
+        unspent = max(net - spent_all, 0)
+        got = bonds.setdefault(item, [0, 0, 0])
+        got[0] += net
+        got[1] += spent_all
+        got[2] += unspent if unspent > 0 and p.end > progress.add_months(received, months) else 0
+    split = review.split_carryover(
+        ((info[k][0], info[k][2], v[0], v[1], v[2], v[3]) for k, v in totals.items()), p.end)
+    return bonds, split
+
+
 def spending_progress(book: Book, p: Period) -> Rows:
-    """表4: available vs spent, the time-elapsed pace to the year-end date, bond money and 质保金."""
+    """表4: available vs spent, the time-elapsed pace to the year-end date, bond money and 质保金.
+
+    From a month carried from a sign-off that stored its indicator balances (calc 3, issue #22), the bond columns and
+    the 上年结转/当年 split come from those balances plus the entries since; otherwise (and for verify's re-summing)
+    from every ledger entry up to the period end."""
     from app.models.ledger import progress
 
     year_end = book.rules_for(p.year).spending.year_end(p.year)
     pace_days = (year_end - p.year_start).days + 1
     elapsed = min((p.end - p.year_start).days + 1, pace_days)
-    bonds: dict[str, list[Any]] = {}
-    for clock in progress.bond_clocks(book, p.end, include_spent=True):
-        item = book.conn.execute("SELECT item FROM indicators WHERE id = ?", (clock.indicator_id,)).fetchone()[0]
-        got = bonds.setdefault(item, [0, 0, 0])
-        got[0] += clock.net
-        got[1] += clock.spent
-        got[2] += clock.unspent if clock.overdue else 0
+    found = _carried_doc(book, p) if p.carried else None
+    if found is not None and found[1].get("balances") is not None:
+        bonds, split = _bonds_and_split(book, p)
+    else:
+        bonds = {}
+        for clock in progress.bond_clocks(book, p.end, include_spent=True):
+            item = book.conn.execute("SELECT item FROM indicators WHERE id = ?", (clock.indicator_id,)).fetchone()[0]
+            got = bonds.setdefault(item, [0, 0, 0])
+            got[0] += clock.net
+            got[1] += clock.spent
+            got[2] += clock.unspent if clock.overdue else 0
+        split = review.carryover(book, p.year_start, p.end)
     retention = retention_by_item(book, p.end, finished_as_of=p.calc >= 1)
-    split = review.carryover(book, p.year_start, p.end)
     out = []
     for r in ledger_balances(book, p):
         bond = bonds.get(r["item_code"], [0, 0, 0])
@@ -515,7 +633,7 @@ def warning_summary(book: Book, p: Period) -> Rows:
     """表7, from the dated warning history (frozen once the month closes), so a signed month re-creates."""
     from app.models.warnings import query as warnings_query
 
-    arisen = review.warnings_arisen(book, p.start, p.end, p.known_by)
+    arisen = review.warnings_arisen(book, p.start, p.end, p.known_by, indexed=p.carried)
     zero = {"arose_month": 0, "arose_cum": 0, "found_later": 0}
     return [r | arisen.get(str(r["code"]), zero) for r in warnings_query.warning_summary(book, month=p.month)]
 

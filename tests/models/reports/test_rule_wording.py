@@ -59,7 +59,7 @@ def _texts(rows: list[list[object]]) -> list[str]:
 def test_a_2021_regime_month_is_titled_named_and_has_the_industry_column(county: Book) -> None:
     _regime_2021(county)
     package = monthly.assemble(county, month="2026-04")  # the plan was approved on 2026-04-01
-    assert package.calc == package_data.CALC == 2
+    assert package.calc == package_data.CALC >= 2  # calc 2 wording (calc 3 stores balances besides)
     rows = _sheet(package)
     cells = _texts(rows)
     assert rows[0][0] == f"表1　{TITLE_2021}"
@@ -111,7 +111,7 @@ def test_a_month_signed_under_calc_1_re_creates_with_its_old_words(county: Book,
         _folder, checks = signed.recreate_compare(county, month=month, version=1, out_dir=tmp_path / "again" / month)
         assert checks and all(c.same for c in checks), [(c.name, c.recorded[:8], c.recreated) for c in checks]
     new = monthly.assemble(county, month="2026-06")
-    assert new.calc == 2 and _sheet(new)[0][0] == f"表1　{TITLE_2021}"
+    assert new.calc >= 2 and _sheet(new)[0][0] == f"表1　{TITLE_2021}"
     again = snapshot.loads(snapshot.dumps(new))  # the words travel with the signed data
     assert again.wording == new.wording and _sheet(again) == _sheet(new)
 
@@ -120,7 +120,7 @@ def test_a_calc_2_month_signed_under_xj_2021_verifies(county: Book, tmp_path: Pa
     _regime_2021(county)
     cc.pay_once_and_sign(county, ["2026-03", "2026-04", "2026-05"], tmp_path / "sent")
     row, package = monthly.signed_package(county, month="2026-05")
-    assert package.calc == 2 and package.wording["columns"] == {"industry_share": SHARE}
+    assert package.calc >= 2 and package.wording["columns"] == {"industry_share": SHARE}
     assert [str(f) for f in anchors.check_drift(county)] == []
     assert [str(f) for f in signed.check_signed(county)] == []
     _folder, checks = signed.recreate_compare(county, month="2026-05", version=1, out_dir=tmp_path / "again")
