@@ -221,13 +221,14 @@ def detect_incremental(book: Book, as_of: dt.date | None = None, *, codes: Itera
         if untouched and moved_from is not None and clock_run is not None and isinstance(dependent, list):
             # a new day, nothing it reads written: the objects the day can change re-read, the others' findings kept
             ctx = Context(book, day, dict(w.params))
+            stored = claims_incremental.stored(book, w.code)  # before the authorizer: not a read of the detector's
             book.conn.set_authorizer(_recorder(seen))
             try:
-                again, fresh = clock_run(ctx, set(dependent), moved_from)
+                again, fresh = clock_run(ctx, set(dependent), moved_from, {f.object_id for f in stored})
                 fresh = list(fresh)
             finally:
                 book.conn.set_authorizer(None)
-            for f in claims_incremental.stored(book, w.code):
+            for f in stored:
                 if f.object_id not in again:
                     found.setdefault(f.key, f)
             for f in fresh:

@@ -41,7 +41,8 @@ def late_stages(ctx: Context) -> Iterator[Finding]:
     return _late_stages(ctx, None)
 
 
-def late_stages_moved(ctx: Context, dependent: set[str], since: dt.date) -> tuple[set[str], Iterator[Finding]]:
+def late_stages_moved(ctx: Context, dependent: set[str], since: dt.date, _stored: set[str]
+                      ) -> tuple[set[str], Iterator[Finding]]:
     """W1 when only the clock moved from `since` to `ctx.as_of` (no table it reads written since): the indicators
     whose findings may differ — those the last run noted as depending on the day (`ctx.clock`: a stage not yet
     done and not yet late, or done on a day still to come) and those received after `since` (they enter the run's

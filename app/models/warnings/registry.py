@@ -32,10 +32,12 @@ DETECTORS: dict[str, Detector] = {
 
 
 # detector name → its run when only the clock moved since the last stored run (no table it reads written since):
-# fn(ctx, objects the last run noted in ctx.clock, the last run's day) → (the objects it re-reads, their findings);
-# every other object's stored findings are kept (engine.detect_incremental, issue #22).
-CLOCK: dict[str, Callable[[Context, set[str], dt.date], tuple[set[str], Iterable[Finding]]]] = {
+# fn(ctx, objects the last run noted in ctx.clock, the last run's day, the object ids of its stored findings) →
+# (the objects it read again, their findings); the stored findings of every other object are kept
+# (engine.detect_incremental, issue #22).
+CLOCK: dict[str, Callable[[Context, set[str], dt.date, set[str]], tuple[set[str], Iterable[Finding]]]] = {
     "late_stages": ledger.late_stages_moved,
+    "missing_notices": projects.missing_notices_moved,
 }
 
 

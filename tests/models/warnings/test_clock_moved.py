@@ -79,7 +79,7 @@ def test_the_open_indicator_is_noted_and_its_late_finding_appears_when_the_day_p
         # the restriction really restricted: fewer indicators re-read than the full run reads
         every = book.conn.execute("SELECT count(*) FROM indicators WHERE received_date <= ?",
                                   (later.isoformat(),)).fetchone()[0]
-        again, _ = registry.CLOCK["late_stages"](Context(book, later), set(noted), START.date())
+        again, _ = registry.CLOCK["late_stages"](Context(book, later), set(noted), START.date(), set())
         assert ind in again and len(again) < every
     finally:
         book.close(backup=False)
@@ -140,5 +140,46 @@ def test_a_write_to_a_table_w1_reads_brings_back_the_whole_run(county: Path, tmp
         assert not ({f.key for f in warn.detect(book, later) if f.code == "W1"}
                     - {f.key for f in inc.fresh if f.code == "W1"})
         assert normal(book, inc.findings, later) == normal(book, warn.detect(book, later), later)
+    finally:
+        book.close(backup=False)
+
+
+def _missing_w7(findings: list[warn.Finding]) -> list[warn.Finding]:
+    return [f for f in findings if f.code == "W7" and "缺失" in f.detail and f.object_id.split(":")[2] == "project"]
+
+
+def test_w7_keeps_missing_duties_without_building_them_and_rates_the_rest(county: Path, tmp_path: Path) -> None:
+    """A clock-only W7 run leaves out every stored 缺失 duty still without a notice (kept as stored) and gives the
+    full run's findings; a duty given a notice since must not be kept: the write makes W7 run whole."""
+    from app.models.notices import records as notices
+
+    book = _open(county, tmp_path, START.date())
+    try:
+        later = START.date() + dt.timedelta(days=2)
+        book.clock = FixedClock(dt.datetime.combine(later, START.time()))
+        stored = {f.object_id for f in warn.detect_incremental(book, START.date()).findings if f.code == "W7"}
+        again, found = registry.CLOCK["missing_notices"](Context(book, later), set(), START.date(), stored)
+        found = list(found)
+        full = [f for f in warn.detect(book, later) if f.code == "W7"]
+        assert len(again) < len(stored), "stored 缺失 duties without a notice are not built again"
+        kept = {f.key for f in full} - {f.key for f in found}
+        assert kept and all(k[3:] in stored for k in kept)
+        inc = warn.detect_incremental(book, later)
+        assert "W7" in inc.ran and normal(book, inc.findings, later) == normal(book, warn.detect(book, later), later)
+        warn.recompute(book, as_of=later, detection=inc)
+        # a notice for one of the kept 缺失 duties: its finding must go, on the next day
+        target = _missing_w7(full)[0]
+        kind, level, _t, pid = target.object_id.split(":")
+        users.login(book, "jingban", demo.PASSWORD)
+        notices.record_notice(book, kind=kind, level=level, object_type="project", object_id=int(pid),
+                              title="补录公示", place="board", start_date=later - dt.timedelta(days=30),
+                              end_date=later - dt.timedelta(days=1), publisher="示例乡人民政府")
+        users.login(book, "juzhang", demo.PASSWORD)
+        next_day = later + dt.timedelta(days=1)
+        book.clock = FixedClock(dt.datetime.combine(next_day, START.time()))
+        inc = warn.detect_incremental(book, next_day)
+        full = warn.detect(book, next_day)
+        assert target.key not in {f.key for f in full if "缺失" in f.detail}
+        assert normal(book, inc.findings, next_day) == normal(book, full, next_day)
     finally:
         book.close(backup=False)
