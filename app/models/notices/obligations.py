@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -378,13 +378,18 @@ class OpenDuty(NamedTuple):
     detail: str
 
 
-def open_obligations(book: Book, *, as_of: dt.date) -> list[OpenDuty]:
+def open_obligations(book: Book, *, as_of: dt.date, skip: Collection[str] = frozenset(),
+                     skipped: set[str] | None = None) -> list[OpenDuty]:
     """Only the open duties of `obligations` (缺失, 公示期不足: what W7 reports), in duty order — the fast path.
 
     Same duties, statuses, keys, labels, amounts and texts as `obligations(...)` filtered by `is_open`
     (tests/models/warnings/test_warnings_fast_paths.py compares the two): the duties come from the same
     rule-set-driven queries, but the objects are read only for the open ones, and nothing is built for a duty that
     has been met.
+
+    `skip`: keys of duties the caller already holds as 缺失 (W7 on a new day with nothing written: a duty with no
+    notice stays 缺失 with the same text, whatever the day); such a duty, still without any notice, is left out and
+    its key added to `skipped`. A duty with a notice is always rated (its status can move with the day).
     """
     names = _names(book, as_of)
     notices = _notices(book)
@@ -392,6 +397,12 @@ def open_obligations(book: Book, *, as_of: dt.date) -> list[OpenDuty]:
     open_ones: list[tuple[_Duty, str, str]] = []
     for duty in _duties(book, as_of):
         if (duty.kind, duty.level, duty.object_type, duty.object_id) not in notices:  # the common case: no notice
+            if skip:
+                key = f"{duty.kind}:{duty.level}:{duty.object_type}:{duty.object_id}"
+                if key in skip:
+                    if skipped is not None:
+                        skipped.add(key)
+                    continue
             level_name = _name(book, names, "level", duty.level, duty.since)
             open_ones.append((duty, MISSING, f"自 {duty.since.isoformat()} 起应公示，尚无{level_name}公示记录"))
             continue

@@ -42,6 +42,9 @@ class Context:
     as_of: dt.date
     params: dict[str, int] = field(default_factory=dict)  # the running warning definition's own parameters
     _cache: dict[str, Any] = field(default_factory=dict)
+    # the objects (ids, as text) whose findings may change when only the clock moves — noted by a detector that can
+    # re-run over some objects on a new day (registry.CLOCK), stored with the run for the next day's (engine)
+    clock: set[str] = field(default_factory=set)
 
     def param(self, name: str, default: int) -> int:
         """A parameter of the warning definition being run ([[warnings]] params, issue #17), else `default` (the

@@ -111,6 +111,26 @@ def _stored(book: Book, code: str) -> list[Finding]:
 
 
 AUDIT_SEQ = "@audit_seq"  # key of `reads`: the audit head when the detection began
+CLOCK = "@clock:"  # key of `reads` + a code: the objects whose findings of that code may change with the day alone
+
+
+class _Shared(dict[str, Any]):
+    """The detectors' cache shared by one incremental run (as `detect` shares one Context): W5 and W6 read the
+    ledger's figures once, W2/W3/W7 the projects once. Each entry keeps the tables read while it was made, and a
+    detector served from it is counted as having read them (else a later write to them would not re-run it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made_with: dict[str, set[str]] = {}
+        self.used: set[str] = set()
+
+    def __contains__(self, key: object) -> bool:
+        self.used.add(str(key))
+        return super().__contains__(key)
+
+    def __getitem__(self, key: str) -> Any:
+        self.used.add(key)
+        return super().__getitem__(key)
 
 
 def _log_range(book: Book, previous: dict[str, Any], before: dict[str, Any]) -> tuple[int, tuple[int, int] | None] | None:
@@ -171,21 +191,54 @@ def detect_incremental(book: Book, as_of: dt.date | None = None, *, codes: Itera
     reads[AUDIT_SEQ] = [str(int(head or 0))]
     where = _log_range(book, previous, before) if previous else None
     claims_delta = _claims_delta(book, previous, where, day)
-    written: set[str] | None = None
-    if same_day and where is not None:
+    written: set[str] | None = None  # the tables written since the stored run (None: unknown)
+    if where is not None and previous is not None and day >= dt.date.fromisoformat(previous["as_of"]):
         written = set(claims_delta.tables) if claims_delta else claims_incremental.AuditRange(book, *where).tables()
+    # only the clock moved for a detector that read none of `written`: the rule set the same (one year's)
+    moved_from = None
+    if written is not None and not same_day and previous is not None:
+        previous_day = dt.date.fromisoformat(previous["as_of"])
+        if previous_day.year == day.year or book.rules_on(previous_day) is book.rules_on(day):
+            moved_from = previous_day
+    shared = _Shared()
     wanted = set(codes) if codes is not None else None
     for w in book.rules_on(day).warnings:
         detector = registry.BY_NAME.get(w.detector)  # by the rule set's detector name, as `detect` (a code a set adds)
         if detector is None or (wanted is not None and w.code not in wanted):
             continue
         known = before.get(w.code)
-        if written is not None and isinstance(known, list) and not (set(known) & written):
-            reads[w.code] = sorted(known)
+        untouched = written is not None and isinstance(known, list) and not (set(known) & written)
+        if untouched and same_day:
+            reads[w.code] = sorted(known)  # type: ignore[arg-type]
+            if isinstance(before.get(CLOCK + w.code), list):
+                reads[CLOCK + w.code] = before[CLOCK + w.code]
             for f in _stored(book, w.code):
                 found.setdefault(f.key, f)
             continue
         seen: set[str] = set()
+        clock_run = registry.CLOCK.get(w.detector)
+        dependent = before.get(CLOCK + w.code)
+        if untouched and moved_from is not None and clock_run is not None and isinstance(dependent, list):
+            # a new day, nothing it reads written: the objects the day can change re-read, the others' findings kept
+            ctx = Context(book, day, dict(w.params))
+            stored = claims_incremental.stored(book, w.code)  # before the authorizer: not a read of the detector's
+            book.conn.set_authorizer(_recorder(seen))
+            try:
+                again, fresh = clock_run(ctx, set(dependent), moved_from, {f.object_id for f in stored})
+                fresh = list(fresh)
+            finally:
+                book.conn.set_authorizer(None)
+            for f in stored:
+                if f.object_id not in again:
+                    found.setdefault(f.key, f)
+            for f in fresh:
+                if f.code != w.code:
+                    f = dataclasses.replace(f, code=w.code, key=w.code + f.key[len(f.code):])
+                found.setdefault(f.key, f)
+            reads[w.code] = sorted(seen | set(known) | set(ALWAYS_READ))  # type: ignore[arg-type]
+            reads[CLOCK + w.code] = sorted(ctx.clock)
+            ran.append(w.code)
+            continue
         # W11–W15: over the rows changed since the last run, keeping its findings for the rest (claims_incremental;
         # run before the authorizer: reading the stored warnings is not a read of the detector's)
         result: Iterable[Finding] | None = None
@@ -195,15 +248,24 @@ def detect_incremental(book: Book, as_of: dt.date | None = None, *, codes: Itera
                 result, keep = partial
                 kept.append(keep)
                 seen |= set(known)  # the groups not re-read still rest on what the last run read
+        ctx = Context(book, day, dict(w.params), shared)
+        had = set(shared)
+        shared.used = set()
         book.conn.set_authorizer(_recorder(seen))
         try:
-            for f in result if result is not None else detector(Context(book, day, dict(w.params))):
+            for f in result if result is not None else detector(ctx):
                 if f.code != w.code:  # a detector reused under another code: the finding carries the set's code
                     f = dataclasses.replace(f, code=w.code, key=w.code + f.key[len(f.code):])
                 found.setdefault(f.key, f)
         finally:
             book.conn.set_authorizer(None)
+        for key in set(shared) - had:  # made by this detector: with what it read
+            shared.made_with[key] = set(seen)
+        for key in shared.used & had:  # served from another's: what that one read
+            seen |= shared.made_with.get(key, set())
         reads[w.code] = sorted(seen | set(ALWAYS_READ))
+        if clock_run is not None and result is None:
+            reads[CLOCK + w.code] = sorted(ctx.clock)
         ran.append(w.code)
     return Detection(_ordered(found.values()), reads, ran, tuple(kept), previous["id"] if previous else None, book)
 

@@ -6,6 +6,7 @@ reconcile, the rule set's reporting dates) — nothing here recomputes a rule of
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from math import ceil
 
@@ -37,8 +38,31 @@ def _section(text: str | None) -> str:
 
 def late_stages(ctx: Context) -> Iterator[Finding]:
     """Every stage of §3 the recorded dates show late, and the bureau's own stage still open past its due date."""
+    return _late_stages(ctx, None)
+
+
+def late_stages_moved(ctx: Context, dependent: set[str], since: dt.date, _stored: set[str]
+                      ) -> tuple[set[str], Iterator[Finding]]:
+    """W1 when only the clock moved from `since` to `ctx.as_of` (no table it reads written since): the indicators
+    whose findings may differ — those the last run noted as depending on the day (`ctx.clock`: a stage not yet
+    done and not yet late, or done on a day still to come) and those received after `since` (they enter the run's
+    `received_date <= as_of`) — and their findings. Every other indicator's stages are all done, or late and still
+    open (late stays late): its findings are the stored ones."""
+    rows = ctx.book.conn.execute(
+        "SELECT id FROM indicators WHERE id IN (SELECT value FROM json_each(?)) "
+        "OR (received_date > ? AND received_date <= ?)",
+        (json.dumps(sorted(int(i) for i in dependent)), since.isoformat(), ctx.as_of.isoformat()))
+    ids = {int(r[0]) for r in rows}
+    return {str(i) for i in ids}, _late_stages(ctx, sorted(ids))
+
+
+def _late_stages(ctx: Context, only: list[int] | None) -> Iterator[Finding]:
     book, as_of = ctx.book, ctx.as_of
-    rows = book.conn.execute("SELECT * FROM indicators WHERE received_date <= ? ORDER BY id", (as_of.isoformat(),))
+    if only is None:
+        rows = book.conn.execute("SELECT * FROM indicators WHERE received_date <= ? ORDER BY id", (as_of.isoformat(),))
+    else:
+        rows = book.conn.execute("SELECT * FROM indicators WHERE received_date <= ? AND id IN "
+                                 "(SELECT value FROM json_each(?)) ORDER BY id", (as_of.isoformat(), json.dumps(only)))
     for row in rows:
         ind = dict(row)
         for s in deadlines.stages(book, ind, cal=ctx.calendar, today=as_of):
@@ -47,8 +71,11 @@ def late_stages(ctx: Context) -> Iterator[Finding]:
                 late, how = done > s["due"], f"{done.isoformat()} 才完成"
             elif done is not None:
                 late, how = as_of > s["due"], "至今未完成"
+                ctx.clock.add(str(ind["id"]))  # "至今未完成" turns into "… 才完成" when the day reaches `done`
             else:
                 late, how = bool(s["late"]), "至今未完成"
+                if s["late"] is False:  # open, not yet due: late once the day passes it (late stays late)
+                    ctx.clock.add(str(ind["id"]))
             if not late:
                 continue
             unit = "个工作日" if s["day_type"] == "working" else "天"

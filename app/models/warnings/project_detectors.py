@@ -7,7 +7,7 @@ W7 公告公示缺失. The rules themselves live with their owners — the goals
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from app.models.performance import goals as performance
 from app.models.values.money import format as fmt
@@ -117,10 +117,26 @@ def missing_notices(ctx: Context) -> Iterator[Finding]:
 
     Reads `notice_obligations.open_obligations`, the fast path that builds only the open duties; it gives the
     same findings as `findings_from_obligations` over the full `obligations` (compared in the tests)."""
+    return _missing_notices(ctx, frozenset(), None)
+
+
+def missing_notices_moved(ctx: Context, _noted: set[str], _since: dt.date, stored: set[str]
+                          ) -> tuple[set[str], Iterator[Finding]]:
+    """W7 when only the clock moved (no table it reads written since the last run, `registry.CLOCK`): a duty the
+    last run found 缺失 and that still has no notice is 缺失 today with the same text, label and amount, so its
+    stored finding is kept (`stored`: the stored W7 findings' object ids, the duties' keys) and nothing is built for
+    it; every other duty — noticed ones (公示中 turns 已公示 or 公示期不足 with the day) and new ones — as the full run.
+    Returns the object ids read again (the stored findings of those are replaced) and their findings."""
+    skipped: set[str] = set()
+    found = list(_missing_notices(ctx, stored, skipped))
+    return (stored - skipped) | {f.object_id for f in found}, iter(found)
+
+
+def _missing_notices(ctx: Context, skip: Collection[str], skipped: set[str] | None) -> Iterator[Finding]:
     from app.models.notices import obligations as notice_obligations
 
     projects = _projects(ctx)
-    for ob in notice_obligations.open_obligations(ctx.book, as_of=ctx.as_of):
+    for ob in notice_obligations.open_obligations(ctx.book, as_of=ctx.as_of, skip=skip, skipped=skipped):
         section = ob.section or str(projects.get(ob.project_id or 0, {}).get("section") or "")
         yield Finding(
             "W7", f"W7:{ob.key}", "notice_obligation", ob.key, ob.object_label, int(ob.amount), ob.since,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Iterable
+
 from app.models.warnings import claims_detectors as claims
 from app.models.warnings import ledger_detectors as ledger
 from app.models.warnings import project_detectors as projects
 from app.models.warnings import ratio_detector as ratios
-from app.models.warnings.base import Detector
+from app.models.warnings.base import Context, Detector, Finding
 
 DETECTORS: dict[str, Detector] = {
     "W1": ledger.late_stages,
@@ -25,6 +28,16 @@ DETECTORS: dict[str, Detector] = {
     "W14": claims.off_roster,
     "W15": claims.holder_mismatch,
     "W16": claims.paid_before_notice,  # 先支付后公示 (事前公示, rules [notice_order])
+}
+
+
+# detector name → its run when only the clock moved since the last stored run (no table it reads written since):
+# fn(ctx, objects the last run noted in ctx.clock, the last run's day, the object ids of its stored findings) →
+# (the objects it read again, their findings); the stored findings of every other object are kept
+# (engine.detect_incremental, issue #22).
+CLOCK: dict[str, Callable[[Context, set[str], dt.date, set[str]], tuple[set[str], Iterable[Finding]]]] = {
+    "late_stages": ledger.late_stages_moved,
+    "missing_notices": projects.missing_notices_moved,
 }
 
 

@@ -1,6 +1,6 @@
 """Incremental warnings (issue #22 item 1): after any sequence of changes — ledger entries, new indicators,
-default sections, users, handling, the clock moving — `detect_incremental` finds exactly what the full
-`detect` finds, and storing its findings leaves the same warnings table as storing the full ones would.
+default sections, users, handling, the clock moving (days, months, into the next year) — `detect_incremental`
+finds exactly what the full `detect` finds, and storing its findings leaves the same warnings table as storing the full ones would.
 Hypothesis draws the sequences on copies of the demo county."""
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ OPS = st.one_of(
     st.tuples(st.just("register"), st.integers(1, 3), st.integers(1_00, 900_000_00)),
     st.tuples(st.just("section"), st.sampled_from(["W1", "W5", "W8", "W9"]), st.sampled_from(["", "国库股", "综合股"])),
     st.tuples(st.just("user"), st.integers(0, 10_000), st.just(0)),
-    st.tuples(st.just("clock"), st.sampled_from([0, 1, 3, 17]), st.just(0)),
+    # days, a month, a season and into the next year: new days whose clock-only runs (W1) keep what is stored
+    st.tuples(st.just("clock"), st.sampled_from([0, 1, 3, 17, 40, 100, 400]), st.just(0)),
     st.tuples(st.just("store"), st.just(0), st.just(0)),
 )
 
@@ -100,9 +101,9 @@ def apply(book: Book, op: tuple[str, Any, Any], n: int, clock: FixedClock) -> No
         users.login(book, "juzhang", demo.PASSWORD)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
-@given(st.lists(OPS, min_size=1, max_size=6))
+@given(st.lists(OPS, min_size=1, max_size=8))
 def test_incremental_equals_full_on_random_changes(demo_file: Path, workdir: Path, ops: list[tuple[str, Any, Any]]
                                                    ) -> None:
     path = Path(shutil.copy(demo_file, workdir / f"c{len(list(workdir.iterdir()))}.db"))
