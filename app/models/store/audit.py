@@ -379,6 +379,15 @@ class _Changed:
         return self.keys[table]
 
 
+CHUNK = 4096  # rows read back at a time while a run is hashed again: memory stays flat for a 100,000-row import
+
+
+def _chunks(ranges: list[list[int]]) -> Iterator[tuple[int, int]]:
+    for start, count in ranges:
+        for offset in range(0, count, CHUNK):
+            yield start + offset, min(CHUNK, count - offset)
+
+
 def _run_afters(conn: sqlite3.Connection, run: Run, changed: set[int]) -> Iterator[str | None]:
     """Each record's `after` of a run, in the run's order, as inserted() gives them, streamed range by range: a
     complete range of keys is one ordered read of the table; rows with later records of their own take the `before`
@@ -392,7 +401,7 @@ def _run_afters(conn: sqlite3.Connection, run: Run, changed: set[int]) -> Iterat
     cur = conn.cursor()
     cur.row_factory = None
     read = f'SELECT x."{key_col}", {live_json} FROM "{run.tbl}" x WHERE x."{key_col}" BETWEEN ? AND ? ORDER BY x."{key_col}"'
-    for start, count in _ranges(run.keys):
+    for start, count in _chunks(_ranges(run.keys)):
         rows = cur.execute(read, (start, start + count - 1)).fetchall()
         if len(rows) == count and [k for k, _j in rows] == list(range(start, start + count)):
             afters: list[str | None] = [j for _k, j in rows]

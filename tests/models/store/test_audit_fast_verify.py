@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -123,3 +124,18 @@ def test_span_pointer_answers_as_bisection_does(starts: list[tuple[int, int]], a
         asked = sorted(asked, key=lambda k: audit._int_key(k) or 0)
     pointer = audit.Spans(spans)
     assert [k in pointer for k in asked] == [audit.in_spans(spans, k) for k in asked]
+
+
+def test_runs_read_back_in_small_chunks_give_the_same_answers(book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run is read back CHUNK rows at a time (flat memory for a large import): holes, edits and an outside change
+    that fall on and across chunk borders are judged as with one read."""
+    monkeypatch.setattr(audit, "CHUNK", 7)
+    keys = _bulk_payees(book, 40)
+    with book.write("edit", system=True) as conn:
+        conn.execute("UPDATE payees SET name = '改名' WHERE id = ?", (keys[7],))  # first row of the second chunk
+        conn.execute("DELETE FROM payees WHERE id = ?", (keys[13],))  # last row of the second chunk
+    assert _chain(book) == []
+    first = int(book.conn.execute("SELECT first_seq FROM audit_runs WHERE tbl = 'payees'").fetchone()[0])
+    _raw(book, f"UPDATE payees SET bank = '外改' WHERE id = {keys[21]}")  # first row of the fourth chunk
+    found = [str(f) for f in audit.check_chain(book.conn)]
+    assert len(found) == 1 and f"#{first + 21}（payees / {keys[21]}" in found[0], found
