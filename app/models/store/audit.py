@@ -6,6 +6,7 @@ import bisect
 import hashlib
 import json
 import sqlite3
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -360,23 +361,29 @@ def _int_key(value: object) -> int | None:
 
 
 class _Changed:
-    """Per table, the integer keys that have any record of their own in audit_log: only those rows of a run can have
-    been changed or deleted (by the program) since their import, so only they need their first later record looked
-    up (one index seek each); every other row of the run is read as it stands. Filled once per table per walk."""
+    """Per table, the integer keys that have any record of their own in audit_log, sorted (8 bytes a key): only those
+    rows of a run can have been changed or deleted (by the program) since their import, so only they need their first
+    later record looked up (one index seek each); every other row of the run is read as it stands. Filled once per
+    table per walk; a chunk of a run finds its keys with two bisections."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.keys: dict[str, set[int]] = {}
+        self.keys: dict[str, array] = {}
 
-    def of(self, table: str) -> set[int]:
+    def of(self, table: str) -> array:
         if table not in self.keys:
-            found: set[int] = set()
-            for (k,) in self.conn.execute("SELECT DISTINCT row_key FROM audit_log WHERE tbl = ?", (table,)):
-                key = _int_key(k)
-                if key is not None:
-                    found.add(key)
+            found = array("q")
+            for (k,) in self.conn.execute("SELECT DISTINCT row_key FROM audit_log WHERE tbl = ? "
+                                          "ORDER BY CAST(row_key AS INTEGER)", (table,)):
+                key = _int_key(k)  # only keys spelt as integers: the order of those is numeric
+                if key is not None and -(1 << 63) <= key < (1 << 63):
+                    found.append(key)
             self.keys[table] = found
         return self.keys[table]
+
+    @staticmethod
+    def within(keys: array, first: int, last: int) -> list[str]:
+        return [str(k) for k in keys[bisect.bisect_left(keys, first):bisect.bisect_right(keys, last)]]
 
 
 CHUNK = 4096  # rows read back at a time while a run is hashed again: memory stays flat for a 100,000-row import
@@ -388,7 +395,7 @@ def _chunks(ranges: list[list[int]]) -> Iterator[tuple[int, int]]:
             yield start + offset, min(CHUNK, count - offset)
 
 
-def _run_afters(conn: sqlite3.Connection, run: Run, changed: set[int]) -> Iterator[str | None]:
+def _run_afters(conn: sqlite3.Connection, run: Run, changed: array) -> Iterator[str | None]:
     """Each record's `after` of a run, in the run's order, as inserted() gives them, streamed range by range: a
     complete range of keys is one ordered read of the table; rows with later records of their own take the `before`
     of the first one (what they were when imported); a missing row is None."""
@@ -408,7 +415,7 @@ def _run_afters(conn: sqlite3.Connection, run: Run, changed: set[int]) -> Iterat
         else:  # rows missing (deleted since, by the program or not) or odd keys: key by key, as inserted() does
             by_key = {_int_key(k): j for k, j in rows}
             afters = [by_key.get(start + i) for i in range(count)]
-        later = [str(start + i) for i in range(count) if start + i in changed]
+        later = _Changed.within(changed, start, start + count - 1)
         if later:
             for k, j in cur.execute(
                     f"SELECT a.row_key, {then_json} FROM json_each(?) k JOIN audit_log a ON a.seq = "
