@@ -95,6 +95,16 @@ def check_chain_since(anchor: Anchor) -> full.Check:
     return check
 
 
+def _keyed(conn: sqlite3.Connection, table: str, key: str) -> bool:
+    """The key column is the table's INTEGER or TEXT primary key: `key IN (row_key …)` then finds exactly the rows
+    whose key spells one of those row_keys (a TEXT row_key takes the column's affinity), through the key's index."""
+    for _cid, name, kind, _notnull, _default, pk in conn.execute(f'PRAGMA table_info("{table}")'):
+        if name == key:
+            return bool(pk) and str(kind).upper() in ("INTEGER", "TEXT") and \
+                conn.execute("SELECT count(*) FROM pragma_table_info(?) WHERE pk > 0", (table,)).fetchone()[0] == 1
+    return False
+
+
 def check_rows_since(anchor: Anchor) -> full.Check:
     """The rows written since the anchor and the rows appended beyond it, each against its last audit record;
     each table's count against the anchored count and the inserts and deletes audited since."""
@@ -104,18 +114,21 @@ def check_rows_since(anchor: Anchor) -> full.Check:
             skip = {c for c in t["skip_columns"].split(",") if c}
             known = anchor.tables.get(name)
             top = known[1] if known else -1  # a table new since the anchor: every row
-            suspects = conn.execute(
-                f'SELECT r.k, r.j, a.seq, a.action, a.after FROM (SELECT CAST(x."{key}" AS TEXT) AS k, '
-                f"{db.row_json_sql(conn, name, skip, 'x')} AS j, (SELECT seq FROM audit_log WHERE tbl = ? AND row_key = "
-                f'CAST(x."{key}" AS TEXT) ORDER BY seq DESC LIMIT 1) AS s FROM "{name}" x '
-                f'WHERE x.rowid > ? OR CAST(x."{key}" AS TEXT) IN (SELECT row_key FROM audit_log WHERE tbl = ? AND seq > ?)) r '
-                "LEFT JOIN audit_log a ON a.seq = r.s WHERE a.seq IS NULL OR a.action = 'D' OR a.after IS NOT r.j",
-                (name, top, name, anchor.seq))
-            spans: list[tuple[int, int]] | None = None
-            for row_key, row_json, seq, action, after in suspects:
+            # only the rows appended beyond the anchor and the rows written since (keys from the records after the
+            # anchor, read through the log's primary key): both sides are index searches, not scans of the table or
+            # of its whole history, so the cost follows what was written since, not the years before
+            where = (f' WHERE x.rowid > ? OR x."{key}" IN (SELECT row_key FROM audit_log WHERE seq > ? AND +tbl = ?)'
+                     if _keyed(conn, name, key) else
+                     f' WHERE x.rowid > ? OR CAST(x."{key}" AS TEXT) IN (SELECT row_key FROM audit_log WHERE seq > ? '
+                     "AND +tbl = ?)")
+            cur = conn.cursor()
+            cur.row_factory = None
+            spans: audit.Spans | None = None
+            for row_key, row_json, seq, action, after in cur.execute(audit.suspects_sql(conn, name, key, skip, where),
+                                                                     (name, top, anchor.seq, name)):
                 if seq is None:
-                    spans = audit.run_members(conn, name) if spans is None else spans
-                    if audit.in_spans(spans, str(row_key)):
+                    spans = audit.Spans(audit.run_members(conn, name)) if spans is None else spans
+                    if row_key in spans:
                         continue  # a bulk import's row, never changed: the chain walk since the anchor hashed it
                 if seq is None or action == "D":
                     yield Finding("数据核对", f"表 {name} 主键 {row_key}", "该行没有审计记录，是在本程序之外写入的")
@@ -125,10 +138,10 @@ def check_rows_since(anchor: Anchor) -> full.Check:
                                   f"当前内容与审计记录 #{seq} 不一致，数据在本程序之外被修改过")
                     return
             gone = conn.execute(
-                "SELECT l.row_key, l.m FROM (SELECT row_key, max(seq) AS m FROM audit_log WHERE tbl = ? AND seq > ? "
+                "SELECT l.row_key, l.m FROM (SELECT row_key, max(seq) AS m FROM audit_log WHERE seq > ? AND +tbl = ? "
                 "GROUP BY row_key) l JOIN audit_log a ON a.seq = l.m WHERE a.action <> 'D' AND NOT EXISTS "
-                f'(SELECT 1 FROM "{name}" x WHERE CAST(x."{key}" AS TEXT) = l.row_key) ORDER BY l.m LIMIT 1',
-                (name, anchor.seq)).fetchone()
+                f'(SELECT 1 FROM "{name}" x WHERE x."{key}" = l.row_key AND CAST(x."{key}" AS TEXT) = l.row_key) '
+                "ORDER BY l.m LIMIT 1", (anchor.seq, name)).fetchone()
             if gone is not None:
                 yield Finding("数据核对", f"表 {name} 主键 {gone[0]}", f"审计记录 #{gone[1]} 中存在的行已不在表中，被删除过")
                 return
@@ -136,7 +149,7 @@ def check_rows_since(anchor: Anchor) -> full.Check:
                 continue
             net = conn.execute(
                 "SELECT coalesce(sum(CASE action WHEN 'I' THEN 1 WHEN 'D' THEN -1 ELSE 0 END), 0) FROM audit_log "
-                "WHERE tbl = ? AND seq > ?", (name, anchor.seq)).fetchone()[0]
+                "WHERE seq > ? AND +tbl = ?", (anchor.seq, name)).fetchone()[0]
             net += sum(run.size for run in audit.runs(conn, since=anchor.seq, table=name))  # bulk inserts
             count = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
             if count != known[0] + int(net):

@@ -6,6 +6,7 @@ import bisect
 import hashlib
 import json
 import sqlite3
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -335,21 +336,111 @@ def check_chain(conn: sqlite3.Connection) -> Iterator[Finding]:
     yield from walk(conn)
 
 
-def _check_run(conn: sqlite3.Connection, run: Run, prev: str) -> tuple[Finding | None, str]:
+_QUOTE = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
+
+
+def run_record_payload(prev: str, seq: int, middle: str, key: int, after: str) -> str:
+    """The text record_hash hashes for record `seq` of a run (the insert of row `key`, its `after` JSON), built
+    without a list per record: `middle` is run_middle(run). Equal to _ENCODE([prev, seq, at, actor, op, tbl,
+    str(key), "I", None, after]) for every run (tests/models/store/test_audit_runs.py)."""
+    return f'["{prev}",{seq}{middle}{key}","I",null,{_QUOTE(after)}]'
+
+
+def run_middle(run: Run) -> str:
+    """The part of each record's payload that is the same for every record of a run: its time, actor, op, table."""
+    return "," + _ENCODE([run.at, run.actor, run.op, run.tbl])[1:-1] + ',"'
+
+
+def _int_key(value: object) -> int | None:
+    """A key as the integer it spells exactly ("12" → 12; "012", "1.0", "²" → None), as str(k) matches row_key."""
+    try:
+        k = int(str(value))
+    except ValueError:
+        return None
+    return k if str(k) == str(value) else None
+
+
+class _Changed:
+    """Per table, the integer keys that have any record of their own in audit_log, sorted (8 bytes a key): only those
+    rows of a run can have been changed or deleted (by the program) since their import, so only they need their first
+    later record looked up (one index seek each); every other row of the run is read as it stands. Filled once per
+    table per walk; a chunk of a run finds its keys with two bisections."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.keys: dict[str, array] = {}
+
+    def of(self, table: str) -> array:
+        if table not in self.keys:
+            found = array("q")
+            for (k,) in self.conn.execute("SELECT DISTINCT row_key FROM audit_log WHERE tbl = ? "
+                                          "ORDER BY CAST(row_key AS INTEGER)", (table,)):
+                key = _int_key(k)  # only keys spelt as integers: the order of those is numeric
+                if key is not None and -(1 << 63) <= key < (1 << 63):
+                    found.append(key)
+            self.keys[table] = found
+        return self.keys[table]
+
+    @staticmethod
+    def within(keys: array, first: int, last: int) -> list[str]:
+        return [str(k) for k in keys[bisect.bisect_left(keys, first):bisect.bisect_right(keys, last)]]
+
+
+CHUNK = 4096  # rows read back at a time while a run is hashed again: memory stays flat for a 100,000-row import
+
+
+def _chunks(ranges: list[list[int]]) -> Iterator[tuple[int, int]]:
+    for start, count in ranges:
+        for offset in range(0, count, CHUNK):
+            yield start + offset, min(CHUNK, count - offset)
+
+
+def _run_afters(conn: sqlite3.Connection, run: Run, changed: array) -> Iterator[str | None]:
+    """Each record's `after` of a run, in the run's order, as inserted() gives them, streamed range by range: a
+    complete range of keys is one ordered read of the table; rows with later records of their own take the `before`
+    of the first one (what they were when imported); a missing row is None."""
+    key_col = _key_column(conn, run.tbl)
+    if key_col is None:
+        yield from [None] * len(run.keys)
+        return
+    live_json = "json_object(" + ", ".join(f"'{c}', x.\"{c}\"" for c in run.columns) + ")"
+    then_json = "json_object(" + ", ".join(f"'{c}', json_extract(a.before, '$.{c}')" for c in run.columns) + ")"
+    cur = conn.cursor()
+    cur.row_factory = None
+    read = f'SELECT x."{key_col}", {live_json} FROM "{run.tbl}" x WHERE x."{key_col}" BETWEEN ? AND ? ORDER BY x."{key_col}"'
+    for start, count in _chunks(_ranges(run.keys)):
+        rows = cur.execute(read, (start, start + count - 1)).fetchall()
+        if len(rows) == count and [k for k, _j in rows] == list(range(start, start + count)):
+            afters: list[str | None] = [j for _k, j in rows]
+        else:  # rows missing (deleted since, by the program or not) or odd keys: key by key, as inserted() does
+            by_key = {_int_key(k): j for k, j in rows}
+            afters = [by_key.get(start + i) for i in range(count)]
+        later = _Changed.within(changed, start, start + count - 1)
+        if later:
+            for k, j in cur.execute(
+                    f"SELECT a.row_key, {then_json} FROM json_each(?) k JOIN audit_log a ON a.seq = "
+                    "(SELECT min(seq) FROM audit_log WHERE tbl = ? AND row_key = k.value AND seq > ?)",
+                    (json.dumps(later), run.tbl, run.last)):
+                afters[int(k) - start] = j
+        yield from afters
+
+
+def _check_run(conn: sqlite3.Connection, run: Run, prev: str, changed: _Changed | None = None
+               ) -> tuple[Finding | None, str]:
     """Hash every record of a run again, its `after` read back from the rows; (first problem, last hash)."""
-    encode, sha256 = _ENCODE, hashlib.sha256
+    sha256 = hashlib.sha256
     if len(run.keys) != run.size:
         return Finding("审计链", f"审计记录 #{run.first}–#{run.last}（{run.tbl}，批量导入）",
                        "记录数与主键数不符，该批量导入记录被改动过"), prev
-    afters = inserted(conn, run.tbl, run.columns, run.keys, run.last)
+    middle, stored = run_middle(run), run.hashes.hex()
+    afters = _run_afters(conn, run, (changed or _Changed(conn)).of(run.tbl))
     for i, (key, after) in enumerate(zip(run.keys, afters, strict=True)):
-        seq = run.first + i
-        where = f"审计记录 #{seq}（{run.tbl} / {key}，批量导入 #{run.first}–#{run.last} 中的一行）"
         if after is None:
+            where = f"审计记录 #{run.first + i}（{run.tbl} / {key}，批量导入 #{run.first}–#{run.last} 中的一行）"
             return Finding("审计链", where, "导入的这一行已不在表中，也没有删除它的审计记录：它是在本程序之外被删除的"), prev
-        h = sha256(encode([prev, seq, run.at, run.actor, run.op, run.tbl, str(key), "I", None, after]
-                          ).encode("utf-8")).hexdigest()
-        if h != run.hashes[32 * i:32 * i + 32].hex():
+        h = sha256(run_record_payload(prev, run.first + i, middle, key, after).encode("utf-8")).hexdigest()
+        if h != stored[64 * i:64 * i + 64]:
+            where = f"审计记录 #{run.first + i}（{run.tbl} / {key}，批量导入 #{run.first}–#{run.last} 中的一行）"
             return Finding("审计链", where, "导入时的内容与其哈希不符：这一行在本程序之外被修改或替换过，"
                                             "或该批量导入记录被改动过"), prev
         prev = h
@@ -371,6 +462,7 @@ def walk(conn: sqlite3.Connection, start_seq: int = 0, start_hash: str = GENESIS
     cur = conn.cursor()
     cur.row_factory = None  # plain tuples: 1.7 million records are walked in well under the time of Row objects
     encode, sha256 = _ENCODE, hashlib.sha256
+    changed = _Changed(conn)
 
     def through_runs(upto: int | None) -> Iterator[Finding]:
         nonlocal prev, expected
@@ -378,7 +470,7 @@ def walk(conn: sqlite3.Connection, start_seq: int = 0, start_hash: str = GENESIS
             pending.pop(expected)
             run = _run_from(conn.execute(f"SELECT {_RUN_FIELDS} FROM audit_runs WHERE first_seq = ?",
                                          (expected,)).fetchone())
-            problem, prev = _check_run(conn, run, prev)
+            problem, prev = _check_run(conn, run, prev, changed)
             if problem is not None:
                 yield problem
                 return
@@ -424,6 +516,39 @@ def _same(current: str, audited: str) -> bool:
     return all(k in now and now[k] == v for k, v in then.items())
 
 
+class Spans:
+    """Membership of keys in a table's bulk-import spans (run_members), cheap when asked in ascending order (as a
+    table scan gives them): a pointer moves forward; a key out of order is looked up by bisection."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.spans = spans
+        self.i = 0
+        self.last: int | None = None
+
+    def __contains__(self, key: object) -> bool:
+        k = _int_key(key)
+        if k is None:
+            return False
+        spans = self.spans
+        if self.last is None or k < self.last:
+            self.i = max(bisect.bisect_right(spans, (k, 1 << 62)) - 1, 0)
+        self.last = k
+        while self.i < len(spans) and spans[self.i][1] < k:
+            self.i += 1
+        return self.i < len(spans) and spans[self.i][0] <= k
+
+
+def suspects_sql(conn: sqlite3.Connection, name: str, key: str, skip: set[str], where: str = "") -> str:
+    """Each row of `name` whose last audit record is missing, a delete, or holds other content than the row:
+    (key as text, the row's JSON or NULL when it has no record, that record's seq, action, after). The row's JSON
+    is built only where it is compared or reported (a row imported in bulk and never changed has no record: its
+    content is the chain walk's to hash, only its key comes back)."""
+    return (f'SELECT r.k, CASE WHEN a.seq IS NULL THEN NULL ELSE r.j END, a.seq, a.action, a.after FROM '
+            f'(SELECT CAST(x."{key}" AS TEXT) AS k, {row_json_sql(conn, name, skip, "x")} AS j, (SELECT seq FROM audit_log '
+            f'WHERE tbl = ? AND row_key = CAST(x."{key}" AS TEXT) ORDER BY seq DESC LIMIT 1) AS s FROM "{name}" x{where}) r '
+            "LEFT JOIN audit_log a ON a.seq = r.s WHERE a.seq IS NULL OR a.action = 'D' OR a.after IS NOT r.j")
+
+
 def check_rows(conn: sqlite3.Connection) -> Iterator[Finding]:
     """Every business row must equal its last audited state; rows without one were added outside.
 
@@ -433,18 +558,13 @@ def check_rows(conn: sqlite3.Connection) -> Iterator[Finding]:
     for t in tracked(conn):
         name, key = t["name"], t["key_column"]
         skip = {c for c in t["skip_columns"].split(",") if c}
-        suspects = conn.execute(
-            f'SELECT r.k, r.j, a.seq, a.action, a.after FROM (SELECT CAST(x."{key}" AS TEXT) AS k, '
-            f"{row_json_sql(conn, name, skip, 'x')} AS j, (SELECT seq FROM audit_log WHERE tbl = ? AND row_key = "
-            f'CAST(x."{key}" AS TEXT) ORDER BY seq DESC LIMIT 1) AS s FROM "{name}" x) r '
-            "LEFT JOIN audit_log a ON a.seq = r.s WHERE a.seq IS NULL OR a.action = 'D' OR a.after IS NOT r.j",
-            (name,),
-        )
-        spans: list[tuple[int, int]] | None = None
-        for row_key, row_json, seq, action, after in suspects:
+        suspects = conn.cursor()
+        suspects.row_factory = None
+        spans: Spans | None = None
+        for row_key, row_json, seq, action, after in suspects.execute(suspects_sql(conn, name, key, skip), (name,)):
             if seq is None:
-                spans = run_members(conn, name) if spans is None else spans
-                if in_spans(spans, str(row_key)):
+                spans = Spans(run_members(conn, name)) if spans is None else spans
+                if row_key in spans:
                     continue  # inserted by a bulk import, never changed since: the chain walk hashed it again
             if seq is None or action == "D":
                 yield Finding("数据核对", f"表 {name} 主键 {row_key}", "该行没有审计记录，是在本程序之外写入的")
