@@ -46,18 +46,23 @@ class ObjectInfo:
         return self.township + self.village
 
 
-_SELECT = {
-    "indicator": "SELECT i.id, i.doc_no, i.title, i.year, i.section, it.name AS item_name, "
-                 "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f JOIN projects p ON p.id = f.project_id "
-                 "WHERE f.indicator_id = i.id AND p.decision_id IS NOT NULL) AS planned "
-                 "FROM indicators i JOIN fund_items it ON it.code = i.item WHERE i.id IN ({ids})",
-    "project": "SELECT p.id, p.code, p.name, p.township, p.village, p.year, "
-               "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f WHERE f.project_id = p.id) AS total "
-               "FROM projects p WHERE p.id IN ({ids})",
-    "payment": "SELECT y.id, y.request_no, y.amount, y.kind, y.pay_date, y.draft_date, p.id AS project_id, p.code, "
-               "p.name, p.township, p.village, p.year FROM payments y JOIN projects p ON p.id = y.project_id "
-               "WHERE y.id IN ({ids})",
+# Each object type's rows: the FROM clause (an object whose joined rows are gone does not read) and its columns.
+_FROM = {
+    "indicator": "FROM indicators i JOIN fund_items it ON it.code = i.item WHERE i.id IN ({ids})",
+    "project": "FROM projects p WHERE p.id IN ({ids})",
+    "payment": "FROM payments y JOIN projects p ON p.id = y.project_id WHERE y.id IN ({ids})",
 }
+_ID = {"indicator": "i.id", "project": "p.id", "payment": "y.id"}
+_COLUMNS = {
+    "indicator": "i.id, i.doc_no, i.title, i.year, i.section, it.name AS item_name, "
+                 "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f JOIN projects p ON p.id = f.project_id "
+                 "WHERE f.indicator_id = i.id AND p.decision_id IS NOT NULL) AS planned",
+    "project": "p.id, p.code, p.name, p.township, p.village, p.year, "
+               "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f WHERE f.project_id = p.id) AS total",
+    "payment": "y.id, y.request_no, y.amount, y.kind, y.pay_date, y.draft_date, p.id AS project_id, p.code, "
+               "p.name, p.township, p.village, p.year",
+}
+_SELECT = {t: f"SELECT {_COLUMNS[t]} {_FROM[t]}" for t in _FROM}
 
 
 def _make(book: Book, object_type: str, r: Any) -> ObjectInfo:
@@ -84,6 +89,19 @@ def infos(book: Book, object_type: str, object_ids: Iterable[int]) -> dict[int, 
         sql = _SELECT[object_type].format(ids=",".join("?" * len(chunk)))
         for r in book.conn.execute(sql, chunk):
             out[int(r["id"])] = _make(book, object_type, r)
+    return out
+
+
+def existing(book: Book, object_type: str, object_ids: Iterable[int]) -> set[int]:
+    """The ids among `object_ids` that `infos` would return (the same rows, nothing read but the ids)."""
+    if object_type not in _FROM:
+        return set()
+    wanted = sorted(set(object_ids))
+    out: set[int] = set()
+    for at in range(0, len(wanted), 500):
+        chunk = wanted[at: at + 500]
+        sql = f"SELECT {_ID[object_type]} {_FROM[object_type]}".format(ids=",".join("?" * len(chunk)))
+        out.update(int(r[0]) for r in book.conn.execute(sql, chunk))
     return out
 
 

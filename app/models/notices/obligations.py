@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -431,6 +431,25 @@ def open_obligations(book: Book, *, as_of: dt.date, skip: Collection[str] = froz
     return out
 
 
+def duty_statuses(book: Book, *, as_of: dt.date, as_of_rule: bool = False) -> Iterator[tuple[str, str, str]]:
+    """(level, kind, status) of every duty `obligations` lists, in no particular order — what 表6 counts, without
+    reading each object's label, place and amount or writing each duty's text (issue #22: the duties grow with every
+    year kept in the file; 表6 needs only their statuses). A duty without any notice is 缺失, as in `obligations`."""
+    notices = _notices(book)
+    duties = _duties(book, as_of, as_of_rule)
+    present = {t: objs.existing(book, t, [d.object_id for d in duties if d.object_type == t]) for t in objs.OBJECT_NAMES}
+    by_year: dict[tuple[int, int | None], Callable[[Any], tuple[str, int] | None]] = {}
+    for duty in duties:
+        if duty.object_id not in present[duty.object_type]:
+            continue
+        if (duty.kind, duty.level, duty.object_type, duty.object_id) not in notices:
+            yield duty.level, duty.kind, MISSING
+        else:
+            yield duty.level, duty.kind, _rate(book, as_of, duty, notices, by_year)[0]
+    for duty, status, _days, _notice in _county(book, as_of):
+        yield "county", duty.kind, status
+
+
 def summary(book: Book, *, as_of: dt.date, start: dt.date | None = None, as_of_rule: bool = False
             ) -> list[dict[str, Any]]:
     """Counts per level × kind for report 表6: required, published (已公示), real-name payments and how many
@@ -442,15 +461,15 @@ def summary(book: Book, *, as_of: dt.date, start: dt.date | None = None, as_of_r
         for kd in notice_rules.kinds:
             rows[(lv.code, kd.code)] = {"level": lv.name, "kind": kd.name, "required": 0, "published": 0,
                                         "realname_payments": 0, "realname_published": 0, "complaints": 0, "handled": 0}
-    for o in obligations(book, as_of=as_of, as_of_rule=as_of_rule):
-        row = rows.get((o.level, o.kind))
+    for level, kind, status in duty_statuses(book, as_of=as_of, as_of_rule=as_of_rule):
+        row = rows.get((level, kind))
         if row is None:
             continue
         row["required"] += 1
-        row["published"] += o.status == SHOWN
-        if o.kind == "real_name":
+        row["published"] += status == SHOWN
+        if kind == "real_name":
             row["realname_payments"] += 1
-            row["realname_published"] += o.status == SHOWN
+            row["realname_published"] += status == SHOWN
     for r in book.conn.execute(
             "SELECT n.level, n.kind, count(*) AS n, sum(EXISTS (SELECT 1 FROM notice_feedback_handling h "
             "WHERE h.feedback_id = f.id AND h.resolved = 1 AND h.handled_date <= ?)) AS handled "

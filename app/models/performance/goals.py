@@ -368,10 +368,22 @@ def record_decision(book: Book, *, project_id: int, kind: str, measures: str, de
 
 
 def decisions(book: Book, project_id: int) -> list[dict[str, Any]]:
-    rows = book.conn.execute(
-        "SELECT d.*, coalesce(g.name, '') AS goal_name FROM perf_decisions d LEFT JOIN perf_goals g ON g.id = d.goal_id "
-        "WHERE d.project_id = ? ORDER BY d.decided_on, d.id", (project_id,))
-    return [dict(r) | {"kind_name": DECISION_KINDS.get(r["kind"], r["kind"])} for r in rows]
+    return decisions_of(book, [project_id]).get(project_id, [])
+
+
+def decisions_of(book: Book, project_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """`decisions()` of many projects at once: project id → its corrective decisions by date (absent: none)."""
+    ids = list(dict.fromkeys(int(i) for i in project_ids))
+    out: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start: start + 500]
+        for r in book.conn.execute(
+                "SELECT d.*, coalesce(g.name, '') AS goal_name FROM perf_decisions d LEFT JOIN perf_goals g "
+                f"ON g.id = d.goal_id WHERE d.project_id IN ({','.join('?' * len(chunk))}) ORDER BY d.decided_on, d.id",
+                chunk):
+            out.setdefault(int(r["project_id"]), []).append(
+                dict(r) | {"kind_name": DECISION_KINDS.get(r["kind"], r["kind"])})
+    return out
 
 
 def parse_score(text: object) -> int:

@@ -119,27 +119,39 @@ class PerfProjectQuery:
 
 def table8_rows(book: Book, *, month: str) -> list[dict[str, Any]]:
     """表8 row source: every project approved by the end of `month` for the month's year or before,
-    with its goals, the month's monitoring, deviations, decisions and self-evaluation as of that day."""
+    with its goals, the month's monitoring, deviations, decisions and self-evaluation as of that day.
+
+    Read TABLE8_BATCH projects at a time (goals, monitoring, decisions: a few statements per batch, not per project;
+    issue #22 — the list grows with every year the file keeps)."""
     _start, end = periods.bounds(book, month)
     day = end.isoformat()
     sql = (f"SELECT * FROM ({_BASE}) WHERE decision_id IS NOT NULL AND funds_issued_on <= :day AND year <= :year "
            "ORDER BY code, id")
+    projects = [dict(r) for r in book.conn.execute(sql, {"day": day, "month": month, "year": end.year})]
     out = []
-    for r in book.conn.execute(sql, {"day": day, "month": month, "year": end.year}):
-        row = dict(r)
-        goals = perf.with_monitoring(book, perf.goals(book, row["id"], on=end), month=month)
-        monitored = {a["goal_id"] for a in book.conn.execute(
+    for at in range(0, len(projects), TABLE8_BATCH):
+        batch = projects[at: at + TABLE8_BATCH]
+        ids = [int(r["id"]) for r in batch]
+        goals_by = perf.goals_of(book, ids, on=end)
+        perf.with_monitoring(book, [g for gs in goals_by.values() for g in gs], month=month)
+        monitored = {int(g) for (g,) in book.conn.execute(
             "SELECT a.goal_id FROM perf_actuals a JOIN perf_goals g ON g.id = a.goal_id "
-            "WHERE g.project_id = ? AND a.month = ?", (row["id"], month))}
-        decisions = [d for d in perf.decisions(book, row["id"]) if d["decided_on"] <= day
-                     and d["decided_on"][:4] == str(end.year)]
-        score = perf.score_text(row["score_tenths"]) if row["score_tenths"] is not None else ""
-        out.append({
-            "project_no": row["code"], "project_name": row["name"], "goals_set": bool(goals),
-            "goals_with_funds": bool(row["goals_set_on"] and row["goals_set_on"] <= row["funds_issued_on"]),
-            "indicator_count": len(goals), "monitored_month": sum(1 for g in goals if g["id"] in monitored),
-            "deviations": sum(1 for g in goals if g["deviates"]),
-            "corrective": "；".join(f"{d['kind_name']}：{d['measures']}" for d in decisions),
-            "self_eval": f"{row['eval_year']}年度自评 {score} 分" if score else "",
-        })
+            f"WHERE g.project_id IN ({','.join('?' * len(ids))}) AND a.month = ?", (*ids, month))}
+        decided = perf.decisions_of(book, ids)
+        for row in batch:
+            goals = goals_by.get(int(row["id"]), [])
+            decisions = [d for d in decided.get(int(row["id"]), []) if d["decided_on"] <= day
+                         and d["decided_on"][:4] == str(end.year)]
+            score = perf.score_text(row["score_tenths"]) if row["score_tenths"] is not None else ""
+            out.append({
+                "project_no": row["code"], "project_name": row["name"], "goals_set": bool(goals),
+                "goals_with_funds": bool(row["goals_set_on"] and row["goals_set_on"] <= row["funds_issued_on"]),
+                "indicator_count": len(goals), "monitored_month": sum(1 for g in goals if g["id"] in monitored),
+                "deviations": sum(1 for g in goals if g["deviates"]),
+                "corrective": "；".join(f"{d['kind_name']}：{d['measures']}" for d in decisions),
+                "self_eval": f"{row['eval_year']}年度自评 {score} 分" if score else "",
+            })
     return out
+
+
+TABLE8_BATCH = 200  # projects per batch: their goals' ids stay well under SQLite's limit on bound parameters

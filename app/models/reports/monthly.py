@@ -77,8 +77,7 @@ def assemble(book: Book, *, month: str, version: int | None = None, signoff: Sig
         rows[name] = report_data.rule_columns(book, p, name, source(book, p))
     from app.models.warnings import query as warnings_query
 
-    warnings = [WarningRecord(int(w["id"]), str(w["code"]), _as_date(w["detected_on"]))
-                for w in warnings_query.counted(book, month=month)]
+    warnings = [WarningRecord(i, code, day) for i, code, day in warnings_query.counted_records(book, month=month)]
     rules = book.rules_for(int(month[:4]))
     return PackageData(
         rule_set=f"{rules.label} {rules.file_hash}", calendar=holidays.digest_through(book.conn, p.end),
@@ -88,10 +87,6 @@ def assemble(book: Book, *, month: str, version: int | None = None, signoff: Sig
         fixed_time=None if signoff and signoff.signed_at else dt.datetime.combine(p.end, dt.time(0, 0)),
         calc=p.calc, wording=report_data.wording(book, p), balances=report_data.stored_balances(book, p),
     )
-
-
-def _as_date(value: object) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def preview(book: Book, *, month: str, progress: ProgressFn | None = None) -> Preview:

@@ -108,23 +108,58 @@ def counted(book: Book, *, month: str) -> list[dict[str, Any]]:
 # since (the false-claim cross-checks W11–W16) are listed in a month only when they have a warning by then.
 TABLE7_ALWAYS = frozenset(f"W{n}" for n in range(1, 10))
 
+# 表7's counts per type in one statement (issue #22): the same warnings, status on the period's last day and amount
+# when detected as `_AS_OF`, added up by SQLite rather than handed to Python one warning at a time.
+# (MATERIALIZED: each warning's status is looked up once, not once for every place the sums name it.)
+_SUMMARY = f"""
+WITH counted AS MATERIALIZED ({_AS_OF.replace("ORDER BY w.id", "")}),
+  closed AS MATERIALIZED (SELECT value AS code FROM json_each(:closed))
+SELECT code, count(*) AS cum_count, sum(first_detected >= :start) AS new_month,
+  coalesce(sum(CASE WHEN first_detected >= :start THEN coalesce(detected_amount, 0) END), 0) AS amount,
+  sum(status IN closed) AS rectified, sum(status NOT IN closed AND status <> :first) AS rectifying,
+  sum(status = :first) AS unrectified
+FROM (SELECT code, first_detected, detected_amount, coalesce(nullif(status, ''), :first) AS status FROM counted)
+GROUP BY code
+"""
+
 
 def warning_summary(book: Book, *, month: str) -> list[dict[str, Any]]:
-    """表7 row source: per type — 本月新增 and its amount, 累计预警, 已整改 (incl. 已说明), 整改中, 未整改."""
-    start, _end = periods.bounds(book, month)
-    first = warn.initial_status(book)
-    closed = {s.code for s in warn.statuses(book) if s.closed}
+    """表7 row source: per type — 本月新增 and its amount, 累计预警, 已整改 (incl. 已说明), 整改中, 未整改.
+
+    Counts the warnings of `counted(month)`: 本月新增 those first detected in the month; 已整改 those whose status on
+    the period's last day is a closed one, 未整改 those still at the first status, 整改中 the rest."""
+    import json
+
+    start, end = periods.bounds(book, month)
+    closed = json.dumps(sorted(s.code for s in warn.statuses(book) if s.closed))
+    found = {r["code"]: r for r in book.conn.execute(_SUMMARY, {
+        "start": start.isoformat(), "end": end.isoformat(), "year_start": f"{end.year:04d}-01-01",
+        "closed": closed, "first": warn.initial_status(book)})}
     out = []
-    rows = counted(book, month=month)
     for w in book.rules_for(int(month[:4])).warnings:  # the month's own year's types and names (issue #17)
-        mine = [r for r in rows if r["code"] == w.code]
-        if not mine and w.code not in TABLE7_ALWAYS:
+        r = found.get(w.code)
+        if r is None and w.code not in TABLE7_ALWAYS:
             continue  # a type added later (W10 …) gets its row once it has a warning: signed months re-create as signed
-        new = [r for r in mine if r["detected_on"] >= start]
-        out.append({
-            "code": w.code, "name": w.name, "new_month": len(new), "amount": sum(r["amount"] for r in new),
-            "cum_count": len(mine), "rectified": sum(1 for r in mine if r["status"] in closed),
-            "rectifying": sum(1 for r in mine if r["status"] not in closed and r["status"] != first),
-            "unrectified": sum(1 for r in mine if r["status"] == first),
-        })
+        out.append({"code": w.code, "name": w.name}
+                   | {k: int(r[k] or 0) if r is not None else 0 for k in _SUMMARY_KEYS})
     return out
+
+
+_SUMMARY_KEYS = ("new_month", "amount", "cum_count", "rectified", "rectifying", "unrectified")
+
+
+def counted_records(book: Book, *, month: str) -> list[tuple[int, str, dt.date]]:
+    """(id, code, first detected) of the warnings `counted(month)` lists, in id order, without their status or
+    amount (the package's warning list; 表7's figures come from `warning_summary`)."""
+    _start, end = periods.bounds(book, month)
+    day = _day_parser()
+    return [(int(i), str(c), day(f)) for i, c, f in book.conn.execute(
+        "SELECT w.id, w.code, w.first_detected FROM warnings w WHERE w.first_detected BETWEEN ? AND ? ORDER BY w.id",
+        (f"{end.year:04d}-01-01", end.isoformat()))]
+
+
+def _day_parser() -> Any:
+    """date.fromisoformat with the few hundred distinct days of a year parsed once each."""
+    import functools
+
+    return functools.lru_cache(maxsize=None)(dt.date.fromisoformat)
