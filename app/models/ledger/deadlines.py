@@ -13,6 +13,7 @@ import datetime as dt
 import inspect
 import json
 import sqlite3
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -41,16 +42,44 @@ def _plan_history(book: Book, indicator_id: int, as_of: dt.date | None) -> dict[
     history: dict[int, list[tuple[str, int]]] = {}
     # the projects funded by it now; as of a day, also those whose approved version funded it then and no
     # longer does (a line moved off it later must not change what was approved on that day)
-    then = ("" if as_of is None else " UNION SELECT w.project_id FROM plan_versions w, json_each(w.snapshot, '$.funding') f "
-            "WHERE json_extract(f.value, '$.indicator_id') = :ind")
+    projects = {int(r[0]) for r in book.conn.execute(
+        "SELECT project_id FROM project_funding WHERE indicator_id = ?", (indicator_id,))}
+    if as_of is not None:
+        projects |= _funded_by_versions(book).get(indicator_id, frozenset())
     for v in book.conn.execute(
             "SELECT v.project_id, v.snapshot, d.decision_date FROM plan_versions v JOIN plan_decisions d "
-            "ON d.id = v.decision_id WHERE v.project_id IN (SELECT project_id FROM project_funding WHERE indicator_id = :ind"
-            f"{then}) AND (:day IS NULL OR d.decision_date <= :day) ORDER BY d.decision_date, v.version",
-            {"ind": indicator_id, "day": as_of.isoformat() if as_of else None}):
+            "ON d.id = v.decision_id WHERE v.project_id IN (SELECT value FROM json_each(:projects)) "
+            "AND (:day IS NULL OR d.decision_date <= :day) ORDER BY d.decision_date, v.version",
+            {"projects": json.dumps(sorted(projects)), "day": as_of.isoformat() if as_of else None}):
         lines = {int(f["indicator_id"]): int(f["amount"]) for f in json.loads(v["snapshot"])["funding"]}
         history.setdefault(int(v["project_id"]), []).append((str(v["decision_date"]), lines.get(indicator_id, 0)))
     return history
+
+
+_FUNDED: weakref.WeakKeyDictionary[Book, tuple[tuple[int, int], dict[int, frozenset[int]]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _funded_by_versions(book: Book) -> dict[int, frozenset[int]]:
+    """indicator id → every project whose approved versions ever funded it: each version's snapshot read once while
+    the file is unchanged (issue #22), not once per indicator — a month's 表2 asks for each of its indicators, and
+    the versions are every project's of every year."""
+    state = book.data_state()
+    cached = _FUNDED.get(book)
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    found: dict[int, set[int]] = {}
+    for project_id, indicator in book.conn.execute(
+            "SELECT w.project_id, json_extract(f.value, '$.indicator_id') FROM plan_versions w, "
+            "json_each(w.snapshot, '$.funding') f"):
+        # the value as SQLite compares it with an integer id: a JSON integer, or a real with no fraction
+        if isinstance(indicator, float) and indicator.is_integer():
+            indicator = int(indicator)
+        if isinstance(indicator, int):
+            found.setdefault(indicator, set()).add(int(project_id))
+    out = {k: frozenset(v) for k, v in found.items()}
+    _FUNDED[book] = (state, out)
+    return out
 
 
 def planned_on(book: Book, indicator: Mapping[str, Any], as_of: dt.date | None = None) -> dt.date | None:

@@ -268,8 +268,7 @@ def _carried_doc(book: Book, p: Period) -> tuple[dt.date, dict[str, Any]] | None
 
 
 def _state(book: Book) -> tuple[int, int]:
-    """Changes since: this connection's writes and other connections' commits (SQLite's data_version)."""
-    return book.conn.total_changes, int(book.conn.execute("PRAGMA data_version").fetchone()[0])
+    return book.data_state()
 
 
 CARRIED_PARTS = {"period_end": "$.period_end", "ledger_balances": "$.rows.ledger_balances",

@@ -245,6 +245,11 @@ class Book:
         """The rule set of the fiscal year `day` falls in (a date or "YYYY-MM-DD…" text)."""
         return self.rules_for(int(str(day)[:4]) if isinstance(day, str) else day.year)
 
+    def data_state(self) -> tuple[int, int]:
+        """Changes since: this connection's writes and other connections' commits (SQLite's data_version) — equal
+        twice only while the file has not changed in between, so a derived value read under one may be kept."""
+        return self.conn.total_changes, int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
     def now(self) -> dt.datetime:
         return self.clock()
 
