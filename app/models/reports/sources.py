@@ -206,7 +206,15 @@ def ledger_balances(book: Book, p: Period) -> Rows:
     """表3: 年初结余, income and expenditure (month, year), closing, and what the treasury paid.
 
     Reads the month's rows plus the balances carried from the last signed month (issue #22): the cost
-    follows the months since that sign-off, not the whole history. Without one, the whole history."""
+    follows the months since that sign-off, not the whole history. Without one, the whole history.
+    表4 starts from the same rows: one month's assembly reads them once (fresh copies for each caller)."""
+    state = _state(book)
+    if "balances" not in p.cache or p.cache["balances"][0] != state:
+        p.cache["balances"] = (state, _ledger_balances(book, p))
+    return [dict(r) for r in p.cache["balances"][1]]
+
+
+def _ledger_balances(book: Book, p: Period) -> Rows:
     carry = carried_from(book, p) if p.carried else None
     rows = _balances_carried(book, p, *carry) if carry else _balances_full(book, p)
     ys, me = p.year_start.isoformat(), p.end.isoformat()

@@ -178,3 +178,27 @@ def test_table8_in_batches_equals_reading_each_project(book: Book, batch: int,
                 totals[k] += bool(r[k]) if isinstance(r[k], str) else int(r[k])
     assert all(totals.values()), totals  # monitoring, deviations and decisions all occur
     assert len(perf_query.table8_rows(book, month="2026-11")) > 3  # more than one batch of 3
+
+
+# -- 表3 / 表4 ----------------------------------------------------------------------------------------------------
+def test_table3_rows_are_read_once_per_month_and_each_caller_gets_its_own(book: Book,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """表4 starts from 表3's rows: one assembly reads them once, and what one caller does to its rows does not reach
+    the other."""
+    from app.models.reports import sources
+
+    calls: list[str] = []
+    real = sources._ledger_balances
+
+    def counting(b: Book, p: sources.Period) -> list[dict[str, Any]]:
+        calls.append(p.month)
+        return real(b, p)
+
+    monkeypatch.setattr(sources, "_ledger_balances", counting)
+    package = monthly.assemble(book, month="2026-11")
+    assert calls == ["2026-11"] and package.rows["ledger_balances"] and package.rows["spending_progress"]
+    p = sources.Period(book, "2026-11")
+    first = sources.ledger_balances(book, p)
+    first[0]["opening"] += 1
+    assert sources.ledger_balances(book, p)[0]["opening"] == first[0]["opening"] - 1
+    assert sources.spending_progress(book, p) == package.rows["spending_progress"]
