@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QObject, Qt
@@ -222,6 +223,32 @@ class DataTable(QTableView):
                 return False
             start = len(model.rows)
             model.fetchMore()
+
+
+class _FirstShow(QObject):
+    """Calls `fill` once, when the watched widget is first shown (before it is painted)."""
+
+    def __init__(self, widget: QWidget, fill: Callable[[], object]) -> None:
+        super().__init__(widget)
+        self.fill: Callable[[], object] | None = fill
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Show and self.fill is not None:
+            fill, self.fill = self.fill, None
+            watched.removeEventFilter(self)
+            fill()
+        return False
+
+
+def fill_when_shown(widget: QWidget, fill: Callable[[], object]) -> None:
+    """Read what `widget` shows the first time it is shown, not when it is built: a page on a sub-tab the
+    user has not opened (支付审批 › 收款人, 月报 › 自治区模板, 基础设置 › 规则集) costs nothing until it is opened
+    (issue #22, each tab's first paint). Already visible: filled now."""
+    if widget.isVisible():
+        fill()
+    else:
+        _FirstShow(widget, fill)
 
 
 def action_bar(specs: Any) -> tuple[QHBoxLayout, dict[str, QPushButton]]:

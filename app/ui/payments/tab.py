@@ -71,7 +71,7 @@ class PaymentsTab(QTabWidget):
         super().__init__(parent)
         self.book = book
         self.requests = RequestsPage(book)
-        self.payees = PayeesPage(book)
+        self.payees = PayeesPage(book, lazy=True)  # read when opened (_page_shown)
         self.addTab(self.requests, "支付申请")
         self.addTab(self.payees, "收款人")
         self.currentChanged.connect(self._page_shown)

@@ -1,0 +1,102 @@
+"""Each tab's first paint does only what the page the user sees needs (issue #22 item 5): a sub-tab that is not
+open (支付审批 › 收款人, 月报 › 自治区模板, 基础设置 › 规则集) reads nothing until it is opened, and then shows
+exactly what an eager read shows. Each test counts calls of the model function the page reads with; the old
+pages called it while the tab was being built, before anything was opened, and fail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QWidget
+
+from app.export import region_templates
+from app.models.plan import payees
+from app.models.rules import load as rules_load
+from app.models.store import rule_sets
+from app.models.store.book import Book
+from app.ui.kit.widgets import fill_when_shown
+from app.ui.payments.tab import PaymentsTab
+from app.ui.reports.tab import ReportsTab
+from app.ui.settings.rule_sets import RuleSetsPage
+from app.ui.settings.tab import SettingsTab
+
+
+def counted(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
+    """Replace owner.name by a wrapper that counts its calls; the list grows by one per call."""
+    calls: list[int] = []
+    real: Callable[..., Any] = getattr(owner, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, wrapper)
+    return calls
+
+
+def test_fill_when_shown_runs_once_at_the_first_show(qtbot) -> None:
+    calls: list[int] = []
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    child = QWidget(parent)
+    fill_when_shown(child, lambda: calls.append(1))
+    assert calls == []  # built, not shown
+    parent.show()
+    assert calls == [1]
+    child.hide()
+    child.show()
+    assert calls == [1]  # once
+    fill_when_shown(child, lambda: calls.append(2))  # already visible: at once
+    assert calls == [1, 2]
+
+
+def test_payees_are_read_when_their_page_is_opened(qtbot, demo_book: Book, monkeypatch) -> None:
+    counts = counted(monkeypatch, payees.PayeeQuery, "count")
+    tab = PaymentsTab(demo_book)
+    qtbot.addWidget(tab)
+    tab.show()
+    assert counts == [] and tab.payees.model.rows == []  # 支付申请 is open; 收款人 not read
+    tab.setCurrentWidget(tab.payees)
+    assert counts
+    expected = payees.PayeeQuery(demo_book)
+    assert tab.payees.model.total == expected.count() > 0
+    assert tab.payees.model.rows == expected.fetch(0, tab.payees.model.BATCH, None, False)
+
+
+def test_templates_are_read_when_their_page_is_opened(qtbot, demo_book: Book, monkeypatch) -> None:
+    calls = counted(monkeypatch, region_templates, "template_list")
+    tab = ReportsTab(demo_book)
+    qtbot.addWidget(tab)
+    tab.show()
+    assert calls == [] and tab.templates.model.rows == []
+    tab.pages.setCurrentWidget(tab.templates)
+    assert calls == [1]
+    expected = [r["table"] for r in region_templates.template_list(demo_book)]
+    assert [r["table"] for r in tab.templates.model.rows] == expected and len(expected) == 10
+    assert tab.templates.selected_table() == expected[1]  # the page selects 表2 as before
+    del calls[:]  # (the expected list above was read through the counter)
+    tab.pages.setCurrentIndex(0)
+    tab.pages.setCurrentWidget(tab.templates)
+    assert calls == []  # opened again: not read again (changes reload it, see on_changes)
+
+
+def test_rule_sets_are_read_when_the_rule_sets_page_is_opened(qtbot, demo_book: Book, monkeypatch) -> None:
+    calls = counted(monkeypatch, rule_sets, "years")
+    tab = SettingsTab(demo_book)
+    qtbot.addWidget(tab)
+    tab.show()
+    page = next(tab.widget(i) for i in range(tab.count()) if tab.tabText(i) == "规则集")
+    assert isinstance(page, RuleSetsPage)
+    assert calls == [] and page.model.rows == [] and page.choice.count() == 0
+    tab.setCurrentWidget(page)
+    shipped = list(rules_load.shipped_ids())
+    assert calls == [1]
+    assert [page.choice.itemData(i) for i in range(page.choice.count())] == shipped
+    eager = RuleSetsPage(demo_book)  # built on its own (not lazy): filled at once, the same rows
+    qtbot.addWidget(eager)
+    assert page.model.rows == eager.model.rows != []
+    assert [eager.choice.itemText(i) for i in range(eager.choice.count())] == \
+        [page.choice.itemText(i) for i in range(page.choice.count())]
+
