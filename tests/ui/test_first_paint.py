@@ -5,6 +5,7 @@ pages called it while the tab was being built, before anything was opened, and f
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -14,8 +15,9 @@ from PySide6.QtWidgets import QWidget
 from app.export import region_templates
 from app.models.plan import payees
 from app.models.rules import load as rules_load
-from app.models.store import rule_sets
+from app.models.store import audit_query, rule_sets
 from app.models.store.book import Book
+from app.ui.audit.tab import AuditTab
 from app.ui.kit.widgets import fill_when_shown
 from app.ui.payments.tab import PaymentsTab
 from app.ui.reports.tab import ReportsTab
@@ -100,3 +102,49 @@ def test_rule_sets_are_read_when_the_rule_sets_page_is_opened(qtbot, demo_book: 
     assert [eager.choice.itemText(i) for i in range(eager.choice.count())] == \
         [page.choice.itemText(i) for i in range(page.choice.count())]
 
+
+def test_the_audit_log_is_read_off_the_gui_thread_when_the_tab_is_built(qtbot, demo_book: Book, monkeypatch) -> None:
+    """Counting 1.7 million records was the 审计 tab's slowest read (1× county): the tab paints at once and its first
+    page arrives from a worker thread; what it shows equals a direct read."""
+    seen: list[threading.Thread] = []
+    real = audit_query.LogQuery.count
+
+    def count(self: Any) -> int:
+        seen.append(threading.current_thread())
+        return real(self)
+
+    monkeypatch.setattr(audit_query.LogQuery, "count", count)
+    tab = AuditTab(demo_book)
+    qtbot.addWidget(tab)
+    tab.show()
+    assert "正在读取" in tab.count.text() or tab.model.rows  # (a fast worker may already have answered)
+    assert tab.query.wait()
+    assert seen and all(t is not threading.main_thread() for t in seen)
+    direct = audit_query.LogQuery(demo_book)
+    assert tab.model.total == direct.count() > 0
+    assert tab.model.rows == direct.fetch(0, tab.model.BATCH, None, False)
+    assert str(tab.model.total) in tab.count.text()
+
+
+def test_a_sort_made_while_the_first_page_is_read_is_not_undone(qtbot, demo_book: Book, monkeypatch) -> None:
+    """A remembered sort restored while the worker reads (or a header clicked) re-reads on the GUI thread; the
+    worker's older, unsorted page must not replace it when it arrives."""
+    gate = threading.Event()
+    real = audit_query.LogQuery.count
+
+    def slow_count(self: Any) -> int:
+        if threading.current_thread() is not threading.main_thread():
+            gate.wait(30)
+        return real(self)
+
+    monkeypatch.setattr(audit_query.LogQuery, "count", slow_count)
+    tab = AuditTab(demo_book)
+    qtbot.addWidget(tab)
+    column = next(i for i, c in enumerate(tab.model.columns) if c.key == "seq")  # oldest first (the default: newest)
+    tab.model.sort(column)  # on the GUI thread, while the worker waits
+    sorted_rows = list(tab.model.rows)
+    assert sorted_rows and sorted_rows[0]["seq"] < sorted_rows[-1]["seq"]
+    gate.set()
+    assert tab.query.wait()
+    assert tab.model.rows == sorted_rows and tab.model.sort_key == "seq"
+    assert str(tab.model.total) in tab.count.text()
