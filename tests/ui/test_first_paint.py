@@ -148,3 +148,31 @@ def test_a_sort_made_while_the_first_page_is_read_is_not_undone(qtbot, demo_book
     assert tab.query.wait()
     assert tab.model.rows == sorted_rows and tab.model.sort_key == "seq"
     assert str(tab.model.total) in tab.count.text()
+
+
+def test_ledger_entries_are_read_when_their_page_is_opened(qtbot, demo_book: Book, monkeypatch) -> None:
+    """专账明细 counts every ledger entry of the filter: read when the page is opened (or its table asked for), not
+    while the 专账 tab is built with 指标登记 in front."""
+    from app.models.ledger import query as ledger_query
+    from app.ui.ledger.tab import LedgerTab
+
+    calls = counted(monkeypatch, ledger_query.EntryQuery, "count")
+    tab = LedgerTab(demo_book)
+    qtbot.addWidget(tab)
+    tab.show()
+    assert calls == [] and tab._entries.lazy_model().rows == []
+    tab.pages.setCurrentIndex(1)
+    assert calls == [1]
+    direct = ledger_query.EntryQuery(demo_book, **tab.filters())
+    model = tab.entries.lazy_model()
+    assert model.total == direct.count() > 0
+    assert model.rows == direct.fetch(0, model.BATCH, None, False)
+    del calls[:]
+    tab.reload()  # a change elsewhere, 专账明细 in front: read again at once
+    assert calls == [1]
+    tab.pages.setCurrentIndex(0)
+    del calls[:]
+    tab.reload()  # … and behind 指标登记: only when shown again
+    assert calls == []
+    tab.pages.setCurrentIndex(1)
+    assert calls == [1]
