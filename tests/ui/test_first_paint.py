@@ -176,3 +176,39 @@ def test_ledger_entries_are_read_when_their_page_is_opened(qtbot, demo_book: Boo
     assert calls == []
     tab.pages.setCurrentIndex(1)
     assert calls == [1]
+
+
+def test_columns_are_fitted_from_the_text_of_the_first_rows_as_qt_fits_them(qtbot) -> None:
+    """The fit measures each cell's text once (Qt's own asks the model for ~10 roles per cell): the widths equal
+    what `resizeColumnsToContents` gives for the same rows, capped as before; it reads no more than FIT_ROWS rows."""
+    from PySide6.QtCore import Qt
+
+    from app.ui.kit.table_models import Column, LazyTableModel, ListSource
+    from app.ui.kit.widgets import DataTable
+
+    asked: list[tuple[int, int]] = []
+
+    class Counting(LazyTableModel):
+        def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+            asked.append((index.row(), int(role)))
+            return super().data(index, role)
+
+    rows = [{"n": i * 7919, "text": "甲乙" * (i % 9) + ("\n第二行很长很长很长" if i % 11 == 0 else ""),
+             "money": i * 123_456, "long": "长" * (i % 70), "empty": ""} for i in range(300)]
+    rows[120]["text"] = "这一行超出前五十行，不计入宽度" * 5  # beyond the rows a fit measures
+    columns = [Column("n", "编号", "int"), Column("text", "说明"), Column("money", "金额", "money"),
+               Column("long", "很长的列"), Column("empty", "空列标题也要显示完整")]
+    model = Counting(columns, ListSource(rows))
+    table = DataTable(model)
+    qtbot.addWidget(table)
+    del asked[:]
+    model.reload()
+    ours = [table.columnWidth(c) for c in range(len(columns))]
+    assert len(asked) <= len(columns) * DataTable.FIT_ROWS  # one display read per measured cell, nothing else
+    assert max(r for r, _ in asked) < DataTable.FIT_ROWS
+    assert {role for _, role in asked} == {int(Qt.ItemDataRole.DisplayRole)}
+    table.horizontalHeader().setResizeContentsPrecision(DataTable.FIT_ROWS)
+    table.resizeColumnsToContents()  # Qt's own fit, independent of ours
+    expected = [min(table.columnWidth(c), DataTable.MAX_FIT) for c in range(len(columns))]
+    assert ours == expected
+    assert ours[3] == DataTable.MAX_FIT  # a long text is capped (its cells show it as a tooltip)
