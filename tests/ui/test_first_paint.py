@@ -212,3 +212,38 @@ def test_columns_are_fitted_from_the_text_of_the_first_rows_as_qt_fits_them(qtbo
     expected = [min(table.columnWidth(c), DataTable.MAX_FIT) for c in range(len(columns))]
     assert ours == expected
     assert ours[3] == DataTable.MAX_FIT  # a long text is capped (its cells show it as a tooltip)
+
+
+def test_payment_requests_and_their_counts_are_read_off_the_gui_thread(qtbot, demo_book: Book, monkeypatch) -> None:
+    """支付申请 counts every request twice (the list, and each status for the filter's labels): the 支付审批 tab
+    paints with the status names and an empty table, and both arrive from a worker; they equal a direct read,
+    and the first request is selected with its details as before."""
+    from app.models.payments import query as payment_query
+
+    seen: list[threading.Thread] = []
+    real_count, real_counts = payment_query.PaymentQuery.count, payment_query.counts
+
+    def count(self: Any) -> int:
+        seen.append(threading.current_thread())
+        return real_count(self)
+
+    def counts(book: Book) -> dict[str, int]:
+        seen.append(threading.current_thread())
+        return real_counts(book)
+
+    monkeypatch.setattr(payment_query.PaymentQuery, "count", count)
+    monkeypatch.setattr(payment_query, "counts", counts)
+    tab = PaymentsTab(demo_book)
+    qtbot.addWidget(tab)
+    tab.show()
+    page = tab.requests
+    assert page.query.wait()
+    assert len(seen) == 2 and all(t is not threading.main_thread() for t in seen)
+    direct = payment_query.PaymentQuery(demo_book)
+    assert page.model.total == real_count(direct) > 0
+    assert page.model.rows == direct.fetch(0, page.model.BATCH, None, False)
+    statuses = real_counts(demo_book)
+    assert page.status.itemText(0) == f"全部（{sum(statuses.values())}）"
+    assert [page.status.itemText(i) for i in range(1, page.status.count())] == \
+        [f"{name}（{statuses.get(code, 0)}）" for code, name in payment_query.STATUS_NAMES.items()]
+    assert page.current() == page.model.rows[0] and page.info.toPlainText()  # selected, details shown
