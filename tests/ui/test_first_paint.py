@@ -247,3 +247,8 @@ def test_payment_requests_and_their_counts_are_read_off_the_gui_thread(qtbot, de
     assert [page.status.itemText(i) for i in range(1, page.status.count())] == \
         [f"{name}（{statuses.get(code, 0)}）" for code, name in payment_query.STATUS_NAMES.items()]
     assert page.current() == page.model.rows[0] and page.info.toPlainText()  # selected, details shown
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()  # the layout pass after the labels grew
+    text = page.status.fontMetrics().horizontalAdvance(page.status.currentText())
+    assert page.status.width() >= text + 20  # "全部（N）" and the arrow shown whole, not cut to "全部（"

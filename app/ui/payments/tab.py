@@ -102,6 +102,7 @@ class RequestsPage(QWidget):
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.status = QComboBox()
+        self.status.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # counts arrive after the names
         self.text = QLineEdit()
         self.text.setPlaceholderText("按申请编号、项目、收款人、指标文号、凭证号筛选（Ctrl+F）")
         self.text.returnPressed.connect(self.apply_filter)
