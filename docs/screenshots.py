@@ -63,6 +63,9 @@ def shoot(app: Any, widget: Any, target: Path, size: tuple[int, int] | None = No
     if size:
         widget.resize(*size)
     widget.show()
+    from app.ui.kit import ops
+
+    wait(app, ops.idle)  # rows read off the GUI thread (审计, 支付审批) have arrived
     wait(app, lambda: False, 0.2)
     widget.grab().save(str(target))
     return target
@@ -228,6 +231,7 @@ def capture_tools(app: Any, path: Path, out: Path) -> list[Path]:
         pays = tab_of(reviewer, "支付审批")
         reviewer.tabs.setCurrentWidget(pays)
         page = pays.requests
+        page.query.wait()  # the first page is read off the GUI thread
         view = page.view
         model = view.lazy_model()
         while model.canFetchMore():

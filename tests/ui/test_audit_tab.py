@@ -14,6 +14,7 @@ def test_filter_by_user_and_table(qtbot, qtmodeltester, book: Book) -> None:
     users.add_user(book, login="xiaowang", name="小王", role="clerk", password=PASSWORD)
     tab = AuditTab(book)
     qtbot.addWidget(tab)
+    assert tab.query.wait()  # the first page is read off the GUI thread
     qtmodeltester.check(tab.model)
     total = tab.model.total
     assert total == book.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] + \
@@ -69,6 +70,7 @@ def test_audit_log_speaks_chinese(qtbot, book: Book) -> None:
     assert "clerk-用户（clerk）" in shown
     tab.table.setCurrentIndex(tab.table.findData("payments"))
     tab.apply_filter()
+    assert tab.query.wait()
     rows = tab.model.rows
     review = next(r for r in rows if r["action"] == "U" and "已审核" in r["changes"])
     assert "状态：已提交 → 已审核" in review["changes"], review["changes"]

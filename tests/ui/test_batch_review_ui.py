@@ -54,6 +54,7 @@ def test_batch_review_in_the_window_with_one_opinion(qtbot, book: Book, answers:
     login_as(book, "reviewer")
     tab = PaymentsTab(book)
     qtbot.addWidget(tab)
+    assert tab.requests.query.wait()  # the first page is read off the GUI thread
     page = tab.requests
     _select(page, [*good, warned])
     assert len(page.view.selected_rows()) == 4
@@ -98,6 +99,7 @@ def test_batch_return_reports_each(qtbot, book: Book, answers: list) -> None:
     payments.review(book, payment_id=pays[1])
     tab = PaymentsTab(book)
     qtbot.addWidget(tab)
+    assert tab.requests.query.wait()  # the first page is read off the GUI thread
     page = tab.requests
     _select(page, pays)
     dialogs.Ask.answer = lambda kind, text: "缺验收单" if kind == "text" else True
@@ -117,6 +119,7 @@ def test_choosing_a_status_filter_keeps_it_even_when_the_selected_request_is_not
     payments.review(book, payment_id=done)
     tab = PaymentsTab(book)
     qtbot.addWidget(tab)
+    assert tab.requests.query.wait()  # the first page is read off the GUI thread
     page = tab.requests
     page.reload(done)
     assert page.current()["id"] == done

@@ -61,6 +61,7 @@ def test_payment_draft_with_6wan_stays_open_with_focus_on_amount(qtbot, book: Bo
     _ind, _pid, payee = fx.setup_funds(book, amount=300_000_00)
     tab = PaymentsTab(book)
     qtbot.addWidget(tab)
+    assert tab.requests.query.wait()  # the first page is read off the GUI thread
     seen: dict[str, object] = {}
 
     def step_two(d: Any) -> None:
@@ -94,6 +95,7 @@ def test_hook_sees_the_form_again_after_a_refusal(qtbot, book: Book, recorded: l
     fx.setup_funds(book)
     tab = PaymentsTab(book)
     qtbot.addWidget(tab)
+    assert tab.requests.query.wait()  # the first page is read off the GUI thread
     calls: list[str] = []
 
     def user(d: PayeeDialog) -> bool:

@@ -60,6 +60,7 @@ def test_warnings_are_detected_and_saved_off_the_gui_thread(qtbot, demo_book: Bo
 def test_audit_filter_counts_and_reads_off_the_gui_thread(qtbot, demo_book: Book, monkeypatch, threads) -> None:
     tab = AuditTab(demo_book)
     qtbot.addWidget(tab)
+    assert tab.query.wait()
     total = tab.model.total
     spy(monkeypatch, threads, audit_query.LogQuery, "count")
     spy(monkeypatch, threads, audit_query.LogQuery, "fetch")

@@ -55,6 +55,7 @@ def test_done_when_in_the_window(qtbot, qtmodeltester, book: Book, answers: list
     available = indicators.available(book, ind)
     tab = PaymentsTab(book)
     qtbot.addWidget(tab)
+    assert tab.requests.query.wait()  # the first page is read off the GUI thread
     page = tab.requests
     qtmodeltester.check(page.model)
 
@@ -106,6 +107,7 @@ def test_drafter_cannot_review_and_pdf_export(qtbot, book: Book, tmp_path: Path,
     pay = fx.request(book, pid, ind, payee, 1_000_00)
     tab = PaymentsTab(book)
     qtbot.addWidget(tab)
+    assert tab.requests.query.wait()  # the first page is read off the GUI thread
     page = tab.requests
     page.select("payment", pay)
     page.submit()
@@ -123,6 +125,7 @@ def test_soft_warning_asks_for_reason_and_override(qtbot, book: Book, answers: l
     pay = fx.request(book, pid, ind, payee, 60_000_00, kind="prepayment")
     tab = PaymentsTab(book)
     qtbot.addWidget(tab)
+    assert tab.requests.query.wait()  # the first page is read off the GUI thread
     page = tab.requests
     page.select("payment", pay)
     dialogs.Ask.answer = lambda kind, text: "合作社须一次性购置母羊" if kind == "text" else True
@@ -156,6 +159,7 @@ def test_payees_page(qtbot, qtmodeltester, book: Book, answers: list) -> None:
     login_as(book, "clerk")
     tab = PaymentsTab(book)
     qtbot.addWidget(tab)
+    assert tab.requests.query.wait()  # the first page is read off the GUI thread
     page = tab.payees
 
     def fill(d: PayeeDialog) -> bool:

@@ -181,6 +181,7 @@ def test_right_click_menu_on_the_payments_list_has_the_tools_and_the_rows_action
                                                                                   answers: dict[str, Any]) -> None:
     window.tabs.setCurrentIndex(next(i for i in range(window.tabs.count()) if window.tabs.tabText(i) == "支付审批"))
     page = window.tabs.currentWidget()
+    assert page.requests.query.wait()  # the rows are read off the GUI thread: right-click one once shown
     table = page.requests.view
     rect = table.visualRect(table.model().index(1, 1))
     QApplication.sendEvent(table.viewport(), _context_event(rect.center(), table))

@@ -56,6 +56,12 @@ def _count(book: Book, table: str) -> int:
     return int(book.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
+def _open_templates(tab: ReportsTab) -> None:
+    """As the user does: the 月报 tab shown, its 自治区模板 page opened (the page reads its list when first shown)."""
+    tab.show()
+    tab.pages.setCurrentWidget(tab.templates)
+
+
 def _select(tab: ReportsTab, month: str) -> None:
     rows = [r["month"] for r in tab.months_model.rows]
     tab.months.selectRow(rows.index(month))
@@ -66,6 +72,7 @@ def test_clerk_registers_in_the_window_and_the_export_fills_it(qtbot, qtmodeltes
     login_as(october, "clerk")
     tab = ReportsTab(october)
     qtbot.addWidget(tab)
+    _open_templates(tab)
     page = tab.templates
     qtmodeltester.check(page.model)
     assert page.register_button.isEnabled()
@@ -95,6 +102,7 @@ def test_mapping_file_through_the_dialog(qtbot, october: Book, files, tmp_path: 
     login_as(october, "clerk")
     tab = ReportsTab(october)
     qtbot.addWidget(tab)
+    _open_templates(tab)
     files["template"] = str(make_table1_template(tmp_path / "自治区表1.xlsx", marked=False))
     mapping = tmp_path / "对应.txt"
     mapping.write_text(TABLE1_MAPPING, encoding="utf-8")
@@ -110,6 +118,7 @@ def test_bad_template_shows_the_chinese_reason_and_writes_nothing(qtbot, october
     login_as(october, "clerk")
     tab = ReportsTab(october)
     qtbot.addWidget(tab)
+    _open_templates(tab)
     files["template"] = str(make_table1_template(tmp_path / "坏表1.xlsx", extra={"D2": "{{填报人}}"}))
     before = [_count(october, t) for t in ("report_templates", "attachments", "audit_log")]
     fill = _fill("表1")
@@ -132,5 +141,6 @@ def test_bad_template_shows_the_chinese_reason_and_writes_nothing(qtbot, october
 def test_chief_and_read_only_only_look(qtbot, october: Book) -> None:  # noqa: F811
     tab = ReportsTab(october)  # logged in as the chief
     qtbot.addWidget(tab)
+    _open_templates(tab)
     assert not tab.templates.register_button.isEnabled() and not tab.templates.remove_button.isEnabled()
     assert tab.templates.model.rowCount() == 10

@@ -311,8 +311,9 @@ class Query:
     `Query(widget, book).reload(model, make_source, then)`: the count and first page are read in a worker
     thread on a read-only connection of its own (`make_source(own_book)`); the model then shows them with a
     source over the window's book (`make_source(book)`) for the later pages. A newer request cancels the one
-    still running (its SQL is interrupted) and an older result never replaces a newer one. No dialog: the
-    table keeps its rows until the new ones arrive."""
+    still running (its SQL is interrupted) and an older result never replaces a newer one (nor rows the model
+    re-read meanwhile on the GUI thread, e.g. after a sort). No dialog: the table keeps its rows until the new
+    ones arrive."""
 
     def __init__(self, parent: QWidget | None, book: Book) -> None:
         self.parent, self.book = parent, book
@@ -322,17 +323,28 @@ class Query:
         return self.current is not None and self.current.is_running()
 
     def reload(self, model: LazyTableModel, make_source: Callable[[Book], RowSource],
-               then: Callable[[], object] | None = None) -> Op[Any]:
+               then: Callable[[], object] | None = None,
+               also: tuple[Callable[[Book], Any], Callable[[Any], object]] | None = None) -> Op[Any]:
+        """`also`: (read, show) — a further read done in the same worker (the status counts beside a table),
+        its result handed to `show` on the GUI thread just before the rows are shown."""
         if self.current is not None and self.current.is_running():
             self.current.cancel()
         sort_key, descending, limit = model.sort_key, model.descending, model.BATCH
-        op: Op[Any] = Op(self.parent, self.book, "正在筛选",
-                         lambda own, _p: first_page(make_source(own), sort_key, descending, limit),
-                         writes=False, quiet=True)
+        generation = model.generation  # reloaded meanwhile on the GUI thread (a sort): this result is older
+
+        def work(own: Book, _progress: Progress) -> tuple[tuple[int, list[dict[str, Any]]], Any]:
+            return first_page(make_source(own), sort_key, descending, limit), (also[0](own) if also else None)
+
+        op: Op[Any] = Op(self.parent, self.book, "正在筛选", work, writes=False, quiet=True)
         self.current = op
 
-        def shown(found: tuple[int, list[dict[str, Any]]]) -> None:
-            if op is self.current and not self.book.closed:
+        def shown(result: tuple[tuple[int, list[dict[str, Any]]], Any]) -> None:
+            found, extra = result
+            if op is not self.current or self.book.closed:
+                return
+            if also is not None:
+                also[1](extra)
+            if model.generation == generation:
                 model.load(make_source(self.book), *found)
                 if then is not None:
                     then()

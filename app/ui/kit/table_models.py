@@ -101,7 +101,8 @@ class LazyTableModel(QAbstractTableModel):
     BATCH = 200
 
     def __init__(self, columns: Sequence[Column], source: RowSource, parent: Any = None,
-                 highlight: Callable[[dict[str, Any]], str | None] | None = None) -> None:
+                 highlight: Callable[[dict[str, Any]], str | None] | None = None, *, read: bool = True) -> None:
+        """`read=False`: start empty; the first page is read elsewhere (`ops.Query`, off the GUI thread)."""
         super().__init__(parent)
         self.columns = list(columns)
         self.source = source
@@ -110,7 +111,9 @@ class LazyTableModel(QAbstractTableModel):
         self.total = 0
         self.sort_key: str | None = None
         self.descending = False
-        self.reload()
+        self.generation = 0  # +1 on every reload/load: a first page read elsewhere before it is stale (ops.Query)
+        if read:
+            self.reload()
 
     # -- structure ---------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -170,6 +173,7 @@ class LazyTableModel(QAbstractTableModel):
     def reload(self, source: RowSource | None = None) -> None:
         """Start again from the first page (after a change, a new filter or a new sort)."""
         self.beginResetModel()
+        self.generation += 1
         if source is not None:
             self.source = source
         self.total = self.source.count()
@@ -179,6 +183,7 @@ class LazyTableModel(QAbstractTableModel):
     def load(self, source: RowSource, total: int, rows: list[dict[str, Any]]) -> None:
         """Show a first page read elsewhere (off the GUI thread, see `ops.Query`); later pages come from `source`."""
         self.beginResetModel()
+        self.generation += 1
         self.source, self.total, self.rows = source, total, list(rows)
         self.endResetModel()
 

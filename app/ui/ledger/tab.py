@@ -96,8 +96,9 @@ def _table(columns: list[Column], source: RowSource, highlight: Any = None) -> D
 class LedgerTab(QWidget):
     """One filter bar (year, month, kind, section, text — Ctrl+F) over four pages and the actions.
 
-    收支余 and 对账 (the reconciliation differences of a whole year) are read when their page is first shown, or
-    their tables first asked for, and again after a reload only then: the tab opens with 指标登记 at once."""
+    专账明细 (a count over every ledger entry), 收支余 and 对账 (the reconciliation differences of a whole year) are
+    read when their page is first shown, or their tables first asked for, and again after a reload only then: the
+    tab opens with 指标登记 at once."""
 
     WATCHES = frozenset({'indicators', 'indicator_events', 'indicator_reductions', 'ledger_entries', 'treasury_imports', 'treasury_payments', 'recon_notes', 'section_ledger_figures', 'ledger_settings', 'year_end_exemptions'})  # tables whose changes it shows
 
@@ -109,7 +110,7 @@ class LedgerTab(QWidget):
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
-        self._stale = {2: True, 3: True}  # page index → to be read when next shown or used
+        self._stale = {1: True, 2: True, 3: True}  # page index → to be read when next shown or used
         layout = QVBoxLayout(self)
         layout.addLayout(self._filter_bar())
         layout.addLayout(self._action_bar())
@@ -133,10 +134,17 @@ class LedgerTab(QWidget):
     def _ensure(self, index: int) -> None:
         if self._stale.get(index):
             self._stale[index] = False
-            if index == 2:
+            if index == 1:
+                self.reload_entries()
+            elif index == 2:
                 self.reload_balances()
             else:
                 self.reload_reconciliation()
+
+    @property
+    def entries(self) -> DataTable:
+        self._ensure(1)
+        return self._entries
 
     @property
     def balances(self) -> DataTable:
@@ -255,9 +263,9 @@ class LedgerTab(QWidget):
         return split
 
     def _entry_page(self) -> QWidget:
-        self.entries = _table(ENTRY_COLUMNS, ListSource([]),
-                              lambda r: WARN if r.get("entry_type") in ("reduction", "return", "refund") else None)
-        return self.entries
+        self._entries = _table(ENTRY_COLUMNS, ListSource([]),
+                               lambda r: WARN if r.get("entry_type") in ("reduction", "return", "refund") else None)
+        return self._entries
 
     def _balance_page(self) -> QWidget:
         page = QWidget()
@@ -325,11 +333,14 @@ class LedgerTab(QWidget):
         f = self.filters()
         self.indicators.lazy_model().reload(IndicatorQuery(self.book, year=f["year"], kind=f["kind"],
                                                            section=f["section"], text=f["text"]))
-        self.entries.lazy_model().reload(ledger_query.EntryQuery(self.book, **f))
-        self._stale = {2: True, 3: True}
+        self._stale = {1: True, 2: True, 3: True}
         self._ensure(self.pages.currentIndex())
         self.show_stages()
         self._update_buttons()
+
+    def reload_entries(self) -> None:
+        self._stale[1] = False
+        self._entries.lazy_model().reload(ledger_query.EntryQuery(self.book, **self.filters()))
 
     def reload_balances(self) -> None:
         month = self.month_text()

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, 
 from app.models.plan import payees
 from app.models.store.book import Book
 from app.ui.kit import dialogs, ops
-from app.ui.kit.table_models import Column, LazyTableModel
+from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, focus_shortcut
 from app.ui.kit.widgets import can as allowed
 from app.ui.payments.dialogs import PayeeDialog
@@ -20,7 +20,9 @@ COLUMNS = [Column("name", "收款人", width=260), Column("payee_type_name", "�
 
 
 class PayeesPage(QWidget):
-    def __init__(self, book: Book) -> None:
+    def __init__(self, book: Book, *, lazy: bool = False) -> None:
+        """`lazy`: read nothing now; the 支付审批 tab reloads the page each time it is opened (issue #22: a
+        sub-tab not yet opened costs the tab's first paint nothing)."""
         super().__init__()
         self.book = book
         layout = QVBoxLayout(self)
@@ -37,7 +39,7 @@ class PayeesPage(QWidget):
             bar.addWidget(button)
             self.buttons[key] = button
         layout.addLayout(bar)
-        self.model = LazyTableModel(COLUMNS, payees.PayeeQuery(book),
+        self.model = LazyTableModel(COLUMNS, ListSource([]) if lazy else payees.PayeeQuery(book),
                                     highlight=lambda r: "#ffe0b2" if not r["id_check_ok"] and not r["id_confirmed_by"]
                                     else ("#eeeeee" if not r["active"] else None))
         self.view = DataTable(self.model)

@@ -70,8 +70,8 @@ class PaymentsTab(QTabWidget):
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
-        self.requests = RequestsPage(book)
-        self.payees = PayeesPage(book)
+        self.requests = RequestsPage(book, background=True)
+        self.payees = PayeesPage(book, lazy=True)  # read when opened (_page_shown)
         self.addTab(self.requests, "支付申请")
         self.addTab(self.payees, "收款人")
         self.currentChanged.connect(self._page_shown)
@@ -92,7 +92,9 @@ class PaymentsTab(QTabWidget):
 
 
 class RequestsPage(QWidget):
-    def __init__(self, book: Book) -> None:
+    def __init__(self, book: Book, *, background: bool = False) -> None:
+        """`background`: the first page and the status counts (both count every request) are read off the GUI
+        thread (kit.ops.Query); the tab paints at once and the rows follow (issue #22 item 5)."""
         super().__init__()
         self.book = book
         self.preview: QPrintPreviewDialog | None = None
@@ -100,6 +102,7 @@ class RequestsPage(QWidget):
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.status = QComboBox()
+        self.status.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # counts arrive after the names
         self.text = QLineEdit()
         self.text.setPlaceholderText("按申请编号、项目、收款人、指标文号、凭证号筛选（Ctrl+F）")
         self.text.returnPressed.connect(self.apply_filter)
@@ -115,7 +118,8 @@ class RequestsPage(QWidget):
             ("pdf", "导出审批单 PDF…", self.export_pdf)))
         layout.addLayout(actions)
         split = QSplitter(Qt.Orientation.Vertical)
-        self.model = LazyTableModel(COLUMNS, ListSource([]), highlight=lambda r: STATUS_COLOURS.get(r["status"]))
+        self.model = LazyTableModel(COLUMNS, ListSource([]), highlight=lambda r: STATUS_COLOURS.get(r["status"]),
+                                    read=False)
         self.view = DataTable(self.model)
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self.show_detail())
         self.view.doubleClicked.connect(lambda _i: self.edit())
@@ -135,26 +139,49 @@ class RequestsPage(QWidget):
         split.setSizes([470, 280])
         layout.addWidget(split, 1)
         focus_shortcut(self, self.text)
-        self._fill_status()
         self.status.currentIndexChanged.connect(lambda _i: self.apply_filter())
-        self.reload()
+        if background:
+            self._fill_status(read=False)  # names now, counts with the rows
+            self._counted = False
+            self.query.reload(self.model, lambda own: payment_query.PaymentQuery(own), self._first_shown,
+                              also=(payment_query.counts, self._show_counts))
+        else:
+            self._counted = True
+            self._fill_status()
+            self.reload()
+            self._first_shown()
+
+    def _show_counts(self, counts: dict[str, int]) -> None:
+        self._counted = True
+        self._fill_status(counts)
+
+    def _first_shown(self) -> None:
         if self.model.rows:
             self.view.selectRow(0)
+        self.show_detail()
 
     # -- data ----------------------------------------------------------------------------------
-    def _fill_status(self) -> None:
-        counts = payment_query.counts(self.book)
+    def _fill_status(self, counts: dict[str, int] | None = None, *, read: bool = True) -> None:
+        """The status filter with each status's count: `counts` read elsewhere (off the GUI thread), or read now;
+        `read=False` without counts: the names alone until the counts arrive."""
+        if counts is None and read:
+            counts = payment_query.counts(self.book)
+
+        def label(name: str, n: int | None) -> str:
+            return name if counts is None else f"{name}（{n}）"
+
         current = self.status.currentData()
         self.status.blockSignals(True)
         self.status.clear()
-        self.status.addItem(f"全部（{sum(counts.values())}）", "")
+        self.status.addItem(label("全部", sum(counts.values()) if counts is not None else None), "")
         for code, name in payment_query.STATUS_NAMES.items():
-            self.status.addItem(f"{name}（{counts.get(code, 0)}）", code)
+            self.status.addItem(label(name, counts.get(code, 0) if counts is not None else None), code)
         self.status.setCurrentIndex(max(0, self.status.findData(current)))
         self.status.blockSignals(False)
 
     def reload(self, select_id: int | None = None) -> None:
         current = self.current()
+        self._counted = True
         self._fill_status()
         self.model.reload(payment_query.PaymentQuery(self.book, status=str(self.status.currentData() or ""),
                                                      text=self.text.text()))
@@ -176,12 +203,16 @@ class RequestsPage(QWidget):
                 self.view.selectRow(ids.index(current["id"]))
             self.show_detail()
 
-        self.query.reload(self.model, lambda book: payment_query.PaymentQuery(book, status=status, text=text), shown)
+        self.query.reload(self.model, lambda book: payment_query.PaymentQuery(book, status=status, text=text), shown,
+                          also=None if self._counted else (payment_query.counts, self._show_counts))
 
     def current(self) -> dict[str, Any] | None:
         return self.view.current_row()
 
     def select(self, object_type: str, object_id: Any) -> bool:
+        if self.query.busy() and not self.model.rows:  # asked for before the first page arrived: read it now
+            self.model.reload(payment_query.PaymentQuery(self.book, status=str(self.status.currentData() or ""),
+                                                         text=self.text.text()))
         if object_type == "management_fee":
             self.status.setCurrentIndex(0)
             self.text.setText("")

@@ -129,7 +129,7 @@ class ReportsTab(QWidget):
         self.note.setWordWrap(True)
         layout_.addWidget(self.note)
         self.pages.addTab(page, "月报签发")
-        self.templates = TemplatesPage(book)
+        self.templates = TemplatesPage(book, lazy=True)  # 自治区模板: read when first opened
         self.pages.addTab(self.templates, "自治区模板")
         self.reload()
 

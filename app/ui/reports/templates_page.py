@@ -32,7 +32,7 @@ from app.models.store.book import Book
 from app.models.values.errors import AppError
 from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
-from app.ui.kit.widgets import DataTable
+from app.ui.kit.widgets import DataTable, fill_when_shown
 
 COLUMNS = [Column("table", "报表"), Column("title", "表名"), Column("file", "模板文件"), Column("sheet", "工作表"),
            Column("registered_by", "登记人"), Column("registered_at", "登记时间"), Column("sha256", "SHA-256")]
@@ -225,7 +225,8 @@ def _row(*widgets: QWidget) -> QWidget:
 class TemplatesPage(QWidget):
     """The list of tables with their registered template; the selected one's placeholders below."""
 
-    def __init__(self, book: Book, parent: QWidget | None = None) -> None:
+    def __init__(self, book: Book, parent: QWidget | None = None, *, lazy: bool = False) -> None:
+        """`lazy`: the list (which reads every template definition) is read the first time the page is shown."""
         super().__init__(parent)
         self.book = book
         layout = QVBoxLayout(self)
@@ -261,7 +262,10 @@ class TemplatesPage(QWidget):
         split.addWidget(lower)
         split.setSizes([330, 300])
         layout.addWidget(split, 1)
-        self.reload()
+        if lazy:
+            fill_when_shown(self, self.reload)
+        else:
+            self.reload()
 
     def reload(self, select: str | None = None) -> None:
         current = select or self.selected_table()

@@ -23,7 +23,7 @@ from app.models.store import rule_sets
 from app.models.store.book import Book
 from app.ui.kit import dialogs, ops
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
-from app.ui.kit.widgets import DataTable, can
+from app.ui.kit.widgets import DataTable, can, fill_when_shown
 
 
 class RuleSetsPage(QWidget):
@@ -31,7 +31,8 @@ class RuleSetsPage(QWidget):
                Column("basis", "依据"), Column("since", "指派"), Column("reason", "理由"), Column("set_by", "指派人"),
                Column("set_at", "时间"), Column("state", "状态")]
 
-    def __init__(self, book: Book) -> None:
+    def __init__(self, book: Book, *, lazy: bool = False) -> None:
+        """`lazy`: the years and the shipped rule sets (every rule file parsed) are read when first shown."""
         super().__init__()
         self.book = book
         layout = QVBoxLayout(self)
@@ -39,7 +40,7 @@ class RuleSetsPage(QWidget):
                       "写明理由，记入审计日志；已有签发（结账）月份的年度不能再改。两个规则集的差异见 docs/规则集.md。")
         note.setWordWrap(True)
         layout.addWidget(note)
-        self.model = LazyTableModel(self.COLUMNS, ListSource(self.rows()))
+        self.model = LazyTableModel(self.COLUMNS, ListSource([]))
         self.table = DataTable(self.model)
         layout.addWidget(self.table, 3)
         row = QHBoxLayout()
@@ -49,9 +50,6 @@ class RuleSetsPage(QWidget):
         self.year.setPrefix("自 ")
         self.year.setSuffix(" 年起")
         self.choice = QComboBox()
-        for rid in rules_load.shipped_ids():
-            r = rules_load.load_named(rid)
-            self.choice.addItem(f"{r.id} {r.meta.version} {r.name}", rid)
         self.file: Path | None = None
         pick = QPushButton("从文件载入…")
         pick.clicked.connect(self.pick_file)
@@ -71,6 +69,17 @@ class RuleSetsPage(QWidget):
         allowed = can(book, "assign_rule_set")
         for w in (self.assign_button, pick, self.reason):
             w.setEnabled(allowed)
+        if lazy:
+            fill_when_shown(self, self.fill)
+        else:
+            self.fill()
+
+    def fill(self) -> None:
+        """The years' assignments and the shipped rule sets to choose from (each rule file parsed)."""
+        self.reload()
+        for rid in rules_load.shipped_ids():
+            r = rules_load.load_named(rid)
+            self.choice.addItem(f"{r.id} {r.meta.version} {r.name}", rid)
 
     def rows(self) -> list[dict[str, Any]]:
         out = []

@@ -47,7 +47,7 @@ class SettingsTab(QTabWidget):
         self.addTab(self.calendar_page, "工作日历")
         from app.ui.settings.rule_sets import RuleSetsPage
 
-        self.addTab(RuleSetsPage(book), "规则集")
+        self.addTab(RuleSetsPage(book, lazy=True), "规则集")  # rule files parsed when first opened
         self.addTab(RostersPage(book), "名册")  # 财政供养人员、脱贫户/监测对象 (false-claim checks, issue #18)
 
 
