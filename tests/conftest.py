@@ -1,8 +1,10 @@
-"""Shared fixtures: a fresh migrated bureau file per test, logged in as a chosen role."""
+"""Shared fixtures: a fresh migrated bureau file per test, logged in as a chosen role; the demo county built once
+per session, shared read-only, and copied for whoever uses it."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,8 +13,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from app.demo import build as demo  # noqa: E402
 from app.models.store import setup, users  # noqa: E402
-from app.models.store.book import Book  # noqa: E402
+from app.models.store.book import Book, open_book  # noqa: E402
 
 PASSWORD = "secret-pass-1"
 
@@ -72,3 +75,50 @@ def post_plan_notice(book: Book, project_id: int, day: dt.date, *, level: str = 
         if before and before != "clerk":
             login_as(book, before)
 
+
+# -- the demo county: built once per session (~30 s), shared read-only, copied by each test that uses it ----------
+
+_SHARED: dict[Path, str] = {}  # a file the whole session shares -> the sha256 of its bytes when it was made
+
+
+def share_read_only(path: Path) -> Path:
+    """Make `path` a file the session shares: read-only on disk (chmod 0o444: SQLite cannot open it for writing, for
+    anyone but root) and its digest kept, checked on every `writable_copy` of it and when the session ends."""
+    os.chmod(path, 0o444)
+    _SHARED[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return path
+
+
+def check_unchanged(path: Path, data: bytes | None = None) -> None:
+    digest = hashlib.sha256(path.read_bytes() if data is None else data).hexdigest()
+    assert digest == _SHARED[path], f"the shared read-only file {path} was changed in place by a test: copy it first"
+
+
+def writable_copy(src: Path, dest: Path) -> Path:
+    """`src`'s bytes at `dest`, a file the test may write (shutil.copy/copy2 would carry a shared file's 0o444 along).
+    A shared `src` is checked first: a test that changed it in place fails the next test that copies it."""
+    data = Path(src).read_bytes()
+    if Path(src) in _SHARED:
+        check_unchanged(Path(src), data)
+    Path(dest).write_bytes(data)
+    return Path(dest)
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The pristine demo county, built once per session and shared read-only: open it read-only or copy it first
+    (`writable_copy`; per module where a module keeps state, per test where a test writes)."""
+    path = share_read_only(demo.build(tmp_path_factory.mktemp("demo") / "示例县.db"))
+    yield path
+    check_unchanged(path)
+
+
+@pytest.fixture
+def demo_book(demo_file: Path, tmp_path: Path) -> Iterator[Book]:
+    """A fresh copy of the demo county on 2026-11-25 09:00, logged in as the chief (juzhang)."""
+    b = open_book(writable_copy(demo_file, tmp_path / "示例县.db"))
+    b.clock = FixedClock(dt.datetime(2026, 11, 25, 9, 0))
+    users.login(b, "juzhang", demo.PASSWORD)
+    yield b
+    if not b.closed:
+        b.close(backup=False)

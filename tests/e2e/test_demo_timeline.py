@@ -15,15 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from app.demo import build as demo
 from app.demo.regimes import build_regimes
 from app.models.notices import obligations as ob
 from app.models.store.book import open_book
+from tests.conftest import writable_copy
 
 
 @pytest.fixture(scope="module")
-def main_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
+def main_demo(demo_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's copy of the session's demo county (tests/conftest.py)."""
+    return writable_copy(demo_file, tmp_path_factory.mktemp("demo") / "示例县.db")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ package has the same bytes."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import sqlite3
 import traceback
 from pathlib import Path
@@ -21,19 +20,13 @@ from app.ui.reports.tab import ReportsTab
 from app.ui.shell.folders import Folders
 from app.ui.shell.main_window import MainWindow
 from app.ui.shell.start import LoginDialog
-from tests.conftest import FixedClock
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo county, built once for the module (it takes a while); each test works on a copy."""
-    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
+from tests.conftest import FixedClock, writable_copy
 
 
 @pytest.fixture
 def county(demo_file: Path, tmp_path: Path) -> Path:
     path = tmp_path / "示例县.db"
-    shutil.copy(demo_file, path)
+    writable_copy(demo_file, path)
     return path
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from app.demo import build as demo
 from app.export import notice_docs
 from app.models.notices import content as notice_content
 from app.models.notices import records as notices
@@ -18,7 +17,7 @@ from app.models.store import setup
 from app.models.store.book import Book, open_book
 from app.models.values import ids
 from tests import pdftext
-from tests.conftest import FixedClock, login_as
+from tests.conftest import FixedClock, login_as, writable_copy
 from tests.models.notices import notice_fixtures as nf
 
 TODAY = dt.date(2026, 11, 20)
@@ -111,9 +110,9 @@ def test_user_text_is_never_a_formula_and_files_are_reproducible(book: Book, cou
 
 
 @pytest.fixture(scope="module")
-def demo_book(tmp_path_factory: pytest.TempPathFactory) -> Book:
-    path = demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
-    b = open_book(path, read_only=True)
+def demo_book(demo_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Book:
+    """The module's copy of the session's demo county (tests/conftest.py), read-only."""
+    b = open_book(writable_copy(demo_file, tmp_path_factory.mktemp("demo") / "示例县.db"), read_only=True)
     yield b
     b.close(backup=False)
 

@@ -19,7 +19,7 @@ from app.models.store import users
 from app.models.store.book import open_book
 from app.models.values.errors import AppError, ValidationError
 from app.resources import resources_dir
-from tests.reliability.test_incremental_attacks import anchored, demo, demo_file, sealed  # noqa: F401 - fixtures
+from tests.reliability.test_incremental_attacks import anchored, demo, sealed  # noqa: F401 - fixtures
 
 
 def _both(path: Path) -> tuple[list[str], list[str]]:

@@ -10,7 +10,6 @@ for a month not yet signed stay possible (the chief, with a reason, audited)."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from app.models.integrity import incremental
 from app.models.store import audit, holidays, users
 from app.models.store.book import open_book
 from app.models.values.errors import PermissionDenied, ValidationError
-from tests.reliability.test_incremental_attacks import anchored, demo_file, failed_steps, sealed  # noqa: F401
+from tests.conftest import writable_copy
+from tests.reliability.test_incremental_attacks import anchored, failed_steps, sealed  # noqa: F401
 
 SIGNED_DAY = "2026-08-26"  # a Wednesday in August 2026, the demo's last signed month
 
@@ -137,8 +137,8 @@ def test_the_program_refuses_a_signed_day_and_lets_the_chief_correct_a_later_one
     assert _full_findings(anchored) == []
 
 
-def test_a_months_digest_covers_only_days_up_to_its_end(tmp_path: Path, demo_file: Path) -> None:  # noqa: F811
-    path = Path(shutil.copy(demo_file, tmp_path / "d.db"))
+def test_a_months_digest_covers_only_days_up_to_its_end(tmp_path: Path, demo_file: Path) -> None:
+    path = writable_copy(demo_file, tmp_path / "d.db")
     raw = sqlite3.connect(path)
     try:
         import datetime as dt

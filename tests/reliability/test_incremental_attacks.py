@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,17 +18,13 @@ from app.demo import build as demo
 from app.models.integrity import incremental
 from app.models.store import audit, users
 from app.models.store.book import open_book
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
+from tests.conftest import writable_copy
 
 
 @pytest.fixture
 def anchored(demo_file: Path, tmp_path: Path) -> Iterator[Path]:
     """A copy of the demo with a real anchor recorded by the program (the clerk, as the window does)."""
-    path = Path(shutil.copy(demo_file, tmp_path / "示例县.db"))
+    path = writable_copy(demo_file, tmp_path / "示例县.db")
     book = open_book(path)
     users.login(book, "jingban", demo.PASSWORD)
     assert incremental.record(book, mode="full", head=audit.head(book.conn)) is not None

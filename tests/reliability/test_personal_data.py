@@ -10,7 +10,6 @@ import io
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -25,21 +24,17 @@ from app.models.notices import content as notice_content
 from app.models.notices import obligations as notice_obligations
 from app.models.store import users
 from app.models.store.book import Book, open_book
+from tests.conftest import writable_copy
 from tests.reliability.fuzz_support import FIGURES
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_NOW = "2026-11-20"
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
-
-
 @pytest.fixture
 def county(demo_file: Path, tmp_path: Path) -> Iterator[Book]:
     path = tmp_path / "county.db"
-    shutil.copy2(demo_file, path)
+    writable_copy(demo_file, path)
     book = open_book(path, read_only=True)
     users.login(book, "shenji", demo.PASSWORD)
     yield book

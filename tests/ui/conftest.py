@@ -1,9 +1,8 @@
 """UI test habits: QSettings in a temporary folder, no file manager launched, dialog habits installed,
-and one demo county built per session (copied for each test that wants it)."""
+and a copy of the session's demo county (tests/conftest.py) for each test that wants one."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from PySide6.QtCore import QCoreApplication, QSettings
 from app.demo import build as demo
 from app.models.store import users
 from app.models.store.book import Book, open_book
+from tests.conftest import writable_copy
 
 
 @pytest.fixture(autouse=True)
@@ -38,16 +38,10 @@ def _desktop_habits(qapp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     Folders.enabled = enabled
 
 
-@pytest.fixture(scope="session")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
-
-
 @pytest.fixture
 def demo_book(demo_file: Path, tmp_path: Path) -> Iterator[Book]:
     """A fresh copy of the demo county, logged in as the chief (juzhang)."""
-    path = Path(shutil.copy(demo_file, tmp_path / "示例县.db"))
-    book = open_book(path)
+    book = open_book(writable_copy(demo_file, tmp_path / "示例县.db"))
     users.login(book, "juzhang", demo.PASSWORD)
     yield book
     if not book.closed:

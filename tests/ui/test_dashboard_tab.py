@@ -4,7 +4,6 @@ every item opens its object, handling and the 问题台账 work from the window;
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,20 +21,15 @@ from app.ui.kit import dialogs, ops
 from app.ui.performance.dialogs import GoalDialog, MonthDialog
 from app.ui.performance.tab import PerformanceTab
 from app.ui.shell.main_window import MainWindow, tab_factories
-from tests.conftest import FixedClock
+from tests.conftest import FixedClock, writable_copy
 
 DEMO_NOW = dt.datetime(2026, 11, 24, 17, 0, 0)
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
 
 
 @pytest.fixture
 def county(demo_file: Path, tmp_path: Path) -> Iterator[Book]:
     path = tmp_path / "county.db"
-    shutil.copy(demo_file, path)
+    writable_copy(demo_file, path)
     book = open_book(path)
     book.clock = FixedClock(DEMO_NOW)
     users.login(book, "juzhang", demo.PASSWORD)

@@ -4,7 +4,6 @@ the background once the window shows; a file that fails it ends read-only with a
 from __future__ import annotations
 
 import hashlib
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from app.models.values.errors import FileError, ReadOnlyError
 from app.ui.kit import dialogs
 from app.ui.shell import files
 from app.ui.shell.main_window import MainWindow
+from tests.conftest import writable_copy
 
 
 def digest(path: Path) -> str:
@@ -26,7 +26,7 @@ def digest(path: Path) -> str:
 def corrupt_audit_page(src: Path, target: Path) -> None:
     """As tests/reliability/test_hostile_files.corrupted_page, but the page overwritten is the root of the audit
     log: the header, application_id, schema and the users table still read, so only quick_check finds it."""
-    shutil.copy(src, target)
+    writable_copy(src, target)
     conn = sqlite3.connect(target)
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
     root = conn.execute("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'").fetchone()[0]
@@ -75,7 +75,7 @@ def test_deferred_check_runs_before_the_first_write_and_backup(corrupt_file: Pat
 
 
 def test_sound_file_opened_deferred_is_checked_and_stays_writable(demo_file: Path, tmp_path: Path) -> None:
-    path = Path(shutil.copy(demo_file, tmp_path / "好.db"))
+    path = writable_copy(demo_file, tmp_path / "好.db")
     book = open_book(path, check="deferred")
     results: list[str | None] = []
     book.start_check(results.append)
@@ -117,7 +117,7 @@ def test_window_on_a_sound_file_stays_writable(qtbot, demo_file: Path, tmp_path:
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from app.ui.dashboard.tab import DashboardTab
 
-    path = Path(shutil.copy(demo_file, tmp_path / "好.db"))
+    path = writable_copy(demo_file, tmp_path / "好.db")
 
     def login(parent, book, hint=""):
         users.login(book, "juzhang", demo.PASSWORD)

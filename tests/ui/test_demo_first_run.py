@@ -16,6 +16,7 @@ from app.models.store.book import Book, open_book
 from app.ui.shell import files
 from app.ui.shell.main_window import MainWindow
 from app.ui.shell.start import LoginDialog, StartDialog
+from tests.conftest import writable_copy
 
 LABEL = clocks.label(demo.TODAY)  # 示例县 · 演示日期 2026-11-25
 
@@ -70,11 +71,10 @@ def test_first_open_copies_the_ready_made_demo(qtbot, demo_file: Path, tmp_path:
 
 
 def test_an_old_demo_without_its_day_is_pointed_out(demo_file: Path, tmp_path: Path) -> None:
-    import shutil
     import sqlite3
 
     assert prebuilt.has_fixed_day(demo_file)
-    old = Path(shutil.copy(demo_file, tmp_path / "示例县.db"))
+    old = writable_copy(demo_file, tmp_path / "示例县.db")
     with sqlite3.connect(old) as raw:
         raw.execute("DROP TABLE demo_clock")  # what a demo made by an older program looks like
     assert not prebuilt.has_fixed_day(old)

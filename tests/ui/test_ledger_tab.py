@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,17 +21,12 @@ from app.models.store.book import Book, open_book
 from app.ui.kit import dialogs, ops
 from app.ui.ledger.dialogs import IndicatorDialog, ManualEntryDialog
 from app.ui.ledger.tab import LedgerTab
-from tests.conftest import FixedClock
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
+from tests.conftest import FixedClock, writable_copy
 
 
 def _open(demo_file: Path, tmp_path: Path, login: str) -> Book:
     path = tmp_path / "示例县.db"
-    shutil.copy(demo_file, path)
+    writable_copy(demo_file, path)
     b = open_book(path)
     demo_ledger.write_treasury_export(b, tmp_path / "国库支付数据.xlsx")  # January–November
     b.clock = FixedClock(dt.datetime(2026, 11, 25, 9, 0))

@@ -4,9 +4,7 @@ listings, and `verify` finding a ledger made inconsistent with another tool."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from app.models.ledger import query as ledger_query
 from app.models.store import periods, users
 from app.models.store.book import Book, open_book
 from app.models.values.errors import AppError, ClosedPeriodError, PermissionDenied, ValidationError
-from tests.conftest import FixedClock, login_as
+from tests.conftest import login_as
 from tests.models.ledger.ledger_fixtures import register
 
 D = dt.date
@@ -162,20 +160,11 @@ def test_opening_balance_is_the_previous_years_closing(book: Book) -> None:
 # -- the demo county against an independent sum ---------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
-
-
 @pytest.fixture
-def demo_book(demo_file: Path, tmp_path: Path) -> Iterator[Book]:
-    path = tmp_path / "示例县.db"
-    shutil.copy(demo_file, path)
-    b = open_book(path)
-    b.clock = FixedClock(dt.datetime(2026, 11, 25, 9, 0))
-    users.login(b, "jingban", demo.PASSWORD)
-    yield b
-    b.close(backup=False)
+def demo_book(demo_book: Book) -> Book:
+    """The session's demo county (tests/conftest.py), a copy of its own, as the clerk (jingban)."""
+    users.login(demo_book, "jingban", demo.PASSWORD)
+    return demo_book
 
 
 def _independent(conn: sqlite3.Connection, kind: str, lo: str, hi: str, side: str | None) -> int:

@@ -5,34 +5,11 @@ what the whole-list computation (the previous implementation, written out here) 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from app.demo import build as demo
 from app.models.performance import goals as perf
 from app.models.performance import query as perf_query
-from app.models.store import users
-from app.models.store.book import Book, open_book
-from tests.conftest import FixedClock
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
-
-
-@pytest.fixture
-def demo_book(demo_file: Path, tmp_path: Path) -> Iterator[Book]:
-    path = Path(shutil.copy(demo_file, tmp_path / "示例县.db"))
-    b = open_book(path)
-    b.clock = FixedClock(dt.datetime(2026, 11, 25, 9, 0))
-    users.login(b, "juzhang", demo.PASSWORD)
-    yield b
-    b.close(backup=False)
+from app.models.store.book import Book
 
 
 def _whole_list(book: Book, q: perf_query.PerfProjectQuery, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:

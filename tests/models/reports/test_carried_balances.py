@@ -5,18 +5,13 @@ taken, so a month's table costs the months since the last sign-off rather than t
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from app.demo import build as demo
 from app.export import evidence, signoff
 from app.models.ledger import account as ledger
 from app.models.reports import monthly, sources
-from app.models.store import periods, users
+from app.models.store import periods
 from app.models.store.book import Book, open_book
 from tests.conftest import PASSWORD, FixedClock, login_as
 from tests.models.ledger.ledger_fixtures import register
@@ -56,21 +51,6 @@ def months_between(first: str, last: str) -> list[str]:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
-
-
-@pytest.fixture
-def demo_book(demo_file: Path, tmp_path: Path) -> Iterator[Book]:
-    path = Path(shutil.copy(demo_file, tmp_path / "示例县.db"))
-    b = open_book(path)
-    b.clock = FixedClock(dt.datetime(2026, 11, 25, 9, 0))
-    users.login(b, "juzhang", demo.PASSWORD)
-    yield b
-    b.close(backup=False)
 
 
 def test_every_month_of_the_demo_equals_the_whole_history(demo_book: Book) -> None:

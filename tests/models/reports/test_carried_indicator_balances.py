@@ -11,41 +11,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import shutil
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from dateutil.relativedelta import relativedelta
 
-from app.demo import build as demo
 from app.export import evidence, manifest
 from app.export import signed as signed_export
 from app.models.ledger import progress
 from app.models.reports import monthly, package_data, review, snapshot, sources
-from app.models.store import users
 from app.models.store.book import Book, open_book
-from tests.conftest import FixedClock
 from tests.models.reports.test_carried_balances import months_between
 
 BOND_KEYS = ("bond_received", "bond_spent", "bond_idle")
 TABLE4_KEYS = (*review.CARRY_KEYS, *BOND_KEYS)
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
-
-
-@pytest.fixture
-def demo_book(demo_file: Path, tmp_path: Path) -> Iterator[Book]:
-    path = Path(shutil.copy(demo_file, tmp_path / "示例县.db"))
-    b = open_book(path)
-    b.clock = FixedClock(dt.datetime(2026, 11, 25, 9, 0))
-    users.login(b, "juzhang", demo.PASSWORD)
-    yield b
-    b.close(backup=False)
 
 
 def all_months(book: Book) -> list[str]:

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from app.demo import build as demo
 from app.models.notices import obligations
 from app.models.performance import goals as perf
 from app.models.performance import query as perf_query
@@ -20,15 +19,16 @@ from app.models.store import periods
 from app.models.store.book import Book, open_book
 from app.models.warnings import engine as warn
 from app.models.warnings import query as warnings_query
+from tests.conftest import writable_copy
 from tests.models.reports.test_carried_balances import months_between
 
 MONTHS = months_between("2025-01", "2027-02")
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Book]:
-    """The demo, only read by this module's tests."""
-    b = open_book(demo.build(tmp_path_factory.mktemp("demo") / "示例县.db"), read_only=True, check="deferred")
+def book(demo_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Book]:
+    """The module's copy of the session's demo county (tests/conftest.py), only read by this module's tests."""
+    b = open_book(writable_copy(demo_file, tmp_path_factory.mktemp("demo") / "示例县.db"), read_only=True, check="deferred")
     yield b
     b.close(backup=False)
 

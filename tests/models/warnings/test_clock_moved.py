@@ -19,7 +19,7 @@ from app.models.values.errors import AppError
 from app.models.warnings import engine as warn
 from app.models.warnings import registry
 from app.models.warnings.base import Context
-from tests.conftest import FixedClock
+from tests.conftest import FixedClock, writable_copy
 from tests.models.ledger.ledger_fixtures import register
 from tests.models.warnings.test_incremental import START, normal
 
@@ -27,10 +27,10 @@ W1_CLOCK = warn.CLOCK + "W1"
 
 
 @pytest.fixture(scope="module")
-def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def county(demo_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo county with one indicator received on START, its own stage (the bureau's) open and not yet due,
     and the warnings stored that day."""
-    path = demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
+    path = writable_copy(demo_file, tmp_path_factory.mktemp("demo") / "示例县.db")
     book = open_book(path)
     book.clock = FixedClock(START)
     users.login(book, "jingban", demo.PASSWORD)

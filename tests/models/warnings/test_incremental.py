@@ -21,15 +21,16 @@ from app.models.store import users
 from app.models.store.book import Book, open_book
 from app.models.values.errors import AppError
 from app.models.warnings import engine as warn
-from tests.conftest import FixedClock
+from tests.conftest import FixedClock, writable_copy
 from tests.models.ledger.ledger_fixtures import register
 
 START = dt.datetime(2026, 11, 25, 9, 0)
 
 
 @pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = demo.build(tmp_path_factory.mktemp("demo") / "示例县.db")
+def demo_file(demo_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's copy of the session's demo county (tests/conftest.py), its warnings recomputed on START."""
+    path = writable_copy(demo_file, tmp_path_factory.mktemp("demo") / "示例县.db")
     book = open_book(path)  # today's warnings stored once, with what each detector read: the state of a day's first open
     book.clock = FixedClock(START)
     users.login(book, "juzhang", demo.PASSWORD)

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.demo import build as demo
 from app.models.ledger import reconcile
 from app.models.notices import obligations as notice_obligations
 from app.models.notices import records as notices
@@ -21,7 +20,7 @@ from app.models.store.book import Book, open_book
 from app.models.warnings import engine as warnings
 from app.models.warnings import project_detectors as warn_projects
 from benchmarks import make_county
-from tests.conftest import FixedClock, login_as
+from tests.conftest import FixedClock, login_as, writable_copy
 from tests.models.notices import notice_fixtures as nf
 
 DAYS = (dt.date(2026, 3, 31), dt.date(2026, 10, 20), dt.date(2026, 11, 25))
@@ -31,7 +30,7 @@ DAYS = (dt.date(2026, 3, 31), dt.date(2026, 10, 20), dt.date(2026, 11, 25))
 def county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Book]:
     folder = tmp_path_factory.mktemp(request.param)
     if request.param == "demo":
-        path = demo.build(folder / "示例县.db")
+        path = writable_copy(request.getfixturevalue("demo_file"), folder / "示例县.db")
     else:
         path = folder / "county.db"
         make_county.build(path, scale=0.005)
