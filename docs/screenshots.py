@@ -269,6 +269,7 @@ def capture_tools(app: Any, path: Path, out: Path) -> list[Path]:
 
         clerk = window_as(path, "jingban")
         ledger = tab_of(clerk, "专账")
+        ledger.query.wait()  # 指标登记's first page is read off the GUI thread
         row = ledger.indicators.lazy_model().row_at(0)
         correction = CorrectionDialog(clerk.book, indicators.get(clerk.book, int(row["id"])), clerk)
         correction.reason.setPlainText("文号录错，按原件更正")

@@ -98,6 +98,7 @@ def test_indicator_scan_opens_from_the_right_click_menu(qtbot, book: Book) -> No
     ind = register(book, scan=("指标文件.pdf", pdf(2)))
     tab = LedgerTab(book)
     qtbot.addWidget(tab)
+    assert tab.query.wait()  # 指标登记's first page is read off the GUI thread
     tab.indicators.select_id(ind)
     from app.ui.kit import table_tools
 

@@ -32,6 +32,7 @@ def test_correct_an_indicator_in_the_window(qtbot, book: Book, answers: list, mo
     ind = register(book, doc_no="新财农〔2026〕59号", prefecture_doc_date=None)
     tab = LedgerTab(book)
     qtbot.addWidget(tab)
+    assert tab.query.wait()  # 指标登记's first page is read off the GUI thread
     assert tab.buttons["correct_indicator"].isEnabled()
     tab.indicators.select_id(ind)
     opened: list[CorrectionDialog] = []

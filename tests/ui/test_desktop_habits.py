@@ -108,6 +108,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
     from tests.ui.test_attachment_view import png as attachment_png
 
     ledger = tab(w, "专账")
+    assert ledger.query.wait()  # 指标登记's first page is read off the GUI thread
     indicator = ledger.indicators.lazy_model().row_at(0)
     dashboard = tab(w, "监控预警")
     dashboard.warnings_page.ensure_loaded()

@@ -54,6 +54,7 @@ def test_record_an_exemption_from_the_ledger_tab_lowers_w5(qtbot, book: Book, tm
     qtbot.addWidget(tab)
     button = tab.buttons["record_year_end_exemption"]
     assert button.text() == "年末支出豁免…" and button.isEnabled()
+    assert tab.query.wait()  # 指标登记's first page is read off the GUI thread
     tab.indicators.select_id(ind)
     seen: list[ExemptionDialog] = []
 

@@ -252,3 +252,103 @@ def test_payment_requests_and_their_counts_are_read_off_the_gui_thread(qtbot, de
     QApplication.processEvents()  # the layout pass after the labels grew
     text = page.status.fontMetrics().horizontalAdvance(page.status.currentText())
     assert page.status.width() >= text + 20  # "全部（N）" and the arrow shown whole, not cut to "全部（"
+
+
+def _gated_indicator_count(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """指标登记's count waits in a worker thread until the returned event is set (the GUI thread's does not)."""
+    from app.models.ledger.indicator_query import IndicatorQuery
+
+    gate = threading.Event()
+    real = IndicatorQuery.count
+
+    def slow_count(self: Any) -> int:
+        if threading.current_thread() is not threading.main_thread():
+            gate.wait(30)
+        return real(self)
+
+    monkeypatch.setattr(IndicatorQuery, "count", slow_count)
+    return gate
+
+
+def test_the_indicator_register_is_read_off_the_gui_thread_then_its_first_row_is_selected(
+        qtbot, demo_book: Book, monkeypatch) -> None:
+    """指标登记's first page computes each indicator's deadline status (`deadlines.summary`, 0.2 s for 200 on the
+    1× county): the 专账 tab is built and painted without it, the rows arrive from a worker, and then — as before —
+    the first indicator is selected with its 下达时限 and 调减/收回 shown. The rows equal a direct read."""
+    from app.models.ledger import deadlines, indicators
+    from app.models.ledger.indicator_query import IndicatorQuery
+    from app.ui.ledger.tab import STAGE_TITLE, LedgerTab
+
+    seen: list[threading.Thread] = []
+    real = deadlines.summary
+
+    def summary(*args: Any, **kwargs: Any) -> Any:
+        seen.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(deadlines, "summary", summary)
+    gate = _gated_indicator_count(monkeypatch)  # the worker waits: what the GUI thread did alone is seen below
+    tab = LedgerTab(demo_book)
+    qtbot.addWidget(tab)
+    tab.show()
+    assert seen == []  # built and shown: no deadline computed on the GUI thread
+    assert tab.indicators.lazy_model().rows == [] and tab.stage_title.text() == STAGE_TITLE
+    gate.set()
+    assert tab.query.wait()
+    assert seen and all(t is not threading.main_thread() for t in seen)  # none of the page's on the GUI thread
+    direct = IndicatorQuery(demo_book, year=demo_book.today().year)
+    model = tab.indicators.lazy_model()
+    assert model.total == direct.count() > 0
+    assert model.rows == direct.fetch(0, model.BATCH, None, False)
+    first = model.rows[0]
+    assert tab.indicators.current_row() == first  # selected once the rows arrived
+    assert tab.stage_title.text().startswith(f"下达时限：{first['doc_no']}")
+    ind = indicators.get(demo_book, int(first["id"]))
+    assert tab.stages.lazy_model().rows == deadlines.stages(demo_book, ind) != []
+    assert tab.reductions.lazy_model().rows == indicators.reductions(demo_book, int(first["id"]))
+
+
+def test_a_filter_applied_while_the_first_page_is_read_is_not_undone(qtbot, demo_book: Book, monkeypatch) -> None:
+    """A filter typed (or a change elsewhere reloaded) before 指标登记's first page arrived re-reads on the GUI
+    thread; the worker's older, unfiltered page must not replace it, nor select its first row."""
+    from app.models.ledger.indicator_query import IndicatorQuery
+    from app.ui.ledger.tab import LedgerTab
+
+    year = demo_book.today().year
+    unfiltered = IndicatorQuery(demo_book, year=year).fetch(0, 200, None, False)
+    wanted = unfiltered[-1]
+    gate = _gated_indicator_count(monkeypatch)
+    tab = LedgerTab(demo_book)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.text.setText(str(wanted["doc_no"]))
+    tab.text.returnPressed.emit()  # Enter in the filter box, while the worker still reads
+    model = tab.indicators.lazy_model()
+    filtered = IndicatorQuery(demo_book, year=year, text=str(wanted["doc_no"])).fetch(0, 200, None, False)
+    assert model.rows == filtered and len(filtered) < len(unfiltered)
+    gate.set()
+    assert tab.query.wait()
+    assert model.rows == filtered and model.total == len(filtered)
+    assert tab.indicators.current_row() is None  # not the older page's first row
+
+
+def test_an_indicator_opened_before_the_first_page_arrived_keeps_the_filter(qtbot, demo_book: Book,
+                                                                          monkeypatch) -> None:
+    """A warning or a search result opens an indicator on 专账 at once (navigate.open_object): the first page is
+    read then and there, so an indicator of the year shown is found under the filter (not by clearing it), and
+    the worker's page arriving later neither replaces the rows nor moves the selection."""
+    from app.models.ledger.indicator_query import IndicatorQuery
+    from app.ui.ledger.tab import LedgerTab
+
+    year = demo_book.today().year
+    wanted = IndicatorQuery(demo_book, year=year).fetch(0, 200, None, False)[-1]
+    gate = _gated_indicator_count(monkeypatch)
+    tab = LedgerTab(demo_book)
+    qtbot.addWidget(tab)
+    tab.show()
+    assert tab.select("indicator", wanted["id"])
+    assert tab.indicators.current_row()["id"] == wanted["id"] and tab.year.currentData() == year
+    gate.set()
+    assert tab.query.wait()
+    assert tab.indicators.current_row()["id"] == wanted["id"] and tab.year.currentData() == year
+    assert tab.stage_title.text().startswith(f"下达时限：{wanted['doc_no']}")

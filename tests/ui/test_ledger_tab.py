@@ -61,6 +61,7 @@ def _accepting(dialog: QDialog) -> Callable[[], int]:
 def test_models_pass_the_model_tester_and_show_the_demo(qtbot, qtmodeltester, book: Book) -> None:
     tab = LedgerTab(book)
     qtbot.addWidget(tab)
+    assert tab.query.wait()  # 指标登记's first page is read off the GUI thread
     tab.indicators.selectRow(0)
     for table in (tab.indicators, tab.entries, tab.balances, tab.sections, tab.diffs, tab.stages):
         qtmodeltester.check(table.lazy_model())
@@ -120,6 +121,7 @@ def test_ctrl_f_focuses_the_filter(qtbot, book: Book) -> None:
 def test_register_indicator_through_the_dialog(qtbot, book: Book, answers: dict[str, Any]) -> None:
     tab = LedgerTab(book)
     qtbot.addWidget(tab)
+    assert tab.query.wait()  # 指标登记's first page is read off the GUI thread
     before = tab.indicators.lazy_model().rowCount()
     dialog = IndicatorDialog(book, tab)
     qtbot.addWidget(dialog)
@@ -163,6 +165,7 @@ def test_register_indicator_through_the_dialog(qtbot, book: Book, answers: dict[
 def test_manual_entry_dialog_posts_a_refund(qtbot, book: Book, answers: dict[str, Any]) -> None:
     tab = LedgerTab(book)
     qtbot.addWidget(tab)
+    assert tab.query.wait()  # 指标登记's first page is read off the GUI thread
     tab.indicators.selectRow(0)
     ind = tab.current_indicator()
     assert ind is not None and ind["paid"] > 0
@@ -257,6 +260,7 @@ def test_auditor_sees_everything_but_cannot_write(qtbot, demo_file: Path, tmp_pa
     try:
         tab = LedgerTab(b)
         qtbot.addWidget(tab)
+        assert tab.query.wait()  # 指标登记's first page is read off the GUI thread
         assert tab.indicators.lazy_model().rowCount() > 0
         assert not any(button.isEnabled() for button in tab.buttons.values())
     finally:

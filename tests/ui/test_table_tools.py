@@ -208,6 +208,7 @@ def test_print_preview_of_a_list_renders_pages(qtbot, window: MainWindow, tmp_pa
     from PySide6.QtPrintSupport import QPrinter
 
     window.tabs.setCurrentIndex(next(i for i in range(window.tabs.count()) if window.tabs.tabText(i) == "专账"))
+    assert window.tabs.currentWidget().query.wait()  # 指标登记's rows are read off the GUI thread: print them once shown
     table = window.tabs.currentWidget().findChildren(DataTable)[0]
     dialog = table_tools.preview_table(table)
     assert dialog.isVisible() and "打印预览" in dialog.windowTitle()
