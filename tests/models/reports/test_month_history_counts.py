@@ -14,6 +14,7 @@ import pytest
 
 from app.models.notices import objects as objs
 from app.models.notices import obligations
+from app.models.reports import review
 from app.models.store import periods
 from app.models.store.book import Book, open_book
 from tests.conftest import FixedClock, login_as, writable_copy
@@ -139,3 +140,34 @@ def test_table6_counts_stage_duties_like_every_duty(book: Book, clock: FixedCloc
     assert got == duties_one_by_one(book, day, False)
     assert got[("village", "pool_reserve", obligations.SHOWN)] == 1
     assert got[("village", "pool_reserve", obligations.MISSING)] == 0
+
+
+# -- 表7 按发生时间 --------------------------------------------------------------------------------------------------
+def arisen_one_by_one(book: Book, start: dt.date, end: dt.date, known_by: str | None,
+                      indexed: bool) -> dict[str, dict[str, int]]:
+    """review.warnings_arisen as it was: every warning of the year handed to Python and counted there."""
+    sql, args = review.arisen_query(end, known_by, indexed)
+    out: dict[str, dict[str, int]] = {}
+    for code, since, found in book.conn.execute(sql, args):
+        t = out.setdefault(code, {"arose_month": 0, "arose_cum": 0, "found_later": 0})
+        t["arose_cum"] += 1
+        if since >= start.isoformat():
+            t["arose_month"] += 1
+        if found > end.isoformat():
+            t["found_later"] += 1
+    return out
+
+
+def test_table7_arisen_counted_by_sqlite_equals_counting_in_python(demo: Book) -> None:
+    signed = [str(r[0]) for r in demo.conn.execute("SELECT signed_at FROM signoffs ORDER BY signed_at")]
+    assert signed
+    totals: Counter[str] = Counter()
+    for month in MONTHS:
+        start, end = periods.bounds(demo, month)
+        for known in (None, signed[0], signed[-1]):
+            for indexed in (False, True):
+                got = review.warnings_arisen(demo, start, end, known, indexed=indexed)
+                assert got == arisen_one_by_one(demo, start, end, known, indexed), (month, known, indexed)
+                for t in got.values():
+                    totals.update(t)
+    assert all(totals[k] for k in ("arose_month", "arose_cum", "found_later")), totals
