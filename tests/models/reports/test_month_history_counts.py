@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from app.models.ledger.query import BALANCE, EXPENSE, INCOME
 from app.models.notices import objects as objs
 from app.models.notices import obligations
-from app.models.reports import review
+from app.models.reports import monthly, review, sources
 from app.models.store import periods
 from app.models.store.book import Book, open_book
 from tests.conftest import FixedClock, login_as, writable_copy
@@ -171,3 +172,49 @@ def test_table7_arisen_counted_by_sqlite_equals_counting_in_python(demo: Book) -
                 for t in got.values():
                     totals.update(t)
     assert all(totals[k] for k in ("arose_month", "arose_cum", "found_later")), totals
+
+
+# -- 表1 / 表3 over the whole history --------------------------------------------------------------------------------
+def full_sums_apart(book: Book, p: sources.Period) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """表1's and 表3's whole-history figures as they were summed before: one pass over the entries each."""
+    ys, ms = p.year_start.isoformat(), p.start.isoformat()
+    receipts, args = sources._receipt_columns(p)
+    balances = f"""
+        coalesce(sum(CASE WHEN e.entry_date < ? THEN {BALANCE} END), 0) AS opening,
+        coalesce(sum(CASE WHEN e.entry_date >= ? THEN {INCOME} END), 0) AS income_month,
+        coalesce(sum(CASE WHEN e.entry_date >= ? THEN {INCOME} END), 0) AS income_cum,
+        coalesce(sum(CASE WHEN e.entry_date >= ? THEN {EXPENSE} END), 0) AS spend_month,
+        coalesce(sum(CASE WHEN e.entry_date >= ? THEN {EXPENSE} END), 0) AS spend_cum,
+        coalesce(sum({BALANCE}), 0) AS closing"""
+    return (sources._items(book, p, receipts, tuple(args)),
+            sources._items(book, p, balances, (ys, ms, ys, ms, ys)))
+
+
+def test_tables_1_and_3_summed_in_one_pass_equal_summing_each(demo: Book) -> None:
+    seen: Counter[str] = Counter()
+    for month in MONTHS:
+        p = sources.Period(demo, month, carried=False)
+        receipts, balances = full_sums_apart(demo, p)
+        got = (sources._receipts_full(demo, p), sources._balances_full(demo, p))
+        assert got == (receipts, balances), month
+        assert [list(r) for r in got[0]] == [list(r) for r in receipts]  # the same keys in the same order
+        assert [list(r) for r in got[1]] == [list(r) for r in balances]
+        for r in balances:
+            seen.update({k: abs(int(r[k])) for k in sources.BALANCE_FIELDS})
+        for r in receipts:
+            seen.update({k: abs(int(r[k])) for k in sources.RECEIPT_FIELDS})
+    assert all(seen[k] for k in (*sources.BALANCE_FIELDS, "month_central", "cum_county")), seen
+
+
+def test_verify_resumming_reads_the_history_once_for_tables_1_and_3(demo: Book,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    passes: list[str] = []
+    real = sources._items
+
+    def counting(b: Book, p: sources.Period, extra: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        passes.append(p.month)
+        return real(b, p, extra, args)
+
+    monkeypatch.setattr(sources, "_items", counting)
+    package = monthly.assemble(demo, month="2026-11", carried=False)
+    assert passes == ["2026-11"] and package.rows["fund_receipts"] and package.rows["ledger_balances"]
