@@ -449,19 +449,19 @@ def open_obligations(book: Book, *, as_of: dt.date, skip: Collection[str] = froz
 # objects some notice names come back one by one and are rated as `obligations` rates them. An object whose row no
 # longer reads (objects.infos' joins, `objs._FROM`) has no duty in `obligations` and is left out here too.
 _COUNTED = """
-WITH found(oid, since, village, status) AS ({finder})
-SELECT {columns} FROM found
-WHERE oid {test} (SELECT n.object_id FROM notices n WHERE n.object_type = :object)
-AND EXISTS (SELECT 1 {exists}){tail}"""
-_GROUPS = ("min(since), max(coalesce(village, '')), status, count(*)",
-           "\nGROUP BY substr(since, 1, 4), coalesce(village, '') <> '', status")
+WITH found(oid, since, village, status) AS MATERIALIZED ({finder}),
+  named AS MATERIALIZED (SELECT n.object_id FROM notices n WHERE n.object_type = :object),
+  present AS (SELECT * FROM found WHERE EXISTS (SELECT 1 {exists}))
+SELECT 1, oid, since, village, status, 1 FROM present WHERE oid IN named
+UNION ALL
+SELECT 0, 0, min(since), max(coalesce(village, '')), status, count(*) FROM present WHERE oid NOT IN named
+GROUP BY substr(since, 1, 4), coalesce(village, '') <> '', status"""
 
 
-def _counted_sql(key: tuple[str, str], as_of_rule: bool, noticed: bool) -> str:
-    """The finder of `key` over the objects some notice names (`noticed`: their rows) or none does (grouped counts)."""
-    columns, tail = ("oid, since, village, status", "") if noticed else _GROUPS
-    return _COUNTED.format(finder=_finder(key, as_of_rule), columns=columns, test="IN" if noticed else "NOT IN",
-                           exists=objs._FROM[key[0]].format(ids="found.oid"), tail=tail)
+def _counted_sql(key: tuple[str, str], as_of_rule: bool) -> str:
+    """The finder of `key`, run once: (1, the row) for each object some notice names, (0, 0, a day, a village, the
+    status, how many) for each group of the others (see _COUNTED)."""
+    return _COUNTED.format(finder=_finder(key, as_of_rule), exists=objs._FROM[key[0]].format(ids="found.oid"))
 
 
 def duty_counts(book: Book, *, as_of: dt.date, as_of_rule: bool = False) -> Counter[tuple[str, str, str]]:
@@ -475,12 +475,14 @@ def duty_counts(book: Book, *, as_of: dt.date, as_of_rule: bool = False) -> Coun
     by_year: dict[int, dict[tuple[str, str], tuple[Any, ...]]] = {}
     rated: dict[tuple[int, int | None], Callable[[Any], tuple[str, int] | None]] = {}
     for key in _FINDERS:
-        args = {"day": as_of.isoformat(), "object": key[0]}
-        for since, village, status, n in cur.execute(_counted_sql(key, as_of_rule, noticed=False), args):
-            for duty in _matched(book, *key, [(0, since, village, status)], by_year):
+        each = []
+        for noticed, *row, n in cur.execute(_counted_sql(key, as_of_rule), {"day": as_of.isoformat(), "object": key[0]}):
+            if noticed:
+                each.append(row)
+                continue
+            for duty in _matched(book, *key, [row], by_year):
                 out[(duty.level, duty.kind, MISSING)] += n
-        _rate_each(book, as_of, _matched(book, *key, cur.execute(_counted_sql(key, as_of_rule, noticed=True), args)
-                                         .fetchall(), by_year), notices, rated, out)
+        _rate_each(book, as_of, _matched(book, *key, each, by_year), notices, rated, out)
     if _uses_stage_duties(book):  # read from the audit log in Python (_stage_rows): every row rated as above
         rows = _stage_rows(book, as_of.isoformat())
         present = objs.existing(book, "project", [r[0] for r in rows])
