@@ -35,8 +35,8 @@ W7 should fire for 缺失 and 公示期不足.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -177,23 +177,34 @@ def _duties(book: Book, as_of: dt.date, as_of_rule: bool = False) -> list[_Duty]
     by_year: dict[int, dict[tuple[str, str], tuple[Any, ...]]] = {}
     out: list[_Duty] = []
     found: dict[tuple[str, str], Any] = {
-        key: cur.execute(_AS_OF_FINDERS.get(key, sql) if as_of_rule else sql, {"day": as_of.isoformat()}).fetchall()
-        for key, sql in _FINDERS.items()}
+        key: cur.execute(_finder(key, as_of_rule), {"day": as_of.isoformat()}).fetchall() for key in _FINDERS}
     if _uses_stage_duties(book):  # `status` of these rows is the stage entered, matched against project_statuses
         found[("project", "stage")] = _stage_rows(book, as_of.isoformat())
     for (obj, when), rows in found.items():
-        for oid, since_text, village, status in rows:
-            since = _d(since_text)
-            defs = by_year.get(since.year)
-            if defs is None:
-                defs = by_year.setdefault(since.year, _definitions(book, since.year))
-            for duty in defs.get((obj, when), ()):
-                level = duty.level_for(village or "")
-                if level is None or (duty.project_statuses and status not in duty.project_statuses):
-                    continue
-                out.append(_Duty(duty.kind, level, obj, int(oid), since, since if duty.renew_on_adjustment else None,
-                                 duty.min_days))
+        out.extend(_matched(book, obj, when, rows, by_year))
     return out
+
+
+def _finder(key: tuple[str, str], as_of_rule: bool) -> str:
+    """The query of one (object, when): _FINDERS', or _AS_OF_FINDERS' for 表6 from calc 1."""
+    return _AS_OF_FINDERS.get(key, _FINDERS[key]) if as_of_rule else _FINDERS[key]
+
+
+def _matched(book: Book, obj: str, when: str, rows: Iterable[tuple[Any, ...]],
+             by_year: dict[int, dict[tuple[str, str], tuple[Any, ...]]]) -> Iterator[_Duty]:
+    """The duties a finder's rows (object id, the day, the village named, the project's status) give: each row matched
+    against the duty definitions of the year of its day (`by_year` keeps them)."""
+    for oid, since_text, village, status in rows:
+        since = _d(since_text)
+        defs = by_year.get(since.year)
+        if defs is None:
+            defs = by_year.setdefault(since.year, _definitions(book, since.year))
+        for duty in defs.get((obj, when), ()):
+            level = duty.level_for(village or "")
+            if level is None or (duty.project_statuses and status not in duty.project_statuses):
+                continue
+            yield _Duty(duty.kind, level, obj, int(oid), since, since if duty.renew_on_adjustment else None,
+                        duty.min_days)
 
 
 def _definitions(book: Book, year: int) -> dict[tuple[str, str], tuple[Any, ...]]:
@@ -431,23 +442,66 @@ def open_obligations(book: Book, *, as_of: dt.date, skip: Collection[str] = froz
     return out
 
 
-def duty_statuses(book: Book, *, as_of: dt.date, as_of_rule: bool = False) -> Iterator[tuple[str, str, str]]:
-    """(level, kind, status) of every duty `obligations` lists, in no particular order — what 表6 counts, without
-    reading each object's label, place and amount or writing each duty's text (issue #22: the duties grow with every
-    year kept in the file; 表6 needs only their statuses). A duty without any notice is 缺失, as in `obligations`."""
+# 表6 counts duties without a Python object for each (issue #22: the duties grow with every year kept in the file). For
+# each (object, when) the finder's rows are split by whether any notice names the object: the objects no notice names
+# — most of them, and every one of their duties is 缺失 — are grouped by what decides their duties (the year of the day,
+# whose rule set defines them; whether a village is named; the project's status) and counted by SQLite; only the
+# objects some notice names come back one by one and are rated as `obligations` rates them. An object whose row no
+# longer reads (objects.infos' joins, `objs._FROM`) has no duty in `obligations` and is left out here too.
+_COUNTED = """
+WITH found(oid, since, village, status) AS MATERIALIZED ({finder}),
+  named AS MATERIALIZED (SELECT n.object_id FROM notices n WHERE n.object_type = :object),
+  present AS (SELECT * FROM found WHERE EXISTS (SELECT 1 {exists}))
+SELECT 1, oid, since, village, status, 1 FROM present WHERE oid IN named
+UNION ALL
+SELECT 0, 0, min(since), max(coalesce(village, '')), status, count(*) FROM present WHERE oid NOT IN named
+GROUP BY substr(since, 1, 4), coalesce(village, '') <> '', status"""
+
+
+def _counted_sql(key: tuple[str, str], as_of_rule: bool) -> str:
+    """The finder of `key`, run once: (1, the row) for each object some notice names, (0, 0, a day, a village, the
+    status, how many) for each group of the others (see _COUNTED)."""
+    return _COUNTED.format(finder=_finder(key, as_of_rule), exists=objs._FROM[key[0]].format(ids="found.oid"))
+
+
+def duty_counts(book: Book, *, as_of: dt.date, as_of_rule: bool = False) -> Counter[tuple[str, str, str]]:
+    """How many duties `obligations` lists, by (level, kind, status) — what 表6 counts, without reading each object's
+    label, place and amount, writing each duty's text, or building an object for a duty no notice can meet (see
+    _COUNTED). A duty without any notice is 缺失, as in `obligations`."""
+    out: Counter[tuple[str, str, str]] = Counter()
     notices = _notices(book)
-    duties = _duties(book, as_of, as_of_rule)
-    present = {t: objs.existing(book, t, [d.object_id for d in duties if d.object_type == t]) for t in objs.OBJECT_NAMES}
-    by_year: dict[tuple[int, int | None], Callable[[Any], tuple[str, int] | None]] = {}
-    for duty in duties:
-        if duty.object_id not in present[duty.object_type]:
-            continue
-        if (duty.kind, duty.level, duty.object_type, duty.object_id) not in notices:
-            yield duty.level, duty.kind, MISSING
-        else:
-            yield duty.level, duty.kind, _rate(book, as_of, duty, notices, by_year)[0]
+    cur = book.conn.cursor()
+    cur.row_factory = None  # plain tuples
+    by_year: dict[int, dict[tuple[str, str], tuple[Any, ...]]] = {}
+    rated: dict[tuple[int, int | None], Callable[[Any], tuple[str, int] | None]] = {}
+    for key in _FINDERS:
+        each = []
+        for noticed, *row, n in cur.execute(_counted_sql(key, as_of_rule), {"day": as_of.isoformat(), "object": key[0]}):
+            if noticed:
+                each.append(row)
+                continue
+            for duty in _matched(book, *key, [row], by_year):
+                out[(duty.level, duty.kind, MISSING)] += n
+        _rate_each(book, as_of, _matched(book, *key, each, by_year), notices, rated, out)
+    if _uses_stage_duties(book):  # read from the audit log in Python (_stage_rows): every row rated as above
+        rows = _stage_rows(book, as_of.isoformat())
+        present = objs.existing(book, "project", [r[0] for r in rows])
+        _rate_each(book, as_of, (d for d in _matched(book, "project", "stage", rows, by_year)
+                                 if d.object_id in present), notices, rated, out)
     for duty, status, _days, _notice in _county(book, as_of):
-        yield "county", duty.kind, status
+        out[("county", duty.kind, status)] += 1
+    return out
+
+
+def _rate_each(book: Book, as_of: dt.date, duties: Iterable[_Duty], notices: dict[tuple[str, str, str, int], list[Any]],
+               rated: dict[tuple[int, int | None], Callable[[Any], tuple[str, int] | None]],
+               out: Counter[tuple[str, str, str]]) -> None:
+    """Count each duty by its status as `obligations` rates it (缺失 when no notice of its kind and level names it)."""
+    for duty in duties:
+        if (duty.kind, duty.level, duty.object_type, duty.object_id) not in notices:
+            out[(duty.level, duty.kind, MISSING)] += 1
+        else:
+            out[(duty.level, duty.kind, _rate(book, as_of, duty, notices, rated)[0])] += 1
 
 
 def summary(book: Book, *, as_of: dt.date, start: dt.date | None = None, as_of_rule: bool = False
@@ -461,15 +515,15 @@ def summary(book: Book, *, as_of: dt.date, start: dt.date | None = None, as_of_r
         for kd in notice_rules.kinds:
             rows[(lv.code, kd.code)] = {"level": lv.name, "kind": kd.name, "required": 0, "published": 0,
                                         "realname_payments": 0, "realname_published": 0, "complaints": 0, "handled": 0}
-    for level, kind, status in duty_statuses(book, as_of=as_of, as_of_rule=as_of_rule):
+    for (level, kind, status), n in duty_counts(book, as_of=as_of, as_of_rule=as_of_rule).items():
         row = rows.get((level, kind))
         if row is None:
             continue
-        row["required"] += 1
-        row["published"] += status == SHOWN
+        row["required"] += n
+        row["published"] += n if status == SHOWN else 0
         if kind == "real_name":
-            row["realname_payments"] += 1
-            row["realname_published"] += status == SHOWN
+            row["realname_payments"] += n
+            row["realname_published"] += n if status == SHOWN else 0
     for r in book.conn.execute(
             "SELECT n.level, n.kind, count(*) AS n, sum(EXISTS (SELECT 1 FROM notice_feedback_handling h "
             "WHERE h.feedback_id = f.id AND h.resolved = 1 AND h.handled_date <= ?)) AS handled "

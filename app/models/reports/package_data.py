@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from app.models.values.errors import ValidationError
 
@@ -47,9 +47,9 @@ class SignOff:
     comment: str = ""
 
 
-@dataclass(frozen=True)
-class WarningRecord:
-    """One warning as counted by 表7; cross-checks 5 and 7 compare the tables with this list."""
+class WarningRecord(NamedTuple):
+    """One warning as counted by 表7; cross-checks 5 and 7 compare the tables with this list. A named tuple: a month
+    lists every warning of its year (tens of thousands in a county that keeps many years), built in one pass."""
 
     id: int
     code: str  # W1 … W9

@@ -118,17 +118,13 @@ def warnings_arisen(book: Book, start: dt.date, end: dt.date, known_by: str | No
     (a warning found later does not change a table already sent). None (a preview): every warning known now.
     `indexed` (issue #22): read only the warnings first detected from 1 January on (the index on first_detected), not
     every year's — the same rows, since a warning's `since` is never after its first detection (warnings.engine
-    stores min(since, day)); verify's re-summing passes False and reads them all."""
+    stores min(since, day)); verify's re-summing passes False and reads them all. Counted by SQLite per type (the
+    year's warnings are not handed to Python one by one)."""
     sql, args = arisen_query(end, known_by, indexed)
-    out: dict[str, dict[str, int]] = {}
-    for code, since, found in book.conn.execute(sql, args):
-        t = out.setdefault(code, {"arose_month": 0, "arose_cum": 0, "found_later": 0})
-        t["arose_cum"] += 1
-        if since >= start.isoformat():
-            t["arose_month"] += 1
-        if found > end.isoformat():
-            t["found_later"] += 1
-    return out
+    return {str(code): {"arose_month": int(month), "arose_cum": int(cum), "found_later": int(later)}
+            for code, month, cum, later in book.conn.execute(
+                "SELECT code, coalesce(sum(since >= :start), 0), count(*), coalesce(sum(first_detected > :end), 0) "
+                f"FROM ({sql}) GROUP BY code", args | {"start": start.isoformat()})}
 
 
 def arisen_query(end: dt.date, known_by: str | None, indexed: bool) -> tuple[str, dict[str, Any]]:

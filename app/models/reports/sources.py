@@ -140,11 +140,12 @@ def _receipt_columns(p: Period) -> tuple[str, list[str]]:
 
 def _receipts_full(book: Book, p: Period) -> Rows:
     """表1's figures by item over every ledger entry up to the period end (the independent sum)."""
-    extra, args = _receipt_columns(p)
-    return _items(book, p, extra, tuple(args))
+    return [{k: r[k] for k in (*ITEM_KEYS, *RECEIPT_FIELDS)} for r in _full_sums(book, p)]
 
 
 RECEIPT_FIELDS = tuple(f"{w}_{c}" for c in LEVEL_COLUMNS.values() for w in ("month", "cum"))
+"""_receipt_columns' figures, in its order."""
+ITEM_KEYS = ("kind_code", "kind_name", "item_code", "item_name")
 
 
 def _receipts_carried(book: Book, p: Period, end: dt.date, signed: dict[str, dict[str, Any]]) -> Rows:
@@ -232,15 +233,30 @@ BALANCE_FIELDS = ("opening", "income_month", "income_cum", "spend_month", "spend
 
 def _balances_full(book: Book, p: Period) -> Rows:
     """表3's figures by item summed over every ledger entry up to the period end (the independent sum)."""
-    ys, ms = p.year_start.isoformat(), p.start.isoformat()
-    extra = f"""
+    return [{k: r[k] for k in (*ITEM_KEYS, *BALANCE_FIELDS)} for r in _full_sums(book, p)]
+
+
+_BALANCE_COLUMNS = f"""
         coalesce(sum(CASE WHEN e.entry_date < ? THEN {BALANCE} END), 0) AS opening,
         coalesce(sum(CASE WHEN e.entry_date >= ? THEN {INCOME} END), 0) AS income_month,
         coalesce(sum(CASE WHEN e.entry_date >= ? THEN {INCOME} END), 0) AS income_cum,
         coalesce(sum(CASE WHEN e.entry_date >= ? THEN {EXPENSE} END), 0) AS spend_month,
         coalesce(sum(CASE WHEN e.entry_date >= ? THEN {EXPENSE} END), 0) AS spend_cum,
         coalesce(sum({BALANCE}), 0) AS closing"""
-    return _items(book, p, extra, (ys, ms, ys, ms, ys))
+"""表3's figures (BALANCE_FIELDS) as _items' `extra`; its arguments: year start, month start, year start, month start,
+year start."""
+
+
+def _full_sums(book: Book, p: Period) -> Rows:
+    """表1's and 表3's figures by item over every ledger entry up to the period end, in one pass over the entries (both
+    tables sum the same entries by item; issue #22: verify's re-summing of each signed month, and a month with no
+    signed one to carry from, read the whole history once rather than twice). Kept while the file is unchanged."""
+    state = _state(book)
+    if "full" not in p.cache or p.cache["full"][0] != state:
+        receipts, args = _receipt_columns(p)
+        ys, ms = p.year_start.isoformat(), p.start.isoformat()
+        p.cache["full"] = (state, _items(book, p, f"{receipts}, {_BALANCE_COLUMNS}", (*args, ys, ms, ys, ms, ys)))
+    return p.cache["full"][1]  # type: ignore[no-any-return]
 
 
 def carried_from(book: Book, p: Period) -> tuple[dt.date, dict[str, dict[str, Any]]] | None:
