@@ -41,6 +41,7 @@ CLOCK: dict[str, Callable[[Context, set[str], dt.date, set[str]], tuple[set[str]
     "irregular_goals": projects.irregular_goals_moved,
     "management_fees": projects.management_fees_moved,
     "paid_before_notice": claims.paid_before_notice_moved,
+    "reconciliation": ledger.reconciliation_moved,
 }
 
 
@@ -61,6 +62,7 @@ CLOCK_KEYS: dict[str, tuple[Callable[[str], str], Callable[[str, str], str]]] = 
     "irregular_goals": (lambda key: key.rsplit(":", 1)[1], lambda code, g: f"{code}:project:{g}"),  # W2:project:<id>
     "management_fees": (_after_code, _code_and),  # W4:<budget year>
     "paid_before_notice": (lambda key: key.rsplit(":", 1)[1], lambda code, g: f"{code}:project:{g}"),  # W16:project:<id>
+    "reconciliation": (lambda key: "|".join(key.split(":", 2)[1:]), lambda code, g: f"{code}:{g.replace('|', ':', 1)}"),
 }
 
 
