@@ -80,6 +80,9 @@ def county(demo_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         # and nothing about it is dated in any later window
         conn.execute("UPDATE notices SET end_date = start_date WHERE object_type = 'project' "
                      "AND kind = 'project_plan' AND object_id = ?", (W16_NAMED,))
+        # a treasury payment paid on LATER whose amount differs from the ledger's: a W8 difference dated LATER
+        conn.execute("UPDATE treasury_payments SET pay_date = ?, amount = amount + 1 WHERE id = (SELECT id FROM "
+                     "treasury_payments WHERE pay_date >= '2026-09-01' ORDER BY id LIMIT 1)", (LATER.isoformat(),))
         # a second payment of project 41, paid on PAID_LATE (after its notice began, before it runs its days)
         conn.execute("UPDATE payments SET project_id = ?, pay_date = ? WHERE id = (SELECT id FROM payments "
                      "WHERE status = 'paid' AND pay_date >= '2026-09-01' AND project_id NOT IN (?, ?) AND id <> ? "
@@ -233,3 +236,54 @@ def test_w16_reads_again_the_projects_whose_text_names_the_day_and_those_paid_si
         assert normal(book, inc.findings, second) == normal(book, warn.detect(book, second), second)
     finally:
         book.close(backup=False)
+
+
+def test_w8_lets_in_only_the_differences_dated_in_between(county: Path, tmp_path: Path) -> None:
+    """A difference is what the data say whatever the day; the day lets in those dated by it. The treasury payment
+    dated LATER (written before START's run) must appear on NEW_DAY although no table was written since."""
+    book = _open(county, tmp_path, NEW_DAY)
+    try:
+        start, full = _keys(warn.detect(book, START.date()), "W8"), _keys(warn.detect(book, NEW_DAY), "W8")
+        appeared = full - start
+        assert any(":treasury:" in k for k in appeared), "the test needs the difference dated LATER"
+        inc = warn.detect_incremental(book, NEW_DAY)
+        assert "W8" in {k.code for k in inc.kept}
+        assert normal(book, inc.findings, NEW_DAY) == normal(book, warn.detect(book, NEW_DAY), NEW_DAY)
+        again, found = registry.CLOCK["reconciliation"](Context(book, NEW_DAY), set(), START.date(), set())
+        assert {f.key for f in found} == appeared and len(again) < len(full)
+    finally:
+        book.close(backup=False)
+
+
+def test_the_changes_since_the_last_run_are_read_by_seq_not_through_a_tables_history(demo_book: Book) -> None:
+    """What changed since the last run is read from the audit records after it. Each statement the claims delta
+    runs on audit_log / audit_runs must find them by seq (the primary key): a condition on `tbl` lets SQLite
+    prefer the (tbl, row_key) index and read the whole history of that table — every payment ever recorded."""
+    from app.models.ledger import account as ledger
+    from app.models.warnings import claims_incremental
+
+    warn.recompute(demo_book, as_of=START.date())
+    users.login(demo_book, "jingban", demo.PASSWORD)
+    ind = demo_book.conn.execute("SELECT id FROM indicators ORDER BY id DESC LIMIT 1").fetchone()[0]
+    ledger.post_expenditure(demo_book, indicator_id=int(ind), amount=1_00, entry_date=START.date(),
+                            voucher_no="SEQ-1", payment_id=None, summary="一笔支出")
+    with demo_book.write("setup", system=True) as conn:  # payments and payees written since: their branches run
+        conn.execute("UPDATE payments SET purpose = purpose || ' ' WHERE id = (SELECT max(id) FROM payments)")
+        conn.execute("UPDATE payees SET name = name WHERE id = (SELECT max(id) FROM payees)")
+    run = warn.last_run(demo_book)
+    assert run is not None
+    since = claims_incremental.anchor(demo_book, run)
+    assert since is not None
+    seen: list[str] = []
+    demo_book.conn.set_trace_callback(seen.append)
+    try:
+        delta = claims_incremental.delta(demo_book, since, START.date(), START.date())
+    finally:
+        demo_book.conn.set_trace_callback(None)
+    assert {"payments", "payees", "ledger_entries"} <= delta.tables
+    on_log = [s for s in seen if "FROM audit_log" in s or "FROM audit_runs" in s]
+    assert len(on_log) >= 4
+    for sql in on_log:
+        plan = " ".join(str(r[3]) for r in demo_book.conn.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "audit_log_row" not in plan and "SCAN audit_runs" not in plan and "SCAN audit_log" not in plan, \
+            (sql, plan)
