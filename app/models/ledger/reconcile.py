@@ -108,8 +108,11 @@ def _coverage(book: Book) -> tuple[str, str] | None:
     return first.isoformat(), last.isoformat()
 
 
-def differences(book: Book, *, month: str | None = None, year: int | None = None) -> list[dict[str, Any]]:
+def differences(book: Book, *, month: str | None = None, year: int | None = None,
+                dated: tuple[dt.date, dt.date] | None = None) -> list[dict[str, Any]]:
     """Every reconciliation difference (of one month, one year, or all), each with its latest explanation.
+    `dated` (first, last): only the differences whose date — the payment's, the entry's, a section's month end —
+    falls in that span (what a new day adds to warning W8).
 
     `difference` is always the other record (treasury, section ledger) minus the master ledger.
     """
@@ -120,6 +123,8 @@ def differences(book: Book, *, month: str | None = None, year: int | None = None
         lo, hi = month_bounds(book, f"{year:04d}-01")[0].isoformat(), month_bounds(book, f"{year:04d}-12")[1].isoformat()
     else:
         lo, hi = "0000-01-01", "9999-12-31"
+    if dated is not None:
+        lo, hi = max(lo, dated[0].isoformat()), min(hi, dated[1].isoformat())
     found: list[dict[str, Any]] = []
 
     month_of_day: dict[str, str] = {}  # many differences share a date
@@ -161,6 +166,8 @@ def differences(book: Book, *, month: str | None = None, year: int | None = None
         (year, f"{year or 0:04d}"))]
     for m in months:
         _start, end = month_bounds(book, m)
+        if not lo <= end.isoformat() <= hi:  # dated by the month's end
+            continue
         for r in section_table(book, month=m):
             for what, key in (("income", "section_income"), ("expenditure", "section_expenditure")):
                 diff = r[f"{what}_diff"]
@@ -182,9 +189,9 @@ def _latest_notes(book: Book) -> dict[tuple[str, str], str]:
     return out
 
 
-def open_differences(book: Book) -> list[dict[str, Any]]:
-    """Differences nobody has explained yet: what warning W8 reports."""
-    return [d for d in differences(book) if not d["explained"]]
+def open_differences(book: Book, dated: tuple[dt.date, dt.date] | None = None) -> list[dict[str, Any]]:
+    """Differences nobody has explained yet: what warning W8 reports (`dated`: as `differences`)."""
+    return [d for d in differences(book, dated=dated) if not d["explained"]]
 
 
 def explain(book: Book, *, month: str, key: str, note: str) -> int:

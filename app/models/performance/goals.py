@@ -9,6 +9,7 @@ The tree (一级 class, 二级 subclass) and the comparators come from the rule 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -318,17 +319,23 @@ def problems_of(book: Book, goals_: Sequence[Mapping[str, Any]]) -> list[str]:
     return found
 
 
-def irregular(book: Book, *, on: dt.date | None = None) -> dict[int, list[str]]:
+def irregular(book: Book, *, on: dt.date | None = None, only: Sequence[int] | None = None) -> dict[int, list[str]]:
     """project id → what is wrong, for every approved project holding funds (W2): no goals at all,
-    a level-1 class missing, a target that is not a number, a goal without a unit."""
+    a level-1 class missing, a target that is not a number, a goal without a unit. `only`: of these projects."""
     day = (on or book.today()).isoformat()
+    among, among_goals = "", ""
+    ids: tuple[str, ...] = ()
+    if only is not None:
+        among = " AND p.id IN (SELECT value FROM json_each(?))"
+        among_goals = " AND project_id IN (SELECT value FROM json_each(?))"
+        ids = (json.dumps(sorted(set(only))),)
     funded = [r[0] for r in book.conn.execute(
         "SELECT p.id FROM projects p JOIN plan_decisions d ON d.id = p.decision_id WHERE d.decision_date <= ? "
-        "AND EXISTS (SELECT 1 FROM project_funding f WHERE f.project_id = p.id) ORDER BY p.id", (day,))]
+        f"AND EXISTS (SELECT 1 FROM project_funding f WHERE f.project_id = p.id){among} ORDER BY p.id", (day, *ids))]
     by_project: dict[int, list[dict[str, Any]]] = {}
     for r in book.conn.execute(
             "SELECT project_id, level1, name, target, unit FROM perf_goals WHERE set_on <= ? "
-            "AND (removed_on IS NULL OR removed_on > ?)", (day, day)):
+            f"AND (removed_on IS NULL OR removed_on > ?){among_goals}", (day, day, *ids)):
         by_project.setdefault(int(r["project_id"]), []).append(dict(r))
     out: dict[int, list[str]] = {}
     for pid in funded:

@@ -131,11 +131,14 @@ def runs(conn: sqlite3.Connection, *, since: int = 0, table: str | None = None) 
         return
     cur = conn.cursor()
     cur.row_factory = None
+    # runs do not overlap: those after `since` begin after it, but for the one (if any) that holds it — by the
+    # primary key, not a scan of every run the file holds (`last_seq > ?` alone is a scan, issue #22)
+    after = ("+last_seq > ? AND first_seq >= coalesce((SELECT max(first_seq) FROM audit_runs WHERE first_seq <= ?), 0)")
     if table is None:
-        rows = cur.execute(f"SELECT {_RUN_FIELDS} FROM audit_runs WHERE last_seq > ? ORDER BY first_seq", (since,))
+        rows = cur.execute(f"SELECT {_RUN_FIELDS} FROM audit_runs WHERE {after} ORDER BY first_seq", (since, since))
     else:
-        rows = cur.execute(f"SELECT {_RUN_FIELDS} FROM audit_runs WHERE tbl = ? AND last_seq > ? ORDER BY first_seq",
-                           (table, since))
+        rows = cur.execute(f"SELECT {_RUN_FIELDS} FROM audit_runs WHERE +tbl = ? AND {after} ORDER BY first_seq",
+                           (table, since, since))
     for row in rows.fetchall():
         yield _run_from(row)
 

@@ -274,10 +274,33 @@ def paid_before_notice(ctx: Context) -> Iterator[Finding]:
     days (事前公示; the payment check refuses it now, so what remains is history and the chief's recorded exceptions).
 
     One row per project: its first such payment, how many and how much, and the exception if one was recorded."""
+    return _paid_before_notice(ctx, None)
+
+
+def paid_before_notice_moved(ctx: Context, noted: set[str], since: dt.date, _stored: set[str]
+                             ) -> tuple[set[str], Iterator[Finding]]:
+    """W16 when only the clock moved from `since` to `ctx.as_of` (`registry.CLOCK`). A project's finding depends on
+    the day through `pay_date <= day` and `start_date <= day` (a notice begun by then), and its text names the day
+    when no notice has yet run its days (`noted`: those projects, as the last run found them). So only the projects
+    with a payment paid or a notice begun in (since, day], and the noted ones, are read again; every other
+    project's stored finding (or its having none) stands."""
+    a, day = since.isoformat(), ctx.as_of.isoformat()
+    ids = {int(r[0]) for r in ctx.book.conn.execute(
+        "SELECT project_id FROM payments WHERE status = 'paid' AND pay_date > ? AND pay_date <= ? "
+        "UNION SELECT object_id FROM notices WHERE object_type = 'project' AND start_date > ? AND start_date <= ?",
+        (a, day, a, day))} | {int(i) for i in noted}
+    return {str(i) for i in ids}, _paid_before_notice(ctx, sorted(ids))
+
+
+def _paid_before_notice(ctx: Context, only: list[int] | None) -> Iterator[Finding]:
+    if only == []:
+        return
     book = ctx.book
     order = book.rules_on(ctx.as_of).notice_order
     levels = list(order.required_levels)
     day = ctx.as_of.isoformat()
+    among, among_args = _only("n.object_id", only)
+    among_p, among_p_args = _only("y.project_id", only)
     rows = book.conn.execute(
         f"""WITH ready AS (
               SELECT n.object_id AS project_id, min(date(n.start_date, '+' || ? || ' days')) AS ready
@@ -285,17 +308,19 @@ def paid_before_notice(ctx: Context) -> Iterator[Finding]:
               WHERE n.object_type = 'project' AND n.kind = ? AND n.level IN ({_marks(levels)}) AND n.start_date <= ?
                 AND n.start_date >= coalesce((SELECT min(d.decision_date) FROM plan_versions v
                     JOIN plan_decisions d ON d.id = v.decision_id WHERE v.project_id = n.object_id), '')
-                AND (n.end_date IS NULL OR julianday(n.end_date) - julianday(n.start_date) + 1 >= ?)
+                AND (n.end_date IS NULL OR julianday(n.end_date) - julianday(n.start_date) + 1 >= ?){among}
               GROUP BY n.object_id)
             SELECT p.id, p.code, p.name, r.ready, count(*), sum(y.amount), min(y.pay_date),
                    group_concat(y.request_no || '|' || y.pay_date, char(31)), e.doc_no, min(i.section)
             FROM payments y JOIN projects p ON p.id = y.project_id JOIN indicators i ON i.id = y.indicator_id
             LEFT JOIN ready r ON r.project_id = p.id
             LEFT JOIN notice_exceptions e ON e.project_id = p.id
-            WHERE y.status = 'paid' AND y.pay_date <= ? AND (r.ready IS NULL OR y.pay_date < r.ready)
+            WHERE y.status = 'paid' AND y.pay_date <= ? AND (r.ready IS NULL OR y.pay_date < r.ready){among_p}
             GROUP BY p.id ORDER BY p.id""",
-        (order.min_days, order.required_kind, *levels, day, order.min_days, day))
+        (order.min_days, order.required_kind, *levels, day, order.min_days, *among_args, day, *among_p_args))
     for pid, code, name, ready, n, amount, first, concat, exception, section in rows:
+        if not ready:  # the text names the day: a new day changes it
+            ctx.clock.add(str(pid))
         paid = sorted(tuple(x.split("|")) for x in str(concat).split("\x1f"))
         shown = "；".join(f"{no}（{on}）" for no, on in paid[:MAX_EVIDENCE]) + (f" 等 {n} 笔" if n > MAX_EVIDENCE else "")
         when = f"项目计划公示 {ready} 方满 {order.min_days} 天" if ready else f"截至 {day} 没有满 {order.min_days} 天的项目计划公示"

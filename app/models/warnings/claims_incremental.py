@@ -83,6 +83,8 @@ class AuditRange:
             self.where, self.args = "seq > ?", (since_seq,)
 
     def rows(self, columns: str, cond: str = "", args: tuple[Any, ...] = ()) -> Any:
+        """The records in the range; `cond` names the table as `+tbl` (else SQLite reads the table's whole history
+        through the (tbl, row_key) index instead of the few records after `since` by seq)."""
         return self.c.execute(f"SELECT {columns} FROM audit_log WHERE {self.where}{cond}", (*self.args, *args))
 
     def runs(self) -> list[audit.Run]:
@@ -91,7 +93,7 @@ class AuditRange:
                 if not (self.skip and self.skip[0] <= r.first and r.last <= self.skip[1])]
 
     def tables(self) -> set[str]:
-        return {str(r[0]) for r in self.rows("DISTINCT tbl")} | {r.tbl for r in self.runs()}
+        return {str(r[0]) for r in self.rows("DISTINCT +tbl")} | {r.tbl for r in self.runs()}
 
     def inserted(self, table: str) -> list[tuple[int, dict[str, Any]]]:
         """(key, row as inserted) of every row a run in the range inserted into `table`."""
@@ -117,14 +119,14 @@ def delta(book: Book, since_seq: int, previous_day: dt.date, day: dt.date,
     if tracked:
         keyed = {"payments", "real_name_lists"} & tables
         if keyed:
-            payments |= _ints(log.rows("DISTINCT row_key", f" AND tbl IN ({claims._marks(sorted(keyed))})",
+            payments |= _ints(log.rows("DISTINCT row_key", f" AND +tbl IN ({claims._marks(sorted(keyed))})",
                                        tuple(sorted(keyed))))
             payments |= {k for t in keyed for k, _row in log.inserted(t)}
         if "real_name_lines" in tables:
             for side in ("before", "after"):  # a line deleted or moved counts for the payment and person it left
                 for pid, number, account in log.rows(
                         f"json_extract({side}, '$.payment_id'), json_extract({side}, '$.id_number'), "
-                        f"json_extract({side}, '$.account')", f" AND tbl = 'real_name_lines' AND {side} IS NOT NULL"):
+                        f"json_extract({side}, '$.account')", f" AND +tbl = 'real_name_lines' AND {side} IS NOT NULL"):
                     if pid is not None:
                         payments.add(int(pid))
                     if number:
@@ -140,19 +142,19 @@ def delta(book: Book, since_seq: int, previous_day: dt.date, day: dt.date,
                     accounts.add(str(line["account"]))
         for tbl, column in (("projects", "project_id"), ("indicators", "indicator_id")):
             if tbl in tables:
-                ids = _ints(log.rows("DISTINCT row_key", " AND tbl = ?", (tbl,))) | {k for k, _r in log.inserted(tbl)}
+                ids = _ints(log.rows("DISTINCT row_key", " AND +tbl = ?", (tbl,))) | {k for k, _r in log.inserted(tbl)}
                 payments |= _ints(c.execute(
                     f"SELECT id FROM payments WHERE {column} IN (SELECT value FROM json_each(?))",
                     (json.dumps(sorted(ids)),)))
         if "payees" in tables:
-            payees |= _ints(log.rows("DISTINCT row_key", " AND tbl = 'payees'"))
+            payees |= _ints(log.rows("DISTINCT row_key", " AND +tbl = 'payees'"))
             for key, payee in log.inserted("payees"):
                 payees.add(key)
                 if payee.get("id_code"):
                     persons.add(str(payee["id_code"]))
             for side in ("before", "after"):
                 persons |= {str(r[0]) for r in log.rows(
-                    f"json_extract({side}, '$.id_code')", f" AND tbl = 'payees' AND {side} IS NOT NULL") if r[0]}
+                    f"json_extract({side}, '$.id_code')", f" AND +tbl = 'payees' AND {side} IS NOT NULL") if r[0]}
     if day > previous_day:  # paid on a day the last run did not yet look at
         payments |= _ints(c.execute("SELECT id FROM payments WHERE status = 'paid' AND pay_date > ? AND pay_date <= ?",
                                     (previous_day.isoformat(), day.isoformat())))

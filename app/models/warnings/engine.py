@@ -101,13 +101,18 @@ def _has_reads(conn: sqlite3.Connection) -> bool:
     return any(r[1] == "reads" for r in conn.execute("PRAGMA table_info(warning_runs)"))
 
 
-def _stored(book: Book, code: str) -> list[Finding]:
-    """The warnings of `code` firing as last stored, as findings (what the detector found then)."""
-    return [Finding(code=code, key=r[0], object_type=r[1], object_id=r[2], object_label=r[3], amount=int(r[4]),
-                    since=dt.date.fromisoformat(r[5]) if r[5] else None, detail=r[6], project_id=r[7])
-            for r in book.conn.execute(
-                "SELECT key, object_type, object_id, object_label, amount, since, detail, project_id FROM warnings "
-                "WHERE code = ? AND cleared_on IS NULL", (code,))]
+def _stored_groups(book: Book, code: str) -> set[str]:
+    """The objects (`object_id`, the group of a clock detector's keys) of the warnings of `code` firing as stored."""
+    return {str(r[0]) for r in book.conn.execute(
+        "SELECT object_id FROM warnings WHERE code = ? AND cleared_on IS NULL", (code,))}
+
+
+def _whole_key(key: str) -> str:
+    return key
+
+
+def _code_prefix(code: str, group: str) -> str:
+    return f"{code}:{group}"
 
 
 AUDIT_SEQ = "@audit_seq"  # key of `reads`: the audit head when the detection began
@@ -212,8 +217,8 @@ def detect_incremental(book: Book, as_of: dt.date | None = None, *, codes: Itera
             reads[w.code] = sorted(known)  # type: ignore[arg-type]
             if isinstance(before.get(CLOCK + w.code), list):
                 reads[CLOCK + w.code] = before[CLOCK + w.code]
-            for f in _stored(book, w.code):
-                found.setdefault(f.key, f)
+            # every stored warning of the code kept as it is: neither read nor compared when saved
+            kept.append(claims_incremental.Kept(w.code, frozenset(), _whole_key, _code_prefix))
             continue
         seen: set[str] = set()
         clock_run = registry.CLOCK.get(w.detector)
@@ -221,20 +226,21 @@ def detect_incremental(book: Book, as_of: dt.date | None = None, *, codes: Itera
         if untouched and moved_from is not None and clock_run is not None and isinstance(dependent, list):
             # a new day, nothing it reads written: the objects the day can change re-read, the others' findings kept
             ctx = Context(book, day, dict(w.params))
-            stored = claims_incremental.stored(book, w.code)  # before the authorizer: not a read of the detector's
+            group_of_key, prefix = registry.CLOCK_KEYS[w.detector]
+            stored = _stored_groups(book, w.code)  # before the authorizer: not a read of the detector's
             book.conn.set_authorizer(_recorder(seen))
             try:
-                again, fresh = clock_run(ctx, set(dependent), moved_from, {f.object_id for f in stored})
+                again, fresh = clock_run(ctx, set(dependent), moved_from, stored)
                 fresh = list(fresh)
             finally:
                 book.conn.set_authorizer(None)
-            for f in stored:
-                if f.object_id not in again:
-                    found.setdefault(f.key, f)
             for f in fresh:
                 if f.code != w.code:
                     f = dataclasses.replace(f, code=w.code, key=w.code + f.key[len(f.code):])
                 found.setdefault(f.key, f)
+            # the stored warnings of every other object are kept as they are: saving neither reads nor compares them
+            kept.append(claims_incremental.Kept(
+                w.code, frozenset(again) | {group_of_key(f.key) for f in fresh}, group_of_key, prefix))
             reads[w.code] = sorted(seen | set(known) | set(ALWAYS_READ))  # type: ignore[arg-type]
             reads[CLOCK + w.code] = sorted(ctx.clock)
             ran.append(w.code)
@@ -334,11 +340,15 @@ def _existing(book: Book, findings: list[Finding], kept: tuple[claims_incrementa
         f"SELECT {_W_COLUMNS} FROM warnings WHERE code IN ({','.join('?' * len(others))})", others)}
     prefixes = json.dumps(sorted(p for k in kept for p in k.prefixes()))
     w_columns = ", ".join(f"w.{c.strip()}" for c in _W_COLUMNS.split(","))
+    by_code = {k.code: k for k in kept}
     for r in cur.execute(
             f"SELECT {w_columns} FROM json_each(?) g JOIN warnings w ON w.key = g.value "
             f"UNION ALL SELECT {w_columns} FROM json_each(?) g JOIN warnings w "
             "ON w.key > g.value || ':' AND w.key < g.value || ';'", (prefixes, prefixes)):
-        existing[r[_W_KEY]] = r
+        # a key under a dirty group's prefix may be another group's (an obligation key that extends another's):
+        # only the dirty groups' rows are compared, the kept ones stay as they are
+        if r[_W_CODE] not in by_code or by_code[r[_W_CODE]].is_dirty(r[_W_KEY]):
+            existing[r[_W_KEY]] = r
     mine = set(codes)
     wanted = json.dumps(sorted(f.key for f in findings if f.code in mine and f.key not in existing))
     for r in cur.execute(f"SELECT {_W_COLUMNS} FROM warnings WHERE key IN (SELECT value FROM json_each(?))",
@@ -346,7 +356,6 @@ def _existing(book: Book, findings: list[Finding], kept: tuple[claims_incrementa
         existing[r[_W_KEY]] = r
     live = dict(cur.execute(f"SELECT code, count(*) FROM warnings WHERE code IN ({marks}) AND cleared_on IS NULL "
                             "GROUP BY code", codes).fetchall())
-    by_code = {k.code: k for k in kept}
     read_again = sum(1 for r in existing.values() if r[_W_CLEARED_ON] is None and r[_W_CODE] in by_code
                      and by_code[r[_W_CODE]].is_dirty(r[_W_KEY]))
     # in the table's order, as the whole read gives them: the warnings closed get their events in the same order

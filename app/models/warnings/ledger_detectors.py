@@ -129,7 +129,22 @@ def idle_money(ctx: Context) -> Iterator[Finding]:
 
 def reconciliation(ctx: Context) -> Iterator[Finding]:
     """Each unexplained difference between the ledger, the sections' ledgers and the treasury's data."""
-    for d in reconcile.open_differences(ctx.book):
+    return _reconciliation(ctx, None)
+
+
+def reconciliation_moved(ctx: Context, _noted: set[str], since: dt.date, _stored: set[str]
+                         ) -> tuple[set[str], Iterator[Finding]]:
+    """W8 when only the clock moved from `since` to `ctx.as_of` (`registry.CLOCK`): a difference is what the data
+    say, whatever the day; the day only lets in those dated by it (a payment's, an entry's, a section month's end).
+    So only the differences dated in (since, day] are new; every other stored finding (or its absence) stands."""
+    found = list(_reconciliation(ctx, (since + ONE_DAY, ctx.as_of)))
+    return {f.object_id for f in found}, iter(found)
+
+
+def _reconciliation(ctx: Context, dated: tuple[dt.date, dt.date] | None) -> Iterator[Finding]:
+    if dated is not None and dated[0] > dated[1]:
+        return
+    for d in reconcile.open_differences(ctx.book, dated):
         day = dt.date.fromisoformat(d["date"])
         if day > ctx.as_of:
             continue

@@ -38,8 +38,34 @@ def _label(p: dict[str, object]) -> str:
 
 def irregular_goals(ctx: Context) -> Iterator[Finding]:
     """An approved, funded project without goals, or whose goals miss a class, a number or a unit."""
+    return _irregular_goals(ctx, None)
+
+
+def irregular_goals_moved(ctx: Context, _noted: set[str], since: dt.date, stored: set[str]
+                          ) -> tuple[set[str], Iterator[Finding]]:
+    """W2 when only the clock moved from `since` to `ctx.as_of` (no table it reads written since, `registry.CLOCK`).
+    The day enters W2 only as cut-offs: a project counts once its approving decision is dated by the day, a goal
+    once set and until removed. So only the projects with such a date in (since, day] can differ — approved, or a
+    goal set or removed, in between; every other project's stored finding (or its having none) stands. The goals'
+    classes come from the current year's rule set: if that is not the one of both days, every project again."""
+    book, day = ctx.book, ctx.as_of.isoformat()
+    if not (book.rules is book.rules_on(since) is book.rules_on(ctx.as_of)):
+        found = list(_irregular_goals(ctx, None))
+        return stored | {f.object_id for f in found}, iter(found)
+    a = since.isoformat()
+    ids = {int(r[0]) for r in book.conn.execute(
+        "SELECT p.id FROM projects p JOIN plan_decisions d ON d.id = p.decision_id "
+        "WHERE d.decision_date > ? AND d.decision_date <= ? "
+        "UNION SELECT project_id FROM perf_goals WHERE (set_on > ? AND set_on <= ?) "
+        "OR (removed_on > ? AND removed_on <= ?)", (a, day, a, day, a, day))}
+    return {str(i) for i in ids}, _irregular_goals(ctx, sorted(ids))
+
+
+def _irregular_goals(ctx: Context, only: list[int] | None) -> Iterator[Finding]:
+    if only == []:
+        return
     projects = _projects(ctx)
-    for pid, issues in performance.irregular(ctx.book, on=ctx.as_of).items():
+    for pid, issues in performance.irregular(ctx.book, on=ctx.as_of, only=only).items():
         p = projects[pid]
         issued = p["issued_on"]
         yield Finding(
@@ -83,13 +109,29 @@ def irregular_payments(ctx: Context) -> Iterator[Finding]:
 
 def management_fees(ctx: Context) -> Iterator[Finding]:
     """Per budget year: 项目管理费 paid above the cap — the rule set's share of the base the payment checks use."""
+    return _management_fees(ctx, None)
+
+
+def management_fees_moved(ctx: Context, _noted: set[str], since: dt.date, _stored: set[str]
+                          ) -> tuple[set[str], Iterator[Finding]]:
+    """W4 when only the clock moved from `since` to `ctx.as_of` (`registry.CLOCK`). A budget year's finding depends
+    on the day only through `pay_date <= day`; the base, the cap and the fee kinds are data and that year's rule set,
+    none written since. So only the years with a payment paid in (since, day] are read again; every other year's
+    stored finding (or its having none) stands — the old years a county keeps cost nothing on a new day."""
+    years = {int(r[0]) for r in ctx.book.conn.execute(
+        "SELECT DISTINCT i.year FROM payments y JOIN indicators i ON i.id = y.indicator_id "
+        "WHERE y.status = 'paid' AND y.pay_date > ? AND y.pay_date <= ?", (since.isoformat(), ctx.as_of.isoformat()))}
+    return {str(y) for y in years}, _management_fees(ctx, sorted(years))
+
+
+def _management_fees(ctx: Context, only: list[int] | None) -> Iterator[Finding]:
     from app.models.payments.checks import fee_cap_base
 
     book, as_of = ctx.book, ctx.as_of
     years = [int(r[0]) for r in book.conn.execute(
         "SELECT DISTINCT i.year FROM payments y JOIN indicators i ON i.id = y.indicator_id "
         "WHERE y.status = 'paid' AND y.pay_date <= ? ORDER BY i.year", (as_of.isoformat(),))]
-    for year in years:
+    for year in years if only is None else [y for y in years if y in only]:
         rules = book.rules_for(year)  # each budget year under its own rule set
         ratio = rules.ratios.management_fee
         fee_kinds = [k.code for k in rules.payment.kinds if k.management_fee]
@@ -120,15 +162,23 @@ def missing_notices(ctx: Context) -> Iterator[Finding]:
     return _missing_notices(ctx, frozenset(), None)
 
 
-def missing_notices_moved(ctx: Context, _noted: set[str], _since: dt.date, stored: set[str]
+def missing_notices_moved(ctx: Context, _noted: set[str], since: dt.date, stored: set[str]
                           ) -> tuple[set[str], Iterator[Finding]]:
     """W7 when only the clock moved (no table it reads written since the last run, `registry.CLOCK`): a duty the
     last run found 缺失 and that still has no notice is 缺失 today with the same text, label and amount, so its
     stored finding is kept (`stored`: the stored W7 findings' object ids, the duties' keys) and nothing is built for
     it; every other duty — noticed ones (公示中 turns 已公示 or 公示期不足 with the day) and new ones — as the full run.
-    Returns the object ids read again (the stored findings of those are replaced) and their findings."""
+    Returns the object ids read again (the stored findings of those are replaced) and their findings.
+
+    One kind of duty moves with data dated in between: a project's 资金使用 duty arises on its last payment, so a
+    payment paid in (since, day] — written before the last run, dated after its day — moves the day the duty arose
+    and its text. The stored duties of the projects paid in between are built again."""
+    paid = {str(r[0]) for r in ctx.book.conn.execute(
+        "SELECT DISTINCT project_id FROM payments WHERE status = 'paid' AND pay_date > ? AND pay_date <= ?",
+        (since.isoformat(), ctx.as_of.isoformat()))}
+    keep = {k for k in stored if not (k.split(":")[2:3] == ["project"] and k.split(":")[3] in paid)} if paid else stored
     skipped: set[str] = set()
-    found = list(_missing_notices(ctx, stored, skipped))
+    found = list(_missing_notices(ctx, keep, skipped))
     return (stored - skipped) | {f.object_id for f in found}, iter(found)
 
 

@@ -38,6 +38,31 @@ DETECTORS: dict[str, Detector] = {
 CLOCK: dict[str, Callable[[Context, set[str], dt.date, set[str]], tuple[set[str], Iterable[Finding]]]] = {
     "late_stages": ledger.late_stages_moved,
     "missing_notices": projects.missing_notices_moved,
+    "irregular_goals": projects.irregular_goals_moved,
+    "management_fees": projects.management_fees_moved,
+    "paid_before_notice": claims.paid_before_notice_moved,
+    "reconciliation": ledger.reconciliation_moved,
+}
+
+
+def _after_code(key: str) -> str:
+    return key.split(":", 1)[1]
+
+
+def _code_and(code: str, group: str) -> str:
+    return f"{code}:{group}"
+
+
+# detector name → (the object a key is about, i.e. its findings' object_id; the start of that object's keys under
+# the code the rule set gives — a key is the prefix or the prefix and ':…'): what an incremental run keeps is
+# named by object, and saving reads back only the rows of the objects read again (claims_incremental.Kept).
+CLOCK_KEYS: dict[str, tuple[Callable[[str], str], Callable[[str, str], str]]] = {
+    "late_stages": (lambda key: key.split(":")[1], _code_and),  # W1:<indicator>:<stage>
+    "missing_notices": (_after_code, _code_and),  # W7:<the duty's key>
+    "irregular_goals": (lambda key: key.rsplit(":", 1)[1], lambda code, g: f"{code}:project:{g}"),  # W2:project:<id>
+    "management_fees": (_after_code, _code_and),  # W4:<budget year>
+    "paid_before_notice": (lambda key: key.rsplit(":", 1)[1], lambda code, g: f"{code}:project:{g}"),  # W16:project:<id>
+    "reconciliation": (lambda key: "|".join(key.split(":", 2)[1:]), lambda code, g: f"{code}:{g.replace('|', ':', 1)}"),
 }
 
 

@@ -380,3 +380,30 @@ def test_tables_read_record_by_record_are_never_folded(book: Book) -> None:
     conn = book.conn
     assert conn.execute("SELECT count(*) FROM audit_runs WHERE tbl = 'users'").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM audit_log WHERE tbl = 'users' AND action = 'I'").fetchone()[0] >= 20
+
+
+def test_runs_after_a_point_are_the_same_by_key_as_by_a_scan(county: Path) -> None:
+    """`audit.runs(since=…)` finds the runs after a point through the primary key (the one run holding the point,
+    and those beginning after it) instead of scanning every run the file keeps: for every point around every run's
+    bounds, and per table, the same runs as the plain scan `last_seq > since`."""
+    conn = sqlite3.connect(f"file:{county}?mode=ro", uri=True)
+    try:
+        bounds = conn.execute("SELECT first_seq, last_seq, tbl FROM audit_runs ORDER BY first_seq").fetchall()
+        assert len(bounds) >= 3
+        points = sorted({0, *(s + d for a, b, _t in bounds for s in (a, b) for d in (-1, 0, 1)),
+                         bounds[-1][1] + 100})
+        for since in points:
+            plain = [r[0] for r in conn.execute("SELECT first_seq FROM audit_runs WHERE last_seq > ? "
+                                                "ORDER BY first_seq", (since,))]
+            assert [r.first for r in audit.runs(conn, since=since)] == plain, since
+            for table in {t for _a, _b, t in bounds}:
+                by_table = [r[0] for r in conn.execute(
+                    "SELECT first_seq FROM audit_runs WHERE tbl = ? AND last_seq > ? ORDER BY first_seq",
+                    (table, since))]
+                assert [r.first for r in audit.runs(conn, since=since, table=table)] == by_table, (since, table)
+        # the one holding a point strictly inside it is found (a naive `first_seq > since` would miss it)
+        a, b, _t = bounds[len(bounds) // 2]
+        if b > a:
+            assert [r.first for r in audit.runs(conn, since=a)][0] == a
+    finally:
+        conn.close()
