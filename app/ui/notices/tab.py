@@ -240,6 +240,8 @@ class NoticesTab(QWidget):
         job: ops.Op[Any] = ops.Op(self, self.book, "正在计算公示义务" if known is None else "正在筛选公示义务", work,
                                   writes=False, cancellable=False, quiet=True)
         self._job = job
+        if self._deriving:
+            self.update_counts()  # "正在计算截至 … 的公示义务……" until they arrive
         job.success(lambda result: self._computed_in_background(job, result)) \
             .failure(lambda error: self._not_computed(job, error)).run_in_background()
 
