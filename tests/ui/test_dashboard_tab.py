@@ -219,9 +219,11 @@ def test_performance_tab_goals_months_and_import(qtbot, qtmodeltester, county: B
     users.login(county, "jingban", demo.PASSWORD)  # goals and monthly values are the clerk's entries
     tab = PerformanceTab(county)
     qtbot.addWidget(tab)
+    assert tab.query_.wait()  # the first page is read off the GUI thread
     qtmodeltester.check(tab.projects)
     qtmodeltester.check(tab.goals)
     tab.irregular.setChecked(True)
+    assert tab.query_.wait()  # so is a filter
     flagged = {r["code"]: r for r in tab.projects.rows}
     assert tab.projects.total == len(flagged) == sql(county, "SELECT count(*) FROM warnings WHERE code = 'W2' "
                                                              "AND cleared_on IS NULL")[0][0]

@@ -37,7 +37,7 @@ from app.models.payments import query as payment_query
 from app.models.performance import goals as performance
 from app.models.plan import projects
 from app.models.store.book import Book
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.kit.widgets import FILTER_PROPERTY, DataTable
 from app.ui.shell.main_window import MainWindow, tab_factories
 
@@ -302,6 +302,7 @@ def test_every_table_sorts_by_a_header_click(qtbot, window: MainWindow) -> None:
     checked = 0
     for i in range(window.tabs.count()):
         window.tabs.setCurrentIndex(i)
+        qtbot.waitUntil(ops.idle, timeout=60_000)  # first pages read off the GUI thread
         for table in window.tabs.widget(i).findChildren(DataTable):
             assert table.isSortingEnabled() and table.horizontalHeader().sectionsClickable()
             model = table.lazy_model()
@@ -317,6 +318,7 @@ def test_every_table_sorts_by_a_header_click(qtbot, window: MainWindow) -> None:
                 if header.sortIndicatorOrder() != order:
                     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
                                      pos=QPoint(x, header.height() // 2))
+                qtbot.waitUntil(ops.idle, timeout=60_000)  # a sort re-reads off the GUI thread on some tables
                 assert model.sort_key == model.columns[col].key
                 assert model.descending == (order == Qt.SortOrder.DescendingOrder)
                 values = [model.rows[r].get(model.columns[col].key) for r in range(model.rowCount())]

@@ -74,8 +74,8 @@ def test_real_tabs_reload_only_for_their_tables(qtbot, window: MainWindow, demo_
     plan = _page(window, "项目计划")
     window.tabs.setCurrentWidget(plan)
     reloads: list[int] = []
-    original = type(plan).reload
-    monkeypatch.setattr(type(plan), "reload", lambda self, *a, **k: (reloads.append(1), original(self, *a, **k)))
+    original = type(plan).apply_filter  # a change elsewhere: the first page again, off the GUI thread
+    monkeypatch.setattr(type(plan), "apply_filter", lambda self, *a, **k: (reloads.append(1), original(self, *a, **k)))
     users.add_user(demo_book, login="tmp1", name="临时", role="clerk", password=PASSWORD, section="")  # not via an Op
     ops.run_op(window, demo_book, lambda: warn.set_default_section(demo_book, code="W9", section="国库股"))
     assert reloads == []  # warning_sections is not the plan tab's business

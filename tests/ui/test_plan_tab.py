@@ -37,6 +37,7 @@ def test_advance_moves_a_2026_project_into_reserve_before_approval(qtbot, book: 
     pid = projects.create_project(book, fields=fx.project_fields(code="XM-UI-9"), funding=[(ind, 100_000_00)])
     tab = PlanTab(book)
     qtbot.addWidget(tab)
+    assert tab.query.wait()  # the first page is read off the GUI thread
     assert "储备（论证通过，纳入项目库）" in [tab.status.itemText(i) for i in range(tab.status.count())]
     tab.view.selectRow(0)
     assert tab.current()["id"] == pid

@@ -355,6 +355,12 @@ class Query:
 
         return op.success(shown).failure(failed).run_in_background()
 
+    def follow(self, model: LazyTableModel, make_source: Callable[[], Callable[[Book], RowSource]],
+               then: Callable[[], object] | None = None) -> None:
+        """A sort of `model` (a header click, a remembered sort restored) re-reads its first page through this
+        query, off the GUI thread, with the source `make_source()` gives then (the filter as it is then)."""
+        model.resort = lambda: self.reload(model, make_source(), then)
+
     def wait(self, timeout: float = 60.0) -> bool:
         """Tests: until the newest request has been shown."""
         return self.current is None or self.current.wait(timeout)

@@ -112,6 +112,7 @@ class LazyTableModel(QAbstractTableModel):
         self.sort_key: str | None = None
         self.descending = False
         self.generation = 0  # +1 on every reload/load: a first page read elsewhere before it is stale (ops.Query)
+        self.resort: Callable[[], object] | None = None  # set by ops.Query.follow: a sort re-reads off the GUI thread
         if read:
             self.reload()
 
@@ -191,7 +192,10 @@ class LazyTableModel(QAbstractTableModel):
         if 0 <= column < len(self.columns):
             self.sort_key = self.columns[column].key
             self.descending = order == Qt.SortOrder.DescendingOrder
-            self.reload()
+            if self.resort is not None:  # the first page in the new order is read elsewhere (ops.Query.follow)
+                self.resort()
+            else:
+                self.reload()
 
     def row_at(self, row: int) -> dict[str, Any] | None:
         return self.rows[row] if 0 <= row < len(self.rows) else None

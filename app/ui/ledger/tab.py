@@ -103,14 +103,18 @@ class LedgerTab(QWidget):
     tab opens with 指标登记 at once. 指标登记's first page (each indicator's deadline status, some 0.7 ms apiece:
     0.2 s for 200 on the GUI thread) is read off the GUI thread (kit.ops.Query): the tab paints at once, the rows
     follow, and the first indicator is then selected with its deadlines shown (issue #22 item 5). A reload on the
-    GUI thread meanwhile (a filter, a change, a remembered sort) wins: the older page is not shown over it."""
+    GUI thread meanwhile (an object opened, the tab's own write) wins: the older page is not shown over it.
+
+    A filter, a write elsewhere (`on_changes`) and a sort (a header click, a remembered sort restored) read the
+    first page off the GUI thread too (`apply_filter`, `Query.follow`): the table keeps its rows until the new ones
+    arrive, then nothing is selected (the deadlines panel is cleared), as after a reload on the GUI thread."""
 
     WATCHES = frozenset({'indicators', 'indicator_events', 'indicator_reductions', 'ledger_entries', 'treasury_imports', 'treasury_payments', 'recon_notes', 'section_ledger_figures', 'ledger_settings', 'year_end_exemptions'})  # tables whose changes it shows
 
     def on_changes(self, changes: Changes) -> None:
         """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
         if changes.touches(*self.WATCHES):
-            self.reload()
+            self.apply_filter()
 
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,7 +133,9 @@ class LedgerTab(QWidget):
         layout.addWidget(self.pages, 1)
         focus_shortcut(self, self.text)
         self._update_buttons()
+        self._arrived = False  # a first page has been shown (until then a sort's page selects its first row)
         self.query.reload(self.indicators.lazy_model(), self._indicator_query(), self._first_shown)
+        self.query.follow(self.indicators.lazy_model(), self._indicator_query, self._sorted)
 
     def _indicator_query(self) -> Callable[[Book], IndicatorQuery]:
         """指标登记's rows under the filter as it is now (read here, on the GUI thread), over a given book."""
@@ -138,10 +144,24 @@ class LedgerTab(QWidget):
 
     def _first_shown(self) -> None:
         """The first page has arrived from the worker: the first indicator is selected, its deadlines shown."""
+        self._arrived = True
         if self.indicators.lazy_model().rowCount():
             self.indicators.selectRow(0)  # → show_stages
         else:
             self.show_stages()
+
+    def _sorted(self) -> None:
+        """A sort's first page has arrived: the first one selects as `_first_shown`; later ones clear the selection
+        (the model was reset) and so the deadlines panel."""
+        if not self._arrived:
+            self._first_shown()
+        else:
+            self.show_stages()
+
+    def _filtered(self) -> None:
+        self._arrived = True
+        self.show_stages()
+        self._update_buttons()
 
     # -- pages read on first use ------------------------------------------------------------------
     def _page_shown(self, index: int) -> None:
@@ -213,12 +233,12 @@ class LedgerTab(QWidget):
         self.text.setPlaceholderText("文号、标题、摘要、凭证号（Ctrl+F）")
         self.text.setClearButtonEnabled(True)
         for w in (self.year, self.month, self.kind, self.section):
-            w.currentIndexChanged.connect(lambda _i: self.reload())
+            w.currentIndexChanged.connect(lambda _i: self.apply_filter())
             bar.addWidget(w)
-        self.text.returnPressed.connect(self.reload)
+        self.text.returnPressed.connect(self.apply_filter)
         bar.addWidget(self.text, 1)
         go = QPushButton("筛选")
-        go.clicked.connect(self.reload)
+        go.clicked.connect(self.apply_filter)
         bar.addWidget(go)
         return bar
 
@@ -348,7 +368,17 @@ class LedgerTab(QWidget):
         self.reload()
         return self.indicators.select_id(object_id)
 
+    def apply_filter(self) -> None:
+        """A new filter, or rows written elsewhere: 指标登记's first page is read off the GUI thread (kit.ops.Query);
+        the other pages as `reload` (the one shown now, the rest when next shown)."""
+        self.query.reload(self.indicators.lazy_model(), self._indicator_query(), self._filtered)
+        self._stale = {1: True, 2: True, 3: True}
+        self._ensure(self.pages.currentIndex())
+        self._update_buttons()
+
     def reload(self) -> None:
+        """Everything again on the GUI thread (after this tab's own write, F5, an object asked for)."""
+        self._arrived = True
         self.indicators.lazy_model().reload(self._indicator_query()(self.book))
         self._stale = {1: True, 2: True, 3: True}
         self._ensure(self.pages.currentIndex())

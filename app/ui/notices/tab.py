@@ -30,7 +30,7 @@ from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.ui.kit import attachment_view, dialogs, ops
 from app.ui.kit.qdate import to_date
-from app.ui.kit.table_models import Column, LazyTableModel, ListSource
+from app.ui.kit.table_models import Column, LazyTableModel, ListSource, first_page
 from app.ui.kit.widgets import DataTable, can, focus_shortcut
 from app.ui.notices.dialogs import FeedbackDialog, HandlingDialog, NoticeDialog, choose_evidence_files, read_evidence
 from app.ui.shell.folders import open_folder
@@ -54,8 +54,12 @@ class NoticesTab(QWidget):
     """公示义务 (derived, tens of thousands on a large county) over the notice records.
 
     The obligations are derived in the background (a quiet kit.ops.Op on a read-only connection of its own)
-    when the tab is built; the table says so until they arrive. Asking for the table, its model or the
-    counts before then waits for them."""
+    when the tab is built and after a write elsewhere (`on_changes`); the table says so until they arrive. A
+    filter or a sort (tens of thousands of obligations filtered and sorted in Python) runs there too, over the
+    obligations already derived; the table keeps its rows until the new ones arrive. Asking for the table, its
+    model or the counts before then waits for them. The records' first page is read off the GUI thread when the
+    tab is built (kit.ops.Query); the first record is then selected. The tab's own writes re-read on the GUI
+    thread."""
 
     BACKGROUND = True
 
@@ -64,7 +68,8 @@ class NoticesTab(QWidget):
     def on_changes(self, changes: Changes) -> None:
         """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
         if changes.touches(*self.WATCHES):
-            self.reload()
+            self._compute_in_background(derive=True)
+            self._load_records()
 
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,6 +77,8 @@ class NoticesTab(QWidget):
         self.last_generated: list[Path] = []
         self._computed: tuple[dt.date, list[ob.Obligation]] | None = None
         self._job: ops.Op[Any] | None = None
+        self._deriving = False  # the running job derives the obligations (not only filters those derived)
+        self.query = ops.Query(self, book)  # the records' first page
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.as_of = QDateEdit()
@@ -113,6 +120,8 @@ class NoticesTab(QWidget):
                         else self._obligation_source())
         self._obligation_model = LazyTableModel(OBLIGATION_COLUMNS, self._source,
                                                 highlight=lambda r: COLOURS.get(r["status"]))
+        if background:  # a sort re-sorts every obligation: in the background as a filter
+            self._obligation_model.resort = lambda: self.reload_obligations()
         self._obligations = DataTable(self._obligation_model)
         upper_layout.addWidget(self._obligations)
         row = QHBoxLayout()
@@ -127,7 +136,7 @@ class NoticesTab(QWidget):
         records_layout = QVBoxLayout(records)
         records_layout.setContentsMargins(0, 0, 0, 0)
         records_layout.addWidget(QLabel("公告公示记录"))
-        self.notice_model = LazyTableModel(NOTICE_COLUMNS, notice_query.NoticeQuery(book))
+        self.notice_model = LazyTableModel(NOTICE_COLUMNS, notice_query.NoticeQuery(book), read=not background)
         self.records = DataTable(self.notice_model)
         self.records.selectionModel().currentRowChanged.connect(lambda *_: self.show_detail())
         records_layout.addWidget(self.records)
@@ -158,7 +167,10 @@ class NoticesTab(QWidget):
         split.setSizes([430, 300])
         layout.addWidget(split, 1)
         focus_shortcut(self, self.text)
-        if self.notice_model.rows:
+        if background:
+            self._load_records(first=True)
+            self.query.follow(self.notice_model, lambda: notice_query.NoticeQuery, self.show_detail)  # a sort too
+        elif self.notice_model.rows:
             self.records.selectRow(0)
         for button, op in ((self.record_button, "record_notice"), (self.edit_button, "edit_notice"),
                            (self.evidence_button, "attach_notice_evidence"), (self.feedback_button, "add_notice_feedback"),
@@ -196,15 +208,40 @@ class NoticesTab(QWidget):
     def _text_filter(self) -> str:
         return self.text.text().strip()
 
-    def _compute_in_background(self) -> None:
+    def _load_records(self, *, first: bool = False) -> None:
+        """The records' first page off the GUI thread; then the notice selected now stays selected if it is listed
+        (`first`: the first notice is selected)."""
+        row = self.records.current_row()
+
+        def shown() -> None:
+            ids = [r["id"] for r in self.notice_model.rows]
+            if first and ids:
+                self.records.selectRow(0)
+            elif row is not None and row["id"] in ids:
+                self.records.selectRow(ids.index(row["id"]))
+            self.show_detail()
+
+        self.query.reload(self.notice_model, lambda book: notice_query.NoticeQuery(book), shown)
+
+    def _compute_in_background(self, *, derive: bool = True) -> None:
+        """The obligations on the chosen day (derived again when `derive` or another day is chosen), filtered and
+        sorted, with the first page, in a worker; a newer job replaces this one (its result is dropped)."""
         day, filters = self.as_of_date(), self._filters()
+        model = self._obligation_model
+        order = (model.sort_key, model.descending)
+        known = None if derive or self._computed is None or self._computed[0] != day else self._computed[1]
+        self._deriving = known is None
 
         def work(own: Book, _progress: ops.Progress) -> Any:
-            found = ob.obligations(own, as_of=day)
-            return day, filters, found, notice_query.ObligationSource(own, as_of=day, computed=found, **filters)
+            found = ob.obligations(own, as_of=day) if known is None else known
+            source = notice_query.ObligationSource(own, as_of=day, computed=found, **filters)
+            return day, filters, order, found, source, first_page(source, *order, model.BATCH)
 
-        job: ops.Op[Any] = ops.Op(self, self.book, "正在计算公示义务", work, writes=False, cancellable=False, quiet=True)
+        job: ops.Op[Any] = ops.Op(self, self.book, "正在计算公示义务" if known is None else "正在筛选公示义务", work,
+                                  writes=False, cancellable=False, quiet=True)
         self._job = job
+        if self._deriving:
+            self.update_counts()  # "正在计算截至 … 的公示义务……" until they arrive
         job.success(lambda result: self._computed_in_background(job, result)) \
             .failure(lambda error: self._not_computed(job, error)).run_in_background()
 
@@ -218,17 +255,18 @@ class NoticesTab(QWidget):
         if self._job is not job:
             return
         self._job = None
-        day, filters, found, source = result
+        day, filters, order, found, source, (total, rows) = result
         self._computed = (day, found)
-        if day == self.as_of_date() and filters == self._filters():
+        model = self._obligation_model
+        if day == self.as_of_date() and filters == self._filters() and order == (model.sort_key, model.descending):
             self._source = source
-            self._obligation_model.reload(source)
+            model.load(source, total, rows)
             self.update_counts()
-        else:
+        else:  # the filter, day or order changed meanwhile: again, over what was derived
             self.reload_obligations()
 
     def _wait(self) -> None:
-        if self._job is not None:
+        while self._job is not None:  # a job that ends behind a newer filter starts the next
             self._job.wait()
 
     @property
@@ -252,10 +290,15 @@ class NoticesTab(QWidget):
         return self._counts
 
     def reload_obligations(self, *, changed: bool = False) -> None:
+        """A filter or sort (`changed=False`): in the background (below). After this tab's own write: the
+        obligations derived again and shown at once, on the GUI thread."""
         if self._job is not None:
             if not changed:
                 return  # the background load applies the filters as they are when it ends
-            self._job.wait()
+            self._wait()
+        if not changed and self.BACKGROUND:
+            self._compute_in_background(derive=False)
+            return
         if changed:
             self._computed = None
         self._source = self._obligation_source()
@@ -263,7 +306,7 @@ class NoticesTab(QWidget):
         self.update_counts()
 
     def update_counts(self) -> None:
-        if self._job is not None:
+        if self._job is not None and self._deriving:
             self._counts.setText(f"正在计算截至 {self.as_of_date().isoformat()} 的公示义务……")
             return
         every = self._source.all_counts

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.ui.dashboard.warning_pages import can
 from app.ui.kit import dialogs, ops
+from app.ui.kit.ops import Query
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, focus_shortcut, rich_label
 from app.ui.performance.dialogs import DecisionDialog, EvaluationDialog, GoalDialog, MonthDialog
@@ -50,16 +52,24 @@ EVAL_COLUMNS = [Column("year", "年度", "int"), Column("score", "得分"), Colu
 
 
 class PerformanceTab(QWidget):
+    """Projects with their goal figures (filter by year, text, 只看不规范) over the selected project's goals.
+
+    The first page and the count (each row sums its project's goals and monitoring: grows with the projects) are
+    read off the GUI thread (kit.ops.Query) when the tab is built, after a filter, a write elsewhere or a sort; the
+    table keeps its rows until the new ones arrive, then the project shown before stays if it is listed, else the
+    first is selected. The tab's own writes and an object asked for re-read on the GUI thread."""
+
     WATCHES = frozenset({'perf_goals', 'perf_actuals', 'perf_decisions', 'perf_evaluations', 'projects'})  # tables whose changes it shows
 
     def on_changes(self, changes: Changes) -> None:
         """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
         if changes.touches(*self.WATCHES):
-            self.reload()
+            self.apply_filter()
 
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
+        self.query_ = Query(self, book)  # `query` is the filter's row source (below)
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.year = QComboBox()
@@ -69,9 +79,9 @@ class PerformanceTab(QWidget):
         self.text = QLineEdit()
         self.text.setPlaceholderText("按项目编号、名称筛选（Ctrl+F）")
         self.irregular = QCheckBox("只看未编制/不规范")
-        self.year.currentIndexChanged.connect(self.reload)
-        self.irregular.toggled.connect(self.reload)
-        self.text.returnPressed.connect(self.reload)
+        self.year.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.irregular.toggled.connect(lambda _on: self.apply_filter())
+        self.text.returnPressed.connect(self.apply_filter)
         for widget in (QLabel("年度"), self.year, self.text, self.irregular):
             bar.addWidget(widget, 1 if widget is self.text else 0)
         for text, slot, op in (("导入 Excel…", self.import_goals, "edit_goals"), ("下载模板…", self.save_template, "")):
@@ -82,7 +92,8 @@ class PerformanceTab(QWidget):
         layout.addLayout(bar)
         split = QSplitter(Qt.Orientation.Vertical)
         self.projects = LazyTableModel(PROJECT_COLUMNS, self.query(),
-                                       highlight=lambda r: "#fde2e1" if r["issues"] else None)
+                                       highlight=lambda r: "#fde2e1" if r["issues"] else None,
+                                       read=False)  # the first page: off the GUI thread (below)
         self.project_view = DataTable(self.projects)
         self.project_view.selectionModel().currentRowChanged.connect(lambda *_: self.show_project())
         split.addWidget(self.project_view)
@@ -123,8 +134,27 @@ class PerformanceTab(QWidget):
         layout.addWidget(self.count)
         focus_shortcut(self, self.text)
         self.project: dict[str, Any] | None = None
+        self.count.setText("正在读取项目……")
+        self.query_.reload(self.projects, self._source(), self._shown)
+        self.query_.follow(self.projects, self._source, lambda: self._shown(self.project["id"] if self.project else None))
+
+    def _source(self) -> Callable[[Book], perf_query.PerfProjectQuery]:
+        """The projects under the filter as it is now (read here, on the GUI thread), over a given book."""
+        year, text, irregular = self.year.currentData(), self.text.text(), self.irregular.isChecked()
+        return lambda book: perf_query.PerfProjectQuery(book, year=year, text=text, irregular_only=irregular)
+
+    def _shown(self, keep: Any = None) -> None:
+        """A first page has arrived from the worker: the project `keep` stays selected if it is listed (the first
+        page only: nothing more is read on the GUI thread), else the first project is selected."""
         self.update_count()
-        self.select_first()
+        if keep is None or not any(str(r["id"]) == str(keep) for r in self.projects.rows) or not self._find(keep):
+            self.project = None
+            self.select_first()
+
+    def apply_filter(self) -> None:
+        """A new filter, or rows written elsewhere: the first page and count are read off the GUI thread."""
+        keep = self.project["id"] if self.project else None
+        self.query_.reload(self.projects, self._source(), lambda: self._shown(keep))
 
     def select_first(self) -> None:
         if self.project is None and self.projects.rows:
@@ -132,8 +162,7 @@ class PerformanceTab(QWidget):
             self.show_project()
 
     def query(self) -> perf_query.PerfProjectQuery:
-        return perf_query.PerfProjectQuery(self.book, year=self.year.currentData(), text=self.text.text(),
-                                           irregular_only=self.irregular.isChecked())
+        return self._source()(self.book)
 
     def reload(self) -> None:
         keep = self.project["id"] if self.project else None
@@ -150,6 +179,9 @@ class PerformanceTab(QWidget):
         """Show a project's goals (from the dashboard: W2 warnings open here); clears filters that hide it."""
         if object_type not in ("perf_goals", "project_goals"):
             return False
+        if self.query_.busy():  # asked for before the rows arrived: read them now (the older result is dropped)
+            self.projects.reload(self.query())
+            self.update_count()
         if self._find(object_id):
             return True
         if self.year.currentIndex() or self.irregular.isChecked() or self.text.text():

@@ -3,6 +3,7 @@ new/edit/delete while 入库, 审定 and 调整 by the leading group's decision,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from app.models.store.book import Book
 from app.models.store.changes import Changes
 from app.models.values import money
 from app.ui.kit import dialogs, ops
+from app.ui.kit.ops import Query
 from app.ui.kit.qdate import to_date
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, action_bar, focus_shortcut
@@ -52,16 +54,26 @@ PHASE_COLOURS = {"pool": "#fff8e1", "finished": "#e8f5e9"}  # by the stage's pha
 
 
 class PlanTab(QWidget):
+    """The projects under a filter (year, status, text) with the selected one's funding, versions and payments.
+
+    The first page, the count and the 资金规模 total (all of which grow with the projects) are read off the GUI
+    thread (kit.ops.Query), when the tab is built, after a filter, a write elsewhere or a sort: the table keeps
+    its rows until the new ones arrive; then the first project is selected (after a filter, the one selected
+    before if it is still listed). The tab's own writes and an object asked for re-read on the GUI thread."""
+
     WATCHES = frozenset({'projects', 'project_funding', 'plan_versions', 'plan_decisions'})  # tables whose changes it shows
 
     def on_changes(self, changes: Changes) -> None:
         """An operation elsewhere wrote rows (kit.ops): reload only when it touched what this tab shows."""
         if changes.touches(*self.WATCHES):
-            self.reload()
+            self.apply_filter()
 
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
+        self.query = Query(self, book)
+        self._total = 0  # 资金规模 of the listed projects, read with the first page
+        self._arrived = False  # a first page has been shown
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.year = QComboBox()
@@ -74,11 +86,11 @@ class PlanTab(QWidget):
             self.status.addItem(name, code)
         self.text = QLineEdit()
         self.text.setPlaceholderText("按编号、名称、乡镇、村、实施单位筛选（Ctrl+F）")
-        self.text.returnPressed.connect(self.reload)
+        self.text.returnPressed.connect(self.apply_filter)
         for w in (QLabel("年度"), self.year, QLabel("状态"), self.status, self.text):
             bar.addWidget(w)
-        self.year.currentIndexChanged.connect(lambda _i: self.reload())
-        self.status.currentIndexChanged.connect(lambda _i: self.reload())
+        self.year.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.status.currentIndexChanged.connect(lambda _i: self.apply_filter())
         layout.addLayout(bar)
         # two rows: in one, ten buttons made the page (and so the window) at least 1,315 px wide — wider than a
         # 1366×768 laptop leaves once the window frame is drawn
@@ -95,7 +107,8 @@ class PlanTab(QWidget):
         layout.addLayout(actions)
         layout.addLayout(more)
         split = QSplitter(Qt.Orientation.Vertical)
-        self.model = LazyTableModel(COLUMNS, self._query(), highlight=lambda r: PHASE_COLOURS.get(r.get("phase", "")))
+        self.model = LazyTableModel(COLUMNS, self._query(), highlight=lambda r: PHASE_COLOURS.get(r.get("phase", "")),
+                                    read=False)  # the first page: off the GUI thread (below)
         self.view = DataTable(self.model)
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self.show_detail())
         self.view.doubleClicked.connect(lambda _i: self.edit_project())
@@ -114,27 +127,74 @@ class PlanTab(QWidget):
         split.setSizes([480, 260])
         layout.addWidget(split, 1)
         focus_shortcut(self, self.text)
+        self.summary.setText("正在读取项目……")
+        self.show_detail()
+        self.query.reload(self.model, self._source(), self._first_shown, also=self._also())
+        self.query.follow(self.model, self._source, self._sorted)
+
+    def _sorted(self) -> None:
+        """A sort's first page has arrived: the tab's first one selects as `_first_shown`; later ones leave the
+        selection cleared (the model was reset), as a sort on the GUI thread does."""
+        if not self._arrived:
+            self._first_shown()
+        else:
+            self.show_detail()
+
+    def _first_shown(self) -> None:
+        """A first page has arrived from the worker: its first project is selected and shown."""
+        self._arrived = True
         self.update_summary()
         if self.model.rows:
-            self.view.selectRow(0)
-        self.show_detail()
+            self.view.selectRow(0)  # → show_detail
+        else:
+            self.show_detail()
 
     # -- data --------------------------------------------------------------------------------
     def _query(self) -> projects.ProjectQuery:
-        return projects.ProjectQuery(self.book, year=self.year.currentData(), status=str(self.status.currentData() or ""),
-                                     text=self.text.text())
+        return self._source()(self.book)
+
+    def _source(self) -> Callable[[Book], projects.ProjectQuery]:
+        """The projects under the filter as it is now (read here, on the GUI thread), over a given book."""
+        year, status, text = self.year.currentData(), str(self.status.currentData() or ""), self.text.text()
+        return lambda book: projects.ProjectQuery(book, year=year, status=status, text=text)
+
+    def _also(self) -> tuple[Callable[[Book], int], Callable[[int], object]]:
+        """The 资金规模 total, read with the first page (the count comes with it)."""
+        source = self._source()
+
+        def show(total: int) -> None:
+            self._total = total
+
+        return (lambda book: source(book).total()), show
+
+    def apply_filter(self) -> None:
+        """A new filter, or projects written elsewhere: the first page, count and total are read off the GUI thread;
+        the project selected before stays selected if it is still listed (the filter is never reset for it)."""
+        current = self.current()
+
+        def shown() -> None:
+            self._arrived = True
+            self.update_summary()
+            ids = [r["id"] for r in self.model.rows]  # the first page only: no further reads on the GUI thread
+            if current is not None and current["id"] in ids:
+                self.view.selectRow(ids.index(current["id"]))
+            self.show_detail()
+
+        self.query.reload(self.model, self._source(), shown, also=self._also())
 
     def reload(self, select_id: int | None = None) -> None:
         current = self.current()
         self.model.reload(self._query())
-        self.update_summary()
+        self.update_summary(read=True)
         self.select("project", select_id or (current["id"] if current else 0))
         self.show_detail()
 
-    def update_summary(self) -> None:
-        q = self.model.source
-        total = q.total() if isinstance(q, projects.ProjectQuery) else 0
-        self.summary.setText(f"共 {self.model.total} 个项目，资金规模 {money.format(total)} 元")
+    def update_summary(self, *, read: bool = False) -> None:
+        """`read`: the total is read now, on the GUI thread (after a reload there); else the one read with the rows."""
+        if read:
+            q = self.model.source
+            self._total = q.total() if isinstance(q, projects.ProjectQuery) else 0
+        self.summary.setText(f"共 {self.model.total} 个项目，资金规模 {money.format(self._total)} 元")
 
     def current(self) -> dict[str, Any] | None:
         return self.view.current_row()
@@ -143,6 +203,9 @@ class PlanTab(QWidget):
         """Navigation from other tabs: show the project with this id."""
         if object_type != "project" or not object_id:
             return False
+        if self.query.busy():  # asked for before the rows arrived: read them now (the older result is dropped)
+            self.model.reload(self._query())
+            self.update_summary(read=True)
         if self.view.select_id(object_id):
             return True
         if self.text.text() or self.status.currentIndex() or self.year.currentIndex():
@@ -152,7 +215,7 @@ class PlanTab(QWidget):
                 box.blockSignals(False)
             self.text.clear()
             self.model.reload(self._query())
-            self.update_summary()
+            self.update_summary(read=True)
             return self.select(object_type, object_id)
         return False
 
