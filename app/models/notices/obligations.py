@@ -35,6 +35,7 @@ W7 should fire for 缺失 and 公示期不足.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -168,18 +169,55 @@ def _uses_stage_duties(book: Book) -> bool:
     return any(d.when == "stage" for rules in rule_years.all_sets(book) for d in rules.duties)
 
 
-def _duties(book: Book, as_of: dt.date, as_of_rule: bool = False) -> list[_Duty]:
+# A finder restricted to the duties arisen after a day and those of some objects (W7 on a new day, `Window`).
+_WINDOWED = ("WITH f(oid, day, village, status) AS ({finder}) SELECT oid, day, village, status FROM f "
+             "WHERE day > :since OR oid IN (SELECT value FROM json_each(:ids))")
+
+
+class Window(NamedTuple):
+    """The duties whose W7 finding a new day may change when nothing was written since `since`: those arisen after
+    it, and every duty of `objects` (object type → ids: those with a notice whose status can still move, see
+    `changeable_objects`, and whatever else the caller adds)."""
+
+    since: dt.date
+    objects: dict[str, set[int]]
+
+
+def changeable_objects(book: Book, since: dt.date, as_of: dt.date) -> dict[str, set[int]]:
+    """Object type → ids of the objects with a notice whose status on `as_of` may differ from its status on
+    `since`: begun by `as_of` and fewer than the longest minimum days of any rule set before `since` (a notice
+    posted that long is 已公示 or 公示期不足 for good; one not yet begun is nothing yet)."""
+    longest = max(max([r.notices.min_board_days, *(d.min_days or 0 for d in r.duties)]) for r in rule_years.all_sets(book))
+    first = (since - dt.timedelta(days=longest)).isoformat()
+    out: dict[str, set[int]] = defaultdict(set)
+    for otype, oid in book.conn.execute("SELECT object_type, object_id FROM notices WHERE start_date > ? "
+                                        "AND start_date <= ?", (first, as_of.isoformat())):
+        out[str(otype)].add(int(oid))
+    return out
+
+
+def _duties(book: Book, as_of: dt.date, as_of_rule: bool = False, window: Window | None = None) -> list[_Duty]:
     """Every duty arisen by `as_of`, as the rule set of the year each arose defines them ([[duties]], issue #17):
     one query per (object, when) the program knows, each row matched against that year's duty definitions.
-    `as_of_rule`: 表6 from calc 1, see _AS_OF_FINDERS."""
+    `as_of_rule`: 表6 from calc 1, see _AS_OF_FINDERS. `window`: only the duties arisen after its day and those
+    of its objects."""
     cur = book.conn.cursor()
     cur.row_factory = None  # plain tuples
     by_year: dict[int, dict[tuple[str, str], tuple[Any, ...]]] = {}
     out: list[_Duty] = []
-    found: dict[tuple[str, str], Any] = {
-        key: cur.execute(_finder(key, as_of_rule), {"day": as_of.isoformat()}).fetchall() for key in _FINDERS}
+    if window is None:
+        found: dict[tuple[str, str], Any] = {
+            key: cur.execute(_finder(key, as_of_rule), {"day": as_of.isoformat()}).fetchall() for key in _FINDERS}
+    else:
+        found = {key: cur.execute(_WINDOWED.format(finder=_finder(key, as_of_rule)), {
+            "day": as_of.isoformat(), "since": window.since.isoformat(),
+            "ids": json.dumps(sorted(window.objects.get(key[0], ())))}).fetchall() for key in _FINDERS}
     if _uses_stage_duties(book):  # `status` of these rows is the stage entered, matched against project_statuses
-        found[("project", "stage")] = _stage_rows(book, as_of.isoformat())
+        rows = _stage_rows(book, as_of.isoformat())
+        if window is not None:
+            after, ids = window.since.isoformat(), window.objects.get("project", set())
+            rows = [r for r in rows if r[1] > after or r[0] in ids]
+        found[("project", "stage")] = rows
     for (obj, when), rows in found.items():
         out.extend(_matched(book, obj, when, rows, by_year))
     return out
@@ -390,7 +428,8 @@ class OpenDuty(NamedTuple):
 
 
 def open_obligations(book: Book, *, as_of: dt.date, skip: Collection[str] = frozenset(),
-                     skipped: set[str] | None = None) -> list[OpenDuty]:
+                     skipped: set[str] | None = None, window: Window | None = None,
+                     considered: set[str] | None = None) -> list[OpenDuty]:
     """Only the open duties of `obligations` (缺失, 公示期不足: what W7 reports), in duty order — the fast path.
 
     Same duties, statuses, keys, labels, amounts and texts as `obligations(...)` filtered by `is_open`
@@ -401,12 +440,16 @@ def open_obligations(book: Book, *, as_of: dt.date, skip: Collection[str] = froz
     `skip`: keys of duties the caller already holds as 缺失 (W7 on a new day with nothing written: a duty with no
     notice stays 缺失 with the same text, whatever the day); such a duty, still without any notice, is left out and
     its key added to `skipped`. A duty with a notice is always rated (its status can move with the day).
+    `window`: only its duties (see `Window`; the county's own duties always); `considered` gets the key of every
+    duty looked at.
     """
     names = _names(book, as_of)
     notices = _notices(book)
     by_year: dict[tuple[int, int | None], Callable[[Any], tuple[str, int] | None]] = {}
     open_ones: list[tuple[_Duty, str, str]] = []
-    for duty in _duties(book, as_of):
+    for duty in _duties(book, as_of, window=window):
+        if considered is not None:
+            considered.add(f"{duty.kind}:{duty.level}:{duty.object_type}:{duty.object_id}")
         if (duty.kind, duty.level, duty.object_type, duty.object_id) not in notices:  # the common case: no notice
             if skip:
                 key = f"{duty.kind}:{duty.level}:{duty.object_type}:{duty.object_id}"
@@ -435,6 +478,8 @@ def open_obligations(book: Book, *, as_of: dt.date, skip: Collection[str] = froz
                             obj.label, duty.since, obj.amount, obj.project_id, obj.section, status, detail))
     levels = names["level"]
     for duty, status, days, notice in _county(book, as_of):
+        if considered is not None:
+            considered.add(duty.key)
         if status in OPEN_STATUSES:
             out.append(OpenDuty(duty.key, duty.kind, county.KINDS[duty.kind], "county", levels.get("county", "county"),
                                 "year", duty.year, duty.label, duty.since, duty.amount, None, "", status,

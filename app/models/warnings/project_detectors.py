@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterator
+from typing import TYPE_CHECKING
 
 from app.models.performance import goals as performance
 from app.models.values.money import format as fmt
 from app.models.values.money import ratio_percent
 from app.models.warnings.base import Context, Finding
+
+if TYPE_CHECKING:
+    from app.models.notices.obligations import Window as notice_window
 
 
 def _projects(ctx: Context) -> dict[int, dict[str, object]]:
@@ -172,21 +176,32 @@ def missing_notices_moved(ctx: Context, _noted: set[str], since: dt.date, stored
 
     One kind of duty moves with data dated in between: a project's 资金使用 duty arises on its last payment, so a
     payment paid in (since, day] — written before the last run, dated after its day — moves the day the duty arose
-    and its text. The stored duties of the projects paid in between are built again."""
+    and its text. The stored duties of the projects paid in between are built again.
+
+    Only the duties the day can change are listed at all (`obligations.Window`): those arisen after `since`, those of
+    objects with a notice whose status can still move, and those of the projects paid in between; a stored finding
+    of any other duty stands as it is."""
+    from app.models.notices import obligations as notice_obligations
+
     paid = {str(r[0]) for r in ctx.book.conn.execute(
         "SELECT DISTINCT project_id FROM payments WHERE status = 'paid' AND pay_date > ? AND pay_date <= ?",
         (since.isoformat(), ctx.as_of.isoformat()))}
     keep = {k for k in stored if not (k.split(":")[2:3] == ["project"] and k.split(":")[3] in paid)} if paid else stored
+    objects = notice_obligations.changeable_objects(ctx.book, since, ctx.as_of)
+    objects.setdefault("project", set()).update(int(p) for p in paid)
     skipped: set[str] = set()
-    found = list(_missing_notices(ctx, keep, skipped))
-    return (stored - skipped) | {f.object_id for f in found}, iter(found)
+    considered: set[str] = set()
+    found = list(_missing_notices(ctx, keep, skipped, notice_obligations.Window(since, objects), considered))
+    return ((stored & considered) - skipped) | {f.object_id for f in found}, iter(found)
 
 
-def _missing_notices(ctx: Context, skip: Collection[str], skipped: set[str] | None) -> Iterator[Finding]:
+def _missing_notices(ctx: Context, skip: Collection[str], skipped: set[str] | None,
+                     window: notice_window | None = None, considered: set[str] | None = None) -> Iterator[Finding]:
     from app.models.notices import obligations as notice_obligations
 
     projects = _projects(ctx)
-    for ob in notice_obligations.open_obligations(ctx.book, as_of=ctx.as_of, skip=skip, skipped=skipped):
+    for ob in notice_obligations.open_obligations(ctx.book, as_of=ctx.as_of, skip=skip, skipped=skipped,
+                                                  window=window, considered=considered):
         section = ob.section or str(projects.get(ob.project_id or 0, {}).get("section") or "")
         yield Finding(
             "W7", f"W7:{ob.key}", "notice_obligation", ob.key, ob.object_label, int(ob.amount), ob.since,

@@ -287,3 +287,28 @@ def test_the_changes_since_the_last_run_are_read_by_seq_not_through_a_tables_his
         plan = " ".join(str(r[3]) for r in demo_book.conn.execute("EXPLAIN QUERY PLAN " + sql))
         assert "audit_log_row" not in plan and "SCAN audit_runs" not in plan and "SCAN audit_log" not in plan, \
             (sql, plan)
+
+
+def test_w7_lists_only_the_duties_a_day_can_change(county: Path, tmp_path: Path) -> None:
+    """W7 on a new day lists the duties arisen since, and those of objects whose notice can still change status —
+    not every duty the county ever had. Project 41's plan notices were registered to begin on LATER - 1: on START
+    its duty is 缺失 (no notice begun), by NEW_DAY the notice is up (公示中), so its stored finding must go although
+    no table was written since."""
+    from app.models.notices import obligations
+
+    book = _open(county, tmp_path, NEW_DAY)
+    try:
+        key = f"project_plan:village:project:{W16_PROJECT}"
+        assert f"W7:{key}" in _keys(warn.detect(book, START.date()), "W7")
+        assert f"W7:{key}" not in _keys(warn.detect(book, NEW_DAY), "W7")
+        inc = warn.detect_incremental(book, NEW_DAY)
+        assert "W7" in {k.code for k in inc.kept}
+        assert normal(book, inc.findings, NEW_DAY) == normal(book, warn.detect(book, NEW_DAY), NEW_DAY)
+        considered: set[str] = set()
+        window = obligations.Window(START.date(), obligations.changeable_objects(book, START.date(), NEW_DAY))
+        obligations.open_obligations(book, as_of=NEW_DAY, window=window, considered=considered)
+        assert key in considered
+        every = len(obligations._duties(book, NEW_DAY))
+        assert len(considered) < every / 2, (len(considered), every)
+    finally:
+        book.close(backup=False)
