@@ -7,7 +7,8 @@ W7 公告公示缺失. The rules themselves live with their owners — the goals
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterator
+import json
+from collections.abc import Collection, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from app.models.performance import goals as performance
@@ -19,21 +20,21 @@ if TYPE_CHECKING:
     from app.models.notices.obligations import Window as notice_window
 
 
-def _projects(ctx: Context) -> dict[int, dict[str, object]]:
-    """id → code, name, section (of its largest funding line's indicator) and funded amount; cached per run."""
-    if "projects" not in ctx._cache:
-        out: dict[int, dict[str, object]] = {}
-        for r in ctx.book.conn.execute(
-                "SELECT p.id, p.code, p.name, "
-                "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f WHERE f.project_id = p.id) AS funded, "
-                "(SELECT i.section FROM project_funding f JOIN indicators i ON i.id = f.indicator_id "
-                " WHERE f.project_id = p.id ORDER BY f.amount DESC, f.id LIMIT 1) AS section, "
-                "(SELECT min(d.decision_date) FROM plan_versions v JOIN plan_decisions d ON d.id = v.decision_id "
-                " WHERE v.project_id = p.id) AS issued_on FROM projects p"):
-            out[int(r["id"])] = dict(r)
-        ctx._cache["projects"] = out
-    projects: dict[int, dict[str, object]] = ctx._cache["projects"]
-    return projects
+def _projects(ctx: Context, ids: Iterable[int]) -> dict[int, dict[str, object]]:
+    """id → code, name, section (of its largest funding line's indicator) and funded amount, of the projects `ids`
+    (those the detector's findings name, not every project the county ever had). Read by each detector itself, not
+    shared between detectors: an incremental run records the tables each one reads (engine._Shared)."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return {}
+    return {int(r["id"]): dict(r) for r in ctx.book.conn.execute(
+        "SELECT p.id, p.code, p.name, "
+        "(SELECT coalesce(sum(f.amount), 0) FROM project_funding f WHERE f.project_id = p.id) AS funded, "
+        "(SELECT i.section FROM project_funding f JOIN indicators i ON i.id = f.indicator_id "
+        " WHERE f.project_id = p.id ORDER BY f.amount DESC, f.id LIMIT 1) AS section, "
+        "(SELECT min(d.decision_date) FROM plan_versions v JOIN plan_decisions d ON d.id = v.decision_id "
+        " WHERE v.project_id = p.id) AS issued_on FROM projects p "
+        "WHERE p.id IN (SELECT value FROM json_each(?))", (json.dumps(wanted),))}
 
 
 def _label(p: dict[str, object]) -> str:
@@ -68,8 +69,9 @@ def irregular_goals_moved(ctx: Context, _noted: set[str], since: dt.date, stored
 def _irregular_goals(ctx: Context, only: list[int] | None) -> Iterator[Finding]:
     if only == []:
         return
-    projects = _projects(ctx)
-    for pid, issues in performance.irregular(ctx.book, on=ctx.as_of, only=only).items():
+    irregular = performance.irregular(ctx.book, on=ctx.as_of, only=only)
+    projects = _projects(ctx, irregular)
+    for pid, issues in irregular.items():
         p = projects[pid]
         issued = p["issued_on"]
         yield Finding(
@@ -81,7 +83,6 @@ def irregular_payments(ctx: Context) -> Iterator[Finding]:
     """A recorded payment (not a draft, not voided) whose latest check run failed a hard rule; a treasury
     payment whose voucher matches no approved or paid request."""
     book, day = ctx.book, ctx.as_of.isoformat()
-    projects = _projects(ctx)
     rows = book.conn.execute(
         "SELECT y.id, y.request_no, y.project_id, y.amount, y.status, y.draft_date, y.pay_date, i.section, "
         "group_concat(c.message, '；') AS failed FROM payments y JOIN indicators i ON i.id = y.indicator_id "
@@ -90,7 +91,8 @@ def irregular_payments(ctx: Context) -> Iterator[Finding]:
         "WHERE y.status NOT IN ('draft', 'voided') AND y.draft_date <= ? "
         # implied by the join above; lets SQLite visit only the few payments with a failed check (not all of them)
         "AND y.id IN (SELECT payment_id FROM payment_checks WHERE outcome = 'fail') "
-        "GROUP BY y.id ORDER BY y.id", (day,))
+        "GROUP BY y.id ORDER BY y.id", (day,)).fetchall()
+    projects = _projects(ctx, [int(r["project_id"]) for r in rows])
     for r in rows:
         p = projects.get(int(r["project_id"]))
         label = f"{r['request_no']} {p['name'] if p else ''}".strip()
@@ -129,6 +131,8 @@ def management_fees_moved(ctx: Context, _noted: set[str], since: dt.date, _store
 
 
 def _management_fees(ctx: Context, only: list[int] | None) -> Iterator[Finding]:
+    if only == []:  # a new day with no payment in between: no year to read
+        return
     from app.models.payments.checks import fee_cap_base
 
     book, as_of = ctx.book, ctx.as_of
@@ -199,9 +203,10 @@ def _missing_notices(ctx: Context, skip: Collection[str], skipped: set[str] | No
                      window: notice_window | None = None, considered: set[str] | None = None) -> Iterator[Finding]:
     from app.models.notices import obligations as notice_obligations
 
-    projects = _projects(ctx)
-    for ob in notice_obligations.open_obligations(ctx.book, as_of=ctx.as_of, skip=skip, skipped=skipped,
-                                                  window=window, considered=considered):
+    found = notice_obligations.open_obligations(ctx.book, as_of=ctx.as_of, skip=skip, skipped=skipped,
+                                                window=window, considered=considered)
+    projects = _projects(ctx, [ob.project_id for ob in found if not ob.section and ob.project_id])
+    for ob in found:
         section = ob.section or str(projects.get(ob.project_id or 0, {}).get("section") or "")
         yield Finding(
             "W7", f"W7:{ob.key}", "notice_obligation", ob.key, ob.object_label, int(ob.amount), ob.since,
@@ -213,10 +218,9 @@ def findings_from_obligations(ctx: Context) -> Iterator[Finding]:
     The reference `missing_notices` must agree with."""
     from app.models.notices import obligations as notice_obligations
 
-    projects = _projects(ctx)
-    for ob in notice_obligations.obligations(ctx.book, as_of=ctx.as_of):
-        if not ob.is_open:
-            continue
+    found = [ob for ob in notice_obligations.obligations(ctx.book, as_of=ctx.as_of) if ob.is_open]
+    projects = _projects(ctx, [ob.project_id for ob in found if not ob.section and ob.project_id])
+    for ob in found:
         section = ob.section or str(projects.get(ob.project_id or 0, {}).get("section") or "")
         yield Finding(
             "W7", f"W7:{ob.key}", "notice_obligation", ob.key, ob.object_label, int(ob.amount), ob.since,
