@@ -67,7 +67,9 @@ ALWAYS_READ = ("bureau",)
 @dataclass(frozen=True)
 class Detection:
     """Findings of an incremental run: `fresh` the findings it made, `kept` the stored warnings it keeps as they are
-    without reading them (W11–W15: every group but the changed ones, `claims_incremental.Kept`), `reads` what each
+    without reading them (`claims_incremental.Kept`: of W11–W15 every group but the changed ones; of a detector run
+    only for what the clock moved — W1 W2 W4 W7 W8 W16, `registry.CLOCK` — every object but those read again; of a
+    code nothing written since on the same day, all of them), `reads` what each
     detector read (stored with the run), `ran` the codes detected afresh (the others' stored findings were kept),
     `base` the id of the stored run it started from. Pass it whole to `recompute(detection=…)`: the kept warnings
     are then neither read back nor rewritten. `findings` is everything, the kept ones read from the store when
