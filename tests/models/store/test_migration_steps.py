@@ -18,6 +18,10 @@ from app.models.store import db
 from app.models.values.errors import FileError
 
 ALL = [n for n, _, _ in db.migrations()]
+# The last step the old loader (steps above user_version only) can have run: it was replaced (commit 8b4cc01) when
+# steps up to 0024 existed. Every later step is applied by this loader, in order after any missing 0012–0017 —
+# 0025 indexes `warnings`, which 0012 rebuilds, so it cannot have run before 0012.
+OLD_LOADER_LAST = 24
 
 
 def old_loader_file(path: Path, numbers: list[int], version: int) -> sqlite3.Connection:
@@ -64,7 +68,8 @@ STATES = {
     "v17": ([n for n in ALL if n <= 17], 17),
     "dev at 18 (0012–0017 on branches)": ([n for n in ALL if n <= 11] + [18], 18),
     "dev at 19 (0012–0017 on branches)": ([n for n in ALL if n <= 11] + [18, 19], 19),
-    "dev at 19, then the old loader's upgrade to the latest": ([n for n in ALL if n <= 11 or n >= 18], ALL[-1]),
+    "dev at 19, then the old loader's upgrade to the latest": ([n for n in ALL if n <= 11 or 18 <= n <= OLD_LOADER_LAST],
+                                                               OLD_LOADER_LAST),
     "v19 without 0014's column only": ([n for n in ALL if n <= 19 and n != 14], 19),
 }
 
