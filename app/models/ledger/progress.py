@@ -8,6 +8,7 @@ picture as it was on that day. Ratios are exact fractions; money is int 分.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
@@ -136,20 +137,73 @@ class Figures:
     last_payment: str | None
 
 
-def figures(book: Book, as_of: dt.date) -> list[Figures]:
-    """Every indicator received by `as_of`, in one pass over the ledger (entries dated by `as_of` only)."""
+def figures(book: Book, as_of: dt.date, *, carried: bool = True) -> list[Figures]:
+    """Every indicator received by `as_of`, with its money as of that day (entries dated by `as_of` only).
+
+    `carried` (issue #22): from the balances the last signed month stored per indicator (`signed_balances`) plus
+    the entries dated after its period end — a new day costs the days since that month, not the whole history.
+    Without such a month, or with `carried=False`, one pass over every entry. The two are equal: entries dated in
+    a signed month cannot change while it stays signed (the closed-month triggers; verify re-sums every signed
+    month from the entries and names a month whose stored balances no longer match them)."""
     day, start = as_of.isoformat(), dt.date(as_of.year, 1, 1).isoformat()
-    rows = book.conn.execute(
-        f"""SELECT i.id, i.doc_no, i.title, i.kind, i.item, i.section, i.received_date,
-              coalesce(sum(CASE WHEN e.entry_date < :start THEN {BALANCE} END), 0),
+    base = signed_balances(book, as_of) if carried else None
+    last_payment = ("(SELECT e.entry_date FROM ledger_entries e WHERE e.indicator_id = i.id AND e.entry_date <= :day "
+                    "AND e.entry_type = 'expenditure' ORDER BY e.entry_date DESC LIMIT 1)")
+    head = "SELECT i.id, i.doc_no, i.title, i.kind, i.item, i.section, i.received_date"
+    if base is None:
+        rows = book.conn.execute(
+            f"""{head},
+                  coalesce(sum(CASE WHEN e.entry_date < :start THEN {BALANCE} END), 0),
+                  coalesce(sum(CASE WHEN e.entry_date >= :start THEN {INCOME} END), 0),
+                  coalesce(sum(CASE WHEN e.entry_date >= :start THEN {EXPENSE} END), 0),
+                  coalesce(sum({INCOME}), 0), coalesce(sum({EXPENSE}), 0),
+                  max(CASE WHEN e.entry_type = 'expenditure' THEN e.entry_date END)
+                FROM indicators i LEFT JOIN ledger_entries e ON e.indicator_id = i.id AND e.entry_date <= :day
+                WHERE i.received_date <= :day GROUP BY i.id ORDER BY i.received_date, i.id""",
+            {"day": day, "start": start})
+        return [Figures(*r) for r in rows]
+    end, signed = base
+    since = {int(r[0]): r[1:] for r in book.conn.execute(
+        f"""SELECT e.indicator_id, coalesce(sum(CASE WHEN e.entry_date < :start THEN {BALANCE} END), 0),
               coalesce(sum(CASE WHEN e.entry_date >= :start THEN {INCOME} END), 0),
               coalesce(sum(CASE WHEN e.entry_date >= :start THEN {EXPENSE} END), 0),
-              coalesce(sum({INCOME}), 0), coalesce(sum({EXPENSE}), 0),
-              max(CASE WHEN e.entry_type = 'expenditure' THEN e.entry_date END)
-            FROM indicators i LEFT JOIN ledger_entries e ON e.indicator_id = i.id AND e.entry_date <= :day
-            WHERE i.received_date <= :day GROUP BY i.id ORDER BY i.received_date, i.id""",
-        {"day": day, "start": start})
-    return [Figures(*r) for r in rows]
+              coalesce(sum({INCOME}), 0), coalesce(sum({EXPENSE}), 0)
+            FROM ledger_entries e WHERE e.entry_date > :end AND e.entry_date <= :day GROUP BY e.indicator_id""",
+        {"day": day, "start": start, "end": end.isoformat()})}
+    same_year = end.year == as_of.year
+    out = []
+    for r in book.conn.execute(f"{head}, {last_payment} FROM indicators i WHERE i.received_date <= :day "
+                               "ORDER BY i.received_date, i.id", {"day": day}):
+        opening, income, spent, closing, net, spent_all = signed.get(int(r[0]), _NOTHING)
+        b, inc, exp, inc_all, exp_all = since.get(int(r[0]), (0, 0, 0, 0, 0))
+        out.append(Figures(r[0], r[1], r[2], r[3], r[4], r[5], r[6], (opening if same_year else closing) + b,
+                           (income if same_year else 0) + inc, (spent if same_year else 0) + exp, net + inc_all,
+                           spent_all + exp_all, r[7]))
+    return out
+
+
+_NOTHING = (0, 0, 0, 0, 0, 0)
+
+
+def signed_balances(book: Book, as_of: dt.date) -> tuple[dt.date, dict[int, tuple[int, ...]]] | None:
+    """The period end of the last month signed before `as_of`'s month and the balances its sign-off stored per
+    indicator (calc 3, reports.sources.INDICATOR_FIELDS: opening, income, spent, closing, net, spent_all as of that
+    end) — when every month up to it is closed, so nothing dated up to its end can have changed since. Else None.
+    The balances are covered by the sign-off's signature and re-summed from the entries by verify."""
+    row = book.conn.execute(
+        "SELECT month, json_extract(data, '$.period_end'), json_extract(data, '$.balances') FROM signoffs "
+        "WHERE status = 'signed' AND month < ? ORDER BY month DESC LIMIT 1", (f"{as_of.year:04d}-{as_of.month:02d}",)
+    ).fetchone()
+    if row is None or row[1] is None or row[2] is None:
+        return None
+    month = str(row[0])
+    if book.conn.execute("SELECT 1 FROM periods WHERE month <= ? AND closed = 0 LIMIT 1", (month,)).fetchone() \
+            or not book.conn.execute("SELECT 1 FROM periods WHERE month = ? AND closed = 1", (month,)).fetchone():
+        return None
+    end = dt.date.fromisoformat(json.loads(row[1])["$date"])
+    if end >= as_of or (end.year == as_of.year and int(month[:4]) != as_of.year):
+        return None  # a period reaching into the day, or another year's 年初结余 and year figures
+    return end, {int(k): tuple(int(x) for x in v) for k, v in json.loads(row[2]).items()}
 
 
 def by_kind(book: Book, as_of: dt.date, *, of: list[Figures] | None = None) -> list[KindProgress]:
