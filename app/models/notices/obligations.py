@@ -173,6 +173,23 @@ def _uses_stage_duties(book: Book) -> bool:
 _WINDOWED = ("WITH f(oid, day, village, status) AS ({finder}) SELECT oid, day, village, status FROM f "
              "WHERE day > :since OR oid IN (SELECT value FROM json_each(:ids))")
 
+# The same rows as _WINDOWED around the finder, for the finders over payments, which every year of the file adds
+# to: a project's last payment is after `since` exactly when it has a payment paid in (since, day], so only those
+# projects (and the window's own) are grouped; a payment's own day is searched by the paid-payments date index
+# (schema 21) — not every payment the county ever made read and then filtered.
+_WINDOWED_FINDERS: dict[tuple[str, str], str] = {
+    ("project", "finished"):
+        "SELECT p.id, max(y.pay_date) AS last, p.village, p.status FROM projects p JOIN payments y ON y.project_id = p.id "
+        "WHERE y.status = 'paid' AND y.pay_date <= :day AND p.id IN (SELECT project_id FROM payments "
+        "WHERE status = 'paid' AND pay_date > :since AND pay_date <= :day UNION SELECT value FROM json_each(:ids)) "
+        "GROUP BY p.id ORDER BY p.id",
+    ("payment", "paid_real_name"):
+        "SELECT y.id, y.pay_date, p.village, p.status FROM payments y JOIN real_name_lists l ON l.payment_id = y.id "
+        "JOIN projects p ON p.id = y.project_id WHERE y.status = 'paid' AND y.pay_date <= :day "
+        "AND y.id IN (SELECT id FROM payments WHERE status = 'paid' AND pay_date > :since AND pay_date <= :day "
+        "UNION SELECT value FROM json_each(:ids)) ORDER BY y.id",
+}
+
 
 class Window(NamedTuple):
     """The duties whose W7 finding a new day may change when nothing was written since `since`: those arisen after
@@ -209,7 +226,7 @@ def _duties(book: Book, as_of: dt.date, as_of_rule: bool = False, window: Window
         found: dict[tuple[str, str], Any] = {
             key: cur.execute(_finder(key, as_of_rule), {"day": as_of.isoformat()}).fetchall() for key in _FINDERS}
     else:
-        found = {key: cur.execute(_WINDOWED.format(finder=_finder(key, as_of_rule)), {
+        found = {key: cur.execute(_windowed(key, as_of_rule), {
             "day": as_of.isoformat(), "since": window.since.isoformat(),
             "ids": json.dumps(sorted(window.objects.get(key[0], ())))}).fetchall() for key in _FINDERS}
     if _uses_stage_duties(book):  # `status` of these rows is the stage entered, matched against project_statuses
@@ -221,6 +238,13 @@ def _duties(book: Book, as_of: dt.date, as_of_rule: bool = False, window: Window
     for (obj, when), rows in found.items():
         out.extend(_matched(book, obj, when, rows, by_year))
     return out
+
+
+def _windowed(key: tuple[str, str], as_of_rule: bool) -> str:
+    """The query of one (object, when) limited to a Window: _WINDOWED_FINDERS', or _WINDOWED around the finder."""
+    if not as_of_rule and key in _WINDOWED_FINDERS:
+        return _WINDOWED_FINDERS[key]
+    return _WINDOWED.format(finder=_finder(key, as_of_rule))
 
 
 def _finder(key: tuple[str, str], as_of_rule: bool) -> str:
@@ -291,11 +315,21 @@ def _status_of(book: Book, as_of: dt.date, year: int | None = None,
     return status
 
 
-def _notices(book: Book) -> dict[tuple[str, str, str, int], list[Any]]:
-    """Every notice by (kind, level, object_type, object_id), oldest start first."""
+def _notices(book: Book, objects: Iterable[tuple[str, int]] | None = None) -> dict[tuple[str, str, str, int], list[Any]]:
+    """Every notice by (kind, level, object_type, object_id), oldest start first; `objects`: only the notices about
+    these (object_type, object_id), found by the object index (a new day's W7 rates a few of the county's duties)."""
     notices: dict[tuple[str, str, str, int], list[Any]] = defaultdict(list)
-    for n in book.conn.execute("SELECT id, kind, level, object_type, object_id, place, start_date, end_date "
-                               "FROM notices ORDER BY start_date, id"):
+    columns = "SELECT id, kind, level, object_type, object_id, place, start_date, end_date FROM notices"
+    if objects is None:
+        rows: Iterable[Any] = book.conn.execute(f"{columns} ORDER BY start_date, id")
+    else:
+        by_type: dict[str, set[int]] = defaultdict(set)
+        for otype, oid in objects:
+            by_type[otype].add(int(oid))
+        rows = sorted((n for otype, ids in sorted(by_type.items()) for n in book.conn.execute(
+            f"{columns} WHERE object_type = ? AND object_id IN (SELECT value FROM json_each(?))",
+            (otype, json.dumps(sorted(ids))))), key=lambda n: (n["start_date"], n["id"]))
+    for n in rows:
         notices[(n["kind"], n["level"], n["object_type"], n["object_id"])].append(n)
     return notices
 
@@ -444,10 +478,12 @@ def open_obligations(book: Book, *, as_of: dt.date, skip: Collection[str] = froz
     duty looked at.
     """
     names = _names(book, as_of)
-    notices = _notices(book)
+    duties = _duties(book, as_of, window=window)
+    # a window's few duties: only their objects' notices (the rest of the county's are never looked at)
+    notices = _notices(book, None if window is None else {(d.object_type, d.object_id) for d in duties})
     by_year: dict[tuple[int, int | None], Callable[[Any], tuple[str, int] | None]] = {}
     open_ones: list[tuple[_Duty, str, str]] = []
-    for duty in _duties(book, as_of, window=window):
+    for duty in duties:
         if considered is not None:
             considered.add(f"{duty.kind}:{duty.level}:{duty.object_type}:{duty.object_id}")
         if (duty.kind, duty.level, duty.object_type, duty.object_id) not in notices:  # the common case: no notice

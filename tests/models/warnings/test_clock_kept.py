@@ -312,3 +312,54 @@ def test_w7_lists_only_the_duties_a_day_can_change(county: Path, tmp_path: Path)
         assert len(considered) < every / 2, (len(considered), every)
     finally:
         book.close(backup=False)
+
+
+def test_the_save_and_the_clock_runs_read_only_live_warnings_by_the_partial_index(county: Path, tmp_path: Path) -> None:
+    """Counting the firing warnings a new day keeps and listing the objects they name read `warnings_live` (schema
+    25), which holds only the warnings still firing — not every warning that ever fired (a 15-year county's
+    470,000 rows, most of them long cleared)."""
+    book = _open(county, tmp_path, NEW_DAY)
+    try:
+        seen: list[str] = []
+        book.conn.set_trace_callback(seen.append)
+        try:
+            warn.recompute(book, as_of=NEW_DAY)
+        finally:
+            book.conn.set_trace_callback(None)
+        live = [s for s in seen if "FROM warnings" in s and "cleared_on IS NULL" in s and "UPDATE" not in s]
+        assert any("count(*)" in s for s in live) and any("SELECT object_id" in s for s in live), live
+        for sql in live:
+            plan = " ".join(str(r[3]) for r in book.conn.execute("EXPLAIN QUERY PLAN " + sql))
+            assert "USING COVERING INDEX warnings_live" in plan, (sql, plan)
+    finally:
+        book.close(backup=False)
+
+
+def test_the_windowed_payment_finders_give_the_generic_windows_rows(demo_file: Path) -> None:
+    """W7's window over the finders that grow with every payment (a project's last payment, a paid payment with a
+    roster) searches the payments paid in the window by their date index instead of filtering every payment's row:
+    for windows from one day to the whole history, with and without objects of their own, the rows are the same
+    as the generic filter's, in the same order."""
+    from app.models.notices import obligations
+
+    book = open_book(demo_file, read_only=True)
+    try:
+        first = dt.date.fromisoformat(str(book.conn.execute(
+            "SELECT min(pay_date) FROM payments WHERE status = 'paid'").fetchone()[0]))
+        projects = [int(r[0]) for r in book.conn.execute("SELECT id FROM projects ORDER BY id")]
+        payments = [int(r[0]) for r in book.conn.execute("SELECT id FROM payments ORDER BY id")]
+        compared = 0
+        for key in obligations._WINDOWED_FINDERS:
+            ids_pool = projects if key[0] == "project" else payments
+            for since in (first - dt.timedelta(days=1), first + dt.timedelta(days=40), dt.date(2026, 6, 30),
+                          dt.date(2026, 11, 12), dt.date(2026, 11, 24)):
+                for ids in ([], ids_pool[::5], ids_pool[:3]):
+                    args = {"day": NEW_DAY.isoformat(), "since": since.isoformat(), "ids": json.dumps(ids)}
+                    generic = book.conn.execute(
+                        obligations._WINDOWED.format(finder=obligations._FINDERS[key]), args).fetchall()
+                    fast = book.conn.execute(obligations._windowed(key, False), args).fetchall()
+                    assert [tuple(r) for r in fast] == [tuple(r) for r in generic], (key, since, len(ids))
+                    compared += len(generic)
+        assert compared > 100
+    finally:
+        book.close(backup=False)
