@@ -175,3 +175,88 @@ def test_f5_while_a_derivation_is_held_keeps_a_filter_chosen_meanwhile(
     direct = notice_query.ObligationSource(book, as_of=book.today(), status=ob.SHOWN)
     assert model.total == direct.count() and model.rows == direct.fetch(0, 200, None, False)
     assert ops.idle() or tab.query.wait()
+
+
+# -- 支付审批 and 审计: a header click ------------------------------------------------------------------
+
+def column(model: Any, key: str) -> int:
+    return next(i for i, c in enumerate(model.columns) if c.key == key)
+
+
+def test_a_payments_sort_is_read_off_the_gui_thread_with_the_filter_asked_for(
+        qtbot, demo_book: Book, monkeypatch) -> None:
+    from app.models.payments import query as payment_query
+    from app.ui.payments.tab import PaymentsTab
+
+    tab = PaymentsTab(demo_book)
+    qtbot.addWidget(tab)
+    tab.show()
+    page = tab.requests
+    assert page.query.wait()
+    page.status.setCurrentIndex(page.status.findData("paid"))
+    assert page.query.wait()
+    page.view.selectRow(2)
+    labels = [page.status.itemText(i) for i in range(page.status.count())]
+    gui = [on_gui_thread(monkeypatch, payment_query.PaymentQuery, n) for n in ("count", "fetch")]
+    gate = hold_first_worker_call(monkeypatch, payment_query.PaymentQuery, "fetch")
+    page.text.setText("2026")
+    page.text.returnPressed.emit()  # a filter asked for, still being read when the header is clicked
+    page.view.sortByColumn(column(page.model, "amount"), Qt.SortOrder.DescendingOrder)
+    assert gui == [[], []]  # the old page re-read the first page here, on the GUI thread (with the filter before)
+    gate.set()
+    assert page.query.wait()
+    assert gui == [[], []]
+    direct = payment_query.PaymentQuery(demo_book, status="paid", text="2026")
+    assert page.model.total == direct.count() > 0
+    assert page.model.rows == direct.fetch(0, 200, "amount", True)
+    assert page.model.sort_key == "amount" and page.model.descending
+    assert page.status.currentData() == "paid" and page.text.text() == "2026"
+    assert [page.status.itemText(i) for i in range(page.status.count())] == labels
+    assert page.current() is None  # as a sort always left it: no request selected
+
+
+def test_a_remembered_payments_sort_before_the_first_page_still_counts_and_selects(
+        qtbot, demo_book: Book, monkeypatch) -> None:
+    """A sort restored while the first page is being read replaces that read: the counts beside the status filter
+    and the first request's selection come with the sorted page."""
+    from app.models.payments import query as payment_query
+    from app.ui.payments.tab import RequestsPage
+
+    gui = on_gui_thread(monkeypatch, payment_query, "counts")
+    gate = hold_first_worker_call(monkeypatch, payment_query.PaymentQuery, "count")
+    page = RequestsPage(demo_book, background=True)
+    qtbot.addWidget(page)
+    page.view.sortByColumn(column(page.model, "draft_date"), Qt.SortOrder.AscendingOrder)
+    gate.set()
+    assert page.query.wait()
+    direct = payment_query.PaymentQuery(demo_book)
+    assert page.model.rows == direct.fetch(0, 200, "draft_date", False)
+    assert page.current() == page.model.rows[0]
+    counts = payment_query.counts(demo_book)
+    assert page.status.itemText(0) == f"全部（{sum(counts.values())}）"
+    assert gui == ["counts"]  # the direct read just above only
+
+
+def test_an_audit_sort_is_read_off_the_gui_thread_with_the_filter_asked_for(
+        qtbot, demo_book: Book, monkeypatch) -> None:
+    from app.models.store import audit_query
+    from app.ui.audit.tab import AuditTab
+
+    tab = AuditTab(demo_book)
+    qtbot.addWidget(tab)
+    tab.show()
+    assert tab.query.wait()
+    tab.table.setCurrentIndex(tab.table.findData("payments"))
+    gui = [on_gui_thread(monkeypatch, audit_query.LogQuery, n) for n in ("count", "fetch")]
+    gate = hold_first_worker_call(monkeypatch, audit_query.LogQuery, "count")
+    tab.apply_filter()
+    tab.view.sortByColumn(column(tab.model, "seq"), Qt.SortOrder.AscendingOrder)
+    assert gui == [[], []]  # the old tab counted and read here, on the GUI thread
+    gate.set()
+    assert tab.query.wait()
+    assert gui == [[], []]
+    direct = audit_query.LogQuery(demo_book, audit_query.LogFilter(table="payments"))
+    assert tab.model.total == direct.count() > 200
+    assert tab.model.rows == direct.fetch(0, 200, "seq", False)
+    assert tab.count.text() == f"共 {direct.count()} 条审计记录（红色：未经本程序封存的记录）"
+    assert tab.view.current_row() is None

@@ -356,10 +356,14 @@ class Query:
         return op.success(shown).failure(failed).run_in_background()
 
     def follow(self, model: LazyTableModel, make_source: Callable[[], Callable[[Book], RowSource]],
-               then: Callable[[], object] | None = None) -> None:
+               then: Callable[[], object] | None = None,
+               also: Callable[[], tuple[Callable[[Book], Any], Callable[[Any], object]] | None] | None = None
+               ) -> None:
         """A sort of `model` (a header click, a remembered sort restored) re-reads its first page through this
-        query, off the GUI thread, with the source `make_source()` gives then (the filter as it is then)."""
-        model.resort = lambda: self.reload(model, make_source(), then)
+        query, off the GUI thread, with the source `make_source()` gives then (the filter as it is then);
+        `also()`, if given, says then what further read goes with it (see `reload`; e.g. counts a sort replaced
+        before they arrived)."""
+        model.resort = lambda: self.reload(model, make_source(), then, also() if also is not None else None)
 
     def wait(self, timeout: float = 60.0) -> bool:
         """Tests: until the newest request has been shown."""
