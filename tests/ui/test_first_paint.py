@@ -161,8 +161,8 @@ def test_ledger_entries_are_read_when_their_page_is_opened(qtbot, demo_book: Boo
     qtbot.addWidget(tab)
     tab.show()
     assert calls == [] and tab._entries.lazy_model().rows == []
-    tab.pages.setCurrentIndex(1)
-    assert calls == [1]
+    tab.pages.setCurrentIndex(1)  # read off the GUI thread
+    assert tab.page_queries[1].wait() and calls == [1]
     direct = ledger_query.EntryQuery(demo_book, **tab.filters())
     model = tab.entries.lazy_model()
     assert model.total == direct.count() > 0
@@ -175,7 +175,7 @@ def test_ledger_entries_are_read_when_their_page_is_opened(qtbot, demo_book: Boo
     tab.reload()  # … and behind 指标登记: only when shown again
     assert calls == []
     tab.pages.setCurrentIndex(1)
-    assert calls == [1]
+    assert tab.page_queries[1].wait() and calls == [1]
 
 
 def test_columns_are_fitted_from_the_text_of_the_first_rows_as_qt_fits_them(qtbot) -> None:

@@ -260,3 +260,100 @@ def test_an_audit_sort_is_read_off_the_gui_thread_with_the_filter_asked_for(
     assert tab.model.rows == direct.fetch(0, 200, "seq", False)
     assert tab.count.text() == f"共 {direct.count()} 条审计记录（红色：未经本程序封存的记录）"
     assert tab.view.current_row() is None
+
+
+# -- 专账: the other pages on a filter, F5 ----------------------------------------------------------------
+
+def ledger(qtbot: Any, book: Book, page: int) -> Any:
+    from app.ui.ledger.tab import LedgerTab
+
+    tab = LedgerTab(book)
+    qtbot.addWidget(tab)
+    tab.show()
+    assert tab.query.wait()
+    tab.pages.setCurrentIndex(page)
+    qtbot.waitUntil(ops.idle, timeout=20000)
+    return tab
+
+
+def test_a_filter_with_the_ledger_entries_in_front_reads_them_off_the_gui_thread(
+        qtbot, demo_book: Book, monkeypatch) -> None:
+    from app.models.ledger import query as ledger_query
+
+    tab = ledger(qtbot, demo_book, 1)
+    gui = [on_gui_thread(monkeypatch, ledger_query.EntryQuery, n) for n in ("count", "fetch")]
+    tab.month.setCurrentIndex(tab.month.findData(7))
+    tab._entries.sortByColumn(column(tab._entries.lazy_model(), "income"), Qt.SortOrder.DescendingOrder)  # a sort of 专账明细 too
+    assert gui == [[], []]  # the old tab counted and read every entry of the filter here
+    model = tab.entries.lazy_model()  # waits
+    assert gui == [[], []]
+    direct = ledger_query.EntryQuery(demo_book, **tab.filters())
+    assert tab.filters()["month"] == 7 and model.total == direct.count() > 0
+    assert model.rows == direct.fetch(0, model.BATCH, "income", True)
+
+
+def test_balances_and_reconciliation_are_read_off_the_gui_thread_as_they_were_read_on_it(
+        qtbot, demo_book: Book, monkeypatch) -> None:
+    from app.models.ledger import query as ledger_query
+    from app.models.ledger import reconcile
+
+    tab = ledger(qtbot, demo_book, 2)
+    fresh = ledger(qtbot, demo_book, 0)  # read on the GUI thread when its tables are asked for (as before)
+    gui = [on_gui_thread(monkeypatch, ledger_query, "balances"),
+           on_gui_thread(monkeypatch, reconcile, "differences"), on_gui_thread(monkeypatch, reconcile, "section_table")]
+    tab.month.setCurrentIndex(tab.month.findData(6))
+    tab.by.setCurrentIndex(tab.by.findData("section"))
+    assert gui == [[], [], []]  # the old tab computed the balances here, twice
+    assert tab.balances.lazy_model().rows != [] and gui == [[], [], []]
+    tab.pages.setCurrentIndex(3)
+    assert gui == [[], [], []]  # … and the reconciliation here
+    tab.sections  # noqa: B018 - waits
+    assert gui == [[], [], []]
+    for box in (fresh.month, fresh.by):
+        box.blockSignals(True)
+    fresh.month.setCurrentIndex(fresh.month.findData(6))
+    fresh.by.setCurrentIndex(fresh.by.findData("section"))
+    fresh.apply_filter()
+    assert fresh.query.wait()
+    assert (fresh.balance_title.text(), fresh.balances.lazy_model().rows) == (
+        tab.balance_title.text(), tab.balances.lazy_model().rows)
+    assert tab.balance_title.text().startswith("2026-06") and "股室" in tab.balance_title.text()
+    fresh.sections  # noqa: B018 - read now, on the GUI thread
+    assert (fresh._recon_title.text(), fresh.sections.lazy_model().rows, fresh.diffs.lazy_model().rows) == (
+        tab._recon_title.text(), tab.sections.lazy_model().rows, tab.diffs.lazy_model().rows)
+    assert gui[0] and gui[1]  # the fresh tab's reads, asked for on the GUI thread
+
+
+def test_the_tabs_own_write_meanwhile_wins_over_an_older_page(qtbot, demo_book: Book, monkeypatch) -> None:
+    """A page being read in the background when the tab re-reads on the GUI thread (its own write): the older
+    result arriving afterwards is not shown."""
+    from app.models.ledger import query as ledger_query
+
+    tab = ledger(qtbot, demo_book, 2)
+    gate = hold_first_worker_call(monkeypatch, ledger_query, "balances")
+    tab.month.setCurrentIndex(tab.month.findData(7))  # read in a worker, held
+    tab.month.blockSignals(True)
+    tab.month.setCurrentIndex(tab.month.findData(8))
+    tab.reload()  # as after the tab's own write: at once, on the GUI thread
+    shown = (tab._balance_title.text(), tab._balances.lazy_model().rows)
+    assert shown[0].startswith("2026-08")
+    gate.set()
+    qtbot.waitUntil(ops.idle, timeout=20000)
+    qtbot.wait(50)
+    assert (tab._balance_title.text(), tab._balances.lazy_model().rows) == shown
+
+
+def test_f5_on_the_ledger_reads_off_the_gui_thread(qtbot, demo_book: Book, monkeypatch) -> None:
+    from app.models.ledger import deadlines
+    from app.models.ledger import query as ledger_query
+    from app.ui.shell import main_window
+
+    tab = ledger(qtbot, demo_book, 1)
+    before = (tab.indicators.lazy_model().rows, tab.entries.lazy_model().rows)
+    gui = [on_gui_thread(monkeypatch, deadlines, "summary"), on_gui_thread(monkeypatch, ledger_query.EntryQuery, "count")]
+    window = type("Window", (), {"tabs": type("Tabs", (), {"currentWidget": lambda _self: tab})()})()
+    main_window.MainWindow.refresh_current(window)  # F5
+    assert gui == [[], []]  # the old tab re-read both on the GUI thread
+    qtbot.waitUntil(ops.idle, timeout=20000)
+    assert (tab.indicators.lazy_model().rows, tab.entries.lazy_model().rows) == before
+    assert gui == [[], []]

@@ -349,11 +349,33 @@ class Query:
                 if then is not None:
                     then()
 
-        def failed(error: BaseException) -> None:
-            if op is self.current and not isinstance(error, Cancelled):
-                dialogs.error(self.parent if Op._alive(self.parent) else None, error)
+        return op.success(shown).failure(lambda error: self._failed(op, error)).run_in_background()
 
-        return op.success(shown).failure(failed).run_in_background()
+    def read(self, work: Callable[[Book], Any], show: Callable[[Any], object]) -> Op[Any]:
+        """A read that is not a table's pages (rows computed whole, with a title): `work(own_book)` in a worker,
+        its result handed to `show` on the GUI thread, as for `reload`: a newer request (or `drop`) wins."""
+        if self.current is not None and self.current.is_running():
+            self.current.cancel()
+        op: Op[Any] = Op(self.parent, self.book, "正在读取", lambda own, _progress: work(own), writes=False,
+                         quiet=True)
+        self.current = op
+
+        def shown(result: Any) -> None:
+            if op is self.current and not self.book.closed:
+                show(result)
+
+        return op.success(shown).failure(lambda error: self._failed(op, error)).run_in_background()
+
+    def drop(self) -> None:
+        """What the running request reads is no longer wanted (it was read meanwhile on the GUI thread): it is
+        cancelled and its result not shown."""
+        if self.current is not None and self.current.is_running():
+            self.current.cancel()
+        self.current = None
+
+    def _failed(self, op: Op[Any], error: BaseException) -> None:
+        if op is self.current and not isinstance(error, Cancelled):
+            dialogs.error(self.parent if Op._alive(self.parent) else None, error)
 
     def follow(self, model: LazyTableModel, make_source: Callable[[], Callable[[Book], RowSource]],
                then: Callable[[], object] | None = None,
