@@ -127,8 +127,8 @@ def test_the_audit_log_is_read_off_the_gui_thread_when_the_tab_is_built(qtbot, d
 
 
 def test_a_sort_made_while_the_first_page_is_read_is_not_undone(qtbot, demo_book: Book, monkeypatch) -> None:
-    """A remembered sort restored while the worker reads (or a header clicked) re-reads on the GUI thread; the
-    worker's older, unsorted page must not replace it when it arrives."""
+    """A remembered sort restored while the worker reads (or a header clicked) re-reads in a newer request (off the
+    GUI thread, `Query.follow`); the worker's older, unsorted page must not replace it when it arrives."""
     gate = threading.Event()
     real = audit_query.LogQuery.count
 
@@ -141,11 +141,11 @@ def test_a_sort_made_while_the_first_page_is_read_is_not_undone(qtbot, demo_book
     tab = AuditTab(demo_book)
     qtbot.addWidget(tab)
     column = next(i for i, c in enumerate(tab.model.columns) if c.key == "seq")  # oldest first (the default: newest)
-    tab.model.sort(column)  # on the GUI thread, while the worker waits
-    sorted_rows = list(tab.model.rows)
-    assert sorted_rows and sorted_rows[0]["seq"] < sorted_rows[-1]["seq"]
+    tab.model.sort(column)  # while the worker waits
     gate.set()
     assert tab.query.wait()
+    sorted_rows = audit_query.LogQuery(demo_book).fetch(0, tab.model.BATCH, "seq", False)
+    assert sorted_rows and sorted_rows[0]["seq"] < sorted_rows[-1]["seq"]
     assert tab.model.rows == sorted_rows and tab.model.sort_key == "seq"
     assert str(tab.model.total) in tab.count.text()
 
@@ -161,8 +161,8 @@ def test_ledger_entries_are_read_when_their_page_is_opened(qtbot, demo_book: Boo
     qtbot.addWidget(tab)
     tab.show()
     assert calls == [] and tab._entries.lazy_model().rows == []
-    tab.pages.setCurrentIndex(1)
-    assert calls == [1]
+    tab.pages.setCurrentIndex(1)  # read off the GUI thread
+    assert tab.page_queries[1].wait() and calls == [1]
     direct = ledger_query.EntryQuery(demo_book, **tab.filters())
     model = tab.entries.lazy_model()
     assert model.total == direct.count() > 0
@@ -175,7 +175,7 @@ def test_ledger_entries_are_read_when_their_page_is_opened(qtbot, demo_book: Boo
     tab.reload()  # … and behind 指标登记: only when shown again
     assert calls == []
     tab.pages.setCurrentIndex(1)
-    assert calls == [1]
+    assert tab.page_queries[1].wait() and calls == [1]
 
 
 def test_columns_are_fitted_from_the_text_of_the_first_rows_as_qt_fits_them(qtbot) -> None:

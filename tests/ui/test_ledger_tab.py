@@ -88,6 +88,7 @@ def test_entries_load_lazily_and_filter(qtbot, book: Book) -> None:
     model = tab.entries.lazy_model()
     model.BATCH = 20
     tab.year.setCurrentIndex(0)  # 全部年度
+    assert tab.page_queries[1].wait()  # a filter reads the page shown off the GUI thread
     total = ledger_query.EntryQuery(book).count()
     assert model.total == total > 40 and model.rowCount() == 20 and model.canFetchMore()
     model.fetchMore()
@@ -98,9 +99,11 @@ def test_entries_load_lazily_and_filter(qtbot, book: Book) -> None:
     assert [r["entry_type"] for r in model.rows] == ["return"]
     tab.text.clear()
     tab.kind.setCurrentIndex(tab.kind.findData("ZH"))
+    assert tab.page_queries[1].wait()
     assert model.rowCount() > 0 and {r["kind"] for r in model.rows} == {"ZH"}
     tab.year.setCurrentIndex(tab.year.findData(2026))
     tab.month.setCurrentIndex(tab.month.findData(7))
+    assert tab.page_queries[1].wait()
     assert all(r["entry_date"].startswith("2026-07") for r in model.rows)
     assert tab.balance_title.text().startswith("2026-07")
 

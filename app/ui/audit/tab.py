@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,11 @@ class AuditTab(QWidget):
         self.count.setText("正在读取审计日志……")
         # 1.7 million records at 5 years: counting them is the tab's slowest read, so the first page is read
         # like a filter's (kit.ops.Query): the tab paints at once and the rows follow (issue #22 item 5)
-        self.model.modelReset.connect(self.update_count)  # whichever read showed the rows (a restored sort: here)
-        self.query.reload(self.model, lambda own: audit_query.LogQuery(own), self.update_count)
+        self.model.modelReset.connect(self.update_count)  # whichever read showed the rows
+        self._asked = audit_query.LogFilter()  # the filter of the rows last asked for: a sort re-reads with it
+        # a sort (a header click, a remembered sort) counts and reads the first page off the GUI thread too
+        self.query.follow(self.model, lambda: self._source_for(self._asked))
+        self.query.reload(self.model, self._source_for(self._asked), self.update_count)
         self.pages.addTab(log_page, "审计日志与核验")
         self.packages = SignedPackagesPage(book)
         self.pages.addTab(self.packages, "已签发月报")
@@ -137,9 +141,13 @@ class AuditTab(QWidget):
 
     def apply_filter(self) -> None:
         """Count and first page off the GUI thread; the table keeps its rows meanwhile (see kit.ops.Query)."""
-        flt = self.current_filter()
+        self._asked = self.current_filter()
         self.count.setText("正在筛选……")
-        self.query.reload(self.model, lambda book: audit_query.LogQuery(book, flt), self.update_count)
+        self.query.reload(self.model, self._source_for(self._asked), self.update_count)
+
+    @staticmethod
+    def _source_for(flt: audit_query.LogFilter) -> Callable[[Book], audit_query.LogQuery]:
+        return lambda book: audit_query.LogQuery(book, flt)
 
     def update_count(self) -> None:
         self.count.setText(f"共 {self.model.total} 条审计记录（红色：未经本程序封存的记录）")

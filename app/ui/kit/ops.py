@@ -349,17 +349,43 @@ class Query:
                 if then is not None:
                     then()
 
-        def failed(error: BaseException) -> None:
-            if op is self.current and not isinstance(error, Cancelled):
-                dialogs.error(self.parent if Op._alive(self.parent) else None, error)
+        return op.success(shown).failure(lambda error: self._failed(op, error)).run_in_background()
 
-        return op.success(shown).failure(failed).run_in_background()
+    def read(self, work: Callable[[Book], Any], show: Callable[[Any], object]) -> Op[Any]:
+        """A read that is not a table's pages (rows computed whole, with a title): `work(own_book)` in a worker,
+        its result handed to `show` on the GUI thread, as for `reload`: a newer request (or `drop`) wins."""
+        if self.current is not None and self.current.is_running():
+            self.current.cancel()
+        op: Op[Any] = Op(self.parent, self.book, "正在读取", lambda own, _progress: work(own), writes=False,
+                         quiet=True)
+        self.current = op
+
+        def shown(result: Any) -> None:
+            if op is self.current and not self.book.closed:
+                show(result)
+
+        return op.success(shown).failure(lambda error: self._failed(op, error)).run_in_background()
+
+    def drop(self) -> None:
+        """What the running request reads is no longer wanted (it was read meanwhile on the GUI thread): it is
+        cancelled and its result not shown."""
+        if self.current is not None and self.current.is_running():
+            self.current.cancel()
+        self.current = None
+
+    def _failed(self, op: Op[Any], error: BaseException) -> None:
+        if op is self.current and not isinstance(error, Cancelled):
+            dialogs.error(self.parent if Op._alive(self.parent) else None, error)
 
     def follow(self, model: LazyTableModel, make_source: Callable[[], Callable[[Book], RowSource]],
-               then: Callable[[], object] | None = None) -> None:
+               then: Callable[[], object] | None = None,
+               also: Callable[[], tuple[Callable[[Book], Any], Callable[[Any], object]] | None] | None = None
+               ) -> None:
         """A sort of `model` (a header click, a remembered sort restored) re-reads its first page through this
-        query, off the GUI thread, with the source `make_source()` gives then (the filter as it is then)."""
-        model.resort = lambda: self.reload(model, make_source(), then)
+        query, off the GUI thread, with the source `make_source()` gives then (the filter as it is then);
+        `also()`, if given, says then what further read goes with it (see `reload`; e.g. counts a sort replaced
+        before they arrived)."""
+        model.resort = lambda: self.reload(model, make_source(), then, also() if also is not None else None)
 
     def wait(self, timeout: float = 60.0) -> bool:
         """Tests: until the newest request has been shown."""

@@ -105,9 +105,13 @@ class LedgerTab(QWidget):
     follow, and the first indicator is then selected with its deadlines shown (issue #22 item 5). A reload on the
     GUI thread meanwhile (an object opened, the tab's own write) wins: the older page is not shown over it.
 
-    A filter, a write elsewhere (`on_changes`) and a sort (a header click, a remembered sort restored) read the
-    first page off the GUI thread too (`apply_filter`, `Query.follow`): the table keeps its rows until the new ones
-    arrive, then nothing is selected (the deadlines panel is cleared), as after a reload on the GUI thread."""
+    A filter, a write elsewhere (`on_changes`), F5 (`refresh`) and a sort (a header click, a remembered sort
+    restored) read the first page off the GUI thread too (`apply_filter`, `Query.follow`): the table keeps its rows
+    until the new ones arrive, then nothing is selected (the deadlines panel is cleared), as after a reload on the
+    GUI thread. So do the other pages then, and when one is shown or 收支余's grouping changes (a `Query` each,
+    `page_queries`): 专账明细's count and first page (and its sorts), 收支余's balances, 对账's three ledgers and
+    differences; asking for their tables meanwhile waits for them. The tab's own writes and an object asked for
+    read on the GUI thread at once; what a page was reading in the background is then dropped."""
 
     WATCHES = frozenset({'indicators', 'indicator_events', 'indicator_reductions', 'ledger_entries', 'treasury_imports', 'treasury_payments', 'recon_notes', 'section_ledger_figures', 'ledger_settings', 'year_end_exemptions'})  # tables whose changes it shows
 
@@ -121,6 +125,7 @@ class LedgerTab(QWidget):
         self.book = book
         self.query = Query(self, book)  # 指标登记's first page, off the GUI thread (below)
         self._stale = {1: True, 2: True, 3: True}  # page index → to be read when next shown or used
+        self.page_queries = {1: Query(self, book), 2: Query(self, book), 3: Query(self, book)}  # their reads
         layout = QVBoxLayout(self)
         layout.addLayout(self._filter_bar())
         layout.addLayout(self._action_bar())
@@ -136,6 +141,12 @@ class LedgerTab(QWidget):
         self._arrived = False  # a first page has been shown (until then a sort's page selects its first row)
         self.query.reload(self.indicators.lazy_model(), self._indicator_query(), self._first_shown)
         self.query.follow(self.indicators.lazy_model(), self._indicator_query, self._sorted)
+        self.page_queries[1].follow(self._entries.lazy_model(), self._entry_query)
+
+    def _entry_query(self) -> Callable[[Book], ledger_query.EntryQuery]:
+        """专账明细's rows under the filter as it is now, over a given book."""
+        f = self.filters()
+        return lambda book: ledger_query.EntryQuery(book, **f)
 
     def _indicator_query(self) -> Callable[[Book], IndicatorQuery]:
         """指标登记's rows under the filter as it is now (read here, on the GUI thread), over a given book."""
@@ -165,18 +176,36 @@ class LedgerTab(QWidget):
 
     # -- pages read on first use ------------------------------------------------------------------
     def _page_shown(self, index: int) -> None:
-        self._ensure(index)
+        self._ensure(index, background=True)
         self._update_buttons()
 
-    def _ensure(self, index: int) -> None:
+    def _ensure(self, index: int, *, background: bool = False) -> None:
+        """Page `index` read if it is stale: at once (its table asked for), or off the GUI thread (`background`:
+        a filter, the page shown). Asked for while such a read runs: waits for it."""
         if self._stale.get(index):
             self._stale[index] = False
-            if index == 1:
+            if background:
+                self._read_in_background(index)
+            elif index == 1:
                 self.reload_entries()
             elif index == 2:
                 self.reload_balances()
             else:
                 self.reload_reconciliation()
+        elif not background and index in self.page_queries:
+            self.page_queries[index].wait()
+
+    def _read_in_background(self, index: int) -> None:
+        query = self.page_queries[index]
+        if index == 1:
+            query.reload(self._entries.lazy_model(), self._entry_query())
+        elif index == 2:
+            month, by, kind = self.month_text(), str(self.by.currentData()), self.filters()["kind"]
+            query.read(lambda own: ledger_query.balances(own, month=month, by=by, kind=kind),
+                       lambda rows: self._show_balances(month, by, rows))
+        else:
+            f = self.filters()
+            query.read(lambda own: _reconciliation(own, f), self._show_reconciliation)
 
     @property
     def entries(self) -> DataTable:
@@ -311,7 +340,7 @@ class LedgerTab(QWidget):
         self.by = QComboBox()
         for key, label in BY.items():
             self.by.addItem(label, key)
-        self.by.currentIndexChanged.connect(lambda _i: self.reload_balances())
+        self.by.currentIndexChanged.connect(lambda _i: self._regroup())
         self._balance_title = QLabel()
         row.addWidget(self.by)
         row.addWidget(self._balance_title, 1)
@@ -345,11 +374,7 @@ class LedgerTab(QWidget):
 
     def month_text(self) -> str:
         """The month the balances and reconciliation show: the chosen one, else the latest with data."""
-        f = self.filters()
-        today = self.book.today()
-        year = f["year"] or today.year
-        month = f["month"] or (today.month if year == today.year else 12)
-        return f"{year:04d}-{month:02d}"
+        return _month_text(self.book, self.filters())
 
     def select(self, object_type: str, object_id: Any) -> bool:
         """navigate.open_object: an indicator is shown on 指标登记, all years and filters cleared if they hide it."""
@@ -369,15 +394,26 @@ class LedgerTab(QWidget):
         return self.indicators.select_id(object_id)
 
     def apply_filter(self) -> None:
-        """A new filter, or rows written elsewhere: 指标登记's first page is read off the GUI thread (kit.ops.Query);
-        the other pages as `reload` (the one shown now, the rest when next shown)."""
+        """A new filter, rows written elsewhere, F5: 指标登记's first page is read off the GUI thread (kit.ops.Query),
+        and so is the other page shown now (the rest when next shown)."""
         self.query.reload(self.indicators.lazy_model(), self._indicator_query(), self._filtered)
         self._stale = {1: True, 2: True, 3: True}
-        self._ensure(self.pages.currentIndex())
+        self._ensure(self.pages.currentIndex(), background=True)
         self._update_buttons()
 
+    def _regroup(self) -> None:
+        """收支余 by another grouping: read off the GUI thread."""
+        self._stale[2] = True
+        self._ensure(2, background=True)
+
+    def refresh(self) -> None:
+        """F5: everything again, read off the GUI thread as for a filter."""
+        self.apply_filter()
+
     def reload(self) -> None:
-        """Everything again on the GUI thread (after this tab's own write, F5, an object asked for)."""
+        """Everything again on the GUI thread (after this tab's own write, an object asked for)."""
+        for query in self.page_queries.values():
+            query.drop()  # read again below or when next shown: an older page must not arrive over it
         self._arrived = True
         self.indicators.lazy_model().reload(self._indicator_query()(self.book))
         self._stale = {1: True, 2: True, 3: True}
@@ -387,12 +423,16 @@ class LedgerTab(QWidget):
 
     def reload_entries(self) -> None:
         self._stale[1] = False
-        self._entries.lazy_model().reload(ledger_query.EntryQuery(self.book, **self.filters()))
+        self.page_queries[1].drop()
+        self._entries.lazy_model().reload(self._entry_query()(self.book))
 
     def reload_balances(self) -> None:
         month = self.month_text()
         by = str(self.by.currentData())
-        rows = ledger_query.balances(self.book, month=month, by=by, kind=self.filters()["kind"])
+        self.page_queries[2].drop()
+        self._show_balances(month, by, ledger_query.balances(self.book, month=month, by=by, kind=self.filters()["kind"]))
+
+    def _show_balances(self, month: str, by: str, rows: list[dict[str, Any]]) -> None:
         self._stale[2] = False
         self._balance_title.setText(f"{month} 收支余（{BY[by]}；年初余额为上年结转，期末余额 = 年初余额 + 本年累计收入 − 本年累计支出）")
         self._balances.lazy_model().reload(ListSource(rows))
@@ -400,24 +440,16 @@ class LedgerTab(QWidget):
     def recon_month(self) -> str:
         """The month whose three ledgers are compared: the chosen month, else the newest one the
         treasury data covers."""
-        f = self.filters()
-        if f["month"]:
-            return self.month_text()
-        last = reconcile.last_covered_month(self.book)
-        year = f["year"] or self.book.today().year
-        return last if last and last.startswith(f"{year:04d}") else self.month_text()
+        return _recon_month(self.book, self.filters())
 
     def reload_reconciliation(self) -> None:
+        self.page_queries[3].drop()
+        self._show_reconciliation(_reconciliation(self.book, self.filters()))
+
+    def _show_reconciliation(self, read: tuple[str, str, list[dict[str, Any]], list[dict[str, Any]],
+                                               list[dict[str, Any]]]) -> None:
+        month, scope, rows, diffs, imports = read
         self._stale[3] = False
-        month = self.recon_month()
-        f = self.filters()
-        rows = reconcile.section_table(self.book, month=month)
-        if f["month"]:
-            diffs, scope = reconcile.differences(self.book, month=month), month
-        else:
-            diffs = reconcile.differences(self.book, year=f["year"]) if f["year"] else reconcile.differences(self.book)
-            scope = f"{f['year']} 年全年" if f["year"] else "全部年度"
-        imports = treasury.imports(self.book)
         last = f"最近导入：{imports[0]['imported_at']} {imports[0]['file_name']}。" if imports else "尚未导入国库支付数据。"
         open_count = sum(1 for d in diffs if not d["explained"])
         self._recon_title.setText(
@@ -541,3 +573,34 @@ class LedgerTab(QWidget):
         ops.Op.task(self, f"正在导出“{title}”", lambda _: write_table(
             path, title=title, columns=columns, note=note, rows=([r.get(c.key) for c in model.columns] for r in rows)),
             cancellable=False).success(lambda done: open_folder(done.parent)).run_in_background()
+
+
+def _month_text(book: Book, f: dict[str, Any]) -> str:
+    """The month the balances and reconciliation show under filters `f`: the chosen one, else the latest with data."""
+    today = book.today()
+    year = f["year"] or today.year
+    month = f["month"] or (today.month if year == today.year else 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def _recon_month(book: Book, f: dict[str, Any]) -> str:
+    """The month whose three ledgers are compared: the chosen month, else the newest one the treasury data covers."""
+    if f["month"]:
+        return _month_text(book, f)
+    last = reconcile.last_covered_month(book)
+    year = f["year"] or book.today().year
+    return last if last and last.startswith(f"{year:04d}") else _month_text(book, f)
+
+
+def _reconciliation(book: Book, f: dict[str, Any]) -> tuple[str, str, list[dict[str, Any]], list[dict[str, Any]],
+                                                            list[dict[str, Any]]]:
+    """What 对账 shows under filters `f` (read on any connection): the month, the differences' scope, the three
+    ledgers of the month, the differences and the treasury imports."""
+    month = _recon_month(book, f)
+    rows = reconcile.section_table(book, month=month)
+    if f["month"]:
+        diffs, scope = reconcile.differences(book, month=month), month
+    else:
+        diffs = reconcile.differences(book, year=f["year"]) if f["year"] else reconcile.differences(book)
+        scope = f"{f['year']} 年全年" if f["year"] else "全部年度"
+    return month, scope, rows, diffs, treasury.imports(book)

@@ -58,8 +58,10 @@ class NoticesTab(QWidget):
     filter or a sort (tens of thousands of obligations filtered and sorted in Python) runs there too, over the
     obligations already derived; the table keeps its rows until the new ones arrive. Asking for the table, its
     model or the counts before then waits for them. The records' first page is read off the GUI thread when the
-    tab is built (kit.ops.Query); the first record is then selected. The tab's own writes re-read on the GUI
-    thread."""
+    tab is built (kit.ops.Query); the first record is then selected. The tab's own writes (a notice recorded or
+    changed, evidence, feedback) and F5 derive and re-read the same way (`reload`, `reload_records`): the counts say
+    “正在计算……” and the records keep their rows until the new ones arrive; the selected notice stays selected.
+    Asking for the records table or its model before then waits for them too (as for the obligations)."""
 
     BACKGROUND = True
 
@@ -136,10 +138,10 @@ class NoticesTab(QWidget):
         records_layout = QVBoxLayout(records)
         records_layout.setContentsMargins(0, 0, 0, 0)
         records_layout.addWidget(QLabel("公告公示记录"))
-        self.notice_model = LazyTableModel(NOTICE_COLUMNS, notice_query.NoticeQuery(book), read=not background)
-        self.records = DataTable(self.notice_model)
-        self.records.selectionModel().currentRowChanged.connect(lambda *_: self.show_detail())
-        records_layout.addWidget(self.records)
+        self._notice_model = LazyTableModel(NOTICE_COLUMNS, notice_query.NoticeQuery(book), read=not background)
+        self._records = DataTable(self._notice_model)
+        self._records.selectionModel().currentRowChanged.connect(lambda *_: self.show_detail())
+        records_layout.addWidget(self._records)
         buttons = QHBoxLayout()
         self.edit_button = self._button(buttons, "修改…", self.edit_notice)
         self._button(buttons, "生成公告…", self.generate_for_notice)
@@ -169,9 +171,9 @@ class NoticesTab(QWidget):
         focus_shortcut(self, self.text)
         if background:
             self._load_records(first=True)
-            self.query.follow(self.notice_model, lambda: notice_query.NoticeQuery, self.show_detail)  # a sort too
-        elif self.notice_model.rows:
-            self.records.selectRow(0)
+            self.query.follow(self._notice_model, lambda: notice_query.NoticeQuery, self.show_detail)  # a sort too
+        elif self._notice_model.rows:
+            self._records.selectRow(0)
         for button, op in ((self.record_button, "record_notice"), (self.edit_button, "edit_notice"),
                            (self.evidence_button, "attach_notice_evidence"), (self.feedback_button, "add_notice_feedback"),
                            (self.handle_button, "handle_notice_feedback")):
@@ -211,17 +213,17 @@ class NoticesTab(QWidget):
     def _load_records(self, *, first: bool = False) -> None:
         """The records' first page off the GUI thread; then the notice selected now stays selected if it is listed
         (`first`: the first notice is selected)."""
-        row = self.records.current_row()
+        row = self._records.current_row()
 
         def shown() -> None:
-            ids = [r["id"] for r in self.notice_model.rows]
+            ids = [r["id"] for r in self._notice_model.rows]
             if first and ids:
-                self.records.selectRow(0)
+                self._records.selectRow(0)
             elif row is not None and row["id"] in ids:
-                self.records.selectRow(ids.index(row["id"]))
+                self._records.selectRow(ids.index(row["id"]))
             self.show_detail()
 
-        self.query.reload(self.notice_model, lambda book: notice_query.NoticeQuery(book), shown)
+        self.query.reload(self._notice_model, lambda book: notice_query.NoticeQuery(book), shown)
 
     def _compute_in_background(self, *, derive: bool = True) -> None:
         """The obligations on the chosen day (derived again when `derive` or another day is chosen), filtered and
@@ -289,18 +291,23 @@ class NoticesTab(QWidget):
         self._wait()
         return self._counts
 
-    def reload_obligations(self, *, changed: bool = False) -> None:
-        """A filter or sort (`changed=False`): in the background (below). After this tab's own write: the
-        obligations derived again and shown at once, on the GUI thread."""
+    @property
+    def records(self) -> DataTable:
+        self.query.wait()
+        return self._records
+
+    @property
+    def notice_model(self) -> LazyTableModel:
+        self.query.wait()
+        return self._notice_model
+
+    def reload_obligations(self) -> None:
+        """A filter or sort: in the background (below), over the obligations already derived."""
         if self._job is not None:
-            if not changed:
-                return  # the background load applies the filters as they are when it ends
-            self._wait()
-        if not changed and self.BACKGROUND:
+            return  # the background load applies the filters as they are when it ends
+        if self.BACKGROUND:
             self._compute_in_background(derive=False)
             return
-        if changed:
-            self._computed = None
         self._source = self._obligation_source()
         self._obligation_model.reload(self._source)
         self.update_counts()
@@ -319,22 +326,39 @@ class NoticesTab(QWidget):
         """navigate.open_object: a notice record is selected in the records list."""
         if object_type != "notice":
             return False
-        self.reload_records()
-        return self.records.select_id(object_id)
+        self._reload_records_now()
+        return self._records.select_id(object_id)
 
     def reload(self) -> None:
-        """After a write: derive the obligations again and re-read the records."""
-        self.reload_obligations(changed=True)
+        """After this tab's own write, and F5: the obligations derived again and the records re-read, both off the
+        GUI thread (a newer request replaces an older one; the filters and the selected notice are kept)."""
+        if not self.BACKGROUND:
+            self._computed = None
+            self._source = self._obligation_source()
+            self._obligation_model.reload(self._source)
+            self.update_counts()
+            self._reload_records_now()
+            return
+        self._compute_in_background(derive=True)
         self.reload_records()
 
     def reload_records(self) -> None:
-        """Re-read the records, keeping the selected notice selected."""
-        row = self.records.current_row()
-        self.notice_model.reload()
+        """Re-read the records off the GUI thread, keeping the selected notice selected; its evidence and feedback
+        (that notice's rows only) are shown at once."""
+        if not self.BACKGROUND:
+            self._reload_records_now()
+            return
+        self.show_detail()
+        self._load_records()
+
+    def _reload_records_now(self) -> None:
+        """Re-read the records on the GUI thread (an object asked for is found at once), keeping the selection."""
+        row = self._records.current_row()
+        self._notice_model.reload()
         if row is not None:
-            for i, r in enumerate(self.notice_model.rows):
+            for i, r in enumerate(self._notice_model.rows):
                 if r["id"] == row["id"]:
-                    self.records.selectRow(i)
+                    self._records.selectRow(i)
                     break
         self.show_detail()
 
@@ -398,13 +422,13 @@ class NoticesTab(QWidget):
 
     # -- records -----------------------------------------------------------------------------------
     def current_notice(self) -> dict[str, Any] | None:
-        row = self.records.current_row()
+        row = self._records.current_row()
         if row is None:
             dialogs.error(self, "请先在“公告公示记录”中选择一条公告。")
         return row
 
     def show_detail(self) -> None:
-        row = self.records.current_row()
+        row = self._records.current_row()
         self.evidence_model.reload(ListSource(notices.evidence(self.book, int(row["id"])) if row else []))
         self.feedback_model.reload(ListSource(notices.feedback(self.book, int(row["id"])) if row else []))
 
@@ -425,7 +449,7 @@ class NoticesTab(QWidget):
             self.reload()
 
     def generate_for_notice(self) -> None:
-        rows = self.records.selected_rows()
+        rows = self._records.selected_rows()
         if len(rows) > 1:
             ids = [int(r["id"]) for r in rows]
             self._generate_many(lambda book, folder: notice_docs.for_selection(book, folder, notice_ids=ids))

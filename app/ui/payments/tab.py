@@ -4,6 +4,7 @@ printed 支付审批单; and the 收款人 register."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,14 @@ class RequestsPage(QWidget):
         layout.addWidget(split, 1)
         focus_shortcut(self, self.text)
         self.status.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self._asked = ("", "")  # the filter (status, text) of the rows last asked for: a sort re-reads with it
+        self._first_done = False  # the first page has been shown (its first request selected)
         if background:
+            # a sort (a header click, a remembered sort) re-reads the first page off the GUI thread too; one that
+            # replaced the first read before it arrived also brings the counts and selects the first request
+            self.query.follow(self.model, lambda: self._source_for(*self._asked),
+                              lambda: None if self._first_done else self._first_shown(),
+                              also=lambda: None if self._counted else (payment_query.counts, self._show_counts))
             self._fill_status(read=False)  # names now, counts with the rows
             self._counted = False
             self.query.reload(self.model, lambda own: payment_query.PaymentQuery(own), self._first_shown,
@@ -156,6 +164,7 @@ class RequestsPage(QWidget):
         self._fill_status(counts)
 
     def _first_shown(self) -> None:
+        self._first_done = True
         if self.model.rows:
             self.view.selectRow(0)
         self.show_detail()
@@ -179,12 +188,16 @@ class RequestsPage(QWidget):
         self.status.setCurrentIndex(max(0, self.status.findData(current)))
         self.status.blockSignals(False)
 
+    @staticmethod
+    def _source_for(status: str, text: str) -> Callable[[Book], payment_query.PaymentQuery]:
+        return lambda book: payment_query.PaymentQuery(book, status=status, text=text)
+
     def reload(self, select_id: int | None = None) -> None:
         current = self.current()
         self._counted = True
         self._fill_status()
-        self.model.reload(payment_query.PaymentQuery(self.book, status=str(self.status.currentData() or ""),
-                                                     text=self.text.text()))
+        self._asked = (str(self.status.currentData() or ""), self.text.text())
+        self.model.reload(self._source_for(*self._asked)(self.book))
         if select_id:  # an object asked for: found even if the filter has to be cleared
             self.select("payment", select_id)
         elif current:  # a new filter keeps the selected request only if it is still listed (never resets the filter)
@@ -196,6 +209,7 @@ class RequestsPage(QWidget):
         the table keeps its rows until the matching ones arrive."""
         current = self.current()
         status, text = str(self.status.currentData() or ""), self.text.text()
+        self._asked = (status, text)
 
         def shown() -> None:
             ids = [r["id"] for r in self.model.rows]  # the first page only: no further reads on the GUI thread
@@ -233,6 +247,7 @@ class RequestsPage(QWidget):
             self.status.setCurrentIndex(0)
             self.status.blockSignals(False)
             self.text.clear()
+            self._asked = ("", "")
             self.model.reload(payment_query.PaymentQuery(self.book))
         return False
 

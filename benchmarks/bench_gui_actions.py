@@ -1,0 +1,105 @@
+"""What the GUI thread does on a tab's own write, F5, a header click and a ledger filter (issue #22 item 5).
+
+    python benchmarks/bench_gui_actions.py 县.db [--login chief --password bench-pass-1] [--only NAME]
+
+Offscreen; the file opened read-only (no write is made: a write's own statements are unchanged, what follows it
+is measured — the re-read a tab runs after its own write is the one F5 runs). Each tab is built alone, shown and
+its rows left to arrive; then one action is timed: "call + processEvents + repaint" on the GUI thread (first
+figure), again once every operation it started has ended (second), with the wall time until then (third), s.
+
+- 公告公示 保存后重读: `NoticesTab.reload()` (what recording or changing a notice, and F5, run)
+- 支付审批 排序: a click on the 金额 header (descending); 审计 排序: a click on 序号 (oldest first)
+- 专账 F5: the main window's `refresh_current` on the tab (`refresh`, else `reload`)
+- 专账 筛选（专账明细 / 收支余 / 对账 在前）: month → 7 with that page in front
+
+Prints one JSON line. Compare two versions with PYTHONPATH at each source tree, alternating (bench_tab_paint.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("db")
+    ap.add_argument("--login", default="chief")
+    ap.add_argument("--password", default="bench-pass-1")
+    ap.add_argument("--only", default="")
+    args = ap.parse_args()
+
+    from PySide6.QtCore import Qt
+
+    from app.models.store import users
+    from app.models.store.book import open_book
+    from app.ui.audit.tab import AuditTab
+    from app.ui.kit import ops
+    from app.ui.ledger.tab import LedgerTab
+    from app.ui.notices.tab import NoticesTab
+    from app.ui.payments.tab import PaymentsTab
+    from app.ui.shell.app import make_app
+
+    app = make_app()
+    book = open_book(args.db, read_only=True)
+    users.login(book, args.login, args.password)
+
+    def settle() -> None:
+        while not ops.idle():
+            app.processEvents()
+            time.sleep(0.002)
+        app.processEvents()
+
+    def column(model: Any, key: str) -> int:
+        return next(i for i, c in enumerate(model.columns) if c.key == key)
+
+    def f5(tab: Any) -> None:
+        (getattr(tab, "refresh", None) or tab.reload)()
+
+    def ledger_filter(page: int) -> tuple[Callable[[], Any], Callable[[Any], object]]:
+        def build() -> Any:
+            tab = LedgerTab(book)
+            tab.pages.setCurrentIndex(page)
+            return tab
+        return build, lambda tab: tab.month.setCurrentIndex(tab.month.findData(7))
+
+    cases: list[tuple[str, Callable[[], Any], Callable[[Any], object]]] = [
+        ("公告公示 保存后重读", lambda: NoticesTab(book), lambda tab: tab.reload()),
+        ("支付审批 排序", lambda: PaymentsTab(book),
+         lambda tab: tab.requests.view.sortByColumn(column(tab.requests.model, "amount"), Qt.SortOrder.DescendingOrder)),
+        ("审计 排序", lambda: AuditTab(book),
+         lambda tab: tab.view.sortByColumn(column(tab.model, "seq"), Qt.SortOrder.AscendingOrder)),
+        ("专账 F5", lambda: LedgerTab(book), f5),
+        ("专账 筛选（专账明细在前）", *ledger_filter(1)),
+        ("专账 筛选（收支余在前）", *ledger_filter(2)),
+        ("专账 筛选（对账在前）", *ledger_filter(3)),
+    ]
+    out = {}
+    for name, build, act in cases:
+        if args.only and args.only not in name:
+            continue
+        tab = build()
+        tab.resize(1280, 760)
+        tab.show()
+        settle()
+        tab.repaint()
+        g0, w0 = time.thread_time(), time.perf_counter()
+        act(tab)
+        app.processEvents()
+        tab.repaint()
+        g1 = time.thread_time()
+        settle()
+        tab.repaint()
+        g2, w2 = time.thread_time(), time.perf_counter()
+        out[name] = (round(g1 - g0, 3), round(g2 - g0, 3), round(w2 - w0, 3))
+        tab.close()
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
