@@ -229,7 +229,8 @@ def detect_incremental(book: Book, as_of: dt.date | None = None, *, codes: Itera
             # a new day, nothing it reads written: the objects the day can change re-read, the others' findings kept
             ctx = Context(book, day, dict(w.params))
             group_of_key, prefix = registry.CLOCK_KEYS[w.detector]
-            stored = _stored_groups(book, w.code)  # before the authorizer: not a read of the detector's
+            # before the authorizer: not a read of the detector's
+            stored = _stored_groups(book, w.code) if w.detector in registry.CLOCK_USES_STORED else set()
             book.conn.set_authorizer(_recorder(seen))
             try:
                 again, fresh = clock_run(ctx, set(dependent), moved_from, stored)

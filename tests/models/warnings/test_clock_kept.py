@@ -363,3 +363,15 @@ def test_the_windowed_payment_finders_give_the_generic_windows_rows(demo_file: P
         assert compared > 100
     finally:
         book.close(backup=False)
+
+
+def test_only_the_clock_runs_that_name_the_stored_findings_are_given_them() -> None:
+    """A clock run that uses its fourth argument (the stored findings' objects) must be in CLOCK_USES_STORED, or a
+    new day would hand it an empty set and it would rebuild — or drop — what it should keep; one that ignores it
+    (named `_stored`) is left out, so its code's live warnings are not listed for nothing."""
+    import inspect
+
+    for name, run in registry.CLOCK.items():
+        param = list(inspect.signature(run).parameters)[3]
+        assert (name in registry.CLOCK_USES_STORED) == (not param.startswith("_")), (name, param)
+        assert (inspect.getsource(run).count(param) > 1) == (name in registry.CLOCK_USES_STORED), name  # used
