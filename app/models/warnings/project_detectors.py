@@ -82,16 +82,38 @@ def _irregular_goals(ctx: Context, only: list[int] | None) -> Iterator[Finding]:
 def irregular_payments(ctx: Context) -> Iterator[Finding]:
     """A recorded payment (not a draft, not voided) whose latest check run failed a hard rule; a treasury
     payment whose voucher matches no approved or paid request."""
+    return _irregular_payments(ctx, None)
+
+
+def irregular_payments_moved(ctx: Context, _noted: set[str], since: dt.date, _stored: set[str]
+                             ) -> tuple[set[str], Iterator[Finding]]:
+    """W3 when only the clock moved from `since` to `ctx.as_of` (`registry.CLOCK`): a payment's finding depends on
+    the day only through `draft_date <= day`, a treasury payment's through `pay_date <= day`; the checks, statuses
+    and vouchers are data, none written since. So only the payments drafted and the treasury payments paid in
+    (since, day] are read; every other one's stored finding (or its having none) stands — the years of treasury
+    data a county keeps are not matched again against every request each new day."""
+    window = (since.isoformat(), ctx.as_of.isoformat())
+    again = {f"payment:{r[0]}" for r in ctx.book.conn.execute(
+        "SELECT id FROM payments WHERE status IN ('submitted', 'approved', 'paid', 'returned') "  # not draft/voided
+        "AND draft_date > ? AND draft_date <= ?", window)}  # by the (status, draft_date) index
+    again |= {f"treasury:{r[0]}" for r in ctx.book.conn.execute(
+        "SELECT voucher_no FROM treasury_payments WHERE pay_date > ? AND pay_date <= ?", window)}
+    return again, _irregular_payments(ctx, since)
+
+
+def _irregular_payments(ctx: Context, after: dt.date | None) -> Iterator[Finding]:
+    """W3; `after`: only the payments drafted and the treasury payments paid after that day."""
     book, day = ctx.book, ctx.as_of.isoformat()
+    first = "" if after is None else after.isoformat()
     rows = book.conn.execute(
         "SELECT y.id, y.request_no, y.project_id, y.amount, y.status, y.draft_date, y.pay_date, i.section, "
         "group_concat(c.message, '；') AS failed FROM payments y JOIN indicators i ON i.id = y.indicator_id "
         "JOIN payment_checks c ON c.payment_id = y.id AND c.outcome = 'fail' "
         "AND c.run = (SELECT max(x.run) FROM payment_checks x WHERE x.payment_id = y.id) "
-        "WHERE y.status NOT IN ('draft', 'voided') AND y.draft_date <= ? "
+        "WHERE y.status NOT IN ('draft', 'voided') AND y.draft_date <= ? AND y.draft_date > ? "
         # implied by the join above; lets SQLite visit only the few payments with a failed check (not all of them)
         "AND y.id IN (SELECT payment_id FROM payment_checks WHERE outcome = 'fail') "
-        "GROUP BY y.id ORDER BY y.id", (day,)).fetchall()
+        "GROUP BY y.id ORDER BY y.id", (day, first)).fetchall()
     projects = _projects(ctx, [int(r["project_id"]) for r in rows])
     for r in rows:
         p = projects.get(int(r["project_id"]))
@@ -103,9 +125,10 @@ def irregular_payments(ctx: Context) -> Iterator[Finding]:
             r["section"] or "", int(r["project_id"]))
     for r in book.conn.execute(
             "SELECT t.id, t.voucher_no, t.pay_date, t.amount, t.payee_name, t.doc_no, i.section FROM treasury_payments t "
-            "JOIN indicators i ON i.id = t.indicator_id WHERE t.pay_date <= ? AND NOT EXISTS (SELECT 1 FROM payments y "
-            "WHERE y.voucher_no = t.voucher_no AND y.status IN ('approved', 'paid')) "
-            "AND t.pay_date >= coalesce((SELECT min(draft_date) FROM payments), '9999-12-31') ORDER BY t.id", (day,)):
+            "JOIN indicators i ON i.id = t.indicator_id WHERE t.pay_date <= ? AND t.pay_date > ? "
+            "AND NOT EXISTS (SELECT 1 FROM payments y WHERE y.voucher_no = t.voucher_no AND y.status IN "
+            "('approved', 'paid')) AND t.pay_date >= coalesce((SELECT min(draft_date) FROM payments), '9999-12-31') "
+            "ORDER BY t.id", (day, first)):
         yield Finding(
             "W3", f"W3:treasury:{r['voucher_no']}", "treasury_payment", str(r["id"]), f"{r['voucher_no']}（{r['doc_no']}）",
             int(r["amount"]), dt.date.fromisoformat(r["pay_date"]),

@@ -42,6 +42,7 @@ CLOCK: dict[str, Callable[[Context, set[str], dt.date, set[str]], tuple[set[str]
     "management_fees": projects.management_fees_moved,
     "paid_before_notice": claims.paid_before_notice_moved,
     "reconciliation": ledger.reconciliation_moved,
+    "irregular_payments": projects.irregular_payments_moved,
 }
 CLOCK_USES_STORED = frozenset({"missing_notices", "irregular_goals"})
 """The clock runs that look at the stored findings' objects (their fourth argument); the others get an empty set,
@@ -66,6 +67,7 @@ CLOCK_KEYS: dict[str, tuple[Callable[[str], str], Callable[[str, str], str]]] = 
     "management_fees": (_after_code, _code_and),  # W4:<budget year>
     "paid_before_notice": (lambda key: key.rsplit(":", 1)[1], lambda code, g: f"{code}:project:{g}"),  # W16:project:<id>
     "reconciliation": (lambda key: "|".join(key.split(":", 2)[1:]), lambda code, g: f"{code}:{g.replace('|', ':', 1)}"),
+    "irregular_payments": (_after_code, _code_and),  # W3:payment:<id>, W3:treasury:<voucher>
 }
 
 

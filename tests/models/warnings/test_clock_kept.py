@@ -375,3 +375,42 @@ def test_only_the_clock_runs_that_name_the_stored_findings_are_given_them() -> N
         param = list(inspect.signature(run).parameters)[3]
         assert (name in registry.CLOCK_USES_STORED) == (not param.startswith("_")), (name, param)
         assert (inspect.getsource(run).count(param) > 1) == (name in registry.CLOCK_USES_STORED), name  # used
+
+
+def test_w3_reads_again_the_payments_and_treasury_rows_a_later_day_lets_in(demo_file: Path, tmp_path: Path) -> None:
+    """W3 on a new day with nothing written reads only the requests drafted and the treasury payments paid in
+    between. The attack on a run that kept every old row: before START's run, a failing request is re-dated to
+    LATER (drafted after START) and a treasury payment on LATER with a voucher no request has is written — START
+    sees neither, NEW_DAY must see both; a request that stops failing is not a day's business (it is a write)."""
+    path = writable_copy(demo_file, tmp_path / "w3.db")
+    book = open_book(path)
+    _at(book, START.date())
+    users.login(book, "juzhang", demo.PASSWORD)
+    failing = next(f for f in warn.detect(book, START.date()) if f.key.startswith("W3:payment:"))
+    with book.write("setup", system=True) as conn:  # dates still to come: written as data
+        conn.execute("UPDATE payments SET draft_date = ? WHERE id = ?", (LATER.isoformat(), int(failing.object_id)))
+        row = conn.execute("SELECT * FROM treasury_payments ORDER BY id DESC LIMIT 1").fetchone()
+        conn.execute(
+            "INSERT INTO treasury_payments (import_id, source_row, voucher_no, pay_date, doc_no, indicator_id, "
+            "payee_name, amount) VALUES (?, 99999, 'GK-NO-REQUEST', ?, ?, ?, '某公司', 12345)",
+            (row["import_id"], LATER.isoformat(), row["doc_no"], row["indicator_id"]))
+    warn.recompute(book, as_of=START.date())
+    book.close(backup=False)
+    book = _open(path, tmp_path, NEW_DAY, "w3b.db")
+    try:
+        at_start = _keys(warn.detect(book, START.date()), "W3")
+        full = warn.detect(book, NEW_DAY)
+        appeared = _keys(full, "W3") - at_start
+        assert appeared == {failing.key, "W3:treasury:GK-NO-REQUEST"}, appeared
+        inc = warn.detect_incremental(book, NEW_DAY)
+        assert "W3" in inc.ran and "W3" in {k.code for k in inc.kept}, "W3 ran clock-only: its other rows kept"
+        assert normal(book, inc.findings, NEW_DAY) == normal(book, full, NEW_DAY)
+        again, found = registry.CLOCK["irregular_payments"](Context(book, NEW_DAY), set(), START.date(), set())
+        assert {f.key for f in found} == appeared
+        assert {f"W3:{g}" for g in again} >= appeared
+        assert len(again) < book.conn.execute("SELECT count(*) FROM treasury_payments").fetchone()[0] / 10
+        warn.recompute(book, as_of=NEW_DAY)  # saved: the table as saving the full detection would leave it
+        stored = {r[0] for r in book.conn.execute("SELECT key FROM warnings WHERE code = 'W3' AND cleared_on IS NULL")}
+        assert stored == _keys(full, "W3")
+    finally:
+        book.close(backup=False)
