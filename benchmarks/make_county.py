@@ -219,9 +219,8 @@ def warnings_history(book: Book, years: int, *, through: tuple[int, int] = WARNI
             _close(book, *months[k - 1])
         warnings_engine.recompute(book, as_of=_month_end(year, month))
         runs += 1
-    for year, month in months[len(months) - 1:]:  # a `through` not after `closed_through`: close the last one too
-        if (year, month) <= closed_through:
-            _close(book, year, month)
+    if months and months[-1] <= closed_through:  # a `through` not after `closed_through`: the last one closed too
+        _close(book, *months[-1])
     book.user = None
     return runs
 
