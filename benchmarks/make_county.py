@@ -1,6 +1,7 @@
 """The large county of issue #9: five years of a county that pays tens of thousands of households.
 
     .venv/bin/python benchmarks/make_county.py OUT.db [--force] [--scale 1.0] [--years 5] [--no-sign]
+                                                      [--warnings-history monthly|off]
 
 On top of the warnings benchmark's county (benchmarks/warnings_county.fill: 1,000 indicators, 2,500
 projects, 60,000 paid requests, ~200,000 专账 entries, the treasury's rows, goals, notices) it adds:
@@ -18,6 +19,15 @@ passes `fundledger verify`. --scale shrinks every count (the test suite runs it 
 county's (indicators, projects, payments, list lines and 专账 entries per year are the same; the households
 are the same 30,000). So 2026's months — and the two signed ones — hold the same rows in the 5- and the
 15-year county, and what grows is only the history: the test of "month work costs a month" (issue #22).
+
+--warnings-history monthly (the default): the warnings are recomputed as the program does when a clerk opens it,
+on the last day of every month from January of the first year through October 2026 (`warnings.engine.recompute`,
+incremental: after the first run of a rule set only what the clock moved is detected again), each month closed
+before the next month's run as its sign-off would have closed it (so 月报逾期 does not pile up). A warning is then
+first detected in the month its condition arose, as in a county that has used the program all along, not all of
+history in the month the benchmark looks at. The data rows are the same as with `off` (the old county: no
+warnings stored; the periods closed in one write at the end); the warnings, their runs and the audit records of
+both differ, and so do the signed months' packages (their 表7 counts the warnings stored by then).
 """
 
 from __future__ import annotations
@@ -40,7 +50,8 @@ from app.models.store import setup, users  # noqa: E402
 from app.models.store.backup import backup_dir  # noqa: E402
 from app.models.store.book import Book  # noqa: E402
 from app.models.values import ids  # noqa: E402
-from benchmarks.warnings_county import STAMP, close_months, fill  # noqa: E402
+from app.models.warnings import engine as warnings_engine  # noqa: E402
+from benchmarks.warnings_county import STAMP, close_months, fill, years_to  # noqa: E402
 
 PASSWORD = "bench-pass-1"
 CHIEF, CLERK, REVIEWER = "chief", "jingban", "shenhe"
@@ -51,6 +62,9 @@ NOTICES = 10_000
 LEDGER = 200_000
 REAL_NAME_EVERY = 3  # every third request is paid to persons (到户补助 / 劳务报酬)
 SIGNED = ("2026-09", "2026-10")
+CLOSED_THROUGH = (2026, 8)  # closed without a sign-off of their own (warnings_county.close_months)
+WARNINGS_THROUGH = (2026, 10)  # the last month end the history's warnings are computed on (the clock: 2026-11-25)
+WARNINGS_HISTORY = ("monthly", "off")
 CHUNK = 100_000  # lines per transaction
 VILLAGES = [(t, town, v) for t, (town, villages) in enumerate(TOWNS.items()) for v in villages]
 BANK = "新疆农村信用社示例县联社"
@@ -180,6 +194,37 @@ def add_small_entries(book: Book, total: int) -> int:
     return missing
 
 
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def _close(book: Book, year: int, month: int) -> None:
+    """Close one month as `warnings_county.close_months` closes each (the same row)."""
+    with book.write("setup", system=True) as conn:
+        conn.execute("INSERT INTO periods (month, start_date, end_date, closed, closed_at, closed_by) "
+                     "VALUES (?, ?, ?, 1, ?, 1)", (f"{year}-{month:02d}", f"{year}-{month:02d}-01",
+                                                   _month_end(year, month).isoformat(), STAMP))
+
+
+def warnings_history(book: Book, years: int, *, through: tuple[int, int] = WARNINGS_THROUGH,
+                     closed_through: tuple[int, int] = CLOSED_THROUGH) -> int:
+    """The warnings as a county that used the program all along has them: recomputed by the clerk on the last day
+    of every month from January of the first year through `through` (incremental, as the window runs it), each
+    month through `closed_through` closed before the next month's run. Returns the number of runs."""
+    users.login(book, CLERK, PASSWORD)
+    runs = 0
+    months = [(y, m) for y in years_to(years) for m in range(1, 13) if (y, m) <= through]
+    for k, (year, month) in enumerate(months):
+        if k and months[k - 1] <= closed_through:  # the month before, signed off by now
+            _close(book, *months[k - 1])
+        warnings_engine.recompute(book, as_of=_month_end(year, month))
+        runs += 1
+    if months and months[-1] <= closed_through:  # a `through` not after `closed_through`: the last one closed too
+        _close(book, *months[-1])
+    book.user = None
+    return runs
+
+
 def sign(book: Book, months: tuple[str, ...]) -> None:
     """The chief signs each month as the app does (cross-checks, backup, package, closing)."""
     users.login(book, CHIEF, PASSWORD)
@@ -190,8 +235,11 @@ def sign(book: Book, months: tuple[str, ...]) -> None:
 
 
 def build(path: Path | str, *, scale: float = 1.0, sign_months: tuple[str, ...] = SIGNED,
-          log: bool = False, years: int = 5) -> dict[str, float]:
-    """Write the county to `path` (which must not exist); returns counts and timings."""
+          log: bool = False, years: int = 5, warnings: str = "monthly") -> dict[str, float]:
+    """Write the county to `path` (which must not exist); returns counts and timings. `warnings`: "monthly" (the
+    history's warnings computed at every month end, `warnings_history`) or "off" (none stored)."""
+    if warnings not in WARNINGS_HISTORY:
+        raise ValueError(f"warnings: one of {WARNINGS_HISTORY}, not {warnings!r}")
     path = Path(path)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -216,8 +264,12 @@ def build(path: Path | str, *, scale: float = 1.0, sign_months: tuple[str, ...] 
         lap("实名制发放名册")
         add_small_entries(book, max(1_000, round(LEDGER * scale)))
         lap("2026 年零星支出")
-        close_months(book, years=years)
-        lap("结账至 2026-08")
+        if warnings == "monthly":
+            timings["warning_runs"] = warnings_history(book, years)
+            lap("逐月末计算预警并结账至 2026-08")
+        else:
+            close_months(book, through=CLOSED_THROUGH, years=years)
+            lap("结账至 2026-08")
         sign(book, sign_months)
         lap(f"签发 {'、'.join(sign_months)}")
     finally:
@@ -234,7 +286,8 @@ def counts(path: Path | str) -> dict[str, int]:
     try:
         out = {}
         for table in ("indicators", "projects", "payees", "payments", "real_name_lists", "real_name_lines",
-                      "ledger_entries", "notices", "treasury_payments", "signoffs", "audit_log"):
+                      "ledger_entries", "notices", "treasury_payments", "signoffs", "warnings", "warning_runs",
+                      "audit_log"):
             out[table] = int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
         out["people"] = int(conn.execute("SELECT count(DISTINCT id_number) FROM real_name_lines").fetchone()[0])
         return out
@@ -250,15 +303,19 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=5,
                         help="years of history ending with 2026, each as full as the five-year county's (15: issue #22)")
     parser.add_argument("--no-sign", action="store_true", help="leave September and October unsigned")
+    parser.add_argument("--warnings-history", choices=WARNINGS_HISTORY, default="monthly",
+                        help="monthly (default): recompute the warnings at every month end of the history, as a county "
+                             "using the program has them; off: store none (the counties made before this option)")
     args = parser.parse_args()
     if args.out.exists():
         if not args.force:
             parser.error(f"{args.out} 已存在；用 --force 覆盖")
         args.out.unlink()
         shutil.rmtree(backup_dir(args.out), ignore_errors=True)
-    print(f"生成大县数据库 {args.out}（scale={args.scale}，{args.years} 年）…", flush=True)
+    print(f"生成大县数据库 {args.out}（scale={args.scale}，{args.years} 年，历史预警 {args.warnings_history}）…",
+          flush=True)
     result = build(args.out, scale=args.scale, sign_months=() if args.no_sign else SIGNED, log=True,
-                   years=args.years)
+                   years=args.years, warnings=args.warnings_history)
     print(f"完成：{result['seconds']:.1f} s，{result['mb']:.0f} MB")
     for table, n in counts(args.out).items():
         print(f"  {table:18} {n:>10,}")

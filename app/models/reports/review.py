@@ -119,12 +119,13 @@ def warnings_arisen(book: Book, start: dt.date, end: dt.date, known_by: str | No
     `indexed` (issue #22): read only the warnings first detected from 1 January on (the index on first_detected), not
     every year's — the same rows, since a warning's `since` is never after its first detection (warnings.engine
     stores min(since, day)); verify's re-summing passes False and reads them all. Counted by SQLite per type (the
-    year's warnings are not handed to Python one by one)."""
+    year's warnings are not handed to Python one by one), over the year's rows materialised first: grouping the
+    flattened query by code let SQLite walk the (code, status) index through every year's warnings instead."""
     sql, args = arisen_query(end, known_by, indexed)
     return {str(code): {"arose_month": int(month), "arose_cum": int(cum), "found_later": int(later)}
             for code, month, cum, later in book.conn.execute(
-                "SELECT code, coalesce(sum(since >= :start), 0), count(*), coalesce(sum(first_detected > :end), 0) "
-                f"FROM ({sql}) GROUP BY code", args | {"start": start.isoformat()})}
+                f"WITH arisen AS MATERIALIZED ({sql}) SELECT code, coalesce(sum(since >= :start), 0), count(*), "
+                "coalesce(sum(first_detected > :end), 0) FROM arisen GROUP BY code", args | {"start": start.isoformat()})}
 
 
 def arisen_query(end: dt.date, known_by: str | None, indexed: bool) -> tuple[str, dict[str, Any]]:

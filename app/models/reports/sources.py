@@ -304,9 +304,11 @@ these few and not every table's rows (表6/表8 have a row per object of the who
 def _read_carried_doc(book: Book, p: Period) -> tuple[dt.date, dict[str, Any]] | None:
     """The carried parts of the last signed month's data as {"period_end", "rows": {表3, 表1}, "balances"} — a part
     the month did not store (balances before calc 3) is absent."""
+    # one json_extract of every path: SQLite parses the stored text (a row per object of the whole history in 表6/表8,
+    # the month's warning list) once, not once per part; the parts come back as one JSON array, a missing one null
     row = book.conn.execute(
-        "SELECT month, " + ", ".join(f"json_extract(data, '{path}')" for path in CARRIED_PARTS.values()) +
-        " FROM signoffs WHERE status = 'signed' AND month < ? ORDER BY month DESC LIMIT 1", (p.month,)).fetchone()
+        "SELECT month, json_extract(data, " + ", ".join(f"'{path}'" for path in CARRIED_PARTS.values()) +
+        ") FROM signoffs WHERE status = 'signed' AND month < ? ORDER BY month DESC LIMIT 1", (p.month,)).fetchone()
     if row is None:
         return None
     month = str(row[0])
@@ -315,7 +317,7 @@ def _read_carried_doc(book: Book, p: Period) -> tuple[dt.date, dict[str, Any]] |
         return None
     import json
 
-    parts = {name: json.loads(text) for name, text in zip(CARRIED_PARTS, row[1:], strict=True) if text is not None}
+    parts = {name: value for name, value in zip(CARRIED_PARTS, json.loads(row[1]), strict=True) if value is not None}
     end = dt.date.fromisoformat(parts["period_end"]["$date"])
     if end >= p.start:
         return None
