@@ -190,20 +190,24 @@ def signed_balances(book: Book, as_of: dt.date) -> tuple[dt.date, dict[int, tupl
     indicator (calc 3, reports.sources.INDICATOR_FIELDS: opening, income, spent, closing, net, spent_all as of that
     end) — when every month up to it is closed, so nothing dated up to its end can have changed since. Else None.
     The balances are covered by the sign-off's signature and re-summed from the entries by verify."""
+    # both parts in one json_extract: SQLite parses the stored text (which grows with the history's 表6/表8 rows) once
     row = book.conn.execute(
-        "SELECT month, json_extract(data, '$.period_end'), json_extract(data, '$.balances') FROM signoffs "
+        "SELECT month, json_extract(data, '$.period_end', '$.balances') FROM signoffs "
         "WHERE status = 'signed' AND month < ? ORDER BY month DESC LIMIT 1", (f"{as_of.year:04d}-{as_of.month:02d}",)
     ).fetchone()
-    if row is None or row[1] is None or row[2] is None:
+    if row is None:
+        return None
+    period_end, balances = json.loads(row[1])
+    if period_end is None or balances is None:
         return None
     month = str(row[0])
     if book.conn.execute("SELECT 1 FROM periods WHERE month <= ? AND closed = 0 LIMIT 1", (month,)).fetchone() \
             or not book.conn.execute("SELECT 1 FROM periods WHERE month = ? AND closed = 1", (month,)).fetchone():
         return None
-    end = dt.date.fromisoformat(json.loads(row[1])["$date"])
+    end = dt.date.fromisoformat(period_end["$date"])
     if end >= as_of or (end.year == as_of.year and int(month[:4]) != as_of.year):
         return None  # a period reaching into the day, or another year's 年初结余 and year figures
-    return end, {int(k): tuple(int(x) for x in v) for k, v in json.loads(row[2]).items()}
+    return end, {int(k): tuple(int(x) for x in v) for k, v in balances.items()}
 
 
 def by_kind(book: Book, as_of: dt.date, *, of: list[Figures] | None = None) -> list[KindProgress]:

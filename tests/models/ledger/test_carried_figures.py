@@ -158,3 +158,21 @@ def test_w5_and_w6_on_a_carried_day_equal_the_full_sum(demo_book: Book, monkeypa
     full = [f for f in engine.detect(demo_book, day) if f.code in ("W5", "W6")]
     assert carried == full
     assert carried  # the demo has spending-progress or idle warnings on that day: the comparison is not empty
+
+
+def test_a_sign_off_that_stored_no_balances_sums_everything(demo_book: Book) -> None:
+    """A month signed before calc 3 stored no indicator balances: nothing to carry, the full sum (not zeros)."""
+    day = dt.date(2026, 11, 20)
+    path = demo_book.path
+    demo_book.close(backup=False)
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TRIGGER IF EXISTS signoffs_no_update")
+    raw.execute("UPDATE signoffs SET data = json_remove(data, '$.balances') WHERE month = '2026-08'")
+    raw.commit()
+    raw.close()
+    ro = open_book(path, read_only=True)
+    try:
+        assert progress.signed_balances(ro, day) is None
+        assert as_tuples(progress.figures(ro, day)) == walk(ro, day)
+    finally:
+        ro.close()
