@@ -872,7 +872,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", type=Path, help="a county from make_county.py (else one is generated)")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 5 % county, 10,000 treasury rows, 3 runs")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 5 %% county, 10,000 treasury rows, 3 runs")
     parser.add_argument("--only", default="", help="comma-separated: open,filter,warnings,package,import,verify,freeze"
                                                    " (--growth: open,warnings,verify,package,freeze,tables,filter)")
     parser.add_argument("--keep-copy", type=Path, help=argparse.SUPPRESS)
