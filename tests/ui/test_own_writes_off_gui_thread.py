@@ -242,3 +242,34 @@ def test_a_ledger_write_keeps_its_indicator_selected_and_an_explained_difference
     fresh.pages.setCurrentIndex(3)
     assert fresh.page_queries[3].wait()
     assert (fresh._recon_title.text(), fresh._diffs.lazy_model().rows) == (tab._recon_title.text(), model.rows)
+
+
+def test_a_sort_while_a_saved_request_is_read_still_brings_the_new_status_counts(
+        qtbot, clerk: Book, monkeypatch) -> None:
+    """The sort replaces the re-read after the save before it arrived: the counts beside the status filter, which
+    that re-read was to bring, come with the sorted page instead of staying as they were before the save."""
+    from PySide6.QtCore import Qt
+
+    from app.models.payments import query as payment_query
+    from app.models.payments import requests as payments
+    from app.ui.payments.tab import RequestsPage
+
+    book = clerk
+    page = RequestsPage(book, background=True)
+    qtbot.addWidget(page)
+    assert page.query.wait()
+    target = next(r for r in page.model.rows if "void" in payments.actions_for(book, r))
+    before = payment_query.counts(book)
+    assert page.view.select_id(target["id"])
+    gate = hold_first_worker_call(monkeypatch, payment_query.PaymentQuery, "count")
+    dialogs.Ask.answer = lambda kind, text: "重复申请" if kind == "text" else True
+    page.void()
+    amount = next(i for i, c in enumerate(page.model.columns) if c.key == "amount")
+    page.view.sortByColumn(amount, Qt.SortOrder.DescendingOrder)
+    gate.set()
+    assert page.query.wait()
+    counts = payment_query.counts(book)
+    assert counts["voided"] == before["voided"] + 1
+    assert page.status.itemText(page.status.findData("voided")) == \
+        f"{payment_query.STATUS_NAMES['voided']}（{counts['voided']}）"
+    assert page.model.rows == payment_query.PaymentQuery(book).fetch(0, len(page.model.rows), "amount", True)

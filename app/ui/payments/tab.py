@@ -202,7 +202,7 @@ class RequestsPage(QWidget):
         target = select_id or (current["id"] if current else None)
         status, text = str(self.status.currentData() or ""), self.text.text()
         self._asked = (status, text)
-        self._counted = True
+        self._counted = False  # the counts shown are old until these arrive: a filter or sort meanwhile reads them
         widen = None
         if select_id and (status or text):
             def cleared() -> None:
