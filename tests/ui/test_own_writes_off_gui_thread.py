@@ -273,3 +273,30 @@ def test_a_sort_while_a_saved_request_is_read_still_brings_the_new_status_counts
     assert page.status.itemText(page.status.findData("voided")) == \
         f"{payment_query.STATUS_NAMES['voided']}（{counts['voided']}）"
     assert page.model.rows == payment_query.PaymentQuery(book).fetch(0, len(page.model.rows), "amount", True)
+
+
+def test_a_request_opened_from_elsewhere_while_a_saved_one_is_read_stays_shown(
+        qtbot, clerk: Book, monkeypatch) -> None:
+    """Navigation (`select`) answers at once, on the GUI thread; the re-read after the save, arriving later, does
+    not take the selection back to the saved request."""
+    from app.models.payments import query as payment_query
+    from app.models.payments import requests as payments
+    from app.ui.payments.tab import RequestsPage
+
+    book = clerk
+    page = RequestsPage(book, background=True)
+    qtbot.addWidget(page)
+    assert page.query.wait()
+    saved = next(r for r in page.model.rows if "void" in payments.actions_for(book, r))
+    other = payment_query.PaymentQuery(book).fetch(3 * PAGE, 1, None, False)[0]  # pages down
+    assert other["id"] != saved["id"]
+    assert page.view.select_id(saved["id"])
+    gate = hold_first_worker_call(monkeypatch, payment_query.PaymentQuery, "count")
+    dialogs.Ask.answer = lambda kind, text: "重复申请" if kind == "text" else True
+    page.void()
+    assert page.select("payment", other["id"]) and page.current()["id"] == other["id"]
+    gate.set()
+    assert page.query.wait()
+    qtbot.wait(50)
+    assert page.current()["id"] == other["id"]
+    assert payment_query.get(book, saved["id"])["status"] == "voided"

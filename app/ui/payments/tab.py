@@ -245,7 +245,8 @@ class RequestsPage(QWidget):
         return self.view.current_row()
 
     def select(self, object_type: str, object_id: Any) -> bool:
-        if self.query.busy() and not self.model.rows:  # asked for before the first page arrived: read it now
+        if self.query.busy():  # asked for while rows are being read (the first page, after a save): read them now;
+            # the older result is then not shown over them (LazyTableModel.generation)
             self.model.reload(payment_query.PaymentQuery(self.book, status=str(self.status.currentData() or ""),
                                                          text=self.text.text()))
         if object_type == "management_fee":
