@@ -11,12 +11,17 @@ figure), again once every operation it started has ended (second), with the wall
 - 支付审批 排序: a click on the 金额 header (descending); 审计 排序: a click on 序号 (oldest first)
 - 专账 F5: the main window's `refresh_current` on the tab (`refresh`, else `reload`)
 - 专账 筛选（专账明细 / 收支余 / 对账 在前）: month → 7 with that page in front
+- 支付审批 / 项目计划 / 绩效目标 / 专账 保存后重读: the row selected (the first, or the one at row 2,000 — read
+  there on the GUI thread before timing), then what the tab runs after its own save of that row:
+  `RequestsPage.reload(id)`, `PlanTab.reload(id)`, `PerformanceTab.reload()`, 专账 `after_write()` (the old
+  `reload()` where there is none)
 
 Prints one JSON line. Compare two versions with PYTHONPATH at each source tree, alternating (bench_tab_paint.py)."""
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import time
@@ -43,6 +48,8 @@ def main() -> None:
     from app.ui.ledger.tab import LedgerTab
     from app.ui.notices.tab import NoticesTab
     from app.ui.payments.tab import PaymentsTab
+    from app.ui.performance.tab import PerformanceTab
+    from app.ui.plan.tab import PlanTab
     from app.ui.shell.app import make_app
 
     app = make_app()
@@ -68,6 +75,36 @@ def main() -> None:
             return tab
         return build, lambda tab: tab.month.setCurrentIndex(tab.month.findData(7))
 
+    def at(view: Any, row: int) -> None:
+        """Select the row at `row` (fetching the pages before it: set-up, not timed)."""
+        model = view.lazy_model()
+        row = max(0, min(row, model.total - 1))
+        while len(model.rows) <= row and model.canFetchMore():
+            model.fetchMore()
+        view.selectRow(row)
+
+    prepare: dict[str, Callable[[Any], object]] = {}  # name → set-up once the rows have arrived (not timed)
+
+    def saved(name: str, build: Callable[[], Any], view: Callable[[Any], Any], row: int,
+              again: Callable[[Any], object]) -> tuple[str, Callable[[], Any], Callable[[Any], object]]:
+        prepare[name] = lambda tab: at(view(tab), row)
+        return name, build, again
+
+    def ledger_saved(tab: Any) -> None:
+        (getattr(tab, "after_write", None) or tab.reload)()
+
+    def own(row: int) -> list[tuple[str, Callable[[], Any], Callable[[Any], object]]]:
+        where = "首行" if row == 0 else f"第 {row:,} 行"
+        return [
+            saved(f"支付审批 保存后重读（{where}）", lambda: PaymentsTab(book), lambda t: t.requests.view, row,
+                  lambda t: t.requests.reload(t.requests.current()["id"])),
+            saved(f"项目计划 保存后重读（{where}）", lambda: PlanTab(book), lambda t: t.view, row,
+                  lambda t: t.reload(t.current()["id"])),
+            saved(f"绩效目标 保存后重读（{where}）", lambda: PerformanceTab(book), lambda t: t.project_view, row,
+                  lambda t: t.reload()),
+            saved(f"专账 保存后重读（{where}）", lambda: LedgerTab(book), lambda t: t.indicators, row, ledger_saved),
+        ]
+
     cases: list[tuple[str, Callable[[], Any], Callable[[Any], object]]] = [
         ("公告公示 保存后重读", lambda: NoticesTab(book), lambda tab: tab.reload()),
         ("支付审批 排序", lambda: PaymentsTab(book),
@@ -78,6 +115,7 @@ def main() -> None:
         ("专账 筛选（专账明细在前）", *ledger_filter(1)),
         ("专账 筛选（收支余在前）", *ledger_filter(2)),
         ("专账 筛选（对账在前）", *ledger_filter(3)),
+        *own(0), *own(2000),
     ]
     out = {}
     for name, build, act in cases:
@@ -87,6 +125,9 @@ def main() -> None:
         tab.resize(1280, 760)
         tab.show()
         settle()
+        if name in prepare:
+            prepare[name](tab)
+            settle()
         tab.repaint()
         g0, w0 = time.thread_time(), time.perf_counter()
         act(tab)
@@ -98,6 +139,9 @@ def main() -> None:
         g2, w2 = time.thread_time(), time.perf_counter()
         out[name] = (round(g1 - g0, 3), round(g2 - g0, 3), round(w2 - w0, 3))
         tab.close()
+        tab.deleteLater()
+        del tab
+        gc.collect()  # here, on the GUI thread: a tab collected in a worker thread would crash
     print(json.dumps(out, ensure_ascii=False))
 
 

@@ -66,6 +66,7 @@ def test_batch_review_in_the_window_with_one_opinion(qtbot, book: Book, answers:
         return True
     ReviewDialog.answer = staticmethod(fill)
     page.review()
+    assert page.query.wait()  # the list is read again off the GUI thread
     assert len(seen[0].requests) == 4 and "4 笔" in seen[0].windowTitle()
     for pay in good:
         assert payment_query.get(book, pay)["review_opinion"] == "资料齐全，同意"
@@ -74,6 +75,7 @@ def test_batch_review_in_the_window_with_one_opinion(qtbot, book: Book, answers:
     report = next(text for kind, text in answers if kind == "info")
     assert report.count("已办理") == 3 and "未办理" in report and "原则上" in report
     page.reload(good[0])
+    assert page.query.wait()  # the list is read again off the GUI thread
     assert "审核意见：资料齐全，同意" in page.info.toPlainText()
 
 
@@ -104,6 +106,7 @@ def test_batch_return_reports_each(qtbot, book: Book, answers: list) -> None:
     _select(page, pays)
     dialogs.Ask.answer = lambda kind, text: "缺验收单" if kind == "text" else True
     page.return_()
+    assert page.query.wait()  # the list is read again off the GUI thread
     assert payment_query.get(book, pays[0])["status"] == "returned"
     assert payment_query.get(book, pays[1])["status"] == "approved"
     report = next(text for kind, text in answers if kind == "info")
@@ -122,6 +125,7 @@ def test_choosing_a_status_filter_keeps_it_even_when_the_selected_request_is_not
     assert tab.requests.query.wait()  # the first page is read off the GUI thread
     page = tab.requests
     page.reload(done)
+    assert page.query.wait()  # the list is read again off the GUI thread
     assert page.current()["id"] == done
     page.status.setCurrentIndex(page.status.findData("submitted"))
     assert page.status.currentData() == "submitted"

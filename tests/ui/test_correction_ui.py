@@ -51,6 +51,8 @@ def test_correct_an_indicator_in_the_window(qtbot, book: Book, answers: list, mo
 
     monkeypatch.setattr(CorrectionDialog, "exec", run)
     tab.correct_indicator()
+    assert tab.query.wait()  # 指标登记 is read again off the GUI thread; the corrected indicator stays selected
+    assert tab.indicators.current_row()["id"] == ind
     assert opened and any(kind == "error" and "理由" in text for kind, text in answers)
     got = indicators.get(book, ind)
     assert (got["doc_no"], got["prefecture_doc_date"]) == ("新财农〔2026〕95号", "2026-03-06")

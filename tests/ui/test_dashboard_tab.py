@@ -233,6 +233,7 @@ def test_performance_tab_goals_months_and_import(qtbot, qtmodeltester, county: B
     GoalDialog.answer = lambda d: (d.name.setText("硬化村组道路"), d.target.setText("6"), d.unit.setText("公里"), True)[-1]
     tab.add_goal()
     assert [g["name"] for g in tab.goals.rows] == ["硬化村组道路"]
+    assert tab.query_.wait()  # the projects are read again off the GUI thread
     assert "缺少一级指标" in tab.projects.rows[0]["issues"]
 
     def month(d: MonthDialog) -> bool:
@@ -243,6 +244,7 @@ def test_performance_tab_goals_months_and_import(qtbot, qtmodeltester, county: B
 
     MonthDialog.answer = month
     tab.record_month()
+    assert tab.query_.wait()
     assert tab.goals.rows[0]["deviates"] and tab.goals.rows[0]["judgement"] == "未达目标（偏离）"
     assert tab.goal_view.model().data(tab.goals.index(0, 0), Qt.ItemDataRole.BackgroundRole) is not None
     template = perf_import.write_template(tmp_path / "模板.xlsx")

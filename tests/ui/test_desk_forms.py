@@ -83,6 +83,7 @@ def test_payment_draft_with_6wan_stays_open_with_focus_on_amount(qtbot, book: Bo
 
     QTimer.singleShot(0, _as_user(PaymentDialog, step_one))
     tab.requests.new()
+    assert tab.requests.query.wait()  # the list is read again off the GUI thread
     errors = [text for kind, text in recorded if kind == "error"]
     assert errors and "金额" in errors[0], errors
     assert seen == {"open_after_error": True, "text_kept": "6万", "focus": True, "closed_on_success": True}, recorded

@@ -143,7 +143,9 @@ def test_register_indicator_through_the_dialog(qtbot, book: Book, answers: dict[
     dialog.events["prefecture_received"].set_value(dt.date(2026, 11, 2))
     dialog.scan.set_file("文件.pdf", b"%PDF-1.4 scan")
     assert tab.run_dialog(dialog) is True
+    assert tab.query.wait()  # 指标登记 is read again off the GUI thread; the new indicator is then selected
     row = next(r for r in tab.indicators.lazy_model().rows if r["doc_no"] == "新财农〔2026〕120号")
+    assert tab.indicators.current_row() == row
     assert row["amount"] == 123_456_78 and row["kind"] == "ZH" and row["has_scan"] and row["due"] == "2026-12-10"
     assert not row["late"]  # the prefecture issued in time (11-02 → 11-06) and the county's own stage is open
     stages = {s["code"]: s for s in deadlines.stages(book, indicators.get(book, int(row["id"])))}
@@ -253,8 +255,11 @@ def test_explain_a_difference(qtbot, book: Book, answers: dict[str, Any]) -> Non
     tab.diffs.selectRow(open_row)
     answers["text"] = "国库退票后重新支付，次月对平"
     before = sum(1 for r in model.rows if not r["explained"])
+    key = model.rows[open_row]["key"]
     tab.explain()
+    assert tab.page_queries[3].wait()  # 对账 is read again off the GUI thread; the explained one stays selected
     assert sum(1 for r in model.rows if not r["explained"]) == before - 1
+    assert tab.diffs.current_row()["key"] == key
     assert model.rows[open_row]["note"] == "国库退票后重新支付，次月对平"
 
 

@@ -62,6 +62,7 @@ def test_done_when_in_the_window(qtbot, qtmodeltester, book: Book, answers: list
     # the clerk drafts a payment for a prohibited use: saved, submitted, refused by the rules
     PaymentDialog.answer = staticmethod(fill_payment("vehicles_comms", "80,000.00", payee))
     page.new()
+    assert page.query.wait()  # the list is read again off the GUI thread
     assert page.model.total == 1
     pay = page.model.rows[0]
     assert pay["status"] == "returned"
@@ -73,19 +74,23 @@ def test_done_when_in_the_window(qtbot, qtmodeltester, book: Book, answers: list
     assert page.buttons["edit"].isEnabled() and not page.buttons["review"].isEnabled()
     PaymentDialog.answer = staticmethod(fill_payment("industry", "80,000.00", payee))
     page.edit()
+    assert page.query.wait()  # the list is read again off the GUI thread
     assert payment_query.get(book, pay["id"])["status"] == "submitted"
 
     # a reviewer (not the drafter) approves
     login_as(book, "reviewer")
     page.reload(pay["id"])
+    assert page.query.wait()  # the list is read again off the GUI thread
     assert page.buttons["review"].isEnabled()
     page.review()
+    assert page.query.wait()  # the list is read again off the GUI thread
     assert payment_query.get(book, pay["id"])["status"] == "approved"
     assert not page.buttons["edit"].isEnabled()
 
     # the clerk records the treasury voucher: paid, and the 专账 balance moves
     login_as(book, "clerk")
     page.reload(pay["id"])
+    assert page.query.wait()  # the list is read again off the GUI thread
 
     def voucher(d: MarkPaidDialog) -> bool:
         d.voucher.setText("ZF2026051200001")
@@ -93,6 +98,7 @@ def test_done_when_in_the_window(qtbot, qtmodeltester, book: Book, answers: list
         return True
     MarkPaidDialog.answer = staticmethod(voucher)
     page.mark_paid()
+    assert page.query.wait()  # the list is read again off the GUI thread
     got = payment_query.get(book, pay["id"])
     assert (got["status"], got["voucher_no"], got["pay_date"]) == ("paid", "ZF2026051200001", "2026-05-12")
     paid_note = [text for kind, text in answers if kind == "info"][-1]  # #20: says what was recorded, not "记录 #287"
@@ -111,6 +117,7 @@ def test_drafter_cannot_review_and_pdf_export(qtbot, book: Book, tmp_path: Path,
     page = tab.requests
     page.select("payment", pay)
     page.submit()
+    assert page.query.wait()  # the list is read again off the GUI thread
     assert payment_query.get(book, pay)["status"] == "submitted"
     assert not page.buttons["review"].isEnabled()
     answers.clear()
@@ -130,11 +137,14 @@ def test_soft_warning_asks_for_reason_and_override(qtbot, book: Book, answers: l
     page.select("payment", pay)
     dialogs.Ask.answer = lambda kind, text: "合作社须一次性购置母羊" if kind == "text" else True
     page.submit()
+    assert page.query.wait()  # the list is read again off the GUI thread
     assert payment_query.get(book, pay)["soft_reason"] == "合作社须一次性购置母羊"
     login_as(book, "reviewer")
     page.reload(pay)
+    assert page.query.wait()  # the list is read again off the GUI thread
     dialogs.Ask.answer = lambda kind, text: "已核实合同，同意" if kind == "text" else True
     page.review()
+    assert page.query.wait()  # the list is read again off the GUI thread
     got = payment_query.get(book, pay)
     assert (got["status"], got["override_note"]) == ("approved", "已核实合同，同意")
 
@@ -205,6 +215,7 @@ def test_plan_tab_new_approve_adjust(qtbot, qtmodeltester, book: Book, answers: 
         return True
     ProjectDialog.answer = staticmethod(new_project)
     tab.new_project()
+    assert tab.query.wait()  # the list is read again off the GUI thread
     assert tab.model.total == 1
     project = tab.current()
     assert project and project["code"] == "XM-UI-1" and project["total"] == 200_000_00
@@ -219,6 +230,7 @@ def test_plan_tab_new_approve_adjust(qtbot, qtmodeltester, book: Book, answers: 
         return run
     DecisionDialog.answer = staticmethod(decision("示扶组发〔2026〕1号"))
     tab.approve()
+    assert tab.query.wait()  # the list is read again off the GUI thread
     assert tab.current()["status_name"] == "审定"
     assert tab.buttons["adjust"].isEnabled() and not tab.buttons["edit"].isEnabled()
 
@@ -228,6 +240,7 @@ def test_plan_tab_new_approve_adjust(qtbot, qtmodeltester, book: Book, answers: 
     ProjectDialog.answer = staticmethod(bigger)
     DecisionDialog.answer = staticmethod(decision("示扶组发〔2026〕6号", "增加 0.5 公里"))
     tab.adjust()
+    assert tab.query.wait()  # the list is read again off the GUI thread
     assert projects.get(book, project["id"])["total"] == 250_000_00
     assert [v["change_name"] for v in tab.versions.lazy_model().rows] == ["审定", "调整"]
     assert len(plan.versions(book, project["id"])) == 2

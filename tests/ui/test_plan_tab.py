@@ -43,6 +43,7 @@ def test_advance_moves_a_2026_project_into_reserve_before_approval(qtbot, book: 
     assert tab.current()["id"] == pid
     assert tab.buttons["advance"].isEnabled() and not tab.buttons["approve"].isEnabled()
     tab.advance()
+    assert tab.query.wait()  # the list is read again off the GUI thread
     assert any("“入库（申报）”改为“储备（论证通过，纳入项目库）”" in t for k, t in yes if k == "confirm")
     assert projects.get(book, pid)["status"] == "reserved"
     assert tab.buttons["approve"].isEnabled() and not tab.buttons["advance"].isEnabled()

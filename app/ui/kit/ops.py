@@ -324,28 +324,65 @@ class Query:
 
     def reload(self, model: LazyTableModel, make_source: Callable[[Book], RowSource],
                then: Callable[[], object] | None = None,
-               also: tuple[Callable[[Book], Any], Callable[[Any], object]] | None = None) -> Op[Any]:
+               also: tuple[Callable[[Book], Any], Callable[[Any], object]] | None = None,
+               reach: tuple[str, Any] | None = None,
+               widen: tuple[Callable[[Book], RowSource], Callable[[], object]] | None = None) -> Op[Any]:
         """`also`: (read, show) — a further read done in the same worker (the status counts beside a table),
-        its result handed to `show` on the GUI thread just before the rows are shown."""
+        its result handed to `show` on the GUI thread just before the rows are shown.
+
+        `reach`: (key, value) — the row just saved, to be selected: the worker reads on past the first page until
+        that row is among the rows read (the model is then given all of them, so `then` selects it with no read on
+        the GUI thread); if it is not listed, the model gets the first page only. `widen`: (make_source, reset) —
+        when the row is not under `make_source` but is under this wider source (the filter cleared), that one is
+        shown, and `reset()` is called on the GUI thread first (to clear the filter boxes)."""
         if self.current is not None and self.current.is_running():
             self.current.cancel()
         sort_key, descending, limit = model.sort_key, model.descending, model.BATCH
         generation = model.generation  # reloaded meanwhile on the GUI thread (a sort): this result is older
 
-        def work(own: Book, _progress: Progress) -> tuple[tuple[int, list[dict[str, Any]]], Any]:
-            return first_page(make_source(own), sort_key, descending, limit), (also[0](own) if also else None)
+        def pages(source: RowSource) -> tuple[tuple[int, list[dict[str, Any]]], bool]:
+            total, rows = first_page(source, sort_key, descending, limit)
+            if reach is None:
+                return (total, rows), False
+            key, value = reach
+            wanted = str(value)
+            end = next((n for n, r in enumerate(rows) if str(r.get(key)) == wanted), None)
+            read = list(rows)
+            while end is None and len(read) < total:
+                batch = source.fetch(len(read), max(limit, len(read)), sort_key, descending)  # doubling: few reads
+                if not batch:
+                    break
+                start = len(read)
+                read.extend(batch)
+                end = next((start + n for n, r in enumerate(batch) if str(r.get(key)) == wanted), None)
+            if end is None:
+                return (total, rows), False
+            return (total, read[:(end // limit + 1) * limit]), True  # whole pages up to the row's: paging goes on
+
+        def work(own: Book, _progress: Progress) -> tuple[tuple[int, list[dict[str, Any]]], bool, Any]:
+            found, hit = pages(make_source(own))
+            wide = False
+            if not hit and widen is not None:
+                wider, wide = pages(widen[0](own))
+                if wide:
+                    found = wider
+            return found, wide, (also[0](own) if also else None)
 
         op: Op[Any] = Op(self.parent, self.book, "正在筛选", work, writes=False, quiet=True)
         self.current = op
 
-        def shown(result: tuple[tuple[int, list[dict[str, Any]]], Any]) -> None:
-            found, extra = result
+        def shown(result: tuple[tuple[int, list[dict[str, Any]]], bool, Any]) -> None:
+            found, wide, extra = result
             if op is not self.current or self.book.closed:
                 return
             if also is not None:
                 also[1](extra)
             if model.generation == generation:
-                model.load(make_source(self.book), *found)
+                source = make_source
+                if wide and widen is not None:
+                    widen[1]()
+                    source = widen[0]
+                model.load(source(self.book), *found)
                 if then is not None:
                     then()
 
@@ -388,8 +425,12 @@ class Query:
         model.resort = lambda: self.reload(model, make_source(), then, also() if also is not None else None)
 
     def wait(self, timeout: float = 60.0) -> bool:
-        """Tests: until the newest request has been shown."""
-        return self.current is None or self.current.wait(timeout)
+        """Tests: until the newest request has been shown (and any request its showing made, e.g. 提交 after 保存)."""
+        end = time.monotonic() + timeout
+        while self.current is not None and self.current.is_running():
+            if not self.current.wait(max(0.0, end - time.monotonic())):
+                return False
+        return True
 
 
 def settle(book: Book) -> None:

@@ -234,6 +234,16 @@ class DataTable(QTableView):
         index = self.currentIndex()
         return self.lazy_model().row_at(index.row()) if index.isValid() else None
 
+    def select_loaded(self, object_id: Any, key: str = "id") -> bool:
+        """Select the row whose `key` is `object_id` among the rows already read (nothing is read here: after
+        `ops.Query.reload(..., reach=...)` the worker has read on to it)."""
+        wanted = str(object_id)
+        for row, r in enumerate(self.lazy_model().rows):
+            if str(r.get(key)) == wanted:
+                self.selectRow(row)
+                return True
+        return False
+
     def select_id(self, object_id: Any, key: str = "id") -> bool:
         """Select the row whose `key` is `object_id`, fetching further pages until it is found."""
         model = self.lazy_model()

@@ -110,8 +110,10 @@ class LedgerTab(QWidget):
     until the new ones arrive, then nothing is selected (the deadlines panel is cleared), as after a reload on the
     GUI thread. So do the other pages then, and when one is shown or 收支余's grouping changes (a `Query` each,
     `page_queries`): 专账明细's count and first page (and its sorts), 收支余's balances, 对账's three ledgers and
-    differences; asking for their tables meanwhile waits for them. The tab's own writes and an object asked for
-    read on the GUI thread at once; what a page was reading in the background is then dropped."""
+    differences; asking for their tables meanwhile waits for them. The tab's own writes read off the GUI thread too
+    (`after_write`: the indicator written about, or one registered, then selected; a difference explained stays
+    selected). An object asked for is read on the GUI thread at once (`reload`); what a page was reading in the
+    background is then dropped."""
 
     WATCHES = frozenset({'indicators', 'indicator_events', 'indicator_reductions', 'ledger_entries', 'treasury_imports', 'treasury_payments', 'recon_notes', 'section_ledger_figures', 'ledger_settings', 'year_end_exemptions'})  # tables whose changes it shows
 
@@ -204,8 +206,20 @@ class LedgerTab(QWidget):
             query.read(lambda own: ledger_query.balances(own, month=month, by=by, kind=kind),
                        lambda rows: self._show_balances(month, by, rows))
         else:
-            f = self.filters()
-            query.read(lambda own: _reconciliation(own, f), self._show_reconciliation)
+            self._read_reconciliation()
+
+    def _read_reconciliation(self, then: Callable[[], object] | None = None) -> None:
+        """对账 read off the GUI thread (a filter, the page shown, a difference explained: `then` selects it again in
+        the in-memory list once it arrives)."""
+        f = self.filters()
+        self._stale[3] = False
+
+        def show(read: tuple[str, str, list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+            self._show_reconciliation(read)
+            if then is not None:
+                then()
+
+        self.page_queries[3].read(lambda own: _reconciliation(own, f), show)
 
     @property
     def entries(self) -> DataTable:
@@ -411,7 +425,7 @@ class LedgerTab(QWidget):
         self.apply_filter()
 
     def reload(self) -> None:
-        """Everything again on the GUI thread (after this tab's own write, an object asked for)."""
+        """Everything again on the GUI thread (an object asked for: `select` must answer at once)."""
         for query in self.page_queries.values():
             query.drop()  # read again below or when next shown: an older page must not arrive over it
         self._arrived = True
@@ -419,6 +433,26 @@ class LedgerTab(QWidget):
         self._stale = {1: True, 2: True, 3: True}
         self._ensure(self.pages.currentIndex())
         self.show_stages()
+        self._update_buttons()
+
+    def after_write(self, select_id: int | None = None) -> None:
+        """After this tab's own write: everything is read again off the GUI thread, as for a filter (kit.ops.Query);
+        the tables keep their rows until the new ones arrive. Then the indicator `select_id` (one just registered;
+        else the one selected before, which the write was about) is selected with its deadlines — the worker reads on
+        until it is among the rows read. A newer request (a filter, a sort) wins; the filter boxes are not touched."""
+        current = self.indicators.current_row()
+        keep = select_id or (current["id"] if current else None)
+
+        def shown() -> None:
+            self._arrived = True
+            if keep is None or not self.indicators.select_loaded(keep):
+                self.show_stages()  # nothing selected (the model was reset): the panel cleared
+            self._update_buttons()
+
+        self.query.reload(self.indicators.lazy_model(), self._indicator_query(), shown,
+                          reach=("id", keep) if keep is not None else None)
+        self._stale = {1: True, 2: True, 3: True}
+        self._ensure(self.pages.currentIndex(), background=True)
         self._update_buttons()
 
     def reload_entries(self) -> None:
@@ -475,10 +509,12 @@ class LedgerTab(QWidget):
 
     # -- actions -------------------------------------------------------------------------------
     def run_dialog(self, dialog: QDialog) -> bool:
-        """Show a dialog whose OK runs its operation; refresh everything after a change."""
+        """Show a dialog whose OK runs its operation; refresh everything after a change (off the GUI thread,
+        `after_write`); an indicator just registered is then selected."""
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
-        self.reload()
+        made = dialog.result_value if isinstance(dialog, IndicatorDialog) else None  # the new indicator's id
+        self.after_write(made if isinstance(made, int) and not isinstance(made, bool) else None)
         return True
 
     def _need_indicator(self) -> dict[str, Any] | None:
@@ -515,7 +551,7 @@ class LedgerTab(QWidget):
         dialog = ExemptionDialog(self.book, self, year=int(self.filters()["year"] or self.book.today().year),
                                  indicator_id=int(ind["id"]) if ind else None)
         if dialog.submit(self.book, dialog.record) is not None:
-            self.reload()
+            self.after_write()
 
     def section_figures(self) -> None:
         self.run_dialog(SectionFiguresDialog(self.book, self.month_text(), self))
@@ -528,7 +564,7 @@ class LedgerTab(QWidget):
         note = dialogs.ask_text(self, "说明差异", f"{diff['kind_name']} {diff.get('voucher_no', '')}：差异原因", str(diff["note"]))
         if note is not None and ops.run_op(
                 self, self.book, lambda: reconcile.explain(self.book, month=str(diff["month"]), key=str(diff["key"]), note=note)):
-            self.reload_reconciliation()
+            self._read_reconciliation(then=lambda: self._diffs.select_id(diff["key"], key="key"))
 
     def choose_path(self, kind: str, title: str, pattern: str, suggested: str = "") -> Path | None:
         return dialogs.choose_path(self, kind, title, pattern, suggested, asked_as=f"{kind}_file")

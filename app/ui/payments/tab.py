@@ -192,17 +192,38 @@ class RequestsPage(QWidget):
     def _source_for(status: str, text: str) -> Callable[[Book], payment_query.PaymentQuery]:
         return lambda book: payment_query.PaymentQuery(book, status=status, text=text)
 
-    def reload(self, select_id: int | None = None) -> None:
+    def reload(self, select_id: int | None = None, then: Callable[[], object] | None = None) -> None:
+        """After this tab's own write (or a write elsewhere): the rows and status counts are read again off the GUI
+        thread (kit.ops.Query); the table keeps its rows until they arrive. Then the request `select_id` (the one
+        just saved; else the one selected before) is selected — the worker reads on until it is among the rows
+        read; a saved one the filter hides is shown with the filter cleared, as before — and `then` runs (e.g.
+        提交 right after saving). A newer request (a filter, a sort) wins; what is typed meanwhile is kept."""
         current = self.current()
-        self._counted = True
-        self._fill_status()
-        self._asked = (str(self.status.currentData() or ""), self.text.text())
-        self.model.reload(self._source_for(*self._asked)(self.book))
-        if select_id:  # an object asked for: found even if the filter has to be cleared
-            self.select("payment", select_id)
-        elif current:  # a new filter keeps the selected request only if it is still listed (never resets the filter)
-            self.view.select_id(current["id"])
-        self.show_detail()
+        target = select_id or (current["id"] if current else None)
+        status, text = str(self.status.currentData() or ""), self.text.text()
+        self._asked = (status, text)
+        self._counted = False  # the counts shown are old until these arrive: a filter or sort meanwhile reads them
+        widen = None
+        if select_id and (status or text):
+            def cleared() -> None:
+                self.status.blockSignals(True)
+                self.status.setCurrentIndex(0)
+                self.status.blockSignals(False)
+                if self.text.text() == text:  # typed meanwhile (not yet applied): kept
+                    self.text.clear()
+                self._asked = ("", "")
+
+            widen = (self._source_for("", ""), cleared)
+
+        def shown() -> None:
+            found = target is not None and self.view.select_loaded(target)
+            self.show_detail()
+            if found and then is not None:
+                then()
+
+        self.query.reload(self.model, self._source_for(status, text), shown,
+                          also=(payment_query.counts, self._show_counts),
+                          reach=("id", target) if target else None, widen=widen)
 
     def apply_filter(self) -> None:
         """A new filter (Enter in the box, another status): the search runs off the GUI thread (kit.ops.Query);
@@ -224,7 +245,8 @@ class RequestsPage(QWidget):
         return self.view.current_row()
 
     def select(self, object_type: str, object_id: Any) -> bool:
-        if self.query.busy() and not self.model.rows:  # asked for before the first page arrived: read it now
+        if self.query.busy():  # asked for while rows are being read (the first page, after a save): read them now;
+            # the older result is then not shown over them (LazyTableModel.generation)
             self.model.reload(payment_query.PaymentQuery(self.book, status=str(self.status.currentData() or ""),
                                                          text=self.text.text()))
         if object_type == "management_fee":
@@ -293,9 +315,7 @@ class RequestsPage(QWidget):
         pid = dialog.submit(self.book, lambda: payments.draft(self.book, **dialog.values(), client_token=dialog.token))
         dialog.deleteLater()
         if isinstance(pid, int):
-            self.reload(pid)
-            if dialog.submit_after:
-                self.submit()
+            self.reload(pid, self.submit if dialog.submit_after else None)
 
     def edit(self) -> None:
         p = self.current()
@@ -308,9 +328,7 @@ class RequestsPage(QWidget):
         saved = dialog.submit(self.book, lambda: payments.update(self.book, payment_id=p["id"], **dialog.values()))
         dialog.deleteLater()
         if saved is not None:
-            self.reload(p["id"])
-            if dialog.submit_after:
-                self.submit()
+            self.reload(p["id"], self.submit if dialog.submit_after else None)
 
     def _warnings(self, p: dict[str, Any]) -> list[checks.Outcome]:
         draft = checks.Draft.of(p)

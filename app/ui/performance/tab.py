@@ -57,7 +57,7 @@ class PerformanceTab(QWidget):
     The first page and the count (each row sums its project's goals and monitoring: grows with the projects) are
     read off the GUI thread (kit.ops.Query) when the tab is built, after a filter, a write elsewhere or a sort; the
     table keeps its rows until the new ones arrive, then the project shown before stays if it is listed, else the
-    first is selected. The tab's own writes and an object asked for re-read on the GUI thread."""
+    first is selected. So after the tab's own write (`reload`); an object asked for re-reads on the GUI thread."""
 
     WATCHES = frozenset({'perf_goals', 'perf_actuals', 'perf_decisions', 'perf_evaluations', 'projects'})  # tables whose changes it shows
 
@@ -165,12 +165,14 @@ class PerformanceTab(QWidget):
         return self._source()(self.book)
 
     def reload(self) -> None:
+        """After this tab's own write: the first page and count are read again off the GUI thread (kit.ops.Query);
+        the worker reads on until the project selected before is among the rows read, and it stays selected (its
+        goals shown again) — else the first project is. A newer request (a filter, a sort) wins."""
         keep = self.project["id"] if self.project else None
-        self.projects.reload(self.query())
-        self.update_count()
-        if keep is None or not self._find(keep):
-            self.project = None
-            self.select_first()
+        if self.project is not None:
+            self.show_project()  # its goals at once (one project's rows); the list's figures follow
+        self.query_.reload(self.projects, self._source(), lambda: self._shown(keep),
+                           reach=("id", keep) if keep is not None else None)
 
     def update_count(self) -> None:
         self.count.setText(f"共 {self.projects.total} 个项目（红色：未编制或不规范，预警 W2；指标红色：预计完成值偏离目标）")

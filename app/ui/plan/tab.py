@@ -59,7 +59,8 @@ class PlanTab(QWidget):
     The first page, the count and the 资金规模 total (all of which grow with the projects) are read off the GUI
     thread (kit.ops.Query), when the tab is built, after a filter, a write elsewhere or a sort: the table keeps
     its rows until the new ones arrive; then the first project is selected (after a filter, the one selected
-    before if it is still listed). The tab's own writes and an object asked for re-read on the GUI thread."""
+    before if it is still listed). So does the tab's own write (`reload`), the saved project then selected; an object
+    asked for re-reads on the GUI thread."""
 
     WATCHES = frozenset({'projects', 'project_funding', 'plan_versions', 'plan_decisions'})  # tables whose changes it shows
 
@@ -183,11 +184,49 @@ class PlanTab(QWidget):
         self.query.reload(self.model, self._source(), shown, also=self._also())
 
     def reload(self, select_id: int | None = None) -> None:
+        """After this tab's own write: the first page, count and total are read again off the GUI thread
+        (kit.ops.Query); the table keeps its rows until they arrive. Then the project `select_id` (the one just
+        saved; else the one selected before) is selected — the worker reads on until it is among the rows read; one
+        the filter hides is shown with the filter cleared, as before. A newer request (a filter, a sort) wins; what
+        is typed meanwhile is kept."""
         current = self.current()
-        self.model.reload(self._query())
-        self.update_summary(read=True)
-        self.select("project", select_id or (current["id"] if current else 0))
-        self.show_detail()
+        target = select_id or (current["id"] if current else None)
+        text = self.text.text()
+        narrow = self._source()
+
+        def wide_source(book: Book) -> projects.ProjectQuery:
+            return projects.ProjectQuery(book, year=None, status="", text="")
+
+        widen = None
+        totals: dict[str, int | None] = {}
+        if target and (text or self.status.currentIndex() or self.year.currentIndex()):
+            def cleared() -> None:
+                for box in (self.status, self.year):
+                    box.blockSignals(True)
+                    box.setCurrentIndex(0)
+                    box.blockSignals(False)
+                if self.text.text() == text:  # typed meanwhile (not yet applied): kept
+                    self.text.clear()
+                self._total = totals["wide"] or 0  # the filter was cleared for the saved project: the whole total
+
+            widen = (wide_source, cleared)
+
+        def read_totals(book: Book) -> dict[str, int | None]:
+            return {"narrow": narrow(book).total(), "wide": wide_source(book).total() if widen is not None else None}
+
+        def show_totals(got: dict[str, int | None]) -> None:
+            totals.update(got)
+            self._total = got["narrow"] or 0
+
+        def shown() -> None:
+            self._arrived = True
+            self.update_summary()
+            if target is not None:
+                self.view.select_loaded(target)
+            self.show_detail()
+
+        self.query.reload(self.model, narrow, shown, also=(read_totals, show_totals),
+                          reach=("id", target) if target else None, widen=widen)
 
     def update_summary(self, *, read: bool = False) -> None:
         """`read`: the total is read now, on the GUI thread (after a reload there); else the one read with the rows."""
