@@ -777,6 +777,7 @@ def growth_main(args: argparse.Namespace) -> int:
     scale = 0.005 if args.quick else args.scale
     runs = 1 if args.quick and args.runs == 5 else (3 if args.runs == 5 else args.runs)
     folder = args.cache or CACHE
+    folder.mkdir(parents=True, exist_ok=True)  # the results are kept there also when both counties are given
     parts = tuple(p for p in GROWTH_PARTS if p in args.only.split(",")) if args.only else DEFAULT_PARTS
     t_all = time.perf_counter()
     loads: list[float] = [os.getloadavg()[0]]
