@@ -122,6 +122,8 @@ def _tampers(conn: sqlite3.Connection) -> dict[str, tuple[int, list[tuple[str, t
     top = audit.last_seq(conn)
     return {
         "content": (mid, [("UPDATE audit_log SET after = replace(after, '1', '2') WHERE seq = ?", (mid,))]),
+        "two places": (mid, [("UPDATE audit_log SET actor = coalesce(actor, '') || '改' WHERE seq IN (?, ?)",
+                              (mid, seqs[-3]))]),  # the first is the one reported, whichever part finds it first
         "unsealed": (mid, [("UPDATE audit_log SET hash = NULL WHERE seq = ?", (mid,))]),
         "deleted": (mid, [("DELETE FROM audit_log WHERE seq = ?", (mid,))]),
         "run dropped": (before_run, [("DELETE FROM audit_runs WHERE first_seq = ?", (run[0],))]),
