@@ -112,9 +112,10 @@ class ChainCheck(threading.Thread):
                     self.started += 1
                     waiting[reader] = waiting[proc.sentinel] = i
             except (OSError, RuntimeError, ValueError) as exc:  # no processes here: the one walk, in this process
-                log.warning("核验：无法启动子进程（%s），审计链在本进程中核验", exc)
+                why = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+                log.warning("核验：无法启动子进程（%s），审计链在本进程中核验", why)
                 self._terminate()
-                self.redone.append(f"无法启动子进程：{exc}")
+                self.redone.append(f"无法启动子进程：{why}")
                 return list(audit.walk(conn))
         failed: dict[int, str] = {}
         while waiting and not self.stopping.is_set():
