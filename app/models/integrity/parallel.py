@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import sqlite3
 import threading
 from multiprocessing.connection import Connection, wait
@@ -183,4 +184,91 @@ class ChainCheck(threading.Thread):
                 self.conn.interrupt()  # a part being walked here
             except sqlite3.ProgrammingError:
                 pass  # already closed: it had finished
+        self.join()
+
+
+# -- the other Python-heavy checks: one more process ---------------------------------------------------------------
+
+def movable(check: Any) -> bool:
+    """A check another process can run: a plain function of the connection, sent by name (not a closure over the
+    book, such as the re-created packages, which draw with Qt in this process)."""
+    try:
+        pickle.dumps(check)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
+
+
+def _checks_worker(path: str, checks: list[tuple[str, Any]], out: Connection) -> None:
+    """Run `checks` in order on one read-only connection; send each one's findings as soon as it is done."""
+    conn = db.connect(Path(path), read_only=True)
+    try:
+        for name, check in checks:
+            try:
+                out.send(("ok", name, list(check(conn))))
+            except sqlite3.Error as exc:  # as verify._collect reports a check that SQLite stopped
+                out.send(("ok", name, [Finding(name, "数据库", f"无法完成检查：{exc}")]))
+            except Exception as exc:  # noqa: BLE001 - the parent runs it again itself (and so raises as before)
+                out.send(("error", name, repr(exc)))
+    finally:
+        conn.close()
+        out.close()
+
+
+CHECKS_WORKER = _checks_worker
+
+
+class ChecksAhead(threading.Thread):
+    """Checks of the connection alone (closed-month writes, rule sets, the invariants, sign-off heads, the re-summed
+    months …) run in one worker process while this process renders the signed packages again: `results` holds each
+    check's findings as they arrive. A check with no answer (the process died, or the check raised something other
+    than an SQLite error) is left out, and verify runs it in this process — never a silent pass."""
+
+    def __init__(self, path: str, checks: list[tuple[str, Any]]) -> None:
+        super().__init__(name="verify-checks-process", daemon=True)
+        self.path, self.checks = path, checks
+        self.results: dict[str, list[Finding]] = {}
+        self.proc: Any = None
+        self.failed = ""
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            ctx = multiprocessing.get_context("spawn")
+            reader, writer = ctx.Pipe(duplex=False)
+            self.proc = ctx.Process(target=CHECKS_WORKER, args=(self.path, self.checks, writer), daemon=True,
+                                    name="fundledger-verify-checks")
+            self.proc.start()
+            writer.close()
+        except (OSError, RuntimeError, ValueError) as exc:
+            self.failed = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+            return
+        try:
+            while not self.stopping.is_set():
+                if not wait([reader], timeout=0.2):
+                    continue
+                try:
+                    status, name, value = reader.recv()
+                except (EOFError, OSError):
+                    break  # the process ended (or died): what did not come is run in this process
+                if status == "ok":
+                    self.results[name] = value
+        finally:
+            reader.close()
+            if self.proc.is_alive():
+                self.proc.terminate()
+            self.proc.join()
+            if len(self.results) < len(self.checks) and not self.stopping.is_set():
+                self.failed = f"子进程退出码 {self.proc.exitcode}"
+                log.warning("核验：检查子进程（%s）没有给出 %d 项的结果，改在本进程中核验", self.failed,
+                            len(self.checks) - len(self.results))
+
+    def has(self, name: str) -> bool:
+        return name in self.results or not self.is_alive()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        proc = self.proc
+        if proc is not None and proc.is_alive():
+            proc.terminate()
         self.join()

@@ -292,6 +292,23 @@ def _start_ahead(book: Book, checks: list[tuple[str, Check]]) -> dict[str, _Ahea
     return out
 
 
+def _start_group(book: Book, checks: list[tuple[str, Check]], ahead: dict[str, _Ahead | parallel.ChainCheck]
+                 ) -> parallel.ChecksAhead | None:
+    """Where the chain goes to worker processes, the other checks of the connection alone go to one more (the
+    in-order Python checks were the longest path left); the re-created packages stay here."""
+    path = book.conn.execute("PRAGMA database_list").fetchone()[2]
+    if not path or not parallel.planned(book.conn):
+        return None
+    names = [name for name, _c in checks]
+    moved = [(name, check) for name, check in checks
+             if name not in ahead and names.count(name) == 1 and parallel.movable(check)]
+    if not moved:
+        return None
+    group = parallel.ChecksAhead(path, moved)
+    group.start()
+    return group
+
+
 def run(book: Book, progress: Callable[[int, int, str], None] | None = None,
         more: list[tuple[str, Check]] | None = None) -> Report:
     """Every check in order; `progress(done, total, name)` lets a window show and cancel it.
@@ -316,9 +333,12 @@ def run(book: Book, progress: Callable[[int, int, str], None] | None = None,
                 "架构步骤", "文件", f"文件为旧版本格式（第 {claimed} 步），核验的是补上第 {steps} 步后的临时副本，原文件未改动"))
     checks = base_checks() + extra_checks() + list(more or [])
     ahead = _start_ahead(book, checks)
-    # the checks on this connection first, while the long ones run ahead (waiting for integrity_check, the first,
+    group = _start_group(book, checks, ahead)
+    moved = set() if group is None else {name for name, _c in group.checks}
+    # the checks on this connection first, while the others run ahead (waiting for integrity_check, the first,
     # before anything else kept every other check off the cores for half the verify); reported in the usual order
-    order = [i for i, (name, _c) in enumerate(checks) if name not in ahead] + \
+    order = [i for i, (name, _c) in enumerate(checks) if name not in ahead and name not in moved] + \
+        [i for i, (name, _c) in enumerate(checks) if name in moved] + \
         [i for i, (name, _c) in enumerate(checks) if name in ahead]
     results: dict[int, list[Finding]] = {}
     try:
@@ -327,7 +347,13 @@ def run(book: Book, progress: Callable[[int, int, str], None] | None = None,
             if progress is not None:
                 progress(done, len(checks), name)
             found = None
-            if name in ahead:
+            if group is not None and name in moved:
+                while not group.has(name):  # wait in slices, so a cancel from progress is seen
+                    group.join(0.2)
+                    if progress is not None:
+                        progress(done, len(checks), name)
+                found = group.results.get(name)
+            elif name in ahead:
                 while ahead[name].is_alive():  # wait in slices, so a cancel from progress is seen
                     ahead[name].join(0.2)
                     if progress is not None:
@@ -348,6 +374,6 @@ def run(book: Book, progress: Callable[[int, int, str], None] | None = None,
             if notes:
                 report.noted[name] = len(notes)
     finally:
-        for thread in ahead.values():
+        for thread in [*ahead.values(), *([group] if group is not None else [])]:
             thread.stop()  # after a cancel (an exception from progress): interrupt and wait
     return report
