@@ -236,9 +236,10 @@ class ChecksAhead(threading.Thread):
         try:
             ctx = multiprocessing.get_context("spawn")
             reader, writer = ctx.Pipe(duplex=False)
-            self.proc = ctx.Process(target=CHECKS_WORKER, args=(self.path, self.checks, writer), daemon=True,
-                                    name="fundledger-verify-checks")
-            self.proc.start()
+            proc = ctx.Process(target=CHECKS_WORKER, args=(self.path, self.checks, writer), daemon=True,
+                               name="fundledger-verify-checks")
+            proc.start()
+            self.proc = proc
             writer.close()
         except (OSError, RuntimeError, ValueError) as exc:
             self.failed = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)

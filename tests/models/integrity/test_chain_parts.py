@@ -384,3 +384,61 @@ def test_where_processes_cannot_start_the_one_walk_runs(copy: Path, processes: i
     assert found == whole(copy) and found, found
     assert "在本进程中核验（无法启动子进程：不允许创建进程" in line, line
 
+
+
+# -- the other checks in one more process --------------------------------------------------------------------------
+
+def _tamper_widely(path: Path) -> None:
+    """An audit record, a password hash and an attachment-free row edited outside the program: findings in the
+    chain, the row check and a check of the connection alone (passwords), so the whole report is compared."""
+    conn = sqlite3.connect(path)
+    seq = conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+    conn.close()
+    raw_edit(path, ("UPDATE audit_log SET actor = coalesce(actor, '') || '改' WHERE seq = ?", (seq,)))
+    raw = sqlite3.connect(path)
+    saved = raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'users'").fetchall()
+    for name, _sql in saved:
+        raw.execute(f'DROP TRIGGER "{name}"')
+    raw.execute("UPDATE users SET pw_hash = pw_hash || 'x' WHERE id = (SELECT min(id) FROM users)")
+    for _name, sql in saved:
+        raw.execute(sql)
+    raw.commit()
+    raw.close()
+
+
+def _report(path: Path) -> tuple[list[str], str, dict[str, str]]:
+    book = open_book(path, read_only=True)
+    try:
+        report = integrity.run(book)
+    finally:
+        book.close()
+    text = "\n".join(line.split("——")[0] for line in report.text().splitlines())
+    return [str(f) for f in report.findings], text, report.how
+
+
+def test_the_whole_report_is_the_same_with_and_without_processes(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _tamper_widely(copy)
+    monkeypatch.setenv(parallel.ENV, "0")
+    alone = _report(copy)
+    monkeypatch.setenv(parallel.ENV, "3")
+    spread = _report(copy)
+    assert alone[0] == spread[0] and alone[1] == spread[1], (alone, spread)
+    assert any("[密码]" in f for f in alone[0]) and any("[审计链]" in f for f in alone[0])
+    assert alone[2] == {} and "分段由 3 个子进程" in spread[2][CHAIN]
+
+
+def dying_checks_worker(path: str, checks: list[tuple[str, object]], out: Connection) -> None:
+    """Answers for the first two checks, then dies without a word."""
+    parallel._checks_worker(path, checks[:2], out)
+    os._exit(9)
+
+
+def test_the_checks_process_dying_leaves_its_checks_to_this_process(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _tamper_widely(copy)
+    monkeypatch.setenv(parallel.ENV, "0")
+    alone = _report(copy)
+    monkeypatch.setenv(parallel.ENV, "2")
+    monkeypatch.setattr(parallel, "CHECKS_WORKER", dying_checks_worker)
+    spread = _report(copy)
+    assert alone[0] == spread[0] and alone[1] == spread[1], (alone, spread)
+    assert any("[密码]" in f for f in spread[0])
