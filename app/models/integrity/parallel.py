@@ -100,6 +100,7 @@ class ChainCheck(threading.Thread):
         parts = audit.split(conn, self.workers)
         results: dict[int, Result] = {}
         waiting: dict[Any, int] = {}  # a reader or a process sentinel → the part's index
+        readers: dict[Any, Any] = {}  # (on Windows a reader is a PipeConnection, not a Connection: told apart here)
         if len(parts) > 1:
             try:
                 ctx = multiprocessing.get_context("spawn")
@@ -112,6 +113,7 @@ class ChainCheck(threading.Thread):
                     self.procs.append(proc)
                     self.started += 1
                     waiting[reader] = waiting[proc.sentinel] = i
+                    readers[reader] = reader
             except (OSError, RuntimeError, ValueError) as exc:  # no processes here: the one walk, in this process
                 why = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
                 log.warning("核验：无法启动子进程（%s），审计链在本进程中核验", why)
@@ -122,13 +124,14 @@ class ChainCheck(threading.Thread):
         while waiting and not self.stopping.is_set():
             for ready in wait(list(waiting), timeout=0.2):
                 i = waiting.pop(ready)
-                if isinstance(ready, Connection):
+                if ready in readers:
+                    pipe = readers.pop(ready)
                     try:
-                        status, value = ready.recv()
+                        status, value = pipe.recv()
                     except (EOFError, OSError):
                         continue  # the pipe closed without an answer: the sentinel says so
                     finally:
-                        ready.close()
+                        pipe.close()
                     if status == "ok":
                         results[i] = value
                     elif status == "sqlite":  # as _collect reports a check that SQLite stopped
