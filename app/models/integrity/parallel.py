@@ -7,7 +7,7 @@ the record before it (audit.walk_part), and audit.combine gives exactly what the
 
 Where processes cannot start, for a short chain, or for an in-memory database the one walk runs as before. A worker
 that dies without an answer (killed, crashed) has its part walked again here, in this process: never a silent pass.
-FUNDLEDGER_VERIFY_PROCESSES: 0 = never use processes; N = always N parts in N processes, however short the chain
+FUNDLEDGER_VERIFY_PROCESSES: 0 = never use processes; N = always N parts in N processes (at most 16), however short the chain
 (the self-test and the Windows CI prove the process path on the small demo county this way).
 """
 
@@ -44,7 +44,7 @@ def planned(conn: sqlite3.Connection) -> int:
         except ValueError:
             n = -1
         if n >= 0:
-            return 0 if n < 2 else min(n, 64)
+            return 0 if n < 2 else min(n, 16)  # (Windows waits on at most 64 handles: two per worker)
     cores = os.cpu_count() or 1
     if cores < 2 or audit.last_seq(conn) < MIN_RECORDS:
         return 0
