@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import multiprocessing
 import os
 import sys
 from pathlib import Path
@@ -54,6 +55,9 @@ def has_display() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # first of all: in the packaged program (PyInstaller) a worker process of verify (app/models/integrity/parallel.py,
+    # started the 'spawn' way) is this same executable; freeze_support runs the worker and exits instead of the app
+    multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
     from app.cli.console import fit_streams
 
@@ -86,4 +90,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    multiprocessing.freeze_support()  # (again in main: the `fundledger` script enters there)
     sys.exit(main())

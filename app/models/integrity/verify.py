@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.models.integrity import invariants
+from app.models.integrity import invariants, parallel
 from app.models.store import audit, db
 from app.models.store.audit import Finding
 from app.models.store.book import Book
@@ -33,6 +33,7 @@ class Report:
     notes: list[Note] = field(default_factory=list)
     noted: dict[str, int] = field(default_factory=dict)  # check name → notes it gave
     banner: str = ""  # said before everything else: the file is the demo county on its fixed day
+    how: dict[str, str] = field(default_factory=dict)  # check name → how it was run, when worth saying
 
     @property
     def ok(self) -> bool:
@@ -46,7 +47,8 @@ class Report:
             if count == 0 and self.noted.get(name):
                 lines.append(f"  ○ {name}（{self.noted[name]} 条说明，不是问题，见下面）")
                 continue
-            lines.append(f"  {'✓' if count == 0 else '✗'} {name}{'' if count == 0 else f'（{count} 处问题）'}")
+            how = f"——{self.how[name]}" if name in self.how else ""
+            lines.append(f"  {'✓' if count == 0 else '✗'} {name}{'' if count == 0 else f'（{count} 处问题）'}{how}")
         for note in self.notes[:20]:
             lines.append(f"说明：{note}")
         if len(self.notes) > 20:
@@ -243,9 +245,10 @@ def _collect(name: str, check: Check, conn: sqlite3.Connection) -> list[Finding]
         return [Finding(name, "数据库", f"无法完成检查：{exc}")]
 
 
-# The three long checks on a large file — integrity_check and the row/audit comparison run inside SQLite
-# (which releases the GIL), the hash chain in Python — each start at once on its own read-only connection
-# in a thread, so they share the two cores; results are still reported in the usual order.
+# The long checks on a large file — integrity_check and the row/audit comparison run inside SQLite (which releases
+# the GIL) — each start at once on its own read-only connection in a thread, so they share the cores; the hash chain,
+# Python through and through, goes to worker processes in parts (parallel.py) or, where that is not used, a thread
+# like the others. Results are still reported in the usual order.
 AHEAD = (integrity, audit.check_chain, audit.check_rows)
 
 
@@ -271,19 +274,39 @@ class _Ahead(threading.Thread):
         self.join()
 
 
-def _start_ahead(book: Book, checks: list[tuple[str, Check]]) -> dict[str, _Ahead]:
+def _start_ahead(book: Book, checks: list[tuple[str, Check]]) -> dict[str, _Ahead | parallel.ChainCheck]:
     path = book.conn.execute("PRAGMA database_list").fetchone()[2]
     if not path:
         return {}  # an in-memory database: everything on the one connection
-    out: dict[str, _Ahead] = {}
+    out: dict[str, _Ahead | parallel.ChainCheck] = {}
     for name, check in checks:
-        if check in AHEAD or getattr(check, "ahead", False):  # a long check from a floor above may ask too
+        if check is audit.check_chain and (workers := parallel.planned(book.conn)):
+            out[name] = parallel.ChainCheck(path, name, workers)  # in worker processes, in parts
+            out[name].start()
+        elif check in AHEAD or getattr(check, "ahead", False):  # a long check from a floor above may ask too
             try:
                 out[name] = _Ahead(path, name, check)
             except sqlite3.Error:
                 continue  # run it in order on the book's connection instead
             out[name].start()
     return out
+
+
+def _start_group(book: Book, checks: list[tuple[str, Check]], ahead: dict[str, _Ahead | parallel.ChainCheck]
+                 ) -> parallel.ChecksAhead | None:
+    """Where the chain goes to worker processes, the other checks of the connection alone go to one more (the
+    in-order Python checks were the longest path left); the re-created packages stay here."""
+    path = book.conn.execute("PRAGMA database_list").fetchone()[2]
+    if not path or not parallel.planned(book.conn):
+        return None
+    names = [name for name, _c in checks]
+    moved = [(name, check) for name, check in checks
+             if name not in ahead and names.count(name) == 1 and parallel.movable(check)]
+    if not moved:
+        return None
+    group = parallel.ChecksAhead(path, moved)
+    group.start()
+    return group
 
 
 def run(book: Book, progress: Callable[[int, int, str], None] | None = None,
@@ -310,19 +333,40 @@ def run(book: Book, progress: Callable[[int, int, str], None] | None = None,
                 "架构步骤", "文件", f"文件为旧版本格式（第 {claimed} 步），核验的是补上第 {steps} 步后的临时副本，原文件未改动"))
     checks = base_checks() + extra_checks() + list(more or [])
     ahead = _start_ahead(book, checks)
+    group = _start_group(book, checks, ahead)
+    moved = set() if group is None else {name for name, _c in group.checks}
+    # the checks on this connection first, while the others run ahead (waiting for integrity_check, the first,
+    # before anything else kept every other check off the cores for half the verify); reported in the usual order
+    order = [i for i, (name, _c) in enumerate(checks) if name not in ahead and name not in moved] + \
+        [i for i, (name, _c) in enumerate(checks) if name in moved] + \
+        [i for i, (name, _c) in enumerate(checks) if name in ahead]
+    results: dict[int, list[Finding]] = {}
     try:
-        for done, (name, check) in enumerate(checks):
+        for done, i in enumerate(order):
+            name, check = checks[i]
             if progress is not None:
                 progress(done, len(checks), name)
             found = None
-            if name in ahead:
+            if group is not None and name in moved:
+                while not group.has(name):  # wait in slices, so a cancel from progress is seen
+                    group.join(0.2)
+                    if progress is not None:
+                        progress(done, len(checks), name)
+                found = group.results.get(name)
+            elif name in ahead:
                 while ahead[name].is_alive():  # wait in slices, so a cancel from progress is seen
                     ahead[name].join(0.2)
                     if progress is not None:
                         progress(done, len(checks), name)
-                found = ahead[name].result
+                running = ahead[name]
+                found = running.result
+                if isinstance(running, parallel.ChainCheck) and found is not None:
+                    report.how[name] = running.told()
             if found is None:
                 found = _collect(name, check, book.conn)
+            results[i] = found
+        for i, (name, _check) in enumerate(checks):
+            found = results[i]
             notes = [f for f in found if isinstance(f, Note)]
             report.steps.append((name, len(found) - len(notes)))
             report.findings.extend(f for f in found if not isinstance(f, Note))
@@ -330,6 +374,6 @@ def run(book: Book, progress: Callable[[int, int, str], None] | None = None,
             if notes:
                 report.noted[name] = len(notes)
     finally:
-        for thread in ahead.values():
+        for thread in [*ahead.values(), *([group] if group is not None else [])]:
             thread.stop()  # after a cancel (an exception from progress): interrupt and wait
     return report

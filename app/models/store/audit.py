@@ -454,20 +454,54 @@ def walk(conn: sqlite3.Connection, start_seq: int = 0, start_hash: str = GENESIS
     """The chain from the record after `start_seq` (whose hash is `start_hash`) to the end: every record present
     in order, sealed, linked to the one before and hashing to its hash; runs hashed again from the rows.
     The full verify walks from the start, the incremental one from its anchor (one walk for both)."""
-    prev, expected = start_hash, start_seq + 1
+    problem, leftover = walk_part(conn, Part(start_seq, start_hash, None, first=True))
+    if problem is not None:
+        yield problem
+    elif leftover is not None:
+        yield overlap_finding(leftover)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A stretch of the chain checked on its own (verify splits the chain among worker processes): the records
+    after `start_seq` up to and including `end_seq` (None: to the end), linked to `start_hash`, the STORED hash of
+    record `start_seq` — each record is checked against its predecessor's stored hash, exactly as the whole walk
+    does once that predecessor has passed, so the parts together decide what the whole walk decides.
+    `end_seq` is a sealed record of audit_log (never inside a run); a run belongs to the part its first record
+    falls in. `first`: the part the whole walk would start with (it judges a start inside a run)."""
+
+    start_seq: int
+    start_hash: str
+    end_seq: int | None
+    first: bool = False
+
+
+def overlap_finding(leftover: tuple[int, int]) -> Finding:
+    return Finding("审计链", f"审计记录 #{leftover[0]}–#{leftover[1]}（批量导入）",
+                   "与审计日志中的记录重叠或不衔接，审计日志被改动过")
+
+
+def walk_part(conn: sqlite3.Connection, part: Part) -> tuple[Finding | None, tuple[int, int] | None]:
+    """(the part's first problem, the lowest run of the part the walk never reached). The whole walk reports the
+    first problem of the first part that has one; only when no part has one, the lowest unreached run of all
+    (as the whole walk does at its end)."""
+    start_seq, prev, expected = part.start_seq, part.start_hash, part.start_seq + 1
     pending: dict[int, int] = {}  # first seq → last seq; each run is read when the walk reaches it
     if has_runs(conn):
+        # the runs the whole walk could still reach here: the first part takes any run ending after its start
+        # (one beginning at or before it is judged below), the others those beginning after their start. A run
+        # of a later part is reached here only past this part's last record: a problem found here either way.
         pending = {int(a): int(b) for a, b in conn.execute(
-            "SELECT first_seq, last_seq FROM audit_runs WHERE last_seq > ?", (start_seq,))}
-    if any(first <= start_seq for first in pending):
-        yield Finding("审计链", f"审计记录 #{start_seq}", "位于批量导入记录之中：不能从这里核验（锚点被改动过）")
-        return
+            "SELECT first_seq, last_seq FROM audit_runs WHERE " + ("last_seq > ?" if part.first else "first_seq > ?"),
+            (start_seq,))}
+    if part.first and any(first <= start_seq for first in pending):
+        return Finding("审计链", f"审计记录 #{start_seq}", "位于批量导入记录之中：不能从这里核验（锚点被改动过）"), None
     cur = conn.cursor()
     cur.row_factory = None  # plain tuples: 1.7 million records are walked in well under the time of Row objects
     encode, sha256 = _ENCODE, hashlib.sha256
     changed = _Changed(conn)
 
-    def through_runs(upto: int | None) -> Iterator[Finding]:
+    def through_runs(upto: int | None) -> Finding | None:
         nonlocal prev, expected
         while expected != upto and expected in pending:
             pending.pop(expected)
@@ -475,20 +509,23 @@ def walk(conn: sqlite3.Connection, start_seq: int = 0, start_hash: str = GENESIS
                                          (expected,)).fetchone())
             problem, prev = _check_run(conn, run, prev, changed)
             if problem is not None:
-                yield problem
-                return
+                return problem
             expected = run.last + 1
+        return None
 
-    for row in cur.execute(f"SELECT {_FIELDS}, prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq", (start_seq,)):
+    if part.end_seq is None:
+        rows = cur.execute(f"SELECT {_FIELDS}, prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq", (start_seq,))
+    else:
+        rows = cur.execute(f"SELECT {_FIELDS}, prev_hash, hash FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq",
+                           (start_seq, part.end_seq))
+    for row in rows:
         seq = row[0]
         if seq != expected:
-            found = list(through_runs(seq))
-            if found:
-                yield found[0]
-                return
+            found = through_runs(seq)
+            if found is not None:
+                return found, None
             if seq != expected:
-                yield Finding("审计链", f"审计记录 #{expected}", f"记录缺失（下一条为 #{seq}），审计日志被删除过")
-                return
+                return Finding("审计链", f"审计记录 #{expected}", f"记录缺失（下一条为 #{seq}），审计日志被删除过"), None
         expected = seq + 1
         problem = ""
         if row[10] is None:
@@ -498,17 +535,54 @@ def walk(conn: sqlite3.Connection, start_seq: int = 0, start_hash: str = GENESIS
         elif sha256(encode([prev, *row[:9]]).encode("utf-8")).hexdigest() != row[10]:  # = record_hash
             problem = "内容与其哈希不符，该审计记录被改动过"
         if problem:
-            yield Finding("审计链", f"审计记录 #{seq}（{row[4]} / {row[5]}）", problem)
-            return
+            return Finding("审计链", f"审计记录 #{seq}（{row[4]} / {row[5]}）", problem), None
         prev = row[10]
-    found = list(through_runs(None))
-    if found:
-        yield found[0]
-        return
+    if part.end_seq is None:
+        found = through_runs(None)
+        if found is not None:
+            return found, None
+    else:  # the runs of the parts after this one are theirs
+        pending = {a: b for a, b in pending.items() if a <= part.end_seq}
     if pending:
         first = min(pending)
-        yield Finding("审计链", f"审计记录 #{first}–#{pending[first]}（批量导入）",
-                      "与审计日志中的记录重叠或不衔接，审计日志被改动过")
+        return None, (first, pending[first])
+    return None, None
+
+
+def split(conn: sqlite3.Connection, parts: int) -> list[Part]:
+    """The whole chain as up to `parts` parts of about equal length (by seq), each ending at a sealed record of
+    audit_log; one part (the whole walk) when the chain is too short to split."""
+    total = last_seq(conn)
+    ends: list[int] = []
+    for k in range(1, max(parts, 1)):
+        row = conn.execute("SELECT seq FROM audit_log WHERE seq >= ? AND hash IS NOT NULL ORDER BY seq LIMIT 1",
+                           (max(total * k // parts, 1),)).fetchone()
+        if row is not None and row[0] < total and (not ends or row[0] > ends[-1]):
+            ends.append(int(row[0]))
+    return parts_at(conn, ends)
+
+
+def parts_at(conn: sqlite3.Connection, ends: list[int]) -> list[Part]:
+    """The parts ending at the sealed audit_log records `ends` (ascending), the last one running to the end."""
+    out: list[Part] = []
+    start = (0, GENESIS)
+    for end in ends:
+        row = conn.execute("SELECT hash FROM audit_log WHERE seq = ? AND hash IS NOT NULL", (end,)).fetchone()
+        if row is None or end <= start[0]:
+            raise ValueError(f"审计记录 #{end} 不能作为分段的终点")
+        out.append(Part(start[0], start[1], end, first=not out))
+        start = (end, str(row[0]))
+    out.append(Part(start[0], start[1], None, first=not out))
+    return out
+
+
+def combine(results: list[tuple[Finding | None, tuple[int, int] | None]]) -> list[Finding]:
+    """What the whole walk reports, from its parts' results in order (see walk_part)."""
+    for problem, _leftover in results:
+        if problem is not None:
+            return [problem]
+    leftovers = [left for _problem, left in results if left is not None]
+    return [overlap_finding(min(leftovers))] if leftovers else []
 
 
 def _same(current: str, audited: str) -> bool:
