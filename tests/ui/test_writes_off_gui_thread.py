@@ -5,8 +5,6 @@ called it (the old tabs called it there); what is shown once the rows arrive is 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,36 +19,7 @@ from app.ui.notices.dialogs import NoticeDialog
 from app.ui.notices.tab import NoticesTab
 from tests.conftest import FixedClock, login_as
 from tests.models.notices import notice_fixtures as nf
-
-
-def on_gui_thread(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[str]:
-    """Wrap owner.name: each call on the GUI thread adds an entry (a worker's calls add nothing)."""
-    calls: list[str] = []
-    real: Callable[..., Any] = getattr(owner, name)
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread() is threading.main_thread():
-            calls.append(name)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, wrapper)
-    return calls
-
-
-def hold_first_worker_call(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> threading.Event:
-    """The first call of owner.name in a worker thread waits until the returned event is set; later calls don't."""
-    gate = threading.Event()
-    real: Callable[..., Any] = getattr(owner, name)
-    first = [True]
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread() is not threading.main_thread() and first[0]:
-            first[0] = False
-            gate.wait(30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, wrapper)
-    return gate
+from tests.ui.test_filters_off_gui_thread import hold_first_worker_call, on_gui_thread
 
 
 @pytest.fixture
