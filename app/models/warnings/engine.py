@@ -309,12 +309,15 @@ def last_run(book: Book) -> dict[str, Any] | None:
 
 
 
-def _event(conn: sqlite3.Connection, book: Book, warning_id: int, day: dt.date, event: str, status: str,
-           amount: int, section: str, note: str) -> None:
-    conn.execute(
+def _events(conn: sqlite3.Connection, book: Book, day: dt.date, events: list[tuple[int, str, str, int, str, str]]
+            ) -> None:
+    """(warning id, event, status, amount, section, note) of one day's recompute, in the order they happened."""
+    at = book.stamp()
+    conn.executemany(
         "INSERT INTO warning_events (warning_id, day, event, status, amount, section, note, by_user, at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (warning_id, day.isoformat(), event, status, amount, section, note, book.user_id, book.stamp()))
+        [(w, day.isoformat(), event, status, amount, section, note, book.user_id, at)
+         for w, event, status, amount, section, note in events])
 
 
 # positions in the rows recompute reads from `warnings`
@@ -399,24 +402,35 @@ def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Findin
         if reads and AUDIT_SEQ in reads:  # the audit head as this transaction starts (nothing else writes till it ends)
             store_head = conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
             reads = {**reads, AUDIT_SEQ: [reads[AUDIT_SEQ][0], str(int(store_head or 0))]}
+        # Written table by table — the new warnings, then the changes to stored ones, then every event in the order
+        # it happened — so a run's inserts stand together in the audit log and seal folds them into runs (audit.seal):
+        # 100,000s of warnings and events over the years, hashed as ever, without their JSON kept twice. The ids and
+        # rows are those the one interleaved pass wrote (inserts of each table in the same order).
         live = set()
+        ids: dict[str, int] = {}
         for f in findings:
             live.add(f.key)
+            if f.key in existing:
+                continue
+            section = f.section or sections.get(f.code, "")
+            cur = conn.execute(
+                "INSERT INTO warnings (key, code, object_type, object_id, object_label, project_id, amount, detail, "
+                "since, first_detected, status, section) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (f.key, f.code, f.object_type, f.object_id, f.object_label, f.project_id, f.amount, f.detail,
+                 min(f.since or day, day).isoformat(), day.isoformat(), first, section))
+            ids[f.key] = int(cur.lastrowid or 0)
+        events: list[tuple[int, str, str, int, str, str]] = []
+        for f in findings:
             old = existing.get(f.key)
             if old is None:
-                section = f.section or sections.get(f.code, "")
-                cur = conn.execute(
-                    "INSERT INTO warnings (key, code, object_type, object_id, object_label, project_id, amount, detail, "
-                    "since, first_detected, status, section) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (f.key, f.code, f.object_type, f.object_id, f.object_label, f.project_id, f.amount, f.detail,
-                     min(f.since or day, day).isoformat(), day.isoformat(), first, section))
-                _event(conn, book, int(cur.lastrowid or 0), day, "detected", first, f.amount, section, f.detail)
+                events.append((ids[f.key], "detected", first, f.amount, f.section or sections.get(f.code, ""),
+                               f.detail))
                 added += 1
                 continue
             if old[_W_CLEARED_ON] is not None:
                 status = first if is_closed_status(book, old[_W_STATUS]) else old[_W_STATUS]
                 conn.execute("UPDATE warnings SET cleared_on = NULL, status = ? WHERE id = ?", (status, old[_W_ID]))
-                _event(conn, book, old[_W_ID], day, "reopened", status, f.amount, old[_W_SECTION], f.detail)
+                events.append((old[_W_ID], "reopened", status, f.amount, old[_W_SECTION], f.detail))
                 _mirror(conn, book, old[_W_ID], day, status, f"预警再次出现：{f.detail}")
                 reopened += 1
             # `since` (when the problem arose) is fixed when the warning is first stored: a key whose condition
@@ -438,10 +452,11 @@ def recompute(book: Book, *, as_of: dt.date | None = None, findings: list[Findin
                 "UPDATE warnings SET cleared_on = ?, status = ?, note = CASE WHEN note = '' THEN ? ELSE note END, "
                 "handled_on = CASE WHEN ? THEN handled_on ELSE ? END WHERE id = ?",
                 (day.isoformat(), status, note, int(closed), day.isoformat(), old[_W_ID]))
-            _event(conn, book, old[_W_ID], day, "cleared", status, old[_W_AMOUNT], old[_W_SECTION], note)
+            events.append((old[_W_ID], "cleared", status, old[_W_AMOUNT], old[_W_SECTION], note))
             if not closed:
                 _mirror(conn, book, old[_W_ID], day, status, note)
             n_cleared += 1
+        _events(conn, book, day, events)
         if _has_reads(conn):
             conn.execute(
                 "INSERT INTO warning_runs (as_of, ran_at, by_user, found, added, changed, cleared, reopened, reads) "
@@ -488,7 +503,7 @@ def handle(book: Book, *, warning_id: int, status: str, note: str = "", section:
     with book.write("handle_warning") as conn:
         conn.execute("UPDATE warnings SET status = ?, note = ?, section = ?, handled_on = ?, handled_by = ? WHERE id = ?",
                      (status, text, sec, day.isoformat(), book.user_id, warning_id))
-        _event(conn, book, warning_id, day, "handled", status, w["amount"], sec, text)
+        _events(conn, book, day, [(warning_id, "handled", status, w["amount"], sec, text)])
         _mirror(conn, book, warning_id, day, status, text)
     return get(book, warning_id)
 
