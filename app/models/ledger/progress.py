@@ -8,7 +8,6 @@ picture as it was on that day. Ratios are exact fractions; money is int 分.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
@@ -16,7 +15,7 @@ from math import ceil
 from dateutil.relativedelta import relativedelta
 
 from app.models.ledger.query import BALANCE, EXPENSE, INCOME
-from app.models.store import rule_years
+from app.models.store import periods, rule_years
 from app.models.store.book import Book
 
 
@@ -183,6 +182,7 @@ def figures(book: Book, as_of: dt.date, *, carried: bool = True) -> list[Figures
 
 
 _NOTHING = (0, 0, 0, 0, 0, 0)
+_CARRIED = {"period_end": "$.period_end", "balances": "$.balances"}
 
 
 def signed_balances(book: Book, as_of: dt.date) -> tuple[dt.date, dict[int, tuple[int, ...]]] | None:
@@ -190,23 +190,11 @@ def signed_balances(book: Book, as_of: dt.date) -> tuple[dt.date, dict[int, tupl
     indicator (calc 3, reports.sources.INDICATOR_FIELDS: opening, income, spent, closing, net, spent_all as of that
     end) — when every month up to it is closed, so nothing dated up to its end can have changed since. Else None.
     The balances are covered by the sign-off's signature and re-summed from the entries by verify."""
-    # both parts in one json_extract: SQLite parses the stored text (which grows with the history's 表6/表8 rows) once
-    row = book.conn.execute(
-        "SELECT month, json_extract(data, '$.period_end', '$.balances') FROM signoffs "
-        "WHERE status = 'signed' AND month < ? ORDER BY month DESC LIMIT 1", (f"{as_of.year:04d}-{as_of.month:02d}",)
-    ).fetchone()
-    if row is None:
+    found = periods.signed_carry(book, f"{as_of.year:04d}-{as_of.month:02d}", as_of, _CARRIED)
+    if found is None or "balances" not in found[2]:
         return None
-    period_end, balances = json.loads(row[1])
-    if period_end is None or balances is None:
-        return None
-    month = str(row[0])
-    if book.conn.execute("SELECT 1 FROM periods WHERE month <= ? AND closed = 0 LIMIT 1", (month,)).fetchone() \
-            or not book.conn.execute("SELECT 1 FROM periods WHERE month = ? AND closed = 1", (month,)).fetchone():
-        return None
-    end = dt.date.fromisoformat(period_end["$date"])
-    if end >= as_of or (end.year == as_of.year and int(month[:4]) != as_of.year):
-        return None  # a period reaching into the day, or another year's 年初结余 and year figures
+    _month, end, parts = found
+    balances = parts["balances"]
     return end, {int(k): tuple(int(x) for x in v) for k, v in balances.items()}
 
 

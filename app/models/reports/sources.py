@@ -304,25 +304,10 @@ these few and not every table's rows (表6/表8 have a row per object of the who
 def _read_carried_doc(book: Book, p: Period) -> tuple[dt.date, dict[str, Any]] | None:
     """The carried parts of the last signed month's data as {"period_end", "rows": {表3, 表1}, "balances"} — a part
     the month did not store (balances before calc 3) is absent."""
-    # one json_extract of every path: SQLite parses the stored text (a row per object of the whole history in 表6/表8,
-    # the month's warning list) once, not once per part; the parts come back as one JSON array, a missing one null
-    row = book.conn.execute(
-        "SELECT month, json_extract(data, " + ", ".join(f"'{path}'" for path in CARRIED_PARTS.values()) +
-        ") FROM signoffs WHERE status = 'signed' AND month < ? ORDER BY month DESC LIMIT 1", (p.month,)).fetchone()
-    if row is None:
+    found = periods.signed_carry(book, p.month, p.start, CARRIED_PARTS)
+    if found is None:
         return None
-    month = str(row[0])
-    if book.conn.execute("SELECT 1 FROM periods WHERE month <= ? AND closed = 0 LIMIT 1", (month,)).fetchone() \
-            or not book.conn.execute("SELECT 1 FROM periods WHERE month = ? AND closed = 1", (month,)).fetchone():
-        return None
-    import json
-
-    parts = {name: value for name, value in zip(CARRIED_PARTS, json.loads(row[1]), strict=True) if value is not None}
-    end = dt.date.fromisoformat(parts["period_end"]["$date"])
-    if end >= p.start:
-        return None
-    if end >= p.year_start and int(month[:4]) != p.year:
-        return None  # its 年初结余 and year figures are another year's: they do not carry
+    _month, end, parts = found
     doc: dict[str, Any] = {"period_end": parts["period_end"],
                            "rows": {k: parts[k] for k in ("ledger_balances", "fund_receipts") if k in parts}}
     if "balances" in parts:

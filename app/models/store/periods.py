@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from app.models.store.book import Book
 from app.models.values.errors import ClosedPeriodError, ValidationError
@@ -103,3 +106,36 @@ def years_in_use(book: Book) -> list[int]:
     this_year = book.today().year
     first = min(int(row[0]), this_year) if row and row[0] else this_year
     return list(range(this_year, first - 1, -1))
+
+
+def signed_carry(book: Book, month: str, start: dt.date, paths: Mapping[str, str]
+                 ) -> tuple[str, dt.date, dict[str, Any]] | None:
+    """What a month `month` (or a day's figures: its calendar month, `start` the day) may carry from the last month
+    signed before it: (that month, its period end, the parts of its stored data at `paths` — {name: JSON path},
+    "period_end" among them; a part it did not store is absent). None when nothing may be carried — no such month,
+    that month or an earlier one open (entries dated up to its end could have changed since; closed months cannot:
+    the closed-month triggers), its period reaching `start` or later, or its period end in `month`'s year while the
+    signed month is another year's (its 年初结余 and year figures do not carry).
+
+    The one rule of carrying for the nine tables (reports.sources) and the day's indicator figures (ledger.progress);
+    what is carried is covered by the sign-off's signature and summed again from the entries by verify."""
+    # one json_extract of every path: SQLite parses the stored text (a row per object of the whole history in 表6/表8,
+    # the month's warning list) once, not once per part; the parts come back as one JSON array, a missing one null
+    row = book.conn.execute(
+        "SELECT month, json_extract(data, " + ", ".join(f"'{path}'" for path in paths.values()) +
+        ") FROM signoffs WHERE status = 'signed' AND month < ? ORDER BY month DESC LIMIT 1", (month,)).fetchone()
+    if row is None:
+        return None
+    signed = str(row[0])
+    if book.conn.execute("SELECT 1 FROM periods WHERE month <= ? AND closed = 0 LIMIT 1", (signed,)).fetchone() \
+            or not book.conn.execute("SELECT 1 FROM periods WHERE month = ? AND closed = 1", (signed,)).fetchone():
+        return None
+    values = json.loads(row[1]) if len(paths) > 1 else [json.loads(row[1]) if row[1] is not None else None]
+    parts = {name: value for name, value in zip(paths, values, strict=True) if value is not None}
+    if "period_end" not in parts:
+        return None
+    end = dt.date.fromisoformat(parts["period_end"]["$date"])
+    year = int(month[:4])
+    if end >= start or (end >= dt.date(year, 1, 1) and int(signed[:4]) != year):
+        return None
+    return signed, end, parts
