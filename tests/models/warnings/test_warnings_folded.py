@@ -2,36 +2,20 @@
 the file that stays small). Written interleaved — a warning, its event, the next warning — no stretch of inserts into
 one table stands together and every one of the 100,000s of records keeps its JSON in audit_log.
 
-Each test is the attack on the compact form: the insider with the file, Python's sqlite3 and no password, editing a
-folded warning or event with the audit triggers out of the way (and put back word for word)."""
+The county is the runs tests' (the tiny large county, its warnings recomputed at every month end of its history:
+make_county's default). Each test is the attack on the compact form: the insider with the file, Python's sqlite3
+and no password, editing a folded warning or event with the audit triggers out of the way (and put back word for
+word)."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from app.models.store import audit
-from benchmarks import make_county
-from tests.models.store.test_audit_runs import findings, run_row, tamper
-
-SCALE = 0.005
-
-
-@pytest.fixture(scope="module")
-def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny large county with its warnings recomputed at every month end of its history (make_county's default)."""
-    path = tmp_path_factory.mktemp("folded") / "county.db"
-    make_county.build(path, scale=SCALE)
-    return path
-
-
-@pytest.fixture
-def copy(county: Path, tmp_path: Path) -> Path:
-    shutil.copy2(county, tmp_path / "county.db")
-    return tmp_path / "county.db"
+from tests.models.store.test_audit_runs import copy, county, findings, run_row, tamper  # noqa: F401 - fixtures
 
 
 def _per_recompute(path: Path, table: str) -> list[tuple[int, int]]:
@@ -54,7 +38,7 @@ def _per_recompute(path: Path, table: str) -> list[tuple[int, int]]:
 
 
 @pytest.mark.parametrize("table", ["warnings", "warning_events"])
-def test_recomputed_warnings_and_events_are_folded_and_verify(county: Path, table: str) -> None:
+def test_recomputed_warnings_and_events_are_folded_and_verify(county: Path, table: str) -> None:  # noqa: F811
     counts = _per_recompute(county, table)
     big = [(n, folded) for n, folded in counts if n >= audit.MIN_RUN]
     assert len(big) >= 2, counts  # the history has recomputes that write enough of them to fold
@@ -62,7 +46,7 @@ def test_recomputed_warnings_and_events_are_folded_and_verify(county: Path, tabl
     assert findings(county) == []
 
 
-def test_a_folded_warning_edited_by_the_insider_is_found(copy: Path) -> None:
+def test_a_folded_warning_edited_by_the_insider_is_found(copy: Path) -> None:  # noqa: F811
     _first, key, seq = run_row(copy, "warnings")
     raw = sqlite3.connect(copy)
     try:
@@ -78,7 +62,7 @@ def test_a_folded_warning_edited_by_the_insider_is_found(copy: Path) -> None:
         assert any(f"#{seq}（warnings / {key}" in f and "被修改或替换" in f for f in found), found
 
 
-def test_a_folded_event_deleted_by_the_insider_is_found(copy: Path) -> None:
+def test_a_folded_event_deleted_by_the_insider_is_found(copy: Path) -> None:  # noqa: F811
     _first, key, seq = run_row(copy, "warning_events")
     tamper(copy, f"DELETE FROM warning_events WHERE id = {key}", quiet=("warning_events",))
     found = findings(copy)
