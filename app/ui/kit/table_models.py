@@ -159,7 +159,9 @@ class LazyTableModel(QAbstractTableModel):
 
     # -- lazy fetching -------------------------------------------------------------------------
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and len(self.rows) < self.total
+        """More rows than read, and no next page already being read elsewhere (`more`): a loop `while canFetchMore():
+        fetchMore()` ends instead of spinning (code that needs every page now uses `fetch_now`)."""
+        return not parent.isValid() and len(self.rows) < self.total and not self.fetching
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
         """The view scrolled to the last row read: the next page. With `more` (ops.Query.page) it is read off the GUI

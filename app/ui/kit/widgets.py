@@ -257,7 +257,7 @@ class DataTable(QTableView):
                 if model.rows[row].get(key) == object_id:
                     self.selectRow(row)
                     return True
-            if not model.canFetchMore():
+            if len(model.rows) >= model.total:  # (not canFetchMore: false while a page is read off the GUI thread)
                 return False
             start = len(model.rows)
             model.fetch_now()
