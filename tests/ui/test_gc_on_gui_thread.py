@@ -41,11 +41,9 @@ def drop_cycle(destroyed_in: list[str]) -> None:
 
 def allocate_on_worker() -> None:
     def churn() -> None:
-        junk = []
-        for n in range(20000):
-            junk.append([n])  # container objects: each counts towards a collection
-            if len(junk) > 100:
-                junk.clear()
+        for _ in range(5000):
+            cycle: list[object] = []
+            cycle.append(cycle)  # cyclic garbage, as a worker leaves behind: only a collection frees it
 
     worker = threading.Thread(target=churn, name="worker")
     worker.start()
