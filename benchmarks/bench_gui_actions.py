@@ -15,6 +15,10 @@ figure), again once every operation it started has ended (second), with the wall
   there on the GUI thread before timing), then what the tab runs after its own save of that row:
   `RequestsPage.reload(id)`, `PlanTab.reload(id)`, `PerformanceTab.reload()`, 专账 `after_write()` (the old
   `reload()` where there is none)
+- 支付审批 / 项目计划 / 收款人 打开对象: the tab sorted (金额 / 名称 / 开户银行, descending), then the row 3,000 / 2,000
+  / 2,000 down opened from elsewhere (a warning, the search): the tab's `select(kind, id)`
+- 收款人 保存后重读: the payee at row 2,000 selected, then what the page runs after its own save
+- 支付审批 向下翻页: the rows read down to row 3,000 / 20,000 (set-up), then the view's `fetchMore` (the next page)
 
 Prints one JSON line. Compare two versions with PYTHONPATH at each source tree, alternating (bench_tab_paint.py)."""
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import inspect
 import json
 import os
 import time
@@ -41,6 +46,8 @@ def main() -> None:
 
     from PySide6.QtCore import Qt
 
+    from app.models.payments import query as payment_query
+    from app.models.plan import payees, projects
     from app.models.store import users
     from app.models.store.book import open_book
     from app.ui.audit.tab import AuditTab
@@ -80,7 +87,7 @@ def main() -> None:
         model = view.lazy_model()
         row = max(0, min(row, model.total - 1))
         while len(model.rows) <= row and model.canFetchMore():
-            model.fetchMore()
+            getattr(model, "fetch_now", model.fetchMore)()  # here and now (a model paging off the GUI thread too)
         view.selectRow(row)
 
     prepare: dict[str, Callable[[Any], object]] = {}  # name → set-up once the rows have arrived (not timed)
@@ -105,6 +112,39 @@ def main() -> None:
             saved(f"专账 保存后重读（{where}）", lambda: LedgerTab(book), lambda t: t.indicators, row, ledger_saved),
         ]
 
+    def sorted_by(view: Any, key: str, descending: bool) -> None:
+        view.sortByColumn(column(view.lazy_model(), key), Qt.SortOrder.DescendingOrder if descending
+                          else Qt.SortOrder.AscendingOrder)
+
+    def opened(name: str, build: Callable[[], Any], view: Callable[[Any], Any], key: str, kind: str, row: int,
+               source: Callable[[], Any]) -> tuple[str, Callable[[], Any], Callable[[Any], object]]:
+        """The object at `row` under a descending sort by `key` opened from elsewhere (a warning, the search):
+        the tab's `select` (set-up, not timed: the sort, and the object's id read directly)."""
+        def ready(tab: Any) -> None:
+            sorted_by(view(tab), key, True)
+            settle()
+            tab.bench_id = source().fetch(row, 1, key, True)[0]["id"]
+        prepare[name] = ready
+        return name, build, lambda tab: tab.select(kind, tab.bench_id)
+
+    def payees_tab() -> Any:
+        tab = PaymentsTab(book)
+        tab.setCurrentWidget(tab.payees)
+        return tab
+
+    def payees_saved(tab: Any) -> None:
+        page = tab.payees
+        if "select_id" in inspect.signature(page.reload).parameters:
+            page.reload(page.current()["id"])
+        else:
+            page.reload()  # the old page: what its own save ran
+
+    def scrolled(name: str, build: Callable[[], Any], view: Callable[[Any], Any], row: int
+                 ) -> tuple[str, Callable[[], Any], Callable[[Any], object]]:
+        """The view scrolled to the last row read, `row` rows down: the next page (Qt's fetchMore)."""
+        prepare[name] = lambda tab: at(view(tab), row - 1)
+        return name, build, lambda tab: view(tab).lazy_model().fetchMore()
+
     cases: list[tuple[str, Callable[[], Any], Callable[[Any], object]]] = [
         ("公告公示 保存后重读", lambda: NoticesTab(book), lambda tab: tab.reload()),
         ("支付审批 排序", lambda: PaymentsTab(book),
@@ -116,6 +156,15 @@ def main() -> None:
         ("专账 筛选（收支余在前）", *ledger_filter(2)),
         ("专账 筛选（对账在前）", *ledger_filter(3)),
         *own(0), *own(2000),
+        opened("支付审批 打开对象（按金额排序第 3,000 行）", lambda: PaymentsTab(book), lambda t: t.requests.view,
+               "amount", "payment", 3000, lambda: payment_query.PaymentQuery(book)),
+        opened("项目计划 打开对象（按名称排序第 2,000 行）", lambda: PlanTab(book), lambda t: t.view,
+               "name", "project", 2000, lambda: projects.ProjectQuery(book)),
+        opened("收款人 打开对象（按开户银行排序第 2,000 行）", payees_tab, lambda t: t.payees.view,
+               "bank", "payee", 2000, lambda: payees.PayeeQuery(book)),
+        saved("收款人 保存后重读（第 2,000 行）", payees_tab, lambda t: t.payees.view, 2000, payees_saved),
+        scrolled("支付审批 向下翻页（第 3,000 行处）", lambda: PaymentsTab(book), lambda t: t.requests.view, 3000),
+        scrolled("支付审批 向下翻页（第 20,000 行处）", lambda: PaymentsTab(book), lambda t: t.requests.view, 20000),
     ]
     out = {}
     for name, build, act in cases:

@@ -234,8 +234,8 @@ def capture_tools(app: Any, path: Path, out: Path) -> list[Path]:
         page.query.wait()  # the first page is read off the GUI thread
         view = page.view
         model = view.lazy_model()
-        while model.canFetchMore():
-            model.fetchMore()
+        while len(model.rows) < model.total:
+            model.fetch_now()  # every page, here (fetchMore reads the next page off the GUI thread)
         waiting = [r for r, row in enumerate(model.rows) if row["status"] == "submitted"][:3]
         flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
         view.clearSelection()

@@ -61,7 +61,7 @@ def test_payees_are_read_when_their_page_is_opened(qtbot, demo_book: Book, monke
     tab.show()
     assert counts == [] and tab.payees.model.rows == []  # 支付申请 is open; 收款人 not read
     tab.setCurrentWidget(tab.payees)
-    assert counts
+    assert tab.payees.query.wait() and counts  # read when opened (off the GUI thread)
     expected = payees.PayeeQuery(demo_book)
     assert tab.payees.model.total == expected.count() > 0
     assert tab.payees.model.rows == expected.fetch(0, tab.payees.model.BATCH, None, False)

@@ -70,7 +70,7 @@ def test_done_when_in_the_window(qtbot, qtmodeltester, book: Book, answers: list
     assert "不通过" in {r["outcome_name"] for r in page.checks.lazy_model().rows}
 
     # fixes it and submits again
-    page.select("payment", pay["id"])
+    assert page.select("payment", pay["id"]) and page.query.wait()  # found off the GUI thread
     assert page.buttons["edit"].isEnabled() and not page.buttons["review"].isEnabled()
     PaymentDialog.answer = staticmethod(fill_payment("industry", "80,000.00", payee))
     page.edit()
@@ -115,7 +115,7 @@ def test_drafter_cannot_review_and_pdf_export(qtbot, book: Book, tmp_path: Path,
     qtbot.addWidget(tab)
     assert tab.requests.query.wait()  # the first page is read off the GUI thread
     page = tab.requests
-    page.select("payment", pay)
+    assert page.select("payment", pay) and page.query.wait()  # found off the GUI thread
     page.submit()
     assert page.query.wait()  # the list is read again off the GUI thread
     assert payment_query.get(book, pay)["status"] == "submitted"
@@ -134,7 +134,7 @@ def test_soft_warning_asks_for_reason_and_override(qtbot, book: Book, answers: l
     qtbot.addWidget(tab)
     assert tab.requests.query.wait()  # the first page is read off the GUI thread
     page = tab.requests
-    page.select("payment", pay)
+    assert page.select("payment", pay) and page.query.wait()  # found off the GUI thread
     dialogs.Ask.answer = lambda kind, text: "合作社须一次性购置母羊" if kind == "text" else True
     page.submit()
     assert page.query.wait()  # the list is read again off the GUI thread
@@ -181,16 +181,18 @@ def test_payees_page(qtbot, qtmodeltester, book: Book, answers: list) -> None:
         return True
     PayeeDialog.answer = staticmethod(fill)
     page.new()
+    assert page.query.wait()  # the list is read again off the GUI thread, the new payee selected
     qtmodeltester.check(page.model)
     assert page.model.total == 1 and page.model.rows[0]["id_state"].startswith("校验码不符")
+    assert page.current() == page.model.rows[0]
     assert any("审核人确认" in text for _kind, text in answers)
-    page.view.selectRow(0)
     assert not page.buttons["confirm"].isEnabled()
     login_as(book, "reviewer")
     page.reload()
-    page.view.selectRow(0)
-    assert page.buttons["confirm"].isEnabled()
+    assert page.query.wait()
+    assert page.current() == page.model.rows[0] and page.buttons["confirm"].isEnabled()
     page.confirm()
+    assert page.query.wait()
     assert page.model.rows[0]["id_state"] == "已由审核人确认"
 
 

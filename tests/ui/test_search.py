@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from app.export import evidence
 from app.models.search import index as search
 from app.models.store.book import Book
-from app.ui.kit import dialogs
+from app.ui.kit import dialogs, ops
 from app.ui.shell.main_window import MainWindow
 
 
@@ -56,6 +56,7 @@ def test_typing_lists_hits_and_enter_opens_the_object_in_its_tab(qtbot, window: 
     row = next(i for i, h in enumerate(box.hits) if (h.kind, h.object_id) == (kind, object_id))
     assert box.results.rowCount() == len(box.hits) and "【" in box.results.item(row).text()
     assert box.open(row)
+    qtbot.waitUntil(ops.idle, timeout=20000)  # a payment, project or payee row is found off the GUI thread
     assert window.tabs.tabText(window.tabs.currentIndex()) == tab
     page = window.tabs.currentWidget()
     shown = {

@@ -30,6 +30,7 @@ LEFT JOIN users us ON us.id = y.submitted_by
 LEFT JOIN users ur ON ur.id = y.reviewed_by
 LEFT JOIN users up ON up.id = y.paid_by
 """
+_FROM = SELECT[SELECT.index("FROM payments y"):]  # the rows the table lists, without the columns
 SORT_KEYS = {"request_no": "y.id", "draft_date": "y.draft_date", "project_name": "p.name", "project_code": "p.code",
              "payee_display": "e.name", "amount": "y.amount", "kind_name": "y.kind", "status_name": "y.status",
              "indicator_doc": "i.doc_no", "pay_date": "y.pay_date", "voucher_no": "y.voucher_no",
@@ -89,11 +90,27 @@ class PaymentQuery:
             "SELECT count(*) FROM payments y JOIN projects p ON p.id = y.project_id JOIN indicators i "
             "ON i.id = y.indicator_id LEFT JOIN payees e ON e.id = y.payee_id" + self.where, self.args).fetchone()[0])
 
-    def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+    @staticmethod
+    def _order(sort_key: str | None, descending: bool) -> str:
+        """The table's order: the sort column, then the newest request first (every row has one place)."""
         if sort_key in SORT_KEYS:
-            order = SORT_KEYS[sort_key] + (" DESC" if descending else "") + ", y.id DESC"
-        else:
-            order = "y.id DESC"
-        rows = self.book.conn.execute(f"{SELECT}{self.where} ORDER BY {order} LIMIT ? OFFSET ?",
-                                      [*self.args, limit, offset]).fetchall()
+            return SORT_KEYS[sort_key] + (" DESC" if descending else "") + ", y.id DESC"
+        return "y.id DESC"
+
+    def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+        rows = self.book.conn.execute(f"{SELECT}{self.where} ORDER BY {self._order(sort_key, descending)} "
+                                      "LIMIT ? OFFSET ?", [*self.args, limit, offset]).fetchall()
         return [decorate(self.book, r) for r in rows]
+
+    def has(self, payment_id: int) -> bool:
+        """Whether the request is listed under this filter (one row looked up by its key)."""
+        where = (self.where + " AND" if self.where else " WHERE") + " y.id = ?"
+        return self.book.conn.execute(f"SELECT 1 {_FROM}{where}", [*self.args, payment_id]).fetchone() is not None
+
+    def position(self, payment_id: int, sort_key: str | None, descending: bool) -> int | None:
+        """The request's row number (from 0) in this filter and order, as `fetch` pages them; None when the filter
+        hides it. Every listed row is numbered (a window over the filter's rows): run it off the GUI thread."""
+        row = self.book.conn.execute(
+            f"SELECT n FROM (SELECT y.id AS rid, row_number() OVER (ORDER BY {self._order(sort_key, descending)}) - 1"
+            f" AS n {_FROM}{self.where}) WHERE rid = ?", [*self.args, payment_id]).fetchone()
+        return None if row is None else int(row[0])

@@ -160,11 +160,26 @@ class PayeeQuery:
     def count(self) -> int:
         return int(self.book.conn.execute("SELECT count(*) FROM payees p" + self.where, self.args).fetchone()[0])
 
+    @staticmethod
+    def _order(sort_key: str | None, descending: bool) -> str:
+        return SORT_KEYS.get(sort_key or "", "p.name") + (" DESC" if descending else "") + ", p.id"
+
     def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
-        order = SORT_KEYS.get(sort_key or "", "p.name")
-        order += (" DESC" if descending else "") + ", p.id"
-        rows = self.book.conn.execute(f"SELECT p.* FROM payees p{self.where} ORDER BY {order} LIMIT ? OFFSET ?",
-                                      [*self.args, limit, offset]).fetchall()
+        rows = self.book.conn.execute(f"SELECT p.* FROM payees p{self.where} ORDER BY {self._order(sort_key, descending)}"
+                                      " LIMIT ? OFFSET ?", [*self.args, limit, offset]).fetchall()
         return [_decorate(self.book, r) for r in rows]
+
+    def has(self, payee_id: int) -> bool:
+        """Whether the payee is listed under this filter (one row looked up by its key)."""
+        where = (self.where + " AND" if self.where else " WHERE") + " p.id = ?"
+        return self.book.conn.execute(f"SELECT 1 FROM payees p{where}", [*self.args, payee_id]).fetchone() is not None
+
+    def position(self, payee_id: int, sort_key: str | None, descending: bool) -> int | None:
+        """The payee's row number (from 0) in this filter and order, as `fetch` pages them; None when the filter hides
+        it. Every listed row is numbered: run it off the GUI thread."""
+        row = self.book.conn.execute(
+            f"SELECT n FROM (SELECT p.id AS rid, row_number() OVER (ORDER BY {self._order(sort_key, descending)}) - 1"
+            f" AS n FROM payees p{self.where}) WHERE rid = ?", [*self.args, payee_id]).fetchone()
+        return None if row is None else int(row[0])
 
 

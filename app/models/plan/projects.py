@@ -198,13 +198,31 @@ class ProjectQuery:
             "SELECT coalesce(sum(f.amount), 0) FROM project_funding f JOIN projects p ON p.id = f.project_id"
             + self.where, self.args).fetchone()[0])
 
-    def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
-        order = SORT_KEYS.get(sort_key or "", "p.year DESC, p.code")
+    @staticmethod
+    def _order(sort_key: str | None, descending: bool) -> str:
+        """The table's order: the sort column (else year, newest first, and code), then the id (one place each)."""
         if sort_key in SORT_KEYS:
-            order += (" DESC" if descending else "") + ", p.id"
-        rows = self.book.conn.execute(f"{SELECT}{self.where} ORDER BY {order} LIMIT ? OFFSET ?",
-                                      [*self.args, limit, offset]).fetchall()
+            return SORT_KEYS[sort_key] + (" DESC" if descending else "") + ", p.id"
+        return "p.year DESC, p.code, p.id"
+
+    def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+        rows = self.book.conn.execute(f"{SELECT}{self.where} ORDER BY {self._order(sort_key, descending)} "
+                                      "LIMIT ? OFFSET ?", [*self.args, limit, offset]).fetchall()
         return [decorate(self.book, r) for r in rows]
+
+    def has(self, project_id: int) -> bool:
+        """Whether the project is listed under this filter (one row looked up by its key)."""
+        where = (self.where + " AND" if self.where else " WHERE") + " p.id = ?"
+        return self.book.conn.execute(f"SELECT 1 FROM projects p{where}", [*self.args, project_id]).fetchone() \
+            is not None
+
+    def position(self, project_id: int, sort_key: str | None, descending: bool) -> int | None:
+        """The project's row number (from 0) in this filter and order, as `fetch` pages them; None when the filter
+        hides it. Every listed row is numbered (the sort may be a computed column): run it off the GUI thread."""
+        row = self.book.conn.execute(
+            f"SELECT n FROM (SELECT p.id AS rid, row_number() OVER (ORDER BY {self._order(sort_key, descending)}) - 1"
+            f" AS n FROM ({SELECT}{self.where}) p) WHERE rid = ?", [*self.args, project_id]).fetchone()
+        return None if row is None else int(row[0])
 
 
 def indicator_choices(book: Book) -> list[dict[str, Any]]:

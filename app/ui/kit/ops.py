@@ -318,6 +318,7 @@ class Query:
     def __init__(self, parent: QWidget | None, book: Book) -> None:
         self.parent, self.book = parent, book
         self.current: Op[Any] | None = None
+        self.found_at: int | None = None  # where `reload(reach=…)` found the row among the rows read (`then` selects it)
 
     def busy(self) -> bool:
         return self.current is not None and self.current.is_running()
@@ -330,21 +331,34 @@ class Query:
         """`also`: (read, show) — a further read done in the same worker (the status counts beside a table),
         its result handed to `show` on the GUI thread just before the rows are shown.
 
-        `reach`: (key, value) — the row just saved, to be selected: the worker reads on past the first page until
-        that row is among the rows read (the model is then given all of them, so `then` selects it with no read on
-        the GUI thread); if it is not listed, the model gets the first page only. `widen`: (make_source, reset) —
+        `reach`: (key, value) — the row to be selected (one just saved, an object opened from elsewhere): the worker
+        reads on past the first page until that row is among the rows read (the model is then given all of them, so
+        `then` selects it with no read on the GUI thread; `found_at` says where); a source with `position(id, sort_key,
+        descending)` (the models layer numbers the row in its filter and order) is read once, to the end of the row's
+        page. If it is not listed, the model gets the first page only. `widen`: (make_source, reset) —
         when the row is not under `make_source` but is under this wider source (the filter cleared), that one is
         shown, and `reset()` is called on the GUI thread first (to clear the filter boxes)."""
         if self.current is not None and self.current.is_running():
             self.current.cancel()
+        self.found_at = None
         sort_key, descending, limit = model.sort_key, model.descending, model.BATCH
         generation = model.generation  # reloaded meanwhile on the GUI thread (a sort): this result is older
 
-        def pages(source: RowSource) -> tuple[tuple[int, list[dict[str, Any]]], bool]:
+        Found = tuple[tuple[int, list[dict[str, Any]]], int | None]  # (count, rows), where the row is among them
+
+        def pages(source: RowSource) -> Found:
             total, rows = first_page(source, sort_key, descending, limit)
             if reach is None:
-                return (total, rows), False
+                return (total, rows), None
             key, value = reach
+            position = getattr(source, "position", None)
+            if key == "id" and callable(position):  # the models layer numbers the row: one read of the pages to it
+                at = position(value, sort_key, descending)
+                if at is None:
+                    return (total, rows), None
+                end = (at // limit + 1) * limit  # whole pages up to the row's: paging goes on
+                more = source.fetch(len(rows), end - len(rows), sort_key, descending) if end > len(rows) else []
+                return (total, (rows + more)[:end]), at
             wanted = str(value)
             end = next((n for n, r in enumerate(rows) if str(r.get(key)) == wanted), None)
             read = list(rows)
@@ -356,23 +370,23 @@ class Query:
                 read.extend(batch)
                 end = next((start + n for n, r in enumerate(batch) if str(r.get(key)) == wanted), None)
             if end is None:
-                return (total, rows), False
-            return (total, read[:(end // limit + 1) * limit]), True  # whole pages up to the row's: paging goes on
+                return (total, rows), None
+            return (total, read[:(end // limit + 1) * limit]), end  # whole pages up to the row's: paging goes on
 
-        def work(own: Book, _progress: Progress) -> tuple[tuple[int, list[dict[str, Any]]], bool, Any]:
-            found, hit = pages(make_source(own))
+        def work(own: Book, _progress: Progress) -> tuple[Found, bool, Any]:
+            found = pages(make_source(own))
             wide = False
-            if not hit and widen is not None:
-                wider, wide = pages(widen[0](own))
-                if wide:
-                    found = wider
+            if found[1] is None and reach is not None and widen is not None:
+                wider = pages(widen[0](own))
+                if wider[1] is not None:
+                    found, wide = wider, True
             return found, wide, (also[0](own) if also else None)
 
         op: Op[Any] = Op(self.parent, self.book, "正在筛选", work, writes=False, quiet=True)
         self.current = op
 
-        def shown(result: tuple[tuple[int, list[dict[str, Any]]], bool, Any]) -> None:
-            found, wide, extra = result
+        def shown(result: tuple[Found, bool, Any]) -> None:
+            (rows, at), wide, extra = result
             if op is not self.current or self.book.closed:
                 return
             if also is not None:
@@ -382,11 +396,35 @@ class Query:
                 if wide and widen is not None:
                     widen[1]()
                     source = widen[0]
-                model.load(source(self.book), *found)
+                model.load(source(self.book), *rows)
+                if model.more is not None:
+                    self.page(model, source)
+                self.found_at = at
                 if then is not None:
                     then()
 
         return op.success(shown).failure(lambda error: self._failed(op, error)).run_in_background()
+
+    def page(self, model: LazyTableModel, make_source: Callable[[Book], RowSource]) -> None:
+        """The view's next pages of `model` (scrolling down) are read off the GUI thread too, from `make_source(own)`
+        — the rows shown now (`reload` keeps this up to date for the rows it shows). Each page is read in a worker
+        and added when it arrives, unless the rows were reset meanwhile (a filter, a sort: `LazyTableModel.generation`);
+        a page being read is not cancelled by a newer filter (it is only not shown)."""
+        def more(start: int) -> None:
+            generation, sort_key, descending, limit = model.generation, model.sort_key, model.descending, model.BATCH
+            op: Op[Any] = Op(self.parent, self.book, "正在读取",
+                             lambda own, _progress: make_source(own).fetch(start, limit, sort_key, descending),
+                             writes=False, quiet=True)
+
+            def failed(error: BaseException) -> None:
+                if model.generation == generation:
+                    model.fetching = False
+                if not isinstance(error, Cancelled):
+                    dialogs.error(self.parent if Op._alive(self.parent) else None, error)
+
+            op.success(lambda batch: model.append(start, batch, generation)).failure(failed).run_in_background()
+
+        model.more = more
 
     def read(self, work: Callable[[Book], Any], show: Callable[[Any], object]) -> Op[Any]:
         """A read that is not a table's pages (rows computed whole, with a title): `work(own_book)` in a worker,

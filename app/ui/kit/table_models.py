@@ -113,6 +113,8 @@ class LazyTableModel(QAbstractTableModel):
         self.descending = False
         self.generation = 0  # +1 on every reload/load: a first page read elsewhere before it is stale (ops.Query)
         self.resort: Callable[[], object] | None = None  # set by ops.Query.follow: a sort re-reads off the GUI thread
+        self.more: Callable[[int], object] | None = None  # set by ops.Query.page: the next page is read off it too
+        self.fetching = False  # a next page asked of `more` has not arrived yet
         if read:
             self.reload()
 
@@ -157,13 +159,41 @@ class LazyTableModel(QAbstractTableModel):
 
     # -- lazy fetching -------------------------------------------------------------------------
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and len(self.rows) < self.total
+        """More rows than read, and no next page already being read elsewhere (`more`): a loop `while canFetchMore():
+        fetchMore()` ends instead of spinning (code that needs every page now uses `fetch_now`)."""
+        return not parent.isValid() and len(self.rows) < self.total and not self.fetching
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        """The view scrolled to the last row read: the next page. With `more` (ops.Query.page) it is read off the GUI
+        thread and `append`ed when it arrives (one at a time; the view asks again as it scrolls)."""
         if parent.isValid():
             return
+        if self.more is not None:
+            if not self.fetching:
+                self.fetching = True
+                self.more(len(self.rows))
+            return
+        self.fetch_now()
+
+    def fetch_now(self) -> None:
+        """The next page, read here and now (code that needs it at once, e.g. `DataTable.select_id`)."""
         start = len(self.rows)
         batch = self.source.fetch(start, self.BATCH, self.sort_key, self.descending)
+        if not batch:
+            self.total = start
+            return
+        self.beginInsertRows(QModelIndex(), start, start + len(batch) - 1)
+        self.rows.extend(batch)
+        self.endInsertRows()
+
+    def append(self, start: int, batch: list[dict[str, Any]], generation: int) -> None:
+        """A next page read elsewhere (`more`), from row `start`: added unless the rows were reset meanwhile or the
+        page is no longer the next one."""
+        if generation != self.generation:
+            return
+        self.fetching = False
+        if start != len(self.rows):
+            return
         if not batch:
             self.total = start
             return
@@ -175,6 +205,7 @@ class LazyTableModel(QAbstractTableModel):
         """Start again from the first page (after a change, a new filter or a new sort)."""
         self.beginResetModel()
         self.generation += 1
+        self.fetching = False
         if source is not None:
             self.source = source
         self.total = self.source.count()
@@ -185,6 +216,7 @@ class LazyTableModel(QAbstractTableModel):
         """Show a first page read elsewhere (off the GUI thread, see `ops.Query`); later pages come from `source`."""
         self.beginResetModel()
         self.generation += 1
+        self.fetching = False
         self.source, self.total, self.rows = source, total, list(rows)
         self.endResetModel()
 

@@ -234,10 +234,14 @@ class DataTable(QTableView):
         index = self.currentIndex()
         return self.lazy_model().row_at(index.row()) if index.isValid() else None
 
-    def select_loaded(self, object_id: Any, key: str = "id") -> bool:
+    def select_loaded(self, object_id: Any, key: str = "id", at: int | None = None) -> bool:
         """Select the row whose `key` is `object_id` among the rows already read (nothing is read here: after
-        `ops.Query.reload(..., reach=...)` the worker has read on to it)."""
+        `ops.Query.reload(..., reach=...)` the worker has read on to it; `at`: where it found it, looked at first)."""
         wanted = str(object_id)
+        rows = self.lazy_model().rows
+        if at is not None and 0 <= at < len(rows) and str(rows[at].get(key)) == wanted:
+            self.selectRow(at)
+            return True
         for row, r in enumerate(self.lazy_model().rows):
             if str(r.get(key)) == wanted:
                 self.selectRow(row)
@@ -253,10 +257,10 @@ class DataTable(QTableView):
                 if model.rows[row].get(key) == object_id:
                     self.selectRow(row)
                     return True
-            if not model.canFetchMore():
+            if len(model.rows) >= model.total:  # (not canFetchMore: false while a page is read off the GUI thread)
                 return False
             start = len(model.rows)
-            model.fetchMore()
+            model.fetch_now()
 
 
 class _FirstShow(QObject):

@@ -143,6 +143,7 @@ class RequestsPage(QWidget):
         self.status.currentIndexChanged.connect(lambda _i: self.apply_filter())
         self._asked = ("", "")  # the filter (status, text) of the rows last asked for: a sort re-reads with it
         self._first_done = False  # the first page has been shown (its first request selected)
+        self.query.page(self.model, self._source_for("", ""))  # scrolling down reads the next page off the GUI thread
         if background:
             # a sort (a header click, a remembered sort) re-reads the first page off the GUI thread too; one that
             # replaced the first read before it arrived also brings the counts and selects the first request
@@ -216,7 +217,7 @@ class RequestsPage(QWidget):
             widen = (self._source_for("", ""), cleared)
 
         def shown() -> None:
-            found = target is not None and self.view.select_loaded(target)
+            found = target is not None and self.view.select_loaded(target, at=self.query.found_at)
             self.show_detail()
             if found and then is not None:
                 then()
@@ -245,6 +246,16 @@ class RequestsPage(QWidget):
         return self.view.current_row()
 
     def select(self, object_type: str, object_id: Any) -> bool:
+        """navigate.open_object (a warning, the audit tab, the search): True at once when the request exists; its row
+        is found off the GUI thread — the models layer numbers it in the filter and sort shown (the filter cleared
+        if it hides it), the pages down to it are read — and selected when they arrive (`reload`). A newer request
+        (a filter, a sort, another object opened) wins."""
+        if object_type == "payment":
+            if not object_id or not payment_query.PaymentQuery(self.book).has(int(object_id)):
+                return False
+            self._first_done = True  # (a sort meanwhile must not select the first row instead)
+            self.reload(int(object_id))
+            return True
         if self.query.busy():  # asked for while rows are being read (the first page, after a save): read them now;
             # the older result is then not shown over them (LazyTableModel.generation)
             self.model.reload(payment_query.PaymentQuery(self.book, status=str(self.status.currentData() or ""),
@@ -257,20 +268,6 @@ class RequestsPage(QWidget):
                 if r["kind"] in kinds:
                     self.view.selectRow(row)
                     return True
-            return False
-        if object_type != "payment" or not object_id:
-            return False
-        for _attempt in range(2):
-            if self.view.select_id(object_id):
-                return True
-            if not (self.status.currentIndex() or self.text.text()):
-                return False
-            self.status.blockSignals(True)
-            self.status.setCurrentIndex(0)
-            self.status.blockSignals(False)
-            self.text.clear()
-            self._asked = ("", "")
-            self.model.reload(payment_query.PaymentQuery(self.book))
         return False
 
     def show_detail(self) -> None:

@@ -132,6 +132,7 @@ class PlanTab(QWidget):
         self.show_detail()
         self.query.reload(self.model, self._source(), self._first_shown, also=self._also())
         self.query.follow(self.model, self._source, self._sorted)
+        self.query.page(self.model, self._source())  # scrolling down reads the next page off the GUI thread
 
     def _sorted(self) -> None:
         """A sort's first page has arrived: the tab's first one selects as `_first_shown`; later ones leave the
@@ -222,7 +223,7 @@ class PlanTab(QWidget):
             self._arrived = True
             self.update_summary()
             if target is not None:
-                self.view.select_loaded(target)
+                self.view.select_loaded(target, at=self.query.found_at)
             self.show_detail()
 
         self.query.reload(self.model, narrow, shown, also=(read_totals, show_totals),
@@ -239,24 +240,13 @@ class PlanTab(QWidget):
         return self.view.current_row()
 
     def select(self, object_type: str, object_id: Any) -> bool:
-        """Navigation from other tabs: show the project with this id."""
-        if object_type != "project" or not object_id:
+        """Navigation from other tabs: True at once when the project exists; its row is found off the GUI thread — the
+        models layer numbers it in the filter and sort shown (the filter cleared if it hides it), the pages down to
+        it are read — and selected when they arrive (`reload`). A newer request (a filter, a sort) wins."""
+        if object_type != "project" or not object_id or not projects.ProjectQuery(self.book).has(int(object_id)):
             return False
-        if self.query.busy():  # asked for before the rows arrived: read them now (the older result is dropped)
-            self.model.reload(self._query())
-            self.update_summary(read=True)
-        if self.view.select_id(object_id):
-            return True
-        if self.text.text() or self.status.currentIndex() or self.year.currentIndex():
-            for box in (self.status, self.year):
-                box.blockSignals(True)
-                box.setCurrentIndex(0)
-                box.blockSignals(False)
-            self.text.clear()
-            self.model.reload(self._query())
-            self.update_summary(read=True)
-            return self.select(object_type, object_id)
-        return False
+        self.reload(int(object_id))
+        return True
 
     def show_detail(self) -> None:
         p = self.current()

@@ -18,7 +18,7 @@ from app.export import fonts
 from app.models.store.book import Book
 from app.ui.kit import dialogs
 from app.ui.kit.widgets import install_dialog_habits
-from app.ui.shell import files
+from app.ui.shell import collector, files
 from app.ui.shell.main_window import MainWindow
 from app.ui.shell.start import StartDialog
 
@@ -113,6 +113,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     font.setPointSize(10)
     app.setFont(font)
     install_dialog_habits(app)
+    collector.install(app)  # Python's cyclic GC on the GUI thread only (a Qt object freed by a worker can crash)
     return app
 
 
