@@ -153,6 +153,14 @@ def _json_date(expr: str, column: str) -> str:
     return re.sub(r"\{row\}\.(\w+)", lambda m: f"json_extract({column}, '$.{m.group(1)}')", expr)
 
 
+def _old_date(expr: str) -> str:
+    """The same expression on the row as it was just before audit record `a` (NULL for an insert): each column from
+    `a.before` when it has it, else from `a.after` — an update from schema 26 on keeps in `before` only what it
+    changed, so an update that leaves the date alone is still judged by the date it had (audit.old_value_sql)."""
+    old = re.sub(r"\{row\}\.(\w+)", lambda m: audit.old_value_sql(m.group(1)), expr)
+    return f"CASE WHEN a.before IS NULL THEN NULL ELSE ({old}) END"
+
+
 def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Finding]:
     """No audit record may change a row dated inside a month that was closed at that point of the chain and not
     reopened since: the closed-month triggers make that impossible for the program, so such a record was written
@@ -161,9 +169,10 @@ def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Fi
     windows: dict[str, list[list[int]]] = {}  # period key → [closed at seq, reopened at seq]
     spans: dict[str, tuple[str, str]] = {}
     for seq, key, closed, was, start, end in conn.execute(
-            "SELECT seq, row_key, json_extract(after, '$.closed'), json_extract(before, '$.closed'), "
-            "json_extract(after, '$.start_date'), json_extract(after, '$.end_date') FROM audit_log "
-            "WHERE tbl = 'periods' AND after IS NOT NULL ORDER BY seq"):
+            "SELECT a.seq, a.row_key, json_extract(a.after, '$.closed'), "
+            f"CASE WHEN a.before IS NULL THEN NULL ELSE {audit.old_value_sql('closed')} END, "
+            "json_extract(a.after, '$.start_date'), json_extract(a.after, '$.end_date') FROM audit_log a "
+            "WHERE a.tbl = 'periods' AND a.after IS NOT NULL ORDER BY a.seq"):
         if start and end:
             spans[key] = (str(start), str(end))
         if closed == 1 and was != 1:
@@ -179,7 +188,7 @@ def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Fi
         expr = t["date_expr"]
         if not expr:
             continue
-        query = (f"SELECT a.seq, a.row_key, a.action, ({_json_date(expr, 'a.after')}), ({_json_date(expr, 'a.before')}) "
+        query = (f"SELECT a.seq, a.row_key, a.action, ({_json_date(expr, 'a.after')}), ({_old_date(expr)}) "
                  "FROM audit_log a WHERE a.tbl = ? AND a.seq > ? ORDER BY a.seq")
         records = list(conn.execute(query, (t["name"], max(first, since))))
         for run in audit.runs(conn, since=max(first, since), table=t["name"]):  # a bulk import's inserts

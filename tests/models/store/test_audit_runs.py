@@ -27,11 +27,20 @@ from benchmarks import make_county
 SCALE = 0.005
 
 
-@pytest.fixture(scope="module")
-def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny large county (real-name lists, 专账 entries, September and October 2026 signed), schema 20."""
+@pytest.fixture(scope="module", params=["current", "upgraded"])
+def county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny large county (real-name lists, 专账 entries, September and October 2026 signed), schema 20 on.
+    "upgraded": made by the program before schema 26 (update records holding the whole old row), then opened by
+    this one."""
     path = tmp_path_factory.mktemp("runs") / "county.db"
-    make_county.build(path, scale=SCALE)
+    if request.param == "current":
+        make_county.build(path, scale=SCALE)
+        return path
+    from tests.models.store.test_audit_delta import before_delta
+
+    with before_delta():
+        make_county.build(path, scale=SCALE)
+    open_book(path).close(backup=False)  # the upgrade to schema 26
     return path
 
 
