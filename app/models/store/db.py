@@ -263,9 +263,10 @@ _NO_KEY = "$.-"  # a JSON path no audited column can have (column names are iden
 
 def changed_json_sql(conn: sqlite3.Connection, table: str, skip: set[str]) -> str:
     """An UPDATE's `before` from schema 26 on: the old values of only the audited columns whose value changed
-    (`{}` when none did). Unchanged means OLD IS NEW: two IS-equal values of a column with a type affinity (every
-    audited column today) are the same value of the same type, so JSON writes them alike — the bulk-import check
-    rebuilds an imported row from `after` where `before` lacks a column. Readers take a column's old value from
+    (`{}` when none did). Unchanged means OLD IS NEW under BINARY collation (users.login is NOCASE: 'Chief' → 'chief'
+    is a change); two IS-equal values of a column with a type affinity (every audited column today) are the same
+    value of the same type, so JSON writes them alike — the bulk-import check rebuilds an imported row from `after`
+    where `before` lacks a column. Readers take a column's old value from
     `before` when it has the key (a JSON null included), else from `after` (audit.old_value_sql); a whole `before`
     (records written before schema 26) reads the same way."""
     paths = []
@@ -273,7 +274,7 @@ def changed_json_sql(conn: sqlite3.Connection, table: str, skip: set[str]) -> st
         if col not in skip:
             if not re.fullmatch(r"\w+", col):
                 raise RuntimeError(f"audited column name not a plain identifier: {table}.{col}")
-            paths.append(f"CASE WHEN OLD.\"{col}\" IS NEW.\"{col}\" THEN '$.{col}' ELSE '{_NO_KEY}' END")
+            paths.append(f"CASE WHEN OLD.\"{col}\" IS NEW.\"{col}\" COLLATE BINARY THEN '$.{col}' ELSE '{_NO_KEY}' END")
     old_json = row_json_sql(conn, table, skip, "OLD")
     return f"json_remove({old_json}, {', '.join(paths)})" if paths else old_json
 

@@ -83,6 +83,15 @@ def test_an_update_records_only_the_columns_it_changed(book: Book) -> None:
     assert findings(book) == []
 
 
+def test_a_change_of_case_under_a_nocase_column_is_a_change(book: Book) -> None:
+    """users.login compares without case (COLLATE NOCASE): the record still says the login was changed."""
+    with book.write("edit", system=True) as conn:
+        conn.execute("UPDATE users SET login = 'CLERK' WHERE login = 'clerk'")
+    _seq, action, before, after = last(book.conn, "users")
+    assert action == "U" and json.loads(before or "") == {"login": "clerk"}
+    assert audit_query.differences(before, after) == [("login", "clerk", "CLERK")]
+
+
 def test_the_audit_tab_lists_exactly_the_changed_fields_old_to_new(book: Book) -> None:
     with book.write("setup", system=True) as conn:
         pid = conn.execute(PAYEE).lastrowid
