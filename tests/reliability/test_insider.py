@@ -311,14 +311,15 @@ def test_a_closed_month_changed_by_an_appended_audited_record_is_named(copy: tup
     assert any("结账之后修改了日期为 2026-05" in f and "绕过本程序" in f for f in found), found
 
 
-@pytest.mark.parametrize("claimed", ["changed", "nothing", "moved", "whole"])
+@pytest.mark.parametrize("claimed", ["changed", "nothing", "moved", "whole", "undated"])
 def test_a_closed_month_row_changed_with_its_date_left_alone_is_named_whatever_its_record_claims(
         copy: tuple[Path, Path, dict[str, int]], claimed: str) -> None:
     """The insider of the test above, writing the update record by hand (every trigger dropped, the record hashed
     onto the chain's end): the May treasury row gets another payee, its date left alone, and the record's `before`
     says what the forger likes — the changed columns (what the program writes from schema 26 on), nothing changed,
     that the row was dated in July before, or the whole old row (older records). Its `after` must be the row as it
-    stands (the row check), and that is dated in the closed month whatever `before` holds."""
+    stands (the row check), and that is dated in the closed month whatever `before` holds — or, "undated", it
+    leaves the date column out (the row check allows a record to lack a column): a record the program never writes."""
     path, package, ids = copy
     raw = sqlite3.connect(path)
     saved = raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
@@ -332,7 +333,10 @@ def test_a_closed_month_row_changed_with_its_date_left_alone_is_named_whatever_i
     was = json.loads(old)
     assert json.loads(new)["pay_date"] == was["pay_date"] and was["pay_date"].startswith("2026-05")
     before = {"changed": {"payee_name": was["payee_name"], "payee_account": was["payee_account"]}, "nothing": {},
-              "moved": {"pay_date": "2026-07-01"}, "whole": was}[claimed]
+              "moved": {"pay_date": "2026-07-01"}, "whole": was, "undated": {}}[claimed]
+    if claimed == "undated":  # `after` without the date column: the row check lets a record lack a column
+        new = json.dumps({k: v for k, v in json.loads(new).items() if k != "pay_date"}, ensure_ascii=False,
+                         separators=(",", ":"))
     seq = audit.last_seq(raw) + 1
     record = (seq, "2026-06-20 10:00:00.000", "chief#1", "update_payee", "treasury_payments", str(ids["treasury"]), "U",
               json.dumps(before, ensure_ascii=False, separators=(",", ":")), new)
@@ -345,8 +349,8 @@ def test_a_closed_month_row_changed_with_its_date_left_alone_is_named_whatever_i
     assert list(audit.check_chain(raw)) == [] and list(audit.check_rows(raw)) == []  # the naive checks hold
     raw.close()
     found = report(path, [package])
-    assert any(f"审计记录 #{seq}（表 treasury_payments" in f and f"结账之后修改了日期为 {was['pay_date']}" in f
-               for f in found), found
+    said = "记录中没有判断所属月份的列（pay_date）" if claimed == "undated" else f"结账之后修改了日期为 {was['pay_date']}"
+    assert any(f"审计记录 #{seq}（表 treasury_payments" in f and said in f for f in found), found
 
 
 def test_a_guard_rewritten_under_its_own_name_is_named(copy: tuple[Path, Path, dict[str, int]]) -> None:

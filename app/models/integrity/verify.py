@@ -188,16 +188,31 @@ def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Fi
         expr = t["date_expr"]
         if not expr:
             continue
-        query = (f"SELECT a.seq, a.row_key, a.action, ({_json_date(expr, 'a.after')}), ({_old_date(expr)}) "
+        # the columns the date is read from: every record the program writes has them (in `after`, or a delete's
+        # `before`; in a run's columns) — one without them names no month, so it could write into a closed one
+        # unseen (the row check allows a record to lack columns, for columns added after it was written)
+        cols = sorted(set(re.findall(r"\{row\}\.(\w+)", expr)))
+        whole = "CASE WHEN a.action = 'D' THEN a.before ELSE a.after END"
+        lacking = " OR ".join(f"json_type({whole}, '$.{c}') IS NULL" for c in cols) or "0"
+        query = (f"SELECT a.seq, a.row_key, a.action, ({_json_date(expr, 'a.after')}), ({_old_date(expr)}), ({lacking}) "
                  "FROM audit_log a WHERE a.tbl = ? AND a.seq > ? ORDER BY a.seq")
         records = list(conn.execute(query, (t["name"], max(first, since))))
         for run in audit.runs(conn, since=max(first, since), table=t["name"]):  # a bulk import's inserts
+            if any(c not in run.columns for c in cols):
+                records.append((run.first, str(run.keys[0]) if run.keys else "", "I", None, None, 1))
+                continue
             afters = audit.inserted(conn, run.tbl, run.columns, run.keys, run.last)
             days = conn.execute(f"SELECT ({_json_date(expr, 'j.value')}) FROM json_each(?) j ORDER BY j.key",
                                 (json.dumps(afters),)).fetchall()
-            records.extend((run.first + i, str(k), "I", d[0], None) for i, (k, d) in enumerate(zip(run.keys, days, strict=True)))
+            records.extend((run.first + i, str(k), "I", d[0], None, 0)
+                           for i, (k, d) in enumerate(zip(run.keys, days, strict=True)))
         records.sort(key=lambda r: r[0])
-        for seq, row_key, action, new_day, old_day in records:
+        for seq, row_key, action, new_day, old_day, lacks in records:
+            if lacks:
+                yield Finding("结账保护", f"审计记录 #{seq}（表 {t['name']} 主键 {row_key}）",
+                              f"记录中没有判断所属月份的列（{'、'.join(cols)}），本程序写的记录总有这些列：无法判断这次"
+                              f"{labels.get(action, action)}的行是否在已结账的月份中，该记录不是本程序写的")
+                continue
             for day in {str(d)[:10] for d in (new_day, old_day) if d}:
                 i = bisect.bisect_right(starts, (day, "\uffff", "")) - 1
                 if i < 0 or not (starts[i][0] <= day <= starts[i][1]):
