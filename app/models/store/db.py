@@ -266,9 +266,8 @@ def changed_json_sql(conn: sqlite3.Connection, table: str, skip: set[str]) -> st
     (`{}` when none did). Unchanged means OLD IS NEW under BINARY collation (users.login is NOCASE: 'Chief' → 'chief'
     is a change); two IS-equal values of a column with a type affinity (every audited column today) are the same
     value of the same type, so JSON writes them alike — the bulk-import check rebuilds an imported row from `after`
-    where `before` lacks a column. Readers take a column's old value from
-    `before` when it has the key (a JSON null included), else from `after` (audit.old_value_sql); a whole `before`
-    (records written before schema 26) reads the same way."""
+    where `before` lacks a column. Readers take a column's old value from `before` when it has the key (a JSON null
+    included), else from `after` (audit.old_value_sql); a whole `before` (records before schema 26) reads the same."""
     paths = []
     for col in _columns(conn, table):
         if col not in skip:
