@@ -9,6 +9,7 @@ the sign-off records' chain heads and signatures.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import random
@@ -25,16 +26,27 @@ from app.models.store import audit, db, keys, signature, users
 from app.models.store.book import open_book
 from app.models.values.errors import AppError, ValidationError
 from tests.conftest import FixedClock
+from tests.models.store.test_audit_delta import before_delta
 from tests.reliability import crash_child as cc
 
 ATTACKER_PASSWORD = "insider-pass-9"
 
 
-@pytest.fixture(scope="module")
-def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, int]]:
+@pytest.fixture(scope="module", params=["current", "upgraded"])
+def signed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, int]]:
     """(bureau file, May's package folder as sent, ids): a payment paid on 8 May with its 专账 entry and a
-    treasury file of that day; March–May signed together by the chief and written out."""
+    treasury file of that day; March–May signed together by the chief and written out. "upgraded": all of it made
+    by the program before schema 26 (update records holding the whole old row), then opened by this one (every
+    attack below then meets both forms of update record)."""
     folder = tmp_path_factory.mktemp("insider")
+    with before_delta() if request.param == "upgraded" else contextlib.nullcontext():
+        path, package, ids = _signed(folder)
+    if request.param == "upgraded":
+        open_book(path).close(backup=False)  # the upgrade to schema 26
+    return path, package, ids
+
+
+def _signed(folder: Path) -> tuple[Path, Path, dict[str, int]]:
     path = cc.prepare(folder / "bureau.db")
     book = open_book(path)
     try:
@@ -297,6 +309,48 @@ def test_a_closed_month_changed_by_an_appended_audited_record_is_named(copy: tup
     conn.close()
     found = report(path, [package])
     assert any("结账之后修改了日期为 2026-05" in f and "绕过本程序" in f for f in found), found
+
+
+@pytest.mark.parametrize("claimed", ["changed", "nothing", "moved", "whole", "undated"])
+def test_a_closed_month_row_changed_with_its_date_left_alone_is_named_whatever_its_record_claims(
+        copy: tuple[Path, Path, dict[str, int]], claimed: str) -> None:
+    """The insider of the test above, writing the update record by hand (every trigger dropped, the record hashed
+    onto the chain's end): the May treasury row gets another payee, its date left alone, and the record's `before`
+    says what the forger likes — the changed columns (what the program writes from schema 26 on), nothing changed,
+    that the row was dated in July before, or the whole old row (older records). Its `after` must be the row as it
+    stands (the row check), and that is dated in the closed month whatever `before` holds — or, "undated", it
+    leaves the date column out (the row check allows a record to lack a column): a record the program never writes."""
+    path, package, ids = copy
+    raw = sqlite3.connect(path)
+    saved = raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    for name, _sql in saved:
+        raw.execute(f'DROP TRIGGER "{name}"')
+    row = f"{db.row_json_sql(raw, 'treasury_payments', set(), 'x')} FROM treasury_payments x WHERE id = ?"
+    old = raw.execute(f"SELECT {row}", (ids["treasury"],)).fetchone()[0]
+    raw.execute("UPDATE treasury_payments SET payee_name = '某某商贸有限公司', payee_account = '6222000000000009999' "
+                "WHERE id = ?", (ids["treasury"],))
+    new = raw.execute(f"SELECT {row}", (ids["treasury"],)).fetchone()[0]
+    was = json.loads(old)
+    assert json.loads(new)["pay_date"] == was["pay_date"] and was["pay_date"].startswith("2026-05")
+    before = {"changed": {"payee_name": was["payee_name"], "payee_account": was["payee_account"]}, "nothing": {},
+              "moved": {"pay_date": "2026-07-01"}, "whole": was, "undated": {}}[claimed]
+    if claimed == "undated":  # `after` without the date column: the row check lets a record lack a column
+        new = json.dumps({k: v for k, v in json.loads(new).items() if k != "pay_date"}, ensure_ascii=False,
+                         separators=(",", ":"))
+    seq = audit.last_seq(raw) + 1
+    record = (seq, "2026-06-20 10:00:00.000", "chief#1", "update_payee", "treasury_payments", str(ids["treasury"]), "U",
+              json.dumps(before, ensure_ascii=False, separators=(",", ":")), new)
+    raw.execute("INSERT INTO audit_log (seq, at, actor, op, tbl, row_key, action, before, after, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*record, audit.record_hash(audit.head(raw)[1], record)))
+    for _name, sql in saved:
+        raw.execute(sql)
+    raw.commit()
+    raw.row_factory = sqlite3.Row
+    assert list(audit.check_chain(raw)) == [] and list(audit.check_rows(raw)) == []  # the naive checks hold
+    raw.close()
+    found = report(path, [package])
+    said = "记录中没有判断所属月份的列（pay_date）" if claimed == "undated" else f"结账之后修改了日期为 {was['pay_date']}"
+    assert any(f"审计记录 #{seq}（表 treasury_payments" in f and said in f for f in found), found
 
 
 def test_a_guard_rewritten_under_its_own_name_is_named(copy: tuple[Path, Path, dict[str, int]]) -> None:

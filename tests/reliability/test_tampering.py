@@ -6,6 +6,7 @@ with real business data: a paid payment with its 专账 entry, a signed month wi
 
 from __future__ import annotations
 
+import contextlib
 import random
 import shutil
 import sqlite3
@@ -19,13 +20,24 @@ from app.models.payments import requests as payments
 from app.models.reports import package_check
 from app.models.store import users
 from app.models.store.book import open_book
+from tests.models.store.test_audit_delta import before_delta
 from tests.reliability import crash_child as cc
 
 
-@pytest.fixture(scope="module")
-def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(bureau file, package folder): one payment paid with its 专账 entry; January signed and written out."""
+@pytest.fixture(scope="module", params=["current", "upgraded"])
+def signed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(bureau file, package folder): one payment paid with its 专账 entry; January signed and written out.
+    "upgraded": made by the program before schema 26 (update records holding the whole old row), then opened by
+    this one."""
     folder = tmp_path_factory.mktemp("tamper")
+    with before_delta() if request.param == "upgraded" else contextlib.nullcontext():
+        path, package = _signed(folder)
+    if request.param == "upgraded":
+        open_book(path).close(backup=False)  # the upgrade to schema 26
+    return path, package
+
+
+def _signed(folder: Path) -> tuple[Path, Path]:
     path = cc.prepare(folder / "bureau.db")
     book = open_book(path)
     try:

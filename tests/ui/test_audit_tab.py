@@ -150,3 +150,30 @@ def test_a_bulk_import_reads_as_one_line_and_expands_to_its_rows(qtbot, book: Bo
     key = book.conn.execute("SELECT max(id) FROM real_name_lines").fetchone()[0]
     found = audit_query.LogQuery(book, audit_query.LogFilter(table="real_name_lines", text=str(key)))
     assert found.count() == 1 and found.fetch(0, 10, None, True)[0]["action"] == "R"
+
+
+def test_an_update_lists_only_the_fields_it_changed_old_to_new(qtbot, book: Book) -> None:
+    """An update record keeps in `before` only the columns it changed (schema 26): the 变更内容 column and the
+    字段/修改前/修改后 table list exactly those, with their old and new values — not every column it left alone."""
+    from app.models.store import audit_labels
+
+    with book.write("setup", system=True) as conn:
+        pid = conn.execute(
+            "INSERT INTO payees (payee_type, name, id_code, id_check_ok, account_name, account_no, bank, created_at) "
+            "VALUES ('company', '某合作社', '916501000000000001', 1, '某合作社', '6217000000000001', '银行', "
+            "'2026-01-05 10:00:00')").lastrowid
+    with book.write("edit", system=True) as conn:
+        conn.execute("UPDATE payees SET bank = '农商银行', note = '改开户行' WHERE id = ?", (pid,))
+    names = audit_labels.labels(book)
+    bank, note = names.field("payees", "bank"), names.field("payees", "note")
+    tab = AuditTab(book)
+    qtbot.addWidget(tab)
+    tab.table.setCurrentIndex(tab.table.findData("payees"))
+    tab.apply_filter()
+    assert tab.query.wait()
+    rows = tab.model.rows
+    update = next(r for r in rows if r["action"] == "U")
+    assert update["changes"] == f"{bank}：银行 → 农商银行；{note}： → 改开户行", update["changes"]
+    tab.view.selectRow(rows.index(update))
+    shown = [tuple(tab.detail.item(i, j).text() for j in range(3)) for i in range(tab.detail.rowCount())]
+    assert shown == [(bank, "银行", "农商银行"), (note, "", "改开户行")], shown

@@ -153,6 +153,14 @@ def _json_date(expr: str, column: str) -> str:
     return re.sub(r"\{row\}\.(\w+)", lambda m: f"json_extract({column}, '$.{m.group(1)}')", expr)
 
 
+def _old_date(expr: str) -> str:
+    """The same expression on the row as it was just before audit record `a` (NULL for an insert): each column from
+    `a.before` when it has it, else from `a.after` — an update from schema 26 on keeps in `before` only what it
+    changed, so an update that leaves the date alone is still judged by the date it had (audit.old_value_sql)."""
+    old = re.sub(r"\{row\}\.(\w+)", lambda m: audit.old_value_sql(m.group(1)), expr)
+    return f"CASE WHEN a.before IS NULL THEN NULL ELSE ({old}) END"
+
+
 def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Finding]:
     """No audit record may change a row dated inside a month that was closed at that point of the chain and not
     reopened since: the closed-month triggers make that impossible for the program, so such a record was written
@@ -161,9 +169,10 @@ def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Fi
     windows: dict[str, list[list[int]]] = {}  # period key → [closed at seq, reopened at seq]
     spans: dict[str, tuple[str, str]] = {}
     for seq, key, closed, was, start, end in conn.execute(
-            "SELECT seq, row_key, json_extract(after, '$.closed'), json_extract(before, '$.closed'), "
-            "json_extract(after, '$.start_date'), json_extract(after, '$.end_date') FROM audit_log "
-            "WHERE tbl = 'periods' AND after IS NOT NULL ORDER BY seq"):
+            "SELECT a.seq, a.row_key, json_extract(a.after, '$.closed'), "
+            f"CASE WHEN a.before IS NULL THEN NULL ELSE {audit.old_value_sql('closed')} END, "
+            "json_extract(a.after, '$.start_date'), json_extract(a.after, '$.end_date') FROM audit_log a "
+            "WHERE a.tbl = 'periods' AND a.after IS NOT NULL ORDER BY a.seq"):
         if start and end:
             spans[key] = (str(start), str(end))
         if closed == 1 and was != 1:
@@ -179,16 +188,31 @@ def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Fi
         expr = t["date_expr"]
         if not expr:
             continue
-        query = (f"SELECT a.seq, a.row_key, a.action, ({_json_date(expr, 'a.after')}), ({_json_date(expr, 'a.before')}) "
+        # the columns the date is read from: every record the program writes has them (in `after`, or a delete's
+        # `before`; in a run's columns) — one without them names no month, so it could write into a closed one
+        # unseen (the row check allows a record to lack columns, for columns added after it was written)
+        cols = sorted(set(re.findall(r"\{row\}\.(\w+)", expr)))
+        whole = "CASE WHEN a.action = 'D' THEN a.before ELSE a.after END"
+        lacking = " OR ".join(f"json_type({whole}, '$.{c}') IS NULL" for c in cols) or "0"
+        query = (f"SELECT a.seq, a.row_key, a.action, ({_json_date(expr, 'a.after')}), ({_old_date(expr)}), ({lacking}) "
                  "FROM audit_log a WHERE a.tbl = ? AND a.seq > ? ORDER BY a.seq")
         records = list(conn.execute(query, (t["name"], max(first, since))))
         for run in audit.runs(conn, since=max(first, since), table=t["name"]):  # a bulk import's inserts
+            if any(c not in run.columns for c in cols):
+                records.append((run.first, str(run.keys[0]) if run.keys else "", "I", None, None, 1))
+                continue
             afters = audit.inserted(conn, run.tbl, run.columns, run.keys, run.last)
             days = conn.execute(f"SELECT ({_json_date(expr, 'j.value')}) FROM json_each(?) j ORDER BY j.key",
                                 (json.dumps(afters),)).fetchall()
-            records.extend((run.first + i, str(k), "I", d[0], None) for i, (k, d) in enumerate(zip(run.keys, days, strict=True)))
+            records.extend((run.first + i, str(k), "I", d[0], None, 0)
+                           for i, (k, d) in enumerate(zip(run.keys, days, strict=True)))
         records.sort(key=lambda r: r[0])
-        for seq, row_key, action, new_day, old_day in records:
+        for seq, row_key, action, new_day, old_day, lacks in records:
+            if lacks:
+                yield Finding("结账保护", f"审计记录 #{seq}（表 {t['name']} 主键 {row_key}）",
+                              f"记录中没有判断所属月份的列（{'、'.join(cols)}），本程序写的记录总有这些列：无法判断这次"
+                              f"{labels.get(action, action)}的行是否在已结账的月份中，该记录不是本程序写的")
+                continue
             for day in {str(d)[:10] for d in (new_day, old_day) if d}:
                 i = bisect.bisect_right(starts, (day, "\uffff", "")) - 1
                 if i < 0 or not (starts[i][0] <= day <= starts[i][1]):

@@ -136,10 +136,13 @@ _AS_OF_FINDERS: dict[tuple[str, str], str] = {
 
 
 # A project's stage changes as the audit log holds them: every audited update of projects whose status differs before
-# and after (the log is append-only and hash-chained; updates are never folded into runs), earliest first.
+# and after (the log is append-only and hash-chained; updates are never folded into runs), earliest first. An update
+# from schema 26 on keeps in `before` only the columns it changed: one without `status` there left it alone (an older
+# record's whole `before` has it, equal to `after`'s when unchanged).
 _STAGE_MOVES = (
     "SELECT CAST(row_key AS INTEGER) AS id, substr(at, 1, 10) AS day, json_extract(before, '$.status') AS old, "
     "json_extract(after, '$.status') AS new FROM audit_log WHERE tbl = 'projects' AND action = 'U' "
+    "AND json_type(before, '$.status') IS NOT NULL "
     "AND json_extract(before, '$.status') IS NOT json_extract(after, '$.status') ORDER BY seq")
 
 

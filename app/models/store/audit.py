@@ -46,6 +46,25 @@ NO_DELETE_SQL = ("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log 
                  "BEGIN SELECT RAISE(ABORT, '审计日志只能追加，不能删除'); END")
 
 
+def old_value_sql(column: str, before: str = "a.before", after: str = "a.after") -> str:
+    """SQL for a column's value just before an audit record (of an update or a delete): `before`'s value when
+    `before` has the key — a JSON null included (json_type gives 'null', an absent key SQL NULL) — else `after`'s.
+    An update record from schema 26 on holds in `before` only the columns it changed (db.changed_json_sql); an
+    older one the whole old row, which this reads the same way. A delete's `before` is always the whole row."""
+    path = f"'$.{column}'"
+    return (f"CASE WHEN json_type({before}, {path}) IS NULL THEN json_extract({after}, {path}) "
+            f"ELSE json_extract({before}, {path}) END")
+
+
+def old_row(before: str | None, after: str | None) -> dict[str, object]:
+    """The row just before an audit record, read in Python the same way (old_value_sql): `after` overlaid with
+    `before`; {} for an insert."""
+    if before is None:
+        return {}
+    old = json.loads(before)
+    return {**json.loads(after), **old} if after else old
+
+
 def has_runs(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_runs'").fetchone() is not None
 
@@ -171,14 +190,15 @@ def _key_column(conn: sqlite3.Connection, table: str) -> str | None:
 
 def inserted(conn: sqlite3.Connection, table: str, columns: list[str], keys: list[int], after_seq: int
              ) -> list[str | None]:
-    """Each key's row as it was inserted, as the audit trigger wrote it (json_object over `columns`): the
-    `before` of the row's first audit record after `after_seq` if it has one (it was changed or deleted since,
-    by the program), else the row as it stands. None where neither exists (the row is gone, unaudited)."""
+    """Each key's row as it was inserted, as the audit trigger wrote it (json_object over `columns`): the row
+    just before its first audit record after `after_seq` if it has one (it was changed or deleted since, by the
+    program: that record's `before`, over its `after` for the columns an update left alone — old_value_sql), else
+    the row as it stands. None where neither exists (the row is gone, unaudited)."""
     key_col = _key_column(conn, table)
     if key_col is None or not keys:
         return [None] * len(keys)
     live_json = "json_object(" + ", ".join(f"'{c}', x.\"{c}\"" for c in columns) + ")"
-    then_json = "json_object(" + ", ".join(f"'{c}', json_extract(a.before, '$.{c}')" for c in columns) + ")"
+    then_json = "json_object(" + ", ".join(f"'{c}', {old_value_sql(c)}" for c in columns) + ")"
     cur = conn.cursor()
     cur.row_factory = None
     found: dict[int, str] = {}
@@ -400,14 +420,14 @@ def _chunks(ranges: list[list[int]]) -> Iterator[tuple[int, int]]:
 
 def _run_afters(conn: sqlite3.Connection, run: Run, changed: array) -> Iterator[str | None]:
     """Each record's `after` of a run, in the run's order, as inserted() gives them, streamed range by range: a
-    complete range of keys is one ordered read of the table; rows with later records of their own take the `before`
-    of the first one (what they were when imported); a missing row is None."""
+    complete range of keys is one ordered read of the table; rows with later records of their own take the row just
+    before the first one (what they were when imported: old_value_sql); a missing row is None."""
     key_col = _key_column(conn, run.tbl)
     if key_col is None:
         yield from [None] * len(run.keys)
         return
     live_json = "json_object(" + ", ".join(f"'{c}', x.\"{c}\"" for c in run.columns) + ")"
-    then_json = "json_object(" + ", ".join(f"'{c}', json_extract(a.before, '$.{c}')" for c in run.columns) + ")"
+    then_json = "json_object(" + ", ".join(f"'{c}', {old_value_sql(c)}" for c in run.columns) + ")"
     cur = conn.cursor()
     cur.row_factory = None
     read = f'SELECT x."{key_col}", {live_json} FROM "{run.tbl}" x WHERE x."{key_col}" BETWEEN ? AND ? ORDER BY x."{key_col}"'

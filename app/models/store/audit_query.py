@@ -148,7 +148,9 @@ def differences(before: str | None, after: str | None, *, book: Book | None = No
 
 
 def _differences(before: str | None, after: str | None) -> list[tuple[str, Any, Any]]:
-    old = json.loads(before) if before else {}
+    # an update's `before` holds only the columns it changed from schema 26 on (the whole old row before): the row
+    # it changed is `after` overlaid with `before` either way (audit.old_row)
+    old = audit.old_row(before, after)
     new = json.loads(after) if after else {}
     result: list[tuple[str, Any, Any]] = []
     for key in list(dict.fromkeys([*old, *new])):

@@ -257,14 +257,38 @@ def row_json_sql(conn: sqlite3.Connection, table: str, skip: set[str], row: str)
     return "json_object(" + ", ".join(parts) + ")"
 
 
+DELTA_STEP = 26  # schema/0026_audit_delta.sql: an update's `before` holds only the columns it changed
+_NO_KEY = "$.-"  # a JSON path no audited column can have (column names are identifiers): json_remove skips it
+
+
+def changed_json_sql(conn: sqlite3.Connection, table: str, skip: set[str]) -> str:
+    """An UPDATE's `before` from schema 26 on: the old values of only the audited columns whose value changed
+    (`{}` when none did). Unchanged means OLD IS NEW under BINARY collation (users.login is NOCASE: 'Chief' → 'chief'
+    is a change); two IS-equal values of a column with a type affinity (every audited column today) are the same
+    value of the same type, so JSON writes them alike — the bulk-import check rebuilds an imported row from `after`
+    where `before` lacks a column. Readers take a column's old value from `before` when it has the key (a JSON null
+    included), else from `after` (audit.old_value_sql); a whole `before` (records before schema 26) reads the same."""
+    paths = []
+    for col in _columns(conn, table):
+        if col not in skip:
+            if not re.fullmatch(r"\w+", col):
+                raise RuntimeError(f"audited column name not a plain identifier: {table}.{col}")
+            paths.append(f"CASE WHEN OLD.\"{col}\" IS NEW.\"{col}\" COLLATE BINARY THEN '$.{col}' ELSE '{_NO_KEY}' END")
+    old_json = row_json_sql(conn, table, skip, "OLD")
+    return f"json_remove({old_json}, {', '.join(paths)})" if paths else old_json
+
+
 def tracked(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return conn.execute("SELECT name, key_column, date_expr, skip_columns FROM tracked_tables ORDER BY name").fetchall()
 
 
 def trigger_sql(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
     """The audit and closed-month triggers of every tracked table, generated from its columns:
-    {trigger name: (table, CREATE TRIGGER statement)}. verify compares the file's triggers with these."""
+    {trigger name: (table, CREATE TRIGGER statement)}. verify compares the file's triggers with these.
+    A file with schema step 26 gets update records holding only the changed columns' old values (changed_json_sql),
+    an older one (a file not upgraded yet) the whole old row, as before."""
     out: dict[str, tuple[str, str]] = {}
+    delta = DELTA_STEP in applied_steps(conn)
     for t in tracked(conn):
         name, key, date_expr = t["name"], t["key_column"], t["date_expr"]
         skip = {c for c in t["skip_columns"].split(",") if c}
@@ -275,8 +299,9 @@ def trigger_sql(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
         old_json = row_json_sql(conn, name, skip, "OLD")
         out[f"fl_audit_{name}_i"] = (name, f'CREATE TRIGGER "fl_audit_{name}_i" AFTER INSERT ON "{name}" BEGIN '
                                            f"{head}, CAST(NEW.\"{key}\" AS TEXT), 'I', NULL, {new_json}); END")
+        changed_json = changed_json_sql(conn, name, skip) if delta else old_json
         out[f"fl_audit_{name}_u"] = (name, f'CREATE TRIGGER "fl_audit_{name}_u" AFTER UPDATE ON "{name}" BEGIN '
-                                           f"{head}, CAST(NEW.\"{key}\" AS TEXT), 'U', {old_json}, {new_json}); END")
+                                           f"{head}, CAST(NEW.\"{key}\" AS TEXT), 'U', {changed_json}, {new_json}); END")
         out[f"fl_audit_{name}_d"] = (name, f'CREATE TRIGGER "fl_audit_{name}_d" AFTER DELETE ON "{name}" BEGIN '
                                            f"{head}, CAST(OLD.\"{key}\" AS TEXT), 'D', {old_json}, NULL); END")
         if date_expr:

@@ -123,7 +123,9 @@ def delta(book: Book, since_seq: int, previous_day: dt.date, day: dt.date,
                                        tuple(sorted(keyed))))
             payments |= {k for t in keyed for k, _row in log.inserted(t)}
         if "real_name_lines" in tables:
-            for side in ("before", "after"):  # a line deleted or moved counts for the payment and person it left
+            # a line deleted or moved counts for the payment and person it left (an update's `before` holds only
+            # what it changed from schema 26 on: the values it left alone are `after`'s, read here anyway)
+            for side in ("before", "after"):
                 for pid, number, account in log.rows(
                         f"json_extract({side}, '$.payment_id'), json_extract({side}, '$.id_number'), "
                         f"json_extract({side}, '$.account')", f" AND +tbl = 'real_name_lines' AND {side} IS NOT NULL"):

@@ -27,11 +27,20 @@ from benchmarks import make_county
 SCALE = 0.005
 
 
-@pytest.fixture(scope="module")
-def county(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny large county (real-name lists, 专账 entries, September and October 2026 signed), schema 20."""
+@pytest.fixture(scope="module", params=["current", "upgraded"])
+def county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny large county (real-name lists, 专账 entries, September and October 2026 signed), schema 20 on.
+    "upgraded": made by the program before schema 26 (update records holding the whole old row), then opened by
+    this one."""
     path = tmp_path_factory.mktemp("runs") / "county.db"
-    make_county.build(path, scale=SCALE)
+    if request.param == "current":
+        make_county.build(path, scale=SCALE)
+        return path
+    from tests.models.store.test_audit_delta import before_delta
+
+    with before_delta():
+        make_county.build(path, scale=SCALE)
+    open_book(path).close(backup=False)  # the upgrade to schema 26
     return path
 
 
@@ -308,10 +317,12 @@ def test_old_file_opened_read_only_verifies_and_stays_as_it_was(old_copy: Path) 
     assert _digest(old_copy) == before
 
 
-def test_forged_run_into_a_closed_month_appended_at_the_end_is_found(copy: Path) -> None:
+@pytest.mark.parametrize("undated", [False, True])
+def test_forged_run_into_a_closed_month_appended_at_the_end_is_found(copy: Path, undated: bool) -> None:
     """The quieter insider, in the new format: closed-month guards dropped, sixteen 专账 entries dated in signed
     September put in, and a well-formed run for them sealed onto the end of the chain (hashes right, rows match).
-    Chain and rows agree; only the order of closing and writing gives it away — runs are judged like records."""
+    Chain and rows agree; only the order of closing and writing gives it away — runs are judged like records.
+    `undated`: the run's columns leave out entry_date (its hashes made to match): a run the program never writes."""
     raw = sqlite3.connect(copy)
     saved = raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ledger_entries' "
                         "AND (name LIKE 'fl_closed_%' OR name = 'fl_audit_ledger_entries_i')").fetchall()
@@ -324,6 +335,8 @@ def test_forged_run_into_a_closed_month_appended_at_the_end_is_found(copy: Path)
                     "summary, created_by, created_at) SELECT ?, '2026-09-15', indicator_id, 'expenditure', 'expenditure', "
                     "1, 1000, 'ZF-FORGED-' || ?, '支付', created_by, created_at FROM ledger_entries WHERE id = ?", (k, k, top))
     row_json = db.row_json_sql(raw, "ledger_entries", set(), "x")
+    if undated:
+        row_json = f"json_remove({row_json}, '$.entry_date')"
     afters = [raw.execute(f"SELECT {row_json} FROM ledger_entries x WHERE id = ?", (k,)).fetchone()[0] for k in keys]
     first, prev = audit.last_seq(raw) + 1, audit.head(raw)[1]
     at, actor, op = "2026-11-26 10:00:00.000", "jingban#2", "post_entry"
@@ -342,7 +355,8 @@ def test_forged_run_into_a_closed_month_appended_at_the_end_is_found(copy: Path)
     assert list(audit.check_chain(raw)) == [] and list(audit.check_rows(raw)) == []  # the naive checks hold
     raw.close()
     found = findings(copy)
-    assert any(f"审计记录 #{first}（表 ledger_entries" in f and "结账之后新增了日期为 2026-09-15" in f for f in found), found
+    said = "记录中没有判断所属月份的列（entry_date）" if undated else "结账之后新增了日期为 2026-09-15"
+    assert any(f"审计记录 #{first}（表 ledger_entries" in f and said in f for f in found), found
 
 
 # -- what other code reads from the log sees a run ---------------------------------------------------------------

@@ -1,0 +1,7 @@
+-- FundLedger schema 26 (issue #22): an update's audit record keeps in `before` only the old values of the columns
+-- it changed (`after` stays the whole new row; inserts and deletes are unchanged). Half the audit log was the
+-- unchanged columns of updates written twice (a warning's re-check, an entry's edit). Nothing here but the step
+-- itself: the audit triggers are generated from the tracked tables' columns after every upgrade
+-- (db.install_triggers; db.trigger_sql writes the new form once this step is recorded). Records written before
+-- stay exactly as they are (hash-chained, covered by signatures): readers take a column's old value from `before`
+-- when it has the key, else from `after` — which reads an older, whole `before` the same way (docs/数据库说明.md).
