@@ -160,6 +160,12 @@ def check_rows_since(anchor: Anchor) -> full.Check:
     return check
 
 
+def history_since(anchor: Anchor) -> full.Check:
+    def check(conn: sqlite3.Connection) -> Iterator[Finding]:
+        yield from audit.check_history(conn, since=anchor.seq)
+    return check
+
+
 def closed_writes_since(anchor: Anchor) -> full.Check:
     def check(conn: sqlite3.Connection) -> Iterator[Finding]:
         yield from full.closed_month_writes(conn, since=anchor.seq)
@@ -203,6 +209,7 @@ def checks(anchor: Anchor) -> list[tuple[str, full.Check]]:
         (f"审计日志哈希链（自锚点 #{anchor.seq} 起）", check_chain_since(anchor)),
         ("锚点之后写入的数据与审计记录一致、各表行数", check_rows_since(anchor)),
         ("锚点之后没有改动已结账月份的记录", closed_writes_since(anchor)),
+        ("锚点之后的修改、删除记录都从该行上一条记录留下的内容开始", history_since(anchor)),
         ("已签发月份的数据与规则集未被改动", signed_data),
         ("密码哈希与审计记录一致", full.passwords),
         ("签发记录的审计链头、签名与签名密钥", anchors.check_signoffs),

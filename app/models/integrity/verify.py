@@ -250,6 +250,7 @@ def base_checks() -> list[tuple[str, Check]]:
         ("审计跟踪清单与本程序一致", tracked_list),
         ("各年度规则集文本与记录一致", rule_set_rows),
         ("已结账月份的数据在结账后未被改动", closed_month_writes),
+        ("每条修改、删除记录都从该行上一条记录留下的内容开始", audit.check_history),
         ("审计日志哈希链", audit.check_chain),
         ("业务数据与审计记录一致", audit.check_rows),
         ("附件哈希", attachments),

@@ -605,11 +605,52 @@ def combine(results: list[tuple[Finding | None, tuple[int, int] | None]]) -> lis
     return [overlap_finding(min(leftovers))] if leftovers else []
 
 
+class RepeatedKey(ValueError):
+    """An audit record's JSON names a column twice: the program's json_object never does."""
+
+
+def _no_repeats(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in pairs:
+        if k in out:
+            raise RepeatedKey(k)
+        out[k] = v
+    return out
+
+
+def strict_json(text: str) -> dict[str, object]:
+    """An audit record's `before` or `after` as the program's triggers write it, refusing a column named twice:
+    SQLite's json_extract reads a repeated key's first value and json.loads its last, so a forged record with a
+    key twice could show one date to the closed-month check and another to the row check (RepeatedKey)."""
+    value = json.loads(text, object_pairs_hook=_no_repeats)
+    if not isinstance(value, dict):
+        raise RepeatedKey("")  # not an object at all: no trigger writes that either
+    return value
+
+
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def checked_json(text: str) -> dict[str, object]:
+    """strict_json at json.loads' speed for the text the triggers write: json_object's text is what Python writes
+    back from what it read (the same keys in the same order, compact, unescaped), so only a text that does not come
+    back the same — a key twice among them — is parsed again key by key."""
+    value = json.loads(text)
+    if isinstance(value, dict) and _CANONICAL(value) == text:
+        return value
+    return strict_json(text)
+
+
 def _same(current: str, audited: str) -> bool:
-    """Equal, or equal on every column the audit knows (a column added later has no history yet)."""
+    """Equal, or equal on every column the audit knows (a column added later has no history yet); never a record
+    naming a column twice (strict_json)."""
     if current == audited:
         return True
-    now, then = json.loads(current), json.loads(audited)
+    try:
+        then = strict_json(audited)
+    except (RepeatedKey, ValueError):
+        return False
+    now = json.loads(current)
     return all(k in now and now[k] == v for k, v in then.items())
 
 
@@ -644,6 +685,46 @@ def suspects_sql(conn: sqlite3.Connection, name: str, key: str, skip: set[str], 
             f'(SELECT CAST(x."{key}" AS TEXT) AS k, {row_json_sql(conn, name, skip, "x")} AS j, (SELECT seq FROM audit_log '
             f'WHERE tbl = ? AND row_key = CAST(x."{key}" AS TEXT) ORDER BY seq DESC LIMIT 1) AS s FROM "{name}" x{where}) r '
             "LEFT JOIN audit_log a ON a.seq = r.s WHERE a.seq IS NULL OR a.action = 'D' OR a.after IS NOT r.j")
+
+
+def check_history(conn: sqlite3.Connection, since: int = 0) -> Iterator[Finding]:
+    """Every update and delete record starts from the row its key's previous record left: the row just before it
+    (old_row: `before` over `after`, the whole old row for a delete or a record before schema 26) equals, column by
+    column, the `after` of the previous record of the same row. The triggers write exactly that; a record written by
+    hand can claim another old state — an old date in an open month, or none at all, so the closed-month check
+    would judge a row moved out of a closed month by the month it never had — and is named here. Records after
+    `since` (the incremental verify from its anchor). A row whose earlier history is a bulk import (a run) has no
+    plain previous record: the run's hash ties the first later record's `before` to the row as imported."""
+    keys = {str(t[0]): str(t[1]) for t in tracked(conn)}  # (name, key column), whatever the row factory
+    cur = conn.cursor()
+    cur.row_factory = None
+    previous = ("SELECT seq, action, after FROM audit_log WHERE tbl = ? AND row_key = ? AND seq < ? "
+                "ORDER BY seq DESC LIMIT 1")
+    for seq, tbl, row_key, before, after, p_seq, p_action, p_after in cur.execute(
+            "SELECT a.seq, a.tbl, a.row_key, a.before, a.after, p.seq, p.action, p.after FROM audit_log a "
+            "LEFT JOIN audit_log p ON p.seq = (SELECT max(q.seq) FROM audit_log q WHERE q.tbl = a.tbl "
+            "AND q.row_key = a.row_key AND q.seq < a.seq) WHERE a.action IN ('U', 'D') AND a.seq > ? ORDER BY a.seq",
+            (since,)):  # streamed: 200,000 updates of a large county are not held at once
+        where = f"审计记录 #{seq}（表 {tbl} 主键 {row_key}）"
+        try:
+            old = {**(checked_json(after) if after else {}), **checked_json(before or "{}")}
+            key = keys.get(str(tbl))
+            if key is not None and key in old and str(old[key]) != str(row_key):  # the key itself changed
+                found = conn.execute(previous, (tbl, str(old[key]), seq)).fetchone()
+                p_seq, p_action, p_after = found if found else (None, None, None)
+            if p_seq is None or p_action == "D" or p_after is None:
+                continue  # no plain record before it (a run's row, or a key used again after a delete)
+            # an update's or delete's own text was checked as such; an insert's is checked here
+            then = checked_json(p_after) if p_action == "I" else json.loads(p_after)
+        except (RepeatedKey, ValueError):
+            yield Finding("审计链", where, "记录中的数据不是本程序写的格式（同一列出现两次或不是 JSON 对象）：记录是手写的")
+            return
+        differ = [k for k, v in then.items() if k in old and old[k] != v]
+        if differ:
+            yield Finding("审计链", where,
+                          f"记录的修改前内容（{'、'.join(differ[:5])}）与该行上一条审计记录 #{p_seq} 的修改后内容不一致："
+                          "本程序写的记录总是从上一条记录留下的行开始，这条记录是手写的")
+            return
 
 
 def check_rows(conn: sqlite3.Connection) -> Iterator[Finding]:
