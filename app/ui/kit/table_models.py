@@ -178,7 +178,10 @@ class LazyTableModel(QAbstractTableModel):
     def fetch_now(self) -> None:
         """The next page, read here and now (code that needs it at once, e.g. `DataTable.select_id`)."""
         start = len(self.rows)
-        batch = self.source.fetch(start, self.BATCH, self.sort_key, self.descending)
+        self._extend(start, self.source.fetch(start, self.BATCH, self.sort_key, self.descending))
+
+    def _extend(self, start: int, batch: list[dict[str, Any]]) -> None:
+        """`batch` as the rows from `start` (the end of those read); an empty one: the list ends there."""
         if not batch:
             self.total = start
             return
@@ -192,14 +195,8 @@ class LazyTableModel(QAbstractTableModel):
         if generation != self.generation:
             return
         self.fetching = False
-        if start != len(self.rows):
-            return
-        if not batch:
-            self.total = start
-            return
-        self.beginInsertRows(QModelIndex(), start, start + len(batch) - 1)
-        self.rows.extend(batch)
-        self.endInsertRows()
+        if start == len(self.rows):
+            self._extend(start, batch)
 
     def reload(self, source: RowSource | None = None) -> None:
         """Start again from the first page (after a change, a new filter or a new sort)."""
