@@ -4,6 +4,7 @@ per session, shared read-only, and copied for whoever uses it."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import os
 from collections.abc import Iterator
@@ -27,6 +28,24 @@ def fast_scrypt() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(users, "SCRYPT_N", 2**14)
         yield
+
+
+@pytest.fixture(autouse=True)
+def _gc_on_the_gui_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test with a Qt application runs under the window's rule (app/ui/shell/collector.py): Python's cyclic
+    collector on the GUI thread only. Left automatic, a collection can start in an operation's worker and free a
+    Qt object a finished test left in a reference cycle there — a crash seen once in CI (a segfault inside a plan
+    import's worker). Other tests keep automatic collection, so what they measure of memory stays as it was."""
+    if "qapp" not in request.fixturenames:
+        yield
+        return
+    from app.ui.shell import collector
+
+    guard = collector.install(request.getfixturevalue("qapp"))
+    gc.disable()
+    yield  # the UI conftest's habits (torn down first) have waited for the operations the test left running
+    guard.check()  # here, on the main thread: what Python would have collected by now
+    gc.enable()
 
 
 class FixedClock:

@@ -21,15 +21,16 @@ from app.ui.shell import collector
 
 @pytest.fixture
 def guarded(qapp: QApplication) -> Iterator[collector.GuiThreadCollector]:
-    threshold, enabled = gc.get_threshold(), gc.isenabled()
+    """The collector the tests' application runs with (tests/conftest.py), at small generations for one test."""
+    threshold = gc.get_threshold()
     gc.set_threshold(50, 5, 5)  # small generations: the worker's allocations below cross all three
     gc.collect()
     guard = collector.install(qapp)
+    saved = guard.threshold
+    guard.threshold = gc.get_threshold()
     yield guard
-    guard.stop()
-    guard.deleteLater()
+    guard.threshold = saved
     gc.set_threshold(*threshold)
-    (gc.enable if enabled else gc.disable)()
 
 
 def drop_cycle(destroyed_in: list[str]) -> None:
@@ -54,13 +55,24 @@ def test_the_collector_is_installed_with_the_application_and_collects_on_the_gui
         qtbot, guarded: collector.GuiThreadCollector, qapp: QApplication) -> None:
     assert not gc.isenabled()  # no automatic collection in whatever thread allocates
     assert collector.install(qapp) is guarded  # one per application
-    assert guarded.threshold == (50, 5, 5)  # collects at the sizes Python would have used
     destroyed_in: list[str] = []
     drop_cycle(destroyed_in)
     allocate_on_worker()
     assert destroyed_in == []  # the worker crossed every threshold and collected nothing
     qtbot.waitUntil(lambda: destroyed_in != [], timeout=5000)
     assert destroyed_in == [threading.main_thread().name] and guarded.collections >= 1
+
+
+def test_a_collector_collects_at_the_sizes_python_would_have_used(qapp: QApplication) -> None:
+    threshold = gc.get_threshold()
+    gc.set_threshold(321, 7, 9)
+    try:
+        guard = collector.GuiThreadCollector(qapp, interval_ms=60000)
+        assert guard.threshold == (321, 7, 9) and not gc.isenabled()
+        guard.stop()
+        guard.setParent(None)
+    finally:
+        gc.set_threshold(*threshold)
 
 
 def test_the_window_s_application_collects_on_the_gui_thread() -> None:
