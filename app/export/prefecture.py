@@ -60,20 +60,6 @@ def _files(package: PackageData, c_defs: Any, lower: list[dict[str, Any]], left_
     return files
 
 
-def _unlock(book: Book, password: str) -> keys.Signer:
-    assert book.user is not None
-    if not password:
-        raise ValidationError("签发需要局长本人的密码来解开签名密钥；未签发", field="局长密码")
-    row = book.conn.execute("SELECT pw_hash FROM users WHERE id = ?", (book.user.id,)).fetchone()
-    if row is None or not users.password_matches(password, row[0]):
-        raise ValidationError("密码不正确，无法解开签名密钥；未签发，未写入任何数据", field="局长密码")
-    if keys.active_key(book.conn, book.user.id) is None:
-        with book.write("create_signing_key") as conn:
-            keys.create_key(conn, user_id=book.user.id, password=password, now=book.stamp(),
-                            reason="首次签发时生成（此前没有签名密钥）")
-    return keys.unlock(book.conn, user_id=book.user.id, password=password)
-
-
 def forward(book: Book, *, month: str, out_dir: Path | str, password: str, comment: str = "") -> Path:
     """The chief signs this bureau's package of `month` (a new version each time: 更正版 after a correction
     below) and writes its folder; returns the folder. Refused when no county's package can be consolidated."""
@@ -83,7 +69,7 @@ def forward(book: Book, *, month: str, out_dir: Path | str, password: str, comme
     c = consolidation.consolidate(book, month)
     if not c.included:
         raise ValidationError(f"{month} 没有可以汇总的下级报送包（都未报送、已退回或勾稽未通过），不能签发", field="月份")
-    signer = _unlock(book, password)
+    signer = users.unlock_signing_key(book, password)
     start, end = periods.bounds(book, month)
     if book.today() <= end:
         raise ValidationError(f"{month} 的统计期到 {end.isoformat()} 才结束，结束后才能签发", field="月份")

@@ -25,7 +25,7 @@ from app.models.reports.monthly import (
     signed_package,
 )
 from app.models.reports.package_data import PackageData, SignOff
-from app.models.store import audit, backup, keys, periods, signature, users
+from app.models.store import audit, backup, periods, signature, users
 from app.models.store.book import Book
 from app.models.values.errors import ValidationError
 
@@ -38,27 +38,6 @@ def write_preview(book: Book, *, month: str, out_dir: Path | str, progress: Prog
         progress(1, 2, "生成预览稿（工作簿、PDF）…")
     return manifest.write_package(found.package, out_dir, templates=report_templates.templates(book), overwrite=True,
                                   rendering_block=signed.rendering_now(book, int(month[:4])))
-
-
-def _unlock(book: Book, password: str | None) -> keys.Signer:
-    """The chief's password opens the signing key (made now, when this chief has none yet)."""
-    assert book.user is not None
-    if not password:
-        raise ValidationError("签发需要局长本人的密码来解开签名密钥；未签发", field="局长密码")
-    row = book.conn.execute("SELECT pw_hash FROM users WHERE id = ?", (book.user.id,)).fetchone()
-    if row is None or not users.password_matches(password, row[0]):
-        raise ValidationError("密码不正确，无法解开签名密钥；未签发，未写入任何数据", field="局长密码")
-    if keys.active_key(book.conn, book.user.id) is None:
-        if book.conn.execute("SELECT 1 FROM signing_keys LIMIT 1").fetchone():
-            # Keys are made where the program knows the password and who asks: a chief's account created in the
-            # program, or a password reset by a chief. A chief row with none was made some other way.
-            raise ValidationError(
-                f"{book.user.name} 没有签名密钥，不能签发。由本程序创建的局长账号都有签名密钥；如果该账号是由其他"
-                "角色改为局长的，请由另一位局长为其重置密码（同时生成签名密钥）", field="签名密钥")
-        with book.write("create_signing_key") as conn:  # a file from before signing keys: its first one
-            keys.create_key(conn, user_id=book.user.id, password=password, now=book.stamp(),
-                            reason="首次签发时生成（此前没有签名密钥）")
-    return keys.unlock(book.conn, user_id=book.user.id, password=password)
 
 
 def _refuse_failed(checks: list, when: str) -> None:  # type: ignore[type-arg]
@@ -106,7 +85,7 @@ def sign_off(book: Book, *, month: str, out_dir: Path | str, password: str | Non
         _refuse_failed(xc.cross_checks(found), when)  # on the data signed
         return found
 
-    signer = _unlock(book, password)  # who signs before what: a wrong password or no key costs no assembling
+    signer = users.unlock_signing_key(book, password)  # who signs before what: a wrong password or no key costs no assembling
     head = audit.head(book.conn)  # after _unlock, which may have made this chief's first key
     package = assemble_now(head, "")  # assembled once; again below only if something was written meanwhile
     step(1, 5, "签发前备份数据库…")

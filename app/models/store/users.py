@@ -270,3 +270,25 @@ def change_own_password(book: Book, *, old: str, new: str) -> None:
     with book.write("change_own_password") as conn:
         _set_password(conn, book.user.id, new)
         keys.reencrypt(conn, user_id=book.user.id, old=old, new=new, now=book.stamp())
+
+
+def unlock_signing_key(book: Book, password: str | None, *, action: str = "签发") -> keys.Signer:
+    """The logged-in chief's password opens their signing key (made now when the file has no key at all yet: a file
+    from before signing keys). `action` names what is refused (签发, 重新打开) when it does not open."""
+    assert book.user is not None
+    if not password:
+        raise ValidationError(f"{action}需要局长本人的密码来解开签名密钥；未{action}", field="局长密码")
+    row = book.conn.execute("SELECT pw_hash FROM users WHERE id = ?", (book.user.id,)).fetchone()
+    if row is None or not password_matches(password, row[0]):
+        raise ValidationError(f"密码不正确，无法解开签名密钥；未{action}，未写入任何数据", field="局长密码")
+    if keys.active_key(book.conn, book.user.id) is None:
+        if book.conn.execute("SELECT 1 FROM signing_keys LIMIT 1").fetchone():
+            # Keys are made where the program knows the password and who asks: a chief's account created in the
+            # program, or a password reset by a chief. A chief row with none was made some other way.
+            raise ValidationError(
+                f"{book.user.name} 没有签名密钥，不能{action}。由本程序创建的局长账号都有签名密钥；如果该账号是由其他"
+                "角色改为局长的，请由另一位局长为其重置密码（同时生成签名密钥）", field="签名密钥")
+        with book.write("create_signing_key") as conn:  # a file from before signing keys: its first one
+            keys.create_key(conn, user_id=book.user.id, password=password, now=book.stamp(),
+                            reason=f"首次{action}时生成（此前没有签名密钥）")
+    return keys.unlock(book.conn, user_id=book.user.id, password=password)
