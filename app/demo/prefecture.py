@@ -188,7 +188,8 @@ def build(directory: Path | str) -> Path:
                 review.return_package(pref, pid, reason="表1 与指标文件核对，自治区资金到位数少记 10 万元，请核实更正后重新报送")
                 cb = county_books[c.code]
                 cb.clock.set(CORRECTED_SIGNED - dt.timedelta(hours=2))  # type: ignore[attr-defined]
-                monthly.reopen(cb, month=MONTH, reason="地区财政局退回：自治区资金到位数少记，更正后重新报送")
+                monthly.reopen(cb, month=MONTH, reason="地区财政局退回：自治区资金到位数少记，更正后重新报送",
+                               password=PASSWORD)
                 as_user(cb, "jingban")
                 indicators.register(cb, doc_no=f"新财农〔2026〕{int(c.code) % 100 + 70}号", year=2026, kind="ZX",
                                     item="ZX03", source_level="region", amount=100_000_00,

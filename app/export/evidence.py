@@ -25,6 +25,7 @@ def verify(book: Book, progress: Callable[[int, int, str], None] | None = None,
     it is unchanged (the anchors from outside the file)."""
     more: list[tuple[str, integrity.Check]] = [
         ("签发记录的审计链头、签名与签名密钥", anchors.check_signoffs),
+        ("重新打开已签发月份都有局长签名", anchors.check_reopens),
         ("已签发月份按现有数据重新汇总与签发时一致", anchors.check_drift_on),
         ("已签发报送包可重新生成且哈希一致", lambda _conn: signed.check_signed(book)),
         ("汇总报送包可重新生成且哈希一致、签名有效", lambda _conn: prefecture.check_forwarded(book)),

@@ -240,7 +240,7 @@ def sign_off(book: Book, rng: random.Random, n: int) -> None:
     with the package written out."""
     _as(book, "chief")
     if book.conn.execute("SELECT 1 FROM signoffs WHERE month = '2026-01' AND status = 'signed'").fetchone():
-        monthly.reopen(book, month="2026-01", reason=f"崩溃测试第 {n} 次重新打开")
+        monthly.reopen(book, month="2026-01", reason=f"崩溃测试第 {n} 次重新打开", password=PASSWORD)
     signoff.sign_off(book, password=PASSWORD, month="2026-01", out_dir=book.path.with_name("报送包"), comment=f"第 {n} 次签发")
 
 

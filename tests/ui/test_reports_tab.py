@@ -157,6 +157,38 @@ def test_a_wrong_password_signs_nothing(qtbot, october: Book, answers: Path) -> 
     assert monthly.status(october, month="2026-10") != "已签发" and list(answers.iterdir()) == []
 
 
+def test_reopening_asks_for_the_chief_s_password_and_a_wrong_one_reopens_nothing(qtbot, october: Book,  # noqa: F811
+                                                                                   answers: Path) -> None:
+    from app.export import signoff
+
+    signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=answers)
+    tab = ReportsTab(october)
+    qtbot.addWidget(tab)
+    asked: list[tuple[str, str]] = []
+
+    def answer_with(secret: str):  # noqa: ANN202
+        def answer(kind: str, text: str):  # noqa: ANN202
+            asked.append((kind, text))
+            return {"text": "更正十月县本级资金的收到日期", "secret": secret}.get(kind)
+        return answer
+
+    count = october.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    _select(tab, "2026-10")
+    dialogs.Ask.answer = answer_with("not-the-password")
+    tab.reopen()
+    assert [k for k, _ in asked][:2] == ["text", "secret"] and "局长本人的密码" in asked[1][1]
+    assert dialogs.Ask.shown[-1][0] == "error" and "密码不正确" in dialogs.Ask.shown[-1][1]
+    assert monthly.status(october, month="2026-10") == "已签发"
+    assert october.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == count
+    _select(tab, "2026-10")
+    dialogs.Ask.answer = answer_with(PASSWORD)
+    tab.reopen()
+    assert monthly.status(october, month="2026-10") != "已签发"
+    stored = october.conn.execute("SELECT status, reopen_reason, reopen_signature FROM signoffs WHERE month = '2026-10'"
+                                  ).fetchone()
+    assert stored[:2] == ("superseded", "更正十月县本级资金的收到日期") and '"kind":"reopen"' in stored[2]
+
+
 def test_signed_month_without_its_package_is_offered_in_the_window(qtbot, october: Book, answers: Path,  # noqa: F811
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 15 item 14: the sign-off was killed after its commit; the window offers to write the package."""

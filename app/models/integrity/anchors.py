@@ -17,7 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from app.models.integrity.verify import Note  # told, not failed: a key that changed, with when and why
+from app.models.integrity.verify import (
+    Note,  # told, not failed: a key that changed, with when and why
+    period_history,
+)
 from app.models.reports import definitions, package_data, snapshot
 from app.models.reports.monthly import assemble
 from app.models.store import keys, signature
@@ -113,6 +116,116 @@ def check_signoffs(conn: sqlite3.Connection) -> Iterator[Finding]:
             yield Note("签名密钥", f"局长 {user['name']}（{login}）",
                        f"当前的签名密钥 {keys.show(current.fingerprint)} 不是签发此前月份的 {keys.show(fp)}；"
                        f"{_why(conn, current.fingerprint)}")
+
+
+def check_reopens(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """Every reopening of a closed month after the first sign-off that promises it (signature.REOPENS_SIGNED) is
+    signed by a chief's key, and the statement sits where it was made: the reopening's `periods` record is the
+    first one after the chain head it signed. Reopening is only a write of `periods` (and of `signoffs`) that plain
+    sqlite3 can make and seal like the program; a signed month reopened, edited and closed again around the program
+    looked honestly reopened, and a change to a column no table sums (a notice's title) passed verify.
+
+    A reopening is any periods record after which a month closed before is no longer closed — an update, a delete,
+    whatever the record claims the row was (integrity.verify.period_history replays them). The promise is read from
+    the sign-offs as they stand and from their insert records in the audit log (a sign-off deleted to escape it is
+    named: the program never deletes one); a file without the statements' column is judged all the same."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(signoffs)")}
+    text = "reopen_signature" if "reopen_signature" in columns else "''"
+    bureau = signature.bureau_of(conn)
+    promised: int | None = None  # the chain position from which reopenings must be signed
+    for seq, key, tbl in conn.execute("SELECT seq, row_key, tbl FROM audit_log WHERE tbl IN ('signoffs', 'signoff_files') "
+                                      "AND action = 'D' ORDER BY seq"):
+        yield Finding("重新打开签名", f"审计记录 #{seq}（表 {tbl} 主键 {key}）", "删除了签发记录：本程序从不删除签发记录")
+    for seq, sig in conn.execute("SELECT json_extract(after, '$.audit_seq'), json_extract(after, '$.signature') "
+                                 "FROM audit_log WHERE tbl = 'signoffs' AND action = 'I' AND after IS NOT NULL"):
+        if _promises(seq, sig):
+            promised = int(seq) if promised is None else min(promised, int(seq))
+    statements: dict[int, tuple[sqlite3.Row, signature.Parsed]] = {}
+    for row in conn.execute(f"SELECT *, {text} AS statement FROM signoffs ORDER BY id").fetchall():
+        where = _where(row)
+        if _promises(row["audit_seq"], row["signature"]):
+            promised = int(row["audit_seq"]) if promised is None else min(promised, int(row["audit_seq"]))
+        if not row["statement"]:
+            continue
+        try:
+            st = signature.parse_reopen(row["statement"], where=where)
+        except signature.OtherFormat as exc:
+            yield Note("重新打开签名", where, str(exc))
+            continue
+        except AppError as exc:
+            yield Finding("重新打开签名", where, str(exc))
+            continue
+        problem = _reopen_problem(conn, row, st, bureau)
+        if problem:
+            yield Finding("重新打开签名", where, problem)
+            continue
+        statements[st.head[0]] = (row, st)
+        promised = st.head[0] if promised is None else min(promised, st.head[0])
+    reopened = period_history(conn).reopenings
+    for seq, month in reopened.items():
+        where = f"{month} 的重新打开（审计记录 #{seq}）"
+        if promised is None or seq <= promised:
+            yield Note("重新打开签名", where, "写在本文件第一次承诺“重新打开须局长签名”的签发之前（旧版程序不签名），"
+                                          "没有局长签名，只核对了审计链")
+            continue
+        found = statements.get(seq - 1)
+        if found is None or found[1].doc["month"] != month:
+            yield Finding("重新打开签名", where,
+                          "没有局长用签名密钥签的重新打开记录：本程序重新打开已结账的月份时，局长的密钥对月份、版本、理由和"
+                          "当时的审计链头签名，这次重新打开是绕过本程序写的（此后对该月的改动也因此不可信）")
+    for head_seq, (row, st) in sorted(statements.items()):
+        if reopened.get(head_seq + 1) != st.doc["month"]:
+            yield Finding("重新打开签名", _where(row),
+                          f"签名的重新打开（审计链头 #{head_seq} 之后）在审计记录中没有对应的重新打开：签名被挪用到别处")
+
+
+def _promises(seq: object, text: object) -> bool:
+    """A sign-off's valid 签名.json, signed at chain head `seq`, that promises signed reopenings."""
+    if not text or seq is None:
+        return False
+    try:
+        doc = signature.parse(str(text), where="")
+    except AppError:
+        return False  # check_signoffs names it
+    return doc.doc.get(signature.REOPENS_SIGNED) is True and doc.head[0] == int(str(seq)) and doc.valid()
+
+
+def _reopen_problem(conn: sqlite3.Connection, row: sqlite3.Row, st: signature.Parsed,
+                    bureau: dict[str, str]) -> str:
+    """What is wrong with a reopening statement kept on sign-off `row` ('' when nothing)."""
+    d = st.doc
+    if not st.valid():
+        return "重新打开签名与其内容不符：签名被改动过，或不是用其所记公钥签的"
+    problems = []
+    if (d["month"], int(d["version"])) != (row["month"], int(row["version"])):
+        problems.append(f"签名针对的是 {d['month']} 第 {d['version']} 版")
+    if d["signoff_sha256"] != hashlib.sha256(str(row["signature"]).encode("utf-8")).hexdigest():
+        problems.append(f"签名所重新打开的不是这一版的 {signature.FILE_NAME}")
+    if (d["reason"], d["reopened_at"]) != (row["reopen_reason"], row["reopened_at"]):
+        problems.append("理由或时间与签发记录上写的不同")
+    if d["bureau"] != bureau:
+        problems.append(f"签名中的单位是 {d['bureau'].get('name')}（{d['bureau'].get('region_code')}）")
+    if signature.chain_hash_at(conn, st.head[0]) != st.head[1]:
+        problems.append(f"签名时的审计链头 #{st.head[0]} 与文件中的审计链不一致")
+    if problems:
+        return "重新打开签名与记录不一致：" + "；".join(problems)
+    key = keys.by_fingerprint(conn, st.fingerprint)
+    login = _signer_login(conn, int(row["reopened_by"] or 0))
+    if key is None or key.public_key != d["public_key"]:
+        return f"签名所用的密钥（指纹 {keys.show(st.fingerprint)}）不是本文件登记的任何密钥"
+    if _signer_login(conn, key.user_id) != login or str(d["signer"].get("login", "")).lower() != login.lower():
+        return f"签名所用的密钥不是重新打开人 {login or '（无）'} 的"
+    at = str(row["reopened_at"])
+    if key.created_at > at or (key.retired_at is not None and key.retired_at < at):
+        return f"签名所用的密钥在重新打开时（{at}）并不是 {login} 的有效密钥"
+    if st.fingerprint not in signature.anchored_chief_keys(conn, st.head[0] + 1):
+        return (f"签名所用的密钥（{keys.show(st.fingerprint)}）没有出现在此前任何一份已签发报送包的签名中（签发人或局长名单）："
+                "只有文件自己的记录说它属于局长，而这些记录持有文件的人都能写")
+    then = {str(u["login"]).lower(): u for u in keys.users_at(conn, st.head[0])}
+    user = then.get(login.lower())
+    if user is None or user["role"] != "chief" or not user["active"] or user["key"] != st.fingerprint:
+        return f"重新打开时 {login} 不是持有该密钥的在职局长（按审计记录还原当时的用户表）"
+    return ""
 
 
 def _why(conn: sqlite3.Connection, fp: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 import json
 import re
 import sqlite3
@@ -161,27 +162,69 @@ def _old_date(expr: str) -> str:
     return f"CASE WHEN a.before IS NULL THEN NULL ELSE ({old}) END"
 
 
+_MONTH_KEY = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_OPEN_END = 1 << 62
+
+
+@dataclass
+class PeriodHistory:
+    """The reporting periods as their audit records tell it, replayed in order: each record judged from the state
+    the records before it left (not from what it claims the row was), whatever its action."""
+
+    windows: dict[str, list[list[int]]] = field(default_factory=dict)  # key → [closed at seq, reopened at seq]
+    spans: dict[str, tuple[str, str]] = field(default_factory=dict)
+    reopenings: dict[int, str] = field(default_factory=dict)  # seq → key: closed before the record, not after it
+    odd: list[Finding] = field(default_factory=list)  # what the program never writes
+
+
+def period_history(conn: sqlite3.Connection) -> PeriodHistory:
+    """The program inserts a period row once, with its month's span, and then only closes and reopens it: a
+    deleted period, a span changed, a key that is no month, or spans that overlap were written around it — the
+    way to slip a decoy period past the closed-month check, or to reopen a month by deleting and re-inserting it."""
+    out = PeriodHistory()
+    closed: dict[str, bool] = {}
+    for seq, key, action, now, start, end in conn.execute(
+            "SELECT a.seq, a.row_key, a.action, json_extract(a.after, '$.closed'), json_extract(a.after, '$.start_date'), "
+            "json_extract(a.after, '$.end_date') FROM audit_log a WHERE a.tbl = 'periods' ORDER BY a.seq"):
+        where = f"审计记录 #{seq}（表 periods 主键 {key}）"
+        if not _MONTH_KEY.fullmatch(str(key)):
+            out.odd.append(Finding("结账保护", where, "报表期间的主键不是一个月份：本程序只按月份建立期间"))
+        if action == "D" or not start or not end:
+            out.odd.append(Finding("结账保护", where, "删除了报表期间（或记录中没有起止日期）：本程序从不删除期间"))
+            is_closed = False
+        else:
+            span = (str(start), str(end))
+            if out.spans.setdefault(str(key), span) != span:
+                out.odd.append(Finding("结账保护", where, f"改了期间的起止日期（原为 {out.spans[str(key)][0]} 至 "
+                                                        f"{out.spans[str(key)][1]}）：本程序从不改期间的起止日期"))
+            is_closed = now == 1
+        was = closed.get(str(key), False)
+        if is_closed and not was:
+            out.windows.setdefault(str(key), []).append([int(seq), _OPEN_END])
+        elif was and not is_closed:
+            out.windows[str(key)][-1][1] = int(seq)
+            out.reopenings[int(seq)] = str(key)
+        closed[str(key)] = is_closed
+    ordered = sorted((span, key) for key, span in out.spans.items())
+    for (a, ka), (b, kb) in zip(ordered, ordered[1:], strict=False):
+        if b[0] <= a[1]:
+            out.odd.append(Finding("结账保护", f"报表期间 {kb}", f"起止日期与 {ka} 重叠（含已删除的期间）：本程序不会建立重叠的期间"))
+    return out
+
+
 def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Finding]:
     """No audit record may change a row dated inside a month that was closed at that point of the chain and not
     reopened since: the closed-month triggers make that impossible for the program, so such a record was written
     with the triggers dropped — even when it is honestly audited and sealed at the end of the chain. `since`: only
-    records after that audit sequence number are judged (the incremental verify from its anchor)."""
-    windows: dict[str, list[list[int]]] = {}  # period key → [closed at seq, reopened at seq]
-    spans: dict[str, tuple[str, str]] = {}
-    for seq, key, closed, was, start, end in conn.execute(
-            "SELECT a.seq, a.row_key, json_extract(a.after, '$.closed'), "
-            f"CASE WHEN a.before IS NULL THEN NULL ELSE {audit.old_value_sql('closed')} END, "
-            "json_extract(a.after, '$.start_date'), json_extract(a.after, '$.end_date') FROM audit_log a "
-            "WHERE a.tbl = 'periods' AND a.after IS NOT NULL ORDER BY a.seq"):
-        if start and end:
-            spans[key] = (str(start), str(end))
-        if closed == 1 and was != 1:
-            windows.setdefault(key, []).append([int(seq), 1 << 62])
-        elif closed == 0 and was == 1 and windows.get(key):
-            windows[key][-1][1] = int(seq)
+    records after that audit sequence number are judged (the incremental verify from its anchor). The periods'
+    own history is replayed first (period_history): what the program never writes there is named too."""
+    history = period_history(conn)
+    yield from (f for f in history.odd if since == 0 or _seq_of(f) > since)
+    windows, spans = history.windows, history.spans
     if not windows:
         return
     starts = sorted((spans[k][0], spans[k][1], k) for k in windows if k in spans)
+    reach = list(itertools.accumulate((end for _s, end, _k in starts), max))
     first = min(w[0] for ws in windows.values() for w in ws)
     labels = {"I": "新增", "U": "修改", "D": "删除"}
     for t in db.tracked(conn):
@@ -213,16 +256,28 @@ def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Fi
                               f"记录中没有判断所属月份的列（{'、'.join(cols)}），本程序写的记录总有这些列：无法判断这次"
                               f"{labels.get(action, action)}的行是否在已结账的月份中，该记录不是本程序写的")
                 continue
-            for day in {str(d)[:10] for d in (new_day, old_day) if d}:
-                i = bisect.bisect_right(starts, (day, "\uffff", "")) - 1
-                if i < 0 or not (starts[i][0] <= day <= starts[i][1]):
-                    continue
-                key = starts[i][2]
-                if any(c < seq < r for c, r in windows[key]):
-                    yield Finding("结账保护", f"审计记录 #{seq}（表 {t['name']} 主键 {row_key}）",
-                                  f"在 {key} 结账之后{labels.get(action, action)}了日期为 {day} 的行，而该月此后没有重新打开："
-                                  "本程序不会这样写（结账触发器会拒绝），数据是绕过本程序修改的")
-                    break
+            hit = next(((day, key) for day in sorted({str(d)[:10] for d in (new_day, old_day) if d})
+                        for key in _spans_with(starts, reach, day) if any(c < seq < r for c, r in windows[key])), None)
+            if hit is not None:
+                yield Finding("结账保护", f"审计记录 #{seq}（表 {t['name']} 主键 {row_key}）",
+                              f"在 {hit[1]} 结账之后{labels.get(action, action)}了日期为 {hit[0]} 的行，而该月此后没有重新打开："
+                              "本程序不会这样写（结账触发器会拒绝），数据是绕过本程序修改的")
+
+
+def _spans_with(starts: list[tuple[str, str, str]], reach: list[str], day: str) -> Iterator[str]:
+    """Every period whose span holds `day` (`starts` sorted by start, `reach[i]` the latest end among the first i+1):
+    one for the program's periods, which never overlap — all of them when a decoy overlaps a month, so the decoy
+    cannot stand in for the month it covers."""
+    i = bisect.bisect_right(starts, (day, "\uffff", "")) - 1
+    while i >= 0 and reach[i] >= day:
+        if starts[i][0] <= day <= starts[i][1]:
+            yield starts[i][2]
+        i -= 1
+
+
+def _seq_of(found: Finding) -> int:
+    m = re.search(r"审计记录 #(\d+)", found.where)
+    return int(m.group(1)) if m else _OPEN_END
 
 
 def attachments(conn: sqlite3.Connection) -> Iterator[Finding]:

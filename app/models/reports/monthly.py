@@ -17,7 +17,7 @@ from app.models.reports import cross_checks as xc
 from app.models.reports import package_data, snapshot
 from app.models.reports import sources as report_data
 from app.models.reports.package_data import PackageData, SignOff, WarningRecord
-from app.models.store import db, holidays, periods, users
+from app.models.store import audit, db, holidays, keys, periods, permissions, signature, users
 from app.models.store.book import Book
 from app.models.values.errors import AppError, NotFound, ValidationError
 
@@ -211,22 +211,44 @@ def open_earlier_months(book: Book, month: str) -> list[str]:
     return [m for m in (f"{year:04d}-{n:02d}" for n in range(int(first[5:]), mon)) if m not in signed]
 
 
-def reopen(book: Book, *, month: str, reason: str) -> None:
-    """Chief only, with a reason: the month opens again and the signed version is kept as superseded."""
+def reopen(book: Book, *, month: str, reason: str, password: str | None) -> None:
+    """Chief only, with a reason and the chief's password: the month opens again and the signed version is kept as
+    superseded. The chief's key signs the reopening (signature.reopen_payload) at the chain head it is written on:
+    verify takes a reopening without that signature for one written around the program."""
     periods.parse_month(month)
     if len((reason or "").strip()) < 5:
         raise ValidationError("请写明重新打开的理由（至少 5 个字）", field="理由")
+    permissions.require("reopen_month", book.user.role if book.user else None)
+    _check_reopen(book, month)
+    signer = users.unlock_signing_key(book, password, action="重新打开")  # before anything is written
+    if signer.key.fingerprint not in signature.anchored_chief_keys(book.conn, audit.head(book.conn)[0] + 1):
+        raise ValidationError(
+            f"你的签名密钥（{keys.show(signer.key.fingerprint)}）没有出现在此前任何一份已签发报送包的签名中（多半是重置密码后"
+            "生成的新密钥），不能用它签名重新打开：核验无法确认它属于局长。请由签发过报送包的局长重新打开，或先签发下一个月份"
+            "（新密钥随之报送上级）后再重新打开", field="签名密钥")
     with book.write("reopen_month") as conn:
-        row = conn.execute("SELECT id FROM signoffs WHERE month = ? AND status = 'signed'", (month,)).fetchone()
-        if row is None:
-            raise ValidationError(f"{month} 没有已签发的报送包", field="月份")
-        later = [r[0] for r in conn.execute(
-            "SELECT month FROM signoffs WHERE status = 'signed' AND month > ? ORDER BY month", (month,))]
-        if later:
-            raise ValidationError(f"{'、'.join(later)} 已签发：月份按顺序结账，请先重新打开较晚的月份", field="月份")
-        periods.reopen_month(book, month=month, reason=reason)
-        conn.execute("UPDATE signoffs SET status = 'superseded', reopened_at = ?, reopened_by = ?, reopen_reason = ? "
-                     "WHERE id = ?", (book.stamp(), book.user.id if book.user else None, reason.strip(), row[0]))
+        row = _check_reopen(book, month)
+        assert book.user is not None
+        at = book.stamp()
+        body = signature.reopen_payload(conn, signer=signer, login=book.user.login, name=book.user.name, month=month,
+                                        version=int(row["version"]), signoff_signature=str(row["signature"]),
+                                        reason=reason.strip(), reopened_at=at, head=audit.head(conn))
+        periods.reopen_month(book, month=month, reason=reason)  # the first record after the head signed above
+        conn.execute("UPDATE signoffs SET status = 'superseded', reopened_at = ?, reopened_by = ?, reopen_reason = ?, "
+                     "reopen_signature = ? WHERE id = ?",
+                     (at, book.user.id, reason.strip(), signature.sign_reopen(body, signer), row["id"]))
+
+
+def _check_reopen(book: Book, month: str) -> sqlite3.Row:
+    row = book.conn.execute("SELECT id, version, signature FROM signoffs WHERE month = ? AND status = 'signed'",
+                            (month,)).fetchone()
+    if row is None:
+        raise ValidationError(f"{month} 没有已签发的报送包", field="月份")
+    later = [r[0] for r in book.conn.execute(
+        "SELECT month FROM signoffs WHERE status = 'signed' AND month > ? ORDER BY month", (month,))]
+    if later:
+        raise ValidationError(f"{'、'.join(later)} 已签发：月份按顺序结账，请先重新打开较晚的月份", field="月份")
+    return row
 
 
 def signoffs(book: Book, *, month: str | None = None) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ then an anchor from outside: whoever rewrites the file's history afterwards cann
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ FILE_NAME = "签名.json"
 FORMAT = 1
 PROGRAM = "FundLedger"
 _DOMAIN = b"FundLedger package signature v1\n"
+_REOPEN_DOMAIN = b"FundLedger reopen signature v1\n"  # a sign-off's signature can never pass for a reopening's
+REOPEN = "reopen"  # `kind` of a reopening statement (inside what is signed)
+REOPENS_SIGNED = "reopens_signed"  # in a sign-off's payload: from this sign-off on, this file's reopenings are signed
 MAX_CHECKPOINTS = 1024
 CHECKPOINT_CHARS = 16  # 64 bits of each checkpoint's hash: enough to say where; the head is kept whole
 
@@ -90,19 +94,89 @@ def payload(conn: sqlite3.Connection, *, signer: keys.Signer, login: str, name: 
         "checkpoints": checkpoints(conn, head[0]),
         "users": users,
         "users_sha256": keys.users_digest(users),
+        REOPENS_SIGNED: True,
+    }
+
+
+def reopen_payload(conn: sqlite3.Connection, *, signer: keys.Signer, login: str, name: str, month: str, version: int,
+                   signoff_signature: str, reason: str, reopened_at: str, head: tuple[int, str]) -> dict[str, Any]:
+    """What the chief's key signs to reopen a signed month: which bureau, month and signed version (bound to that
+    version's own 签名.json by its hash), why, when, and the audit-chain head just before the reopening is written —
+    so the statement fits that one place in the chain and cannot be replayed for another reopening."""
+    return {
+        "format": FORMAT,
+        "kind": REOPEN,
+        "program": {"name": PROGRAM, "version": __version__},
+        "bureau": bureau_of(conn),
+        "month": month,
+        "version": version,
+        "signoff_sha256": hashlib.sha256(signoff_signature.encode("utf-8")).hexdigest(),
+        "reason": reason,
+        "reopened_at": reopened_at,
+        "signer": {"login": login, "name": name},
+        "algorithm": signer.key.algorithm,
+        "public_key": signer.key.public_key,
+        "fingerprint": signer.key.fingerprint,
+        "audit_head": {"seq": head[0], "hash": head[1]},
     }
 
 
 def signed_bytes(body: dict[str, Any]) -> bytes:
-    """Exactly what the key signs: a fixed prefix and the payload as canonical JSON."""
+    """Exactly what the key signs: a fixed prefix (a reopening's differs from a sign-off's; `kind` is itself
+    signed) and the payload as canonical JSON."""
     fields = {k: v for k, v in body.items() if k != "signature"}
-    return _DOMAIN + json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    domain = _REOPEN_DOMAIN if body.get("kind") == REOPEN else _DOMAIN
+    return domain + json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 def sign(body: dict[str, Any], signer: keys.Signer) -> bytes:
     """The file 签名.json: the payload and its signature, readable JSON, one trailing newline."""
     doc = dict(body, signature=signer.sign(signed_bytes(body)).hex())
     return (json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+
+
+def sign_reopen(body: dict[str, Any], signer: keys.Signer) -> str:
+    """A reopening statement as kept in the file (signoffs.reopen_signature): the payload and its signature."""
+    doc = dict(body, signature=signer.sign(signed_bytes(body)).hex())
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def anchored_chief_keys(conn: sqlite3.Connection, before_seq: int) -> set[str]:
+    """Fingerprints a chief-signed 签名.json vouches for before chain position `before_seq`: each valid sign-off's
+    signing key and the keys of the active chiefs in the users list it signed. A reopening must be signed with one
+    of them — a key the file's keyless records alone introduce (a clerk made chief with a key of the insider's own
+    making, a second key slipped under the real chief) vouches for nothing."""
+    out: set[str] = set()
+    for seq, text in conn.execute("SELECT audit_seq, signature FROM signoffs WHERE signature != '' AND audit_seq < ?",
+                                  (before_seq,)):
+        try:
+            doc = parse(text, where="")
+        except AppError:
+            continue
+        if doc.valid() and doc.head[0] == int(seq):
+            out.add(doc.fingerprint)
+            out.update(str(u["key"]) for u in doc.doc["users"] if u.get("role") == "chief" and u.get("active") and u.get("key"))
+    return out
+
+
+def parse_reopen(text: str, *, where: str) -> Parsed:
+    """Read a reopening statement; one this version cannot read is an OtherFormat, anything unreadable an AppError."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise AppError(f"{where}的重新打开签名无法读取（{exc}）") from exc
+    if not isinstance(doc, dict) or doc.get("kind") != REOPEN:
+        raise AppError(f"{where}的重新打开签名不是重新打开的签名")
+    if doc.get("format") != FORMAT or doc.get("algorithm") not in keys.ALGORITHMS:
+        program = doc.get("program") or {}
+        raise OtherFormat(f"{where}的重新打开签名由其他版本的程序（{program.get('name', '?')} "
+                          f"{program.get('version', '?')}）写成，本程序不能核对——这不表示被篡改")
+    needed = ("bureau", "month", "version", "signoff_sha256", "reason", "reopened_at", "signer", "public_key",
+              "fingerprint", "audit_head", "signature")
+    missing = [k for k in needed if k not in doc]
+    if missing:
+        raise AppError(f"{where}的重新打开签名缺少 {'、'.join(missing)}")
+    return Parsed(doc)
 
 
 @dataclass(frozen=True)

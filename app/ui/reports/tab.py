@@ -360,7 +360,12 @@ class ReportsTab(QWidget):
         if month is None or self.busy():
             return
         reason = dialogs.ask_text(self, "重新打开", f"重新打开 {month}（将生成更正版，原版本保留）。请写明理由：")
-        if reason is not None and ops.run_op(self, self.book, lambda: monthly.reopen(self.book, month=month, reason=reason)):
+        if reason is None:
+            return
+        password = dialogs.ask_secret(self, "重新打开", "请输入局长本人的密码（重新打开由局长的签名密钥签名）：")
+        if not password:
+            return
+        if ops.run_op(self, self.book, lambda: monthly.reopen(self.book, month=month, reason=reason, password=password)):
             dialogs.info(self, f"{month} 已重新打开，更正后请重新签发（生成下一个版本）。")
             self.reload()
 

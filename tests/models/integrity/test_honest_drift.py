@@ -175,7 +175,7 @@ def test_a_month_signed_by_the_previous_version_still_verifies(tmp_path: Path, m
         assert row["days_used"] == "92个自然日" and row["overdue"] is True
         assert _drift(book) == []  # re-summed the old way
         assert _march_row(book)["days_used"] == "21个自然日"  # the new way, for a month signed now
-        monthly.reopen(book, month="2026-03", reason="更正：按截至期末的口径重新签发")
+        monthly.reopen(book, month="2026-03", reason="更正：按截至期末的口径重新签发", password=cc.PASSWORD)
         signoff.sign_off(book, password=cc.PASSWORD, month="2026-03", out_dir=tmp_path / "sent2")
         new = json.loads(book.conn.execute("SELECT data FROM signoffs WHERE month = '2026-03' AND status = 'signed'"
                                            ).fetchone()[0])

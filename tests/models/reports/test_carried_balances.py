@@ -116,7 +116,7 @@ def test_carried_across_a_year_end_and_after_new_entries(book: Book, clock: Fixe
                        for k, f in jan.items())
     # the signed month reopened: nothing carries from it any more, and the figures still agree
     login_as(book, "chief")
-    monthly.reopen(book, month="2026-09", reason="测试：重新打开九月更正")
+    monthly.reopen(book, month="2026-09", reason="测试：重新打开九月更正", password=PASSWORD)
     p = sources.Period(book, "2027-01")
     assert sources.carried_from(book, p) is None
     assert figures(sources.ledger_balances(book, p)) == independent(book, p)

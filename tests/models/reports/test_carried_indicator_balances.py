@@ -15,6 +15,7 @@ import sqlite3
 
 from dateutil.relativedelta import relativedelta
 
+from app.demo import build as demo
 from app.export import evidence, manifest
 from app.export import signed as signed_export
 from app.models.ledger import progress
@@ -136,7 +137,7 @@ def test_the_signed_months_store_the_balances_their_period_end_sums_to(demo_book
 def test_after_a_reopen_and_late_edits_to_old_indicators(demo_book: Book) -> None:
     """Reopened: August carries no more (July does); an expenditure dated in the reopened August and a 缴回 in
     November, both on documents received before 2026, still agree month by month, across the year end."""
-    monthly.reopen(demo_book, month="2026-08", reason="测试：重新打开八月更正")
+    monthly.reopen(demo_book, month="2026-08", reason="测试：重新打开八月更正", password=demo.PASSWORD)
     p = sources.Period(demo_book, "2026-10")
     assert sources._carried_doc(demo_book, p) is not None
     assert json.loads(demo_book.conn.execute("SELECT data FROM signoffs WHERE month = '2026-07' AND "

@@ -85,8 +85,8 @@ def test_reexport_is_byte_identical_and_verify_checks_it(october: Book, tmp_path
 def test_reopen_creates_v2_and_keeps_v1(october: Book, tmp_path: Path, clock) -> None:
     signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path)
     with pytest.raises(ValidationError, match="理由"):
-        monthly.reopen(october, month="2026-10", reason="改")
-    monthly.reopen(october, month="2026-10", reason="更正县本级资金的收到日期")
+        monthly.reopen(october, month="2026-10", reason="改", password=PASSWORD)
+    monthly.reopen(october, month="2026-10", reason="更正县本级资金的收到日期", password=PASSWORD)
     assert monthly.status(october, month="2026-10") in ("待签发", "逾期")
     second = signoff.sign_off(october, password=PASSWORD, month="2026-10", out_dir=tmp_path)
     assert second.folder.name.endswith("_v2")
@@ -189,7 +189,7 @@ def test_november_cannot_be_signed_while_october_is_open(october: Book, tmp_path
     assert [monthly.status(october, month=m) for m in ("2026-10", "2026-11")] == ["已签发", "已签发"]
     # and reopened only from the latest back
     with pytest.raises(ValidationError, match="2026-11 已签发"):
-        monthly.reopen(october, month="2026-10", reason="更正十月数据的测试")
+        monthly.reopen(october, month="2026-10", reason="更正十月数据的测试", password=PASSWORD)
 
 
 def test_an_entry_dated_before_the_last_signed_month_is_refused(book: Book, tmp_path: Path, clock) -> None:

@@ -175,7 +175,7 @@ def test_a_file_upgraded_from_schema_25_verifies_before_and_after_and_keeps_its_
     book = open_book(old_file)
     try:
         book.clock = FixedClock(dt.datetime(2026, 11, 21, 10))
-        assert db.DELTA_STEP in db.applied_steps(book.conn) and db.user_version(book.conn) == db.DELTA_STEP
+        assert db.DELTA_STEP in db.applied_steps(book.conn) and db.user_version(book.conn) >= db.DELTA_STEP
         now = book.conn.execute("SELECT seq, before, after, hash FROM audit_log WHERE seq <= ? ORDER BY seq",
                                 (kept[-1][0],)).fetchall()
         assert [tuple(r) for r in now] == [tuple(r) for r in kept]  # not one old record rewritten

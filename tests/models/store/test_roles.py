@@ -184,7 +184,7 @@ def test_only_the_chief_signs_off(book: Book, tmp_path: Path) -> None:
     assert [s["status"] for s in monthly.signoffs(book)] == ["signed"]
     login_as(book, "clerk")
     with pytest.raises(PermissionDenied):
-        monthly.reopen(book, month="2026-01", reason="经办想重新打开")
+        monthly.reopen(book, month="2026-01", reason="经办想重新打开", password=PASSWORD)
 
 
 def test_auditor_writes_nothing(book: Book) -> None:
