@@ -62,6 +62,10 @@ class ObligationSource:
         return out
 
 
+_NOTICE_ROWS = ("SELECT n.*, (SELECT count(*) FROM notice_evidence e WHERE e.notice_id = n.id) AS evidence, "
+                "(SELECT count(*) FROM notice_feedback f WHERE f.notice_id = n.id) AS feedback FROM notices n")
+
+
 class NoticeQuery:
     """Recorded notices, newest first; optionally only those about one object, or matching a text."""
 
@@ -76,11 +80,28 @@ class NoticeQuery:
     def count(self) -> int:
         return int(self.book.conn.execute("SELECT count(*) FROM notices n" + self.where, self.args).fetchone()[0])
 
-    def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+    @staticmethod
+    def _order(sort_key: str | None, descending: bool) -> str:
+        """The table's order: the sort column (else the newest start first), then the newest record (one place each)."""
         order = NOTICE_SORT_KEYS.get(sort_key or "")
-        order = f"{order} {'DESC' if descending else 'ASC'}, n.id DESC" if order else "n.start_date DESC, n.id DESC"
+        return f"{order} {'DESC' if descending else 'ASC'}, n.id DESC" if order else "n.start_date DESC, n.id DESC"
+
+    def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
         rows = self.book.conn.execute(
-            "SELECT n.*, (SELECT count(*) FROM notice_evidence e WHERE e.notice_id = n.id) AS evidence, "
-            "(SELECT count(*) FROM notice_feedback f WHERE f.notice_id = n.id) AS feedback "
-            f"FROM notices n{self.where} ORDER BY {order} LIMIT ? OFFSET ?", [*self.args, limit, offset]).fetchall()
+            f"{_NOTICE_ROWS}{self.where} ORDER BY {self._order(sort_key, descending)} LIMIT ? OFFSET ?",
+            [*self.args, limit, offset]).fetchall()
         return [notices.decorate(self.book, r) for r in rows]
+
+    def has(self, notice_id: int) -> bool:
+        """Whether the record is listed under this filter (one row looked up by its key)."""
+        where = (self.where + " AND" if self.where else " WHERE") + " n.id = ?"
+        return self.book.conn.execute(f"SELECT 1 FROM notices n{where}", [*self.args, int(notice_id)]).fetchone() \
+            is not None
+
+    def position(self, notice_id: int, sort_key: str | None, descending: bool) -> int | None:
+        """The record's row number (from 0) in this filter and order, as `fetch` pages them; None when the filter
+        hides it. Every listed row is numbered (the sort may be a count): run it off the GUI thread."""
+        row = self.book.conn.execute(
+            f"SELECT at FROM (SELECT id AS rid, row_number() OVER (ORDER BY {self._order(sort_key, descending)}) - 1"
+            f" AS at FROM ({_NOTICE_ROWS}{self.where}) n) WHERE rid = ?", [*self.args, int(notice_id)]).fetchone()
+        return None if row is None else int(row[0])
