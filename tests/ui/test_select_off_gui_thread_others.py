@@ -217,3 +217,39 @@ def test_a_problem_opened_from_elsewhere_is_found_off_the_gui_thread(qtbot, book
     assert [r["id"] for r in page.model.rows] == [r["id"] for r in everything[:3]]
     assert page.view.current_row()["id"] == target["id"]
     assert not page.select("problem", 10 ** 9)
+
+
+def test_the_obligations_next_page_is_a_slice_not_a_sort_of_every_obligation_on_the_gui_thread(
+        qtbot, book: Book, monkeypatch) -> None:
+    """公告公示's obligations are derived, filtered and sorted in a worker (the first page); the view's next pages are
+    read on the GUI thread from the same list in memory. They used to sort every obligation again for each page (a
+    sort per page, growing with the county); now the order is sorted once and the pages are slices of it."""
+    import builtins
+    import threading
+
+    from app.models.notices import query as notice_query
+    from app.ui.notices.tab import NoticesTab
+
+    sorts: list[str] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        sorts.append("main" if threading.current_thread() is threading.main_thread() else "worker")
+        return builtins.sorted(*args, **kwargs)
+
+    monkeypatch.setattr(notice_query, "sorted", counted, raising=False)  # the module's sorts, counted by thread
+    tab = NoticesTab(book)
+    qtbot.addWidget(tab)
+    model = tab.obligation_model
+    sort(model, "amount", True)  # re-sorted in the background (the first page)
+    model = tab.obligation_model
+    qtbot.waitUntil(ops.idle, timeout=20000)
+    assert "worker" in sorts
+    sorts.clear()  # (a page the view asked for while the new order was being read is not what this test is about)
+    shown = len(model.rows)  # (the view may have asked for a few pages to fill itself)
+    assert shown + 3 * PAGE < model.total
+    for _ in range(3):
+        model.fetchMore()  # (as the view does; this list's pages are read on the GUI thread: slices)
+    assert sorts == [] and len(model.rows) == shown + 3 * PAGE
+    source = tab.source
+    expected = builtins.sorted(source.rows, key=lambda r: (r["amount"] is None, r["amount"] or 0), reverse=True)
+    assert model.rows == expected[:len(model.rows)]

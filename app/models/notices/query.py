@@ -39,21 +39,31 @@ class ObligationSource:
                 continue
             rows.append(row)
         self.rows = rows
+        self._sorted: dict[tuple[str, bool], list[dict[str, Any]]] = {}  # the rows in an order, sorted once
+
+    def _in_order(self, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+        """The rows in the table's order, sorted once per order (the first page is read in a worker: the view's
+        later pages, on the GUI thread, are slices of the same list — no sort of every obligation per page)."""
+        if sort_key not in OBLIGATION_SORT_KEYS:
+            return self.rows
+        key = (str(sort_key), descending)
+        if key not in self._sorted:
+            rows = self.rows
+            if sort_key == "status":
+                order = {s: i for i, s in enumerate(ob.STATUSES)}
+                rows = sorted(rows, key=lambda r: order[r["status"]], reverse=descending)
+            elif sort_key in ("amount", "days"):
+                rows = sorted(rows, key=lambda r: (r[str(sort_key)] is None, r[str(sort_key)] or 0), reverse=descending)
+            else:
+                rows = sorted(rows, key=lambda r: str(r[str(sort_key)] or ""), reverse=descending)
+            self._sorted[key] = rows
+        return self._sorted[key]
 
     def count(self) -> int:
         return len(self.rows)
 
     def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
-        rows = self.rows
-        if sort_key in OBLIGATION_SORT_KEYS:
-            if sort_key == "status":
-                order = {s: i for i, s in enumerate(ob.STATUSES)}
-                rows = sorted(rows, key=lambda r: order[r["status"]], reverse=descending)
-            elif sort_key in ("amount", "days"):
-                rows = sorted(rows, key=lambda r: (r[sort_key] is None, r[sort_key] or 0), reverse=descending)
-            else:
-                rows = sorted(rows, key=lambda r: str(r[sort_key] or ""), reverse=descending)
-        return rows[offset: offset + limit]
+        return self._in_order(sort_key, descending)[offset: offset + limit]
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(ob.STATUSES, 0)
