@@ -22,7 +22,8 @@ figure), again once every operation it started has ended (second), with the wall
 - 专账 / 公告公示 / 绩效目标 / 预警清单 打开对象: as above — 指标登记 sorted by 指标金额 (the filter shows this year; the
   indicator 800 rows down among every year's is hidden by it), the records by 标题, the projects by 安排资金, the
   warnings by 涉及金额 (select shows every warning)
-- 专账明细 / 公告公示 / 预警清单 向下翻页: as 支付审批's
+- 专账明细 / 公告公示 / 预警清单 向下翻页: as 支付审批's; 公告公示 义务 向下翻页: the obligations sorted by 金额
+  (descending), read down to row 3,000, then the next page
 
 Prints one JSON line. Compare two versions with PYTHONPATH at each source tree, alternating (bench_tab_paint.py)."""
 
@@ -155,6 +156,15 @@ def main() -> None:
         prepare[name] = lambda tab: at(view(tab), row - 1)
         return name, build, lambda tab: view(tab).lazy_model().fetchMore()
 
+    def obligations_scrolled(name: str, row: int) -> tuple[str, Callable[[], Any], Callable[[Any], object]]:
+        """公告公示's obligations sorted by 金额 (descending), read down to `row`: the next page."""
+        def ready(tab: Any) -> None:
+            sorted_by(tab.obligations, "amount", True)
+            settle()
+            at(tab.obligations, row - 1)
+        prepare[name] = ready
+        return name, lambda: NoticesTab(book), lambda tab: tab.obligations.lazy_model().fetchMore()
+
     def warnings_page() -> Any:
         page = WarningsPage(book)
         page.ensure_loaded()  # (the 监控预警 tab does so when the page is first shown)
@@ -198,6 +208,7 @@ def main() -> None:
         scrolled("专账明细 向下翻页（第 20,000 行处）", ledger_page(1), lambda t: t.entries, 20000),
         scrolled("公告公示 向下翻页（第 3,000 行处）", lambda: NoticesTab(book), lambda t: t.records, 3000),
         scrolled("预警清单 向下翻页（第 20,000 行处）", warnings_page, lambda t: t.view, 20000),
+        obligations_scrolled("公告公示 义务 向下翻页（按金额排序、第 3,000 行处）", 3000),
     ]
     out = {}
     for name, build, act in cases:
