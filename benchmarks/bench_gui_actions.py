@@ -19,6 +19,11 @@ figure), again once every operation it started has ended (second), with the wall
   / 2,000 down opened from elsewhere (a warning, the search): the tab's `select(kind, id)`
 - 收款人 保存后重读: the payee at row 2,000 selected, then what the page runs after its own save
 - 支付审批 向下翻页: the rows read down to row 3,000 / 20,000 (set-up), then the view's `fetchMore` (the next page)
+- 专账 / 公告公示 / 绩效目标 / 预警清单 打开对象: as above — 指标登记 sorted by 指标金额 (the filter shows this year; the
+  indicator 800 rows down among every year's is hidden by it), the records by 标题, the projects by 安排资金, the
+  warnings by 涉及金额 (select shows every warning)
+- 专账明细 / 公告公示 / 预警清单 向下翻页: as 支付审批's; 公告公示 义务 向下翻页: the obligations sorted by 金额
+  (descending), read down to row 3,000, then the next page
 
 Prints one JSON line. Compare two versions with PYTHONPATH at each source tree, alternating (bench_tab_paint.py)."""
 
@@ -46,11 +51,16 @@ def main() -> None:
 
     from PySide6.QtCore import Qt
 
+    from app.models.ledger.indicator_query import IndicatorQuery
+    from app.models.notices.query import NoticeQuery
     from app.models.payments import query as payment_query
+    from app.models.performance.query import PerfProjectQuery
     from app.models.plan import payees, projects
     from app.models.store import users
     from app.models.store.book import open_book
+    from app.models.warnings.query import WarningQuery
     from app.ui.audit.tab import AuditTab
+    from app.ui.dashboard.warning_pages import WarningsPage
     from app.ui.kit import ops
     from app.ui.ledger.tab import LedgerTab
     from app.ui.notices.tab import NoticesTab
@@ -123,7 +133,8 @@ def main() -> None:
         def ready(tab: Any) -> None:
             sorted_by(view(tab), key, True)
             settle()
-            tab.bench_id = source().fetch(row, 1, key, True)[0]["id"]
+            rows = source()
+            tab.bench_id = rows.fetch(min(row, rows.count() - 1), 1, key, True)[0]["id"]  # (a smaller county: its last)
         prepare[name] = ready
         return name, build, lambda tab: tab.select(kind, tab.bench_id)
 
@@ -145,6 +156,27 @@ def main() -> None:
         prepare[name] = lambda tab: at(view(tab), row - 1)
         return name, build, lambda tab: view(tab).lazy_model().fetchMore()
 
+    def obligations_scrolled(name: str, row: int) -> tuple[str, Callable[[], Any], Callable[[Any], object]]:
+        """公告公示's obligations sorted by 金额 (descending), read down to `row`: the next page."""
+        def ready(tab: Any) -> None:
+            sorted_by(tab.obligations, "amount", True)
+            settle()
+            at(tab.obligations, row - 1)
+        prepare[name] = ready
+        return name, lambda: NoticesTab(book), lambda tab: tab.obligations.lazy_model().fetchMore()
+
+    def warnings_page() -> Any:
+        page = WarningsPage(book)
+        page.ensure_loaded()  # (the 监控预警 tab does so when the page is first shown)
+        return page
+
+    def ledger_page(index: int) -> Callable[[], Any]:
+        def build() -> Any:
+            tab = LedgerTab(book)
+            tab.pages.setCurrentIndex(index)
+            return tab
+        return build
+
     cases: list[tuple[str, Callable[[], Any], Callable[[Any], object]]] = [
         ("公告公示 保存后重读", lambda: NoticesTab(book), lambda tab: tab.reload()),
         ("支付审批 排序", lambda: PaymentsTab(book),
@@ -165,6 +197,18 @@ def main() -> None:
         saved("收款人 保存后重读（第 2,000 行）", payees_tab, lambda t: t.payees.view, 2000, payees_saved),
         scrolled("支付审批 向下翻页（第 3,000 行处）", lambda: PaymentsTab(book), lambda t: t.requests.view, 3000),
         scrolled("支付审批 向下翻页（第 20,000 行处）", lambda: PaymentsTab(book), lambda t: t.requests.view, 20000),
+        opened("专账 打开对象（按指标金额排序、各年度第 800 行）", ledger_page(0), lambda t: t.indicators,
+               "amount", "indicator", 800, lambda: IndicatorQuery(book)),
+        opened("公告公示 打开对象（按标题排序第 3,000 行）", lambda: NoticesTab(book), lambda t: t.records,
+               "title", "notice", 3000, lambda: NoticeQuery(book)),
+        opened("绩效目标 打开对象（按安排资金排序第 2,000 行）", lambda: PerformanceTab(book), lambda t: t.project_view,
+               "funded", "perf_goals", 2000, lambda: PerfProjectQuery(book)),
+        opened("预警清单 打开对象（按涉及金额排序第 20,000 行）", warnings_page, lambda t: t.view,
+               "amount", "warning", 20000, lambda: WarningQuery(book, state="")),
+        scrolled("专账明细 向下翻页（第 20,000 行处）", ledger_page(1), lambda t: t.entries, 20000),
+        scrolled("公告公示 向下翻页（第 3,000 行处）", lambda: NoticesTab(book), lambda t: t.records, 3000),
+        scrolled("预警清单 向下翻页（第 20,000 行处）", warnings_page, lambda t: t.view, 20000),
+        obligations_scrolled("公告公示 义务 向下翻页（按金额排序、第 3,000 行处）", 3000),
     ]
     out = {}
     for name, build, act in cases:

@@ -104,6 +104,7 @@ def test_counts_row_opens_the_list_and_an_item_opens_its_object(qtbot, county: B
     tab.warnings_page.view.selectRow(0)
     project_id = int(tab.warnings_page.model.rows[0]["object_id"])
     tab.warnings_page.open_current()
+    qtbot.waitUntil(ops.idle, timeout=20000)  # the project is found off the GUI thread
     perf = window.tabs.currentWidget()
     assert isinstance(perf, PerformanceTab) and perf.project is not None and perf.project["id"] == project_id
     assert "未编制绩效目标" in perf.heading.text()
@@ -139,6 +140,7 @@ def test_handling_and_problems_from_the_window(qtbot, county: Book) -> None:
     page.handle_current()
     assert sql(county, "SELECT status, note FROM warnings WHERE id = ?", wid) == [
         ("explained", "自治区调减资金所致，已申请调整管理费")]
+    assert page.query_.wait()  # the list is read again off the GUI thread
     assert page.view.current_row()["id"] == wid  # still selected after the reload
     page.to_problems()
     assert sql(county, "SELECT count(*) FROM problems WHERE warning_id = ?", wid) == [(1,)]
@@ -229,7 +231,8 @@ def test_performance_tab_goals_months_and_import(qtbot, qtmodeltester, county: B
                                                              "AND cleared_on IS NULL")[0][0]
     road = flagged["JX2026-102"]  # the demo's road project, approved without goals
     assert road["goals_state"] == "未编制"
-    assert tab.select("perf_goals", road["id"]) and tab.irregular.isChecked()
+    assert tab.select("perf_goals", road["id"]) and tab.query_.wait()  # found off the GUI thread
+    assert tab.irregular.isChecked() and tab.project is not None and tab.project["id"] == road["id"]
     GoalDialog.answer = lambda d: (d.name.setText("硬化村组道路"), d.target.setText("6"), d.unit.setText("公里"), True)[-1]
     tab.add_goal()
     assert [g["name"] for g in tab.goals.rows] == ["硬化村组道路"]

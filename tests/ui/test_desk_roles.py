@@ -83,6 +83,7 @@ def test_w1_warning_and_bond_row_open_the_indicator_in_ledger(qtbot, demo_book: 
     wanted = int(page.model.rows[row]["object_id"])
     page.view.selectRow(row)
     page.open_current()
+    _settle()  # the indicator is found off the GUI thread
     ledger = window.tabs.currentWidget()
     assert window.tabs.tabText(window.tabs.currentIndex()) == "专账" and popups == []
     assert ledger.indicators.current_row()["id"] == wanted
@@ -93,6 +94,7 @@ def test_w1_warning_and_bond_row_open_the_indicator_in_ledger(qtbot, demo_book: 
     bond = bonds.lazy_model().rows[0]["id"]
     bonds.selectRow(0)
     bonds.doubleClicked.emit(bonds.model().index(0, 0))
+    _settle()
     assert window.tabs.tabText(window.tabs.currentIndex()) == "专账" and popups == []
     assert ledger.indicators.current_row()["id"] == bond
 

@@ -91,7 +91,8 @@ def test_entries_load_lazily_and_filter(qtbot, book: Book) -> None:
     assert tab.page_queries[1].wait()  # a filter reads the page shown off the GUI thread
     total = ledger_query.EntryQuery(book).count()
     assert model.total == total > 40 and model.rowCount() == 20 and model.canFetchMore()
-    model.fetchMore()
+    model.fetchMore()  # the next page: read off the GUI thread, added when it arrives
+    qtbot.waitUntil(lambda: not model.fetching, timeout=20000)
     assert model.rowCount() == 40 and [r["id"] for r in model.rows] == [r["id"] for r in
                                                                         ledger_query.EntryQuery(book).fetch(0, 40)]
     tab.text.setText("缴回")

@@ -157,7 +157,7 @@ def test_a_goal_removed_on_the_performance_tab_keeps_its_project_selected(qtbot,
     listed = direct.fetch(0, direct.count(), None, False)
     index = next(i for i, r in enumerate(listed) if i >= 2 * PAGE and performance.goals(book, int(r["id"])))
     target = listed[index]
-    assert tab.select("perf_goals", target["id"])  # (setting up: on the GUI thread)
+    assert tab.select("perf_goals", target["id"]) and tab.query_.wait()  # (setting up: found off the GUI thread)
     tab.goal_view.selectRow(0)
     goal = tab.goal_view.current_row()
     assert goal is not None and not goal["removed_on"]

@@ -37,17 +37,21 @@ class IndicatorQuery:
         w.contains(self.text, "i.doc_no", "i.title", "it.name", "i.func_code")
         return w.sql, w.args
 
+    _FROM = "FROM indicators i JOIN fund_items it ON it.code = i.item JOIN fund_kinds k ON k.code = i.kind"
+
     def count(self) -> int:
         where, args = self._where()
-        sql = ("SELECT count(*) FROM indicators i JOIN fund_items it ON it.code = i.item JOIN fund_kinds k "
-               f"ON k.code = i.kind WHERE {where}")
-        return int(self.book.conn.execute(sql, args).fetchone()[0])
+        return int(self.book.conn.execute(f"SELECT count(*) {self._FROM} WHERE {where}", args).fetchone()[0])
+
+    @staticmethod
+    def _order(sort_key: str | None, descending: bool) -> str:
+        """The table's order: the sort column (else the date received), then the id the same way (one place each)."""
+        direction = "DESC" if descending else "ASC"
+        return f"{SORT.get(sort_key or '', 'received_date')} {direction}, id {direction}"
 
     def fetch(self, offset: int, limit: int, sort_key: str | None = None, descending: bool = False) -> list[dict[str, Any]]:
         where, args = self._where()
-        order = SORT.get(sort_key or "", "received_date")
-        direction = "DESC" if descending else "ASC"
-        sql = (f"SELECT * FROM ({indicators.SELECT} WHERE {where}) ORDER BY {order} {direction}, id {direction} "
+        sql = (f"SELECT * FROM ({indicators.SELECT} WHERE {where}) ORDER BY {self._order(sort_key, descending)} "
                "LIMIT ? OFFSET ?")
         rows = self.book.conn.execute(sql, [*args, int(limit), int(offset)]).fetchall()
         cal = holidays.calendar(self.book)
@@ -59,6 +63,21 @@ class IndicatorQuery:
             d["has_scan"] = d["scan_id"] is not None
             out.append(d)
         return out
+
+    def has(self, indicator_id: int) -> bool:
+        """Whether the indicator is listed under this filter (one row looked up by its key)."""
+        where, args = self._where()
+        return self.book.conn.execute(f"SELECT 1 {self._FROM} WHERE {where} AND i.id = ?",
+                                      [*args, int(indicator_id)]).fetchone() is not None
+
+    def position(self, indicator_id: int, sort_key: str | None, descending: bool) -> int | None:
+        """The indicator's row number (from 0) in this filter and order, as `fetch` pages them; None when the filter
+        hides it. Every listed row is numbered (the sort may be a computed figure): run it off the GUI thread."""
+        where, args = self._where()
+        row = self.book.conn.execute(
+            f"SELECT n FROM (SELECT id AS rid, row_number() OVER (ORDER BY {self._order(sort_key, descending)}) - 1"
+            f" AS n FROM ({indicators.SELECT} WHERE {where})) WHERE rid = ?", [*args, int(indicator_id)]).fetchone()
+        return None if row is None else int(row[0])
 
     def all(self, sort_key: str | None = None, descending: bool = False) -> list[dict[str, Any]]:
         return self.fetch(0, max(self.count(), 1), sort_key, descending)

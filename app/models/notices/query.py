@@ -39,27 +39,41 @@ class ObligationSource:
                 continue
             rows.append(row)
         self.rows = rows
+        self._sorted: dict[tuple[str, bool], list[dict[str, Any]]] = {}  # the rows in an order, sorted once
+
+    def _in_order(self, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+        """The rows in the table's order, sorted once per order (the first page is read in a worker: the view's
+        later pages, on the GUI thread, are slices of the same list — no sort of every obligation per page)."""
+        if sort_key not in OBLIGATION_SORT_KEYS:
+            return self.rows
+        key = (str(sort_key), descending)
+        if key not in self._sorted:
+            rows = self.rows
+            if sort_key == "status":
+                order = {s: i for i, s in enumerate(ob.STATUSES)}
+                rows = sorted(rows, key=lambda r: order[r["status"]], reverse=descending)
+            elif sort_key in ("amount", "days"):
+                rows = sorted(rows, key=lambda r: (r[str(sort_key)] is None, r[str(sort_key)] or 0), reverse=descending)
+            else:
+                rows = sorted(rows, key=lambda r: str(r[str(sort_key)] or ""), reverse=descending)
+            self._sorted[key] = rows
+        return self._sorted[key]
 
     def count(self) -> int:
         return len(self.rows)
 
     def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
-        rows = self.rows
-        if sort_key in OBLIGATION_SORT_KEYS:
-            if sort_key == "status":
-                order = {s: i for i, s in enumerate(ob.STATUSES)}
-                rows = sorted(rows, key=lambda r: order[r["status"]], reverse=descending)
-            elif sort_key in ("amount", "days"):
-                rows = sorted(rows, key=lambda r: (r[sort_key] is None, r[sort_key] or 0), reverse=descending)
-            else:
-                rows = sorted(rows, key=lambda r: str(r[sort_key] or ""), reverse=descending)
-        return rows[offset: offset + limit]
+        return self._in_order(sort_key, descending)[offset: offset + limit]
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(ob.STATUSES, 0)
         for r in self.rows:
             out[r["status"]] += 1
         return out
+
+
+_NOTICE_ROWS = ("SELECT n.*, (SELECT count(*) FROM notice_evidence e WHERE e.notice_id = n.id) AS evidence, "
+                "(SELECT count(*) FROM notice_feedback f WHERE f.notice_id = n.id) AS feedback FROM notices n")
 
 
 class NoticeQuery:
@@ -76,11 +90,28 @@ class NoticeQuery:
     def count(self) -> int:
         return int(self.book.conn.execute("SELECT count(*) FROM notices n" + self.where, self.args).fetchone()[0])
 
-    def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
+    @staticmethod
+    def _order(sort_key: str | None, descending: bool) -> str:
+        """The table's order: the sort column (else the newest start first), then the newest record (one place each)."""
         order = NOTICE_SORT_KEYS.get(sort_key or "")
-        order = f"{order} {'DESC' if descending else 'ASC'}, n.id DESC" if order else "n.start_date DESC, n.id DESC"
+        return f"{order} {'DESC' if descending else 'ASC'}, n.id DESC" if order else "n.start_date DESC, n.id DESC"
+
+    def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
         rows = self.book.conn.execute(
-            "SELECT n.*, (SELECT count(*) FROM notice_evidence e WHERE e.notice_id = n.id) AS evidence, "
-            "(SELECT count(*) FROM notice_feedback f WHERE f.notice_id = n.id) AS feedback "
-            f"FROM notices n{self.where} ORDER BY {order} LIMIT ? OFFSET ?", [*self.args, limit, offset]).fetchall()
+            f"{_NOTICE_ROWS}{self.where} ORDER BY {self._order(sort_key, descending)} LIMIT ? OFFSET ?",
+            [*self.args, limit, offset]).fetchall()
         return [notices.decorate(self.book, r) for r in rows]
+
+    def has(self, notice_id: int) -> bool:
+        """Whether the record is listed under this filter (one row looked up by its key)."""
+        where = (self.where + " AND" if self.where else " WHERE") + " n.id = ?"
+        return self.book.conn.execute(f"SELECT 1 FROM notices n{where}", [*self.args, int(notice_id)]).fetchone() \
+            is not None
+
+    def position(self, notice_id: int, sort_key: str | None, descending: bool) -> int | None:
+        """The record's row number (from 0) in this filter and order, as `fetch` pages them; None when the filter
+        hides it. Every listed row is numbered (the sort may be a count): run it off the GUI thread."""
+        row = self.book.conn.execute(
+            f"SELECT at FROM (SELECT id AS rid, row_number() OVER (ORDER BY {self._order(sort_key, descending)}) - 1"
+            f" AS at FROM ({_NOTICE_ROWS}{self.where}) n) WHERE rid = ?", [*self.args, int(notice_id)]).fetchone()
+        return None if row is None else int(row[0])

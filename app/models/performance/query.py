@@ -116,6 +116,33 @@ class PerfProjectQuery:
             rows = self._rows(sort_key, descending, offset, limit)
         return _decorate_page(self.book, rows, None)
 
+    def has(self, project_id: int) -> bool:
+        """Whether the project is listed under this filter (one row looked up by its key; with `irregular_only`, that
+        one project's goals checked)."""
+        where, args = self._where()
+        args["id"] = int(project_id)
+        if self.book.conn.execute(f"SELECT 1 FROM projects WHERE {where} AND id = :id", args).fetchone() is None:
+            return False
+        return not self.irregular_only or int(project_id) in perf.irregular(self.book, on=dt.date.max,
+                                                                              only=[int(project_id)])
+
+    def position(self, project_id: int, sort_key: str | None, descending: bool) -> int | None:
+        """The project's row number (from 0) in this filter and order, as `fetch` pages them; None when the filter
+        hides it. Every listed row is numbered (the sort may be a figure; `irregular_only` checks every project's
+        goals): run it off the GUI thread."""
+        if self.irregular_only:
+            ids = [int(r["id"]) for r in self._irregular(sort_key, descending)]
+            return ids.index(int(project_id)) if int(project_id) in ids else None
+        where, args = self._where()
+        args.update(day="9999-12-31", month="9999-12", id=int(project_id))
+        order = SORT.get(sort_key or "", "code")
+        direction = "DESC" if descending else "ASC"
+        rows = "projects" if order in ("code", "name", "year") else f"({_BASE})"  # the figures only to sort by one
+        row = self.book.conn.execute(
+            f"SELECT at FROM (SELECT id AS rid, row_number() OVER (ORDER BY {order} {direction}, id) - 1 AS at "
+            f"FROM {rows} WHERE {where}) WHERE rid = :id", args).fetchone()
+        return None if row is None else int(row[0])
+
 
 def table8_rows(book: Book, *, month: str) -> list[dict[str, Any]]:
     """表8 row source: every project approved by the end of `month` for the month's year or before,

@@ -152,6 +152,7 @@ _STATE = """
     JOIN problem_updates u ON u.id = (SELECT max(x.id) FROM problem_updates x WHERE x.problem_id = p.id {upto})
     LEFT JOIN projects pr ON pr.id = p.project_id
 """
+_STATE_FROM = _STATE[_STATE.index("FROM problems p"):]  # the rows the table lists, without the columns
 
 
 def _decorate(book: Book, row: sqlite3.Row) -> dict[str, Any]:
@@ -208,12 +209,32 @@ class ProblemQuery:
         sql = f"SELECT count(*) FROM ({_STATE.format(upto='')} WHERE {where})"
         return int(self.book.conn.execute(sql, args).fetchone()[0])
 
+    @staticmethod
+    def _order(sort_key: str | None, descending: bool) -> str:
+        """The table's order: the sort column (else the date found), then the id the same way (one place each)."""
+        direction = "DESC" if descending else "ASC"
+        return f"{SORT.get(sort_key or '', 'p.found_on')} {direction}, p.id {direction}"
+
     def fetch(self, offset: int, limit: int, sort_key: str | None = None, descending: bool = False) -> list[dict[str, Any]]:
         where, args = self._where()
-        order = SORT.get(sort_key or "", "p.found_on")
-        direction = "DESC" if descending else "ASC"
-        sql = f"{_STATE.format(upto='')} WHERE {where} ORDER BY {order} {direction}, p.id {direction} LIMIT ? OFFSET ?"
+        sql = f"{_STATE.format(upto='')} WHERE {where} ORDER BY {self._order(sort_key, descending)} LIMIT ? OFFSET ?"
         return [_decorate(self.book, r) for r in self.book.conn.execute(sql, [*args, int(limit), int(offset)])]
+
+    def has(self, problem_id: int) -> bool:
+        """Whether the problem is listed under this filter (one problem looked up by its key, with its latest update)."""
+        where, args = self._where()
+        return self.book.conn.execute(f"SELECT 1 FROM ({_STATE.format(upto='')} WHERE {where} AND p.id = ?)",
+                                      [*args, int(problem_id)]).fetchone() is not None
+
+    def position(self, problem_id: int, sort_key: str | None, descending: bool) -> int | None:
+        """The problem's row number (from 0) in this filter and order, as `fetch` pages them; None when the filter
+        hides it. Every listed problem is numbered: run it off the GUI thread."""
+        where, args = self._where()
+        row = self.book.conn.execute(
+            f"SELECT at FROM (SELECT p.id AS rid, row_number() OVER (ORDER BY {self._order(sort_key, descending)}) - 1"
+            f" AS at {_STATE_FROM.format(upto='')} WHERE {where}) "
+            "WHERE rid = ?", [*args, int(problem_id)]).fetchone()
+        return None if row is None else int(row[0])
 
 
 def table9_rows(book: Book, *, month: str) -> list[dict[str, Any]]:

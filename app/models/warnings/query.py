@@ -41,15 +41,35 @@ class WarningQuery:
         where, args = self._where()
         return int(self.book.conn.execute(f"SELECT count(*) FROM warnings w WHERE {where}", args).fetchone()[0])
 
-    def fetch(self, offset: int, limit: int, sort_key: str | None = None, descending: bool = False) -> list[dict[str, Any]]:
-        where, args = self._where()
-        order = SORT.get(sort_key or "", "w.code")
+    @staticmethod
+    def _order(sort_key: str | None, descending: bool) -> str:
+        """The table's order: the sort column (else the type, then the date it began), then the id (one place each)."""
         direction = "DESC" if descending else "ASC"
         second = "w.since, w.id" if not sort_key else "w.id"
+        return f"{SORT.get(sort_key or '', 'w.code')} {direction}, {second}"
+
+    def fetch(self, offset: int, limit: int, sort_key: str | None = None, descending: bool = False) -> list[dict[str, Any]]:
+        where, args = self._where()
         rows = self.book.conn.execute(
             f"SELECT w.*, coalesce(p.id, '') AS problem_id FROM warnings w LEFT JOIN problems p ON p.warning_id = w.id "
-            f"WHERE {where} ORDER BY {order} {direction}, {second} LIMIT ? OFFSET ?", [*args, int(limit), int(offset)])
+            f"WHERE {where} ORDER BY {self._order(sort_key, descending)} LIMIT ? OFFSET ?",
+            [*args, int(limit), int(offset)])
         return [warn.decorate(self.book, dict(r)) for r in rows]
+
+    def has(self, warning_id: int) -> bool:
+        """Whether the warning is listed under this filter (one row looked up by its key)."""
+        where, args = self._where()
+        return self.book.conn.execute(f"SELECT 1 FROM warnings w WHERE {where} AND w.id = ?",
+                                      [*args, int(warning_id)]).fetchone() is not None
+
+    def position(self, warning_id: int, sort_key: str | None, descending: bool) -> int | None:
+        """The warning's row number (from 0) in this filter and order, as `fetch` pages them; None when the filter
+        hides it. Every listed warning is numbered: run it off the GUI thread."""
+        where, args = self._where()
+        row = self.book.conn.execute(
+            f"SELECT at FROM (SELECT w.id AS rid, row_number() OVER (ORDER BY {self._order(sort_key, descending)}) - 1"
+            f" AS at FROM warnings w WHERE {where}) WHERE rid = ?", [*args, int(warning_id)]).fetchone()
+        return None if row is None else int(row[0])
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
@@ -34,11 +35,13 @@ COLOURS = {"new": "#fde2e1", "rectifying": "#fff4d6"}
 
 
 class WarningsPage(QWidget):
-    """Every stored warning, filtered; double-click opens its object."""
+    """Every stored warning, filtered; double-click opens its object. A warning opened from elsewhere (`select`) is
+    found off the GUI thread, and scrolling down reads the next page there too (kit.ops.Query)."""
 
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
+        self.query_ = ops.Query(self, book)  # an object opened from elsewhere, the next page (`query` is the filter's)
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.code = QComboBox()
@@ -86,14 +89,19 @@ class WarningsPage(QWidget):
     def _colour(self, row: dict[str, Any]) -> str | None:
         return COLOURS.get(row["status"]) if row["active"] else None
 
+    def _source(self) -> Callable[[Book], warnings_query.WarningQuery]:
+        """The warnings under the filter as it is now, over a given book."""
+        code, status = str(self.code.currentData() or ""), str(self.status.currentData() or "")
+        state, text = str(self.state.currentData() or ""), self.text.text()
+        return lambda book: warnings_query.WarningQuery(book, code=code, status=status, state=state, text=text)
+
     def query(self) -> warnings_query.WarningQuery:
-        return warnings_query.WarningQuery(self.book, code=str(self.code.currentData() or ""),
-                                           status=str(self.status.currentData() or ""),
-                                           state=str(self.state.currentData() or ""), text=self.text.text())
+        return self._source()(self.book)
 
     def reload(self) -> None:
         self.loaded = True
         self.model.reload(self.query())
+        self.query_.page(self.model, self._source())  # scrolling down: the next page off the GUI thread
         self.update_count()
 
     def ensure_loaded(self) -> None:
@@ -102,7 +110,7 @@ class WarningsPage(QWidget):
 
     def update_count(self) -> None:
         total = sum(int(r["amount"]) for r in self.model.rows)
-        more = "（已载入部分）" if self.model.canFetchMore() else ""
+        more = "（已载入部分）" if len(self.model.rows) < self.model.total else ""
         self.count.setText(f"共 {self.model.total} 条，已显示的涉及金额合计 {money.format(total)} 元{more}")
 
     def show_code(self, code: str, *, active_only: bool = True) -> None:
@@ -111,21 +119,26 @@ class WarningsPage(QWidget):
         self.reload()
 
     def select(self, object_type: str, object_id: int | str) -> bool:
-        if object_type != "warning":
+        """navigate.open_object: True at once when the warning exists (one row looked up by its key); every filter is
+        cleared, as before, and the warning is found off the GUI thread — the models layer numbers it in the sort
+        shown, the pages down to it are read in a worker — and selected when they arrive. A newer request wins."""
+        if object_type != "warning" or not str(object_id).isdigit() \
+                or not warnings_query.WarningQuery(self.book, state="").has(int(object_id)):
             return False
-        self.code.setCurrentIndex(0)
-        self.status.setCurrentIndex(0)
-        self.state.setCurrentIndex(self.state.findData(""))
+        wanted = int(object_id)
+        for box, index in ((self.code, 0), (self.status, 0), (self.state, self.state.findData(""))):
+            box.blockSignals(True)  # (each change read the list again on the GUI thread)
+            box.setCurrentIndex(index)
+            box.blockSignals(False)
         self.text.clear()
-        self.reload()
-        while True:
-            for i, row in enumerate(self.model.rows):
-                if str(row["id"]) == str(object_id):
-                    self.view.selectRow(i)
-                    return True
-            if not self.model.canFetchMore():
-                return False
-            self.model.fetchMore()
+        self.loaded = True
+
+        def shown() -> None:
+            self.view.select_loaded(wanted, at=self.query_.found_at)
+            self.update_count()
+
+        self.query_.reload(self.model, self._source(), shown, reach=("id", wanted))
+        return True
 
     def current(self) -> dict[str, Any] | None:
         row = self.view.current_row()
@@ -146,8 +159,7 @@ class WarningsPage(QWidget):
         dialog = HandleDialog(self, self.book, row)
         if dialog.submit(self.book, lambda: warn.handle(self.book, warning_id=int(row["id"]),
                                                                       **dialog.values())):
-            self.reload()
-            self.select("warning", row["id"])
+            self.select("warning", row["id"])  # the list read again (off the GUI thread), the warning selected
 
     def to_problems(self) -> None:
         row = self.current()
@@ -162,11 +174,13 @@ class WarningsPage(QWidget):
 
 
 class ProblemsPage(QWidget):
-    """问题台账: hand-entered problems and those listed from warnings, with their rectification."""
+    """问题台账: hand-entered problems and those listed from warnings, with their rectification. A problem opened from
+    elsewhere (`select`) is found off the GUI thread, and scrolling down reads the next page there too."""
 
     def __init__(self, book: Book, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = book
+        self.query_ = ops.Query(self, book)  # an object opened from elsewhere, the next page (`query` is the filter's)
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.state = QComboBox()
@@ -201,12 +215,18 @@ class ProblemsPage(QWidget):
         focus_shortcut(self, self.text)
         self.update_count()
 
+    def _source(self) -> Callable[[Book], problems.ProblemQuery]:
+        """The problems under the filter as it is now, over a given book."""
+        state, text = str(self.state.currentData() or ""), self.text.text()
+        return lambda book: problems.ProblemQuery(book, state=state, text=text)
+
     def query(self) -> problems.ProblemQuery:
-        return problems.ProblemQuery(self.book, state=str(self.state.currentData() or ""), text=self.text.text())
+        return self._source()(self.book)
 
     def reload(self) -> None:
         self.loaded = True
         self.model.reload(self.query())
+        self.query_.page(self.model, self._source())  # scrolling down: the next page off the GUI thread
         self.update_count()
 
     def ensure_loaded(self) -> None:
@@ -255,16 +275,21 @@ class ProblemsPage(QWidget):
         warning_detail(self, self.book, int(row["warning_id"]))
 
     def select(self, object_type: str, object_id: int | str) -> bool:
-        if object_type != "problem":
+        """navigate.open_object: True at once when the problem exists (one row looked up by its key); the filter is
+        cleared, as before, and the problem is found off the GUI thread and selected when its page arrives."""
+        if object_type != "problem" or not str(object_id).isdigit() \
+                or not problems.ProblemQuery(self.book).has(int(object_id)):
             return False
+        wanted = int(object_id)
+        self.state.blockSignals(True)  # (the change read the list again on the GUI thread)
         self.state.setCurrentIndex(self.state.findData(""))
+        self.state.blockSignals(False)
         self.text.clear()
-        self.reload()
-        while True:
-            for i, row in enumerate(self.model.rows):
-                if str(row["id"]) == str(object_id):
-                    self.view.selectRow(i)
-                    return True
-            if not self.model.canFetchMore():
-                return False
-            self.model.fetchMore()
+        self.loaded = True
+
+        def shown() -> None:
+            self.view.select_loaded(wanted, at=self.query_.found_at)
+            self.update_count()
+
+        self.query_.reload(self.model, self._source(), shown, reach=("id", wanted))
+        return True

@@ -112,8 +112,8 @@ class LedgerTab(QWidget):
     `page_queries`): 专账明细's count and first page (and its sorts), 收支余's balances, 对账's three ledgers and
     differences; asking for their tables meanwhile waits for them. The tab's own writes read off the GUI thread too
     (`after_write`: the indicator written about, or one registered, then selected; a difference explained stays
-    selected). An object asked for is read on the GUI thread at once (`reload`); what a page was reading in the
-    background is then dropped."""
+    selected), and so does an object opened from elsewhere (`select`: answered at once, the row found in a
+    worker). Scrolling down 指标登记 or 专账明细 reads the next page off the GUI thread (`Query.page`)."""
 
     WATCHES = frozenset({'indicators', 'indicator_events', 'indicator_reductions', 'ledger_entries', 'treasury_imports', 'treasury_payments', 'recon_notes', 'section_ledger_figures', 'ledger_settings', 'year_end_exemptions'})  # tables whose changes it shows
 
@@ -144,6 +144,9 @@ class LedgerTab(QWidget):
         self.query.reload(self.indicators.lazy_model(), self._indicator_query(), self._first_shown)
         self.query.follow(self.indicators.lazy_model(), self._indicator_query, self._sorted)
         self.page_queries[1].follow(self._entries.lazy_model(), self._entry_query)
+        # scrolling down reads the next page off the GUI thread (the sources kept up to date by each reload)
+        self.query.page(self.indicators.lazy_model(), self._indicator_query())
+        self.page_queries[1].page(self._entries.lazy_model(), self._entry_query())
 
     def _entry_query(self) -> Callable[[Book], ledger_query.EntryQuery]:
         """专账明细's rows under the filter as it is now, over a given book."""
@@ -391,21 +394,15 @@ class LedgerTab(QWidget):
         return _month_text(self.book, self.filters())
 
     def select(self, object_type: str, object_id: Any) -> bool:
-        """navigate.open_object: an indicator is shown on 指标登记, all years and filters cleared if they hide it."""
-        if object_type != "indicator":
+        """navigate.open_object (a warning, the search): True at once when the indicator exists (one row looked up by
+        its key); it is shown on 指标登记, found off the GUI thread — the models layer numbers it in the filter and sort
+        shown, the pages down to it are read in a worker — and selected with its deadlines when they arrive. All
+        years and filters are cleared if they hide it, as before. A newer request (a filter, a sort) wins."""
+        if object_type != "indicator" or not object_id or not IndicatorQuery(self.book).has(int(object_id)):
             return False
         self.pages.setCurrentIndex(0)
-        if self.query.busy():  # asked for before the first page arrived: read it now
-            self.reload()
-        if self.indicators.select_id(object_id):
-            return True
-        for box in (self.year, self.month, self.kind, self.section):
-            box.blockSignals(True)
-            box.setCurrentIndex(0)
-            box.blockSignals(False)
-        self.text.setText("")
-        self.reload()
-        return self.indicators.select_id(object_id)
+        self._read_to(int(object_id), widen=True)
+        return True
 
     def apply_filter(self) -> None:
         """A new filter, rows written elsewhere, F5: 指标登记's first page is read off the GUI thread (kit.ops.Query),
@@ -425,11 +422,12 @@ class LedgerTab(QWidget):
         self.apply_filter()
 
     def reload(self) -> None:
-        """Everything again on the GUI thread (an object asked for: `select` must answer at once)."""
+        """Everything again on the GUI thread (nothing in the tab calls it now: tests)."""
         for query in self.page_queries.values():
             query.drop()  # read again below or when next shown: an older page must not arrive over it
         self._arrived = True
         self.indicators.lazy_model().reload(self._indicator_query()(self.book))
+        self.query.page(self.indicators.lazy_model(), self._indicator_query())  # later pages: under this filter
         self._stale = {1: True, 2: True, 3: True}
         self._ensure(self.pages.currentIndex())
         self.show_stages()
@@ -441,24 +439,47 @@ class LedgerTab(QWidget):
         else the one selected before, which the write was about) is selected with its deadlines — the worker reads on
         until it is among the rows read. A newer request (a filter, a sort) wins; the filter boxes are not touched."""
         current = self.indicators.current_row()
-        keep = select_id or (current["id"] if current else None)
+        self._read_to(select_id or (current["id"] if current else None))
+        self._stale = {1: True, 2: True, 3: True}
+        self._ensure(self.pages.currentIndex(), background=True)
+        self._update_buttons()
+
+    def _read_to(self, keep: int | None, *, widen: bool = False) -> None:
+        """指标登记 read again off the GUI thread, then the indicator `keep` selected with its deadlines: the models
+        layer numbers it in the filter and sort shown and the worker reads the pages down to it. `widen` (an object
+        opened from elsewhere): one the filter hides is shown with every filter cleared (the other pages are then
+        read again when shown); what is typed meanwhile is kept."""
+        f = self.filters()
+        wide = None
+        if widen and keep is not None and (f["year"] or f["kind"] or f["section"] or f["text"]):
+            def cleared() -> None:
+                for box in (self.year, self.month, self.kind, self.section):
+                    box.blockSignals(True)
+                    box.setCurrentIndex(0)
+                    box.blockSignals(False)
+                if self.text.text().strip() == f["text"]:  # typed meanwhile (not yet applied): kept
+                    self.text.clear()
+                for query in self.page_queries.values():
+                    query.drop()  # read under the old filter: not shown
+                self._stale = {1: True, 2: True, 3: True}
+                self._ensure(self.pages.currentIndex(), background=True)
+
+            wide = (lambda book: IndicatorQuery(book), cleared)
 
         def shown() -> None:
             self._arrived = True
-            if keep is None or not self.indicators.select_loaded(keep):
+            if keep is None or not self.indicators.select_loaded(keep, at=self.query.found_at):
                 self.show_stages()  # nothing selected (the model was reset): the panel cleared
             self._update_buttons()
 
         self.query.reload(self.indicators.lazy_model(), self._indicator_query(), shown,
-                          reach=("id", keep) if keep is not None else None)
-        self._stale = {1: True, 2: True, 3: True}
-        self._ensure(self.pages.currentIndex(), background=True)
-        self._update_buttons()
+                          reach=("id", keep) if keep is not None else None, widen=wide)
 
     def reload_entries(self) -> None:
         self._stale[1] = False
         self.page_queries[1].drop()
         self._entries.lazy_model().reload(self._entry_query()(self.book))
+        self.page_queries[1].page(self._entries.lazy_model(), self._entry_query())  # later pages: under this filter
 
     def reload_balances(self) -> None:
         month = self.month_text()

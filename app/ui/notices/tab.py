@@ -174,6 +174,7 @@ class NoticesTab(QWidget):
             self.query.follow(self._notice_model, lambda: notice_query.NoticeQuery, self.show_detail)  # a sort too
         elif self._notice_model.rows:
             self._records.selectRow(0)
+        self.query.page(self._notice_model, notice_query.NoticeQuery)  # scrolling down: the next page off the GUI thread
         for button, op in ((self.record_button, "record_notice"), (self.edit_button, "edit_notice"),
                            (self.evidence_button, "attach_notice_evidence"), (self.feedback_button, "add_notice_feedback"),
                            (self.handle_button, "handle_notice_feedback")):
@@ -323,11 +324,19 @@ class NoticesTab(QWidget):
                             f"（红色：缺失；橙色：公示期不足 {self.book.rules.notices.min_board_days} 天；黄色：公示中）")
 
     def select(self, object_type: str, object_id: Any) -> bool:
-        """navigate.open_object: a notice record is selected in the records list."""
-        if object_type != "notice":
+        """navigate.open_object: True at once when the record exists (one row looked up by its key); the records are
+        read again off the GUI thread — the models layer numbers it in the sort shown, the pages down to it are read
+        in a worker — and it is selected, its evidence and feedback shown, when they arrive. A newer request wins."""
+        if object_type != "notice" or not object_id or not notice_query.NoticeQuery(self.book).has(int(object_id)):
             return False
-        self._reload_records_now()
-        return self._records.select_id(object_id)
+        wanted = int(object_id)
+
+        def shown() -> None:
+            self._records.select_loaded(wanted, at=self.query.found_at)
+            self.show_detail()
+
+        self.query.reload(self._notice_model, notice_query.NoticeQuery, shown, reach=("id", wanted))
+        return True
 
     def reload(self) -> None:
         """After this tab's own write, and F5: the obligations derived again and the records re-read, both off the
@@ -352,7 +361,7 @@ class NoticesTab(QWidget):
         self._load_records()
 
     def _reload_records_now(self) -> None:
-        """Re-read the records on the GUI thread (an object asked for is found at once), keeping the selection."""
+        """Re-read the records on the GUI thread (the tab built with BACKGROUND off), keeping the selection."""
         row = self._records.current_row()
         self._notice_model.reload()
         if row is not None:

@@ -57,7 +57,8 @@ class PerformanceTab(QWidget):
     The first page and the count (each row sums its project's goals and monitoring: grows with the projects) are
     read off the GUI thread (kit.ops.Query) when the tab is built, after a filter, a write elsewhere or a sort; the
     table keeps its rows until the new ones arrive, then the project shown before stays if it is listed, else the
-    first is selected. So after the tab's own write (`reload`); an object asked for re-reads on the GUI thread."""
+    first is selected. So after the tab's own write (`reload`) and for an object opened from elsewhere (`select`: the
+    worker reads on to it); scrolling down reads the next page off the GUI thread too (`Query.page`)."""
 
     WATCHES = frozenset({'perf_goals', 'perf_actuals', 'perf_decisions', 'perf_evaluations', 'projects'})  # tables whose changes it shows
 
@@ -137,6 +138,7 @@ class PerformanceTab(QWidget):
         self.count.setText("正在读取项目……")
         self.query_.reload(self.projects, self._source(), self._shown)
         self.query_.follow(self.projects, self._source, lambda: self._shown(self.project["id"] if self.project else None))
+        self.query_.page(self.projects, self._source())  # scrolling down reads the next page off the GUI thread
 
     def _source(self) -> Callable[[Book], perf_query.PerfProjectQuery]:
         """The projects under the filter as it is now (read here, on the GUI thread), over a given book."""
@@ -147,7 +149,7 @@ class PerformanceTab(QWidget):
         """A first page has arrived from the worker: the project `keep` stays selected if it is listed (the first
         page only: nothing more is read on the GUI thread), else the first project is selected."""
         self.update_count()
-        if keep is None or not any(str(r["id"]) == str(keep) for r in self.projects.rows) or not self._find(keep):
+        if keep is None or not self._find(keep):
             self.project = None
             self.select_first()
 
@@ -178,38 +180,38 @@ class PerformanceTab(QWidget):
         self.count.setText(f"共 {self.projects.total} 个项目（红色：未编制或不规范，预警 W2；指标红色：预计完成值偏离目标）")
 
     def select(self, object_type: str, object_id: int | str) -> bool:
-        """Show a project's goals (from the dashboard: W2 warnings open here); clears filters that hide it."""
-        if object_type not in ("perf_goals", "project_goals"):
+        """Show a project's goals (from the dashboard: W2 warnings open here): True at once when the project exists
+        (one row looked up by its key); its row is found off the GUI thread — the models layer numbers it in the
+        filter and sort shown, the pages down to it are read in a worker — and selected with its goals when they
+        arrive. Filters that hide it are cleared, as before. A newer request (a filter, a sort) wins."""
+        if object_type not in ("perf_goals", "project_goals") or not str(object_id).isdigit() \
+                or not perf_query.PerfProjectQuery(self.book).has(int(object_id)):
             return False
-        if self.query_.busy():  # asked for before the rows arrived: read them now (the older result is dropped)
-            self.projects.reload(self.query())
-            self.update_count()
-        if self._find(object_id):
-            return True
-        if self.year.currentIndex() or self.irregular.isChecked() or self.text.text():
-            for widget in (self.year, self.irregular):
-                widget.blockSignals(True)
-            self.year.setCurrentIndex(0)
-            self.irregular.setChecked(False)
-            for widget in (self.year, self.irregular):
-                widget.blockSignals(False)
-            self.text.clear()
-            self.projects.reload(self.query())
-            self.update_count()
-            return self._find(object_id)
-        return False
+        wanted, text = int(object_id), self.text.text()
+        widen = None
+        if self.year.currentIndex() or self.irregular.isChecked() or text:
+            def cleared() -> None:
+                for widget in (self.year, self.irregular):
+                    widget.blockSignals(True)
+                self.year.setCurrentIndex(0)
+                self.irregular.setChecked(False)
+                for widget in (self.year, self.irregular):
+                    widget.blockSignals(False)
+                if self.text.text() == text:  # typed meanwhile (not yet applied): kept
+                    self.text.clear()
+
+            widen = (lambda book: perf_query.PerfProjectQuery(book), cleared)
+        self.query_.reload(self.projects, self._source(), lambda: self._shown(wanted), reach=("id", wanted),
+                           widen=widen)
+        return True
 
     def _find(self, object_id: int | str) -> bool:
-        """Select the project among the listed ones (fetching further pages), without touching the filters."""
-        while True:
-            for i, row in enumerate(self.projects.rows):
-                if str(row["id"]) == str(object_id):
-                    self.project_view.selectRow(i)
-                    self.show_project()
-                    return True
-            if not self.projects.canFetchMore():
-                return False
-            self.projects.fetchMore()
+        """Select the project among the rows read (nothing is read here: `reload`/`select` have the worker read on to
+        it), without touching the filters."""
+        if not self.project_view.select_loaded(object_id, at=self.query_.found_at):
+            return False
+        self.show_project()
+        return True
 
     def show_project(self) -> None:
         row = self.project_view.current_row()
