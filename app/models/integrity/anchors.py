@@ -141,7 +141,8 @@ def check_reopens(conn: sqlite3.Connection) -> Iterator[Finding]:
         if _promises(seq, sig):
             promised = int(seq) if promised is None else min(promised, int(seq))
     statements: dict[int, tuple[sqlite3.Row, signature.Parsed]] = {}
-    for row in conn.execute(f"SELECT *, {text} AS statement FROM signoffs ORDER BY id").fetchall():
+    for row in conn.execute("SELECT id, month, version, audit_seq, signature, reopened_at, reopened_by, reopen_reason, "
+                            f"{text} AS statement FROM signoffs ORDER BY id").fetchall():
         where = _where(row)
         if _promises(row["audit_seq"], row["signature"]):
             promised = int(row["audit_seq"]) if promised is None else min(promised, int(row["audit_seq"]))
