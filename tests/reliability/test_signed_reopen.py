@@ -26,20 +26,9 @@ from app.models.store import audit, db, keys, signature, users
 from app.models.store.book import open_book
 from app.models.values.errors import PermissionDenied, ValidationError
 from tests.conftest import writable_copy
+from tests.reliability.test_record_history import findings
 
 MONTH = "2026-08"  # the demo's latest signed month
-
-
-def findings(path: Path) -> tuple[list[str], list[str]]:
-    """(full verify's findings, incremental verify's from the anchor recorded on the honest file)."""
-    ro = open_book(path, read_only=True)
-    try:
-        full = [str(f) for f in evidence.verify(ro).findings if f.check != "报送包"]
-        report = incremental.run(ro)
-        assert report is not None
-        return full, [str(f) for f in report.findings]
-    finally:
-        ro.close()
 
 
 def anchored(path: Path) -> None:

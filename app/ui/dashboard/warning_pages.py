@@ -34,6 +34,18 @@ PROBLEM_COLUMNS = [
 COLOURS = {"new": "#fde2e1", "rectifying": "#fff4d6"}
 
 
+def _reach(page: WarningsPage | ProblemsPage, wanted: int) -> None:
+    """Its filters cleared (by the caller), a page reads in a worker down to the row `wanted` and selects it there."""
+    page.text.clear()
+    page.loaded = True
+
+    def shown() -> None:
+        page.view.select_loaded(wanted, at=page.query_.found_at)
+        page.update_count()
+
+    page.query_.reload(page.model, page._source(), shown, reach=("id", wanted))
+
+
 class WarningsPage(QWidget):
     """Every stored warning, filtered; double-click opens its object. A warning opened from elsewhere (`select`) is
     found off the GUI thread, and scrolling down reads the next page there too (kit.ops.Query)."""
@@ -130,14 +142,7 @@ class WarningsPage(QWidget):
             box.blockSignals(True)  # (each change read the list again on the GUI thread)
             box.setCurrentIndex(index)
             box.blockSignals(False)
-        self.text.clear()
-        self.loaded = True
-
-        def shown() -> None:
-            self.view.select_loaded(wanted, at=self.query_.found_at)
-            self.update_count()
-
-        self.query_.reload(self.model, self._source(), shown, reach=("id", wanted))
+        _reach(self, wanted)
         return True
 
     def current(self) -> dict[str, Any] | None:
@@ -284,12 +289,5 @@ class ProblemsPage(QWidget):
         self.state.blockSignals(True)  # (the change read the list again on the GUI thread)
         self.state.setCurrentIndex(self.state.findData(""))
         self.state.blockSignals(False)
-        self.text.clear()
-        self.loaded = True
-
-        def shown() -> None:
-            self.view.select_loaded(wanted, at=self.query_.found_at)
-            self.update_count()
-
-        self.query_.reload(self.model, self._source(), shown, reach=("id", wanted))
+        _reach(self, wanted)
         return True
