@@ -342,3 +342,22 @@ def test_a_reopening_before_any_promise_is_told_not_failed_also_by_the_increment
             assert any(n.check == "重新打开签名" and "2026-09 的重新打开" in n.where for n in report.notes), report.notes
     finally:
         ro.close()
+
+
+def test_a_signed_statement_in_another_shape_is_named_not_a_crash(county: Path) -> None:
+    """Whoever holds a key (one of their own making) can sign any JSON: a version that is no number, a bureau that
+    is a string. verify names it instead of stopping."""
+    clerk = 3
+
+    def write(raw: sqlite3.Connection) -> None:
+        keys.create_key(raw, user_id=clerk, password="insider-pw", now="2026-12-01 09:30:00", reason="重置密码时生成")
+        signer = keys.unlock(raw, user_id=clerk, password="insider-pw")
+        body = signature.reopen_payload(raw, signer=signer, login="jingban", name="经办", month=MONTH, version=1,
+                                        signoff_signature="", reason="更正", reopened_at="2026-12-01 10:00:00",
+                                        head=audit.head(raw))
+        body.update(version="第一版", bureau="某县")
+        raw.execute("UPDATE signoffs SET reopen_signature = ? WHERE month = ? AND status = 'signed'",
+                    (signature.sign_reopen(body, signer), MONTH))
+
+    _raw_session(county, write)
+    _named(county, "[重新打开签名]", f"{MONTH} 第 1 版签发记录", "不是本程序写的格式")

@@ -156,12 +156,17 @@ def check_reopens(conn: sqlite3.Connection) -> Iterator[Finding]:
         except AppError as exc:
             yield Finding("重新打开签名", where, str(exc))
             continue
-        problem = _reopen_problem(conn, row, st, bureau)
+        try:
+            problem = _reopen_problem(conn, row, st, bureau)
+            head = st.head
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # signed, but not what the program writes
+            yield Finding("重新打开签名", where, f"重新打开签名的内容不是本程序写的格式（{exc!r}）")
+            continue
         if problem:
             yield Finding("重新打开签名", where, problem)
             continue
-        statements[st.head[0]] = (row, st)
-        promised = st.head[0] if promised is None else min(promised, st.head[0])
+        statements[head[0]] = (row, st)
+        promised = head[0] if promised is None else min(promised, head[0])
     reopened = period_history(conn).reopenings
     for seq, month in reopened.items():
         where = f"{month} 的重新打开（审计记录 #{seq}）"
@@ -186,9 +191,9 @@ def _promises(seq: object, text: object) -> bool:
         return False
     try:
         doc = signature.parse(str(text), where="")
-    except AppError:
+        return doc.doc.get(signature.REOPENS_SIGNED) is True and doc.head[0] == int(str(seq)) and doc.valid()
+    except (AppError, KeyError, TypeError, ValueError, AttributeError):
         return False  # check_signoffs names it
-    return doc.doc.get(signature.REOPENS_SIGNED) is True and doc.head[0] == int(str(seq)) and doc.valid()
 
 
 def _reopen_problem(conn: sqlite3.Connection, row: sqlite3.Row, st: signature.Parsed,
