@@ -319,6 +319,23 @@ def test_a_chief_whose_key_no_signed_package_names_cannot_reopen(county: Path) -
         book.close(backup=False)
 
 
+def test_a_file_whose_sign_offs_carry_no_signature_is_told_to_sign_a_month_first(county: Path) -> None:
+    """Sign-offs written before signing keys (schema < 9) carry no 签名.json, so no package vouches for any key:
+    the refusal says so and how to get out of it, instead of suggesting a password reset."""
+    forge(county, "UPDATE signoffs SET signature = ''")  # what a file signed by a program before schema 9 holds
+    book = open_book(county)
+    try:
+        users.login(book, "juzhang", demo.PASSWORD)
+        count = book.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+        with pytest.raises(ValidationError, match="还没有任何一份用签名密钥签名的报送包") as err:
+            monthly.reopen(book, month=MONTH, reason="更正八月的一笔支出用途", password=demo.PASSWORD)
+        assert err.value.field == "签名密钥"
+        assert "请先签发下一个月份" in str(err.value) and "重置密码" not in str(err.value)
+        assert book.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == count
+    finally:
+        book.close(backup=False)
+
+
 def test_a_reopening_before_any_promise_is_told_not_failed_also_by_the_incremental_verify(book, tmp_path: Path) -> None:  # noqa: ANN001
     """A file whose sign-offs never promised signed reopenings (as one written by an older program): its reopenings
     are notes in both verifies — the incremental one had put every note among its findings."""

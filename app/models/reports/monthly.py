@@ -221,7 +221,13 @@ def reopen(book: Book, *, month: str, reason: str, password: str | None) -> None
     permissions.require("reopen_month", book.user.role if book.user else None)
     _check_reopen(book, month)
     signer = users.unlock_signing_key(book, password, action="重新打开")  # before anything is written
-    if signer.key.fingerprint not in signature.anchored_chief_keys(book.conn, audit.head(book.conn)[0] + 1):
+    anchored = signature.anchored_chief_keys(book.conn, audit.head(book.conn)[0] + 1)
+    if not anchored:  # every sign-off predates signing keys (a file from before schema 9): none vouches for a key
+        raise ValidationError(
+            "本文件中还没有任何一份用签名密钥签名的报送包（此前的月份由早期版本签发，没有签名），核验无法确认你的签名密钥"
+            f"（{keys.show(signer.key.fingerprint)}）属于局长，所以还不能签名重新打开：请先签发下一个月份（新的报送包带着签名"
+            "报送上级），之后就可以按顺序重新打开", field="签名密钥")
+    if signer.key.fingerprint not in anchored:
         raise ValidationError(
             f"你的签名密钥（{keys.show(signer.key.fingerprint)}）没有出现在此前任何一份已签发报送包的签名中（多半是重置密码后"
             "生成的新密钥），不能用它签名重新打开：核验无法确认它属于局长。请由签发过报送包的局长重新打开，或先签发下一个月份"
