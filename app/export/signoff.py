@@ -70,6 +70,9 @@ def sign_off(book: Book, *, month: str, out_dir: Path | str, password: str | Non
         if folder is not None:
             raise PackageNotWritten(month, folder)
         raise ValidationError(f"{month} 已签发，报送包已在 {Path(out_dir)} 中；如需更正，请先重新打开该月", field="月份")
+    if book.conn.execute("SELECT 1 FROM periods WHERE month = ? AND closed = 1", (month,)).fetchone():
+        raise ValidationError(f"{month} 已结账，却没有现行的签发：本程序只在局长签名重新打开时把签发标为已更正，同时打开该月。"
+                              "签发记录被绕过本程序改动过，请先做完整核验（fundledger verify）", field="月份")
     earlier = open_earlier_months(book, month)
     if earlier:
         raise ValidationError(f"{'、'.join(earlier)} 尚未签发：月份按顺序签发，请先签发较早的月份，或与 {month} 一并签发",

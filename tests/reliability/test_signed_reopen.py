@@ -378,3 +378,37 @@ def test_a_signed_statement_in_another_shape_is_named_not_a_crash(county: Path) 
 
     _raw_session(county, write)
     _named(county, "[重新打开签名]", f"{MONTH} 第 1 版签发记录", "不是本程序写的格式")
+
+
+# -- attack review round 3 (2026-12-07): the sign-off marked superseded, the month left closed ----------------------
+SUPERSEDE = f"UPDATE signoffs SET status = 'superseded' WHERE month = '{MONTH}' AND status = 'signed'"
+
+
+def test_a_sign_off_marked_superseded_without_a_reopening_is_named(county: Path) -> None:
+    """No periods record, so no reopening to sign: the drift check and the signed-data check read only sign-offs that
+    stand, so August's data could then be changed (and moved out of it) with both verifies passing."""
+    seq = forge(county, SUPERSEDE)
+    _named(county, "[重新打开签名]", f"{MONTH} 的签发记录（审计记录 #{seq}", "却没有局长签名的重新打开")
+    _named(county, "[已签发月份]", MONTH, "该月已结账，却没有现行的签发")
+
+
+def test_a_sign_off_superseded_and_put_back_is_still_named(county: Path) -> None:
+    """Marked superseded, changed behind it, put back: the record of the first update stays in the chain."""
+    seq = forge(county, SUPERSEDE, f"UPDATE signoffs SET status = 'signed' WHERE month = '{MONTH}' AND version = 1")
+    _named(county, "[重新打开签名]", f"审计记录 #{seq}", "却没有局长签名的重新打开")
+
+
+def test_the_chief_cannot_sign_again_a_closed_month_whose_sign_off_was_marked_superseded(county: Path,
+                                                                                          tmp_path: Path) -> None:
+    """The window shows such a month as not signed; signing it would send whatever the data now say under the
+    chief's key as version 2. The program refuses and says why."""
+    forge(county, SUPERSEDE)
+    book = open_book(county)
+    try:
+        users.login(book, "juzhang", demo.PASSWORD)
+        with pytest.raises(ValidationError, match="已结账，却没有现行的签发") as err:
+            signoff.sign_off(book, month=MONTH, out_dir=tmp_path / "v2", password=demo.PASSWORD)
+        assert err.value.field == "月份"
+        assert book.conn.execute("SELECT count(*) FROM signoffs WHERE month = ?", (MONTH,)).fetchone()[0] == 1
+    finally:
+        book.close(backup=False)

@@ -23,7 +23,7 @@ from app.models.integrity.verify import (
 )
 from app.models.reports import definitions, package_data, snapshot
 from app.models.reports.monthly import assemble
-from app.models.store import keys, signature
+from app.models.store import audit, keys, signature
 from app.models.store.audit import Finding
 from app.models.store.book import Book
 from app.models.values import money
@@ -183,6 +183,31 @@ def check_reopens(conn: sqlite3.Connection) -> Iterator[Finding]:
         if reopened.get(head_seq + 1) != st.doc["month"]:
             yield Finding("重新打开签名", _where(row),
                           f"签名的重新打开（审计链头 #{head_seq} 之后）在审计记录中没有对应的重新打开：签名被挪用到别处")
+    yield from _unsigned_supersedes(conn, promised)
+
+
+def _unsigned_supersedes(conn: sqlite3.Connection, promised: int | None) -> Iterator[Finding]:
+    """A version stops standing only by a reopening (monthly.reopen: the month opens, the version is marked
+    superseded and the statement kept on it, in one update). A sign-off marked otherwise by plain sqlite3 — its
+    month left closed — was no longer re-summed by the drift check nor had its data hash checked, and the month could
+    then be changed, moved out of and even signed again by the honest program. Named: every update record that takes
+    a sign-off out of 'signed' without a statement (after the promise), and every closed month with sign-offs but
+    none standing."""
+    for seq, key, month in conn.execute(
+            "SELECT seq, row_key, json_extract(after, '$.month') FROM audit_log WHERE tbl = 'signoffs' AND action = 'U' "
+            "AND json_extract(after, '$.status') IS NOT 'signed' "
+            f"AND {audit.old_value_sql('status', 'before', 'after')} = 'signed' "
+            "AND coalesce(json_extract(after, '$.reopen_signature'), '') = '' ORDER BY seq"):
+        if promised is not None and int(seq) > promised:
+            yield Finding("重新打开签名", f"{month} 的签发记录（审计记录 #{seq}，签发记录 #{key}）",
+                          "签发被标为不再有效，却没有局长签名的重新打开：本程序只在局长签名重新打开时这样标记，"
+                          "这是绕过本程序写的（该月因此不再按签发数据核对）")
+    for (month,) in conn.execute(
+            "SELECT p.month FROM periods p WHERE p.closed = 1 AND EXISTS (SELECT 1 FROM signoffs s WHERE s.month = p.month) "
+            "AND NOT EXISTS (SELECT 1 FROM signoffs s WHERE s.month = p.month AND s.status = 'signed') ORDER BY p.month"):
+        yield Finding("已签发月份", f"{month}",
+                      "该月已结账，却没有现行的签发：签发记录被标为已更正而该月并未重新打开——本程序不会留下这样的状态，"
+                      "签发后的数据因此不再被核对")
 
 
 def _promises(seq: object, text: object) -> bool:
