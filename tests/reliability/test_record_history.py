@@ -154,3 +154,72 @@ def test_the_program_own_edits_keep_the_history_whole(county: Path) -> None:
     """No false alarm: updates and deletes the program writes (in both record forms, upgraded demo included) pass."""
     full, since = findings(county)
     assert full == [] and since == []
+
+
+
+# -- attack review round 3 (2026-12-07): records with no honest place in the row's history --------------------------
+def _free_notice_in_august(path: Path) -> int:
+    """A notice of signed August that nothing refers to (it can be deleted on its own)."""
+    raw = sqlite3.connect(path)
+    try:
+        return int(raw.execute(
+            "SELECT min(n.id) FROM notices n WHERE n.start_date LIKE '2026-08%' AND NOT EXISTS "
+            "(SELECT 1 FROM notice_evidence e WHERE e.notice_id = n.id) AND NOT EXISTS "
+            "(SELECT 1 FROM notice_feedback f WHERE f.notice_id = n.id)").fetchone()[0])
+    finally:
+        raw.close()
+
+
+def _rewrite(change: Callable[[sqlite3.Connection, int, dict[str, object]], None]) -> Edit:
+    def edit(raw: sqlite3.Connection, rows: list[tuple[int, str | None, str | None]]) -> None:
+        for seq, before, after in rows:
+            change(raw, seq, json.loads(before or after or "{}"))
+    return edit
+
+
+def test_a_delete_record_that_names_another_row_is_named(county: Path) -> None:
+    """A notice of signed August deleted, its delete record claiming another key (so no previous record to compare
+    with) and a September date: the history check skipped it, the closed-month check judged September."""
+    key = _free_notice_in_august(county)
+
+    def other_key(raw: sqlite3.Connection, seq: int, old: dict[str, object]) -> None:
+        old.update(id=999999, start_date="2026-09-15")
+        raw.execute("UPDATE audit_log SET before = ? WHERE seq = ?",
+                    (json.dumps(old, ensure_ascii=False, separators=(",", ":")), seq))
+
+    seq = forge(county, f"DELETE FROM notices WHERE id = {key}", _rewrite(other_key))
+    full, since = findings(county)
+    for found in (full, since):
+        assert any(f"审计记录 #{seq}（表 notices 主键 {key}）" in f and "写的是另一行（主键 999999）" in f for f in found), found
+
+
+def test_an_update_written_as_an_insert_of_an_existing_row_is_named(county: Path) -> None:
+    """A notice moved out of signed August, its update record rewritten as an insert ('I', no `before`): inserts
+    were neither history-checked nor judged by an old date."""
+    key = _free_notice_in_august(county)
+
+    def as_insert(raw: sqlite3.Connection, seq: int, _old: dict[str, object]) -> None:
+        raw.execute("UPDATE audit_log SET action = 'I', before = NULL WHERE seq = ?", (seq,))
+
+    seq = forge(county, "UPDATE notices SET start_date = '2026-09-15', end_date = CASE WHEN end_date IS NULL THEN NULL ELSE "
+                f"'2026-09-25' END, title = title || '（已撤销）' WHERE id = {key}",
+                _rewrite(as_insert))
+    full, since = findings(county)
+    for found in (full, since):
+        assert any(f"审计记录 #{seq}（表 notices 主键 {key}）" in f and "新增记录的主键此前已有一行" in f for f in found), found
+
+
+def test_a_delete_record_of_a_row_that_never_was_is_named(county: Path) -> None:
+    """A delete record for a key with no history at all (the incremental verify's row count balanced with it)."""
+    key = _free_notice_in_august(county)
+
+    def ghost(raw: sqlite3.Connection, seq: int, old: dict[str, object]) -> None:
+        old["id"] = 999998
+        raw.execute("UPDATE audit_log SET row_key = '999998', action = 'D', before = ?, after = NULL WHERE seq = ?",
+                    (json.dumps(old, ensure_ascii=False, separators=(",", ":")), seq))
+
+    # the trigger's record of a harmless update becomes the ghost's delete record (the row itself is restored)
+    seq = forge(county, f"UPDATE notices SET title = title WHERE id = {key}", _rewrite(ghost))
+    full, since = findings(county)
+    for found in (full, since):
+        assert any(f"审计记录 #{seq}（表 notices 主键 999998）" in f and "此前没有任何记录" in f for f in found), found

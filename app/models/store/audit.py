@@ -641,9 +641,11 @@ def checked_json(text: str) -> dict[str, object]:
     return strict_json(text)
 
 
-def _same(current: str, audited: str) -> bool:
-    """Equal, or equal on every column the audit knows (a column added later has no history yet); never a record
-    naming a column twice (strict_json)."""
+def _same(current: str, audited: str, defaults: dict[str, object] | None = None) -> bool:
+    """Equal, or equal on every column the audit knows and, for a column added since (ALTER TABLE … ADD COLUMN with
+    a DEFAULT: the record was written before it existed), still the value the upgrade gave every row — any other
+    value was written later, and the program's every later write leaves a record holding the whole row. `defaults`
+    None: columns the record lacks are not judged. Never a record naming a column twice (strict_json)."""
     if current == audited:
         return True
     try:
@@ -651,7 +653,48 @@ def _same(current: str, audited: str) -> bool:
     except (RepeatedKey, ValueError):
         return False
     now = json.loads(current)
-    return all(k in now and now[k] == v for k, v in then.items())
+    if not all(k in now and now[k] == v for k, v in then.items()):
+        return False
+    return defaults is None or all(now[k] == defaults[k] for k in now.keys() - then.keys() if k in defaults)
+
+
+ADDED_COLUMN = ("导入后新增的列 {column} 已不是升级时给的默认值，却没有任何审计记录：数据在本程序之外被修改过"
+                "（这一行由批量导入写入，此后本程序没有改过它）")
+
+
+def column_defaults(conn: sqlite3.Connection, table: str) -> dict[str, object]:
+    """Each column's declared default as the value SQLite gives it (NULL where none is declared): the value an
+    `ALTER TABLE … ADD COLUMN` put in every row already there."""
+    out: dict[str, object] = {}
+    for _cid, name, _kind, _notnull, default, _pk in conn.execute(f'PRAGMA table_info("{table}")').fetchall():
+        out[str(name)] = None if default is None else conn.execute(f"SELECT {default}").fetchone()[0]
+    return out
+
+
+def added_since_runs(conn: sqlite3.Connection, table: str, key: str, skip: set[str]) -> Iterator[tuple[str, str]]:
+    """Rows a bulk import inserted and nothing changed since (no record of their own: the chain walk hashes them over
+    the import's columns only) whose column added after the import no longer holds its default: (key, column)."""
+    if not has_runs(conn):
+        return
+    defaults = column_defaults(conn, table)
+    for columns, keys in conn.execute("SELECT columns, keys FROM audit_runs WHERE tbl = ? ORDER BY first_seq", (table,)):
+        added = [c for c in defaults if c not in skip and c not in set(json.loads(columns))]
+        if not added:
+            continue
+        values = [defaults[c] for c in added]
+        flags = ", ".join(f'x."{c}" IS NOT ?' for c in added)
+        differs = " OR ".join(f'x."{c}" IS NOT ?' for c in added)
+        for start, count in json.loads(keys):
+            found = conn.execute(
+                f'SELECT CAST(x."{key}" AS TEXT), {flags} FROM "{table}" x WHERE x."{key}" BETWEEN ? AND ? '
+                f'AND ({differs}) AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.tbl = ? '
+                f'AND a.row_key = CAST(x."{key}" AS TEXT)) LIMIT 1',
+                (*values, int(start), int(start) + int(count) - 1, *values, table)).fetchone()
+            if found is not None:
+                yield str(found[0]), next(c for c, bad in zip(added, found[1:], strict=True) if bad)
+                return
+
+
 
 
 class Spans:
@@ -696,24 +739,49 @@ def check_history(conn: sqlite3.Connection, since: int = 0) -> Iterator[Finding]
     `since` (the incremental verify from its anchor). A row whose earlier history is a bulk import (a run) has no
     plain previous record: the run's hash ties the first later record's `before` to the row as imported."""
     keys = {str(t[0]): str(t[1]) for t in tracked(conn)}  # (name, key column), whatever the row factory
+    spans: dict[str, Spans] = {}
+
+    def imported(tbl: str, key: object) -> bool:  # a bulk import's row: its run is its previous record
+        if tbl not in spans:
+            spans[tbl] = Spans(run_members(conn, tbl))
+        return key in spans[tbl]
+
     cur = conn.cursor()
     cur.row_factory = None
     previous = ("SELECT seq, action, after FROM audit_log WHERE tbl = ? AND row_key = ? AND seq < ? "
                 "ORDER BY seq DESC LIMIT 1")
-    for seq, tbl, row_key, before, after, p_seq, p_action, p_after in cur.execute(
-            "SELECT a.seq, a.tbl, a.row_key, a.before, a.after, p.seq, p.action, p.after FROM audit_log a "
+    for seq, tbl, row_key, action, before, after, p_seq, p_action, p_after in cur.execute(
+            "SELECT a.seq, a.tbl, a.row_key, a.action, a.before, a.after, p.seq, p.action, p.after FROM audit_log a "
             "LEFT JOIN audit_log p ON p.seq = (SELECT max(q.seq) FROM audit_log q WHERE q.tbl = a.tbl "
-            "AND q.row_key = a.row_key AND q.seq < a.seq) WHERE a.action IN ('U', 'D') AND a.seq > ? ORDER BY a.seq",
+            "AND q.row_key = a.row_key AND q.seq < a.seq) WHERE a.seq > ? "
+            "AND (a.action IN ('U', 'D') OR p.seq IS NOT NULL) ORDER BY a.seq",
             (since,)):  # streamed: 200,000 updates of a large county are not held at once
         where = f"审计记录 #{seq}（表 {tbl} 主键 {row_key}）"
+        if action == "I":  # an insert after its key's previous record: only after a delete
+            if p_action != "D":
+                yield Finding("审计链", where, f"新增记录的主键此前已有一行（上一条记录 #{p_seq} 不是删除）：本程序不会为已有的行"
+                                             "写新增记录，这条记录是手写的（多半把一次修改写成了新增，避开了修改前内容的核对）")
+                return
+            continue
         try:
             old = {**(checked_json(after) if after else {}), **checked_json(before or "{}")}
             key = keys.get(str(tbl))
             if key is not None and key in old and str(old[key]) != str(row_key):  # the key itself changed
+                if action == "D":
+                    yield Finding("审计链", where, f"删除记录的修改前内容写的是另一行（主键 {old[key]}）：本程序删除时记下的总是"
+                                                 "被删除的这一行，这条记录是手写的")
+                    return
                 found = conn.execute(previous, (tbl, str(old[key]), seq)).fetchone()
                 p_seq, p_action, p_after = found if found else (None, None, None)
-            if p_seq is None or p_action == "D" or p_after is None:
-                continue  # no plain record before it (a run's row, or a key used again after a delete)
+                row_key = str(old[key])
+            if p_seq is None:
+                if imported(str(tbl), row_key):
+                    continue  # a bulk import's row: the run's hash ties this record's `before` to the row as imported
+                yield Finding("审计链", where, "修改或删除的这一行此前没有任何记录（没有新增，也不在批量导入中）：本程序写的行"
+                                             "都有来历，这条记录是手写的（多半为了让一行离开已结账的月份或凑齐行数）")
+                return
+            if p_action == "D" or p_after is None:
+                continue  # a key used again after a delete is judged at its insert
             # an update's or delete's own text was checked as such; an insert's is checked here
             then = checked_json(p_after) if p_action == "I" else json.loads(p_after)
         except (RepeatedKey, ValueError):
@@ -739,6 +807,7 @@ def check_rows(conn: sqlite3.Connection) -> Iterator[Finding]:
         suspects = conn.cursor()
         suspects.row_factory = None
         spans: Spans | None = None
+        defaults = column_defaults(conn, name)
         for row_key, row_json, seq, action, after in suspects.execute(suspects_sql(conn, name, key, skip), (name,)):
             if seq is None:
                 spans = Spans(run_members(conn, name)) if spans is None else spans
@@ -747,12 +816,15 @@ def check_rows(conn: sqlite3.Connection) -> Iterator[Finding]:
             if seq is None or action == "D":
                 yield Finding("数据核对", f"表 {name} 主键 {row_key}", "该行没有审计记录，是在本程序之外写入的")
                 return
-            if not _same(row_json, after or "{}"):
+            if not _same(row_json, after or "{}", defaults):
                 yield Finding(
                     "数据核对", f"表 {name} 主键 {row_key}",
                     f"当前内容与审计记录 #{seq} 不一致，数据在本程序之外被修改过",
                 )
                 return
+        for row_key, column in added_since_runs(conn, name, key, skip):
+            yield Finding("数据核对", f"表 {name} 主键 {row_key}", ADDED_COLUMN.format(column=column))
+            return
         gone = conn.execute(
             "SELECT l.row_key, l.m FROM (SELECT row_key, max(seq) AS m FROM audit_log WHERE tbl = ? GROUP BY row_key) l "
             "JOIN audit_log a ON a.seq = l.m WHERE a.action <> 'D' AND NOT EXISTS "

@@ -1,0 +1,87 @@
+"""Columns an upgrade added (ALTER TABLE … ADD COLUMN, e.g. indicators.econ_code in schema 14, payments.review_opinion
+in 16, signoffs.reopen_signature in 27) in rows written before it (attack review round 3, 2026-12-07).
+
+Such a row's last audit record — or, for a bulk import folded into a run when the file reached schema 20, the run's
+column list — predates the column. The row check compared only the columns the record holds ("a column added later
+has no history yet"), so the insider could set the new column in those rows, triggers dropped and put back, with no
+record at all, and every verify passed. The upgrade gave every such row the column's default; any other value was
+written later, and each later write of the program leaves a record with the whole row. verify now holds a column
+a row's record lacks to its default, for plain records and for rows of a run alike.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.models.store import audit, db, users
+from app.models.store.book import open_book
+from tests.conftest import PASSWORD
+
+IMPORTED = 20  # indicators written in one transaction: folded into a run when the file is upgraded past schema 20
+
+
+@pytest.fixture
+def upgraded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A file made by the program as it was before schema 14 (no econ_code), upgraded to the latest schema."""
+    old_schema = tmp_path / "schema"
+    old_schema.mkdir()
+    for p in sorted(db.SCHEMA_DIR.glob("*.sql")):
+        if int(p.name[:4]) < 14:
+            (old_schema / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+    real = db.SCHEMA_DIR
+    monkeypatch.setattr(db, "SCHEMA_DIR", old_schema)
+    path = tmp_path / "old.db"
+    b = open_book(path, create=True)
+    with b.write("setup", system=True) as c:
+        c.execute("INSERT INTO bureau (id, name, region_code, level, rule_set, created_at) "
+                  "VALUES (1, '旧县财政局', '659902', 'county', 'xj-2019', '2026-01-01')")
+        c.execute("INSERT INTO users (login, name, role, pw_hash, created_at) VALUES ('chief', '局长', 'chief', ?, "
+                  "'2026-01-01')", (users.hash_password(PASSWORD),))
+        c.execute("INSERT INTO fund_kinds (code, name, sort) VALUES ('ZX', '财政专项扶贫资金', 1)")
+        c.execute("INSERT INTO fund_items (code, kind, name) VALUES ('ZX01', 'ZX', '中央专项')")
+    with b.write("import", system=True) as c:
+        for i in range(IMPORTED):
+            c.execute("INSERT INTO indicators (doc_no, year, kind, item, source_level, amount, received_date, created_at) "
+                      "VALUES (?, 2026, 'ZX', 'ZX01', 'central', 100000, '2026-03-02', '2026-03-02')", (f"新财农〔2026〕{i + 1}号",))
+    with b.write("add", system=True) as c:
+        c.execute("INSERT INTO indicators (doc_no, year, kind, item, source_level, amount, received_date, created_at) "
+                  "VALUES ('新财农〔2026〕99号', 2026, 'ZX', 'ZX01', 'central', 50000, '2026-04-01', '2026-04-01')")
+    b.close(backup=False)
+    monkeypatch.setattr(db, "SCHEMA_DIR", real)
+    with open_book(path) as up:
+        assert db.user_version(up.conn) == db.latest_version()
+        users.login(up, "chief", PASSWORD)
+        assert up.conn.execute("SELECT count(*) FROM audit_runs WHERE tbl = 'indicators'").fetchone()[0] == 1
+        assert _audit_findings(up.conn) == []  # the honest upgrade: nothing to say
+    return path
+
+
+def _audit_findings(conn: sqlite3.Connection) -> list[str]:
+    """The audit checks (the rows carry no ledger entries, so the business invariants are left out)."""
+    return [str(f) for check in (audit.check_chain, audit.check_rows, audit.check_history) for f in check(conn)]
+
+
+def _set_behind_the_triggers(path: Path, sql: str) -> None:
+    raw = sqlite3.connect(path, isolation_level=None)
+    try:
+        trigger = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'fl_audit_indicators_u'").fetchone()[0]
+        raw.execute("BEGIN")
+        raw.execute("DROP TRIGGER fl_audit_indicators_u")
+        raw.execute(sql)
+        raw.execute(trigger)
+        raw.execute("COMMIT")
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize("which", ["plain record", "bulk import"])
+def test_a_column_added_by_an_upgrade_changed_behind_the_triggers_is_named(upgraded: Path, which: str) -> None:
+    doc = "新财农〔2026〕99号" if which == "plain record" else "新财农〔2026〕7号"
+    _set_behind_the_triggers(upgraded, f"UPDATE indicators SET econ_code = '30101' WHERE doc_no = '{doc}'")
+    with open_book(upgraded, read_only=True) as ro:
+        key = ro.conn.execute("SELECT id FROM indicators WHERE doc_no = ?", (doc,)).fetchone()[0]
+        found = _audit_findings(ro.conn)
+    assert any(f.startswith("[数据核对]") and f"表 indicators 主键 {key}" in f for f in found), found
