@@ -77,6 +77,14 @@ def check_package(book: Book, month: str, version: int, now: manifest.Rendering)
     then = recorded_rendering(book, row, package)
     files = manifest.package_files(package, templates=specs, rendering_block=then if then is not None else now)
     bad = [n for n, digest in sorted(recorded.items()) if n not in files or manifest.sha256(files[n]) != digest]
+    kept = signed_files(book, month=month, version=version)
+    # the copies kept at sign-off are the ones recorded, whether or not the rest re-creates: `save_signed` hands
+    # them out as the signed files (a PDF swapped in the file had passed while the package re-created exactly)
+    for name, digest in sorted(json.loads(row["files"]).items()):
+        if name not in kept or manifest.sha256(kept[name]) != digest:
+            return Finding("报送包", f"{where}：{name}", "数据库中保存的这个文件与签发时记录的 SHA-256 不符，被改动过")
+    if SIGNATURE_FILE in kept and kept[SIGNATURE_FILE] != str(row["signature"]).encode("utf-8"):
+        return Finding("报送包", f"{where}：{SIGNATURE_FILE}", "数据库中保存的签名文件与签发记录中的签名不同，被改动过")
     if not bad:
         return None
     changed = manifest.rendering_differences(then, now)
@@ -91,10 +99,6 @@ def check_package(book: Book, month: str, version: int, now: manifest.Rendering)
     affected = {names[r] for r in roles}
     if "program" in changed:  # another program may also have named its files otherwise
         affected |= set(recorded) - set(files)
-    kept = signed_files(book, month=month, version=version)
-    for name, digest in sorted(recorded.items()):  # the copies kept at sign-off are the ones recorded
-        if name not in kept or manifest.sha256(kept[name]) != digest:
-            return Finding("报送包", f"{where}：{name}", "数据库中保存的这个文件与签发时记录的 SHA-256 不符，被改动过")
     strict = [n for n in bad if n not in affected and n != names["manifest"]]
     if strict:  # a file the difference cannot touch must still re-create exactly
         return Finding("报送包", where, f"重新生成的 {'、'.join(strict)} 与签发时记录的哈希不一致"

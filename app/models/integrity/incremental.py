@@ -124,6 +124,7 @@ def check_rows_since(anchor: Anchor) -> full.Check:
             cur = conn.cursor()
             cur.row_factory = None
             spans: audit.Spans | None = None
+            defaults = audit.column_defaults(conn, name)
             for row_key, row_json, seq, action, after in cur.execute(audit.suspects_sql(conn, name, key, skip, where),
                                                                      (name, top, anchor.seq, name)):
                 if seq is None:
@@ -133,7 +134,7 @@ def check_rows_since(anchor: Anchor) -> full.Check:
                 if seq is None or action == "D":
                     yield Finding("数据核对", f"表 {name} 主键 {row_key}", "该行没有审计记录，是在本程序之外写入的")
                     return
-                if not audit._same(row_json, after or "{}"):
+                if not audit._same(row_json, after or "{}", defaults):
                     yield Finding("数据核对", f"表 {name} 主键 {row_key}",
                                   f"当前内容与审计记录 #{seq} 不一致，数据在本程序之外被修改过")
                     return
@@ -169,6 +170,12 @@ def history_since(anchor: Anchor) -> full.Check:
 def closed_writes_since(anchor: Anchor) -> full.Check:
     def check(conn: sqlite3.Connection) -> Iterator[Finding]:
         yield from full.closed_month_writes(conn, since=anchor.seq)
+    return check
+
+
+def appended_only_since(anchor: Anchor) -> full.Check:
+    def check(conn: sqlite3.Connection) -> Iterator[Finding]:
+        yield from full.append_only_since(conn, anchor.seq)
     return check
 
 
@@ -210,6 +217,8 @@ def checks(anchor: Anchor) -> list[tuple[str, full.Check]]:
         ("锚点之后写入的数据与审计记录一致、各表行数", check_rows_since(anchor)),
         ("锚点之后没有改动已结账月份的记录", closed_writes_since(anchor)),
         ("锚点之后的修改、删除记录都从该行上一条记录留下的内容开始", history_since(anchor)),
+        ("锚点之后没有修改或删除附件与签发文件", appended_only_since(anchor)),
+        ("中文视图与本程序一致", full.views),
         ("已签发月份的数据与规则集未被改动", signed_data),
         ("密码哈希与审计记录一致", full.passwords),
         ("签发记录的审计链头、签名与签名密钥", anchors.check_signoffs),

@@ -286,6 +286,37 @@ def attachments(conn: sqlite3.Connection) -> Iterator[Finding]:
             yield Finding("附件", f"附件 #{aid}（{name}）", "文件内容与登记的 SHA-256 不符，被改动过")
 
 
+APPEND_ONLY = ("attachments", "signoff_files")  # evidence files and the kept copies of signed packages
+
+
+def append_only_since(conn: sqlite3.Connection, since: int = 0) -> Iterator[Finding]:
+    """The program adds attachments and sign-off files and never changes or deletes one. An update of the bytes
+    with their recorded hash and size (a notice's photo evidence, the kept copy of a signed PDF) is consistent on
+    its own — the attachment check compares the bytes with the hash beside them — and, attachments having no date,
+    no closed month protects them: any update or delete record of these tables is named."""
+    for seq, tbl, key, action in conn.execute(
+            f"SELECT seq, tbl, row_key, action FROM audit_log WHERE seq > ? AND tbl IN ({', '.join('?' * len(APPEND_ONLY))}) "
+            "AND action IN ('U', 'D') ORDER BY seq", (since, *APPEND_ONLY)):
+        what = "修改" if action == "U" else "删除"
+        yield Finding("附件", f"审计记录 #{seq}（表 {tbl} 主键 {key}）",
+                      f"{what}了附件或签发文件：本程序只新增、从不修改或删除它们（证据或已签发文件被调换）")
+
+
+def append_only(conn: sqlite3.Connection) -> Iterator[Finding]:
+    yield from append_only_since(conn)
+
+
+def views(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """The Chinese views the manual points auditors to (v_审计日志, v_支付明细 …) read what the program's own
+    migrations define: a view redefined in the file shows the auditor whatever its author wants."""
+    want = db.reference_views()
+    for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name"):
+        if name in want and " ".join(str(sql or "").split()) != " ".join(want[name].split()):
+            yield Finding("中文视图", f"视图 {name}", "定义与本程序的不同，被改写过：通过它看到的数据不可信")
+        elif name not in want:
+            yield Note("中文视图", f"视图 {name}", "不是本程序建立的视图，其内容不在核验范围内")
+
+
 def passwords(conn: sqlite3.Connection) -> Iterator[Finding]:
     """The audit log holds each password hash's SHA-256 (pw_tag), never the hash: the row/audit check proves
     the tag, this proves the hash behind it — a hash swapped with plain sqlite3 is found either way."""
@@ -309,6 +340,8 @@ def base_checks() -> list[tuple[str, Check]]:
         ("审计日志哈希链", audit.check_chain),
         ("业务数据与审计记录一致", audit.check_rows),
         ("附件哈希", attachments),
+        ("附件与签发文件只增不改", append_only),
+        ("中文视图与本程序一致", views),
         ("密码哈希与审计记录一致", passwords),
     ]
 

@@ -339,19 +339,30 @@ SEARCH_SOURCES = ("payees", "projects", "indicators", "payments", "notices")
 
 
 @functools.cache
-def reference_tracked() -> tuple[tuple[str, str, str, str], ...]:
-    """`tracked_tables` as this program's own migrations create it, built once on a fresh file in memory:
-    (name, key column, date expression, skipped columns). verify compares the file's list with it — a list read
-    from the file alone lets whoever deletes a row there (and the table's triggers) write with no audit record,
-    unseen by every check that walks the same list."""
+def _reference() -> tuple[tuple[tuple[str, str, str, str], ...], dict[str, str]]:
+    """This program's own migrations run once on a fresh file in memory: its `tracked_tables` and its views."""
     mem = sqlite3.connect(":memory:", isolation_level=None)
     try:
         mem.row_factory = sqlite3.Row
         migrate(mem)
-        return tuple((str(r[0]), str(r[1]), str(r[2] or ""), str(r[3] or "")) for r in mem.execute(
+        tracked = tuple((str(r[0]), str(r[1]), str(r[2] or ""), str(r[3] or "")) for r in mem.execute(
             "SELECT name, key_column, date_expr, skip_columns FROM tracked_tables ORDER BY name"))
+        return tracked, {str(r[0]): str(r[1]) for r in mem.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'")}
     finally:
         mem.close()
+
+
+def reference_tracked() -> tuple[tuple[str, str, str, str], ...]:
+    """`tracked_tables` as this program's own migrations create it: (name, key column, date expression, skipped
+    columns). verify compares the file's list with it — a list read from the file alone lets whoever deletes a row
+    there (and the table's triggers) write with no audit record, unseen by every check that walks the same list."""
+    return _reference()[0]
+
+
+def reference_views() -> dict[str, str]:
+    """The views this program's own migrations create, by name, with their SQL: verify compares the file's with them
+    (the Chinese views are what the manual tells an auditor to read)."""
+    return _reference()[1]
 
 
 def expected_triggers(conn: sqlite3.Connection) -> set[str]:
