@@ -243,7 +243,7 @@ def test_a_decoy_period_over_a_signed_month_is_named(county: Path) -> None:
     _raw_session(county, write)
     _named(county, "[结账保护]", "主键 2026-99", "不是一个月份")
     _named(county, "[结账保护]", "报表期间 2026-99", "重叠")
-    _named(county, "[结账保护]", "表 payments", "在 2026-08 结账之后修改了")
+    _named(county, "[结账保护]", "表 payments", "在 2026-08 结账之后", "修改了")
 
 
 def test_a_reopening_signed_with_a_key_of_the_insider_s_own_making_is_named(county: Path) -> None:
@@ -388,14 +388,14 @@ def test_a_sign_off_marked_superseded_without_a_reopening_is_named(county: Path)
     """No periods record, so no reopening to sign: the drift check and the signed-data check read only sign-offs that
     stand, so August's data could then be changed (and moved out of it) with both verifies passing."""
     seq = forge(county, SUPERSEDE)
-    _named(county, "[重新打开签名]", f"{MONTH} 的签发记录（审计记录 #{seq}", "却没有局长签名的重新打开")
+    _named(county, "[重新打开签名]", f"{MONTH} 的签发记录（审计记录 #{seq}", "不是紧随一次局长签名的重新打开")
     _named(county, "[已签发月份]", MONTH, "该月已结账，却没有现行的签发")
 
 
 def test_a_sign_off_superseded_and_put_back_is_still_named(county: Path) -> None:
     """Marked superseded, changed behind it, put back: the record of the first update stays in the chain."""
     seq = forge(county, SUPERSEDE, f"UPDATE signoffs SET status = 'signed' WHERE month = '{MONTH}' AND version = 1")
-    _named(county, "[重新打开签名]", f"审计记录 #{seq}", "却没有局长签名的重新打开")
+    _named(county, "[重新打开签名]", f"审计记录 #{seq}", "不是紧随一次局长签名的重新打开")
 
 
 def test_the_chief_cannot_sign_again_a_closed_month_whose_sign_off_was_marked_superseded(county: Path,
@@ -412,3 +412,33 @@ def test_the_chief_cannot_sign_again_a_closed_month_whose_sign_off_was_marked_su
         assert book.conn.execute("SELECT count(*) FROM signoffs WHERE month = ?", (MONTH,)).fetchone()[0] == 1
     finally:
         book.close(backup=False)
+
+
+# -- attack review round 4 (2026-12-07): the same, in two steps or with a sign-off of one's own ----------------------
+def test_a_sign_off_superseded_with_a_junk_statement_then_emptied_is_named(county: Path) -> None:
+    """The first update writes a non-empty statement (the record's own text looks like the program's), the second
+    empties it again: only the program's one update right after a signed reopening is allowed."""
+    seq = forge(county, f"UPDATE signoffs SET status = 'superseded', reopen_signature = 'x' WHERE month = '{MONTH}' "
+                        "AND status = 'signed'",
+                f"UPDATE signoffs SET reopen_signature = '' WHERE month = '{MONTH}' AND version = 1")
+    for record in (seq, seq + 1):
+        _named(county, "[重新打开签名]", f"审计记录 #{record}", "不是紧随一次局长签名的重新打开")
+
+
+def test_an_unsigned_sign_off_slipped_in_with_a_low_id_and_an_old_date_is_named(county: Path) -> None:
+    """A version 2 of August with no signature, an old signed_at and an id below every real sign-off stood in for the
+    superseded version 1: an unsigned sign-off was taken for an old program's by its id and the time it claims. Its
+    insert record sits after the file's first signing key: it is named, whatever it says about itself."""
+    raw = sqlite3.connect(county)
+    try:
+        cols = [r[1] for r in raw.execute("PRAGMA table_info(signoffs)")]
+        row = dict(zip(cols, raw.execute("SELECT * FROM signoffs WHERE month = ? AND status = 'signed'",
+                                         (MONTH,)).fetchone(), strict=True))
+    finally:
+        raw.close()
+    fake = {**row, "id": -1, "version": 2, "signed_at": "2020-01-01 00:00:00", "signature": "", "files": "{}"}
+    values = ", ".join("NULL" if v is None else str(v) if isinstance(v, int) else "'" + str(v).replace("'", "''") + "'"
+                       for v in fake.values())
+    forge(county, f"UPDATE signoffs SET status = 'superseded' WHERE month = '{MONTH}' AND version = 1",
+          f"INSERT INTO signoffs ({', '.join(fake)}) VALUES ({values})")
+    _named(county, "[签名]", f"{MONTH} 第 2 版签发记录", "没有签名")

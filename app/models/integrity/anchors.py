@@ -63,6 +63,9 @@ def _signer_login(conn: sqlite3.Connection, user_id: int) -> str:
     return str(row[0]) if row else ""
 
 
+_NEVER = 1 << 62  # a chain position after every record
+
+
 # -- inside the file -----------------------------------------------------------------------------------------
 def check_signoffs(conn: sqlite3.Connection) -> Iterator[Finding]:
     """Every sign-off: its recorded chain head is the chain's, its signature is valid under a key the file knows
@@ -71,6 +74,13 @@ def check_signoffs(conn: sqlite3.Connection) -> Iterator[Finding]:
     rows = conn.execute("SELECT * FROM signoffs ORDER BY id").fetchall()
     bureau = signature.bureau_of(conn)
     signed_before = False
+    # where each sign-off entered the chain (its insert record), not its id or the time it claims: a row without a
+    # signature is an old program's only if it was inserted before the file had a signing key and a signed sign-off
+    inserted = {str(k): int(q) for k, q in conn.execute(
+        "SELECT row_key, min(seq) FROM audit_log WHERE tbl = 'signoffs' AND action = 'I' GROUP BY row_key")}
+    first_key = conn.execute("SELECT min(seq) FROM audit_log WHERE tbl = 'signing_keys' AND action = 'I'").fetchone()[0]
+    first_signed = min((inserted.get(str(r["id"]), _NEVER) for r in rows if r["signature"]), default=_NEVER)
+    keyed_from = min(int(first_key) if first_key is not None else _NEVER, first_signed)
     last_key: dict[str, str] = {}
     for row in rows:
         where = _where(row)
@@ -92,7 +102,8 @@ def check_signoffs(conn: sqlite3.Connection) -> Iterator[Finding]:
             yield Finding("签发锚点", where, detail)
         if doc is None:
             keyed = conn.execute("SELECT min(created_at) FROM signing_keys").fetchone()[0]
-            if signed_before or (keyed is not None and str(keyed) <= str(row["signed_at"])):
+            if signed_before or (keyed is not None and str(keyed) <= str(row["signed_at"])) \
+                    or inserted.get(str(row["id"]), _NEVER) > keyed_from:
                 yield Finding("签名", where, "没有签名：签发时本文件已有局长签名密钥，这一版的签名被去掉了")
             else:
                 yield Note("签名", where, "由未启用签名的旧版程序签发，没有签名，只核对了审计链头")
@@ -183,25 +194,31 @@ def check_reopens(conn: sqlite3.Connection) -> Iterator[Finding]:
         if reopened.get(head_seq + 1) != st.doc["month"]:
             yield Finding("重新打开签名", _where(row),
                           f"签名的重新打开（审计链头 #{head_seq} 之后）在审计记录中没有对应的重新打开：签名被挪用到别处")
-    yield from _unsigned_supersedes(conn, promised)
+    yield from _sign_off_updates(conn, promised, reopened, statements)
 
 
-def _unsigned_supersedes(conn: sqlite3.Connection, promised: int | None) -> Iterator[Finding]:
-    """A version stops standing only by a reopening (monthly.reopen: the month opens, the version is marked
-    superseded and the statement kept on it, in one update). A sign-off marked otherwise by plain sqlite3 — its
-    month left closed — was no longer re-summed by the drift check nor had its data hash checked, and the month could
-    then be changed, moved out of and even signed again by the honest program. Named: every update record that takes
-    a sign-off out of 'signed' without a statement (after the promise), and every closed month with sign-offs but
-    none standing."""
-    for seq, key, month in conn.execute(
-            "SELECT seq, row_key, json_extract(after, '$.month') FROM audit_log WHERE tbl = 'signoffs' AND action = 'U' "
-            "AND json_extract(after, '$.status') IS NOT 'signed' "
-            f"AND {audit.old_value_sql('status', 'before', 'after')} = 'signed' "
-            "AND coalesce(json_extract(after, '$.reopen_signature'), '') = '' ORDER BY seq"):
-        if promised is not None and int(seq) > promised:
-            yield Finding("重新打开签名", f"{month} 的签发记录（审计记录 #{seq}，签发记录 #{key}）",
-                          "签发被标为不再有效，却没有局长签名的重新打开：本程序只在局长签名重新打开时这样标记，"
-                          "这是绕过本程序写的（该月因此不再按签发数据核对）")
+def _sign_off_updates(conn: sqlite3.Connection, promised: int | None, reopened: dict[int, str],
+                      statements: dict[int, tuple[sqlite3.Row, signature.Parsed]]) -> Iterator[Finding]:
+    """The program updates a sign-off once only: monthly.reopen marks the version superseded and keeps its statement,
+    in the record right after the reopening it signed (statement at head H, the periods record at H + 1, this one at
+    H + 2). A sign-off marked superseded by plain sqlite3 — its month left closed — was no longer re-summed by the
+    drift check nor had its data hash checked, and the month could then be changed, moved out of and signed again by
+    the honest program. After the promise, every other update record of a sign-off is named, whatever it writes (a
+    statement first set to junk and then emptied passed a check of the record's own text); a closed month with
+    sign-offs but none standing is named always."""
+    for seq, key, month, old_status, new_status in conn.execute(
+            "SELECT seq, row_key, json_extract(after, '$.month'), "
+            f"{audit.old_value_sql('status', 'before', 'after')}, json_extract(after, '$.status') "
+            "FROM audit_log WHERE tbl = 'signoffs' AND action = 'U' ORDER BY seq"):
+        if promised is None or int(seq) <= promised:
+            continue
+        found = statements.get(int(seq) - 2)
+        if (old_status == "signed" and new_status != "signed" and reopened.get(int(seq) - 1) == month
+                and found is not None and found[1].doc["month"] == month and str(found[0]["id"]) == str(key)):
+            continue  # the program's own: right after the reopening its statement signed
+        yield Finding("重新打开签名", f"{month} 的签发记录（审计记录 #{seq}，签发记录 #{key}）",
+                      "签发记录被改动，而这不是紧随一次局长签名的重新打开的那一次标记：本程序只在局长签名重新打开时改签发记录，"
+                      "这是绕过本程序写的（被标为已更正的月份不再按签发数据核对）")
     for (month,) in conn.execute(
             "SELECT p.month FROM periods p WHERE p.closed = 1 AND EXISTS (SELECT 1 FROM signoffs s WHERE s.month = p.month) "
             "AND NOT EXISTS (SELECT 1 FROM signoffs s WHERE s.month = p.month AND s.status = 'signed') ORDER BY p.month"):
