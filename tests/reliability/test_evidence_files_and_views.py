@@ -81,3 +81,23 @@ def test_a_redefined_chinese_view_is_named_and_a_view_of_ones_own_is_only_told(c
         assert any("v_我的视图" in str(n) for n in evidence.verify(ro).notes)
     finally:
         ro.close()
+
+
+def test_a_view_replaced_by_a_table_renamed_in_case_or_dropped_is_named(county: Path) -> None:
+    """Round 4: v_支付明细 replaced by a TABLE of the same name, v_审计日志 re-created as V_审计日志 (SQLite finds it
+    under either name), v_预警 dropped: the check had walked only the views present."""
+    raw = sqlite3.connect(county, isolation_level=None)
+    try:
+        sql = raw.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'v_审计日志'").fetchone()[0]
+        raw.execute("BEGIN")
+        raw.execute('DROP VIEW "v_支付明细"')
+        raw.execute('CREATE TABLE "v_支付明细" (编号 INTEGER, 金额_元 TEXT)')
+        raw.execute('DROP VIEW "v_审计日志"')
+        raw.execute(sql.replace("v_审计日志", "V_审计日志", 1).rstrip().rstrip(";") + " WHERE seq <= 100")
+        raw.execute('DROP VIEW "v_预警"')
+        raw.execute("COMMIT")
+    finally:
+        raw.close()
+    _named(county, "[中文视图]", "视图 v_支付明细", "被换成了表")
+    _named(county, "[中文视图]", "视图 v_审计日志", "被换成了视图 V_审计日志")
+    _named(county, "[中文视图]", "视图 v_预警", "已被删除")

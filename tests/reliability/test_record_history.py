@@ -223,3 +223,19 @@ def test_a_delete_record_of_a_row_that_never_was_is_named(county: Path) -> None:
     full, since = findings(county)
     for found in (full, since):
         assert any(f"审计记录 #{seq}（表 notices 主键 999998）" in f and "此前没有任何记录" in f for f in found), found
+
+
+def test_a_row_dated_before_the_first_period_changed_after_a_close_is_named(county: Path) -> None:
+    """The closed-month triggers refuse every date up to the last closed month's end, but verify judged only days
+    inside some period: a 2024 or 2025 ledger entry (before the demo's first period) was rewritten unseen."""
+    raw = sqlite3.connect(county)
+    try:
+        first = raw.execute("SELECT min(start_date) FROM periods").fetchone()[0]
+        key, day = raw.execute("SELECT id, entry_date FROM ledger_entries WHERE entry_date < ? ORDER BY id LIMIT 1",
+                               (first,)).fetchone()
+    finally:
+        raw.close()
+    seq = forge(county, f"UPDATE ledger_entries SET summary = summary || '（改）' WHERE id = {key}", lambda raw, rows: None)
+    full, since = findings(county)
+    for found in (full, since):
+        assert any(f"审计记录 #{seq}（表 ledger_entries 主键 {key}）" in f and f"日期为 {day} 的行" in f for f in found), found

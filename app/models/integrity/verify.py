@@ -220,11 +220,10 @@ def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Fi
     own history is replayed first (period_history): what the program never writes there is named too."""
     history = period_history(conn)
     yield from (f for f in history.odd if since == 0 or _seq_of(f) > since)
-    windows, spans = history.windows, history.spans
+    windows = history.windows
     if not windows:
         return
-    starts = sorted((spans[k][0], spans[k][1], k) for k in windows if k in spans)
-    reach = list(itertools.accumulate((end for _s, end, _k in starts), max))
+    locked = _locked_through(history)
     first = min(w[0] for ws in windows.values() for w in ws)
     labels = {"I": "新增", "U": "修改", "D": "删除"}
     for t in db.tracked(conn):
@@ -256,23 +255,47 @@ def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Fi
                               f"记录中没有判断所属月份的列（{'、'.join(cols)}），本程序写的记录总有这些列：无法判断这次"
                               f"{labels.get(action, action)}的行是否在已结账的月份中，该记录不是本程序写的")
                 continue
-            hit = next(((day, key) for day in sorted({str(d)[:10] for d in (new_day, old_day) if d})
-                        for key in _spans_with(starts, reach, day) if any(c < seq < r for c, r in windows[key])), None)
+            bound, key = locked.at(seq)
+            hit = next((day for day in sorted({str(d)[:10] for d in (new_day, old_day) if d}) if day <= bound), None)
             if hit is not None:
                 yield Finding("结账保护", f"审计记录 #{seq}（表 {t['name']} 主键 {row_key}）",
-                              f"在 {hit[1]} 结账之后{labels.get(action, action)}了日期为 {hit[0]} 的行，而该月此后没有重新打开："
-                              "本程序不会这样写（结账触发器会拒绝），数据是绕过本程序修改的")
+                              f"在 {key} 结账之后{labels.get(action, action)}了日期为 {hit} 的行（当时已结账至 {bound}），"
+                              "而此后没有重新打开：本程序不会这样写（结账触发器拒绝最后一个已结账月份及以前的日期），"
+                              "数据是绕过本程序修改的")
 
 
-def _spans_with(starts: list[tuple[str, str, str]], reach: list[str], day: str) -> Iterator[str]:
-    """Every period whose span holds `day` (`starts` sorted by start, `reach[i]` the latest end among the first i+1):
-    one for the program's periods, which never overlap — all of them when a decoy overlaps a month, so the decoy
-    cannot stand in for the month it covers."""
-    i = bisect.bisect_right(starts, (day, "\uffff", "")) - 1
-    while i >= 0 and reach[i] >= day:
-        if starts[i][0] <= day <= starts[i][1]:
-            yield starts[i][2]
-        i -= 1
+@dataclass(frozen=True)
+class LockedThrough:
+    """The closed-month triggers' bound over the chain: at each audit position, the latest end date among the periods
+    closed there (every row dated at or before it is refused — a day of an open month before a closed one, or a day
+    before the first period, as much as a day of a closed month) and the period that sets it."""
+
+    steps: list[int]  # audit positions from which the state below holds
+    bounds: list[tuple[str, str]]  # (latest closed end date or '', its period)
+
+    def at(self, seq: int) -> tuple[str, str]:
+        i = bisect.bisect_right(self.steps, seq) - 1
+        return self.bounds[i] if i >= 0 else ("", "")
+
+
+def _locked_through(history: PeriodHistory) -> LockedThrough:
+    """Replay the periods' closing windows (closed for records after it closed, open again from its reopening)."""
+    events: list[tuple[int, int, str]] = []
+    for key, windows in history.windows.items():
+        for closed_at, reopened_at in windows:
+            events.append((closed_at + 1, 1, key))
+            if reopened_at != _OPEN_END:
+                events.append((reopened_at, -1, key))
+    events.sort()
+    out = LockedThrough([], [])
+    now: dict[str, int] = {}
+    for position, group in itertools.groupby(events, key=lambda e: e[0]):
+        for _pos, change, key in group:
+            now[key] = now.get(key, 0) + change
+        ends = [(history.spans[k][1], k) for k, n in now.items() if n > 0 and k in history.spans]
+        out.steps.append(position)
+        out.bounds.append(max(ends) if ends else ("", ""))
+    return out
 
 
 def _seq_of(found: Finding) -> int:
@@ -307,13 +330,28 @@ def append_only(conn: sqlite3.Connection) -> Iterator[Finding]:
 
 
 def views(conn: sqlite3.Connection) -> Iterator[Finding]:
-    """The Chinese views the manual points auditors to (v_审计日志, v_支付明细 …) read what the program's own
-    migrations define: a view redefined in the file shows the auditor whatever its author wants."""
+    """The Chinese views the manual points auditors to (v_审计日志, v_支付明细 …) and the view the rule-set locks read
+    (rule_set_locked_years) are the program's own: each must be a view of exactly its name and definition. A view
+    redefined, replaced by a table of the same name, or re-created under a name differing only in ASCII case (SQLite
+    resolves names without regard to it) shows whatever its author wants; one dropped hides what it showed."""
     want = db.reference_views()
-    for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name"):
-        if name in want and " ".join(str(sql or "").split()) != " ".join(want[name].split()):
+    objects = [(str(t), str(n), str(q or "")) for t, n, q in conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('view', 'table')")]
+    by_name = {n.lower(): (t, n, q) for t, n, q in objects}
+    expected = db.user_version(conn) >= 12  # the step that created the last of them (0006 the v_ views, 0012 the lock's)
+    for name, sql in sorted(want.items()):
+        found = by_name.get(name.lower())
+        if found is None:
+            if expected or (db.user_version(conn) >= 6 and name.startswith("v_")):
+                yield Finding("中文视图", f"视图 {name}", "已被删除：本程序建立的视图不在文件中")
+        elif found[0] != "view" or found[1] != name:
+            yield Finding("中文视图", f"视图 {name}", f"被换成了{'表' if found[0] == 'table' else '视图'} {found[1]}：通过这个名字看到的"
+                                                    "数据不是本程序定义的")
+        elif " ".join(found[2].split()) != " ".join(sql.split()):
             yield Finding("中文视图", f"视图 {name}", "定义与本程序的不同，被改写过：通过它看到的数据不可信")
-        elif name not in want:
+    mine = {n.lower() for n in want}
+    for kind, name, _sql in objects:
+        if kind == "view" and name.lower() not in mine:
             yield Note("中文视图", f"视图 {name}", "不是本程序建立的视图，其内容不在核验范围内")
 
 
