@@ -180,3 +180,28 @@ def test_the_management_fee_entry_finds_the_first_fee_request_off_the_gui_thread
     # no fee request at all: False, the caller's fallback runs
     monkeypatch.setattr(payment_query, "fee_kinds", lambda _book: ["no_such_kind"])
     assert not page.select("management_fee", "2026")
+
+
+def test_an_in_memory_list_is_sorted_once_not_on_every_page(small_pages: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ListSource` (settings lists, a roster's people): a sort orders the rows once; each next page the view asks for
+    on the GUI thread is a slice of that order (it sorted every row again for every page)."""
+    from app.ui.kit import table_models
+    from app.ui.kit.table_models import Column, ListSource
+
+    rows = [{"id": n, "name": f"名{(n * 7919) % 101:03d}"} for n in range(60)]
+    model = LazyTableModel([Column("id", "编号", "int"), Column("name", "姓名")], ListSource(rows))
+    sorts: list[int] = []
+
+    def counting(items: Any, **kwargs: Any) -> list[Any]:
+        sorts.append(1)
+        return sorted(items, **kwargs)
+
+    monkeypatch.setattr(table_models, "sorted", counting, raising=False)
+    sort(model, "name", True)
+    while model.canFetchMore():
+        model.fetchMore()
+    assert model.rows == sorted(rows, key=lambda r: r["name"], reverse=True)  # complete, in order
+    assert len(sorts) == 1  # one sort for the nine pages
+    sort(model, "name", False)
+    model.fetchMore()
+    assert len(sorts) == 2 and model.rows == sorted(rows, key=lambda r: r["name"])[:2 * PAGE]

@@ -36,10 +36,12 @@ class RowSource(Protocol):
 
 
 class ListSource:
-    """A small in-memory source (settings lists): same interface, sorted in Python."""
+    """A small in-memory source (settings lists, a roster's people): same interface, sorted in Python — once per
+    order, kept: each later page is a slice, not another sort of every row."""
 
     def __init__(self, rows: Sequence[dict[str, Any]]) -> None:
         self.rows = list(rows)
+        self._sorted: dict[tuple[str, bool], list[dict[str, Any]]] = {}
 
     def count(self) -> int:
         return len(self.rows)
@@ -47,12 +49,16 @@ class ListSource:
     def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
         rows = self.rows
         if sort_key:
-            def key(row: dict[str, Any]) -> tuple[bool, str, float]:
-                value = row.get(sort_key)
-                number = value if isinstance(value, (int, float)) else 0
-                return (value is None, value if isinstance(value, str) else "", number)
+            kept = self._sorted.get((sort_key, descending))
+            if kept is not None:
+                rows = kept
+            else:
+                def key(row: dict[str, Any]) -> tuple[bool, str, float]:
+                    value = row.get(sort_key)
+                    number = value if isinstance(value, (int, float)) else 0
+                    return (value is None, value if isinstance(value, str) else "", number)
 
-            rows = sorted(rows, key=key, reverse=descending)
+                rows = self._sorted[(sort_key, descending)] = sorted(self.rows, key=key, reverse=descending)
         return rows[offset: offset + limit]
 
 
