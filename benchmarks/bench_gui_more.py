@@ -49,13 +49,18 @@ def labour_as_fee(book: Any) -> None:
     book._rules = dataclasses.replace(rules, payment=dataclasses.replace(rules.payment, kinds=kinds))
 
 
+def done(tab: Any) -> None:
+    """The tab closed and deleted before the next case is built."""
+    tab.close()
+    tab.deleteLater()
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("db")
-    ap.add_argument("--login", default="chief")
-    ap.add_argument("--password", default="bench-pass-1")
-    ap.add_argument("--only", default="")
-    args = ap.parse_args()
+    parser = argparse.ArgumentParser(description="The audit table's next page and the 管理费 entry, timed.")
+    parser.add_argument("db", help="a county file (opened read-only)")
+    for flag, default in (("--login", "chief"), ("--password", "bench-pass-1"), ("--only", "")):
+        parser.add_argument(flag, default=default)
+    args = parser.parse_args()
 
     from PySide6.QtCore import Qt
 
@@ -72,9 +77,11 @@ def main() -> None:
     labour_as_fee(book)
 
     def idle() -> None:
+        """Until every operation started has ended and its result been shown."""
+        app.processEvents()
         while not ops.idle():
-            app.processEvents()
             time.sleep(0.002)
+            app.processEvents()
         app.processEvents()
 
     def deep(table: str, n: int) -> Callable[[Any], object]:
@@ -144,8 +151,7 @@ def main() -> None:
         shown = getattr(tab, "requests", tab).view.currentIndex().row()
         out[name] = {"gui": round(at_once, 3), "gui_total": round(time.thread_time() - cpu, 3),
                      "wall": round(time.perf_counter() - wall, 3), "answer": answer, "row": shown}
-        tab.close()
-        tab.deleteLater()
+        done(tab)
         del tab
         gc.collect()  # on the GUI thread
     print(json.dumps(out, ensure_ascii=False))
