@@ -76,6 +76,19 @@ def counts(book: Book) -> dict[str, int]:
     return {str(r[0]): int(r[1]) for r in book.conn.execute("SELECT status, count(*) FROM payments GROUP BY status")}
 
 
+def fee_kinds(book: Book) -> list[str]:
+    """The payment kinds that are project management fees (资金项目管理费, the rules' `management_fee`)."""
+    return [k.code for k in book.rules.payment.kinds if k.management_fee]
+
+
+def any_of_kinds(book: Book, kinds: list[str]) -> bool:
+    """Whether any request is of one of `kinds` (one look-up in the index payments_kind)."""
+    if not kinds:
+        return False
+    marks = ",".join("?" * len(kinds))
+    return book.conn.execute(f"SELECT 1 FROM payments WHERE kind IN ({marks}) LIMIT 1", kinds).fetchone() is not None
+
+
 class PaymentQuery:
     """Row source for the 支付审批 table: filter by status, project and text; sort keys whitelisted."""
 
@@ -113,4 +126,15 @@ class PaymentQuery:
         row = self.book.conn.execute(
             f"SELECT n FROM (SELECT y.id AS rid, row_number() OVER (ORDER BY {self._order(sort_key, descending)}) - 1"
             f" AS n {_FROM}{self.where}) WHERE rid = ?", [*self.args, payment_id]).fetchone()
+        return None if row is None else int(row[0])
+
+    def first_of_kinds(self, kinds: list[str], sort_key: str | None, descending: bool) -> int | None:
+        """The id of the first request of one of `kinds` in this filter and order, as `fetch` pages them; None when
+        there is none. It may read every listed row (an order no index gives): run it off the GUI thread."""
+        if not kinds:
+            return None
+        marks = ",".join("?" * len(kinds))
+        where = (self.where + " AND" if self.where else " WHERE") + f" y.kind IN ({marks})"
+        row = self.book.conn.execute(f"SELECT y.id {_FROM}{where} ORDER BY {self._order(sort_key, descending)} LIMIT 1",
+                                     [*self.args, *kinds]).fetchone()
         return None if row is None else int(row[0])

@@ -37,7 +37,7 @@ from app.models.store.book import Book, worker_book
 from app.models.store.changes import Changes
 from app.models.values.errors import AppError
 from app.ui.kit import dialogs
-from app.ui.kit.table_models import LazyTableModel, RowSource, first_page
+from app.ui.kit.table_models import LazyTableModel, RowSource, first_page, next_page
 
 T = TypeVar("T")
 
@@ -335,7 +335,9 @@ class Query:
         reads on past the first page until that row is among the rows read (the model is then given all of them, so
         `then` selects it with no read on the GUI thread; `found_at` says where); a source with `position(id, sort_key,
         descending)` (the models layer numbers the row in its filter and order) is read once, to the end of the row's
-        page. If it is not listed, the model gets the first page only. `widen`: (make_source, reset) —
+        page. The value may be a function `(source, sort_key, descending) -> value or None`, called in the worker (the
+        models layer finds the row there: e.g. the first request of a kind in the order shown). If it is not
+        listed, the model gets the first page only. `widen`: (make_source, reset) —
         when the row is not under `make_source` but is under this wider source (the filter cleared), that one is
         shown, and `reset()` is called on the GUI thread first (to clear the filter boxes)."""
         if self.current is not None and self.current.is_running():
@@ -351,6 +353,10 @@ class Query:
             if reach is None:
                 return (total, rows), None
             key, value = reach
+            if callable(value):  # which row: asked of the models layer here, in the worker
+                value = value(source, sort_key, descending)
+                if value is None:
+                    return (total, rows), None
             position = getattr(source, "position", None)
             if key == "id" and callable(position):  # the models layer numbers the row: one read of the pages to it
                 at = position(value, sort_key, descending)
@@ -397,8 +403,7 @@ class Query:
                     widen[1]()
                     source = widen[0]
                 model.load(source(self.book), *rows)
-                if model.more is not None:
-                    self.page(model, source)
+                self.page(model, source)  # its later pages: off the GUI thread too, under the filter shown
                 self.found_at = at
                 if then is not None:
                     then()
@@ -407,13 +412,16 @@ class Query:
 
     def page(self, model: LazyTableModel, make_source: Callable[[Book], RowSource]) -> None:
         """The view's next pages of `model` (scrolling down) are read off the GUI thread too, from `make_source(own)`
-        — the rows shown now (`reload` keeps this up to date for the rows it shows). Each page is read in a worker
-        and added when it arrives, unless the rows were reset meanwhile (a filter, a sort: `LazyTableModel.generation`);
-        a page being read is not cancelled by a newer filter (it is only not shown)."""
+        — the rows shown now (`reload` sets this for every model whose rows it shows). Each page is read in a worker
+        (sought from the last row read where the source can: `table_models.next_page`) and added when it arrives,
+        unless the rows were reset meanwhile (a filter, a sort: `LazyTableModel.generation`); a page being read is
+        not cancelled by a newer filter (it is only not shown)."""
         def more(start: int) -> None:
             generation, sort_key, descending, limit = model.generation, model.sort_key, model.descending, model.BATCH
+            last = model.rows[start - 1] if 0 < start <= len(model.rows) else None
             op: Op[Any] = Op(self.parent, self.book, "正在读取",
-                             lambda own, _progress: make_source(own).fetch(start, limit, sort_key, descending),
+                             lambda own, _progress: next_page(make_source(own), start, last, limit, sort_key,
+                                                              descending),
                              writes=False, quiet=True)
 
             def failed(error: BaseException) -> None:

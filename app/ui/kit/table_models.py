@@ -24,7 +24,11 @@ class Column:
 
 
 class RowSource(Protocol):
-    """What a table shows: a count and a page of rows, sorted and filtered by the models layer."""
+    """What a table shows: a count and a page of rows, sorted and filtered by the models layer.
+
+    A source may also offer `seek(after, limit, sort_key, descending)`: the `limit` rows that follow the row `after`
+    (the last one read) in that order — a keyset seek whose cost does not grow with the position, unlike an `OFFSET` —
+    or None when it cannot seek in that order (`next_page` then pages by offset)."""
 
     def count(self) -> int: ...
 
@@ -32,10 +36,12 @@ class RowSource(Protocol):
 
 
 class ListSource:
-    """A small in-memory source (settings lists): same interface, sorted in Python."""
+    """A small in-memory source (settings lists, a roster's people): same interface, sorted in Python — once per
+    order, kept: each later page is a slice, not another sort of every row."""
 
     def __init__(self, rows: Sequence[dict[str, Any]]) -> None:
         self.rows = list(rows)
+        self._sorted: dict[tuple[str, bool], list[dict[str, Any]]] = {}
 
     def count(self) -> int:
         return len(self.rows)
@@ -43,12 +49,16 @@ class ListSource:
     def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
         rows = self.rows
         if sort_key:
-            def key(row: dict[str, Any]) -> tuple[bool, str, float]:
-                value = row.get(sort_key)
-                number = value if isinstance(value, (int, float)) else 0
-                return (value is None, value if isinstance(value, str) else "", number)
+            kept = self._sorted.get((sort_key, descending))
+            if kept is not None:
+                rows = kept
+            else:
+                def key(row: dict[str, Any]) -> tuple[bool, str, float]:
+                    value = row.get(sort_key)
+                    number = value if isinstance(value, (int, float)) else 0
+                    return (value is None, value if isinstance(value, str) else "", number)
 
-            rows = sorted(rows, key=key, reverse=descending)
+                rows = self._sorted[(sort_key, descending)] = sorted(self.rows, key=key, reverse=descending)
         return rows[offset: offset + limit]
 
 
@@ -93,6 +103,19 @@ def first_page(source: RowSource, sort_key: str | None, descending: bool, limit:
     """The count and first page of `source`: what `LazyTableModel.reload` reads (run off the GUI thread)."""
     total = source.count()
     return total, (source.fetch(0, limit, sort_key, descending) if total else [])
+
+
+def next_page(source: RowSource, start: int, last: dict[str, Any] | None, limit: int, sort_key: str | None,
+              descending: bool) -> list[dict[str, Any]]:
+    """The `limit` rows from row `start` of `source`, `last` being the row before it (None at the top): sought from
+    `last` where the source can (`seek`), else read by offset. What `fetchMore` reads (off the GUI thread through
+    `ops.Query.page`)."""
+    seek = getattr(source, "seek", None)
+    if last is not None and callable(seek):
+        rows: list[dict[str, Any]] | None = seek(last, limit, sort_key, descending)
+        if rows is not None:
+            return rows
+    return source.fetch(start, limit, sort_key, descending)
 
 
 class LazyTableModel(QAbstractTableModel):
@@ -178,7 +201,8 @@ class LazyTableModel(QAbstractTableModel):
     def fetch_now(self) -> None:
         """The next page, read here and now (code that needs it at once, e.g. `DataTable.select_id`)."""
         start = len(self.rows)
-        self._extend(start, self.source.fetch(start, self.BATCH, self.sort_key, self.descending))
+        self._extend(start, next_page(self.source, start, self.rows[-1] if self.rows else None, self.BATCH,
+                                      self.sort_key, self.descending))
 
     def _extend(self, start: int, batch: list[dict[str, Any]]) -> None:
         """`batch` as the rows from `start` (the end of those read); an empty one: the list ends there."""

@@ -256,19 +256,38 @@ class RequestsPage(QWidget):
             self._first_done = True  # (a sort meanwhile must not select the first row instead)
             self.reload(int(object_id))
             return True
-        if self.query.busy():  # asked for while rows are being read (the first page, after a save): read them now;
-            # the older result is then not shown over them (LazyTableModel.generation)
-            self.model.reload(payment_query.PaymentQuery(self.book, status=str(self.status.currentData() or ""),
-                                                         text=self.text.text()))
         if object_type == "management_fee":
-            self.status.setCurrentIndex(0)
-            self.text.setText("")
-            kinds = [k.code for k in self.book.rules.payment.kinds if k.management_fee]
-            for row, r in enumerate(self.model.rows):
-                if r["kind"] in kinds:
-                    self.view.selectRow(row)
-                    return True
+            return self._first_management_fee()
         return False
+
+    def _first_management_fee(self) -> bool:
+        """A W4 warning's 管理费 opened: the first request of a management-fee kind in the order shown, the filter
+        cleared. True at once when there is one (a look-up in an index); which one it is, and the pages down to it,
+        are read off the GUI thread (`Query.reload(reach=…)`: the models layer finds it there) and it is selected when
+        they arrive. A newer request (a filter, a sort, another object opened) wins."""
+        kinds = payment_query.fee_kinds(self.book)
+        if not payment_query.any_of_kinds(self.book, kinds):
+            return False
+        self._first_done = True  # (a sort meanwhile must not select the first row instead)
+        self.status.blockSignals(True)
+        self.status.setCurrentIndex(0)
+        self.status.blockSignals(False)
+        self.text.clear()
+        self._asked = ("", "")
+
+        def first(source: payment_query.PaymentQuery, sort_key: str | None, descending: bool) -> int | None:
+            return source.first_of_kinds(kinds, sort_key, descending)
+
+        def shown() -> None:
+            at = self.query.found_at
+            if at is not None:
+                self.view.selectRow(at)
+            self.show_detail()
+
+        self.query.reload(self.model, self._source_for("", ""), shown,
+                          also=None if self._counted else (payment_query.counts, self._show_counts),
+                          reach=("id", first))
+        return True
 
     def show_detail(self) -> None:
         p = self.current()
