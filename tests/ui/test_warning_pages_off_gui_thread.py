@@ -170,3 +170,28 @@ def test_a_problem_filter_and_a_header_click_read_off_the_gui_thread_and_a_later
     assert page.query_.wait()
     assert gui == [] and "count" in worker and "fetch" in worker
     assert ids(page.model.rows) == ids(problems.ProblemQuery(book, state="").fetch(0, 1, "found_on", True))
+
+
+@pytest.mark.parametrize("state", [warnings_query.ACTIVE, warnings_query.CLEARED, ""])
+def test_the_next_page_in_the_default_order_is_read_from_an_index(book: Book, state: str) -> None:
+    """The page the view asks for next (default order: type, the day it began, id) comes from the index `warnings_order`
+    (schema 28), not from a temporary B-tree sorting every warning of a type for each page (0.66-0.72 s for the page
+    at row 20,000 of the 1x five-year county, read in a worker while the bottom of the table stayed blank). The
+    demo county's 164 warnings are few enough that SQLite rightly sorts them instead: the planner is given the 1x
+    county's statistics for the table (as ANALYZE left them there; none yet for the new index)."""
+    book.conn.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'warnings'")
+    book.conn.executemany("INSERT INTO sqlite_stat1 VALUES ('warnings', ?, ?)", [
+        ("warnings_live", "152733 16971 5 5"), ("warnings_detected", "157647 2719"),
+        ("warnings_code", "157647 17517 14332"), ("sqlite_autoindex_warnings_1", "157647 1")])
+    book.conn.execute("ANALYZE sqlite_schema")  # the planner reads the statistics again
+    statements: list[str] = []
+    book.conn.set_trace_callback(statements.append)
+    try:
+        rows = warnings_query.WarningQuery(book, state=state).fetch(2 * PAGE, PAGE)
+    finally:
+        book.conn.set_trace_callback(None)
+    [sql] = [s for s in statements if "FROM warnings w LEFT JOIN problems" in s]
+    plan = " / ".join(r[3] for r in book.conn.execute("EXPLAIN QUERY PLAN " + sql))
+    assert "warnings_order" in plan and "TEMP B-TREE" not in plan, plan
+    every = warnings_query.WarningQuery(book, state=state).fetch(0, 10 ** 6)
+    assert ids(rows) == ids(sorted(every, key=lambda r: (r["code"], r["since"], r["id"]))[2 * PAGE: 3 * PAGE])
