@@ -24,6 +24,9 @@ figure), again once every operation it started has ended (second), with the wall
   warnings by 涉及金额 (select shows every warning)
 - 专账明细 / 公告公示 / 预警清单 向下翻页: as 支付审批's; 公告公示 义务 向下翻页: the obligations sorted by 金额
   (descending), read down to row 3,000, then the next page
+- 预警清单 筛选: 范围 → 全部 (every warning, not only those still firing), then 状态 → the second status; 预警清单 表头排序:
+  a click on the 涉及金额 header (descending); 问题台账 筛选: 范围 → 全部; 总览 打开该类预警: `DashboardTab.show_warnings`
+  with the type that has the most warnings still firing (what a double-click in 预警分类统计 runs)
 
 Prints one JSON line. Compare two versions with PYTHONPATH at each source tree, alternating (bench_tab_paint.py)."""
 
@@ -60,7 +63,8 @@ def main() -> None:
     from app.models.store.book import open_book
     from app.models.warnings.query import WarningQuery
     from app.ui.audit.tab import AuditTab
-    from app.ui.dashboard.warning_pages import WarningsPage
+    from app.ui.dashboard.tab import DashboardTab
+    from app.ui.dashboard.warning_pages import ProblemsPage, WarningsPage
     from app.ui.kit import ops
     from app.ui.ledger.tab import LedgerTab
     from app.ui.notices.tab import NoticesTab
@@ -170,6 +174,19 @@ def main() -> None:
         page.ensure_loaded()  # (the 监控预警 tab does so when the page is first shown)
         return page
 
+    def problems_page() -> Any:
+        page = ProblemsPage(book)
+        page.ensure_loaded()
+        return page
+
+    def dashboard_tab() -> Any:
+        tab = DashboardTab(book)  # (the file is read-only: no recompute)
+        tab.bench_code = max((r for r in tab.overview.counts.rows if r["code"]), key=lambda r: r["active"])["code"]
+        return tab
+
+    def widened(page: Any) -> None:
+        page.state.setCurrentIndex(page.state.findData(""))
+
     def ledger_page(index: int) -> Callable[[], Any]:
         def build() -> Any:
             tab = LedgerTab(book)
@@ -209,6 +226,12 @@ def main() -> None:
         scrolled("公告公示 向下翻页（第 3,000 行处）", lambda: NoticesTab(book), lambda t: t.records, 3000),
         scrolled("预警清单 向下翻页（第 20,000 行处）", warnings_page, lambda t: t.view, 20000),
         obligations_scrolled("公告公示 义务 向下翻页（按金额排序、第 3,000 行处）", 3000),
+        ("预警清单 筛选（范围 → 全部）", warnings_page, widened),
+        ("预警清单 筛选（状态 → 第二项）", warnings_page, lambda page: page.status.setCurrentIndex(2)),
+        ("预警清单 表头排序（涉及金额降序）", warnings_page,
+         lambda page: page.view.sortByColumn(column(page.model, "amount"), Qt.SortOrder.DescendingOrder)),
+        ("问题台账 筛选（范围 → 全部）", problems_page, widened),
+        ("总览 打开该类预警（仍在触发最多的类型）", dashboard_tab, lambda tab: tab.show_warnings(tab.bench_code)),
     ]
     out = {}
     for name, build, act in cases:

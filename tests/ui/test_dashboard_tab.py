@@ -60,6 +60,7 @@ def test_dashboard_is_first_and_its_numbers_agree_with_the_data(qtbot, qtmodelte
     page = tab.overview
     tab.setCurrentWidget(tab.warnings_page)
     tab.setCurrentWidget(tab.problems_page)
+    qtbot.waitUntil(ops.idle, timeout=20000)  # the lists are read off the GUI thread
     for model in (page.counts, page.bonds, page.upcoming, tab.warnings_page.model, tab.problems_page.model):
         qtmodeltester.check(model)
     assert tab.warnings_page.model.total == sql(county, "SELECT count(*) FROM warnings WHERE cleared_on IS NULL")[0][0]
@@ -100,6 +101,7 @@ def test_counts_row_opens_the_list_and_an_item_opens_its_object(qtbot, county: B
     view.setCurrentIndex(tab.overview.counts.index(1, 0))  # W2
     tab.overview.open_type()
     assert tab.currentWidget() is tab.warnings_page
+    qtbot.waitUntil(ops.idle, timeout=20000)  # the type's warnings are read off the GUI thread
     assert {r["code"] for r in tab.warnings_page.model.rows} == {"W2"}
     tab.warnings_page.view.selectRow(0)
     project_id = int(tab.warnings_page.model.rows[0]["object_id"])
@@ -110,12 +112,14 @@ def test_counts_row_opens_the_list_and_an_item_opens_its_object(qtbot, county: B
     assert "未编制绩效目标" in perf.heading.text()
     window.tabs.setCurrentIndex(0)
     tab.warnings_page.show_code("W3")
+    qtbot.waitUntil(ops.idle, timeout=20000)
     payment = next(i for i, r in enumerate(tab.warnings_page.model.rows) if r["object_type"] == "payment")
     tab.warnings_page.view.selectRow(payment)
     tab.warnings_page.open_current()
     assert window.tabs.tabText(window.tabs.currentIndex()) == "支付审批"
     window.tabs.setCurrentIndex(0)
     tab.warnings_page.show_code("W9")
+    qtbot.waitUntil(ops.idle, timeout=20000)
     tab.warnings_page.view.selectRow(0)
     tab.warnings_page.open_current()  # the 月报 tab if it can show a month, else the detail dialog
     shown_in_tab = window.tabs.tabText(window.tabs.currentIndex()) == "月报"
@@ -128,6 +132,7 @@ def test_handling_and_problems_from_the_window(qtbot, county: Book) -> None:
     qtbot.addWidget(tab)
     page = tab.warnings_page
     page.show_code("W4")
+    qtbot.waitUntil(ops.idle, timeout=20000)  # read off the GUI thread
     page.view.selectRow(0)
     wid = page.model.rows[0]["id"]
 
@@ -144,7 +149,8 @@ def test_handling_and_problems_from_the_window(qtbot, county: Book) -> None:
     assert page.view.current_row()["id"] == wid  # still selected after the reload
     page.to_problems()
     assert sql(county, "SELECT count(*) FROM problems WHERE warning_id = ?", wid) == [(1,)]
-    tab.setCurrentWidget(tab.problems_page)  # loaded when first shown
+    tab.setCurrentWidget(tab.problems_page)  # loaded when first shown (off the GUI thread)
+    qtbot.waitUntil(ops.idle, timeout=20000)
     before = tab.problems_page.model.total
     assert before == sql(county, "SELECT count(*) FROM problems p WHERE (SELECT u.status FROM problem_updates u "
                                  "WHERE u.problem_id = p.id ORDER BY u.id DESC LIMIT 1) NOT IN ('rectified', 'explained')")[0][0]
@@ -157,6 +163,7 @@ def test_handling_and_problems_from_the_window(qtbot, county: Book) -> None:
 
     ProblemDialog.answer = problem
     tab.problems_page.add()
+    qtbot.waitUntil(ops.idle, timeout=20000)  # the list is read again off the GUI thread
     assert tab.problems_page.model.total == before + 1
     assert sql(county, "SELECT amount, origin FROM problems ORDER BY id DESC LIMIT 1") == [(120050, "inspection")]
 

@@ -79,6 +79,7 @@ def test_w1_warning_and_bond_row_open_the_indicator_in_ledger(qtbot, demo_book: 
     dash = window.tabs.widget(0)
     page = dash.warnings_page
     page.reload()
+    _settle()  # the list is read off the GUI thread
     row = next(i for i, r in enumerate(page.model.rows) if r["code"] == "W1")
     wanted = int(page.model.rows[row]["object_id"])
     page.view.selectRow(row)

@@ -113,6 +113,7 @@ def factories(w: MainWindow, book: Book, tmp: Path) -> dict[str, Callable[[], QD
     dashboard = tab(w, "监控预警")
     dashboard.warnings_page.ensure_loaded()
     dashboard.problems_page.ensure_loaded()
+    assert dashboard.warnings_page.query_.wait() and dashboard.problems_page.query_.wait()  # read off the GUI thread
     warning = dashboard.warnings_page.view.lazy_model().row_at(0)
     problem = dashboard.problems_page.view.lazy_model().row_at(0)
     approved = payment_query.PaymentQuery(book, status="approved").fetch(0, 1, None, False)

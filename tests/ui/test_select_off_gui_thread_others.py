@@ -175,7 +175,7 @@ def test_a_warning_opened_from_elsewhere_is_found_off_the_gui_thread(qtbot, book
     index = 3 * PAGE + 3
     target = everything[index]
     other = next(w.code for w in book.rules.warnings if w.code != target["code"])
-    page.code.setCurrentIndex(page.code.findData(other))  # hides it (read on the GUI thread, as before)
+    page.code.setCurrentIndex(page.code.findData(other))  # hides it (read off the GUI thread; `select` wins)
     gui, worker = list_reads(monkeypatch, warnings_query.WarningQuery)
     assert page.select("warning", target["id"])
     assert gui == []
@@ -204,7 +204,7 @@ def test_a_problem_opened_from_elsewhere_is_found_off_the_gui_thread(qtbot, book
     qtbot.addWidget(page)
     page.text.setText("不会匹配任何问题")
     page.reload()
-    assert page.model.total == 0
+    assert page.query_.wait() and page.model.total == 0
     everything = problems.ProblemQuery(book).fetch(0, 10 ** 6)
     assert len(everything) >= 3
     target = everything[2]  # on the third page

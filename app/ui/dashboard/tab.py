@@ -244,8 +244,10 @@ class DashboardTab(QTabWidget):
             page.ensure_loaded()
 
     def show_warnings(self, code: str) -> None:
-        self.setCurrentWidget(self.warnings_page)
+        """打开该类预警: the type's list is read off the GUI thread (the filter set first, so showing the page does not
+        start a read of the unfiltered list as well)."""
         self.warnings_page.show_code(code)
+        self.setCurrentWidget(self.warnings_page)
 
     def warnings_of(self, code: str, *keys: str) -> list[dict[str, Any]]:
         rows = warnings_query.WarningQuery(self.book, code=code, state="").fetch(0, 1000)

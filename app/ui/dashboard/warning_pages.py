@@ -46,6 +46,23 @@ def _reach(page: WarningsPage | ProblemsPage, wanted: int) -> None:
     page.query_.reload(page.model, page._source(), shown, reach=("id", wanted))
 
 
+def _read(page: WarningsPage | ProblemsPage) -> None:
+    """The list under the page's filter as it is now (a filter box changed, 回车, a header click, a write of the
+    page's own, the page first shown): the count and first page are read in a worker (kit.ops.Query); the table
+    keeps its rows and the count line until the new ones arrive, and a newer request wins over one still running.
+    The row selected before stays selected when it is among the rows that arrive."""
+    page.loaded = True
+    row = page.view.current_row()
+    kept = None if row is None else row["id"]
+
+    def shown() -> None:
+        if kept is not None:
+            page.view.select_loaded(kept)
+        page.update_count()
+
+    page.query_.reload(page.model, page._source(), shown)
+
+
 class WarningsPage(QWidget):
     """Every stored warning, filtered; double-click opens its object. A warning opened from elsewhere (`select`) is
     found off the GUI thread, and scrolling down reads the next page there too (kit.ops.Query)."""
@@ -81,6 +98,8 @@ class WarningsPage(QWidget):
         self.model = LazyTableModel(WARNING_COLUMNS, ListSource([]), highlight=self._colour)
         self.view = DataTable(self.model)
         self.view.doubleClicked.connect(lambda *_: self.open_current())
+        self.model.resort = self.reload  # a header click: the first page in the new order off the GUI thread too
+        self.query_.page(self.model, self._source())  # scrolling down: the next page off the GUI thread
         layout.addWidget(self.view, 1)
         actions = QHBoxLayout()
         self.count = QLabel()
@@ -107,14 +126,9 @@ class WarningsPage(QWidget):
         state, text = str(self.state.currentData() or ""), self.text.text()
         return lambda book: warnings_query.WarningQuery(book, code=code, status=status, state=state, text=text)
 
-    def query(self) -> warnings_query.WarningQuery:
-        return self._source()(self.book)
-
     def reload(self) -> None:
-        self.loaded = True
-        self.model.reload(self.query())
-        self.query_.page(self.model, self._source())  # scrolling down: the next page off the GUI thread
-        self.update_count()
+        """The list read again under the filter as it is now, off the GUI thread (see `_read`)."""
+        _read(self)
 
     def ensure_loaded(self) -> None:
         if not self.loaded:
@@ -126,8 +140,12 @@ class WarningsPage(QWidget):
         self.count.setText(f"共 {self.model.total} 条，已显示的涉及金额合计 {money.format(total)} 元{more}")
 
     def show_code(self, code: str, *, active_only: bool = True) -> None:
-        self.code.setCurrentIndex(max(self.code.findData(code), 0))
-        self.state.setCurrentIndex(self.state.findData(warnings_query.ACTIVE if active_only else ""))
+        """总览's 打开该类预警: the type (and 仍在触发) chosen, the list read once, off the GUI thread."""
+        for box, index in ((self.code, max(self.code.findData(code), 0)),
+                           (self.state, self.state.findData(warnings_query.ACTIVE if active_only else ""))):
+            box.blockSignals(True)  # (each change would start a read of its own)
+            box.setCurrentIndex(index)
+            box.blockSignals(False)
         self.reload()
 
     def select(self, object_type: str, object_id: int | str) -> bool:
@@ -139,7 +157,7 @@ class WarningsPage(QWidget):
             return False
         wanted = int(object_id)
         for box, index in ((self.code, 0), (self.status, 0), (self.state, self.state.findData(""))):
-            box.blockSignals(True)  # (each change read the list again on the GUI thread)
+            box.blockSignals(True)  # (each change would start a read of its own)
             box.setCurrentIndex(index)
             box.blockSignals(False)
         _reach(self, wanted)
@@ -203,6 +221,8 @@ class ProblemsPage(QWidget):
         self.model = LazyTableModel(PROBLEM_COLUMNS, ListSource([]),
                                     highlight=lambda r: None if r["closed"] else COLOURS.get(r["status"]))
         self.view = DataTable(self.model)
+        self.model.resort = self.reload  # a header click: the first page in the new order off the GUI thread too
+        self.query_.page(self.model, self._source())  # scrolling down: the next page off the GUI thread
         layout.addWidget(self.view, 1)
         actions = QHBoxLayout()
         self.count = QLabel()
@@ -225,14 +245,9 @@ class ProblemsPage(QWidget):
         state, text = str(self.state.currentData() or ""), self.text.text()
         return lambda book: problems.ProblemQuery(book, state=state, text=text)
 
-    def query(self) -> problems.ProblemQuery:
-        return self._source()(self.book)
-
     def reload(self) -> None:
-        self.loaded = True
-        self.model.reload(self.query())
-        self.query_.page(self.model, self._source())  # scrolling down: the next page off the GUI thread
-        self.update_count()
+        """The list read again under the filter as it is now, off the GUI thread (see `_read`)."""
+        _read(self)
 
     def ensure_loaded(self) -> None:
         if not self.loaded:
@@ -286,7 +301,7 @@ class ProblemsPage(QWidget):
                 or not problems.ProblemQuery(self.book).has(int(object_id)):
             return False
         wanted = int(object_id)
-        self.state.blockSignals(True)  # (the change read the list again on the GUI thread)
+        self.state.blockSignals(True)  # (the change would start a read of its own)
         self.state.setCurrentIndex(self.state.findData(""))
         self.state.blockSignals(False)
         _reach(self, wanted)
