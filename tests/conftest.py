@@ -7,7 +7,8 @@ import datetime as dt
 import gc
 import hashlib
 import os
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,37 @@ def writable_copy(src: Path, dest: Path) -> Path:
         check_unchanged(Path(src), data)
     Path(dest).write_bytes(data)
     return Path(dest)
+
+
+def file_made_before(step: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                     *fills: Callable[[sqlite3.Connection], None]) -> Path:
+    """A file as the program before schema `step` made it: the bureau and a chief ('chief', PASSWORD) in one
+    transaction, then each of `fills` in a transaction of its own (audited as the system). The program's own schema
+    is put back before returning: the next open upgrades the file."""
+    from app.models.store import db
+
+    old_schema = tmp_path / f"schema-before-{step}"
+    old_schema.mkdir()
+    for p in sorted(db.SCHEMA_DIR.glob("*.sql")):
+        if int(p.name[:4]) < step:
+            (old_schema / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+    real = db.SCHEMA_DIR
+    monkeypatch.setattr(db, "SCHEMA_DIR", old_schema)
+    path = tmp_path / "old.db"
+    b = open_book(path, create=True)
+    try:
+        with b.write("setup", system=True) as c:
+            c.execute("INSERT INTO bureau (id, name, region_code, level, rule_set, created_at) "
+                      "VALUES (1, '旧县财政局', '659902', 'county', 'xj-2019', '2026-01-01')")
+            c.execute("INSERT INTO users (login, name, role, pw_hash, created_at) VALUES ('chief', '局长', 'chief', ?, "
+                      "'2026-01-01')", (users.hash_password(PASSWORD),))
+        for fill in fills:
+            with b.write("setup", system=True) as c:
+                fill(c)
+    finally:
+        b.close(backup=False)
+        monkeypatch.setattr(db, "SCHEMA_DIR", real)
+    return path
 
 
 @pytest.fixture(scope="session")

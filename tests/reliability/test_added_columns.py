@@ -18,7 +18,7 @@ import pytest
 
 from app.models.store import audit, db, users
 from app.models.store.book import open_book
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, file_made_before
 
 IMPORTED = 20  # indicators written in one transaction: folded into a run when the file is upgraded past schema 20
 
@@ -26,31 +26,18 @@ IMPORTED = 20  # indicators written in one transaction: folded into a run when t
 @pytest.fixture
 def upgraded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A file made by the program as it was before schema 14 (no econ_code), upgraded to the latest schema."""
-    old_schema = tmp_path / "schema"
-    old_schema.mkdir()
-    for p in sorted(db.SCHEMA_DIR.glob("*.sql")):
-        if int(p.name[:4]) < 14:
-            (old_schema / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
-    real = db.SCHEMA_DIR
-    monkeypatch.setattr(db, "SCHEMA_DIR", old_schema)
-    path = tmp_path / "old.db"
-    b = open_book(path, create=True)
-    with b.write("setup", system=True) as c:
-        c.execute("INSERT INTO bureau (id, name, region_code, level, rule_set, created_at) "
-                  "VALUES (1, '旧县财政局', '659902', 'county', 'xj-2019', '2026-01-01')")
-        c.execute("INSERT INTO users (login, name, role, pw_hash, created_at) VALUES ('chief', '局长', 'chief', ?, "
-                  "'2026-01-01')", (users.hash_password(PASSWORD),))
+    def imported(c: sqlite3.Connection) -> None:
         c.execute("INSERT INTO fund_kinds (code, name, sort) VALUES ('ZX', '财政专项扶贫资金', 1)")
         c.execute("INSERT INTO fund_items (code, kind, name) VALUES ('ZX01', 'ZX', '中央专项')")
-    with b.write("import", system=True) as c:
         for i in range(IMPORTED):
             c.execute("INSERT INTO indicators (doc_no, year, kind, item, source_level, amount, received_date, created_at) "
                       "VALUES (?, 2026, 'ZX', 'ZX01', 'central', 100000, '2026-03-02', '2026-03-02')", (f"新财农〔2026〕{i + 1}号",))
-    with b.write("add", system=True) as c:
+
+    def added(c: sqlite3.Connection) -> None:
         c.execute("INSERT INTO indicators (doc_no, year, kind, item, source_level, amount, received_date, created_at) "
                   "VALUES ('新财农〔2026〕99号', 2026, 'ZX', 'ZX01', 'central', 50000, '2026-04-01', '2026-04-01')")
-    b.close(backup=False)
-    monkeypatch.setattr(db, "SCHEMA_DIR", real)
+
+    path = file_made_before(14, tmp_path, monkeypatch, imported, added)
     with open_book(path) as up:
         assert db.user_version(up.conn) == db.latest_version()
         users.login(up, "chief", PASSWORD)

@@ -313,26 +313,11 @@ def test_10_password_hashes_never_reach_the_audit_log_and_verify_still_proves_th
 def test_10_an_older_file_is_upgraded_and_still_verifies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from app.export import evidence
     from app.models.store import users
-    from tests.conftest import PASSWORD
+    from tests.conftest import PASSWORD, file_made_before
 
-    old_schema = tmp_path / "schema"
-    old_schema.mkdir()
-    for p in sorted(db.SCHEMA_DIR.glob("*.sql")):
-        if int(p.name[:4]) < 10:
-            (old_schema / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
-    real = db.SCHEMA_DIR
-    monkeypatch.setattr(db, "SCHEMA_DIR", old_schema)  # a file as the version before this one made it
-    path = tmp_path / "old.db"
-    b = open_book(path, create=True)
-    with b.write("setup", system=True) as c:
-        c.execute("INSERT INTO bureau (id, name, region_code, level, rule_set, created_at) "
-                  "VALUES (1, '旧县财政局', '659902', 'county', 'xj-2019', '2026-01-01')")
-        c.execute("INSERT INTO users (login, name, role, pw_hash, created_at) VALUES ('chief', '局长', 'chief', ?, "
-                  "'2026-01-01')", (users.hash_password(PASSWORD),))
-    b.close(backup=False)
+    path = file_made_before(10, tmp_path, monkeypatch)  # a file as the version before this one made it
     with sqlite3.connect(path) as raw:
         assert any("scrypt$" in (r[0] or "") for r in raw.execute("SELECT after FROM audit_log"))
-    monkeypatch.setattr(db, "SCHEMA_DIR", real)
     with open_book(path) as up:
         assert db.user_version(up.conn) == db.latest_version()
         users.login(up, "chief", PASSWORD)

@@ -10,7 +10,6 @@ reads on the GUI thread and fails if there is one; the old code made them there.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from app.ui.kit import ops
 from app.ui.kit.table_models import LazyTableModel
 from app.ui.payments.tab import RequestsPage
 from tests.ui.test_filters_off_gui_thread import hold_first_worker_call
+from tests.ui.test_select_off_gui_thread import list_reads
 
 PAGE = 7  # rows per page here: several pages of the demo county's 13,000 audit lines and 288 requests
 FETCH = audit_query.LogQuery.fetch  # the read itself, unwatched: what the table must show
@@ -37,21 +37,6 @@ def direct(book: Book, n: int, sort_key: str | None = None, descending: bool = F
 @pytest.fixture
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(LazyTableModel, "BATCH", PAGE)
-
-
-def reads(monkeypatch: pytest.MonkeyPatch, owner: Any, names: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """Each of owner's `names` called: (the calls on the GUI thread, the calls in a worker)."""
-    gui: list[str] = []
-    worker: list[str] = []
-    for name in names:
-        real = getattr(owner, name)
-
-        def wrapper(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
-            (gui if threading.current_thread() is threading.main_thread() else worker).append(_name)
-            return _real(*args, **kwargs)
-
-        monkeypatch.setattr(owner, name, wrapper)
-    return gui, worker
 
 
 def scroll(qtbot: Any, model: LazyTableModel, pages: int) -> None:
@@ -78,7 +63,7 @@ def test_audit_pages_are_read_off_the_gui_thread_sought_by_seq_complete_and_in_o
     qtbot.addWidget(tab)
     assert tab.query.wait()
     qtbot.waitUntil(ops.idle, timeout=20000)  # (a view whose rows do not fill it asks for the next page itself)
-    gui, worker = reads(monkeypatch, audit_query.LogQuery, ("count", "fetch", "seek"))
+    gui, worker = list_reads(monkeypatch, audit_query.LogQuery, ("count", "fetch", "seek"))
     start = len(tab.model.rows)
 
     # newest first (the default order): six pages more, each sought from the last row read
@@ -120,7 +105,7 @@ def test_an_audit_page_still_being_read_when_the_filter_changes_is_dropped(
     qtbot.addWidget(tab)
     assert tab.query.wait()
     qtbot.waitUntil(ops.idle, timeout=20000)
-    gui, _worker = reads(monkeypatch, audit_query.LogQuery, ("count", "fetch", "seek"))
+    gui, _worker = list_reads(monkeypatch, audit_query.LogQuery, ("count", "fetch", "seek"))
     gate = hold_first_worker_call(monkeypatch, audit_query.LogQuery, "seek")
     shown = len(tab.model.rows)
     tab.model.fetchMore()  # the next page of every line: held in the worker
@@ -157,7 +142,7 @@ def test_the_management_fee_entry_finds_the_first_fee_request_off_the_gui_thread
                                                                                                      None, False)))
     page.status.setCurrentIndex(page.status.findData(other))  # a filter that hides every fee request
     assert page.query.wait()
-    gui, worker = reads(monkeypatch, payment_query.PaymentQuery, ("count", "fetch", "position", "first_of_kinds"))
+    gui, worker = list_reads(monkeypatch, payment_query.PaymentQuery, ("count", "fetch", "position", "first_of_kinds"))
     assert page.select("management_fee", "2026")  # answered at once
     assert gui == []
     assert page.query.wait()

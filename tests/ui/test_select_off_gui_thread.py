@@ -33,11 +33,13 @@ def clerk(demo_book: Book, monkeypatch: pytest.MonkeyPatch) -> Book:
     dialogs.Ask.answer = None
 
 
-def list_reads(monkeypatch: pytest.MonkeyPatch, owner: Any) -> tuple[list[str], list[str]]:
-    """owner's count, fetch (any page) and position: (the calls on the GUI thread, the calls in a worker)."""
+def list_reads(monkeypatch: pytest.MonkeyPatch, owner: Any, names: tuple[str, ...] = ("count", "fetch", "position")
+               ) -> tuple[list[str], list[str]]:
+    """owner's `names` (by default count, fetch — any page — and position) called: (the calls on the GUI thread, the
+    calls in a worker)."""
     gui: list[str] = []
     worker: list[str] = []
-    for name in ("count", "fetch", "position"):
+    for name in names:
         real = getattr(owner, name)
 
         def wrapper(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:

@@ -485,22 +485,9 @@ def test_an_older_file_is_upgraded_keeps_its_warnings_and_gets_one_row(tmp_path:
     from app.export import evidence
     from app.models.store import db, users
     from app.models.store.book import open_book
-    from tests.conftest import PASSWORD
+    from tests.conftest import PASSWORD, file_made_before
 
-    old_schema = tmp_path / "schema"
-    old_schema.mkdir()
-    for p in sorted(db.SCHEMA_DIR.glob("*.sql")):
-        if int(p.name[:4]) < 10:  # before 10, as test_hostile_world: the upgrade fills the users' pw_tag too
-            (old_schema / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
-    real = db.SCHEMA_DIR
-    monkeypatch.setattr(db, "SCHEMA_DIR", old_schema)
-    path = tmp_path / "old.db"
-    b = open_book(path, create=True)
-    with b.write("setup", system=True) as c:
-        c.execute("INSERT INTO bureau (id, name, region_code, level, rule_set, created_at) "
-                  "VALUES (1, '旧县财政局', '659902', 'county', 'xj-2019', '2026-01-01')")
-        c.execute("INSERT INTO users (login, name, role, pw_hash, created_at) VALUES ('chief', '局长', 'chief', ?, "
-                  "'2026-01-01')", (users.hash_password(PASSWORD),))
+    def old_warnings(c: sqlite3.Connection) -> None:  # before 10, as test_hostile_world: the upgrade fills pw_tag too
         c.execute("INSERT INTO warnings (id, key, code, object_type, object_id, since, first_detected, status) "
                   "VALUES (7, 'W6:1', 'W6', 'indicator', '1', '2026-02-01', '2026-03-01', 'new')")
         c.execute("INSERT INTO warning_events (warning_id, day, event, status, amount, at) "
@@ -512,8 +499,8 @@ def test_an_older_file_is_upgraded_keeps_its_warnings_and_gets_one_row(tmp_path:
                   "'2026-03-03 09:00:00')")
         with pytest.raises(sqlite3.IntegrityError):
             c.execute("INSERT INTO warning_sections (code, section) VALUES ('W10', '国库股')")
-    b.close(backup=False)
-    monkeypatch.setattr(db, "SCHEMA_DIR", real)
+
+    path = file_made_before(10, tmp_path, monkeypatch, old_warnings)
     with open_book(path) as up:
         assert db.user_version(up.conn) == db.latest_version()
         [row] = rule_sets.assignments(up)
