@@ -239,3 +239,25 @@ def test_a_row_dated_before_the_first_period_changed_after_a_close_is_named(coun
     full, since = findings(county)
     for found in (full, since):
         assert any(f"审计记录 #{seq}（表 ledger_entries 主键 {key}）" in f and f"日期为 {day} 的行" in f for f in found), found
+
+
+def test_an_update_record_claiming_another_row_s_history_is_named(county: Path) -> None:
+    """Round 5: the history check followed a `before` naming another key to that row's history (for a key that
+    changed), and the closed-month check took the old date from it; the program never changes a key. A row of a
+    closed month rewritten with `before` copied from an open-month row passed both verifies."""
+    key = _free_notice_in_august(county)
+    raw = sqlite3.connect(county)
+    try:
+        other, after = raw.execute(
+            "SELECT n.id, (SELECT a.after FROM audit_log a WHERE a.tbl = 'notices' AND a.row_key = CAST(n.id AS TEXT) "
+            "ORDER BY a.seq DESC LIMIT 1) FROM notices n WHERE n.start_date >= '2026-09-01' ORDER BY n.id LIMIT 1").fetchone()
+    finally:
+        raw.close()
+
+    def claim(raw: sqlite3.Connection, seq: int, _old: dict[str, object]) -> None:
+        raw.execute("UPDATE audit_log SET before = ? WHERE seq = ?", (after, seq))
+
+    seq = forge(county, f"UPDATE notices SET start_date = '2026-11-20', end_date = NULL WHERE id = {key}", _rewrite(claim))
+    full, since = findings(county)
+    for found in (full, since):
+        assert any(f"审计记录 #{seq}（表 notices 主键 {key}）" in f and f"写的是另一行（主键 {other}）" in f for f in found), found

@@ -125,12 +125,15 @@ def check_rows_since(anchor: Anchor) -> full.Check:
             cur.row_factory = None
             spans: audit.Spans | None = None
             defaults = audit.column_defaults(conn, name)
+            again = audit.Reinserted(conn)
             for row_key, row_json, seq, action, after in cur.execute(audit.suspects_sql(conn, name, key, skip, where),
                                                                      (name, top, anchor.seq, name)):
                 if seq is None:
                     spans = audit.Spans(audit.run_members(conn, name)) if spans is None else spans
                     if row_key in spans:
                         continue  # a bulk import's row, never changed: the chain walk since the anchor hashed it
+                if action == "D" and again(name, row_key, int(seq)):
+                    continue  # inserted again by a bulk import after its delete (audit.Reinserted)
                 if seq is None or action == "D":
                     yield Finding("数据核对", f"表 {name} 主键 {row_key}", "该行没有审计记录，是在本程序之外写入的")
                     return

@@ -149,16 +149,33 @@ def rule_set_rows(conn: sqlite3.Connection) -> Iterator[Finding]:
             yield Finding("规则集", where, f"记为程序附带，但本程序没有附带编号为 {rules.id} 的规则集")
 
 
-def _json_date(expr: str, column: str) -> str:
-    """A tracked table's date expression evaluated on an audit record's JSON (`{row}.col` → json_extract)."""
-    return re.sub(r"\{row\}\.(\w+)", lambda m: f"json_extract({column}, '$.{m.group(1)}')", expr)
+_PARENT = re.compile(r"\(SELECT (\w+) FROM (\w+) WHERE id = (\{row\}\.\w+)\)")
+
+
+def _as_of(expr: str, at: str) -> str:
+    """A date read from a parent row — `(SELECT start_date FROM notices WHERE id = {row}.notice_id)` — as the parent
+    stood at chain position `at` (its last audit record before it), as the closed-month trigger read it when the
+    record was written; the parent as it stands now only when it has no such record (a bulk import's row). The
+    parent read now misjudged a child written while its parent was dated in an open month that was later moved,
+    after a reopening, into the reopened month."""
+    def then(m: re.Match[str]) -> str:
+        column, parent, key = m.group(1), m.group(2), m.group(3)
+        return (f"coalesce((SELECT json_extract(p.after, '$.{column}') FROM audit_log p WHERE p.tbl = '{parent}' "
+                f"AND p.row_key = CAST({key} AS TEXT) AND p.seq < {at} ORDER BY p.seq DESC LIMIT 1), {m.group(0)})")
+    return _PARENT.sub(then, expr)
+
+
+def _json_date(expr: str, column: str, at: str = "a.seq") -> str:
+    """A tracked table's date expression evaluated on an audit record's JSON (`{row}.col` → json_extract), a parent's
+    date as of chain position `at` (_as_of)."""
+    return re.sub(r"\{row\}\.(\w+)", lambda m: f"json_extract({column}, '$.{m.group(1)}')", _as_of(expr, at))
 
 
 def _old_date(expr: str) -> str:
     """The same expression on the row as it was just before audit record `a` (NULL for an insert): each column from
     `a.before` when it has it, else from `a.after` — an update from schema 26 on keeps in `before` only what it
     changed, so an update that leaves the date alone is still judged by the date it had (audit.old_value_sql)."""
-    old = re.sub(r"\{row\}\.(\w+)", lambda m: audit.old_value_sql(m.group(1)), expr)
+    old = re.sub(r"\{row\}\.(\w+)", lambda m: audit.old_value_sql(m.group(1)), _as_of(expr, "a.seq"))
     return f"CASE WHEN a.before IS NULL THEN NULL ELSE ({old}) END"
 
 
@@ -244,7 +261,7 @@ def closed_month_writes(conn: sqlite3.Connection, since: int = 0) -> Iterator[Fi
                 records.append((run.first, str(run.keys[0]) if run.keys else "", "I", None, None, 1))
                 continue
             afters = audit.inserted(conn, run.tbl, run.columns, run.keys, run.last)
-            days = conn.execute(f"SELECT ({_json_date(expr, 'j.value')}) FROM json_each(?) j ORDER BY j.key",
+            days = conn.execute(f"SELECT ({_json_date(expr, 'j.value', str(run.first))}) FROM json_each(?) j ORDER BY j.key",
                                 (json.dumps(afters),)).fetchall()
             records.extend((run.first + i, str(k), "I", d[0], None, 0)
                            for i, (k, d) in enumerate(zip(run.keys, days, strict=True)))

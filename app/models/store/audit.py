@@ -730,6 +730,26 @@ def suspects_sql(conn: sqlite3.Connection, name: str, key: str, skip: set[str], 
             "LEFT JOIN audit_log a ON a.seq = r.s WHERE a.seq IS NULL OR a.action = 'D' OR a.after IS NOT r.j")
 
 
+class Reinserted:
+    """Whether a bulk import (a run) after chain position `after` inserted a table's key again: a key freed by a
+    delete is handed out again by SQLite (no table uses AUTOINCREMENT), and a re-import of 16 rows or more is folded
+    into a run, so the key's last plain record stays the delete. Runs are read once per table, on first use."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.by_table: dict[str, list[tuple[int, list[list[int]]]]] = {}
+
+    def __call__(self, table: str, key: object, after: int) -> bool:
+        k = _int_key(key)
+        if k is None or not has_runs(self.conn):
+            return False
+        if table not in self.by_table:
+            self.by_table[table] = [(int(f), json.loads(keys)) for f, keys in self.conn.execute(
+                "SELECT first_seq, keys FROM audit_runs WHERE tbl = ? ORDER BY first_seq", (table,))]
+        return any(first > after and any(int(a) <= k < int(a) + int(n) for a, n in ranges)
+                   for first, ranges in self.by_table[table])
+
+
 def check_history(conn: sqlite3.Connection, since: int = 0) -> Iterator[Finding]:
     """Every update and delete record starts from the row its key's previous record left: the row just before it
     (old_row: `before` over `after`, the whole old row for a delete or a record before schema 26) equals, column by
@@ -740,6 +760,7 @@ def check_history(conn: sqlite3.Connection, since: int = 0) -> Iterator[Finding]
     plain previous record: the run's hash ties the first later record's `before` to the row as imported."""
     keys = {str(t[0]): str(t[1]) for t in tracked(conn)}  # (name, key column), whatever the row factory
     spans: dict[str, Spans] = {}
+    again = Reinserted(conn)
 
     def imported(tbl: str, key: object) -> bool:  # a bulk import's row: its run is its previous record
         if tbl not in spans:
@@ -748,8 +769,6 @@ def check_history(conn: sqlite3.Connection, since: int = 0) -> Iterator[Finding]
 
     cur = conn.cursor()
     cur.row_factory = None
-    previous = ("SELECT seq, action, after FROM audit_log WHERE tbl = ? AND row_key = ? AND seq < ? "
-                "ORDER BY seq DESC LIMIT 1")
     for seq, tbl, row_key, action, before, after, p_seq, p_action, p_after in cur.execute(
             "SELECT a.seq, a.tbl, a.row_key, a.action, a.before, a.after, p.seq, p.action, p.after FROM audit_log a "
             "LEFT JOIN audit_log p ON p.seq = (SELECT max(q.seq) FROM audit_log q WHERE q.tbl = a.tbl "
@@ -766,22 +785,26 @@ def check_history(conn: sqlite3.Connection, since: int = 0) -> Iterator[Finding]
         try:
             old = {**(checked_json(after) if after else {}), **checked_json(before or "{}")}
             key = keys.get(str(tbl))
-            if key is not None and key in old and str(old[key]) != str(row_key):  # the key itself changed
-                if action == "D":
-                    yield Finding("审计链", where, f"删除记录的修改前内容写的是另一行（主键 {old[key]}）：本程序删除时记下的总是"
-                                                 "被删除的这一行，这条记录是手写的")
-                    return
-                found = conn.execute(previous, (tbl, str(old[key]), seq)).fetchone()
-                p_seq, p_action, p_after = found if found else (None, None, None)
-                row_key = str(old[key])
+            if key is not None and key in old and str(old[key]) != str(row_key):
+                # the program never changes a row's key: a record that says it did takes another row's history (and
+                # old date) for its own — a row of a closed month rewritten as if it had been an open month's
+                what = "删除" if action == "D" else "修改"
+                yield Finding("审计链", where, f"{what}记录的修改前内容写的是另一行（主键 {old[key]}）：本程序从不改动行的主键，"
+                                             f"{what}时记下的总是这一行本身，这条记录是手写的")
+                return
             if p_seq is None:
                 if imported(str(tbl), row_key):
                     continue  # a bulk import's row: the run's hash ties this record's `before` to the row as imported
                 yield Finding("审计链", where, "修改或删除的这一行此前没有任何记录（没有新增，也不在批量导入中）：本程序写的行"
                                              "都有来历，这条记录是手写的（多半为了让一行离开已结账的月份或凑齐行数）")
                 return
-            if p_action == "D" or p_after is None:
-                continue  # a key used again after a delete is judged at its insert
+            if p_action == "D":
+                if again(str(tbl), row_key, int(p_seq)):
+                    continue  # the key used again by a bulk import after the delete: the run's hash ties this record
+                yield Finding("审计链", where, f"修改或删除的这一行在审计记录 #{p_seq} 已被删除，此后没有再新增：这条记录是手写的")
+                return
+            if p_after is None:
+                continue
             # an update's or delete's own text was checked as such; an insert's is checked here
             then = checked_json(p_after) if p_action == "I" else json.loads(p_after)
         except (RepeatedKey, ValueError):
@@ -808,11 +831,14 @@ def check_rows(conn: sqlite3.Connection) -> Iterator[Finding]:
         suspects.row_factory = None
         spans: Spans | None = None
         defaults = column_defaults(conn, name)
+        again = Reinserted(conn)
         for row_key, row_json, seq, action, after in suspects.execute(suspects_sql(conn, name, key, skip), (name,)):
             if seq is None:
                 spans = Spans(run_members(conn, name)) if spans is None else spans
                 if row_key in spans:
                     continue  # inserted by a bulk import, never changed since: the chain walk hashed it again
+            if action == "D" and again(name, row_key, int(seq)):
+                continue  # inserted again by a bulk import after its delete, never changed since: the walk hashed it
             if seq is None or action == "D":
                 yield Finding("数据核对", f"表 {name} 主键 {row_key}", "该行没有审计记录，是在本程序之外写入的")
                 return
