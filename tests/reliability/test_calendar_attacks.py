@@ -209,4 +209,17 @@ def test_insider_rewrites_the_stored_digest_too(anchored: Path) -> None:  # noqa
            drop=_drop_if_present(anchored, "calendar_days_locked_i"))  # both writes audited and resealed
     assert not any("2026-08" in f and "工作日历" in f for f in _incremental_findings(anchored))  # the limit it states
     full = _full_findings(anchored)
-    assert full == ["[报送包] 2026-08 第 1 版报送包：重新生成的 manifest.json 与签发时记录的哈希不一致"], full
+    # and since the fourth attack review, any update of a sign-off but the one a signed reopening makes is named too
+    assert sorted(full) == sorted([
+        "[报送包] 2026-08 第 1 版报送包：重新生成的 manifest.json 与签发时记录的哈希不一致",
+        f"[重新打开签名] 2026-08 的签发记录（审计记录 #{_last_seq(anchored)}，签发记录 #{sid}）：签发记录被改动，而这不是紧随一次"
+        "局长签名的重新打开的那一次标记：本程序只在局长签名重新打开时改签发记录，这是绕过本程序写的（被标为已更正的月份不再按签发数据核对）",
+    ]), full
+
+
+def _last_seq(path: Path) -> int:
+    raw = sqlite3.connect(path)
+    try:
+        return int(raw.execute("SELECT max(seq) FROM audit_log").fetchone()[0])
+    finally:
+        raw.close()
