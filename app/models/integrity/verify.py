@@ -83,9 +83,22 @@ def triggers(conn: sqlite3.Connection) -> Iterator[Finding]:
         yield Finding("保护触发器", f"触发器 {name}", "已被删除：审计或结账保护失效，数据可能被绕过本程序修改")
     # a trigger kept under its name but rewritten (e.g. `WHEN 0 AND …`) protects nothing: compare the text
     # with what the program generates from the same columns (every migration regenerates them)
-    for name, (_table, sql) in sorted(db.trigger_sql(conn).items()):
+    generated = db.trigger_sql(conn)
+    for name, (_table, sql) in sorted(generated.items()):
         if name in present and " ".join(present[name].split()) != " ".join(sql.split()):
             yield Finding("保护触发器", f"触发器 {name}", "内容与本程序生成的不同，被改写过：审计或结账保护可能已失效")
+    # the written-out ones too (a rule-set or calendar lock, the log's append-only guard, the search index's upkeep):
+    # the same name with `WHEN 0` lets a signed year's rules or days change
+    written = db.reference_fixed_triggers(conn)
+    for name, sql in sorted(written.items()):
+        if name in present and " ".join(present[name].split()) != " ".join(sql.split()):
+            yield Finding("保护触发器", f"触发器 {name}", "内容与本程序的不同，被改写过：它的保护或维护可能已失效")
+    # a trigger is code the honest program runs inside its own writes: one it never made can change any row there,
+    # and the audit triggers record that change as the clerk's or the chief's own
+    known = db.expected_triggers(conn) | set(generated) | set(written)
+    for name in sorted(set(present) - known):
+        yield Finding("保护触发器", f"触发器 {name}", "不是本程序建立的触发器：它在本程序每次写入时一起执行，"
+                                                  "可能以当前用户的名义改动数据")
 
 
 def tracked_list(conn: sqlite3.Connection) -> Iterator[Finding]:

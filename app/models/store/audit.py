@@ -10,6 +10,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from app.models.store import db
 from app.models.store.db import row_json_sql, tracked
 
 GENESIS = "0" * 64
@@ -42,8 +43,7 @@ MIN_RUN = 16  # fewer inserts than this stay ordinary records (a run costs a row
 # Tables whose audit records other code reads one by one (closing windows, users behind a signature, anchors,
 # warning runs): never folded, whatever the size of the transaction.
 NEVER_FOLDED = frozenset({"periods", "users", "verify_anchors", "warning_runs", "signoffs", "signing_keys"})
-NO_DELETE_SQL = ("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log WHEN OLD.hash IS NOT NULL "
-                 "BEGIN SELECT RAISE(ABORT, '审计日志只能追加，不能删除'); END")
+NO_DELETE_SQL = db.NO_DELETE_SQL
 
 
 def old_value_sql(column: str, before: str = "a.before", after: str = "a.after") -> str:

@@ -365,6 +365,42 @@ def reference_views() -> dict[str, str]:
     return _reference()[1]
 
 
+# The one fixed trigger a step re-creates in Python (book._compact_audit, after schema/0020_audit_runs.sql drops it).
+NO_DELETE_SQL = ("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log WHEN OLD.hash IS NOT NULL "
+                 "BEGIN SELECT RAISE(ABORT, '审计日志只能追加，不能删除'); END")
+NO_DELETE_STEP = 20
+
+
+@functools.cache
+def _fixed_trigger_history() -> tuple[tuple[int, dict[str, str]], ...]:
+    """This program's own steps run one by one on a fresh file in memory: after each step, the triggers the steps
+    write as text (the search, lock and append-only ones; not the generated fl_* ones), by name with their SQL."""
+    mem = sqlite3.connect(":memory:", isolation_level=None)
+    out = []
+    try:
+        for number, _name, path in migrations():
+            for statement in _statements(path):
+                mem.execute(statement)
+            if number == NO_DELETE_STEP:
+                mem.execute(NO_DELETE_SQL)
+            out.append((number, {str(r[0]): str(r[1]) for r in mem.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}))
+        return tuple(out)
+    finally:
+        mem.close()
+
+
+def reference_fixed_triggers(conn: sqlite3.Connection) -> dict[str, str]:
+    """The written-out triggers as this program leaves them in a file with `conn`'s schema steps: {name: SQL}.
+    (A file not upgraded yet keeps the text its last step wrote — audit_log_no_delete changed at step 20.)"""
+    top = max(applied_steps(conn), default=0)
+    want: dict[str, str] = {}
+    for number, found in _fixed_trigger_history():
+        if number <= top:
+            want = found
+    return want
+
+
 def expected_triggers(conn: sqlite3.Connection) -> set[str]:
     """Names of the triggers the app relies on; verify reports any that are missing (the tracked tables' ones
     from the program's own list as well as the file's, see `reference_tracked`)."""
