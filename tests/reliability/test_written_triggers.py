@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from app.export import evidence
 from app.models.store import db
 from app.models.store.book import open_book
 from tests.reliability.test_signed_reopen import _named, findings
@@ -78,3 +79,36 @@ def test_an_honest_file_has_its_written_triggers_as_its_steps_wrote_them(county:
         assert db.reference_fixed_triggers(old) == have
     finally:
         old.close()
+
+
+def test_a_lowered_schema_version_does_not_make_verify_expect_less(county: Path) -> None:
+    """Attack review round 6: which triggers and views verify expects was read from user_version, which whoever holds
+    the file sets. At 7, the rule-set locks and the runs' guards were no longer expected: dropped, nothing said.
+    An honest file's user_version is the highest step it ran; the steps it ran are in schema_migrations."""
+    raw = sqlite3.connect(county, isolation_level=None)
+    try:
+        raw.execute("PRAGMA user_version = 7")
+        raw.execute("DROP TRIGGER rule_sets_locked_u")
+    finally:
+        raw.close()
+    _named(county, "[架构步骤]", "版本号被改低过")
+    _named(county, "[保护触发器]", "触发器 rule_sets_locked_u", "已被删除")
+
+
+def test_a_step_unrecorded_below_the_ones_recorded_is_named(county: Path) -> None:
+    """The calendar locks dropped and step 24 taken out of schema_migrations (user_version 23): the read-only verify
+    judged a copy with step 24 put back and only told "an older format", though the file records steps 25 to 28."""
+    raw = sqlite3.connect(county, isolation_level=None)
+    try:
+        for name in [r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE name LIKE 'calendar_%_locked_%'")]:
+            raw.execute(f'DROP TRIGGER "{name}"')
+        raw.execute("DELETE FROM schema_migrations WHERE number = 24")
+        raw.execute("PRAGMA user_version = 23")
+    finally:
+        raw.close()
+    ro = open_book(county, read_only=True)
+    try:
+        found = [str(f) for f in evidence.verify(ro).findings]
+    finally:
+        ro.close()
+    assert any("[架构步骤]" in f and f"第 {db.latest_version()} 步" in f and "0024" in f for f in found), found

@@ -536,6 +536,11 @@ def check_against(conn: sqlite3.Connection, path: Path) -> Iterator[Finding]:
     elif _signer_login(conn, key.user_id).lower() != login.lower():
         yield Finding("签名密钥", pkg, f"报送包的签名密钥在本文件中属于另一个用户，不是签发人 {login}")
     row = conn.execute("SELECT * FROM signoffs WHERE month = ? AND version = ?", (month, version)).fetchone()
+    if row is None and conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'forwarded_reports'"
+                                    ).fetchone() is not None:
+        # a prefecture's (or the region's) file: what it signs and sends upward is the consolidated report,
+        # recorded in forwarded_reports with the same signature and file hashes
+        row = conn.execute("SELECT * FROM forwarded_reports WHERE month = ? AND version = ?", (month, version)).fetchone()
     if row is None:
         yield Finding("签发记录", pkg, f"本文件中没有 {month} 第 {version} 版的签发记录（被删除过）")
     else:

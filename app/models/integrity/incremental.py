@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from app.models.integrity import anchors
 from app.models.integrity import verify as full
+from app.models.prefecture import invariants as prefecture_checks
 from app.models.store import audit, db
 from app.models.store.audit import Finding
 from app.models.store.book import Book
@@ -182,6 +183,15 @@ def appended_only_since(anchor: Anchor) -> full.Check:
     return check
 
 
+def received_since(anchor: Anchor) -> full.Check:
+    """A prefecture's (or the region's) file: the packages received or written to since the anchor, re-checked from
+    their kept bytes, and no change to a receiving record but the review (app/models/prefecture/invariants)."""
+    def check(conn: sqlite3.Connection) -> Iterator[Finding]:
+        yield from prefecture_checks.written_once_since(conn, anchor.seq)
+        yield from prefecture_checks.received_since(conn, anchor.seq)
+    return check
+
+
 def signed_data(conn: sqlite3.Connection) -> Iterator[Finding]:
     """Every signed month's stored data still hashes to the digest recorded at sign-off, and names the rule set
     the file now assigns to its year: the window carries balances forward from that data and checks payments
@@ -214,6 +224,7 @@ def signed_data(conn: sqlite3.Connection) -> Iterator[Finding]:
 def checks(anchor: Anchor) -> list[tuple[str, full.Check]]:
     return [
         ("保护触发器齐全且未被改写", full.triggers),
+        ("数据库版本号与已执行的步骤一致", full.schema_version),
         ("审计跟踪清单与本程序一致", full.tracked_list),
         ("各年度规则集文本与记录一致", full.rule_set_rows),
         (f"审计日志哈希链（自锚点 #{anchor.seq} 起）", check_chain_since(anchor)),
@@ -221,6 +232,7 @@ def checks(anchor: Anchor) -> list[tuple[str, full.Check]]:
         ("锚点之后没有改动已结账月份的记录", closed_writes_since(anchor)),
         ("锚点之后的修改、删除记录都从该行上一条记录留下的内容开始", history_since(anchor)),
         ("锚点之后没有修改或删除附件与签发文件", appended_only_since(anchor)),
+        ("锚点之后接收的报送包：按保存的文件重新核对，接收记录只写审核意见与退回", received_since(anchor)),
         ("中文视图与本程序一致", full.views),
         ("已签发月份的数据与规则集未被改动", signed_data),
         ("密码哈希与审计记录一致", full.passwords),

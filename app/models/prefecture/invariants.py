@@ -1,15 +1,27 @@
 """What verify re-checks for the level above the county: stored package bytes are the bytes whose hash names them,
 each received package's digest and read tables are the ones recorded (the `tables` text is not in the audit log,
-its hash is)."""
+its hash is), and — from the kept bytes alone — everything receiving it found: the signature and whose key made
+it, the tables read from the workbook, the cross-checks' results.
+
+The last is what stops the insider who holds the prefecture's file: the receiving record is written by the
+program, but anyone with sqlite3 can write the same record (and its audit record, sealed onto the chain) with
+other figures, a passed result for a package that failed, or a "received" package that no county chief signed.
+None of that can be made to agree with the bytes the county signed."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Iterator
+from typing import Any
 
-from app.models.prefecture.receive import digest_of_hashes
-from app.models.store.audit import Finding
+from app.models.prefecture import checks, receive, tables
+from app.models.prefecture.receive import MANIFEST, digest_of_hashes
+from app.models.reports import definitions
+from app.models.store import periods, rule_years, signature
+from app.models.store.audit import Finding, Note
+from app.models.values.errors import AppError
 
 
 def blobs_match_hashes(conn: sqlite3.Connection) -> Iterator[Finding]:
@@ -35,7 +47,152 @@ def packages_match_records(conn: sqlite3.Connection) -> Iterator[Finding]:
             yield Finding("接收的报送包", where, "从工作簿读出的报表与接收时记录的哈希不符：被改动过")
 
 
+def _registered(conn: sqlite3.Connection, county_id: int, now: str) -> set[str]:
+    """Every key fingerprint this file has registered for a county: the current one and each one its audit records
+    show it held (an update record keeps the changed columns' old values)."""
+    out = {now} if now else set()
+    for before, after in conn.execute(
+            "SELECT json_extract(before, '$.fingerprint'), json_extract(after, '$.fingerprint') FROM audit_log "
+            "WHERE tbl = 'counties' AND row_key = ?", (str(county_id),)):
+        out |= {str(v) for v in (before, after) if v}
+    return out
+
+
+def _period(conn: sqlite3.Connection, man: dict[str, Any], month: str) -> tuple[str, str]:
+    given = man.get("period") or {}
+    if given.get("start") and given.get("end"):
+        return str(given["start"]), str(given["end"])
+    year, mon = periods.parse_month(month)
+    start, end = rule_years.load_for(conn, year).reporting.period(year, mon)
+    return str(given.get("start", start.isoformat())), str(given.get("end", end.isoformat()))
+
+
+def recheck(conn: sqlite3.Connection, p: sqlite3.Row, files: dict[str, bytes]) -> str | Note | None:
+    """What receiving package `p` found, found again from its kept bytes: the problem, a Note when it cannot be
+    re-read by this program, or None. (Refusals need not be repeated: a refused package is never stored.)"""
+    try:
+        man = json.loads(files[MANIFEST])
+        listed = {str(f["name"]): str(f["sha256"]) for f in man["files"]}
+        doc = signature.parse(files[signature.FILE_NAME], where="报送包")
+    except (KeyError, ValueError, TypeError, AppError) as exc:
+        return f"保存的清单或签名文件无法读取（{exc}）：不是接收时核对过的报送包"
+    if any(name not in files or hashlib.sha256(files[name]).hexdigest() != digest for name, digest in listed.items()):
+        return "保存的文件与清单记录的哈希不符：不是接收时核对过的报送包"
+    d = doc.doc
+    if not doc.valid() or d["manifest"].get("sha256") != hashlib.sha256(files[MANIFEST]).hexdigest():
+        return "保存的签名文件不是对这份清单的有效签名：这个报送包没有下级局长的签名，不可能被本程序接收"
+    if (str(d.get("month")), int(d.get("version") or 0)) != (str(p["month"]), int(p["version"])) or \
+            str((d.get("bureau") or {}).get("region_code", "")) != str(p["code"]):
+        return "签名文件所签的单位、月份或版本与接收记录不同：接收记录被改动过"
+    extra = sorted(set(files) - set(listed) - {MANIFEST, signature.FILE_NAME})
+    if extra:
+        return f"保存的文件中有清单之外的文件（{'、'.join(extra)}）：这样的报送包不可能被本程序接收"
+    if doc.fingerprint != str(p["fingerprint"]) or not any(
+            doc.fingerprint.startswith(f) for f in _registered(conn, int(p["county_id"]), str(p["registered"] or ""))):
+        return "签名所用密钥的指纹不是本单位为该单位登记过的指纹（或与接收记录不同）：不可能被本程序接收"
+    report = man.get("report") or {}
+    level = str(p["level"])
+    defs = tables.defs_for_sender(level)
+    if report.get("id") != defs.id or report.get("version") != definitions.load().version:
+        return Note("接收的报送包", "", f"按报表定义 {report.get('id')} {report.get('version')} 接收，本程序的定义不同，"
+                                      "未重新读出报表")
+    workbook = [n for n in listed if n.endswith(".xlsx")]
+    try:
+        read = tables.read_workbook(files[workbook[0]], defs, name="报送包")
+    except (IndexError, AppError) as exc:
+        return f"保存的工作簿不能重新读出（{exc}）：不是接收时核对过的报送包"
+    if receive.tables_text(read) != str(p["tables"]):
+        return "从保存的工作簿重新读出的报表与接收记录中的不同：接收记录中的数字被改动过（汇总和上报读的是接收记录）"
+    results = checks.run(read, defs, level=level, period=_period(conn, man, str(p["month"])))
+    results.append(receive.chain_continuity(conn, int(p["county_id"]), doc, before_id=int(p["id"])))
+    again = [r.as_dict() for r in results]
+    if json.loads(str(p["checks"])) != again or bool(p["checks_ok"]) != all(r.ok for r in results):
+        failed = [f"第 {r.no} 条" for r in results if not r.ok]
+        return ("表间勾稽关系的核对结果与按保存的文件重新核对的不同（重新核对："
+                f"{'未通过 ' + '、'.join(failed) if failed else '全部通过'}）：接收记录中的核对结果被改动过")
+    return None
+
+
+def packages_recheck(conn: sqlite3.Connection, ids: list[int] | None = None) -> Iterator[Finding]:
+    """Each received package (or those in `ids`) re-checked from its kept bytes (`recheck`)."""
+    sql = ("SELECT p.id, p.county_id, c.name, c.code, c.fingerprint AS registered, p.month, p.version, p.level, "
+           "p.fingerprint, p.checks_ok, p.checks, p.tables FROM received_packages p JOIN counties c ON c.id = p.county_id")
+    rows = conn.execute(sql + " ORDER BY p.id").fetchall()
+    wanted = None if ids is None else set(ids)
+    for p in rows:
+        if wanted is not None and int(p["id"]) not in wanted:
+            continue
+        where = f"{p['name']} {p['month']} 第 {p['version']} 版（接收记录 #{p['id']}）"
+        files = {str(r[0]): bytes(r[1]) for r in conn.execute(
+            "SELECT f.name, b.data FROM received_files f JOIN package_blobs b ON b.sha256 = f.sha256 "
+            "WHERE f.package_id = ?", (p["id"],))}
+        found = recheck(conn, p, files)
+        if isinstance(found, Note):
+            yield Note(found.check, where, found.detail)
+        elif found:
+            yield Finding("接收的报送包", where, found)
+
+
+# What the program changes in a receiving record after storing it: the review opinion, and returning it (once).
+REVIEW_COLUMNS = frozenset({"opinion", "opinion_by", "opinion_at", "returned", "return_reason", "returned_by",
+                            "returned_at"})
+KEPT_AS_RECEIVED = ("received_files", "package_blobs", "forwarded_reports")  # written once, never changed
+
+
+def written_once_since(conn: sqlite3.Connection, since: int = 0) -> Iterator[Finding]:
+    """The receiving record is the program's account of what arrived: after it is stored only the review columns
+    change, and a package once returned stays returned. The files received and the reports forwarded upward are
+    never changed or deleted. Any other update or delete record is named — it is consistent with the row it
+    leaves (the row check passes), and a returned package made to look accepted enters the consolidation."""
+    have = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "received_packages" not in have:
+        return
+    for seq, key, action, before, after in conn.execute(
+            "SELECT seq, row_key, action, before, after FROM audit_log WHERE seq > ? AND tbl = 'received_packages' "
+            "AND action IN ('U', 'D') ORDER BY seq", (since,)):
+        where = f"审计记录 #{seq}（接收记录 #{key}）"
+        if action == "D":
+            yield Finding("接收的报送包", where, "删除了接收记录：本程序从不删除收到的报送包")
+            continue
+        old, new = json.loads(before or "{}"), json.loads(after or "{}")
+        changed = sorted(c for c in old if c in new and old[c] != new[c]) if old else []
+        foreign = [c for c in changed if c not in REVIEW_COLUMNS]
+        if foreign:
+            yield Finding("接收的报送包", where, f"改动了接收时写定的列（{'、'.join(foreign)}）：本程序接收后只写审核意见和退回")
+        elif "returned" in changed and not new.get("returned"):
+            yield Finding("接收的报送包", where, "把已退回的报送包改回未退回：本程序没有撤销退回的操作")
+    kept = [t for t in KEPT_AS_RECEIVED if t in have]
+    for seq, tbl, key, action in conn.execute(
+            f"SELECT seq, tbl, row_key, action FROM audit_log WHERE seq > ? AND tbl IN ({', '.join('?' * len(kept))}) "
+            "AND action IN ('U', 'D') ORDER BY seq", (since, *kept)):
+        what = "修改" if action == "U" else "删除"
+        yield Finding("接收的报送包", f"审计记录 #{seq}（表 {tbl} 主键 {key}）",
+                      f"{what}了收到的文件或上报记录：本程序只新增、从不修改或删除它们")
+
+
+def written_once(conn: sqlite3.Connection) -> Iterator[Finding]:
+    yield from written_once_since(conn)
+
+
+def received_since(conn: sqlite3.Connection, since: int) -> Iterator[Finding]:
+    """The packages whose receiving record or files were written after audit position `since`, re-checked."""
+    have = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "received_packages" not in have:
+        return
+    ids = {int(r[0]) for r in conn.execute(
+        "SELECT CAST(row_key AS INTEGER) FROM audit_log WHERE seq > ? AND tbl = 'received_packages' UNION "
+        "SELECT CAST(json_extract(coalesce(after, before), '$.package_id') AS INTEGER) FROM audit_log "
+        "WHERE seq > ? AND tbl = 'received_files'", (since, since))}
+    ids |= {int(r[0]) for r in conn.execute(
+        "SELECT id FROM received_packages WHERE id > coalesce((SELECT max(CAST(row_key AS INTEGER)) FROM audit_log "
+        "WHERE seq <= ? AND tbl = 'received_packages'), 0)", (since,))}
+    if ids:
+        yield from packages_recheck(conn, sorted(ids))
+
+
 CHECKS = [
     ("接收的报送包：保存的字节与哈希一致", blobs_match_hashes),
     ("接收的报送包：文件清单与读出的报表与接收时一致", packages_match_records),
+    ("接收的报送包：按保存的文件重新核对签名、报表与勾稽结果", packages_recheck),
+    ("接收的报送包：接收后只写审核意见与退回，收到的文件与上报记录不变", written_once),
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,7 +179,7 @@ def check_files(book: Book, label: str, files: dict[str, bytes]) -> Checked:
     period = (str((man.get("period") or {}).get("start", start.isoformat())),
               str((man.get("period") or {}).get("end", end.isoformat())))
     results = checks.run(read, defs, level=level, period=period)
-    results.append(chain_continuity(book, county.id, doc))
+    results.append(chain_continuity(book.conn, county.id, doc))
     return Checked(label, files, package_digest(files), county, man, doc, read, results, level)
 
 
@@ -188,17 +189,20 @@ def _marks(doc: dict[str, Any]) -> dict[int, str]:
     return {(i + 1) * step: str(h) for i, h in enumerate(marks.get("hashes") or [])} if step else {}
 
 
-def chain_continuity(book: Book, county_id: int, doc: signature.Parsed) -> checks.Result:
+def chain_continuity(conn: sqlite3.Connection, county_id: int, doc: signature.Parsed, *,
+                     before_id: int | None = None) -> checks.Result:
     """第 8 条: the sender's audit chain, as this package's signed checkpoints show it, is the chain the packages
     received from it before showed — up to their heads. A county that rewrote its history between two packages
-    cannot make the checkpoints agree (each package anchors the ones before)."""
+    cannot make the checkpoints agree (each package anchors the ones before). `before_id`: only the packages
+    received before that one (verify re-running the check as it ran when that package arrived)."""
     name = "审计链与此前收到的该单位报送包一致"
     new_marks = _marks(doc.doc)
     new_seq, new_hash = doc.head
-    rows = book.conn.execute(
+    rows = conn.execute(
         "SELECT p.month, p.version, p.audit_seq, p.audit_hash, b.data FROM received_packages p "
         "JOIN received_files f ON f.package_id = p.id AND f.name = ? JOIN package_blobs b ON b.sha256 = f.sha256 "
-        "WHERE p.county_id = ? ORDER BY p.audit_seq", (signature.FILE_NAME, county_id)).fetchall()
+        "WHERE p.county_id = ? AND p.id < ? ORDER BY p.audit_seq",
+        (signature.FILE_NAME, county_id, before_id if before_id is not None else 2**62)).fetchall()
     for r in rows:
         old_seq, old_hash = int(r[2]), str(r[3])
         where = f"{r[0]} 第 {r[1]} 版（审计链头 #{old_seq}）"
@@ -219,6 +223,11 @@ def chain_continuity(book: Book, county_id: int, doc: signature.Parsed) -> check
     return checks.Result(8, name, True, f"与此前收到的 {len(rows)} 个报送包的审计链一致")
 
 
+def tables_text(read: Mapping[str, Any]) -> str:
+    """How the tables read from a package's workbook are kept (`received_packages.tables`, hashed beside it)."""
+    return json.dumps(read, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def receive(book: Book, path: Path | str) -> Received:
     """Check and store one package (folder or .zip); see the module doc. Raises Refused, storing nothing."""
     return store(book, check(book, path))
@@ -236,7 +245,7 @@ def store(book: Book, c: Checked) -> Received:
     if clash is not None:
         raise Refused(f"报送包 {c.label}：{c.county.name} {month} 第 {version} 版已于 {clash[0]} 接收，而这个包的内容与之"
                       "不同——同一县、同一月、同一版本不能有两个不同的报送包，已拒绝，未保存任何内容", field="报送包")
-    text = json.dumps(c.tables, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = tables_text(c.tables)
     head = c.sig.head
     with book.write("receive_package") as conn:
         for _name, data in sorted(c.files.items()):

@@ -354,6 +354,12 @@ class Finding:
         return f"[{self.check}] {self.where}：{self.detail}"
 
 
+@dataclass(frozen=True)
+class Note(Finding):
+    """Something verify could not confirm on this machine that is no fault of the file: e.g. a signed package
+    made by another program version cannot be re-created byte for byte here. Reported, but the file passes."""
+
+
 def check_chain(conn: sqlite3.Connection) -> Iterator[Finding]:
     """Walk the chain in order; the first unsealed, re-linked or altered record is named."""
     yield from walk(conn)

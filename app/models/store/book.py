@@ -457,7 +457,7 @@ def _open(path: Path, *, read_only: bool, file_lock: lock.FileLock | None, notic
                 db.check_integrity(conn, path)  # never upgrade a file that has not passed the full check
                 deferred = False
             if read_only:
-                upgraded = (db.user_version(conn), [n for n, _name, _p in db.pending_steps(conn)])
+                upgraded = (db.schema_step(conn), [n for n, _name, _p in db.pending_steps(conn)])
                 conn.close()
                 book = _open_copy(path, notice, "该文件为旧版本格式，显示的是升级后的临时副本，原文件未改动。")
                 book.upgraded = upgraded

@@ -1,0 +1,161 @@
+"""The insider who holds the prefecture's file (attack review round 6, 2026-12-07): the receiving record is the
+program's account of what a county sent, and the consolidation and the report forwarded upward read it — not the
+kept bytes. Written with plain sqlite3 and sealed onto the chain as the program seals, three forgeries passed both
+verifies: a county's figures changed in the read-out tables (their hash recomputed), a failed and returned package
+made to look passed, and a "received" package no county chief signed. Verify now re-checks every received package
+from its kept bytes (signature and whose key made it, the workbook read again, the cross-checks run again), and
+names any change to a receiving record other than the review's."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.export import evidence
+from app.models.integrity import incremental
+from app.models.prefecture import consolidate
+from app.models.prefecture.receive import digest_of_hashes
+from app.models.store import audit, users
+from app.models.store.book import open_book
+from tests.models.prefecture.conftest import PASSWORD
+
+
+@pytest.fixture
+def pref_file(work: Path) -> Path:
+    """The demo prefecture's file with an anchor recorded by the program (the clerk, as the window does)."""
+    path = work / "示例地区.db"
+    book = open_book(path)
+    try:
+        users.login(book, "jingban", PASSWORD)
+        assert incremental.record(book, mode="full", head=audit.head(book.conn)) is not None
+    finally:
+        book.close(backup=False)
+    return path
+
+
+def forge(path: Path, op: str, *statements: tuple[str, tuple[object, ...]]) -> None:
+    """`statements` with every trigger on (they write the honest audit records), sealed onto the chain head."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    try:
+        actor = raw.execute("SELECT actor FROM audit_log WHERE actor IS NOT NULL ORDER BY seq DESC LIMIT 1").fetchone()[0]
+        head = audit.head(raw)[0]
+        raw.execute("BEGIN")
+        raw.execute("UPDATE audit_context SET at = '2026-11-20 10:00:00.000', actor = ?, op = ? WHERE id = 1", (actor, op))
+        for sql, args in statements:
+            raw.execute(sql, args)
+        raw.execute("UPDATE audit_context SET at = NULL, actor = NULL, op = NULL WHERE id = 1")
+        audit.seal(raw, head)
+        raw.execute("COMMIT")
+    finally:
+        raw.close()
+
+
+def findings(path: Path) -> tuple[list[str], list[str]]:
+    ro = open_book(path, read_only=True)
+    try:
+        full = [str(f) for f in evidence.verify(ro).findings]
+        report = incremental.run(ro)
+        assert report is not None
+        return full, [str(f) for f in report.findings]
+    finally:
+        ro.close()
+
+
+def named(path: Path, *words: str) -> None:
+    full, since = findings(path)
+    for found in (full, since):
+        assert any(all(w in f for w in words) for f in found), (words, found)
+
+
+def _package(path: Path, county: str, version: int = 1) -> sqlite3.Row:
+    raw = sqlite3.connect(path)
+    raw.row_factory = sqlite3.Row
+    try:
+        return raw.execute("SELECT p.* FROM received_packages p JOIN counties c ON c.id = p.county_id "
+                           "WHERE c.name = ? AND p.month = '2026-09' AND p.version = ?", (county, version)).fetchone()
+    finally:
+        raw.close()
+
+
+def test_the_honest_prefecture_file_passes_and_verifies_against_the_report_it_sent_upward(pref_file: Path,
+                                                                                          work: Path) -> None:
+    """No false alarm: the demo has a package that failed and was returned, one corrected, reviews and a report
+    forwarded upward. `verify --against` the package it sent up looked only among the county's sign-offs."""
+    full, since = findings(pref_file)
+    assert full == [] and since == [], (full, since)
+    sent = next((work / "上报").iterdir())
+    ro = open_book(pref_file, read_only=True)
+    try:
+        report = evidence.verify(ro, against=[sent])
+    finally:
+        ro.close()
+    assert report.ok, [str(f) for f in report.findings]
+
+
+def test_a_countys_figures_changed_in_the_receiving_record_are_named(pref_file: Path) -> None:
+    p = _package(pref_file, "甲县")
+    read = json.loads(p["tables"])
+    text = json.dumps(read, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert text == p["tables"]
+    first = next(iter(read.values()))["rows"][0]
+    first["values"] = [v + 40_000_000 if isinstance(v, int) and not isinstance(v, bool) else v for v in first["values"]]
+    forged = json.dumps(read, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert forged != text
+    forge(pref_file, "review_package", ("UPDATE received_packages SET tables = ?, tables_sha256 = ? WHERE id = ?",
+                                        (forged, hashlib.sha256(forged.encode()).hexdigest(), p["id"])))
+    named(pref_file, "[接收的报送包]", f"接收记录 #{p['id']}", "重新读出的报表与接收记录中的不同")
+    named(pref_file, "[接收的报送包]", "改动了接收时写定的列（tables_sha256）")
+
+
+def test_a_failed_returned_package_made_to_look_passed_is_named(pref_file: Path) -> None:
+    p = _package(pref_file, "丁县")
+    assert not p["checks_ok"] and p["returned"]
+    ro = open_book(pref_file, read_only=True)
+    try:
+        before = [c["county"] for c in consolidate.choose(ro, "2026-09")[0]]
+    finally:
+        ro.close()
+    assert "丁县" not in before
+    passed = [dict(c, ok=True) for c in json.loads(p["checks"])]
+    forge(pref_file, "review_package", (
+        "UPDATE received_packages SET checks_ok = 1, checks = ?, returned = 0, return_reason = '', "
+        "returned_by = NULL, returned_at = NULL WHERE id = ?", (json.dumps(passed, ensure_ascii=False), p["id"])))
+    named(pref_file, "[接收的报送包]", f"接收记录 #{p['id']}", "核对结果与按保存的文件重新核对的不同")
+
+
+def test_a_returned_package_only_unreturned_is_named(pref_file: Path) -> None:
+    """The review columns may change, but a return is never undone by the program."""
+    p = _package(pref_file, "丁县")
+    forge(pref_file, "review_package", ("UPDATE received_packages SET returned = 0 WHERE id = ?", (p["id"],)))
+    named(pref_file, "[接收的报送包]", "把已退回的报送包改回未退回")
+
+
+def test_a_package_no_chief_signed_for_that_county_is_named(pref_file: Path) -> None:
+    """乙县's signed bytes stored as "甲县 2026-09 v9": every file is a real signed one, the signature is valid, but
+    it was made for another county (and an invented version) — receiving it would have been refused."""
+    yi, jia = _package(pref_file, "乙县"), _package(pref_file, "甲县")
+    raw = sqlite3.connect(pref_file)
+    try:
+        files = [(str(n), str(h)) for n, h in raw.execute("SELECT name, sha256 FROM received_files WHERE package_id = ?",
+                                                          (yi["id"],))]
+        new_id = raw.execute("SELECT max(id) + 1 FROM received_packages").fetchone()[0]
+        columns = [r[1] for r in raw.execute("PRAGMA table_info(received_packages)") if r[1] != "id"]
+    finally:
+        raw.close()
+    # one file more, so that the package's digest is not 乙县's (digests are unique)
+    note = "甲县补报说明".encode()
+    files.append(("说明.txt", hashlib.sha256(note).hexdigest()))
+    values = {c: yi[c] for c in columns} | {"county_id": jia["county_id"], "version": 9,
+                                            "digest": digest_of_hashes(dict(files))}
+    statements: list[tuple[str, tuple[object, ...]]] = [
+        ("INSERT INTO package_blobs (sha256, size, data) VALUES (?, ?, ?)", (files[-1][1], len(note), note)),
+        (f"INSERT INTO received_packages (id, {', '.join(columns)}) VALUES (?, {', '.join('?' * len(columns))})",
+         (new_id, *values.values()))]
+    statements += [("INSERT INTO received_files (package_id, name, sha256) VALUES (?, ?, ?)", (new_id, n, h))
+                   for n, h in files]
+    forge(pref_file, "receive_package", *statements)
+    named(pref_file, "[接收的报送包]", f"接收记录 #{new_id}", "签名文件所签的单位、月份或版本与接收记录不同")
