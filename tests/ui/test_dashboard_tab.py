@@ -97,6 +97,7 @@ def test_counts_row_opens_the_list_and_an_item_opens_its_object(qtbot, county: B
     qtbot.addWidget(window)
     tab = window.tabs.widget(0)
     assert isinstance(tab, DashboardTab)
+    assert tab.wait()  # the overview is read off the GUI thread
     view = tab.overview.count_view
     view.setCurrentIndex(tab.overview.counts.index(1, 0))  # W2
     tab.overview.open_type()
@@ -217,6 +218,7 @@ def test_auditor_sees_the_stored_result_read_only(qtbot, county: Book) -> None:
     try:
         tab = DashboardTab(ro)
         qtbot.addWidget(tab)
+        assert tab.wait()  # the overview is read off the GUI thread
         assert not tab.needs_recompute() and not tab.overview.recompute_button.isEnabled()
         assert "只读" in tab.overview.title.text()
         assert not tab.warnings_page.buttons["handle"].isEnabled()
@@ -271,6 +273,7 @@ def test_counts_total_row_is_not_covered_by_the_scroll_bar(qtbot, county: Book) 
     qtbot.addWidget(tab)
     tab.resize(900, 700)
     tab.show()
+    assert tab.wait()  # the overview is read off the GUI thread
     view = tab.overview.count_view
     qtbot.waitUntil(lambda: view.horizontalScrollBar().isVisible(), timeout=5000)
     last = view.model().rowCount() - 1
