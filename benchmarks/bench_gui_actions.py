@@ -181,6 +181,7 @@ def main() -> None:
 
     def dashboard_tab() -> Any:
         tab = DashboardTab(book)  # (the file is read-only: no recompute)
+        tab.wait()  # the overview is read off the GUI thread
         tab.bench_code = max((r for r in tab.overview.counts.rows if r["code"]), key=lambda r: r["active"])["code"]
         return tab
 

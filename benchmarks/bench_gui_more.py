@@ -1,11 +1,15 @@
-"""What the GUI thread does when the 审计 table pages down and when 支付审批's 管理费 entry is opened (issue #22 item 5).
+"""What the GUI thread does when the 审计 table pages down, when 支付审批's 管理费 entry is opened, and when 监控预警's
+总览 is painted or refreshed (issue #22 item 5).
 
     python benchmarks/bench_gui_more.py 县.db [--login chief --password bench-pass-1] [--only NAME]
 
 Offscreen, the file opened read-only. Each tab is built alone, shown and its rows left to arrive; a set-up (not timed)
 brings it to the state named; then one action is timed as in bench_gui_actions.py: the GUI thread's CPU seconds for
 "call + processEvents + repaint", the GUI thread's CPU seconds once every operation it started has ended, and the
-wall seconds until then. Prints one JSON line; compare two versions with PYTHONPATH at each tree, alternating.
+wall seconds until then; and `longest`, the longest single stretch of GUI-thread CPU among them (the call itself, or
+one `processEvents` while waiting: an arrival, a collection of the garbage collector — the freeze a user feels; the
+total also counts this script's own polling every 2 ms, which grows with the wall time). Prints one JSON line;
+compare two versions with PYTHONPATH at each tree, alternating.
 
 - 审计 向下翻页（第 N 行处）: the model given the first N lines of the log (set-up: read in one statement — seq,
   time, user, table, key, action, sealed; 变更内容 left empty, it is not what the next page reads), then the view's
@@ -15,6 +19,9 @@ wall seconds until then. Prints one JSON line; compare two versions with PYTHONP
   management-fee request, so this process's rule set calls 劳务报酬 (labour_pay) a management fee (set-up, both
   versions): with the table sorted by 支付类型 descending the first such request is row 40,200; in the default order
   it is near the top; “读取中” opens it while the list's first page is still being read (a filter just applied).
+- 总览 首次显示: a second `DashboardTab` built and shown (automatic recompute off, as for a read-only file); 总览 刷新:
+  `DashboardTab.refresh()` (what a write elsewhere that touches warnings or the ledger calls); 支出进度 对话框:
+  `warnings_of` for the W5 warnings of a fund kind that has one (the dialog itself not shown).
 """
 
 from __future__ import annotations
@@ -67,6 +74,7 @@ def main() -> None:
     from app.models.store import users
     from app.models.store.book import open_book
     from app.ui.audit.tab import AuditTab
+    from app.ui.dashboard.tab import DashboardTab
     from app.ui.kit import ops
     from app.ui.payments.tab import PaymentsTab
     from app.ui.shell.app import make_app
@@ -76,13 +84,21 @@ def main() -> None:
     users.login(book, args.login, args.password)
     labour_as_fee(book)
 
+    DashboardTab.AUTO_RECOMPUTE = False  # the 总览 cases time reading, not the recompute a new day starts
+    longest = [0.0]
+
+    def pump() -> None:
+        cpu = time.thread_time()
+        app.processEvents()
+        longest[0] = max(longest[0], time.thread_time() - cpu)
+
     def idle() -> None:
         """Until every operation started has ended and its result been shown."""
-        app.processEvents()
+        pump()
         while not ops.idle():
             time.sleep(0.002)
-            app.processEvents()
-        app.processEvents()
+            pump()
+        pump()
 
     def deep(table: str, n: int) -> Callable[[Any], object]:
         def ready(tab: Any) -> None:
@@ -117,7 +133,33 @@ def main() -> None:
         tab.model.fetchMore()
         return len(tab.model.rows)
 
+    def first_paint(_tab: Any) -> object:
+        other = DashboardTab(book)
+        other.resize(1280, 760)
+        other.show()
+        app.processEvents()
+        kept.append(other)
+        return True
+
+    def refresh(tab: Any) -> object:
+        tab.refresh()
+        return True
+
+    w5 = book.conn.execute("SELECT key FROM warnings WHERE code = 'W5' AND key LIKE 'W5:kind:%' LIMIT 1").fetchone()
+    kind = str(w5[0]).split(":")[2] if w5 else "ZX"  # a fund kind that has a spending warning (set-up)
+
+    def spending(tab: Any) -> object:
+        keys = (f"W5:kind:{kind}", f"W5:unpaid:{kind}:{book.today().year}")
+        found: list[Any] = []
+        try:
+            tab.warnings_of("W5", *keys, then=found.extend)  # this branch: read in a worker
+        except TypeError:
+            found.extend(tab.warnings_of("W5", *keys))  # before: read here
+        return found  # counted once every read has arrived
+
+    kept: list[Any] = []
     audit_tab: Callable[[], Any] = lambda: AuditTab(book)  # noqa: E731
+    dashboard_tab: Callable[[], Any] = lambda: DashboardTab(book)  # noqa: E731
     payments_tab: Callable[[], Any] = lambda: PaymentsTab(book)  # noqa: E731
     cases: list[tuple[str, Callable[[], Any], Callable[[Any], object] | None, Callable[[Any], object]]] = [
         ("审计 向下翻页（第 20,000 行处）", audit_tab, deep("", 20000), scroll),
@@ -128,6 +170,9 @@ def main() -> None:
         ("支付审批 管理费（默认顺序）", payments_tab, None, fee),
         ("支付审批 管理费（按支付类型降序）", payments_tab, by_kind, fee),
         ("支付审批 管理费（第一页读取中）", payments_tab, None, fee_while_reading),
+        ("总览 首次显示", dashboard_tab, None, first_paint),
+        ("总览 刷新", dashboard_tab, None, refresh),
+        ("支出进度 对话框（W5）", dashboard_tab, None, spending),
     ]
     out: dict[str, Any] = {}
     for name, build, ready, act in cases:
@@ -146,11 +191,18 @@ def main() -> None:
         app.processEvents()
         tab.repaint()
         at_once = time.thread_time() - cpu
+        longest[0] = at_once
         idle()
         tab.repaint()
-        shown = getattr(tab, "requests", tab).view.currentIndex().row()
+        view = getattr(getattr(tab, "requests", tab), "view", None)
+        shown = view.currentIndex().row() if view is not None else None
         out[name] = {"gui": round(at_once, 3), "gui_total": round(time.thread_time() - cpu, 3),
-                     "wall": round(time.perf_counter() - wall, 3), "answer": answer, "row": shown}
+                     "wall": round(time.perf_counter() - wall, 3), "longest": round(longest[0], 3),
+                     "answer": len(answer) if isinstance(answer, list) else answer,
+                     "row": shown}
+        for other in kept:
+            done(other)
+        kept.clear()
         done(tab)
         del tab
         gc.collect()  # on the GUI thread

@@ -116,6 +116,8 @@ def first_paint(book: Book, runs: int) -> list[float]:
         tab.resize(1280, 760)
         tab.show()
         app.processEvents()
+        tab.wait()  # the overview is read off the GUI thread: painted once it has arrived
+        app.processEvents()
         tab.grab()
         out.append(time.perf_counter() - start)
         tab.close()

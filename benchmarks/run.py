@@ -115,6 +115,9 @@ def child_open(db: Path, variant: str) -> Result:
         window = MainWindow(book)
         window.resize(1280, 800)
         paint(window)
+        dash = window.findChild(DashboardTab)
+        if dash is not None and dash.wait():  # the 总览 is read off the GUI thread: first paint is when it is shown
+            paint(window)
         first, cpu = time.perf_counter() - start, time.process_time() - cpu0
         tabs = {}
         for i in range(1, window.tabs.count()):

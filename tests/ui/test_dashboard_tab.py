@@ -97,6 +97,7 @@ def test_counts_row_opens_the_list_and_an_item_opens_its_object(qtbot, county: B
     qtbot.addWidget(window)
     tab = window.tabs.widget(0)
     assert isinstance(tab, DashboardTab)
+    assert tab.wait()  # the overview is read off the GUI thread
     view = tab.overview.count_view
     view.setCurrentIndex(tab.overview.counts.index(1, 0))  # W2
     tab.overview.open_type()
@@ -217,6 +218,7 @@ def test_auditor_sees_the_stored_result_read_only(qtbot, county: Book) -> None:
     try:
         tab = DashboardTab(ro)
         qtbot.addWidget(tab)
+        assert tab.wait()  # the overview is read off the GUI thread
         assert not tab.needs_recompute() and not tab.overview.recompute_button.isEnabled()
         assert "只读" in tab.overview.title.text()
         assert not tab.warnings_page.buttons["handle"].isEnabled()
@@ -264,16 +266,28 @@ def test_performance_tab_goals_months_and_import(qtbot, qtmodeltester, county: B
     assert any("XM2026001" in text for _kind, text in dialogs.Ask.shown)
 
 
-def test_counts_total_row_is_not_covered_by_the_scroll_bar(qtbot, county: Book) -> None:
+def test_counts_total_row_is_not_covered_by_the_scroll_bar(qtbot, county: Book, monkeypatch) -> None:
     """#20 item 6: at a clerk's usual window size the counts table is wider than its box; the horizontal scroll
-    bar appears and must not cover the 合计 row (the table's height is fixed to its rows)."""
+    bar appears and must not cover the 合计 row (the table's height is fixed to its rows). The overview is read off
+    the GUI thread: its rows are held until the page has been shown and laid out empty, as on a large file."""
+    from app.models.warnings import dashboard
+    from tests.ui.test_filters_off_gui_thread import hold_first_worker_call
+
+    gate = hold_first_worker_call(monkeypatch, dashboard, "overview")
     tab = DashboardTab(county)
     qtbot.addWidget(tab)
     tab.resize(900, 700)
     tab.show()
+    qtbot.waitExposed(tab)
+    qtbot.waitUntil(lambda: tab.overview.count_view.height() > 0, timeout=5000)  # laid out before the rows arrive
+    gate.set()
+    assert tab.wait()
     view = tab.overview.count_view
     qtbot.waitUntil(lambda: view.horizontalScrollBar().isVisible(), timeout=5000)
     last = view.model().rowCount() - 1
     assert tab.overview.counts.rows[last]["type"] == "合计"
-    rect = view.visualRect(view.model().index(last, 0))
-    assert rect.bottom() <= view.viewport().height(), (rect.bottom(), view.viewport().height())
+
+    def uncovered() -> bool:  # once the layout has taken in the rows that arrived (a posted layout request)
+        return view.visualRect(view.model().index(last, 0)).bottom() <= view.viewport().height()
+
+    qtbot.waitUntil(uncovered, timeout=5000)

@@ -109,6 +109,7 @@ def test_the_overviews_open_type_reads_the_type_once_off_the_gui_thread(qtbot, b
     monkeypatch.setattr(DashboardTab, "AUTO_RECOMPUTE", False)
     tab = DashboardTab(book)
     qtbot.addWidget(tab)
+    assert tab.wait()  # the overview is read off the GUI thread
     page = tab.warnings_page
     code = next(r["code"] for r in tab.overview.counts.rows if r["code"] and r["active"])
     gui, worker = list_reads(monkeypatch, warnings_query.WarningQuery)

@@ -53,8 +53,8 @@ class IndicatorQuery:
         where, args = self._where()
         sql = (f"SELECT * FROM ({indicators.SELECT} WHERE {where}) ORDER BY {self._order(sort_key, descending)} "
                "LIMIT ? OFFSET ?")
-        rows = self.book.conn.execute(sql, [*args, int(limit), int(offset)]).fetchall()
         cal = holidays.calendar(self.book)
+        rows = self.book.conn.execute(sql, [*args, int(limit), int(offset)])  # row by row (payments.query.fetch)
         today = self.book.today()
         out = []
         for r in rows:

@@ -99,8 +99,8 @@ class NoticeQuery:
     def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
         rows = self.book.conn.execute(
             f"{_NOTICE_ROWS}{self.where} ORDER BY {self._order(sort_key, descending)} LIMIT ? OFFSET ?",
-            [*self.args, limit, offset]).fetchall()
-        return [notices.decorate(self.book, r) for r in rows]
+            [*self.args, limit, offset])
+        return [notices.decorate(self.book, r) for r in rows]  # row by row, not fetchall (payments.query.fetch says why)
 
     def has(self, notice_id: int) -> bool:
         """Whether the record is listed under this filter (one row looked up by its key)."""

@@ -166,8 +166,8 @@ class PayeeQuery:
 
     def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
         rows = self.book.conn.execute(f"SELECT p.* FROM payees p{self.where} ORDER BY {self._order(sort_key, descending)}"
-                                      " LIMIT ? OFFSET ?", [*self.args, limit, offset]).fetchall()
-        return [_decorate(self.book, r) for r in rows]
+                                      " LIMIT ? OFFSET ?", [*self.args, limit, offset])
+        return [_decorate(self.book, r) for r in rows]  # row by row, not fetchall (payments.query.fetch says why)
 
     def has(self, payee_id: int) -> bool:
         """Whether the payee is listed under this filter (one row looked up by its key)."""

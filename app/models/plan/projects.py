@@ -207,8 +207,8 @@ class ProjectQuery:
 
     def fetch(self, offset: int, limit: int, sort_key: str | None, descending: bool) -> list[dict[str, Any]]:
         rows = self.book.conn.execute(f"{SELECT}{self.where} ORDER BY {self._order(sort_key, descending)} "
-                                      "LIMIT ? OFFSET ?", [*self.args, limit, offset]).fetchall()
-        return [decorate(self.book, r) for r in rows]
+                                      "LIMIT ? OFFSET ?", [*self.args, limit, offset])
+        return [decorate(self.book, r) for r in rows]  # row by row, not fetchall (payments.query.fetch says why)
 
     def has(self, project_id: int) -> bool:
         """Whether the project is listed under this filter (one row looked up by its key)."""

@@ -1,6 +1,10 @@
 """监控预警: the first tab after login — what is wrong in the county and since when, spending against the
 pace to 31 October, bond money's clocks, deadlines ahead; the warning list and the 问题台账.
 
+The overview (counts over every stored warning, spending figures, clocks, deadlines) and the warnings a spending
+bar's dialog lists are read off the GUI thread too (kit.ops.Query): the page keeps what it shows until the newer read
+arrives, and an older read never replaces a newer one.
+
 First paint shows what is stored; when the stored result is older than today and the user may, the
 warnings are recomputed: detection and storing run off the GUI thread on a connection of their own (kit.ops.Op),
 quietly at start-up, with progress and 取消 when 重新计算预警 is pressed.
@@ -9,6 +13,7 @@ quietly at start-up, with progress and 取消 when 重新计算预警 is pressed
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QTimer
@@ -33,7 +38,7 @@ from app.models.warnings import query as warnings_query
 from app.ui.dashboard.chart import Bar, ProgressChart
 from app.ui.dashboard.dialogs import ListDialog, SectionsDialog
 from app.ui.dashboard.warning_pages import ProblemsPage, WarningsPage, can
-from app.ui.kit.ops import Op, Progress
+from app.ui.kit.ops import Op, Progress, Query
 from app.ui.kit.table_models import Column, LazyTableModel, ListSource
 from app.ui.kit.widgets import DataTable, rich_label
 from app.ui.shell import navigate
@@ -70,6 +75,7 @@ class OverviewPage(QWidget):
         status_cols = [Column(f"s_{s.code}", s.name, "int") for s in warn.statuses(self.book)]
         self.count_columns = [Column("type", "预警类型"), Column("active", "仍在触发", "int"), *status_cols,
                               Column("amount", "触发中金额", "money"), Column("oldest", "最早发生")]
+        self.current: dashboard.Overview | None = None  # what is shown (None until the first read arrives)
         self.counts = LazyTableModel(self.count_columns, ListSource([]), highlight=self._count_colour)
         self.count_view = DataTable(self.counts)
         self.count_view.doubleClicked.connect(lambda *_: self.open_type())
@@ -108,13 +114,15 @@ class OverviewPage(QWidget):
             return "#eef2f7"
         return "#fde2e1" if row["active"] else None
 
-    def fill(self, view: dashboard.Overview) -> None:
+    def fill(self, view: dashboard.Overview, calendar: str | None = None) -> None:
+        """Lay out `view`; `calendar`: the missing-holidays notice, read with it (read here when not given)."""
         run = view.last_run
         when = f"最近一次计算：截至 {run['as_of']}（{run['ran_at']} 计算）" if run else "尚未计算预警"
         active = sum(c.active for c in view.counts)
         oldest = min((c.oldest for c in view.counts if c.oldest), default=None)
         since = f"，最早的自 {oldest.isoformat()} 起" if oldest else ""
-        calendar = holidays.calendar_notice(self.book, view.as_of)  # a year's holidays missing: deadlines estimated
+        if calendar is None:  # a year's holidays missing: deadlines estimated
+            calendar = holidays.calendar_notice(self.book, view.as_of)
         self.title.setText(f"<b>{view.as_of.isoformat()}　当前仍在触发的预警 {active} 条{since}。</b>　{when}"
                            + ("　【只读：显示上次计算的结果】" if self.book.read_only else "")
                            + (f"<br><span style='color:#b00000'>⚠ {html.escape(calendar)}</span>" if calendar else ""))
@@ -172,18 +180,19 @@ class OverviewPage(QWidget):
             self.tab.show_warnings(row["code"])
 
     def open_kind(self, kind: str) -> None:
-        k = next((k for k in self.current.kinds if k.kind == kind), None)
-        if k is None:
+        view = self.current
+        k = next((k for k in view.kinds if k.kind == kind), None) if view is not None else None
+        if view is None or k is None:
             return
 
         def detail() -> None:
-            text = (f"{k.name}（{self.current.as_of.year} 年）\n年初结余 {money.format(k.opening)} 元，本年收入 "
+            text = (f"{k.name}（{view.as_of.year} 年）\n年初结余 {money.format(k.opening)} 元，本年收入 "
                     f"{money.format(k.income)} 元，质保金暂留 {money.format(k.exempt)} 元，应支出基数 "
                     f"{money.format(k.base)} 元；已支出 {money.format(k.spent)} 元（{pct(k.spent, k.base)}），序时进度 "
                     f"{pct(k.pace.numerator, k.pace.denominator)}。")
-            found = self.tab.warnings_of("W5", f"W5:kind:{kind}", f"W5:unpaid:{kind}:{self.current.as_of.year}")
-            ListDialog.show_list(self, "支出进度", text, ["预警", "状态", "内容"],
-                                 [(w["code_name"], w["status_name"], w["detail"]) for w in found])
+            self.tab.warnings_of("W5", f"W5:kind:{kind}", f"W5:unpaid:{kind}:{view.as_of.year}", then=lambda found:
+                                 ListDialog.show_list(self, "支出进度", text, ["预警", "状态", "内容"],
+                                                      [(w["code_name"], w["status_name"], w["detail"]) for w in found]))
 
         navigate.open_object(self, "fund_kind", kind, detail)
 
@@ -217,6 +226,8 @@ class DashboardTab(QTabWidget):
         super().__init__(parent)
         self.book = book
         self.detecting = False
+        self.reading = Query(self, book)  # the overview, off the GUI thread
+        self.finding = Query(self, book)  # a spending bar's warnings (warnings_of), off the GUI thread
         self.overview = OverviewPage(self)
         self.warnings_page = WarningsPage(book)
         self.problems_page = ProblemsPage(book)
@@ -233,7 +244,14 @@ class DashboardTab(QTabWidget):
         return can(self.book, "recompute_warnings") and (run is None or str(run["as_of"]) < self.book.today().isoformat())
 
     def refresh(self) -> None:
-        self.overview.fill(dashboard.overview(self.book))
+        """The overview read again in a worker (counts over every warning: they grow with the file) and shown when it
+        arrives; a newer refresh wins over one still reading. The two lists reload when next shown."""
+        day = self.book.today()
+
+        def read(own: Book) -> tuple[dashboard.Overview, str]:
+            return dashboard.overview(own, day), holidays.calendar_notice(own, day)
+
+        self.reading.read(read, lambda got: self.overview.fill(*got))
         for page in (self.warnings_page, self.problems_page):
             page.loaded = False
         self._shown()
@@ -249,9 +267,18 @@ class DashboardTab(QTabWidget):
         self.warnings_page.show_code(code)
         self.setCurrentWidget(self.warnings_page)
 
-    def warnings_of(self, code: str, *keys: str) -> list[dict[str, Any]]:
-        rows = warnings_query.WarningQuery(self.book, code=code, state="").fetch(0, 1000)
-        return [r for r in rows if r["key"] in keys]
+    def warnings_of(self, code: str, *keys: str, then: Callable[[list[dict[str, Any]]], object]) -> None:
+        """The type's warnings (any state) whose key is one of `keys`, read in a worker and handed to `then` on the
+        GUI thread; a newer request wins over one still reading."""
+        def read(own: Book) -> list[dict[str, Any]]:
+            rows = warnings_query.WarningQuery(own, code=code, state="").fetch(0, 1000)
+            return [r for r in rows if r["key"] in keys]
+
+        self.finding.read(read, then)
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Tests: until the overview and a spending bar's warnings being read have been shown."""
+        return self.reading.wait(timeout) and self.finding.wait(timeout)
 
     def select(self, object_type: str, object_id: int | str) -> bool:
         for page in (self.warnings_page, self.problems_page):

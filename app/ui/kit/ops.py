@@ -161,7 +161,7 @@ class Op(QObject, Generic[T]):
     # -- running --------------------------------------------------------------------------------
     def _begin(self) -> None:
         Op.started[:] = [*Op.started[-19:], self]  # the last 20 only
-        if self.book is not None and not self.book.closed:
+        if self.book is not None and not self.book.closed and self.writes:  # a read announces nothing (_finish)
             self._mark = changes_mod.mark(self.book.conn)
 
     def run_now(self) -> T | None:
