@@ -350,9 +350,7 @@ def append_only_since(conn: sqlite3.Connection, since: int = 0) -> Iterator[Find
     with their recorded hash and size (a notice's photo evidence, the kept copy of a signed PDF) is consistent on
     its own — the attachment check compares the bytes with the hash beside them — and, attachments having no date,
     no closed month protects them: any update or delete record of these tables is named."""
-    for seq, tbl, key, action in conn.execute(
-            f"SELECT seq, tbl, row_key, action FROM audit_log WHERE seq > ? AND tbl IN ({', '.join('?' * len(APPEND_ONLY))}) "
-            "AND action IN ('U', 'D') ORDER BY seq", (since, *APPEND_ONLY)):
+    for seq, tbl, key, action in audit.changes_of(conn, APPEND_ONLY, since):
         what = "修改" if action == "U" else "删除"
         yield Finding("附件", f"审计记录 #{seq}（表 {tbl} 主键 {key}）",
                       f"{what}了附件或签发文件：本程序只新增、从不修改或删除它们（证据或已签发文件被调换）")

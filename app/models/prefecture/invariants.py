@@ -19,7 +19,7 @@ from typing import Any
 from app.models.prefecture import checks, receive, tables
 from app.models.prefecture.receive import MANIFEST, digest_of_hashes
 from app.models.reports import definitions
-from app.models.store import periods, rule_years, signature
+from app.models.store import audit, periods, rule_years, signature
 from app.models.store.audit import Finding, Note
 from app.models.values.errors import AppError
 
@@ -161,10 +161,7 @@ def written_once_since(conn: sqlite3.Connection, since: int = 0) -> Iterator[Fin
             yield Finding("接收的报送包", where, f"改动了接收时写定的列（{'、'.join(foreign)}）：本程序接收后只写审核意见和退回")
         elif "returned" in changed and not new.get("returned"):
             yield Finding("接收的报送包", where, "把已退回的报送包改回未退回：本程序没有撤销退回的操作")
-    kept = [t for t in KEPT_AS_RECEIVED if t in have]
-    for seq, tbl, key, action in conn.execute(
-            f"SELECT seq, tbl, row_key, action FROM audit_log WHERE seq > ? AND tbl IN ({', '.join('?' * len(kept))}) "
-            "AND action IN ('U', 'D') ORDER BY seq", (since, *kept)):
+    for seq, tbl, key, action in audit.changes_of(conn, [t for t in KEPT_AS_RECEIVED if t in have], since):
         what = "修改" if action == "U" else "删除"
         yield Finding("接收的报送包", f"审计记录 #{seq}（表 {tbl} 主键 {key}）",
                       f"{what}了收到的文件或上报记录：本程序只新增、从不修改或删除它们")

@@ -360,6 +360,17 @@ class Note(Finding):
     made by another program version cannot be re-created byte for byte here. Reported, but the file passes."""
 
 
+def changes_of(conn: sqlite3.Connection, tables: tuple[str, ...] | list[str], since: int = 0
+               ) -> Iterator[tuple[int, str, str, str]]:
+    """(seq, table, row key, 'U' or 'D') of every update and delete record of `tables` after `since`, in order: for
+    the tables whose rows the program only ever adds (verify names each such record)."""
+    if not tables:
+        return
+    yield from conn.execute(
+        f"SELECT seq, tbl, row_key, action FROM audit_log WHERE seq > ? AND tbl IN ({', '.join('?' * len(tables))}) "
+        "AND action IN ('U', 'D') ORDER BY seq", (since, *tables))
+
+
 def check_chain(conn: sqlite3.Connection) -> Iterator[Finding]:
     """Walk the chain in order; the first unsealed, re-linked or altered record is named."""
     yield from walk(conn)
