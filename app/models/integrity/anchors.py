@@ -34,6 +34,15 @@ MAX_PACKAGE_BYTES = 512 * 1024 * 1024
 ROLE = {"clerk": "经办", "reviewer": "审核", "chief": "局长", "auditor": "审计"}
 
 
+def _level(conn: sqlite3.Connection) -> str:
+    """The file's bureau level ('county', 'prefecture', 'region'; "" for a file from before schema 11)."""
+    try:
+        row = conn.execute("SELECT level FROM bureau WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:
+        return ""
+    return str(row[0]) if row else ""
+
+
 def _where(row: sqlite3.Row | dict[str, Any]) -> str:
     return f"{row['month']} 第 {row['version']} 版签发记录"
 
@@ -536,8 +545,7 @@ def check_against(conn: sqlite3.Connection, path: Path) -> Iterator[Finding]:
     elif _signer_login(conn, key.user_id).lower() != login.lower():
         yield Finding("签名密钥", pkg, f"报送包的签名密钥在本文件中属于另一个用户，不是签发人 {login}")
     row = conn.execute("SELECT * FROM signoffs WHERE month = ? AND version = ?", (month, version)).fetchone()
-    if row is None and conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'forwarded_reports'"
-                                    ).fetchone() is not None:
+    if row is None and _level(conn) not in ("", "county"):
         # a prefecture's (or the region's) file: what it signs and sends upward is the consolidated report,
         # recorded in forwarded_reports with the same signature and file hashes
         row = conn.execute("SELECT * FROM forwarded_reports WHERE month = ? AND version = ?", (month, version)).fetchone()

@@ -208,14 +208,14 @@ def chain_continuity(conn: sqlite3.Connection, county_id: int, doc: signature.Pa
         where = f"{r[0]} 第 {r[1]} 版（审计链头 #{old_seq}）"
         if old_seq == new_seq and old_hash != new_hash:
             return checks.Result(8, name, False, f"与此前收到的 {where} 在同一位置的审计链头不同：该单位的审计历史被改写过")
-        if old_seq > new_seq:
-            continue  # an older state of the chain than one already received: compared the other way below
         try:
             old_marks = _marks(json.loads(bytes(r[4])))
         except ValueError:
             continue
+        # both chains hold every record up to the shorter one's head: their checkpoints agree up to there (a package
+        # with an older head than one received before is compared as far as it goes)
         for pos in sorted(set(old_marks) & set(new_marks)):
-            if pos <= old_seq and old_marks[pos] != new_marks[pos]:
+            if pos <= min(old_seq, new_seq) and old_marks[pos] != new_marks[pos]:
                 return checks.Result(8, name, False, f"在审计记录 #{pos} 处与此前收到的 {where} 不同："
                                                       "该单位的审计历史在两次报送之间被改写过")
     if not rows:

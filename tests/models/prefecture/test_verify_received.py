@@ -8,6 +8,7 @@ names any change to a receiving record other than the review's."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import sqlite3
@@ -17,9 +18,9 @@ import pytest
 
 from app.export import evidence
 from app.models.integrity import incremental
-from app.models.prefecture import consolidate
+from app.models.prefecture import consolidate, invariants
 from app.models.prefecture.receive import digest_of_hashes
-from app.models.store import audit, users
+from app.models.store import audit, keys, signature, users
 from app.models.store.book import open_book
 from tests.models.prefecture.conftest import PASSWORD
 
@@ -102,7 +103,8 @@ def test_a_countys_figures_changed_in_the_receiving_record_are_named(pref_file: 
     text = json.dumps(read, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     assert text == p["tables"]
     first = next(iter(read.values()))["rows"][0]
-    first["values"] = [v + 40_000_000 if isinstance(v, int) and not isinstance(v, bool) else v for v in first["values"]]
+    first["values"] = {k: v + 40_000_000 if isinstance(v, int) and not isinstance(v, bool) else v
+                       for k, v in first["values"].items()}
     forged = json.dumps(read, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     assert forged != text
     forge(pref_file, "review_package", ("UPDATE received_packages SET tables = ?, tables_sha256 = ? WHERE id = ?",
@@ -159,3 +161,105 @@ def test_a_package_no_chief_signed_for_that_county_is_named(pref_file: Path) -> 
                    for n, h in files]
     forge(pref_file, "receive_package", *statements)
     named(pref_file, "[接收的报送包]", f"接收记录 #{new_id}", "签名文件所签的单位、月份或版本与接收记录不同")
+
+
+# -- attack review round 7 -------------------------------------------------------------------------------------
+def _recheck_row(path: Path, county: str, **changed: object) -> str | object:
+    raw = sqlite3.connect(path)
+    raw.row_factory = sqlite3.Row
+    try:
+        p = raw.execute(
+            "SELECT p.id, p.county_id, c.name, c.code, c.fingerprint AS registered, p.month, p.version, p.level, "
+            "p.report_version, p.fingerprint, p.checks_ok, p.checks, p.tables FROM received_packages p "
+            "JOIN counties c ON c.id = p.county_id WHERE c.name = ? AND p.version = 1", (county,)).fetchone()
+        files = {str(n): bytes(d) for n, d in raw.execute(
+            "SELECT f.name, b.data FROM received_files f JOIN package_blobs b ON b.sha256 = f.sha256 "
+            "WHERE f.package_id = ?", (p["id"],))}
+        return invariants.recheck(raw, dict(p) | changed, files, "prefecture")  # type: ignore[arg-type]
+    finally:
+        raw.close()
+
+
+def test_a_row_that_names_another_level_does_not_skip_the_re_read(pref_file: Path) -> None:
+    """The report definitions were chosen by the row's `level`: another level has other definitions, so the
+    re-read was skipped with a Note (and a level no program knows stopped verify with an error). Both levels and the
+    definitions' version now come from the signed manifest; a row that disagrees is named."""
+    assert _recheck_row(pref_file, "甲县") is None
+    for level in ("prefecture", "x"):
+        found = _recheck_row(pref_file, "甲县", level=level)
+        assert isinstance(found, str) and "发送方级次" in found, found
+    found = _recheck_row(pref_file, "甲县", report_version="xj-2019-monthly 1.0")
+    assert isinstance(found, str) and "报表定义版本" in found, found
+
+
+def test_tables_changed_with_the_trigger_set_aside_are_named_by_the_incremental_verify(pref_file: Path) -> None:
+    """No audit record: the incremental verify re-checked only the packages written since the anchor, and the read-out
+    tables' hash was a full-verify check. The hash is now checked for every package, each time."""
+    p = _package(pref_file, "甲县")
+    raw = sqlite3.connect(pref_file, isolation_level=None)
+    try:
+        sql = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'fl_audit_received_packages_u'").fetchone()[0]
+        raw.execute("BEGIN")
+        raw.execute("DROP TRIGGER fl_audit_received_packages_u")
+        raw.execute("UPDATE received_packages SET tables = replace(tables, ?, ?) WHERE id = ?",
+                    ('"cum_central":', '"cum_central":1', p["id"]))
+        assert raw.execute("SELECT tables FROM received_packages WHERE id = ?", (p["id"],)).fetchone()[0] != p["tables"]
+        raw.execute(sql)
+        raw.execute("COMMIT")
+    finally:
+        raw.close()
+    named(pref_file, "[接收的报送包]", f"接收记录 #{p['id']}", "与接收时记录的哈希不符")
+
+
+def test_a_package_received_under_a_key_registered_for_the_moment_is_named(pref_file: Path, tmp_path: Path) -> None:
+    """The insider makes a county file of their own (甲县's code, the figures they want, their own chief key), signs
+    "2026-09 v2", registers that key for 甲县 in the prefecture's file, receives the package through the program and
+    registers 甲县's real key again. The register looks as before; every key it ever held was accepted. And 第 8 条
+    skipped every earlier package whose head lay beyond the new one (the comparison "the other way" did not exist)."""
+    from app.demo import prefecture as dp
+    from app.demo.common import DemoClock, as_user
+    from app.models.ledger import indicators
+    from app.models.prefecture import counties, receive
+    from app.models.store import setup
+
+    clock = DemoClock(dt.datetime(2026, 9, 1, 9))
+    cb = setup.create(tmp_path / "假甲县.db", bureau_name="甲县财政局", region_code="659911", level="county",
+                      chief_login="juzhang", chief_name="甲县局长", chief_password=PASSWORD, clock=clock)
+    users.add_user(cb, login="jingban", name="经办", role="clerk", password=PASSWORD, section="扶贫资金管理股")
+    as_user(cb, "jingban")
+    clock.set(dt.datetime(2026, 9, 8, 10))
+    indicators.register(cb, doc_no="新财农〔2026〕11号", year=2026, kind="ZX", item="ZX01", source_level="central",
+                        amount=9_400_000_00, received_date=dt.date(2026, 9, 8), upper_doc_date=dt.date(2026, 9, 1),
+                        prefecture_doc_date=dt.date(2026, 9, 4), func_code="2130505", section="扶贫资金管理股",
+                        title="2026年第三批中央财政专项扶贫资金")
+    as_user(cb, "juzhang")
+    clock.set(dt.datetime(2026, 11, 20, 10))
+    (tmp_path / "包").mkdir()
+    folder = dp.sign(cb, tmp_path / "包")
+    fake = dp.fingerprint(cb).replace(" ", "").lower()
+    # "version 2" (甲县 v1 is already here): the insider's own key signs whatever it is given
+    man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    man["version"] = 2
+    text = (json.dumps(man, ensure_ascii=False, sort_keys=True, indent=2, separators=(",", ": ")) + "\n").encode()
+    (folder / "manifest.json").write_bytes(text)
+    body = json.loads((folder / signature.FILE_NAME).read_text(encoding="utf-8"))
+    body["manifest"]["sha256"], body["version"] = hashlib.sha256(text).hexdigest(), 2
+    assert cb.user is not None
+    signer = keys.unlock(cb.conn, user_id=cb.user.id, password=PASSWORD)
+    (folder / signature.FILE_NAME).write_bytes(signature.sign({k: v for k, v in body.items() if k != "signature"},
+                                                              signer))
+    folder = folder.rename(folder.with_name("甲县财政局_2026-09_v2"))
+    cb.close(backup=False)
+
+    book = open_book(pref_file)
+    try:
+        as_user(book, "jingban")
+        jia = next(c for c in counties.list_counties(book) if c.name == "甲县")
+        counties.confirm_fingerprint(book, jia.id, fingerprint=fake)
+        got = receive.receive(book, folder)
+        counties.confirm_fingerprint(book, jia.id, fingerprint=jia.fingerprint)
+    finally:
+        book.close(backup=False)
+    # its chain is shorter than the ones 甲县 sent before: compared as far as it goes, it is not theirs
+    assert not got.checks_ok and any(f.startswith("第 8 条") for f in got.failed), got
+    named(pref_file, "[接收的报送包]", f"接收记录 #{got.package_id}", "只在该单位的登记被改回原来的密钥")
