@@ -21,7 +21,7 @@ from app.models.prefecture import receipts, tables
 from app.models.reports import snapshot
 from app.models.reports.package_data import PackageData, SignOff
 from app.models.store import audit, keys, periods, permissions, signature, users
-from app.models.store.audit import Finding, Note
+from app.models.store.audit import Finding
 from app.models.store.book import Book
 from app.models.values.errors import AppError, FileError, ValidationError
 
@@ -150,23 +150,6 @@ def export(book: Book, *, month: str, out_dir: Path | str, version: int | None =
     return write_folder(Path(out_dir) / manifest.file_names(package)["folder"], files)
 
 
-def _older(book: Book, row: Any, where: str, exc: Exception) -> Finding:
-    """A forwarded package this program cannot re-create from its recorded data (data recorded by an earlier
-    version, e.g. before 表3/表5 had 功能科目): a Note when the data is as hashed at signing and the chief's signature
-    over the recorded manifest holds with a key of this file — the data cannot have changed since — else a Finding."""
-    try:
-        recorded = json.loads(row["files"])
-        doc = signature.parse(str(row["signature"]).encode("utf-8"), where=where)
-        sound = doc.valid() and doc.doc["manifest"].get("sha256") == recorded.get("manifest.json") and \
-            keys.by_fingerprint(book.conn, doc.fingerprint) is not None
-    except (AppError, ValueError, KeyError, TypeError, AttributeError):
-        sound = False
-    if not sound:
-        return Finding("汇总报送包", where, f"无法重新生成（{exc}），记录的签名也不能证明它未被改动")
-    return Note("无法在本机重现", where, f"按记录的数据无法用本程序重新生成（{exc}）：数据由较早版本的程序记录。"
-                                  "这不表示被篡改：记录的数据与签发时的哈希一致，局长对记录的清单的签名有效。")
-
-
 def check_forwarded(book: Book) -> Iterator[Finding]:
     """verify: every forwarded package re-creates byte for byte and its signature holds."""
     for row in book.conn.execute("SELECT month, version, data, data_sha256, files, signature FROM forwarded_reports "
@@ -178,7 +161,7 @@ def check_forwarded(book: Book) -> Iterator[Finding]:
         try:
             files, recorded = recreate(book, month=row["month"], version=int(row["version"]))
         except (AppError, ValueError, KeyError) as exc:
-            yield _older(book, row, where, exc)
+            yield Finding("汇总报送包", where, f"无法重新生成（{exc}）")
             continue
         for name in sorted(set(files) | set(recorded)):
             if name not in files or name not in recorded or manifest.sha256(files[name]) != recorded[name]:

@@ -199,10 +199,13 @@ def chain_continuity(conn: sqlite3.Connection, county_id: int, doc: signature.Pa
     new_marks = _marks(doc.doc)
     new_seq, new_hash = doc.head
     rows = conn.execute(
-        "SELECT p.month, p.version, p.audit_seq, p.audit_hash, b.data FROM received_packages p "
+        "SELECT p.month, p.version, p.audit_seq, p.audit_hash, b.data, p.checks FROM received_packages p "
         "JOIN received_files f ON f.package_id = p.id AND f.name = ? JOIN package_blobs b ON b.sha256 = f.sha256 "
         "WHERE p.county_id = ? AND p.id < ? ORDER BY p.audit_seq",
         (signature.FILE_NAME, county_id, before_id if before_id is not None else 2**62)).fetchall()
+    # only the packages that passed this check themselves are references: one that failed it (a forgery received
+    # and shown as failing) would otherwise make every later genuine package fail
+    rows = [r for r in rows if not any(c.get("no") == 8 and not c.get("ok") for c in json.loads(r[5] or "[]"))]
     for r in rows:
         old_seq, old_hash = int(r[2]), str(r[3])
         where = f"{r[0]} 第 {r[1]} 版（审计链头 #{old_seq}）"

@@ -260,6 +260,79 @@ def test_a_package_received_under_a_key_registered_for_the_moment_is_named(pref_
         counties.confirm_fingerprint(book, jia.id, fingerprint=jia.fingerprint)
     finally:
         book.close(backup=False)
-    # its chain is shorter than the ones 甲县 sent before: compared as far as it goes, it is not theirs
+    # its chain is shorter than the ones 甲县 sent before: compared as far as it goes, it is not theirs — refused
+    # from the consolidation at once
     assert not got.checks_ok and any(f.startswith("第 8 条") for f in got.failed), got
-    named(pref_file, "[接收的报送包]", f"接收记录 #{got.package_id}", "只在该单位的登记被改回原来的密钥")
+    # and the register's history is told to whoever verifies (a Note: an honest deputy acting as chief leaves the
+    # same history — the cover tells them apart), by both verifies, in the 32-digit form the cover prints too
+    ro = open_book(pref_file, read_only=True)
+    try:
+        notes = [str(n) for n in evidence.verify(ro).notes]
+        report = incremental.run(ro)
+        assert report is not None
+        since = [str(n) for n in report.notes]
+    finally:
+        ro.close()
+    for found in (notes, since):
+        assert any(f"接收记录 #{got.package_id}" in n and "暂时换成它、又换回去" in n for n in found), found
+
+
+def test_a_late_package_under_the_countys_earlier_key_is_no_false_alarm(pref_file: Path) -> None:
+    """Attack review round 8: 乙县's 10 月 package signed with key A arrives after the chief's new key B was
+    registered; the clerk registers A again to receive it, then B again (A, B, A, B). The first rule named every
+    package under A, the ones received honestly weeks before included. The county's first key and its current one
+    are never in question."""
+    from app.demo.common import as_user
+    from app.models.prefecture import counties
+
+    book = open_book(pref_file)
+    try:
+        as_user(book, "jingban")
+        yi = next(c for c in counties.list_counties(book) if c.name == "乙县")
+        other = "ab" * 16
+        for fp in (other, yi.fingerprint, other):
+            counties.confirm_fingerprint(book, yi.id, fingerprint=fp)
+    finally:
+        book.close(backup=False)
+    full, since = findings(pref_file)
+    assert full == [] and since == [], (full, since)
+    ro = open_book(pref_file, read_only=True)
+    try:
+        assert not [str(n) for n in evidence.verify(ro).notes if "乙县" in str(n)]
+    finally:
+        ro.close()
+
+
+def test_a_package_that_failed_check_8_is_no_reference_for_the_next(pref_file: Path) -> None:
+    """Attack review round 8: a forged package stored as failing 第 8 条 stayed a reference, so every later genuine
+    package of that county failed it too and dropped out of the consolidation. Only packages that passed it count."""
+    from app.models.prefecture import receive
+
+    p = _package(pref_file, "甲县")
+    raw = sqlite3.connect(pref_file, isolation_level=None)
+    raw.row_factory = sqlite3.Row
+    try:
+        sig = bytes(raw.execute("SELECT b.data FROM received_files f JOIN package_blobs b ON b.sha256 = f.sha256 "
+                                "WHERE f.package_id = ? AND f.name = ?", (p["id"], signature.FILE_NAME)).fetchone()[0])
+        genuine = signature.parse(sig, where="测试")
+        doc = json.loads(sig)
+        marks = doc["checkpoints"]["hashes"]
+        assert marks, "the demo's packages carry checkpoints"
+        doc["checkpoints"]["hashes"] = ["0" * 64] + marks[1:]
+        forged = json.dumps(doc).encode()
+        digest = hashlib.sha256(forged).hexdigest()
+        columns = [r[1] for r in raw.execute("PRAGMA table_info(received_packages)") if r[1] != "id"]
+        values = {c: p[c] for c in columns} | {"version": 9, "digest": "f" * 64, "checks_ok": 0,
+                                               "checks": json.dumps([{"no": 8, "name": "审计链", "ok": False,
+                                                                      "detail": "不同"}])}
+        raw.execute("BEGIN")
+        raw.execute("INSERT INTO package_blobs (sha256, size, data) VALUES (?, ?, ?)", (digest, len(forged), forged))
+        cur = raw.execute(f"INSERT INTO received_packages ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                          tuple(values.values()))
+        raw.execute("INSERT INTO received_files (package_id, name, sha256) VALUES (?, ?, ?)",
+                    (cur.lastrowid, signature.FILE_NAME, digest))
+        result = receive.chain_continuity(raw, int(p["county_id"]), genuine)
+        raw.execute("ROLLBACK")
+    finally:
+        raw.close()
+    assert result.ok, result
