@@ -20,6 +20,7 @@ from app.export.region_templates import templates
 from app.models.integrity.verify import Note
 from app.models.reports.monthly import ProgressFn, signed_package
 from app.models.reports.package_data import PackageData
+from app.models.store import signature
 from app.models.store.audit import Finding
 from app.models.store.book import Book
 from app.models.store.signature import FILE_NAME as SIGNATURE_FILE
@@ -150,12 +151,48 @@ def check_signed(book: Book) -> Iterator[Finding]:
         try:
             found = check_package(book, s["month"], s["version"], now)
         except AppError as exc:
-            yield Finding("报送包", f"{s['month']} 第 {s['version']} 版报送包", str(exc))
-            return
+            found = _older_data(book, int(s["id"]), str(s["month"]), int(s["version"]), exc)
+            yield found
+            if not isinstance(found, Note):
+                return
+            continue
         if found is not None:
             yield found
             if not isinstance(found, Note):
                 return
+
+
+def _older_data(book: Book, signoff_id: int, month: str, version: int, exc: AppError) -> Finding:
+    """A signed month whose recorded data this program cannot turn into a package again (recorded by an earlier
+    version: e.g. before 表3/表5 had 功能科目). A Note when every file kept at sign-off still has the hash recorded
+    then and the chief's signature (when the month has one) is over that manifest for that month and version;
+    else a Finding. The recorded data itself cannot change unseen: a sign-off is never updated but to stand down
+    at a signed reopening, and its kept files are add-only (verify names any other record of them)."""
+    where = f"{month} 第 {version} 版报送包"
+    row = book.conn.execute("SELECT files, signature FROM signoffs WHERE id = ?", (signoff_id,)).fetchone()
+    recorded: dict[str, str] = json.loads(row["files"])
+    kept = {str(r[0]): bytes(r[1]) for r in book.conn.execute(
+        "SELECT f.name, a.data FROM signoff_files f JOIN attachments a ON a.id = f.attachment_id "
+        "WHERE f.signoff_id = ?", (signoff_id,))}
+    bad = sorted(n for n, digest in recorded.items() if n not in kept or manifest.sha256(kept[n]) != digest)
+    if not recorded or bad:
+        return Finding("报送包", where, f"无法按签发数据重新生成（{exc}），数据库中保存的 {'、'.join(bad) or '文件'} "
+                                       "与签发时记录的哈希也不符")
+    text = str(row["signature"] or "")
+    if text:
+        try:
+            doc = signature.parse(text.encode("utf-8"), where=where)
+            d = doc.doc
+            sound = doc.valid() and (str(d["month"]), int(d["version"])) == (month, version) and \
+                kept.get(SIGNATURE_FILE) == text.encode("utf-8") and \
+                manifest.sha256(kept.get(str(d["manifest"]["name"]), b"")) == d["manifest"]["sha256"]
+        except (AppError, KeyError, TypeError, ValueError):
+            sound = False
+        if not sound:
+            return Finding("报送包", where, f"无法按签发数据重新生成（{exc}），局长签名也不能证明保存的文件未被改动")
+    return Note("无法在本机重现", where, f"签发数据由较早版本的程序记录，本程序不能据此重新生成报送包（{exc}）。这不表示被篡改："
+                                  "数据库中保存的各文件与签发时记录的哈希一致" + ("，局长对清单的签名有效" if text else "") +
+                "。如需逐字节核对，请用签发时的程序版本运行 verify。")
 
 
 @dataclass(frozen=True)
