@@ -18,6 +18,7 @@ from typing import Any
 from app.export import manifest
 from app.export.region_templates import templates
 from app.models.integrity.verify import Note
+from app.models.reports import snapshot
 from app.models.reports.monthly import ProgressFn, signed_package
 from app.models.reports.package_data import PackageData
 from app.models.store import signature
@@ -169,7 +170,10 @@ def _older_data(book: Book, signoff_id: int, month: str, version: int, exc: AppE
     else a Finding. The recorded data itself cannot change unseen: a sign-off is never updated but to stand down
     at a signed reopening, and its kept files are add-only (verify names any other record of them)."""
     where = f"{month} 第 {version} 版报送包"
-    row = book.conn.execute("SELECT files, signature FROM signoffs WHERE id = ?", (signoff_id,)).fetchone()
+    row = book.conn.execute("SELECT files, signature, data, data_sha256 FROM signoffs WHERE id = ?",
+                            (signoff_id,)).fetchone()
+    if snapshot.digest(str(row["data"])) != row["data_sha256"]:
+        return Finding("报送包", where, f"无法按签发数据重新生成（{exc}）：签发数据与签发时记录的哈希不符，被改动过")
     recorded: dict[str, str] = json.loads(row["files"])
     kept = {str(r[0]): bytes(r[1]) for r in book.conn.execute(
         "SELECT f.name, a.data FROM signoff_files f JOIN attachments a ON a.id = f.attachment_id "

@@ -20,7 +20,7 @@ import pytest
 
 from app.demo import build as demo
 from app.export import evidence, signoff
-from app.models.integrity import incremental
+from app.models.integrity import anchors, incremental
 from app.models.reports import monthly
 from app.models.store import audit, db, keys, signature, users
 from app.models.store.book import open_book
@@ -442,3 +442,21 @@ def test_an_unsigned_sign_off_slipped_in_with_a_low_id_and_an_old_date_is_named(
     forge(county, f"UPDATE signoffs SET status = 'superseded' WHERE month = '{MONTH}' AND version = 1",
           f"INSERT INTO signoffs ({', '.join(fake)}) VALUES ({values})")
     _named(county, "[签名]", f"{MONTH} 第 2 版签发记录", "没有签名")
+
+
+def test_a_sign_offs_recorded_data_changed_is_named_without_the_promise_too(county: Path) -> None:
+    """Attack review round 9: in a file signed by a version before the promise of signed reopenings, updates of a
+    sign-off were not looked at, so its snapshot could be rewritten (audited, sealed) and the month re-summed
+    against the rewrite. Whatever the promise, the program never changes what a sign-off recorded."""
+    raw = sqlite3.connect(county)
+    try:
+        sid = raw.execute("SELECT id FROM signoffs WHERE month = ? AND status = 'signed'", (MONTH,)).fetchone()[0]
+    finally:
+        raw.close()
+    seq = forge(county, f"UPDATE signoffs SET data = data || ' ' WHERE id = {sid}")
+    ro = open_book(county, read_only=True)
+    try:
+        found = [str(f) for f in anchors._sign_off_updates(ro.conn, None, {}, {})]  # as if nothing promised
+    finally:
+        ro.close()
+    assert any(f"签发记录 #{sid}（审计记录 #{seq}）" in f and "（data）" in f for f in found), found

@@ -206,6 +206,10 @@ def check_reopens(conn: sqlite3.Connection) -> Iterator[Finding]:
     yield from _sign_off_updates(conn, promised, reopened, statements)
 
 
+# The columns monthly.reopen writes on a sign-off (the only update of one the program has ever made).
+REOPEN_COLUMNS = frozenset({"status", "reopened_at", "reopened_by", "reopen_reason", "reopen_signature"})
+
+
 def _sign_off_updates(conn: sqlite3.Connection, promised: int | None, reopened: dict[int, str],
                       statements: dict[int, tuple[sqlite3.Row, signature.Parsed]]) -> Iterator[Finding]:
     """The program updates a sign-off once only: monthly.reopen marks the version superseded and keeps its statement,
@@ -228,6 +232,19 @@ def _sign_off_updates(conn: sqlite3.Connection, promised: int | None, reopened: 
         yield Finding("重新打开签名", f"{month} 的签发记录（审计记录 #{seq}，签发记录 #{key}）",
                       "签发记录被改动，而这不是紧随一次局长签名的重新打开的那一次标记：本程序只在局长签名重新打开时改签发记录，"
                       "这是绕过本程序写的（被标为已更正的月份不再按签发数据核对）")
+    # whatever the promise: what a sign-off recorded when it was made (its data, hash, files, signature, head …)
+    # never changes — the program's only update of a sign-off writes the reopening columns. A snapshot rewritten
+    # with plain sqlite3 in a file signed by an older version (no promise) was re-summed against itself.
+    for seq, key, before, after in conn.execute(
+            "SELECT seq, row_key, before, after FROM audit_log WHERE tbl = 'signoffs' AND action = 'U' ORDER BY seq"):
+        try:
+            old, new = json.loads(before or "{}"), json.loads(after or "{}")
+        except ValueError:
+            old, new = {}, {}
+        changed = sorted(c for c in old if c not in REOPEN_COLUMNS and old[c] != new.get(c))
+        if changed:
+            yield Finding("已签发月份", f"签发记录 #{key}（审计记录 #{seq}）",
+                          f"签发时写定的内容被改动（{'、'.join(changed)}）：本程序从不改动它们，只在重新打开时写重新打开的各列")
     for (month,) in conn.execute(
             "SELECT p.month FROM periods p WHERE p.closed = 1 AND EXISTS (SELECT 1 FROM signoffs s WHERE s.month = p.month) "
             "AND NOT EXISTS (SELECT 1 FROM signoffs s WHERE s.month = p.month AND s.status = 'signed') ORDER BY p.month"):

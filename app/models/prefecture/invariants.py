@@ -19,7 +19,7 @@ from typing import Any
 from app.models.prefecture import checks, receive, tables
 from app.models.prefecture.receive import MANIFEST, digest_of_hashes
 from app.models.reports import definitions
-from app.models.store import audit, periods, rule_years, signature
+from app.models.store import audit, keys, periods, rule_years, signature
 from app.models.store.audit import Finding, Note
 from app.models.values.errors import AppError
 
@@ -67,23 +67,21 @@ def _registry(conn: sqlite3.Connection, county_id: int, now: str) -> list[str]:
 
 
 def _key_problem(conn: sqlite3.Connection, p: sqlite3.Row | dict[str, Any], fingerprint: str) -> str | Note:
-    """Whether the package's key is one the file registered for its county: a problem when never; a Note when the
-    key was registered only between two registrations of the same other key. That is what a key registered for
-    the moment leaves (one's own key registered, a forged package received under it, the real key registered
-    back) — and also what an honest deputy acting as chief leaves (her key registered, then the chief's again):
-    the register alone cannot tell them apart; the county's signed cover can."""
+    """Whether the package's key is one the file registered for its county: a problem when never. A Note when it is
+    neither the county's first registered key nor the one registered now: a key registered for the moment (one's
+    own key registered, a forged package received under it, the real key registered back — directly or by way of
+    a third) leaves exactly that, and so does an honest deputy acting as chief, or a chief's key between two key
+    changes. The register alone cannot tell them apart (it is written without a password); the county's signed
+    cover can, and the Note asks whoever verifies to compare it."""
     held = _registry(conn, int(p["county_id"]), str(p["registered"] or ""))
     short = fingerprint[:32].lower()
     if fingerprint != str(p["fingerprint"]) or short not in held:
         return "签名所用密钥的指纹不是本单位为该单位登记过的指纹（或与接收记录不同）：不可能被本程序接收"
-    times = [i for i, f in enumerate(held) if f == short]
-    if times[0] == 0 or times[-1] == len(held) - 1:
+    if held[0] == short or held[-1] == short:
         return ""  # the county's first registered key, or the one registered now
-    if all(held[i - 1] == held[i + 1] for i in times):
-        return Note("接收的报送包", "", f"签名所用密钥（{short[:16]}…）只在该单位的登记由 {held[times[0] - 1][:16]}… 暂时换成它、"
-                                      "又换回去的期间登记过：可能是代行局长职责的人签发的，也可能是有人临时换登记的密钥接收了"
-                                      "伪造的包。请与该单位核对这个月签发封面上印的密钥指纹")
-    return ""
+    return Note("接收的报送包", "", f"签名所用密钥（{keys.show(short)}）既不是该单位第一次登记的密钥，也不是现在登记的密钥："
+                                  "可能是更换过的局长密钥或代行局长职责的人签发的，也可能是有人临时登记自己的密钥接收了伪造的包"
+                                  "（登记指纹不需要密码）。请与该单位核对这些月份签发封面上印的密钥指纹")
 
 
 def _period(conn: sqlite3.Connection, man: dict[str, Any], month: str) -> tuple[str, str]:
@@ -165,6 +163,7 @@ def packages_recheck(conn: sqlite3.Connection, ids: list[int] | None = None) -> 
     own_level = str(mine[0]) if mine else ""
     rows = conn.execute(sql + " ORDER BY p.id").fetchall()
     wanted = None if ids is None else set(ids)
+    told: dict[tuple[str, str], list[str]] = {}
     for p in rows:
         if wanted is not None and int(p["id"]) not in wanted:
             continue
@@ -176,10 +175,14 @@ def packages_recheck(conn: sqlite3.Connection, ids: list[int] | None = None) -> 
             found = recheck(conn, p, files, own_level)
         except (AppError, KeyError, ValueError, TypeError) as exc:  # whatever the row says, verify goes on
             found = f"无法按保存的文件重新核对（{exc}）：接收记录或文件被改动过"
-        if isinstance(found, Note):
+        if isinstance(found, Note) and found.detail.startswith("签名所用密钥"):
+            told.setdefault((str(p["name"]), found.detail), []).append(f"{p['month']} 第 {p['version']} 版")
+        elif isinstance(found, Note):
             yield Note(found.check, where, found.detail)
         elif found:
             yield Finding("接收的报送包", where, found)
+    for (county, detail), which in told.items():  # one Note a county and key, naming its packages
+        yield Note("接收的报送包", f"{county}（{'、'.join(which)}）", detail)
 
 
 # What the program changes in a receiving record after storing it: the review opinion, and returning it (once).

@@ -211,7 +211,9 @@ def test_tables_changed_with_the_trigger_set_aside_are_named_by_the_incremental_
     named(pref_file, "[接收的报送包]", f"接收记录 #{p['id']}", "与接收时记录的哈希不符")
 
 
-def test_a_package_received_under_a_key_registered_for_the_moment_is_named(pref_file: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("detour", [False, True], ids=["back", "by-a-third-key"])
+def test_a_package_received_under_a_key_registered_for_the_moment_is_named(pref_file: Path, tmp_path: Path,
+                                                                          detour: bool) -> None:
     """The insider makes a county file of their own (甲县's code, the figures they want, their own chief key), signs
     "2026-09 v2", registers that key for 甲县 in the prefecture's file, receives the package through the program and
     registers 甲县's real key again. The register looks as before; every key it ever held was accepted. And 第 8 条
@@ -257,6 +259,8 @@ def test_a_package_received_under_a_key_registered_for_the_moment_is_named(pref_
         jia = next(c for c in counties.list_counties(book) if c.name == "甲县")
         counties.confirm_fingerprint(book, jia.id, fingerprint=fake)
         got = receive.receive(book, folder)
+        if detour:  # round 9: by way of a third key, the keys around the borrowed one differ (A, X, Y, A)
+            counties.confirm_fingerprint(book, jia.id, fingerprint="cd" * 16)
         counties.confirm_fingerprint(book, jia.id, fingerprint=jia.fingerprint)
     finally:
         book.close(backup=False)
@@ -274,7 +278,34 @@ def test_a_package_received_under_a_key_registered_for_the_moment_is_named(pref_
     finally:
         ro.close()
     for found in (notes, since):
-        assert any(f"接收记录 #{got.package_id}" in n and "暂时换成它、又换回去" in n for n in found), found
+        assert any("甲县（2026-09 第 2 版）" in n and "既不是该单位第一次登记的密钥" in n for n in found), found
+
+
+def test_a_key_registered_for_the_moment_by_way_of_a_third_is_told_too(pref_file: Path) -> None:
+    """Attack review round 9: X registered, a forged package received, then Y, then the real key A again
+    (A, X, Y, A): X sat between two different keys and nothing was said. Every key that is neither the county's
+    first nor its current one is told now, one Note a county and key."""
+    from app.demo.common import as_user
+    from app.models.prefecture import counties
+
+    book = open_book(pref_file)
+    try:
+        as_user(book, "jingban")
+        jia = next(c for c in counties.list_counties(book) if c.name == "甲县")
+        for fp in ("ab" * 16, "cd" * 16, jia.fingerprint):
+            counties.confirm_fingerprint(book, jia.id, fingerprint=fp)
+        yi = next(c for c in counties.list_counties(book) if c.name == "乙县")
+        counties.confirm_fingerprint(book, yi.id, fingerprint="ef" * 16)  # 乙县's key changed: its packages are
+    finally:                                                                # under its first key, nothing to tell
+        book.close(backup=False)
+    full, since = findings(pref_file)
+    assert full == [] and since == [], (full, since)
+    ro = open_book(pref_file, read_only=True)
+    try:
+        notes = [str(n) for n in evidence.verify(ro).notes if "[接收的报送包]" in str(n)]
+    finally:
+        ro.close()
+    assert notes == [], notes  # 甲县's packages are under its first key, A: the detour keys received nothing
 
 
 def test_a_late_package_under_the_countys_earlier_key_is_no_false_alarm(pref_file: Path) -> None:
