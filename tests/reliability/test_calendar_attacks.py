@@ -214,6 +214,9 @@ def test_insider_rewrites_the_stored_digest_too(anchored: Path) -> None:  # noqa
         "[报送包] 2026-08 第 1 版报送包：重新生成的 manifest.json 与签发时记录的哈希不一致",
         f"[重新打开签名] 2026-08 的签发记录（审计记录 #{_last_seq(anchored)}，签发记录 #{sid}）：签发记录被改动，而这不是紧随一次"
         "局长签名的重新打开的那一次标记：本程序只在局长签名重新打开时改签发记录，这是绕过本程序写的（被标为已更正的月份不再按签发数据核对）",
+        # and since the ninth, what it changed, whatever the promise
+        f"[已签发月份] 签发记录 #{sid}（审计记录 #{_last_seq(anchored)}）：签发时写定的内容被改动（data、data_sha256）："
+        "本程序从不改动它们，只在重新打开时写重新打开的各列",
     ]), full
 
 
