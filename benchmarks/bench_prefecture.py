@@ -75,13 +75,14 @@ def make_packages(root: Path, n: int) -> list[tuple[str, str, str, Path]]:
 
 
 def prefecture(path: Path, packages: list[tuple[str, str, str, Path]]) -> object:
-    book = setup.create(path, bureau_name="基准地区财政局", region_code="659000", level="prefecture",
+    book = setup.create(path, bureau_name="基准地区财政局", region_code="650000", level="prefecture",
                         chief_login="juzhang", chief_name="局长", chief_password=PASSWORD,
                         clock=DemoClock(dt.datetime(2026, 10, 20, 9)))
     users.add_user(book, login="jingban", name="经办", role="clerk", password=PASSWORD, section="预算科")
-    users.login(book, "jingban", PASSWORD)
+    users.login(book, "juzhang", PASSWORD)  # registrations are signed by the chief
     for code, name, fp, _folder in packages:
-        counties.add_county(book, code=code, name=name, fingerprint=fp)
+        counties.add_county(book, code=code, name=name, fingerprint=fp, password=PASSWORD)
+    users.login(book, "jingban", PASSWORD)
     return book
 
 

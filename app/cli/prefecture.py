@@ -23,11 +23,12 @@ def _county_add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fingerprint", default="", help="该单位局长签名密钥指纹（签发封面上印的 32 位，可带空格）")
 
 
-@COMMANDS.add("county-add", "登记下级单位（县区）及其局长签名密钥指纹（地州级、自治区级文件）", _county_add_args)
+@COMMANDS.add("county-add", "登记下级单位（县区）及其局长签名密钥指纹（指纹由局长签名登记；地州级、自治区级文件）", _county_add_args)
 def cmd_county_add(args: argparse.Namespace) -> int:
     with open_book(args.db) as book:
-        login_from_args(book, args)
-        counties.add_county(book, code=args.code, name=args.name, contact=args.contact, fingerprint=args.fingerprint)
+        password = login_from_args(book, args)  # a fingerprint is registered under the chief's signature
+        counties.add_county(book, code=args.code, name=args.name, contact=args.contact, fingerprint=args.fingerprint,
+                            password=password)
     say(f"已登记 {args.name}（{args.code}）")
     return 0
 
@@ -38,15 +39,15 @@ def _county_fp_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fingerprint", required=True, help="签发封面上印的指纹（32 位十六进制，可带空格）")
 
 
-@COMMANDS.add("county-key", "核对签发封面后登记（或更换）下级单位局长的签名密钥指纹", _county_fp_args)
+@COMMANDS.add("county-key", "局长核对签发封面后签名登记（或更换、重新签名）下级单位局长的签名密钥指纹", _county_fp_args)
 def cmd_county_key(args: argparse.Namespace) -> int:
     with open_book(args.db) as book:
-        login_from_args(book, args)
+        password = login_from_args(book, args)  # the same password opens the chief's signing key
         found = counties.by_code(book, args.code)
         if found is None:
             raise Refused(f"行政区划代码 {args.code} 尚未登记", field="下级单位")
-        counties.confirm_fingerprint(book, found.id, fingerprint=args.fingerprint)
-    say(f"已登记 {args.code} 的签名密钥指纹")
+        counties.confirm_fingerprint(book, found.id, fingerprint=args.fingerprint, password=password)
+    say(f"已签名登记 {args.code} 的签名密钥指纹")
     return 0
 
 

@@ -161,10 +161,10 @@ def build(directory: Path | str) -> Path:
             elif c.story == "altered":
                 _edit_workbook(folder, 1)
             packages[c.code] = [folder]
-            as_user(pref, "jingban")
+            as_user(pref, "juzhang")  # the chief checks the cover and signs the registration with the chief's key
             clock.set(dt.datetime(2026, 10, 8, 9))
             county_registry.add_county(pref, code=c.code, name=c.name, contact=f"{c.name}财政局扶贫股 0999-{c.code[-4:]}",
-                                       fingerprint=fingerprint(cb))
+                                       fingerprint=fingerprint(cb), password=PASSWORD)
         events = sorted([(c.received, c.code) for c in COUNTIES] + [(CORRECTED_RECEIVED, "v2")])
         corrected = next(c for c in COUNTIES if c.story == "corrected")
         for when, code in events:

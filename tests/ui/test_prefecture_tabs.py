@@ -116,3 +116,32 @@ def test_the_county_imports_a_receipt_in_the_window(pref: Book, work: Path, tmp_
         assert "退回" in text and "期末结余" in text and "不一致！" in text
     finally:
         county.close(backup=False)
+
+
+def test_the_chief_signs_a_county_key_in_the_counties_tab(pref: Book, answers: dict[str, Any], qtbot) -> None:  # type: ignore[no-untyped-def]  # noqa: F811, E501
+    """县区: the clerk sees the key button disabled (and the new-county form's fingerprint field); the chief types
+    the fingerprint and the chief's password, and the list shows the registration as signed. A wrong password
+    writes nothing."""
+    from app.models.prefecture import counties
+
+    users.login(pref, "jingban", PASSWORD)
+    tab = CountiesTab(pref)
+    qtbot.addWidget(tab)
+    assert tab.add.isEnabled() and not tab.key.isEnabled()
+    header = [tab.table.horizontalHeaderItem(i).text() for i in range(tab.table.columnCount())]
+    signed_col = header.index("局长签名登记")
+    assert {tab.table.item(r, signed_col).text() for r in range(tab.table.rowCount())} == {"已签名"}
+    users.login(pref, "juzhang", PASSWORD)
+    tab = CountiesTab(pref)
+    qtbot.addWidget(tab)
+    assert tab.key.isEnabled()
+    row = next(i for i, c in enumerate(tab.rows) if c.name == "乙县")
+    tab.table.selectRow(row)
+    answers["text"], answers["secret"] = "ab" * 16, "not-the-password"
+    tab.set_key()
+    assert counties.get(pref, tab.rows[row].id).fingerprint != "ab" * 16  # refused: nothing written
+    answers["secret"] = PASSWORD
+    tab.set_key()
+    now = counties.get(pref, tab.rows[row].id)
+    assert now.fingerprint == "ab" * 16 and counties.signed_state(pref, now) == "已签名"
+    assert tab.table.item(row, signed_col).text() == "已签名"

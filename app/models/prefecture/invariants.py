@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-from app.models.prefecture import checks, receive, tables
+from app.models.prefecture import checks, receive, registrations, tables
 from app.models.prefecture.receive import MANIFEST, digest_of_hashes
 from app.models.reports import definitions
 from app.models.store import audit, keys, periods, rule_years, signature
@@ -66,22 +66,50 @@ def _registry(conn: sqlite3.Connection, county_id: int, now: str) -> list[str]:
     return held
 
 
-def _key_problem(conn: sqlite3.Connection, p: sqlite3.Row | dict[str, Any], fingerprint: str) -> str | Note:
-    """Whether the package's key is one the file registered for its county: a problem when never. A Note when it is
-    neither the county's first registered key nor the one registered now: a key registered for the moment (one's
-    own key registered, a forged package received under it, the real key registered back — directly or by way of
-    a third) leaves exactly that, and so does an honest deputy acting as chief, or a chief's key between two key
-    changes. The register alone cannot tell them apart (it is written without a password); the county's signed
-    cover can, and the Note asks whoever verifies to compare it."""
-    held = _registry(conn, int(p["county_id"]), str(p["registered"] or ""))
+def _received_at_seq(conn: sqlite3.Connection, package_id: int) -> int:
+    """The package's place in this file's chain: its receiving record's insert record (`audit_seq` is the county's
+    chain head, from its signature). None found (the record taken out): after everything."""
+    row = conn.execute("SELECT min(seq) FROM audit_log WHERE tbl = 'received_packages' AND row_key = ? AND action = 'I'",
+                       (str(package_id),)).fetchone()
+    return int(row[0]) if row and row[0] is not None else 1 << 62
+
+
+def _key_problem(conn: sqlite3.Connection, p: sqlite3.Row | dict[str, Any], fingerprint: str,
+                 held: dict[int, list[registrations.Held]] | None = None) -> str | Note:
+    """Whether the package's key is the one registered for its county when it was received.
+
+    From the file's first signed registration on (schema 29), the register is the chief's signed statements: the
+    package's key must be the one the county's last statement before the package registered — a key registered
+    around the program has no statement, and an old statement copied or replayed is not the last one. A package
+    received after the first statement with none for its county was not received by this program.
+
+    Before it (a file registered by an older version), the register is the audit records of the county's row,
+    which were written without a password: a problem when the key was never registered; a Note when it is neither
+    the county's first registered key nor the one registered now — a key registered for the moment leaves exactly
+    that, and so does an honest deputy acting as chief. The Note asks whoever verifies to compare the cover."""
     short = fingerprint[:32].lower()
-    if fingerprint != str(p["fingerprint"]) or short not in held:
-        return "签名所用密钥的指纹不是本单位为该单位登记过的指纹（或与接收记录不同）：不可能被本程序接收"
-    if held[0] == short or held[-1] == short:
+    if fingerprint != str(p["fingerprint"]):
+        return "签名所用密钥的指纹与接收记录不同：接收记录被改动过"
+    held = registrations.statements(conn) if held is None else held
+    seq = _received_at_seq(conn, int(p["id"]))
+    then = registrations.held_at(held, int(p["county_id"]), seq)
+    if then is not None:
+        if then.fingerprint != short:
+            return (f"签名所用密钥（{keys.show(short)}）不是接收时局长为该单位签名登记的密钥（{keys.show(then.fingerprint)}）："
+                    "不可能被本程序接收")
+        return ""
+    first = registrations.first_seq(held)
+    if first is not None and first < seq:
+        return ("接收时本文件已由局长签名登记下级单位的密钥，该单位却没有签名登记：这样的报送包本程序会拒收，"
+                "接收记录是绕过程序写的")
+    registry = _registry(conn, int(p["county_id"]), str(p["registered"] or ""))
+    if short not in registry:
+        return "签名所用密钥的指纹不是本单位为该单位登记过的指纹：不可能被本程序接收"
+    if registry[0] == short or registry[-1] == short:
         return ""  # the county's first registered key, or the one registered now
     return Note("接收的报送包", "", f"签名所用密钥（{keys.show(short)}）既不是该单位第一次登记的密钥，也不是现在登记的密钥："
                                   "可能是更换过的局长密钥或代行局长职责的人签发的，也可能是有人临时登记自己的密钥接收了伪造的包"
-                                  "（登记指纹不需要密码）。请与该单位核对这些月份签发封面上印的密钥指纹")
+                                  "（早期版本登记指纹不需要密码）。请与该单位核对这些月份签发封面上印的密钥指纹")
 
 
 def _period(conn: sqlite3.Connection, man: dict[str, Any], month: str) -> tuple[str, str]:
@@ -93,7 +121,8 @@ def _period(conn: sqlite3.Connection, man: dict[str, Any], month: str) -> tuple[
     return str(given.get("start", start.isoformat())), str(given.get("end", end.isoformat()))
 
 
-def recheck(conn: sqlite3.Connection, p: sqlite3.Row, files: dict[str, bytes], own_level: str) -> str | Note | None:
+def recheck(conn: sqlite3.Connection, p: sqlite3.Row, files: dict[str, bytes], own_level: str,
+            held: dict[int, list[registrations.Held]] | None = None) -> str | Note | None:
     """What receiving package `p` found, found again from its kept bytes: the problem, a Note when it cannot be
     re-read by this program, or None. (Refusals need not be repeated: a refused package is never stored.)"""
     try:
@@ -113,7 +142,7 @@ def recheck(conn: sqlite3.Connection, p: sqlite3.Row, files: dict[str, bytes], o
     extra = sorted(set(files) - set(listed) - {MANIFEST, signature.FILE_NAME})
     if extra:
         return f"保存的文件中有清单之外的文件（{'、'.join(extra)}）：这样的报送包不可能被本程序接收"
-    key_note = _key_problem(conn, p, doc.fingerprint)
+    key_note = _key_problem(conn, p, doc.fingerprint, held)
     if isinstance(key_note, str) and key_note:
         return key_note
     # the sender's level and the report definitions from the signed manifest, never from the row: a row that says
@@ -164,6 +193,7 @@ def packages_recheck(conn: sqlite3.Connection, ids: list[int] | None = None) -> 
     rows = conn.execute(sql + " ORDER BY p.id").fetchall()
     wanted = None if ids is None else set(ids)
     told: dict[tuple[str, str], list[str]] = {}
+    held = registrations.statements(conn)
     for p in rows:
         if wanted is not None and int(p["id"]) not in wanted:
             continue
@@ -172,7 +202,7 @@ def packages_recheck(conn: sqlite3.Connection, ids: list[int] | None = None) -> 
             "SELECT f.name, b.data FROM received_files f JOIN package_blobs b ON b.sha256 = f.sha256 "
             "WHERE f.package_id = ?", (p["id"],))}
         try:
-            found = recheck(conn, p, files, own_level)
+            found = recheck(conn, p, files, own_level, held)
         except (AppError, KeyError, ValueError, TypeError) as exc:  # whatever the row says, verify goes on
             found = f"无法按保存的文件重新核对（{exc}）：接收记录或文件被改动过"
         if isinstance(found, Note) and found.detail.startswith("签名所用密钥"):
@@ -188,7 +218,8 @@ def packages_recheck(conn: sqlite3.Connection, ids: list[int] | None = None) -> 
 # What the program changes in a receiving record after storing it: the review opinion, and returning it (once).
 REVIEW_COLUMNS = frozenset({"opinion", "opinion_by", "opinion_at", "returned", "return_reason", "returned_by",
                             "returned_at"})
-KEPT_AS_RECEIVED = ("received_files", "package_blobs", "forwarded_reports")  # written once, never changed
+KEPT_AS_RECEIVED = ("received_files", "package_blobs", "forwarded_reports",  # written once, never changed
+                    registrations.TABLE)
 
 
 def written_once_since(conn: sqlite3.Connection, since: int = 0) -> Iterator[Finding]:
@@ -242,6 +273,7 @@ def received_since(conn: sqlite3.Connection, since: int) -> Iterator[Finding]:
     # the read-out tables are kept beside their hash and not in the log: changed with the triggers set aside they
     # leave no record since the anchor, so their hash is checked for every package (cheap: no workbook is read)
     yield from packages_match_records(conn)
+    yield from registrations.findings(conn)  # few rows: all of them, every time
     if ids:
         yield from packages_recheck(conn, sorted(ids))
 
@@ -251,4 +283,5 @@ CHECKS = [
     ("接收的报送包：文件清单与读出的报表与接收时一致", packages_match_records),
     ("接收的报送包：按保存的文件重新核对签名、报表与勾稽结果", packages_recheck),
     ("接收的报送包：接收后只写审核意见与退回，收到的文件与上报记录不变", written_once),
+    ("下级单位的密钥登记：每次登记都有局长的有效签名", registrations.findings),
 ]

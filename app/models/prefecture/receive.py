@@ -148,6 +148,10 @@ def check_files(book: Book, label: str, files: dict[str, bytes]) -> Checked:
                       f"{counties.County(0, '', '', '', doc.fingerprint, None, True).printed} 不是本单位为 {county.name} "
                       f"登记的 {county.printed}，签名不能认可（如该县局长更换了密钥，请核对新封面后重新登记）",
                       field="报送包")
+    unsigned = counties.registration_problem(book, county)
+    if unsigned:
+        raise Refused(f"{pkg}：{county.name} 登记的签名密钥指纹 {county.printed} 没有有效的局长签名登记（{unsigned}）。"
+                      "请局长核对该县签发封面上印的指纹后，在“县区”中重新登记（局长用自己的密码签名）", field="报送包")
     try:
         periods.parse_month(month)
     except AppError as exc:

@@ -24,6 +24,8 @@ PROGRAM = "FundLedger"
 _DOMAIN = b"FundLedger package signature v1\n"
 _REOPEN_DOMAIN = b"FundLedger reopen signature v1\n"  # a sign-off's signature can never pass for a reopening's
 REOPEN = "reopen"  # `kind` of a reopening statement (inside what is signed)
+_REGISTRATION_DOMAIN = b"FundLedger key registration v1\n"  # nor for a lower bureau's key registration
+REGISTRATION = "key-registration"  # `kind` of a lower bureau's key registration (prefecture/registrations.py)
 REOPENS_SIGNED = "reopens_signed"  # in a sign-off's payload: from this sign-off on, this file's reopenings are signed
 MAX_CHECKPOINTS = 1024
 CHECKPOINT_CHARS = 16  # 64 bits of each checkpoint's hash: enough to say where; the head is kept whole
@@ -125,7 +127,8 @@ def signed_bytes(body: dict[str, Any]) -> bytes:
     """Exactly what the key signs: a fixed prefix (a reopening's differs from a sign-off's; `kind` is itself
     signed) and the payload as canonical JSON."""
     fields = {k: v for k, v in body.items() if k != "signature"}
-    domain = _REOPEN_DOMAIN if body.get("kind") == REOPEN else _DOMAIN
+    kind = body.get("kind")
+    domain = _REOPEN_DOMAIN if kind == REOPEN else _REGISTRATION_DOMAIN if kind == REGISTRATION else _DOMAIN
     return domain + json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 

@@ -86,12 +86,15 @@ def _folder(parent: QWidget, title: str) -> str:
 
 # -- 县区 -----------------------------------------------------------------------------------------------------------
 class CountyDialog(GuardedDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, may_sign: bool = True) -> None:
         super().__init__(parent)
         self.setWindowTitle("登记下级单位")
         form = QFormLayout(self)
         self.code, self.name, self.contact, self.fp = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit()
-        self.fp.setPlaceholderText("签发封面上印的 32 位指纹，如 3903 3B05 805D …")
+        self.fp.setPlaceholderText("签发封面上印的 32 位指纹，如 3903 3B05 805D …（局长登记，须局长密码）")
+        if not may_sign:
+            self.fp.setEnabled(False)
+            self.fp.setPlaceholderText("指纹由局长核对封面后签名登记")
         for label, w in (("行政区划代码", self.code), ("单位名称", self.name), ("联系人及电话", self.contact),
                          ("局长签名密钥指纹", self.fp)):
             form.addRow(label, w)
@@ -108,13 +111,17 @@ class CountiesTab(QWidget):
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.add = QPushButton("登记下级单位…")
-        self.key = QPushButton("登记签名密钥指纹…")
+        self.key = QPushButton("签名登记密钥指纹…")
+        self.add.setEnabled(can(book, "edit_counties"))
+        self.key.setEnabled(can(book, "register_county_key"))
         for b in (self.add, self.key):
-            b.setEnabled(can(book, "edit_counties"))
             bar.addWidget(b)
         bar.addStretch(1)
         layout.addLayout(bar)
-        layout.addWidget(QLabel("指纹须与该单位局长签发封面上印的指纹逐位核对后登记；签名密钥不符的报送包一律拒收。"))
+        hint = QLabel("指纹须由局长与该单位局长签发封面上印的指纹逐位核对后登记，并用局长本人的密码签名；签名密钥不符、"
+                      "或登记没有局长有效签名的报送包一律拒收。早期版本登记的指纹请局长选中该单位后重新签名登记。")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
         self.table = _table()
         layout.addWidget(self.table)
         self.add.clicked.connect(self.add_county)
@@ -123,14 +130,21 @@ class CountiesTab(QWidget):
 
     def refresh(self) -> None:
         self.rows = counties.list_counties(self.book)
-        _fill(self.table, ["行政区划代码", "单位名称", "联系人", "局长签名密钥指纹", "确认时间", "状态"],
-              [[c.code, c.name, c.contact, c.printed or "（未登记）", c.confirmed_at or "", "启用" if c.active else "停用"]
-               for c in self.rows])
+        _fill(self.table, ["行政区划代码", "单位名称", "联系人", "局长签名密钥指纹", "确认时间", "局长签名登记", "状态"],
+              [[c.code, c.name, c.contact, c.printed or "（未登记）", c.confirmed_at or "",
+                counties.signed_state(self.book, c), "启用" if c.active else "停用"] for c in self.rows])
 
     def add_county(self) -> None:
-        d = CountyDialog(self)
-        if d.submit(self.book, lambda: counties.add_county(
-                self.book, code=d.code.text(), name=d.name.text(), contact=d.contact.text(), fingerprint=d.fp.text())):
+        d = CountyDialog(self, may_sign=can(self.book, "register_county_key"))
+
+        def save() -> object:
+            password = None
+            if d.fp.text().strip():
+                # cancelled: None, and add_county refuses naming the password (the form stays open)
+                password = dialogs.ask_secret(self, "签名登记密钥指纹", "请输入局长本人的密码（指纹登记由局长的签名密钥签名）：")
+            return counties.add_county(self.book, code=d.code.text(), name=d.name.text(), contact=d.contact.text(),
+                                       fingerprint=d.fp.text(), password=password)
+        if d.submit(self.book, save):
             self.refresh()
 
     def set_key(self) -> None:
@@ -139,9 +153,13 @@ class CountiesTab(QWidget):
             dialogs.info(self, "请先选择一个下级单位")
             return
         c = self.rows[row]
-        text = dialogs.ask_text(self, "登记签名密钥指纹", f"{c.name} 局长签发封面上印的指纹（32 位十六进制）：")
-        if text and ops.run_op(self, self.book, lambda: counties.confirm_fingerprint(self.book, c.id, fingerprint=text),
-                                   done="已登记"):
+        text = dialogs.ask_text(self, "签名登记密钥指纹", f"{c.name} 局长签发封面上印的指纹（32 位十六进制）：",
+                                c.printed)
+        if not text:
+            return
+        password = dialogs.ask_secret(self, "签名登记密钥指纹", "请输入局长本人的密码（指纹登记由局长的签名密钥签名）：")
+        if password and ops.run_op(self, self.book, lambda: counties.confirm_fingerprint(
+                self.book, c.id, fingerprint=text, password=password), done="已签名登记"):
             self.refresh()
 
 

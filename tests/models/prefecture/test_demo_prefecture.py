@@ -153,7 +153,9 @@ def test_region_receives_the_prefecture_package(work: Path, tmp_path: Path) -> N
                           clock=DemoClock(dt.datetime(2026, 11, 3, 9)))
     try:
         users.add_user(region, login="jingban", name="经办", role="clerk", password=PASSWORD, section="农业处")
-        counties.add_county(region, code="659900", name="示例地区", fingerprint=keys.show(key.fingerprint))
+        users.login(region, "juzhang", PASSWORD)  # the region's chief signs the registration
+        counties.add_county(region, code="659900", name="示例地区", fingerprint=keys.show(key.fingerprint),
+                            password=PASSWORD)
         users.login(region, "jingban", PASSWORD)
         got = receive.receive(region, next((work / "上报").iterdir()))
         assert got.new and got.checks_ok, got.failed
@@ -162,8 +164,10 @@ def test_region_receives_the_prefecture_package(work: Path, tmp_path: Path) -> N
         assert status.matrix(region, ["2026-09"])[(1, "2026-09")].status == status.LATE
 
         # a county package is not for the region: one level at a time
+        users.login(region, "juzhang", PASSWORD)
+        counties.add_county(region, code="659911", name="甲县", fingerprint="0" * 32, password=PASSWORD)
+        users.login(region, "jingban", PASSWORD)
         with pytest.raises(Refused, match="只接收地州级单位的报送包"):
-            counties.add_county(region, code="659911", name="甲县", fingerprint="0" * 32)
             receive.receive(region, package(work, "甲县"))
         c = consolidate.consolidate(region, "2026-09")
         t3 = c.rows["ledger_balances"]

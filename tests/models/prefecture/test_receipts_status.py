@@ -82,8 +82,22 @@ def test_registry_bad_input(pref: Book) -> None:
         counties.add_county(pref, code="659911", name="甲县")
     with pytest.raises(ValidationError, match="32 位"):
         counties.add_county(pref, code="659916", name="己县", fingerprint="ABCD EFGH")
-    n = counties.add_county(pref, code="659916", name="己县", fingerprint="abcd " * 8)
+    with pytest.raises(ValidationError, match="不在本单位（区划代码 659900）的辖区内"):
+        counties.add_county(pref, code="653121", name="疏附县")
+    # a fingerprint is registered by the chief, under the chief's signature: the clerk may not, nor without password
+    from app.models.values.errors import PermissionDenied
+    users.login(pref, "jingban", PASSWORD)
+    with pytest.raises(PermissionDenied):
+        counties.add_county(pref, code="659916", name="己县", fingerprint="abcd " * 8, password=PASSWORD)
+    users.login(pref, "juzhang", PASSWORD)
+    with pytest.raises(ValidationError, match="局长密码|密码"):
+        counties.add_county(pref, code="659916", name="己县", fingerprint="abcd " * 8)
+    with pytest.raises(ValidationError, match="密码不正确"):
+        counties.add_county(pref, code="659916", name="己县", fingerprint="abcd " * 8, password="wrong-password")
+    assert counties.by_code(pref, "659916") is None  # nothing written
+    n = counties.add_county(pref, code="659916", name="己县", fingerprint="abcd " * 8, password=PASSWORD)
     assert counties.get(pref, n).printed == "ABCD ABCD ABCD ABCD ABCD ABCD ABCD ABCD"
+    assert counties.signed_state(pref, counties.get(pref, n)) == "已签名"
 
 
 def test_the_received_package_anchors_the_county_file(pref: Book, work: Path, tmp_path: Path) -> None:

@@ -213,11 +213,15 @@ def test_tables_changed_with_the_trigger_set_aside_are_named_by_the_incremental_
 
 @pytest.mark.parametrize("detour", [False, True], ids=["back", "by-a-third-key"])
 def test_a_package_received_under_a_key_registered_for_the_moment_is_named(pref_file: Path, tmp_path: Path,
-                                                                          detour: bool) -> None:
+                                                                          detour: bool,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The insider makes a county file of their own (甲县's code, the figures they want, their own chief key), signs
-    "2026-09 v2", registers that key for 甲县 in the prefecture's file, receives the package through the program and
-    registers 甲县's real key again. The register looks as before; every key it ever held was accepted. And 第 8 条
-    skipped every earlier package whose head lay beyond the new one (the comparison "the other way" did not exist)."""
+    "2026-09 v2", registers that key for 甲县 in the prefecture's file, receives the package and registers 甲县's
+    real key again. Rounds 7-9 (2026-12-07): every key the register ever held was accepted, then only told of in a
+    Note, because the register was written without a password. Since schema 29 a registration is the chief's
+    signed statement: the insider, who has sqlite3 and no password, can write the register's row but no statement,
+    so the program refuses the package; received anyway (the program's receiving run with its check taken out,
+    which writes exactly what sqlite3 could), both verifies name the package and every unsigned change."""
     from app.demo import prefecture as dp
     from app.demo.common import DemoClock, as_user
     from app.models.ledger import indicators
@@ -253,85 +257,132 @@ def test_a_package_received_under_a_key_registered_for_the_moment_is_named(pref_
     folder = folder.rename(folder.with_name("甲县财政局_2026-09_v2"))
     cb.close(backup=False)
 
+    raw = sqlite3.connect(pref_file)
+    jia_id, real = raw.execute("SELECT id, fingerprint FROM counties WHERE name = '甲县'").fetchone()
+    raw.close()
+    set_key = "UPDATE counties SET fingerprint = ?, confirmed_at = '2026-11-20 10:00:00' WHERE id = ?"
+    forge(pref_file, "register_county_key", (set_key, (fake, jia_id)))  # no password: no statement
     book = open_book(pref_file)
     try:
         as_user(book, "jingban")
-        jia = next(c for c in counties.list_counties(book) if c.name == "甲县")
-        counties.confirm_fingerprint(book, jia.id, fingerprint=fake)
-        got = receive.receive(book, folder)
-        if detour:  # round 9: by way of a third key, the keys around the borrowed one differ (A, X, Y, A)
-            counties.confirm_fingerprint(book, jia.id, fingerprint="cd" * 16)
-        counties.confirm_fingerprint(book, jia.id, fingerprint=jia.fingerprint)
+        with pytest.raises(receive.Refused, match="没有有效的局长签名登记"):
+            receive.receive(book, folder)
+        with monkeypatch.context() as m:  # the insider's own receiving, which skips the statement
+            m.setattr(counties, "registration_problem", lambda *_a: "")
+            receive.receive(book, folder)
     finally:
         book.close(backup=False)
-    # its chain is shorter than the ones 甲县 sent before: compared as far as it goes, it is not theirs — refused
-    # from the consolidation at once
-    assert not got.checks_ok and any(f.startswith("第 8 条") for f in got.failed), got
-    # and the register's history is told to whoever verifies (a Note: an honest deputy acting as chief leaves the
-    # same history — the cover tells them apart), by both verifies, in the 32-digit form the cover prints too
-    ro = open_book(pref_file, read_only=True)
-    try:
-        notes = [str(n) for n in evidence.verify(ro).notes]
-        report = incremental.run(ro)
-        assert report is not None
-        since = [str(n) for n in report.notes]
-    finally:
-        ro.close()
-    for found in (notes, since):
-        assert any("甲县（2026-09 第 2 版）" in n and "既不是该单位第一次登记的密钥" in n for n in found), found
+    if detour:  # round 9: by way of a third key (A, X, Y, A)
+        forge(pref_file, "register_county_key", (set_key, ("cd" * 16, jia_id)))
+    forge(pref_file, "register_county_key", (set_key, (real, jia_id)))
+    full, since = findings(pref_file)
+    for found in (full, since):
+        assert any("甲县 2026-09 第 2 版" in f and "不是接收时局长为该单位签名登记的密钥" in f for f in found), found
+        unsigned = [f for f in found if "没有局长的签名" in f]
+        assert len(unsigned) == (3 if detour else 2), found
 
 
-def test_a_key_registered_for_the_moment_by_way_of_a_third_is_told_too(pref_file: Path) -> None:
-    """Attack review round 9: X registered, a forged package received, then Y, then the real key A again
-    (A, X, Y, A): X sat between two different keys and nothing was said. Every key that is neither the county's
-    first nor its current one is told now, one Note a county and key."""
-    from app.demo.common import as_user
+def test_the_chiefs_signed_key_changes_raise_nothing(pref_file: Path) -> None:
+    """Rounds 8 and 9 (the register unsigned then): keys changed and changed back (A, X, Y, A), and 乙县's late
+    package under its earlier key (A, B, A, B), were told in Notes or false alarms. Each change now is the chief's
+    signed statement, made with the chief's password: none of it is in question, and nothing is said."""
     from app.models.prefecture import counties
 
     book = open_book(pref_file)
     try:
-        as_user(book, "jingban")
+        users.login(book, "juzhang", PASSWORD)
         jia = next(c for c in counties.list_counties(book) if c.name == "甲县")
         for fp in ("ab" * 16, "cd" * 16, jia.fingerprint):
-            counties.confirm_fingerprint(book, jia.id, fingerprint=fp)
+            counties.confirm_fingerprint(book, jia.id, fingerprint=fp, password=PASSWORD)
         yi = next(c for c in counties.list_counties(book) if c.name == "乙县")
-        counties.confirm_fingerprint(book, yi.id, fingerprint="ef" * 16)  # 乙县's key changed: its packages are
-    finally:                                                                # under its first key, nothing to tell
+        for fp in ("ab" * 16, yi.fingerprint, "ef" * 16):
+            counties.confirm_fingerprint(book, yi.id, fingerprint=fp, password=PASSWORD)
+    finally:
         book.close(backup=False)
     full, since = findings(pref_file)
     assert full == [] and since == [], (full, since)
     ro = open_book(pref_file, read_only=True)
     try:
-        notes = [str(n) for n in evidence.verify(ro).notes if "[接收的报送包]" in str(n)]
+        notes = [str(n) for n in evidence.verify(ro).notes if "[接收的报送包]" in str(n) or "密钥登记" in str(n)]
     finally:
         ro.close()
-    assert notes == [], notes  # 甲县's packages are under its first key, A: the detour keys received nothing
+    assert notes == [], notes
 
 
-def test_a_late_package_under_the_countys_earlier_key_is_no_false_alarm(pref_file: Path) -> None:
-    """Attack review round 8: 乙县's 10 月 package signed with key A arrives after the chief's new key B was
-    registered; the clerk registers A again to receive it, then B again (A, B, A, B). The first rule named every
-    package under A, the ones received honestly weeks before included. The county's first key and its current one
-    are never in question."""
-    from app.demo.common import as_user
+def test_an_old_statement_copied_back_is_named(pref_file: Path) -> None:
+    """The chief registered 乙县's new key B (signed). The insider wants A back without a password: the row is
+    easy, and the chief's statement for A is in the file — copied into a new row it is a valid signature still.
+    It names the chain head of its first registration, so it is not the one for this change, and it is a copy;
+    the program will not receive under A either."""
     from app.models.prefecture import counties
 
     book = open_book(pref_file)
     try:
-        as_user(book, "jingban")
+        users.login(book, "juzhang", PASSWORD)
         yi = next(c for c in counties.list_counties(book) if c.name == "乙县")
-        other = "ab" * 16
-        for fp in (other, yi.fingerprint, other):
-            counties.confirm_fingerprint(book, yi.id, fingerprint=fp)
+        counties.confirm_fingerprint(book, yi.id, fingerprint="ab" * 16, password=PASSWORD)
     finally:
         book.close(backup=False)
-    full, since = findings(pref_file)
-    assert full == [] and since == [], (full, since)
+    assert findings(pref_file) == ([], [])
+    forge(pref_file, "register_county_key",
+          ("UPDATE counties SET fingerprint = ? WHERE id = ?", (yi.fingerprint, yi.id)),
+          ("INSERT INTO county_key_registrations (county_id, fingerprint, registered_by, registered_at, audit_seq, "
+           "audit_hash, statement) SELECT county_id, fingerprint, registered_by, registered_at, audit_seq, audit_hash, "
+           "statement FROM county_key_registrations WHERE county_id = ? ORDER BY id LIMIT 1", (yi.id,)))
+    named(pref_file, "[下级单位的密钥登记]", "是同一份签名")
+    named(pref_file, "[下级单位的密钥登记]", "没有局长的签名")
+    book = open_book(pref_file, read_only=True)
+    try:
+        assert counties.registration_problem(book, counties.get(book, yi.id)) != ""
+    finally:
+        book.close(backup=False)
+
+
+def test_a_statement_changed_is_named(pref_file: Path) -> None:
+    """A statement's fingerprint edited (row and text, sealed) breaks its signature, and the add-only table
+    records a change the program never makes."""
+    raw = sqlite3.connect(pref_file)
+    raw.row_factory = sqlite3.Row
+    first = raw.execute("SELECT * FROM county_key_registrations ORDER BY id LIMIT 1").fetchone()
+    raw.close()
+    doc = json.loads(first["statement"])
+    doc["county_fingerprint"] = "ab" * 16
+    forge(pref_file, "register_county_key",
+          ("UPDATE county_key_registrations SET fingerprint = ?, statement = ? WHERE id = ?",
+           ("ab" * 16, json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")), first["id"])))
+    named(pref_file, "[下级单位的密钥登记]", "签名与其内容不符")
+    named(pref_file, "[接收的报送包]", "修改了")
+
+
+def test_a_chief_of_the_insiders_making_signs_only_with_a_note(pref_file: Path) -> None:
+    """The insider writes a chief user with a key of their own (what sqlite3 and the source can write, sealed) and
+    signs a statement with it: a valid signature by the key of a user the file says is chief. The file alone
+    cannot tell better; verify names the key, which never signed a report this bureau sent upward."""
+    from app.demo.common import as_user
+    from app.models.prefecture import counties, registrations
+
+    book = open_book(pref_file)
+    try:
+        with book.write("add_user", system=True) as conn:
+            conn.execute("INSERT INTO users (login, name, role, pw_hash, active, created_at) "
+                         "VALUES ('fake', '假局长', 'chief', 'x', 1, '2026-11-20 10:00:00')")
+            uid = int(conn.execute("SELECT id FROM users WHERE login = 'fake'").fetchone()[0])
+            keys.create_key(conn, user_id=uid, password="insider-password", now="2026-11-20 10:00:00", reason="")
+        as_user(book, "fake")
+        jia = next(c for c in counties.list_counties(book) if c.name == "甲县")
+        signer = keys.unlock(book.conn, user_id=uid, password="insider-password")
+        with book.write("add_user", system=True) as conn:
+            conn.execute("UPDATE counties SET fingerprint = ? WHERE id = ?", ("ab" * 16, jia.id))
+            registrations.record(conn, signer=signer, user_id=uid, login="fake", name="假局长", county_id=jia.id,
+                                 fingerprint="ab" * 16, at="2026-11-20 10:00:00")
+    finally:
+        book.close(backup=False)
     ro = open_book(pref_file, read_only=True)
     try:
-        assert not [str(n) for n in evidence.verify(ro).notes if "乙县" in str(n)]
+        notes = [str(n) for n in evidence.verify(ro).notes if "[下级单位的密钥登记]" in str(n)]
     finally:
         ro.close()
+    assert any(keys.show(signer.key.fingerprint) in n and "还没有签发过本单位上报的报送包" in n for n in notes), notes
 
 
 def test_a_package_that_failed_check_8_is_no_reference_for_the_next(pref_file: Path) -> None:

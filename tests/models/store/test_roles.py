@@ -59,7 +59,7 @@ SPEC: dict[str, set[str]] = {
     "set_annual_plan": {C}, "register_template": {C},
     # above the county (issue 16): the registry and receiving by the clerk (the registry's key fingerprints also by
     # the chief); opinions and returns by the reviewer or the chief; only the chief signs the prefecture's package
-    "edit_counties": {C, H}, "receive_package": {C, R}, "review_package": {R, H}, "return_package": {R, H},
+    "edit_counties": {C, H}, "register_county_key": {H}, "receive_package": {C, R}, "review_package": {R, H}, "return_package": {R, H},
     "forward_report": {H}, "import_receipt": {C, H},
     # false claims and notice order (#18): rosters, exemptions and settlements are entry work; letting a payment
     # go before its notice has been up the minimum days is the chief's recorded decision
