@@ -156,7 +156,7 @@ def current(conn: sqlite3.Connection, county_id: int, fingerprint: str) -> str:
     row = conn.execute(f"SELECT * FROM {TABLE} WHERE county_id = ? ORDER BY audit_seq DESC, id DESC LIMIT 1",
                        (county_id,)).fetchone()
     if row is None:
-        return "该单位登记的指纹没有局长签名确认（早期版本登记的，或不是用本程序登记的）"
+        return "早期版本登记、没有局长签名，或不是用本程序登记的"
     problem = check(conn, row)
     if problem:
         return problem
