@@ -80,9 +80,11 @@ def _require_level(book: Book) -> None:
 
 def _check_code(book: Book, code: str) -> None:
     """A lower bureau's code lies inside this bureau's: a prefecture's (AABB00) counties are AABBxx, a region's
-    (AA0000) prefectures AAxxxx. A bureau whose own code is not of that form (a test file) checks nothing."""
+    (AA0000) prefectures AAxxxx; a code ending in 000 (伊犁州 654000, whose 塔城 6542xx and 阿勒泰 6543xx lie
+    inside it) keeps three digits. A bureau whose own code ends in neither (a county's) checks nothing."""
     own = str(book.conn.execute("SELECT region_code FROM bureau WHERE id = 1").fetchone()[0] or "")
-    prefix = own[:2] if own.endswith("0000") else own[:4] if own.endswith("00") else ""
+    prefix = own[:2] if own.endswith("0000") else own[:3] if own.endswith("000") else own[:4] if own.endswith("00") \
+        else ""
     if re.fullmatch(r"[1-9]\d{5}", own) and prefix and not code.startswith(prefix):
         raise ValidationError(f"{code} 不在本单位（区划代码 {own}）的辖区内：下级单位的代码应以 {prefix} 开头",
                               field="行政区划代码")

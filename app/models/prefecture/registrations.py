@@ -202,7 +202,13 @@ def findings(conn: sqlite3.Connection) -> Iterator[Finding | Note]:
         signer = str(json.loads(str(row["statement"]))["fingerprint"])
         if signer not in vouched:
             unvouched.setdefault(signer, []).append(where)
+    top = str((conn.execute("SELECT level FROM bureau WHERE id = 1").fetchone() or [""])[0]) == "region"
     for signer, places in unvouched.items():
+        if top:  # the region reports to no one here: nothing it signs could ever vouch for its chief's key
+            yield Note("下级单位的密钥登记", "、".join(places),
+                       f"签名登记所用的厅长（局长）密钥为 {keys.show(signer)}：自治区级文件不向上报送，文件中没有别的签名能证明"
+                       "这把密钥属于厅长，请与厅长本人核对这个指纹")
+            continue
         yield Note("下级单位的密钥登记", "、".join(places),
                    f"签名登记所用的局长密钥（{keys.show(signer)}）还没有签发过本单位上报的报送包，只有本文件自己的记录说它"
                    "属于局长：请与本单位局长签发封面上印的指纹核对（签发下一份报送包后，这条提示不再出现）")
