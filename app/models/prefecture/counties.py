@@ -125,7 +125,8 @@ def add_county(book: Book, *, code: str, name: str, contact: str = "", fingerpri
 
 def _sign(book: Book, conn: sqlite3.Connection, signer: keys.Signer, county_id: int, fp: str, at: str) -> None:
     assert book.user is not None
-    registrations.record(conn, signer=signer, user_id=book.user.id, login=book.user.login, name=book.user.name, county_id=county_id, fingerprint=fp, at=at)
+    registrations.record(conn, signer=signer, user_id=book.user.id, login=book.user.login, name=book.user.name,
+                         county_id=county_id, fingerprint=fp, at=at)
 
 
 def update_county(book: Book, county_id: int, *, name: str, contact: str, active: bool = True) -> None:
