@@ -111,6 +111,10 @@ def tracked_list(conn: sqlite3.Connection) -> Iterator[Finding]:
     tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     have = {str(t["name"]): (str(t["key_column"]), str(t["date_expr"] or ""), str(t["skip_columns"] or ""))
             for t in db.tracked(conn)}
+    expected = db.reference_tables(conn)
+    for name in sorted(expected - tables):
+        yield Finding("架构步骤", f"表 {name}", "文件已执行到的架构步骤建立了这张表，文件中却没有：表被删除过（本程序从不删除）；"
+                                             "对它的核对都无从进行")
     for name, key, date_expr, skip in db.reference_tracked():
         if name not in tables:
             continue
@@ -398,6 +402,25 @@ def passwords(conn: sqlite3.Connection) -> Iterator[Finding]:
             yield Finding("密码", f"用户 #{uid}（{login}）", "密码哈希与审计记录的指纹不符，被绕过本程序修改过")
 
 
+def signing_keys_kept(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """A signing key, once retired, stays retired, and a key pair is made once: the program makes a new pair at each
+    reset and never brings an old one back. Whoever holds the file could put in a chief key of their own making
+    (as a "reset"), sign with it, and make the real chief's key active again so the chief notices nothing."""
+    for seq, key, before, after in conn.execute(
+            "SELECT seq, row_key, json_extract(before, '$.retired_at'), json_extract(after, '$.retired_at') "
+            "FROM audit_log WHERE tbl = 'signing_keys' AND action = 'U' ORDER BY seq"):
+        if before is not None and after is None:
+            yield Finding("签名密钥", f"审计记录 #{seq}（签名密钥 #{key}）",
+                          "已停用的签名密钥被重新启用：本程序从不这样做（重置密码总是生成新密钥）")
+    seen: dict[str, int] = {}
+    for seq, fp in conn.execute("SELECT seq, json_extract(after, '$.fingerprint') FROM audit_log "
+                                "WHERE tbl = 'signing_keys' AND action = 'I' ORDER BY seq"):
+        if fp and str(fp) in seen:
+            yield Finding("签名密钥", f"审计记录 #{seq}", f"签名密钥 {str(fp)[:16]}… 已在审计记录 #{seen[str(fp)]} 生成过："
+                                                     "同一对密钥被第二次写入（本程序每次都生成新的密钥对）")
+        seen.setdefault(str(fp), int(seq))
+
+
 def base_checks() -> list[tuple[str, Check]]:
     return [
         ("数据库完整性（integrity_check）", integrity),
@@ -414,6 +437,7 @@ def base_checks() -> list[tuple[str, Check]]:
         ("附件与签发文件只增不改", append_only),
         ("中文视图与本程序一致", views),
         ("密码哈希与审计记录一致", passwords),
+        ("签名密钥停用后不再启用、每对密钥只生成一次", signing_keys_kept),
     ]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +97,19 @@ def check(conn: sqlite3.Connection, row: sqlite3.Row | dict[str, Any]) -> str:
             problems.append(f"签名时的审计链头 #{doc.head[0]} 与记录或文件中的审计链不一致")
         if problems:
             return "密钥登记签名与记录不一致：" + "；".join(problems)
+        # the statement names the head just before its own write: the next record is the county's row leaving this
+        # fingerprint, the one after it this statement's row. One signed in a copy of the file (a practice copy, a
+        # backup that went its own way) names a head of the shared history, where this file wrote something else.
+        after = {int(r[0]): (str(r[1]), str(r[2]), str(r[3]), r[4]) for r in conn.execute(
+            "SELECT seq, tbl, row_key, action, json_extract(after, '$.fingerprint') FROM audit_log WHERE seq IN (?, ?)",
+            (doc.head[0] + 1, doc.head[0] + 2))}
+        own = after.get(doc.head[0] + 1)
+        mine = after.get(doc.head[0] + 2)
+        if own is None or own[:2] != ("counties", str(row["county_id"])) or own[2] not in ("I", "U") or \
+                str(own[3] or "") != str(row["fingerprint"]) or \
+                mine is None or mine[:3] != (TABLE, str(row["id"]), "I"):
+            return (f"签名所写的链头 #{doc.head[0]} 之后紧接着的不是该单位这次指纹登记和这份声明本身：签名不是在这次登记中写的"
+                    "（从文件的副本或别处复制来的）")
         key = keys.by_fingerprint(conn, doc.fingerprint)
         login = _login_of(conn, int(row["registered_by"]))
         if key is None or key.public_key != d["public_key"]:
@@ -165,23 +178,51 @@ def current(conn: sqlite3.Connection, county_id: int, fingerprint: str) -> str:
     return ""
 
 
-def vouched_keys(conn: sqlite3.Connection) -> set[str]:
-    """Keys that signed a package this bureau sent upward (a sign-off or a forwarded report) with a valid signature:
-    the chief keys whose fingerprint the level above holds. A chief whose key never did is only the file's own
-    records' word."""
-    out: set[str] = set()
+def _root_key(conn: sqlite3.Connection) -> str:
+    """The first signing key the file's chain records: made by the program for the chief who set the file up (or
+    at a file's first sign-off, for one from before signing keys). Nothing can be put before it without rewriting
+    the whole chain, which every signed checkpoint since would show."""
+    row = conn.execute("SELECT json_extract(after, '$.fingerprint') FROM audit_log WHERE tbl = 'signing_keys' "
+                       "AND action = 'I' ORDER BY seq LIMIT 1").fetchone()
+    return str(row[0]) if row and row[0] else ""
+
+
+def _signed_lists(conn: sqlite3.Connection) -> list[tuple[int, str, set[str]]]:
+    """Each valid package signature in the file (sign-offs, forwarded reports), in chain order: (its head, the key
+    that signed, the keys of the active chiefs in the users list it signed)."""
     have = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    texts = [str(r[0]) for r in conn.execute("SELECT signature FROM signoffs WHERE signature != ''")]
+    rows = [(int(r[0]), str(r[1])) for r in conn.execute("SELECT audit_seq, signature FROM signoffs WHERE signature != ''")]
     if "forwarded_reports" in have:
-        texts += [str(r[0]) for r in conn.execute("SELECT signature FROM forwarded_reports")]
-    for text in texts:
+        rows += [(int(r[0]), str(r[1])) for r in conn.execute("SELECT audit_seq, signature FROM forwarded_reports")]
+    out = []
+    for seq, text in sorted(rows):
         try:
             doc = signature.parse(text, where="")
-            if doc.valid():
-                out.add(doc.fingerprint)
+            if doc.valid() and doc.head[0] == seq:
+                chiefs = {str(u["key"]) for u in doc.doc.get("users", [])
+                          if u.get("role") == "chief" and u.get("active") and u.get("key")}
+                out.append((seq, doc.fingerprint, chiefs))
         except (ValueError, KeyError, TypeError, AttributeError, signature.AppError):
             continue
     return out
+
+
+def vouched_before(conn: sqlite3.Connection) -> Callable[[int], set[str]]:
+    """The chief keys vouched for before a chain position: the file's first key, and — in chain order — the active
+    chiefs' keys in the users list of every package signed with a key already vouched for. A signature by a key no
+    one vouched for vouches for nothing, not even itself: whoever holds the file can write a chief and a key of
+    their own making (sqlite3 and the source, no password) and sign a "forwarded report" with it that never left."""
+    root, events = _root_key(conn), _signed_lists(conn)
+
+    def at(before_seq: int) -> set[str]:
+        out = {root} if root else set()
+        for seq, signer, chiefs in events:
+            if seq >= before_seq:
+                break
+            if signer in out:
+                out |= chiefs
+        return out
+    return at
 
 
 def findings(conn: sqlite3.Connection) -> Iterator[Finding | Note]:
@@ -191,7 +232,7 @@ def findings(conn: sqlite3.Connection) -> Iterator[Finding | Note]:
         return
     rows = conn.execute(f"SELECT r.*, c.name AS county FROM {TABLE} r LEFT JOIN counties c ON c.id = r.county_id "
                         "ORDER BY r.audit_seq, r.id").fetchall()
-    vouched = vouched_keys(conn)
+    vouched = vouched_before(conn)
     unvouched: dict[str, list[str]] = {}
     for row in rows:
         where = f"{row['county'] or '?'} 的密钥登记 #{row['id']}（{row['registered_at']}）"
@@ -200,18 +241,20 @@ def findings(conn: sqlite3.Connection) -> Iterator[Finding | Note]:
             yield Finding("下级单位的密钥登记", where, problem)
             continue
         signer = str(json.loads(str(row["statement"]))["fingerprint"])
-        if signer not in vouched:
+        if signer not in vouched(int(row["audit_seq"]) + 1):
             unvouched.setdefault(signer, []).append(where)
     top = str((conn.execute("SELECT level FROM bureau WHERE id = 1").fetchone() or [""])[0]) == "region"
     for signer, places in unvouched.items():
-        if top:  # the region reports to no one here: nothing it signs could ever vouch for its chief's key
+        if top:  # the region reports to no one here: after its first key nothing it signs could vouch for another
             yield Note("下级单位的密钥登记", "、".join(places),
-                       f"签名登记所用的厅长（局长）密钥为 {keys.show(signer)}：自治区级文件不向上报送，文件中没有别的签名能证明"
-                       "这把密钥属于厅长，请与厅长本人核对这个指纹")
+                       f"签名登记所用的厅长（局长）密钥 {keys.show(signer)} 不是文件建立时的密钥：自治区级文件不向上报送，"
+                       "文件中没有别的签名能证明这把密钥属于厅长，请与厅长本人核对这个指纹")
             continue
         yield Note("下级单位的密钥登记", "、".join(places),
-                   f"签名登记所用的局长密钥（{keys.show(signer)}）还没有签发过本单位上报的报送包，只有本文件自己的记录说它"
-                   "属于局长：请与本单位局长签发封面上印的指纹核对（签发下一份报送包后，这条提示不再出现）")
+                   f"签名登记所用的局长密钥（{keys.show(signer)}）不是文件建立时的局长密钥，登记之前也没有出现在任何一份由"
+                   "已确认的局长密钥签发的报送包的局长名单中（新增的局长、重置密码后的新密钥都是这样）：只有本文件自己的"
+                   "记录说它属于局长，请与本单位局长签发封面上印的指纹核对。此后由已确认的局长签发一次报送包，之后的登记"
+                   "就不再有这条提示")
     held = statements(conn)
     seen: dict[str, int] = {}
     for row in rows:  # a statement copied into a second row: the same chain position, twice
@@ -234,7 +277,11 @@ def findings(conn: sqlite3.Connection) -> Iterator[Finding | Note]:
         last[int(key)] = fp
     for county_id, made in changes.items():
         for i, (seq, fp) in enumerate(made):
-            if seq <= first or not fp:
+            if seq <= first:
+                continue
+            if not fp:  # the program never clears a registered fingerprint (a re-registration replaces it)
+                yield Finding("下级单位的密钥登记", f"审计记录 #{seq}（下级单位 #{county_id}）",
+                              "清除了登记的签名密钥指纹：本程序从不这样做（该单位的报送包因此一律拒收）")
                 continue
             # the statement is written in the same write, after the row, naming the head before the write: the
             # latest one for this fingerprint before the change, with no other change of the county's key between

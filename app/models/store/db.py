@@ -379,9 +379,10 @@ NO_DELETE_STEP = 20
 
 
 @functools.cache
-def _fixed_trigger_history() -> tuple[tuple[int, dict[str, str]], ...]:
+def _step_history() -> tuple[tuple[int, dict[str, str], frozenset[str]], ...]:
     """This program's own steps run one by one on a fresh file in memory: after each step, the triggers the steps
-    write as text (the search, lock and append-only ones; not the generated fl_* ones), by name with their SQL."""
+    write as text (the search, lock and append-only ones; not the generated fl_* ones), by name with their SQL, and
+    the tables that exist."""
     mem = sqlite3.connect(":memory:", isolation_level=None)
     out = []
     try:
@@ -391,10 +392,27 @@ def _fixed_trigger_history() -> tuple[tuple[int, dict[str, str]], ...]:
             if number == NO_DELETE_STEP:
                 mem.execute(NO_DELETE_SQL)
             out.append((number, {str(r[0]): str(r[1]) for r in mem.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}))
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")},
+                frozenset(str(r[0]) for r in mem.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))))
         return tuple(out)
     finally:
         mem.close()
+
+
+def _fixed_trigger_history() -> tuple[tuple[int, dict[str, str]], ...]:
+    return tuple((number, found) for number, found, _tables in _step_history())
+
+
+def reference_tables(conn: sqlite3.Connection) -> frozenset[str]:
+    """The tables this program's own steps leave in a file that has reached `conn`'s step: verify names any that is
+    missing (a table dropped makes every check that skips an absent table — one an older file does not have yet —
+    look at nothing)."""
+    step = schema_step(conn)
+    want: frozenset[str] = frozenset()
+    for number, _found, tables in _step_history():
+        if number <= step:
+            want = tables
+    return want
 
 
 def reference_fixed_triggers(conn: sqlite3.Connection) -> dict[str, str]:

@@ -153,8 +153,10 @@ class CountiesTab(QWidget):
             dialogs.info(self, "请先选择一个下级单位")
             return
         c = self.rows[row]
-        text = dialogs.ask_text(self, "签名登记密钥指纹", f"{c.name} 局长签发封面上印的指纹（32 位十六进制）：",
-                                c.printed)
+        # never filled in from the register: the chief types it from the county's paper cover (what the register
+        # holds now may be what someone put there without a password, waiting for the chief to sign it)
+        text = dialogs.ask_text(self, "签名登记密钥指纹", f"{c.name} 局长签发封面上印的指纹（32 位十六进制，请照纸质封面逐位"
+                                                   "输入，不要照抄列表中现有的指纹）：")
         if not text:
             return
         password = dialogs.ask_secret(self, "签名登记密钥指纹", "请输入局长本人的密码（指纹登记由局长的签名密钥签名）：")

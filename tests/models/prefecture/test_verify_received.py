@@ -354,35 +354,122 @@ def test_a_statement_changed_is_named(pref_file: Path) -> None:
     named(pref_file, "[接收的报送包]", "修改了")
 
 
-def test_a_chief_of_the_insiders_making_signs_only_with_a_note(pref_file: Path) -> None:
-    """The insider writes a chief user with a key of their own (what sqlite3 and the source can write, sealed) and
-    signs a statement with it: a valid signature by the key of a user the file says is chief. The file alone
-    cannot tell better; verify names the key, which never signed a report this bureau sent upward."""
+def _insider_chief(book: object, login: str) -> tuple[int, keys.Signer]:
+    """A chief user and key of the insider's making: what sqlite3 and the source write, no password asked."""
+    with book.write("add_user", system=True) as conn:  # type: ignore[attr-defined]
+        uid = users.insert_user(conn, login=login, name="副局长", role="chief", password="insider-password", section="",
+                                now="2026-11-20 09:00:00")
+    return uid, keys.unlock(book.conn, user_id=uid, password="insider-password")  # type: ignore[attr-defined]
+
+
+def test_a_chief_of_the_insiders_making_is_told_even_with_a_report_of_its_own(pref_file: Path, tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attack review round 10 (F1 D): the insider writes a deputy chief with a key of their own making, signs a
+    registration with it and — so that the key "signed a report sent upward" — a forwarded report that never left.
+    The first rule trusted any valid signature in the file to vouch for its own key: no Note at all. A key is
+    vouched for now only from the file's first key on, by the users list of a report signed with a key already
+    vouched for; the insider's own report vouches for nothing."""
     from app.demo.common import as_user
+    from app.export import prefecture as forwarding
     from app.models.prefecture import counties, registrations
 
     book = open_book(pref_file)
     try:
-        with book.write("add_user", system=True) as conn:
-            conn.execute("INSERT INTO users (login, name, role, pw_hash, active, created_at) "
-                         "VALUES ('fake', '假局长', 'chief', 'x', 1, '2026-11-20 10:00:00')")
-            uid = int(conn.execute("SELECT id FROM users WHERE login = 'fake'").fetchone()[0])
-            keys.create_key(conn, user_id=uid, password="insider-password", now="2026-11-20 10:00:00", reason="")
-        as_user(book, "fake")
+        uid, signer = _insider_chief(book, "fuju")
+        as_user(book, "fuju")
         jia = next(c for c in counties.list_counties(book) if c.name == "甲县")
-        signer = keys.unlock(book.conn, user_id=uid, password="insider-password")
-        with book.write("add_user", system=True) as conn:
+        with book.write("register_county_key", system=True) as conn:
             conn.execute("UPDATE counties SET fingerprint = ? WHERE id = ?", ("ab" * 16, jia.id))
-            registrations.record(conn, signer=signer, user_id=uid, login="fake", name="假局长", county_id=jia.id,
+            registrations.record(conn, signer=signer, user_id=uid, login="fuju", name="副局长", county_id=jia.id,
                                  fingerprint="ab" * 16, at="2026-11-20 10:00:00")
+        monkeypatch.setattr(forwarding.users, "unlock_signing_key", lambda *_a, **_k: signer)
+        forwarding.forward(book, month="2026-09", out_dir=tmp_path, password="-")  # signed by fuju, never sent
     finally:
         book.close(backup=False)
+    full, since = findings(pref_file)
+    assert full == [] and since == [], (full, since)  # the file alone cannot tell: a Note, not a Finding
     ro = open_book(pref_file, read_only=True)
     try:
         notes = [str(n) for n in evidence.verify(ro).notes if "[下级单位的密钥登记]" in str(n)]
     finally:
         ro.close()
-    assert any(keys.show(signer.key.fingerprint) in n and "还没有签发过本单位上报的报送包" in n for n in notes), notes
+    assert any(keys.show(signer.key.fingerprint) in n and "不是文件建立时的局长密钥" in n for n in notes), notes
+
+
+def test_a_retired_chief_key_made_active_again_is_named(pref_file: Path) -> None:
+    """Attack review round 10 (F1 B): a "password reset" of the real chief written with sqlite3 gives the insider a
+    chief key; after using it they retire it and make the real chief's key active again, so the chief's password
+    still opens it and he notices nothing. The program never brings a retired key back."""
+    raw = sqlite3.connect(pref_file)
+    real = raw.execute("SELECT id FROM signing_keys WHERE user_id = 1 AND retired_at IS NULL").fetchone()[0]
+    raw.close()
+    book = open_book(pref_file)
+    try:
+        with book.write("reset_password", system=True) as conn:
+            fake = keys.create_key(conn, user_id=1, password="insider-password", now="2026-11-20 09:00:00", reason="重置")
+        with book.write("reset_password", system=True) as conn:
+            conn.execute("UPDATE signing_keys SET retired_at = '2026-11-20 10:10:00' WHERE id = ?", (fake.id,))
+            conn.execute("UPDATE signing_keys SET retired_at = NULL, retire_reason = '' WHERE id = ?", (real,))
+    finally:
+        book.close(backup=False)
+    named(pref_file, "[签名密钥]", "已停用的签名密钥被重新启用")
+
+
+def test_a_statement_signed_in_a_copy_of_the_file_is_named(pref_file: Path, tmp_path: Path) -> None:
+    """Attack review round 10 (C1): the chief signs a registration in a copy of the file (a practice copy, a backup
+    that went its own way); the insider carries the statement into the real file, which has moved on. It names a
+    chain head of the shared history and is a copy of nothing in this file — but what follows that head here is
+    not this registration."""
+    import shutil
+
+    from app.models.prefecture import counties
+
+    copy = tmp_path / "副本.db"
+    shutil.copy(pref_file, copy)
+    book = open_book(pref_file)  # the real file moves on
+    try:
+        users.login(book, "jingban", PASSWORD)
+        counties.add_county(book, code="659916", name="己县")
+    finally:
+        book.close(backup=False)
+    book = open_book(copy)
+    try:
+        users.login(book, "juzhang", PASSWORD)
+        jia = next(c for c in counties.list_counties(book) if c.name == "甲县")
+        counties.confirm_fingerprint(book, jia.id, fingerprint="ab" * 16, password=PASSWORD)
+        row = book.conn.execute("SELECT * FROM county_key_registrations ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        book.close(backup=False)
+    forge(pref_file, "register_county_key",
+          ("UPDATE counties SET fingerprint = ? WHERE id = ?", ("ab" * 16, jia.id)),
+          ("INSERT INTO county_key_registrations (county_id, fingerprint, registered_by, registered_at, audit_seq, "
+           "audit_hash, statement) VALUES (?, ?, ?, ?, ?, ?, ?)",
+           (row["county_id"], row["fingerprint"], row["registered_by"], row["registered_at"], row["audit_seq"],
+            row["audit_hash"], row["statement"])))
+    named(pref_file, "[下级单位的密钥登记]", "签名不是在这次登记中写的")
+    named(pref_file, "[下级单位的密钥登记]", "没有局长的签名")
+
+
+def test_a_fingerprint_cleared_or_the_table_dropped_is_named(pref_file: Path, tmp_path: Path) -> None:
+    """Attack review round 10 (D1 clear-fp, L2): a registered fingerprint cleared without a signature (the program
+    never clears one); and the statements' table dropped with its audit-list row, which made every check that
+    skips an absent table (one an older file does not have yet) fall back to the rules for older files."""
+    import shutil
+
+    raw = sqlite3.connect(pref_file)
+    jia_id = raw.execute("SELECT id FROM counties WHERE name = '甲县'").fetchone()[0]
+    raw.close()
+    dropped = tmp_path / "dropped.db"
+    shutil.copy(pref_file, dropped)
+    forge(pref_file, "register_county_key", ("UPDATE counties SET fingerprint = '' WHERE id = ?", (jia_id,)))
+    named(pref_file, "[下级单位的密钥登记]", "清除了登记的签名密钥指纹")
+    raw = sqlite3.connect(dropped, isolation_level=None)
+    try:
+        raw.execute("DROP TABLE county_key_registrations")
+        raw.execute("DELETE FROM tracked_tables WHERE name = 'county_key_registrations'")
+    finally:
+        raw.close()
+    named(dropped, "[架构步骤]", "表 county_key_registrations", "表被删除过")
 
 
 def test_a_package_that_failed_check_8_is_no_reference_for_the_next(pref_file: Path) -> None:
