@@ -236,7 +236,7 @@ def checks(anchor: Anchor) -> list[tuple[str, full.Check]]:
         ("中文视图与本程序一致", full.views),
         ("已签发月份的数据与规则集未被改动", signed_data),
         ("密码哈希与审计记录一致", full.passwords),
-        ("签名密钥停用后不再启用、每对密钥只生成一次", full.signing_keys_kept),
+        ("签名密钥停用后不再启用、每对密钥只生成一次、新局长密钥的确认签名有效", full.signing_keys_kept),
         ("签发记录的审计链头、签名与签名密钥", anchors.check_signoffs),
         ("重新打开已签发月份都有局长签名", anchors.check_reopens),
     ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.models.integrity import invariants, parallel
-from app.models.store import audit, db
+from app.models.store import audit, db, endorsements
 from app.models.store.audit import Finding, Note
 from app.models.store.book import Book
 
@@ -419,6 +419,11 @@ def signing_keys_kept(conn: sqlite3.Connection) -> Iterator[Finding]:
             yield Finding("签名密钥", f"审计记录 #{seq}", f"签名密钥 {str(fp)[:16]}… 已在审计记录 #{seen[str(fp)]} 生成过："
                                                      "同一对密钥被第二次写入（本程序每次都生成新的密钥对）")
         seen.setdefault(str(fp), int(seq))
+    yield from endorsements.findings(conn)
+    have = [t for t in (endorsements.TABLE,) if endorsements.has_table(conn)]
+    for seq, tbl, key, action in audit.changes_of(conn, have, 0):
+        yield Finding("签名密钥", f"审计记录 #{seq}（表 {tbl} 主键 {key}）",
+                      f"{'修改' if action == 'U' else '删除'}了局长对新签名密钥的确认：本程序只新增、从不修改或删除")
 
 
 def base_checks() -> list[tuple[str, Check]]:
@@ -437,7 +442,7 @@ def base_checks() -> list[tuple[str, Check]]:
         ("附件与签发文件只增不改", append_only),
         ("中文视图与本程序一致", views),
         ("密码哈希与审计记录一致", passwords),
-        ("签名密钥停用后不再启用、每对密钥只生成一次", signing_keys_kept),
+        ("签名密钥停用后不再启用、每对密钥只生成一次、新局长密钥的确认签名有效", signing_keys_kept),
     ]
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from app import __version__
-from app.models.store import audit, keys, signature
+from app.models.store import audit, endorsements, keys, signature
 from app.models.store.audit import Finding, Note
 from app.models.store.signature import FORMAT, PROGRAM, REGISTRATION, Parsed
 
@@ -178,53 +178,6 @@ def current(conn: sqlite3.Connection, county_id: int, fingerprint: str) -> str:
     return ""
 
 
-def _root_key(conn: sqlite3.Connection) -> str:
-    """The first signing key the file's chain records: made by the program for the chief who set the file up (or
-    at a file's first sign-off, for one from before signing keys). Nothing can be put before it without rewriting
-    the whole chain, which every signed checkpoint since would show."""
-    row = conn.execute("SELECT json_extract(after, '$.fingerprint') FROM audit_log WHERE tbl = 'signing_keys' "
-                       "AND action = 'I' ORDER BY seq LIMIT 1").fetchone()
-    return str(row[0]) if row and row[0] else ""
-
-
-def _signed_lists(conn: sqlite3.Connection) -> list[tuple[int, str, set[str]]]:
-    """Each valid package signature in the file (sign-offs, forwarded reports), in chain order: (its head, the key
-    that signed, the keys of the active chiefs in the users list it signed)."""
-    have = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    rows = [(int(r[0]), str(r[1])) for r in conn.execute("SELECT audit_seq, signature FROM signoffs WHERE signature != ''")]
-    if "forwarded_reports" in have:
-        rows += [(int(r[0]), str(r[1])) for r in conn.execute("SELECT audit_seq, signature FROM forwarded_reports")]
-    out = []
-    for seq, text in sorted(rows):
-        try:
-            doc = signature.parse(text, where="")
-            if doc.valid() and doc.head[0] == seq:
-                chiefs = {str(u["key"]) for u in doc.doc.get("users", [])
-                          if u.get("role") == "chief" and u.get("active") and u.get("key")}
-                out.append((seq, doc.fingerprint, chiefs))
-        except (ValueError, KeyError, TypeError, AttributeError, signature.AppError):
-            continue
-    return out
-
-
-def vouched_before(conn: sqlite3.Connection) -> Callable[[int], set[str]]:
-    """The chief keys vouched for before a chain position: the file's first key, and — in chain order — the active
-    chiefs' keys in the users list of every package signed with a key already vouched for. A signature by a key no
-    one vouched for vouches for nothing, not even itself: whoever holds the file can write a chief and a key of
-    their own making (sqlite3 and the source, no password) and sign a "forwarded report" with it that never left."""
-    root, events = _root_key(conn), _signed_lists(conn)
-
-    def at(before_seq: int) -> set[str]:
-        out = {root} if root else set()
-        for seq, signer, chiefs in events:
-            if seq >= before_seq:
-                break
-            if signer in out:
-                out |= chiefs
-        return out
-    return at
-
-
 def findings(conn: sqlite3.Connection) -> Iterator[Finding | Note]:
     """verify: every statement holds; every fingerprint the register took after the file's first statement has one;
     a statement signed with a chief key that never signed a package sent upward is told (a Note)."""
@@ -232,7 +185,7 @@ def findings(conn: sqlite3.Connection) -> Iterator[Finding | Note]:
         return
     rows = conn.execute(f"SELECT r.*, c.name AS county FROM {TABLE} r LEFT JOIN counties c ON c.id = r.county_id "
                         "ORDER BY r.audit_seq, r.id").fetchall()
-    vouched = vouched_before(conn)
+    vouched = endorsements.vouched_before(conn)
     unvouched: dict[str, list[str]] = {}
     for row in rows:
         where = f"{row['county'] or '?'} 的密钥登记 #{row['id']}（{row['registered_at']}）"
@@ -252,9 +205,9 @@ def findings(conn: sqlite3.Connection) -> Iterator[Finding | Note]:
             continue
         yield Note("下级单位的密钥登记", "、".join(places),
                    f"签名登记所用的局长密钥（{keys.show(signer)}）不是文件建立时的局长密钥，登记之前也没有出现在任何一份由"
-                   "已确认的局长密钥签发的报送包的局长名单中（新增的局长、重置密码后的新密钥都是这样）：只有本文件自己的"
-                   "记录说它属于局长，请与本单位局长签发封面上印的指纹核对。此后由已确认的局长签发一次报送包，之后的登记"
-                   "就不再有这条提示")
+                   "已确认的局长密钥签发的报送包的局长名单中，也没有已确认的局长在生成它时签名确认（新增局长、重置局长密码"
+                   "时不输入操作人自己的密码就是这样）：只有本文件自己的记录说它属于局长，请与本单位局长签发封面上印的指纹"
+                   "核对。此后由已确认的局长签发一次报送包，之后的登记就不再有这条提示")
     held = statements(conn)
     seen: dict[str, int] = {}
     for row in rows:  # a statement copied into a second row: the same chain position, twice

@@ -26,6 +26,8 @@ _REOPEN_DOMAIN = b"FundLedger reopen signature v1\n"  # a sign-off's signature c
 REOPEN = "reopen"  # `kind` of a reopening statement (inside what is signed)
 _REGISTRATION_DOMAIN = b"FundLedger key registration v1\n"  # nor for a lower bureau's key registration
 REGISTRATION = "key-registration"  # `kind` of a lower bureau's key registration (prefecture/registrations.py)
+_ENDORSEMENT_DOMAIN = b"FundLedger key endorsement v1\n"
+ENDORSEMENT = "key-endorsement"  # `kind` of a chief's endorsement of another chief's new key (store/endorsements.py)
 REOPENS_SIGNED = "reopens_signed"  # in a sign-off's payload: from this sign-off on, this file's reopenings are signed
 MAX_CHECKPOINTS = 1024
 CHECKPOINT_CHARS = 16  # 64 bits of each checkpoint's hash: enough to say where; the head is kept whole
@@ -128,7 +130,8 @@ def signed_bytes(body: dict[str, Any]) -> bytes:
     signed) and the payload as canonical JSON."""
     fields = {k: v for k, v in body.items() if k != "signature"}
     kind = body.get("kind")
-    domain = _REOPEN_DOMAIN if kind == REOPEN else _REGISTRATION_DOMAIN if kind == REGISTRATION else _DOMAIN
+    domain = {REOPEN: _REOPEN_DOMAIN, REGISTRATION: _REGISTRATION_DOMAIN, ENDORSEMENT: _ENDORSEMENT_DOMAIN}.get(
+        str(kind), _DOMAIN)
     return domain + json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 

@@ -10,7 +10,7 @@ import secrets
 import sqlite3
 
 from app import resources
-from app.models.store import keys
+from app.models.store import audit, endorsements, keys
 from app.models.store.book import Book, User
 from app.models.store.permissions import ROLE_NAMES
 from app.models.values.errors import AppError, NotFound, ValidationError
@@ -133,9 +133,29 @@ def _set_password(conn: sqlite3.Connection, user_id: int, password: str) -> None
                  (pw_hash, password_tag(pw_hash), user_id))
 
 
-def add_user(book: Book, *, login: str, name: str, role: str, password: str, section: str = "") -> User:
+def _endorser(book: Book, password: str | None) -> keys.Signer | None:
+    """The acting chief's key, to endorse a new chief key (store/endorsements.py); None when no password is given
+    (the new key is then vouched for only once a report signed with a vouched key lists it)."""
+    if not password:
+        return None
+    return unlock_signing_key(book, password, action="签名确认新局长的签名密钥")
+
+
+def _endorse(book: Book, conn: sqlite3.Connection, signer: keys.Signer | None, user_id: int,
+             head: tuple[int, str]) -> None:
+    if signer is not None and book.user is not None:
+        endorsements.record(conn, signer=signer, by_id=book.user.id, by_login=book.user.login, by_name=book.user.name,
+                            user_id=user_id, head=head, at=book.stamp())
+
+
+def add_user(book: Book, *, login: str, name: str, role: str, password: str, section: str = "",
+             endorse_password: str | None = None) -> User:
+    """`endorse_password`: the acting chief's own password, to sign the new chief's key (a chief only)."""
+    signer = _endorser(book, endorse_password) if role == "chief" else None
     with book.write("add_user") as conn:
+        head = audit.head(conn)
         uid = insert_user(conn, login=login, name=name, role=role, password=password, section=section, now=book.stamp())
+        _endorse(book, conn, signer, uid, head)
     return get(book, uid)
 
 
@@ -245,10 +265,13 @@ def _is_active(conn: sqlite3.Connection, user_id: int) -> int:
     return int(conn.execute("SELECT active FROM users WHERE id = ?", (user_id,)).fetchone()[0])
 
 
-def reset_password(book: Book, *, user_id: int, password: str) -> None:
-    row = book.conn.execute("SELECT login FROM users WHERE id = ?", (user_id,)).fetchone()
+def reset_password(book: Book, *, user_id: int, password: str, endorse_password: str | None = None) -> None:
+    """`endorse_password`: the acting chief's own password, to sign the new key a chief's reset makes."""
+    row = book.conn.execute("SELECT login, role FROM users WHERE id = ?", (user_id,)).fetchone()
     check_password(password, login=row["login"] if row else "")
+    signer = _endorser(book, endorse_password) if row is not None and row["role"] == "chief" else None
     with book.write("reset_password") as conn:
+        head = audit.head(conn)
         get(book, user_id)
         _set_password(conn, user_id, password)
         target = get(book, user_id)
@@ -256,6 +279,8 @@ def reset_password(book: Book, *, user_id: int, password: str) -> None:
             who = book.user.name if book.user else "系统"
             keys.create_key(conn, user_id=user_id, password=password, now=book.stamp(),
                             reason=f"{who} 重置了 {target.name} 的密码，原签名密钥无法恢复，已生成新密钥")
+            if target.role == "chief":
+                _endorse(book, conn, signer, user_id, head)
 
 
 def change_own_password(book: Book, *, old: str, new: str) -> None:

@@ -505,3 +505,76 @@ def test_a_package_that_failed_check_8_is_no_reference_for_the_next(pref_file: P
     finally:
         raw.close()
     assert result.ok, result
+
+
+def _register_as(path: Path, login: str, password: str, county: str, fp: str) -> None:
+    from app.models.prefecture import counties
+
+    book = open_book(path)
+    try:
+        users.login(book, login, password)
+        c = next(x for x in counties.list_counties(book) if x.name == county)
+        counties.confirm_fingerprint(book, c.id, fingerprint=fp, password=password)
+    finally:
+        book.close(backup=False)
+
+
+def _key_notes(path: Path) -> list[str]:
+    ro = open_book(path, read_only=True)
+    try:
+        return [str(n) for n in evidence.verify(ro).notes if "[下级单位的密钥登记]" in str(n)]
+    finally:
+        ro.close()
+
+
+def test_a_new_chief_key_endorsed_by_the_chief_who_made_it_is_vouched_for(pref_file: Path) -> None:
+    """An honest deputy chief added by the chief, and a chief's password reset by another chief, make new chief
+    keys. Endorsed with the acting chief's own password, they are vouched for at once: the deputy's registrations
+    raise nothing. Not endorsed, they are what a key written in with sqlite3 is — the Note (round 10's h2)."""
+    book = open_book(pref_file)
+    try:
+        users.login(book, "juzhang", PASSWORD)
+        users.add_user(book, login="fuju", name="副局长", role="chief", password="deputy-pass-1", endorse_password=PASSWORD)
+        users.add_user(book, login="fuju2", name="副局长二", role="chief", password="deputy-pass-2")
+    finally:
+        book.close(backup=False)
+    _register_as(pref_file, "fuju", "deputy-pass-1", "甲县", "ab" * 16)
+    assert _key_notes(pref_file) == []
+    assert findings(pref_file) == ([], [])
+    _register_as(pref_file, "fuju2", "deputy-pass-2", "乙县", "cd" * 16)
+    assert len(_key_notes(pref_file)) == 1 and "副局长二" not in _key_notes(pref_file)[0]
+    # the chief's own password reset by the endorsed deputy, endorsed: the chief's new key registers silently
+    book = open_book(pref_file)
+    try:
+        users.login(book, "fuju", "deputy-pass-1")
+        chief = book.conn.execute("SELECT id FROM users WHERE login = 'juzhang'").fetchone()[0]
+        users.reset_password(book, user_id=int(chief), password="chief-new-pass-9", endorse_password="deputy-pass-1")
+        with pytest.raises(Exception, match="密码不正确"):  # a wrong endorsing password writes nothing
+            users.reset_password(book, user_id=int(chief), password="chief-new-pass-8", endorse_password="wrong-one-1")
+    finally:
+        book.close(backup=False)
+    _register_as(pref_file, "juzhang", "chief-new-pass-9", "丙县", "ef" * 16)
+    notes = _key_notes(pref_file)
+    assert len(notes) == 1 and "丙县" not in notes[0], notes  # only fuju2's, unendorsed
+    assert findings(pref_file) == ([], [])
+
+
+def test_an_endorsement_carried_to_another_key_is_named(pref_file: Path) -> None:
+    """An endorsement is bound to the write that made the key: one edited to name another key breaks its
+    signature; the insider's own chief "endorsed" by copying the real one's statement is named too."""
+    book = open_book(pref_file)
+    try:
+        users.login(book, "juzhang", PASSWORD)
+        users.add_user(book, login="fuju", name="副局长", role="chief", password="deputy-pass-1", endorse_password=PASSWORD)
+    finally:
+        book.close(backup=False)
+    book = open_book(pref_file)
+    try:
+        uid, signer = _insider_chief(book, "fake")
+    finally:
+        book.close(backup=False)
+    forge(pref_file, "add_user",
+          ("INSERT INTO key_endorsements (user_id, key_fingerprint, endorsed_by, endorsed_at, audit_seq, audit_hash, "
+           "statement) SELECT ?, ?, endorsed_by, endorsed_at, audit_seq, audit_hash, statement FROM key_endorsements "
+           "ORDER BY id LIMIT 1", (uid, signer.key.fingerprint)))
+    named(pref_file, "[签名密钥]", "确认签名与记录或文件中的审计链不一致")

@@ -1,0 +1,152 @@
+"""A chief's new signing key, endorsed by the chief who made it with that chief's own key (schema 29).
+
+Keys are made by the program where it knows a password: a chief added by a chief, a chief's password reset by
+another chief. The file's records of who is chief, and which key is theirs, are written without any password, so
+whoever holds the file can write in a chief and a key of their own making. Verify vouches for a chief key only
+from the file's first key on (`vouched_before`): by the users list of a report signed with a key already vouched
+for, and by an endorsement — the acting chief, typing their own password, signs "this new key is <login>'s". The
+statement names the chain head just before the write that makes the key, so it fits that one place in the chain.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from app import __version__
+from app.models.store import keys, signature
+from app.models.store.audit import Finding
+from app.models.store.signature import ENDORSEMENT, FORMAT, PROGRAM, Parsed
+from app.models.values.errors import AppError
+
+TABLE = "key_endorsements"
+# what the write that makes a chief's key writes before the endorsement itself (the user's row, a retired key)
+_SAME_WRITE = frozenset({"users", "signing_keys", TABLE})
+
+
+def has_table(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)).fetchone() is not None
+
+
+def record(conn: sqlite3.Connection, *, signer: keys.Signer, by_id: int, by_login: str, by_name: str, user_id: int,
+           head: tuple[int, str], at: str) -> None:
+    """Inside the write that made `user_id`'s new key (`head`: the sealed head before that write began)."""
+    key = keys.active_key(conn, user_id)
+    login, name = conn.execute("SELECT login, name FROM users WHERE id = ?", (user_id,)).fetchone()
+    assert key is not None
+    body: dict[str, Any] = {
+        "format": FORMAT, "kind": ENDORSEMENT, "program": {"name": PROGRAM, "version": __version__},
+        "bureau": signature.bureau_of(conn),
+        "endorsed": {"login": str(login), "name": str(name), "fingerprint": key.fingerprint},
+        "endorsed_at": at, "signer": {"login": by_login, "name": by_name},
+        "algorithm": signer.key.algorithm, "public_key": signer.key.public_key, "fingerprint": signer.key.fingerprint,
+        "audit_head": {"seq": head[0], "hash": head[1]},
+    }
+    text = json.dumps(dict(body, signature=signer.sign(signature.signed_bytes(body)).hex()), ensure_ascii=False,
+                      sort_keys=True, separators=(",", ":"))
+    conn.execute(f"INSERT INTO {TABLE} (user_id, key_fingerprint, endorsed_by, endorsed_at, audit_seq, audit_hash, "
+                 "statement) VALUES (?, ?, ?, ?, ?, ?, ?)", (user_id, key.fingerprint, by_id, at, head[0], head[1], text))
+
+
+def _login_of(conn: sqlite3.Connection, user_id: int) -> str:
+    row = conn.execute("SELECT login FROM users WHERE id = ?", (user_id,)).fetchone()
+    return str(row[0]) if row else ""
+
+
+def check(conn: sqlite3.Connection, row: sqlite3.Row) -> str:
+    """What is wrong with one endorsement ("" when nothing)."""
+    try:
+        doc = Parsed(json.loads(str(row["statement"])))
+        d = doc.doc
+        if d.get("kind") != ENDORSEMENT or d.get("format") != FORMAT or d.get("algorithm") not in keys.ALGORITHMS:
+            return "不是本程序写的密钥确认签名"
+        if not doc.valid():
+            return "签名与其内容不符：确认记录被改动过，或不是用其所记公钥签的"
+        endorsed = d["endorsed"]
+        if str(endorsed["fingerprint"]) != str(row["key_fingerprint"]) or \
+                str(endorsed["login"]).lower() != _login_of(conn, int(row["user_id"])).lower() or \
+                str(d["endorsed_at"]) != str(row["endorsed_at"]) or \
+                str(d["bureau"].get("region_code", "")) != signature.bureau_of(conn)["region_code"] or \
+                doc.head != (int(row["audit_seq"]), str(row["audit_hash"])) or \
+                signature.chain_hash_at(conn, doc.head[0]) != doc.head[1]:
+            return "确认签名与记录或文件中的审计链不一致"
+        # the write it names: after the head, the key's own insert record, then this row's, with nothing else between
+        made = conn.execute("SELECT seq, tbl, row_key, action, json_extract(after, '$.fingerprint') FROM audit_log "
+                            "WHERE seq > ? ORDER BY seq LIMIT 8", (doc.head[0],)).fetchall()
+        mine = next((i for i, r in enumerate(made) if r[1] == TABLE and r[2] == str(row["id"]) and r[3] == "I"), None)
+        if mine is None or any(r[1] not in _SAME_WRITE for r in made[:mine]) or not any(
+                r[1] == "signing_keys" and r[3] == "I" and r[4] == row["key_fingerprint"] for r in made[:mine]):
+            return f"签名所写的链头 #{doc.head[0]} 之后紧接着的不是这把密钥的生成和这份确认本身：不是在生成密钥时写的"
+        key = keys.by_fingerprint(conn, doc.fingerprint)
+        login = _login_of(conn, int(row["endorsed_by"]))
+        if key is None or key.public_key != d["public_key"] or _login_of(conn, key.user_id).lower() != login.lower() \
+                or str(d["signer"].get("login", "")).lower() != login.lower():
+            return f"签名所用的密钥不是确认人 {login or '（无）'} 的"
+        then = {str(u["login"]).lower(): u for u in keys.users_at(conn, doc.head[0])}
+        user = then.get(login.lower())
+        if user is None or user["role"] != "chief" or not user["active"] or user["key"] != doc.fingerprint:
+            return f"确认时 {login} 不是持有该密钥的在职局长（按审计记录还原当时的用户表）"
+    except (ValueError, KeyError, TypeError, AttributeError, AppError) as exc:
+        return f"确认签名无法读取（{exc}）"
+    return ""
+
+
+def _events(conn: sqlite3.Connection) -> list[tuple[int, str, set[str]]]:
+    """(head, signing key, keys it vouches for) of every valid endorsement, and of every valid package signature
+    (sign-offs, forwarded reports: the active chiefs in the users list it signed), in chain order."""
+    have = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    out: list[tuple[int, str, set[str]]] = []
+    if TABLE in have:
+        for row in conn.execute(f"SELECT * FROM {TABLE} ORDER BY id").fetchall():
+            if not check(conn, row):
+                d = json.loads(str(row["statement"]))
+                out.append((int(row["audit_seq"]), str(d["fingerprint"]), {str(row["key_fingerprint"])}))
+    texts = [(int(r[0]), str(r[1])) for r in conn.execute("SELECT audit_seq, signature FROM signoffs WHERE signature != ''")]
+    if "forwarded_reports" in have:
+        texts += [(int(r[0]), str(r[1])) for r in conn.execute("SELECT audit_seq, signature FROM forwarded_reports")]
+    for seq, text in texts:
+        try:
+            doc = signature.parse(text, where="")
+            if doc.valid() and doc.head[0] == seq:
+                out.append((seq, doc.fingerprint, {str(u["key"]) for u in doc.doc.get("users", [])
+                                                   if u.get("role") == "chief" and u.get("active") and u.get("key")}))
+        except (ValueError, KeyError, TypeError, AttributeError, AppError):
+            continue
+    return sorted(out, key=lambda e: e[0])
+
+
+def root_key(conn: sqlite3.Connection) -> str:
+    """The first signing key the file's chain records: made by the program for the chief who set the file up (or,
+    in a file from before signing keys, at its first sign-off). Nothing can be put before it without rewriting the
+    whole chain, which every signed checkpoint since would show."""
+    row = conn.execute("SELECT json_extract(after, '$.fingerprint') FROM audit_log WHERE tbl = 'signing_keys' "
+                       "AND action = 'I' ORDER BY seq LIMIT 1").fetchone()
+    return str(row[0]) if row and row[0] else ""
+
+
+def vouched_before(conn: sqlite3.Connection) -> Callable[[int], set[str]]:
+    """The chief keys vouched for before a chain position: the file's first key and, in chain order, what every
+    endorsement or report signed with a key already vouched for vouches for. A signature by a key no one vouched
+    for vouches for nothing, not even itself."""
+    root, events = root_key(conn), _events(conn)
+
+    def at(before_seq: int) -> set[str]:
+        out = {root} if root else set()
+        for seq, signer, vouches in events:
+            if seq >= before_seq:
+                break
+            if signer in out:
+                out |= vouches
+        return out
+    return at
+
+
+def findings(conn: sqlite3.Connection) -> Iterator[Finding]:
+    if not has_table(conn):
+        return
+    for row in conn.execute(f"SELECT * FROM {TABLE} ORDER BY id").fetchall():
+        problem = check(conn, row)
+        if problem:
+            yield Finding("签名密钥", f"密钥确认 #{row['id']}（{row['endorsed_at']}）", problem)
