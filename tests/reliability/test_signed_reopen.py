@@ -460,3 +460,47 @@ def test_a_sign_offs_recorded_data_changed_is_named_without_the_promise_too(coun
     finally:
         ro.close()
     assert any(f"签发记录 #{sid}（审计记录 #{seq}）" in f and "（data）" in f for f in found), found
+
+
+def test_a_chief_planted_before_an_honest_sign_off_cannot_reopen(county: Path, tmp_path: Path) -> None:
+    """Attack review round 11 (K2): the insider writes in a deputy chief with a key and a password of their own, and
+    waits for the chief's next sign-off, whose users list names every active chief. That made the planted key
+    "anchored": logged in as the deputy, the insider reopened signed months and changed them, and both verifies
+    passed. A users list no longer vouches for a chief key made after the file's first promise (KEYS_ENDORSED)."""
+    book = open_book(county)
+    try:
+        with book.write("add_user", system=True) as conn:  # what sqlite3 and the source can write
+            users.insert_user(conn, login="fuju", name="副局长", role="chief", password="Insider-pw-77", section="",
+                              now="2026-11-01 09:00:00")
+        users.login(book, "juzhang", demo.PASSWORD)
+        signoff.sign_off(book, month="2026-09", out_dir=tmp_path, password=demo.PASSWORD)  # names fuju's key
+        users.login(book, "fuju", "Insider-pw-77")
+        with pytest.raises(ValidationError, match="没有出现在此前任何一份已签发报送包的签名中"):
+            monthly.reopen(book, month="2026-09", reason="地区退回，更正后重新报送", password="Insider-pw-77")
+    finally:
+        book.close(backup=False)
+
+
+def test_a_chief_key_endorsed_at_the_reset_can_reopen_at_once(county: Path) -> None:
+    """Attack review round 11 (h4): the chief's password reset by a deputy makes a new key; endorsed by the deputy
+    (whose own key the chief endorsed when adding him), it is vouched for at once — no need to sign a month first."""
+    book = open_book(county)
+    try:
+        users.login(book, "juzhang", demo.PASSWORD)
+        users.add_user(book, login="fuju", name="副局长", role="chief", password="Deputy-pw-12", section="",
+                       endorse_password=demo.PASSWORD)
+        chief = book.user.id if book.user else 0
+        users.login(book, "fuju", "Deputy-pw-12")
+        users.reset_password(book, user_id=chief, password="Chief-new-pw-3", endorse_password="Deputy-pw-12")
+        users.login(book, "juzhang", "Chief-new-pw-3")
+        monthly.reopen(book, month=MONTH, reason="地区退回，更正后重新报送", password="Chief-new-pw-3")
+    finally:
+        book.close(backup=False)
+    ro = open_book(county, read_only=True)
+    try:
+        report = evidence.verify(ro)
+        # the demo's own clock is signed with the chief's key of the day it was built: a reset leaves it behind, and
+        # verify says so (only in the demo county; a bureau's file has no demo clock)
+        assert [f for f in report.findings if f.check != "演示日期"] == [], report.findings
+    finally:
+        ro.close()

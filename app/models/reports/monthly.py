@@ -222,7 +222,8 @@ def reopen(book: Book, *, month: str, reason: str, password: str | None) -> None
     _check_reopen(book, month)
     signer = users.unlock_signing_key(book, password, action="重新打开")  # before anything is written
     anchored = signature.anchored_chief_keys(book.conn, audit.head(book.conn)[0] + 1)
-    if not anchored:  # every sign-off predates signing keys (a file from before schema 9): none vouches for a key
+    signed_any = book.conn.execute("SELECT 1 FROM signoffs WHERE signature != '' LIMIT 1").fetchone() is not None
+    if not anchored or not signed_any:  # every sign-off predates signing keys (a file from before schema 9)
         raise ValidationError(
             "本文件中还没有任何一份用签名密钥签名的报送包（此前的月份由早期版本签发，没有签名），核验无法确认你的签名密钥"
             f"（{keys.show(signer.key.fingerprint)}）属于局长，所以还不能签名重新打开：请先签发下一个月份（新的报送包带着签名"

@@ -22,8 +22,6 @@ from app.models.store.signature import ENDORSEMENT, FORMAT, PROGRAM, Parsed
 from app.models.values.errors import AppError
 
 TABLE = "key_endorsements"
-# what the write that makes a chief's key writes before the endorsement itself (the user's row, a retired key)
-_SAME_WRITE = frozenset({"users", "signing_keys", TABLE})
 
 
 def has_table(conn: sqlite3.Connection) -> bool:
@@ -76,7 +74,17 @@ def check(conn: sqlite3.Connection, row: sqlite3.Row) -> str:
         made = conn.execute("SELECT seq, tbl, row_key, action, json_extract(after, '$.fingerprint') FROM audit_log "
                             "WHERE seq > ? ORDER BY seq LIMIT 8", (doc.head[0],)).fetchall()
         mine = next((i for i, r in enumerate(made) if r[1] == TABLE and r[2] == str(row["id"]) and r[3] == "I"), None)
-        if mine is None or any(r[1] not in _SAME_WRITE for r in made[:mine]) or not any(
+        owner = str(row["user_id"])
+
+        def endorsed_users(r: sqlite3.Row | tuple[Any, ...]) -> bool:  # the user's own row, or one of their keys
+            if r[1] == "users":
+                return str(r[2]) == owner
+            if r[1] == "signing_keys":
+                k = conn.execute("SELECT user_id FROM signing_keys WHERE id = ?", (r[2],)).fetchone()
+                return k is not None and str(k[0]) == owner
+            return False
+        if mine is None or not made or int(made[0][0]) != doc.head[0] + 1 or \
+                any(not endorsed_users(r) for r in made[:mine]) or not any(
                 r[1] == "signing_keys" and r[3] == "I" and r[4] == row["key_fingerprint"] for r in made[:mine]):
             return f"签名所写的链头 #{doc.head[0]} 之后紧接着的不是这把密钥的生成和这份确认本身：不是在生成密钥时写的"
         key = keys.by_fingerprint(conn, doc.fingerprint)
@@ -93,16 +101,25 @@ def check(conn: sqlite3.Connection, row: sqlite3.Row) -> str:
     return ""
 
 
-def _events(conn: sqlite3.Connection) -> list[tuple[int, str, set[str]]]:
-    """(head, signing key, keys it vouches for) of every valid endorsement, and of every valid package signature
-    (sign-offs, forwarded reports: the active chiefs in the users list it signed), in chain order."""
+def _events(conn: sqlite3.Connection) -> list[tuple[int, str, set[str], str]]:
+    """(head, signing key, keys it vouches for, kind) of every valid endorsement ("E"), registration statement
+    ("R", vouches for nothing: only a marker) and package signature (sign-offs, forwarded reports: "P", the active
+    chiefs in the users list it signed; "PE" when it carries the KEYS_ENDORSED promise), in chain order."""
     have = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    out: list[tuple[int, str, set[str]]] = []
+    out: list[tuple[int, str, set[str], str]] = []
     if TABLE in have:
         for row in conn.execute(f"SELECT * FROM {TABLE} ORDER BY id").fetchall():
             if not check(conn, row):
                 d = json.loads(str(row["statement"]))
-                out.append((int(row["audit_seq"]), str(d["fingerprint"]), {str(row["key_fingerprint"])}))
+                out.append((int(row["audit_seq"]), str(d["fingerprint"]), {str(row["key_fingerprint"])}, "E"))
+    if "county_key_registrations" in have:
+        for seq, text in conn.execute("SELECT audit_seq, statement FROM county_key_registrations"):
+            try:
+                doc = Parsed(json.loads(str(text)))
+                if doc.doc.get("kind") == signature.REGISTRATION and doc.valid() and doc.head[0] == int(seq):
+                    out.append((int(seq), doc.fingerprint, set(), "R"))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
     texts = [(int(r[0]), str(r[1])) for r in conn.execute("SELECT audit_seq, signature FROM signoffs WHERE signature != ''")]
     if "forwarded_reports" in have:
         texts += [(int(r[0]), str(r[1])) for r in conn.execute("SELECT audit_seq, signature FROM forwarded_reports")]
@@ -111,7 +128,8 @@ def _events(conn: sqlite3.Connection) -> list[tuple[int, str, set[str]]]:
             doc = signature.parse(text, where="")
             if doc.valid() and doc.head[0] == seq:
                 out.append((seq, doc.fingerprint, {str(u["key"]) for u in doc.doc.get("users", [])
-                                                   if u.get("role") == "chief" and u.get("active") and u.get("key")}))
+                                                   if u.get("role") == "chief" and u.get("active") and u.get("key")},
+                            "PE" if doc.doc.get(signature.KEYS_ENDORSED) is True else "P"))
         except (ValueError, KeyError, TypeError, AttributeError, AppError):
             continue
     return sorted(out, key=lambda e: e[0])
@@ -121,24 +139,48 @@ def root_key(conn: sqlite3.Connection) -> str:
     """The first signing key the file's chain records: made by the program for the chief who set the file up (or,
     in a file from before signing keys, at its first sign-off). Nothing can be put before it without rewriting the
     whole chain, which every signed checkpoint since would show."""
-    row = conn.execute("SELECT json_extract(after, '$.fingerprint') FROM audit_log WHERE tbl = 'signing_keys' "
+    row = conn.execute("SELECT seq, json_extract(after, '$.fingerprint') FROM audit_log WHERE tbl = 'signing_keys' "
                        "AND action = 'I' ORDER BY seq LIMIT 1").fetchone()
-    return str(row[0]) if row and row[0] else ""
+    if not row or not row[1]:
+        return ""
+    # a file whose months were signed before it had any key (schema < 9): its first key came later, by whatever
+    # wrote it first — the program at a first signing, or someone with sqlite3. It is no root; package signatures
+    # vouch for keys there, as before
+    signed = conn.execute("SELECT min(audit_seq) FROM signoffs").fetchone()
+    if signed and signed[0] is not None and int(signed[0]) < int(row[0]):
+        return ""
+    return str(row[1])
 
 
 def vouched_before(conn: sqlite3.Connection) -> Callable[[int], set[str]]:
-    """The chief keys vouched for before a chain position: the file's first key and, in chain order, what every
-    endorsement or report signed with a key already vouched for vouches for. A signature by a key no one vouched
-    for vouches for nothing, not even itself."""
+    """The chief keys vouched for before a chain position.
+
+    From the file's first signed statement of this version on — a registration, an endorsement, or a package
+    signature promising KEYS_ENDORSED, whichever comes first (the marker; signed, so it cannot be moved later) —
+    the file's first key and what endorsements by keys already vouched for vouch for; a users list then vouches
+    only for keys made before the marker. Whoever holds the file can write in a chief with a key of their own and
+    wait for the chief's next report, whose users list names every active chief: that vouches for nothing made
+    after the marker. Before the marker (a file from older versions), the rule those versions had: each package
+    signature's key and the chiefs in its users list."""
     root, events = root_key(conn), _events(conn)
+    marker = next((seq for seq, _k, _v, kind in events if kind in ("E", "R", "PE")), None)
+    made = {str(fp): int(seq) for seq, fp in conn.execute(
+        "SELECT seq, json_extract(after, '$.fingerprint') FROM audit_log WHERE tbl = 'signing_keys' AND action = 'I'")}
 
     def at(before_seq: int) -> set[str]:
         out = {root} if root else set()
-        for seq, signer, vouches in events:
+        for seq, signer, vouches, kind in events:
             if seq >= before_seq:
                 break
-            if signer in out:
-                out |= vouches
+            if marker is None or seq < marker:
+                if kind in ("P", "PE"):
+                    out.add(signer)
+                    out |= vouches
+            elif signer in out:
+                if kind == "E":
+                    out |= vouches
+                elif kind in ("P", "PE"):
+                    out |= {k for k in vouches if made.get(k, 1 << 62) < marker}
         return out
     return at
 

@@ -29,6 +29,9 @@ REGISTRATION = "key-registration"  # `kind` of a lower bureau's key registration
 _ENDORSEMENT_DOMAIN = b"FundLedger key endorsement v1\n"
 ENDORSEMENT = "key-endorsement"  # `kind` of a chief's endorsement of another chief's new key (store/endorsements.py)
 REOPENS_SIGNED = "reopens_signed"  # in a sign-off's payload: from this sign-off on, this file's reopenings are signed
+# in a sign-off's (or forwarded report's) payload: from here on, a chief key made later is vouched for only by an
+# endorsement (store/endorsements.py), never by appearing in a users list
+KEYS_ENDORSED = "chief_keys_endorsed"
 MAX_CHECKPOINTS = 1024
 CHECKPOINT_CHARS = 16  # 64 bits of each checkpoint's hash: enough to say where; the head is kept whole
 
@@ -99,6 +102,7 @@ def payload(conn: sqlite3.Connection, *, signer: keys.Signer, login: str, name: 
         "users": users,
         "users_sha256": keys.users_digest(users),
         REOPENS_SIGNED: True,
+        KEYS_ENDORSED: True,
     }
 
 
@@ -148,22 +152,13 @@ def sign_reopen(body: dict[str, Any], signer: keys.Signer) -> str:
 
 
 def anchored_chief_keys(conn: sqlite3.Connection, before_seq: int) -> set[str]:
-    """Fingerprints a chief-signed 签名.json vouches for before chain position `before_seq`: each valid sign-off's
-    signing key and the keys of the active chiefs in the users list it signed. A reopening must be signed with one
-    of them — a key the file's keyless records alone introduce (a clerk made chief with a key of the insider's own
-    making, a second key slipped under the real chief) vouches for nothing."""
-    out: set[str] = set()
-    for seq, text in conn.execute("SELECT audit_seq, signature FROM signoffs WHERE signature != '' AND audit_seq < ?",
-                                  (before_seq,)):
-        try:
-            doc = parse(text, where="")
-            if doc.valid() and doc.head[0] == int(seq):
-                out.add(doc.fingerprint)
-                out.update(str(u["key"]) for u in doc.doc["users"]
-                           if u.get("role") == "chief" and u.get("active") and u.get("key"))
-        except (AppError, KeyError, TypeError, ValueError, AttributeError):
-            continue  # not a package signature this program wrote: it vouches for nothing (check_signoffs names it)
-    return out
+    """Fingerprints of the chief keys vouched for before chain position `before_seq` (store/endorsements.py): the
+    file's first key, endorsements, and the users lists of package signatures made with keys already vouched for (a
+    signature by a key no one vouched for vouches for nothing — a key the file's keyless records alone introduce, a
+    clerk made chief with a key of the insider's making). A reopening must be signed with one of them."""
+    from app.models.store import endorsements
+
+    return endorsements.vouched_before(conn)(before_seq)
 
 
 def parse_reopen(text: str, *, where: str) -> Parsed:

@@ -578,3 +578,29 @@ def test_an_endorsement_carried_to_another_key_is_named(pref_file: Path) -> None
            "statement) SELECT ?, ?, endorsed_by, endorsed_at, audit_seq, audit_hash, statement FROM key_endorsements "
            "ORDER BY id LIMIT 1", (uid, signer.key.fingerprint)))
     named(pref_file, "[签名密钥]", "确认签名与记录或文件中的审计链不一致")
+
+
+def test_a_chief_planted_before_the_chiefs_own_report_is_not_vouched_for_by_it(pref_file: Path, tmp_path: Path) -> None:
+    """Attack review round 11 (K1): the insider plants a deputy chief with a key of their own and waits for the
+    chief's next report, whose signed users list names every active chief — the chief's trusted key then vouched
+    for the planted one, and its registrations raised nothing. From the file's first signed statement on a users
+    list vouches only for keys made before it; a later chief key needs the endorsement of the chief who made it."""
+    from app.demo.common import as_user
+    from app.export import prefecture as forwarding
+    from app.models.prefecture import counties, registrations
+
+    book = open_book(pref_file)
+    try:
+        uid, signer = _insider_chief(book, "fuju")
+        users.login(book, "juzhang", PASSWORD)
+        forwarding.forward(book, month="2026-09", out_dir=tmp_path, password=PASSWORD)  # names fuju's key
+        as_user(book, "fuju")
+        jia = next(c for c in counties.list_counties(book) if c.name == "甲县")
+        with book.write("register_county_key", system=True) as conn:
+            conn.execute("UPDATE counties SET fingerprint = ? WHERE id = ?", ("ab" * 16, jia.id))
+            registrations.record(conn, signer=signer, user_id=uid, login="fuju", name="副局长", county_id=jia.id,
+                                 fingerprint="ab" * 16, at="2026-11-21 10:00:00")
+    finally:
+        book.close(backup=False)
+    notes = _key_notes(pref_file)
+    assert any(keys.show(signer.key.fingerprint) in n and "不是文件建立时的局长密钥" in n for n in notes), notes

@@ -21,19 +21,3 @@ CREATE TABLE county_key_registrations (
 CREATE INDEX county_key_registrations_county ON county_key_registrations (county_id, audit_seq);
 INSERT INTO tracked_tables (name, key_column, date_expr, skip_columns) VALUES
     ('county_key_registrations', 'id', NULL, '');
-
--- A chief's new signing key (a chief added, a chief's password reset by another chief) endorsed by the chief who
--- made it, with that chief's key (store/endorsements.py): verify counts a chief key as vouched for only from the
--- file's first key on, by endorsements and by the users lists of reports signed with keys already vouched for — a
--- chief and key written in with sqlite3 are vouched for by nothing. Add-only, like the registrations.
-CREATE TABLE key_endorsements (
-    id INTEGER PRIMARY KEY,
-    user_id INTEGER NOT NULL REFERENCES users(id),       -- whose new key
-    key_fingerprint TEXT NOT NULL CHECK (length(key_fingerprint) = 64),
-    endorsed_by INTEGER NOT NULL REFERENCES users(id),
-    endorsed_at TEXT NOT NULL,
-    audit_seq INTEGER NOT NULL,                -- the chain head the statement names (just before its write)
-    audit_hash TEXT NOT NULL,
-    statement TEXT NOT NULL
-) STRICT;
-INSERT INTO tracked_tables (name, key_column, date_expr, skip_columns) VALUES ('key_endorsements', 'id', NULL, '');
