@@ -145,3 +145,26 @@ def test_the_chief_signs_a_county_key_in_the_counties_tab(pref: Book, answers: d
     now = counties.get(pref, tab.rows[row].id)
     assert now.fingerprint == "ab" * 16 and counties.signed_state(pref, now) == "已签名"
     assert tab.table.item(row, signed_col).text() == "已签名"
+
+
+def test_resetting_a_chiefs_password_in_the_window_asks_for_the_acting_chiefs_own(pref: Book, answers: dict[str, Any], qtbot) -> None:  # type: ignore[no-untyped-def]  # noqa: F811, E501
+    """基础设置 › 用户: resetting a chief's password makes a new chief key; the window asks the acting chief's own
+    password and signs the new key with it (an endorsement). Without it nothing is reset."""
+    from app.ui.settings.tab import UsersPage
+
+    users.login(pref, "juzhang", PASSWORD)
+    users.add_user(pref, login="fuju", name="副局长", role="chief", password="Deputy-pw-12", endorse_password=PASSWORD)
+    page = UsersPage(pref)
+    qtbot.addWidget(page)
+    count = lambda: pref.conn.execute("SELECT count(*) FROM key_endorsements").fetchone()[0]  # noqa: E731
+    before = count()
+    assert page.table.select_id("fuju", key="login")
+    answers["password"], answers["secret"] = ("", "Deputy-new-34", "Deputy-new-34"), None
+    page.reset()
+    qtbot.waitUntil(lambda: any(k == "error" for k, _t in dialogs.Ask.shown), timeout=5000)
+    assert count() == before  # refused: nothing reset, nothing endorsed
+    answers["secret"] = PASSWORD
+    qtbot.waitUntil(lambda: page.table.select_id("fuju", key="login"), timeout=5000)  # the list was read again
+    page.reset()
+    qtbot.waitUntil(lambda: count() == before + 1, timeout=5000)
+    users.login(pref, "fuju", "Deputy-new-34")  # the new password works, and its key is endorsed

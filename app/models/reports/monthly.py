@@ -231,8 +231,8 @@ def reopen(book: Book, *, month: str, reason: str, password: str | None) -> None
     if signer.key.fingerprint not in anchored:
         raise ValidationError(
             f"你的签名密钥（{keys.show(signer.key.fingerprint)}）没有出现在此前任何一份已签发报送包的签名中（多半是重置密码后"
-            "生成的新密钥），不能用它签名重新打开：核验无法确认它属于局长。请由签发过报送包的局长重新打开，或先签发下一个月份"
-            "（新密钥随之报送上级）后再重新打开", field="签名密钥")
+            "生成、重置时没有经另一位局长签名确认的新密钥），不能用它签名重新打开：核验无法确认它属于局长。请由签发过报送包的"
+            "局长重新打开；或请另一位局长为你重置密码，并在重置时输入他本人的密码签名确认你的新密钥", field="签名密钥")
     with book.write("reopen_month") as conn:
         row = _check_reopen(book, month)
         assert book.user is not None

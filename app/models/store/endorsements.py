@@ -172,7 +172,9 @@ def vouched_before(conn: sqlite3.Connection) -> Callable[[int], set[str]]:
         for seq, signer, vouches, kind in events:
             if seq >= before_seq:
                 break
-            if marker is None or seq < marker:
+            # before the marker, the older versions' rule; at it, too, in a file with no first key to start from
+            # (one from before signing keys, whose first signature of this version then stands as before)
+            if marker is None or seq < marker or (seq == marker and kind == "PE" and not root):
                 if kind in ("P", "PE"):
                     out.add(signer)
                     out |= vouches

@@ -141,6 +141,14 @@ def _endorser(book: Book, password: str | None) -> keys.Signer | None:
     return unlock_signing_key(book, password, action="签名确认新局长的签名密钥")
 
 
+def require_endorsement(role: str, endorse_password: str | None, *, action: str) -> None:
+    """The window's rule: a new chief key (a chief added, a chief's password reset) is endorsed by the acting chief,
+    who types their own password; without it the key is one verify cannot tell from a key written in with sqlite3.
+    (The model still accepts an unendorsed key — verify then says so — for callers that model such a file.)"""
+    if role == "chief" and not endorse_password:
+        raise ValidationError(f"{action}须输入你本人的密码，用你的签名密钥确认他的新签名密钥；未{action}", field="你的密码")
+
+
 def _endorse(book: Book, conn: sqlite3.Connection, signer: keys.Signer | None, user_id: int,
              head: tuple[int, str]) -> None:
     if signer is not None and book.user is not None:

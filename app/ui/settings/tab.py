@@ -169,9 +169,10 @@ class UsersPage(QWidget):
 
         def save() -> object:
             role = str(dialog.role.currentData())
+            endorse = self._endorse_password(dialog.name.text()) if role == "chief" else None
+            users.require_endorsement(role, endorse, action="新增局长")
             return users.add_user(self.book, login=dialog.login.text(), name=dialog.name.text(), role=role,
-                                  password=dialog.password.text(), section=dialog.section.text(),
-                                  endorse_password=self._endorse_password(dialog.name.text()) if role == "chief" else None)
+                                  password=dialog.password.text(), section=dialog.section.text(), endorse_password=endorse)
         if dialog.submit(self.book, save):
             self.reload()
 
@@ -179,8 +180,7 @@ class UsersPage(QWidget):
         """A new chief key (a chief added, a chief's password reset) is signed by the acting chief: without it,
         verify cannot tell the new key from one written into the file without any password (a Note)."""
         return dialogs.ask_secret(self, "签名确认新局长的签名密钥",
-                                  f"将为 {name} 生成局长签名密钥。请输入你本人的密码，用你的签名密钥确认这把新密钥"
-                                  "（不输入直接取消也可以保存，但核验会提示这把密钥未经确认）：")
+                                  f"将为 {name} 生成局长签名密钥。请输入你本人的密码，用你的签名密钥确认这把新密钥：")
 
     def edit(self) -> None:
         row = self.table.current_row()
@@ -205,8 +205,11 @@ class UsersPage(QWidget):
         answer = dialogs.ask_password(self, "重置密码", f"为 {row['name']}（{row['login']}）设置新密码：")
         if answer is not None:
             endorse = self._endorse_password(str(row["name"])) if row["role"] == "chief" else None
-            ops.run_op(self, self.book, lambda: users.reset_password(self.book, user_id=int(row["id"]), password=answer[1],
-                                                                     endorse_password=endorse),
+
+            def reset() -> None:
+                users.require_endorsement(str(row["role"]), endorse, action="为局长重置密码")
+                users.reset_password(self.book, user_id=int(row["id"]), password=answer[1], endorse_password=endorse)
+            ops.run_op(self, self.book, reset,
                            done="密码已重置，该账号的锁定（如有）也已解除。")
             self.reload()
 
