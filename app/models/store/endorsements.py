@@ -146,7 +146,8 @@ def root_key(conn: sqlite3.Connection) -> str:
     # a file whose months were signed before it had any key (schema < 9): its first key came later, by whatever
     # wrote it first — the program at a first signing, or someone with sqlite3. It is no root; package signatures
     # vouch for keys there, as before
-    signed = conn.execute("SELECT min(audit_seq) FROM signoffs").fetchone()
+    # by the chain (a signoffs row written now with a low audit_seq cannot put its insert record early)
+    signed = conn.execute("SELECT min(seq) FROM audit_log WHERE tbl = 'signoffs' AND action = 'I'").fetchone()
     if signed and signed[0] is not None and int(signed[0]) < int(row[0]):
         return ""
     return str(row[1])
