@@ -180,7 +180,7 @@ def current(conn: sqlite3.Connection, county_id: int, fingerprint: str) -> str:
 
 def findings(conn: sqlite3.Connection) -> Iterator[Finding | Note]:
     """verify: every statement holds; every fingerprint the register took after the file's first statement has one;
-    a statement signed with a chief key that never signed a package sent upward is told (a Note)."""
+    a statement signed with a chief key not vouched for (store/endorsements.vouched_before) is told (a Note)."""
     if not has_table(conn):
         return
     rows = conn.execute(f"SELECT r.*, c.name AS county FROM {TABLE} r LEFT JOIN counties c ON c.id = r.county_id "
@@ -196,18 +196,11 @@ def findings(conn: sqlite3.Connection) -> Iterator[Finding | Note]:
         signer = str(json.loads(str(row["statement"]))["fingerprint"])
         if signer not in vouched(int(row["audit_seq"]) + 1):
             unvouched.setdefault(signer, []).append(where)
-    top = str((conn.execute("SELECT level FROM bureau WHERE id = 1").fetchone() or [""])[0]) == "region"
     for signer, places in unvouched.items():
-        if top:  # the region reports to no one here: after its first key nothing it signs could vouch for another
-            yield Note("下级单位的密钥登记", "、".join(places),
-                       f"签名登记所用的厅长（局长）密钥 {keys.show(signer)} 不是文件建立时的密钥：自治区级文件不向上报送，"
-                       "文件中没有别的签名能证明这把密钥属于厅长，请与厅长本人核对这个指纹")
-            continue
         yield Note("下级单位的密钥登记", "、".join(places),
-                   f"签名登记所用的局长密钥（{keys.show(signer)}）不是文件建立时的局长密钥，登记之前也没有出现在任何一份由"
-                   "已确认的局长密钥签发的报送包的局长名单中，也没有已确认的局长在生成它时签名确认（新增局长、重置局长密码"
-                   "时不输入操作人自己的密码就是这样）：只有本文件自己的记录说它属于局长，请与本单位局长签发封面上印的指纹"
-                   "核对。此后由已确认的局长签发一次报送包，之后的登记就不再有这条提示")
+                   f"签名登记所用的局长密钥（{keys.show(signer)}）未经确认：不是文件建立时的局长密钥，也没有已确认的局长在"
+                   "生成它时签名确认（早期版本新增局长、重置密码时没有这一步），只有本文件自己的记录说它属于局长。请与本单位"
+                   "局长本人核对这个指纹（签发封面上也印着）；以后请由已确认的局长为其重置密码并确认，或由已确认的局长签名登记")
     held = statements(conn)
     seen: dict[str, int] = {}
     for row in rows:  # a statement copied into a second row: the same chain position, twice
