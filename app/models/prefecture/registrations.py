@@ -22,7 +22,7 @@ from typing import Any
 from app import __version__
 from app.models.store import audit, endorsements, keys, signature
 from app.models.store.audit import Finding, Note
-from app.models.store.signature import FORMAT, PROGRAM, REGISTRATION, Parsed
+from app.models.store.signature import FORMAT, PROGRAM, REGISTRATION
 
 TABLE = "county_key_registrations"
 
@@ -76,12 +76,10 @@ def check(conn: sqlite3.Connection, row: sqlite3.Row | dict[str, Any]) -> str:
     bureau, this row's county, fingerprint, time and chain position, made with the active key of a user who was an
     active chief at that position (the users table as the audit records rebuild it there)."""
     try:
-        doc = Parsed(json.loads(str(row["statement"])))
+        doc = signature.parse_statement(str(row["statement"]), REGISTRATION, "密钥登记")
+        if isinstance(doc, str):
+            return doc
         d = doc.doc
-        if d.get("kind") != REGISTRATION or d.get("format") != FORMAT or d.get("algorithm") not in keys.ALGORITHMS:
-            return "不是本程序写的密钥登记签名"
-        if not doc.valid():
-            return "签名与其内容不符：登记记录被改动过，或不是用其所记公钥签的"
         county = conn.execute("SELECT code FROM counties WHERE id = ?", (row["county_id"],)).fetchone()
         problems = []
         if str(d["bureau"].get("region_code", "")) != signature.bureau_of(conn)["region_code"]:

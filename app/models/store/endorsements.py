@@ -56,12 +56,10 @@ def _login_of(conn: sqlite3.Connection, user_id: int) -> str:
 def check(conn: sqlite3.Connection, row: sqlite3.Row) -> str:
     """What is wrong with one endorsement ("" when nothing)."""
     try:
-        doc = Parsed(json.loads(str(row["statement"])))
+        doc = signature.parse_statement(str(row["statement"]), ENDORSEMENT, "密钥确认")
+        if isinstance(doc, str):
+            return doc
         d = doc.doc
-        if d.get("kind") != ENDORSEMENT or d.get("format") != FORMAT or d.get("algorithm") not in keys.ALGORITHMS:
-            return "不是本程序写的密钥确认签名"
-        if not doc.valid():
-            return "签名与其内容不符：确认记录被改动过，或不是用其所记公钥签的"
         endorsed = d["endorsed"]
         if str(endorsed["fingerprint"]) != str(row["key_fingerprint"]) or \
                 str(endorsed["login"]).lower() != _login_of(conn, int(row["user_id"])).lower() or \

@@ -210,6 +210,18 @@ class Parsed:
         return keys.verify_signature(str(self.doc["algorithm"]), public.hex(), signed_bytes(self.doc), sig)
 
 
+def parse_statement(text: str, kind: str, what: str) -> Parsed | str:
+    """A signed statement kept in the file (a key registration, an endorsement): parsed and its signature checked
+    against the key it names, or what is wrong with it (`what` names the statement in the message)."""
+    doc = Parsed(json.loads(text))
+    d = doc.doc
+    if d.get("kind") != kind or d.get("format") != FORMAT or d.get("algorithm") not in keys.ALGORITHMS:
+        return f"不是本程序写的{what}签名"
+    if not doc.valid():
+        return f"签名与其内容不符：{what}记录被改动过，或不是用其所记公钥签的"
+    return doc
+
+
 class OtherFormat(AppError):
     """A signature document this version cannot read: written by another program version, not tampered with."""
 

@@ -362,6 +362,21 @@ def _insider_chief(book: object, login: str) -> tuple[int, keys.Signer]:
     return uid, keys.unlock(book.conn, user_id=uid, password="insider-password")  # type: ignore[attr-defined]
 
 
+def _register_with(book: object, uid: int, signer: keys.Signer, county: str, fp: str) -> None:
+    """The insider's chief (`uid`, logged in as by whoever holds the file) registers `fp` for `county`: the row and
+    a statement signed with the insider's key, as the program writes them."""
+    from app.demo.common import as_user
+    from app.models.prefecture import counties, registrations
+
+    login = str(book.conn.execute("SELECT login FROM users WHERE id = ?", (uid,)).fetchone()[0])  # type: ignore[attr-defined]
+    as_user(book, login)  # type: ignore[arg-type]
+    c = next(x for x in counties.list_counties(book) if x.name == county)  # type: ignore[arg-type]
+    with book.write("register_county_key", system=True) as conn:  # type: ignore[attr-defined]
+        conn.execute("UPDATE counties SET fingerprint = ? WHERE id = ?", (fp, c.id))
+        registrations.record(conn, signer=signer, user_id=uid, login=login, name="副局长", county_id=c.id,
+                             fingerprint=fp, at="2026-11-20 10:00:00")
+
+
 def test_a_chief_of_the_insiders_making_is_told_even_with_a_report_of_its_own(pref_file: Path, tmp_path: Path,
                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Attack review round 10 (F1 D): the insider writes a deputy chief with a key of their own making, signs a
@@ -369,19 +384,12 @@ def test_a_chief_of_the_insiders_making_is_told_even_with_a_report_of_its_own(pr
     The first rule trusted any valid signature in the file to vouch for its own key: no Note at all. A key is
     vouched for now only from the file's first key on, by the users list of a report signed with a key already
     vouched for; the insider's own report vouches for nothing."""
-    from app.demo.common import as_user
     from app.export import prefecture as forwarding
-    from app.models.prefecture import counties, registrations
 
     book = open_book(pref_file)
     try:
         uid, signer = _insider_chief(book, "fuju")
-        as_user(book, "fuju")
-        jia = next(c for c in counties.list_counties(book) if c.name == "甲县")
-        with book.write("register_county_key", system=True) as conn:
-            conn.execute("UPDATE counties SET fingerprint = ? WHERE id = ?", ("ab" * 16, jia.id))
-            registrations.record(conn, signer=signer, user_id=uid, login="fuju", name="副局长", county_id=jia.id,
-                                 fingerprint="ab" * 16, at="2026-11-20 10:00:00")
+        _register_with(book, uid, signer, "甲县", "ab" * 16)
         monkeypatch.setattr(forwarding.users, "unlock_signing_key", lambda *_a, **_k: signer)
         forwarding.forward(book, month="2026-09", out_dir=tmp_path, password="-")  # signed by fuju, never sent
     finally:
@@ -585,21 +593,14 @@ def test_a_chief_planted_before_the_chiefs_own_report_is_not_vouched_for_by_it(p
     chief's next report, whose signed users list names every active chief — the chief's trusted key then vouched
     for the planted one, and its registrations raised nothing. From the file's first signed statement on a users
     list vouches only for keys made before it; a later chief key needs the endorsement of the chief who made it."""
-    from app.demo.common import as_user
     from app.export import prefecture as forwarding
-    from app.models.prefecture import counties, registrations
 
     book = open_book(pref_file)
     try:
         uid, signer = _insider_chief(book, "fuju")
         users.login(book, "juzhang", PASSWORD)
         forwarding.forward(book, month="2026-09", out_dir=tmp_path, password=PASSWORD)  # names fuju's key
-        as_user(book, "fuju")
-        jia = next(c for c in counties.list_counties(book) if c.name == "甲县")
-        with book.write("register_county_key", system=True) as conn:
-            conn.execute("UPDATE counties SET fingerprint = ? WHERE id = ?", ("ab" * 16, jia.id))
-            registrations.record(conn, signer=signer, user_id=uid, login="fuju", name="副局长", county_id=jia.id,
-                                 fingerprint="ab" * 16, at="2026-11-21 10:00:00")
+        _register_with(book, uid, signer, "甲县", "ab" * 16)
     finally:
         book.close(backup=False)
     notes = _key_notes(pref_file)
