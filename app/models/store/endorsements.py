@@ -100,7 +100,8 @@ def check(conn: sqlite3.Connection, row: sqlite3.Row) -> str:
 
 
 def _events(conn: sqlite3.Connection) -> list[tuple[int, str, set[str], str]]:
-    """(head, signing key, keys it vouches for, kind) of every valid endorsement ("E"), registration statement
+    """(chain position, signing key, keys it vouches for, kind) of every valid endorsement ("E", at its head: bound to
+    its own write by `check`), registration statement
     ("R", vouches for nothing: only a marker) and package signature (sign-offs, forwarded reports: "P", the active
     chiefs in the users list it signed; "PE" when it carries the KEYS_ENDORSED promise), in chain order."""
     have = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -118,18 +119,29 @@ def _events(conn: sqlite3.Connection) -> list[tuple[int, str, set[str], str]]:
                     out.append((int(seq), doc.fingerprint, set(), "R"))
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue
-    texts = [(int(r[0]), str(r[1])) for r in conn.execute("SELECT audit_seq, signature FROM signoffs WHERE signature != ''")]
-    if "forwarded_reports" in have:
-        texts += [(int(r[0]), str(r[1])) for r in conn.execute("SELECT audit_seq, signature FROM forwarded_reports")]
-    for seq, text in texts:
-        try:
-            doc = signature.parse(text, where="")
-            if doc.valid() and doc.head[0] == seq:
-                out.append((seq, doc.fingerprint, {str(u["key"]) for u in doc.doc.get("users", [])
-                                                   if u.get("role") == "chief" and u.get("active") and u.get("key")},
+    # a package signature stands where its row entered the chain (its insert record, which no one can place earlier
+    # without rewriting the chain), not at the head its row or its text names: a row written today with sqlite3,
+    # signed with a key of the insider's own and naming an old head, would otherwise count as an older version's
+    tables = ["signoffs"]
+    level = conn.execute("SELECT level FROM bureau WHERE id = 1").fetchone()
+    if "forwarded_reports" in have and level is not None and str(level[0]) != "county":  # a county forwards nothing
+        tables.append("forwarded_reports")
+    for table in tables:
+        entered = {int(r[0]): int(r[1]) for r in conn.execute(
+            "SELECT CAST(row_key AS INTEGER), min(seq) FROM audit_log WHERE tbl = ? AND action = 'I' GROUP BY row_key",
+            (table,))}
+        where = " WHERE signature != ''" if table == "signoffs" else ""
+        for row_id, seq, text in conn.execute(f"SELECT id, audit_seq, signature FROM {table}{where}").fetchall():
+            at = entered.get(int(row_id))
+            try:
+                doc = signature.parse(str(text), where="")
+                if at is None or not doc.valid() or doc.head[0] != int(seq) or not int(seq) < at:
+                    continue
+                out.append((at, doc.fingerprint, {str(u["key"]) for u in doc.doc.get("users", [])
+                                                  if u.get("role") == "chief" and u.get("active") and u.get("key")},
                             "PE" if doc.doc.get(signature.KEYS_ENDORSED) is True else "P"))
-        except (ValueError, KeyError, TypeError, AttributeError, AppError):
-            continue
+            except (ValueError, KeyError, TypeError, AttributeError, AppError):
+                continue
     return sorted(out, key=lambda e: e[0])
 
 
@@ -171,9 +183,10 @@ def vouched_before(conn: sqlite3.Connection) -> Callable[[int], set[str]]:
         for seq, signer, vouches, kind in events:
             if seq >= before_seq:
                 break
-            # before the marker, the older versions' rule; at it, too, in a file with no first key to start from
-            # (one from before signing keys, whose first signature of this version then stands as before)
-            if marker is None or seq < marker or (seq == marker and kind == "PE" and not root):
+            # before the marker, the older versions' rule; at it too, when it is a package signature (the first sign-off
+            # of this version in a file upgraded from an older one stands as it did before: a chief whose key was reset
+            # in the older version, with no trusted chief left to endorse it, would otherwise never be trusted)
+            if marker is None or seq < marker or (seq == marker and kind == "PE"):
                 if kind in ("P", "PE"):
                     out.add(signer)
                     out |= vouches
@@ -181,7 +194,7 @@ def vouched_before(conn: sqlite3.Connection) -> Callable[[int], set[str]]:
                 if kind == "E":
                     out |= vouches
                 elif kind in ("P", "PE"):
-                    out |= {k for k in vouches if made.get(k, 1 << 62) < marker}
+                    out |= {k for k in vouches if made.get(k, 1 << 62) <= marker}
         return out
     return at
 

@@ -605,3 +605,34 @@ def test_a_chief_planted_before_the_chiefs_own_report_is_not_vouched_for_by_it(p
         book.close(backup=False)
     notes = _key_notes(pref_file)
     assert any(keys.show(signer.key.fingerprint) in n and "不是文件建立时的局长密钥" in n for n in notes), notes
+
+
+def test_a_report_row_naming_an_old_head_does_not_vouch_for_a_planted_chief(pref_file: Path) -> None:
+    """Attack review round 12 (A1, A2): a forwarded report row written today, re-signed with the planted chief's
+    key and naming a chain head from before the file's first signed statement, counted as an older version's
+    report: the older rule vouched for its signer. A signature now stands where its row entered the chain."""
+    raw = sqlite3.connect(pref_file)
+    raw.row_factory = sqlite3.Row
+    marker = int(raw.execute("SELECT min(audit_seq) FROM county_key_registrations").fetchone()[0])
+    row = dict(raw.execute("SELECT * FROM forwarded_reports ORDER BY id LIMIT 1").fetchone())
+    raw.close()
+    book = open_book(pref_file)
+    try:
+        uid, signer = _insider_chief(book, "fuju")
+        early = marker - 3
+        body = {k: v for k, v in json.loads(row["signature"]).items()
+                if k not in ("signature", signature.KEYS_ENDORSED, signature.REOPENS_SIGNED)}
+        body.update(algorithm=signer.key.algorithm, public_key=signer.key.public_key, fingerprint=signer.key.fingerprint,
+                    signer={"login": "fuju", "name": "副局长"},
+                    audit_head={"seq": early, "hash": audit.hash_at(book.conn, early)})
+        text = signature.sign(body, signer).decode("utf-8")
+        with book.write("forward_report", system=True) as conn:
+            conn.execute("INSERT INTO forwarded_reports (month, version, signed_by, signed_at, audit_seq, audit_hash, "
+                         "data, data_sha256, files, signature) VALUES ('2026-08', 1, ?, '2026-09-30 16:00:00', ?, ?, ?, "
+                         "?, ?, ?)", (uid, early, audit.hash_at(conn, early), row["data"], row["data_sha256"],
+                                      row["files"], text))
+        _register_with(book, uid, signer, "甲县", "ab" * 16)
+    finally:
+        book.close(backup=False)
+    notes = _key_notes(pref_file)
+    assert any(keys.show(signer.key.fingerprint) in n and "不是文件建立时的局长密钥" in n for n in notes), notes
