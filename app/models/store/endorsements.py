@@ -111,7 +111,9 @@ def _events(conn: sqlite3.Connection) -> list[tuple[int, str, set[str], str]]:
             if not check(conn, row):
                 d = json.loads(str(row["statement"]))
                 out.append((int(row["audit_seq"]), str(d["fingerprint"]), {str(row["key_fingerprint"])}, "E"))
-    if "county_key_registrations" in have:
+    level = conn.execute("SELECT level FROM bureau WHERE id = 1").fetchone()
+    above = level is not None and str(level[0]) != "county"  # a county registers no one's key and forwards nothing
+    if "county_key_registrations" in have and above:
         for seq, text in conn.execute("SELECT audit_seq, statement FROM county_key_registrations"):
             try:
                 doc = Parsed(json.loads(str(text)))
@@ -123,8 +125,7 @@ def _events(conn: sqlite3.Connection) -> list[tuple[int, str, set[str], str]]:
     # without rewriting the chain), not at the head its row or its text names: a row written today with sqlite3,
     # signed with a key of the insider's own and naming an old head, would otherwise count as an older version's
     tables = ["signoffs"]
-    level = conn.execute("SELECT level FROM bureau WHERE id = 1").fetchone()
-    if "forwarded_reports" in have and level is not None and str(level[0]) != "county":  # a county forwards nothing
+    if "forwarded_reports" in have and above:
         tables.append("forwarded_reports")
     for table in tables:
         entered = {int(r[0]): int(r[1]) for r in conn.execute(
@@ -164,7 +165,15 @@ def root_key(conn: sqlite3.Connection) -> str:
 
 
 def vouched_before(conn: sqlite3.Connection) -> Callable[[int], set[str]]:
-    """The chief keys vouched for before a chain position.
+    """The chief keys vouched for before a chain position (see `vouched_how`)."""
+    how = vouched_how(conn)
+    return lambda before_seq: set(how(before_seq))
+
+
+def vouched_how(conn: sqlite3.Connection) -> Callable[[int], dict[str, str]]:
+    """The chief keys vouched for before a chain position, each with how: "root", "endorsed", "listed" (named in
+    the users list of a report signed with a key already vouched for) or "self" (the older versions' rule: it
+    signed a report itself).
 
     From the file's first signed statement of this version on — a registration, an endorsement, or a package
     signature promising KEYS_ENDORSED, whichever comes first (the marker; signed, so it cannot be moved later) —
@@ -172,14 +181,20 @@ def vouched_before(conn: sqlite3.Connection) -> Callable[[int], set[str]]:
     only for keys made before the marker. Whoever holds the file can write in a chief with a key of their own and
     wait for the chief's next report, whose users list names every active chief: that vouches for nothing made
     after the marker. Before the marker (a file from older versions), the rule those versions had: each package
-    signature's key and the chiefs in its users list."""
+    signature's key and the chiefs in its users list. (A chief written in before the marker of a new file is
+    vouched for by the first users list: verify tells of every chief key vouched for only by a list.)"""
     root, events = root_key(conn), _events(conn)
     marker = next((seq for seq, _k, _v, kind in events if kind in ("E", "R", "PE")), None)
     made = {str(fp): int(seq) for seq, fp in conn.execute(
-        "SELECT seq, json_extract(after, '$.fingerprint') FROM audit_log WHERE tbl = 'signing_keys' AND action = 'I'")}
+        "SELECT min(seq), json_extract(after, '$.fingerprint') FROM audit_log WHERE tbl = 'signing_keys' "
+        "AND action = 'I' GROUP BY json_extract(after, '$.fingerprint')")}
 
-    def at(before_seq: int) -> set[str]:
-        out = {root} if root else set()
+    def at(before_seq: int) -> dict[str, str]:
+        out = {root: "root"} if root else {}
+
+        def add(keys_: set[str], why: str) -> None:
+            for k in keys_:
+                out.setdefault(k, why)
         for seq, signer, vouches, kind in events:
             if seq >= before_seq:
                 break
@@ -188,15 +203,28 @@ def vouched_before(conn: sqlite3.Connection) -> Callable[[int], set[str]]:
             # in the older version, with no trusted chief left to endorse it, would otherwise never be trusted)
             if marker is None or seq < marker or (seq == marker and kind == "PE"):
                 if kind in ("P", "PE"):
-                    out.add(signer)
-                    out |= vouches
+                    add({signer}, "self")
+                    add(vouches, "listed")
             elif signer in out:
                 if kind == "E":
-                    out |= vouches
+                    add(vouches, "endorsed")
                 elif kind in ("P", "PE"):
-                    out |= {k for k in vouches if made.get(k, 1 << 62) <= marker}
+                    add({k for k in vouches if made.get(k, 1 << 62) <= marker}, "listed")
         return out
     return at
+
+
+def listed_only(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
+    """(login, name, key) of each active chief whose current key is vouched for only by a users list or by having
+    signed itself — never endorsed, not the file's first key. Honest in a file from older versions (a deputy added,
+    a password reset there); also exactly what a chief written in with sqlite3 before the chief's next report looks
+    like."""
+    how = vouched_how(conn)(1 << 62)
+    for login, name, fp in conn.execute(
+            "SELECT u.login, u.name, k.fingerprint FROM users u JOIN signing_keys k ON k.user_id = u.id "
+            "AND k.retired_at IS NULL WHERE u.role = 'chief' AND u.active = 1 ORDER BY u.id"):
+        if how.get(str(fp)) in ("listed", "self"):
+            yield str(login), str(name), str(fp)
 
 
 def findings(conn: sqlite3.Connection) -> Iterator[Finding]:

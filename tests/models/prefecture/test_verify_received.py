@@ -636,3 +636,38 @@ def test_a_report_row_naming_an_old_head_does_not_vouch_for_a_planted_chief(pref
         book.close(backup=False)
     notes = _key_notes(pref_file)
     assert any(keys.show(signer.key.fingerprint) in n and "不是文件建立时的局长密钥" in n for n in notes), notes
+
+
+def test_a_chief_written_in_before_a_new_files_first_sign_off_is_told(tmp_path: Path) -> None:
+    """Attack review round 13 (B1): in a county file made by this version, a chief written in with sqlite3 before
+    the file's first sign-off is named in that sign-off's users list — the first signature of this version, which
+    keeps the older rule — and so is trusted. The file alone cannot tell it from a deputy the chief added; verify
+    now tells of every active chief whose key is trusted only through a users list, never endorsed."""
+    from app.demo import prefecture as dp
+    from app.demo.common import DemoClock, as_user
+    from app.models.ledger import indicators
+    from app.models.store import setup
+
+    clock = DemoClock(dt.datetime(2026, 9, 1, 9))
+    cb = setup.create(tmp_path / "新县.db", bureau_name="甲县财政局", region_code="659911", level="county",
+                      chief_login="juzhang", chief_name="甲县局长", chief_password=PASSWORD, clock=clock)
+    try:
+        users.add_user(cb, login="jingban", name="经办", role="clerk", password=PASSWORD, section="扶贫资金管理股")
+        with cb.write("add_user", system=True) as conn:  # what sqlite3 and the source can write
+            users.insert_user(conn, login="fuju", name="副局长", role="chief", password="Insider-pw-77", section="",
+                              now="2026-09-02 09:00:00")
+        as_user(cb, "jingban")
+        clock.set(dt.datetime(2026, 9, 8, 10))
+        indicators.register(cb, doc_no="新财农〔2026〕11号", year=2026, kind="ZX", item="ZX01", source_level="central",
+                            amount=9_400_000_00, received_date=dt.date(2026, 9, 8), upper_doc_date=dt.date(2026, 9, 1),
+                            prefecture_doc_date=dt.date(2026, 9, 4), func_code="2130505", section="扶贫资金管理股",
+                            title="2026年第三批中央财政专项扶贫资金")
+        as_user(cb, "juzhang")
+        clock.set(dt.datetime(2026, 10, 12, 16))
+        (tmp_path / "包").mkdir()
+        dp.sign(cb, tmp_path / "包")  # the chief's first sign-off names fuju among the active chiefs
+        notes = [str(n) for n in evidence.verify(cb).notes if "[签名密钥]" in str(n)]
+    finally:
+        cb.close(backup=False)
+    assert any("副局长（fuju）" in n and "没有经已确认的局长签名确认" in n for n in notes), notes
+    assert not any("juzhang" in n for n in notes), notes  # the file's first key needs no word
