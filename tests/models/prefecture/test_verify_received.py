@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -211,6 +212,28 @@ def test_tables_changed_with_the_trigger_set_aside_are_named_by_the_incremental_
     named(pref_file, "[接收的报送包]", f"接收记录 #{p['id']}", "与接收时记录的哈希不符")
 
 
+def _new_county(path: Path, before_entry: Callable[[object], None] | None = None) -> tuple[object, object]:
+    """A county file of its own (甲县's code, one indicator registered in September), the chief logged in."""
+    from app.demo.common import DemoClock, as_user
+    from app.models.ledger import indicators
+    from app.models.store import setup
+
+    clock = DemoClock(dt.datetime(2026, 9, 1, 9))
+    cb = setup.create(path, bureau_name="甲县财政局", region_code="659911", level="county", chief_login="juzhang",
+                      chief_name="甲县局长", chief_password=PASSWORD, clock=clock)
+    users.add_user(cb, login="jingban", name="经办", role="clerk", password=PASSWORD, section="扶贫资金管理股")
+    if before_entry is not None:
+        before_entry(cb)
+    as_user(cb, "jingban")
+    clock.set(dt.datetime(2026, 9, 8, 10))
+    indicators.register(cb, doc_no="新财农〔2026〕11号", year=2026, kind="ZX", item="ZX01", source_level="central",
+                        amount=9_400_000_00, received_date=dt.date(2026, 9, 8), upper_doc_date=dt.date(2026, 9, 1),
+                        prefecture_doc_date=dt.date(2026, 9, 4), func_code="2130505", section="扶贫资金管理股",
+                        title="2026年第三批中央财政专项扶贫资金")
+    as_user(cb, "juzhang")
+    return cb, clock
+
+
 @pytest.mark.parametrize("detour", [False, True], ids=["back", "by-a-third-key"])
 def test_a_package_received_under_a_key_registered_for_the_moment_is_named(pref_file: Path, tmp_path: Path,
                                                                           detour: bool,
@@ -223,22 +246,10 @@ def test_a_package_received_under_a_key_registered_for_the_moment_is_named(pref_
     so the program refuses the package; received anyway (the program's receiving run with its check taken out,
     which writes exactly what sqlite3 could), both verifies name the package and every unsigned change."""
     from app.demo import prefecture as dp
-    from app.demo.common import DemoClock, as_user
-    from app.models.ledger import indicators
+    from app.demo.common import as_user
     from app.models.prefecture import counties, receive
-    from app.models.store import setup
 
-    clock = DemoClock(dt.datetime(2026, 9, 1, 9))
-    cb = setup.create(tmp_path / "假甲县.db", bureau_name="甲县财政局", region_code="659911", level="county",
-                      chief_login="juzhang", chief_name="甲县局长", chief_password=PASSWORD, clock=clock)
-    users.add_user(cb, login="jingban", name="经办", role="clerk", password=PASSWORD, section="扶贫资金管理股")
-    as_user(cb, "jingban")
-    clock.set(dt.datetime(2026, 9, 8, 10))
-    indicators.register(cb, doc_no="新财农〔2026〕11号", year=2026, kind="ZX", item="ZX01", source_level="central",
-                        amount=9_400_000_00, received_date=dt.date(2026, 9, 8), upper_doc_date=dt.date(2026, 9, 1),
-                        prefecture_doc_date=dt.date(2026, 9, 4), func_code="2130505", section="扶贫资金管理股",
-                        title="2026年第三批中央财政专项扶贫资金")
-    as_user(cb, "juzhang")
+    cb, clock = _new_county(tmp_path / "假甲县.db")
     clock.set(dt.datetime(2026, 11, 20, 10))
     (tmp_path / "包").mkdir()
     folder = dp.sign(cb, tmp_path / "包")
@@ -644,25 +655,13 @@ def test_a_chief_written_in_before_a_new_files_first_sign_off_is_told(tmp_path: 
     keeps the older rule — and so is trusted. The file alone cannot tell it from a deputy the chief added; verify
     now tells of every active chief whose key is trusted only through a users list, never endorsed."""
     from app.demo import prefecture as dp
-    from app.demo.common import DemoClock, as_user
-    from app.models.ledger import indicators
-    from app.models.store import setup
 
-    clock = DemoClock(dt.datetime(2026, 9, 1, 9))
-    cb = setup.create(tmp_path / "新县.db", bureau_name="甲县财政局", region_code="659911", level="county",
-                      chief_login="juzhang", chief_name="甲县局长", chief_password=PASSWORD, clock=clock)
-    try:
-        users.add_user(cb, login="jingban", name="经办", role="clerk", password=PASSWORD, section="扶贫资金管理股")
-        with cb.write("add_user", system=True) as conn:  # what sqlite3 and the source can write
+    def plant(book: object) -> None:
+        with book.write("add_user", system=True) as conn:  # type: ignore[attr-defined]  # what sqlite3 can write
             users.insert_user(conn, login="fuju", name="副局长", role="chief", password="Insider-pw-77", section="",
                               now="2026-09-02 09:00:00")
-        as_user(cb, "jingban")
-        clock.set(dt.datetime(2026, 9, 8, 10))
-        indicators.register(cb, doc_no="新财农〔2026〕11号", year=2026, kind="ZX", item="ZX01", source_level="central",
-                            amount=9_400_000_00, received_date=dt.date(2026, 9, 8), upper_doc_date=dt.date(2026, 9, 1),
-                            prefecture_doc_date=dt.date(2026, 9, 4), func_code="2130505", section="扶贫资金管理股",
-                            title="2026年第三批中央财政专项扶贫资金")
-        as_user(cb, "juzhang")
+    cb, clock = _new_county(tmp_path / "新县.db", before_entry=plant)
+    try:
         clock.set(dt.datetime(2026, 10, 12, 16))
         (tmp_path / "包").mkdir()
         dp.sign(cb, tmp_path / "包")  # the chief's first sign-off names fuju among the active chiefs
