@@ -422,9 +422,9 @@ def signing_keys_kept(conn: sqlite3.Connection) -> Iterator[Finding | Note]:
     yield from endorsements.findings(conn)
     for login, name, fp in endorsements.listed_only(conn):
         yield Note("签名密钥", f"局长 {name}（{login}）",
-                   f"签名密钥 {fp[:16].upper()}… 只因出现在此前签发的报送包的用户名单中（或由它自己签发过报送包）而被认可，"
-                   "没有经已确认的局长签名确认：早期版本新增的局长、重置的密码都是这样；有人用 sqlite3 写进来的局长也是这样，"
-                   "他能签名重新打开已签发的月份。请核对这位局长；需要时由已确认的局长为其重置密码并确认新密钥")
+                   f"签名密钥 {fp[:16].upper()}… 签名重新打开、登记或签发过，却只因出现在此前签发的报送包的用户名单中（或由它"
+                   "自己签发过报送包）而被认可，没有经已确认的局长签名确认：早期版本新增的局长、重置的密码都是这样；有人用"
+                   " sqlite3 写进来的局长也是这样（之后停用了也一样）。请核对这位局长；需要时由已确认的局长为其重置密码并确认新密钥")
     have = [t for t in (endorsements.TABLE,) if endorsements.has_table(conn)]
     for seq, tbl, key, action in audit.changes_of(conn, have, 0):
         yield Finding("签名密钥", f"审计记录 #{seq}（表 {tbl} 主键 {key}）",

@@ -215,15 +215,27 @@ def vouched_how(conn: sqlite3.Connection) -> Callable[[int], dict[str, str]]:
 
 
 def listed_only(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
-    """(login, name, key) of each active chief whose current key is vouched for only by a users list or by having
-    signed itself — never endorsed, not the file's first key. Honest in a file from older versions (a deputy added,
-    a password reset there); also exactly what a chief written in with sqlite3 before the chief's next report looks
-    like."""
-    how = vouched_how(conn)(1 << 62)
+    """(login, name, key) of each chief key used under this version's rules — it signed a reopening, a key
+    registration, an endorsement, or a package at or after the marker — that is vouched for only by a users list or
+    by having signed itself: never endorsed, not the file's first key. Honest for a deputy added or a password reset
+    in an older version; also exactly what a chief written in with sqlite3 before a new file's first statement looks
+    like (used, then perhaps deactivated: deactivation withdraws nothing, so it is not asked)."""
+    how_at = vouched_how(conn)
+    how = how_at(1 << 62)
+    events = _events(conn)
+    marker = next((seq for seq, _k, _v, kind in events if kind in ("E", "R", "PE")), None)
+    used = {signer for seq, signer, _v, kind in events if kind in ("P", "PE") and marker is not None and seq >= marker}
+    used |= {signer for _seq, signer, _v, kind in events if kind in ("E", "R")}
+    has_reopens = any(r[1] == "reopen_signature" for r in conn.execute("PRAGMA table_info(signoffs)"))
+    for (text,) in conn.execute("SELECT reopen_signature FROM signoffs WHERE reopen_signature != ''") if has_reopens \
+            else []:
+        try:
+            used.add(str(json.loads(str(text))["fingerprint"]))
+        except (ValueError, KeyError, TypeError):
+            continue
     for login, name, fp in conn.execute(
-            "SELECT u.login, u.name, k.fingerprint FROM users u JOIN signing_keys k ON k.user_id = u.id "
-            "AND k.retired_at IS NULL WHERE u.role = 'chief' AND u.active = 1 ORDER BY u.id"):
-        if how.get(str(fp)) in ("listed", "self"):
+            "SELECT u.login, u.name, k.fingerprint FROM signing_keys k JOIN users u ON u.id = k.user_id ORDER BY k.id"):
+        if str(fp) in used and how.get(str(fp)) in ("listed", "self"):
             yield str(login), str(name), str(fp)
 
 

@@ -21,6 +21,7 @@ from app.export import evidence
 from app.models.integrity import incremental
 from app.models.prefecture import consolidate, invariants
 from app.models.prefecture.receive import digest_of_hashes
+from app.models.reports import monthly
 from app.models.store import audit, keys, signature, users
 from app.models.store.book import open_book
 from tests.models.prefecture.conftest import PASSWORD
@@ -665,6 +666,11 @@ def test_a_chief_written_in_before_a_new_files_first_sign_off_is_told(tmp_path: 
         clock.set(dt.datetime(2026, 10, 12, 16))
         (tmp_path / "包").mkdir()
         dp.sign(cb, tmp_path / "包")  # the chief's first sign-off names fuju among the active chiefs
+        assert not [str(n) for n in evidence.verify(cb).notes if "[签名密钥]" in str(n)]  # unused: nothing to tell
+        users.login(cb, "fuju", "Insider-pw-77")  # the insider, as the planted chief, reopens the signed month
+        monthly.reopen(cb, month="2026-09", reason="地区退回，更正后重新报送", password="Insider-pw-77")
+        with cb.write("update_user", system=True) as conn:  # and is deactivated, as if he had left
+            conn.execute("UPDATE users SET active = 0 WHERE login = 'fuju'")
         notes = [str(n) for n in evidence.verify(cb).notes if "[签名密钥]" in str(n)]
     finally:
         cb.close(backup=False)
