@@ -23,7 +23,7 @@ from app.models.integrity.verify import (
 )
 from app.models.reports import definitions, package_data, snapshot
 from app.models.reports.monthly import assemble
-from app.models.store import audit, keys, signature
+from app.models.store import audit, endorsements, keys, signature
 from app.models.store.audit import Finding
 from app.models.store.book import Book
 from app.models.values import money
@@ -292,7 +292,7 @@ def _reopen_problem(conn: sqlite3.Connection, row: sqlite3.Row, st: signature.Pa
     at = str(row["reopened_at"])
     if key.created_at > at or (key.retired_at is not None and key.retired_at < at):
         return f"签名所用的密钥在重新打开时（{at}）并不是 {login} 的有效密钥"
-    if st.fingerprint not in signature.anchored_chief_keys(conn, st.head[0] + 1):
+    if st.fingerprint not in endorsements.anchored_chief_keys(conn, st.head[0] + 1):
         return (f"签名所用的密钥（{keys.show(st.fingerprint)}）没有出现在此前任何一份已签发报送包的签名中（签发人或局长名单）："
                 "只有文件自己的记录说它属于局长，而这些记录持有文件的人都能写")
     then = {str(u["login"]).lower(): u for u in keys.users_at(conn, st.head[0])}

@@ -17,7 +17,7 @@ from app.models.reports import cross_checks as xc
 from app.models.reports import package_data, snapshot
 from app.models.reports import sources as report_data
 from app.models.reports.package_data import PackageData, SignOff, WarningRecord
-from app.models.store import audit, db, holidays, keys, periods, permissions, signature, users
+from app.models.store import audit, db, endorsements, holidays, keys, periods, permissions, signature, users
 from app.models.store.book import Book
 from app.models.values.errors import AppError, NotFound, ValidationError
 
@@ -221,7 +221,7 @@ def reopen(book: Book, *, month: str, reason: str, password: str | None) -> None
     permissions.require("reopen_month", book.user.role if book.user else None)
     _check_reopen(book, month)
     signer = users.unlock_signing_key(book, password, action="重新打开")  # before anything is written
-    anchored = signature.anchored_chief_keys(book.conn, audit.head(book.conn)[0] + 1)
+    anchored = endorsements.anchored_chief_keys(book.conn, audit.head(book.conn)[0] + 1)
     signed_any = book.conn.execute("SELECT 1 FROM signoffs WHERE signature != '' LIMIT 1").fetchone() is not None
     if not anchored or not signed_any:  # every sign-off predates signing keys (a file from before schema 9)
         raise ValidationError(

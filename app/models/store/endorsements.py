@@ -214,6 +214,14 @@ def vouched_how(conn: sqlite3.Connection) -> Callable[[int], dict[str, str]]:
     return at
 
 
+def anchored_chief_keys(conn: sqlite3.Connection, before_seq: int) -> set[str]:
+    """Fingerprints of the chief keys vouched for before chain position `before_seq` (`vouched_how`): the file's
+    first key, endorsements, and the users lists of package signatures made with keys already vouched for (a
+    signature by a key no one vouched for vouches for nothing — a key the file's keyless records alone introduce, a
+    clerk made chief with a key of the insider's making). A reopening must be signed with one of them."""
+    return vouched_before(conn)(before_seq)
+
+
 def listed_only(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str]]:
     """(login, name, key) of each chief key used under this version's rules — it signed a reopening, a key
     registration, an endorsement, or a package at or after the marker — that is vouched for only by a users list or

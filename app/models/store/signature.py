@@ -151,16 +151,6 @@ def sign_reopen(body: dict[str, Any], signer: keys.Signer) -> str:
     return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def anchored_chief_keys(conn: sqlite3.Connection, before_seq: int) -> set[str]:
-    """Fingerprints of the chief keys vouched for before chain position `before_seq` (store/endorsements.py): the
-    file's first key, endorsements, and the users lists of package signatures made with keys already vouched for (a
-    signature by a key no one vouched for vouches for nothing — a key the file's keyless records alone introduce, a
-    clerk made chief with a key of the insider's making). A reopening must be signed with one of them."""
-    from app.models.store import endorsements
-
-    return endorsements.vouched_before(conn)(before_seq)
-
-
 def parse_reopen(text: str, *, where: str) -> Parsed:
     """Read a reopening statement; one this version cannot read is an OtherFormat, anything unreadable an AppError."""
     try:
