@@ -27,6 +27,7 @@ TABLE_NAMES = {
     "lock_breaks": "强制解除写锁", "signing_keys": "签名密钥",
     "counties": "下级单位", "package_blobs": "报送包文件内容", "received_packages": "已接收报送包",
     "received_files": "已接收报送包的文件", "forwarded_reports": "汇总上报", "upstream_receipts": "上级回执",
+    "county_key_registrations": "下级单位密钥登记", "key_endorsements": "新局长密钥确认",
     "verify_anchors": "核验锚点", "demo_clock": "演示日期", "rule_sets": "各年度规则集", "rule_set_files": "规则集文件",
     "indicator_corrections": "指标更正", "county_notices": "县级公告", "notice_exceptions": "未满公示期支付的例外",
     "project_settlements": "工程结算价", "roster_imports": "名册导入", "roster_people": "名册人员",
